@@ -1,0 +1,162 @@
+// The store interface every backend implements: the local directory engine now,
+// an etcd cluster later. Nothing here may mention files, segments or offsets.
+//
+// Keys are bytes. Wherever a key is accepted, a string is taken as its UTF-8
+// encoding. Times are absolute milliseconds since the Unix epoch.
+
+export type KeyInput = Buffer | Uint8Array | string;
+export type ValueInput = Buffer | Uint8Array | string;
+
+export interface Entry {
+  key: Buffer;
+  value: Buffer;
+  /** Absolute expiry in ms since the epoch, or null when the key never expires. */
+  expiresAt: number | null;
+}
+
+/** What listing a key yields when values are not wanted. */
+export interface KeyInfo {
+  key: Buffer;
+  expiresAt: number | null;
+}
+
+export interface PutOptions {
+  /** Time to live in ms from now. Mutually exclusive with expiresAt. */
+  ttlMs?: number;
+  /** Absolute expiry in ms since the epoch; null or 0 means never. */
+  expiresAt?: number | null;
+  /** Only write when the key does not exist; put() then resolves false if it did. */
+  ifAbsent?: boolean;
+}
+
+export interface ListOptions {
+  /** Only keys starting with these bytes. */
+  prefix?: KeyInput;
+  /** Stop after this many results. */
+  limit?: number;
+}
+
+/** An atomic group of writes: a reader sees all of it or none of it. */
+export interface Batch {
+  put(key: KeyInput, value: ValueInput, options?: Omit<PutOptions, 'ifAbsent'>): this;
+  del(key: KeyInput): this;
+  /** Number of operations queued so far. */
+  readonly length: number;
+  /** Makes every queued write visible at once, durably (unless sync is off). */
+  write(): Promise<void>;
+  /** Throws the queued writes away. */
+  discard(): Promise<void>;
+}
+
+export interface StoreStats {
+  /** Where the store lives (a resolved directory, or a cluster address). */
+  location: string;
+  formatVersion: number;
+  /** Live keys: present and not expired. */
+  keys: number;
+  /** Keys whose expiry has passed but whose records are still stored. */
+  expiredKeys: number;
+  segments: number;
+  totalBytes: number;
+  liveBytes: number;
+  deadBytes: number;
+  /** Put and delete operations ever written (persisted counters). */
+  puts: number;
+  deletes: number;
+  lastCompaction: string | null;
+  /** Backend-specific extra facts (index runs, the active segment, ...). */
+  details: Record<string, unknown>;
+}
+
+export interface Store {
+  readonly location: string;
+  readonly readOnly: boolean;
+
+  get(key: KeyInput): Promise<Buffer | undefined>;
+  getEntry(key: KeyInput): Promise<Entry | undefined>;
+  has(key: KeyInput): Promise<boolean>;
+  /** Expiry of a key: a time in ms, null for never, undefined when the key is missing. */
+  expiry(key: KeyInput): Promise<number | null | undefined>;
+
+  /** Resolves true when written, false when ifAbsent was set and the key existed. */
+  put(key: KeyInput, value: ValueInput, options?: PutOptions): Promise<boolean>;
+  /** Deletes keys; resolves to how many of them existed. */
+  del(...keys: KeyInput[]): Promise<number>;
+  /** Sets (or with null removes) a key's expiry; resolves false when the key is missing. */
+  setExpiry(key: KeyInput, expiresAt: number | null): Promise<boolean>;
+  /**
+   * Reads a key and writes what `fn` returns, atomically with respect to every
+   * other writer (the basis of `incr`). Returning undefined writes nothing.
+   */
+  update(
+    key: KeyInput,
+    fn: (current: Entry | undefined) => { value: ValueInput; expiresAt?: number | null } | undefined,
+  ): Promise<Entry | undefined>;
+
+  /** Keys in ascending byte order, with their expiry. */
+  keys(options?: ListOptions): AsyncIterableIterator<KeyInfo>;
+  /** Entries in ascending key byte order. */
+  entries(options?: ListOptions): AsyncIterableIterator<Entry>;
+
+  batch(): Batch;
+  stats(): Promise<StoreStats>;
+  /** Checks every stored byte; never throws on damaged data, it reports it. */
+  verify(options?: VerifyOptions): Promise<VerifyReport>;
+  compact(options?: CompactOptions): Promise<CompactReport>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Open for reading only: no lock is ever taken and nothing is written. */
+  readOnly?: boolean;
+  /** Create the directory when it is missing (default: true unless readOnly). */
+  create?: boolean;
+  /** fsync before acknowledging a write (default true). See docs/design.md for the loss window when off. */
+  sync?: boolean;
+  /** How long a writer waits for the lock, in ms (default 10000; 0 = fail at once). */
+  lockTimeoutMs?: number;
+  /** Name of the operation, recorded in the lock file (for example "tzkv import"). */
+  command?: string;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/** One problem found by verify. */
+export interface VerifyProblem {
+  /** File name relative to the store (for example "00000003.tzds"), or "" for the store itself. */
+  file: string;
+  /** Byte offset inside the file, when the problem has one. */
+  offset: number | null;
+  /** Stable kind, for example "crc-mismatch", "torn-tail", "bad-header", "index-mismatch". */
+  kind: string;
+  message: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  files: number;
+  records: number;
+  bytes: number;
+  problems: VerifyProblem[];
+  durationMs: number;
+}
+
+export interface VerifyOptions {
+  /** Called now and then with bytes checked so far and the total, for a progress bar. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface CompactOptions {
+  /** Only report what would be reclaimed. */
+  dryRun?: boolean;
+}
+
+export interface CompactReport {
+  compacted: boolean;
+  dryRun: boolean;
+  bytesBefore: number;
+  bytesAfter: number;
+  recordsKept: number;
+  recordsDropped: number;
+  durationMs: number;
+}

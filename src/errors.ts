@@ -1,0 +1,85 @@
+// The one error class of tzkv. Codes are stable and documented in README.md
+// ("Error codes"); messages may change between releases. Every message names
+// the store path, file or limit it is about.
+
+export type ErrorCode =
+  | 'NOT_FOUND' // the key does not exist or has expired
+  | 'PRECONDITION' // a condition of the call was not met (put --if-absent on an existing key, incr of a non-integer)
+  | 'INVALID_ARGUMENT' // bad key, value, duration, option or input line
+  | 'LOCKED' // the writer lock could not be taken in time
+  | 'CORRUPT' // stored bytes failed a check (CRC, framing, header, manifest)
+  | 'NOT_A_STORE' // the path is a regular file or a directory of other files
+  | 'VERSION' // the store was written by a newer format version
+  | 'READ_ONLY' // a write on a store opened read-only (or a follower)
+  | 'IO' // any other file-system or permission problem
+  | 'CLOSED' // the store was used after close()
+  | 'INTERNAL'; // a bug in tzkv: please report it
+
+/** Exit code of the CLI for each code (README "Exit codes"). */
+export const EXIT_CODES: Record<ErrorCode, number> = {
+  NOT_FOUND: 1,
+  PRECONDITION: 1,
+  READ_ONLY: 1,
+  INVALID_ARGUMENT: 2,
+  LOCKED: 3,
+  CORRUPT: 4,
+  VERSION: 5,
+  NOT_A_STORE: 5,
+  IO: 5,
+  CLOSED: 5,
+  INTERNAL: 70,
+};
+
+export interface TzkvErrorDetails {
+  /** Store path, file or other subject the error is about. */
+  path?: string;
+  /** Byte offset inside `path`, for CORRUPT errors. */
+  offset?: number;
+  /** The underlying error (an fs error, usually). */
+  cause?: unknown;
+  /** Extra machine-readable facts (the lock holder, a limit). */
+  info?: Record<string, unknown>;
+}
+
+export class TzkvError extends Error {
+  readonly code: ErrorCode;
+  readonly path?: string;
+  readonly offset?: number;
+  readonly info?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details: TzkvErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'TzkvError';
+    this.code = code;
+    if (details.path !== undefined) this.path = details.path;
+    if (details.offset !== undefined) this.offset = details.offset;
+    if (details.info !== undefined) this.info = details.info;
+  }
+
+  get exitCode(): number {
+    return EXIT_CODES[this.code];
+  }
+}
+
+export function isTzkvError(err: unknown, code?: ErrorCode): err is TzkvError {
+  return err instanceof TzkvError && (code === undefined || err.code === code);
+}
+
+/** Wraps a Node fs error into an IO (or more precise) TzkvError naming `path`. */
+export function ioError(err: unknown, what: string, path: string): TzkvError {
+  if (err instanceof TzkvError) return err;
+  const e = err as NodeJS.ErrnoException;
+  const reason =
+    e?.code === 'EACCES' || e?.code === 'EPERM'
+      ? 'permission denied'
+      : e?.code === 'ENOSPC'
+        ? 'no space left on device'
+        : e?.code === 'EROFS'
+          ? 'read-only file system'
+          : e?.code === 'ENOENT'
+            ? 'no such file or directory'
+            : e?.code === 'ENOTDIR'
+              ? 'not a directory'
+              : (e?.message ?? String(err));
+  return new TzkvError('IO', `${what} ${path}: ${reason}`, { path, cause: err, info: { errno: e?.code } });
+}
