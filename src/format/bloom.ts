@@ -1,0 +1,106 @@
+// The blocked bloom filter of an index run (docs/format.md "Bloom filter").
+import { crc32 } from './bytes.js';
+import {
+  BLOOM_BITS_PER_KEY,
+  BLOOM_BUCKET_BYTES,
+  BLOOM_BUCKETS_PER_PAGE,
+  BLOOM_PAGE_BYTES,
+  BLOOM_PAGE_STRIDE,
+  BLOOM_PROBES,
+  BLOOM_SEED_1,
+  BLOOM_SEED_2,
+} from './constants.js';
+
+/** MurmurHash3 x86 32-bit of buf[start, end). */
+export function murmur3(buf: Uint8Array, start: number, end: number, seed: number): number {
+  let h = seed >>> 0;
+  const len = end - start;
+  const blocksEnd = start + (len & ~3);
+  let i = start;
+  for (; i < blocksEnd; i += 4) {
+    let k = buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  const rest = len & 3;
+  if (rest > 0) {
+    let k = 0;
+    if (rest === 3) k ^= buf[i + 2] << 16;
+    if (rest >= 2) k ^= buf[i + 1] << 8;
+    k ^= buf[i];
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+  }
+  h ^= len;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+export function bloomPageCount(entries: number): number {
+  return Math.max(1, Math.ceil((entries * BLOOM_BITS_PER_KEY) / (BLOOM_PAGE_BYTES * 8)));
+}
+
+/** Which bucket (across all pages) a key falls in. */
+export function bloomBucket(key: Uint8Array, pages: number): number {
+  return murmur3(key, 0, key.length, BLOOM_SEED_1) % (pages * BLOOM_BUCKETS_PER_PAGE);
+}
+
+/** Sets the key's bits. `filter` is the pages' filter bytes without CRCs (pages * 4096). */
+export function bloomAdd(filter: Uint8Array, pages: number, key: Uint8Array): void {
+  const base = bloomBucket(key, pages) * BLOOM_BUCKET_BYTES;
+  let h = murmur3(key, 0, key.length, BLOOM_SEED_2);
+  const delta = ((h >>> 17) | (h << 15)) >>> 0;
+  for (let i = 0; i < BLOOM_PROBES; i++) {
+    const bit = h & 511;
+    filter[base + (bit >>> 3)] |= 1 << (bit & 7);
+    h = (h + delta) >>> 0;
+  }
+}
+
+/** Tests the key against one bucket's 64 bytes at bucket[start, start+64). */
+export function bloomMayContain(bucket: Uint8Array, start: number, key: Uint8Array): boolean {
+  let h = murmur3(key, 0, key.length, BLOOM_SEED_2);
+  const delta = ((h >>> 17) | (h << 15)) >>> 0;
+  for (let i = 0; i < BLOOM_PROBES; i++) {
+    const bit = h & 511;
+    if ((bucket[start + (bit >>> 3)] & (1 << (bit & 7))) === 0) return false;
+    h = (h + delta) >>> 0;
+  }
+  return true;
+}
+
+/** Lays the filter out as pages, each followed by its CRC. */
+export function encodeBloomPages(filter: Buffer, pages: number): Buffer {
+  const out = Buffer.allocUnsafe(pages * BLOOM_PAGE_STRIDE);
+  for (let p = 0; p < pages; p++) {
+    const src = p * BLOOM_PAGE_BYTES;
+    const dst = p * BLOOM_PAGE_STRIDE;
+    filter.copy(out, dst, src, src + BLOOM_PAGE_BYTES);
+    out.writeUInt32LE(crc32(filter, src, src + BLOOM_PAGE_BYTES), dst + BLOOM_PAGE_BYTES);
+  }
+  return out;
+}
+
+/** Where the page holding `bucket` starts, relative to the filter's offset. */
+export function bloomPageOffset(bucket: number): number {
+  return Math.floor(bucket / BLOOM_BUCKETS_PER_PAGE) * BLOOM_PAGE_STRIDE;
+}
+
+/** Checks one page read from disk (4100 bytes). */
+export function bloomPageValid(page: Buffer): boolean {
+  return page.length === BLOOM_PAGE_STRIDE && crc32(page, 0, BLOOM_PAGE_BYTES) === page.readUInt32LE(BLOOM_PAGE_BYTES);
+}
+
+export function bucketInPage(bucket: number): number {
+  return (bucket % BLOOM_BUCKETS_PER_PAGE) * BLOOM_BUCKET_BYTES;
+}

@@ -1,0 +1,55 @@
+// Constants of the on-disk format. docs/format.md is the authority; each
+// constant names the section that defines it.
+
+/** docs/format.md "Common file header": version written and the newest understood. */
+export const FORMAT_VERSION = 1;
+
+/** docs/format.md "Common file header". */
+export const FILE_HEADER_BYTES = 16;
+export const MAGIC_SEGMENT = 'TZDS';
+export const MAGIC_RUN = 'TZIX';
+export const MAGIC_MANIFEST = 'TZMF';
+
+/** docs/format.md "Data segment": record header size and kinds. */
+export const RECORD_HEADER_BYTES = 20;
+export const KIND_PUT = 1;
+export const KIND_DEL = 2;
+export const KIND_COMMIT = 3;
+export const FLAG_BATCH = 1;
+export const COMMIT_VALUE_BYTES = 4;
+
+/** docs/format.md "Limits and why". */
+export const MAX_KEY_BYTES = 1024;
+export const MAX_VALUE_BYTES = 256 * 1024 * 1024;
+export const MAX_FILE_NUMBER = 0xffffffff;
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+
+/** docs/format.md "Index run". */
+export const RUN_HEADER_BYTES = 64;
+export const BLOCK_HEADER_BYTES = 8;
+export const BLOCK_TRAILER_BYTES = 4;
+export const BLOCK_TARGET_BYTES = 4096;
+export const BLOCK_LEAF = 1;
+export const BLOCK_BRANCH = 2;
+/** Fixed part of a leaf entry: u16 keyLen + kind + u32 segment + u64 offset + u32 length + u64 expiresAt. */
+export const LEAF_ENTRY_FIXED_BYTES = 27;
+/** Fixed part of a branch entry: u16 keyLen + u64 child offset + u32 child length. */
+export const BRANCH_ENTRY_FIXED_BYTES = 14;
+
+/** docs/format.md "Bloom filter". */
+export const BLOOM_PAGE_BYTES = 4096;
+export const BLOOM_PAGE_STRIDE = BLOOM_PAGE_BYTES + 4;
+export const BLOOM_BUCKET_BYTES = 64;
+export const BLOOM_BUCKETS_PER_PAGE = BLOOM_PAGE_BYTES / BLOOM_BUCKET_BYTES;
+export const BLOOM_BITS_PER_KEY = 10;
+export const BLOOM_PROBES = 7;
+export const BLOOM_SEED_1 = 0x7a6b7631;
+export const BLOOM_SEED_2 = 0x2545f491;
+
+/** docs/format.md "MANIFEST". */
+export const MANIFEST_HEADER_BYTES = 16;
+export const MANIFEST_NAME = 'MANIFEST';
+export const LOCK_NAME = 'LOCK';
+export const TMP_SUFFIX = '.tmp';
+export const SEGMENT_EXT = '.tzds';
+export const RUN_EXT = '.tzix';

@@ -1,0 +1,48 @@
+// The 16-byte header every .tzds and .tzix file starts with (docs/format.md
+// "Common file header"). Pure: Buffers in, Buffers out.
+import { crc32 } from './bytes.js';
+import { FILE_HEADER_BYTES, FORMAT_VERSION } from './constants.js';
+
+export function encodeFileHeader(magic: string, fileNumber: number, out = Buffer.alloc(FILE_HEADER_BYTES)): Buffer {
+  out.write(magic, 0, 4, 'latin1');
+  out.writeUInt16LE(FORMAT_VERSION, 4);
+  out.writeUInt16LE(0, 6);
+  out.writeUInt32LE(fileNumber, 8);
+  out.writeUInt32LE(crc32(out, 0, 12), 12);
+  return out;
+}
+
+export type HeaderProblem =
+  | { kind: 'short'; message: string }
+  | { kind: 'bad-magic'; message: string }
+  | { kind: 'newer-version'; message: string; version: number }
+  | { kind: 'bad-header'; message: string };
+
+/** Checks a file header; returns undefined when it is valid. */
+export function checkFileHeader(buf: Buffer, magic: string, fileNumber: number): HeaderProblem | undefined {
+  if (buf.length < FILE_HEADER_BYTES) {
+    return { kind: 'short', message: `file is ${buf.length} bytes, shorter than its ${FILE_HEADER_BYTES}-byte header` };
+  }
+  const found = buf.toString('latin1', 0, 4);
+  if (found !== magic) {
+    return { kind: 'bad-magic', message: `wrong magic ${JSON.stringify(found)}, expected ${magic}` };
+  }
+  if (crc32(buf, 0, 12) !== buf.readUInt32LE(12)) {
+    return { kind: 'bad-header', message: 'header CRC mismatch' };
+  }
+  const version = buf.readUInt16LE(4);
+  if (version > FORMAT_VERSION) {
+    return {
+      kind: 'newer-version',
+      version,
+      message: `format version ${version} is newer than this tzkv understands (${FORMAT_VERSION})`,
+    };
+  }
+  if (version < 1) return { kind: 'bad-header', message: `invalid format version ${version}` };
+  if (buf.readUInt16LE(6) !== 0) return { kind: 'bad-header', message: 'unknown header flags' };
+  const num = buf.readUInt32LE(8);
+  if (num !== fileNumber) {
+    return { kind: 'bad-header', message: `header names file number ${num}, the file name says ${fileNumber}` };
+  }
+  return undefined;
+}

@@ -1,0 +1,151 @@
+// The MANIFEST file (docs/format.md "MANIFEST"). Pure encode/decode.
+import { crc32 } from './bytes.js';
+import { FORMAT_VERSION, MAGIC_MANIFEST, MANIFEST_HEADER_BYTES, MAX_FILE_NUMBER } from './constants.js';
+
+export interface SegmentInfo {
+  file: number;
+  /** Final size of a sealed segment; null for the active one. */
+  size: number | null;
+}
+
+export interface RunInfo {
+  file: number;
+  entries: number;
+  /** Smallest and largest key in the run (empty run: both empty). */
+  minKey: Buffer;
+  maxKey: Buffer;
+}
+
+export interface Counters {
+  puts: number;
+  deletes: number;
+  deadBytes: number;
+  expiredDropped: number;
+}
+
+export interface Manifest {
+  generation: number;
+  nextFile: number;
+  active: { file: number; indexedTo: number };
+  segments: SegmentInfo[];
+  /** Newest first. */
+  runs: RunInfo[];
+  counters: Counters;
+  created: string;
+  lastCompaction: string | null;
+  /** Unknown fields, preserved on rewrite. */
+  extra: Record<string, unknown>;
+}
+
+const KNOWN = new Set(['generation', 'nextFile', 'active', 'segments', 'runs', 'counters', 'created', 'lastCompaction']);
+
+export function encodeManifest(m: Manifest): Buffer {
+  const body = Buffer.from(
+    JSON.stringify({
+      ...m.extra,
+      generation: m.generation,
+      nextFile: m.nextFile,
+      active: m.active,
+      segments: m.segments,
+      runs: m.runs.map((r) => ({
+        file: r.file,
+        entries: r.entries,
+        minKey: r.minKey.toString('base64'),
+        maxKey: r.maxKey.toString('base64'),
+      })),
+      counters: m.counters,
+      created: m.created,
+      lastCompaction: m.lastCompaction,
+    }),
+    'utf8',
+  );
+  const header = Buffer.alloc(MANIFEST_HEADER_BYTES);
+  header.write(MAGIC_MANIFEST, 0, 4, 'latin1');
+  header.writeUInt16LE(FORMAT_VERSION, 4);
+  header.writeUInt16LE(0, 6);
+  header.writeUInt32LE(body.length, 8);
+  header.writeUInt32LE(crc32(body), 12);
+  return Buffer.concat([header, body]);
+}
+
+export class ManifestError extends Error {
+  constructor(
+    message: string,
+    readonly newerVersion = false,
+  ) {
+    super(message);
+  }
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+function isFileNumber(v: unknown): v is number {
+  return isCount(v) && v >= 1 && v <= MAX_FILE_NUMBER;
+}
+
+/** Decodes and checks a manifest; throws ManifestError naming what is wrong. */
+export function decodeManifest(buf: Buffer): Manifest {
+  if (buf.length < MANIFEST_HEADER_BYTES) throw new ManifestError(`manifest is ${buf.length} bytes, shorter than its header`);
+  if (buf.toString('latin1', 0, 4) !== MAGIC_MANIFEST) throw new ManifestError('manifest has the wrong magic');
+  const version = buf.readUInt16LE(4);
+  if (version > FORMAT_VERSION) {
+    throw new ManifestError(`format version ${version} is newer than this tzkv understands (${FORMAT_VERSION})`, true);
+  }
+  if (version < 1 || buf.readUInt16LE(6) !== 0) throw new ManifestError('manifest header is invalid');
+  const length = buf.readUInt32LE(8);
+  if (buf.length !== MANIFEST_HEADER_BYTES + length) throw new ManifestError('manifest length does not match its header');
+  const body = buf.subarray(MANIFEST_HEADER_BYTES);
+  if (crc32(body) !== buf.readUInt32LE(12)) throw new ManifestError('manifest CRC mismatch');
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new ManifestError('manifest body is not JSON');
+  }
+  if (raw === null || typeof raw !== 'object') throw new ManifestError('manifest body is not an object');
+  const active = raw.active as Manifest['active'];
+  const segments = raw.segments as SegmentInfo[];
+  const runs = raw.runs as Array<Record<string, unknown>>;
+  const counters = raw.counters as Counters;
+  if (!isCount(raw.generation) || !isFileNumber(raw.nextFile)) throw new ManifestError('manifest generation or nextFile invalid');
+  if (!active || !isFileNumber(active.file) || !isCount(active.indexedTo)) throw new ManifestError('manifest active segment invalid');
+  if (!Array.isArray(segments) || segments.length === 0) throw new ManifestError('manifest lists no segments');
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i];
+    const last = i === segments.length - 1;
+    if (!s || !isFileNumber(s.file) || (last ? s.size !== null : !isCount(s.size))) throw new ManifestError('manifest segment entry invalid');
+    if (i > 0 && s.file <= segments[i - 1].file) throw new ManifestError('manifest segments out of order');
+    if (s.file >= raw.nextFile) throw new ManifestError('manifest segment number not below nextFile');
+  }
+  if (segments[segments.length - 1].file !== active.file) throw new ManifestError('manifest active segment is not the last segment');
+  if (!Array.isArray(runs)) throw new ManifestError('manifest runs invalid');
+  const decodedRuns: RunInfo[] = runs.map((r) => {
+    if (!r || !isFileNumber(r.file) || !isCount(r.entries) || typeof r.minKey !== 'string' || typeof r.maxKey !== 'string') {
+      throw new ManifestError('manifest run entry invalid');
+    }
+    if (r.file >= (raw.nextFile as number)) throw new ManifestError('manifest run number not below nextFile');
+    return { file: r.file, entries: r.entries, minKey: Buffer.from(r.minKey, 'base64'), maxKey: Buffer.from(r.maxKey, 'base64') };
+  });
+  if (!counters || !isCount(counters.puts) || !isCount(counters.deletes) || !isCount(counters.deadBytes)) {
+    throw new ManifestError('manifest counters invalid');
+  }
+  const extra: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) if (!KNOWN.has(k)) extra[k] = v;
+  return {
+    generation: raw.generation,
+    nextFile: raw.nextFile,
+    active: { file: active.file, indexedTo: active.indexedTo },
+    segments: segments.map((s) => ({ file: s.file, size: s.size })),
+    runs: decodedRuns,
+    counters: {
+      puts: counters.puts,
+      deletes: counters.deletes,
+      deadBytes: counters.deadBytes,
+      expiredDropped: isCount(counters.expiredDropped) ? counters.expiredDropped : 0,
+    },
+    created: typeof raw.created === 'string' ? raw.created : new Date(0).toISOString(),
+    lastCompaction: typeof raw.lastCompaction === 'string' ? raw.lastCompaction : null,
+    extra,
+  };
+}

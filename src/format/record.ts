@@ -1,0 +1,132 @@
+// Data records (docs/format.md "Data segment"). Pure: Buffers in, Buffers out.
+import { crc32, readU64, writeU64 } from './bytes.js';
+import {
+  COMMIT_VALUE_BYTES,
+  FLAG_BATCH,
+  KIND_COMMIT,
+  KIND_DEL,
+  KIND_PUT,
+  MAX_KEY_BYTES,
+  MAX_VALUE_BYTES,
+  RECORD_HEADER_BYTES,
+} from './constants.js';
+
+export function recordLength(keyLength: number, valueLength: number): number {
+  return RECORD_HEADER_BYTES + keyLength + valueLength;
+}
+
+/**
+ * Encodes one record into `buf` at `pos` and returns the position after it.
+ * REQUIRES: buf has recordLength(key.length, value.length) bytes free at pos;
+ * key and value already checked against the limits.
+ */
+export function writeRecord(
+  buf: Buffer,
+  pos: number,
+  kind: number,
+  flags: number,
+  key: Uint8Array,
+  value: Uint8Array | null,
+  expiresAt: number,
+): number {
+  const valueLength = value === null ? 0 : value.length;
+  buf[pos + 4] = kind;
+  buf[pos + 5] = flags;
+  buf.writeUInt16LE(key.length, pos + 6);
+  buf.writeUInt32LE(valueLength, pos + 8);
+  writeU64(buf, expiresAt, pos + 12);
+  let p = pos + RECORD_HEADER_BYTES;
+  buf.set(key, p);
+  p += key.length;
+  if (value !== null && valueLength > 0) {
+    buf.set(value, p);
+    p += valueLength;
+  }
+  buf.writeUInt32LE(crc32(buf, pos + 4, p), pos);
+  return p;
+}
+
+export function encodeRecord(kind: number, flags: number, key: Uint8Array, value: Uint8Array | null, expiresAt: number): Buffer {
+  const buf = Buffer.allocUnsafe(recordLength(key.length, value === null ? 0 : value.length));
+  writeRecord(buf, 0, kind, flags, key, value, expiresAt);
+  return buf;
+}
+
+export function encodeCommit(count: number): Buffer {
+  const value = Buffer.alloc(COMMIT_VALUE_BYTES);
+  value.writeUInt32LE(count, 0);
+  return encodeRecord(KIND_COMMIT, 0, Buffer.alloc(0), value, 0);
+}
+
+export const RECORD_OK = 0;
+/** The record runs past the end of the bytes available (a torn or still-growing tail). */
+export const RECORD_SHORT = 1;
+/** The record fails a check: bad CRC or an impossible header. */
+export const RECORD_BAD = 2;
+export type RecordStatus = typeof RECORD_OK | typeof RECORD_SHORT | typeof RECORD_BAD;
+
+/** Decoded header of a record; reused between calls to avoid garbage. */
+export class RecordInfo {
+  kind = 0;
+  flags = 0;
+  keyLength = 0;
+  valueLength = 0;
+  expiresAt = 0;
+  /** Whole record length; when the header is unreadable, 0. */
+  length = 0;
+  /** Why the record is bad, when decodeRecord returned RECORD_BAD. */
+  reason = '';
+
+  get batch(): boolean {
+    return (this.flags & FLAG_BATCH) !== 0;
+  }
+}
+
+function bad(out: RecordInfo, reason: string): RecordStatus {
+  out.reason = reason;
+  return RECORD_BAD;
+}
+
+/**
+ * Decodes the record at buf[pos, end) into `out`. Checks framing always and
+ * the CRC when `checkCrc` is set. Does not copy the key or value: they are
+ * buf[pos+20, pos+20+keyLength) and the bytes after.
+ */
+export function decodeRecord(buf: Buffer, pos: number, end: number, out: RecordInfo, checkCrc = true): RecordStatus {
+  out.reason = '';
+  out.length = 0;
+  if (end - pos < RECORD_HEADER_BYTES) return RECORD_SHORT;
+  const kind = buf[pos + 4];
+  const flags = buf[pos + 5];
+  const keyLength = buf.readUInt16LE(pos + 6);
+  const valueLength = buf.readUInt32LE(pos + 8);
+  const expiresAt = readU64(buf, pos + 12);
+  out.kind = kind;
+  out.flags = flags;
+  out.keyLength = keyLength;
+  out.valueLength = valueLength;
+  out.expiresAt = expiresAt;
+  if (kind === KIND_PUT || kind === KIND_DEL) {
+    if (keyLength < 1 || keyLength > MAX_KEY_BYTES) return bad(out, `key length ${keyLength} outside 1..${MAX_KEY_BYTES}`);
+    if ((flags & ~FLAG_BATCH) !== 0) return bad(out, `unknown record flags 0x${flags.toString(16)}`);
+    if (kind === KIND_PUT && valueLength > MAX_VALUE_BYTES) return bad(out, `value length ${valueLength} over the limit`);
+    if (kind === KIND_DEL && (valueLength !== 0 || expiresAt !== 0)) return bad(out, 'tombstone with a value or expiry');
+    if (expiresAt < 0) return bad(out, 'expiry out of range');
+  } else if (kind === KIND_COMMIT) {
+    if (keyLength !== 0 || valueLength !== COMMIT_VALUE_BYTES || flags !== 0 || expiresAt !== 0) {
+      return bad(out, 'malformed commit marker');
+    }
+  } else {
+    return bad(out, `unknown record kind ${kind}`);
+  }
+  const length = RECORD_HEADER_BYTES + keyLength + valueLength;
+  out.length = length;
+  if (end - pos < length) return RECORD_SHORT;
+  if (checkCrc && crc32(buf, pos + 4, pos + length) !== buf.readUInt32LE(pos)) return bad(out, 'CRC mismatch');
+  return RECORD_OK;
+}
+
+/** The count stored in a COMMIT record at pos. REQUIRES: decodeRecord returned OK with kind COMMIT. */
+export function commitCount(buf: Buffer, pos: number): number {
+  return buf.readUInt32LE(pos + RECORD_HEADER_BYTES);
+}
