@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'LOCKED' // the writer lock could not be taken in time
   | 'CORRUPT' // stored bytes failed a check (CRC, framing, header, manifest)
   | 'NOT_A_STORE' // the path is a regular file or a directory of other files
+  | 'NO_STORE' // a read on a store directory that does not exist
   | 'VERSION' // the store was written by a newer format version
   | 'READ_ONLY' // a write on a store opened read-only (or a follower)
   | 'IO' // any other file-system or permission problem
@@ -25,6 +26,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   CORRUPT: 4,
   VERSION: 5,
   NOT_A_STORE: 5,
+  NO_STORE: 5,
   IO: 5,
   CLOSED: 5,
   INTERNAL: 70,

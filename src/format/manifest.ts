@@ -149,3 +149,15 @@ export function decodeManifest(buf: Buffer): Manifest {
     extra,
   };
 }
+
+/** A deep copy to edit (structuredClone would turn the key Buffers into plain Uint8Arrays). */
+export function cloneManifest(m: Manifest): Manifest {
+  return {
+    ...m,
+    active: { ...m.active },
+    segments: m.segments.map((s) => ({ ...s })),
+    runs: m.runs.map((r) => ({ ...r })),
+    counters: { ...m.counters },
+    extra: structuredClone(m.extra),
+  };
+}

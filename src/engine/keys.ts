@@ -1,0 +1,63 @@
+// Key handling shared by the engine: validation and the latin1-string form
+// the engine uses in memory (one char per byte, so string order is byte order).
+import type { KeyInput, ValueInput } from '../api.js';
+import { TzkvError } from '../errors.js';
+import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from '../format/constants.js';
+
+export function toBytes(input: KeyInput | ValueInput): Buffer {
+  if (typeof input === 'string') return Buffer.from(input, 'utf8');
+  if (Buffer.isBuffer(input)) return input;
+  if (input instanceof Uint8Array) return Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  throw new TzkvError('INVALID_ARGUMENT', `expected a string or bytes, got ${typeof input}`);
+}
+
+export function checkKey(input: KeyInput): Buffer {
+  const key = toBytes(input);
+  if (key.length === 0) throw new TzkvError('INVALID_ARGUMENT', 'key must not be empty');
+  if (key.length > MAX_KEY_BYTES) {
+    throw new TzkvError('INVALID_ARGUMENT', `key is ${key.length} bytes, over the limit of ${MAX_KEY_BYTES} bytes`, {
+      info: { limit: MAX_KEY_BYTES },
+    });
+  }
+  return key;
+}
+
+export function checkValue(input: ValueInput): Buffer {
+  const value = toBytes(input);
+  if (value.length > MAX_VALUE_BYTES) {
+    throw new TzkvError('INVALID_ARGUMENT', `value is ${value.length} bytes, over the limit of ${MAX_VALUE_BYTES} bytes (256 MiB)`, {
+      info: { limit: MAX_VALUE_BYTES },
+    });
+  }
+  return value;
+}
+
+/** Checks an absolute expiry (ms); returns 0 for "never". */
+export function checkExpiry(expiresAt: number | null | undefined): number {
+  if (expiresAt === null || expiresAt === undefined || expiresAt === 0) return 0;
+  if (!Number.isSafeInteger(expiresAt) || expiresAt < 0) {
+    throw new TzkvError('INVALID_ARGUMENT', `expiry must be a whole number of milliseconds since the epoch, got ${expiresAt}`);
+  }
+  return expiresAt;
+}
+
+export function expiryFrom(options: { ttlMs?: number; expiresAt?: number | null } | undefined, now: number): number {
+  if (!options) return 0;
+  if (options.ttlMs !== undefined) {
+    if (options.expiresAt !== undefined && options.expiresAt !== null) {
+      throw new TzkvError('INVALID_ARGUMENT', 'give either ttlMs or expiresAt, not both');
+    }
+    if (!Number.isSafeInteger(options.ttlMs) || options.ttlMs <= 0) {
+      throw new TzkvError('INVALID_ARGUMENT', `ttl must be a positive whole number of milliseconds, got ${options.ttlMs}`);
+    }
+    return now + options.ttlMs;
+  }
+  return checkExpiry(options.expiresAt);
+}
+
+export function isExpired(expiresAt: number, now: number): boolean {
+  return expiresAt !== 0 && expiresAt <= now;
+}
+
+export const keyString = (key: Buffer): string => key.toString('latin1');
+export const keyBytes = (key: string): Buffer => Buffer.from(key, 'latin1');

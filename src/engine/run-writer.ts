@@ -1,0 +1,233 @@
+// Writes one index run file (docs/format.md "Index run") from entries given in
+// strictly ascending key order. The file is written under a .tmp name and
+// renamed into place by finish(), after an fsync.
+import { TzkvError, ioError } from '../errors.js';
+import { bloomPageCount, encodeBloomPages, murmur3 } from '../format/bloom.js';
+import {
+  BLOCK_BRANCH,
+  BLOCK_HEADER_BYTES,
+  BLOCK_LEAF,
+  BLOCK_TARGET_BYTES,
+  BLOCK_TRAILER_BYTES,
+  BLOOM_BUCKET_BYTES,
+  BLOOM_BUCKETS_PER_PAGE,
+  BLOOM_PAGE_BYTES,
+  BLOOM_PROBES,
+  BLOOM_SEED_1,
+  BLOOM_SEED_2,
+  RUN_EXT,
+  RUN_HEADER_BYTES,
+} from '../format/constants.js';
+import { fileName, writeU64 } from '../format/bytes.js';
+import { encodeRunHeader, sealBlock, writeBranchEntry } from '../format/index-block.js';
+import type { RunInfo } from '../format/manifest.js';
+import type { FileSystem } from '../io/fs.js';
+
+const OUT_BYTES = 1 << 20;
+/** Largest leaf entry: 27 + 1024-byte key. */
+const MAX_ENTRY = 27 + 1024;
+
+/** murmur3 of a latin1 string's bytes, equal to murmur3 of Buffer.from(s, 'latin1'). */
+function murmur3Latin1(s: string, seed: number, scratch: Buffer): number {
+  const n = scratch.write(s, 0, 'latin1');
+  return murmur3(scratch, 0, n, seed);
+}
+
+interface ChildRef {
+  firstKey: string;
+  offset: number;
+  length: number;
+}
+
+export class RunWriter {
+  private readonly fd: number;
+  private readonly tmpPath: string;
+  private out = Buffer.allocUnsafe(OUT_BYTES);
+  private outStart = RUN_HEADER_BYTES; // file offset of out[0]
+  private outLen = 0;
+  private blockStart = -1; // offset in `out` of the open leaf block
+  private blockCount = 0;
+  private blockFirstKey = '';
+  private leaves: ChildRef[] = [];
+  private entries = 0;
+  private lastKey: string | null = null;
+  private minKey = '';
+  private readonly bloomPages: number;
+  private readonly bloom: Buffer;
+  private readonly scratch = Buffer.allocUnsafe(1024);
+  private done = false;
+
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly dir: string,
+    readonly fileNumber: number,
+    expectedEntries: number,
+  ) {
+    this.tmpPath = `${dir}/${fileName(fileNumber, RUN_EXT)}.tmp`;
+    this.bloomPages = bloomPageCount(expectedEntries);
+    this.bloom = Buffer.alloc(this.bloomPages * BLOOM_PAGE_BYTES);
+    try {
+      this.fd = fs.createTruncate(this.tmpPath);
+    } catch (err) {
+      throw ioError(err, 'cannot create index run', this.tmpPath);
+    }
+  }
+
+  get count(): number {
+    return this.entries;
+  }
+
+  /** Adds an entry. REQUIRES: key (latin1 form) greater than every key added before. */
+  add(key: string, kind: number, segment: number, offset: number, length: number, expiresAt: number): void {
+    if (this.lastKey !== null && !(key > this.lastKey)) {
+      throw new TzkvError('INTERNAL', `index run ${this.fileNumber}: keys out of order`);
+    }
+    const entryBytes = 27 + key.length;
+    if (this.blockStart >= 0 && this.outLen + entryBytes + BLOCK_TRAILER_BYTES - this.blockStart > BLOCK_TARGET_BYTES) {
+      this.closeLeaf();
+    }
+    if (this.blockStart < 0) {
+      if (this.outLen + BLOCK_HEADER_BYTES + MAX_ENTRY + BLOCK_TRAILER_BYTES > OUT_BYTES) this.drain();
+      this.blockStart = this.outLen;
+      this.outLen += BLOCK_HEADER_BYTES;
+      this.blockCount = 0;
+      this.blockFirstKey = key;
+    }
+    const buf = this.out;
+    let p = this.outLen;
+    buf.writeUInt16LE(key.length, p);
+    p += 2;
+    p += buf.write(key, p, 'latin1');
+    buf[p] = kind;
+    buf.writeUInt32LE(segment, p + 1);
+    writeU64(buf, offset, p + 5);
+    buf.writeUInt32LE(length, p + 13);
+    writeU64(buf, expiresAt, p + 17);
+    this.outLen = p + 25;
+    this.blockCount++;
+    if (this.entries === 0) this.minKey = key;
+    this.entries++;
+    this.lastKey = key;
+    this.addToBloom(key);
+  }
+
+  private addToBloom(key: string): void {
+    const n = this.scratch.write(key, 0, 'latin1');
+    const bucket = murmur3(this.scratch, 0, n, BLOOM_SEED_1) % (this.bloomPages * BLOOM_BUCKETS_PER_PAGE);
+    const base = bucket * BLOOM_BUCKET_BYTES;
+    let h = murmur3(this.scratch, 0, n, BLOOM_SEED_2);
+    const delta = ((h >>> 17) | (h << 15)) >>> 0;
+    const filter = this.bloom;
+    for (let i = 0; i < BLOOM_PROBES; i++) {
+      const bit = h & 511;
+      filter[base + (bit >>> 3)] |= 1 << (bit & 7);
+      h = (h + delta) >>> 0;
+    }
+  }
+
+  private closeLeaf(): void {
+    const end = this.outLen + BLOCK_TRAILER_BYTES;
+    const length = sealBlock(this.out, this.blockStart, end, BLOCK_LEAF, this.blockCount);
+    this.leaves.push({ firstKey: this.blockFirstKey, offset: this.outStart + this.blockStart, length });
+    this.outLen = end;
+    this.blockStart = -1;
+  }
+
+  private drain(): void {
+    if (this.outLen === 0) return;
+    this.fs.write(this.fd, this.out, 0, this.outLen, this.outStart);
+    this.outStart += this.outLen;
+    this.outLen = 0;
+  }
+
+  /** Writes one level of branch blocks over `children`; returns the refs of the new blocks. */
+  private writeBranchLevel(children: ChildRef[]): ChildRef[] {
+    const level: ChildRef[] = [];
+    let start = -1;
+    let count = 0;
+    let first = '';
+    for (const child of children) {
+      const bytes = 14 + child.firstKey.length;
+      if (start >= 0 && this.outLen + bytes + BLOCK_TRAILER_BYTES - start > BLOCK_TARGET_BYTES) {
+        const end = this.outLen + BLOCK_TRAILER_BYTES;
+        level.push({ firstKey: first, offset: this.outStart + start, length: sealBlock(this.out, start, end, BLOCK_BRANCH, count) });
+        this.outLen = end;
+        start = -1;
+      }
+      if (start < 0) {
+        if (this.outLen + BLOCK_HEADER_BYTES + MAX_ENTRY + BLOCK_TRAILER_BYTES > OUT_BYTES) this.drain();
+        start = this.outLen;
+        this.outLen += BLOCK_HEADER_BYTES;
+        count = 0;
+        first = child.firstKey;
+      }
+      const n = this.scratch.write(child.firstKey, 0, 'latin1');
+      this.outLen = writeBranchEntry(this.out, this.outLen, this.scratch.subarray(0, n), child.offset, child.length);
+      count++;
+    }
+    const end = this.outLen + BLOCK_TRAILER_BYTES;
+    level.push({ firstKey: first, offset: this.outStart + start, length: sealBlock(this.out, start, end, BLOCK_BRANCH, count) });
+    this.outLen = end;
+    return level;
+  }
+
+  /** Completes the file (fsynced, renamed into place) and returns its manifest entry. */
+  finish(): RunInfo {
+    try {
+      if (this.blockStart >= 0) this.closeLeaf();
+      const leavesEnd = this.outStart + this.outLen;
+      let level = this.leaves;
+      let height = level.length > 0 ? 1 : 0;
+      while (level.length > 1) {
+        level = this.writeBranchLevel(level);
+        height++;
+      }
+      this.drain();
+      const bloomOffset = this.outStart;
+      const bloom = encodeBloomPages(this.bloom, this.bloomPages);
+      this.fs.write(this.fd, bloom, 0, bloom.length, bloomOffset);
+      const header = encodeRunHeader({
+        fileNumber: this.fileNumber,
+        entries: this.entries,
+        rootOffset: height > 0 ? level[0].offset : 0,
+        rootLength: height > 0 ? level[0].length : 0,
+        height,
+        leavesEnd,
+        bloomOffset,
+        bloomPages: this.bloomPages,
+      });
+      this.fs.write(this.fd, header, 0, header.length, 0);
+      this.fs.fsync(this.fd);
+      this.fs.close(this.fd);
+      this.done = true;
+      this.fs.rename(this.tmpPath, `${this.dir}/${fileName(this.fileNumber, RUN_EXT)}`);
+    } catch (err) {
+      this.abort();
+      throw ioError(err, 'cannot write index run', this.tmpPath);
+    }
+    return {
+      file: this.fileNumber,
+      entries: this.entries,
+      minKey: Buffer.from(this.minKey, 'latin1'),
+      maxKey: Buffer.from(this.lastKey ?? '', 'latin1'),
+    };
+  }
+
+  abort(): void {
+    if (!this.done) {
+      this.done = true;
+      try {
+        this.fs.close(this.fd);
+      } catch {
+        // already closed
+      }
+    }
+    try {
+      this.fs.unlink(this.tmpPath);
+    } catch {
+      // never created or already renamed
+    }
+  }
+}
+
+export { murmur3Latin1 };

@@ -1,0 +1,347 @@
+// The local-directory Store: the facade the CLI and embedders use. Public
+// methods check their arguments, then act through a View (reads, no lock) or
+// a Writer (writes, under the writer lock, held only around the append).
+import { resolve } from 'node:path';
+import type {
+  Batch,
+  CompactOptions,
+  CompactReport,
+  Entry,
+  KeyInfo,
+  KeyInput,
+  ListOptions,
+  OpenOptions,
+  PutOptions,
+  Store,
+  StoreStats,
+  ValueInput,
+  VerifyOptions,
+  VerifyReport,
+} from '../api.js';
+import { TzkvError, ioError } from '../errors.js';
+import { FORMAT_VERSION, KIND_DEL, KIND_PUT } from '../format/constants.js';
+import { encodeRecord } from '../format/record.js';
+import type { FileSystem } from '../io/fs.js';
+import { realFs } from '../io/fs.js';
+import { WriterLock } from '../lock/lockfile.js';
+import { LocalBatch, StagedBatch } from './batch.js';
+import { compactStore } from './compact.js';
+import { checkExpiry, checkKey, checkValue, expiryFrom, isExpired, toBytes } from './keys.js';
+import { inspectDir } from './layout.js';
+import { storeStats } from './stats.js';
+import { verifyStore } from './verify.js';
+import { View, readManifest } from './view.js';
+import type { Located } from './view.js';
+import { DEFAULT_WRITER_OPTIONS, Writer } from './writer.js';
+import type { WriterOptions } from './writer.js';
+
+/** Options for tests and tuning, beyond the public OpenOptions. */
+export interface EngineOptions extends OpenOptions {
+  fs?: FileSystem;
+  segmentBytes?: number;
+  flushBytes?: number;
+}
+
+const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+const READ_RETRIES = 8;
+
+function isLive(at: Located | undefined, now: number): at is Located {
+  return at !== undefined && at.kind === KIND_PUT && !isExpired(at.expiresAt, now);
+}
+
+export async function open(location: string, options: EngineOptions = {}): Promise<Store> {
+  if (typeof location !== 'string' || location === '') {
+    throw new TzkvError('INVALID_ARGUMENT', 'a store location (directory) is required');
+  }
+  const fs = options.fs ?? realFs;
+  const dir = resolve(location);
+  const readOnly = options.readOnly === true;
+  const state = inspectDir(fs, dir);
+  if (state === 'missing') {
+    if (readOnly || options.create === false) {
+      throw new TzkvError('NO_STORE', `no tzkv store at ${dir}: the directory does not exist`, { path: dir });
+    }
+    try {
+      fs.mkdirp(dir);
+    } catch (err) {
+      throw ioError(err, 'cannot create store directory', dir);
+    }
+  } else if (!readOnly) {
+    try {
+      fs.checkWritable(dir);
+    } catch (err) {
+      throw ioError(err, 'cannot write to store directory', dir);
+    }
+  }
+  if (state === 'store') {
+    try {
+      readManifest(fs, dir);
+    } catch (err) {
+      // A newer format is refused at once; damage is left for reads to report and verify to examine.
+      if (err instanceof TzkvError && err.code !== 'CORRUPT') throw err;
+    }
+  }
+  return new LocalStore(fs, dir, options);
+}
+
+class LocalStore implements Store {
+  readonly location: string;
+  readonly readOnly: boolean;
+  private readonly now: () => number;
+  private readonly writerOptions: WriterOptions;
+  private readonly lockTimeoutMs: number;
+  private readonly command: string;
+  private view: View | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly fs: FileSystem,
+    dir: string,
+    options: EngineOptions,
+  ) {
+    this.location = dir;
+    this.readOnly = options.readOnly === true;
+    this.now = options.now ?? Date.now;
+    this.lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+    if (!Number.isFinite(this.lockTimeoutMs) || this.lockTimeoutMs < 0) {
+      throw new TzkvError('INVALID_ARGUMENT', `lock timeout must be zero or more milliseconds, got ${options.lockTimeoutMs}`);
+    }
+    this.command = options.command ?? `node ${process.argv[1] ?? ''}`.trim();
+    this.writerOptions = {
+      sync: options.sync !== false,
+      segmentBytes: options.segmentBytes ?? DEFAULT_WRITER_OPTIONS.segmentBytes,
+      flushBytes: options.flushBytes ?? DEFAULT_WRITER_OPTIONS.flushBytes,
+      now: this.now,
+    };
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new TzkvError('CLOSED', `store ${this.location} is closed`, { path: this.location });
+  }
+
+  /** Runs fn on a current view, retrying when a file vanished under it (an index merge or compaction). */
+  private read<T>(fn: (v: View) => T): T {
+    this.checkOpen();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (!this.view || !this.view.stillCurrent()) {
+          this.view?.close();
+          this.view = undefined;
+          this.view = View.load(this.fs, this.location);
+        }
+        return fn(this.view);
+      } catch (err) {
+        this.view?.close();
+        this.view = undefined;
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < READ_RETRIES) continue;
+        throw ioError(err, 'cannot read store', this.location);
+      }
+    }
+  }
+
+  /** Takes the writer lock, prepares a Writer, runs fn, releases everything. */
+  private async write<T>(fn: (w: Writer) => T): Promise<T> {
+    this.checkOpen();
+    if (this.readOnly) {
+      throw new TzkvError('READ_ONLY', `store ${this.location} is open read-only`, { path: this.location });
+    }
+    const lock = await WriterLock.acquire(this.fs, this.location, { timeoutMs: this.lockTimeoutMs, command: this.command });
+    let writer: Writer | undefined;
+    try {
+      writer = new Writer(this.fs, this.location, this.writerOptions);
+      writer.prepare();
+      return fn(writer);
+    } catch (err) {
+      throw ioError(err, 'cannot write to store', this.location);
+    } finally {
+      writer?.close();
+      lock.release();
+      this.view?.close();
+      this.view = undefined;
+    }
+  }
+
+  async get(key: KeyInput): Promise<Buffer | undefined> {
+    return (await this.getEntry(key))?.value;
+  }
+
+  async getEntry(key: KeyInput): Promise<Entry | undefined> {
+    const k = checkKey(key);
+    return this.read((v) => {
+      const at = v.locate(k);
+      if (!isLive(at, this.now())) return undefined;
+      return { key: k, value: v.readValue(k, at), expiresAt: at.expiresAt === 0 ? null : at.expiresAt };
+    });
+  }
+
+  async has(key: KeyInput): Promise<boolean> {
+    const k = checkKey(key);
+    return this.read((v) => isLive(v.locate(k), this.now()));
+  }
+
+  async expiry(key: KeyInput): Promise<number | null | undefined> {
+    const k = checkKey(key);
+    return this.read((v) => {
+      const at = v.locate(k);
+      if (!isLive(at, this.now())) return undefined;
+      return at.expiresAt === 0 ? null : at.expiresAt;
+    });
+  }
+
+  async put(key: KeyInput, value: ValueInput, options?: PutOptions): Promise<boolean> {
+    const k = checkKey(key);
+    const val = checkValue(value);
+    const expiresAt = expiryFrom(options, this.now());
+    if (expiresAt !== 0 && expiresAt <= this.now()) {
+      throw new TzkvError('INVALID_ARGUMENT', `expiry ${new Date(expiresAt).toISOString()} is already in the past`);
+    }
+    return this.write((w) => {
+      if (options?.ifAbsent && isLive(w.view.locate(k), this.now())) return false;
+      w.append([encodeRecord(KIND_PUT, 0, k, val, expiresAt)]);
+      w.maybeFlush();
+      return true;
+    });
+  }
+
+  async del(...keys: KeyInput[]): Promise<number> {
+    const checked = keys.map(checkKey);
+    if (checked.length === 0) return 0;
+    return this.write((w) => {
+      const now = this.now();
+      const seen = new Set<string>();
+      const gone: Buffer[] = [];
+      for (const k of checked) {
+        const s = k.toString('latin1');
+        if (seen.has(s)) continue;
+        seen.add(s);
+        if (isLive(w.view.locate(k), now)) gone.push(k);
+      }
+      if (gone.length === 1) {
+        w.append([encodeRecord(KIND_DEL, 0, gone[0], null, 0)]);
+      } else if (gone.length > 1) {
+        const staged = new StagedBatch();
+        for (const k of gone) staged.add(KIND_DEL, k, null, 0);
+        w.append([...staged.finish(), commitRecord(staged.count)]);
+      }
+      if (gone.length > 0) w.maybeFlush();
+      return gone.length;
+    });
+  }
+
+  async setExpiry(key: KeyInput, expiresAt: number | null): Promise<boolean> {
+    const k = checkKey(key);
+    const exp = checkExpiry(expiresAt);
+    return this.write((w) => {
+      const at = w.view.locate(k);
+      if (!isLive(at, this.now())) return false;
+      const value = w.view.readValue(k, at);
+      w.append([encodeRecord(KIND_PUT, 0, k, value, exp)]);
+      w.maybeFlush();
+      return true;
+    });
+  }
+
+  async update(
+    key: KeyInput,
+    fn: (current: Entry | undefined) => { value: ValueInput; expiresAt?: number | null } | undefined,
+  ): Promise<Entry | undefined> {
+    const k = checkKey(key);
+    return this.write((w) => {
+      const at = w.view.locate(k);
+      const current: Entry | undefined = isLive(at, this.now())
+        ? { key: k, value: w.view.readValue(k, at), expiresAt: at.expiresAt === 0 ? null : at.expiresAt }
+        : undefined;
+      const next = fn(current);
+      if (next === undefined) return current;
+      const value = checkValue(next.value);
+      const exp = next.expiresAt === undefined ? (current?.expiresAt ?? 0) : checkExpiry(next.expiresAt);
+      w.append([encodeRecord(KIND_PUT, 0, k, value, exp)]);
+      w.maybeFlush();
+      return { key: k, value, expiresAt: exp === 0 ? null : exp };
+    });
+  }
+
+  private listing(options: ListOptions | undefined): { prefix: Buffer; limit: number } {
+    const prefix = options?.prefix === undefined ? Buffer.alloc(0) : toBytes(options.prefix);
+    const limit = options?.limit ?? Infinity;
+    if (limit !== Infinity && (!Number.isSafeInteger(limit) || limit < 0)) {
+      throw new TzkvError('INVALID_ARGUMENT', `limit must be a whole number ≥ 0, got ${options?.limit}`);
+    }
+    return { prefix, limit };
+  }
+
+  async *keys(options?: ListOptions): AsyncIterableIterator<KeyInfo> {
+    const { prefix, limit } = this.listing(options);
+    for (const e of this.liveEntries(prefix, limit)) yield { key: e.key, expiresAt: e.expiresAt === 0 ? null : e.expiresAt };
+  }
+
+  async *entries(options?: ListOptions): AsyncIterableIterator<Entry> {
+    const { prefix, limit } = this.listing(options);
+    for (const e of this.liveEntries(prefix, limit)) {
+      const value = this.read((v) => v.readValue(e.key, e));
+      yield { key: e.key, value, expiresAt: e.expiresAt === 0 ? null : e.expiresAt };
+    }
+  }
+
+  /** Live entries from one view; the view is pinned for the whole listing. */
+  private *liveEntries(prefix: Buffer, limit: number): Generator<{ key: Buffer } & Located> {
+    if (limit === 0) return;
+    const view = this.read((v) => v);
+    const now = this.now();
+    let n = 0;
+    try {
+      for (const e of view.merged(prefix)) {
+        if (e.kind !== KIND_PUT || isExpired(e.expiresAt, now)) continue;
+        yield { ...e, key: Buffer.from(e.key) };
+        if (++n >= limit) return;
+      }
+    } catch (err) {
+      throw ioError(err, 'cannot list store', this.location);
+    }
+  }
+
+  batch(): Batch {
+    this.checkOpen();
+    return new LocalBatch(this.now, (staged) => this.commitBatch(staged));
+  }
+
+  private async commitBatch(staged: StagedBatch): Promise<void> {
+    const chunks = staged.finish();
+    const commit = commitRecord(staged.count);
+    await this.write((w) => {
+      if (w.end + staged.bytes > this.writerOptions.segmentBytes) w.rollNow();
+      const base = w.append([...chunks, commit]);
+      if (staged.bytes >= this.writerOptions.flushBytes) {
+        w.maybeFlush(true, { base, entries: staged.entries, puts: staged.puts, deletes: staged.deletes });
+      } else {
+        w.maybeFlush();
+      }
+    });
+  }
+
+  async stats(): Promise<StoreStats> {
+    return this.read((v) => storeStats(v, this.now(), FORMAT_VERSION));
+  }
+
+  async verify(options?: VerifyOptions): Promise<VerifyReport> {
+    this.checkOpen();
+    return verifyStore(this.fs, this.location, this.now(), options?.onProgress);
+  }
+
+  async compact(options?: CompactOptions): Promise<CompactReport> {
+    if (options?.dryRun) return this.read((v) => compactStore(v, null, this.now(), true));
+    return this.write((w) => compactStore(w.view, w, this.now(), false));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.view?.close();
+    this.view = undefined;
+  }
+}
+
+function commitRecord(count: number): Buffer {
+  const value = Buffer.alloc(4);
+  value.writeUInt32LE(count, 0);
+  return encodeRecord(3, 0, Buffer.alloc(0), value, 0);
+}

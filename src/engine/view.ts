@@ -1,0 +1,272 @@
+// A read view of the store: one manifest, the tail of the active segment
+// scanned into memory, and the index runs opened on demand. Every read goes
+// through a view; writers build a fresh one under the lock.
+import { TzkvError, ioError } from '../errors.js';
+import { FILE_HEADER_BYTES, KIND_DEL, KIND_PUT, MAGIC_SEGMENT, MANIFEST_NAME } from '../format/constants.js';
+import { checkFileHeader } from '../format/file-header.js';
+import type { IndexEntry } from '../format/index-block.js';
+import { decodeManifest, ManifestError } from '../format/manifest.js';
+import type { Manifest } from '../format/manifest.js';
+import { RECORD_OK, RecordInfo, decodeRecord } from '../format/record.js';
+import type { FileSystem } from '../io/fs.js';
+import { readWholeFile } from '../io/fs.js';
+import { runName, segmentName } from './layout.js';
+import { scanLog } from './log-scan.js';
+import type { LogEntry, ScanEnd } from './log-scan.js';
+import { RunReader } from './run-reader.js';
+
+/** Where a key's newest record lives, from the tail or a run. */
+export interface Located {
+  kind: number;
+  segment: number;
+  offset: number;
+  length: number;
+  expiresAt: number;
+}
+
+export interface TailCounts {
+  puts: number;
+  deletes: number;
+  /** Bytes of tail records shadowed by later tail records, plus commit markers. */
+  deadBytes: number;
+}
+
+export function readManifest(fs: FileSystem, dir: string): Manifest | null {
+  let buf: Buffer;
+  try {
+    buf = readWholeFile(fs, `${dir}/${MANIFEST_NAME}`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw ioError(err, 'cannot read', `${dir}/${MANIFEST_NAME}`);
+  }
+  try {
+    return decodeManifest(buf);
+  } catch (err) {
+    if (err instanceof ManifestError) {
+      const path = `${dir}/${MANIFEST_NAME}`;
+      if (err.newerVersion) throw new TzkvError('VERSION', `${path}: ${err.message}`, { path });
+      throw new TzkvError('CORRUPT', `${MANIFEST_NAME}: ${err.message}`, { path, offset: 0 });
+    }
+    throw err;
+  }
+}
+
+export class View {
+  /** Latest committed tail record per key (latin1 key). */
+  readonly tail = new Map<string, LogEntry>();
+  readonly tailCounts: TailCounts = { puts: 0, deletes: 0, deadBytes: 0 };
+  /** End of the committed tail (absolute offset in the active segment). */
+  tailEnd = 0;
+  tailState: ScanEnd = { kind: 'clean' };
+  /** Size of the active segment file when it was scanned. */
+  activeSize = 0;
+  private runs: Array<RunReader | undefined> = [];
+  private segmentFds = new Map<number, number>();
+  private sortedTail: LogEntry[] | undefined;
+
+  private constructor(
+    readonly fs: FileSystem,
+    readonly dir: string,
+    readonly manifest: Manifest | null,
+  ) {}
+
+  /** Loads a view. Throws ENOENT-coded fs errors when a file vanished under it (the caller retries). */
+  static load(fs: FileSystem, dir: string): View {
+    const manifest = readManifest(fs, dir);
+    const view = new View(fs, dir, manifest);
+    if (manifest) view.scanTail();
+    return view;
+  }
+
+  /** True when nothing changed since this view was loaded (same manifest generation, same active size). */
+  stillCurrent(): boolean {
+    const m = readManifest(this.fs, this.dir);
+    if (!m || !this.manifest || m.generation !== this.manifest.generation) return false;
+    return this.fs.size(this.segmentFd(m.active.file)) === this.activeSize;
+  }
+
+  get activeFile(): number {
+    return this.manifest ? this.manifest.active.file : 0;
+  }
+
+  private scanTail(): void {
+    const m = this.manifest!;
+    const file = m.active.file;
+    const fd = this.segmentFd(file);
+    const size = this.fs.size(fd);
+    this.activeSize = size;
+    const header = Buffer.allocUnsafe(FILE_HEADER_BYTES);
+    const hn = this.fs.read(fd, header, 0, FILE_HEADER_BYTES, 0);
+    const problem = checkFileHeader(header.subarray(0, hn), MAGIC_SEGMENT, file);
+    if (problem) {
+      const path = `${this.dir}/${segmentName(file)}`;
+      if (problem.kind === 'newer-version') throw new TzkvError('VERSION', `${path}: ${problem.message}`, { path });
+      throw new TzkvError('CORRUPT', `${segmentName(file)} offset 0: ${problem.message}`, { path, offset: 0 });
+    }
+    const from = m.active.indexedTo;
+    if (size < from) {
+      throw new TzkvError('CORRUPT', `${segmentName(file)}: file is ${size} bytes, shorter than its indexed length ${from}`, {
+        path: `${this.dir}/${segmentName(file)}`,
+        offset: size,
+      });
+    }
+    const buf = Buffer.allocUnsafe(size - from);
+    const n = this.fs.read(fd, buf, 0, size - from, from);
+    const scan = scanLog(buf, from, n);
+    this.tailEnd = scan.validEnd;
+    this.tailState = scan.end;
+    const counts = this.tailCounts;
+    counts.deadBytes += scan.records * 0; // records counted below
+    for (const e of scan.entries) {
+      if (e.kind === KIND_PUT) counts.puts++;
+      else counts.deletes++;
+      const prev = this.tail.get(e.key);
+      if (prev) counts.deadBytes += prev.length;
+      this.tail.set(e.key, e);
+    }
+  }
+
+  segmentFd(file: number): number {
+    let fd = this.segmentFds.get(file);
+    if (fd === undefined) {
+      fd = this.fs.openRead(`${this.dir}/${segmentName(file)}`);
+      this.segmentFds.set(file, fd);
+    }
+    return fd;
+  }
+
+  run(i: number): RunReader {
+    let r = this.runs[i];
+    if (!r) {
+      r = RunReader.open(this.fs, this.dir, this.manifest!.runs[i].file);
+      this.runs[i] = r;
+    }
+    return r;
+  }
+
+  /** Tail entries sorted by key. */
+  tailSorted(): LogEntry[] {
+    if (!this.sortedTail) {
+      this.sortedTail = Array.from(this.tail.values()).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    }
+    return this.sortedTail;
+  }
+
+  private tailDamage(): TzkvError | undefined {
+    if (this.tailState.kind !== 'corrupt') return undefined;
+    const file = segmentName(this.activeFile);
+    return new TzkvError(
+      'CORRUPT',
+      `${file} offset ${this.tailState.offset}: ${this.tailState.reason}; records after it cannot be read (run \`tzkv verify\`)`,
+      { path: `${this.dir}/${file}`, offset: this.tailState.offset },
+    );
+  }
+
+  /** Where the newest record of key is, or undefined when no record of it exists. */
+  locate(key: Buffer): Located | undefined {
+    const m = this.manifest;
+    if (!m) return undefined;
+    const t = this.tail.get(key.toString('latin1'));
+    if (t) return { kind: t.kind, segment: m.active.file, offset: t.offset, length: t.length, expiresAt: t.expiresAt };
+    const damage = this.tailDamage();
+    if (damage) throw damage;
+    for (let i = 0; i < m.runs.length; i++) {
+      const info = m.runs[i];
+      if (info.entries === 0 || Buffer.compare(key, info.minKey) < 0 || Buffer.compare(key, info.maxKey) > 0) continue;
+      const e = this.run(i).find(key);
+      if (e) return e;
+    }
+    return undefined;
+  }
+
+  /** Reads and checks the record at a location; returns its value. */
+  readValue(key: Buffer, at: Located): Buffer {
+    const fd = this.segmentFd(at.segment);
+    const buf = Buffer.allocUnsafe(at.length);
+    const n = this.fs.read(fd, buf, 0, at.length, at.offset);
+    const info = new RecordInfo();
+    const name = segmentName(at.segment);
+    const path = `${this.dir}/${name}`;
+    const status = n === at.length ? decodeRecord(buf, 0, n, info, true) : -1;
+    if (status !== RECORD_OK || info.length !== at.length) {
+      const why = status === -1 ? 'record runs past end of file' : info.reason || 'record does not match its index entry';
+      throw new TzkvError('CORRUPT', `${name} offset ${at.offset}: ${why} (key ${JSON.stringify(key.toString('utf8'))})`, {
+        path,
+        offset: at.offset,
+      });
+    }
+    if (info.kind !== KIND_PUT || !buf.subarray(20, 20 + info.keyLength).equals(key)) {
+      throw new TzkvError('CORRUPT', `${name} offset ${at.offset}: index entry points at a record of another key`, {
+        path,
+        offset: at.offset,
+      });
+    }
+    return buf.subarray(20 + info.keyLength);
+  }
+
+  /**
+   * All newest entries with key >= start and starting with prefix, in key
+   * order, tombstones included. Sources: the tail, then runs newest first.
+   */
+  *merged(prefix: Buffer, start: Buffer = prefix): Generator<{ key: Buffer } & Located> {
+    const m = this.manifest;
+    if (!m) return;
+    const damage = this.tailDamage();
+    if (damage) throw damage;
+    const active = m.active.file;
+    const startStr = start.toString('latin1');
+    const tailEntries = this.tailSorted();
+    let lo = 0;
+    let hi = tailEntries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (tailEntries[mid].key < startStr) lo = mid + 1;
+      else hi = mid;
+    }
+    type Src = { next: () => ({ key: Buffer } & Located) | undefined; head: ({ key: Buffer } & Located) | undefined };
+    const sources: Src[] = [];
+    let ti = lo;
+    const tailSrc: Src = {
+      head: undefined,
+      next: () => {
+        if (ti >= tailEntries.length) return undefined;
+        const t = tailEntries[ti++];
+        return { key: Buffer.from(t.key, 'latin1'), kind: t.kind, segment: active, offset: t.offset, length: t.length, expiresAt: t.expiresAt };
+      },
+    };
+    sources.push(tailSrc);
+    for (let i = 0; i < m.runs.length; i++) {
+      const info = m.runs[i];
+      if (info.entries === 0 || Buffer.compare(info.maxKey, start) < 0) continue;
+      if (prefix.length > 0 && Buffer.compare(info.minKey, prefix) > 0 && !info.minKey.subarray(0, prefix.length).equals(prefix)) continue;
+      const it = this.run(i).cursor(start);
+      sources.push({ head: undefined, next: () => { const r = it.next(); return r.done ? undefined : (r.value as IndexEntry); } });
+    }
+    for (const s of sources) s.head = s.next();
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < sources.length; i++) {
+        const h = sources[i].head;
+        if (h && (best < 0 || Buffer.compare(h.key, sources[best].head!.key) < 0)) best = i;
+      }
+      if (best < 0) return;
+      const winner = sources[best].head!;
+      if (prefix.length > 0 && !(winner.key.length >= prefix.length && winner.key.subarray(0, prefix.length).equals(prefix))) return;
+      // Advance every source past this key; the lowest index (newest) wins.
+      for (let i = 0; i < sources.length; i++) {
+        const h = sources[i].head;
+        if (h && (i === best || h.key.equals(winner.key))) sources[i].head = sources[i].next();
+      }
+      yield winner;
+    }
+  }
+
+  close(): void {
+    for (const r of this.runs) r?.close();
+    this.runs = [];
+    for (const fd of this.segmentFds.values()) this.fs.close(fd);
+    this.segmentFds.clear();
+  }
+}
+
+export { KIND_DEL };

@@ -1,0 +1,465 @@
+// The write side of the engine. A Writer exists only while its process holds
+// the writer lock: it loads a fresh view, recovers the tail (truncating a torn
+// or uncommitted end), appends, fsyncs, and flushes the tail into index runs.
+import { TzkvError, ioError } from '../errors.js';
+import {
+  DEFAULT_SEGMENT_BYTES,
+  FILE_HEADER_BYTES,
+  KIND_DEL,
+  KIND_PUT,
+  MAGIC_SEGMENT,
+  MANIFEST_NAME,
+  RUN_EXT,
+  SEGMENT_EXT,
+  TMP_SUFFIX,
+} from '../format/constants.js';
+import { parseFileName } from '../format/bytes.js';
+import { encodeFileHeader } from '../format/file-header.js';
+import { cloneManifest, encodeManifest } from '../format/manifest.js';
+import type { Manifest, RunInfo } from '../format/manifest.js';
+import type { FileSystem } from '../io/fs.js';
+import { replaceFile } from '../io/fs.js';
+import { isExpired } from './keys.js';
+import { runName, segmentName } from './layout.js';
+import type { LogEntry } from './log-scan.js';
+import { planMerge } from './merge-policy.js';
+import { RunReader } from './run-reader.js';
+import { RunWriter } from './run-writer.js';
+import { View } from './view.js';
+
+export interface WriterOptions {
+  sync: boolean;
+  segmentBytes: number;
+  /** Flush the tail into an index run once it holds this many bytes. */
+  flushBytes: number;
+  now: () => number;
+}
+
+export const DEFAULT_WRITER_OPTIONS: Omit<WriterOptions, 'now' | 'sync'> = {
+  segmentBytes: DEFAULT_SEGMENT_BYTES,
+  flushBytes: 1024 * 1024,
+};
+
+/** Entries of one batch, struct-of-arrays; keys as latin1 strings; offsets relative to the batch start. */
+export interface BatchEntries {
+  keys: string[];
+  kinds: number[];
+  offsets: number[];
+  lengths: number[];
+  expiries: number[];
+}
+
+function byKey(a: LogEntry, b: LogEntry): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+export class Writer {
+  view: View;
+  private fd = -1;
+  /** End of committed data in the active segment: where the next append goes. */
+  end = 0;
+
+  constructor(
+    private readonly fs: FileSystem,
+    readonly dir: string,
+    private readonly options: WriterOptions,
+  ) {
+    this.view = View.load(fs, dir);
+  }
+
+  get manifest(): Manifest {
+    return this.view.manifest!;
+  }
+
+  /** Makes the store ready for appends: creates it when empty, cuts a torn tail. REQUIRES: the lock. */
+  prepare(): void {
+    if (!this.view.manifest) this.initStore();
+    const v = this.view;
+    const active = this.manifest.active.file;
+    if (v.tailState.kind === 'corrupt') {
+      throw new TzkvError(
+        'CORRUPT',
+        `${segmentName(active)} offset ${v.tailState.offset}: ${v.tailState.reason}; refusing to write behind damaged data (run \`tzkv verify --repair\`)`,
+        { path: `${this.dir}/${segmentName(active)}`, offset: v.tailState.offset },
+      );
+    }
+    const path = `${this.dir}/${segmentName(active)}`;
+    try {
+      this.fd = this.fs.openReadWrite(path);
+      if (v.activeSize !== v.tailEnd) {
+        // A torn record or an interrupted batch: never acknowledged, cut it off.
+        this.fs.truncate(this.fd, v.tailEnd);
+        this.fs.fsync(this.fd);
+      }
+    } catch (err) {
+      throw ioError(err, 'cannot open for writing', path);
+    }
+    this.end = v.tailEnd;
+  }
+
+  private initStore(): void {
+    this.removeLeftovers(null);
+    const file = 1;
+    this.createSegment(file);
+    const m: Manifest = {
+      generation: 1,
+      nextFile: 2,
+      active: { file, indexedTo: FILE_HEADER_BYTES },
+      segments: [{ file, size: null }],
+      runs: [],
+      counters: { puts: 0, deletes: 0, deadBytes: 0, expiredDropped: 0 },
+      created: new Date(this.options.now()).toISOString(),
+      lastCompaction: null,
+      extra: {},
+    };
+    this.writeManifest(m);
+  }
+
+  private createSegment(file: number): void {
+    const path = `${this.dir}/${segmentName(file)}`;
+    try {
+      let fd: number;
+      try {
+        fd = this.fs.createExclusive(path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        // A leftover of a writer that crashed before recording it: its number is ours now.
+        this.fs.unlink(path);
+        fd = this.fs.createExclusive(path);
+      }
+      const header = encodeFileHeader(MAGIC_SEGMENT, file);
+      this.fs.write(fd, header, 0, header.length, 0);
+      this.fs.fsync(fd);
+      this.fs.close(fd);
+      this.fs.fsyncDir(this.dir);
+    } catch (err) {
+      throw ioError(err, 'cannot create segment', path);
+    }
+  }
+
+  /** Replaces the manifest durably and reloads the view from it. */
+  private writeManifest(m: Manifest): void {
+    try {
+      replaceFile(this.fs, this.dir, MANIFEST_NAME, encodeManifest(m));
+    } catch (err) {
+      throw ioError(err, 'cannot write', `${this.dir}/${MANIFEST_NAME}`);
+    }
+    this.view.close();
+    this.view = View.load(this.fs, this.dir);
+  }
+
+  /** Appends committed record bytes at the end of the active segment; fsyncs when sync is on. */
+  append(chunks: Buffer[]): number {
+    const base = this.end;
+    let pos = base;
+    try {
+      for (const c of chunks) {
+        this.fs.write(this.fd, c, 0, c.length, pos);
+        pos += c.length;
+      }
+      if (this.options.sync) this.fs.fsync(this.fd);
+    } catch (err) {
+      // Whatever reached the file is an unacknowledged tail: the next writer cuts it off.
+      throw ioError(err, 'cannot append to', `${this.dir}/${segmentName(this.manifest.active.file)}`);
+    }
+    this.end = pos;
+    return base;
+  }
+
+  /** Flushes the tail when it is big enough, or when `force`. Rolls the segment when full. */
+  maybeFlush(force = false, batch?: { base: number; entries: BatchEntries; puts: number; deletes: number }): void {
+    const m = this.manifest;
+    const tailBytes = this.end - m.active.indexedTo;
+    if (!force && tailBytes < this.options.flushBytes && this.end < this.options.segmentBytes) return;
+    // The view was loaded before our appends: rescan so the tail holds everything up to `end`.
+    if (!batch) {
+      this.view.close();
+      this.view = View.load(this.fs, this.dir);
+    }
+    const v = this.view;
+    const next: Manifest = cloneManifest(m);
+    next.generation++;
+    next.counters.puts += v.tailCounts.puts + (batch?.puts ?? 0);
+    next.counters.deletes += v.tailCounts.deletes + (batch?.deletes ?? 0);
+    next.counters.deadBytes += v.tailCounts.deadBytes;
+    const newRuns: RunInfo[] = [];
+    const sortedTail = v.tailSorted();
+    if (sortedTail.length > 0 || (batch && batch.entries.keys.length > 0)) {
+      const file = next.nextFile++;
+      const w = new RunWriter(this.fs, this.dir, file, sortedTail.length + (batch?.entries.keys.length ?? 0));
+      try {
+        next.counters.deadBytes += this.writeTailRun(w, sortedTail, batch);
+        newRuns.push(w.finish());
+      } catch (err) {
+        w.abort();
+        throw err;
+      }
+    }
+    next.runs = [...newRuns, ...next.runs];
+    next.active.indexedTo = this.end;
+    if (this.end >= this.options.segmentBytes) this.roll(next);
+    if (newRuns.length > 0) this.fs.fsyncDir(this.dir);
+    this.writeManifest(next);
+    this.mergeRuns();
+  }
+
+  /** Writes tail entries (and a batch, newer) into a run, newest version per key. Returns shadowed bytes. */
+  private writeTailRun(
+    w: RunWriter,
+    tail: LogEntry[],
+    batch: { base: number; entries: BatchEntries } | undefined,
+  ): number {
+    const active = this.manifest.active.file;
+    let dead = 0;
+    if (!batch) {
+      for (const e of tail) w.add(e.key, e.kind, active, e.offset, e.length, e.expiresAt);
+      return 0;
+    }
+    const { keys, kinds, offsets, lengths, expiries } = batch.entries;
+    const order = sortedUnique(keys, (shadowed) => (dead += lengths[shadowed]));
+    let ti = 0;
+    for (const i of order) {
+      const key = keys[i];
+      while (ti < tail.length && tail[ti].key < key) {
+        const e = tail[ti++];
+        w.add(e.key, e.kind, active, e.offset, e.length, e.expiresAt);
+      }
+      if (ti < tail.length && tail[ti].key === key) dead += tail[ti++].length;
+      w.add(key, kinds[i], active, batch.base + offsets[i], lengths[i], expiries[i]);
+    }
+    while (ti < tail.length) {
+      const e = tail[ti++];
+      w.add(e.key, e.kind, active, e.offset, e.length, e.expiresAt);
+    }
+    return dead;
+  }
+
+  /** Seals the active segment at `end` and starts a new one, in the manifest `next`. */
+  private roll(next: Manifest): void {
+    const file = next.nextFile++;
+    this.createSegment(file);
+    next.segments[next.segments.length - 1].size = this.end;
+    next.segments.push({ file, size: null });
+    next.active = { file, indexedTo: FILE_HEADER_BYTES };
+    try {
+      this.fs.close(this.fd);
+    } catch {
+      // closing a file we only appended to cannot lose data that was fsynced
+    }
+    this.fd = this.fs.openReadWrite(`${this.dir}/${segmentName(file)}`);
+    this.end = FILE_HEADER_BYTES;
+  }
+
+  /** Starts a new segment now (before a batch that would overflow the active one). */
+  rollNow(): void {
+    if (this.end === FILE_HEADER_BYTES) return;
+    this.maybeFlush(true);
+    if (this.end === FILE_HEADER_BYTES) return;
+    const next: Manifest = cloneManifest(this.manifest);
+    next.generation++;
+    this.roll(next);
+    this.writeManifest(next);
+  }
+
+  /** Merges index runs as the policy asks, so a lookup touches few files. */
+  private mergeRuns(): void {
+    for (;;) {
+      const m = this.manifest;
+      const plan = planMerge(m.runs);
+      if (!plan) return;
+      const [from, to] = plan;
+      const group = m.runs.slice(from, to);
+      const bottom = to === m.runs.length;
+      const next: Manifest = cloneManifest(m);
+      next.generation++;
+      const file = next.nextFile++;
+      const readers = group.map((r) => RunReader.open(this.fs, this.dir, r.file));
+      const w = new RunWriter(this.fs, this.dir, file, group.reduce((s, r) => s + r.entries, 0));
+      try {
+        const { dead, expired } = mergeInto(w, readers, bottom, this.options.now());
+        next.counters.deadBytes += dead;
+        next.counters.expiredDropped += expired;
+        const info = w.finish();
+        next.runs.splice(from, to - from, ...(info.entries > 0 || !bottom ? [info] : []));
+      } catch (err) {
+        w.abort();
+        throw err;
+      } finally {
+        for (const r of readers) r.close();
+      }
+      this.fs.fsyncDir(this.dir);
+      this.writeManifest(next);
+      for (const r of group) this.unlinkQuietly(runName(r.file));
+      if (next.runs.length === 0 || next.runs.every((r) => r.entries > 0)) {
+        // the empty bottom run was dropped above; keep merging while the policy asks
+      }
+    }
+  }
+
+  /**
+   * Compaction's switch: `produce` emits live records in key order; they are
+   * written to new segments with one new run, then one manifest replacement
+   * makes them the store and the old files are deleted. A crash before the
+   * replacement leaves the old store and unlisted files the next writer removes.
+   */
+  rewriteLive(produce: (emit: (key: Buffer, record: Buffer, expiresAt: number) => void) => void, when: string): number {
+    const old = this.manifest;
+    this.removeLeftovers(old);
+    const next: Manifest = cloneManifest(old);
+    next.generation++;
+    const segments: { file: number; size: number | null }[] = [];
+    let file = next.nextFile++;
+    this.createSegment(file);
+    let fd = this.fs.openReadWrite(`${this.dir}/${segmentName(file)}`);
+    let pos = FILE_HEADER_BYTES;
+    let total = 0;
+    const runFile = next.nextFile++;
+    const w = new RunWriter(this.fs, this.dir, runFile, old.runs.reduce((n, r) => n + r.entries, 0) + this.view.tail.size);
+    const out = Buffer.allocUnsafe(1 << 20);
+    let outLen = 0;
+    const drain = () => {
+      this.fs.write(fd, out, 0, outLen, pos - outLen);
+      outLen = 0;
+    };
+    try {
+      produce((key, record, expiresAt) => {
+        if (pos > FILE_HEADER_BYTES && pos + record.length > this.options.segmentBytes) {
+          drain();
+          this.fs.fsync(fd);
+          this.fs.close(fd);
+          segments.push({ file, size: pos });
+          total += pos;
+          file = next.nextFile++;
+          this.createSegment(file);
+          fd = this.fs.openReadWrite(`${this.dir}/${segmentName(file)}`);
+          pos = FILE_HEADER_BYTES;
+        }
+        if (record.length > out.length - outLen) drain();
+        if (record.length > out.length) this.fs.write(fd, record, 0, record.length, pos);
+        else {
+          record.copy(out, outLen);
+          outLen += record.length;
+        }
+        w.add(key.toString('latin1'), KIND_PUT, file, pos, record.length, expiresAt);
+        pos += record.length;
+      });
+      drain();
+      this.fs.fsync(fd);
+      this.fs.close(fd);
+      const run = w.finish();
+      this.fs.fsyncDir(this.dir);
+      segments.push({ file, size: null });
+      total += pos;
+      next.segments = segments;
+      next.active = { file, indexedTo: pos };
+      next.runs = run.entries > 0 ? [run] : [];
+      next.counters.deadBytes = 0;
+      next.lastCompaction = when;
+    } catch (err) {
+      w.abort();
+      throw err;
+    }
+    this.writeManifest(next);
+    try {
+      this.fs.close(this.fd);
+    } catch {
+      // the old active segment is about to be deleted
+    }
+    this.fd = -1;
+    for (const s of old.segments) this.unlinkQuietly(segmentName(s.file));
+    for (const r of old.runs) this.unlinkQuietly(runName(r.file));
+    return total;
+  }
+
+  private unlinkQuietly(name: string): void {
+    try {
+      this.fs.unlink(`${this.dir}/${name}`);
+    } catch {
+      // a later writer removes unlisted files
+    }
+  }
+
+  /** Deletes .tmp files and segment/run files the manifest does not list. REQUIRES: the lock. */
+  removeLeftovers(m: Manifest | null): void {
+    const listed = new Set<string>();
+    if (m) {
+      for (const s of m.segments) listed.add(segmentName(s.file));
+      for (const r of m.runs) listed.add(runName(r.file));
+    }
+    for (const name of this.fs.readdir(this.dir)) {
+      const ours = name.endsWith(TMP_SUFFIX) || parseFileName(name, SEGMENT_EXT) > 0 || parseFileName(name, RUN_EXT) > 0;
+      if (ours && !listed.has(name)) this.unlinkQuietly(name);
+    }
+  }
+
+  close(): void {
+    if (this.fd >= 0) {
+      try {
+        this.fs.close(this.fd);
+      } catch {
+        // nothing to lose: every acknowledged byte was fsynced
+      }
+      this.fd = -1;
+    }
+    this.view.close();
+  }
+}
+
+/** Indices of keys in ascending order, keeping only the last occurrence of each key. */
+export function sortedUnique(keys: string[], onShadowed: (index: number) => void): number[] {
+  const n = keys.length;
+  let sorted = true;
+  for (let i = 1; i < n; i++) {
+    if (!(keys[i - 1] < keys[i])) {
+      sorted = false;
+      break;
+    }
+  }
+  if (sorted) return Array.from({ length: n }, (_, i) => i);
+  const idx = Array.from({ length: n }, (_, i) => i);
+  idx.sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : a - b));
+  const out: number[] = [];
+  for (let j = 0; j < n; j++) {
+    if (j + 1 < n && keys[idx[j + 1]] === keys[idx[j]]) onShadowed(idx[j]);
+    else out.push(idx[j]);
+  }
+  return out;
+}
+
+/** k-way merge of runs (index 0 newest) into w. At the bottom, tombstones and expired entries are dropped. */
+function mergeInto(w: RunWriter, readers: RunReader[], bottom: boolean, now: number): { dead: number; expired: number } {
+  const empty = Buffer.alloc(0);
+  const its = readers.map((r) => r.cursor(empty));
+  const heads = its.map((it) => it.next().value);
+  let dead = 0;
+  let expired = 0;
+  for (;;) {
+    let best = -1;
+    for (let i = 0; i < heads.length; i++) {
+      const h = heads[i];
+      if (h && (best < 0 || Buffer.compare(h.key, heads[best]!.key) < 0)) best = i;
+    }
+    if (best < 0) break;
+    const e = heads[best]!;
+    for (let i = 0; i < heads.length; i++) {
+      const h = heads[i];
+      if (h && (i === best || h.key.equals(e.key))) {
+        if (i !== best) dead += h.length;
+        heads[i] = its[i].next().value;
+      }
+    }
+    if (bottom && e.kind === KIND_DEL) {
+      dead += e.length;
+      continue;
+    }
+    if (bottom && isExpired(e.expiresAt, now)) {
+      dead += e.length;
+      expired++;
+      continue;
+    }
+    w.add(e.key.toString('latin1'), e.kind, e.segment, e.offset, e.length, e.expiresAt);
+  }
+  return { dead, expired };
+}
+
+export { KIND_PUT };

@@ -1,0 +1,119 @@
+// The small, synchronous file-system interface the engine uses. The engine
+// never imports node:fs itself: tests pass a FileSystem that fails the nth
+// write, drops bytes that were never fsynced, or cuts files (test/fault).
+//
+// Synchronous on purpose: a one-shot CLI process does a handful of small
+// reads, and sync calls avoid the thread-pool round trip of fs/promises.
+import * as nodeFs from 'node:fs';
+
+export interface FileStat {
+  isFile: boolean;
+  isDirectory: boolean;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface FileSystem {
+  /** Opens an existing file for reading. */
+  openRead(path: string): number;
+  /** Opens an existing file for reading and writing at explicit positions. */
+  openReadWrite(path: string): number;
+  /** Creates a new file; fails with EEXIST when it exists (O_CREAT|O_EXCL). */
+  createExclusive(path: string): number;
+  /** Creates or truncates a file for writing (temporary files only). */
+  createTruncate(path: string): number;
+  /** Reads up to `length` bytes at `position`; returns the count read. */
+  read(fd: number, buf: Buffer, offset: number, length: number, position: number): number;
+  /** Writes all of buf[offset, offset+length) at `position`. */
+  write(fd: number, buf: Uint8Array, offset: number, length: number, position: number): void;
+  fsync(fd: number): void;
+  truncate(fd: number, length: number): void;
+  size(fd: number): number;
+  close(fd: number): void;
+  /** undefined when nothing exists at path. */
+  stat(path: string): FileStat | undefined;
+  readdir(path: string): string[];
+  rename(from: string, to: string): void;
+  unlink(path: string): void;
+  mkdirp(path: string): void;
+  /** Makes creations, renames and removals in a directory durable. */
+  fsyncDir(path: string): void;
+  /** Checks that the process may create files in a directory (throws EACCES/EROFS otherwise). */
+  checkWritable(path: string): void;
+}
+
+export const realFs: FileSystem = {
+  openRead: (path) => nodeFs.openSync(path, 'r'),
+  openReadWrite: (path) => nodeFs.openSync(path, 'r+'),
+  createExclusive: (path) => nodeFs.openSync(path, nodeFs.constants.O_CREAT | nodeFs.constants.O_EXCL | nodeFs.constants.O_RDWR, 0o644),
+  createTruncate: (path) => nodeFs.openSync(path, 'w+', 0o644),
+  read: (fd, buf, offset, length, position) => {
+    let done = 0;
+    while (done < length) {
+      const n = nodeFs.readSync(fd, buf, offset + done, length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
+  },
+  write: (fd, buf, offset, length, position) => {
+    let done = 0;
+    while (done < length) {
+      done += nodeFs.writeSync(fd, buf, offset + done, length - done, position + done);
+    }
+  },
+  fsync: (fd) => nodeFs.fsyncSync(fd),
+  truncate: (fd, length) => nodeFs.ftruncateSync(fd, length),
+  size: (fd) => nodeFs.fstatSync(fd).size,
+  close: (fd) => nodeFs.closeSync(fd),
+  stat: (path) => {
+    const s = nodeFs.statSync(path, { throwIfNoEntry: false });
+    return s === undefined ? undefined : { isFile: s.isFile(), isDirectory: s.isDirectory(), size: s.size, mtimeMs: s.mtimeMs };
+  },
+  readdir: (path) => nodeFs.readdirSync(path),
+  rename: (from, to) => nodeFs.renameSync(from, to),
+  unlink: (path) => nodeFs.unlinkSync(path),
+  mkdirp: (path) => {
+    nodeFs.mkdirSync(path, { recursive: true });
+  },
+  fsyncDir: (path) => {
+    const fd = nodeFs.openSync(path, 'r');
+    try {
+      nodeFs.fsyncSync(fd);
+    } finally {
+      nodeFs.closeSync(fd);
+    }
+  },
+  checkWritable: (path) => nodeFs.accessSync(path, nodeFs.constants.W_OK),
+};
+
+/** Reads a whole small file. */
+export function readWholeFile(fs: FileSystem, path: string): Buffer {
+  const fd = fs.openRead(path);
+  try {
+    const size = fs.size(fd);
+    const buf = Buffer.allocUnsafe(size);
+    const n = fs.read(fd, buf, 0, size, 0);
+    return n === size ? buf : buf.subarray(0, n);
+  } finally {
+    fs.close(fd);
+  }
+}
+
+/**
+ * Replaces a file by temp + fsync + rename + directory fsync (docs/format.md
+ * "The store directory"). After it returns, `path` holds `data` durably; a
+ * crash at any point leaves either the old or the new content.
+ */
+export function replaceFile(fs: FileSystem, dir: string, name: string, data: Uint8Array): void {
+  const tmp = `${dir}/${name}.tmp`;
+  const fd = fs.createTruncate(tmp);
+  try {
+    fs.write(fd, data, 0, data.length, 0);
+    fs.fsync(fd);
+  } finally {
+    fs.close(fd);
+  }
+  fs.rename(tmp, `${dir}/${name}`);
+  fs.fsyncDir(dir);
+}

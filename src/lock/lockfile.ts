@@ -1,0 +1,230 @@
+// The writer lock (docs/format.md "LOCK", docs/design.md "Locking").
+//
+// One file, LOCK, created with O_CREAT|O_EXCL and holding its holder's pid,
+// host, kernel start time, command and a random token. A lock whose holder is
+// dead on this host is broken; one from another host never is.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { TzkvError, ioError } from '../errors.js';
+import { LOCK_NAME } from '../format/constants.js';
+import type { FileSystem } from '../io/fs.js';
+import { readWholeFile } from '../io/fs.js';
+
+export interface LockHolder {
+  pid: number;
+  host: string;
+  startTime: string;
+  acquiredAt: string;
+  command: string;
+  token: string;
+}
+
+/** The kernel's start time of a process (field 22 of /proc/PID/stat), or '' when unknown. */
+export function processStartTime(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // The command name (field 2) may contain spaces and parentheses: fields start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+let ownStartTime: string | undefined;
+
+export type HolderState = 'alive' | 'dead' | 'foreign';
+
+/** Whether the holder of a lock still runs. 'foreign': on another host, so unknowable. */
+export function holderState(holder: LockHolder): HolderState {
+  if (holder.host !== hostname()) return 'foreign';
+  if (!Number.isInteger(holder.pid) || holder.pid <= 0) return 'dead';
+  try {
+    process.kill(holder.pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return 'dead';
+    // EPERM: the process exists but belongs to someone else.
+  }
+  const now = processStartTime(holder.pid);
+  if (now !== '' && holder.startTime !== '' && now !== holder.startTime) return 'dead'; // pid reused
+  return 'alive';
+}
+
+export function parseHolder(buf: Buffer): LockHolder | undefined {
+  try {
+    const h = JSON.parse(buf.toString('utf8')) as LockHolder;
+    if (typeof h?.pid !== 'number' || typeof h.token !== 'string') return undefined;
+    return {
+      pid: h.pid,
+      host: String(h.host ?? ''),
+      startTime: String(h.startTime ?? ''),
+      acquiredAt: String(h.acquiredAt ?? ''),
+      command: String(h.command ?? ''),
+      token: h.token,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export function describeHolder(dir: string, h: LockHolder): string {
+  const since = Number.isNaN(Date.parse(h.acquiredAt)) ? 'an unknown time' : new Date(h.acquiredAt).toTimeString().slice(0, 8);
+  const base = `store ${dir} is locked by pid ${h.pid} (${h.command || 'unknown command'}) since ${since}`;
+  if (h.host !== hostname()) {
+    return `${base} on host ${h.host}; a lock from another host is never broken automatically: if that process is gone, run \`tzkv unlock --force --dir ${dir}\``;
+  }
+  return base;
+}
+
+export interface AcquireOptions {
+  timeoutMs: number;
+  command: string;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class WriterLock {
+  private released = false;
+
+  private constructor(
+    private readonly fs: FileSystem,
+    readonly dir: string,
+    readonly holder: LockHolder,
+  ) {}
+
+  get path(): string {
+    return `${this.dir}/${LOCK_NAME}`;
+  }
+
+  /** Takes the lock, waiting with backoff up to timeoutMs; throws LOCKED naming the holder. */
+  static async acquire(fs: FileSystem, dir: string, options: AcquireOptions): Promise<WriterLock> {
+    ownStartTime ??= processStartTime(process.pid);
+    const holder: LockHolder = {
+      pid: process.pid,
+      host: hostname(),
+      startTime: ownStartTime,
+      acquiredAt: '',
+      command: options.command,
+      token: randomBytes(12).toString('hex'),
+    };
+    const deadline = Date.now() + options.timeoutMs;
+    let delay = 1;
+    for (;;) {
+      const lock = WriterLock.tryCreate(fs, dir, holder);
+      if (lock) return lock;
+      const current = WriterLock.readHolder(fs, dir);
+      if (current === null) continue; // vanished between our create and read: try again at once
+      if (current !== undefined && holderState(current) === 'dead') {
+        breakStaleLock(fs, dir, current);
+        continue;
+      }
+      if (Date.now() >= deadline) {
+        const message =
+          current === undefined
+            ? `store ${dir} is locked (the lock file ${dir}/${LOCK_NAME} is unreadable; if no tzkv process is running, run \`tzkv unlock --force\`)`
+            : describeHolder(dir, current);
+        throw new TzkvError('LOCKED', message, { path: dir, info: current ? { holder: current } : {} });
+      }
+      await sleep(Math.min(delay, Math.max(1, deadline - Date.now())));
+      delay = Math.min(delay * 2, 50) + Math.random() * 2;
+    }
+  }
+
+  private static tryCreate(fs: FileSystem, dir: string, holder: LockHolder): WriterLock | undefined {
+    const path = `${dir}/${LOCK_NAME}`;
+    let fd: number;
+    try {
+      fd = fs.createExclusive(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+      throw ioError(err, 'cannot create the lock file', path);
+    }
+    const mine = { ...holder, acquiredAt: new Date().toISOString() };
+    try {
+      const data = Buffer.from(JSON.stringify(mine) + '\n');
+      fs.write(fd, data, 0, data.length, 0);
+      fs.fsync(fd);
+    } catch (err) {
+      fs.close(fd);
+      try {
+        fs.unlink(path);
+      } catch {
+        // already gone
+      }
+      throw ioError(err, 'cannot write the lock file', path);
+    }
+    fs.close(fd);
+    return new WriterLock(fs, dir, mine);
+  }
+
+  /** The current holder; null when there is no lock, undefined when the file is unreadable. */
+  static readHolder(fs: FileSystem, dir: string): LockHolder | null | undefined {
+    try {
+      return parseHolder(readWholeFile(fs, `${dir}/${LOCK_NAME}`));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      return undefined;
+    }
+  }
+
+  /** True while the lock file still carries our token. */
+  stillHeld(): boolean {
+    const h = WriterLock.readHolder(this.fs, this.dir);
+    return !!h && h.token === this.holder.token;
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (!this.stillHeld()) return; // broken by someone else: leave their lock alone
+    try {
+      this.fs.unlink(this.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(err, 'cannot remove the lock file', this.path);
+    }
+  }
+}
+
+/**
+ * Removes a lock whose holder is dead. Breakers serialise on LOCK.break
+ * (O_EXCL) and re-check, under it, that LOCK still carries the stale token,
+ * so two breakers never remove a lock that a third process just took.
+ */
+function breakStaleLock(fs: FileSystem, dir: string, stale: LockHolder): void {
+  const breakPath = `${dir}/${LOCK_NAME}.break`;
+  let fd: number;
+  try {
+    fd = fs.createExclusive(breakPath);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(err, 'cannot create', breakPath);
+    clearDeadBreaker(fs, breakPath);
+    return;
+  }
+  try {
+    ownStartTime ??= processStartTime(process.pid);
+    const me = Buffer.from(JSON.stringify({ pid: process.pid, host: hostname(), startTime: ownStartTime, token: 'break' }));
+    fs.write(fd, me, 0, me.length, 0);
+    fs.close(fd);
+    const current = WriterLock.readHolder(fs, dir);
+    if (current && current.token === stale.token) fs.unlink(`${dir}/${LOCK_NAME}`);
+  } finally {
+    try {
+      fs.unlink(breakPath);
+    } catch {
+      // nothing to clean
+    }
+  }
+}
+
+/** A breaker killed inside its few-microsecond critical section leaves LOCK.break behind. */
+function clearDeadBreaker(fs: FileSystem, breakPath: string): void {
+  try {
+    const h = parseHolder(readWholeFile(fs, breakPath));
+    const age = Date.now() - (fs.stat(breakPath)?.mtimeMs ?? Date.now());
+    // Unreadable: a breaker died between creating and writing it; give a live one 2 s to finish.
+    if ((h && holderState(h) === 'dead') || (!h && age > 2000)) fs.unlink(breakPath);
+  } catch {
+    // gone already, or being written: the next attempt sees
+  }
+}
