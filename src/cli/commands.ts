@@ -1,0 +1,28 @@
+// The command table oclif reads (package.json oclif.commands: strategy
+// "explicit", identifier COMMANDS). Adding a command: one file in
+// src/commands/, one line here, then `npm run build` regenerates
+// oclif.manifest.json.
+
+import Compact from '../commands/compact.js';
+import Del from '../commands/del.js';
+import Export from '../commands/export.js';
+import Get from '../commands/get.js';
+import Import from '../commands/import.js';
+import Keys from '../commands/keys.js';
+import Put from '../commands/put.js';
+import Stats from '../commands/stats.js';
+import Ttl from '../commands/ttl.js';
+import Verify from '../commands/verify.js';
+
+export const COMMANDS = {
+  compact: Compact,
+  del: Del,
+  export: Export,
+  get: Get,
+  import: Import,
+  keys: Keys,
+  put: Put,
+  stats: Stats,
+  ttl: Ttl,
+  verify: Verify,
+};

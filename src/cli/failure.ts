@@ -1,0 +1,56 @@
+// Turns anything a command throws into what the user sees: one `tzkv: ...`
+// line on stderr (never a stack trace for an expected error), the JSON error
+// document on stdout under --json, and the exit code of the README's table.
+
+import { EXIT_CODES, TzkvError, type ErrorCode } from '../errors.js';
+
+export interface Failure {
+  code: ErrorCode;
+  message: string;
+  exitCode: number;
+}
+
+const BUG_REPORT = 'This is a bug in tzkv. Please report it with the command you ran and the lines below.';
+
+/** Classifies an error: TzkvError as it is, oclif's usage errors as INVALID_ARGUMENT, the rest INTERNAL. */
+export function describeFailure(err: unknown): Failure {
+  if (err instanceof TzkvError) return { code: err.code, message: err.message, exitCode: err.exitCode };
+  const oclifExit = (err as { oclif?: { exit?: unknown } } | undefined)?.oclif?.exit;
+  if (err instanceof Error && typeof oclifExit === 'number') {
+    // oclif's parse and "command not found" errors: always a usage error.
+    return { code: 'INVALID_ARGUMENT', message: cleanOclifMessage(err.message), exitCode: EXIT_CODES.INVALID_ARGUMENT };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: 'INTERNAL', message: `internal error: ${message}`, exitCode: EXIT_CODES.INTERNAL };
+}
+
+/** oclif appends "See more help with --help" to its messages; tzkv says it once, its own way. */
+function cleanOclifMessage(message: string): string {
+  return message.replace(/\n?See more help with --help\s*$/, '').trim();
+}
+
+/**
+ * Reports `err` and sets the exit code. `command` (for example "get") adds a
+ * pointer to its help after usage errors.
+ */
+export function reportFailure(err: unknown, { json, command }: { json: boolean; command?: string }): Failure {
+  const failure = describeFailure(err);
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ error: { code: failure.code, message: failure.message, exitCode: failure.exitCode } })}\n`);
+  }
+  let text = `tzkv: ${failure.message}\n`;
+  if (failure.code === 'INVALID_ARGUMENT' && command) text += `See 'tzkv ${command} --help'.\n`;
+  if (failure.code === 'INTERNAL') {
+    text += `${BUG_REPORT}\n${err instanceof Error && err.stack ? err.stack : String(err)}\n`;
+  }
+  process.stderr.write(text);
+  process.exitCode = failure.exitCode;
+  return failure;
+}
+
+/** Whether --json was given (before any `--`), readable even when parsing failed. */
+export function jsonRequested(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  const json = argv.indexOf('--json');
+  return json !== -1 && (end === -1 || json < end);
+}

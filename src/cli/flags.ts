@@ -1,0 +1,44 @@
+// Flags and arguments shared by several commands. Durations and times are
+// taken as strings and parsed by the command (src/cli/duration.ts), so a bad
+// value gets tzkv's own message and exit code 2 rather than oclif's wrapping.
+
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
+import { DURATION_HELP } from './duration.js';
+
+/** On every command (the base command's baseFlags). */
+export const globalFlags = {
+  dir: Flags.string({
+    char: 'd',
+    summary: 'Store directory.',
+    description: 'Defaults to $TZKV_DIR, else $XDG_DATA_HOME/tzkv (~/.local/share/tzkv).',
+    env: 'TZKV_DIR',
+    helpValue: 'DIR',
+  }),
+  json: Flags.boolean({
+    summary: 'Print exactly one JSON document on stdout.',
+    default: false,
+  }),
+};
+
+/** On commands that read or write keys: `-b users` turns key `42` into `users:42`. */
+export const bucketFlag = {
+  bucket: Flags.string({
+    char: 'b',
+    summary: 'Prefix every key with NAME: (a namespace).',
+    helpValue: 'NAME',
+  }),
+};
+
+/** On commands that write: how long to wait for another writer. */
+export const lockFlag = {
+  'lock-timeout': Flags.string({
+    summary: 'How long to wait for the writer lock (0: fail at once).',
+    description: `A duration: ${DURATION_HELP}. Defaults to $TZKV_LOCK_TIMEOUT, else 10s.`,
+    env: 'TZKV_LOCK_TIMEOUT',
+    helpValue: 'DURATION',
+  }),
+};
+
+/** The key argument. Never filled from stdin: a `while read` loop must keep its lines. */
+export const keyArg = Args.string({ name: 'key', description: 'The key (any text; bytes as UTF-8).', required: true, ignoreStdin: true });

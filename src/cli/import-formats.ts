@@ -1,0 +1,78 @@
+// The three input formats of `tzkv import`, each read as a stream of entries
+// tagged with their line number:
+//   jsonl  one {"key", "value", "encoding"?, "keyEncoding"?, "expiresAt"?} per line
+//   tsv    KEY<TAB>VALUE per line (the value is the rest of the line, bytes as they are)
+//   json   one object of key → string value
+// A malformed line throws INVALID_ARGUMENT naming the input and the line.
+
+import { TzkvError } from '../errors.js';
+import { splitLines, type Source } from './input.js';
+import { readJsonObject } from './json-object-reader.js';
+import { fromRecord, type DecodedEntry } from './records.js';
+
+export const IMPORT_FORMATS = ['jsonl', 'tsv', 'json'] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+
+export interface ImportItem extends DecodedEntry {
+  line: number;
+}
+
+export function readEntries(format: ImportFormat, source: Source, onBytes?: (bytes: number) => void): AsyncGenerator<ImportItem> {
+  switch (format) {
+    case 'jsonl':
+      return readJsonLines(source, onBytes);
+    case 'tsv':
+      return readTsv(source, onBytes);
+    case 'json':
+      return readJson(source, onBytes);
+  }
+}
+
+/** The error for line `line` of `source`. */
+export function lineError(source: Source, line: number, message: string): TzkvError {
+  return new TzkvError('INVALID_ARGUMENT', `${source.name} line ${line}: ${message}`, { path: source.name, info: { line } });
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+async function* readJsonLines(source: Source, onBytes?: (bytes: number) => void): AsyncGenerator<ImportItem> {
+  for await (const { number, bytes } of splitLines(source.stream, source.name, onBytes)) {
+    let text: string;
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      throw lineError(source, number, 'not valid UTF-8');
+    }
+    if (text.trim() === '') continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw lineError(source, number, `not valid JSON (${(err as Error).message})`);
+    }
+    try {
+      yield { line: number, ...fromRecord(parsed) };
+    } catch (err) {
+      if (err instanceof TzkvError && err.code === 'INVALID_ARGUMENT') throw lineError(source, number, err.message);
+      throw err;
+    }
+  }
+}
+
+async function* readTsv(source: Source, onBytes?: (bytes: number) => void): AsyncGenerator<ImportItem> {
+  for await (const { number, bytes } of splitLines(source.stream, source.name, onBytes)) {
+    if (bytes.length === 0) continue;
+    const tab = bytes.indexOf(9);
+    if (tab === -1) throw lineError(source, number, 'expected KEY<TAB>VALUE');
+    if (tab === 0) throw lineError(source, number, 'the key is empty');
+    yield { line: number, key: bytes.subarray(0, tab), value: bytes.subarray(tab + 1), expiresAt: null };
+  }
+}
+
+async function* readJson(source: Source, onBytes?: (bytes: number) => void): AsyncGenerator<ImportItem> {
+  for await (const { line, key, value } of readJsonObject(source.stream, source.name, onBytes)) {
+    if (key === '') throw lineError(source, line, 'a key is empty');
+    yield { line, key: Buffer.from(key, 'utf8'), value: Buffer.from(value, 'utf8'), expiresAt: null };
+  }
+}
+

@@ -1,0 +1,37 @@
+// The entry point of the CLI bundle (dist/tzkv.cjs): bin/run.js → launch.ts →
+// main(). Also exports the command table oclif loads from this same file,
+// and buildManifest() for scripts/build.mjs.
+
+import { Config, Plugin } from '@oclif/core/config';
+import { run } from '@oclif/core/run';
+import { settings } from '@oclif/core/settings';
+import { jsonRequested, reportFailure } from './failure.js';
+
+export { COMMANDS } from './commands.js';
+
+/** How long a finished CLI waits for stray handles before it exits anyway. */
+const EXIT_GRACE_MS = 2000;
+
+/** Runs one tzkv command line; `root` is the package directory. Sets process.exitCode, never exits. */
+export async function main(argv: string[], root: string): Promise<void> {
+  // The package is compiled already: never look for TypeScript sources.
+  settings.enableAutoTranspile = false;
+  try {
+    // No user or dev plugins: tzkv's data directory is not a plugin directory.
+    const config = await Config.load({ root, userPlugins: false, devPlugins: false });
+    await run(argv, config);
+  } catch (err) {
+    reportFailure(err, { json: jsonRequested(argv) });
+  }
+  // Output is flushed by the natural exit; should something keep the event
+  // loop alive after the command is done, leave anyway.
+  setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
+}
+
+/** The manifest oclif would write for the package at `root` (`oclif manifest`). */
+export async function buildManifest(root: string): Promise<unknown> {
+  settings.enableAutoTranspile = false;
+  const plugin = new Plugin({ root, type: 'core', isRoot: true, ignoreManifest: true, errorOnManifestCreate: true });
+  await plugin.load();
+  return plugin.manifest;
+}

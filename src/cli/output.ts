@@ -1,0 +1,54 @@
+// Everything a command prints goes through here. Data to stdout, messages to
+// stderr. Colour and tables only for a terminal (NO_COLOR and FORCE_COLOR
+// decide first); plain, stable lines otherwise. chalk and cli-table3 are
+// loaded only when a terminal will see them.
+
+import { once } from 'node:events';
+import { ioError } from '../errors.js';
+
+type Stream = NodeJS.WriteStream;
+
+/** Writes bytes or text to stdout, waiting when the pipe is full. */
+export async function writeOut(data: string | Uint8Array): Promise<void> {
+  if (!process.stdout.write(data)) await once(process.stdout, 'drain');
+}
+
+/** One JSON document on stdout: indented for a terminal, one line for a program. */
+export function printJson(value: unknown): Promise<void> {
+  return writeOut(`${JSON.stringify(value, null, process.stdout.isTTY ? 2 : undefined)}\n`);
+}
+
+/** A note for a person at a terminal (stderr); scripts see nothing. */
+export function note(message: string): void {
+  if (process.stderr.isTTY) process.stderr.write(`${message}\n`);
+}
+
+/** Whether `stream` gets colour: NO_COLOR (any value) off, FORCE_COLOR on (unless 0/false), else a terminal. */
+export function colourEnabled(stream: Stream, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return !(force === '0' || force.toLowerCase() === 'false');
+  return Boolean(stream.isTTY) && env.TERM !== 'dumb';
+}
+
+/** Key–value facts (stats, reports): a table on a terminal, `name: value` lines otherwise. */
+export async function printFacts(facts: Array<[string, string | number | null]>): Promise<void> {
+  if (process.stdout.isTTY) {
+    const [{ default: Table }, chalk] = await Promise.all([import('cli-table3'), colours()]);
+    const table = new Table({ style: { head: [], border: [] } });
+    for (const [name, value] of facts) table.push({ [chalk.bold(name)]: value === null ? chalk.dim('-') : String(value) });
+    return writeOut(`${table.toString()}\n`);
+  }
+  return writeOut(facts.map(([name, value]) => `${name}: ${value === null ? '-' : value}\n`).join(''));
+}
+
+/** chalk at the level this process's stdout deserves. */
+export async function colours(stream: Stream = process.stdout) {
+  const { Chalk } = await import('chalk');
+  return new Chalk({ level: colourEnabled(stream) ? 1 : 0 });
+}
+
+/** Makes a write failure on stdout (other than a closed pipe) an IO error naming it. */
+export function stdoutError(err: unknown) {
+  return ioError(err, 'cannot write to', 'standard output');
+}

@@ -1,0 +1,35 @@
+// Where the store lives and how a command opens it. The store-directory rules
+// (a write creates a missing directory, a read never does) are the engine's:
+// this file only chooses the options.
+
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { Store } from '../api.js';
+import { open } from '../index.js';
+
+/**
+ * The store directory: `--dir`, else `TZKV_DIR` (oclif fills the flag from it),
+ * else `$XDG_DATA_HOME/tzkv`, else `~/.local/share/tzkv`. Always absolute.
+ */
+export function storeDirectory(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag !== undefined && flag !== '') return resolve(flag);
+  const xdg = env.XDG_DATA_HOME;
+  // The XDG spec says relative values are invalid and must be ignored.
+  const dataHome = xdg && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), '.local', 'share');
+  return join(dataHome, 'tzkv');
+}
+
+export interface OpenFor {
+  dir: string;
+  /** `tzkv <name>`, recorded in the lock file. */
+  command: string;
+  /** A write takes the lock and creates a missing directory; a read does neither. */
+  write: boolean;
+  lockTimeoutMs?: number;
+}
+
+export function openStore({ dir, command, write, lockTimeoutMs }: OpenFor): Promise<Store> {
+  return write
+    ? open(dir, { create: true, command, ...(lockTimeoutMs === undefined ? {} : { lockTimeoutMs }) })
+    : open(dir, { readOnly: true, create: false, command });
+}

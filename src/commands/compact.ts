@@ -1,0 +1,61 @@
+import * as Flags from '@oclif/core/flags';
+import type { CompactReport } from '../api.js';
+import { TzkvCommand } from '../cli/base.js';
+import { lockFlag } from '../cli/flags.js';
+import { printFacts, printJson } from '../cli/output.js';
+import { parseRatio, parseSize } from '../cli/size.js';
+
+/** What compact prints when --if-needed finds too little to reclaim. */
+interface Skipped {
+  compacted: false;
+  skipped: true;
+  reason: string;
+  deadBytes: number;
+  totalBytes: number;
+}
+
+export default class Compact extends TzkvCommand {
+  static override summary = 'Rewrite the store without dead records, reclaiming space.';
+  static override description =
+    'Dead records are overwritten or deleted values and expired keys. --dry-run only reports what would be reclaimed. --if-needed compacts only when the dead bytes reach both --min-dead-ratio of the total and --min-dead-bytes. With --json prints {"compacted", "dryRun", "bytesBefore", "bytesAfter", "recordsKept", "recordsDropped", "durationMs"}, or {"compacted": false, "skipped": true, "reason", ...} when --if-needed skipped it.';
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --dry-run --json',
+    '<%= config.bin %> <%= command.id %> --if-needed --min-dead-ratio 40% --min-dead-bytes 64M',
+  ];
+  static override flags = {
+    ...lockFlag,
+    'dry-run': Flags.boolean({ summary: 'Only report what would be reclaimed.', default: false }),
+    'if-needed': Flags.boolean({ summary: 'Compact only when enough of the store is dead.', default: false }),
+    'min-dead-ratio': Flags.string({ summary: 'With --if-needed: dead share of all bytes (0.5 or 50%).', default: '0.5', helpValue: 'RATIO' }),
+    'min-dead-bytes': Flags.string({ summary: 'With --if-needed: dead bytes at least (64M, 1G, ...).', default: '1M', helpValue: 'SIZE' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Compact);
+    const minRatio = parseRatio(flags['min-dead-ratio'], '--min-dead-ratio');
+    const minBytes = parseSize(flags['min-dead-bytes'], '--min-dead-bytes');
+    const result = await this.withStore(flags, 'write', async (store): Promise<CompactReport | Skipped> => {
+      if (flags['if-needed']) {
+        const { deadBytes, totalBytes } = await store.stats();
+        const ratio = totalBytes === 0 ? 0 : deadBytes / totalBytes;
+        if (deadBytes === 0 || ratio < minRatio || deadBytes < minBytes) {
+          const reason = `${deadBytes} of ${totalBytes} bytes are dead (${(ratio * 100).toFixed(1)}%): below --min-dead-ratio ${minRatio} or --min-dead-bytes ${minBytes}`;
+          return { compacted: false, skipped: true, reason, deadBytes, totalBytes };
+        }
+      }
+      return store.compact({ dryRun: flags['dry-run'] });
+    });
+    if (flags.json) return printJson(result);
+    if ('skipped' in result) return printFacts([['compacted', 'no'], ['reason', result.reason]]);
+    await printFacts([
+      ['compacted', result.compacted ? 'yes' : 'no'],
+      ['dry run', result.dryRun ? 'yes' : 'no'],
+      ['bytes before', result.bytesBefore],
+      ['bytes after', result.bytesAfter],
+      ['records kept', result.recordsKept],
+      ['records dropped', result.recordsDropped],
+      ['duration ms', result.durationMs],
+    ]);
+  }
+}

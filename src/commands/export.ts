@@ -1,0 +1,54 @@
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
+import { TzkvCommand } from '../cli/base.js';
+import { bucketPrefix, keyInBucket } from '../cli/bucket.js';
+import { bucketFlag } from '../cli/flags.js';
+import { note, printJson } from '../cli/output.js';
+import { openSink } from '../cli/sink.js';
+import { toRecord } from '../cli/records.js';
+
+export default class Export extends TzkvCommand {
+  static override summary = 'Write every live key as JSON Lines.';
+  static override description = `One {"key", "value", "encoding"?, "expiresAt"} per line, in key order, to stdout or --out FILE (written to a temporary file and renamed into place when complete). Values that are not valid UTF-8 are base64-encoded with "encoding": "base64", so that
+  tzkv export | tzkv import -d OTHER
+reproduces every key, value byte and expiry. With -b, exports the bucket's keys without the bucket prefix (import -b puts them back into a bucket). With --json prints one JSON array instead (or, with --out, {"exported", "file"}).`;
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> > backup.jsonl',
+    '<%= config.bin %> <%= command.id %> session: --out sessions.jsonl',
+    '<%= config.bin %> <%= command.id %> | <%= config.bin %> import -d /srv/copy',
+  ];
+  static override args = {
+    prefix: Args.string({ description: 'Only keys that start with this.', ignoreStdin: true }),
+  };
+  static override flags = {
+    ...bucketFlag,
+    out: Flags.string({ char: 'o', summary: 'Write to this file instead of stdout.', helpValue: 'FILE' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Export);
+    const prefix = bucketPrefix(flags.bucket) + (args.prefix ?? '');
+    const asArray = flags.json && flags.out === undefined;
+    const exported = await this.withStore(flags, 'read', async (store) => {
+      const sink = await openSink(flags.out);
+      let count = 0;
+      try {
+        if (asArray) await sink.write('[');
+        for await (const entry of store.entries(prefix === '' ? {} : { prefix })) {
+          const record = JSON.stringify(toRecord(keyInBucket(flags.bucket, entry.key), entry.value, entry.expiresAt));
+          await sink.write(asArray ? `${count === 0 ? '' : ','}\n${record}` : `${record}\n`);
+          count++;
+        }
+        if (asArray) await sink.write(count === 0 ? ']\n' : '\n]\n');
+        await sink.finish();
+      } catch (err) {
+        await sink.abandon();
+        throw err;
+      }
+      return count;
+    });
+    if (flags.out === undefined) return;
+    if (flags.json) await printJson({ exported, file: flags.out });
+    else note(`exported ${exported} keys to ${flags.out}`);
+  }
+}

@@ -1,0 +1,58 @@
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
+import { TzkvCommand } from '../cli/base.js';
+import { bucketKey } from '../cli/bucket.js';
+import { DURATION_HELP, parseDuration, parseTimestamp, remainingSeconds } from '../cli/duration.js';
+import { bucketFlag, keyArg, lockFlag } from '../cli/flags.js';
+import { printJson, writeOut } from '../cli/output.js';
+import { isoTime } from '../cli/records.js';
+import { TzkvError } from '../errors.js';
+
+export default class Ttl extends TzkvCommand {
+  static override summary = "Show or change a key's time to live.";
+  static override description =
+    'Prints the whole seconds left before the key expires, or -1 when it never expires; exits 1 when the key is missing. With DURATION (or --expire-at) sets a new expiry, with --persist removes it; either then prints the new time to live. With --json prints {"key", "ttl", "expiresAt"}.';
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> session:42',
+    '<%= config.bin %> <%= command.id %> session:42 30m',
+    '<%= config.bin %> <%= command.id %> session:42 --persist',
+    '<%= config.bin %> <%= command.id %> report --expire-at 2030-01-01T00:00:00Z --json',
+  ];
+  static override args = {
+    key: keyArg,
+    duration: Args.string({ description: `New time to live: ${DURATION_HELP}.`, ignoreStdin: true }),
+  };
+  static override flags = {
+    ...bucketFlag,
+    ...lockFlag,
+    persist: Flags.boolean({ summary: 'Remove the expiry: the key never expires.', default: false, exclusive: ['expire-at'] }),
+    'expire-at': Flags.string({ summary: 'Expire the key at this time: ISO 8601 or epoch seconds.', helpValue: 'TIME', exclusive: ['persist'] }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Ttl);
+    const key = bucketKey(flags.bucket, args.key);
+    const now = Date.now();
+    if (args.duration !== undefined && (flags.persist || flags['expire-at'] !== undefined)) {
+      this.usage('give a new time to live as DURATION, --expire-at or --persist: only one');
+    }
+    const target =
+      args.duration !== undefined
+        ? now + parseDuration(args.duration, 'DURATION')
+        : flags['expire-at'] !== undefined
+          ? parseTimestamp(flags['expire-at'], '--expire-at', now)
+          : flags.persist
+            ? null
+            : undefined;
+
+    const expiresAt =
+      target === undefined
+        ? await this.withStore(flags, 'read', (store) => store.expiry(key))
+        : await this.withStore(flags, 'write', async (store) => ((await store.setExpiry(key, target)) ? target : undefined));
+    if (expiresAt === undefined) throw new TzkvError('NOT_FOUND', `key not found: ${JSON.stringify(args.key)}`);
+
+    const ttl = expiresAt === null ? -1 : remainingSeconds(expiresAt, Date.now());
+    if (flags.json) await printJson({ key: args.key, ttl, expiresAt: isoTime(expiresAt) });
+    else await writeOut(`${ttl}\n`);
+  }
+}
