@@ -8,25 +8,33 @@ export interface Failure {
   code: ErrorCode;
   message: string;
   exitCode: number;
+  /** The command line itself was wrong (oclif's parse errors): worth pointing at --help. */
+  usage: boolean;
 }
 
 const BUG_REPORT = 'This is a bug in tzkv. Please report it with the command you ran and the lines below.';
 
 /** Classifies an error: TzkvError as it is, oclif's usage errors as INVALID_ARGUMENT, the rest INTERNAL. */
 export function describeFailure(err: unknown): Failure {
-  if (err instanceof TzkvError) return { code: err.code, message: err.message, exitCode: err.exitCode };
+  if (err instanceof TzkvError) return { code: err.code, message: err.message, exitCode: err.exitCode, usage: false };
   const oclifExit = (err as { oclif?: { exit?: unknown } } | undefined)?.oclif?.exit;
   if (err instanceof Error && typeof oclifExit === 'number') {
     // oclif's parse and "command not found" errors: always a usage error.
-    return { code: 'INVALID_ARGUMENT', message: cleanOclifMessage(err.message), exitCode: EXIT_CODES.INVALID_ARGUMENT };
+    return { code: 'INVALID_ARGUMENT', message: cleanOclifMessage(err.message), exitCode: EXIT_CODES.INVALID_ARGUMENT, usage: true };
   }
   const message = err instanceof Error ? err.message : String(err);
-  return { code: 'INTERNAL', message: `internal error: ${message}`, exitCode: EXIT_CODES.INTERNAL };
+  return { code: 'INTERNAL', message: `internal error: ${message}`, exitCode: EXIT_CODES.INTERNAL, usage: false };
 }
 
-/** oclif appends "See more help with --help" to its messages; tzkv says it once, its own way. */
+/**
+ * oclif appends "See more help with --help" to its messages (tzkv says it
+ * once, its own way) and wraps a flag's parse error as "Parsing --flag \n\t...".
+ */
 function cleanOclifMessage(message: string): string {
-  return message.replace(/\n?See more help with --help\s*$/, '').trim();
+  return message
+    .replace(/\n?See more help with --help\s*$/, '')
+    .replace(/^Parsing (--\S+)\s*\n\t/, 'invalid $1: ')
+    .trim();
 }
 
 /**
@@ -39,7 +47,7 @@ export function reportFailure(err: unknown, { json, command }: { json: boolean; 
     process.stdout.write(`${JSON.stringify({ error: { code: failure.code, message: failure.message, exitCode: failure.exitCode } })}\n`);
   }
   let text = `tzkv: ${failure.message}\n`;
-  if (failure.code === 'INVALID_ARGUMENT' && command) text += `See 'tzkv ${command} --help'.\n`;
+  if (failure.usage) text += `See 'tzkv${command ? ` ${command}` : ''} --help'.\n`;
   if (failure.code === 'INTERNAL') {
     text += `${BUG_REPORT}\n${err instanceof Error && err.stack ? err.stack : String(err)}\n`;
   }

@@ -17,7 +17,7 @@ export default class Put extends TzkvCommand {
     '<%= config.bin %> <%= command.id %> greeting hello',
     '<%= config.bin %> <%= command.id %> session:42 "$TOKEN" --ttl 10m',
     '<%= config.bin %> <%= command.id %> photo --file photo.jpg',
-    'date | <%= config.bin %> <%= command.id %> last-run',
+    '<%= config.bin %> <%= command.id %> notes < notes.txt',
     '<%= config.bin %> <%= command.id %> -b jobs nightly started --if-absent || echo "already running"',
   ];
   static override args = {
