@@ -1,0 +1,71 @@
+// Runs a workload with one injected I/O error and checks what the store makes
+// of it: the failing operation rejects with IO; the store in the same process
+// holds exactly the state before or after that operation (never a mix), goes
+// on taking writes, and after a reopen with the real file system verifies,
+// holds every acknowledged write and takes one more.
+import { expect } from 'vitest';
+import type { FaultSpec, FsOp } from '../../helpers/fault-fs.js';
+import { FaultFs } from '../../helpers/fault-fs.js';
+import { checkRecovered, expectIoError, inScratchDir, openStore } from './stores.js';
+import type { State } from './values.js';
+import { expectOneOf } from './values.js';
+import type { Op } from './workload.js';
+import { T0, applyOp, describeOp, keyNames, runOp } from './workload.js';
+
+/** Operations run after the fault before the store is closed and reopened. */
+const AFTER_FAULT = 4;
+
+export interface FaultRun {
+  /** How many operations rejected (at most one: the fault is one call). */
+  failures: number;
+  /** The operation that failed, when one did. */
+  failedOp?: number;
+}
+
+/** Counts the calls of each kind the workload makes when nothing fails. */
+export async function dryRun(ops: Op[]): Promise<{ calls: Record<string, number>; trace: string[] }> {
+  return inScratchDir(async (dir) => {
+    const clock = { t: T0 };
+    const fs = new FaultFs(dir);
+    const store = await openStore(dir, clock, { fs });
+    let state: State = new Map();
+    for (const op of ops) {
+      const { state: next, result } = applyOp(state, op, clock.t);
+      expect(await runOp(store, op, clock), describeOp(op)).toEqual(result);
+      state = next;
+    }
+    await store.close();
+    return { calls: { ...fs.calls }, trace: [...fs.trace] };
+  });
+}
+
+export async function runWithFault(ops: Op[], keyCount: number, op: FsOp, nth: number, spec: FaultSpec = {}): Promise<FaultRun> {
+  const keys = keyNames(keyCount);
+  return inScratchDir(async (dir) => {
+    const clock = { t: T0 };
+    const fs = new FaultFs(dir).failAt(op, nth, spec);
+    const store = await openStore(dir, clock, { fs });
+    let state: State = new Map();
+    const run: FaultRun = { failures: 0 };
+    for (let i = 0; i < ops.length; i++) {
+      if (run.failedOp !== undefined && i > run.failedOp + AFTER_FAULT) break;
+      const label = `${op}${spec.match ? ` ${spec.match}` : ""} #${nth} ${spec.code ?? "EIO"}${spec.partial ? " (short write)" : ""}, op ${i} (${describeOp(ops[i])})`;
+      const { state: next, result } = applyOp(state, ops[i], clock.t);
+      try {
+        expect(await runOp(store, ops[i], clock), label).toEqual(result);
+        state = next;
+      } catch (err) {
+        if (!(err instanceof Error) || err.name === 'AssertionError') throw err;
+        expectIoError(err, label);
+        run.failures++;
+        run.failedOp = i;
+        // A failed write may or may not have landed, but wholly or not at all.
+        const which = await expectOneOf(store, keys, [state, next], clock.t, `${label}, right after the failure`);
+        if (which === 1) state = next;
+      }
+    }
+    await store.close();
+    await checkRecovered(dir, clock, keys, [state], `after ${op} #${nth} failed`);
+    return run;
+  });
+}

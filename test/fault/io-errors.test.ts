@@ -1,0 +1,54 @@
+// An I/O error at every call of each kind a workload makes (LevelDB's
+// fault_injection_test, the error half): the failing operation rejects with a
+// TzkvError of code IO, never a raw fs error; the store stays consistent and
+// usable; every write acknowledged before the fault survives a reopen.
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { FaultSpec, FsOp } from '../helpers/fault-fs.js';
+import { dryRun, runWithFault } from './harness/io-faults.js';
+import { makeWorkload } from './harness/workload.js';
+
+const KEYS = 12;
+const ops = makeWorkload(21, { ops: 36, keys: KEYS });
+let trace: string[];
+
+/** Calls of `op` the workload makes on names matching `match`. */
+function callsOf(op: FsOp, match = /./): number {
+  return trace.filter((t) => t.startsWith(`${op} `) && match.test(t.slice(op.length + 1))).length;
+}
+
+beforeAll(async () => {
+  const dry = await dryRun(ops);
+  trace = dry.trace;
+  const count = (re: RegExp) => dry.trace.filter((t) => re.test(t)).length;
+  // The workload must reach rolls, index flushes, merges and a compaction for the sweep to mean anything.
+  expect(count(/^createExclusive \d+\.tzds$/), 'segments created').toBeGreaterThanOrEqual(2);
+  expect(count(/^rename \d+\.tzix\.tmp$/), 'index runs written').toBeGreaterThanOrEqual(4);
+  expect(count(/^unlink \d+\.tzix$/), 'runs merged or compacted away').toBeGreaterThanOrEqual(4);
+  expect(count(/^unlink \d+\.tzds$/), 'segments compacted away').toBeGreaterThanOrEqual(1);
+});
+
+const sweeps: Array<{ op: FsOp; spec: FaultSpec; surfaces: boolean }> = [
+  { op: 'write', spec: { code: 'EIO' }, surfaces: true },
+  { op: 'write', spec: { code: 'ENOSPC', partial: true }, surfaces: true },
+  { op: 'fsync', spec: { code: 'EIO' }, surfaces: true },
+  { op: 'rename', spec: { code: 'EIO' }, surfaces: true },
+  { op: 'fsyncDir', spec: { code: 'EIO' }, surfaces: true },
+  { op: 'createExclusive', spec: { code: 'ENOSPC' }, surfaces: true },
+  { op: 'createTruncate', spec: { code: 'ENOSPC' }, surfaces: true },
+  // Removing files the store no longer lists may fail quietly (the next writer retries).
+  { op: 'unlink', spec: { code: 'EIO', match: /\.(tzds|tzix|tmp)$/ }, surfaces: false },
+];
+
+describe('an I/O error at every call', () => {
+  for (const { op, spec, surfaces } of sweeps) {
+    it(`${op} failing with ${spec.code}${spec.partial ? ' after a short write' : ''}`, async () => {
+      const total = callsOf(op, spec.match);
+      expect(total, `the workload makes ${op} calls`).toBeGreaterThan(0);
+      for (let n = 1; n <= total; n++) {
+        const run = await runWithFault(ops, KEYS, op, n, spec);
+        if (surfaces) expect(run.failures, `${op} #${n} of ${total} rejects exactly one operation`).toBe(1);
+        else expect(run.failures, `${op} #${n} of ${total}`).toBeLessThanOrEqual(1);
+      }
+    });
+  }
+});
