@@ -26,6 +26,8 @@ import type { FileSystem } from '../io/fs.js';
 const OUT_BYTES = 1 << 20;
 /** Largest leaf entry: 27 + 1024-byte key. */
 const MAX_ENTRY = 27 + 1024;
+/** Room a block may need in the output buffer: it is built in place and cannot be drained half way. */
+const MAX_BLOCK = BLOCK_TARGET_BYTES + MAX_ENTRY + BLOCK_HEADER_BYTES + BLOCK_TRAILER_BYTES;
 
 /** murmur3 of a latin1 string's bytes, equal to murmur3 of Buffer.from(s, 'latin1'). */
 function murmur3Latin1(s: string, seed: number, scratch: Buffer): number {
@@ -87,7 +89,7 @@ export class RunWriter {
       this.closeLeaf();
     }
     if (this.blockStart < 0) {
-      if (this.outLen + BLOCK_HEADER_BYTES + MAX_ENTRY + BLOCK_TRAILER_BYTES > OUT_BYTES) this.drain();
+      if (this.outLen + MAX_BLOCK > OUT_BYTES) this.drain();
       this.blockStart = this.outLen;
       this.outLen += BLOCK_HEADER_BYTES;
       this.blockCount = 0;
@@ -155,7 +157,7 @@ export class RunWriter {
         start = -1;
       }
       if (start < 0) {
-        if (this.outLen + BLOCK_HEADER_BYTES + MAX_ENTRY + BLOCK_TRAILER_BYTES > OUT_BYTES) this.drain();
+        if (this.outLen + MAX_BLOCK > OUT_BYTES) this.drain();
         start = this.outLen;
         this.outLen += BLOCK_HEADER_BYTES;
         count = 0;

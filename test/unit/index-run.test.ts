@@ -1,0 +1,95 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { RunReader } from '../../src/engine/run-reader.js';
+import { RunWriter } from '../../src/engine/run-writer.js';
+import { bloomAdd, bloomBucket, bloomMayContain, bloomPageCount, murmur3 } from '../../src/format/bloom.js';
+import { KIND_DEL, KIND_PUT } from '../../src/format/constants.js';
+import { realFs } from '../../src/io/fs.js';
+import { tempDir } from '../helpers/temp-store.js';
+
+function build(dir: string, file: number, keys: string[]) {
+  const w = new RunWriter(realFs, dir, file, keys.length);
+  keys.forEach((k, i) => w.add(k, i % 7 === 0 ? KIND_DEL : KIND_PUT, 3, 16 + i * 40, 40, i % 5 === 0 ? 1_900_000_000_000 + i : 0));
+  return w.finish();
+}
+
+const pad = (i: number) => `key:${String(i).padStart(8, '0')}`;
+
+describe('index run', () => {
+  it('murmur3 matches the reference vectors', () => {
+    // MurmurHash3_x86_32 reference values.
+    expect(murmur3(Buffer.from(''), 0, 0, 0)).toBe(0);
+    expect(murmur3(Buffer.from(''), 0, 0, 1)).toBe(0x514e28b7);
+    expect(murmur3(Buffer.from('Hello, world!'), 0, 13, 1234)).toBe(0xfaf6cdb3);
+    expect(murmur3(Buffer.from('The quick brown fox jumps over the lazy dog'), 0, 43, 0x9747b28c)).toBe(0x2fa826cd);
+  });
+
+  it('has no false negatives and about 1% false positives', () => {
+    const n = 20000;
+    const pages = bloomPageCount(n);
+    const filter = Buffer.alloc(pages * 4096);
+    for (let i = 0; i < n; i++) bloomAdd(filter, pages, Buffer.from(pad(i)));
+    const check = (k: Buffer) => bloomMayContain(filter, bloomBucket(k, pages) * 64, k);
+    for (let i = 0; i < n; i++) expect(check(Buffer.from(pad(i)))).toBe(true);
+    let fp = 0;
+    for (let i = n; i < 2 * n; i++) if (check(Buffer.from(pad(i)))) fp++;
+    expect(fp / n).toBeLessThan(0.03);
+  });
+
+  it('finds every key, misses absent ones, and iterates in order from any start', () => {
+    const dir = tempDir();
+    const keys = Array.from({ length: 30000 }, (_, i) => pad(i * 2));
+    const info = build(dir, 5, keys);
+    expect(info.entries).toBe(keys.length);
+    expect(info.minKey.toString()).toBe(keys[0]);
+    expect(info.maxKey.toString()).toBe(keys[keys.length - 1]);
+    const r = RunReader.open(realFs, dir, 5);
+    expect(r.header.height).toBeGreaterThanOrEqual(2);
+    for (let i = 0; i < keys.length; i += 97) {
+      const e = r.find(Buffer.from(keys[i]))!;
+      expect(e.key.toString()).toBe(keys[i]);
+      expect(e.offset).toBe(16 + i * 40);
+      expect(e.kind).toBe(i % 7 === 0 ? KIND_DEL : KIND_PUT);
+      expect(e.expiresAt).toBe(i % 5 === 0 ? 1_900_000_000_000 + i : 0);
+      expect(r.find(Buffer.from(pad(i * 2 + 1)))).toBeUndefined();
+    }
+    expect(r.find(Buffer.from('a'))).toBeUndefined();
+    expect(r.find(Buffer.from('z'))).toBeUndefined();
+    const all = [...r.cursor(Buffer.alloc(0))].map((e) => e.key.toString());
+    expect(all).toEqual(keys);
+    const from = [...r.cursor(Buffer.from(pad(20001)))].map((e) => e.key.toString());
+    expect(from).toEqual(keys.filter((k) => k >= pad(20001)));
+    r.close();
+  });
+
+  it('refuses keys out of order', () => {
+    const dir = tempDir();
+    const w = new RunWriter(realFs, dir, 9, 2);
+    w.add('b', KIND_PUT, 1, 16, 30, 0);
+    expect(() => w.add('a', KIND_PUT, 1, 46, 30, 0)).toThrow(/out of order/);
+    w.abort();
+  });
+
+  it('reports a damaged block as CORRUPT with file and offset', () => {
+    const dir = tempDir();
+    build(dir, 4, Array.from({ length: 500 }, (_, i) => pad(i)));
+    const path = `${dir}/00000004.tzix`;
+    const bytes = readFileSync(path);
+    bytes[64 + 100] ^= 0xff; // inside the first leaf block
+    writeFileSync(path, bytes);
+    const r = RunReader.open(realFs, dir, 4);
+    expect(() => r.find(Buffer.from(pad(1)))).toThrow(/00000004\.tzix offset 64: block CRC mismatch/);
+    expect(() => [...r.cursor(Buffer.alloc(0))]).toThrow(/CRC mismatch/);
+    r.close();
+  });
+
+  it('an empty run has no blocks and finds nothing', () => {
+    const dir = tempDir();
+    const info = build(dir, 2, []);
+    expect(info.entries).toBe(0);
+    const r = RunReader.open(realFs, dir, 2);
+    expect(r.find(Buffer.from('x'))).toBeUndefined();
+    expect([...r.cursor(Buffer.alloc(0))]).toEqual([]);
+    r.close();
+  });
+});

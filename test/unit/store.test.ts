@@ -1,0 +1,220 @@
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { open, TzkvError } from '../../src/index.js';
+import { MAX_KEY_BYTES } from '../../src/format/constants.js';
+import { tempDir, tempStore } from '../helpers/temp-store.js';
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+async function rejectsWith(p: Promise<unknown>, code: string, text?: RegExp | string) {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, 'expected a rejection').toBeInstanceOf(TzkvError);
+  expect((err as TzkvError).code).toBe(code);
+  if (text) expect((err as TzkvError).message).toMatch(text);
+}
+
+describe('store: reads and writes', () => {
+  it('puts, gets, overwrites and deletes, byte-exact', async () => {
+    const s = await tempStore();
+    const bin = Buffer.from([0, 1, 2, 255, 254, 10, 13, 0]);
+    expect(await s.put('k', 'v1')).toBe(true);
+    expect(await s.put('k', 'v2')).toBe(true);
+    expect(await s.put(Buffer.from([0xff, 0x00]), bin)).toBe(true);
+    expect(await s.put('empty', '')).toBe(true);
+    expect((await s.get('k'))?.toString()).toBe('v2');
+    expect(await s.get(Buffer.from([0xff, 0x00]))).toEqual(bin);
+    expect(await s.get('empty')).toEqual(Buffer.alloc(0));
+    expect(await s.has('empty')).toBe(true);
+    expect(await s.get('missing')).toBeUndefined();
+    expect(await s.del('k', 'missing', 'k')).toBe(1);
+    expect(await s.get('k')).toBeUndefined();
+    expect(await s.del('k')).toBe(0);
+  });
+
+  it('put ifAbsent writes only when the key does not exist', async () => {
+    const s = await tempStore();
+    expect(await s.put('k', 'first', { ifAbsent: true })).toBe(true);
+    expect(await s.put('k', 'second', { ifAbsent: true })).toBe(false);
+    expect((await s.get('k'))?.toString()).toBe('first');
+  });
+
+  it('expires keys: invisible to every read and listing', async () => {
+    let now = 1_000_000;
+    const s = await tempStore({ now: () => now });
+    await s.put('short', 'x', { ttlMs: 1000 });
+    await s.put('long', 'y', { expiresAt: now + 60_000 });
+    await s.put('forever', 'z');
+    expect(await s.expiry('short')).toBe(1_001_000);
+    expect(await s.expiry('forever')).toBeNull();
+    now += 1000;
+    expect(await s.get('short')).toBeUndefined();
+    expect(await s.has('short')).toBe(false);
+    expect(await s.expiry('short')).toBeUndefined();
+    expect((await collect(s.keys())).map((k) => k.key.toString())).toEqual(['forever', 'long']);
+    expect((await s.stats()).keys).toBe(2);
+    expect((await s.stats()).expiredKeys).toBe(1);
+    expect(await s.setExpiry('long', null)).toBe(true);
+    expect(await s.expiry('long')).toBeNull();
+    expect(await s.setExpiry('short', now + 10)).toBe(false);
+    expect(await s.put('short', 'again', { ifAbsent: true })).toBe(true);
+  });
+
+  it('lists keys by prefix in byte order, with a limit', async () => {
+    const s = await tempStore({ flushBytes: 512 });
+    const keys = ['user:2', 'user:10', 'user:1', 'usex', 'user', 'a', 'user:\u00e9'];
+    for (const k of keys) await s.put(k, k.toUpperCase());
+    await s.del('user:10');
+    const listed = (await collect(s.keys({ prefix: 'user:' }))).map((k) => k.key.toString());
+    expect(listed).toEqual(['user:1', 'user:2', 'user:\u00e9']);
+    expect((await collect(s.keys({ prefix: 'user', limit: 2 }))).map((k) => k.key.toString())).toEqual(['user', 'user:1']);
+    const entries = await collect(s.entries({ prefix: 'user:2' }));
+    expect(entries.map((e) => [e.key.toString(), e.value.toString()])).toEqual([['user:2', 'USER:2']]);
+  });
+
+  it('applies an atomic batch of puts and deletes, last write per key winning', async () => {
+    const s = await tempStore({ flushBytes: 1024 });
+    await s.put('old', 'x');
+    const b = s.batch();
+    for (let i = 0; i < 500; i++) b.put(`b:${String(i).padStart(3, '0')}`, `v${i}`);
+    b.put('b:007', 'overwritten');
+    b.del('old');
+    expect(b.length).toBe(502);
+    await b.write();
+    expect((await s.get('b:007'))?.toString()).toBe('overwritten');
+    expect((await s.get('b:499'))?.toString()).toBe('v499');
+    expect(await s.get('old')).toBeUndefined();
+    expect((await collect(s.keys({ prefix: 'b:' }))).length).toBe(500);
+    await expect(b.write()).rejects.toThrow(/already written/);
+  });
+
+  it('update reads and writes under the lock (the basis of incr)', async () => {
+    const s = await tempStore();
+    const incr = () =>
+      s.update('n', (cur) => ({ value: String(Number(cur?.value.toString() ?? '0') + 1) }));
+    await Promise.all(Array.from({ length: 20 }, incr));
+    expect((await s.get('n'))?.toString()).toBe('20');
+    expect(await s.update('n', () => undefined)).toMatchObject({ value: Buffer.from('20') });
+  });
+
+  it('keeps working across segment rolls, index flushes and run merges', async () => {
+    const dir = tempDir();
+    const s = await tempStore({ segmentBytes: 8192, flushBytes: 600 }, dir);
+    const expected = new Map<string, string>();
+    for (let i = 0; i < 400; i++) {
+      const k = `k${(i * 37) % 150}`;
+      const v = `value ${i} `.repeat(1 + (i % 5));
+      await s.put(k, v);
+      expected.set(k, v);
+      if (i % 9 === 0) {
+        await s.del(`k${(i * 11) % 150}`);
+        expected.delete(`k${(i * 11) % 150}`);
+      }
+    }
+    for (const [k, v] of expected) expect((await s.get(k))?.toString()).toBe(v);
+    expect((await collect(s.keys())).map((k) => k.key.toString())).toEqual([...expected.keys()].sort());
+    const st = await s.stats();
+    expect(st.keys).toBe(expected.size);
+    expect(st.segments).toBeGreaterThanOrEqual(3);
+    expect(st.details.runs as number).toBeLessThan(12);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.tzix'));
+    expect(files.length).toBe(st.details.runs);
+    const report = await s.compact();
+    expect(report.compacted).toBe(true);
+    for (const [k, v] of expected) expect((await s.get(k))?.toString()).toBe(v);
+    expect((await s.stats()).keys).toBe(expected.size);
+  });
+
+  it('a second handle sees writes made through the first', async () => {
+    const dir = tempDir();
+    const a = await tempStore({}, dir);
+    const b = await open(dir, { readOnly: true });
+    await a.put('x', '1');
+    expect((await b.get('x'))?.toString()).toBe('1');
+    await a.put('x', '2');
+    expect((await b.get('x'))?.toString()).toBe('2');
+    await rejectsWith(b.put('y', '1'), 'READ_ONLY');
+    await b.close();
+    await rejectsWith(b.get('x'), 'CLOSED');
+  });
+});
+
+describe('store: bad input', () => {
+  it('rejects empty and over-long keys and over-long values, writing nothing', async () => {
+    const dir = tempDir();
+    const s = await open(dir);
+    await rejectsWith(s.put('', 'v'), 'INVALID_ARGUMENT', /empty/);
+    await rejectsWith(s.put('k'.repeat(MAX_KEY_BYTES + 1), 'v'), 'INVALID_ARGUMENT', /1025 bytes, over the limit of 1024/);
+    await rejectsWith(s.get(''), 'INVALID_ARGUMENT');
+    await rejectsWith(s.put('k', 'v', { ttlMs: -5 }), 'INVALID_ARGUMENT', /ttl/);
+    await rejectsWith(s.put('k', 'v', { expiresAt: 1000 }), 'INVALID_ARGUMENT', /past/);
+    expect(() => s.batch().put('', 'x')).toThrow(TzkvError);
+    expect(readdirSync(dir)).toEqual([]);
+    expect(await s.put('k'.repeat(MAX_KEY_BYTES), 'v')).toBe(true);
+  });
+
+  it('accepts a 64 MiB value', async () => {
+    const s = await tempStore();
+    const big = Buffer.alloc(64 * 1024 * 1024, 0xab);
+    big[12345] = 1;
+    await s.put('big', big);
+    const back = await s.get('big');
+    expect(back?.length).toBe(big.length);
+    expect(back?.equals(big)).toBe(true);
+  });
+
+  it('refuses a regular file, and a directory of other files, touching nothing', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'plain.txt');
+    writeFileSync(file, 'hello');
+    await rejectsWith(open(file), 'NOT_A_STORE', /plain\.txt is not a directory/);
+    await rejectsWith(open(dir), 'NOT_A_STORE', /not a tzkv store: it holds other files \(plain\.txt\)/);
+    expect(readdirSync(dir)).toEqual(['plain.txt']);
+  });
+
+  it('a read on a missing directory fails naming it and creates nothing; a write creates it', async () => {
+    const dir = join(tempDir(), 'nested', 'store');
+    await rejectsWith(open(dir, { readOnly: true }), 'NO_STORE', dir);
+    expect(existsSync(dir)).toBe(false);
+    await rejectsWith(open(dir, { create: false }), 'NO_STORE');
+    const s = await tempStore({}, dir);
+    await s.put('a', 'b');
+    expect(existsSync(join(dir, 'MANIFEST'))).toBe(true);
+  });
+
+  it('an existing empty directory is an empty store', async () => {
+    const dir = tempDir();
+    const s = await open(dir, { readOnly: true });
+    expect(await s.get('a')).toBeUndefined();
+    expect(await collect(s.keys())).toEqual([]);
+    expect((await s.stats()).keys).toBe(0);
+    expect((await s.verify()).ok).toBe(true);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a store path under a regular file is an IO error naming it', async () => {
+    const file = join(tempDir(), 'file');
+    writeFileSync(file, 'x');
+    await rejectsWith(open(join(file, 'store')), 'IO', join(file, 'store'));
+  });
+
+  it('a store of a newer format version is refused with VERSION', async () => {
+    const dir = tempDir();
+    mkdirSync(dir, { recursive: true });
+    const s = await open(dir);
+    await s.put('a', 'b');
+    const { readFileSync } = await import('node:fs');
+    const m = readFileSync(join(dir, 'MANIFEST'));
+    m.writeUInt16LE(9, 4);
+    writeFileSync(join(dir, 'MANIFEST'), m);
+    await rejectsWith(open(dir, { readOnly: true }), 'VERSION', /format version 9 is newer/);
+    writeFileSync(join(dir, 'MANIFEST'), (m.writeUInt16LE(1, 4), m));
+  });
+});
