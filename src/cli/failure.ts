@@ -3,6 +3,7 @@
 // document on stdout under --json, and the exit code of the README's table.
 
 import { EXIT_CODES, TzkvError, type ErrorCode } from '../errors.js';
+import { OutputClosed } from './output.js';
 
 export interface Failure {
   code: ErrorCode;
@@ -39,9 +40,10 @@ function cleanOclifMessage(message: string): string {
 
 /**
  * Reports `err` and sets the exit code. `command` (for example "get") adds a
- * pointer to its help after usage errors.
+ * pointer to its help after usage errors. A closed stdout is no failure.
  */
-export function reportFailure(err: unknown, { json, command }: { json: boolean; command?: string }): Failure {
+export function reportFailure(err: unknown, { json, command }: { json: boolean; command?: string }): Failure | undefined {
+  if (err instanceof OutputClosed) return undefined;
   const failure = describeFailure(err);
   if (json) {
     process.stdout.write(`${JSON.stringify({ error: { code: failure.code, message: failure.message, exitCode: failure.exitCode } })}\n`);

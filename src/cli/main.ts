@@ -7,7 +7,9 @@ import { run } from '@oclif/core/run';
 import { settings } from '@oclif/core/settings';
 import { jsonRequested, reportFailure } from './failure.js';
 
-export { COMMANDS } from './commands.js';
+import { COMMANDS } from './commands.js';
+
+export { COMMANDS };
 
 /** How long a finished CLI waits for stray handles before it exits anyway. */
 const EXIT_GRACE_MS = 2000;
@@ -19,13 +21,36 @@ export async function main(argv: string[], root: string): Promise<void> {
   try {
     // No user or dev plugins: tzkv's data directory is not a plugin directory.
     const config = await Config.load({ root, userPlugins: false, devPlugins: false });
-    await run(argv, config);
+    await run(commandFirst(argv), config);
   } catch (err) {
     reportFailure(err, { json: jsonRequested(argv) });
   }
   // Output is flushed by the natural exit; should something keep the event
   // loop alive after the command is done, leave anyway.
   setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
+}
+
+/** Flags of every command that take a value (their value is never the command's name). */
+const VALUE_FLAGS = new Set(['-d', '--dir', '-b', '--bucket', '--lock-timeout']);
+
+/**
+ * oclif wants the command first; users also write `tzkv -d DIR get KEY`.
+ * Moves the first word that names a command to the front when only flags
+ * precede it.
+ */
+export function commandFirst(argv: string[]): string[] {
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i];
+    if (word === '--') break;
+    if (VALUE_FLAGS.has(word)) {
+      i++;
+      continue;
+    }
+    if (word.startsWith('-')) continue;
+    if (i > 0 && Object.hasOwn(COMMANDS, word)) return [word, ...argv.slice(0, i), ...argv.slice(i + 1)];
+    break;
+  }
+  return argv;
 }
 
 /** The manifest oclif would write for the package at `root` (`oclif manifest`). */

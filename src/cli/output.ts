@@ -8,9 +8,37 @@ import { ioError } from '../errors.js';
 
 type Stream = NodeJS.WriteStream;
 
+/**
+ * Thrown by writeOut once the reader of stdout has gone away
+ * (`tzkv export | head -1`): the command stops, quietly and with exit 0.
+ */
+export class OutputClosed extends Error {
+  constructor() {
+    super('standard output was closed by its reader');
+  }
+}
+
+let outputClosed = false;
+let watching = false;
+
 /** Writes bytes or text to stdout, waiting when the pipe is full. */
 export async function writeOut(data: string | Uint8Array): Promise<void> {
-  if (!process.stdout.write(data)) await once(process.stdout, 'drain');
+  if (!watching) {
+    watching = true;
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') outputClosed = true;
+    });
+  }
+  if (outputClosed) throw new OutputClosed();
+  if (process.stdout.write(data)) return;
+  const drained = once(process.stdout, 'drain').then(
+    () => undefined,
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') throw new OutputClosed();
+      throw err;
+    },
+  );
+  await drained;
 }
 
 /** One JSON document on stdout: indented for a terminal, one line for a program. */

@@ -33,14 +33,18 @@ export default class Verify extends TzkvCommand {
       const chalk = await colours();
       const lines = report.problems.map((problem) => `${chalk.red(problemLine(problem))}\n`);
       const summary = `${report.files} files, ${report.records} records, ${report.bytes} bytes checked in ${report.durationMs} ms`;
-      lines.push(report.ok ? `${chalk.green('ok')}: ${summary}\n` : `${report.problems.length} problems: ${summary}\n`);
+      lines.push(report.ok ? `${chalk.green('ok')}: ${summary}\n` : `${problems(report.problems.length)}: ${summary}\n`);
       await writeOut(lines.join(''));
     }
     if (!report.ok) {
-      process.stderr.write(`tzkv: the store is damaged: ${report.problems.length} problems found\n`);
+      process.stderr.write(`tzkv: the store is damaged: ${problems(report.problems.length)} found\n`);
       process.exitCode = EXIT_CODES.CORRUPT;
     }
   }
+}
+
+function problems(n: number): string {
+  return n === 1 ? '1 problem' : `${n} problems`;
 }
 
 /** `FILE offset N: message`; the offset is left out when the problem has none. */

@@ -1,0 +1,82 @@
+// The V8 code cache (src/cli/code-cache.ts) lives only in a private directory
+// of the user's: anything planted where it could be written by someone else,
+// or that is not the cache it claims to be, is ignored.
+
+import { chmod, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { storeDir, tempDir, tzkv } from './helpers.js';
+
+async function prepared() {
+  const dir = await storeDir();
+  await tzkv(['put', '-d', dir, 'k', 'v'], { env: { TZKV_NO_CODE_CACHE: '1' } });
+  const cacheHome = await tempDir();
+  const get = (env: Record<string, string> = {}) => tzkv(['get', '-d', dir, 'k'], { env: { XDG_CACHE_HOME: cacheHome, ...env } });
+  return { cacheHome, cacheDir: join(cacheHome, 'tzkv'), get };
+}
+
+const files = async (dir: string) => (await readdir(dir)).filter((name) => name.endsWith('.v8cache'));
+
+describe('code cache', () => {
+  test('is made under $XDG_CACHE_HOME/tzkv, private, and reused', async () => {
+    const { cacheDir, get } = await prepared();
+    expect((await get()).stdout).toBe('v');
+    expect((await stat(cacheDir)).mode & 0o777).toBe(0o700);
+    const [name] = await files(cacheDir);
+    expect(name).toMatch(/^bundle-.+\.v8cache$/);
+    const first = await stat(join(cacheDir, name));
+    expect(first.mode & 0o777).toBe(0o600);
+    expect((await get()).stdout).toBe('v');
+    const second = await stat(join(cacheDir, name));
+    expect(second.mtimeMs).toBe(first.mtimeMs);
+    expect(await files(cacheDir)).toEqual([name]);
+  });
+
+  test('a garbage cache file is rejected by V8 and replaced', async () => {
+    const { cacheDir, get } = await prepared();
+    await get();
+    const [name] = await files(cacheDir);
+    await writeFile(join(cacheDir, name), Buffer.alloc(4096, 7), { mode: 0o600 });
+    expect(await get()).toMatchObject({ exitCode: 0, stdout: 'v', stderr: '' });
+    expect((await readFile(join(cacheDir, name))).equals(Buffer.alloc(4096, 7))).toBe(false);
+  });
+
+  test('a cache directory others can write to is neither read nor written', async () => {
+    const { cacheDir, get } = await prepared();
+    await get();
+    const [name] = await files(cacheDir);
+    await chmod(cacheDir, 0o777);
+    const planted = Buffer.alloc(4096, 9);
+    await writeFile(join(cacheDir, name), planted);
+    expect(await get()).toMatchObject({ exitCode: 0, stdout: 'v' });
+    expect((await readFile(join(cacheDir, name))).equals(planted)).toBe(true);
+  });
+
+  test('a cache file others can write to, or a link, is not read', async () => {
+    const { cacheDir, get } = await prepared();
+    await get();
+    const [name] = await files(cacheDir);
+    const path = join(cacheDir, name);
+    await chmod(path, 0o666);
+    expect(await get()).toMatchObject({ exitCode: 0, stdout: 'v' });
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+
+    const elsewhere = join(await tempDir(), 'planted');
+    await writeFile(elsewhere, Buffer.alloc(4096, 3));
+    await rm(path);
+    await symlink(elsewhere, path);
+    expect(await get()).toMatchObject({ exitCode: 0, stdout: 'v' });
+    expect((await readFile(elsewhere)).equals(Buffer.alloc(4096, 3))).toBe(true);
+  });
+
+  test('a relative XDG_CACHE_HOME is ignored for ~/.cache; TZKV_NO_CODE_CACHE=1 makes none', async () => {
+    const { cacheHome, get } = await prepared();
+    const home = join(cacheHome, 'home');
+    await mkdir(home);
+    expect((await get({ XDG_CACHE_HOME: 'relative', HOME: home })).stdout).toBe('v');
+    expect(await files(join(home, '.cache', 'tzkv'))).toHaveLength(1);
+    const other = join(cacheHome, 'none');
+    expect((await get({ XDG_CACHE_HOME: other, TZKV_NO_CODE_CACHE: '1' })).stdout).toBe('v');
+    await expect(stat(other)).rejects.toThrow();
+  });
+});

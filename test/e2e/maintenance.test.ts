@@ -1,0 +1,98 @@
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import type { StoreStats } from '../../src/api.js';
+import { expectNoStack, storeDir, tempDir, tzkv, tzkvJson } from './helpers.js';
+
+type Stats = StoreStats;
+
+describe('stats', () => {
+  test('--json has the documented fields; text is "name: value" lines off a terminal', async () => {
+    const dir = await storeDir();
+    await tzkv(['put', '-d', dir, 'a', '1']);
+    await tzkv(['put', '-d', dir, 'b', '2']);
+    await tzkv(['put', '-d', dir, 'a', '3']);
+    await tzkv(['del', '-d', dir, 'b']);
+    const { run, json } = await tzkvJson<Stats>(['stats', '-d', dir]);
+    expect(run.exitCode).toBe(0);
+    expect(json).toMatchObject({ keys: 1, puts: 3, deletes: 1, lastCompaction: null });
+    for (const field of ['segments', 'totalBytes', 'liveBytes', 'deadBytes'] as const) expect(typeof json[field]).toBe('number');
+    expect(json.deadBytes).toBeGreaterThan(0);
+    const text = await tzkv(['stats', '-d', dir]);
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toMatch(/^keys: 1$/m);
+    expect(text.stdout).toMatch(/^dead bytes: \d+$/m);
+    expect(text.stdout).toMatch(/^last compaction: -$/m);
+    expect(text.stdout).not.toMatch(/\x1b\[/);
+  });
+});
+
+describe('compact', () => {
+  test('reclaims dead bytes and keeps every live value', async () => {
+    const dir = await storeDir();
+    for (let i = 0; i < 5; i++) await tzkv(['put', '-d', dir, 'k', `version ${i}`.repeat(50)]);
+    await tzkv(['put', '-d', dir, 'other', 'v']);
+    const before = (await tzkvJson<Stats>(['stats', '-d', dir])).json;
+    const dry = await tzkvJson<{ compacted: boolean; dryRun: boolean }>(['compact', '-d', dir, '--dry-run']);
+    expect(dry.json).toMatchObject({ compacted: false, dryRun: true });
+    expect((await tzkvJson<Stats>(['stats', '-d', dir])).json.totalBytes).toBe(before.totalBytes);
+    const run = await tzkvJson<{ compacted: boolean; bytesBefore: number; bytesAfter: number }>(['compact', '-d', dir]);
+    expect(run.run.exitCode).toBe(0);
+    expect(run.json.compacted).toBe(true);
+    expect(run.json.bytesAfter).toBeLessThan(run.json.bytesBefore);
+    const after = (await tzkvJson<Stats>(['stats', '-d', dir])).json;
+    expect(after.deadBytes).toBeLessThan(before.deadBytes);
+    expect(after.lastCompaction).not.toBeNull();
+    expect((await tzkv(['get', '-d', dir, 'k'])).stdout).toBe('version 4'.repeat(50));
+    expect((await tzkv(['get', '-d', dir, 'other'])).stdout).toBe('v');
+    const text = await tzkv(['compact', '-d', dir]);
+    expect(text.stdout).toMatch(/^compacted: (yes|no)$/m);
+  });
+
+  test('--if-needed skips a store with little dead data, compacts one past the thresholds', async () => {
+    const dir = await storeDir();
+    await tzkv(['put', '-d', dir, 'k', 'x'.repeat(1000)]);
+    const skipped = await tzkvJson<{ compacted: boolean; skipped: boolean; reason: string }>(['compact', '-d', dir, '--if-needed']);
+    expect(skipped.run.exitCode).toBe(0);
+    expect(skipped.json).toMatchObject({ compacted: false, skipped: true });
+    for (let i = 0; i < 4; i++) await tzkv(['put', '-d', dir, 'k', 'y'.repeat(1000)]);
+    const done = await tzkvJson<{ compacted: boolean }>(['compact', '-d', dir, '--if-needed', '--min-dead-ratio', '50%', '--min-dead-bytes', '1K']);
+    expect(done.json.compacted).toBe(true);
+    expect((await tzkv(['compact', '-d', dir, '--if-needed', '--min-dead-ratio', '1.5'])).exitCode).toBe(2);
+    expect((await tzkv(['compact', '-d', dir, '--if-needed', '--min-dead-bytes', 'lots'])).exitCode).toBe(2);
+  });
+});
+
+describe('verify', () => {
+  test('a clean store: exit 0, "ok" and the counts', async () => {
+    const dir = await storeDir();
+    await tzkv(['put', '-d', dir, 'k', 'v']);
+    const run = await tzkv(['verify', '-d', dir]);
+    expect(run).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(run.stdout).toMatch(/^ok: \d+ files, \d+ records, \d+ bytes checked/m);
+    const json = await tzkvJson<{ ok: boolean; problems: unknown[] }>(['verify', '-d', dir]);
+    expect(json.json).toMatchObject({ ok: true, problems: [] });
+  });
+
+  test('a damaged store: exit 4, each problem as "FILE offset N: message"', async () => {
+    const dir = join(await tempDir(), 'store');
+    const marker = 'M'.repeat(64);
+    await tzkv(['put', '-d', dir, 'k1', marker]);
+    await tzkv(['put', '-d', dir, 'k2', 'after']);
+    const segment = (await readdir(dir)).find((name) => name.endsWith('.tzds'))!;
+    const bytes = await readFile(join(dir, segment));
+    bytes[bytes.indexOf(marker) + 10] ^= 0xff;
+    await writeFile(join(dir, segment), bytes);
+
+    const run = await tzkv(['verify', '-d', dir]);
+    expect(run.exitCode).toBe(4);
+    expect(run.stdout).toMatch(new RegExp(`^${segment.replace('.', '\\.')} offset \\d+: .+$`, 'm'));
+    expect(run.stderr).toMatch(/damaged/);
+    expectNoStack(run);
+    const json = await tzkvJson<{ ok: boolean; problems: Array<{ file: string; offset: number }> }>(['verify', '-d', dir]);
+    expect(json.run.exitCode).toBe(4);
+    expect(json.json.ok).toBe(false);
+    expect(json.json.problems[0]).toMatchObject({ file: segment });
+    expect((await tzkv(['get', '-d', dir, 'k1'])).exitCode).toBe(4);
+  });
+});

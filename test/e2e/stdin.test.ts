@@ -1,0 +1,65 @@
+// A `while read` loop feeds lines to a shell that runs tzkv once per line:
+// tzkv must read stdin only when told to, or the loop loses lines.
+
+import { execa } from 'execa';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { BIN, NODE, childEnv, storeDir, tempDir, tzkv, tzkvJson } from './helpers.js';
+
+async function shell(script: string, env: Record<string, string>) {
+  return execa('bash', ['-c', script], { env: childEnv({ ...env, NODE, BIN }), extendEnv: false, reject: false });
+}
+
+describe('stdin', () => {
+  test('a while-read loop of puts stores every line', async () => {
+    const dir = await storeDir();
+    const file = join(await tempDir(), 'pairs.txt');
+    const pairs = Array.from({ length: 8 }, (_, i) => [`key${i}`, `value ${i}`]);
+    await writeFile(file, pairs.map(([k, v]) => `${k} ${v}\n`).join(''));
+    const run = await shell('while read -r k v; do "$NODE" "$BIN" put -d "$DIR" "$k" "$v" || exit 1; done < "$FILE"', { DIR: dir, FILE: file });
+    expect(run.exitCode).toBe(0);
+    expect((await tzkvJson(['keys', '-d', dir])).json).toEqual(pairs.map(([k]) => k));
+    for (const [k, v] of pairs) expect((await tzkv(['get', '-d', dir, k])).stdout).toBe(v);
+  });
+
+  test('commands whose optional arguments are left out do not eat the loop\'s lines', async () => {
+    const dir = await storeDir();
+    await tzkv(['put', '-d', dir, 'k', 'v', '--ttl', '1h']);
+    const file = join(await tempDir(), 'lines.txt');
+    await writeFile(file, 'one\ntwo\nthree\n');
+    const commands = ['keys', 'export', 'stats', 'verify', 'ttl -d "$DIR" k', 'get -d "$DIR" k', 'del -d "$DIR" nothing', 'compact --dry-run'];
+    for (const command of commands) {
+      const call = command.includes('"$DIR"') ? `"$NODE" "$BIN" ${command}` : `"$NODE" "$BIN" ${command} -d "$DIR"`;
+      const run = await shell(`while read -r line; do ${call} > /dev/null || exit 1; echo "$line"; done < "$FILE"`, { DIR: dir, FILE: file });
+      expect(run.exitCode, command).toBe(0);
+      expect(run.stdout, command).toBe('one\ntwo\nthree');
+    }
+  });
+
+  test('put without VALUE reads piped stdin; with a terminal-less empty stdin it stores an empty value', async () => {
+    const dir = await storeDir();
+    const run = await shell('printf "a\\nb\\n" | "$NODE" "$BIN" put -d "$DIR" piped', { DIR: dir });
+    expect(run.exitCode).toBe(0);
+    expect((await tzkv(['get', '-d', dir, 'piped'])).stdout).toBe('a\nb\n');
+    expect((await tzkv(['put', '-d', dir, 'nothing'], { input: '' })).exitCode).toBe(0);
+    expect((await tzkv(['get', '-d', dir, 'nothing'])).stdout).toBe('');
+  });
+
+  test('import reads its input from stdin when FILE is left out', async () => {
+    const dir = await storeDir();
+    const run = await shell('echo \'{"key":"x","value":"y"}\' | "$NODE" "$BIN" import -d "$DIR"', { DIR: dir });
+    expect(run.exitCode).toBe(0);
+    expect((await tzkv(['get', '-d', dir, 'x'])).stdout).toBe('y');
+  });
+
+  test('output to a pipe closed early ends quietly', async () => {
+    const dir = await storeDir();
+    const input = Array.from({ length: 5000 }, (_, i) => JSON.stringify({ key: `k${i}`, value: 'x'.repeat(100) })).join('\n');
+    await tzkv(['import', '-d', dir], { input });
+    const run = await shell('"$NODE" "$BIN" export -d "$DIR" | head -n 1; exit "${PIPESTATUS[0]}"', { DIR: dir });
+    expect(run.stdout).toMatch(/^\{"key":"k0"/);
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+  });
+});

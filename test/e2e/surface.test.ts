@@ -1,0 +1,69 @@
+// The frozen surface of the CLI: the committed oclif.manifest.json is what a
+// fresh build makes, every command documents itself with examples, and no
+// argument can be filled from stdin behind the user's back.
+
+import { execa } from 'execa';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { ROOT, tzkv } from './helpers.js';
+
+interface Manifest {
+  version: string;
+  commands: Record<string, { summary?: string; description?: string; examples?: string[]; args: Record<string, unknown>; flags: Record<string, unknown> }>;
+}
+
+const committedManifest = async (): Promise<string> => {
+  const git = await execa('git', ['show', 'HEAD:oclif.manifest.json'], { cwd: ROOT, reject: false });
+  // Outside a git checkout (an unpacked tarball), the shipped file is the committed one.
+  return git.exitCode === 0 ? `${git.stdout}\n` : readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8');
+};
+
+describe('the CLI surface', () => {
+  test('the committed oclif.manifest.json equals a freshly generated one', async () => {
+    const fresh = await execa(process.execPath, [join(ROOT, 'scripts', 'manifest.mjs'), '--stdout'], { cwd: ROOT });
+    expect(await committedManifest()).toBe(fresh.stdout + '\n');
+    expect(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')).toBe(fresh.stdout + '\n');
+  });
+
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as Manifest;
+  const ids = Object.keys(manifest.commands);
+
+  test('the manifest lists the commands of the contract', () => {
+    expect(ids.sort()).toEqual(['compact', 'del', 'export', 'get', 'import', 'keys', 'put', 'stats', 'ttl', 'verify']);
+    expect(manifest.version).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+  });
+
+  test.each(ids)('%s --help has a description, examples and the common flags', async (id) => {
+    const run = await tzkv([id, '--help']);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain(manifest.commands[id].summary!);
+    expect(run.stdout).toMatch(/\nDESCRIPTION\n/);
+    expect(run.stdout).toMatch(/\nEXAMPLES\n\s+\$ tzkv /);
+    expect(run.stdout).toMatch(/-d, --dir=DIR/);
+    expect(run.stdout).toMatch(/--json/);
+    expect(manifest.commands[id].examples!.length).toBeGreaterThanOrEqual(2);
+  });
+
+  test('tzkv --help lists every command', async () => {
+    const run = await tzkv(['--help']);
+    expect(run.exitCode).toBe(0);
+    for (const id of ids) expect(run.stdout).toMatch(new RegExp(`^\\s+${id}\\s+\\S`, 'm'));
+  });
+
+  test('no argument is ever filled from stdin by oclif', () => {
+    const require = createRequire(import.meta.url);
+    const { COMMANDS } = require(join(ROOT, 'dist', 'tzkv.cjs')) as { COMMANDS: Record<string, { args?: Record<string, { ignoreStdin?: boolean }> }> };
+    expect(Object.keys(COMMANDS).sort()).toEqual(ids.sort());
+    for (const [id, command] of Object.entries(COMMANDS)) {
+      for (const [name, arg] of Object.entries(command.args ?? {})) expect(arg.ignoreStdin, `${id} ${name}`).toBe(true);
+    }
+  });
+
+  test('--version names tzkv and its version', async () => {
+    const run = await tzkv(['--version']);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^tzkv/${manifest.version.replace(/\./g, '\\.')} `));
+  });
+});
