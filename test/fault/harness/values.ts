@@ -83,7 +83,9 @@ export async function readState(store: Store, keys: Iterable<string>): Promise<S
 
 /** The store must hold exactly one of `candidates` (as visible at `now`); returns its index. */
 export async function expectOneOf(store: Store, keys: Iterable<string>, candidates: State[], now: number, label: string): Promise<number> {
-  const actual = await readState(store, keys);
+  const all = new Set(keys);
+  for (const c of candidates) for (const k of c.keys()) all.add(k);
+  const actual = await readState(store, all);
   const wanted = candidates.map((c) => visible(c, now));
   const i = wanted.findIndex((c) => sameState(c, actual));
   if (i < 0) {
