@@ -55,6 +55,37 @@ const withoutTypescript = {
 const LAZY_BUILTINS = ['child_process', 'readline', 'perf_hooks', 'crypto'];
 const LAZY_PACKAGES = ['tinyglobby', 'minimatch', 'ejs', 'cli-spinners', 'clean-stack', 'lilconfig'];
 const LAZY = new RegExp(`^((node:)?(${LAZY_BUILTINS.join('|')})|${LAZY_PACKAGES.join('|')})$`);
+/** A module's export names at build time, or undefined when it cannot be required here. */
+function exportNames(path) {
+  try {
+    return Object.keys(createRequire(import.meta.url)(path));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The proxy standing in for `path`. esbuild's ESM interop (__toESM) lists a
+ * module's keys and reads their descriptors when it is imported: the names
+ * known at build time answer that without loading it.
+ */
+function lazyModule(path, names) {
+  return `let real;
+const load = () => (real ??= require(${JSON.stringify(path)}));
+const names = ${names === undefined ? 'undefined' : JSON.stringify(names)};
+module.exports = new Proxy({}, {
+  get: (_, key) => (key === '__esModule' ? undefined : load()[key]),
+  has: (_, key) => key in load(),
+  ownKeys: () => (real || !names ? Reflect.ownKeys(load()) : names),
+  getOwnPropertyDescriptor: (_, key) =>
+    real || !names
+      ? { ...Object.getOwnPropertyDescriptor(load(), key), configurable: true }
+      : names.includes(key)
+        ? { configurable: true, enumerable: true, get: () => load()[key] }
+        : undefined,
+});`;
+}
+
 const lazyModules = {
   name: 'lazy-modules',
   setup(build) {
@@ -69,14 +100,7 @@ const lazyModules = {
       return { path: real.path, namespace: 'tzkv-lazy' };
     });
     build.onLoad({ filter: /.*/, namespace: 'tzkv-lazy' }, (args) => ({
-      contents: `let real;
-const load = () => (real ??= require(${JSON.stringify(args.path)}));
-module.exports = new Proxy({}, {
-  get: (_, key) => (key === '__esModule' ? undefined : load()[key]),
-  has: (_, key) => key in load(),
-  ownKeys: () => Reflect.ownKeys(load()),
-  getOwnPropertyDescriptor: (_, key) => ({ ...Object.getOwnPropertyDescriptor(load(), key), configurable: true }),
-});`,
+      contents: lazyModule(args.path, exportNames(args.path)),
       loader: 'js',
       resolveDir: ROOT,
     }));
