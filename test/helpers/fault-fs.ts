@@ -113,6 +113,15 @@ export class FaultFs implements FileSystem {
     return [...this.fds.values()].map((f) => basename(f.path));
   }
 
+  /** Names of files whose bytes on disk differ from their bytes at their last fsync. */
+  unsynced(): string[] {
+    const out: string[] = [];
+    for (const [name, inode] of this.live) {
+      if (!nodeFs.readFileSync(join(this.dir, name)).equals(inode.durable)) out.push(name);
+    }
+    return out.sort();
+  }
+
   /** Names the directory would hold after a crash now. */
   durableNames(): string[] {
     return [...this.durableDir.keys()].sort();

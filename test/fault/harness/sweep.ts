@@ -32,6 +32,8 @@ export interface Recording {
   clocks: number[];
   /** Every mutating call the workload made, in order. */
   trace: string[];
+  /** synced[i]: after operation i-1 completed, every segment's bytes were durable (synced[0]: at the start). */
+  synced: boolean[];
 }
 
 /** How much unsynced appended data survives a crash: none (LevelDB's model), all of it, or a random prefix. */
@@ -55,16 +57,18 @@ export async function recordCrashImages(ops: Op[], keep: Keep, options: EngineOp
       points.push({ img: fs.image(keeper(keep, points.length)), op: current, what: `${op} ${basename(path)}`, mutation: fs.mutations });
     };
     const store = await openStore(dir, clock, { ...options, fs });
+    const synced = [true];
     for (current = 0; current < ops.length; current++) {
       clocks.push(clock.t);
       const { state, result } = applyOp(states[current], ops[current], clock.t);
       expect(await runOp(store, ops[current], clock), `result of ${describeOp(ops[current])}`).toEqual(result);
       states.push(state);
+      synced.push(!fs.unsynced().some((name) => name.endsWith('.tzds')));
     }
     clocks.push(clock.t);
     await store.close();
     points.push({ img: fs.image(keeper(keep, points.length)), op: ops.length, what: 'nothing (the workload had ended)', mutation: fs.mutations });
-    return { points, states, clocks, trace: fs.trace };
+    return { points, states, clocks, trace: fs.trace, synced };
   });
 }
 
