@@ -20,6 +20,8 @@ export interface FaultRun {
   failures: number;
   /** The operation that failed, when one did. */
   failedOp?: number;
+  /** Descriptors the fault layer saw opened and never closed, once the store was closed. */
+  leakedFds: string[];
 }
 
 /** Counts the calls of each kind the workload makes when nothing fails. */
@@ -46,7 +48,7 @@ export async function runWithFault(ops: Op[], keyCount: number, op: FsOp, nth: n
     const fs = new FaultFs(dir).failAt(op, nth, spec);
     const store = await openStore(dir, clock, { fs });
     let state: State = new Map();
-    const run: FaultRun = { failures: 0 };
+    const run: FaultRun = { failures: 0, leakedFds: [] };
     for (let i = 0; i < ops.length; i++) {
       if (run.failedOp !== undefined && i > run.failedOp + AFTER_FAULT) break;
       const label = `${op}${spec.match ? ` ${spec.match}` : ""} #${nth} ${spec.code ?? "EIO"}${spec.partial ? " (short write)" : ""}, op ${i} (${describeOp(ops[i])})`;
@@ -65,6 +67,7 @@ export async function runWithFault(ops: Op[], keyCount: number, op: FsOp, nth: n
       }
     }
     await store.close();
+    run.leakedFds = fs.openFds();
     await checkRecovered(dir, clock, keys, [state], `after ${op} #${nth} failed`);
     return run;
   });
