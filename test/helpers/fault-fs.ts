@@ -88,7 +88,7 @@ export class FaultFs implements FileSystem {
     }
   }
 
-  /** Makes the nth call (1-based, counted from construction) of `op` fail, among calls on names matching spec.match. */
+  /** Makes the nth call of `op` from now on (1-based; only calls on names matching spec.match count) fail. */
   failAt(op: FsOp, nth: number, spec: FaultSpec = {}): this {
     this.faults.push({ op, from: nth, to: nth + (spec.times ?? 1), spec, seen: 0 });
     return this;
