@@ -5,7 +5,7 @@ import type { Batch, PutOptions, KeyInput, ValueInput } from '../api.js';
 import { TzkvError } from '../errors.js';
 import { FLAG_BATCH, KIND_DEL, KIND_PUT } from '../format/constants.js';
 import { recordLength, writeRecord } from '../format/record.js';
-import { checkKey, checkValue, expiryFrom } from './keys.js';
+import { checkKeyFast, checkValue, expiryFrom } from './keys.js';
 import type { BatchEntries } from './writer.js';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
@@ -24,13 +24,14 @@ export class StagedBatch {
     return this.entries.keys.length;
   }
 
-  add(kind: number, key: Buffer, value: Buffer | null, expiresAt: number): void {
+  /** REQUIRES: key checked; a string key is the latin1 form (one char per byte). */
+  add(kind: number, key: Buffer | string, value: Buffer | null, expiresAt: number): void {
     const length = recordLength(key.length, value === null ? 0 : value.length);
     if (this.used + length > this.current.length) this.newChunk(length);
     writeRecord(this.current, this.used, kind, FLAG_BATCH, key, value, expiresAt);
     this.used += length;
     const e = this.entries;
-    e.keys.push(key.toString('latin1'));
+    e.keys.push(typeof key === 'string' ? key : key.toString('latin1'));
     e.kinds.push(kind);
     e.offsets.push(this.bytes);
     e.lengths.push(length);
@@ -75,12 +76,13 @@ export class LocalBatch implements Batch {
 
   put(key: KeyInput, value: ValueInput, options?: Omit<PutOptions, 'ifAbsent'>): this {
     const staged = this.live();
-    staged.add(KIND_PUT, checkKey(key), checkValue(value), expiryFrom(options, this.now()));
+    const exp = options === undefined ? 0 : expiryFrom(options, this.now());
+    staged.add(KIND_PUT, checkKeyFast(key), checkValue(value), exp);
     return this;
   }
 
   del(key: KeyInput): this {
-    this.live().add(KIND_DEL, checkKey(key), null, 0);
+    this.live().add(KIND_DEL, checkKeyFast(key), null, 0);
     return this;
   }
 

@@ -22,6 +22,14 @@ export function checkKey(input: KeyInput): Buffer {
   return key;
 }
 
+const ASCII = /^[\x01-\x7f]+$/;
+
+/** Like checkKey, but an ASCII string key is returned as is: its latin1 form equals its UTF-8 bytes. */
+export function checkKeyFast(input: KeyInput): Buffer | string {
+  if (typeof input === 'string' && input.length <= MAX_KEY_BYTES && ASCII.test(input)) return input;
+  return checkKey(input);
+}
+
 export function checkValue(input: ValueInput): Buffer {
   const value = toBytes(input);
   if (value.length > MAX_VALUE_BYTES) {

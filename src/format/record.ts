@@ -25,19 +25,28 @@ export function writeRecord(
   pos: number,
   kind: number,
   flags: number,
-  key: Uint8Array,
+  key: Uint8Array | string,
   value: Uint8Array | null,
   expiresAt: number,
 ): number {
+  // Keys may come as latin1 strings (one char per byte): the bulk path avoids a Buffer per key.
+  const keyLength = key.length;
   const valueLength = value === null ? 0 : value.length;
   buf[pos + 4] = kind;
   buf[pos + 5] = flags;
-  buf.writeUInt16LE(key.length, pos + 6);
+  buf[pos + 6] = keyLength & 0xff;
+  buf[pos + 7] = keyLength >>> 8;
   buf.writeUInt32LE(valueLength, pos + 8);
   writeU64(buf, expiresAt, pos + 12);
   let p = pos + RECORD_HEADER_BYTES;
-  buf.set(key, p);
-  p += key.length;
+  if (typeof key === 'string') {
+    for (let i = 0; i < keyLength; i++) buf[p + i] = key.charCodeAt(i);
+  } else if (keyLength <= 32) {
+    for (let i = 0; i < keyLength; i++) buf[p + i] = key[i];
+  } else {
+    buf.set(key, p);
+  }
+  p += keyLength;
   if (value !== null && valueLength > 0) {
     buf.set(value, p);
     p += valueLength;
