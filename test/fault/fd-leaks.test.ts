@@ -2,7 +2,7 @@
 // that keeps a store open across I/O errors would otherwise run out of them.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FaultSpec, FsOp } from '../helpers/fault-fs.js';
-import { dryRun, runWithFault } from './harness/io-faults.js';
+import { dryRun, runWithFaults } from './harness/io-faults.js';
 import { makeWorkload } from './harness/workload.js';
 
 const KEYS = 12;
@@ -26,7 +26,7 @@ describe('no descriptor outlives a failed operation', () => {
       expect(total).toBeGreaterThan(10);
       const leaks: string[] = [];
       for (let n = 1; n <= total; n++) {
-        const run = await runWithFault(ops, KEYS, op, n, spec);
+        const run = await runWithFaults(ops, KEYS, [{ op, nth: n, spec }]);
         if (run.leakedFds.length > 0) leaks.push(`${op} #${n} (op ${run.failedOp}): ${run.leakedFds.join(', ')} left open`);
       }
       expect(leaks).toEqual([]);

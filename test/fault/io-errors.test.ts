@@ -4,7 +4,7 @@
 // usable; every write acknowledged before the fault survives a reopen.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FaultSpec, FsOp } from '../helpers/fault-fs.js';
-import { dryRun, runWithFault } from './harness/io-faults.js';
+import { dryRun, runWithFaults } from './harness/io-faults.js';
 import { makeWorkload } from './harness/workload.js';
 
 const KEYS = 12;
@@ -45,10 +45,29 @@ describe('an I/O error at every call', () => {
       const total = callsOf(op, spec.match);
       expect(total, `the workload makes ${op} calls`).toBeGreaterThan(0);
       for (let n = 1; n <= total; n++) {
-        const run = await runWithFault(ops, KEYS, op, n, spec);
+        const run = await runWithFaults(ops, KEYS, [{ op, nth: n, spec }]);
         if (surfaces) expect(run.failures, `${op} #${n} of ${total} rejects exactly one operation`).toBe(1);
         else expect(run.failures, `${op} #${n} of ${total}`).toBeLessThanOrEqual(1);
       }
     });
   }
+});
+
+// truncate runs only when a writer cuts a torn tail, so a short write comes first.
+describe('cutting a torn tail fails', () => {
+  it('truncate failing after a short write left a torn tail, at every segment write', async () => {
+    const total = callsOf('write', /\.tzds$/);
+    expect(total).toBeGreaterThan(10);
+    let truncationsFailed = 0;
+    for (let n = 1; n <= total; n++) {
+      const run = await runWithFaults(ops, KEYS, [
+        { op: 'write', nth: n, spec: { code: 'ENOSPC', partial: true, match: /\.tzds$/ } },
+        { op: 'truncate', nth: 1, spec: { code: 'EIO' } },
+      ]);
+      expect(run.failures, `segment write #${n}: the short write rejects, then maybe the truncation`).toBeGreaterThanOrEqual(1);
+      expect(run.failures).toBeLessThanOrEqual(2);
+      if (run.failures === 2) truncationsFailed++;
+    }
+    expect(truncationsFailed, 'runs in which cutting the torn tail failed too').toBeGreaterThan(5);
+  });
 });

@@ -76,8 +76,6 @@ export class FaultFs implements FileSystem {
   private dead = false;
   /** Called before every mutating call is carried out (the last moment a crash could leave things as they are). */
   beforeMutation?: (op: FsOp, path: string) => void;
-  /** Called after an fsync, with the file's name and the length now durable. */
-  afterSync?: (name: string, length: number) => void;
 
   /** `dir` is the one directory whose durability is modelled; files in it now count as durable. */
   constructor(readonly dir: string) {
@@ -120,11 +118,6 @@ export class FaultFs implements FileSystem {
       if (!nodeFs.readFileSync(join(this.dir, name)).equals(inode.durable)) out.push(name);
     }
     return out.sort();
-  }
-
-  /** Names the directory would hold after a crash now. */
-  durableNames(): string[] {
-    return [...this.durableDir.keys()].sort();
   }
 
   private begin(op: FsOp, path: string): NodeJS.ErrnoException | undefined {
@@ -207,10 +200,7 @@ export class FaultFs implements FileSystem {
   fsync(fd: number): void {
     this.begin('fsync', this.pathOf(fd));
     const f = this.fds.get(fd);
-    if (f) {
-      f.inode.durable = readAll(fd);
-      this.afterSync?.(basename(f.path), f.inode.durable.length);
-    }
+    if (f) f.inode.durable = readAll(fd);
   }
 
   truncate(fd: number, length: number): void {

@@ -12,19 +12,19 @@ import { expectOneOf } from './values.js';
 import type { Op } from './workload.js';
 import { T0, applyOp, describeOp, keyNames, runOp } from './workload.js';
 
-/** Operations run after the fault before the store is closed and reopened. */
+/** Operations run after the last fault before the store is closed and reopened. */
 const AFTER_FAULT = 4;
 
 export interface FaultRun {
-  /** How many operations rejected (at most one: the fault is one call). */
+  /** How many operations rejected. */
   failures: number;
-  /** The operation that failed, when one did. */
+  /** The last operation that failed, when one did. */
   failedOp?: number;
   /** Descriptors the fault layer saw opened and never closed, once the store was closed. */
   leakedFds: string[];
 }
 
-/** Counts the calls of each kind the workload makes when nothing fails. */
+/** The workload once with nothing failing: the calls it makes (per kind, and every mutating call in order). */
 export async function dryRun(ops: Op[]): Promise<{ calls: Record<string, number>; trace: string[] }> {
   return inScratchDir(async (dir) => {
     const clock = { t: T0 };
@@ -41,17 +41,29 @@ export async function dryRun(ops: Op[]): Promise<{ calls: Record<string, number>
   });
 }
 
-export async function runWithFault(ops: Op[], keyCount: number, op: FsOp, nth: number, spec: FaultSpec = {}): Promise<FaultRun> {
+export interface Fault {
+  op: FsOp;
+  nth: number;
+  spec?: FaultSpec;
+}
+
+function describeFault({ op, nth, spec = {} }: Fault): string {
+  return `${op}${spec.match ? ` ${spec.match}` : ''} #${nth} ${spec.code ?? 'EIO'}${spec.partial ? ' (short write)' : ''}`;
+}
+
+export async function runWithFaults(ops: Op[], keyCount: number, faults: Fault[]): Promise<FaultRun> {
   const keys = keyNames(keyCount);
+  const what = faults.map(describeFault).join(' + ');
   return inScratchDir(async (dir) => {
     const clock = { t: T0 };
-    const fs = new FaultFs(dir).failAt(op, nth, spec);
+    const fs = new FaultFs(dir);
+    for (const f of faults) fs.failAt(f.op, f.nth, f.spec);
     const store = await openStore(dir, clock, { fs });
     let state: State = new Map();
     const run: FaultRun = { failures: 0, leakedFds: [] };
     for (let i = 0; i < ops.length; i++) {
       if (run.failedOp !== undefined && i > run.failedOp + AFTER_FAULT) break;
-      const label = `${op}${spec.match ? ` ${spec.match}` : ""} #${nth} ${spec.code ?? "EIO"}${spec.partial ? " (short write)" : ""}, op ${i} (${describeOp(ops[i])})`;
+      const label = `${what}, op ${i} (${describeOp(ops[i])})`;
       const { state: next, result } = applyOp(state, ops[i], clock.t);
       try {
         expect(await runOp(store, ops[i], clock), label).toEqual(result);
@@ -68,7 +80,7 @@ export async function runWithFault(ops: Op[], keyCount: number, op: FsOp, nth: n
     }
     await store.close();
     run.leakedFds = fs.openFds();
-    await checkRecovered(dir, clock, keys, [state], `after ${op} #${nth} failed`);
+    await checkRecovered(dir, clock, keys, [state], `after ${what}`);
     return run;
   });
 }
