@@ -35,15 +35,17 @@ export async function bundle() {
     target: 'node20',
     outfile: BUNDLE,
     write: false,
-    minifyWhitespace: true,
-    minifySyntax: true,
+    minify: true,
+    sourcemap: 'linked',
     legalComments: 'none',
     logLevel: 'warning',
     // oclif loads plugins and hooks by path at run time; tzkv has none, so these stay unresolved.
     logOverride: { 'unsupported-require-call': 'silent', 'unsupported-dynamic-import': 'silent' },
     plugins: startupPlugins,
   });
-  const code = Buffer.from(result.outputFiles[0].contents);
+  const map = result.outputFiles.find((file) => file.path.endsWith('.map'));
+  writeFileSync(map.path, map.contents);
+  const code = Buffer.from(result.outputFiles.find((file) => file.path === BUNDLE).contents);
   const hash = createHash('sha256').update(code).digest('hex');
   writeFileSync(BUNDLE, Buffer.concat([code, Buffer.from(`\n${BUILD_MARK}${hash}\n`)]));
 }

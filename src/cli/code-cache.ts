@@ -76,9 +76,16 @@ export function readCache(dir: string, name: string): Buffer | undefined {
   }
 }
 
+/** Caches of other builds are removed once this old, and beyond this many. */
+const STALE_MS = 30 * 24 * 3600 * 1000;
+const MAX_OTHER_CACHES = 8;
+
 /**
- * Replaces the cache file atomically (private temp file + rename) and removes
- * this Node's caches of other builds. Failures are ignored: a cache is an optimisation.
+ * Replaces the cache file atomically (private temp file + rename) and prunes
+ * this Node's caches of other builds: those not rewritten for 30 days, and
+ * the oldest beyond eight. Two installs of tzkv used in turn keep a cache
+ * each instead of evicting each other. Failures are ignored: a cache is an
+ * optimisation.
  */
 export function writeCache(dir: string, name: string, data: Buffer): void {
   const tmp = join(dir, `.${name}.${process.pid}.tmp`);
@@ -94,10 +101,15 @@ export function writeCache(dir: string, name: string, data: Buffer): void {
     return;
   }
   try {
-    for (const other of readdirSync(dir)) {
-      if (other !== name && other.startsWith(nodePrefix()) && other.endsWith(SUFFIX)) unlinkSync(join(dir, other));
-    }
+    const others = readdirSync(dir)
+      .filter((other) => other !== name && other.startsWith(nodePrefix()) && other.endsWith(SUFFIX))
+      .map((other) => ({ path: join(dir, other), mtimeMs: lstatSync(join(dir, other)).mtimeMs }))
+      .sort((a, b) => b.mtimeMs - a.mtimeMs);
+    const now = Date.now();
+    others.forEach(({ path, mtimeMs }, i) => {
+      if (i >= MAX_OTHER_CACHES || now - mtimeMs > STALE_MS) unlinkSync(path);
+    });
   } catch {
-    // another process is cleaning up too
+    // another process is pruning too
   }
 }
