@@ -1,5 +1,5 @@
-// Runs a workload with one injected I/O error and checks what the store makes
-// of it: the failing operation rejects with IO; the store in the same process
+// Runs a workload with injected I/O errors and checks what the store makes of
+// them: each failing operation rejects with IO; the store in the same process
 // holds exactly the state before or after that operation (never a mix), goes
 // on taking writes, and after a reopen with the real file system verifies,
 // holds every acknowledged write and takes one more.
