@@ -2,7 +2,7 @@
 // of the user's: anything planted where it could be written by someone else,
 // or that is not the cache it claims to be, is ignored.
 
-import { chmod, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { storeDir, tempDir, tzkv } from './helpers.js';
@@ -67,6 +67,22 @@ describe('code cache', () => {
     await symlink(elsewhere, path);
     expect(await get()).toMatchObject({ exitCode: 0, stdout: 'v' });
     expect((await readFile(elsewhere)).equals(Buffer.alloc(4096, 3))).toBe(true);
+  });
+
+  test('caches of other builds stay until they are a month old', async () => {
+    const { cacheDir, get } = await prepared();
+    await get();
+    const [name] = await files(cacheDir);
+    // bundle-<node version>-<arch>-<build>.v8cache
+    const prefix = `${name.split('-').slice(0, 3).join('-')}-`;
+    const recent = `${prefix}recentbuild-1-1.v8cache`;
+    const old = `${prefix}oldbuild-1-1.v8cache`;
+    for (const other of [recent, old]) await writeFile(join(cacheDir, other), 'x', { mode: 0o600 });
+    const monthAgo = new Date(Date.now() - 40 * 24 * 3600 * 1000);
+    await utimes(join(cacheDir, old), monthAgo, monthAgo);
+    await rm(join(cacheDir, name));
+    expect((await get()).stdout).toBe('v');
+    expect((await files(cacheDir)).sort()).toEqual([name, recent].sort());
   });
 
   test('a relative XDG_CACHE_HOME is ignored for ~/.cache; TZKV_NO_CODE_CACHE=1 makes none', async () => {

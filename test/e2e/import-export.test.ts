@@ -4,6 +4,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
+import type { StoreStats } from '../../src/api.js';
 import { BIN, NODE, childEnv, expectNoStack, storeDir, tempDir, tzkv, tzkvJson } from './helpers.js';
 
 interface Record {
@@ -169,6 +170,18 @@ describe('import', () => {
     expect(existsSync(dir)).toBe(false);
   });
 
+  test('a large input shows a progress bar when stderr is a terminal', async () => {
+    const dir = await storeDir();
+    const file = join(await tempDir(), 'big.jsonl');
+    await writeFile(file, lines(Array.from({ length: 60000 }, (_, i) => ({ key: `k${i}`, value: 'x'.repeat(80) }))));
+    const command = [NODE, BIN, 'import', '-d', dir, file].map((word) => `'${word}'`).join(' ');
+    const tty = await execa('script', ['-qec', command, '/dev/null'], { env: childEnv(), extendEnv: false, reject: false });
+    expect(tty.exitCode).toBe(0);
+    expect(tty.stdout).toMatch(/importing \[/);
+    expect(tty.stdout).toMatch(/imported 60000 keys/);
+    expect((await tzkvJson<StoreStats>(['stats', '-d', dir])).json.keys).toBe(60000);
+  });
+
   test('an unknown --format is a usage error', async () => {
     const dir = await storeDir();
     expect((await tzkv(['import', '-d', dir, '--format', 'xml'], { input: '' })).exitCode).toBe(2);
@@ -180,7 +193,9 @@ describe('import', () => {
     const file = join(tmp, 'big.jsonl');
     const records = Array.from({ length: 20000 }, (_, i) => ({ key: `k${String(i).padStart(6, '0')}`, value: `v${i}`.repeat(10) }));
     await writeFile(file, lines(records));
-    expect((await tzkvJson(['import', '-d', dir, file])).json).toEqual({ imported: 20000, expired: 0 });
+    const imported = await tzkvJson(['import', '-d', dir, file]);
+    expect(imported.json).toEqual({ imported: 20000, expired: 0 });
+    expect(imported.run.stderr).toBe('');
     const keys = await tzkv(['keys', '-d', dir]);
     expect(keys.stdout.split('\n').length).toBe(20001);
     expect((await tzkv(['get', '-d', dir, 'k019999'])).stdout).toBe('v19999'.repeat(10));
