@@ -1,7 +1,7 @@
 // Scanning a stretch of a data segment: the valid prefix, the committed
 // records in it, and how the stretch ends (docs/format.md "Recovery rules").
 // Pure: works on bytes already read.
-import { KIND_COMMIT, KIND_DEL, KIND_PUT } from '../format/constants.js';
+import { KIND_COMMIT, KIND_DEL, KIND_PUT, RECORD_HEADER_BYTES } from '../format/constants.js';
 import { RECORD_BAD, RECORD_OK, RECORD_SHORT, RecordInfo, commitCount, decodeRecord } from '../format/record.js';
 
 /** One committed PUT or DEL found by a scan. Keys are latin1 strings: one char per byte, so `<` is byte order. */
@@ -34,6 +34,17 @@ function allZero(buf: Buffer, from: number, to: number): boolean {
   return true;
 }
 
+/** Whether a whole, CRC-valid record starts anywhere in buf(from, length). */
+function validRecordAfter(buf: Buffer, from: number, length: number): boolean {
+  const info = new RecordInfo();
+  for (let q = from + 1; q + RECORD_HEADER_BYTES <= length; q++) {
+    const kind = buf[q + 4];
+    if (kind < KIND_PUT || kind > KIND_COMMIT) continue;
+    if (decodeRecord(buf, q, length, info, true) === RECORD_OK) return true;
+  }
+  return false;
+}
+
 /**
  * Scans buf[0, length), which holds the segment's bytes from absolute offset
  * `base`. `onEntry` sees committed records in order (batch records at their
@@ -50,12 +61,19 @@ export function scanLog(buf: Buffer, base: number, length = buf.length, collect 
   while (pos < length) {
     const status = decodeRecord(buf, pos, length, info, true);
     if (status === RECORD_SHORT) {
-      end = { kind: 'torn', offset: base + pos };
+      // A record claiming to run past the end is torn, unless whole records follow it:
+      // then its length field is damaged, and cutting it off would drop acknowledged writes.
+      if (info.length > 0 && validRecordAfter(buf, pos, length)) {
+        end = { kind: 'corrupt', offset: base + pos, reason: `record length ${info.length} runs past the end of data that continues with valid records` };
+      } else {
+        end = { kind: 'torn', offset: base + pos };
+      }
       break;
     }
     if (status === RECORD_BAD) {
-      const recordEnd = info.length > 0 ? pos + info.length : pos;
-      if (recordEnd <= length && allZero(buf, Math.max(recordEnd, pos), length)) {
+      // Torn: nothing but this record (or its partial header) and zero bytes up to the end.
+      const extent = info.length > 0 && pos + info.length <= length ? pos + info.length : Math.min(length, pos + RECORD_HEADER_BYTES);
+      if (allZero(buf, extent, length) && !validRecordAfter(buf, pos, length)) {
         end = { kind: 'torn', offset: base + pos };
       } else {
         end = { kind: 'corrupt', offset: base + pos, reason: info.reason };

@@ -155,7 +155,11 @@ class LocalStore implements Store {
       throw ioError(err, 'cannot write to store', this.location);
     } finally {
       writer?.close();
-      lock.release();
+      try {
+        lock.release();
+      } catch {
+        // The write is durable; a LOCK we failed to remove names this process and is broken as a leftover.
+      }
       this.view?.close();
       this.view = undefined;
     }

@@ -74,6 +74,7 @@ export class Writer {
   /** Makes the store ready for appends: creates it when empty, cuts a torn tail. REQUIRES: the lock. */
   prepare(): void {
     if (!this.view.manifest) this.initStore();
+    else this.removeLeftovers(this.view.manifest);
     const v = this.view;
     const active = this.manifest.active.file;
     if (v.tailState.kind === 'corrupt') {
@@ -127,10 +128,13 @@ export class Writer {
         this.fs.unlink(path);
         fd = this.fs.createExclusive(path);
       }
-      const header = encodeFileHeader(MAGIC_SEGMENT, file);
-      this.fs.write(fd, header, 0, header.length, 0);
-      this.fs.fsync(fd);
-      this.fs.close(fd);
+      try {
+        const header = encodeFileHeader(MAGIC_SEGMENT, file);
+        this.fs.write(fd, header, 0, header.length, 0);
+        this.fs.fsync(fd);
+      } finally {
+        this.fs.close(fd);
+      }
       this.fs.fsyncDir(this.dir);
     } catch (err) {
       throw ioError(err, 'cannot create segment', path);
@@ -171,6 +175,8 @@ export class Writer {
     const m = this.manifest;
     const tailBytes = this.end - m.active.indexedTo;
     if (!force && tailBytes < this.options.flushBytes && this.end < this.options.segmentBytes) return;
+    // An index run must never point at bytes that could still vanish: with sync off, fsync them now.
+    if (!this.options.sync) this.syncActive();
     // The view was loaded before our appends: rescan so the tail holds everything up to `end`.
     if (!batch) {
       this.view.close();
@@ -234,6 +240,14 @@ export class Writer {
     return dead;
   }
 
+  private syncActive(): void {
+    try {
+      this.fs.fsync(this.fd);
+    } catch (err) {
+      throw ioError(err, 'cannot fsync', `${this.dir}/${segmentName(this.manifest.active.file)}`);
+    }
+  }
+
   /** Seals the active segment at `end` and starts a new one, in the manifest `next`. */
   private roll(next: Manifest): void {
     const file = next.nextFile++;
@@ -241,8 +255,10 @@ export class Writer {
     next.segments[next.segments.length - 1].size = this.end;
     next.segments.push({ file, size: null });
     next.active = { file, indexedTo: FILE_HEADER_BYTES };
+    const old = this.fd;
+    this.fd = -1;
     try {
-      this.fs.close(this.fd);
+      this.fs.close(old);
     } catch {
       // closing a file we only appended to cannot lose data that was fsynced
     }
@@ -273,7 +289,13 @@ export class Writer {
       const next: Manifest = cloneManifest(m);
       next.generation++;
       const file = next.nextFile++;
-      const readers = group.map((r) => RunReader.open(this.fs, this.dir, r.file));
+      const readers: RunReader[] = [];
+      try {
+        for (const r of group) readers.push(RunReader.open(this.fs, this.dir, r.file));
+      } catch (err) {
+        for (const r of readers) r.close();
+        throw err;
+      }
       const w = new RunWriter(this.fs, this.dir, file, group.reduce((s, r) => s + r.entries, 0));
       try {
         const { dead, expired } = mergeInto(w, readers, bottom, this.options.now());
@@ -311,6 +333,13 @@ export class Writer {
     let file = next.nextFile++;
     this.createSegment(file);
     let fd = this.fs.openReadWrite(`${this.dir}/${segmentName(file)}`);
+    let fdOpen = true;
+    const closeFd = () => {
+      if (fdOpen) {
+        fdOpen = false;
+        this.fs.close(fd);
+      }
+    };
     let pos = FILE_HEADER_BYTES;
     let total = 0;
     const runFile = next.nextFile++;
@@ -326,12 +355,13 @@ export class Writer {
         if (pos > FILE_HEADER_BYTES && pos + record.length > this.options.segmentBytes) {
           drain();
           this.fs.fsync(fd);
-          this.fs.close(fd);
+          closeFd();
           segments.push({ file, size: pos });
           total += pos;
           file = next.nextFile++;
           this.createSegment(file);
           fd = this.fs.openReadWrite(`${this.dir}/${segmentName(file)}`);
+          fdOpen = true;
           pos = FILE_HEADER_BYTES;
         }
         if (record.length > out.length - outLen) drain();
@@ -345,7 +375,7 @@ export class Writer {
       });
       drain();
       this.fs.fsync(fd);
-      this.fs.close(fd);
+      closeFd();
       const run = w.finish();
       this.fs.fsyncDir(this.dir);
       segments.push({ file, size: null });
@@ -357,6 +387,11 @@ export class Writer {
       next.lastCompaction = when;
     } catch (err) {
       w.abort();
+      try {
+        closeFd();
+      } catch {
+        // the compaction failed already; its files are leftovers the next writer removes
+      }
       throw err;
     }
     this.writeManifest(next);

@@ -33,6 +33,8 @@ export function processStartTime(pid: number): string {
 }
 
 let ownStartTime: string | undefined;
+/** Tokens of the locks this process holds now: any other lock naming this process is a leftover. */
+const heldTokens = new Set<string>();
 
 export type HolderState = 'alive' | 'dead' | 'foreign';
 
@@ -40,6 +42,10 @@ export type HolderState = 'alive' | 'dead' | 'foreign';
 export function holderState(holder: LockHolder): HolderState {
   if (holder.host !== hostname()) return 'foreign';
   if (!Number.isInteger(holder.pid) || holder.pid <= 0) return 'dead';
+  if (holder.pid === process.pid) {
+    // Our own pid: live only if it is a lock we hold now (or a recycled pid's: start times differ).
+    return heldTokens.has(holder.token) ? 'alive' : 'dead';
+  }
   try {
     process.kill(holder.pid, 0);
   } catch (err) {
@@ -116,7 +122,11 @@ export class WriterLock {
       const current = WriterLock.readHolder(fs, dir);
       if (current === null) continue; // vanished between our create and read: try again at once
       if (current !== undefined && holderState(current) === 'dead') {
-        breakStaleLock(fs, dir, current);
+        try {
+          breakStaleLock(fs, dir, current);
+        } catch (err) {
+          throw ioError(err, 'cannot break the stale lock of', dir);
+        }
         continue;
       }
       if (Date.now() >= deadline) {
@@ -155,6 +165,7 @@ export class WriterLock {
       throw ioError(err, 'cannot write the lock file', path);
     }
     fs.close(fd);
+    heldTokens.add(mine.token);
     return new WriterLock(fs, dir, mine);
   }
 
@@ -177,6 +188,8 @@ export class WriterLock {
   release(): void {
     if (this.released) return;
     this.released = true;
+    // From here on a LOCK with our token is a leftover that the next writer breaks (holderState).
+    heldTokens.delete(this.holder.token);
     if (!this.stillHeld()) return; // broken by someone else: leave their lock alone
     try {
       this.fs.unlink(this.path);
