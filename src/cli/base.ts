@@ -1,7 +1,7 @@
 // The base of every tzkv command. It owns the flags every command has (--dir,
 // --json), opening and closing the store, and turning errors into messages
-// and exit codes (src/cli/failure.ts). Commands parse, call the store, and
-// hand a result to print().
+// and exit codes (src/cli/failure.ts). Commands parse, call the store and
+// print their result (src/cli/output.ts).
 
 import { Command } from '@oclif/core/command';
 import type { Store } from '../api.js';
@@ -9,7 +9,6 @@ import { TzkvError } from '../errors.js';
 import { parseDuration } from './duration.js';
 import { jsonRequested, reportFailure } from './failure.js';
 import { globalFlags } from './flags.js';
-import { printJson } from './output.js';
 import { openStore, storeDirectory } from './store.js';
 
 /** Lock wait when neither --lock-timeout nor TZKV_LOCK_TIMEOUT says otherwise. */
@@ -46,11 +45,6 @@ export abstract class TzkvCommand extends Command {
     }
     await store.close();
     return result;
-  }
-
-  /** Prints `result` as JSON under --json, else through `text`. */
-  protected async print<R>(json: boolean, result: R, text: (result: R) => Promise<void> | void): Promise<void> {
-    await (json ? printJson(result) : text(result));
   }
 
   /** A usage problem found after parsing (conflicting sources, a missing value): exit 2. */

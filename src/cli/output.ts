@@ -4,7 +4,6 @@
 // loaded only when a terminal will see them.
 
 import { once } from 'node:events';
-import { ioError } from '../errors.js';
 
 type Stream = NodeJS.WriteStream;
 
@@ -71,12 +70,19 @@ export async function printFacts(facts: Array<[string, string | number | null]>)
 }
 
 /** chalk at the level this process's stdout deserves. */
-export async function colours(stream: Stream = process.stdout) {
+async function colours(stream: Stream = process.stdout) {
   const { Chalk } = await import('chalk');
   return new Chalk({ level: colourEnabled(stream) ? 1 : 0 });
 }
 
-/** Makes a write failure on stdout (other than a closed pipe) an IO error naming it. */
-export function stdoutError(err: unknown) {
-  return ioError(err, 'cannot write to', 'standard output');
+/** How commands mark good and bad news in text output (plain when colour is off). */
+export interface Palette {
+  good(text: string): string;
+  bad(text: string): string;
+}
+
+export async function palette(): Promise<Palette> {
+  if (!colourEnabled(process.stdout)) return { good: (text) => text, bad: (text) => text };
+  const chalk = await colours();
+  return { good: (text) => chalk.green(text), bad: (text) => chalk.red(text) };
 }

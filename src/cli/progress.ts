@@ -9,7 +9,7 @@ export interface Progress {
 const NONE: Progress = { update() {}, stop() {} };
 
 /** Work smaller than this finishes before a bar would help. */
-export const PROGRESS_MIN_BYTES = 4 * 1024 * 1024;
+const PROGRESS_MIN_BYTES = 4 * 1024 * 1024;
 
 export async function startProgress(label: string, total: number | undefined): Promise<Progress> {
   if (!process.stderr.isTTY || total === undefined || total < PROGRESS_MIN_BYTES) return NONE;

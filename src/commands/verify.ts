@@ -1,6 +1,6 @@
 import type { VerifyProblem } from '../api.js';
 import { TzkvCommand } from '../cli/base.js';
-import { colours, printJson, writeOut } from '../cli/output.js';
+import { palette, printJson, writeOut } from '../cli/output.js';
 import { startProgress } from '../cli/progress.js';
 import { EXIT_CODES } from '../errors.js';
 
@@ -30,10 +30,10 @@ export default class Verify extends TzkvCommand {
     if (flags.json) {
       await printJson(report);
     } else {
-      const chalk = await colours();
-      const lines = report.problems.map((problem) => `${chalk.red(problemLine(problem))}\n`);
+      const paint = await palette();
+      const lines = report.problems.map((problem) => `${paint.bad(problemLine(problem))}\n`);
       const summary = `${report.files} files, ${report.records} records, ${report.bytes} bytes checked in ${report.durationMs} ms`;
-      lines.push(report.ok ? `${chalk.green('ok')}: ${summary}\n` : `${problems(report.problems.length)}: ${summary}\n`);
+      lines.push(report.ok ? `${paint.good('ok')}: ${summary}\n` : `${problems(report.problems.length)}: ${summary}\n`);
       await writeOut(lines.join(''));
     }
     if (!report.ok) {
@@ -48,7 +48,7 @@ function problems(n: number): string {
 }
 
 /** `FILE offset N: message`; the offset is left out when the problem has none. */
-export function problemLine(problem: VerifyProblem): string {
+function problemLine(problem: VerifyProblem): string {
   const file = problem.file === '' ? '(store)' : problem.file;
   return `${file}${problem.offset === null ? '' : ` offset ${problem.offset}`}: ${problem.message}`;
 }
