@@ -31,7 +31,8 @@ function batchWorkload(): Op[] {
 }
 
 describe('a batch in flight at a crash is all or nothing', () => {
-  for (const keep of ['all', 'random', 'none'] as Keep[]) {
+  // Without unsynced bytes surviving (LevelDB's model) batches are covered by crash.test.ts; here parts of them survive.
+  for (const keep of ['all', 'random'] as Keep[]) {
     it(`whatever part of it reached the disk (unsynced bytes kept: ${keep})`, async () => {
       const ops = batchWorkload();
       const rec = await recordCrashImages(ops, keep);
@@ -55,7 +56,7 @@ describe('a batch in flight at a crash is all or nothing', () => {
       // Both outcomes happened, and with unsynced bytes kept, crashes left parts of batches behind.
       expect(outcomes.absent, 'crashes where the batch was absent').toBeGreaterThan(0);
       expect(outcomes.present, 'crashes where the batch was present').toBeGreaterThan(0);
-      if (keep !== 'none') expect(outcomes.cutOff, 'crashes that left a partial batch on disk').toBeGreaterThan(0);
+      expect(outcomes.cutOff, 'crashes that left a partial batch on disk').toBeGreaterThan(0);
     });
   }
 });

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/api.js';
 import { TzkvError } from '../../src/errors.js';
 import { RECORD_OK, RecordInfo, decodeRecord } from '../../src/format/record.js';
-import { writeImage, appendZeros, cutFile, flipByte } from '../helpers/fault-fs.js';
+import { appendZeros, cutFile, flipByte, seededRandom, writeImage } from '../helpers/fault-fs.js';
 import { activeSegmentPath, checkRecovered, inScratchDir, openStore, readManifestFile } from './harness/stores.js';
 import type { State } from './harness/values.js';
 import { valueOf } from './harness/values.js';
@@ -99,8 +99,16 @@ beforeAll(async () => {
 });
 
 describe('the active segment cut short', () => {
-  it('at every length of the tail: reads what is whole, the next write truncates the rest', async () => {
-    for (let length = base.boundaries[0].end; length <= base.size; length++) {
+  it('at every length through record headers and ends, random lengths in the values: reads what is whole, the next write truncates the rest', async () => {
+    // Cuts inside a value all look alike (the record runs past the end); cuts through a header or
+    // next to a record boundary do not, so every one of those is tried.
+    const rng = seededRandom(7);
+    const lengths = new Set<number>([base.size]);
+    for (const r of base.records) {
+      for (let i = 0; i < r.length; i++) if (i <= 24 || i >= r.length - 3) lengths.add(r.start + i);
+      for (let j = 0; j < 3; j++) lengths.add(r.start + 25 + Math.floor(rng() * (r.length - 28)));
+    }
+    for (const length of [...lengths].sort((a, b) => a - b)) {
       await withBase(async (dir, active) => {
         cutFile(active, length);
         await checkRecovered(dir, { ...clock }, keys, [stateAt(length)], `cut at ${length} of ${base.size}`);
@@ -113,7 +121,7 @@ describe('the active segment cut short', () => {
     for (const r of base.records) {
       for (const into of intos.filter((i) => i < r.length)) {
         const length = r.start + into;
-        for (const zeros of [1, 19, 20, 64, 700]) {
+        for (const zeros of [1, 19, 700]) {
           await withBase(async (dir, active) => {
             cutFile(active, length);
             appendZeros(active, zeros);
