@@ -1,8 +1,7 @@
 // Compaction: rewrite live records into new segments with one fresh index run,
 // then switch by replacing the manifest (docs/design.md "Compaction").
 import type { CompactReport } from '../api.js';
-import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT } from '../format/constants.js';
-import { encodeFileHeader } from '../format/file-header.js';
+import { FILE_HEADER_BYTES, KIND_PUT } from '../format/constants.js';
 import { encodeRecord } from '../format/record.js';
 import { isExpired } from './keys.js';
 import type { View } from './view.js';
@@ -46,4 +45,3 @@ export function compactStore(v: View, w: Writer | null, now: number, dryRun: boo
   return report;
 }
 
-export { MAGIC_SEGMENT, encodeFileHeader };

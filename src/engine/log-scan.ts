@@ -25,7 +25,7 @@ export interface ScanResult {
   end: ScanEnd;
   /** Committed records in log order. */
   entries: LogEntry[];
-  /** Bytes of records in the stretch shadowed by later records of the same key. */
+  /** Records decoded (committed or not, commit markers included). */
   records: number;
 }
 

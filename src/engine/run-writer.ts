@@ -2,19 +2,14 @@
 // strictly ascending key order. The file is written under a .tmp name and
 // renamed into place by finish(), after an fsync.
 import { TzkvError, ioError } from '../errors.js';
-import { bloomPageCount, encodeBloomPages, murmur3 } from '../format/bloom.js';
+import { bloomAddRange, bloomPageCount, encodeBloomPages } from '../format/bloom.js';
 import {
   BLOCK_BRANCH,
   BLOCK_HEADER_BYTES,
   BLOCK_LEAF,
   BLOCK_TARGET_BYTES,
   BLOCK_TRAILER_BYTES,
-  BLOOM_BUCKET_BYTES,
-  BLOOM_BUCKETS_PER_PAGE,
   BLOOM_PAGE_BYTES,
-  BLOOM_PROBES,
-  BLOOM_SEED_1,
-  BLOOM_SEED_2,
   RUN_EXT,
   RUN_HEADER_BYTES,
 } from '../format/constants.js';
@@ -28,12 +23,6 @@ const OUT_BYTES = 1 << 20;
 const MAX_ENTRY = 27 + 1024;
 /** Room a block may need in the output buffer: it is built in place and cannot be drained half way. */
 const MAX_BLOCK = BLOCK_TARGET_BYTES + MAX_ENTRY + BLOCK_HEADER_BYTES + BLOCK_TRAILER_BYTES;
-
-/** murmur3 of a latin1 string's bytes, equal to murmur3 of Buffer.from(s, 'latin1'). */
-function murmur3Latin1(s: string, seed: number, scratch: Buffer): number {
-  const n = scratch.write(s, 0, 'latin1');
-  return murmur3(scratch, 0, n, seed);
-}
 
 interface ChildRef {
   firstKey: string;
@@ -115,16 +104,7 @@ export class RunWriter {
 
   private addToBloom(key: string): void {
     const n = this.scratch.write(key, 0, 'latin1');
-    const bucket = murmur3(this.scratch, 0, n, BLOOM_SEED_1) % (this.bloomPages * BLOOM_BUCKETS_PER_PAGE);
-    const base = bucket * BLOOM_BUCKET_BYTES;
-    let h = murmur3(this.scratch, 0, n, BLOOM_SEED_2);
-    const delta = ((h >>> 17) | (h << 15)) >>> 0;
-    const filter = this.bloom;
-    for (let i = 0; i < BLOOM_PROBES; i++) {
-      const bit = h & 511;
-      filter[base + (bit >>> 3)] |= 1 << (bit & 7);
-      h = (h + delta) >>> 0;
-    }
+    bloomAddRange(this.bloom, this.bloomPages, this.scratch, 0, n);
   }
 
   private closeLeaf(): void {
@@ -232,4 +212,3 @@ export class RunWriter {
   }
 }
 
-export { murmur3Latin1 };

@@ -20,7 +20,7 @@ import type {
 } from '../api.js';
 import { TzkvError, ioError } from '../errors.js';
 import { FORMAT_VERSION, KIND_DEL, KIND_PUT } from '../format/constants.js';
-import { encodeRecord } from '../format/record.js';
+import { encodeCommit, encodeRecord } from '../format/record.js';
 import type { FileSystem } from '../io/fs.js';
 import { realFs } from '../io/fs.js';
 import { WriterLock } from '../lock/lockfile.js';
@@ -225,7 +225,7 @@ class LocalStore implements Store {
       } else if (gone.length > 1) {
         const staged = new StagedBatch();
         for (const k of gone) staged.add(KIND_DEL, k, null, 0);
-        w.append([...staged.finish(), commitRecord(staged.count)]);
+        w.append([...staged.finish(), encodeCommit(staged.count)]);
       }
       if (gone.length > 0) w.maybeFlush();
       return gone.length;
@@ -311,7 +311,7 @@ class LocalStore implements Store {
 
   private async commitBatch(staged: StagedBatch): Promise<void> {
     const chunks = staged.finish();
-    const commit = commitRecord(staged.count);
+    const commit = encodeCommit(staged.count);
     await this.write((w) => {
       if (w.end + staged.bytes > this.writerOptions.segmentBytes) w.rollNow();
       const base = w.append([...chunks, commit]);
@@ -342,10 +342,4 @@ class LocalStore implements Store {
     this.view?.close();
     this.view = undefined;
   }
-}
-
-function commitRecord(count: number): Buffer {
-  const value = Buffer.alloc(4);
-  value.writeUInt32LE(count, 0);
-  return encodeRecord(3, 0, Buffer.alloc(0), value, 0);
 }

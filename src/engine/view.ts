@@ -2,7 +2,7 @@
 // scanned into memory, and the index runs opened on demand. Every read goes
 // through a view; writers build a fresh one under the lock.
 import { TzkvError, ioError } from '../errors.js';
-import { FILE_HEADER_BYTES, KIND_DEL, KIND_PUT, MAGIC_SEGMENT, MANIFEST_NAME } from '../format/constants.js';
+import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, MANIFEST_NAME } from '../format/constants.js';
 import { checkFileHeader } from '../format/file-header.js';
 import type { IndexEntry } from '../format/index-block.js';
 import { decodeManifest, ManifestError } from '../format/manifest.js';
@@ -74,7 +74,12 @@ export class View {
   static load(fs: FileSystem, dir: string): View {
     const manifest = readManifest(fs, dir);
     const view = new View(fs, dir, manifest);
-    if (manifest) view.scanTail();
+    try {
+      if (manifest) view.scanTail();
+    } catch (err) {
+      view.close();
+      throw err;
+    }
     return view;
   }
 
@@ -116,7 +121,6 @@ export class View {
     this.tailEnd = scan.validEnd;
     this.tailState = scan.end;
     const counts = this.tailCounts;
-    counts.deadBytes += scan.records * 0; // records counted below
     for (const e of scan.entries) {
       if (e.kind === KIND_PUT) counts.puts++;
       else counts.deletes++;
@@ -269,4 +273,3 @@ export class View {
   }
 }
 
-export { KIND_DEL };

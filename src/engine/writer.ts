@@ -312,9 +312,6 @@ export class Writer {
       this.fs.fsyncDir(this.dir);
       this.writeManifest(next);
       for (const r of group) this.unlinkQuietly(runName(r.file));
-      if (next.runs.length === 0 || next.runs.every((r) => r.entries > 0)) {
-        // the empty bottom run was dropped above; keep merging while the policy asks
-      }
     }
   }
 
@@ -343,7 +340,13 @@ export class Writer {
     let pos = FILE_HEADER_BYTES;
     let total = 0;
     const runFile = next.nextFile++;
-    const w = new RunWriter(this.fs, this.dir, runFile, old.runs.reduce((n, r) => n + r.entries, 0) + this.view.tail.size);
+    let w: RunWriter;
+    try {
+      w = new RunWriter(this.fs, this.dir, runFile, old.runs.reduce((n, r) => n + r.entries, 0) + this.view.tail.size);
+    } catch (err) {
+      closeFd();
+      throw err;
+    }
     const out = Buffer.allocUnsafe(1 << 20);
     let outLen = 0;
     const drain = () => {
@@ -497,4 +500,3 @@ function mergeInto(w: RunWriter, readers: RunReader[], bottom: boolean, now: num
   return { dead, expired };
 }
 
-export { KIND_PUT };

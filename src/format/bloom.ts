@@ -57,8 +57,13 @@ export function bloomBucket(key: Uint8Array, pages: number): number {
 
 /** Sets the key's bits. `filter` is the pages' filter bytes without CRCs (pages * 4096). */
 export function bloomAdd(filter: Uint8Array, pages: number, key: Uint8Array): void {
-  const base = bloomBucket(key, pages) * BLOOM_BUCKET_BYTES;
-  let h = murmur3(key, 0, key.length, BLOOM_SEED_2);
+  bloomAddRange(filter, pages, key, 0, key.length);
+}
+
+/** bloomAdd for the key bytes buf[start, end), without making a view of them. */
+export function bloomAddRange(filter: Uint8Array, pages: number, buf: Uint8Array, start: number, end: number): void {
+  const base = (murmur3(buf, start, end, BLOOM_SEED_1) % (pages * BLOOM_BUCKETS_PER_PAGE)) * BLOOM_BUCKET_BYTES;
+  let h = murmur3(buf, start, end, BLOOM_SEED_2);
   const delta = ((h >>> 17) | (h << 15)) >>> 0;
   for (let i = 0; i < BLOOM_PROBES; i++) {
     const bit = h & 511;
