@@ -22,9 +22,9 @@ beforeAll(async () => {
   trace = dry.trace;
   const count = (re: RegExp) => dry.trace.filter((t) => re.test(t)).length;
   // The workload must reach rolls, index flushes, merges and a compaction for the sweep to mean anything.
-  expect(count(/^createExclusive \d+\.tzds$/), 'segments created').toBeGreaterThanOrEqual(2);
+  expect(dry.events.rolls, 'segment rolls').toBeGreaterThanOrEqual(1);
   expect(count(/^rename \d+\.tzix\.tmp$/), 'index runs written').toBeGreaterThanOrEqual(4);
-  expect(count(/^unlink \d+\.tzix$/), 'runs merged or compacted away').toBeGreaterThanOrEqual(4);
+  expect(dry.events.merges, 'index-run merges').toBeGreaterThanOrEqual(1);
   expect(count(/^unlink \d+\.tzds$/), 'segments compacted away').toBeGreaterThanOrEqual(1);
 });
 

@@ -41,7 +41,7 @@ async function buildBase(): Promise<TornBase> {
       expect(await runOp(store, op, clock)).toEqual(result);
       state = next;
     };
-    // History first, with small files (sealed segments, index runs, merges), compacted so the index covers it all.
+    // History first, with small files (sealed segments, index runs), compacted so the index covers it all.
     let store = await openStore(dir, clock);
     for (const op of makeWorkload(31, { ops: 30, keys: KEYS })) if (op.t !== 'tick') await run(store, op);
     await run(store, { t: 'compact' });

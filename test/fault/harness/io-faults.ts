@@ -6,7 +6,7 @@
 import { expect } from 'vitest';
 import type { FaultSpec, FsOp } from '../../helpers/fault-fs.js';
 import { FaultFs } from '../../helpers/fault-fs.js';
-import { checkRecovered, expectIoError, inScratchDir, openStore } from './stores.js';
+import { EngineEvents, checkRecovered, expectIoError, inScratchDir, openStore } from './stores.js';
 import type { State } from './values.js';
 import { expectOneOf } from './values.js';
 import type { Op } from './workload.js';
@@ -23,19 +23,21 @@ export interface FaultRun {
 }
 
 /** The workload once with nothing failing: the calls it makes (per kind, and every mutating call in order). */
-export async function dryRun(ops: Op[]): Promise<{ calls: Record<string, number>; trace: string[] }> {
+export async function dryRun(ops: Op[]): Promise<{ calls: Record<string, number>; trace: string[]; events: EngineEvents }> {
   return inScratchDir(async (dir) => {
     const clock = { t: T0 };
     const fs = new FaultFs(dir);
     const store = await openStore(dir, clock, { fs });
     let state: State = new Map();
+    const events = new EngineEvents(dir);
     for (const op of ops) {
       const { state: next, result } = applyOp(state, op, clock.t);
       expect(await runOp(store, op, clock), describeOp(op)).toEqual(result);
       state = next;
+      events.after(op.t);
     }
     await store.close();
-    return { calls: { ...fs.calls }, trace: [...fs.trace] };
+    return { calls: { ...fs.calls }, trace: [...fs.trace], events };
   });
 }
 

@@ -39,6 +39,28 @@ export function readManifestFile(dir: string): Manifest {
   return decodeManifest(readFileSync(join(dir, 'MANIFEST')));
 }
 
+/**
+ * Counts what a workload made the engine do besides compact(): segment rolls
+ * (more segments listed after an operation) and index-run merges (fewer runs).
+ */
+export class EngineEvents {
+  rolls = 0;
+  merges = 0;
+  private segments = 0;
+  private runs = 0;
+  constructor(private readonly dir: string) {}
+  after(opKind: string): void {
+    if (!existsSync(join(this.dir, 'MANIFEST'))) return;
+    const m = readManifestFile(this.dir);
+    if (opKind !== 'compact') {
+      if (m.segments.length > this.segments && this.segments > 0) this.rolls++;
+      if (m.runs.length < this.runs) this.merges++;
+    }
+    this.segments = m.segments.length;
+    this.runs = m.runs.length;
+  }
+}
+
 export function activeSegmentPath(dir: string): string {
   return join(dir, segmentName(readManifestFile(dir).active.file));
 }

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { expect } from 'vitest';
 import type { EngineOptions } from '../../../src/engine/store.js';
 import { FaultFs, seededRandom, writeImage } from '../../helpers/fault-fs.js';
-import { inScratchDir, lockHolderDied, openStore } from './stores.js';
+import { EngineEvents, inScratchDir, lockHolderDied, openStore } from './stores.js';
 import type { State } from './values.js';
 import type { Op } from './workload.js';
 import { T0, applyOp, describeOp, runOp } from './workload.js';
@@ -34,6 +34,8 @@ export interface Recording {
   trace: string[];
   /** synced[i]: after operation i-1 completed, every segment's bytes were durable (synced[0]: at the start). */
   synced: boolean[];
+  /** Segment rolls and index-run merges the workload caused. */
+  events: EngineEvents;
 }
 
 /** How much unsynced appended data survives a crash: none (LevelDB's model), all of it, or a random prefix. */
@@ -58,17 +60,19 @@ export async function recordCrashImages(ops: Op[], keep: Keep, options: EngineOp
     };
     const store = await openStore(dir, clock, { ...options, fs });
     const synced = [true];
+    const events = new EngineEvents(dir);
     for (current = 0; current < ops.length; current++) {
       clocks.push(clock.t);
       const { state, result } = applyOp(states[current], ops[current], clock.t);
       expect(await runOp(store, ops[current], clock), `result of ${describeOp(ops[current])}`).toEqual(result);
       states.push(state);
       synced.push(!fs.unsynced().some((name) => name.endsWith('.tzds')));
+      events.after(ops[current].t);
     }
     clocks.push(clock.t);
     await store.close();
     points.push({ img: fs.image(keeper(keep, points.length)), op: ops.length, what: 'nothing (the workload had ended)', mutation: fs.mutations });
-    return { points, states, clocks, trace: fs.trace, synced };
+    return { points, states, clocks, trace: fs.trace, synced, events };
   });
 }
 

@@ -54,7 +54,7 @@ export function keyNames(n: number): string[] {
   return Array.from({ length: n }, (_, i) => `k${String(i).padStart(2, '0')}`);
 }
 
-/** A seeded list of operations; it holds at least one big batch and one compaction. */
+/** A seeded list of operations; it holds one big batch and, after 70% of it, compactions. */
 export function makeWorkload(seed: number, shape: WorkloadShape): Op[] {
   const rng = seededRandom(seed);
   const keys = keyNames(shape.keys);
@@ -89,7 +89,9 @@ export function makeWorkload(seed: number, shape: WorkloadShape): Op[] {
       }
       ops.push({ t: 'batch', ops: b });
     } else if (r < 0.96) ops.push({ t: 'tick', ms: 500 + Math.floor(rng() * 1500) });
-    else ops.push({ t: 'compact' });
+    else if (i > compactAt) ops.push({ t: 'compact' });
+    // Compacting early would leave too few index runs to merge.
+    else ops.push({ t: 'put', key: pick(), version: ++version });
   }
   return ops;
 }
