@@ -17,7 +17,7 @@ export { COMMANDS };
 /** How long a finished CLI waits for stray handles before it exits anyway. */
 const EXIT_GRACE_MS = 2000;
 
-/** Runs one tzkv command line; `root` is the package directory. Sets process.exitCode, never exits. */
+/** Runs one tzkv command line; `root` is the package directory. Sets process.exitCode; exits only as a last resort (below). */
 export async function main(argv: string[], root: string): Promise<void> {
   // The package is compiled already: never look for TypeScript sources.
   settings.enableAutoTranspile = false;
@@ -31,8 +31,13 @@ export async function main(argv: string[], root: string): Promise<void> {
     reportFailure(err, { json: jsonRequested(argv) });
   }
   // Output is flushed by the natural exit; should something keep the event
-  // loop alive after the command is done, leave anyway.
-  setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
+  // loop alive after the command is done, leave anyway, once output is out.
+  setTimeout(exitWhenFlushed, EXIT_GRACE_MS).unref();
+}
+
+function exitWhenFlushed(): void {
+  if (process.stdout.writableLength > 0 || process.stderr.writableLength > 0) setTimeout(exitWhenFlushed, 100).unref();
+  else process.exit();
 }
 
 /** Flags of every command that take a value (their value is never the command's name). */
