@@ -103,6 +103,10 @@ export interface Store {
   /** Checks every stored byte; never throws on damaged data, it reports it. */
   verify(options?: VerifyOptions): Promise<VerifyReport>;
   compact(options?: CompactOptions): Promise<CompactReport>;
+  /** Brings a follower store at `target` up to a consistent cut of this store. */
+  replicate(target: string, options?: ReplicateOptions): Promise<ReplicateReport>;
+  /** Makes a follower an independent, writable store; resolves false when it was not a follower. */
+  promote(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -158,5 +162,23 @@ export interface CompactReport {
   bytesAfter: number;
   recordsKept: number;
   recordsDropped: number;
+  durationMs: number;
+}
+
+export interface ReplicateOptions {
+  /** Called with bytes shipped so far and the total to ship, for a progress bar. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ReplicateReport {
+  /** Where the follower is. */
+  target: string;
+  /** True on the first run into an empty target. */
+  initial: boolean;
+  filesShipped: number;
+  bytesShipped: number;
+  filesRemoved: number;
+  /** The leader's position the follower now holds. */
+  position: { generation: number; segment: number; offset: number };
   durationMs: number;
 }

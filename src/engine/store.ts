@@ -12,6 +12,8 @@ import type {
   ListOptions,
   OpenOptions,
   PutOptions,
+  ReplicateOptions,
+  ReplicateReport,
   Store,
   StoreStats,
   ValueInput,
@@ -24,6 +26,8 @@ import { encodeCommit, encodeRecord } from '../format/record.js';
 import type { FileSystem } from '../io/fs.js';
 import { realFs } from '../io/fs.js';
 import { WriterLock } from '../lock/lockfile.js';
+import { replicate } from '../replication/replicator.js';
+import { DirectoryTarget } from '../replication/target.js';
 import { LocalBatch, StagedBatch } from './batch.js';
 import { compactStore } from './compact.js';
 import { checkExpiry, checkKey, checkValue, expiryFrom, isExpired, toBytes } from './keys.js';
@@ -140,7 +144,7 @@ class LocalStore implements Store {
   }
 
   /** Takes the writer lock, prepares a Writer, runs fn, releases everything. */
-  private async write<T>(fn: (w: Writer) => T): Promise<T> {
+  private async write<T>(fn: (w: Writer) => T, prepare = true): Promise<T> {
     this.checkOpen();
     if (this.readOnly) {
       throw new TzkvError('READ_ONLY', `store ${this.location} is open read-only`, { path: this.location });
@@ -149,7 +153,7 @@ class LocalStore implements Store {
     let writer: Writer | undefined;
     try {
       writer = new Writer(this.fs, this.location, this.writerOptions);
-      writer.prepare();
+      if (prepare) writer.prepare();
       return fn(writer);
     } catch (err) {
       throw ioError(err, 'cannot write to store', this.location);
@@ -335,6 +339,21 @@ class LocalStore implements Store {
   async compact(options?: CompactOptions): Promise<CompactReport> {
     if (options?.dryRun) return this.read((v) => compactStore(v, null, this.now(), true));
     return this.write((w) => compactStore(w.view, w, this.now(), false));
+  }
+
+  async replicate(target: string, options?: ReplicateOptions): Promise<ReplicateReport> {
+    this.checkOpen();
+    if (typeof target !== 'string' || target === '') throw new TzkvError('INVALID_ARGUMENT', 'a follower location is required');
+    const dir = resolve(target);
+    try {
+      return replicate(this.fs, this.location, new DirectoryTarget(this.fs, dir), this.now(), options?.onProgress);
+    } catch (err) {
+      throw ioError(err, 'cannot replicate to', dir);
+    }
+  }
+
+  async promote(): Promise<boolean> {
+    return this.write((w) => w.promote(), false);
   }
 
   async close(): Promise<void> {

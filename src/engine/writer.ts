@@ -1,6 +1,7 @@
 // The write side of the engine. A Writer exists only while its process holds
 // the writer lock: it loads a fresh view, recovers the tail (truncating a torn
 // or uncommitted end), appends, fsyncs, and flushes the tail into index runs.
+import { randomBytes } from 'node:crypto';
 import { TzkvError, ioError } from '../errors.js';
 import {
   DEFAULT_SEGMENT_BYTES,
@@ -73,6 +74,14 @@ export class Writer {
 
   /** Makes the store ready for appends: creates it when empty, cuts a torn tail. REQUIRES: the lock. */
   prepare(): void {
+    const follower = this.view.manifest?.extra.follower as { leader?: string } | undefined;
+    if (follower) {
+      throw new TzkvError(
+        'READ_ONLY',
+        `store ${this.dir} is a follower of ${follower.leader ?? 'another store'}: writes are refused (run \`tzkv promote\` to make it an independent store)`,
+        { path: this.dir },
+      );
+    }
     if (!this.view.manifest) this.initStore();
     else this.removeLeftovers(this.view.manifest);
     const v = this.view;
@@ -98,6 +107,18 @@ export class Writer {
     this.end = v.tailEnd;
   }
 
+  /** Turns a follower into an independent store with its own id; false when it was not a follower. REQUIRES: the lock. */
+  promote(): boolean {
+    const m = this.view.manifest;
+    if (!m || !m.extra.follower) return false;
+    const next = cloneManifest(m);
+    next.generation++;
+    delete next.extra.follower;
+    next.extra.storeId = randomBytes(8).toString('hex');
+    this.writeManifest(next);
+    return true;
+  }
+
   private initStore(): void {
     this.removeLeftovers(null);
     const file = 1;
@@ -111,7 +132,7 @@ export class Writer {
       counters: { puts: 0, deletes: 0, deadBytes: 0, expiredDropped: 0 },
       created: new Date(this.options.now()).toISOString(),
       lastCompaction: null,
-      extra: {},
+      extra: { storeId: randomBytes(8).toString('hex') },
     };
     this.writeManifest(m);
   }
