@@ -3,13 +3,23 @@
 // (sync on, the default). After the crash every acknowledged write must be
 // there with its exact value, the operation in flight must be wholly there or
 // wholly absent, and the store must take writes and verify clean.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkRecovered } from './harness/stores.js';
+import { FaultFs } from '../helpers/fault-fs.js';
+import { checkRecovered, inScratchDir, openStore } from './harness/stores.js';
 import { describePoint, recordCrashImages, withCrashImage } from './harness/sweep.js';
 import type { Keep } from './harness/sweep.js';
-import { keyNames, makeWorkload } from './harness/workload.js';
+import { T0, keyNames, makeWorkload, runOp } from './harness/workload.js';
 
 const KEYS = 16;
+
+/** A MANIFEST's JSON body without its random store id. */
+function manifestSansId(file: Buffer): string {
+  const body = JSON.parse(file.subarray(16).toString('utf8')) as Record<string, unknown>;
+  delete body.storeId;
+  return JSON.stringify(body);
+}
 
 describe('crash at every mutating call (sync on)', () => {
   const cases: Array<{ keep: Keep; seed: number }> = [
@@ -35,4 +45,29 @@ describe('crash at every mutating call (sync on)', () => {
       }
     });
   }
+});
+
+describe('the sweep itself', () => {
+  it('the image kept before a mutating call is what crash() leaves when the process dies there', async () => {
+    const ops = makeWorkload(11, { ops: 60, keys: KEYS });
+    const rec = await recordCrashImages(ops, 'none');
+    for (let i = 1; i <= 12; i++) {
+      const p = rec.points[Math.floor((i * rec.points.length) / 13)];
+      await inScratchDir(async (dir) => {
+        const clock = { t: T0 };
+        const fs = new FaultFs(dir).crashBefore(p.mutation + 1);
+        const store = await openStore(dir, clock, { fs });
+        for (const op of ops) {
+          const done = await runOp(store, op, clock).then(() => true, () => false);
+          if (!done) break;
+        }
+        expect(fs.crashed, describePoint(ops, p)).toBe(true);
+        fs.crash();
+        // LOCK holds a random token and the time it was taken, MANIFEST a random store id: those cannot match.
+        const comparable = (m: Map<string, Buffer>) => new Map([...m].map(([n, b]) => [n, n === 'LOCK' ? 'a lock' : n === 'MANIFEST' ? manifestSansId(b) : b.toString('base64')]));
+        const left = new Map(readdirSync(dir).map((n) => [n, readFileSync(join(dir, n))]));
+        expect(comparable(left), describePoint(ops, p)).toEqual(comparable(p.img));
+      });
+    }
+  });
 });
