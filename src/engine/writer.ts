@@ -317,7 +317,13 @@ export class Writer {
         for (const r of readers) r.close();
         throw err;
       }
-      const w = new RunWriter(this.fs, this.dir, file, group.reduce((s, r) => s + r.entries, 0));
+      let w: RunWriter;
+      try {
+        w = new RunWriter(this.fs, this.dir, file, group.reduce((s, r) => s + r.entries, 0));
+      } catch (err) {
+        for (const r of readers) r.close();
+        throw err;
+      }
       try {
         const { dead, expired } = mergeInto(w, readers, bottom, this.options.now());
         next.counters.deadBytes += dead;
