@@ -19,7 +19,7 @@ function batchWorkload(): Op[] {
   let version = 0;
   const put = (key: string): BatchOp => ({ t: 'put', key, version: ++version });
   const ops: Op[] = keys.map((key) => ({ t: 'put', key, version: ++version }));
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < 2; round++) {
     ops.push({ t: 'batch', ops: [put(keys[0]), put(keys[1]), { t: 'del', key: keys[2] }, put(keys[3])] });
     ops.push({ t: 'del', keys: [keys[4], keys[5], keys[6]] });
     ops.push({ t: 'batch', ops: [put(keys[4]), put(keys[5]), put(keys[6]), put(keys[2])] });

@@ -77,7 +77,7 @@ describe('cutting a torn tail fails', () => {
 describe('a disk that stays full', () => {
   it('every write from the nth on fails with ENOSPC (short writes); after space is freed the store is whole', async () => {
     const total = callsOf('write');
-    for (let n = 1; n <= total; n += 7) {
+    for (let n = 1; n <= total; n += 11) {
       const run = await runWithFaults(ops, KEYS, [{ op: 'write', nth: n, spec: { code: 'ENOSPC', partial: true, times: Infinity } }]);
       expect(run.failures, `writes failing from #${n} on`).toBeGreaterThanOrEqual(1);
     }

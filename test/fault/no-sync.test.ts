@@ -17,7 +17,7 @@ const KEYS = 12;
 describe('sync: false under power loss', () => {
   for (const keep of ['none', 'random'] as Keep[]) {
     it(`loses only writes since the last segment fsync, never corrupts (unsynced bytes kept: ${keep})`, async () => {
-      const ops = makeWorkload(41, { ops: 40, keys: KEYS });
+      const ops = makeWorkload(41, { ops: 32, keys: KEYS });
       const rec = await recordCrashImages(ops, keep, { sync: false });
       expect(rec.events.merges, 'index-run merges').toBeGreaterThanOrEqual(1);
       expect(rec.events.rolls, 'segment rolls').toBeGreaterThanOrEqual(1);
