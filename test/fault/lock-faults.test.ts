@@ -6,6 +6,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FsOp } from '../helpers/fault-fs.js';
+import { TzkvError } from '../../src/errors.js';
+import { processStartTime } from '../../src/lock/lockfile.js';
 import { FaultFs } from '../helpers/fault-fs.js';
 import { checkRecovered, expectIoError, inScratchDir, openStore } from './harness/stores.js';
 import type { State } from './harness/values.js';
@@ -69,4 +71,24 @@ describe('the writer lock under I/O errors', () => {
       });
     });
   }
+
+  // WriterLock.acquire goes straight back round its loop after breakStaleLock, skipping the deadline check
+  // and the sleep; when another live process holds LOCK.break, nothing is broken and the loop never yields.
+  it('a stale lock another live process is breaking: waits with backoff and reports LOCKED, never spins', async () => {
+    await inScratchDir(async (dir) => {
+      const stale = { pid: process.pid, host: hostname(), startTime: 'before-the-crash', acquiredAt: new Date(T0).toISOString(), command: 'tzkv put', token: 'stale' };
+      writeFileSync(join(dir, 'LOCK'), JSON.stringify(stale) + '\n');
+      // The breaker: a live process (our parent), named with its real start time.
+      const breaker = { pid: process.ppid, host: hostname(), startTime: processStartTime(process.ppid), token: 'break' };
+      writeFileSync(join(dir, 'LOCK.break'), JSON.stringify(breaker));
+      // In 200 ms a loop that sleeps tries a handful of times; a spinning one meets this fault instead.
+      const fs = new FaultFs(dir).failAt('createExclusive', 500, { match: /^LOCK\.break$/, times: Infinity });
+      const store = await openStore(dir, { t: T0 }, { fs, lockTimeoutMs: 200 });
+      const err = await putCatching(store, 'a');
+      expect(fs.calls.createExclusive, 'attempts to take LOCK.break in 200 ms').toBeLessThan(100);
+      expect(err).toBeInstanceOf(TzkvError);
+      expect((err as TzkvError).code).toBe('LOCKED');
+    });
+  });
 });
+
