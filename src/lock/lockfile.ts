@@ -127,7 +127,9 @@ export class WriterLock {
         } catch (err) {
           throw ioError(err, 'cannot break the stale lock of', dir);
         }
-        continue;
+        // Broken (or replaced by a live holder): try again at once. Still there: another
+        // process is breaking it right now, so wait like any other waiter.
+        if (WriterLock.readHolder(fs, dir)?.token !== current.token) continue;
       }
       if (Date.now() >= deadline) {
         const message =
