@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // The tzkv executable: starts the CLI (dist/launch.cjs, from src/cli/launch.ts), nothing else.
-// Built-ins through process.getBuiltinModule where Node has it: cheaper than import.
-const builtin = async (name) => process.getBuiltinModule?.(name) ?? (await import(name));
-const { createRequire } = await builtin('node:module');
-const { fileURLToPath } = await builtin('node:url');
+// CommonJS (bin/package.json) because an ES module entry point costs every run
+// several milliseconds of module-loader start-up (docs/cli.md "Start-up time").
+'use strict';
 
-await createRequire(import.meta.url)('../dist/launch.cjs').launch(fileURLToPath(new URL('..', import.meta.url)));
+require('../dist/launch.cjs').launch(require('node:path').join(__dirname, '..'));

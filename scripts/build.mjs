@@ -72,6 +72,6 @@ export async function build() {
   await writeManifest();
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   await build();
 }

@@ -24,7 +24,7 @@ export async function writeManifest() {
   writeFileSync(MANIFEST, await manifestText());
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   if (process.argv.includes('--stdout')) process.stdout.write(await manifestText());
   else await writeManifest();
 }

@@ -3,13 +3,15 @@
 // what a short command costs. The bundle is CommonJS so that it can be
 // compiled through vm.Script, the one code-cache API Node 20 has.
 //
-// Set TZKV_NO_CODE_CACHE=1 to start without reading or writing a cache.
+// Set TZKV_NO_CODE_CACHE=1 to start without reading or writing a cache, and
+// TZKV_TRACE_STARTUP=1 to see where the start-up time goes (src/cli/trace.ts).
 
 import { readFileSync, statSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script, constants as vmConstants } from 'node:vm';
 import { cacheDirectory, cacheFileName, readCache, writeCache } from './code-cache.js';
+import { mark, note, startTrace } from './trace.js';
 
 /** The build appends this line, with a hash of the bundle, as its last line. */
 const BUILD_MARK = '//# tzkv-build ';
@@ -20,6 +22,7 @@ interface Bundle {
 
 /** Runs the CLI with `argv`; `root` is the package directory. */
 export function launch(root: string, argv: string[] = process.argv.slice(2)): Promise<void> {
+  startTrace();
   const file = join(root, 'dist', 'tzkv.cjs');
   const source = readFileSync(file, 'utf8');
   const useCache = !process.env.TZKV_NO_CODE_CACHE;
@@ -27,12 +30,15 @@ export function launch(root: string, argv: string[] = process.argv.slice(2)): Pr
   const dir = buildId === undefined ? undefined : cacheDirectory();
   const name = buildId === undefined ? '' : cacheFileName(buildId);
   const cachedData = dir === undefined ? undefined : readCache(dir, name);
+  mark('read');
 
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: file,
     ...(cachedData === undefined ? {} : { cachedData }),
     importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
+  mark('compile');
+  note(`code cache: ${cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used'}`);
   if (dir !== undefined && (cachedData === undefined || script.cachedDataRejected)) {
     // After the run, so that the functions it compiled are in the cache too.
     process.once('exit', () => writeCache(dir, name, script.createCachedData()));
@@ -46,6 +52,7 @@ export function launch(root: string, argv: string[] = process.argv.slice(2)): Pr
   require.cache[file] = mod;
   (script.runInThisContext() as (...args: unknown[]) => void).call(mod.exports, mod.exports, require, mod, file, dirname(file));
   mod.loaded = true;
+  mark('load');
   return (mod.exports as Bundle).main(argv, root);
 }
 

@@ -9,6 +9,7 @@ import { settings } from '@oclif/core/settings';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jsonRequested, reportFailure } from './failure.js';
+import { mark } from './trace.js';
 
 import { COMMANDS } from './commands.js';
 
@@ -26,7 +27,9 @@ export async function main(argv: string[], root: string): Promise<void> {
     // package.json read here, at once, spares oclif's slower search for it.
     const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PJSON;
     const config = await Config.load({ root, pjson, userPlugins: false, devPlugins: false });
+    mark('config');
     await run(commandFirst(argv), config);
+    mark('command');
   } catch (err) {
     reportFailure(err, { json: jsonRequested(argv) });
   }
