@@ -4,10 +4,11 @@
 
 import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
+import { symlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ROOT, tzkv } from './helpers.js';
+import { BIN, NODE, ROOT, childEnv, tempDir, tzkv } from './helpers.js';
 
 interface Manifest {
   version: string;
@@ -59,6 +60,21 @@ describe('the CLI surface', () => {
     for (const [id, command] of Object.entries(COMMANDS)) {
       for (const [name, arg] of Object.entries(command.args ?? {})) expect(arg.ignoreStdin, `${id} ${name}`).toBe(true);
     }
+  });
+
+  test('TZKV_TRACE_STARTUP=1 reports the phases of start-up on stderr', async () => {
+    const run = await tzkv(['--version'], { env: { TZKV_TRACE_STARTUP: '1' } });
+    expect(run.exitCode).toBe(0);
+    expect(run.stderr).toMatch(/^tzkv start-up: node [\d.]+ ms, read [\d.]+ ms, compile [\d.]+ ms, load [\d.]+ ms, config [\d.]+ ms, command [\d.]+ ms \(code cache: (used|none|rejected)\)\n$/);
+    expect((await tzkv(['--version'])).stderr).toBe('');
+  });
+
+  test('runs through a link, as npm installs it', async () => {
+    const link = join(await tempDir(), 'tzkv');
+    await symlink(BIN, link);
+    const run = await execa(NODE, [link, '--version'], { env: childEnv(), extendEnv: false, reject: false });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/^tzkv\//);
   });
 
   test('--version names tzkv and its version', async () => {
