@@ -49,9 +49,10 @@ const VALUE_FLAGS = new Set(['-d', '--dir', '-b', '--bucket', '--lock-timeout'])
 /**
  * oclif wants the command first; users also write `tzkv -d DIR get KEY`.
  * Moves the first word that names a command to the front when only flags
- * precede it.
+ * precede it. `tzkv help [COMMAND]` is `tzkv [COMMAND] --help`.
  */
 export function commandFirst(argv: string[]): string[] {
+  if (argv[0] === 'help') return [...argv.slice(1), '--help'];
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i];
     if (word === '--') break;

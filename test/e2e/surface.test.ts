@@ -47,10 +47,12 @@ describe('the CLI surface', () => {
     expect(manifest.commands[id].examples!.length).toBeGreaterThanOrEqual(2);
   });
 
-  test('tzkv --help lists every command', async () => {
+  test('tzkv --help (and tzkv help) lists every command', async () => {
     const run = await tzkv(['--help']);
     expect(run.exitCode).toBe(0);
     for (const id of ids) expect(run.stdout).toMatch(new RegExp(`^\\s+${id}\\s+\\S`, 'm'));
+    expect((await tzkv(['help'])).stdout).toBe(run.stdout);
+    expect((await tzkv(['help', 'get'])).stdout).toBe((await tzkv(['get', '--help'])).stdout);
   });
 
   test('no argument is ever filled from stdin by oclif', () => {
