@@ -7,27 +7,34 @@ import { isExpired } from './keys.js';
 import type { View } from './view.js';
 import type { Writer } from './writer.js';
 
-export function compactStore(v: View, w: Writer | null, now: number, dryRun: boolean): CompactReport {
+export function compactStore(v: View, w: Writer | null, now: number, dryRun: boolean, segmentBytes: number): CompactReport {
   const started = Date.now();
   const m = v.manifest;
   let bytesBefore = 0;
   if (m) for (const s of m.segments) bytesBefore += s.size ?? v.activeSize;
   let kept = 0;
-  let liveBytes = 0;
   let dropped = 0;
+  // The size after: live records laid out exactly as the rewrite will, a header per segment.
+  let bytesAfter = 0;
+  let pos = FILE_HEADER_BYTES;
   if (m) {
     for (const e of v.merged(Buffer.alloc(0))) {
       if (e.kind === KIND_PUT && !isExpired(e.expiresAt, now)) {
         kept++;
-        liveBytes += e.length;
+        if (pos > FILE_HEADER_BYTES && pos + e.length > segmentBytes) {
+          bytesAfter += pos;
+          pos = FILE_HEADER_BYTES;
+        }
+        pos += e.length;
       } else dropped++;
     }
+    bytesAfter += pos;
   }
   const report: CompactReport = {
     compacted: false,
     dryRun,
     bytesBefore,
-    bytesAfter: m ? liveBytes + FILE_HEADER_BYTES * 2 : 0,
+    bytesAfter,
     recordsKept: kept,
     recordsDropped: dropped,
     durationMs: 0,

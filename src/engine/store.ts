@@ -337,8 +337,8 @@ class LocalStore implements Store {
   }
 
   async compact(options?: CompactOptions): Promise<CompactReport> {
-    if (options?.dryRun) return this.read((v) => compactStore(v, null, this.now(), true));
-    return this.write((w) => compactStore(w.view, w, this.now(), false));
+    if (options?.dryRun) return this.read((v) => compactStore(v, null, this.now(), true, this.writerOptions.segmentBytes));
+    return this.write((w) => compactStore(w.view, w, this.now(), false, this.writerOptions.segmentBytes));
   }
 
   async replicate(target: string, options?: ReplicateOptions): Promise<ReplicateReport> {

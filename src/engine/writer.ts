@@ -413,6 +413,9 @@ export class Writer {
       next.segments = segments;
       next.active = { file, indexedTo: pos };
       next.runs = run.entries > 0 ? [run] : [];
+      // The tail's operations were not counted in the manifest yet: they are now.
+      next.counters.puts += this.view.tailCounts.puts;
+      next.counters.deletes += this.view.tailCounts.deletes;
       next.counters.deadBytes = 0;
       next.lastCompaction = when;
     } catch (err) {

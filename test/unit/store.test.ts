@@ -218,3 +218,27 @@ describe('store: bad input', () => {
     writeFileSync(join(dir, 'MANIFEST'), (m.writeUInt16LE(1, 4), m));
   });
 });
+
+describe('store: compaction', () => {
+  it('keeps the operation counters, predicts its size exactly in a dry run, and drops dead records', async () => {
+    let now = 5_000_000;
+    const s = await tempStore({ now: () => now, segmentBytes: 4096, flushBytes: 1024 });
+    for (let i = 0; i < 100; i++) await s.put(`k${i % 30}`, `value ${i}`);
+    await s.put('ttl', 'x', { ttlMs: 10 });
+    await s.del('k1', 'k2');
+    now += 10;
+    const before = await s.stats();
+    expect([before.puts, before.deletes]).toEqual([101, 2]);
+    const dry = await s.compact({ dryRun: true });
+    expect(dry.compacted).toBe(false);
+    expect(dry.recordsKept).toBe(28);
+    const real = await s.compact();
+    expect(real.compacted).toBe(true);
+    expect(real.bytesAfter).toBe(dry.bytesAfter);
+    expect(real.bytesAfter).toBeLessThan(real.bytesBefore);
+    const after = await s.stats();
+    expect([after.puts, after.deletes, after.keys]).toEqual([101, 2, 28]);
+    expect(after.totalBytes).toBe(real.bytesAfter);
+    expect(after.lastCompaction).toBe(new Date(now).toISOString());
+  });
+});
