@@ -9,7 +9,9 @@ import Export from '../commands/export.js';
 import Get from '../commands/get.js';
 import Import from '../commands/import.js';
 import Keys from '../commands/keys.js';
+import Promote from '../commands/promote.js';
 import Put from '../commands/put.js';
+import Replicate from '../commands/replicate.js';
 import Stats from '../commands/stats.js';
 import Ttl from '../commands/ttl.js';
 import Verify from '../commands/verify.js';
@@ -21,7 +23,9 @@ export const COMMANDS = {
   get: Get,
   import: Import,
   keys: Keys,
+  promote: Promote,
   put: Put,
+  replicate: Replicate,
   stats: Stats,
   ttl: Ttl,
   verify: Verify,
