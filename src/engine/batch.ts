@@ -3,8 +3,8 @@
 // a COMMIT marker (docs/format.md "Data segment").
 import type { Batch, PutOptions, KeyInput, ValueInput } from '../api.js';
 import { TzkvError } from '../errors.js';
-import { FLAG_BATCH, KIND_DEL, KIND_PUT } from '../format/constants.js';
-import { recordLength, writeRecord } from '../format/record.js';
+import { FLAG_BATCH, KIND_DEL, KIND_PUT, RECORD_HEADER_BYTES } from '../format/constants.js';
+import { writeRecord } from '../format/record.js';
 import { checkKeyFast, checkValue, expiryFrom } from './keys.js';
 import type { BatchEntries } from './writer.js';
 
@@ -16,7 +16,13 @@ export class StagedBatch {
   private used = 0;
   /** Bytes staged so far (offset of the next record relative to the batch start). */
   bytes = 0;
-  readonly entries: BatchEntries = { keys: [], kinds: [], offsets: [], lengths: [], expiries: [] };
+  readonly entries: BatchEntries = {
+    keys: [],
+    kinds: new Uint8Array(1024),
+    offsets: new Float64Array(1024),
+    lengths: new Uint32Array(1024),
+    expiries: new Float64Array(1024),
+  };
   puts = 0;
   deletes = 0;
 
@@ -26,19 +32,35 @@ export class StagedBatch {
 
   /** REQUIRES: key checked; a string key is the latin1 form (one char per byte). */
   add(kind: number, key: Buffer | string, value: Buffer | null, expiresAt: number): void {
-    const length = recordLength(key.length, value === null ? 0 : value.length);
+    const length = RECORD_HEADER_BYTES + key.length + (value === null ? 0 : value.length);
     if (this.used + length > this.current.length) this.newChunk(length);
     writeRecord(this.current, this.used, kind, FLAG_BATCH, key, value, expiresAt);
     this.used += length;
     const e = this.entries;
+    const i = e.keys.length;
+    if (i === e.kinds.length) this.grow();
     e.keys.push(typeof key === 'string' ? key : key.toString('latin1'));
-    e.kinds.push(kind);
-    e.offsets.push(this.bytes);
-    e.lengths.push(length);
-    e.expiries.push(expiresAt);
+    e.kinds[i] = kind;
+    e.offsets[i] = this.bytes;
+    e.lengths[i] = length;
+    e.expiries[i] = expiresAt;
     this.bytes += length;
     if (kind === KIND_PUT) this.puts++;
     else this.deletes++;
+  }
+
+  private grow(): void {
+    const e = this.entries;
+    const n = e.kinds.length * 2;
+    const kinds = new Uint8Array(n);
+    kinds.set(e.kinds);
+    const offsets = new Float64Array(n);
+    offsets.set(e.offsets);
+    const lengths = new Uint32Array(n);
+    lengths.set(e.lengths);
+    const expiries = new Float64Array(n);
+    expiries.set(e.expiries);
+    Object.assign(e, { kinds, offsets, lengths, expiries });
   }
 
   private newChunk(atLeast: number): void {

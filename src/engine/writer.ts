@@ -41,13 +41,16 @@ export const DEFAULT_WRITER_OPTIONS: Omit<WriterOptions, 'now' | 'sync'> = {
   flushBytes: 1024 * 1024,
 };
 
-/** Entries of one batch, struct-of-arrays; keys as latin1 strings; offsets relative to the batch start. */
+/**
+ * Entries of one batch, struct-of-arrays (typed arrays: no garbage per entry);
+ * keys as latin1 strings; offsets relative to the batch start. Valid: [0, keys.length).
+ */
 export interface BatchEntries {
   keys: string[];
-  kinds: number[];
-  offsets: number[];
-  lengths: number[];
-  expiries: number[];
+  kinds: Uint8Array;
+  offsets: Float64Array;
+  lengths: Uint32Array;
+  expiries: Float64Array;
 }
 
 function byKey(a: LogEntry, b: LogEntry): number {
@@ -244,8 +247,10 @@ export class Writer {
     }
     const { keys, kinds, offsets, lengths, expiries } = batch.entries;
     const order = sortedUnique(keys, (shadowed) => (dead += lengths[shadowed]));
+    const count = order === null ? keys.length : order.length;
     let ti = 0;
-    for (const i of order) {
+    for (let j = 0; j < count; j++) {
+      const i = order === null ? j : order[j];
       const key = keys[i];
       while (ti < tail.length && tail[ti].key < key) {
         const e = tail[ti++];
@@ -473,8 +478,11 @@ export class Writer {
   }
 }
 
-/** Indices of keys in ascending order, keeping only the last occurrence of each key. */
-export function sortedUnique(keys: string[], onShadowed: (index: number) => void): number[] {
+/**
+ * Indices of keys in ascending order, keeping only the last occurrence of each
+ * key; null when the keys already strictly ascend (the order is the identity).
+ */
+export function sortedUnique(keys: string[], onShadowed: (index: number) => void): Uint32Array | null {
   const n = keys.length;
   let sorted = true;
   for (let i = 1; i < n; i++) {
@@ -483,15 +491,17 @@ export function sortedUnique(keys: string[], onShadowed: (index: number) => void
       break;
     }
   }
-  if (sorted) return Array.from({ length: n }, (_, i) => i);
-  const idx = Array.from({ length: n }, (_, i) => i);
+  if (sorted) return null;
+  const idx = new Uint32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
   idx.sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : a - b));
-  const out: number[] = [];
+  const out = new Uint32Array(n);
+  let m = 0;
   for (let j = 0; j < n; j++) {
     if (j + 1 < n && keys[idx[j + 1]] === keys[idx[j]]) onShadowed(idx[j]);
-    else out.push(idx[j]);
+    else out[m++] = idx[j];
   }
-  return out;
+  return out.subarray(0, m);
 }
 
 /** k-way merge of runs (index 0 newest) into w. At the bottom, tombstones and expired entries are dropped. */

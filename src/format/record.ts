@@ -1,4 +1,5 @@
 // Data records (docs/format.md "Data segment"). Pure: Buffers in, Buffers out.
+import CRC32 from 'crc-32';
 import { crc32, readU64, writeU64 } from './bytes.js';
 import {
   COMMIT_VALUE_BYTES,
@@ -15,10 +16,18 @@ export function recordLength(keyLength: number, valueLength: number): number {
   return RECORD_HEADER_BYTES + keyLength + valueLength;
 }
 
+/** Scratch buffers for a record's checksummed header and key, one per exact length (16 + key length). */
+const scratchByLength: Buffer[] = [];
+
 /**
  * Encodes one record into `buf` at `pos` and returns the position after it.
- * REQUIRES: buf has recordLength(key.length, value.length) bytes free at pos;
- * key and value already checked against the limits.
+ * A string key is the latin1 form (one char per byte): the bulk path avoids a
+ * Buffer per key. REQUIRES: buf has recordLength(key.length, value.length)
+ * bytes free at pos; key and value already checked against the limits.
+ *
+ * The CRC is computed over the header+key (assembled in a scratch buffer of
+ * exactly that length) chained with the caller's value: making a view of each
+ * record for the checksum would cost an allocation per record.
  */
 export function writeRecord(
   buf: Buffer,
@@ -29,29 +38,39 @@ export function writeRecord(
   value: Uint8Array | null,
   expiresAt: number,
 ): number {
-  // Keys may come as latin1 strings (one char per byte): the bulk path avoids a Buffer per key.
   const keyLength = key.length;
   const valueLength = value === null ? 0 : value.length;
-  buf[pos + 4] = kind;
-  buf[pos + 5] = flags;
-  buf[pos + 6] = keyLength & 0xff;
-  buf[pos + 7] = keyLength >>> 8;
-  buf.writeUInt32LE(valueLength, pos + 8);
-  writeU64(buf, expiresAt, pos + 12);
-  let p = pos + RECORD_HEADER_BYTES;
-  if (typeof key === 'string') {
-    for (let i = 0; i < keyLength; i++) buf[p + i] = key.charCodeAt(i);
-  } else if (keyLength <= 32) {
-    for (let i = 0; i < keyLength; i++) buf[p + i] = key[i];
+  const n = 16 + keyLength;
+  const head = (scratchByLength[n] ??= Buffer.allocUnsafe(n));
+  head[0] = kind;
+  head[1] = flags;
+  head[2] = keyLength & 0xff;
+  head[3] = keyLength >>> 8;
+  head[4] = valueLength & 0xff;
+  head[5] = (valueLength >>> 8) & 0xff;
+  head[6] = (valueLength >>> 16) & 0xff;
+  head[7] = valueLength >>> 24;
+  if (expiresAt === 0) {
+    for (let i = 8; i < 16; i++) head[i] = 0;
   } else {
-    buf.set(key, p);
+    writeU64(head, expiresAt, 8);
   }
-  p += keyLength;
-  if (value !== null && valueLength > 0) {
-    buf.set(value, p);
+  if (typeof key === 'string') {
+    for (let i = 0; i < keyLength; i++) head[16 + i] = key.charCodeAt(i);
+  } else {
+    for (let i = 0; i < keyLength; i++) head[16 + i] = key[i];
+  }
+  let crc = CRC32.buf(head);
+  if (valueLength > 0) crc = CRC32.buf(value!, crc);
+  buf.writeUInt32LE(crc >>> 0, pos);
+  for (let i = 0; i < n; i++) buf[pos + 4 + i] = head[i];
+  let p = pos + 4 + n;
+  if (valueLength > 0) {
+    // Buffer#copy is cheaper than TypedArray#set for small values.
+    if (Buffer.isBuffer(value)) value.copy(buf, p);
+    else buf.set(value!, p);
     p += valueLength;
   }
-  buf.writeUInt32LE(crc32(buf, pos + 4, p), pos);
   return p;
 }
 
