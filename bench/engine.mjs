@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { interleave, median, runOnce } from './lib/measure.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -15,6 +16,7 @@ const runs = quick ? 5 : 21;
 const data = join(here, 'data', quick ? 'quick' : 'full');
 const node = process.execPath;
 const bin = (name) => join(here, 'bin', name);
+const tzkvBin = join(here, '..', 'bin', 'run.js');
 const keyOf = (i) => `key:${String(i).padStart(12, '0')}`;
 const fmt = (ms) => `${ms.toFixed(1)} ms`;
 
@@ -46,6 +48,9 @@ const gets = interleave(
     { name: 'get, 1-key store', argv: [node, bin('get.mjs'), one, probe] },
     { name: `get, ${n1m}-key store`, argv: [node, bin('get.mjs'), m1, deep(n1m)] },
     { name: `get, ${n10m}-key store`, argv: [node, bin('get.mjs'), m10, deep(n10m)] },
+    { name: 'tzkv get, 1-key store', argv: [node, tzkvBin, 'get', '-d', one, probe] },
+    { name: `tzkv get, ${n1m}-key store`, argv: [node, tzkvBin, 'get', '-d', m1, deep(n1m)] },
+    { name: `tzkv get, ${n10m}-key store`, argv: [node, tzkvBin, 'get', '-d', m10, deep(n10m)] },
   ],
   { runs },
 );
@@ -66,27 +71,64 @@ const lists = interleave(
   { runs },
 );
 
-// 3. bulk load: 1M records, one batch, fresh store each time (whole process and in-process)
-const loads = [];
-const loadMs = [];
-const loadRss = [];
-for (let i = 0; i < (quick ? 2 : 3); i++) {
-  const dir = join(data, 'load');
-  rmSync(dir, { recursive: true, force: true });
-  const r = runOnce([node, bin('load.mjs'), dir, String(n1m), '0', String(n1m)]);
-  loads.push(r.ms);
-  loadMs.push(Number(/loadms=(\d+)/.exec(r.stderr)[1]));
-  loadRss.push(Number(/maxrss=(\d+)/.exec(r.stderr)[1]) / 1024);
-  rmSync(dir, { recursive: true, force: true });
+// 3. bulk load: 1M records into a fresh store, one atomic batch, interleaved with the peers:
+//    the embedded API (data generated in-process), `tzkv import --format tsv` of a file, and
+//    sqlite3's `.import` of the same file in one transaction (skipped when sqlite3 is absent).
+const tsv = join(data, `records-${n1m}.tsv`);
+if (!existsSync(tsv)) {
+  const value = 'a'.repeat(100);
+  const lines = [];
+  for (let i = 0; i < n1m; i++) lines.push(`${keyOf(i)}\t${value}`);
+  writeFileSync(tsv, lines.join('\n') + '\n');
 }
+const hasSqlite = spawnSync('sqlite3', ['-version']).status === 0;
+const fresh = (name) => {
+  const dir = join(data, name);
+  rmSync(dir, { recursive: true, force: true });
+  return dir;
+};
+const loadCases = [
+  { name: `API batch, ${n1m} records`, run: () => runOnce([node, bin('load.mjs'), fresh('load-api'), String(n1m), '0', String(n1m)]) },
+  { name: `tzkv import --format tsv, ${n1m} records`, run: () => runOnce([node, join(here, '..', 'bin', 'run.js'), 'import', '--format', 'tsv', '-d', fresh('load-cli'), tsv]) },
+];
+if (hasSqlite) {
+  loadCases.push({
+    name: `sqlite3 .import, ${n1m} records (peer)`,
+    run: () => {
+      const db = join(fresh('load-sqlite'), 'kv.db');
+      mkdirSync(dirname(db), { recursive: true });
+      return runOnce(['sqlite3', db, 'CREATE TABLE kv (k TEXT PRIMARY KEY, v BLOB);', '.mode tabs', `.import ${tsv} kv`]);
+    },
+  });
+}
+const loadRuns = Object.fromEntries(loadCases.map((c) => [c.name, { samples: [], inProcess: [], rss: [] }]));
+for (let i = 0; i < (quick ? 2 : 5); i++) {
+  for (const c of loadCases) {
+    const r = c.run();
+    loadRuns[c.name].samples.push(r.ms);
+    const ms = /loadms=(\d+)/.exec(r.stderr);
+    if (ms) loadRuns[c.name].inProcess.push(Number(ms[1]));
+    const rss = /maxrss=(\d+)/.exec(r.stderr);
+    if (rss) loadRuns[c.name].rss.push(Number(rss[1]) / 1024);
+  }
+}
+for (const name of ['load-api', 'load-cli', 'load-sqlite']) rmSync(join(data, name), { recursive: true, force: true });
 
 const floor = gets['node -e 0'].median;
 const base = gets['get, 1-key store'].median;
 const rows = [
   ['workload', 'median', 'ratio', 'peak RSS'],
-  ...Object.entries(gets).map(([k, v]) => [k, fmt(v.median), `${(v.median / floor).toFixed(2)}x node -e 0; ${(v.median / base).toFixed(3)}x 1-key get`, v.rssMb ? `${v.rssMb.toFixed(0)} MB` : '']),
+  ...Object.entries(gets).map(([k, v]) => {
+    const one = k.startsWith('tzkv') ? gets['tzkv get, 1-key store'].median : base;
+    return [k, fmt(v.median), `${(v.median / floor).toFixed(2)}x node -e 0; ${(v.median / one).toFixed(3)}x 1-key get`, v.rssMb ? `${v.rssMb.toFixed(0)} MB` : ''];
+  }),
   ...Object.entries(lists).map(([k, v]) => [k, fmt(v.median), `${(v.median / lists['keys PREFIX, 1,000-key store'].median).toFixed(3)}x 1,000-key store`, `${v.rssMb.toFixed(0)} MB`]),
-  [`load ${n1m} records, one batch (whole process)`, fmt(median(loads)), `in-process ${fmt(median(loadMs))}`, `${median(loadRss).toFixed(0)} MB`],
+  ...Object.entries(loadRuns).map(([k, v]) => {
+    const peer = loadRuns[`sqlite3 .import, ${n1m} records (peer)`];
+    const vsPeer = peer ? `${(median(v.samples) / median(peer.samples)).toFixed(2)}x sqlite3` : 'sqlite3 absent';
+    const inside = v.inProcess.length ? `; batch alone ${fmt(median(v.inProcess))}` : '';
+    return [`${k} (whole process)`, fmt(median(v.samples)), vsPeer + inside, v.rss.length ? `${median(v.rss).toFixed(0)} MB` : ''];
+  }),
 ];
 const table = rows.map((r, i) => `| ${r.join(' | ')} |` + (i === 0 ? `\n|${r.map(() => '---').join('|')}|` : '')).join('\n');
 const header = `Engine benchmark${quick ? ' (quick, 1/100 scale)' : ''}, ${new Date().toISOString()}; Node ${process.version}; ${cpus().length} cores (${cpus()[0].model}); ${(totalmem() / 2 ** 30).toFixed(0)} GiB; ${runs} interleaved runs per case; sync on.`;

@@ -1,14 +1,40 @@
-// An atomic batch being assembled: records are encoded into memory chunks as
-// they arrive (BATCH-flagged), so committing is one append of ready bytes and
-// a COMMIT marker (docs/format.md "Data segment").
+// An atomic batch being assembled: records are encoded (BATCH-flagged) as they
+// arrive, so committing needs no more encoding. A small batch stays in memory
+// and is appended to the active segment with a COMMIT marker. A large one
+// spills to a staging file in the store directory that, at commit, gets its
+// segment header and COMMIT and is renamed into place as a segment of its own
+// (docs/design.md "Atomic batches"): its bytes are written once, and memory
+// holds only the index entries.
 import type { Batch, PutOptions, KeyInput, ValueInput } from '../api.js';
 import { TzkvError } from '../errors.js';
 import { FLAG_BATCH, KIND_DEL, KIND_PUT, RECORD_HEADER_BYTES } from '../format/constants.js';
 import { writeRecord } from '../format/record.js';
+import { randomBytes } from 'node:crypto';
+import { ioError } from '../errors.js';
+import { FILE_HEADER_BYTES } from '../format/constants.js';
+import type { FileSystem } from '../io/fs.js';
 import { checkKeyFast, checkValue, expiryFrom } from './keys.js';
+import { stageFileName } from './layout.js';
 import type { BatchEntries } from './writer.js';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
+/** Past this many staged bytes a batch spills to a staging file. */
+export const SPILL_BYTES = 16 * 1024 * 1024;
+
+/** Where a batch may spill: the store's directory and file system. */
+export interface SpillTo {
+  fs: FileSystem;
+  dir: string;
+  /** Staged bytes past which the batch spills. */
+  bytes: number;
+}
+
+/** A spilled batch, ready to become a segment: records at [16, 16 + bytes). */
+export interface StageFile {
+  path: string;
+  fd: number;
+  bytes: number;
+}
 
 export class StagedBatch {
   readonly chunks: Buffer[] = [];
@@ -25,6 +51,9 @@ export class StagedBatch {
   };
   puts = 0;
   deletes = 0;
+  private stage: StageFile | undefined;
+
+  constructor(private readonly spill?: SpillTo) {}
 
   get count(): number {
     return this.entries.keys.length;
@@ -33,7 +62,8 @@ export class StagedBatch {
   /** REQUIRES: key checked; a string key is the latin1 form (one char per byte). */
   add(kind: number, key: Buffer | string, value: Buffer | null, expiresAt: number): void {
     const length = RECORD_HEADER_BYTES + key.length + (value === null ? 0 : value.length);
-    if (this.used + length > this.current.length) this.newChunk(length);
+    const spillNow = this.spill !== undefined && this.stage === undefined && this.bytes + length > this.spill.bytes;
+    if (spillNow || this.used + length > this.current.length) this.newChunk(length);
     writeRecord(this.current, this.used, kind, FLAG_BATCH, key, value, expiresAt);
     this.used += length;
     const e = this.entries;
@@ -64,6 +94,12 @@ export class StagedBatch {
   }
 
   private newChunk(atLeast: number): void {
+    if (this.spill && (this.stage !== undefined || this.bytes + atLeast > this.spill.bytes)) {
+      this.spillCurrent();
+      if (this.current.length < atLeast) this.current = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, atLeast));
+      this.used = 0;
+      return;
+    }
     this.sealChunk();
     this.current = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, atLeast));
     this.used = 0;
@@ -73,23 +109,76 @@ export class StagedBatch {
     if (this.used > 0) this.chunks.push(this.current.subarray(0, this.used));
   }
 
-  /** The encoded records, in order. */
-  finish(): Buffer[] {
+  /** Writes what is staged in memory to the staging file (created on first use). */
+  private spillCurrent(): void {
+    const { fs, dir } = this.spill!;
+    if (!this.stage) {
+      const path = `${dir}/${stageFileName(process.pid, randomBytes(6).toString('hex'))}`;
+      try {
+        this.stage = { path, fd: fs.createExclusive(path), bytes: 0 };
+      } catch (err) {
+        throw ioError(err, 'cannot create batch staging file', path);
+      }
+      const earlier = this.chunks.splice(0);
+      for (const c of earlier) this.writeStage(c, c.length);
+    }
+    this.writeStage(this.current, this.used);
+  }
+
+  private writeStage(buf: Buffer, length: number): void {
+    const stage = this.stage!;
+    try {
+      this.spill!.fs.write(stage.fd, buf, 0, length, FILE_HEADER_BYTES + stage.bytes);
+    } catch (err) {
+      throw ioError(err, 'cannot write batch staging file', stage.path);
+    }
+    stage.bytes += length;
+  }
+
+  /** The encoded records, in order: in memory, or (when spilled) in the staging file. */
+  finish(): { chunks: Buffer[] } | { stage: StageFile } {
+    if (this.stage) {
+      if (this.used > 0) this.writeStage(this.current, this.used);
+      this.current = Buffer.allocUnsafe(0);
+      this.used = 0;
+      return { stage: this.stage };
+    }
     this.sealChunk();
     this.current = Buffer.allocUnsafe(0);
     this.used = 0;
-    return this.chunks;
+    return { chunks: this.chunks };
+  }
+
+  /** Closes and removes the staging file, if any and if still there (a commit renames it away). */
+  cleanup(): void {
+    const stage = this.stage;
+    if (!stage || !this.spill) return;
+    this.stage = undefined;
+    const { fs } = this.spill;
+    try {
+      fs.close(stage.fd);
+    } catch {
+      // closed by the commit already
+    }
+    try {
+      fs.unlink(stage.path);
+    } catch {
+      // renamed into place by the commit, or never there
+    }
   }
 }
 
 /** The public Batch over a StagedBatch; `commit` is supplied by the store. */
 export class LocalBatch implements Batch {
-  private staged: StagedBatch | undefined = new StagedBatch();
+  private staged: StagedBatch | undefined;
 
   constructor(
     private readonly now: () => number,
     private readonly commit: (staged: StagedBatch) => Promise<void>,
-  ) {}
+    spill?: SpillTo,
+  ) {
+    this.staged = new StagedBatch(spill);
+  }
 
   private live(): StagedBatch {
     if (!this.staged) throw new TzkvError('INVALID_ARGUMENT', 'this batch was already written or discarded');
@@ -120,6 +209,7 @@ export class LocalBatch implements Batch {
   }
 
   async discard(): Promise<void> {
+    this.staged?.cleanup();
     this.staged = undefined;
   }
 }

@@ -8,8 +8,18 @@ import type { FileSystem } from '../io/fs.js';
 export const segmentName = (n: number) => fileName(n, SEGMENT_EXT);
 export const runName = (n: number) => fileName(n, RUN_EXT);
 
+/** A large batch's staging file, named after its process so other writers leave it alone while it lives. */
+export const stageFileName = (pid: number, nonce: string) => `stage-${pid}-${nonce}${TMP_SUFFIX}`;
+
+/** The pid in a staging file's name, or -1 when the name is not one. */
+export function stageFilePid(name: string): number {
+  const m = /^stage-([0-9]+)-[0-9a-f]+\.tmp$/.exec(name);
+  return m ? Number(m[1]) : -1;
+}
+
 /** Names tzkv itself writes into a store directory. */
 export function isStoreFileName(name: string): boolean {
+  if (stageFilePid(name) > 0) return true;
   if (name === MANIFEST_NAME || name === LOCK_NAME || name === `${LOCK_NAME}.break`) return true;
   const base = name.endsWith(TMP_SUFFIX) ? name.slice(0, -TMP_SUFFIX.length) : name;
   if (base === MANIFEST_NAME) return true;

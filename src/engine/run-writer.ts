@@ -85,10 +85,16 @@ export class RunWriter {
       this.blockFirstKey = key;
     }
     const buf = this.out;
+    const keyLength = key.length;
     let p = this.outLen;
-    buf.writeUInt16LE(key.length, p);
+    buf[p] = keyLength & 0xff;
+    buf[p + 1] = keyLength >>> 8;
     p += 2;
-    p += buf.write(key, p, 'latin1');
+    const keyStart = p;
+    for (let i = 0; i < keyLength; i++) buf[p + i] = key.charCodeAt(i);
+    p += keyLength;
+    // The bloom hashes the key bytes just written: no second copy of the key.
+    bloomAddRange(this.bloom, this.bloomPages, buf, keyStart, p);
     buf[p] = kind;
     buf.writeUInt32LE(segment, p + 1);
     writeU64(buf, offset, p + 5);
@@ -99,12 +105,6 @@ export class RunWriter {
     if (this.entries === 0) this.minKey = key;
     this.entries++;
     this.lastKey = key;
-    this.addToBloom(key);
-  }
-
-  private addToBloom(key: string): void {
-    const n = this.scratch.write(key, 0, 'latin1');
-    bloomAddRange(this.bloom, this.bloomPages, this.scratch, 0, n);
   }
 
   private closeLeaf(): void {

@@ -28,7 +28,7 @@ import { realFs } from '../io/fs.js';
 import { WriterLock } from '../lock/lockfile.js';
 import { replicate } from '../replication/replicator.js';
 import { DirectoryTarget } from '../replication/target.js';
-import { LocalBatch, StagedBatch } from './batch.js';
+import { LocalBatch, SPILL_BYTES, StagedBatch } from './batch.js';
 import { compactStore } from './compact.js';
 import { checkExpiry, checkKey, checkValue, expiryFrom, isExpired, toBytes } from './keys.js';
 import { inspectDir } from './layout.js';
@@ -44,6 +44,8 @@ export interface EngineOptions extends OpenOptions {
   fs?: FileSystem;
   segmentBytes?: number;
   flushBytes?: number;
+  /** A batch larger than this stages in a file and becomes a segment of its own (default 16 MiB). */
+  spillBytes?: number;
 }
 
 const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
@@ -95,6 +97,7 @@ class LocalStore implements Store {
   private readonly writerOptions: WriterOptions;
   private readonly lockTimeoutMs: number;
   private readonly command: string;
+  private readonly spillBytes: number;
   private view: View | undefined;
   private closed = false;
 
@@ -111,6 +114,7 @@ class LocalStore implements Store {
       throw new TzkvError('INVALID_ARGUMENT', `lock timeout must be zero or more milliseconds, got ${options.lockTimeoutMs}`);
     }
     this.command = options.command ?? `node ${process.argv[1] ?? ''}`.trim();
+    this.spillBytes = options.spillBytes ?? SPILL_BYTES;
     this.writerOptions = {
       sync: options.sync !== false,
       segmentBytes: options.segmentBytes ?? DEFAULT_WRITER_OPTIONS.segmentBytes,
@@ -227,9 +231,11 @@ class LocalStore implements Store {
       if (gone.length === 1) {
         w.append([encodeRecord(KIND_DEL, 0, gone[0], null, 0)]);
       } else if (gone.length > 1) {
-        const staged = new StagedBatch();
+        const staged = new StagedBatch(); // in memory: no spill without a store to spill into
         for (const k of gone) staged.add(KIND_DEL, k, null, 0);
-        w.append([...staged.finish(), encodeCommit(staged.count)]);
+        const out = staged.finish();
+        if (!('chunks' in out)) throw new TzkvError('INTERNAL', 'an unspillable batch spilled');
+        w.append([...out.chunks, encodeCommit(staged.count)]);
       }
       if (gone.length > 0) w.maybeFlush();
       return gone.length;
@@ -310,21 +316,31 @@ class LocalStore implements Store {
 
   batch(): Batch {
     this.checkOpen();
-    return new LocalBatch(this.now, (staged) => this.commitBatch(staged));
+    const spill = this.readOnly ? undefined : { fs: this.fs, dir: this.location, bytes: this.spillBytes };
+    return new LocalBatch(this.now, (staged) => this.commitBatch(staged), spill);
   }
 
   private async commitBatch(staged: StagedBatch): Promise<void> {
-    const chunks = staged.finish();
-    const commit = encodeCommit(staged.count);
-    await this.write((w) => {
-      if (w.end + staged.bytes > this.writerOptions.segmentBytes) w.rollNow();
-      const base = w.append([...chunks, commit]);
-      if (staged.bytes >= this.writerOptions.flushBytes) {
-        w.maybeFlush(true, { base, entries: staged.entries, puts: staged.puts, deletes: staged.deletes });
-      } else {
-        w.maybeFlush();
+    try {
+      const out = staged.finish();
+      if ('stage' in out) {
+        const batch = { entries: staged.entries, puts: staged.puts, deletes: staged.deletes, count: staged.count };
+        await this.write((w) => w.commitStage(out.stage, batch));
+        return;
       }
-    });
+      const commit = encodeCommit(staged.count);
+      await this.write((w) => {
+        if (w.end + staged.bytes > this.writerOptions.segmentBytes) w.rollNow();
+        const base = w.append([...out.chunks, commit]);
+        if (staged.bytes >= this.writerOptions.flushBytes) {
+          w.maybeFlush(true, { base, entries: staged.entries, puts: staged.puts, deletes: staged.deletes });
+        } else {
+          w.maybeFlush();
+        }
+      });
+    } finally {
+      staged.cleanup();
+    }
   }
 
   async stats(): Promise<StoreStats> {

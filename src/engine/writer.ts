@@ -16,12 +16,14 @@ import {
 } from '../format/constants.js';
 import { parseFileName } from '../format/bytes.js';
 import { encodeFileHeader } from '../format/file-header.js';
+import { encodeCommit } from '../format/record.js';
+import type { StageFile } from './batch.js';
 import { cloneManifest, encodeManifest } from '../format/manifest.js';
 import type { Manifest, RunInfo } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
 import { replaceFile } from '../io/fs.js';
 import { isExpired } from './keys.js';
-import { runName, segmentName } from './layout.js';
+import { runName, segmentName, stageFilePid } from './layout.js';
 import type { LogEntry } from './log-scan.js';
 import { planMerge } from './merge-policy.js';
 import { RunReader } from './run-reader.js';
@@ -237,9 +239,10 @@ export class Writer {
   private writeTailRun(
     w: RunWriter,
     tail: LogEntry[],
-    batch: { base: number; entries: BatchEntries } | undefined,
+    batch: { base: number; entries: BatchEntries; segment?: number } | undefined,
   ): number {
     const active = this.manifest.active.file;
+    const batchSegment = batch?.segment ?? active;
     let dead = 0;
     if (!batch) {
       for (const e of tail) w.add(e.key, e.kind, active, e.offset, e.length, e.expiresAt);
@@ -257,7 +260,7 @@ export class Writer {
         w.add(e.key, e.kind, active, e.offset, e.length, e.expiresAt);
       }
       if (ti < tail.length && tail[ti].key === key) dead += tail[ti++].length;
-      w.add(key, kinds[i], active, batch.base + offsets[i], lengths[i], expiries[i]);
+      w.add(key, kinds[i], batchSegment, batch.base + offsets[i], lengths[i], expiries[i]);
     }
     while (ti < tail.length) {
       const e = tail[ti++];
@@ -290,6 +293,58 @@ export class Writer {
     }
     this.fd = this.fs.openReadWrite(`${this.dir}/${segmentName(file)}`);
     this.end = FILE_HEADER_BYTES;
+  }
+
+  /**
+   * Commits a spilled batch: the staging file gets its segment header and a
+   * COMMIT record, is fsynced and renamed to a new segment, indexed by one new
+   * run, and becomes the active segment in one manifest replacement. A crash
+   * before that replacement leaves an unlisted segment the next writer removes.
+   */
+  commitStage(stage: StageFile, batch: { entries: BatchEntries; puts: number; deletes: number; count: number }): void {
+    if (this.end > this.manifest.active.indexedTo) this.maybeFlush(true);
+    const next = cloneManifest(this.manifest);
+    next.generation++;
+    const file = next.nextFile++;
+    const path = `${this.dir}/${segmentName(file)}`;
+    const commit = encodeCommit(batch.count);
+    const segmentEnd = FILE_HEADER_BYTES + stage.bytes + commit.length;
+    try {
+      const header = encodeFileHeader(MAGIC_SEGMENT, file);
+      this.fs.write(stage.fd, header, 0, header.length, 0);
+      this.fs.write(stage.fd, commit, 0, commit.length, FILE_HEADER_BYTES + stage.bytes);
+      this.fs.fsync(stage.fd);
+      this.fs.rename(stage.path, path);
+    } catch (err) {
+      throw ioError(err, 'cannot commit batch as', path);
+    }
+    const runFile = next.nextFile++;
+    const w = new RunWriter(this.fs, this.dir, runFile, batch.entries.keys.length);
+    try {
+      next.counters.deadBytes += this.writeTailRun(w, [], { base: FILE_HEADER_BYTES, entries: batch.entries, segment: file });
+      next.runs = [w.finish(), ...next.runs];
+    } catch (err) {
+      w.abort();
+      throw err;
+    }
+    this.fs.fsyncDir(this.dir);
+    next.counters.puts += batch.puts;
+    next.counters.deletes += batch.deletes;
+    next.segments[next.segments.length - 1].size = this.end;
+    next.segments.push({ file, size: null });
+    next.active = { file, indexedTo: segmentEnd };
+    const old = this.fd;
+    this.fd = -1;
+    try {
+      this.fs.close(old);
+    } catch {
+      // every byte of it was fsynced
+    }
+    this.fd = this.fs.openReadWrite(path);
+    this.end = segmentEnd;
+    if (this.end >= this.options.segmentBytes) this.roll(next);
+    this.writeManifest(next);
+    this.mergeRuns();
   }
 
   /** Starts a new segment now (before a batch that would overflow the active one). */
@@ -460,6 +515,8 @@ export class Writer {
       for (const r of m.runs) listed.add(runName(r.file));
     }
     for (const name of this.fs.readdir(this.dir)) {
+      const stagePid = stageFilePid(name);
+      if (stagePid > 0 && processAlive(stagePid)) continue; // a batch being staged by a live process
       const ours = name.endsWith(TMP_SUFFIX) || parseFileName(name, SEGMENT_EXT) > 0 || parseFileName(name, RUN_EXT) > 0;
       if (ours && !listed.has(name)) this.unlinkQuietly(name);
     }
@@ -475,6 +532,15 @@ export class Writer {
       this.fd = -1;
     }
     this.view.close();
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

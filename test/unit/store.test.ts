@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { open, TzkvError } from '../../src/index.js';
@@ -240,5 +240,45 @@ describe('store: compaction', () => {
     expect([after.puts, after.deletes, after.keys]).toEqual([101, 2, 28]);
     expect(after.totalBytes).toBe(real.bytesAfter);
     expect(after.lastCompaction).toBe(new Date(now).toISOString());
+  });
+});
+
+describe('store: large batches', () => {
+  it('a batch past the spill size stages in a file and becomes its own segment, atomically', async () => {
+    const dir = tempDir();
+    const s = await tempStore({ spillBytes: 64 * 1024, segmentBytes: 1 << 20, flushBytes: 4096 }, dir);
+    await s.put('before', 'x');
+    const b = s.batch();
+    for (let i = 0; i < 2000; i++) b.put(`k${String(i).padStart(5, '0')}`, `value ${i} `.repeat(10));
+    b.put('k00007', 'last write wins');
+    b.del('before');
+    const staging = readdirSync(dir).filter((f) => f.startsWith('stage-'));
+    expect(staging).toHaveLength(1);
+    expect(await s.get('k00001')).toBeUndefined(); // nothing visible before write()
+    await b.write();
+    expect(readdirSync(dir).filter((f) => f.startsWith('stage-'))).toEqual([]);
+    expect((await s.get('k00007'))?.toString()).toBe('last write wins');
+    expect((await s.get('k01999'))?.toString()).toBe('value 1999 '.repeat(10));
+    expect(await s.get('before')).toBeUndefined();
+    await s.put('after', 'y');
+    expect((await s.stats()).keys).toBe(2001);
+    const discarded = s.batch();
+    for (let i = 0; i < 2000; i++) discarded.put(`z${i}`, 'x'.repeat(100));
+    await discarded.discard();
+    expect(readdirSync(dir).filter((f) => f.startsWith('stage-'))).toEqual([]);
+    expect(await s.get('z1')).toBeUndefined();
+  });
+
+  it("another writer leaves a live process's staging file alone, and removes a dead one's", async () => {
+    const dir = tempDir();
+    const s = await tempStore({}, dir);
+    await s.put('a', '1');
+    writeFileSync(join(dir, `stage-${process.pid}-abc123.tmp`), 'in progress');
+    writeFileSync(join(dir, 'stage-999999999-def456.tmp'), 'left by a dead process');
+    await s.put('b', '2');
+    const names = readdirSync(dir);
+    expect(names).toContain(`stage-${process.pid}-abc123.tmp`);
+    expect(names).not.toContain('stage-999999999-def456.tmp');
+    rmSync(join(dir, `stage-${process.pid}-abc123.tmp`));
   });
 });
