@@ -59,4 +59,21 @@ describe('a batch in flight at a crash is all or nothing', () => {
       expect(outcomes.cutOff, 'crashes that left a partial batch on disk').toBeGreaterThan(0);
     });
   }
+  it('a batch staged in a file (spilled) is all or nothing too, and its staging file never outlives it', async () => {
+    const ops = batchWorkload();
+    const rec = await recordCrashImages(ops, 'all', { spillBytes: 512 });
+    const keys = keyNames(KEYS);
+    const outcomes = { absent: 0, present: 0 };
+    for (const p of rec.points) {
+      const op = ops[p.op];
+      if (!op || op.t !== 'batch') continue;
+      await withCrashImage(p, async (dir) => {
+        const which = await checkRecovered(dir, { t: rec.clocks[p.op] }, keys, [rec.states[p.op], rec.states[p.op + 1]], describePoint(ops, p));
+        if (which === 0) outcomes.absent++;
+        else outcomes.present++;
+      });
+    }
+    expect(outcomes.absent).toBeGreaterThan(0);
+    expect(outcomes.present).toBeGreaterThan(0);
+  });
 });
