@@ -286,31 +286,53 @@ class LocalStore implements Store {
 
   async *keys(options?: ListOptions): AsyncIterableIterator<KeyInfo> {
     const { prefix, limit } = this.listing(options);
-    for (const e of this.liveEntries(prefix, limit)) yield { key: e.key, expiresAt: e.expiresAt === 0 ? null : e.expiresAt };
+    for (const { entry } of this.liveEntries(prefix, limit)) {
+      yield { key: entry.key, expiresAt: entry.expiresAt === 0 ? null : entry.expiresAt };
+    }
   }
 
   async *entries(options?: ListOptions): AsyncIterableIterator<Entry> {
     const { prefix, limit } = this.listing(options);
-    for (const e of this.liveEntries(prefix, limit)) {
-      const value = this.read((v) => v.readValue(e.key, e));
-      yield { key: e.key, value, expiresAt: e.expiresAt === 0 ? null : e.expiresAt };
+    for (const { entry, view } of this.liveEntries(prefix, limit, true)) {
+      let value: Buffer;
+      try {
+        value = view.readValue(entry.key, entry);
+      } catch (err) {
+        throw ioError(err, 'cannot read store', this.location);
+      }
+      yield { key: entry.key, value, expiresAt: entry.expiresAt === 0 ? null : entry.expiresAt };
     }
   }
 
-  /** Live entries from one view; the view is pinned for the whole listing. */
-  private *liveEntries(prefix: Buffer, limit: number): Generator<{ key: Buffer } & Located> {
+  /**
+   * Live entries from one view of their own, held for the whole listing (so a
+   * listing is one consistent cut, and other calls on this store cannot close it).
+   */
+  private *liveEntries(prefix: Buffer, limit: number, values = false): Generator<{ entry: { key: Buffer } & Located; view: View }> {
     if (limit === 0) return;
-    const view = this.read((v) => v);
+    this.checkOpen();
+    let view: View | undefined;
+    for (let attempt = 0; view === undefined; attempt++) {
+      try {
+        view = View.load(this.fs, this.location);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < READ_RETRIES) continue;
+        throw ioError(err, 'cannot read store', this.location);
+      }
+    }
+    if (values) view.readAhead = 256 * 1024;
     const now = this.now();
     let n = 0;
     try {
       for (const e of view.merged(prefix)) {
         if (e.kind !== KIND_PUT || isExpired(e.expiresAt, now)) continue;
-        yield { ...e, key: Buffer.from(e.key) };
+        yield { entry: { ...e, key: Buffer.from(e.key) }, view };
         if (++n >= limit) return;
       }
     } catch (err) {
       throw ioError(err, 'cannot list store', this.location);
+    } finally {
+      view.close();
     }
   }
 
