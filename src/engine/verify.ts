@@ -2,10 +2,10 @@
 // on damaged data (docs/design.md "Verify"). Read-only; takes no lock.
 import type { VerifyProblem, VerifyReport } from '../api.js';
 import { TzkvError } from '../errors.js';
-import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, MANIFEST_NAME } from '../format/constants.js';
+import { FILE_HEADER_BYTES, KIND_COMMIT, KIND_PUT, MAGIC_SEGMENT, MANIFEST_NAME, RECORD_HEADER_BYTES } from '../format/constants.js';
 import { checkFileHeader } from '../format/file-header.js';
 import type { Manifest } from '../format/manifest.js';
-import { RECORD_OK, RecordInfo, decodeRecord } from '../format/record.js';
+import { RECORD_BAD, RECORD_OK, RECORD_SHORT, RecordInfo, commitCount, decodeRecord } from '../format/record.js';
 import type { FileSystem } from '../io/fs.js';
 import { inspectDir, runName, segmentName } from './layout.js';
 import { scanLog } from './log-scan.js';
@@ -13,6 +13,7 @@ import { RunReader } from './run-reader.js';
 import { readManifest } from './view.js';
 
 const CHUNK = 8 * 1024 * 1024;
+const WINDOW = 256 * 1024;
 
 class Report {
   problems: VerifyProblem[] = [];
@@ -51,47 +52,77 @@ function verifySegment(fs: FileSystem, dir: string, file: number, expectedSize: 
     if (expectedSize !== null && size !== expectedSize) {
       r.add(name, Math.min(size, expectedSize), 'wrong-size', `file is ${size} bytes, the manifest says ${expectedSize}`);
     }
-    let pos = FILE_HEADER_BYTES;
     const end = expectedSize === null ? size : Math.min(size, expectedSize);
-    let want = CHUNK;
-    while (pos < end) {
-      want = Math.min(want, end - pos);
-      let buf = Buffer.allocUnsafe(want);
-      const n = fs.read(fd, buf, 0, want, pos);
-      buf = buf.subarray(0, n);
-      const isLastChunk = pos + n >= end;
-      const scan = scanLog(buf, pos, n, false);
-      const consumed = scan.validEnd - pos;
-      if (scan.end.kind === 'corrupt') {
-        r.records += scan.records;
-        r.add(name, scan.end.offset, 'corrupt-record', scan.end.reason);
-        return;
-      }
-      if (isLastChunk) {
-        r.records += scan.records;
-        if (scan.end.kind === 'torn') r.add(name, scan.end.offset, 'torn-tail', `a partial record at the end (${end - scan.end.offset} bytes)`);
-        if (scan.end.kind === 'uncommitted') r.add(name, scan.end.offset, 'uncommitted-batch', `${scan.end.records} records of a batch without commit marker`);
-        r.bytes += n;
-        progress();
-        return;
-      }
-      if (consumed <= 0) {
-        // One record or batch is larger than the chunk: read it whole.
-        want *= 2;
-        continue;
-      }
-      const again = scanLog(buf, pos, consumed, false);
-      r.records += again.records;
-      r.bytes += consumed;
-      pos += consumed;
-      want = CHUNK;
-      progress();
-    }
+    scanSegment(fs, fd, name, end, expectedSize !== null, r, progress);
   } catch (err) {
     r.add(name, null, 'unreadable', describe(err));
   } finally {
     fs.close(fd);
   }
+}
+
+/**
+ * Streams the records of a segment in chunks, checking framing, CRCs and
+ * batch structure, with memory bounded by the chunk (or the largest record).
+ */
+function scanSegment(fs: FileSystem, fd: number, name: string, end: number, sealed: boolean, r: Report, progress: () => void): void {
+  const info = new RecordInfo();
+  let buf = Buffer.alloc(0);
+  let bufAt = FILE_HEADER_BYTES;
+  let pos = FILE_HEADER_BYTES;
+  let pending = 0;
+  let committedEnd = pos;
+  const refill = (need: number) => {
+    const want = Math.min(Math.max(CHUNK, need), end - pos);
+    buf = Buffer.allocUnsafe(want);
+    buf = buf.subarray(0, fs.read(fd, buf, 0, want, pos));
+    bufAt = pos;
+  };
+  const damage = (reason: string) => {
+    // What follows decides: a torn end (expected after a crash, only in the active segment) or damage.
+    const restLength = Math.min(end - pos, 64 * 1024 * 1024);
+    const rest = Buffer.allocUnsafe(restLength);
+    const scan = scanLog(rest.subarray(0, fs.read(fd, rest, 0, restLength, pos)), pos);
+    if (!sealed && scan.end.kind === 'torn' && scan.end.offset === pos) {
+      r.add(name, pos, 'torn-tail', `a partial record at the end (${end - pos} bytes)`);
+    } else {
+      r.add(name, pos, 'corrupt-record', reason);
+    }
+  };
+  while (pos < end) {
+    let rel = pos - bufAt;
+    if (rel + RECORD_HEADER_BYTES > buf.length) {
+      refill(RECORD_HEADER_BYTES);
+      rel = 0;
+    }
+    let status = decodeRecord(buf, rel, buf.length, info, true);
+    if (status === RECORD_SHORT && info.length > 0 && pos + info.length <= end && rel + info.length > buf.length) {
+      refill(info.length);
+      rel = 0;
+      status = decodeRecord(buf, rel, buf.length, info, true);
+    }
+    if (status === RECORD_SHORT) return damage(`record runs past the end of the ${sealed ? 'sealed segment' : 'file'}`);
+    if (status === RECORD_BAD) return damage(info.reason);
+    r.records++;
+    if (info.kind === KIND_COMMIT) {
+      const count = commitCount(buf, rel);
+      if (count !== pending) return damage(`commit marker counts ${count} records, the batch has ${pending}`);
+      pending = 0;
+      committedEnd = pos + info.length;
+    } else if (info.batch) {
+      pending++;
+    } else {
+      if (pending > 0) return damage('a record follows a batch that has no commit marker');
+      committedEnd = pos + info.length;
+    }
+    pos += info.length;
+    r.bytes += info.length;
+    if ((r.records & 0xffff) === 0) progress();
+  }
+  if (pending > 0) {
+    r.add(name, committedEnd, sealed ? 'corrupt-record' : 'uncommitted-batch', `${pending} records of a batch without commit marker`);
+  }
+  progress();
 }
 
 /** Checks a run's blocks and that every entry points at a record of its key. */
@@ -112,11 +143,12 @@ function verifyRun(fs: FileSystem, dir: string, m: Manifest, index: number, r: R
   const infoRec = new RecordInfo();
   let count = 0;
   let last: Buffer | null = null;
+  let win: { segment: number; start: number; buf: Buffer } | undefined;
   try {
     for (const e of reader.cursor(Buffer.alloc(0))) {
       count++;
       if (last && Buffer.compare(last, e.key) >= 0) r.add(name, null, 'index-order', `keys out of order at entry ${count}`);
-      last = Buffer.from(e.key);
+      last = e.key;
       const seg = segments.get(e.segment);
       if (!seg) {
         r.add(name, null, 'index-mismatch', `entry for key ${JSON.stringify(e.key.toString())} points at segment ${e.segment}, not in the store`);
@@ -127,8 +159,21 @@ function verifyRun(fs: FileSystem, dir: string, m: Manifest, index: number, r: R
         fd = fs.openRead(`${dir}/${segmentName(e.segment)}`);
         fds.set(e.segment, fd);
       }
-      const buf = Buffer.allocUnsafe(e.length);
-      const n = fs.read(fd, buf, 0, e.length, e.offset);
+      // Entries of bulk-loaded keys point at records in log order: read a window ahead.
+      let buf: Buffer;
+      let n: number;
+      if (win && win.segment === e.segment && e.offset >= win.start && e.offset + e.length <= win.start + win.buf.length) {
+        buf = win.buf.subarray(e.offset - win.start, e.offset - win.start + e.length);
+        n = e.length;
+      } else if (e.length < WINDOW) {
+        const w = Buffer.allocUnsafe(WINDOW);
+        win = { segment: e.segment, start: e.offset, buf: w.subarray(0, fs.read(fd, w, 0, WINDOW, e.offset)) };
+        buf = win.buf.subarray(0, Math.min(e.length, win.buf.length));
+        n = buf.length;
+      } else {
+        buf = Buffer.allocUnsafe(e.length);
+        n = fs.read(fd, buf, 0, e.length, e.offset);
+      }
       const ok = n === e.length && decodeRecord(buf, 0, n, infoRec, true) === RECORD_OK && infoRec.length === e.length;
       if (!ok || !buf.subarray(20, 20 + infoRec.keyLength).equals(e.key) || infoRec.kind !== e.kind) {
         r.add(
