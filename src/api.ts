@@ -107,6 +107,14 @@ export interface Store {
   replicate(target: string, options?: ReplicateOptions): Promise<ReplicateReport>;
   /** Makes a follower an independent, writable store; resolves false when it was not a follower. */
   promote(): Promise<boolean>;
+  /** Who holds the writer lock now, or null. */
+  lockHolder(): Promise<LockHolderInfo | null>;
+  /**
+   * Removes the writer lock whoever holds it (`tzkv unlock --force`): for a
+   * lock left by a process on another host that is known to be gone. Resolves
+   * to the holder whose lock was removed, or null when there was none.
+   */
+  forceUnlock(): Promise<LockHolderInfo | null>;
   close(): Promise<void>;
 }
 
@@ -181,4 +189,14 @@ export interface ReplicateReport {
   /** The leader's position the follower now holds. */
   position: { generation: number; segment: number; offset: number };
   durationMs: number;
+}
+
+export interface LockHolderInfo {
+  pid: number;
+  host: string;
+  command: string;
+  /** When the lock was taken (ISO), or null when unknown. */
+  since: string | null;
+  /** 'alive', 'dead' (broken automatically by the next writer), or 'unknown' (another host). */
+  state: 'alive' | 'dead' | 'unknown';
 }

@@ -10,6 +10,7 @@ import type {
   KeyInfo,
   KeyInput,
   ListOptions,
+  LockHolderInfo,
   OpenOptions,
   PutOptions,
   ReplicateOptions,
@@ -25,7 +26,7 @@ import { FORMAT_VERSION, KIND_DEL, KIND_PUT } from '../format/constants.js';
 import { encodeCommit, encodeRecord } from '../format/record.js';
 import type { FileSystem } from '../io/fs.js';
 import { realFs } from '../io/fs.js';
-import { WriterLock } from '../lock/lockfile.js';
+import { WriterLock, forceRemoveLock, holderInfo } from '../lock/lockfile.js';
 import { replicate } from '../replication/replicator.js';
 import { DirectoryTarget } from '../replication/target.js';
 import { LocalBatch, SPILL_BYTES, StagedBatch } from './batch.js';
@@ -286,53 +287,49 @@ class LocalStore implements Store {
 
   async *keys(options?: ListOptions): AsyncIterableIterator<KeyInfo> {
     const { prefix, limit } = this.listing(options);
-    for (const { entry } of this.liveEntries(prefix, limit)) {
-      yield { key: entry.key, expiresAt: entry.expiresAt === 0 ? null : entry.expiresAt };
-    }
+    for (const e of this.liveEntries(prefix, limit, false)) yield { key: e.key, expiresAt: e.expiresAt };
   }
 
   async *entries(options?: ListOptions): AsyncIterableIterator<Entry> {
     const { prefix, limit } = this.listing(options);
-    for (const { entry, view } of this.liveEntries(prefix, limit, true)) {
-      let value: Buffer;
-      try {
-        value = view.readValue(entry.key, entry);
-      } catch (err) {
-        throw ioError(err, 'cannot read store', this.location);
-      }
-      yield { key: entry.key, value, expiresAt: entry.expiresAt === 0 ? null : entry.expiresAt };
-    }
+    for (const e of this.liveEntries(prefix, limit, true)) yield e as Entry;
   }
 
   /**
-   * Live entries from one view of their own, held for the whole listing (so a
-   * listing is one consistent cut, and other calls on this store cannot close it).
+   * Live entries in key order (with values when asked), read from one view of
+   * their own so other calls on this store cannot close it under the listing.
+   * When a compaction or index merge deletes a file the view still needs, the
+   * listing takes a fresh view and resumes after the last key it yielded.
    */
-  private *liveEntries(prefix: Buffer, limit: number, values = false): Generator<{ entry: { key: Buffer } & Located; view: View }> {
+  private *liveEntries(prefix: Buffer, limit: number, values: boolean): Generator<KeyInfo & { value?: Buffer }> {
     if (limit === 0) return;
     this.checkOpen();
-    let view: View | undefined;
-    for (let attempt = 0; view === undefined; attempt++) {
-      try {
-        view = View.load(this.fs, this.location);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < READ_RETRIES) continue;
-        throw ioError(err, 'cannot read store', this.location);
-      }
-    }
-    if (values) view.readAhead = 256 * 1024;
     const now = this.now();
     let n = 0;
-    try {
-      for (const e of view.merged(prefix)) {
-        if (e.kind !== KIND_PUT || isExpired(e.expiresAt, now)) continue;
-        yield { entry: { ...e, key: Buffer.from(e.key) }, view };
-        if (++n >= limit) return;
+    let after: Buffer | undefined;
+    for (let attempt = 0; ; attempt++) {
+      let view: View | undefined;
+      try {
+        view = View.load(this.fs, this.location);
+        if (values) view.readAhead = 256 * 1024;
+        // Resume strictly after the last key yielded: the smallest key greater than it is it + 0x00.
+        const start = after === undefined ? prefix : Buffer.concat([after, Buffer.alloc(1)]);
+        for (const e of view.merged(prefix, start)) {
+          if (e.kind !== KIND_PUT || isExpired(e.expiresAt, now)) continue;
+          const key = Buffer.from(e.key);
+          const value = values ? view.readValue(key, e) : undefined;
+          const expiresAt = e.expiresAt === 0 ? null : e.expiresAt;
+          after = key;
+          yield values ? { key, value, expiresAt } : { key, expiresAt };
+          if (++n >= limit) return;
+        }
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < READ_RETRIES) continue;
+        throw ioError(err, 'cannot list store', this.location);
+      } finally {
+        view?.close();
       }
-    } catch (err) {
-      throw ioError(err, 'cannot list store', this.location);
-    } finally {
-      view.close();
     }
   }
 
@@ -388,6 +385,27 @@ class LocalStore implements Store {
     } catch (err) {
       throw ioError(err, 'cannot replicate to', dir);
     }
+  }
+
+  async lockHolder(): Promise<LockHolderInfo | null> {
+    this.checkOpen();
+    const h = WriterLock.readHolder(this.fs, this.location);
+    if (h === null) return null;
+    if (h === undefined) return { pid: 0, host: '', command: '', since: null, state: 'unknown' };
+    return holderInfo(h);
+  }
+
+  async forceUnlock(): Promise<LockHolderInfo | null> {
+    this.checkOpen();
+    // Allowed on a read-only handle too: it is an administrator's repair, not a write to the data.
+    const { existed, holder } = forceRemoveLock(this.fs, this.location);
+    if (!existed) return null;
+    try {
+      this.fs.fsyncDir(this.location);
+    } catch (err) {
+      throw ioError(err, 'cannot fsync', this.location);
+    }
+    return holder ? holderInfo(holder) : { pid: 0, host: '', command: '', since: null, state: 'unknown' };
   }
 
   async promote(): Promise<boolean> {

@@ -243,3 +243,28 @@ function clearDeadBreaker(fs: FileSystem, breakPath: string): void {
     // gone already, or being written: the next attempt sees
   }
 }
+
+/** The holder as the public API describes it. */
+export function holderInfo(h: LockHolder): { pid: number; host: string; command: string; since: string | null; state: 'alive' | 'dead' | 'unknown' } {
+  const state = holderState(h);
+  return {
+    pid: h.pid,
+    host: h.host,
+    command: h.command,
+    since: Number.isNaN(Date.parse(h.acquiredAt)) ? null : h.acquiredAt,
+    state: state === 'foreign' ? 'unknown' : state,
+  };
+}
+
+/** Removes LOCK whoever holds it; returns the holder it named (null: no lock; undefined holder: unreadable). */
+export function forceRemoveLock(fs: FileSystem, dir: string): { existed: boolean; holder: LockHolder | undefined } {
+  const holder = WriterLock.readHolder(fs, dir);
+  if (holder === null) return { existed: false, holder: undefined };
+  try {
+    fs.unlink(`${dir}/${LOCK_NAME}`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { existed: false, holder: undefined };
+    throw ioError(err, 'cannot remove the lock file', `${dir}/${LOCK_NAME}`);
+  }
+  return { existed: true, holder };
+}

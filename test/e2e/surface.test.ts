@@ -32,7 +32,7 @@ describe('the CLI surface', () => {
   const ids = Object.keys(manifest.commands);
 
   test('the manifest lists the commands of the contract', () => {
-    expect(ids.sort()).toEqual(['compact', 'del', 'export', 'get', 'import', 'keys', 'promote', 'put', 'replicate', 'stats', 'ttl', 'verify']);
+    expect(ids.sort()).toEqual(['compact', 'del', 'export', 'get', 'import', 'incr', 'keys', 'promote', 'put', 'replicate', 'stats', 'ttl', 'unlock', 'verify']);
     expect(manifest.version).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
   });
 

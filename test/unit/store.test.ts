@@ -282,3 +282,30 @@ describe('store: large batches', () => {
     rmSync(join(dir, `stage-${process.pid}-abc123.tmp`));
   });
 });
+
+describe('store: listings racing maintenance', () => {
+  it('a listing that loses its files to a compaction resumes after its last key, missing nothing', async () => {
+    const dir = tempDir();
+    const s = await tempStore({ segmentBytes: 4096, flushBytes: 1024 }, dir);
+    const expected: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const k = `k${String(i).padStart(4, '0')}`;
+      await s.put(k, `value of ${k} `.repeat(4));
+      expected.push(k);
+    }
+    const other = await open(dir, { segmentBytes: 4096, flushBytes: 1024 });
+    const seen: string[] = [];
+    let compacted = false;
+    for await (const e of s.entries()) {
+      expect(e.value.toString()).toBe(`value of ${e.key.toString()} `.repeat(4));
+      seen.push(e.key.toString());
+      if (seen.length === 20 && !compacted) {
+        compacted = (await other.compact()).compacted;
+        // The files the listing was reading are gone now.
+        expect(readdirSync(dir).filter((f) => f.endsWith('.tzds')).length).toBeGreaterThan(0);
+      }
+    }
+    expect(compacted).toBe(true);
+    expect(seen).toEqual(expected);
+  });
+});
