@@ -121,6 +121,14 @@ export class WriterLock {
       if (lock) return lock;
       const current = WriterLock.readHolder(fs, dir);
       if (current === null) continue; // vanished between our create and read: try again at once
+      if (current === undefined && unreadableLockAbandoned(fs, dir)) {
+        try {
+          breakStaleLock(fs, dir, undefined);
+        } catch (err) {
+          throw ioError(err, 'cannot break the stale lock of', dir);
+        }
+        continue;
+      }
       if (current !== undefined && holderState(current) === 'dead') {
         try {
           breakStaleLock(fs, dir, current);
@@ -154,9 +162,10 @@ export class WriterLock {
     }
     const mine = { ...holder, acquiredAt: new Date().toISOString() };
     try {
+      // Not fsynced: the lock matters only while its holder lives. After a power loss it is
+      // either gone, or names a process that is gone, or is empty: all three are stale.
       const data = Buffer.from(JSON.stringify(mine) + '\n');
       fs.write(fd, data, 0, data.length, 0);
-      fs.fsync(fd);
     } catch (err) {
       fs.close(fd);
       try {
@@ -206,7 +215,7 @@ export class WriterLock {
  * (O_EXCL) and re-check, under it, that LOCK still carries the stale token,
  * so two breakers never remove a lock that a third process just took.
  */
-function breakStaleLock(fs: FileSystem, dir: string, stale: LockHolder): void {
+function breakStaleLock(fs: FileSystem, dir: string, stale: LockHolder | undefined): void {
   const breakPath = `${dir}/${LOCK_NAME}.break`;
   let fd: number;
   try {
@@ -222,7 +231,8 @@ function breakStaleLock(fs: FileSystem, dir: string, stale: LockHolder): void {
     fs.write(fd, me, 0, me.length, 0);
     fs.close(fd);
     const current = WriterLock.readHolder(fs, dir);
-    if (current && current.token === stale.token) fs.unlink(`${dir}/${LOCK_NAME}`);
+    const stillStale = stale === undefined ? current === undefined && unreadableLockAbandoned(fs, dir) : current?.token === stale.token;
+    if (stillStale) fs.unlink(`${dir}/${LOCK_NAME}`);
   } finally {
     try {
       fs.unlink(breakPath);
@@ -230,6 +240,15 @@ function breakStaleLock(fs: FileSystem, dir: string, stale: LockHolder): void {
       // nothing to clean
     }
   }
+}
+
+/** How long an unreadable LOCK may stay unreadable before it counts as abandoned (its holder writes it in microseconds). */
+const UNREADABLE_GRACE_MS = 2000;
+
+/** An empty or garbled LOCK that has been so for a while: left by a power loss or a crash between create and write. */
+function unreadableLockAbandoned(fs: FileSystem, dir: string): boolean {
+  const st = fs.stat(`${dir}/${LOCK_NAME}`);
+  return st !== undefined && Date.now() - st.mtimeMs > UNREADABLE_GRACE_MS;
 }
 
 /** A breaker killed inside its few-microsecond critical section leaves LOCK.break behind. */
