@@ -14,6 +14,14 @@ const MAX_SAFE_HIGH = 0x1fffff;
 
 /** Writes a safe integer as u64 LE. REQUIRES: 0 <= value < 2^53. */
 export function writeU64(buf: Buffer, value: number, offset: number): void {
+  if (value < TWO_32) {
+    buf.writeUInt32LE(value, offset);
+    buf[offset + 4] = 0;
+    buf[offset + 5] = 0;
+    buf[offset + 6] = 0;
+    buf[offset + 7] = 0;
+    return;
+  }
   buf.writeUInt32LE(value % TWO_32, offset);
   buf.writeUInt32LE(Math.floor(value / TWO_32), offset + 4);
 }
