@@ -120,10 +120,10 @@ describe('SIGKILLed writers', () => {
     expect((await tzkv(['put', '-d', dir, 'k', 'before'])).exitCode).toBe(0);
     // The real WriterLock.acquire, stalled inside that window (on a busy machine a writer can be descheduled there).
     const writer = execa(NODE, [join(FIXTURES, 'holder.mjs'), dir, 'tzkv put', 'stall'], { reject: false, env: childEnv(), extendEnv: false, stdin: 'ignore' });
-    expect(await appears(join(dir, 'LOCK'), 10_000)).toBe(true);
+    // Today LOCK appears, empty. (A lock written aside and linked into place never shows that window: then it does not appear.)
+    await appears(join(dir, 'LOCK'), 3000);
     writer.kill('SIGKILL');
     await writer;
-    expect(readFileSync(join(dir, 'LOCK')).length).toBe(0);
     const { ms, value: put } = await timed(() => tzkv(['put', '-d', dir, 'k', 'after']));
     expect(put.exitCode, put.stderr).toBe(0);
     expect(ms, 'the next put after a writer killed with LOCK still empty').toBeLessThan(1500);
