@@ -20,6 +20,7 @@ export function stageFilePid(name: string): number {
 /** Names tzkv itself writes into a store directory. */
 export function isStoreFileName(name: string): boolean {
   if (stageFilePid(name) > 0) return true;
+  if (/^LOCK\.[0-9a-f]+\.tmp$/.test(name)) return true; // a lock being written aside (src/lock/lockfile.ts)
   if (name === MANIFEST_NAME || name === LOCK_NAME || name === `${LOCK_NAME}.break`) return true;
   const base = name.endsWith(TMP_SUFFIX) ? name.slice(0, -TMP_SUFFIX.length) : name;
   if (base === MANIFEST_NAME) return true;

@@ -296,40 +296,43 @@ class LocalStore implements Store {
   }
 
   /**
-   * Live entries in key order (with values when asked), read from one view of
-   * their own so other calls on this store cannot close it under the listing.
-   * When a compaction or index merge deletes a file the view still needs, the
-   * listing takes a fresh view and resumes after the last key it yielded.
+   * Live entries in key order (with values when asked), all from one view that
+   * opens every file it needs before the first entry: the listing is one
+   * consistent cut (an import is in it wholly or not at all) even when a
+   * compaction deletes those files meanwhile, and other calls on this store
+   * cannot close it.
    */
   private *liveEntries(prefix: Buffer, limit: number, values: boolean): Generator<KeyInfo & { value?: Buffer }> {
     if (limit === 0) return;
     this.checkOpen();
-    const now = this.now();
-    let n = 0;
-    let after: Buffer | undefined;
-    for (let attempt = 0; ; attempt++) {
-      let view: View | undefined;
+    let view: View | undefined;
+    for (let attempt = 0; view === undefined; attempt++) {
       try {
         view = View.load(this.fs, this.location);
-        if (values) view.readAhead = 256 * 1024;
-        // Resume strictly after the last key yielded: the smallest key greater than it is it + 0x00.
-        const start = after === undefined ? prefix : Buffer.concat([after, Buffer.alloc(1)]);
-        for (const e of view.merged(prefix, start)) {
-          if (e.kind !== KIND_PUT || isExpired(e.expiresAt, now)) continue;
-          const key = Buffer.from(e.key);
-          const value = values ? view.readValue(key, e) : undefined;
-          const expiresAt = e.expiresAt === 0 ? null : e.expiresAt;
-          after = key;
-          yield values ? { key, value, expiresAt } : { key, expiresAt };
-          if (++n >= limit) return;
-        }
-        return;
+        view.openAll();
       } catch (err) {
+        view?.close();
+        view = undefined;
+        // A file vanished between reading the manifest and opening it: take the new manifest.
         if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < READ_RETRIES) continue;
         throw ioError(err, 'cannot list store', this.location);
-      } finally {
-        view?.close();
       }
+    }
+    if (values) view.readAhead = 256 * 1024;
+    const now = this.now();
+    let n = 0;
+    try {
+      for (const e of view.merged(prefix)) {
+        if (e.kind !== KIND_PUT || isExpired(e.expiresAt, now)) continue;
+        const key = Buffer.from(e.key);
+        const expiresAt = e.expiresAt === 0 ? null : e.expiresAt;
+        yield values ? { key, value: view.readValue(key, e), expiresAt } : { key, expiresAt };
+        if (++n >= limit) return;
+      }
+    } catch (err) {
+      throw ioError(err, 'cannot list store', this.location);
+    } finally {
+      view.close();
     }
   }
 

@@ -151,6 +151,18 @@ export class View {
     return r;
   }
 
+  /**
+   * Opens every run and segment of this view now. Open files stay readable
+   * when a compaction or index merge deletes them, so a long listing keeps
+   * reading the one consistent cut it started on.
+   */
+  openAll(): void {
+    const m = this.manifest;
+    if (!m) return;
+    for (let i = 0; i < m.runs.length; i++) this.run(i);
+    for (const seg of m.segments) this.segmentFd(seg.file);
+  }
+
   /** Tail entries sorted by key. */
   tailSorted(): LogEntry[] {
     if (!this.sortedTail) {

@@ -34,6 +34,8 @@ export interface FileSystem {
   stat(path: string): FileStat | undefined;
   readdir(path: string): string[];
   rename(from: string, to: string): void;
+  /** Makes `to` a second name of `from`; fails with EEXIST when `to` exists (atomic, never replaces). */
+  link(from: string, to: string): void;
   unlink(path: string): void;
   mkdirp(path: string): void;
   /** Makes creations, renames and removals in a directory durable. */
@@ -72,6 +74,7 @@ export const realFs: FileSystem = {
   },
   readdir: (path) => nodeFs.readdirSync(path),
   rename: (from, to) => nodeFs.renameSync(from, to),
+  link: (from, to) => nodeFs.linkSync(from, to),
   unlink: (path) => nodeFs.unlinkSync(path),
   mkdirp: (path) => {
     nodeFs.mkdirSync(path, { recursive: true });

@@ -22,13 +22,17 @@ export interface LockHolder {
 
 /** The kernel's start time of a process (field 22 of /proc/PID/stat), or '' when unknown. */
 export function processStartTime(pid: number): string {
+  return procStat(pid)?.[19] ?? '';
+}
+
+/** Fields 3.. of /proc/PID/stat (state first), or undefined when unknown. */
+function procStat(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     // The command name (field 2) may contain spaces and parentheses: fields start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? '';
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return '';
+    return undefined;
   }
 }
 
@@ -52,7 +56,10 @@ export function holderState(holder: LockHolder): HolderState {
     if ((err as NodeJS.ErrnoException).code === 'ESRCH') return 'dead';
     // EPERM: the process exists but belongs to someone else.
   }
-  const now = processStartTime(holder.pid);
+  const stat = procStat(holder.pid);
+  // A killed process its parent has not reaped yet (a zombie) still answers kill(pid, 0).
+  if (stat && (stat[0] === 'Z' || stat[0] === 'X')) return 'dead';
+  const now = stat?.[19] ?? '';
   if (now !== '' && holder.startTime !== '' && now !== holder.startTime) return 'dead'; // pid reused
   return 'alive';
 }
@@ -151,31 +158,40 @@ export class WriterLock {
     }
   }
 
+  /**
+   * Creates LOCK holding `holder`, or returns undefined when it exists. The
+   * content is written to a private file first and hard-linked into place
+   * (link never replaces an existing name), so LOCK is never seen empty: a
+   * writer killed at any point leaves either no LOCK or one naming it.
+   */
   private static tryCreate(fs: FileSystem, dir: string, holder: LockHolder): WriterLock | undefined {
     const path = `${dir}/${LOCK_NAME}`;
-    let fd: number;
+    const mine = { ...holder, acquiredAt: new Date().toISOString() };
+    const aside = `${dir}/${LOCK_NAME}.${mine.token}.tmp`;
+    // Not fsynced: the lock matters only while its holder lives. After a power loss it is
+    // either gone or names a process that is gone: both are stale.
+    const data = Buffer.from(JSON.stringify(mine) + '\n');
     try {
-      fd = fs.createExclusive(path);
+      const fd = fs.createTruncate(aside);
+      try {
+        fs.write(fd, data, 0, data.length, 0);
+      } finally {
+        fs.close(fd);
+      }
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+      unlinkQuietly(fs, aside);
+      throw ioError(err, 'cannot write the lock file', aside);
+    }
+    try {
+      fs.link(aside, path);
+    } catch (err) {
+      unlinkQuietly(fs, aside);
+      const code = (err as NodeJS.ErrnoException).code;
+      // EEXIST: held. ENOENT: another writer's cleanup removed our private file: try again.
+      if (code === 'EEXIST' || code === 'ENOENT') return undefined;
       throw ioError(err, 'cannot create the lock file', path);
     }
-    const mine = { ...holder, acquiredAt: new Date().toISOString() };
-    try {
-      // Not fsynced: the lock matters only while its holder lives. After a power loss it is
-      // either gone, or names a process that is gone, or is empty: all three are stale.
-      const data = Buffer.from(JSON.stringify(mine) + '\n');
-      fs.write(fd, data, 0, data.length, 0);
-    } catch (err) {
-      fs.close(fd);
-      try {
-        fs.unlink(path);
-      } catch {
-        // already gone
-      }
-      throw ioError(err, 'cannot write the lock file', path);
-    }
-    fs.close(fd);
+    unlinkQuietly(fs, aside);
     heldTokens.add(mine.token);
     return new WriterLock(fs, dir, mine);
   }
@@ -239,6 +255,14 @@ function breakStaleLock(fs: FileSystem, dir: string, stale: LockHolder | undefin
     } catch {
       // nothing to clean
     }
+  }
+}
+
+function unlinkQuietly(fs: FileSystem, path: string): void {
+  try {
+    fs.unlink(path);
+  } catch {
+    // already gone
   }
 }
 

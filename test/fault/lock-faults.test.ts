@@ -39,11 +39,16 @@ async function twoPutsAfter(dir: string, fs: FaultFs, label: string, aFails: boo
 }
 
 describe('the writer lock under I/O errors', () => {
-  // LOCK is not fsynced (docs/format.md "LOCK"): only creating and writing it can fail.
-  for (const op of ['createExclusive', 'write'] as FsOp[]) {
-    it(`taking it: ${op} of LOCK failing rejects with IO and leaves no lock behind`, async () => {
+  // LOCK is written aside and linked into place, not fsynced (docs/format.md "LOCK"):
+  // creating or writing the private file, or linking it, can fail.
+  for (const [op, match, name] of [
+    ['createTruncate', /^LOCK\.[0-9a-f]+\.tmp$/, 'its private file'],
+    ['write', /^LOCK\.[0-9a-f]+\.tmp$/, 'its private file'],
+    ['link', /^LOCK$/, 'LOCK'],
+  ] as Array<[FsOp, RegExp, string]>) {
+    it(`taking it: ${op} of ${name} failing rejects with IO and leaves no lock behind`, async () => {
       await inScratchDir(async (dir) => {
-        await twoPutsAfter(dir, new FaultFs(dir).failAt(op, 1, { match: /^LOCK$/ }), `${op} LOCK failed`, true);
+        await twoPutsAfter(dir, new FaultFs(dir).failAt(op, 1, { match }), `${op} ${name} failed`, true);
       });
     });
   }

@@ -20,7 +20,7 @@ import { realFs } from '../../src/io/fs.js';
 export type FsOp = keyof FileSystem;
 
 /** The calls that change what is on disk; crashBefore() counts these. */
-export const MUTATING_OPS: readonly FsOp[] = ['createExclusive', 'createTruncate', 'write', 'fsync', 'truncate', 'rename', 'unlink', 'fsyncDir'];
+export const MUTATING_OPS: readonly FsOp[] = ['createExclusive', 'createTruncate', 'write', 'fsync', 'truncate', 'rename', 'link', 'unlink', 'fsyncDir'];
 
 const ERRNO: Record<string, number> = { EIO: -5, ENOSPC: -28, EACCES: -13, EROFS: -30, EDQUOT: -122 };
 
@@ -234,6 +234,13 @@ export class FaultFs implements FileSystem {
     realFs.rename(from, to);
     const inode = this.live.get(basename(from));
     if (this.inDir(from)) this.live.delete(basename(from));
+    if (this.inDir(to) && inode) this.live.set(basename(to), inode);
+  }
+
+  link(from: string, to: string): void {
+    this.begin('link', to);
+    realFs.link(from, to);
+    const inode = this.live.get(basename(from));
     if (this.inDir(to) && inode) this.live.set(basename(to), inode);
   }
 
