@@ -85,7 +85,7 @@ describe('concurrent writers and readers', () => {
     await expectAllKeys(dir, prefixes, 200);
     const verify = await tzkv(['verify', '-d', dir]);
     expect(verify.exitCode, verify.stdout).toBe(0);
-  });
+   }, 120_000); // ~15 s on 2 idle cores; generous for a loaded machine
 
   test('4 × 25 `tzkv put` processes with readers (the API and `tzkv export`) at the same time', async () => {
     const dir = await storeDir();
@@ -148,7 +148,7 @@ describe('concurrent writers and readers', () => {
     }
     await expectAllKeys(dir, prefixes, 25);
     expect((await tzkv(['verify', '-d', dir])).exitCode).toBe(0);
-  });
+   }, 120_000);
 });
 
 describe('incr: no lost updates', () => {

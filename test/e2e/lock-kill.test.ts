@@ -37,6 +37,15 @@ async function appears(path: string, maxMs: number): Promise<boolean> {
   return false;
 }
 
+/** The token of the lock in LOCK, or '' when it cannot be read (gone, or being replaced). */
+function tokenOf(path: string): string {
+  try {
+    return (JSON.parse(readFileSync(path, 'utf8')) as { token?: string }).token ?? '';
+  } catch {
+    return '';
+  }
+}
+
 async function countKeys(dir: string, prefix: string): Promise<number> {
   const store = await open(dir, { readOnly: true });
   let n = 0;
@@ -49,7 +58,7 @@ async function countKeys(dir: string, prefix: string): Promise<number> {
 }
 
 describe('SIGKILLed writers', () => {
-  test(`an import killed at random points, ${KILLS} times: the next put gets the lock at once, verify is clean, nothing acknowledged is lost, the import is all or nothing`, async () => {
+  test(`an import killed at random points, ${KILLS} times: the next put takes over the lock at once, verify is clean, nothing acknowledged is lost, the import is all or nothing`, async () => {
     const dir = await storeDir();
     const input = await bigImport();
     const lock = join(dir, 'LOCK');
@@ -63,6 +72,7 @@ describe('SIGKILLed writers', () => {
     const imported = new Map<string, number>([['whole:', IMPORT_KEYS]]);
     const outcomes: string[] = [];
     let slowest = 0;
+    let slowestPut = 0;
     for (let n = 0; n < KILLS; n++) {
       const bucket = `imp${String(n).padStart(2, '0')}`;
       const child = tzkvChild(['import', '-d', dir, '-b', bucket, input]);
@@ -83,13 +93,27 @@ describe('SIGKILLed writers', () => {
       const killed = await finish(child); // reaped: a killed writer's parent waits for it
       const finished = killed.exitCode === 0;
       const lockLeft = existsSync(lock);
-      const lockEmpty = lockLeft && readFileSync(lock).length === 0;
+      const staleToken = lockLeft ? tokenOf(lock) : undefined;
 
+      // The next writer: a `tzkv put`. While it runs, watch LOCK for the moment the dead
+      // writer's lock is gone (broken, or already replaced by the put's own).
       const key = `acked:${n}`;
-      const { ms, value: put } = await timed(() => tzkv(['put', '-d', dir, key, `value ${n}`]));
+      const t0 = performance.now();
+      const putChild = tzkvChild(['put', '-d', dir, key, `value ${n}`]);
+      let takeoverMs = 0;
+      if (staleToken !== undefined) {
+        while (existsSync(lock) && tokenOf(lock) === staleToken && putChild.exitCode === null) await sleep(2);
+        takeoverMs = performance.now() - t0;
+      }
+      const put = await finish(putChild);
+      const putMs = performance.now() - t0;
       expect(put.exitCode, `put after the kill ${aim}: ${put.stderr}`).toBe(0);
-      expect(ms, `put after the kill ${aim} (lock left: ${lockLeft}${lockEmpty ? ', empty' : ''})`).toBeLessThan(2000);
-      slowest = Math.max(slowest, ms);
+      // Start-up of the put included (~0.1-0.3 s); the rest of the put may recover what the kill
+      // left (cut an uncommitted batch, index a committed one), which is not lock waiting.
+      expect(takeoverMs, `the dead writer's lock was gone ${takeoverMs.toFixed(0)} ms after the next put started (kill ${aim})`).toBeLessThan(2000);
+      expect(putMs, `put after the kill ${aim}`).toBeLessThan(10_000);
+      slowest = Math.max(slowest, takeoverMs);
+      slowestPut = Math.max(slowestPut, putMs);
       acked.push(key);
 
       const verify = await tzkv(['verify', '-d', dir]);
@@ -99,7 +123,7 @@ describe('SIGKILLed writers', () => {
       expect([0, IMPORT_KEYS], `keys of the import killed ${aim}`).toContain(count);
       if (finished) expect(count).toBe(IMPORT_KEYS);
       imported.set(`${bucket}:`, count);
-      outcomes.push(`${aim}: ${finished ? 'finished' : count ? 'committed' : 'absent'}${lockedAtKill ? ', lock held' : ''}${lockLeft ? ', lock left' : ''}${lockEmpty ? ' empty' : ''}`);
+      outcomes.push(`${aim}: ${finished ? 'finished' : count ? 'committed' : 'absent'}${lockedAtKill ? ', lock held' : ''}${lockLeft ? `, lock left, gone after ${takeoverMs.toFixed(0)} ms` : ''}, put ${putMs.toFixed(0)} ms`);
     }
 
     // Every acknowledged put, and every import as it was after its kill, is still there.
@@ -112,7 +136,7 @@ describe('SIGKILLed writers', () => {
       await store.close();
     }
     for (const [prefix, count] of imported) expect(await countKeys(dir, prefix), prefix).toBe(count);
-    console.log(`kills (import ${importMs.toFixed(0)} ms; slowest next put ${slowest.toFixed(0)} ms):\n  ${outcomes.join('\n  ')}`);
+    console.log(`kills (import ${importMs.toFixed(0)} ms; dead lock gone within ${slowest.toFixed(0)} ms of the next put's start; slowest put ${slowestPut.toFixed(0)} ms):\n  ${outcomes.join('\n  ')}`);
   }, 120_000);
 
   test('a writer killed between creating LOCK and writing its holder into it does not hold up the next writer for seconds', async () => {
