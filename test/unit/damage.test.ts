@@ -70,3 +70,29 @@ describe('damage in sealed files', () => {
     await s.close();
   });
 });
+
+describe('index entries that do not match their records', () => {
+  it('an entry pointing between records, or at another key, is reported by verify', async () => {
+    const { RunWriter } = await import('../../src/engine/run-writer.js');
+    const { RunReader } = await import('../../src/engine/run-reader.js');
+    const { realFs } = await import('../../src/io/fs.js');
+    const dir = tempDir();
+    skipVerify(dir);
+    const s = await open(dir, { flushBytes: 1 });
+    await s.batch().put('a', 'value a').put('b', 'value b').put('c', 'value c').write();
+    const m = decodeManifest(readFileSync(join(dir, 'MANIFEST')));
+    // Rewrite the newest run: its first entry one byte off its record, every other one at the first entry's record.
+    const newest = m.runs[0];
+    const reader = RunReader.open(realFs, dir, newest.file);
+    const entries = [...reader.cursor(Buffer.alloc(0))].map((e) => ({ ...e, key: Buffer.from(e.key) }));
+    reader.close();
+    const w = new RunWriter(realFs, dir, newest.file, entries.length);
+    entries.forEach((e, i) => w.add(e.key.toString('latin1'), e.kind, e.segment, i === 0 ? e.offset + 1 : entries[0].offset, e.length, e.expiresAt));
+    w.finish();
+    const report = await s.verify();
+    expect(report.ok).toBe(false);
+    const mismatches = report.problems.filter((p) => p.kind === 'index-mismatch');
+    expect(entries.length).toBe(3);
+    expect(mismatches.length).toBe(3);
+  });
+});
