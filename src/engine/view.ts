@@ -10,7 +10,7 @@ import type { Manifest } from '../format/manifest.js';
 import { RECORD_OK, RecordInfo, decodeRecord } from '../format/record.js';
 import type { FileSystem } from '../io/fs.js';
 import { readWholeFile } from '../io/fs.js';
-import { runName, segmentName } from './layout.js';
+import { segmentName } from './layout.js';
 import { scanLog } from './log-scan.js';
 import type { LogEntry, ScanEnd } from './log-scan.js';
 import { RunReader } from './run-reader.js';

@@ -6,7 +6,6 @@ import { TzkvError, ioError } from '../errors.js';
 import {
   DEFAULT_SEGMENT_BYTES,
   FILE_HEADER_BYTES,
-  KIND_DEL,
   KIND_PUT,
   MAGIC_SEGMENT,
   MANIFEST_NAME,
@@ -22,11 +21,11 @@ import { cloneManifest, encodeManifest } from '../format/manifest.js';
 import type { Manifest, RunInfo } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
 import { replaceFile } from '../io/fs.js';
-import { isExpired } from './keys.js';
 import { runName, segmentName, stageFilePid } from './layout.js';
 import type { LogEntry } from './log-scan.js';
 import { planMerge } from './merge-policy.js';
 import { RunReader } from './run-reader.js';
+import { mergeInto, sortedUnique } from './run-merge.js';
 import { RunWriter } from './run-writer.js';
 import { View } from './view.js';
 
@@ -53,10 +52,6 @@ export interface BatchEntries {
   offsets: Float64Array;
   lengths: Uint32Array;
   expiries: Float64Array;
-}
-
-function byKey(a: LogEntry, b: LogEntry): number {
-  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
 export class Writer {
@@ -543,66 +538,3 @@ function processAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
-
-/**
- * Indices of keys in ascending order, keeping only the last occurrence of each
- * key; null when the keys already strictly ascend (the order is the identity).
- */
-export function sortedUnique(keys: string[], onShadowed: (index: number) => void): Uint32Array | null {
-  const n = keys.length;
-  let sorted = true;
-  for (let i = 1; i < n; i++) {
-    if (!(keys[i - 1] < keys[i])) {
-      sorted = false;
-      break;
-    }
-  }
-  if (sorted) return null;
-  const idx = new Uint32Array(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
-  idx.sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : a - b));
-  const out = new Uint32Array(n);
-  let m = 0;
-  for (let j = 0; j < n; j++) {
-    if (j + 1 < n && keys[idx[j + 1]] === keys[idx[j]]) onShadowed(idx[j]);
-    else out[m++] = idx[j];
-  }
-  return out.subarray(0, m);
-}
-
-/** k-way merge of runs (index 0 newest) into w. At the bottom, tombstones and expired entries are dropped. */
-function mergeInto(w: RunWriter, readers: RunReader[], bottom: boolean, now: number): { dead: number; expired: number } {
-  const empty = Buffer.alloc(0);
-  const its = readers.map((r) => r.cursor(empty));
-  const heads = its.map((it) => it.next().value);
-  let dead = 0;
-  let expired = 0;
-  for (;;) {
-    let best = -1;
-    for (let i = 0; i < heads.length; i++) {
-      const h = heads[i];
-      if (h && (best < 0 || Buffer.compare(h.key, heads[best]!.key) < 0)) best = i;
-    }
-    if (best < 0) break;
-    const e = heads[best]!;
-    for (let i = 0; i < heads.length; i++) {
-      const h = heads[i];
-      if (h && (i === best || h.key.equals(e.key))) {
-        if (i !== best) dead += h.length;
-        heads[i] = its[i].next().value;
-      }
-    }
-    if (bottom && e.kind === KIND_DEL) {
-      dead += e.length;
-      continue;
-    }
-    if (bottom && isExpired(e.expiresAt, now)) {
-      dead += e.length;
-      expired++;
-      continue;
-    }
-    w.add(e.key.toString('latin1'), e.kind, e.segment, e.offset, e.length, e.expiresAt);
-  }
-  return { dead, expired };
-}
-
