@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { ioError } from '../errors.js';
 import { FILE_HEADER_BYTES } from '../format/constants.js';
 import type { FileSystem } from '../io/fs.js';
+import { removeQuietly } from '../io/fs.js';
 import { checkKeyFast, checkValue, expiryFrom } from './keys.js';
 import { stageFileName } from './layout.js';
 import type { BatchEntries } from './writer.js';
@@ -160,11 +161,7 @@ export class StagedBatch {
     } catch {
       // closed by the commit already
     }
-    try {
-      fs.unlink(stage.path);
-    } catch {
-      // renamed into place by the commit, or never there
-    }
+    removeQuietly(fs, stage.path); // renamed into place by a commit, or never there
   }
 }
 

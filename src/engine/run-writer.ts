@@ -17,6 +17,7 @@ import { fileName, writeU64 } from '../format/bytes.js';
 import { encodeRunHeader, sealBlock, writeBranchEntry } from '../format/index-block.js';
 import type { RunInfo } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
+import { removeQuietly } from '../io/fs.js';
 
 const OUT_BYTES = 1 << 20;
 /** Largest leaf entry: 27 + 1024-byte key. */
@@ -204,11 +205,7 @@ export class RunWriter {
         // already closed
       }
     }
-    try {
-      this.fs.unlink(this.tmpPath);
-    } catch {
-      // never created or already renamed
-    }
+    removeQuietly(this.fs, this.tmpPath); // never created, or already renamed
   }
 }
 

@@ -20,7 +20,8 @@ import type { StageFile } from './batch.js';
 import { cloneManifest, encodeManifest } from '../format/manifest.js';
 import type { Manifest, RunInfo } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
-import { replaceFile } from '../io/fs.js';
+import { removeQuietly, replaceFile } from '../io/fs.js';
+import { pidAlive } from '../lock/lockfile.js';
 import { runName, segmentName, stageFilePid } from './layout.js';
 import type { LogEntry } from './log-scan.js';
 import { planMerge } from './merge-policy.js';
@@ -494,12 +495,9 @@ export class Writer {
     return total;
   }
 
+  /** Removes a file of the store; one that stays (a failure) is an unlisted leftover a later writer removes. */
   private unlinkQuietly(name: string): void {
-    try {
-      this.fs.unlink(`${this.dir}/${name}`);
-    } catch {
-      // a later writer removes unlisted files
-    }
+    removeQuietly(this.fs, `${this.dir}/${name}`);
   }
 
   /** Deletes .tmp files and segment/run files the manifest does not list. REQUIRES: the lock. */
@@ -511,7 +509,7 @@ export class Writer {
     }
     for (const name of this.fs.readdir(this.dir)) {
       const stagePid = stageFilePid(name);
-      if (stagePid > 0 && processAlive(stagePid)) continue; // a batch being staged by a live process
+      if (stagePid > 0 && pidAlive(stagePid)) continue; // a batch being staged by a live process
       const ours = name.endsWith(TMP_SUFFIX) || parseFileName(name, SEGMENT_EXT) > 0 || parseFileName(name, RUN_EXT) > 0;
       if (ours && !listed.has(name)) this.unlinkQuietly(name);
     }
@@ -527,14 +525,5 @@ export class Writer {
       this.fd = -1;
     }
     this.view.close();
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

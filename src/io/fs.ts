@@ -90,6 +90,15 @@ export const realFs: FileSystem = {
   checkWritable: (path) => nodeFs.accessSync(path, nodeFs.constants.W_OK),
 };
 
+/** Removes a file if it is there; a file already gone (or never made) is not an error. */
+export function removeQuietly(fs: FileSystem, path: string): void {
+  try {
+    fs.unlink(path);
+  } catch {
+    // already gone, or never created
+  }
+}
+
 /** Reads a whole small file. */
 export function readWholeFile(fs: FileSystem, path: string): Buffer {
   const fd = fs.openRead(path);

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { TzkvError, ioError } from '../errors.js';
 import { LOCK_NAME } from '../format/constants.js';
 import type { FileSystem } from '../io/fs.js';
-import { readWholeFile } from '../io/fs.js';
+import { readWholeFile, removeQuietly } from '../io/fs.js';
 
 export interface LockHolder {
   pid: number;
@@ -36,6 +36,22 @@ function procStat(pid: number): string[] | undefined {
   }
 }
 
+/**
+ * Whether a process with this pid runs on this host. A killed process its
+ * parent has not reaped yet (a zombie) still answers kill(pid, 0): its state
+ * in /proc says it is gone.
+ */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    // EPERM: the process exists but belongs to someone else.
+  }
+  const state = procStat(pid)?.[0];
+  return state !== 'Z' && state !== 'X';
+}
+
 let ownStartTime: string | undefined;
 /** Tokens of the locks this process holds now: any other lock naming this process is a leftover. */
 const heldTokens = new Set<string>();
@@ -50,16 +66,8 @@ export function holderState(holder: LockHolder): HolderState {
     // Our own pid: live only if it is a lock we hold now (or a recycled pid's: start times differ).
     return heldTokens.has(holder.token) ? 'alive' : 'dead';
   }
-  try {
-    process.kill(holder.pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return 'dead';
-    // EPERM: the process exists but belongs to someone else.
-  }
-  const stat = procStat(holder.pid);
-  // A killed process its parent has not reaped yet (a zombie) still answers kill(pid, 0).
-  if (stat && (stat[0] === 'Z' || stat[0] === 'X')) return 'dead';
-  const now = stat?.[19] ?? '';
+  if (!pidAlive(holder.pid)) return 'dead';
+  const now = procStat(holder.pid)?.[19] ?? '';
   if (now !== '' && holder.startTime !== '' && now !== holder.startTime) return 'dead'; // pid reused
   return 'alive';
 }
@@ -179,19 +187,19 @@ export class WriterLock {
         fs.close(fd);
       }
     } catch (err) {
-      unlinkQuietly(fs, aside);
+      removeQuietly(fs, aside);
       throw ioError(err, 'cannot write the lock file', aside);
     }
     try {
       fs.link(aside, path);
     } catch (err) {
-      unlinkQuietly(fs, aside);
+      removeQuietly(fs, aside);
       const code = (err as NodeJS.ErrnoException).code;
       // EEXIST: held. ENOENT: another writer's cleanup removed our private file: try again.
       if (code === 'EEXIST' || code === 'ENOENT') return undefined;
       throw ioError(err, 'cannot create the lock file', path);
     }
-    unlinkQuietly(fs, aside);
+    removeQuietly(fs, aside);
     heldTokens.add(mine.token);
     return new WriterLock(fs, dir, mine);
   }
@@ -250,19 +258,7 @@ function breakStaleLock(fs: FileSystem, dir: string, stale: LockHolder | undefin
     const stillStale = stale === undefined ? current === undefined && unreadableLockAbandoned(fs, dir) : current?.token === stale.token;
     if (stillStale) fs.unlink(`${dir}/${LOCK_NAME}`);
   } finally {
-    try {
-      fs.unlink(breakPath);
-    } catch {
-      // nothing to clean
-    }
-  }
-}
-
-function unlinkQuietly(fs: FileSystem, path: string): void {
-  try {
-    fs.unlink(path);
-  } catch {
-    // already gone
+    removeQuietly(fs, breakPath);
   }
 }
 
@@ -280,8 +276,8 @@ function clearDeadBreaker(fs: FileSystem, breakPath: string): void {
   try {
     const h = parseHolder(readWholeFile(fs, breakPath));
     const age = Date.now() - (fs.stat(breakPath)?.mtimeMs ?? Date.now());
-    // Unreadable: a breaker died between creating and writing it; give a live one 2 s to finish.
-    if ((h && holderState(h) === 'dead') || (!h && age > 2000)) fs.unlink(breakPath);
+    // Unreadable: a breaker died between creating and writing it; give a live one the grace to finish.
+    if ((h && holderState(h) === 'dead') || (!h && age > UNREADABLE_GRACE_MS)) fs.unlink(breakPath);
   } catch {
     // gone already, or being written: the next attempt sees
   }
