@@ -35,6 +35,7 @@ import { checkExpiry, checkKey, checkValue, expiryFrom, isExpired, toBytes } fro
 import { inspectDir } from './layout.js';
 import { storeStats } from './stats.js';
 import { verifyStore } from './verify.js';
+import { ReadWindow } from './read-window.js';
 import { View, readManifest } from './view.js';
 import type { Located } from './view.js';
 import { DEFAULT_WRITER_OPTIONS, Writer } from './writer.js';
@@ -318,7 +319,7 @@ class LocalStore implements Store {
         throw ioError(err, 'cannot list store', this.location);
       }
     }
-    if (values) view.readAhead = 256 * 1024;
+    if (values) view.window = new ReadWindow(256 * 1024, false);
     const now = this.now();
     let n = 0;
     try {

@@ -9,6 +9,7 @@ import { RECORD_BAD, RECORD_OK, RECORD_SHORT, RecordInfo, commitCount, decodeRec
 import type { FileSystem } from '../io/fs.js';
 import { inspectDir, runName, segmentName } from './layout.js';
 import { scanLog } from './log-scan.js';
+import { ReadWindow } from './read-window.js';
 import { RunReader } from './run-reader.js';
 import { readManifest } from './view.js';
 
@@ -177,8 +178,7 @@ function verifyRun(fs: FileSystem, dir: string, m: Manifest, index: number, r: R
   const infoRec = new RecordInfo();
   let count = 0;
   let last: Buffer | null = null;
-  let win: { segment: number; start: number; buf: Buffer } | undefined;
-  let windowBuf: Buffer | undefined;
+  const window = new ReadWindow(WINDOW, true);
   try {
     for (const e of reader.cursor(Buffer.alloc(0))) {
       count++;
@@ -194,21 +194,8 @@ function verifyRun(fs: FileSystem, dir: string, m: Manifest, index: number, r: R
         fd = fs.openRead(`${dir}/${segmentName(e.segment)}`);
         fds.set(e.segment, fd);
       }
-      // Entries of bulk-loaded keys point at records in log order: read a window ahead.
-      let buf: Buffer;
-      let n: number;
-      if (win && win.segment === e.segment && e.offset >= win.start && e.offset + e.length <= win.start + win.buf.length) {
-        buf = win.buf.subarray(e.offset - win.start, e.offset - win.start + e.length);
-        n = e.length;
-      } else if (e.length < WINDOW) {
-        windowBuf ??= Buffer.allocUnsafe(WINDOW);
-        win = { segment: e.segment, start: e.offset, buf: windowBuf.subarray(0, fs.read(fd, windowBuf, 0, WINDOW, e.offset)) };
-        buf = win.buf.subarray(0, Math.min(e.length, win.buf.length));
-        n = buf.length;
-      } else {
-        buf = Buffer.allocUnsafe(e.length);
-        n = fs.read(fd, buf, 0, e.length, e.offset);
-      }
+      const buf = window.read(fs, fd, e.segment, e.offset, e.length);
+      const n = buf.length;
       // A record the segment scan already found valid at this offset needs no second CRC pass.
       const known = r.starts.get(e.segment)?.has(e.offset) === true;
       const ok = n === e.length && decodeRecord(buf, 0, n, infoRec, !known) === RECORD_OK && infoRec.length === e.length;

@@ -13,6 +13,7 @@ import { readWholeFile } from '../io/fs.js';
 import { segmentName } from './layout.js';
 import { scanLog } from './log-scan.js';
 import type { LogEntry, ScanEnd } from './log-scan.js';
+import type { ReadWindow } from './read-window.js';
 import { RunReader } from './run-reader.js';
 
 /** Where a key's newest record lives, from the tail or a run. */
@@ -63,9 +64,8 @@ export class View {
   private runs: Array<RunReader | undefined> = [];
   private segmentFds = new Map<number, number>();
   private sortedTail: LogEntry[] | undefined;
-  /** Bytes to read ahead in readValue (0: read each record alone, as point lookups do). */
-  readAhead = 0;
-  private window: { segment: number; start: number; buf: Buffer } | undefined;
+  /** Set for listings: readValue reads through it (point lookups read each record alone). */
+  window: ReadWindow | undefined;
 
   private constructor(
     readonly fs: FileSystem,
@@ -200,25 +200,15 @@ export class View {
 
   /** Reads and checks the record at a location; returns its value. */
   readValue(key: Buffer, at: Located): Buffer {
+    const fd = this.segmentFd(at.segment);
     let buf: Buffer;
-    let n: number;
-    const ahead = this.window;
-    if (ahead && ahead.segment === at.segment && at.offset >= ahead.start && at.offset + at.length <= ahead.start + ahead.buf.length) {
-      buf = ahead.buf.subarray(at.offset - ahead.start, at.offset - ahead.start + at.length);
-      n = at.length;
-    } else if (this.readAhead > 0 && at.length < this.readAhead) {
-      // Listings read records roughly in log order (bulk loads are sorted): read a window ahead.
-      const fd = this.segmentFd(at.segment);
-      const win = Buffer.allocUnsafe(this.readAhead);
-      const got = this.fs.read(fd, win, 0, this.readAhead, at.offset);
-      this.window = { segment: at.segment, start: at.offset, buf: win.subarray(0, got) };
-      buf = win.subarray(0, Math.min(got, at.length));
-      n = buf.length;
+    if (this.window) {
+      buf = this.window.read(this.fs, fd, at.segment, at.offset, at.length);
     } else {
-      const fd = this.segmentFd(at.segment);
       buf = Buffer.allocUnsafe(at.length);
-      n = this.fs.read(fd, buf, 0, at.length, at.offset);
+      buf = buf.subarray(0, this.fs.read(fd, buf, 0, at.length, at.offset));
     }
+    const n = buf.length;
     const info = new RecordInfo();
     const name = segmentName(at.segment);
     const path = `${this.dir}/${name}`;
