@@ -277,9 +277,17 @@ export class Writer {
   private roll(next: Manifest): void {
     const file = next.nextFile++;
     this.createSegment(file);
+    this.switchActive(next, file, FILE_HEADER_BYTES);
+  }
+
+  /**
+   * Seals the active segment at `end` in the manifest `next` and makes `file`
+   * (already on disk, whole up to `end`) the active segment, for appends.
+   */
+  private switchActive(next: Manifest, file: number, end: number): void {
     next.segments[next.segments.length - 1].size = this.end;
     next.segments.push({ file, size: null });
-    next.active = { file, indexedTo: FILE_HEADER_BYTES };
+    next.active = { file, indexedTo: end };
     const old = this.fd;
     this.fd = -1;
     try {
@@ -288,7 +296,7 @@ export class Writer {
       // closing a file we only appended to cannot lose data that was fsynced
     }
     this.fd = this.fs.openReadWrite(`${this.dir}/${segmentName(file)}`);
-    this.end = FILE_HEADER_BYTES;
+    this.end = end;
   }
 
   /**
@@ -326,18 +334,7 @@ export class Writer {
     this.fs.fsyncDir(this.dir);
     next.counters.puts += batch.puts;
     next.counters.deletes += batch.deletes;
-    next.segments[next.segments.length - 1].size = this.end;
-    next.segments.push({ file, size: null });
-    next.active = { file, indexedTo: segmentEnd };
-    const old = this.fd;
-    this.fd = -1;
-    try {
-      this.fs.close(old);
-    } catch {
-      // every byte of it was fsynced
-    }
-    this.fd = this.fs.openReadWrite(path);
-    this.end = segmentEnd;
+    this.switchActive(next, file, segmentEnd);
     if (this.end >= this.options.segmentBytes) this.roll(next);
     this.writeManifest(next);
     this.mergeRuns();
