@@ -58,12 +58,24 @@ export interface StoreStats {
   expiredKeys: number;
   segments: number;
   totalBytes: number;
+  /** Bytes of the records of live keys. */
   liveBytes: number;
+  /** totalBytes − liveBytes: overwritten, deleted and expired records, tombstones, headers. */
   deadBytes: number;
+  /** deadBytes / totalBytes (0 for an empty store). */
+  deadRatio: number;
   /** Put and delete operations ever written (persisted counters). */
   puts: number;
   deletes: number;
   lastCompaction: string | null;
+  /**
+   * 'census' when keys and bytes came from the counters the store keeps
+   * (constant cost); 'scan' when the store predates them and its index was
+   * merged (the next compaction starts the counters).
+   */
+  counted: 'census' | 'scan';
+  /** Who holds the writer lock now, or null. */
+  lockHolder: LockHolderInfo | null;
   /** Backend-specific extra facts (index runs, the active segment, ...). */
   details: Record<string, unknown>;
 }

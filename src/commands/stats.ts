@@ -1,11 +1,26 @@
+import type { LockHolderInfo } from '../api.js';
 import { TzkvCommand } from '../cli/base.js';
 import { printFacts, printJson } from '../cli/output.js';
 
+function holder(h: LockHolderInfo | null): string | null {
+  if (!h) return null;
+  const since = h.since ? ` since ${h.since}` : '';
+  return `pid ${h.pid} on ${h.host || 'unknown host'} (${h.command || 'unknown command'}, ${h.state})${since}`;
+}
+
 export default class Stats extends TzkvCommand {
-  static override summary = 'Show facts about the store: keys, files, bytes, counters.';
-  static override description =
-    'A table on a terminal, "name: value" lines otherwise. With --json prints {"location", "formatVersion", "keys", "expiredKeys", "segments", "totalBytes", "liveBytes", "deadBytes", "puts", "deletes", "lastCompaction", "details"}.';
-  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json | jq .deadBytes'];
+  static override summary = 'Show facts about the store: keys, files, bytes, counters, maintenance.';
+  static override description = [
+    'A table on a terminal, "name: value" lines otherwise (an absent value prints "-").',
+    'Costs the same on a store of ten million keys as on a small one: keys and bytes come from counters the store keeps, and "counted" says "scan" only for a store written before them (the next compaction starts them).',
+    'A key whose expiry has passed is never counted as live; it counts as expired until a compaction removes it.',
+    'With --json prints {"location", "formatVersion", "keys", "expiredKeys", "segments", "totalBytes", "liveBytes", "deadBytes", "deadRatio", "puts", "deletes", "lastCompaction", "counted", "lockHolder", "details"}.',
+  ].join('\n\n');
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --json | jq .deadRatio',
+    '<%= config.bin %> <%= command.id %> --json | jq -r \'"tzkv_keys \\(.keys)"\'   # for a metrics scraper',
+  ];
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Stats);
@@ -20,9 +35,12 @@ export default class Stats extends TzkvCommand {
       ['total bytes', stats.totalBytes],
       ['live bytes', stats.liveBytes],
       ['dead bytes', stats.deadBytes],
+      ['dead ratio', stats.deadRatio.toFixed(3)],
       ['puts', stats.puts],
       ['deletes', stats.deletes],
       ['last compaction', stats.lastCompaction],
+      ['lock holder', holder(stats.lockHolder)],
+      ['counted', stats.counted],
     ]);
   }
 }

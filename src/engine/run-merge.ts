@@ -1,9 +1,9 @@
 // Merging sorted entry streams into index runs: the k-way merge of runs
 // (newest wins), and ordering a batch's keys. Pure over readers and writers.
-import { KIND_DEL } from '../format/constants.js';
-import { isExpired } from './keys.js';
+import { KIND_DEL, KIND_PUT } from '../format/constants.js';
 import type { RunReader } from './run-reader.js';
 import type { RunWriter } from './run-writer.js';
+import type { TtlList } from './ttl-list.js';
 
 /**
  * Indices of keys in ascending order, keeping only the last occurrence of each
@@ -31,13 +31,18 @@ export function sortedUnique(keys: string[], onShadowed: (index: number) => void
   return out.subarray(0, m);
 }
 
-/** k-way merge of runs (index 0 newest) into w. At the bottom, tombstones and expired entries are dropped. */
-export function mergeInto(w: RunWriter, readers: RunReader[], bottom: boolean, now: number): { dead: number; expired: number } {
+/**
+ * k-way merge of runs (index 0 newest) into w; returns the bytes of shadowed
+ * entries. At the bottom, tombstones are dropped. Expired entries are kept:
+ * the census counts them until a compaction drops them (docs/design.md
+ * "Census"). Every PUT with an expiry that a newer entry of the group shadows
+ * is pushed to `shadowed`: the group's runs had listed it as removed.
+ */
+export function mergeInto(w: RunWriter, readers: RunReader[], bottom: boolean, shadowed: TtlList): number {
   const empty = Buffer.alloc(0);
   const its = readers.map((r) => r.cursor(empty));
   const heads = its.map((it) => it.next().value);
   let dead = 0;
-  let expired = 0;
   for (;;) {
     let best = -1;
     for (let i = 0; i < heads.length; i++) {
@@ -46,10 +51,14 @@ export function mergeInto(w: RunWriter, readers: RunReader[], bottom: boolean, n
     }
     if (best < 0) break;
     const e = heads[best]!;
+    // Occurrences of the key, newest first: best is the newest (ties go to the lower index).
     for (let i = 0; i < heads.length; i++) {
       const h = heads[i];
       if (h && (i === best || h.key.equals(e.key))) {
-        if (i !== best) dead += h.length;
+        if (i !== best) {
+          dead += h.length;
+          if (h.kind === KIND_PUT && h.expiresAt > 0) shadowed.push(h.expiresAt, h.length);
+        }
         heads[i] = its[i].next().value;
       }
     }
@@ -57,12 +66,7 @@ export function mergeInto(w: RunWriter, readers: RunReader[], bottom: boolean, n
       dead += e.length;
       continue;
     }
-    if (bottom && isExpired(e.expiresAt, now)) {
-      dead += e.length;
-      expired++;
-      continue;
-    }
     w.add(e.key.toString('latin1'), e.kind, e.segment, e.offset, e.length, e.expiresAt);
   }
-  return { dead, expired };
+  return dead;
 }

@@ -43,7 +43,16 @@ export class RunReader {
     this.fs.close(this.fd);
   }
 
-  private corrupt(offset: number, what: string): TzkvError {
+  /** Reads `length` bytes at `offset` of the run file; fewer at its end. */
+  readAt(buf: Buffer, length: number, offset: number): number {
+    return this.fs.read(this.fd, buf, 0, length, offset);
+  }
+
+  get fileSize(): number {
+    return this.fs.size(this.fd);
+  }
+
+  corrupt(offset: number, what: string): TzkvError {
     return new TzkvError('CORRUPT', `${this.name} offset ${offset}: ${what}`, { path: this.path, offset });
   }
 

@@ -11,13 +11,17 @@ import {
   BLOCK_TRAILER_BYTES,
   BLOOM_PAGE_BYTES,
   RUN_EXT,
+  KIND_PUT,
   RUN_HEADER_BYTES,
+  TTL_ENTRY_BYTES,
 } from '../format/constants.js';
 import { fileName, writeU64 } from '../format/bytes.js';
 import { encodeRunHeader, sealBlock, writeBranchEntry } from '../format/index-block.js';
 import type { RunInfo } from '../format/manifest.js';
+import { encodeTtlEntries, encodeTtlHeader, ttlCrc } from '../format/ttl-section.js';
 import type { FileSystem } from '../io/fs.js';
 import { removeQuietly } from '../io/fs.js';
+import { TtlList } from './ttl-list.js';
 
 const OUT_BYTES = 1 << 20;
 /** Largest leaf entry: 27 + 1024-byte key. */
@@ -48,6 +52,9 @@ export class RunWriter {
   private readonly bloom: Buffer;
   private readonly scratch = Buffer.allocUnsafe(1024);
   private done = false;
+  /** The census's expiry times: of this run's PUTs, and of older PUTs its entries shadow (docs/design.md "Census"). */
+  readonly ttlAdds = new TtlList();
+  readonly ttlRemoves = new TtlList();
 
   constructor(
     private readonly fs: FileSystem,
@@ -104,6 +111,7 @@ export class RunWriter {
     this.outLen = p + 25;
     this.blockCount++;
     if (this.entries === 0) this.minKey = key;
+    if (kind === KIND_PUT && expiresAt > 0) this.ttlAdds.push(expiresAt, length);
     this.entries++;
     this.lastKey = key;
   }
@@ -169,6 +177,8 @@ export class RunWriter {
       const bloomOffset = this.outStart;
       const bloom = encodeBloomPages(this.bloom, this.bloomPages);
       this.fs.write(this.fd, bloom, 0, bloom.length, bloomOffset);
+      this.outStart = bloomOffset + bloom.length;
+      this.writeTtlSection();
       const header = encodeRunHeader({
         fileNumber: this.fileNumber,
         entries: this.entries,
@@ -194,6 +204,31 @@ export class RunWriter {
       minKey: Buffer.from(this.minKey, 'latin1'),
       maxKey: Buffer.from(this.lastKey ?? '', 'latin1'),
     };
+  }
+
+  /** Appends the TTL section (docs/format.md "TTL section") at outStart. */
+  private writeTtlSection(): void {
+    const lists = [this.ttlAdds.sort(), this.ttlRemoves.sort()];
+    const header = encodeTtlHeader({ adds: lists[0].length, removes: lists[1].length });
+    header.copy(this.out, 0);
+    this.outLen = header.length;
+    let crc = 0;
+    for (const list of lists) {
+      let cumulative = 0;
+      const perChunk = Math.floor(OUT_BYTES / TTL_ENTRY_BYTES) - 1;
+      for (let from = 0; from < list.length; from += perChunk) {
+        const to = Math.min(list.length, from + perChunk);
+        if (this.outLen + (to - from) * TTL_ENTRY_BYTES > OUT_BYTES) this.drain();
+        const start = this.outLen;
+        cumulative = encodeTtlEntries(list.exp, list.len, from, to, cumulative, this.out, start);
+        this.outLen += (to - from) * TTL_ENTRY_BYTES;
+        crc = ttlCrc(this.out, start, this.outLen, crc);
+      }
+    }
+    if (this.outLen + 4 > OUT_BYTES) this.drain();
+    this.out.writeUInt32LE(crc, this.outLen);
+    this.outLen += 4;
+    this.drain();
   }
 
   abort(): void {

@@ -1,53 +1,104 @@
-// Store statistics. Counts live and expired keys by merging the index
-// (cost grows with the store; counters that avoid the scan are issue #5's).
+// Store statistics (docs/design.md "Census"). Keys and bytes come from the
+// census in the manifest plus the expiry counts in each run's TTL section
+// (binary searches) and the short unindexed tail, so the cost does not grow
+// with the store. A store whose census is missing or stale (written before
+// it, or by an older tzkv) is counted by merging the index instead, until the
+// next compaction rebuilds the census.
 import type { StoreStats } from '../api.js';
 import { KIND_PUT } from '../format/constants.js';
+import type { Census } from '../format/manifest.js';
+import { CensusDelta, censusValid } from './census.js';
 import { isExpired } from './keys.js';
+import { ttlSection, ttlUpTo } from './run-ttl.js';
+import { TtlList } from './ttl-list.js';
 import type { View } from './view.js';
 
-export function storeStats(v: View, now: number, formatVersion: number): StoreStats {
+interface KeyCounts {
+  keys: number;
+  expiredKeys: number;
+  liveBytes: number;
+}
+
+/** From the census; null when a run lacks its TTL section. */
+function fromCensus(v: View, census: Census, now: number): KeyCounts | null {
+  const runs = v.manifest!.runs;
+  let expired = 0;
+  let expiredBytes = 0;
+  for (let i = 0; i < runs.length; i++) {
+    const run = v.run(i);
+    const section = ttlSection(run);
+    if (!section) return null;
+    const added = ttlUpTo(run, section, 0, now);
+    const removed = ttlUpTo(run, section, 1, now);
+    expired += added.count - removed.count;
+    expiredBytes += added.bytes - removed.bytes;
+  }
+  // The tail is not indexed yet: weigh it as the next flush will.
+  const delta = new CensusDelta((key) => v.findIndexed(key));
+  const adds = new TtlList();
+  for (const e of v.tailSorted()) {
+    delta.account(e.key, e.kind, e.length);
+    if (e.kind === KIND_PUT && e.expiresAt > 0) adds.push(e.expiresAt, e.length);
+  }
+  const added = adds.countUpTo(now);
+  const removed = delta.removes.countUpTo(now);
+  expired += added.count - removed.count;
+  expiredBytes += added.bytes - removed.bytes;
+  return {
+    keys: census.keys + delta.keys - expired,
+    expiredKeys: expired,
+    liveBytes: census.bytes + delta.bytes - expiredBytes,
+  };
+}
+
+/** By merging every run and the tail: O(keys). */
+function byScan(v: View, now: number): KeyCounts {
+  const counts: KeyCounts = { keys: 0, expiredKeys: 0, liveBytes: 0 };
+  for (const e of v.merged(Buffer.alloc(0))) {
+    if (e.kind !== KIND_PUT) continue;
+    if (isExpired(e.expiresAt, now)) counts.expiredKeys++;
+    else {
+      counts.keys++;
+      counts.liveBytes += e.length;
+    }
+  }
+  return counts;
+}
+
+export function storeStats(v: View, now: number, formatVersion: number): Omit<StoreStats, 'lockHolder'> {
   const m = v.manifest;
+  const base = { location: v.dir, formatVersion, lastCompaction: m?.lastCompaction ?? null };
   if (!m) {
     return {
-      location: v.dir,
-      formatVersion,
+      ...base,
       keys: 0,
       expiredKeys: 0,
       segments: 0,
       totalBytes: 0,
       liveBytes: 0,
       deadBytes: 0,
+      deadRatio: 0,
       puts: 0,
       deletes: 0,
-      lastCompaction: null,
+      counted: 'census',
       details: { runs: 0, generation: 0 },
     };
   }
-  let keys = 0;
-  let expiredKeys = 0;
-  let liveBytes = 0;
-  for (const e of v.merged(Buffer.alloc(0))) {
-    if (e.kind !== KIND_PUT) continue;
-    if (isExpired(e.expiresAt, now)) expiredKeys++;
-    else {
-      keys++;
-      liveBytes += e.length;
-    }
-  }
+  const census = censusValid(m) ? fromCensus(v, m.census, now) : null;
+  const counts = census ?? byScan(v, now);
   let totalBytes = 0;
   for (const s of m.segments) totalBytes += s.size ?? v.activeSize;
+  const deadBytes = Math.max(0, totalBytes - counts.liveBytes);
   return {
-    location: v.dir,
-    formatVersion,
-    keys,
-    expiredKeys,
+    ...base,
+    ...counts,
     segments: m.segments.length,
     totalBytes,
-    liveBytes,
-    deadBytes: Math.max(0, totalBytes - liveBytes),
+    deadBytes,
+    deadRatio: totalBytes === 0 ? 0 : deadBytes / totalBytes,
     puts: m.counters.puts + v.tailCounts.puts,
     deletes: m.counters.deletes + v.tailCounts.deletes,
-    lastCompaction: m.lastCompaction,
+    counted: census ? 'census' : 'scan',
     details: {
       generation: m.generation,
       runs: m.runs.length,

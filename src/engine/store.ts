@@ -367,7 +367,8 @@ class LocalStore implements Store {
   }
 
   async stats(): Promise<StoreStats> {
-    return this.read((v) => storeStats(v, this.now(), FORMAT_VERSION));
+    const stats = this.read((v) => storeStats(v, this.now(), FORMAT_VERSION));
+    return { ...stats, lockHolder: await this.lockHolder() };
   }
 
   async verify(options?: VerifyOptions): Promise<VerifyReport> {

@@ -189,6 +189,13 @@ export class View {
     if (t) return { kind: t.kind, segment: m.active.file, offset: t.offset, length: t.length, expiresAt: t.expiresAt };
     const damage = this.tailDamage();
     if (damage) throw damage;
+    return this.findIndexed(key);
+  }
+
+  /** The key's newest entry in the index runs, ignoring the tail. */
+  findIndexed(key: Buffer): Located | undefined {
+    const m = this.manifest;
+    if (!m) return undefined;
     for (let i = 0; i < m.runs.length; i++) {
       const info = m.runs[i];
       if (info.entries === 0 || Buffer.compare(key, info.minKey) < 0 || Buffer.compare(key, info.maxKey) > 0) continue;

@@ -18,16 +18,41 @@ import { encodeFileHeader } from '../format/file-header.js';
 import { encodeCommit } from '../format/record.js';
 import type { StageFile } from './batch.js';
 import { cloneManifest, encodeManifest } from '../format/manifest.js';
+import type { Census } from '../format/manifest.js';
 import type { Manifest, RunInfo } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
 import { removeQuietly, replaceFile } from '../io/fs.js';
 import { pidAlive } from '../lock/lockfile.js';
 import { runName, segmentName, stageFilePid } from './layout.js';
 import type { LogEntry } from './log-scan.js';
+import { CensusDelta, censusValid } from './census.js';
 import { planMerge } from './merge-policy.js';
+import { readTtlRemoves, ttlSection } from './run-ttl.js';
+import { TtlList } from './ttl-list.js';
 import { RunReader } from './run-reader.js';
 import { mergeInto, sortedUnique } from './run-merge.js';
 import { RunWriter } from './run-writer.js';
+
+/**
+ * Collects the TTL removes of a group of runs into `into`; false when a run
+ * has no TTL section (written before the census), which ends the census.
+ */
+function groupRemoves(readers: RunReader[], into: TtlList): boolean {
+  for (const r of readers) {
+    const section = ttlSection(r);
+    if (!section) return false;
+    into.addAll(readTtlRemoves(r, section));
+  }
+  return true;
+}
+
+/** The next manifest to write: a copy one generation on, keeping the census only while it is valid. */
+function successor(m: Manifest): Manifest {
+  const next = cloneManifest(m);
+  next.generation++;
+  if (!censusValid(m)) next.census = null;
+  return next;
+}
 import { View } from './view.js';
 
 export interface WriterOptions {
@@ -112,8 +137,7 @@ export class Writer {
   promote(): boolean {
     const m = this.view.manifest;
     if (!m || !m.extra.follower) return false;
-    const next = cloneManifest(m);
-    next.generation++;
+    const next = successor(m);
     delete next.extra.follower;
     next.extra.storeId = randomBytes(8).toString('hex');
     this.writeManifest(next);
@@ -133,6 +157,7 @@ export class Writer {
       counters: { puts: 0, deletes: 0, deadBytes: 0, expiredDropped: 0 },
       created: new Date(this.options.now()).toISOString(),
       lastCompaction: null,
+      census: { generation: 1, keys: 0, bytes: 0 },
       extra: { storeId: randomBytes(8).toString('hex') },
     };
     this.writeManifest(m);
@@ -163,8 +188,9 @@ export class Writer {
     }
   }
 
-  /** Replaces the manifest durably and reloads the view from it. */
+  /** Replaces the manifest durably and reloads the view from it; stamps a census carried along. */
   private writeManifest(m: Manifest): void {
+    if (m.census) m.census.generation = m.generation;
     try {
       replaceFile(this.fs, this.dir, MANIFEST_NAME, encodeManifest(m));
     } catch (err) {
@@ -205,8 +231,7 @@ export class Writer {
       this.view = View.load(this.fs, this.dir);
     }
     const v = this.view;
-    const next: Manifest = cloneManifest(m);
-    next.generation++;
+    const next = successor(m);
     next.counters.puts += v.tailCounts.puts + (batch?.puts ?? 0);
     next.counters.deletes += v.tailCounts.deletes + (batch?.deletes ?? 0);
     next.counters.deadBytes += v.tailCounts.deadBytes;
@@ -216,7 +241,7 @@ export class Writer {
       const file = next.nextFile++;
       const w = new RunWriter(this.fs, this.dir, file, sortedTail.length + (batch?.entries.keys.length ?? 0));
       try {
-        next.counters.deadBytes += this.writeTailRun(w, sortedTail, batch);
+        next.counters.deadBytes += this.writeTailRun(w, sortedTail, batch, next.census);
         newRuns.push(w.finish());
       } catch (err) {
         w.abort();
@@ -236,33 +261,44 @@ export class Writer {
     w: RunWriter,
     tail: LogEntry[],
     batch: { base: number; entries: BatchEntries; segment?: number } | undefined,
+    census: Census | null,
   ): number {
     const active = this.manifest.active.file;
     const batchSegment = batch?.segment ?? active;
     let dead = 0;
-    if (!batch) {
-      for (const e of tail) w.add(e.key, e.kind, active, e.offset, e.length, e.expiresAt);
-      return 0;
-    }
-    const { keys, kinds, offsets, lengths, expiries } = batch.entries;
-    const order = sortedUnique(keys, (shadowed) => (dead += lengths[shadowed]));
-    const count = order === null ? keys.length : order.length;
-    let ti = 0;
-    for (let j = 0; j < count; j++) {
-      const i = order === null ? j : order[j];
-      const key = keys[i];
-      while (ti < tail.length && tail[ti].key < key) {
-        const e = tail[ti++];
-        w.add(e.key, e.kind, active, e.offset, e.length, e.expiresAt);
+    // The census weighs each entry against the runs indexed so far (the view's).
+    const delta = census ? new CensusDelta((key) => this.view.findIndexed(key), w.ttlRemoves) : null;
+    const add = (key: string, kind: number, segment: number, offset: number, length: number, expiresAt: number) => {
+      delta?.account(key, kind, length);
+      w.add(key, kind, segment, offset, length, expiresAt);
+    };
+    try {
+      if (!batch) {
+        for (const e of tail) add(e.key, e.kind, active, e.offset, e.length, e.expiresAt);
+        return 0;
       }
-      if (ti < tail.length && tail[ti].key === key) dead += tail[ti++].length;
-      w.add(key, kinds[i], batchSegment, batch.base + offsets[i], lengths[i], expiries[i]);
+      const { keys, kinds, offsets, lengths, expiries } = batch.entries;
+      const order = sortedUnique(keys, (shadowed) => (dead += lengths[shadowed]));
+      const count = order === null ? keys.length : order.length;
+      let ti = 0;
+      for (let j = 0; j < count; j++) {
+        const i = order === null ? j : order[j];
+        const key = keys[i];
+        while (ti < tail.length && tail[ti].key < key) {
+          const e = tail[ti++];
+          add(e.key, e.kind, active, e.offset, e.length, e.expiresAt);
+        }
+        if (ti < tail.length && tail[ti].key === key) dead += tail[ti++].length;
+        add(key, kinds[i], batchSegment, batch.base + offsets[i], lengths[i], expiries[i]);
+      }
+      while (ti < tail.length) {
+        const e = tail[ti++];
+        add(e.key, e.kind, active, e.offset, e.length, e.expiresAt);
+      }
+      return dead;
+    } finally {
+      if (census && delta) delta.applyTo(census);
     }
-    while (ti < tail.length) {
-      const e = tail[ti++];
-      w.add(e.key, e.kind, active, e.offset, e.length, e.expiresAt);
-    }
-    return dead;
   }
 
   private syncActive(): void {
@@ -307,8 +343,7 @@ export class Writer {
    */
   commitStage(stage: StageFile, batch: { entries: BatchEntries; puts: number; deletes: number; count: number }): void {
     if (this.end > this.manifest.active.indexedTo) this.maybeFlush(true);
-    const next = cloneManifest(this.manifest);
-    next.generation++;
+    const next = successor(this.manifest);
     const file = next.nextFile++;
     const path = `${this.dir}/${segmentName(file)}`;
     const commit = encodeCommit(batch.count);
@@ -325,7 +360,7 @@ export class Writer {
     const runFile = next.nextFile++;
     const w = new RunWriter(this.fs, this.dir, runFile, batch.entries.keys.length);
     try {
-      next.counters.deadBytes += this.writeTailRun(w, [], { base: FILE_HEADER_BYTES, entries: batch.entries, segment: file });
+      next.counters.deadBytes += this.writeTailRun(w, [], { base: FILE_HEADER_BYTES, entries: batch.entries, segment: file }, next.census);
       next.runs = [w.finish(), ...next.runs];
     } catch (err) {
       w.abort();
@@ -345,8 +380,7 @@ export class Writer {
     if (this.end === FILE_HEADER_BYTES) return;
     this.maybeFlush(true);
     if (this.end === FILE_HEADER_BYTES) return;
-    const next: Manifest = cloneManifest(this.manifest);
-    next.generation++;
+    const next = successor(this.manifest);
     this.roll(next);
     this.writeManifest(next);
   }
@@ -360,8 +394,7 @@ export class Writer {
       const [from, to] = plan;
       const group = m.runs.slice(from, to);
       const bottom = to === m.runs.length;
-      const next: Manifest = cloneManifest(m);
-      next.generation++;
+      const next = successor(m);
       const file = next.nextFile++;
       const readers: RunReader[] = [];
       try {
@@ -378,9 +411,12 @@ export class Writer {
         throw err;
       }
       try {
-        const { dead, expired } = mergeInto(w, readers, bottom, this.options.now());
-        next.counters.deadBytes += dead;
-        next.counters.expiredDropped += expired;
+        // The census's removes move to the merged run, less those the merge resolved inside the group.
+        let census = next.census ? groupRemoves(readers, w.ttlRemoves) : false;
+        const shadowed = new TtlList();
+        next.counters.deadBytes += mergeInto(w, readers, bottom, shadowed);
+        if (census && w.ttlRemoves.sort().subtractSorted(shadowed.sort()) > 0) census = false;
+        if (!census) next.census = null;
         const info = w.finish();
         next.runs.splice(from, to - from, ...(info.entries > 0 || !bottom ? [info] : []));
       } catch (err) {
@@ -404,9 +440,10 @@ export class Writer {
   rewriteLive(produce: (emit: (key: Buffer, record: Buffer, expiresAt: number) => void) => void, when: string): number {
     const old = this.manifest;
     this.removeLeftovers(old);
-    const next: Manifest = cloneManifest(old);
-    next.generation++;
+    const next = successor(old);
     const segments: { file: number; size: number | null }[] = [];
+    // Everything is rewritten, so the census starts afresh (writeManifest stamps its generation).
+    const census: Census = { generation: 0, keys: 0, bytes: 0 };
     let file = next.nextFile++;
     this.createSegment(file);
     let fd = this.fs.openReadWrite(`${this.dir}/${segmentName(file)}`);
@@ -454,6 +491,8 @@ export class Writer {
           outLen += record.length;
         }
         w.add(key.toString('latin1'), KIND_PUT, file, pos, record.length, expiresAt);
+        census.keys++;
+        census.bytes += record.length;
         pos += record.length;
       });
       drain();
@@ -470,6 +509,7 @@ export class Writer {
       next.counters.puts += this.view.tailCounts.puts;
       next.counters.deletes += this.view.tailCounts.deletes;
       next.counters.deadBytes = 0;
+      next.census = census;
       next.lastCompaction = when;
     } catch (err) {
       w.abort();

@@ -53,3 +53,8 @@ export const LOCK_NAME = 'LOCK';
 export const TMP_SUFFIX = '.tmp';
 export const SEGMENT_EXT = '.tzds';
 export const RUN_EXT = '.tzix';
+
+/** docs/format.md "TTL section". */
+export const MAGIC_TTL = 'TZTL';
+export const TTL_HEADER_BYTES = 16;
+export const TTL_ENTRY_BYTES = 16;

@@ -23,6 +23,19 @@ export interface Counters {
   expiredDropped: number;
 }
 
+/**
+ * The census (docs/design.md "Census"): what stats reports without scanning.
+ * Valid only while `generation` equals the manifest's own: a writer that does
+ * not maintain it (an older tzkv) leaves it stale.
+ */
+export interface Census {
+  generation: number;
+  /** Keys whose newest indexed record is a PUT, expired or not. */
+  keys: number;
+  /** Total record length of those PUTs. */
+  bytes: number;
+}
+
 export interface Manifest {
   generation: number;
   nextFile: number;
@@ -33,11 +46,12 @@ export interface Manifest {
   counters: Counters;
   created: string;
   lastCompaction: string | null;
+  census: Census | null;
   /** Unknown fields, preserved on rewrite. */
   extra: Record<string, unknown>;
 }
 
-const KNOWN = new Set(['generation', 'nextFile', 'active', 'segments', 'runs', 'counters', 'created', 'lastCompaction']);
+const KNOWN = new Set(['generation', 'nextFile', 'active', 'segments', 'runs', 'counters', 'created', 'lastCompaction', 'census']);
 
 export function encodeManifest(m: Manifest): Buffer {
   const body = Buffer.from(
@@ -56,6 +70,7 @@ export function encodeManifest(m: Manifest): Buffer {
       counters: m.counters,
       created: m.created,
       lastCompaction: m.lastCompaction,
+      ...(m.census ? { census: m.census } : {}),
     }),
     'utf8',
   );
@@ -146,8 +161,15 @@ export function decodeManifest(buf: Buffer): Manifest {
     },
     created: typeof raw.created === 'string' ? raw.created : new Date(0).toISOString(),
     lastCompaction: typeof raw.lastCompaction === 'string' ? raw.lastCompaction : null,
+    census: decodeCensus(raw.census),
     extra,
   };
+}
+
+function decodeCensus(raw: unknown): Census | null {
+  const c = raw as Census | null;
+  if (!c || typeof c !== 'object' || !isCount(c.generation) || !isCount(c.keys) || !isCount(c.bytes)) return null;
+  return { generation: c.generation, keys: c.keys, bytes: c.bytes };
 }
 
 /** A deep copy to edit (structuredClone would turn the key Buffers into plain Uint8Arrays). */
@@ -158,6 +180,7 @@ export function cloneManifest(m: Manifest): Manifest {
     segments: m.segments.map((s) => ({ ...s })),
     runs: m.runs.map((r) => ({ ...r })),
     counters: { ...m.counters },
+    census: m.census ? { ...m.census } : null,
     extra: structuredClone(m.extra),
   };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { StoreStats } from '../../src/api.js';
 import { expectNoStack, storeDir, tempDir, tzkv, tzkvJson } from './helpers.js';
+import { holdLock } from './fixtures/processes.js';
 
 type Stats = StoreStats;
 
@@ -24,6 +25,30 @@ describe('stats', () => {
     expect(text.stdout).toMatch(/^dead bytes: \d+$/m);
     expect(text.stdout).toMatch(/^last compaction: -$/m);
     expect(text.stdout).not.toMatch(/\x1b\[/);
+  });
+});
+
+describe('stats, census', () => {
+  test('never counts an expired key as live, shows the lock holder, and says it counted from the census', async () => {
+    const dir = await storeDir();
+    await tzkv(['put', '-d', dir, 'session:a', 'token', '--ttl', '300ms']);
+    await tzkv(['put', '-d', dir, 'session:b', 'token', '--ttl', '1h']);
+    await tzkv(['put', '-d', dir, 'plain', 'value']);
+    await new Promise((r) => setTimeout(r, 400));
+    const holder = await holdLock(dir, 'tzkv import');
+    try {
+      const { run, json } = await tzkvJson<Stats>(['stats', '-d', dir]);
+      expect(run.exitCode).toBe(0);
+      expect(json).toMatchObject({ keys: 2, expiredKeys: 1, counted: 'census', lockHolder: { pid: holder.pid, command: 'tzkv import', state: 'alive' } });
+      expect(json.liveBytes).toBe(20 + 9 + 5 + (20 + 5 + 5));
+      expect(json.deadRatio).toBeCloseTo(json.deadBytes / json.totalBytes, 10);
+      const text = await tzkv(['stats', '-d', dir]);
+      expect(text.stdout).toMatch(new RegExp(`^lock holder: pid ${holder.pid} on .+ \\(tzkv import, alive\\) since `, 'm'));
+      expect(text.stdout).toMatch(/^counted: census$/m);
+    } finally {
+      await holder.release();
+    }
+    expect((await tzkv(['stats', '-d', dir])).stdout).toMatch(/^lock holder: -$/m);
   });
 });
 

@@ -1,0 +1,46 @@
+// The census (docs/design.md "Census"): live keys and bytes kept up to date as
+// records are indexed, so stats never scans the store. Each newly indexed
+// entry is weighed against the key's newest entry in the older runs.
+import { KIND_PUT } from '../format/constants.js';
+import type { Census, Manifest } from '../format/manifest.js';
+import { TtlList } from './ttl-list.js';
+import type { Located } from './view.js';
+
+/** True when the manifest's census was maintained by every write since it was taken. */
+export function censusValid(m: Manifest): m is Manifest & { census: Census } {
+  return m.census !== null && m.census.generation === m.generation;
+}
+
+/** What indexing a set of newest-version entries changes in the census. */
+export class CensusDelta {
+  keys = 0;
+  bytes = 0;
+
+  /**
+   * `older` finds a key's newest entry in the runs older than the entries
+   * being accounted; `removes` collects the expiry times of the PUTs they shadow.
+   */
+  constructor(
+    private readonly older: (key: Buffer) => Located | undefined,
+    readonly removes: TtlList = new TtlList(),
+  ) {}
+
+  /** Accounts one entry (a key's newest version among the new ones). */
+  account(key: string, kind: number, length: number): void {
+    const previous = this.older(Buffer.from(key, 'latin1'));
+    if (previous && previous.kind === KIND_PUT) {
+      this.keys--;
+      this.bytes -= previous.length;
+      if (previous.expiresAt > 0) this.removes.push(previous.expiresAt, previous.length);
+    }
+    if (kind === KIND_PUT) {
+      this.keys++;
+      this.bytes += length;
+    }
+  }
+
+  applyTo(c: Census): void {
+    c.keys += this.keys;
+    c.bytes += this.bytes;
+  }
+}

@@ -1,0 +1,112 @@
+// A multiset of (expiresAt, record length) pairs: the expiry times an index
+// run adds to or removes from the store's census (docs/design.md "Census").
+// Typed arrays, so a run of millions of entries costs 12 bytes an entry.
+
+export class TtlList {
+  exp: Float64Array;
+  len: Uint32Array;
+  length = 0;
+
+  constructor(capacity = 64) {
+    this.exp = new Float64Array(capacity);
+    this.len = new Uint32Array(capacity);
+  }
+
+  push(expiresAt: number, length: number): void {
+    if (this.length === this.exp.length) this.grow(this.length * 2);
+    this.exp[this.length] = expiresAt;
+    this.len[this.length] = length;
+    this.length++;
+  }
+
+  private grow(capacity: number): void {
+    const exp = new Float64Array(capacity);
+    exp.set(this.exp.subarray(0, this.length));
+    const len = new Uint32Array(capacity);
+    len.set(this.len.subarray(0, this.length));
+    this.exp = exp;
+    this.len = len;
+  }
+
+  /** Sorts in place by (expiresAt, length): LSD radix, 16-bit digits, linear in the length. */
+  sort(): this {
+    const n = this.length;
+    if (n < 2) return this;
+    let exp: Float64Array = this.exp.subarray(0, n);
+    let len: Uint32Array = this.len.subarray(0, n);
+    let exp2: Float64Array = new Float64Array(n);
+    let len2: Uint32Array = new Uint32Array(n);
+    const counts = new Uint32Array(65537);
+    // Digits of the length (2), then of expiresAt (4: below 2^53 by the format's rule).
+    for (let pass = 0; pass < 6; pass++) {
+      const digit = (i: number): number =>
+        pass < 2 ? (len[i] >>> (16 * pass)) & 0xffff : Math.floor(exp[i] / 2 ** (16 * (pass - 2))) % 65536;
+      counts.fill(0);
+      for (let i = 0; i < n; i++) counts[digit(i) + 1]++;
+      if (counts[digit(0) + 1] === n) continue; // every entry has the same digit
+      for (let d = 0; d < 65536; d++) counts[d + 1] += counts[d];
+      for (let i = 0; i < n; i++) {
+        const at = counts[digit(i)]++;
+        exp2[at] = exp[i];
+        len2[at] = len[i];
+      }
+      [exp, exp2] = [exp2, exp];
+      [len, len2] = [len2, len];
+    }
+    if (exp.buffer !== this.exp.buffer) {
+      this.exp.set(exp);
+      this.len.set(len);
+    }
+    return this;
+  }
+
+  /** Appends every pair of `other`. */
+  addAll(other: TtlList): void {
+    if (this.length + other.length > this.exp.length) this.grow(this.length + other.length);
+    this.exp.set(other.exp.subarray(0, other.length), this.length);
+    this.len.set(other.len.subarray(0, other.length), this.length);
+    this.length += other.length;
+  }
+
+  /**
+   * This multiset minus `other`, both sorted. Returns the pairs of `other` not
+   * found here (a census that does not add up: the caller reports it).
+   */
+  subtractSorted(other: TtlList): number {
+    let w = 0;
+    let j = 0;
+    let missing = 0;
+    for (let i = 0; i < this.length; i++) {
+      while (j < other.length && before(other, j, this, i)) {
+        j++;
+        missing++;
+      }
+      if (j < other.length && other.exp[j] === this.exp[i] && other.len[j] === this.len[i]) {
+        j++;
+        continue;
+      }
+      this.exp[w] = this.exp[i];
+      this.len[w] = this.len[i];
+      w++;
+    }
+    this.length = w;
+    return missing + (other.length - j);
+  }
+
+  /** Count and total length of the pairs with expiresAt ≤ now (any order). */
+  countUpTo(now: number): { count: number; bytes: number } {
+    let count = 0;
+    let bytes = 0;
+    for (let i = 0; i < this.length; i++) {
+      if (this.exp[i] <= now) {
+        count++;
+        bytes += this.len[i];
+      }
+    }
+    return { count, bytes };
+  }
+}
+
+function before(a: TtlList, i: number, b: TtlList, j: number): boolean {
+  return a.exp[i] < b.exp[j] || (a.exp[i] === b.exp[j] && a.len[i] < b.len[j]);
+}

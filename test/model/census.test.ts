@@ -1,0 +1,124 @@
+// The census against a model: after every step of random put / del / ttl /
+// batch / clock / reopen / compact sequences, stats' keys, expired keys and
+// live bytes equal what a Map says, and they came from the census, not a scan.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Store } from '../../src/api.js';
+import { open } from '../../src/engine/store.js';
+import { tempDir } from '../helpers/temp-store.js';
+
+/** Every key whose newest record is a PUT, expired or not (expired ones stay until a compaction). */
+type Model = Map<string, { bytes: number; expiresAt: number | null }>;
+
+type Op =
+  | { t: 'put'; k: number; v: number; ttl: number | null }
+  | { t: 'del'; k: number }
+  | { t: 'ttl'; k: number; ms: number | null }
+  | { t: 'batch'; ops: Array<{ k: number; v: number | null; ttl: number | null }> }
+  | { t: 'tick'; ms: number }
+  | { t: 'reopen' }
+  | { t: 'compact' };
+
+const KEYS = 16;
+const k = fc.integer({ min: 0, max: KEYS - 1 });
+const v = fc.integer({ min: 0, max: 300 });
+const ttl = fc.option(fc.integer({ min: 1, max: 4000 }), { freq: 2 });
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 8, arbitrary: fc.record({ t: fc.constant('put' as const), k, v, ttl }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('del' as const), k }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('ttl' as const), k, ms: fc.option(fc.integer({ min: 1, max: 4000 })) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('batch' as const), ops: fc.array(fc.record({ k, v: fc.option(v), ttl }), { minLength: 1, maxLength: 30 }) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 2000 }) }) },
+  { weight: 1, arbitrary: fc.constant({ t: 'reopen' as const }) },
+  { weight: 1, arbitrary: fc.constant({ t: 'compact' as const }) },
+);
+
+const name = (i: number) => `key:${i}`;
+const recordBytes = (i: number, valueLength: number) => 20 + Buffer.byteLength(name(i)) + valueLength;
+const expired = (e: { expiresAt: number | null }, now: number) => e.expiresAt !== null && e.expiresAt <= now;
+
+async function checkStats(store: Store, model: Model, now: number) {
+  let keys = 0;
+  let expiredKeys = 0;
+  let liveBytes = 0;
+  for (const e of model.values()) {
+    if (expired(e, now)) expiredKeys++;
+    else {
+      keys++;
+      liveBytes += e.bytes;
+    }
+  }
+  const s = await store.stats();
+  expect({ counted: s.counted, keys: s.keys, expiredKeys: s.expiredKeys, liveBytes: s.liveBytes }).toEqual({
+    counted: 'census',
+    keys,
+    expiredKeys,
+    liveBytes,
+  });
+  expect(s.deadBytes).toBe(s.totalBytes - liveBytes);
+}
+
+describe('census against a Map model', () => {
+  it('stats agree with the model after every step, across flushes, merges, reopens and compactions', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 60 }), async (ops) => {
+        const dir = tempDir();
+        let now = 1_700_000_000_000;
+        // Tiny flushes and segments: runs are written and merged every few operations.
+        const options = { now: () => now, segmentBytes: 4096, flushBytes: 64 };
+        let store = await open(dir, options);
+        const model: Model = new Map();
+        const live = (i: number) => {
+          const e = model.get(name(i));
+          return e && !expired(e, now) ? e : undefined;
+        };
+        for (const o of ops) {
+          switch (o.t) {
+            case 'put':
+              await store.put(name(o.k), 'v'.repeat(o.v), { ttlMs: o.ttl ?? undefined });
+              model.set(name(o.k), { bytes: recordBytes(o.k, o.v), expiresAt: o.ttl === null ? null : now + o.ttl });
+              break;
+            case 'del':
+              await store.del(name(o.k));
+              model.delete(name(o.k));
+              break;
+            case 'ttl': {
+              const e = live(o.k);
+              await store.setExpiry(name(o.k), o.ms === null ? null : now + o.ms);
+              if (e) e.expiresAt = o.ms === null ? null : now + o.ms;
+              break;
+            }
+            case 'batch': {
+              const b = store.batch();
+              for (const x of o.ops) {
+                if (x.v === null) {
+                  b.del(name(x.k));
+                  model.delete(name(x.k));
+                } else {
+                  b.put(name(x.k), 'w'.repeat(x.v), { ttlMs: x.ttl ?? undefined });
+                  model.set(name(x.k), { bytes: recordBytes(x.k, x.v), expiresAt: x.ttl === null ? null : now + x.ttl });
+                }
+              }
+              await b.write();
+              break;
+            }
+            case 'tick':
+              now += o.ms;
+              break;
+            case 'reopen':
+              await store.close();
+              store = await open(dir, options);
+              break;
+            case 'compact':
+              await store.compact();
+              for (const [key, e] of model) if (expired(e, now)) model.delete(key);
+              break;
+          }
+          await checkStats(store, model, now);
+        }
+        await store.close();
+      }),
+      { numRuns: 80 },
+    );
+  });
+});
