@@ -4,7 +4,7 @@
 import { KIND_PUT } from '../format/constants.js';
 import type { Census, Manifest } from '../format/manifest.js';
 import { TtlList } from './ttl-list.js';
-import type { Located } from './view.js';
+import type { IndexEntry } from '../format/index-block.js';
 
 /** True when the manifest's census was maintained by every write since it was taken. */
 export function censusValid(m: Manifest): m is Manifest & { census: Census } {
@@ -18,16 +18,16 @@ export class CensusDelta {
 
   /**
    * `older` finds a key's newest entry in the runs older than the entries
-   * being accounted; `removes` collects the expiry times of the PUTs they shadow.
+   * being accounted (asked in ascending key order); `removes` collects the expiry times of the PUTs they shadow.
    */
   constructor(
-    private readonly older: (key: Buffer) => Located | undefined,
+    private readonly older: (key: string) => IndexEntry | undefined,
     readonly removes: TtlList = new TtlList(),
   ) {}
 
-  /** Accounts one entry (a key's newest version among the new ones). */
+  /** Accounts one entry (a key's newest version among the new ones; latin1 form of the key). */
   account(key: string, kind: number, length: number): void {
-    const previous = this.older(Buffer.from(key, 'latin1'));
+    const previous = this.older(key);
     if (previous && previous.kind === KIND_PUT) {
       this.keys--;
       this.bytes -= previous.length;

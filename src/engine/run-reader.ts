@@ -5,7 +5,7 @@ import { bloomBucket, bloomMayContain, bloomPageOffset, bloomPageValid, bucketIn
 import { fileName } from '../format/bytes.js';
 import { BLOCK_BRANCH, BLOCK_LEAF, BLOOM_PAGE_STRIDE, RUN_EXT, RUN_HEADER_BYTES } from '../format/constants.js';
 import { decodeBlock, decodeRunHeader, parseBranchEntries, parseLeafEntries } from '../format/index-block.js';
-import type { IndexEntry, RunHeader } from '../format/index-block.js';
+import type { BranchEntry, IndexEntry, RunHeader } from '../format/index-block.js';
 import type { FileSystem } from '../io/fs.js';
 
 const READAHEAD = 64 * 1024;
@@ -67,25 +67,47 @@ export class RunReader {
 
   /** False when the bloom filter rules the key out. */
   mayContain(key: Buffer): boolean {
-    const { bloomOffset, bloomPages } = this.header;
-    const bucket = bloomBucket(key, bloomPages);
-    const at = bloomOffset + bloomPageOffset(bucket);
+    const bucket = bloomBucket(key, this.header.bloomPages);
+    return bloomMayContain(this.bloomPage(bloomPageOffset(bucket)), bucketInPage(bucket), key);
+  }
+
+  /** The checked bloom page at `relative` bytes into the filter. */
+  bloomPage(relative: number): Buffer {
+    const at = this.header.bloomOffset + relative;
     const page = Buffer.allocUnsafe(BLOOM_PAGE_STRIDE);
     const n = this.fs.read(this.fd, page, 0, BLOOM_PAGE_STRIDE, at);
     if (n !== BLOOM_PAGE_STRIDE || !bloomPageValid(page)) throw this.corrupt(at, 'bloom filter page damaged');
-    return bloomMayContain(page, bucketInPage(bucket), key);
+    return page;
   }
 
-  /** Descends to the leaf that would hold `key`: its entries and file offset. */
-  private leafFor(key: Buffer): { entries: IndexEntry[]; offset: number; length: number } | undefined {
+  /** A branch block's children. */
+  branchAt(offset: number, length: number): BranchEntry[] {
+    const children = parseBranchEntries(this.readBlock(offset, length, BLOCK_BRANCH));
+    if (typeof children === 'string') throw this.corrupt(offset, children);
+    return children;
+  }
+
+  /** A leaf block's entries. */
+  leafAt(offset: number, length: number): IndexEntry[] {
+    const entries = parseLeafEntries(this.readBlock(offset, length, BLOCK_LEAF));
+    if (typeof entries === 'string') throw this.corrupt(offset, entries);
+    return entries;
+  }
+
+  /**
+   * Descends to the leaf that would hold `key`: its entries and file offset.
+   * `branchAt` may be a caching stand-in for this.branchAt.
+   */
+  leafFor(
+    key: Buffer,
+    branchAt: (offset: number, length: number) => BranchEntry[] = (o, l) => this.branchAt(o, l),
+  ): { entries: IndexEntry[]; offset: number; length: number } | undefined {
     const h = this.header;
     if (h.height === 0) return undefined;
     let offset = h.rootOffset;
     let length = h.rootLength;
     for (let depth = h.height; depth > 1; depth--) {
-      const block = this.readBlock(offset, length, BLOCK_BRANCH);
-      const children = parseBranchEntries(block);
-      if (typeof children === 'string') throw this.corrupt(offset, children);
+      const children = branchAt(offset, length);
       let lo = 0;
       let hi = children.length - 1;
       let pick = 0; // keys before the first child's first key: the first child (for cursors)
@@ -99,10 +121,7 @@ export class RunReader {
       offset = children[pick].offset;
       length = children[pick].length;
     }
-    const leaf = this.readBlock(offset, length, BLOCK_LEAF);
-    const entries = parseLeafEntries(leaf);
-    if (typeof entries === 'string') throw this.corrupt(offset, entries);
-    return { entries, offset, length };
+    return { entries: this.leafAt(offset, length), offset, length };
   }
 
   /** The run's entry for key, if any (PUT or DEL, expired or not). */

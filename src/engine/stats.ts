@@ -9,6 +9,7 @@ import { KIND_PUT } from '../format/constants.js';
 import type { Census } from '../format/manifest.js';
 import { CensusDelta, censusValid } from './census.js';
 import { isExpired } from './keys.js';
+import { sortedLookup } from './run-probe.js';
 import { ttlSection, ttlUpTo } from './run-ttl.js';
 import { TtlList } from './ttl-list.js';
 import type { View } from './view.js';
@@ -34,7 +35,7 @@ function fromCensus(v: View, census: Census, now: number): KeyCounts | null {
     expiredBytes += added.bytes - removed.bytes;
   }
   // The tail is not indexed yet: weigh it as the next flush will.
-  const delta = new CensusDelta((key) => v.findIndexed(key));
+  const delta = new CensusDelta(sortedLookup(runs, (i) => v.run(i)));
   const adds = new TtlList();
   for (const e of v.tailSorted()) {
     delta.account(e.key, e.kind, e.length);

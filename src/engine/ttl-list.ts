@@ -28,25 +28,32 @@ export class TtlList {
     this.len = len;
   }
 
-  /** Sorts in place by (expiresAt, length): LSD radix, 16-bit digits, linear in the length. */
+  /** Sorts in place by (expiresAt, length). */
   sort(): this {
     const n = this.length;
     if (n < 2) return this;
+    if (n <= 4096) return this.sortSmall();
+    // LSD radix, 16-bit digits: the length's two, then expiresAt's four (it is below 2^53).
     let exp: Float64Array = this.exp.subarray(0, n);
     let len: Uint32Array = this.len.subarray(0, n);
     let exp2: Float64Array = new Float64Array(n);
     let len2: Uint32Array = new Uint32Array(n);
+    const digits = new Uint32Array(n);
     const counts = new Uint32Array(65537);
-    // Digits of the length (2), then of expiresAt (4: below 2^53 by the format's rule).
     for (let pass = 0; pass < 6; pass++) {
-      const digit = (i: number): number =>
-        pass < 2 ? (len[i] >>> (16 * pass)) & 0xffff : Math.floor(exp[i] / 2 ** (16 * (pass - 2))) % 65536;
+      if (pass < 2) {
+        const shift = 16 * pass;
+        for (let i = 0; i < n; i++) digits[i] = (len[i] >>> shift) & 0xffff;
+      } else {
+        const scale = 2 ** (16 * (pass - 2));
+        for (let i = 0; i < n; i++) digits[i] = Math.floor(exp[i] / scale) & 0xffff;
+      }
       counts.fill(0);
-      for (let i = 0; i < n; i++) counts[digit(i) + 1]++;
-      if (counts[digit(0) + 1] === n) continue; // every entry has the same digit
+      for (let i = 0; i < n; i++) counts[digits[i] + 1]++;
+      if (counts[digits[0] + 1] === n) continue; // every entry has the same digit
       for (let d = 0; d < 65536; d++) counts[d + 1] += counts[d];
       for (let i = 0; i < n; i++) {
-        const at = counts[digit(i)]++;
+        const at = counts[digits[i]]++;
         exp2[at] = exp[i];
         len2[at] = len[i];
       }
@@ -57,6 +64,18 @@ export class TtlList {
       this.exp.set(exp);
       this.len.set(len);
     }
+    return this;
+  }
+
+  private sortSmall(): this {
+    const n = this.length;
+    const order = Array.from({ length: n }, (_, i) => i);
+    const { exp, len } = this;
+    order.sort((a, b) => exp[a] - exp[b] || len[a] - len[b]);
+    const e = Float64Array.from(order, (i) => exp[i]);
+    const l = Uint32Array.from(order, (i) => len[i]);
+    exp.set(e);
+    len.set(l);
     return this;
   }
 

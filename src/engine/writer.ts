@@ -27,6 +27,7 @@ import { runName, segmentName, stageFilePid } from './layout.js';
 import type { LogEntry } from './log-scan.js';
 import { CensusDelta, censusValid } from './census.js';
 import { planMerge } from './merge-policy.js';
+import { sortedLookup } from './run-probe.js';
 import { readTtlRemoves, ttlSection } from './run-ttl.js';
 import { TtlList } from './ttl-list.js';
 import { RunReader } from './run-reader.js';
@@ -267,7 +268,7 @@ export class Writer {
     const batchSegment = batch?.segment ?? active;
     let dead = 0;
     // The census weighs each entry against the runs indexed so far (the view's).
-    const delta = census ? new CensusDelta((key) => this.view.findIndexed(key), w.ttlRemoves) : null;
+    const delta = census ? new CensusDelta(sortedLookup(this.view.manifest!.runs, (i) => this.view.run(i)), w.ttlRemoves) : null;
     const add = (key: string, kind: number, segment: number, offset: number, length: number, expiresAt: number) => {
       delta?.account(key, kind, length);
       w.add(key, kind, segment, offset, length, expiresAt);
