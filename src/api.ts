@@ -76,6 +76,8 @@ export interface StoreStats {
   counted: 'census' | 'scan';
   /** Who holds the writer lock now, or null. */
   lockHolder: LockHolderInfo | null;
+  /** Followers this store has replicated to, oldest catch-up first. */
+  followers: FollowerInfo[];
   /** Backend-specific extra facts (index runs, the active segment, ...). */
   details: Record<string, unknown>;
 }
@@ -188,6 +190,11 @@ export interface CompactReport {
 export interface ReplicateOptions {
   /** Called with bytes shipped so far and the total to ship, for a progress bar. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Also compare every follower file with the leader's bytes (reads both
+   * stores whole), to catch damage that left no trace in size or change time.
+   */
+  check?: boolean;
 }
 
 export interface ReplicateReport {
@@ -197,10 +204,31 @@ export interface ReplicateReport {
   initial: boolean;
   filesShipped: number;
   bytesShipped: number;
+  /** Records (PUT, DEL and COMMIT) in the segment bytes shipped. */
+  records: number;
   filesRemoved: number;
+  /**
+   * Follower files found changed or damaged since the last replicate (by
+   * their size, inode and change time, or by content with `check`) and
+   * shipped whole again.
+   */
+  resynced: string[];
+  /** Follower bytes compared with the leader's (only with `check`). */
+  checkedBytes: number;
   /** The leader's position the follower now holds. */
   position: { generation: number; segment: number; offset: number };
   durationMs: number;
+}
+
+/** A follower as the leader last saw it (StoreStats.followers). */
+export interface FollowerInfo {
+  location: string;
+  /** When it last caught up (ISO). */
+  replicatedAt: string;
+  /** The leader's manifest generation it holds. */
+  generation: number;
+  position: { generation: number; segment: number; offset: number };
+  bytesShipped: number;
 }
 
 export interface LockHolderInfo {

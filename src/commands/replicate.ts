@@ -6,13 +6,20 @@ import { storeDirectory } from '../cli/store.js';
 
 export default class Replicate extends TzkvCommand {
   static override summary = 'Bring a follower copy of the store up to date.';
-  static override description = `The first run makes DIR a complete store equal to a consistent point-in-time cut of this one; later runs ship only what changed (new sealed segments and index files, the active segment's new tail) and remove files compaction made obsolete. Safe to kill at any moment: the follower switches to the new cut atomically, and the next run finishes the job. Takes no lock on this store. Every read command works on the follower with --dir DIR; writes there are refused until \`tzkv promote\`. A DIR that is an independent store, or a follower of another store, is refused (exit 5). With --json prints {"target", "initial", "filesShipped", "bytesShipped", "filesRemoved", "position": {"generation", "segment", "offset"}, "durationMs"}.`;
+  static override description = [
+    "The first run makes DIR a complete store equal to a consistent point-in-time cut of this one; later runs ship only what changed (new sealed segments and index files, the active segment's new tail) and remove files compaction made obsolete. Safe to kill at any moment: the follower switches to the new cut atomically, and the next run finishes the job. Takes no lock on this store.",
+    'Every shipped byte range is checked by CRC on arrival. A follower file changed since the last run (its size, inode or change time differ) is shipped whole again and listed under "resynced"; --check also compares every follower file with this store byte for byte, to catch damage that left no such trace.',
+    'Every read command works on the follower with --dir DIR; writes there are refused until `tzkv promote`. A DIR that is an independent store, or a follower of another store, is refused (exit 5). `tzkv stats` on this store lists its followers and when each last caught up.',
+    'With --json prints {"target", "initial", "filesShipped", "bytesShipped", "records", "filesRemoved", "resynced", "checkedBytes", "position": {"generation", "segment", "offset"}, "durationMs"}.',
+  ].join('\n\n');
   static override examples = [
     '<%= config.bin %> <%= command.id %> --to /mnt/backup/kv',
     '* * * * * <%= config.bin %> <%= command.id %> -d /srv/kv --to /mnt/backup/kv --json >> /var/log/tzkv-replicate.jsonl',
+    '<%= config.bin %> <%= command.id %> --to /mnt/backup/kv --check   # weekly: compare every byte',
   ];
   static override flags = {
     to: Flags.string({ summary: 'The follower directory (created when missing).', required: true, helpValue: 'DIR' }),
+    check: Flags.boolean({ summary: 'Also compare every follower file with this store, byte for byte, and resend what differs.' }),
   };
 
   async run(): Promise<void> {
@@ -23,6 +30,7 @@ export default class Replicate extends TzkvCommand {
       let starting: Promise<unknown> | undefined;
       try {
         return await store.replicate(target, {
+          check: flags.check,
           onProgress: (done, total) => {
             starting ??= startProgress('replicating', total).then((bar) => (progress = bar));
             progress?.update(done);
@@ -39,7 +47,10 @@ export default class Replicate extends TzkvCommand {
       ['initial copy', report.initial ? 'yes' : 'no'],
       ['files shipped', report.filesShipped],
       ['bytes shipped', report.bytesShipped],
+      ['records shipped', report.records],
       ['files removed', report.filesRemoved],
+      ['resynced', report.resynced.length > 0 ? report.resynced.join(' ') : null],
+      ...(flags.check ? [['bytes checked', report.checkedBytes] as [string, number]] : []),
       ['position', `generation ${report.position.generation}, segment ${report.position.segment} offset ${report.position.offset}`],
       ['duration ms', report.durationMs],
     ]);

@@ -66,7 +66,7 @@ function byScan(v: View, now: number): KeyCounts {
   return counts;
 }
 
-export function storeStats(v: View, now: number, formatVersion: number): Omit<StoreStats, 'lockHolder'> {
+export function storeStats(v: View, now: number, formatVersion: number): Omit<StoreStats, 'lockHolder' | 'followers'> {
   const m = v.manifest;
   const base = { location: v.dir, formatVersion, lastCompaction: m?.lastCompaction ?? null };
   if (!m) {

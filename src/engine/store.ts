@@ -27,6 +27,7 @@ import { encodeCommit, encodeRecord } from '../format/record.js';
 import type { FileSystem } from '../io/fs.js';
 import { realFs } from '../io/fs.js';
 import { WriterLock, forceRemoveLock, holderInfo } from '../lock/lockfile.js';
+import { readFollowers } from '../replication/follower-record.js';
 import { replicate } from '../replication/replicator.js';
 import { DirectoryTarget } from '../replication/target.js';
 import { LocalBatch, SPILL_BYTES, StagedBatch } from './batch.js';
@@ -368,7 +369,7 @@ class LocalStore implements Store {
 
   async stats(): Promise<StoreStats> {
     const stats = this.read((v) => storeStats(v, this.now(), FORMAT_VERSION));
-    return { ...stats, lockHolder: await this.lockHolder() };
+    return { ...stats, lockHolder: await this.lockHolder(), followers: readFollowers(this.fs, this.location) };
   }
 
   async verify(options?: VerifyOptions): Promise<VerifyReport> {
@@ -386,7 +387,7 @@ class LocalStore implements Store {
     if (typeof target !== 'string' || target === '') throw new TzkvError('INVALID_ARGUMENT', 'a follower location is required');
     const dir = resolve(target);
     try {
-      return replicate(this.fs, this.location, new DirectoryTarget(this.fs, dir), this.now(), options?.onProgress);
+      return replicate(this.fs, this.location, new DirectoryTarget(this.fs, dir), this.now(), options ?? {});
     } catch (err) {
       throw ioError(err, 'cannot replicate to', dir);
     }

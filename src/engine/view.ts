@@ -118,8 +118,11 @@ export class View {
         offset: size,
       });
     }
-    const buf = Buffer.allocUnsafe(size - from);
-    const n = this.fs.read(fd, buf, 0, size - from, from);
+    // A follower holds its leader's cut: bytes a replicate appended after it are not there yet.
+    const cut = (m.extra.follower as { activeEnd?: unknown } | undefined)?.activeEnd;
+    const end = typeof cut === 'number' && cut >= from && cut <= size ? cut : size;
+    const buf = Buffer.allocUnsafe(end - from);
+    const n = this.fs.read(fd, buf, 0, end - from, from);
     const scan = scanLog(buf, from, n);
     this.tailEnd = scan.validEnd;
     this.tailState = scan.end;

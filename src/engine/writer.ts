@@ -12,6 +12,7 @@ import {
   RUN_EXT,
   SEGMENT_EXT,
   TMP_SUFFIX,
+  REPLICATING_NAME,
 } from '../format/constants.js';
 import { parseFileName } from '../format/bytes.js';
 import { encodeFileHeader } from '../format/file-header.js';
@@ -142,6 +143,7 @@ export class Writer {
     delete next.extra.follower;
     next.extra.storeId = randomBytes(8).toString('hex');
     this.writeManifest(next);
+    this.unlinkQuietly(REPLICATING_NAME); // the note of a replicate that was killed: this store is no follower now
     return true;
   }
 

@@ -50,6 +50,10 @@ export const BLOOM_SEED_2 = 0x2545f491;
 export const MANIFEST_HEADER_BYTES = 16;
 export const MANIFEST_NAME = 'MANIFEST';
 export const LOCK_NAME = 'LOCK';
+/** docs/format.md "The store directory": a follower's note of a replicate under way. */
+export const REPLICATING_NAME = 'REPLICATING';
+/** docs/format.md "The store directory": a leader's records of its followers. */
+export const FOLLOWERS_DIR = 'followers';
 export const TMP_SUFFIX = '.tmp';
 export const SEGMENT_EXT = '.tzds';
 export const RUN_EXT = '.tzix';

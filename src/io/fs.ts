@@ -11,6 +11,9 @@ export interface FileStat {
   isDirectory: boolean;
   size: number;
   mtimeMs: number;
+  /** Changes with every write, rename or attribute change of the file: no one can set it back. */
+  ctimeMs: number;
+  ino: number;
 }
 
 export interface FileSystem {
@@ -70,7 +73,7 @@ export const realFs: FileSystem = {
   close: (fd) => nodeFs.closeSync(fd),
   stat: (path) => {
     const s = nodeFs.statSync(path, { throwIfNoEntry: false });
-    return s === undefined ? undefined : { isFile: s.isFile(), isDirectory: s.isDirectory(), size: s.size, mtimeMs: s.mtimeMs };
+    return s === undefined ? undefined : { isFile: s.isFile(), isDirectory: s.isDirectory(), size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino };
   },
   readdir: (path) => nodeFs.readdirSync(path),
   rename: (from, to) => nodeFs.renameSync(from, to),

@@ -3,9 +3,9 @@
 // the active segment only grows, so a leader view (manifest + the tail's valid
 // end) is a consistent cut. Every byte range is checked on arrival; the
 // follower's manifest is switched last, atomically.
-import type { ReplicateReport } from '../api.js';
+import type { ReplicateOptions, ReplicateReport } from '../api.js';
 import { TzkvError } from '../errors.js';
-import { MANIFEST_NAME, RUN_EXT, SEGMENT_EXT, TMP_SUFFIX } from '../format/constants.js';
+import { MANIFEST_NAME, REPLICATING_NAME, RUN_EXT, SEGMENT_EXT, TMP_SUFFIX } from '../format/constants.js';
 import { parseFileName } from '../format/bytes.js';
 import { cloneManifest, encodeManifest } from '../format/manifest.js';
 import type { Manifest } from '../format/manifest.js';
@@ -13,7 +13,9 @@ import type { FileSystem } from '../io/fs.js';
 import { runName, segmentName } from '../engine/layout.js';
 import { scanLog } from '../engine/log-scan.js';
 import { RunReader } from '../engine/run-reader.js';
+import { readTtlRemoves, ttlSection } from '../engine/run-ttl.js';
 import { View } from '../engine/view.js';
+import { recordFollower } from './follower-record.js';
 import type { ReplicationTarget } from './target.js';
 
 const RETRIES = 8;
@@ -24,6 +26,10 @@ export interface FollowerMark {
   leaderId: string;
   generation: number;
   replicatedAt: string;
+  /** Where the cut ends in the active segment: readers of the follower stop there. */
+  activeEnd?: number;
+  /** Per segment and run: its fingerprint on the follower when this cut was switched in. */
+  files?: Record<string, string>;
 }
 
 export function storeIdOf(m: Manifest): string {
@@ -42,13 +48,14 @@ function readRange(fs: FileSystem, path: string, from: number, to: number): Buff
   }
 }
 
-/** Checks that segment bytes [from, to) are whole committed records. */
-function checkSegmentRange(name: string, buf: Buffer, from: number): void {
+/** Checks that segment bytes [from, to) are whole committed records; returns how many records. */
+function checkSegmentRange(name: string, buf: Buffer, from: number): number {
   const scan = scanLog(buf, from, buf.length, false);
   if (scan.end.kind !== 'clean') {
     const offset = 'offset' in scan.end ? scan.end.offset : from;
     throw new TzkvError('CORRUPT', `${name} offset ${offset}: leader bytes failed their check while replicating (${scan.end.kind})`, { offset });
   }
+  return scan.records;
 }
 
 export function replicate(
@@ -56,11 +63,11 @@ export function replicate(
   leaderDir: string,
   target: ReplicationTarget,
   now: number,
-  onProgress?: (done: number, total: number) => void,
+  options: ReplicateOptions = {},
 ): ReplicateReport {
   for (let attempt = 0; ; attempt++) {
     try {
-      return replicateOnce(fs, leaderDir, target, now, onProgress);
+      return replicateOnce(fs, leaderDir, target, now, options);
     } catch (err) {
       // A leader file vanished under us (index merge, compaction): start over from a fresh cut.
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < RETRIES) continue;
@@ -69,12 +76,30 @@ export function replicate(
   }
 }
 
+
+/** Names whose bytes equal the leader's, per a byte-by-byte comparison; the rest are returned. */
+function differing(fs: FileSystem, leaderDir: string, target: ReplicationTarget, names: Array<{ name: string; to: number }>, counted: { bytes: number }): Set<string> {
+  const out = new Set<string>();
+  for (const { name, to } of names) {
+    for (let at = 0; at < to; at += CHUNK) {
+      const end = Math.min(to, at + CHUNK);
+      const theirs = target.read(name, at, end - at);
+      counted.bytes += theirs.length;
+      if (!theirs.equals(readRange(fs, `${leaderDir}/${name}`, at, end))) {
+        out.add(name);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 function replicateOnce(
   fs: FileSystem,
   leaderDir: string,
   target: ReplicationTarget,
   now: number,
-  onProgress?: (done: number, total: number) => void,
+  options: ReplicateOptions,
 ): ReplicateReport {
   const started = Date.now();
   if (target.location === leaderDir) throw new TzkvError('INVALID_ARGUMENT', `cannot replicate ${leaderDir} onto itself`);
@@ -86,7 +111,8 @@ function replicateOnce(
       throw new TzkvError('CORRUPT', `store ${leaderDir} has damage in its active segment at offset ${view.tailState.offset}; run \`tzkv verify\``);
     }
     const leaderId = storeIdOf(m);
-    const current = target.open();
+    const opened = target.open();
+    const current = opened.manifest;
     const mark = current?.extra.follower as FollowerMark | undefined;
     if (current && !mark) {
       throw new TzkvError('NOT_A_STORE', `${target.location} is an independent tzkv store, not a follower: refusing to overwrite it`, { path: target.location });
@@ -94,34 +120,66 @@ function replicateOnce(
     if (mark && mark.leaderId !== leaderId) {
       throw new TzkvError('NOT_A_STORE', `${target.location} is a follower of another store (${mark.leader}): refusing to overwrite it`, { path: target.location });
     }
+    const resynced = new Set<string>(opened.damaged ? [MANIFEST_NAME] : []);
+    // A previous replicate that was killed changed these names itself: a changed fingerprint there is ours.
+    const ours = new Set(opened.interrupted ?? []);
+    const recorded = mark?.files;
     const activeEnd = view.tailEnd;
-    // What to ship: [name, from, to, kind], with `from` > 0 for appends to a growing segment.
-    const plan: Array<{ name: string; from: number; to: number; segment: boolean }> = [];
-    for (const s of m.segments) {
-      const name = segmentName(s.file);
-      const to = s.size ?? activeEnd;
-      const have = target.size(name);
-      // A follower's file can only have grown as a prefix of ours; anything else is shipped whole.
-      if (have === to && current?.segments.some((c) => c.file === s.file)) continue;
-      // The follower's active segment grows by appending: from its indexed end, a record
-      // boundary (a replicate killed mid-append may have left a partial record after it).
-      const appendable = have !== undefined && current !== null && current.active.file === s.file && current.active.indexedTo <= to;
-      plan.push({ name, from: appendable ? current.active.indexedTo : 0, to, segment: true });
-    }
+    const listedThere = new Set(current ? [...current.segments.map((s) => segmentName(s.file)), ...current.runs.map((r) => runName(r.file))] : []);
+    /** Whether the follower's copy is as the last replicate left it. Followers from before fingerprints: by size. */
+    const intact = (name: string): boolean => {
+      if (!listedThere.has(name)) return false;
+      if (!recorded) return true;
+      if (recorded[name] !== undefined && recorded[name] === target.fingerprint(name)) return true;
+      if (!ours.has(name)) resynced.add(name);
+      return false;
+    };
+    const leaderSizes = new Map<string, number>();
+    for (const s of m.segments) leaderSizes.set(segmentName(s.file), s.size ?? activeEnd);
     for (const r of m.runs) {
       const name = runName(r.file);
       const size = fs.stat(`${leaderDir}/${name}`)?.size;
       if (size === undefined) throw Object.assign(new Error(`${name} vanished`), { code: 'ENOENT' });
-      if (target.size(name) === size && current?.runs.some((c) => c.file === r.file)) continue;
+      leaderSizes.set(name, size);
+    }
+    const counted = { bytes: 0 };
+    const bad = options.check
+      ? differing(fs, leaderDir, target, [...leaderSizes].filter(([name]) => listedThere.has(name)).map(([name, to]) => ({ name, to: Math.min(to, target.size(name) ?? 0) })), counted)
+      : new Set<string>();
+    for (const name of bad) resynced.add(name);
+    // What to ship: [name, from, to, kind], with `from` > 0 for appends to a growing segment.
+    const plan: Array<{ name: string; from: number; to: number; segment: boolean }> = [];
+    for (const s of m.segments) {
+      const name = segmentName(s.file);
+      const to = leaderSizes.get(name)!;
+      const have = target.size(name);
+      const same = intact(name) && !bad.has(name);
+      if (same && have === to) continue;
+      // The follower's active segment grows by appending. From where the last replicate left
+      // it when the fingerprint proves the file is as it was left (whole records); else from
+      // its indexed end, a record boundary (a replicate killed mid-append may have left a
+      // partial record after it).
+      const appendable =
+        (same || (ours.has(name) && !resynced.has(name) && !bad.has(name))) &&
+        have !== undefined && have <= to && current !== null && current.active.file === s.file && current.active.indexedTo <= to;
+      const from = !appendable ? 0 : same && recorded ? have : current.active.indexedTo;
+      plan.push({ name, from, to, segment: true });
+    }
+    for (const r of m.runs) {
+      const name = runName(r.file);
+      const size = leaderSizes.get(name)!;
+      if (intact(name) && !bad.has(name) && target.size(name) === size) continue;
       plan.push({ name, from: 0, to: size, segment: false });
     }
+    if (plan.length > 0) target.writeFile(REPLICATING_NAME, [Buffer.from(`${JSON.stringify(plan.map((p) => p.name))}\n`)]);
     const total = plan.reduce((n, p) => n + (p.to - p.from), 0);
     let done = 0;
+    let records = 0;
     for (const p of plan) {
       const path = `${leaderDir}/${p.name}`;
       if (p.segment && p.from > 0) {
         const bytes = readRange(fs, path, p.from, p.to);
-        checkSegmentRange(p.name, bytes, p.from);
+        records += checkSegmentRange(p.name, bytes, p.from);
         target.appendFile(p.name, p.from, bytes);
       } else if (p.segment) {
         const header = readRange(fs, path, 0, Math.min(16, p.to));
@@ -132,55 +190,72 @@ function replicateOnce(
           at = end;
         }
         // Check the records whole (a record may straddle two chunks).
-        checkSegmentRange(p.name, Buffer.concat(chunks.slice(1)), 16);
+        records += checkSegmentRange(p.name, Buffer.concat(chunks.slice(1)), 16);
         target.writeFile(p.name, chunks);
       } else {
         target.writeFile(p.name, [readRange(fs, path, 0, p.to)]);
       }
       done += p.to - p.from;
-      onProgress?.(done, total);
+      options.onProgress?.(done, total);
     }
     target.syncNames();
-    // Runs are checked on arrival: header, every block's CRC, every entry in order.
-    for (const p of plan) {
-      if (p.segment) continue;
-      const file = parseFileName(p.name, RUN_EXT);
-      const reader = RunReader.open(fs, target.location, file);
-      try {
-        let count = 0;
-        for (const _ of reader.cursor(Buffer.alloc(0))) count++;
-        if (count !== reader.header.entries) throw new TzkvError('CORRUPT', `${p.name}: ${count} entries arrived, its header says ${reader.header.entries}`);
-      } finally {
-        reader.close();
-      }
-    }
+    for (const p of plan) if (!p.segment) checkRunArrived(fs, target.location, p.name);
     const follower = cloneManifest(m);
+    const files: Record<string, string> = {};
+    for (const name of leaderSizes.keys()) files[name] = target.fingerprint(name) ?? '';
     follower.extra.follower = {
       leader: leaderDir,
       leaderId,
       generation: m.generation,
       replicatedAt: new Date(now).toISOString(),
+      activeEnd,
+      files,
     } satisfies FollowerMark;
     target.switchManifest(encodeManifest(follower));
-    const listed = new Set([...m.segments.map((s) => segmentName(s.file)), ...m.runs.map((r) => runName(r.file))]);
     let removed = 0;
     for (const name of target.list()) {
-      const ours = name.endsWith(TMP_SUFFIX) || parseFileName(name, SEGMENT_EXT) > 0 || parseFileName(name, RUN_EXT) > 0;
-      if (ours && name !== `${MANIFEST_NAME}${TMP_SUFFIX}` && !listed.has(name)) {
+      const tzkvFile = name.endsWith(TMP_SUFFIX) || parseFileName(name, SEGMENT_EXT) > 0 || parseFileName(name, RUN_EXT) > 0;
+      if (tzkvFile && name !== `${MANIFEST_NAME}${TMP_SUFFIX}` && !leaderSizes.has(name)) {
         target.remove(name);
         removed++;
       }
     }
-    return {
+    target.remove(REPLICATING_NAME);
+    const report: ReplicateReport = {
       target: target.location,
-      initial: current === null,
+      initial: current === null && !opened.damaged,
       filesShipped: plan.length,
       bytesShipped: total,
+      records,
       filesRemoved: removed,
+      resynced: [...resynced].sort(),
+      checkedBytes: counted.bytes,
       position: { generation: m.generation, segment: m.active.file, offset: activeEnd },
       durationMs: Date.now() - started,
     };
+    recordFollower(fs, leaderDir, {
+      location: target.location,
+      replicatedAt: new Date(now).toISOString(),
+      generation: m.generation,
+      position: report.position,
+      bytesShipped: total,
+    });
+    return report;
   } finally {
     view.close();
+  }
+}
+
+/** Runs are checked on arrival: header, every block's CRC, every entry in order, the TTL section. */
+function checkRunArrived(fs: FileSystem, dir: string, name: string): void {
+  const reader = RunReader.open(fs, dir, parseFileName(name, RUN_EXT));
+  try {
+    let count = 0;
+    for (const _ of reader.cursor(Buffer.alloc(0))) count++;
+    if (count !== reader.header.entries) throw new TzkvError('CORRUPT', `${name}: ${count} entries arrived, its header says ${reader.header.entries}`);
+    const section = ttlSection(reader);
+    if (section) readTtlRemoves(reader, section);
+  } finally {
+    reader.close();
   }
 }

@@ -1,19 +1,36 @@
 // Where replicated bytes go and how they are switched in. The directory target
 // is the first; an etcd target is planned behind the same interface.
 import { TzkvError, ioError } from '../errors.js';
-import { MANIFEST_NAME } from '../format/constants.js';
+import { MANIFEST_NAME, REPLICATING_NAME } from '../format/constants.js';
 import type { Manifest } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
 import { replaceFile } from '../io/fs.js';
 import { inspectDir } from '../engine/layout.js';
 import { readManifest } from '../engine/view.js';
 
+export interface FollowerState {
+  /** The follower's manifest; null when the target is empty or its manifest is damaged. */
+  manifest: Manifest | null;
+  /** The manifest was there but damaged: everything is shipped again. */
+  damaged: boolean;
+  /** Names a replicate that was killed had announced it would change (REPLICATING), or null. */
+  interrupted: string[] | null;
+}
+
 export interface ReplicationTarget {
   readonly location: string;
-  /** Readies the target; returns the follower's current manifest, or null when it is empty. */
-  open(): Manifest | null;
+  /** Readies the target and says what it holds. */
+  open(): FollowerState;
   /** Size of a file the target holds, or undefined. */
   size(name: string): number | undefined;
+  /**
+   * What identifies the file's current contents without reading them (size,
+   * inode, change time), recorded after shipping so that a file changed on the
+   * follower since is caught; undefined when the file is missing.
+   */
+  fingerprint(name: string): string | undefined;
+  /** Reads up to `length` bytes of a file at `offset` (for a full check). */
+  read(name: string, offset: number, length: number): Buffer;
   /** Writes a whole new file, invisibly until its rename; durable after syncNames(). */
   writeFile(name: string, chunks: Iterable<Buffer>): void;
   /** Appends bytes at `offset` of an existing file (the growing active segment), durably. */
@@ -33,26 +50,34 @@ export class DirectoryTarget implements ReplicationTarget {
     readonly location: string,
   ) {}
 
-  open(): Manifest | null {
+  open(): FollowerState {
     const state = inspectDir(this.fs, this.location);
+    const empty: FollowerState = { manifest: null, damaged: false, interrupted: null };
     if (state === 'missing') {
       try {
         this.fs.mkdirp(this.location);
       } catch (err) {
         throw ioError(err, 'cannot create follower directory', this.location);
       }
-      return null;
+      return empty;
     }
     try {
       this.fs.checkWritable(this.location);
     } catch (err) {
       throw ioError(err, 'cannot write to follower directory', this.location);
     }
-    if (state === 'empty') return null;
+    if (state === 'empty') return empty;
+    let interrupted: string[] | null = null;
     try {
-      return readManifest(this.fs, this.location);
+      const names: unknown = JSON.parse(this.read(REPLICATING_NAME, 0, 1 << 20).toString('utf8'));
+      if (Array.isArray(names)) interrupted = names.filter((n): n is string => typeof n === 'string');
+    } catch {
+      // no interrupted replicate (or its note is unreadable: then every changed file counts as changed)
+    }
+    try {
+      return { manifest: readManifest(this.fs, this.location), damaged: false, interrupted };
     } catch (err) {
-      if (err instanceof TzkvError && err.code === 'CORRUPT') return null; // a damaged follower is resynchronised whole
+      if (err instanceof TzkvError && err.code === 'CORRUPT') return { manifest: null, damaged: true, interrupted }; // resynchronised whole
       throw err;
     }
   }
@@ -60,6 +85,26 @@ export class DirectoryTarget implements ReplicationTarget {
   size(name: string): number | undefined {
     const st = this.fs.stat(`${this.location}/${name}`);
     return st?.isFile ? st.size : undefined;
+  }
+
+  fingerprint(name: string): string | undefined {
+    const st = this.fs.stat(`${this.location}/${name}`);
+    return st?.isFile ? `${st.size}:${st.ino}:${st.ctimeMs}` : undefined;
+  }
+
+  read(name: string, offset: number, length: number): Buffer {
+    const path = `${this.location}/${name}`;
+    try {
+      const fd = this.fs.openRead(path);
+      try {
+        const buf = Buffer.allocUnsafe(length);
+        return buf.subarray(0, this.fs.read(fd, buf, 0, length, offset));
+      } finally {
+        this.fs.close(fd);
+      }
+    } catch (err) {
+      throw ioError(err, 'cannot read', path);
+    }
   }
 
   writeFile(name: string, chunks: Iterable<Buffer>): void {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/api.js';
 import { open } from '../../src/index.js';
+import { DirectoryTarget } from '../../src/replication/target.js';
 import { tempDir, tempStore } from '../helpers/temp-store.js';
 
 async function dump(s: Store) {
@@ -65,5 +66,66 @@ describe('replicate to a directory follower', () => {
     writeFileSync(join(junk, 'notes.txt'), 'x');
     await expect(leader.replicate(junk)).rejects.toMatchObject({ code: 'NOT_A_STORE' });
     expect(readFileSync(join(junk, 'notes.txt'), 'utf8')).toBe('x');
+  });
+});
+
+describe('a follower changed on its own', () => {
+  async function setUp() {
+    const leader = await tempStore({ segmentBytes: 4096, flushBytes: 1024 });
+    for (let i = 0; i < 200; i++) await leader.put(`k${i}`, `value ${i}`);
+    const dir = join(tempDir(), 'follower');
+    await leader.replicate(dir);
+    const sealed = readdirSync(dir).filter((n) => n.endsWith('.tzds')).sort()[0];
+    return { leader, dir, sealed };
+  }
+
+  it('a file edited in place at the same size is found by its fingerprint and shipped whole again', async () => {
+    const { leader, dir, sealed } = await setUp();
+    const path = join(dir, sealed);
+    const bytes = readFileSync(path);
+    bytes[100] ^= 0xff;
+    writeFileSync(path, bytes);
+    const report = await leader.replicate(dir);
+    expect(report.resynced).toEqual([sealed]);
+    expect(report.bytesShipped).toBeGreaterThanOrEqual(bytes.length);
+    const follower = await open(dir, { readOnly: true });
+    expect(await dump(follower)).toEqual(await dump(leader));
+    expect((await follower.verify()).problems).toEqual([]);
+    expect((await leader.replicate(dir)).resynced).toEqual([]);
+  });
+
+  it('damage that left no trace in the fingerprint is found by --check, and only then', async () => {
+    const { leader, dir, sealed } = await setUp();
+    const path = join(dir, sealed);
+    const bytes = readFileSync(path);
+    bytes[100] ^= 0xff;
+    writeFileSync(path, bytes);
+    // Forge the fingerprint the last replicate recorded, as bit rot would leave it.
+    const { decodeManifest, encodeManifest } = await import('../../src/format/manifest.js');
+    const { realFs, replaceFile } = await import('../../src/io/fs.js');
+    const m = decodeManifest(readFileSync(join(dir, 'MANIFEST')));
+    const mark = m.extra.follower as { files: Record<string, string> };
+    mark.files[sealed] = new DirectoryTarget(realFs, dir).fingerprint(sealed)!;
+    replaceFile(realFs, dir, 'MANIFEST', encodeManifest(m));
+    expect((await leader.replicate(dir)).resynced).toEqual([]);
+    const checked = await leader.replicate(dir, { check: true });
+    expect(checked.resynced).toEqual([sealed]);
+    expect(checked.checkedBytes).toBeGreaterThan(0);
+    const follower = await open(dir, { readOnly: true });
+    expect(await dump(follower)).toEqual(await dump(leader));
+    expect((await follower.verify()).problems).toEqual([]);
+  });
+
+  it('the leader lists its followers and when each caught up', async () => {
+    const { leader, dir } = await setUp();
+    const other = join(tempDir(), 'second');
+    await leader.replicate(other);
+    await leader.put('late', 'write');
+    const stats = await leader.stats();
+    expect(stats.followers.map((f) => f.location).sort()).toEqual([dir, other].sort());
+    for (const f of stats.followers) {
+      expect(Date.parse(f.replicatedAt)).toBeGreaterThan(0);
+      expect(f.generation).toBeLessThanOrEqual(Number(stats.details.generation));
+    }
   });
 });

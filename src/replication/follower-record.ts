@@ -1,0 +1,57 @@
+// What the leader remembers of its followers (docs/format.md "followers/"):
+// one small JSON file per follower, so two replicates to different followers
+// never race on one file, and stats can list them without touching followers.
+import { createHash } from 'node:crypto';
+import type { FollowerInfo } from '../api.js';
+import { FOLLOWERS_DIR } from '../format/constants.js';
+import type { FileSystem } from '../io/fs.js';
+import { removeQuietly, replaceFile } from '../io/fs.js';
+
+
+function recordName(location: string): string {
+  return `${createHash('sha256').update(location).digest('hex').slice(0, 16)}.json`;
+}
+
+/**
+ * Records that `info.location` caught up. Best effort: a leader on a
+ * read-only mount can still be replicated, it just cannot remember it.
+ */
+export function recordFollower(fs: FileSystem, leaderDir: string, info: FollowerInfo): boolean {
+  const dir = `${leaderDir}/${FOLLOWERS_DIR}`;
+  try {
+    fs.mkdirp(dir);
+    replaceFile(fs, dir, recordName(info.location), Buffer.from(`${JSON.stringify(info)}\n`));
+    return true;
+  } catch {
+    removeQuietly(fs, `${dir}/${recordName(info.location)}.tmp`);
+    return false;
+  }
+}
+
+/** The followers recorded in a leader store, oldest catch-up first; unreadable records are skipped. */
+export function readFollowers(fs: FileSystem, leaderDir: string): FollowerInfo[] {
+  const dir = `${leaderDir}/${FOLLOWERS_DIR}`;
+  let names: string[];
+  try {
+    names = fs.readdir(dir);
+  } catch {
+    return [];
+  }
+  const out: FollowerInfo[] = [];
+  for (const name of names) {
+    if (!/^[0-9a-f]{16}\.json$/.test(name)) continue;
+    try {
+      const fd = fs.openRead(`${dir}/${name}`);
+      try {
+        const buf = Buffer.allocUnsafe(64 * 1024);
+        const raw = JSON.parse(buf.toString('utf8', 0, fs.read(fd, buf, 0, buf.length, 0))) as FollowerInfo;
+        if (typeof raw.location === 'string' && typeof raw.replicatedAt === 'string' && Number.isSafeInteger(raw.generation)) out.push(raw);
+      } finally {
+        fs.close(fd);
+      }
+    } catch {
+      // a record being replaced, or damaged: it is rewritten by the next replicate to that follower
+    }
+  }
+  return out.sort((a, b) => (a.replicatedAt < b.replicatedAt ? -1 : a.replicatedAt > b.replicatedAt ? 1 : 0));
+}
