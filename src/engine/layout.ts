@@ -2,7 +2,7 @@
 // the paths of its files (docs/format.md "The store directory").
 import { TzkvError, ioError } from '../errors.js';
 import { fileName, parseFileName } from '../format/bytes.js';
-import { LOCK_NAME, MANIFEST_NAME, RUN_EXT, SEGMENT_EXT, TMP_SUFFIX } from '../format/constants.js';
+import { LOCK_NAME, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT, SEGMENT_EXT, TMP_SUFFIX } from '../format/constants.js';
 import type { FileSystem } from '../io/fs.js';
 
 export const segmentName = (n: number) => fileName(n, SEGMENT_EXT);
@@ -23,7 +23,7 @@ export function isStoreFileName(name: string): boolean {
   if (/^LOCK\.[0-9a-f]+\.tmp$/.test(name)) return true; // a lock being written aside (src/lock/lockfile.ts)
   if (name === MANIFEST_NAME || name === LOCK_NAME || name === `${LOCK_NAME}.break`) return true;
   const base = name.endsWith(TMP_SUFFIX) ? name.slice(0, -TMP_SUFFIX.length) : name;
-  if (base === MANIFEST_NAME) return true;
+  if (base === MANIFEST_NAME || base === REPLICATING_NAME) return true; // REPLICATING: a follower's note (src/replication)
   return parseFileName(base, SEGMENT_EXT) > 0 || parseFileName(base, RUN_EXT) > 0;
 }
 
