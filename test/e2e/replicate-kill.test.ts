@@ -41,12 +41,20 @@ describe('replicate under SIGKILL', () => {
     await load(0, 150_000);
     const follower = join(await tempDir(), 'follower');
     let killed = 0;
+    // How long a replicate run takes here (start-up included): the kill moment
+    // is drawn from it, and it shrinks to any run that finished before its kill,
+    // so a fast machine still kills most runs part way.
+    let span = 600;
     for (let round = 1; round <= 10; round++) {
       await load(round, 5_000 + Math.floor(random() * 20_000));
       for (let i = 0; i < 200; i += 7) await leader.del(`r0:k${round * 1000 + i}`);
+      const started = Date.now();
       const child = tzkvChild(['replicate', '-d', dir, '--to', follower, '--json']);
-      await new Promise((r) => setTimeout(r, 30 + Math.floor(random() * 500)));
-      if (child.kill('SIGKILL')) killed++;
+      let finished = 0;
+      void child.then(() => (finished = Date.now()));
+      await new Promise((r) => setTimeout(r, Math.floor(random() * span)));
+      if (!finished && child.kill('SIGKILL')) killed++;
+      else span = Math.max(50, Math.floor(((finished || Date.now()) - started) * 0.9));
       await child;
       // After every kill the follower, once it has a manifest, is a valid store.
       const verify = await tzkv(['verify', '-d', follower]);
