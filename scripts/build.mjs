@@ -4,6 +4,7 @@
 //   2. esbuild      bin/run.js's launcher → dist/launch.cjs; the whole CLI (oclif, commands, engine) → dist/tzkv.cjs, one file,
 //                   CommonJS so that src/cli/launch.ts can give it a V8 code cache; see
 //                   scripts/bundle-plugins.mjs for what is left out or loaded late
+//                   The etcd backend is bundled apart (dist/etcd.cjs) and loaded only for an etcd:// address.
 //   3. manifest     oclif.manifest.json, regenerated from the bundle (scripts/manifest.mjs)
 
 import { execFileSync } from 'node:child_process';
@@ -25,23 +26,45 @@ export function compile() {
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json')], { stdio: 'inherit', cwd: ROOT });
 }
 
+/** What every bundle is: one CommonJS file for Node 20. */
+const NODE_BUNDLE = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning' };
+
+/** The CLI bundle leaves src/etcd out: src/cli/store.ts imports it, at run time, from dist/etcd.cjs. */
+const etcdApart = {
+  name: 'etcd-apart',
+  setup(build) {
+    // A stand-in module that requires the real one with a plain require (the bundle runs in a vm.Script,
+    // where import() has no loader).
+    build.onResolve({ filter: /[\\/]etcd[\\/]index\.js$/ }, () => ({ path: 'etcd', namespace: 'etcd-apart' }));
+    build.onLoad({ filter: /.*/, namespace: 'etcd-apart' }, () => ({ contents: "module.exports = require('./etcd.cjs');", loader: 'js' }));
+    build.onResolve({ filter: /^\.\/etcd\.cjs$/ }, () => ({ path: './etcd.cjs', external: true }));
+  },
+};
+
+export async function bundleEtcd() {
+  const esbuild = await import('esbuild');
+  await esbuild.build({
+    ...NODE_BUNDLE,
+    entryPoints: [join(ROOT, 'src', 'etcd', 'index.ts')],
+    outfile: join(ROOT, 'dist', 'etcd.cjs'),
+    minify: true,
+    legalComments: 'none',
+  });
+}
+
 export async function bundle() {
   const esbuild = await import('esbuild');
   const result = await esbuild.build({
+    ...NODE_BUNDLE,
     entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
     outfile: BUNDLE,
     write: false,
     minify: true,
     sourcemap: 'linked',
     legalComments: 'none',
-    logLevel: 'warning',
     // oclif loads plugins and hooks by path at run time; tzkv has none, so these stay unresolved.
     logOverride: { 'unsupported-require-call': 'silent', 'unsupported-dynamic-import': 'silent' },
-    plugins: startupPlugins,
+    plugins: [...startupPlugins, etcdApart],
   });
   const map = result.outputFiles.find((file) => file.path.endsWith('.map'));
   writeFileSync(map.path, map.contents);
@@ -54,13 +77,9 @@ export async function bundle() {
 export async function bundleLauncher() {
   const esbuild = await import('esbuild');
   await esbuild.build({
+    ...NODE_BUNDLE,
     entryPoints: [join(ROOT, 'src', 'cli', 'launch.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
     outfile: join(ROOT, 'dist', 'launch.cjs'),
-    logLevel: 'warning',
   });
 }
 
@@ -69,6 +88,7 @@ export async function build() {
   compile();
   await bundleLauncher();
   await bundle();
+  await bundleEtcd();
   await writeManifest();
 }
 

@@ -71,9 +71,10 @@ export interface StoreStats {
   /**
    * 'census' when keys and bytes came from the counters the store keeps
    * (constant cost); 'scan' when the store predates them and its index was
-   * merged (the next compaction starts the counters).
+   * merged (the next compaction starts the counters); 'etcd' when an etcd
+   * cluster counted the keys under the prefix (its database sizes are the bytes).
    */
-  counted: 'census' | 'scan';
+  counted: 'census' | 'scan' | 'etcd';
   /** Who holds the writer lock now, or null. */
   lockHolder: LockHolderInfo | null;
   /** Followers this store has replicated to, oldest catch-up first. */

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'VERSION' // the store was written by a newer format version
   | 'READ_ONLY' // a write on a store opened read-only (or a follower)
   | 'IO' // any other file-system or permission problem
+  | 'UNAVAILABLE' // no member of an etcd cluster answered in time
   | 'CLOSED' // the store was used after close()
   | 'INTERNAL'; // a bug in tzkv: please report it
 
@@ -28,6 +29,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   NOT_A_STORE: 5,
   NO_STORE: 5,
   IO: 5,
+  UNAVAILABLE: 5,
   CLOSED: 5,
   INTERNAL: 70,
 };
@@ -43,7 +45,15 @@ export interface TzkvErrorDetails {
   info?: Record<string, unknown>;
 }
 
+/** Marks a TzkvError, so `instanceof` holds across separately bundled copies of this file (dist/etcd.cjs). */
+const BRAND = Symbol.for('tzkv.error');
+
 export class TzkvError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
+  readonly [BRAND] = true;
   readonly code: ErrorCode;
   readonly path?: string;
   readonly offset?: number;

@@ -9,13 +9,13 @@ import { TzkvError } from '../errors.js';
 import { parseDuration } from './duration.js';
 import { jsonRequested, reportFailure } from './failure.js';
 import { globalFlags } from './flags.js';
-import { openStore, storeDirectory } from './store.js';
+import { type EtcdFlags, openStore, storeDirectory } from './store.js';
 
 /** Lock wait when neither --lock-timeout nor TZKV_LOCK_TIMEOUT says otherwise. */
 const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 
 /** Flags the base reads; commands pass their parsed flags through. */
-export interface StoreFlags {
+export interface StoreFlags extends EtcdFlags {
   dir?: string;
   'lock-timeout'?: string;
 }
@@ -35,7 +35,7 @@ export abstract class TzkvCommand extends Command {
         ? DEFAULT_LOCK_TIMEOUT_MS
         : parseDuration(flags['lock-timeout'], '--lock-timeout', { allowZero: true })
       : undefined;
-    const store = await openStore({ dir: storeDirectory(flags.dir), command: `tzkv ${this.id}`, write, lockTimeoutMs });
+    const store = await openStore({ dir: storeDirectory(flags.dir), command: `tzkv ${this.id}`, write, lockTimeoutMs, etcd: flags });
     let result: T;
     try {
       result = await use(store);

@@ -10,14 +10,30 @@ import { DURATION_HELP } from './duration.js';
 export const globalFlags = {
   dir: Flags.string({
     char: 'd',
-    summary: 'Store directory.',
-    description: 'Defaults to $TZKV_DIR, else $XDG_DATA_HOME/tzkv (~/.local/share/tzkv).',
+    summary: 'Store directory, or etcd://host:port[,host:port...]/PREFIX.',
+    description:
+      'Defaults to $TZKV_DIR, else $XDG_DATA_HOME/tzkv (~/.local/share/tzkv). An etcd:// (etcds:// for TLS) address keeps the keys under PREFIX in an etcd v3 cluster (docs/etcd.md).',
     env: 'TZKV_DIR',
     helpValue: 'DIR',
   }),
   json: Flags.boolean({
     summary: 'Print exactly one JSON document on stdout.',
     default: false,
+  }),
+  'etcd-user': Flags.string({
+    summary: 'etcd user name (the password comes from $TZKV_ETCD_PASSWORD).',
+    env: 'TZKV_ETCD_USER',
+    helpValue: 'NAME',
+    helpGroup: 'ETCD',
+  }),
+  'etcd-ca': Flags.string({ summary: 'CA certificate (PEM) for etcds://.', helpValue: 'FILE', helpGroup: 'ETCD' }),
+  'etcd-cert': Flags.string({ summary: 'Client certificate (PEM) for etcds://.', helpValue: 'FILE', helpGroup: 'ETCD' }),
+  'etcd-key': Flags.string({ summary: 'Client key (PEM) for etcds://.', helpValue: 'FILE', helpGroup: 'ETCD' }),
+  'etcd-timeout': Flags.string({
+    summary: 'How long an etcd call may take, all members tried (default 5s).',
+    env: 'TZKV_ETCD_TIMEOUT',
+    helpValue: 'DURATION',
+    helpGroup: 'ETCD',
   }),
 };
 

@@ -5,13 +5,16 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Store } from '../api.js';
+import { isEtcdAddress } from '../etcd/url.js';
 import { open } from '../index.js';
+import { parseDuration } from './duration.js';
 
 /**
  * The store directory: `--dir`, else `TZKV_DIR` (oclif fills the flag from it),
  * else `$XDG_DATA_HOME/tzkv`, else `~/.local/share/tzkv`. Always absolute.
  */
 export function storeDirectory(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag !== undefined && isEtcdAddress(flag)) return flag;
   if (flag !== undefined && flag !== '') return resolve(flag);
   const xdg = env.XDG_DATA_HOME;
   // The XDG spec says relative values are invalid and must be ignored.
@@ -26,9 +29,34 @@ export interface OpenFor {
   /** A write takes the lock and creates a missing directory; a read does neither. */
   write: boolean;
   lockTimeoutMs?: number;
+  etcd?: EtcdFlags;
 }
 
-export function openStore({ dir, command, write, lockTimeoutMs }: OpenFor): Promise<Store> {
+/** The flags that reach an etcd cluster (src/cli/flags.ts). */
+export interface EtcdFlags {
+  'etcd-user'?: string;
+  'etcd-ca'?: string;
+  'etcd-cert'?: string;
+  'etcd-key'?: string;
+  'etcd-timeout'?: string;
+}
+
+const DEFAULT_ETCD_TIMEOUT_MS = 5_000;
+
+export async function openStore({ dir, command, write, lockTimeoutMs, etcd = {} }: OpenFor): Promise<Store> {
+  if (isEtcdAddress(dir)) {
+    // Loaded only for an etcd address: a directory store never pays for it.
+    const { openEtcdStore } = await import('../etcd/index.js');
+    return openEtcdStore(dir, {
+      readOnly: !write,
+      timeoutMs: etcd['etcd-timeout'] === undefined ? DEFAULT_ETCD_TIMEOUT_MS : parseDuration(etcd['etcd-timeout'], '--etcd-timeout'),
+      user: etcd['etcd-user'],
+      password: process.env.TZKV_ETCD_PASSWORD,
+      ca: etcd['etcd-ca'],
+      cert: etcd['etcd-cert'],
+      key: etcd['etcd-key'],
+    });
+  }
   return write
     ? open(dir, { create: true, command, ...(lockTimeoutMs === undefined ? {} : { lockTimeoutMs }) })
     : open(dir, { readOnly: true, create: false, command });

@@ -1,0 +1,103 @@
+// A batch against etcd (docs/etcd.md "import"). One etcd transaction holds at
+// most 128 operations and about 1.5 MiB, so a larger batch is applied as a
+// sequence of transactions, in order: each is atomic, the whole is not. A
+// batch that fails part way says how many operations were applied; applying
+// the same batch again gives the same end state (puts and deletes of fixed
+// keys are idempotent).
+import type { Batch, PutOptions, ValueInput, KeyInput } from '../api.js';
+import { TzkvError } from '../errors.js';
+import { checkKey, checkValue, expiryFrom } from '../engine/keys.js';
+import type { EtcdClient } from './client.js';
+import { checkEtcdValue, deleteOp, Leases, putOp, txn } from './kv.js';
+
+/** etcd's default --max-txn-ops. */
+export const MAX_TXN_OPS = 128;
+/** Raw key and value bytes per transaction, under the 1.5 MiB request limit with room for framing. */
+const MAX_TXN_BYTES = 1024 * 1024;
+
+interface Op {
+  key: Buffer;
+  value: Buffer | null;
+  expiresAt: number;
+}
+
+export class EtcdBatch implements Batch {
+  private ops: Op[] = [];
+  private done = false;
+  /** Operations applied by write(), for a report after a failure. */
+  applied = 0;
+
+  constructor(
+    private readonly client: EtcdClient,
+    private readonly prefix: Buffer,
+    private readonly now: () => number,
+    private readonly writable: () => void,
+  ) {}
+
+  get length(): number {
+    return this.ops.length;
+  }
+
+  put(key: KeyInput, value: ValueInput, options?: Omit<PutOptions, 'ifAbsent'>): this {
+    this.open();
+    const k = checkKey(key);
+    const v = checkEtcdValue(checkValue(value));
+    this.ops.push({ key: Buffer.concat([this.prefix, k]), value: v, expiresAt: expiryFrom(options, this.now()) });
+    return this;
+  }
+
+  del(key: KeyInput): this {
+    this.open();
+    this.ops.push({ key: Buffer.concat([this.prefix, checkKey(key)]), value: null, expiresAt: 0 });
+    return this;
+  }
+
+  async write(): Promise<void> {
+    this.open();
+    this.writable();
+    this.done = true;
+    // etcd refuses a key twice in one transaction: only each key's last operation counts anyway.
+    const last = new Map<string, number>();
+    this.ops.forEach((op, i) => last.set(op.key.toString('latin1'), i));
+    const ops = this.ops.filter((op, i) => last.get(op.key.toString('latin1')) === i);
+    const total = ops.length;
+    this.ops = [];
+    const leases = new Leases(this.client, this.now);
+    let i = 0;
+    while (i < ops.length) {
+      const chunk: Op[] = [];
+      let bytes = 0;
+      while (i < ops.length && chunk.length < MAX_TXN_OPS) {
+        const size = ops[i].key.length + (ops[i].value?.length ?? 0);
+        if (chunk.length > 0 && bytes + size > MAX_TXN_BYTES) break;
+        chunk.push(ops[i++]);
+        bytes += size;
+      }
+      try {
+        const success = [];
+        for (const op of chunk) {
+          success.push(op.value === null ? deleteOp(op.key) : putOp(op.key, op.value, await leases.forExpiry(op.expiresAt)));
+        }
+        await txn(this.client, [], success);
+      } catch (err) {
+        const applied = this.applied;
+        const why = err instanceof Error ? err.message : String(err);
+        throw new TzkvError(
+          err instanceof TzkvError ? err.code : 'IO',
+          `etcd applied ${applied} of ${total} operations before failing: ${why} (running the same input again is safe)`,
+          { cause: err, info: { applied, total } },
+        );
+      }
+      this.applied += chunk.length;
+    }
+  }
+
+  async discard(): Promise<void> {
+    this.done = true;
+    this.ops = [];
+  }
+
+  private open(): void {
+    if (this.done) throw new TzkvError('INVALID_ARGUMENT', 'this batch was already written or discarded');
+  }
+}

@@ -1,0 +1,179 @@
+// A small client for etcd v3's JSON gateway (docs/etcd.md "Client"), over
+// node:http / node:https: each call is one POST of a JSON body to
+// /v3/<service>/<method>, keys and values base64. Members are tried in turn
+// when one is down; a call that no member answers within the timeout fails
+// with UNAVAILABLE naming every endpoint. With a user, an auth token is taken
+// from /v3/auth/authenticate and renewed when etcd says it is invalid.
+import { readFileSync } from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { TzkvError } from '../errors.js';
+
+export interface EtcdClientOptions {
+  endpoints: string[];
+  timeoutMs: number;
+  user?: string;
+  password?: string;
+  /** PEM file paths for TLS. */
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+/** An error etcd itself answered (as opposed to no answer at all). */
+export class EtcdReplyError extends Error {
+  constructor(
+    readonly status: number,
+    readonly grpcCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// gRPC status codes the gateway returns in its error bodies.
+const UNAVAILABLE = 14;
+const UNAUTHENTICATED = 16;
+const INVALID_AUTH_TOKEN = 'etcdserver: invalid auth token';
+
+type Json = Record<string, unknown>;
+
+export class EtcdClient {
+  /** The member that answered last: tried first next time. */
+  private preferred = 0;
+  private token: string | undefined;
+  private readonly agentOptions: https.AgentOptions;
+  private readonly agent: http.Agent;
+
+  constructor(private readonly options: EtcdClientOptions) {
+    const read = (what: string, path: string | undefined) => {
+      if (path === undefined) return undefined;
+      try {
+        return readFileSync(path);
+      } catch (err) {
+        throw new TzkvError('INVALID_ARGUMENT', `cannot read ${what} ${path}: ${(err as Error).message}`, { path });
+      }
+    };
+    this.agentOptions = { keepAlive: true, ca: read('--etcd-ca', options.ca), cert: read('--etcd-cert', options.cert), key: read('--etcd-key', options.key) };
+    const tls = options.endpoints[0].startsWith('https:');
+    this.agent = tls ? new https.Agent(this.agentOptions) : new http.Agent({ keepAlive: true });
+  }
+
+  get endpoints(): string[] {
+    return this.options.endpoints;
+  }
+
+  /** POSTs `body` to `/v3/${path}` on the first member that answers. */
+  async call<T = Json>(path: string, body: Json): Promise<T> {
+    if (this.options.user !== undefined && this.token === undefined) await this.authenticate();
+    try {
+      return await this.anyMember<T>(path, body);
+    } catch (err) {
+      if (err instanceof EtcdReplyError && this.options.user !== undefined && err.message.includes(INVALID_AUTH_TOKEN)) {
+        await this.authenticate();
+        return this.anyMember<T>(path, body);
+      }
+      throw err;
+    }
+  }
+
+  /** POSTs to one member only (status, hashes, defragment: per-member calls). */
+  callMember<T = Json>(endpoint: string, path: string, body: Json): Promise<T> {
+    return this.post<T>(endpoint, path, body, this.options.timeoutMs);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private async authenticate(): Promise<void> {
+    if (this.options.password === undefined) {
+      throw new TzkvError('INVALID_ARGUMENT', `--etcd-user ${this.options.user} needs its password in TZKV_ETCD_PASSWORD`);
+    }
+    this.token = undefined;
+    try {
+      const reply = await this.anyMember<{ token: string }>('auth/authenticate', { name: this.options.user, password: this.options.password });
+      this.token = reply.token;
+    } catch (err) {
+      if (err instanceof EtcdReplyError) {
+        throw new TzkvError('INVALID_ARGUMENT', `etcd refused user ${this.options.user}: ${err.message}`, { info: { grpcCode: err.grpcCode } });
+      }
+      throw err;
+    }
+  }
+
+  private async anyMember<T>(path: string, body: Json): Promise<T> {
+    const deadline = Date.now() + this.options.timeoutMs;
+    const { endpoints } = this.options;
+    const failures: string[] = [];
+    for (let i = 0; i < endpoints.length; i++) {
+      const at = (this.preferred + i) % endpoints.length;
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      try {
+        const reply = await this.post<T>(endpoints[at], path, body, left);
+        this.preferred = at;
+        return reply;
+      } catch (err) {
+        // A member that answers "unavailable" (no leader, shutting down) is as good as down.
+        if (err instanceof EtcdReplyError && err.grpcCode !== UNAVAILABLE) throw err;
+        failures.push(`${endpoints[at]}: ${(err as Error).message}`);
+      }
+    }
+    throw new TzkvError('UNAVAILABLE', `no etcd member answered within ${this.options.timeoutMs} ms (${failures.join('; ') || 'timed out'})`, {
+      path: endpoints.join(','),
+      info: { endpoints },
+    });
+  }
+
+  private post<T>(endpoint: string, path: string, body: Json, timeoutMs: number): Promise<T> {
+    const payload = Buffer.from(JSON.stringify(body));
+    const url = new URL(`/v3/${path}`, endpoint);
+    const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json', 'content-length': payload.length };
+    if (this.token !== undefined && path !== 'auth/authenticate') headers.authorization = this.token;
+    const request = url.protocol === 'https:' ? https.request : http.request;
+    return new Promise<T>((resolve, reject) => {
+      const req = request(url, { method: 'POST', headers, agent: this.agent, timeout: timeoutMs }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: Json;
+          try {
+            parsed = text === '' ? {} : (JSON.parse(text) as Json);
+          } catch {
+            reject(new Error(`HTTP ${res.statusCode}: not JSON (${text.slice(0, 80)})`));
+            return;
+          }
+          if (res.statusCode !== 200 || parsed.error !== undefined) {
+            const message = String(parsed.message ?? parsed.error ?? `HTTP ${res.statusCode}`);
+            const code = Number(parsed.code ?? 0);
+            reject(new EtcdReplyError(res.statusCode ?? 0, code === 0 && res.statusCode === 401 ? UNAUTHENTICATED : code, message));
+            return;
+          }
+          resolve(parsed as T);
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
+      req.on('error', (err: NodeJS.ErrnoException) => reject(new Error(err.code ?? err.message)));
+      req.end(payload);
+    });
+  }
+}
+
+/** base64 of bytes, as the gateway wants keys and values. */
+export const b64 = (bytes: Buffer): string => bytes.toString('base64');
+export const unb64 = (text: string | undefined): Buffer => Buffer.from(text ?? '', 'base64');
+
+/** The key just past every key starting with `prefix`: a range end. */
+export function prefixEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i] < 0xff) {
+      end[i]++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]); // all 0xff: to the end of the key space
+}

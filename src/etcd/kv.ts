@@ -1,0 +1,105 @@
+// The key-value calls of the etcd backend (docs/etcd.md "Mapping"): a tzkv
+// key is PREFIX + key in etcd; an expiry is a lease; conditional writes are
+// transactions comparing revisions, retried when another client got there
+// first, so concurrent clients never lose an update.
+import { TzkvError } from '../errors.js';
+import { b64, type EtcdClient, unb64 } from './client.js';
+
+/** etcd's default request size limit is 1.5 MiB; a value must leave room for its key and the envelope. */
+export const MAX_ETCD_REQUEST_BYTES = 1.5 * 1024 * 1024;
+export const MAX_ETCD_VALUE_BYTES = MAX_ETCD_REQUEST_BYTES - 64 * 1024;
+
+export interface RawKv {
+  key?: string;
+  value?: string;
+  mod_revision?: string;
+  create_revision?: string;
+  lease?: string;
+}
+
+export interface RangeReply {
+  header: { revision: string };
+  kvs?: RawKv[];
+  more?: boolean;
+  count?: string;
+}
+
+export interface TxnReply {
+  header: { revision: string };
+  succeeded?: boolean;
+  responses?: Array<{ response_delete_range?: { deleted?: string } }>;
+}
+
+export type Compare = Record<string, unknown>;
+export type RequestOp = Record<string, unknown>;
+
+export const putOp = (key: Buffer, value: Buffer | null, lease: string): RequestOp => ({
+  request_put: value === null ? { key: b64(key), ignore_value: true, lease } : { key: b64(key), value: b64(value), lease },
+});
+export const deleteOp = (key: Buffer): RequestOp => ({ request_delete_range: { key: b64(key) } });
+export const absent = (key: Buffer): Compare => ({ key: b64(key), target: 'CREATE', result: 'EQUAL', create_revision: '0' });
+export const present = (key: Buffer): Compare => ({ key: b64(key), target: 'CREATE', result: 'GREATER', create_revision: '0' });
+export const unchangedSince = (key: Buffer, modRevision: string): Compare => ({
+  key: b64(key),
+  target: 'MOD',
+  result: 'EQUAL',
+  mod_revision: modRevision,
+});
+
+/** Leases by expiry second, so a batch of keys with one TTL shares one lease. */
+export class Leases {
+  private readonly granted = new Map<number, string>();
+  private readonly remaining = new Map<string, number | null>();
+
+  constructor(
+    private readonly client: EtcdClient,
+    private readonly now: () => number,
+  ) {}
+
+  /** The lease for an absolute expiry ("0" for none); etcd counts whole seconds, rounded up. */
+  async forExpiry(expiresAt: number): Promise<string> {
+    if (expiresAt === 0) return '0';
+    const seconds = Math.max(1, Math.ceil((expiresAt - this.now()) / 1000));
+    let id = this.granted.get(seconds);
+    if (id === undefined) {
+      const reply = await this.client.call<{ ID: string; TTL: string }>('lease/grant', { TTL: String(seconds) });
+      id = reply.ID;
+      this.granted.set(seconds, id);
+    }
+    return id;
+  }
+
+  /** A lease's expiry in ms since the epoch; null when it has already run out. */
+  async expiryOf(lease: string): Promise<number | null> {
+    if (!this.remaining.has(lease)) {
+      // Whole seconds left, rounded down: the truth lies in [TTL, TTL + 1) s, so take the middle.
+      // The gateway leaves out a field whose value is zero; a lease that ran out has TTL -1.
+      const reply = await this.client.call<{ TTL?: string }>('lease/timetolive', { ID: lease });
+      const ttl = Number(reply.TTL ?? 0);
+      this.remaining.set(lease, ttl < 0 ? null : this.now() + ttl * 1000 + 500);
+    }
+    return this.remaining.get(lease)!;
+  }
+}
+
+export async function rangeOne(client: EtcdClient, key: Buffer): Promise<RawKv | undefined> {
+  const reply = await client.call<RangeReply>('kv/range', { key: b64(key) });
+  return reply.kvs?.[0];
+}
+
+export async function txn(client: EtcdClient, compare: Compare[], success: RequestOp[], failure: RequestOp[] = []): Promise<TxnReply> {
+  return client.call<TxnReply>('kv/txn', { compare, success, failure });
+}
+
+export const valueOf = (kv: RawKv): Buffer => unb64(kv.value);
+
+export function checkEtcdValue(value: Buffer): Buffer {
+  if (value.length > MAX_ETCD_VALUE_BYTES) {
+    throw new TzkvError(
+      'INVALID_ARGUMENT',
+      `value is ${value.length} bytes, over the ${MAX_ETCD_VALUE_BYTES}-byte limit of an etcd request (etcd's --max-request-bytes is 1.5 MiB by default)`,
+      { info: { limit: MAX_ETCD_VALUE_BYTES } },
+    );
+  }
+  return value;
+}

@@ -1,0 +1,97 @@
+// What only the etcd backend has (issue #8): addresses, a 3-member cluster
+// losing members, and etcd's own verify and compact. The key-value contract
+// both backends share is in backends.test.ts.
+import { afterEach, describe, expect, test } from 'vitest';
+import { type EtcdCluster, startEtcd } from './fixtures/etcd.js';
+import { expectNoStack, tzkv, tzkvJson } from './helpers.js';
+
+const clusters: EtcdCluster[] = [];
+afterEach(async () => {
+  while (clusters.length > 0) await clusters.pop()!.stop();
+});
+
+async function cluster(members: number): Promise<EtcdCluster> {
+  const c = await startEtcd(members);
+  clusters.push(c);
+  return c;
+}
+
+describe('etcd addresses', () => {
+  test.each([
+    ['etcd://127.0.0.1:2379', /no PREFIX/],
+    ['etcd://127.0.0.1:2379/', /no PREFIX/],
+    ['etcd://user:secret@127.0.0.1:2379/app', /credentials do not belong/],
+    ['etcd://127.0.0.1/app', /is not host:port/],
+    ['etcd://127.0.0.1:99999/app', /is not host:port/],
+  ])('%s is refused with exit 2', async (address, why) => {
+    const run = await tzkv(['get', '-d', address, 'k']);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(why);
+    expect(run.stderr).not.toContain('secret');
+    expectNoStack(run);
+  });
+
+  test('TZKV_DIR may hold the address; keys stay under the prefix', async () => {
+    const c = await cluster(1);
+    const env = { TZKV_DIR: c.url('team/a') };
+    expect((await tzkv(['put', 'k', 'in a'], { env })).exitCode).toBe(0);
+    expect((await tzkv(['put', '-d', c.url('team/b'), 'k', 'in b'])).exitCode).toBe(0);
+    expect((await tzkv(['get', 'k'], { env })).stdout).toBe('in a');
+    // A shorter prefix holds both namespaces: etcd keys are plain bytes under it.
+    expect((await tzkv(['keys', '-d', c.url('team')])).stdout).toBe('a/k\nb/k\n');
+    const raw = await fetch(`http://${c.hosts[0]}/v3/kv/range`, {
+      method: 'POST',
+      body: JSON.stringify({ key: Buffer.from('team/a/k').toString('base64') }),
+    });
+    const kv = ((await raw.json()) as { kvs: Array<{ value: string }> }).kvs[0];
+    expect(Buffer.from(kv.value, 'base64').toString()).toBe('in a');
+  });
+});
+
+describe('a 3-member cluster', () => {
+  test('with one member killed every command works; with two, commands fail within the timeout with exit 5 naming the endpoints', async () => {
+    const c = await cluster(3);
+    const url = c.url('app');
+    for (let i = 0; i < 20; i++) expect((await tzkv(['put', '-d', url, `k${i}`, `v${i}`])).exitCode).toBe(0);
+    expect((await tzkvJson<{ ok: boolean }>(['verify', '-d', url])).json.ok).toBe(true);
+
+    await c.kill(0); // the first endpoint tried
+    expect((await tzkv(['get', '-d', url, 'k3'])).stdout).toBe('v3');
+    expect((await tzkv(['put', '-d', url, 'after', 'one down'])).exitCode).toBe(0);
+    expect((await tzkv(['incr', '-d', url, 'n'])).stdout.trim()).toBe('1');
+    expect((await tzkv(['keys', '-d', url, '--limit', '3'])).stdout).toBe('after\nk0\nk1\n');
+    const stats = await tzkvJson<{ keys: number; details: { members: Array<{ endpoint: string; error: string | null }> } }>(['stats', '-d', url]);
+    expect(stats.json.keys).toBe(22);
+    expect(stats.json.details.members.filter((m) => m.error !== null)).toHaveLength(1);
+    const verify = await tzkvJson<{ ok: boolean; problems: Array<{ kind: string; file: string }> }>(['verify', '-d', url]);
+    expect(verify.run.exitCode).toBe(4);
+    expect(verify.json.problems).toEqual([expect.objectContaining({ kind: 'unreachable', file: `http://${c.hosts[0]}` })]);
+
+    await c.kill(1); // no quorum left
+    const started = Date.now();
+    const run = await tzkv(['get', '-d', url, 'k3', '--etcd-timeout', '2s']);
+    const took = Date.now() - started;
+    expect(run.exitCode).toBe(5);
+    for (const host of c.hosts) expect(run.stderr).toContain(host);
+    expect(took).toBeLessThan(15_000); // the timeout, not a hang (generous for a loaded machine)
+    expectNoStack(run);
+    const put = await tzkvJson<{ error: { code: string } }>(['put', '-d', url, 'x', 'y', '--etcd-timeout', '2s']);
+    expect(put.run.exitCode).toBe(5);
+    expect(put.json.error.code).toBe('UNAVAILABLE');
+  }, 90_000);
+});
+
+describe('maintenance against etcd', () => {
+  test('compact compacts to the current revision; a second run finds nothing to do', async () => {
+    const c = await cluster(1);
+    const url = c.url('app');
+    for (let i = 0; i < 10; i++) await tzkv(['put', '-d', url, 'k', `v${i}`]);
+    const first = await tzkvJson<{ compacted: boolean; bytesBefore: number }>(['compact', '-d', url]);
+    expect(first.run.exitCode, first.run.stderr).toBe(0);
+    expect(first.json.compacted).toBe(true);
+    expect(first.json.bytesBefore).toBeGreaterThan(0);
+    const second = await tzkvJson<{ compacted: boolean }>(['compact', '-d', url]);
+    expect(second.json.compacted).toBe(false);
+    expect((await tzkv(['get', '-d', url, 'k'])).stdout).toBe('v9');
+  });
+});
