@@ -1,8 +1,10 @@
 import * as Flags from '@oclif/core/flags';
-import { TzkvCommand } from '../cli/base.js';
+import { type StoreFlags, TzkvCommand } from '../cli/base.js';
 import { printFacts, printJson } from '../cli/output.js';
 import { startProgress } from '../cli/progress.js';
-import { storeDirectory } from '../cli/store.js';
+import { openStore, storeDirectory } from '../cli/store.js';
+import { isEtcdAddress } from '../etcd/url.js';
+import { syncStores } from '../replication/store-sync.js';
 
 export default class Replicate extends TzkvCommand {
   static override summary = 'Bring a follower copy of the store up to date.';
@@ -11,20 +13,23 @@ export default class Replicate extends TzkvCommand {
     'Every shipped byte range is checked by CRC on arrival. A follower file changed since the last run (its size, inode or change time differ) is shipped whole again and listed under "resynced"; --check also compares every follower file with this store byte for byte, to catch damage that left no such trace.',
     'Every read command works on the follower with --dir DIR; writes there are refused until `tzkv promote`. A DIR that is an independent store, or a follower of another store, is refused (exit 5). `tzkv stats` on this store lists its followers and when each last caught up.',
     'With --json prints {"target", "initial", "filesShipped", "bytesShipped", "records", "filesRemoved", "resynced", "checkedBytes", "position": {"generation", "segment", "offset"}, "durationMs"}.',
+    'Either side may be an etcd cluster (etcd://host:port/PREFIX, docs/etcd.md): a directory store into an etcd prefix, or an etcd prefix into a directory store (an ordinary store, not a follower). Both sides are then read in key order and only keys whose value or expiry differ are written, keys the source no longer has are deleted; with --json prints {"source", "target", "initial", "records", "deleted", "unchanged", "bytesShipped", "durationMs"}.',
   ].join('\n\n');
   static override examples = [
     '<%= config.bin %> <%= command.id %> --to /mnt/backup/kv',
     '* * * * * <%= config.bin %> <%= command.id %> -d /srv/kv --to /mnt/backup/kv --json >> /var/log/tzkv-replicate.jsonl',
     '<%= config.bin %> <%= command.id %> --to /mnt/backup/kv --check   # weekly: compare every byte',
+    '<%= config.bin %> <%= command.id %> -d etcd://10.0.0.5:2379/app --to /mnt/backup/app   # back a cluster up',
   ];
   static override flags = {
-    to: Flags.string({ summary: 'The follower directory (created when missing).', required: true, helpValue: 'DIR' }),
+    to: Flags.string({ summary: 'The follower directory (created when missing), or an etcd:// address.', required: true, helpValue: 'DIR' }),
     check: Flags.boolean({ summary: 'Also compare every follower file with this store, byte for byte, and resend what differs.' }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Replicate);
     const target = storeDirectory(flags.to);
+    if (isEtcdAddress(target) || (flags.dir !== undefined && isEtcdAddress(flags.dir))) return this.sync(flags, target);
     const report = await this.withStore(flags, 'read', async (store) => {
       let progress: Awaited<ReturnType<typeof startProgress>> | undefined;
       let starting: Promise<unknown> | undefined;
@@ -52,6 +57,30 @@ export default class Replicate extends TzkvCommand {
       ['resynced', report.resynced.length > 0 ? report.resynced.join(' ') : null],
       ...(flags.check ? [['bytes checked', report.checkedBytes] as [string, number]] : []),
       ['position', `generation ${report.position.generation}, segment ${report.position.segment} offset ${report.position.offset}`],
+      ['duration ms', report.durationMs],
+    ]);
+  }
+
+  /** Replication where one side is an etcd cluster: a key-by-key merge of the two stores. */
+  private async sync(flags: StoreFlags & { check?: boolean; json?: boolean }, target: string): Promise<void> {
+    if (flags.check) this.usage('--check compares store files: it works only between two directory stores');
+    const report = await this.withStore(flags, 'read', async (source) => {
+      const dest = await openStore({ dir: target, command: `tzkv ${this.id}`, write: true, lockTimeoutMs: 10_000, etcd: flags });
+      try {
+        return await syncStores(source, dest);
+      } finally {
+        await dest.close();
+      }
+    });
+    if (flags.json) return printJson(report);
+    await printFacts([
+      ['source', report.source],
+      ['target', report.target],
+      ['initial copy', report.initial ? 'yes' : 'no'],
+      ['keys written', report.records],
+      ['keys deleted', report.deleted],
+      ['keys unchanged', report.unchanged],
+      ['bytes shipped', report.bytesShipped],
       ['duration ms', report.durationMs],
     ]);
   }

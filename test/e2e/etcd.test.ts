@@ -3,7 +3,7 @@
 // both backends share is in backends.test.ts.
 import { afterEach, describe, expect, test } from 'vitest';
 import { type EtcdCluster, startEtcd } from './fixtures/etcd.js';
-import { expectNoStack, tzkv, tzkvJson } from './helpers.js';
+import { expectNoStack, storeDir, tzkv, tzkvJson } from './helpers.js';
 
 const clusters: EtcdCluster[] = [];
 afterEach(async () => {
@@ -94,4 +94,63 @@ describe('maintenance against etcd', () => {
     expect(second.json.compacted).toBe(false);
     expect((await tzkv(['get', '-d', url, 'k'])).stdout).toBe('v9');
   });
+});
+
+describe('replicate between a directory and etcd', () => {
+  interface Sync {
+    initial: boolean;
+    records: number;
+    deleted: number;
+    unchanged: number;
+  }
+  const exportOf = async (store: string) => {
+    const run = await tzkv(['export', '-d', store]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    return run.stdout
+      .trimEnd()
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as { key: string; value: string; expiresAt: string | null })
+      .map((e) => `${e.key}=${e.value}${e.expiresAt === null ? '' : ' (expires)'}`);
+  };
+
+  test('directory → etcd ships what changed, deletions and expiries included; etcd → directory backs the prefix up', async () => {
+    const c = await cluster(1);
+    const url = c.url('mirror');
+    const dir = await storeDir();
+    const lines = Array.from({ length: 300 }, (_, i) => `k${String(i).padStart(3, '0')}\tv${i}`);
+    expect((await tzkv(['import', '-d', dir, '--format', 'tsv'], { input: lines.join('\n') + '\n' })).exitCode).toBe(0);
+    await tzkv(['put', '-d', dir, 'session', 'tok', '--ttl', '1h']);
+    // etcd already holds a key the directory does not: replication removes it.
+    await tzkv(['put', '-d', url, 'stray', 'old']);
+
+    const first = await tzkvJson<Sync>(['replicate', '-d', dir, '--to', url]);
+    expect(first.run.exitCode, first.run.stderr).toBe(0);
+    expect(first.json).toMatchObject({ initial: false, records: 301, deleted: 1, unchanged: 0 });
+    expect(await exportOf(url)).toEqual(await exportOf(dir));
+
+    const again = await tzkvJson<Sync>(['replicate', '-d', dir, '--to', url]);
+    expect(again.json).toMatchObject({ records: 0, deleted: 0, unchanged: 301 });
+
+    // A key that expires: shipped with its lease, then gone from both sides.
+    await tzkv(['put', '-d', dir, 'brief', 'x', '--ttl', '1s']);
+    expect((await tzkvJson<Sync>(['replicate', '-d', dir, '--to', url])).json).toMatchObject({ records: 1 });
+    await new Promise((r) => setTimeout(r, 2500));
+    expect((await tzkv(['get', '-d', url, 'brief'])).exitCode).toBe(1);
+    await tzkv(['del', '-d', dir, 'k007']);
+    await tzkv(['put', '-d', dir, 'k008', 'changed']);
+    await tzkv(['ttl', '-d', dir, 'k009', '1h']);
+    const third = await tzkvJson<Sync>(['replicate', '-d', dir, '--to', url]);
+    expect(third.json).toMatchObject({ records: 2, deleted: 1 });
+    expect(await exportOf(url)).toEqual(await exportOf(dir));
+    expect((await tzkv(['get', '-d', url, 'k008'])).stdout).toBe('changed');
+    expect(Number((await tzkv(['ttl', '-d', url, 'k009'])).stdout)).toBeGreaterThan(3500);
+
+    const backup = await storeDir();
+    const back = await tzkvJson<Sync>(['replicate', '-d', url, '--to', backup]);
+    expect(back.run.exitCode, back.run.stderr).toBe(0);
+    expect(back.json).toMatchObject({ initial: true, records: 300 });
+    expect(await exportOf(backup)).toEqual(await exportOf(dir));
+    expect((await tzkv(['replicate', '-d', url, '--to', backup, '--check'])).exitCode).toBe(2);
+  }, 90_000);
 });
