@@ -50,6 +50,8 @@ const BRAND = Symbol.for('tzkv.error');
 
 export class TzkvError extends Error {
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses keep the ordinary prototype check.
+    if (this !== TzkvError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   }
 

@@ -20,18 +20,25 @@ export interface EtcdClientOptions {
   key?: string;
 }
 
-/** An error etcd itself answered (as opposed to no answer at all). */
-export class EtcdReplyError extends Error {
+/**
+ * An error etcd itself answered (as opposed to no answer at all): exit 5 like
+ * any other I/O or permission problem, unless the caller handles it.
+ */
+export class EtcdReplyError extends TzkvError {
   constructor(
     readonly status: number,
     readonly grpcCode: number,
-    message: string,
+    readonly reply: string,
   ) {
-    super(message);
+    const hint = grpcCode === UNAUTHENTICATED || grpcCode === PERMISSION_DENIED || /user name is empty/.test(reply)
+      ? ' (a cluster with authentication needs --etcd-user and TZKV_ETCD_PASSWORD, and the user a role that covers the prefix)'
+      : '';
+    super('IO', `etcd refused the request: ${reply}${hint}`, { info: { grpcCode } });
   }
 }
 
 // gRPC status codes the gateway returns in its error bodies.
+const PERMISSION_DENIED = 7;
 const UNAVAILABLE = 14;
 const UNAUTHENTICATED = 16;
 const INVALID_AUTH_TOKEN = 'etcdserver: invalid auth token';
@@ -69,7 +76,7 @@ export class EtcdClient {
     try {
       return await this.anyMember<T>(path, body);
     } catch (err) {
-      if (err instanceof EtcdReplyError && this.options.user !== undefined && err.message.includes(INVALID_AUTH_TOKEN)) {
+      if (err instanceof EtcdReplyError && this.options.user !== undefined && err.reply.includes(INVALID_AUTH_TOKEN)) {
         await this.authenticate();
         return this.anyMember<T>(path, body);
       }
@@ -96,7 +103,7 @@ export class EtcdClient {
       this.token = reply.token;
     } catch (err) {
       if (err instanceof EtcdReplyError) {
-        throw new TzkvError('INVALID_ARGUMENT', `etcd refused user ${this.options.user}: ${err.message}`, { info: { grpcCode: err.grpcCode } });
+        throw new TzkvError('IO', `etcd refused user ${this.options.user}: ${err.reply}`, { info: { grpcCode: err.grpcCode } });
       }
       throw err;
     }
@@ -117,7 +124,7 @@ export class EtcdClient {
       } catch (err) {
         // A member that answers "unavailable" (no leader, shutting down) is as good as down.
         if (err instanceof EtcdReplyError && err.grpcCode !== UNAVAILABLE) throw err;
-        failures.push(`${endpoints[at]}: ${(err as Error).message}`);
+        failures.push(`${endpoints[at]}: ${err instanceof EtcdReplyError ? err.reply : (err as Error).message}`);
       }
     }
     throw new TzkvError('UNAVAILABLE', `no etcd member answered within ${this.options.timeoutMs} ms (${failures.join('; ') || 'timed out'})`, {

@@ -126,7 +126,7 @@ async function digestWhenCaughtUp(client: EtcdClient, endpoint: string, prefix: 
     try {
       return await memberDigest(client, endpoint, prefix, revision);
     } catch (err) {
-      if (!(err instanceof EtcdReplyError) || !/future revision/.test(err.message) || attempt >= 20) throw err;
+      if (!(err instanceof EtcdReplyError) || !/future revision/.test(err.reply) || attempt >= 20) throw err;
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -190,7 +190,7 @@ export async function compactCluster(client: EtcdClient, options: CompactOptions
       compacted = true;
     } catch (err) {
       // Compacted to this revision already: nothing left to do.
-      if (!(err instanceof EtcdReplyError && /compacted/.test(err.message))) throw err;
+      if (!(err instanceof EtcdReplyError && /compacted/.test(err.reply))) throw err;
     }
     if (options.defrag) {
       for (const m of before.members) {

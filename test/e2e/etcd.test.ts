@@ -48,6 +48,35 @@ describe('etcd addresses', () => {
   });
 });
 
+describe('a cluster with authentication', () => {
+  test('--etcd-user with TZKV_ETCD_PASSWORD works; no user, a wrong password or a missing one fail clearly', async () => {
+    const c = await cluster(1);
+    const call = async (path: string, body: object) => {
+      const res = await fetch(`http://${c.hosts[0]}/v3/${path}`, { method: 'POST', body: JSON.stringify(body) });
+      expect(res.status, path).toBe(200);
+    };
+    await call('auth/user/add', { name: 'root', password: 'rootpw' });
+    await call('auth/role/add', { name: 'root' });
+    await call('auth/user/grant', { user: 'root', role: 'root' });
+    await call('auth/enable', {});
+    const url = c.url('app');
+    const ok = await tzkv(['put', '-d', url, 'k', 'v', '--etcd-user', 'root'], { env: { TZKV_ETCD_PASSWORD: 'rootpw' } });
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect((await tzkv(['get', '-d', url, 'k'], { env: { TZKV_ETCD_USER: 'root', TZKV_ETCD_PASSWORD: 'rootpw' } })).stdout).toBe('v');
+    const anonymous = await tzkv(['get', '-d', url, 'k']);
+    expect(anonymous.exitCode).toBe(5);
+    expect(anonymous.stderr).toMatch(/needs --etcd-user and TZKV_ETCD_PASSWORD/);
+    const wrong = await tzkv(['get', '-d', url, 'k', '--etcd-user', 'root'], { env: { TZKV_ETCD_PASSWORD: 'nope' } });
+    expect(wrong.exitCode).toBe(5);
+    expect(wrong.stderr).toMatch(/refused user root: .*authentication failed/);
+    expect(wrong.stderr).not.toContain('nope');
+    const missing = await tzkv(['get', '-d', url, 'k', '--etcd-user', 'root']);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toMatch(/TZKV_ETCD_PASSWORD/);
+    for (const run of [anonymous, wrong, missing]) expectNoStack(run);
+  });
+});
+
 describe('a 3-member cluster', () => {
   test('with one member killed every command works; with two, commands fail within the timeout with exit 5 naming the endpoints', async () => {
     const c = await cluster(3);
