@@ -1,17 +1,20 @@
 // What only the etcd backend has (issue #8): addresses, a 3-member cluster
 // losing members, and etcd's own verify and compact. The key-value contract
 // both backends share is in backends.test.ts.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import { tzkvChild } from './fixtures/processes.js';
 import { type EtcdCluster, startEtcd } from './fixtures/etcd.js';
-import { expectNoStack, storeDir, tzkv, tzkvJson } from './helpers.js';
+import { expectNoStack, storeDir, tempDir, tzkv, tzkvJson } from './helpers.js';
 
 const clusters: EtcdCluster[] = [];
 afterEach(async () => {
   while (clusters.length > 0) await clusters.pop()!.stop();
 });
 
-async function cluster(members: number): Promise<EtcdCluster> {
-  const c = await startEtcd(members);
+async function cluster(members: number, options: { tls?: boolean } = {}): Promise<EtcdCluster> {
+  const c = await startEtcd(members, options);
   clusters.push(c);
   return c;
 }
@@ -77,6 +80,27 @@ describe('a cluster with authentication', () => {
   });
 });
 
+describe('etcds:// (TLS with client certificates)', () => {
+  test('--etcd-ca, --etcd-cert and --etcd-key reach it; without them the connection is refused with exit 5', async () => {
+    const c = await cluster(1, { tls: true });
+    const tls = c.tls!;
+    const url = c.url('secure');
+    const files = ['--etcd-ca', tls.ca, '--etcd-cert', tls.clientCert, '--etcd-key', tls.clientKey];
+    const put = await tzkv(['put', '-d', url, 'k', 'over tls', ...files]);
+    expect(put.exitCode, put.stderr).toBe(0);
+    expect((await tzkv(['get', '-d', url, 'k', ...files])).stdout).toBe('over tls');
+    const untrusted = await tzkv(['get', '-d', url, 'k', '--etcd-timeout', '2s']);
+    expect(untrusted.exitCode).toBe(5);
+    expect(untrusted.stderr).toContain(c.hosts[0]);
+    const noClientCert = await tzkv(['get', '-d', url, 'k', '--etcd-ca', tls.ca, '--etcd-timeout', '2s']);
+    expect(noClientCert.exitCode).toBe(5);
+    const missingFile = await tzkv(['get', '-d', url, 'k', '--etcd-ca', '/nonexistent/ca.pem']);
+    expect(missingFile.exitCode).toBe(2);
+    expect(missingFile.stderr).toContain('/nonexistent/ca.pem');
+    for (const run of [untrusted, noClientCert, missingFile]) expectNoStack(run);
+  });
+});
+
 describe('a 3-member cluster', () => {
   test('with one member killed every command works; with two, commands fail within the timeout with exit 5 naming the endpoints', async () => {
     const c = await cluster(3);
@@ -108,6 +132,37 @@ describe('a 3-member cluster', () => {
     expect(put.run.exitCode).toBe(5);
     expect(put.json.error.code).toBe('UNAVAILABLE');
   }, 90_000);
+});
+
+describe('import into etcd when the cluster goes away part way', () => {
+  test('exit 5 and the message says how many operations were applied', async () => {
+    const c = await cluster(1);
+    const url = c.url('bulk');
+    const lines = Array.from({ length: 40_000 }, (_, i) => `k${String(i).padStart(6, '0')}\t${'v'.repeat(1000)}`);
+    const input = join(await tempDir(), 'in.tsv');
+    await writeFile(input, lines.join('\n') + '\n');
+    const child = tzkvChild(['import', '-d', url, '--format', 'tsv', input, '--json', '--etcd-timeout', '2s']);
+    // Kill the member once some, but not all, transactions have landed.
+    const count = async () => {
+      const res = await fetch(`http://${c.hosts[0]}/v3/kv/range`, {
+        method: 'POST',
+        body: JSON.stringify({ key: Buffer.from('bulk/').toString('base64'), range_end: Buffer.from('bulk0').toString('base64'), count_only: true }),
+      });
+      return Number(((await res.json()) as { count?: string }).count ?? 0);
+    };
+    let landed = 0;
+    while ((landed = await count()) === 0) await new Promise((r) => setTimeout(r, 20));
+    expect(landed).toBeLessThan(40_000);
+    await c.kill(0);
+    const run = await child;
+    expect(run.exitCode).toBe(5);
+    const error = (JSON.parse(String(run.stdout)) as { error: { message: string; info?: { applied: number; total: number } } }).error;
+    expect(error.message).toMatch(/etcd applied \d+ of 40000 operations before failing.*running the same input again is safe/);
+    const applied = Number(/applied (\d+) of/.exec(error.message)![1]);
+    expect(applied).toBeGreaterThanOrEqual(landed - 128);
+    expect(applied).toBeLessThan(40_000);
+    expect(applied % 128).toBe(0);
+  }, 60_000);
 });
 
 describe('maintenance against etcd', () => {
