@@ -146,6 +146,19 @@ export interface OpenOptions {
   command?: string;
   /** Clock, for tests. */
   now?: () => number;
+  /** For an etcd address (`etcd://host:port[,host:port...]/PREFIX`, docs/etcd.md): how to reach the cluster. */
+  etcd?: EtcdConnectOptions;
+}
+
+export interface EtcdConnectOptions {
+  user?: string;
+  password?: string;
+  /** PEM files for etcds://: the CA to trust, and a client certificate and key. */
+  ca?: string;
+  cert?: string;
+  key?: string;
+  /** How long one call may take, every member tried (default 5000). */
+  timeoutMs?: number;
 }
 
 /** One problem found by verify. */

@@ -41,23 +41,16 @@ export interface EtcdFlags {
   'etcd-timeout'?: string;
 }
 
-const DEFAULT_ETCD_TIMEOUT_MS = 5_000;
-
-export async function openStore({ dir, command, write, lockTimeoutMs, etcd = {} }: OpenFor): Promise<Store> {
-  if (isEtcdAddress(dir)) {
-    // Loaded only for an etcd address: a directory store never pays for it.
-    const { openEtcdStore } = await import('../etcd/index.js');
-    return openEtcdStore(dir, {
-      readOnly: !write,
-      timeoutMs: etcd['etcd-timeout'] === undefined ? DEFAULT_ETCD_TIMEOUT_MS : parseDuration(etcd['etcd-timeout'], '--etcd-timeout'),
-      user: etcd['etcd-user'],
-      password: process.env.TZKV_ETCD_PASSWORD,
-      ca: etcd['etcd-ca'],
-      cert: etcd['etcd-cert'],
-      key: etcd['etcd-key'],
-    });
-  }
+export function openStore({ dir, command, write, lockTimeoutMs, etcd = {} }: OpenFor): Promise<Store> {
+  const connect = {
+    timeoutMs: etcd['etcd-timeout'] === undefined ? undefined : parseDuration(etcd['etcd-timeout'], '--etcd-timeout'),
+    user: etcd['etcd-user'],
+    password: process.env.TZKV_ETCD_PASSWORD,
+    ca: etcd['etcd-ca'],
+    cert: etcd['etcd-cert'],
+    key: etcd['etcd-key'],
+  };
   return write
-    ? open(dir, { create: true, command, ...(lockTimeoutMs === undefined ? {} : { lockTimeoutMs }) })
-    : open(dir, { readOnly: true, create: false, command });
+    ? open(dir, { create: true, command, etcd: connect, ...(lockTimeoutMs === undefined ? {} : { lockTimeoutMs }) })
+    : open(dir, { readOnly: true, create: false, command, etcd: connect });
 }

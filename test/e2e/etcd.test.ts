@@ -4,6 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import { open } from '../../src/index.js';
 import { tzkvChild } from './fixtures/processes.js';
 import { type EtcdCluster, startEtcd } from './fixtures/etcd.js';
 import { expectNoStack, storeDir, tempDir, tzkv, tzkvJson } from './helpers.js';
@@ -237,4 +238,42 @@ describe('replicate between a directory and etcd', () => {
     expect(await exportOf(backup)).toEqual(await exportOf(dir));
     expect((await tzkv(['replicate', '-d', url, '--to', backup, '--check'])).exitCode).toBe(2);
   }, 90_000);
+});
+
+describe('the embedded API on etcd', () => {
+  test('open(etcd://...) gives the same Store: batch, update, entries, expiry, read-only', async () => {
+    const c = await cluster(1);
+    const store = await open(c.url('api'));
+    const b = store.batch();
+    // 2,500 keys: listings page 1,000 at a time, so this crosses two page ends.
+    for (let i = 0; i < 2500; i++) b.put(`k${String(i).padStart(4, '0')}`, `v${i}`, i % 100 === 0 ? { ttlMs: 60_000 } : {});
+    b.del('k0001');
+    await b.write();
+    expect((await store.get('k0002'))?.toString()).toBe('v2');
+    expect(await store.has('k0001')).toBe(false);
+    const exp = await store.expiry('k0100');
+    expect(exp).toBeGreaterThan(Date.now() + 55_000);
+    expect(exp).toBeLessThan(Date.now() + 61_000);
+    expect(await store.expiry('k0101')).toBeNull();
+    expect(await store.expiry('nope')).toBeUndefined();
+    const keys: string[] = [];
+    for await (const e of store.entries({ prefix: 'k02', limit: 5 })) keys.push(`${e.key}=${e.value}`);
+    expect(keys).toEqual(['k0200=v200', 'k0201=v201', 'k0202=v202', 'k0203=v203', 'k0204=v204']);
+    const all: string[] = [];
+    for await (const e of store.keys()) all.push(e.key.toString());
+    expect(all).toHaveLength(2499);
+    expect(all).toEqual([...all].sort());
+    expect(new Set(all).size).toBe(2499);
+    const next = await store.update('n', (cur) => ({ value: String(Number(cur?.value ?? 0) + 5) }));
+    expect(next?.value.toString()).toBe('5');
+    expect(await store.setExpiry('n', Date.now() + 30_000)).toBe(true);
+    expect(await store.setExpiry('absent', null)).toBe(false);
+    expect(await store.put('n', 'x', { ifAbsent: true })).toBe(false);
+    await store.close();
+    const reader = await open(c.url('api'), { readOnly: true });
+    await expect(reader.put('k', 'v')).rejects.toMatchObject({ code: 'READ_ONLY' });
+    expect((await reader.get('n'))?.toString()).toBe('5');
+    await reader.close();
+    await expect(reader.get('n')).rejects.toMatchObject({ code: 'CLOSED' });
+  });
 });
