@@ -14,7 +14,7 @@ afterEach(async () => {
   while (clusters.length > 0) await clusters.pop()!.stop();
 });
 
-async function cluster(members: number, options: { tls?: boolean } = {}): Promise<EtcdCluster> {
+async function cluster(members: number, options: { tls?: boolean; args?: string[] } = {}): Promise<EtcdCluster> {
   const c = await startEtcd(members, options);
   clusters.push(c);
   return c;
@@ -53,8 +53,8 @@ describe('etcd addresses', () => {
 });
 
 describe('a cluster with authentication', () => {
-  test('--etcd-user with TZKV_ETCD_PASSWORD works; no user, a wrong password or a missing one fail clearly', async () => {
-    const c = await cluster(1);
+  test('--etcd-user with TZKV_ETCD_PASSWORD works; no user, a wrong password or a missing one fail clearly; an expired token is renewed', async () => {
+    const c = await cluster(1, { args: ['--auth-token-ttl=1'] });
     const call = async (path: string, body: object) => {
       const res = await fetch(`http://${c.hosts[0]}/v3/${path}`, { method: 'POST', body: JSON.stringify(body) });
       expect(res.status, path).toBe(200);
@@ -78,6 +78,12 @@ describe('a cluster with authentication', () => {
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toMatch(/TZKV_ETCD_PASSWORD/);
     for (const run of [anonymous, wrong, missing]) expectNoStack(run);
+    // A long-lived embedded store outlives its token (1 s here): the next call authenticates again.
+    const store = await open(url, { etcd: { user: 'root', password: 'rootpw' } });
+    expect((await store.get('k'))?.toString()).toBe('v');
+    await new Promise((r) => setTimeout(r, 2500));
+    expect((await store.get('k'))?.toString()).toBe('v');
+    await store.close();
   });
 });
 
