@@ -37,7 +37,8 @@ interface ChildRef {
 
 export class RunWriter {
   private readonly fd: number;
-  private readonly tmpPath: string;
+  /** Where the run is written; finish() renames it to its number's name unless told to keep it. */
+  readonly tmpPath: string;
   private out = Buffer.allocUnsafe(OUT_BYTES);
   private outStart = RUN_HEADER_BYTES; // file offset of out[0]
   private outLen = 0;
@@ -61,8 +62,9 @@ export class RunWriter {
     private readonly dir: string,
     readonly fileNumber: number,
     expectedEntries: number,
+    tmpName = `${fileName(fileNumber, RUN_EXT)}.tmp`,
   ) {
-    this.tmpPath = `${dir}/${fileName(fileNumber, RUN_EXT)}.tmp`;
+    this.tmpPath = `${dir}/${tmpName}`;
     this.bloomPages = bloomPageCount(expectedEntries);
     this.bloom = Buffer.alloc(this.bloomPages * BLOOM_PAGE_BYTES);
     try {
@@ -162,8 +164,11 @@ export class RunWriter {
     return level;
   }
 
-  /** Completes the file (fsynced, renamed into place) and returns its manifest entry. */
-  finish(): RunInfo {
+  /**
+   * Completes the file (fsynced, and renamed into place unless `rename` is
+   * false: a compaction renames it at its switch) and returns its manifest entry.
+   */
+  finish(rename = true): RunInfo {
     try {
       if (this.blockStart >= 0) this.closeLeaf();
       const leavesEnd = this.outStart + this.outLen;
@@ -193,7 +198,7 @@ export class RunWriter {
       this.fs.fsync(this.fd);
       this.fs.close(this.fd);
       this.done = true;
-      this.fs.rename(this.tmpPath, `${this.dir}/${fileName(this.fileNumber, RUN_EXT)}`);
+      if (rename) this.fs.rename(this.tmpPath, `${this.dir}/${fileName(this.fileNumber, RUN_EXT)}`);
     } catch (err) {
       this.abort();
       throw ioError(err, 'cannot write index run', this.tmpPath);
