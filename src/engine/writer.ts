@@ -24,7 +24,7 @@ import type { FileSystem } from '../io/fs.js';
 import { removeQuietly, replaceFile } from '../io/fs.js';
 import { pidAlive } from '../lock/lockfile.js';
 import { compactFilePid, runName, segmentName, stageFilePid } from './layout.js';
-import { liveCompaction, markerLive, mergeableRuns, newMarker, snapshotIntact } from './compaction-marker.js';
+import { endMarker, liveCompaction, markerLive, mergeableRuns, newMarker, snapshotIntact } from './compaction-marker.js';
 import type { RewriteOutput } from './compact-rewrite.js';
 import type { LogEntry } from './log-scan.js';
 import { CensusDelta, censusValid, phantomOf } from './census.js';
@@ -473,9 +473,15 @@ export class Writer {
     // The active segment is sealed into the snapshot; new writes go to a segment numbered after the output's.
     this.roll(next);
     const segments = next.segments.slice(0, -1).map((s) => s.file);
-    next.compaction = newMarker({ generation: next.generation, segments, runs: next.runs.map((r) => r.file), files }, now);
-    this.writeManifest(next);
-    return next.compaction;
+    const marker = newMarker({ generation: next.generation, segments, runs: next.runs.map((r) => r.file), files }, now);
+    next.compaction = marker;
+    try {
+      this.writeManifest(next);
+    } catch (err) {
+      endMarker(marker); // the manifest may have landed: its marker is stale from now on
+      throw err;
+    }
+    return marker;
   }
 
   /**
