@@ -3,8 +3,10 @@
 // record, when it is a PUT not expired at the compaction's `now`, is copied
 // from the snapshot's segments into new segments and indexed by one new run,
 // all under temporary names (`compact-PID-NNNNNNNN.tzds.tmp`), each fsynced.
-// Memory: one cursor block per run, a read-ahead window, a 1 MiB output
-// buffer, and the run writer's bloom filter and leaf index.
+// Memory: one cursor block per run, up to 32 read-ahead windows of 1 MiB
+// (one per segment being read), a 1 MiB output buffer, and the run writer's
+// bloom filter (~1.2 bytes a key), leaf index (~1 KiB per 100 keys) and TTL
+// list (12 bytes per key with an expiry).
 import { TzkvError, ioError } from '../errors.js';
 import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, RUN_EXT, SEGMENT_EXT } from '../format/constants.js';
 import { crc32 } from '../format/bytes.js';
@@ -23,6 +25,8 @@ import { RunWriter } from './run-writer.js';
 
 const OUT_BYTES = 1 << 20;
 const WINDOW_BYTES = 1 << 20;
+/** Read-ahead windows kept at once, one per segment: key order visits several segments in turn. */
+const WINDOWS = 32;
 
 /** What the rewrite left under temporary names, for the switch to rename in (or the caller to delete). */
 export interface RewriteOutput {
@@ -175,7 +179,17 @@ export function rewriteSnapshot(fs: FileSystem, dir: string, marker: CompactionM
     for (const file of marker.runs) readers.push(RunReader.open(fs, dir, file));
     const expected = readers.reduce((n, r) => n + r.header.entries, 0);
     w = new RunWriter(fs, dir, first, expected, compactFileName(marker.pid, first, RUN_EXT));
-    const window = new ReadWindow(WINDOW_BYTES, true);
+    const windows = new Map<number, ReadWindow>();
+    const windowOf = (segment: number) => {
+      let win = windows.get(segment);
+      if (win) windows.delete(segment);
+      else {
+        win = new ReadWindow(WINDOW_BYTES, true);
+        if (windows.size >= WINDOWS) windows.delete(windows.keys().next().value!);
+      }
+      windows.set(segment, win); // most recently used last
+      return win;
+    };
     const info = new RecordInfo();
     const fdOf = (segment: number) => {
       let fd = segmentFds.get(segment);
@@ -194,7 +208,7 @@ export function rewriteSnapshot(fs: FileSystem, dir: string, marker: CompactionM
         }
         continue;
       }
-      const record = window.read(fs, fdOf(e.segment), e.segment, e.offset, e.length);
+      const record = windowOf(e.segment).read(fs, fdOf(e.segment), e.segment, e.offset, e.length);
       checkRecord(record, e, info);
       const [file, offset] = segments.place(e.length);
       segments.append(record, info.flags !== 0);

@@ -5,6 +5,7 @@ import type { CompactReport } from '../api.js';
 import { FILE_HEADER_BYTES, KIND_PUT } from '../format/constants.js';
 import type { CompactionSummary } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
+import { removeQuietly } from '../io/fs.js';
 import { endMarker } from './compaction-marker.js';
 import { removeOutput, rewriteSnapshot } from './compact-rewrite.js';
 import type { RewriteOutput } from './compact-rewrite.js';
@@ -102,6 +103,7 @@ export async function compactPhased(c: CompactContext): Promise<CompactReport> {
     const heldBefore = held;
     const sw = await c.locked((w) => w.finishCompaction(marker, o, c.now, summary, heldBefore));
     held += sw.heldMs;
+    for (const name of sw.value) removeQuietly(c.fs, `${c.dir}/${name}`);
     report.durationMs = Math.round(performance.now() - started);
     report.lockHeldMs = Math.round(held * 10) / 10;
     return report;

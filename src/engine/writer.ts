@@ -487,11 +487,13 @@ export class Writer {
   /**
    * Compaction's switch: checks the snapshot is still in place, renames the
    * output in, and replaces the manifest: the output as the oldest data,
-   * everything written since the snapshot on top; then deletes the snapshot's
-   * files. Throws PRECONDITION when the snapshot changed (nothing is lost:
-   * the caller deletes the output). REQUIRES: the lock, prepare().
+   * everything written since the snapshot on top. Returns the names of the
+   * snapshot's files, now unlisted, for the caller to delete after releasing
+   * the lock (deleting large files takes a while; should it not happen, the
+   * next writer deletes them). Throws PRECONDITION when the snapshot changed
+   * (nothing is lost: the caller deletes the output). REQUIRES: the lock, prepare().
    */
-  finishCompaction(marker: CompactionMarker, out: RewriteOutput, now: number, summary: (lockHeldMs: number) => CompactionSummary, heldBefore: number): void {
+  finishCompaction(marker: CompactionMarker, out: RewriteOutput, now: number, summary: (lockHeldMs: number) => CompactionSummary, heldBefore: number): string[] {
     const m = this.manifest;
     if (!snapshotIntact(m, marker)) {
       throw new TzkvError(
@@ -531,7 +533,7 @@ export class Writer {
     next.lastCompaction = new Date(now).toISOString();
     next.lastCompactionReport = summary(heldBefore + (performance.now() - this.lockedAt));
     this.writeManifest(next);
-    for (const name of gone) this.unlinkQuietly(name);
+    return gone;
   }
 
   /**
