@@ -13,7 +13,7 @@ export class TtlList {
   }
 
   push(expiresAt: number, length: number): void {
-    if (this.length === this.exp.length) this.grow(this.length * 2);
+    if (this.length === this.exp.length) this.grow(Math.ceil(this.length * 1.5) + 16); // 1.5x: a compaction's list may hold millions
     this.exp[this.length] = expiresAt;
     this.len[this.length] = length;
     this.length++;
@@ -38,7 +38,7 @@ export class TtlList {
     let len: Uint32Array = this.len.subarray(0, n);
     let exp2: Float64Array = new Float64Array(n);
     let len2: Uint32Array = new Uint32Array(n);
-    const digits = new Uint32Array(n);
+    const digits = new Uint16Array(n);
     const counts = new Uint32Array(65537);
     for (let pass = 0; pass < 6; pass++) {
       if (pass < 2) {
