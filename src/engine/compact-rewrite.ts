@@ -22,6 +22,7 @@ import { ReadWindow } from './read-window.js';
 import { newestEntries } from './run-merge.js';
 import { RunReader } from './run-reader.js';
 import { RunWriter } from './run-writer.js';
+import { ttlSection } from './run-ttl.js';
 
 const OUT_BYTES = 1 << 20;
 const WINDOW_BYTES = 1 << 20;
@@ -178,7 +179,9 @@ export function rewriteSnapshot(fs: FileSystem, dir: string, marker: CompactionM
   try {
     for (const file of marker.runs) readers.push(RunReader.open(fs, dir, file));
     const expected = readers.reduce((n, r) => n + r.header.entries, 0);
-    w = new RunWriter(fs, dir, first, expected, compactFileName(marker.pid, first, RUN_EXT));
+    // The new run's TTL adds are among the snapshot runs' adds.
+    const adds = readers.reduce((n, r) => n + (ttlSection(r)?.adds ?? 0), 0);
+    w = new RunWriter(fs, dir, first, expected, compactFileName(marker.pid, first, RUN_EXT), Math.min(adds, expected));
     const windows = new Map<number, ReadWindow>();
     const windowOf = (segment: number) => {
       let win = windows.get(segment);

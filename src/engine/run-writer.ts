@@ -54,7 +54,7 @@ export class RunWriter {
   private readonly scratch = Buffer.allocUnsafe(1024);
   private done = false;
   /** The census's expiry times: of this run's PUTs, and of older PUTs its entries shadow (docs/design.md "Census"). */
-  readonly ttlAdds = new TtlList();
+  readonly ttlAdds: TtlList;
   readonly ttlRemoves = new TtlList();
 
   constructor(
@@ -63,8 +63,11 @@ export class RunWriter {
     readonly fileNumber: number,
     expectedEntries: number,
     tmpName = `${fileName(fileNumber, RUN_EXT)}.tmp`,
+    /** Room for this many TTL adds up front (a compaction knows a bound: no growing, no copies). */
+    ttlCapacity = 64,
   ) {
     this.tmpPath = `${dir}/${tmpName}`;
+    this.ttlAdds = new TtlList(Math.max(1, ttlCapacity));
     this.bloomPages = bloomPageCount(expectedEntries);
     this.bloom = Buffer.alloc(this.bloomPages * BLOOM_PAGE_BYTES);
     try {

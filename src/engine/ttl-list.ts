@@ -2,6 +2,9 @@
 // run adds to or removes from the store's census (docs/design.md "Census").
 // Typed arrays, so a run of millions of entries costs 12 bytes an entry.
 
+/** Lists longer than this sort with less scratch memory (sortLean). */
+export const LEAN_SORT_FROM = 1 << 20;
+
 export class TtlList {
   exp: Float64Array;
   len: Uint32Array;
@@ -33,6 +36,7 @@ export class TtlList {
     const n = this.length;
     if (n < 2) return this;
     if (n <= 4096) return this.sortSmall();
+    if (n > LEAN_SORT_FROM) return this.sortLean();
     // LSD radix, 16-bit digits: the length's two, then expiresAt's four (it is below 2^53).
     let exp: Float64Array = this.exp.subarray(0, n);
     let len: Uint32Array = this.len.subarray(0, n);
@@ -63,6 +67,40 @@ export class TtlList {
     if (exp.buffer !== this.exp.buffer) {
       this.exp.set(exp);
       this.len.set(len);
+    }
+    return this;
+  }
+
+  /**
+   * For lists of millions (a compaction's run): an index sorted by comparison,
+   * then applied in place by following its cycles. 4.1 bytes of scratch an
+   * entry instead of the radix sort's 14; slower, once per compaction.
+   */
+  private sortLean(): this {
+    const n = this.length;
+    const { exp, len } = this;
+    const order = new Uint32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((a, b) => exp[a] - exp[b] || len[a] - len[b]);
+    const done = new Uint8Array((n + 7) >>> 3);
+    for (let start = 0; start < n; start++) {
+      if (done[start >>> 3] & (1 << (start & 7))) continue;
+      // Position i takes the entry at order[i]: walk the cycle through start.
+      const e0 = exp[start];
+      const l0 = len[start];
+      let i = start;
+      for (;;) {
+        done[i >>> 3] |= 1 << (i & 7);
+        const from = order[i];
+        if (from === start) {
+          exp[i] = e0;
+          len[i] = l0;
+          break;
+        }
+        exp[i] = exp[from];
+        len[i] = len[from];
+        i = from;
+      }
     }
     return this;
   }
