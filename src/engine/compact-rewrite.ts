@@ -179,8 +179,11 @@ export function rewriteSnapshot(fs: FileSystem, dir: string, marker: CompactionM
   try {
     for (const file of marker.runs) readers.push(RunReader.open(fs, dir, file));
     const expected = readers.reduce((n, r) => n + r.header.entries, 0);
-    // The new run's TTL adds are among the snapshot runs' adds.
-    const adds = readers.reduce((n, r) => n + (ttlSection(r)?.adds ?? 0), 0);
+    // The new run's TTL adds are among the keys whose newest PUT has an expiry: the snapshot runs' adds less their removes.
+    const adds = readers.reduce((n, r) => {
+      const section = ttlSection(r);
+      return n + (section ? section.adds - section.removes : r.header.entries);
+    }, 0);
     w = new RunWriter(fs, dir, first, expected, compactFileName(marker.pid, first, RUN_EXT), Math.min(adds, expected));
     const windows = new Map<number, ReadWindow>();
     const windowOf = (segment: number) => {

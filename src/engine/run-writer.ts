@@ -216,20 +216,19 @@ export class RunWriter {
 
   /** Appends the TTL section (docs/format.md "TTL section") at outStart. */
   private writeTtlSection(): void {
-    const lists = [this.ttlAdds.sort(), this.ttlRemoves.sort()];
+    const lists = [this.ttlAdds, this.ttlRemoves];
     const header = encodeTtlHeader({ adds: lists[0].length, removes: lists[1].length });
     header.copy(this.out, 0);
     this.outLen = header.length;
     let crc = 0;
+    const perChunk = Math.floor(OUT_BYTES / TTL_ENTRY_BYTES) - 1;
     for (const list of lists) {
       let cumulative = 0;
-      const perChunk = Math.floor(OUT_BYTES / TTL_ENTRY_BYTES) - 1;
-      for (let from = 0; from < list.length; from += perChunk) {
-        const to = Math.min(list.length, from + perChunk);
-        if (this.outLen + (to - from) * TTL_ENTRY_BYTES > OUT_BYTES) this.drain();
+      for (const b of list.sortedBatches(perChunk)) {
+        if (this.outLen + b.n * TTL_ENTRY_BYTES > OUT_BYTES) this.drain();
         const start = this.outLen;
-        cumulative = encodeTtlEntries(list.exp, list.len, from, to, cumulative, this.out, start);
-        this.outLen += (to - from) * TTL_ENTRY_BYTES;
+        cumulative = encodeTtlEntries(b.exp, b.len, 0, b.n, cumulative, this.out, start);
+        this.outLen += b.n * TTL_ENTRY_BYTES;
         crc = ttlCrc(this.out, start, this.outLen, crc);
       }
     }

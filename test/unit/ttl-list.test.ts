@@ -1,8 +1,8 @@
 // TtlList's sorts (the census's TTL lists, docs/format.md "TTL section"): the
-// radix sort of flushes and the lean sort of a compaction's long list order
+// radix sort, and the chunks merged for a compaction's long list, order
 // (expiresAt, length) pairs exactly as a plain comparison sort does.
 import { describe, expect, it } from 'vitest';
-import { LEAN_SORT_FROM, TtlList } from '../../src/engine/ttl-list.js';
+import { SORT_CHUNK, TtlList } from '../../src/engine/ttl-list.js';
 import { seededRandom } from '../helpers/fault-fs.js';
 
 function randomList(n: number, seed: number): TtlList {
@@ -24,7 +24,7 @@ function sortedCopy(list: TtlList): Array<[number, number]> {
 }
 
 describe('TtlList.sort', () => {
-  for (const n of [3, 4096, 70_000, LEAN_SORT_FROM + 12_345]) {
+  for (const n of [3, 4096, 70_000, 2 * SORT_CHUNK + 12_345]) {
     it(`orders ${n} pairs by expiry, then length, keeping every pair`, () => {
       const list = randomList(n, n);
       const want = sortedCopy(list);
@@ -35,4 +35,16 @@ describe('TtlList.sort', () => {
       expect(mismatch).toBe(-1);
     }, 60_000);
   }
+
+  it('sortedBatches yields the same order without sorting the whole list at once', () => {
+    const n = 2 * SORT_CHUNK + 999;
+    const list = randomList(n, 7);
+    const want = sortedCopy(list);
+    let i = 0;
+    let mismatch = -1;
+    for (const b of list.sortedBatches(50_000)) {
+      for (let j = 0; j < b.n; j++, i++) if (mismatch < 0 && (b.exp[j] !== want[i][0] || b.len[j] !== want[i][1])) mismatch = i;
+    }
+    expect([i, mismatch]).toEqual([n, -1]);
+  }, 60_000);
 });
