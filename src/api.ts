@@ -68,6 +68,12 @@ export interface StoreStats {
   puts: number;
   deletes: number;
   lastCompaction: string | null;
+  /** How the last compaction ended, with its figures; null before the first. */
+  lastCompactionReport: CompactionSummary | null;
+  /** The compaction running now (its snapshot taken, its switch not yet made), or null. */
+  compacting: { pid: number; host: string; since: string; snapshotGeneration: number } | null;
+  /** Records (keys' newest versions: deleted or expired) compactions have dropped, in all. */
+  compactedRecords: number;
   /**
    * 'census' when keys and bytes came from the counters the store keeps
    * (constant cost); 'scan' when the store predates them and its index was
@@ -194,12 +200,24 @@ export interface CompactOptions {
 export interface CompactReport {
   compacted: boolean;
   dryRun: boolean;
+  /** Bytes of the segments compacted (the snapshot; a dry run: the whole store). */
   bytesBefore: number;
+  /** Bytes of the segments written in their place. */
   bytesAfter: number;
+  /** Keys whose newest record was a live PUT, copied. */
   recordsKept: number;
+  /** Keys whose newest record was a tombstone or an expired PUT, dropped (older versions are dropped too, uncounted). */
   recordsDropped: number;
+  /** Of recordsDropped, the expired PUTs. */
+  expiredDropped: number;
   durationMs: number;
+  /** How long the writer lock was held (the snapshot and the switch); 0 for a dry run. */
+  lockHeldMs: number;
 }
+
+/** How a compaction ended (StoreStats.lastCompactionReport): `at` is its clock, `result` "ok" or "failed: …". */
+export type { CompactionSummary } from './format/manifest.js';
+import type { CompactionSummary } from './format/manifest.js';
 
 export interface ReplicateOptions {
   /** Called with bytes shipped so far and the total to ship, for a progress bar. */

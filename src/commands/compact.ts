@@ -16,19 +16,23 @@ interface Skipped {
 
 export default class Compact extends TzkvCommand {
   static override summary = 'Rewrite the store without dead records, reclaiming space.';
-  static override description =
-    'Dead records are overwritten or deleted values and expired keys. --dry-run only reports what would be reclaimed. --if-needed compacts only when the dead bytes reach both --min-dead-ratio of the total and --min-dead-bytes. With --json prints {"compacted", "dryRun", "bytesBefore", "bytesAfter", "recordsKept", "recordsDropped", "durationMs"}, or {"compacted": false, "skipped": true, "reason", ...} when --if-needed skipped it.';
+  static override description = [
+    'Dead records are overwritten or deleted values and expired keys. The writer lock is held only twice, for milliseconds: to take a snapshot (the unindexed tail is indexed, the active segment sealed) and to switch to the rewritten files; the rewrite itself runs without it, so writers keep writing and readers keep reading. Writes made meanwhile are kept. A compaction killed at any moment leaves the store as it was; the next writer removes its files. One compaction runs at a time: a second one fails with exit 3.',
+    '--dry-run only reports what would be reclaimed. --if-needed compacts only when the dead bytes (from `tzkv stats`) reach both --min-dead-ratio of the total and --min-dead-bytes, and skips (exit 0) while another compaction runs: fit for cron every few minutes.',
+    'With --json prints {"compacted", "dryRun", "bytesBefore", "bytesAfter", "recordsKept", "recordsDropped", "expiredDropped", "durationMs", "lockHeldMs"}, or {"compacted": false, "skipped": true, "reason", "deadBytes", "totalBytes"} when --if-needed skipped it.',
+  ].join('\n\n');
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --dry-run --json',
-    '<%= config.bin %> <%= command.id %> --if-needed --min-dead-ratio 40% --min-dead-bytes 64M',
+    '<%= config.bin %> <%= command.id %> --if-needed   # cron: dead bytes over 50% and over 64M',
+    '<%= config.bin %> <%= command.id %> --if-needed --min-dead-ratio 40% --min-dead-bytes 1G --json',
   ];
   static override flags = {
     ...lockFlag,
     'dry-run': Flags.boolean({ summary: 'Only report what would be reclaimed.', default: false }),
     'if-needed': Flags.boolean({ summary: 'Compact only when enough of the store is dead.', default: false }),
     'min-dead-ratio': Flags.string({ summary: 'With --if-needed: dead share of all bytes (0.5 or 50%).', default: '0.5', helpValue: 'RATIO' }),
-    'min-dead-bytes': Flags.string({ summary: 'With --if-needed: dead bytes at least (64M, 1G, ...).', default: '1M', helpValue: 'SIZE' }),
+    'min-dead-bytes': Flags.string({ summary: 'With --if-needed: dead bytes at least (64M, 1G, ...).', default: '64M', helpValue: 'SIZE' }),
   };
 
   async run(): Promise<void> {
@@ -37,7 +41,11 @@ export default class Compact extends TzkvCommand {
     const minBytes = parseSize(flags['min-dead-bytes'], '--min-dead-bytes');
     const result = await this.withStore(flags, 'write', async (store): Promise<CompactReport | Skipped> => {
       if (flags['if-needed']) {
-        const { deadBytes, totalBytes } = await store.stats();
+        const { deadBytes, totalBytes, compacting } = await store.stats();
+        if (compacting) {
+          const reason = `a compaction is already running (pid ${compacting.pid}, since ${compacting.since})`;
+          return { compacted: false, skipped: true, reason, deadBytes, totalBytes };
+        }
         const ratio = totalBytes === 0 ? 0 : deadBytes / totalBytes;
         if (deadBytes === 0 || ratio < minRatio || deadBytes < minBytes) {
           const reason = `${deadBytes} of ${totalBytes} bytes are dead (${(ratio * 100).toFixed(1)}%): below --min-dead-ratio ${minRatio} or --min-dead-bytes ${minBytes}`;
@@ -55,7 +63,9 @@ export default class Compact extends TzkvCommand {
       ['bytes after', result.bytesAfter],
       ['records kept', result.recordsKept],
       ['records dropped', result.recordsDropped],
+      ['expired dropped', result.expiredDropped],
       ['duration ms', result.durationMs],
+      ['lock held ms', result.lockHeldMs],
     ]);
   }
 }

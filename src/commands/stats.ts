@@ -1,4 +1,4 @@
-import type { LockHolderInfo } from '../api.js';
+import type { CompactionSummary, LockHolderInfo, StoreStats } from '../api.js';
 import { TzkvCommand } from '../cli/base.js';
 import { printFacts, printJson } from '../cli/output.js';
 
@@ -8,13 +8,23 @@ function holder(h: LockHolderInfo | null): string | null {
   return `pid ${h.pid} on ${h.host || 'unknown host'} (${h.command || 'unknown command'}, ${h.state})${since}`;
 }
 
+function lastReport(r: CompactionSummary | null): string | null {
+  if (!r) return null;
+  if (r.result !== 'ok') return `${r.at}: ${r.result}`;
+  return `${r.at}: ok, ${r.bytesBefore} -> ${r.bytesAfter} bytes, ${r.recordsKept} kept, ${r.recordsDropped} dropped (${r.expiredDropped} expired), ${r.durationMs} ms, lock held ${r.lockHeldMs} ms`;
+}
+
+function running(c: StoreStats['compacting']): string | null {
+  return c ? `pid ${c.pid} on ${c.host} since ${c.since} (snapshot of generation ${c.snapshotGeneration})` : null;
+}
+
 export default class Stats extends TzkvCommand {
   static override summary = 'Show facts about the store: keys, files, bytes, counters, maintenance.';
   static override description = [
     'A table on a terminal, "name: value" lines otherwise (an absent value prints "-").',
     'Costs the same on a store of ten million keys as on a small one: keys and bytes come from counters the store keeps, and "counted" says "scan" only for a store written before them (the next compaction starts them).',
     'A key whose expiry has passed is never counted as live; it counts as expired until a compaction removes it.',
-    'With --json prints {"location", "formatVersion", "keys", "expiredKeys", "segments", "totalBytes", "liveBytes", "deadBytes", "deadRatio", "puts", "deletes", "lastCompaction", "counted", "lockHolder", "followers": [{"location", "replicatedAt", "generation", "position", "bytesShipped"}], "details"}.',
+    'With --json prints {"location", "formatVersion", "keys", "expiredKeys", "segments", "totalBytes", "liveBytes", "deadBytes", "deadRatio", "puts", "deletes", "lastCompaction", "lastCompactionReport": {"at", "result", "durationMs", "lockHeldMs", "bytesBefore", "bytesAfter", "recordsKept", "recordsDropped", "expiredDropped"}, "compacting": {"pid", "host", "since", "snapshotGeneration"}, "compactedRecords", "counted", "lockHolder", "followers": [{"location", "replicatedAt", "generation", "position", "bytesShipped"}], "details"}.',
   ].join('\n\n');
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -39,6 +49,9 @@ export default class Stats extends TzkvCommand {
       ['puts', stats.puts],
       ['deletes', stats.deletes],
       ['last compaction', stats.lastCompaction],
+      ['last compaction report', lastReport(stats.lastCompactionReport)],
+      ['compacting', running(stats.compacting)],
+      ['compacted records', stats.compactedRecords],
       ['lock holder', holder(stats.lockHolder)],
       ...stats.followers.map((f): [string, string] => [`follower ${f.location}`, `caught up ${f.replicatedAt} at generation ${f.generation}`]),
       ['counted', stats.counted],

@@ -5,6 +5,11 @@ import { KIND_PUT } from '../format/constants.js';
 import type { Census, Manifest } from '../format/manifest.js';
 import { TtlList } from './ttl-list.js';
 import type { IndexEntry } from '../format/index-block.js';
+import { isExpired } from './keys.js';
+import { newestEntries } from './run-merge.js';
+import { sortedLookup } from './run-probe.js';
+import { ttlSection, ttlUpTo } from './run-ttl.js';
+import type { View } from './view.js';
 
 /** True when the manifest's census was maintained by every write since it was taken. */
 export function censusValid(m: Manifest): m is Manifest & { census: Census } {
@@ -43,4 +48,33 @@ export class CensusDelta {
     c.keys += this.keys;
     c.bytes += this.bytes;
   }
+}
+
+/**
+ * At a compaction's switch: the keys of the `newer` runs (the view's first,
+ * written since the snapshot, which is the rest) whose newest snapshot
+ * version is a PUT expired at `now`, which the compaction dropped, and the
+ * total length of those PUTs. The newer runs' TTL sections list each of them
+ * as removed; with the PUT gone, that remove would dangle. Runs without
+ * removes due by `now` cannot hold one: then no key is looked up.
+ */
+export function phantomOf(v: View, newer: number, now: number): { keys: number; bytes: number } {
+  const phantom = { keys: 0, bytes: 0 };
+  let due = 0;
+  for (let i = 0; i < newer; i++) {
+    const section = ttlSection(v.run(i));
+    if (section) due += ttlUpTo(v.run(i), section, 1, now).count;
+  }
+  if (due === 0) return phantom;
+  const runs = v.manifest!.runs;
+  const snapshot = sortedLookup(runs.slice(newer), (i) => v.run(newer + i));
+  const readers = runs.slice(0, newer).map((_, i) => v.run(i));
+  for (const e of newestEntries(readers, () => {})) {
+    const dropped = snapshot(e.key.toString('latin1'));
+    if (dropped && dropped.kind === KIND_PUT && isExpired(dropped.expiresAt, now)) {
+      phantom.keys++;
+      phantom.bytes += dropped.length;
+    }
+  }
+  return phantom;
 }

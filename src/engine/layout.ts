@@ -17,9 +17,18 @@ export function stageFilePid(name: string): number {
   return m ? Number(m[1]) : -1;
 }
 
+/** A compaction's output file, written outside the lock under a name no other writer takes for its own. */
+export const compactFileName = (pid: number, file: number, ext: string) => `compact-${pid}-${fileName(file, ext)}${TMP_SUFFIX}`;
+
+/** The pid in a compaction output file's name, or -1 when the name is not one. */
+export function compactFilePid(name: string): number {
+  const m = /^compact-([0-9]+)-[0-9]{8,}\.tz(ds|ix)\.tmp$/.exec(name);
+  return m ? Number(m[1]) : -1;
+}
+
 /** Names tzkv itself writes into a store directory. */
 export function isStoreFileName(name: string): boolean {
-  if (stageFilePid(name) > 0) return true;
+  if (stageFilePid(name) > 0 || compactFilePid(name) > 0) return true;
   if (/^LOCK\.[0-9a-f]+\.tmp$/.test(name)) return true; // a lock being written aside (src/lock/lockfile.ts)
   if (name === MANIFEST_NAME || name === LOCK_NAME || name === `${LOCK_NAME}.break`) return true;
   const base = name.endsWith(TMP_SUFFIX) ? name.slice(0, -TMP_SUFFIX.length) : name;

@@ -37,7 +37,8 @@ interface ChildRef {
 
 export class RunWriter {
   private readonly fd: number;
-  private readonly tmpPath: string;
+  /** Where the run is written; finish() renames it to its number's name unless told to keep it. */
+  readonly tmpPath: string;
   private out = Buffer.allocUnsafe(OUT_BYTES);
   private outStart = RUN_HEADER_BYTES; // file offset of out[0]
   private outLen = 0;
@@ -53,7 +54,7 @@ export class RunWriter {
   private readonly scratch = Buffer.allocUnsafe(1024);
   private done = false;
   /** The census's expiry times: of this run's PUTs, and of older PUTs its entries shadow (docs/design.md "Census"). */
-  readonly ttlAdds = new TtlList();
+  readonly ttlAdds: TtlList;
   readonly ttlRemoves = new TtlList();
 
   constructor(
@@ -61,8 +62,12 @@ export class RunWriter {
     private readonly dir: string,
     readonly fileNumber: number,
     expectedEntries: number,
+    tmpName = `${fileName(fileNumber, RUN_EXT)}.tmp`,
+    /** Room for this many TTL adds up front (a compaction knows a bound: no growing, no copies). */
+    ttlCapacity = 64,
   ) {
-    this.tmpPath = `${dir}/${fileName(fileNumber, RUN_EXT)}.tmp`;
+    this.tmpPath = `${dir}/${tmpName}`;
+    this.ttlAdds = new TtlList(Math.max(1, ttlCapacity));
     this.bloomPages = bloomPageCount(expectedEntries);
     this.bloom = Buffer.alloc(this.bloomPages * BLOOM_PAGE_BYTES);
     try {
@@ -162,8 +167,11 @@ export class RunWriter {
     return level;
   }
 
-  /** Completes the file (fsynced, renamed into place) and returns its manifest entry. */
-  finish(): RunInfo {
+  /**
+   * Completes the file (fsynced, and renamed into place unless `rename` is
+   * false: a compaction renames it at its switch) and returns its manifest entry.
+   */
+  finish(rename = true): RunInfo {
     try {
       if (this.blockStart >= 0) this.closeLeaf();
       const leavesEnd = this.outStart + this.outLen;
@@ -193,7 +201,7 @@ export class RunWriter {
       this.fs.fsync(this.fd);
       this.fs.close(this.fd);
       this.done = true;
-      this.fs.rename(this.tmpPath, `${this.dir}/${fileName(this.fileNumber, RUN_EXT)}`);
+      if (rename) this.fs.rename(this.tmpPath, `${this.dir}/${fileName(this.fileNumber, RUN_EXT)}`);
     } catch (err) {
       this.abort();
       throw ioError(err, 'cannot write index run', this.tmpPath);
@@ -208,20 +216,19 @@ export class RunWriter {
 
   /** Appends the TTL section (docs/format.md "TTL section") at outStart. */
   private writeTtlSection(): void {
-    const lists = [this.ttlAdds.sort(), this.ttlRemoves.sort()];
+    const lists = [this.ttlAdds, this.ttlRemoves];
     const header = encodeTtlHeader({ adds: lists[0].length, removes: lists[1].length });
     header.copy(this.out, 0);
     this.outLen = header.length;
     let crc = 0;
+    const perChunk = Math.floor(OUT_BYTES / TTL_ENTRY_BYTES) - 1;
     for (const list of lists) {
       let cumulative = 0;
-      const perChunk = Math.floor(OUT_BYTES / TTL_ENTRY_BYTES) - 1;
-      for (let from = 0; from < list.length; from += perChunk) {
-        const to = Math.min(list.length, from + perChunk);
-        if (this.outLen + (to - from) * TTL_ENTRY_BYTES > OUT_BYTES) this.drain();
+      for (const b of list.sortedBatches(perChunk)) {
+        if (this.outLen + b.n * TTL_ENTRY_BYTES > OUT_BYTES) this.drain();
         const start = this.outLen;
-        cumulative = encodeTtlEntries(list.exp, list.len, from, to, cumulative, this.out, start);
-        this.outLen += (to - from) * TTL_ENTRY_BYTES;
+        cumulative = encodeTtlEntries(b.exp, b.len, 0, b.n, cumulative, this.out, start);
+        this.outLen += b.n * TTL_ENTRY_BYTES;
         crc = ttlCrc(this.out, start, this.outLen, crc);
       }
     }

@@ -8,6 +8,7 @@ import type { StoreStats } from '../api.js';
 import { KIND_PUT } from '../format/constants.js';
 import type { Census } from '../format/manifest.js';
 import { CensusDelta, censusValid } from './census.js';
+import { liveCompaction } from './compaction-marker.js';
 import { isExpired } from './keys.js';
 import { sortedLookup } from './run-probe.js';
 import { ttlSection, ttlUpTo } from './run-ttl.js';
@@ -45,6 +46,9 @@ function fromCensus(v: View, census: Census, now: number): KeyCounts | null {
   const removed = delta.removes.countUpTo(now);
   expired += added.count - removed.count;
   expiredBytes += added.bytes - removed.bytes;
+  // Expired PUTs a compaction dropped while newer runs list them as removed (all expired by then).
+  expired += census.phantom?.keys ?? 0;
+  expiredBytes += census.phantom?.bytes ?? 0;
   return {
     keys: census.keys + delta.keys - expired,
     expiredKeys: expired,
@@ -68,7 +72,15 @@ function byScan(v: View, now: number): KeyCounts {
 
 export function storeStats(v: View, now: number, formatVersion: number): Omit<StoreStats, 'lockHolder' | 'followers'> {
   const m = v.manifest;
-  const base = { location: v.dir, formatVersion, lastCompaction: m?.lastCompaction ?? null };
+  const running = liveCompaction(m);
+  const base = {
+    location: v.dir,
+    formatVersion,
+    lastCompaction: m?.lastCompaction ?? null,
+    lastCompactionReport: m?.lastCompactionReport ?? null,
+    compacting: running ? { pid: running.pid, host: running.host, since: running.started, snapshotGeneration: running.generation } : null,
+    compactedRecords: m?.counters.compactedRecords ?? 0,
+  };
   if (!m) {
     return {
       ...base,

@@ -31,7 +31,8 @@ import { readFollowers } from '../replication/follower-record.js';
 import { replicate } from '../replication/replicator.js';
 import { DirectoryTarget } from '../replication/target.js';
 import { LocalBatch, SPILL_BYTES, StagedBatch } from './batch.js';
-import { compactStore } from './compact.js';
+import { compactPhased, dryRunReport } from './compact.js';
+import type { CompactPhase } from './compact.js';
 import { checkExpiry, checkKey, checkValue, expiryFrom, isExpired, toBytes } from './keys.js';
 import { inspectDir } from './layout.js';
 import { storeStats } from './stats.js';
@@ -49,6 +50,8 @@ export interface EngineOptions extends OpenOptions {
   flushBytes?: number;
   /** A batch larger than this stages in a file and becomes a segment of its own (default 16 MiB). */
   spillBytes?: number;
+  /** Tests: called between compaction's phases (no lock held), awaited. */
+  onCompactPhase?: (phase: CompactPhase) => unknown;
 }
 
 const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
@@ -101,6 +104,7 @@ class LocalStore implements Store {
   private readonly lockTimeoutMs: number;
   private readonly command: string;
   private readonly spillBytes: number;
+  private readonly onCompactPhase: EngineOptions['onCompactPhase'];
   private view: View | undefined;
   private closed = false;
 
@@ -118,6 +122,7 @@ class LocalStore implements Store {
     }
     this.command = options.command ?? `node ${process.argv[1] ?? ''}`.trim();
     this.spillBytes = options.spillBytes ?? SPILL_BYTES;
+    this.onCompactPhase = options.onCompactPhase;
     this.writerOptions = {
       sync: options.sync !== false,
       segmentBytes: options.segmentBytes ?? DEFAULT_WRITER_OPTIONS.segmentBytes,
@@ -150,8 +155,8 @@ class LocalStore implements Store {
     }
   }
 
-  /** Takes the writer lock, prepares a Writer, runs fn, releases everything. */
-  private async write<T>(fn: (w: Writer) => T, prepare = true): Promise<T> {
+  /** Takes the writer lock, prepares a Writer, runs fn, releases everything; `held` learns how long the lock was held (ms). */
+  private async write<T>(fn: (w: Writer) => T, prepare = true, held?: (ms: number) => void): Promise<T> {
     this.checkOpen();
     if (this.readOnly) {
       throw new TzkvError('READ_ONLY', `store ${this.location} is open read-only`, { path: this.location });
@@ -171,6 +176,7 @@ class LocalStore implements Store {
       } catch {
         // The write is durable; a LOCK we failed to remove names this process and is broken as a leftover.
       }
+      if (held && writer) held(performance.now() - writer.lockedAt);
       this.view?.close();
       this.view = undefined;
     }
@@ -378,8 +384,20 @@ class LocalStore implements Store {
   }
 
   async compact(options?: CompactOptions): Promise<CompactReport> {
-    if (options?.dryRun) return this.read((v) => compactStore(v, null, this.now(), true, this.writerOptions.segmentBytes));
-    return this.write((w) => compactStore(w.view, w, this.now(), false, this.writerOptions.segmentBytes));
+    const { segmentBytes } = this.writerOptions;
+    if (options?.dryRun) return this.read((v) => dryRunReport(v, this.now(), segmentBytes));
+    return compactPhased({
+      fs: this.fs,
+      dir: this.location,
+      now: this.now(),
+      segmentBytes,
+      locked: async (fn) => {
+        let heldMs = 0;
+        const value = await this.write(fn, true, (ms) => (heldMs = ms));
+        return { value, heldMs };
+      },
+      onPhase: this.onCompactPhase,
+    });
   }
 
   async replicate(target: string, options?: ReplicateOptions): Promise<ReplicateReport> {

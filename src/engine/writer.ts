@@ -6,7 +6,6 @@ import { TzkvError, ioError } from '../errors.js';
 import {
   DEFAULT_SEGMENT_BYTES,
   FILE_HEADER_BYTES,
-  KIND_PUT,
   MAGIC_SEGMENT,
   MANIFEST_NAME,
   RUN_EXT,
@@ -19,14 +18,16 @@ import { encodeFileHeader } from '../format/file-header.js';
 import { encodeCommit } from '../format/record.js';
 import type { StageFile } from './batch.js';
 import { cloneManifest, encodeManifest } from '../format/manifest.js';
-import type { Census } from '../format/manifest.js';
+import type { Census, CompactionMarker, CompactionSummary } from '../format/manifest.js';
 import type { Manifest, RunInfo } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
 import { removeQuietly, replaceFile } from '../io/fs.js';
 import { pidAlive } from '../lock/lockfile.js';
-import { runName, segmentName, stageFilePid } from './layout.js';
+import { compactFilePid, runName, segmentName, stageFilePid } from './layout.js';
+import { endMarker, liveCompaction, markerLive, mergeableRuns, newMarker, snapshotIntact } from './compaction-marker.js';
+import type { RewriteOutput } from './compact-rewrite.js';
 import type { LogEntry } from './log-scan.js';
-import { CensusDelta, censusValid } from './census.js';
+import { CensusDelta, censusValid, phantomOf } from './census.js';
 import { planMerge } from './merge-policy.js';
 import { sortedLookup } from './run-probe.js';
 import { readTtlRemoves, ttlSection } from './run-ttl.js';
@@ -56,6 +57,11 @@ function successor(m: Manifest): Manifest {
   return next;
 }
 import { View } from './view.js';
+
+/** The report of a compaction that ended without a result. */
+export function failedSummary(at: string, result: string, durationMs = 0, lockHeldMs = 0): CompactionSummary {
+  return { at, result, durationMs, lockHeldMs, bytesBefore: 0, bytesAfter: 0, recordsKept: 0, recordsDropped: 0, expiredDropped: 0 };
+}
 
 export interface WriterOptions {
   sync: boolean;
@@ -87,6 +93,8 @@ export class Writer {
   private fd = -1;
   /** End of committed data in the active segment: where the next append goes. */
   end = 0;
+  /** When this writer was made: its process took the lock just before. */
+  readonly lockedAt = performance.now();
 
   constructor(
     private readonly fs: FileSystem,
@@ -111,7 +119,10 @@ export class Writer {
       );
     }
     if (!this.view.manifest) this.initStore();
-    else this.removeLeftovers(this.view.manifest);
+    else {
+      this.removeLeftovers(this.view.manifest);
+      this.clearStaleCompaction();
+    }
     const v = this.view;
     const active = this.manifest.active.file;
     if (v.tailState.kind === 'corrupt') {
@@ -157,10 +168,12 @@ export class Writer {
       active: { file, indexedTo: FILE_HEADER_BYTES },
       segments: [{ file, size: null }],
       runs: [],
-      counters: { puts: 0, deletes: 0, deadBytes: 0, expiredDropped: 0 },
+      counters: { puts: 0, deletes: 0, deadBytes: 0, expiredDropped: 0, compactedRecords: 0 },
       created: new Date(this.options.now()).toISOString(),
       lastCompaction: null,
       census: { generation: 1, keys: 0, bytes: 0 },
+      compaction: null,
+      lastCompactionReport: null,
       extra: { storeId: randomBytes(8).toString('hex') },
     };
     this.writeManifest(m);
@@ -392,7 +405,8 @@ export class Writer {
   private mergeRuns(): void {
     for (;;) {
       const m = this.manifest;
-      const plan = planMerge(m.runs);
+      // A running compaction's snapshot runs stay as they are: its switch replaces them.
+      const plan = planMerge(m.runs.slice(0, mergeableRuns(m)));
       if (!plan) return;
       const [from, to] = plan;
       const group = m.runs.slice(from, to);
@@ -435,104 +449,144 @@ export class Writer {
   }
 
   /**
-   * Compaction's switch: `produce` emits live records in key order; they are
-   * written to new segments with one new run, then one manifest replacement
-   * makes them the store and the old files are deleted. A crash before the
-   * replacement leaves the old store and unlisted files the next writer removes.
+   * Compaction's snapshot (docs/design.md "Compaction"): indexes the tail,
+   * seals the active segment, reserves file numbers for the output and
+   * records the marker, in one manifest replacement. Throws LOCKED when
+   * another compaction is running. REQUIRES: the lock, prepare().
    */
-  rewriteLive(produce: (emit: (key: Buffer, record: Buffer, expiresAt: number) => void) => void, when: string): number {
-    const old = this.manifest;
-    this.removeLeftovers(old);
-    const next = successor(old);
-    const segments: { file: number; size: number | null }[] = [];
-    // Everything is rewritten, so the census starts afresh (writeManifest stamps its generation).
-    const census: Census = { generation: 0, keys: 0, bytes: 0 };
-    let file = next.nextFile++;
-    this.createSegment(file);
-    let fd = this.fs.openReadWrite(`${this.dir}/${segmentName(file)}`);
-    let fdOpen = true;
-    const closeFd = () => {
-      if (fdOpen) {
-        fdOpen = false;
-        this.fs.close(fd);
-      }
-    };
-    let pos = FILE_HEADER_BYTES;
-    let total = 0;
-    const runFile = next.nextFile++;
-    let w: RunWriter;
+  beginCompaction(now: number): CompactionMarker {
+    const running = liveCompaction(this.manifest);
+    if (running) {
+      throw new TzkvError(
+        'LOCKED',
+        `store ${this.dir} is being compacted by pid ${running.pid} (since ${running.started}); one compaction runs at a time`,
+        { path: this.dir, info: { pid: running.pid, host: running.host, since: running.started } },
+      );
+    }
+    if (this.end > this.manifest.active.indexedTo) this.maybeFlush(true);
+    const next = successor(this.manifest);
+    let bytes = 0;
+    for (const s of next.segments) bytes += s.size ?? this.end;
+    // Any two consecutive output segments hold more than segmentBytes: this many numbers always suffice.
+    const files = { first: next.nextFile, count: 2 + 2 * Math.ceil(bytes / this.options.segmentBytes) };
+    next.nextFile += files.count;
+    // The active segment is sealed into the snapshot; new writes go to a segment numbered after the output's.
+    this.roll(next);
+    const segments = next.segments.slice(0, -1).map((s) => s.file);
+    const marker = newMarker({ generation: next.generation, segments, runs: next.runs.map((r) => r.file), files }, now);
+    next.compaction = marker;
     try {
-      w = new RunWriter(this.fs, this.dir, runFile, old.runs.reduce((n, r) => n + r.entries, 0) + this.view.tail.size);
+      this.writeManifest(next);
     } catch (err) {
-      closeFd();
+      endMarker(marker); // the manifest may have landed: its marker is stale from now on
       throw err;
     }
-    const out = Buffer.allocUnsafe(1 << 20);
-    let outLen = 0;
-    const drain = () => {
-      this.fs.write(fd, out, 0, outLen, pos - outLen);
-      outLen = 0;
-    };
+    return marker;
+  }
+
+  /**
+   * Compaction's switch: checks the snapshot is still in place, renames the
+   * output in, and replaces the manifest: the output as the oldest data,
+   * everything written since the snapshot on top. Returns the names of the
+   * snapshot's files, now unlisted, for the caller to delete after releasing
+   * the lock (deleting large files takes a while; should it not happen, the
+   * next writer deletes them). Throws PRECONDITION when the snapshot changed
+   * (nothing is lost: the caller deletes the output). REQUIRES: the lock, prepare().
+   */
+  finishCompaction(marker: CompactionMarker, out: RewriteOutput, now: number, summary: (lockHeldMs: number) => CompactionSummary, heldBefore: number): string[] {
+    const m = this.manifest;
+    if (!snapshotIntact(m, marker)) {
+      throw new TzkvError(
+        'PRECONDITION',
+        `store ${this.dir} changed under the compaction (another compaction, or a writer that does not know compaction markers, replaced its snapshot); nothing was changed, run it again`,
+        { path: this.dir },
+      );
+    }
+    const newerRuns = m.runs.slice(0, m.runs.length - marker.runs.length);
+    const newerSegments = m.segments.slice(marker.segments.length);
+    const renames: Array<[string, string]> = out.segments.map((s) => [s.tmp, `${this.dir}/${segmentName(s.file)}`]);
+    if (out.run) renames.push([out.run.tmp, `${this.dir}/${runName(out.run.info.file)}`]);
     try {
-      produce((key, record, expiresAt) => {
-        if (pos > FILE_HEADER_BYTES && pos + record.length > this.options.segmentBytes) {
-          drain();
-          this.fs.fsync(fd);
-          closeFd();
-          segments.push({ file, size: pos });
-          total += pos;
-          file = next.nextFile++;
-          this.createSegment(file);
-          fd = this.fs.openReadWrite(`${this.dir}/${segmentName(file)}`);
-          fdOpen = true;
-          pos = FILE_HEADER_BYTES;
-        }
-        if (record.length > out.length - outLen) drain();
-        if (record.length > out.length) this.fs.write(fd, record, 0, record.length, pos);
-        else {
-          record.copy(out, outLen);
-          outLen += record.length;
-        }
-        w.add(key.toString('latin1'), KIND_PUT, file, pos, record.length, expiresAt);
-        census.keys++;
-        census.bytes += record.length;
-        pos += record.length;
-      });
-      drain();
-      this.fs.fsync(fd);
-      closeFd();
-      const run = w.finish();
+      for (const [from, to] of renames) this.fs.rename(from, to);
       this.fs.fsyncDir(this.dir);
-      segments.push({ file, size: null });
-      total += pos;
-      next.segments = segments;
-      next.active = { file, indexedTo: pos };
-      next.runs = run.entries > 0 ? [run] : [];
-      // The tail's operations were not counted in the manifest yet: they are now.
-      next.counters.puts += this.view.tailCounts.puts;
-      next.counters.deletes += this.view.tailCounts.deletes;
-      next.counters.deadBytes = 0;
-      next.census = census;
-      next.lastCompaction = when;
     } catch (err) {
-      w.abort();
-      try {
-        closeFd();
-      } catch {
-        // the compaction failed already; its files are leftovers the next writer removes
-      }
-      throw err;
+      throw ioError(err, 'cannot rename compacted files into', this.dir);
     }
+    const next = successor(m);
+    next.census = this.censusAfter(m, out, newerRuns, now);
+    next.runs = [...newerRuns, ...(out.run ? [out.run.info] : [])];
+    const gone = [...marker.segments.map(segmentName), ...marker.runs.map(runName)];
+    const active = newerSegments[newerSegments.length - 1];
+    if (newerSegments.length === 1 && this.end === FILE_HEADER_BYTES && out.segments.length > 0) {
+      // Nothing was written since the snapshot: the last output segment becomes the active one again.
+      const last = out.segments[out.segments.length - 1];
+      next.segments = out.segments.map((s, i) => ({ file: s.file, size: i === out.segments.length - 1 ? null : s.size }));
+      next.active = { file: last.file, indexedTo: last.size };
+      gone.push(segmentName(active.file));
+      this.closeActive();
+    } else {
+      next.segments = [...out.segments.map((s) => ({ file: s.file, size: s.size })), ...newerSegments.map((s) => ({ ...s }))];
+    }
+    next.compaction = null;
+    next.counters.expiredDropped += out.expiredDropped;
+    next.counters.compactedRecords += out.dropped;
+    next.lastCompaction = new Date(now).toISOString();
+    next.lastCompactionReport = summary(heldBefore + (performance.now() - this.lockedAt));
     this.writeManifest(next);
-    try {
-      this.fs.close(this.fd);
-    } catch {
-      // the old active segment is about to be deleted
-    }
+    return gone;
+  }
+
+  /**
+   * The census after a switch (docs/design.md "Census"). Keys shadowed by runs
+   * written since the snapshot were accounted when those runs were written; the
+   * rest of the dropped expired PUTs leave the census now. Removes those runs
+   * hold for dropped expired PUTs would now dangle: counted as `phantom`.
+   */
+  private censusAfter(m: Manifest, out: RewriteOutput, newerRuns: RunInfo[], now: number): Census | null {
+    if (newerRuns.length === 0) return { generation: 0, keys: out.kept, bytes: out.keptBytes };
+    if (!censusValid(m)) return null;
+    const phantom = phantomOf(this.view, newerRuns.length, now);
+    const census: Census = {
+      generation: 0,
+      keys: m.census.keys - (out.expiredDropped - phantom.keys),
+      bytes: m.census.bytes - (out.expiredDroppedBytes - phantom.bytes),
+    };
+    if (phantom.keys > 0) census.phantom = phantom;
+    return census;
+  }
+
+  /**
+   * Ends a compaction that failed: removes its marker and records the failure,
+   * when the marker is still its own. REQUIRES: the lock, prepare(); the
+   * compaction's temporary files already removed.
+   */
+  abandonCompaction(marker: CompactionMarker, summary: CompactionSummary): void {
+    const m = this.manifest;
+    if (m.compaction?.token !== marker.token) return;
+    const next = successor(m);
+    next.compaction = null;
+    next.lastCompactionReport = summary;
+    this.writeManifest(next);
+  }
+
+  /** Removes a stale compaction marker (its process died): merges may touch its runs again. */
+  private clearStaleCompaction(): void {
+    const c = this.manifest.compaction;
+    if (!c || markerLive(c)) return;
+    const next = successor(this.manifest);
+    next.compaction = null;
+    next.lastCompactionReport = failedSummary(new Date(this.options.now()).toISOString(), `failed: the compacting process (pid ${c.pid}) ended before its switch`);
+    this.writeManifest(next);
+  }
+
+  private closeActive(): void {
+    const fd = this.fd;
     this.fd = -1;
-    for (const s of old.segments) this.unlinkQuietly(segmentName(s.file));
-    for (const r of old.runs) this.unlinkQuietly(runName(r.file));
-    return total;
+    try {
+      this.fs.close(fd);
+    } catch {
+      // an empty segment about to be deleted
+    }
   }
 
   /** Removes a file of the store; one that stays (a failure) is an unlisted leftover a later writer removes. */
@@ -547,9 +601,11 @@ export class Writer {
       for (const s of m.segments) listed.add(segmentName(s.file));
       for (const r of m.runs) listed.add(runName(r.file));
     }
+    const compactor = m ? liveCompaction(m)?.pid : undefined;
     for (const name of this.fs.readdir(this.dir)) {
       const stagePid = stageFilePid(name);
       if (stagePid > 0 && pidAlive(stagePid)) continue; // a batch being staged by a live process
+      if (compactor !== undefined && compactFilePid(name) === compactor) continue; // output of a running compaction
       const ours = name.endsWith(TMP_SUFFIX) || parseFileName(name, SEGMENT_EXT) > 0 || parseFileName(name, RUN_EXT) > 0;
       if (ours && !listed.has(name)) this.unlinkQuietly(name);
     }

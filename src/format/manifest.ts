@@ -21,6 +21,8 @@ export interface Counters {
   deletes: number;
   deadBytes: number;
   expiredDropped: number;
+  /** Index entries compactions have dropped, in all. */
+  compactedRecords: number;
 }
 
 /**
@@ -34,6 +36,40 @@ export interface Census {
   keys: number;
   /** Total record length of those PUTs. */
   bytes: number;
+  /**
+   * Expired PUTs the last compaction dropped whose TTL removes remain in runs
+   * written while it ran: stats counts them as expired adds (docs/design.md "Census").
+   */
+  phantom?: { keys: number; bytes: number };
+}
+
+/** A running compaction (docs/format.md "MANIFEST" `compaction`). */
+export interface CompactionMarker {
+  pid: number;
+  host: string;
+  startTime: string;
+  token: string;
+  started: string;
+  /** The manifest generation the snapshot was taken at. */
+  generation: number;
+  /** The snapshot: sealed segments (ascending) and runs (newest first). */
+  segments: number[];
+  runs: number[];
+  /** File numbers reserved for the output: [first, first + count). */
+  files: { first: number; count: number };
+}
+
+/** How the last compaction ended (docs/format.md "MANIFEST" `lastCompactionReport`). */
+export interface CompactionSummary {
+  at: string;
+  result: string;
+  durationMs: number;
+  lockHeldMs: number;
+  bytesBefore: number;
+  bytesAfter: number;
+  recordsKept: number;
+  recordsDropped: number;
+  expiredDropped: number;
 }
 
 export interface Manifest {
@@ -47,11 +83,13 @@ export interface Manifest {
   created: string;
   lastCompaction: string | null;
   census: Census | null;
+  compaction: CompactionMarker | null;
+  lastCompactionReport: CompactionSummary | null;
   /** Unknown fields, preserved on rewrite. */
   extra: Record<string, unknown>;
 }
 
-const KNOWN = new Set(['generation', 'nextFile', 'active', 'segments', 'runs', 'counters', 'created', 'lastCompaction', 'census']);
+const KNOWN = new Set(['generation', 'nextFile', 'active', 'segments', 'runs', 'counters', 'created', 'lastCompaction', 'census', 'compaction', 'lastCompactionReport']);
 
 export function encodeManifest(m: Manifest): Buffer {
   const body = Buffer.from(
@@ -71,6 +109,8 @@ export function encodeManifest(m: Manifest): Buffer {
       created: m.created,
       lastCompaction: m.lastCompaction,
       ...(m.census ? { census: m.census } : {}),
+      ...(m.compaction ? { compaction: m.compaction } : {}),
+      ...(m.lastCompactionReport ? { lastCompactionReport: m.lastCompactionReport } : {}),
     }),
     'utf8',
   );
@@ -158,10 +198,13 @@ export function decodeManifest(buf: Buffer): Manifest {
       deletes: counters.deletes,
       deadBytes: counters.deadBytes,
       expiredDropped: isCount(counters.expiredDropped) ? counters.expiredDropped : 0,
+      compactedRecords: isCount(counters.compactedRecords) ? counters.compactedRecords : 0,
     },
     created: typeof raw.created === 'string' ? raw.created : new Date(0).toISOString(),
     lastCompaction: typeof raw.lastCompaction === 'string' ? raw.lastCompaction : null,
     census: decodeCensus(raw.census),
+    compaction: decodeMarker(raw.compaction),
+    lastCompactionReport: decodeSummary(raw.lastCompactionReport),
     extra,
   };
 }
@@ -169,7 +212,44 @@ export function decodeManifest(buf: Buffer): Manifest {
 function decodeCensus(raw: unknown): Census | null {
   const c = raw as Census | null;
   if (!c || typeof c !== 'object' || !isCount(c.generation) || !isCount(c.keys) || !isCount(c.bytes)) return null;
-  return { generation: c.generation, keys: c.keys, bytes: c.bytes };
+  const p = c.phantom;
+  const phantom = p && typeof p === 'object' && isCount(p.keys) && isCount(p.bytes) ? { keys: p.keys, bytes: p.bytes } : undefined;
+  return { generation: c.generation, keys: c.keys, bytes: c.bytes, ...(phantom && (phantom.keys > 0 || phantom.bytes > 0) ? { phantom } : {}) };
+}
+
+/** A marker that does not decode is treated as absent: it could only block, never protect, anything. */
+function decodeMarker(raw: unknown): CompactionMarker | null {
+  const c = raw as CompactionMarker | null;
+  if (!c || typeof c !== 'object' || !isCount(c.pid) || !isCount(c.generation) || !c.files || !isFileNumber(c.files.first) || !isCount(c.files.count)) return null;
+  if (!Array.isArray(c.segments) || !c.segments.every(isFileNumber) || !Array.isArray(c.runs) || !c.runs.every(isFileNumber)) return null;
+  return {
+    pid: c.pid,
+    host: String(c.host ?? ''),
+    startTime: String(c.startTime ?? ''),
+    token: String(c.token ?? ''),
+    started: String(c.started ?? ''),
+    generation: c.generation,
+    segments: [...c.segments],
+    runs: [...c.runs],
+    files: { first: c.files.first, count: c.files.count },
+  };
+}
+
+function decodeSummary(raw: unknown): CompactionSummary | null {
+  const r = raw as Record<string, unknown> | null;
+  if (!r || typeof r !== 'object' || typeof r.at !== 'string' || typeof r.result !== 'string') return null;
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+  return {
+    at: r.at,
+    result: r.result,
+    durationMs: n(r.durationMs),
+    lockHeldMs: n(r.lockHeldMs),
+    bytesBefore: n(r.bytesBefore),
+    bytesAfter: n(r.bytesAfter),
+    recordsKept: n(r.recordsKept),
+    recordsDropped: n(r.recordsDropped),
+    expiredDropped: n(r.expiredDropped),
+  };
 }
 
 /** A deep copy to edit (structuredClone would turn the key Buffers into plain Uint8Arrays). */
@@ -180,7 +260,9 @@ export function cloneManifest(m: Manifest): Manifest {
     segments: m.segments.map((s) => ({ ...s })),
     runs: m.runs.map((r) => ({ ...r })),
     counters: { ...m.counters },
-    census: m.census ? { ...m.census } : null,
+    census: m.census ? { ...m.census, ...(m.census.phantom ? { phantom: { ...m.census.phantom } } : {}) } : null,
+    compaction: m.compaction ? { ...m.compaction, segments: [...m.compaction.segments], runs: [...m.compaction.runs], files: { ...m.compaction.files } } : null,
+    lastCompactionReport: m.lastCompactionReport ? { ...m.lastCompactionReport } : null,
     extra: structuredClone(m.extra),
   };
 }

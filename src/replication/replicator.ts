@@ -201,6 +201,7 @@ function replicateOnce(
     target.syncNames();
     for (const p of plan) if (!p.segment) checkRunArrived(fs, target.location, p.name);
     const follower = cloneManifest(m);
+    follower.compaction = null; // the leader's running compaction is not the follower's
     const files: Record<string, string> = {};
     for (const name of leaderSizes.keys()) files[name] = target.fingerprint(name) ?? '';
     follower.extra.follower = {

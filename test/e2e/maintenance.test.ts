@@ -61,9 +61,11 @@ describe('compact', () => {
     const dry = await tzkvJson<{ compacted: boolean; dryRun: boolean }>(['compact', '-d', dir, '--dry-run']);
     expect(dry.json).toMatchObject({ compacted: false, dryRun: true });
     expect((await tzkvJson<Stats>(['stats', '-d', dir])).json.totalBytes).toBe(before.totalBytes);
-    const run = await tzkvJson<{ compacted: boolean; bytesBefore: number; bytesAfter: number }>(['compact', '-d', dir]);
+    const run = await tzkvJson<{ compacted: boolean; bytesBefore: number; bytesAfter: number; lockHeldMs: number; durationMs: number }>(['compact', '-d', dir]);
     expect(run.run.exitCode).toBe(0);
     expect(run.json.compacted).toBe(true);
+    expect(run.json.lockHeldMs).toBeGreaterThan(0);
+    expect(run.json.lockHeldMs).toBeLessThanOrEqual(run.json.durationMs + 1);
     expect(run.json.bytesAfter).toBeLessThan(run.json.bytesBefore);
     const after = (await tzkvJson<Stats>(['stats', '-d', dir])).json;
     expect(after.deadBytes).toBeLessThan(before.deadBytes);
@@ -72,6 +74,11 @@ describe('compact', () => {
     expect((await tzkv(['get', '-d', dir, 'other'])).stdout).toBe('v');
     const text = await tzkv(['compact', '-d', dir]);
     expect(text.stdout).toMatch(/^compacted: (yes|no)$/m);
+    expect(text.stdout).toMatch(/^lock held ms: [\d.]+$/m);
+    const report = (await tzkvJson<Stats>(['stats', '-d', dir])).json;
+    expect(report.lastCompactionReport).toMatchObject({ result: 'ok', recordsKept: 2 });
+    expect(report.compacting).toBeNull();
+    expect((await tzkv(['stats', '-d', dir])).stdout).toMatch(/^last compaction report: \S+: ok, \d+ -> \d+ bytes, 2 kept, .* lock held [\d.]+ ms$/m);
   });
 
   test('--if-needed skips a store with little dead data, compacts one past the thresholds', async () => {
@@ -80,6 +87,8 @@ describe('compact', () => {
     const skipped = await tzkvJson<{ compacted: boolean; skipped: boolean; reason: string }>(['compact', '-d', dir, '--if-needed']);
     expect(skipped.run.exitCode).toBe(0);
     expect(skipped.json).toMatchObject({ compacted: false, skipped: true });
+    // The defaults: over 50% and over 64 MiB dead.
+    expect(skipped.json.reason).toMatch(/--min-dead-ratio 0\.5 or --min-dead-bytes 67108864/);
     for (let i = 0; i < 4; i++) await tzkv(['put', '-d', dir, 'k', 'y'.repeat(1000)]);
     const done = await tzkvJson<{ compacted: boolean }>(['compact', '-d', dir, '--if-needed', '--min-dead-ratio', '50%', '--min-dead-bytes', '1K']);
     expect(done.json.compacted).toBe(true);

@@ -8,18 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { open } from '../../src/index.js';
-import { range, tzkvChild } from './fixtures/processes.js';
+import { prng, range, tzkvChild } from './fixtures/processes.js';
 import { storeDir, tempDir, tzkv, tzkvJson } from './helpers.js';
-
-/** A seeded PRNG (mulberry32), so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function exportOf(dir: string): Promise<string> {
   const run = await tzkv(['export', '-d', dir]);

@@ -1,7 +1,8 @@
 // docs/format.md "Recovery rules" 1: a writer deletes *.tmp files and the
 // segments and runs the manifest does not list (leftovers of an interrupted
 // write), so a crash or a failed compaction does not keep its disk space.
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runName, segmentName } from '../../src/engine/layout.js';
 import { decodeManifest } from '../../src/format/manifest.js';
@@ -43,19 +44,44 @@ describe('leftovers of interrupted writes', () => {
     expect(kept, 'leftovers still there after the next write').toEqual([]);
   });
 
-  it('a compaction that fails half way leaves nothing behind once the next write runs', async () => {
-    await inScratchDir(async (dir) => {
-      const clock = { t: T0 };
-      const fs = new FaultFs(dir);
-      const store = await openStore(dir, clock, { fs });
+  it('a compaction that fails half way removes what it wrote; one that dies half way leaves files the next write removes', async () => {
+    const fill = async (dir: string, fs: FaultFs) => {
+      const store = await openStore(dir, { t: T0 }, { fs });
       for (let i = 0; i < 60; i++) await store.put(`k${i % 20}`, valueOf(`k${i % 20}`, i));
-      // The compaction's new segments are written; putting its index run in place fails.
+      return store;
+    };
+    // Where the switch renames the compaction's index run into place.
+    const renameAt = await inScratchDir(async (dir) => {
+      const fs = new FaultFs(dir);
+      const store = await fill(dir, fs);
+      await store.compact();
+      await store.close();
+      return fs.trace.findIndex((t) => /^rename compact-\d+-\d{8}\.tzix\.tmp$/.test(t)) + 1;
+    });
+    expect(renameAt).toBeGreaterThan(0);
+    await inScratchDir(async (dir) => {
+      const fs = new FaultFs(dir);
+      const store = await fill(dir, fs);
       fs.failAt('rename', 1, { match: /\.tzix\.tmp$/ });
       expectIoError(await store.compact().then(() => undefined, (e: unknown) => e), 'compact');
-      expect(unlisted(dir).length, 'files the failed compaction wrote').toBeGreaterThan(0);
-      await store.put('after', valueOf('after', 1));
+      expect(unlisted(dir), 'files the failed compaction wrote').toEqual([]);
+      expect(readManifestFile(dir).compaction).toBeNull();
+      expect(readManifestFile(dir).lastCompactionReport?.result).toMatch(/^failed: /);
       await store.close();
-      expect(unlisted(dir)).toEqual([]);
+    });
+    await inScratchDir(async (dir) => {
+      const fs = new FaultFs(dir).crashBefore(renameAt);
+      const store = await fill(dir, fs);
+      await expect(store.compact()).rejects.toThrow(/simulated crash/);
+      expect(unlisted(dir).length, 'files the killed compaction wrote').toBeGreaterThan(0);
+      expect(readManifestFile(dir).compaction, 'its marker').not.toBeNull();
+      // This process "died" holding the lock; it still counts the lock as its own, so remove it as its death would have.
+      rmSync(join(dir, 'LOCK'), { force: true });
+      const next = await openStore(dir, { t: T0 });
+      await next.put('after', valueOf('after', 1));
+      await next.close();
+      expect(unlisted(dir).filter((n) => n !== 'LOCK')).toEqual([]);
+      expect(readManifestFile(dir).compaction).toBeNull();
     });
   });
 });

@@ -1,0 +1,67 @@
+// The manifest's `compaction` marker (docs/format.md "MANIFEST"): who is
+// compacting, from which snapshot, into which reserved file numbers. Its
+// holder is judged like the lock's: a marker naming a dead process is stale.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { CompactionMarker, Manifest } from '../format/manifest.js';
+import { pidAlive, processStartTime } from '../lock/lockfile.js';
+
+/** Tokens of the compactions this process runs now: a marker naming this process with another token is a leftover. */
+const running = new Set<string>();
+
+export function newMarker(snapshot: Pick<CompactionMarker, 'generation' | 'segments' | 'runs' | 'files'>, now: number): CompactionMarker {
+  const token = randomBytes(8).toString('hex');
+  running.add(token);
+  return {
+    pid: process.pid,
+    host: hostname(),
+    startTime: processStartTime(process.pid),
+    token,
+    started: new Date(now).toISOString(),
+    ...snapshot,
+  };
+}
+
+/** The compaction of `marker` has ended in this process (whatever the outcome): its marker is stale from now on. */
+export function endMarker(marker: CompactionMarker): void {
+  running.delete(marker.token);
+}
+
+/** Whether the marker's compaction may still be running. One from another host is never judged stale. */
+export function markerLive(c: CompactionMarker): boolean {
+  if (c.host !== hostname()) return true;
+  if (c.pid === process.pid) return running.has(c.token);
+  if (!pidAlive(c.pid)) return false;
+  const now = processStartTime(c.pid);
+  return now === '' || c.startTime === '' || now === c.startTime; // a recycled pid is not the compactor
+}
+
+/** The running compaction a manifest names, or null (none, or stale). */
+export function liveCompaction(m: Manifest | null): CompactionMarker | null {
+  return m?.compaction && markerLive(m.compaction) ? m.compaction : null;
+}
+
+/** How many of the runs (newest first) a merge may touch: not the snapshot of a running compaction. */
+export function mergeableRuns(m: Manifest): number {
+  const c = liveCompaction(m);
+  if (!c || c.runs.length === 0) return m.runs.length;
+  const frozen = new Set(c.runs);
+  const first = m.runs.findIndex((r) => frozen.has(r.file));
+  return first < 0 ? m.runs.length : first;
+}
+
+/**
+ * True when `m` still holds the snapshot of `marker` exactly: the same marker,
+ * its segments first (same sizes implied: sealed segments never change), its
+ * runs last, in order. Anything else (another compaction, a writer that does
+ * not know markers) means its output may no longer match the store.
+ */
+export function snapshotIntact(m: Manifest, marker: CompactionMarker): boolean {
+  if (m.compaction?.token !== marker.token) return false;
+  const { segments, runs } = marker;
+  if (m.segments.length <= segments.length || m.runs.length < runs.length) return false;
+  for (let i = 0; i < segments.length; i++) if (m.segments[i].file !== segments[i] || m.segments[i].size === null) return false;
+  const offset = m.runs.length - runs.length;
+  for (let i = 0; i < runs.length; i++) if (m.runs[offset + i].file !== runs[i]) return false;
+  return true;
+}
