@@ -195,6 +195,8 @@ export interface VerifyOptions {
 export interface CompactOptions {
   /** Only report what would be reclaimed. */
   dryRun?: boolean;
+  /** etcd only: also defragment every member after compacting (a directory store ignores it). */
+  defrag?: boolean;
 }
 
 export interface CompactReport {

@@ -26,10 +26,12 @@ export default class Compact extends TzkvCommand {
     '<%= config.bin %> <%= command.id %> --dry-run --json',
     '<%= config.bin %> <%= command.id %> --if-needed   # cron: dead bytes over 50% and over 64M',
     '<%= config.bin %> <%= command.id %> --if-needed --min-dead-ratio 40% --min-dead-bytes 1G --json',
+    '<%= config.bin %> <%= command.id %> -d etcd://10.0.0.5:2379/app --defrag   # etcd: compact the revision history, defragment',
   ];
   static override flags = {
     ...lockFlag,
     'dry-run': Flags.boolean({ summary: 'Only report what would be reclaimed.', default: false }),
+    defrag: Flags.boolean({ summary: 'On an etcd cluster: also defragment every member (blocks each member while it runs).', default: false }),
     'if-needed': Flags.boolean({ summary: 'Compact only when enough of the store is dead.', default: false }),
     'min-dead-ratio': Flags.string({ summary: 'With --if-needed: dead share of all bytes (0.5 or 50%).', default: '0.5', helpValue: 'RATIO' }),
     'min-dead-bytes': Flags.string({ summary: 'With --if-needed: dead bytes at least (64M, 1G, ...).', default: '64M', helpValue: 'SIZE' }),
@@ -52,7 +54,7 @@ export default class Compact extends TzkvCommand {
           return { compacted: false, skipped: true, reason, deadBytes, totalBytes };
         }
       }
-      return store.compact({ dryRun: flags['dry-run'] });
+      return store.compact({ dryRun: flags['dry-run'], defrag: flags.defrag });
     });
     if (flags.json) return printJson(result);
     if ('skipped' in result) return printFacts([['compacted', 'no'], ['reason', result.reason]]);

@@ -222,7 +222,7 @@ export class EtcdStore implements Store {
     return verifyCluster(this.client, this.prefix, options);
   }
 
-  async compact(options?: CompactOptions & { defrag?: boolean }): Promise<CompactReport> {
+  async compact(options?: CompactOptions): Promise<CompactReport> {
     this.writable();
     return compactCluster(this.client, options ?? {});
   }
