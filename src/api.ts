@@ -68,6 +68,8 @@ export interface StoreStats {
   puts: number;
   deletes: number;
   lastCompaction: string | null;
+  /** When verify last ran and what it found, or null. */
+  lastVerify: VerifyRecord | null;
   /**
    * 'census' when keys and bytes came from the counters the store keeps
    * (constant cost); 'scan' when the store predates them and its index was
@@ -160,16 +162,35 @@ export interface VerifyProblem {
 
 export interface VerifyReport {
   ok: boolean;
+  /** A file of the store was written by a newer format version (the CLI exits 5). */
+  newerVersion: boolean;
   files: number;
   records: number;
   bytes: number;
+  /** Problems found (the list keeps the first 1,000). */
+  problemCount: number;
   problems: VerifyProblem[];
+  /** Files that do not belong to the store, or leftovers the next writer removes: reported, not damage. */
+  warnings: VerifyProblem[];
+  durationMs: number;
+  /** Whether the result was recorded in the store's VERIFIED note (for stats). */
+  recorded: boolean;
+}
+
+/** The last verify's result, as `stats` shows it (the VERIFIED note). */
+export interface VerifyRecord {
+  verifiedAt: string;
+  ok: boolean;
+  problems: number;
+  bytes: number;
   durationMs: number;
 }
 
 export interface VerifyOptions {
   /** Called now and then with bytes checked so far and the total, for a progress bar. */
   onProgress?: (done: number, total: number) => void;
+  /** Record the result in the store's VERIFIED note for `stats` (the CLI does; off by default, so the API's verify writes nothing). */
+  record?: boolean;
 }
 
 export interface CompactOptions {

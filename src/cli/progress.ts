@@ -11,8 +11,13 @@ const NONE: Progress = { update() {}, stop() {} };
 /** Work smaller than this finishes before a bar would help. */
 const PROGRESS_MIN_BYTES = 4 * 1024 * 1024;
 
-export async function startProgress(label: string, total: number | undefined): Promise<Progress> {
-  if (!process.stderr.isTTY || total === undefined || total < PROGRESS_MIN_BYTES) return NONE;
+/** Whether to draw a bar: only on a terminal, never under --json, and only for large work. */
+export function progressWanted(stderrIsTTY: boolean | undefined, total: number | undefined, json = false): boolean {
+  return stderrIsTTY === true && !json && total !== undefined && total >= PROGRESS_MIN_BYTES;
+}
+
+export async function startProgress(label: string, total: number | undefined, json = false): Promise<Progress> {
+  if (total === undefined || !progressWanted(process.stderr.isTTY, total, json)) return NONE;
   const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
     {

@@ -35,6 +35,7 @@ import { compactStore } from './compact.js';
 import { checkExpiry, checkKey, checkValue, expiryFrom, isExpired, toBytes } from './keys.js';
 import { inspectDir } from './layout.js';
 import { storeStats } from './stats.js';
+import { readVerified, writeVerified } from './verified.js';
 import { verifyStore } from './verify.js';
 import { ReadWindow } from './read-window.js';
 import { View, readManifest } from './view.js';
@@ -369,12 +370,19 @@ class LocalStore implements Store {
 
   async stats(): Promise<StoreStats> {
     const stats = this.read((v) => storeStats(v, this.now(), FORMAT_VERSION));
-    return { ...stats, lockHolder: await this.lockHolder(), followers: readFollowers(this.fs, this.location) };
+    return { ...stats, lastVerify: readVerified(this.fs, this.location), lockHolder: await this.lockHolder(), followers: readFollowers(this.fs, this.location) };
   }
 
   async verify(options?: VerifyOptions): Promise<VerifyReport> {
     this.checkOpen();
-    return verifyStore(this.fs, this.location, this.now(), options?.onProgress);
+    const started = this.now();
+    const { unreadable: _, ...report } = verifyStore(this.fs, this.location, options?.onProgress);
+    const recorded =
+      options?.record === true &&
+      !report.newerVersion &&
+      this.fs.stat(`${this.location}/MANIFEST`) !== undefined &&
+      writeVerified(this.fs, this.location, { verifiedAt: new Date(started).toISOString(), ok: report.ok, problems: report.problemCount, bytes: report.bytes, durationMs: report.durationMs });
+    return { ...report, recorded };
   }
 
   async compact(options?: CompactOptions): Promise<CompactReport> {
