@@ -54,8 +54,11 @@ export class LeafCursor {
   private p = 0;
   private left = 0;
   private entriesEnd = 0;
-  private readonly prev = Buffer.allocUnsafe(MAX_KEY_BYTES);
-  private prevLength = -1;
+  /** The previous entry's key, for the order check: in the chunk, or copied aside before the chunk is refilled. */
+  private prevBuf: Buffer | null = null;
+  private prevStart = 0;
+  private prevLength = 0;
+  private readonly prevCopy = Buffer.allocUnsafe(MAX_KEY_BYTES);
 
   constructor(
     private readonly fs: FileSystem,
@@ -71,6 +74,11 @@ export class LeafCursor {
   /** Makes chunk hold file bytes [at, at + n); false when the file ends first. */
   private ensure(at: number, n: number): boolean {
     if (at >= this.chunkAt && at + n <= this.chunkAt + this.chunkLength) return true;
+    if (this.prevBuf === this.chunk) {
+      this.chunk.copy(this.prevCopy, 0, this.prevStart, this.prevStart + this.prevLength);
+      this.prevBuf = this.prevCopy;
+      this.prevStart = 0;
+    }
     const want = Math.min(this.chunk.length, this.leavesEnd - at);
     this.chunkLength = this.fs.read(this.fd, this.chunk, 0, want, at);
     this.chunkAt = at;
@@ -88,10 +96,10 @@ export class LeafCursor {
 
   /** Advances to the next entry; false at the end. */
   next(): boolean {
-    if (this.prevLength >= 0 || this.keyLength > 0) {
-      const k = this.keyLength;
-      for (let i = 0; i < k; i++) this.prev[i] = this.buf[this.keyStart + i];
-      this.prevLength = k;
+    if (this.keyLength > 0) {
+      this.prevBuf = this.buf;
+      this.prevStart = this.keyStart;
+      this.prevLength = this.keyLength;
     }
     for (;;) {
       if (this.done) return false;
@@ -143,7 +151,7 @@ export class LeafCursor {
     const c = this.chunk;
     const p = this.p;
     const end = this.entriesEnd;
-    const k = p + 2 <= end ? c.readUInt16LE(p) : 0;
+    const k = p + 2 <= end ? c[p] | (c[p + 1] << 8) : 0;
     const q = p + 2 + k;
     if (k < 1 || k > MAX_KEY_BYTES || p + LEAF_ENTRY_FIXED_BYTES + k > end) {
       this.broken(this.blockAt, 'malformed leaf entry', this.pos);
@@ -159,13 +167,13 @@ export class LeafCursor {
     this.keyStart = p + 2;
     this.keyLength = k;
     this.kind = kind;
-    this.segment = c.readUInt32LE(q + 1);
+    this.segment = (c[q + 1] | (c[q + 2] << 8) | (c[q + 3] << 16) | (c[q + 4] << 24)) >>> 0;
     this.offset = offset;
-    this.length = c.readUInt32LE(q + 13);
+    this.length = (c[q + 13] | (c[q + 14] << 8) | (c[q + 15] << 16) | (c[q + 16] << 24)) >>> 0;
     this.expiresAt = expiresAt;
     this.p = q + 25;
     if (--this.left === 0 && this.p !== end) this.broken(this.blockAt, 'leaf block has trailing bytes', this.pos);
-    if (this.prevLength >= 0 && compareBytes(this.prev, 0, this.prevLength, c, p + 2, k) >= 0) {
+    if (this.prevBuf !== null && compareBytes(this.prevBuf, this.prevStart, this.prevLength, c, p + 2, k) >= 0) {
       this.log.problem(this.name, this.blockAt, 'index-order', 'keys out of order');
       this.damaged = true;
     }
