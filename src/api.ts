@@ -175,6 +175,26 @@ export interface VerifyReport {
   durationMs: number;
   /** Whether the result was recorded in the store's VERIFIED note (for stats). */
   recorded: boolean;
+  /** With the repair option: what the repair did (the rest of the report is the verify after it). */
+  repair?: RepairReport;
+}
+
+/** What `verify --repair` changed (docs/cli.md "verify"). */
+export interface RepairReport {
+  /** The quarantine file the unreadable bytes were moved into, or null when none were. */
+  quarantine: string | null;
+  /** Each moved range: where it was, its length, and where its bytes start in the quarantine file. */
+  moved: Array<{ file: string; offset: number; bytes: number; quarantineOffset: number }>;
+  /** A torn end cut off the active segment: bytes [from, to) (moved to quarantine first). */
+  truncated: Array<{ file: string; from: number; to: number }>;
+  /** Segments rewritten without their unreadable ranges, under new numbers. */
+  rewritten: Array<{ from: string; to: string }>;
+  /** The index run rebuilt from the data (replacing every run), or null. */
+  rebuiltRun: string | null;
+  /** Files no longer part of the store, removed after the switch. */
+  removed: string[];
+  /** 'recomputed' when the index was rebuilt (the census counted from it), else 'kept'. */
+  census: 'recomputed' | 'kept';
 }
 
 /** The last verify's result, as `stats` shows it (the VERIFIED note). */
@@ -189,6 +209,12 @@ export interface VerifyRecord {
 export interface VerifyOptions {
   /** Called now and then with bytes checked so far and the total, for a progress bar. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Repair what can be repaired first, under the writer lock: unreadable
+   * bytes moved to a quarantine file, a torn tail cut, damaged segments
+   * rewritten, the index rebuilt. Then verify.
+   */
+  repair?: boolean;
   /** Record the result in the store's VERIFIED note for `stats` (the CLI does; off by default, so the API's verify writes nothing). */
   record?: boolean;
 }

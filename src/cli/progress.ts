@@ -16,21 +16,34 @@ export function progressWanted(stderrIsTTY: boolean | undefined, total: number |
   return stderrIsTTY === true && !json && total !== undefined && total >= PROGRESS_MIN_BYTES;
 }
 
-export async function startProgress(label: string, total: number | undefined, json = false): Promise<Progress> {
-  if (total === undefined || !progressWanted(process.stderr.isTTY, total, json)) return NONE;
+/**
+ * Loads the bar's code now when a bar may be drawn, and returns a synchronous
+ * factory: work that runs without yielding (verify) can then start and update
+ * the bar from its own callbacks.
+ */
+export async function prepareProgress(label: string, json = false): Promise<(total: number) => Progress> {
+  if (!progressWanted(process.stderr.isTTY, PROGRESS_MIN_BYTES, json)) return () => NONE;
   const { default: cliProgress } = await import('cli-progress');
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: `${label} [{bar}] {percentage}% | {value}/{total} bytes | {eta_formatted} left`,
-      hideCursor: true,
-      clearOnComplete: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(total, 0);
-  return {
-    update: (done) => bar.update(Math.min(done, total)),
-    stop: () => bar.stop(),
+  return (total) => {
+    if (!progressWanted(process.stderr.isTTY, total, json)) return NONE;
+    const bar = new cliProgress.SingleBar(
+      {
+        stream: process.stderr,
+        format: `${label} [{bar}] {percentage}% | {value}/{total} bytes | {eta_formatted} left`,
+        hideCursor: true,
+        clearOnComplete: true,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(total, 0);
+    return {
+      update: (done) => bar.update(Math.min(done, total)),
+      stop: () => bar.stop(),
+    };
   };
+}
+
+export async function startProgress(label: string, total: number | undefined, json = false): Promise<Progress> {
+  if (total === undefined) return NONE;
+  return (await prepareProgress(label, json))(total);
 }

@@ -13,6 +13,7 @@ import type {
   LockHolderInfo,
   OpenOptions,
   PutOptions,
+  RepairReport,
   ReplicateOptions,
   ReplicateReport,
   Store,
@@ -35,6 +36,7 @@ import { compactStore } from './compact.js';
 import { checkExpiry, checkKey, checkValue, expiryFrom, isExpired, toBytes } from './keys.js';
 import { inspectDir } from './layout.js';
 import { storeStats } from './stats.js';
+import { repairStore } from './repair.js';
 import { readVerified, writeVerified } from './verified.js';
 import { verifyStore } from './verify.js';
 import { ReadWindow } from './read-window.js';
@@ -375,8 +377,25 @@ class LocalStore implements Store {
 
   async verify(options?: VerifyOptions): Promise<VerifyReport> {
     this.checkOpen();
+    let repair: RepairReport | undefined;
+    if (options?.repair) {
+      if (this.readOnly) throw new TzkvError('READ_ONLY', `store ${this.location} is open read-only: it cannot be repaired`, { path: this.location });
+      const lock = await WriterLock.acquire(this.fs, this.location, { timeoutMs: this.lockTimeoutMs, command: this.command });
+      try {
+        repair = repairStore(this.fs, this.location, this.now());
+      } finally {
+        try {
+          lock.release();
+        } catch {
+          // the repair is durable; a LOCK we failed to remove names this process and is broken as a leftover
+        }
+        this.view?.close();
+        this.view = undefined;
+      }
+    }
     const started = this.now();
-    const { unreadable: _, ...report } = verifyStore(this.fs, this.location, options?.onProgress);
+    const { unreadable: _, ...verified } = verifyStore(this.fs, this.location, options?.onProgress);
+    const report = repair ? { ...verified, repair } : verified;
     const recorded =
       options?.record === true &&
       !report.newerVersion &&

@@ -59,15 +59,19 @@ export function verifySegment(fs: FileSystem, dir: string, plan: SegmentPlan, ch
     const size = fs.size(fd);
     const hn = fs.read(fd, chunk, 0, FILE_HEADER_BYTES, 0);
     const problem = checkFileHeader(chunk.subarray(0, hn), MAGIC_SEGMENT, plan.file);
-    if (problem) {
-      if (problem.kind === 'newer-version') log.newerVersion(name, problem.message);
-      else log.problem(name, 0, 'bad-header', problem.message);
-      log.unreadable(name, 0, size);
+    if (problem?.kind === 'newer-version') {
+      log.newerVersion(name, problem.message);
       return null;
+    }
+    if (problem) {
+      // The records after a damaged header are still checked (and kept by a repair).
+      log.problem(name, 0, 'bad-header', problem.message);
+      log.unreadable(name, 0, Math.min(size, FILE_HEADER_BYTES));
     }
     const sealed = plan.size !== null;
     if (sealed && size !== plan.size) {
       log.problem(name, Math.min(size, plan.size!), 'wrong-size', `file is ${size} bytes, the manifest says ${plan.size}`);
+      log.unreadable(name, plan.size!, size);
     } else if (!sealed && size < plan.indexedTo) {
       log.problem(name, size, 'wrong-size', `file is ${size} bytes, shorter than its indexed length ${plan.indexedTo}`);
     }
@@ -112,7 +116,7 @@ function scanRecords(fs: FileSystem, fd: number, name: string, sealed: boolean, 
     }
     count();
     log.problem(name, f.offset, 'corrupt-record', next < 0 ? `${f.reason} (${end - f.offset} bytes unreadable up to the end)` : `${f.reason} (${next - f.offset} bytes unreadable up to the next valid record)`);
-    log.unreadable(name, f.offset, next < 0 ? end : next);
+    log.unreadable(name, Math.min(f.offset, scanner.validEnd), next < 0 ? end : next);
     if (next < 0) return table;
     at = next;
     scanner = new RecordScanner(at, visitor, end);
@@ -122,10 +126,10 @@ function scanRecords(fs: FileSystem, fd: number, name: string, sealed: boolean, 
   if (result.kind === 'torn') {
     if (sealed) log.problem(name, result.offset, 'corrupt-record', `record runs past the end of the sealed segment`);
     else log.problem(name, result.offset, 'torn-tail', `a partial record at the end (${end - result.offset} bytes)`);
-    log.unreadable(name, result.offset, end);
+    log.unreadable(name, scanner.validEnd, end);
   } else if (result.kind === 'corrupt') {
     log.problem(name, result.offset, 'corrupt-record', result.reason);
-    log.unreadable(name, result.offset, end);
+    log.unreadable(name, scanner.validEnd, end);
   } else if (result.kind === 'uncommitted') {
     log.problem(name, result.offset, sealed ? 'corrupt-record' : 'uncommitted-batch', `${result.records} records of a batch without commit marker`);
     log.unreadable(name, result.offset, end);
