@@ -24,6 +24,7 @@ if (!existsSync(`${dir}.complete`)) {
   runOnce([node, join(here, 'bin', 'load.mjs'), dir, String(records), '0', '1000000']);
   writeFileSync(`${dir}.complete`, '');
 }
+if (process.argv.includes('--build-only')) process.exit(0);
 const files = readdirSync(dir).filter((f) => f.endsWith('.tzds') || f.endsWith('.tzix')).map((f) => join(dir, f));
 const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
 const verify = [node, tzkv, 'verify', '-d', dir, '--json'];

@@ -4,7 +4,8 @@
 // run's bloom filter, and, across runs, against shadowing order; the newest
 // entry of each key feeds the census count. Then each run's branch blocks and
 // TTL section, and that every record that is the newest of its key is indexed.
-import { BLOOM_BUCKETS_PER_PAGE, BLOOM_BUCKET_BYTES, BLOOM_PAGE_BYTES, BLOOM_PAGE_STRIDE, BLOOM_PROBES, BLOOM_SEED_2, KIND_PUT, RUN_HEADER_BYTES } from '../format/constants.js';
+import { BLOOM_PAGE_BYTES, BLOOM_PAGE_STRIDE, BLOOM_SEED_2, KIND_PUT, RUN_HEADER_BYTES } from '../format/constants.js';
+import { BloomCheck } from './bloom-check.js';
 import { murmur3 } from '../format/bloom.js';
 import { crc32 } from '../format/bytes.js';
 import { decodeRunHeader } from '../format/index-block.js';
@@ -28,9 +29,8 @@ export interface OpenRun {
   header: RunHeader;
   manifestEntries: number;
   cursor: LeafCursor;
-  /** Filter pages with their CRCs; pageOk[i] is 0 for a damaged page. */
-  bloom: Buffer | null;
-  pageOk: Uint8Array;
+  /** The keys' bloom probes, checked after the walk; null without a filter. */
+  bloom: BloomCheck | null;
   entries: number;
   readonly ttlAdds: TtlList;
 }
@@ -63,22 +63,24 @@ function openRun(fs: FileSystem, dir: string, file: number, manifestEntries: num
   if (header.height === 0 ? header.entries !== 0 || header.leavesEnd !== RUN_HEADER_BYTES : header.entries === 0) {
     return fail(`run header says ${header.entries} entries in a tree of height ${header.height}`);
   }
-  let bloom: Buffer | null = null;
+  let bloom: BloomCheck | null = null;
   const pageOk = new Uint8Array(header.bloomPages);
   if (header.bloomPages > 0) {
-    bloom = Buffer.allocUnsafe(bloomBytes);
-    fs.read(fd, bloom, 0, bloomBytes, header.bloomOffset);
+    const filter = Buffer.allocUnsafe(bloomBytes);
+    fs.read(fd, filter, 0, bloomBytes, header.bloomOffset);
+    // Entries are at least 28 bytes each: the expected count is capped by the file's size.
+    bloom = new BloomCheck(filter, pageOk, Math.min(header.entries, Math.floor(size / 28)));
     log.progress(bloomBytes);
     for (let i = 0; i < header.bloomPages; i++) {
       const at = i * BLOOM_PAGE_STRIDE;
-      if (crc32(bloom, at, at + BLOOM_PAGE_BYTES) === bloom.readUInt32LE(at + BLOOM_PAGE_BYTES)) pageOk[i] = 1;
+      if (crc32(filter, at, at + BLOOM_PAGE_BYTES) === filter.readUInt32LE(at + BLOOM_PAGE_BYTES)) pageOk[i] = 1;
       else log.problem(name, header.bloomOffset + at, 'corrupt-index', 'bloom filter page CRC mismatch');
     }
   } else if (header.entries > 0) {
     log.problem(name, 0, 'bad-header', 'run has entries but no bloom filter');
   }
   const cursor = new LeafCursor(fs, fd, name, RUN_HEADER_BYTES, header.leavesEnd, log);
-  return { name, fd, size, header, manifestEntries, cursor, bloom, pageOk, entries: 0, ttlAdds: new TtlList() };
+  return { name, fd, size, header, manifestEntries, cursor, bloom, entries: 0, ttlAdds: new TtlList() };
 }
 
 /** Per-walk state: what the newest entry of the current key said, and the census count. */
@@ -116,23 +118,7 @@ class Walk {
     const ks = c.keyStart;
     const ke = ks + c.keyLength;
     const h1 = keyHashOf(buf, ks, ke);
-    if (r.bloom) {
-      const bucket = (h1 >>> 0) % (r.header.bloomPages * BLOOM_BUCKETS_PER_PAGE);
-      const page = Math.floor(bucket / BLOOM_BUCKETS_PER_PAGE);
-      if (r.pageOk[page] === 1) {
-        const base = page * BLOOM_PAGE_STRIDE + (bucket % BLOOM_BUCKETS_PER_PAGE) * BLOOM_BUCKET_BYTES;
-        let h = murmur3(buf, ks, ke, BLOOM_SEED_2);
-        const delta = ((h >>> 17) | (h << 15)) >>> 0;
-        for (let i = 0; i < BLOOM_PROBES; i++) {
-          const bit = h & 511;
-          if ((r.bloom[base + (bit >>> 3)] & (1 << (bit & 7))) === 0) {
-            this.log.problem(r.name, c.blockAt, 'bloom-mismatch', `the bloom filter rules out key ${this.keyText(buf, ks, ke)}, which the run holds`);
-            break;
-          }
-          h = (h + delta) >>> 0;
-        }
-      }
-    }
+    r.bloom?.add(h1, murmur3(buf, ks, ke, BLOOM_SEED_2));
     const segment = c.segment;
     const offset = c.offset;
     const table = this.table(segment);
@@ -250,6 +236,8 @@ export function verifyRuns(fs: FileSystem, dir: string, m: Manifest, tables: Map
         log.problem(r.name, 0, 'index-count', `holds ${r.entries} readable entries, its header says ${r.header.entries}, the manifest ${r.manifestEntries}`);
         incomplete = true;
       }
+      const missing = r.bloom?.missing() ?? 0;
+      if (missing > 0) log.problem(r.name, r.header.bloomOffset, 'bloom-mismatch', `the bloom filter rules out ${missing} of the keys the run holds`);
       checkBranches(fs, r, log);
       if (!checkTtlSection(fs, r, log)) incomplete = true;
     }

@@ -1,4 +1,5 @@
 // Small pure helpers over Buffers shared by the codecs.
+import zlib from 'node:zlib';
 
 /** CRC-32 lookup tables for slicing by 16 (the crc-32 package's algorithm): T[0] is the byte table. */
 const CRC_TABLES: Int32Array[] = (() => {
@@ -17,6 +18,14 @@ const CRC_TABLES: Int32Array[] = (() => {
   }
   return tables;
 })();
+/**
+ * zlib's CRC-32 (Node ≥ 20.15): the same function, several times faster on
+ * long spans (index blocks, bloom pages) but a native call's overhead makes
+ * it slower than the loop below on short records.
+ */
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+const NATIVE_CRC_MIN = 1024;
+
 const [T0, T1, T2, T3, T4, T5, T6, T7, T8, T9, Ta, Tb, Tc, Td, Te, Tf] = CRC_TABLES;
 
 /**
@@ -26,6 +35,9 @@ const [T0, T1, T2, T3, T4, T5, T6, T7, T8, T9, Ta, Tb, Tc, Td, Te, Tf] = CRC_TAB
  * short record.
  */
 export function crc32(buf: Uint8Array, start = 0, end = buf.length): number {
+  if (end - start >= NATIVE_CRC_MIN && nativeCrc32) {
+    return nativeCrc32(start === 0 && end === buf.length ? buf : new Uint8Array(buf.buffer, buf.byteOffset + start, end - start));
+  }
   let c = -1;
   let i = start;
   const blocks = end - 15;
