@@ -74,6 +74,8 @@ export interface StoreStats {
   compacting: { pid: number; host: string; since: string; snapshotGeneration: number } | null;
   /** Records (keys' newest versions: deleted or expired) compactions have dropped, in all. */
   compactedRecords: number;
+  /** When verify last ran and what it found, or null. */
+  lastVerify: VerifyRecord | null;
   /**
    * 'census' when keys and bytes came from the counters the store keeps
    * (constant cost); 'scan' when the store predates them and its index was
@@ -180,16 +182,61 @@ export interface VerifyProblem {
 
 export interface VerifyReport {
   ok: boolean;
+  /** A file of the store was written by a newer format version (the CLI exits 5). */
+  newerVersion: boolean;
   files: number;
   records: number;
   bytes: number;
+  /** Problems found (the list keeps the first 1,000). */
+  problemCount: number;
   problems: VerifyProblem[];
+  /** Files that do not belong to the store, or leftovers the next writer removes: reported, not damage. */
+  warnings: VerifyProblem[];
+  durationMs: number;
+  /** Whether the result was recorded in the store's VERIFIED note (for stats). */
+  recorded: boolean;
+  /** With the repair option: what the repair did (the rest of the report is the verify after it). */
+  repair?: RepairReport;
+}
+
+/** What `verify --repair` changed (docs/cli.md "verify"). */
+export interface RepairReport {
+  /** The quarantine file the unreadable bytes were moved into, or null when none were. */
+  quarantine: string | null;
+  /** Each moved range: where it was, its length, and where its bytes start in the quarantine file. */
+  moved: Array<{ file: string; offset: number; bytes: number; quarantineOffset: number }>;
+  /** A torn end cut off the active segment: bytes [from, to) (moved to quarantine first). */
+  truncated: Array<{ file: string; from: number; to: number }>;
+  /** Segments rewritten without their unreadable ranges, under new numbers. */
+  rewritten: Array<{ from: string; to: string }>;
+  /** The index run rebuilt from the data (replacing every run), or null. */
+  rebuiltRun: string | null;
+  /** Files no longer part of the store, removed after the switch. */
+  removed: string[];
+  /** 'recomputed' when the index was rebuilt (the census counted from it), else 'kept'. */
+  census: 'recomputed' | 'kept';
+}
+
+/** The last verify's result, as `stats` shows it (the VERIFIED note). */
+export interface VerifyRecord {
+  verifiedAt: string;
+  ok: boolean;
+  problems: number;
+  bytes: number;
   durationMs: number;
 }
 
 export interface VerifyOptions {
   /** Called now and then with bytes checked so far and the total, for a progress bar. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Repair what can be repaired first, under the writer lock: unreadable
+   * bytes moved to a quarantine file, a torn tail cut, damaged segments
+   * rewritten, the index rebuilt. Then verify.
+   */
+  repair?: boolean;
+  /** Record the result in the store's VERIFIED note for `stats` (the CLI does; off by default, so the API's verify writes nothing). */
+  record?: boolean;
 }
 
 export interface CompactOptions {

@@ -24,7 +24,7 @@ export default class Stats extends TzkvCommand {
     'A table on a terminal, "name: value" lines otherwise (an absent value prints "-").',
     'Costs the same on a store of ten million keys as on a small one: keys and bytes come from counters the store keeps, and "counted" says "scan" only for a store written before them (the next compaction starts them).',
     'A key whose expiry has passed is never counted as live; it counts as expired until a compaction removes it.',
-    'With --json prints {"location", "formatVersion", "keys", "expiredKeys", "segments", "totalBytes", "liveBytes", "deadBytes", "deadRatio", "puts", "deletes", "lastCompaction", "lastCompactionReport": {"at", "result", "durationMs", "lockHeldMs", "bytesBefore", "bytesAfter", "recordsKept", "recordsDropped", "expiredDropped"}, "compacting": {"pid", "host", "since", "snapshotGeneration"}, "compactedRecords", "counted", "lockHolder", "followers": [{"location", "replicatedAt", "generation", "position", "bytesShipped"}], "details"}.',
+    'With --json prints {"location", "formatVersion", "keys", "expiredKeys", "segments", "totalBytes", "liveBytes", "deadBytes", "deadRatio", "puts", "deletes", "lastCompaction", "lastCompactionReport": {"at", "result", "durationMs", "lockHeldMs", "bytesBefore", "bytesAfter", "recordsKept", "recordsDropped", "expiredDropped"}, "compacting": {"pid", "host", "since", "snapshotGeneration"}, "compactedRecords", "lastVerify": {"verifiedAt", "ok", "problems", "bytes", "durationMs"} or null, "counted", "lockHolder", "followers": [{"location", "replicatedAt", "generation", "position", "bytesShipped"}], "details"}.',
   ].join('\n\n');
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -52,6 +52,7 @@ export default class Stats extends TzkvCommand {
       ['last compaction report', lastReport(stats.lastCompactionReport)],
       ['compacting', running(stats.compacting)],
       ['compacted records', stats.compactedRecords],
+      ['last verify', stats.lastVerify && `${stats.lastVerify.verifiedAt}: ${stats.lastVerify.ok ? 'clean' : `${stats.lastVerify.problems} problems`}`],
       ['lock holder', holder(stats.lockHolder)],
       ...stats.followers.map((f): [string, string] => [`follower ${f.location}`, `caught up ${f.replicatedAt} at generation ${f.generation}`]),
       ['counted', stats.counted],

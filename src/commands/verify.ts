@@ -1,29 +1,50 @@
-import type { VerifyProblem } from '../api.js';
+import type { RepairReport, VerifyProblem } from '../api.js';
+import * as Flags from '@oclif/core/flags';
 import { TzkvCommand } from '../cli/base.js';
+import { lockFlag } from '../cli/flags.js';
 import { palette, printJson, writeOut } from '../cli/output.js';
-import { startProgress } from '../cli/progress.js';
+import { prepareProgress } from '../cli/progress.js';
+import type { Progress } from '../cli/progress.js';
 import { EXIT_CODES } from '../errors.js';
 
 export default class Verify extends TzkvCommand {
   static override summary = 'Check every stored byte; exit 4 if anything is damaged.';
-  static override description =
-    'Reads every file of the store and checks its checksums and structure, without changing anything. Prints one line per problem, "FILE offset N: message", then a summary; exits 0 when the store is clean and 4 when it found damage. With --json prints {"ok", "files", "records", "bytes", "problems": [{"file", "offset", "kind", "message"}], "durationMs"}.';
-  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> -d /srv/tzkv --json || alert "tzkv store damaged"'];
+  static override description = [
+    'Reads every file of the store and checks it without changing any data: each file header, every record\'s framing and CRC, every index run against the records (each entry points at a record of its key, kind, length and expiry; every newest record of a key is indexed), the runs\' bloom filters, branch blocks and TTL sections, the manifest, its file sizes and its census.',
+    'Prints one line per problem, "FILE offset N: message", then warnings (files that do not belong to the store, leftovers of interrupted writes) and a summary. Exits 0 when the store is clean, 4 when anything is damaged, 5 when a file was written by a newer tzkv.',
+    'Records the result in the store\'s VERIFIED note, which `tzkv stats` shows. A progress bar is drawn on stderr when it is a terminal and the store is large (never with --json).',
+    'With --json prints {"ok", "newerVersion", "files", "records", "bytes", "problemCount", "problems": [{"file", "offset", "kind", "message"}], "warnings": [...], "durationMs", "recorded"}, plus "repair": {"quarantine", "moved": [{"file", "offset", "bytes", "quarantineOffset"}], "truncated", "rewritten", "rebuiltRun", "removed", "census"} with --repair.',
+  ].join('\n\n');
+  static override flags = {
+    repair: Flags.boolean({
+      summary: 'Repair what can be repaired, then verify.',
+      description:
+        'Under the writer lock: unreadable byte ranges of data segments are moved into a QUARANTINE-<time>.tzq file in the store (nothing readable is deleted), a torn end of the active segment is cut off, a segment with damage inside is rewritten without it, and a damaged or mismatched index is rebuilt from the data (its census recomputed). Every replacement is written aside, fsynced and renamed. The report says what moved where.',
+      default: false,
+    }),
+    ...lockFlag,
+  };
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> -d /srv/tzkv --json > report.json || alert "tzkv store damaged"',
+    '<%= config.bin %> <%= command.id %> -d /srv/tzkv --repair',
+  ];
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Verify);
-    const report = await this.withStore(flags, 'read', async (store) => {
-      let progress: Awaited<ReturnType<typeof startProgress>> | undefined;
-      let starting: Promise<unknown> | undefined;
+    const report = await this.withStore(flags, flags.repair ? 'write' : 'read', async (store) => {
+      const makeBar = await prepareProgress('verifying', flags.json);
+      let progress: Progress | undefined;
       try {
         return await store.verify({
+          record: true,
+          repair: flags.repair,
           onProgress: (done, total) => {
-            starting ??= startProgress('verifying', total).then((bar) => (progress = bar));
-            progress?.update(done);
+            progress ??= makeBar(total);
+            progress.update(done);
           },
         });
       } finally {
-        await starting;
         progress?.stop();
       }
     });
@@ -31,16 +52,34 @@ export default class Verify extends TzkvCommand {
       await printJson(report);
     } else {
       const paint = await palette();
-      const lines = report.problems.map((problem) => `${paint.bad(problemLine(problem))}\n`);
+      const lines = report.repair ? repairLines(report.repair) : [];
+      lines.push(...report.problems.map((problem) => `${paint.bad(problemLine(problem))}\n`));
+      if (report.problemCount > report.problems.length) lines.push(`... and ${report.problemCount - report.problems.length} more problems\n`);
+      for (const w of report.warnings) lines.push(`warning: ${problemLine(w)}\n`);
       const summary = `${report.files} files, ${report.records} records, ${report.bytes} bytes checked in ${report.durationMs} ms`;
-      lines.push(report.ok ? `${paint.good('ok')}: ${summary}\n` : `${problems(report.problems.length)}: ${summary}\n`);
+      lines.push(report.ok ? `${paint.good('ok')}: ${summary}\n` : `${problems(report.problemCount)}: ${summary}\n`);
       await writeOut(lines.join(''));
     }
-    if (!report.ok) {
-      process.stderr.write(`tzkv: the store is damaged: ${problems(report.problems.length)} found\n`);
+    if (report.newerVersion) {
+      process.stderr.write('tzkv: the store was written by a newer tzkv (a newer format version); upgrade tzkv to verify it\n');
+      process.exitCode = EXIT_CODES.VERSION;
+    } else if (!report.ok) {
+      process.stderr.write(`tzkv: the store is damaged: ${problems(report.problemCount)} found\n`);
       process.exitCode = EXIT_CODES.CORRUPT;
     }
   }
+}
+
+/** What a repair did, one line per change. */
+function repairLines(r: RepairReport): string[] {
+  const lines: string[] = [];
+  for (const m of r.moved) lines.push(`repair: moved ${m.file} offset ${m.offset} (${m.bytes} bytes) to ${r.quarantine} offset ${m.quarantineOffset}\n`);
+  for (const t of r.truncated) lines.push(`repair: cut ${t.file} at offset ${t.from} (was ${t.to} bytes)\n`);
+  for (const w of r.rewritten) lines.push(`repair: rewrote ${w.from} as ${w.to}\n`);
+  if (r.rebuiltRun) lines.push(`repair: rebuilt the index from the data as ${r.rebuiltRun}; census recomputed\n`);
+  for (const name of r.removed) lines.push(`repair: removed ${name} (replaced)\n`);
+  if (lines.length === 0) lines.push('repair: nothing to repair\n');
+  return lines;
 }
 
 function problems(n: number): string {
@@ -48,7 +87,7 @@ function problems(n: number): string {
 }
 
 /** `FILE offset N: message`; the offset is left out when the problem has none. */
-function problemLine(problem: VerifyProblem): string {
+export function problemLine(problem: VerifyProblem): string {
   const file = problem.file === '' ? '(store)' : problem.file;
   return `${file}${problem.offset === null ? '' : ` offset ${problem.offset}`}: ${problem.message}`;
 }

@@ -33,6 +33,7 @@ export function isStoreFileName(name: string): boolean {
   if (name === MANIFEST_NAME || name === LOCK_NAME || name === `${LOCK_NAME}.break`) return true;
   const base = name.endsWith(TMP_SUFFIX) ? name.slice(0, -TMP_SUFFIX.length) : name;
   if (base === MANIFEST_NAME || base === REPLICATING_NAME) return true; // REPLICATING: a follower's note (src/replication)
+  if (base === 'VERIFIED' || /^VERIFIED\.[0-9]+$/.test(base) || /^QUARANTINE-.*\.tzq$/.test(base)) return true; // verify's note and repair's quarantine
   return parseFileName(base, SEGMENT_EXT) > 0 || parseFileName(base, RUN_EXT) > 0;
 }
 

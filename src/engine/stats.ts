@@ -70,7 +70,7 @@ function byScan(v: View, now: number): KeyCounts {
   return counts;
 }
 
-export function storeStats(v: View, now: number, formatVersion: number): Omit<StoreStats, 'lockHolder' | 'followers'> {
+export function storeStats(v: View, now: number, formatVersion: number): Omit<StoreStats, 'lockHolder' | 'followers' | 'lastVerify'> {
   const m = v.manifest;
   const running = liveCompaction(m);
   const base = {

@@ -13,6 +13,7 @@ import type {
   LockHolderInfo,
   OpenOptions,
   PutOptions,
+  RepairReport,
   ReplicateOptions,
   ReplicateReport,
   Store,
@@ -36,6 +37,8 @@ import type { CompactPhase } from './compact.js';
 import { checkExpiry, checkKey, checkValue, expiryFrom, isExpired, toBytes } from './keys.js';
 import { inspectDir } from './layout.js';
 import { storeStats } from './stats.js';
+import { repairStore } from './repair.js';
+import { readVerified, writeVerified } from './verified.js';
 import { verifyStore } from './verify.js';
 import { ReadWindow } from './read-window.js';
 import { View, readManifest } from './view.js';
@@ -375,12 +378,36 @@ class LocalStore implements Store {
 
   async stats(): Promise<StoreStats> {
     const stats = this.read((v) => storeStats(v, this.now(), FORMAT_VERSION));
-    return { ...stats, lockHolder: await this.lockHolder(), followers: readFollowers(this.fs, this.location) };
+    return { ...stats, lastVerify: readVerified(this.fs, this.location), lockHolder: await this.lockHolder(), followers: readFollowers(this.fs, this.location) };
   }
 
   async verify(options?: VerifyOptions): Promise<VerifyReport> {
     this.checkOpen();
-    return verifyStore(this.fs, this.location, this.now(), options?.onProgress);
+    let repair: RepairReport | undefined;
+    if (options?.repair) {
+      if (this.readOnly) throw new TzkvError('READ_ONLY', `store ${this.location} is open read-only: it cannot be repaired`, { path: this.location });
+      const lock = await WriterLock.acquire(this.fs, this.location, { timeoutMs: this.lockTimeoutMs, command: this.command });
+      try {
+        repair = repairStore(this.fs, this.location, this.now());
+      } finally {
+        try {
+          lock.release();
+        } catch {
+          // the repair is durable; a LOCK we failed to remove names this process and is broken as a leftover
+        }
+        this.view?.close();
+        this.view = undefined;
+      }
+    }
+    const started = this.now();
+    const { unreadable: _, ...verified } = verifyStore(this.fs, this.location, options?.onProgress);
+    const report = repair ? { ...verified, repair } : verified;
+    const recorded =
+      options?.record === true &&
+      !report.newerVersion &&
+      this.fs.stat(`${this.location}/MANIFEST`) !== undefined &&
+      writeVerified(this.fs, this.location, { verifiedAt: new Date(started).toISOString(), ok: report.ok, problems: report.problemCount, bytes: report.bytes, durationMs: report.durationMs });
+    return { ...report, recorded };
   }
 
   async compact(options?: CompactOptions): Promise<CompactReport> {

@@ -90,6 +90,7 @@ export async function clusterStats(client: EtcdClient, location: string, prefix:
     lastCompactionReport: null,
     compacting: null,
     compactedRecords: 0,
+    lastVerify: null,
     counted: 'etcd',
     lockHolder: null,
     followers: [],
@@ -136,6 +137,9 @@ async function digestWhenCaughtUp(client: EtcdClient, endpoint: string, prefix: 
 }
 
 export async function verifyCluster(client: EtcdClient, prefix: Buffer, options?: VerifyOptions): Promise<VerifyReport> {
+  if (options?.repair) {
+    throw new TzkvError('INVALID_ARGUMENT', 'verify --repair is for store directories: an etcd cluster repairs members from each other (etcdctl alarm, member replacement)');
+  }
   const started = Date.now();
   const problems: VerifyProblem[] = [];
   const { members, best } = await reachable(client);
@@ -179,7 +183,18 @@ export async function verifyCluster(client: EtcdClient, prefix: Buffer, options?
       });
     }
   }
-  return { ok: problems.length === 0, files: members.length, records: keys, bytes, problems, durationMs: Date.now() - started };
+  return {
+    ok: problems.length === 0,
+    newerVersion: false,
+    files: members.length,
+    records: keys,
+    bytes,
+    problemCount: problems.length,
+    problems,
+    warnings: [],
+    durationMs: Date.now() - started,
+    recorded: false, // a cluster has no place for the note: etcd keeps its own health
+  };
 }
 
 export async function compactCluster(client: EtcdClient, options: CompactOptions): Promise<CompactReport> {

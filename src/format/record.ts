@@ -124,11 +124,12 @@ export function decodeRecord(buf: Buffer, pos: number, end: number, out: RecordI
   out.reason = '';
   out.length = 0;
   if (end - pos < RECORD_HEADER_BYTES) return RECORD_SHORT;
+  // Byte reads: Buffer#readUInt32LE's bounds checks cost more than the decoding (verify decodes millions).
   const kind = buf[pos + 4];
   const flags = buf[pos + 5];
-  const keyLength = buf.readUInt16LE(pos + 6);
-  const valueLength = buf.readUInt32LE(pos + 8);
-  const expiresAt = readU64(buf, pos + 12);
+  const keyLength = buf[pos + 6] | (buf[pos + 7] << 8);
+  const valueLength = (buf[pos + 8] | (buf[pos + 9] << 8) | (buf[pos + 10] << 16) | (buf[pos + 11] << 24)) >>> 0;
+  const expiresAt = buf[pos + 16] === 0 && buf[pos + 17] === 0 && buf[pos + 18] === 0 && buf[pos + 19] === 0 && buf[pos + 12] === 0 && buf[pos + 13] === 0 && buf[pos + 14] === 0 && buf[pos + 15] === 0 ? 0 : readU64(buf, pos + 12);
   out.kind = kind;
   out.flags = flags;
   out.keyLength = keyLength;
@@ -150,7 +151,7 @@ export function decodeRecord(buf: Buffer, pos: number, end: number, out: RecordI
   const length = RECORD_HEADER_BYTES + keyLength + valueLength;
   out.length = length;
   if (end - pos < length) return RECORD_SHORT;
-  if (checkCrc && crc32(buf, pos + 4, pos + length) !== buf.readUInt32LE(pos)) return bad(out, 'CRC mismatch');
+  if (checkCrc && crc32(buf, pos + 4, pos + length) !== (buf[pos] | (buf[pos + 1] << 8) | (buf[pos + 2] << 16) | (buf[pos + 3] << 24)) >>> 0) return bad(out, 'CRC mismatch');
   return RECORD_OK;
 }
 

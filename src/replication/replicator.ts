@@ -5,13 +5,13 @@
 // follower's manifest is switched last, atomically.
 import type { ReplicateOptions, ReplicateReport } from '../api.js';
 import { TzkvError } from '../errors.js';
-import { MANIFEST_NAME, REPLICATING_NAME, RUN_EXT, SEGMENT_EXT, TMP_SUFFIX } from '../format/constants.js';
+import { FILE_HEADER_BYTES, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT, SEGMENT_EXT, TMP_SUFFIX } from '../format/constants.js';
 import { parseFileName } from '../format/bytes.js';
 import { cloneManifest, encodeManifest } from '../format/manifest.js';
 import type { Manifest } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
 import { runName, segmentName } from '../engine/layout.js';
-import { scanLog } from '../engine/log-scan.js';
+import { RecordScanner } from '../engine/record-scan.js';
 import { RunReader } from '../engine/run-reader.js';
 import { readTtlRemoves, ttlSection } from '../engine/run-ttl.js';
 import { View } from '../engine/view.js';
@@ -48,14 +48,49 @@ function readRange(fs: FileSystem, path: string, from: number, to: number): Buff
   }
 }
 
-/** Checks that segment bytes [from, to) are whole committed records; returns how many records. */
-function checkSegmentRange(name: string, buf: Buffer, from: number): number {
-  const scan = scanLog(buf, from, buf.length, false);
-  if (scan.end.kind !== 'clean') {
-    const offset = 'offset' in scan.end ? scan.end.offset : from;
-    throw new TzkvError('CORRUPT', `${name} offset ${offset}: leader bytes failed their check while replicating (${scan.end.kind})`, { offset });
+/**
+ * Reads segment bytes [from, to) chunk by chunk, checking each record as it
+ * passes (framing, CRC, batch commits; memory bounded by the chunk and one
+ * record), and yields the chunks to be written. The range must end on a
+ * committed record. `counted.records` gets the records seen. The yielded
+ * buffer is reused: a consumer must be done with it before asking for the next.
+ */
+function* checkedSegmentChunks(fs: FileSystem, dir: string, name: string, from: number, to: number, counted: { records: number }): Generator<Buffer> {
+  const path = `${dir}/${name}`;
+  const fd = fs.openRead(path);
+  try {
+    const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1, to - from)));
+    let at = from;
+    if (at === 0) {
+      // The file header is checked by the follower's readers; it is shipped as it is.
+      const n = fs.read(fd, buf, 0, Math.min(FILE_HEADER_BYTES, to), 0);
+      if (n !== Math.min(FILE_HEADER_BYTES, to)) throw shortRead(path, n, to);
+      at = n;
+      yield buf.subarray(0, n);
+    }
+    const scanner = new RecordScanner(at, {}, to);
+    while (at < to) {
+      const want = Math.min(buf.length, to - at);
+      const n = fs.read(fd, buf, 0, want, at);
+      if (n !== want) throw shortRead(path, at + n, to);
+      scanner.push(buf, 0, n);
+      if (scanner.failure) break;
+      at += n;
+      yield buf.subarray(0, n);
+    }
+    const end = scanner.finish();
+    if (end.kind !== 'clean') {
+      const offset = 'offset' in end ? end.offset : from;
+      throw new TzkvError('CORRUPT', `${name} offset ${offset}: leader bytes failed their check while replicating (${end.kind})`, { offset });
+    }
+    counted.records += scanner.records;
+  } finally {
+    fs.close(fd);
   }
-  return scan.records;
+}
+
+function shortRead(path: string, got: number, to: number): TzkvError {
+  return new TzkvError('CORRUPT', `${path}: shorter than the manifest says (${got} < ${to})`, { path });
 }
 
 export function replicate(
@@ -174,26 +209,14 @@ function replicateOnce(
     if (plan.length > 0) target.writeFile(REPLICATING_NAME, [Buffer.from(`${JSON.stringify(plan.map((p) => p.name))}\n`)]);
     const total = plan.reduce((n, p) => n + (p.to - p.from), 0);
     let done = 0;
-    let records = 0;
+    const shipped = { records: 0 };
     for (const p of plan) {
-      const path = `${leaderDir}/${p.name}`;
-      if (p.segment && p.from > 0) {
-        const bytes = readRange(fs, path, p.from, p.to);
-        records += checkSegmentRange(p.name, bytes, p.from);
-        target.appendFile(p.name, p.from, bytes);
-      } else if (p.segment) {
-        const header = readRange(fs, path, 0, Math.min(16, p.to));
-        const chunks: Buffer[] = [header];
-        for (let at = 16; at < p.to; ) {
-          const end = Math.min(p.to, at + CHUNK);
-          chunks.push(readRange(fs, path, at, end));
-          at = end;
-        }
-        // Check the records whole (a record may straddle two chunks).
-        records += checkSegmentRange(p.name, Buffer.concat(chunks.slice(1)), 16);
-        target.writeFile(p.name, chunks);
+      if (p.segment) {
+        const chunks = checkedSegmentChunks(fs, leaderDir, p.name, p.from, p.to, shipped);
+        if (p.from > 0) target.appendFile(p.name, p.from, chunks);
+        else target.writeFile(p.name, chunks);
       } else {
-        target.writeFile(p.name, [readRange(fs, path, 0, p.to)]);
+        target.writeFile(p.name, [readRange(fs, `${leaderDir}/${p.name}`, 0, p.to)]);
       }
       done += p.to - p.from;
       options.onProgress?.(done, total);
@@ -227,7 +250,7 @@ function replicateOnce(
       initial: current === null && !opened.damaged,
       filesShipped: plan.length,
       bytesShipped: total,
-      records,
+      records: shipped.records,
       filesRemoved: removed,
       resynced: [...resynced].sort(),
       checkedBytes: counted.bytes,

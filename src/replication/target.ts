@@ -33,8 +33,8 @@ export interface ReplicationTarget {
   read(name: string, offset: number, length: number): Buffer;
   /** Writes a whole new file, invisibly until its rename; durable after syncNames(). */
   writeFile(name: string, chunks: Iterable<Buffer>): void;
-  /** Appends bytes at `offset` of an existing file (the growing active segment), durably. */
-  appendFile(name: string, offset: number, data: Buffer): void;
+  /** Writes chunks at `offset` of an existing file (the growing active segment), cutting what was after it, durably. */
+  appendFile(name: string, offset: number, chunks: Iterable<Buffer>): void;
   /** Makes the names written so far durable. */
   syncNames(): void;
   /** Atomically makes `manifest` the follower's state. */
@@ -127,13 +127,17 @@ export class DirectoryTarget implements ReplicationTarget {
     }
   }
 
-  appendFile(name: string, offset: number, data: Buffer): void {
+  appendFile(name: string, offset: number, chunks: Iterable<Buffer>): void {
     const path = `${this.location}/${name}`;
     try {
       const fd = this.fs.openReadWrite(path);
       try {
         this.fs.truncate(fd, offset);
-        this.fs.write(fd, data, 0, data.length, offset);
+        let pos = offset;
+        for (const c of chunks) {
+          this.fs.write(fd, c, 0, c.length, pos);
+          pos += c.length;
+        }
         this.fs.fsync(fd);
       } finally {
         this.fs.close(fd);

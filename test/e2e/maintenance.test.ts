@@ -130,3 +130,94 @@ describe('verify', () => {
     expect((await tzkv(['get', '-d', dir, 'k1'])).exitCode).toBe(4);
   });
 });
+
+describe('verify: exit codes, shapes, repair, the VERIFIED note, the progress bar', () => {
+  /** A store of ~`bytes` through one import (values of 1 KiB). */
+  async function sizedStore(bytes: number): Promise<string> {
+    const dir = await storeDir();
+    const lines: string[] = [];
+    for (let i = 0; i < Math.ceil(bytes / 1050); i++) lines.push(`k${String(i).padStart(6, '0')}\t${'v'.repeat(1024)}`);
+    expect((await tzkv(['import', '-d', dir, '--format', 'tsv'], { input: `${lines.join('\n')}\n` })).exitCode).toBe(0);
+    return dir;
+  }
+
+  test('--json has the documented fields; stats shows the last verify', async () => {
+    const dir = await storeDir();
+    await tzkv(['put', '-d', dir, 'k', 'v']);
+    const { run, json } = await tzkvJson<Record<string, unknown>>(['verify', '-d', dir]);
+    expect(run.exitCode).toBe(0);
+    expect(Object.keys(json).sort()).toEqual(['bytes', 'durationMs', 'files', 'newerVersion', 'ok', 'problemCount', 'problems', 'recorded', 'records', 'warnings'].sort());
+    expect(json).toMatchObject({ ok: true, newerVersion: false, problemCount: 0, problems: [], warnings: [], recorded: true });
+    const stats = await tzkvJson<Stats>(['stats', '-d', dir]);
+    expect(stats.json.lastVerify).toMatchObject({ ok: true, problems: 0, bytes: json.bytes });
+    expect((await tzkv(['stats', '-d', dir])).stdout).toMatch(/^last verify: \S+: clean$/m);
+  });
+
+  test('a file of a newer format version: exit 5, and the message says so', async () => {
+    const dir = join(await tempDir(), 'store');
+    await tzkv(['put', '-d', dir, 'k', 'v']);
+    const segment = (await readdir(dir)).find((name) => name.endsWith('.tzds'))!;
+    const bytes = await readFile(join(dir, segment));
+    bytes.writeUInt16LE(9, 4);
+    const { crc32 } = await import('../../src/format/bytes.js');
+    bytes.writeUInt32LE(crc32(bytes, 0, 12), 12);
+    await writeFile(join(dir, segment), bytes);
+    const run = await tzkv(['verify', '-d', dir]);
+    expect(run.exitCode).toBe(5);
+    expect(run.stdout).toMatch(new RegExp(`^${segment.replace('.', '\\.')} offset 0: format version 9 is newer`, 'm'));
+    expect(run.stderr).toMatch(/newer tzkv/);
+    expectNoStack(run);
+  });
+
+  test('--repair: moves the damage to quarantine, says what moved where, and the store verifies clean', async () => {
+    const dir = join(await tempDir(), 'store');
+    const marker = 'Q'.repeat(64);
+    await tzkv(['put', '-d', dir, 'k1', 'first']);
+    await tzkv(['put', '-d', dir, 'k2', marker]);
+    await tzkv(['put', '-d', dir, 'k3', 'after']);
+    const segment = (await readdir(dir)).find((name) => name.endsWith('.tzds'))!;
+    const bytes = await readFile(join(dir, segment));
+    bytes[bytes.indexOf(marker) + 3] ^= 0xff;
+    await writeFile(join(dir, segment), bytes);
+    expect((await tzkv(['verify', '-d', dir])).exitCode).toBe(4);
+    const repaired = await tzkv(['verify', '-d', dir, '--repair']);
+    expect(repaired.exitCode).toBe(0);
+    expect(repaired.stdout).toMatch(new RegExp(`^repair: moved ${segment.replace('.', '\\.')} offset \\d+ \\(\\d+ bytes\\) to QUARANTINE-\\S+\\.tzq offset \\d+$`, 'm'));
+    expect(repaired.stdout).toMatch(/^ok: /m);
+    expect((await readdir(dir)).some((name) => /^QUARANTINE-.*\.tzq$/.test(name))).toBe(true);
+    expect((await tzkv(['verify', '-d', dir])).exitCode).toBe(0);
+    expect((await tzkv(['get', '-d', dir, 'k1'])).stdout).toBe('first');
+    expect((await tzkv(['get', '-d', dir, 'k3'])).stdout).toBe('after');
+  });
+
+  test('unknown files are warnings, not damage', async () => {
+    const dir = await storeDir();
+    await tzkv(['put', '-d', dir, 'k', 'v']);
+    await writeFile(join(dir, 'notes.txt'), 'mine');
+    await writeFile(join(dir, '00000099.tzix'), 'left over');
+    const run = await tzkv(['verify', '-d', dir]);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/^warning: notes\.txt: not a tzkv file/m);
+    expect(run.stdout).toMatch(/^warning: 00000099\.tzix: not listed in the manifest/m);
+  });
+
+  test('the progress bar: drawn on a terminal for a large store, never with --json or off a terminal', async () => {
+    const { progressWanted } = await import('../../src/cli/progress.js');
+    expect(progressWanted(true, 64 << 20)).toBe(true);
+    expect(progressWanted(true, 64 << 20, true)).toBe(false);
+    expect(progressWanted(false, 64 << 20)).toBe(false);
+    expect(progressWanted(undefined, 64 << 20)).toBe(false);
+    expect(progressWanted(true, 1024)).toBe(false);
+    const dir = await sizedStore(6 << 20);
+    const off = await tzkv(['verify', '-d', dir]);
+    expect(off.exitCode).toBe(0);
+    expect(off.stderr).toBe('');
+    // A terminal for stderr, through script(1): the bar shows; --json keeps it off.
+    const { execa } = await import('execa');
+    const { BIN, NODE, childEnv } = await import('./helpers.js');
+    const onTty = await execa('script', ['-q', '-e', '-c', `${NODE} ${BIN} verify -d ${dir} > /dev/null`, '/dev/null'], { env: childEnv(), reject: false });
+    expect(onTty.stdout).toMatch(/verifying \[/);
+    const json = await execa('script', ['-q', '-e', '-c', `${NODE} ${BIN} verify -d ${dir} --json > /dev/null`, '/dev/null'], { env: childEnv(), reject: false });
+    expect(json.stdout).not.toMatch(/verifying \[/);
+  });
+});

@@ -98,3 +98,26 @@ describe('index entries that do not match their records', () => {
     expect(mismatches.length).toBe(3);
   });
 });
+
+describe('a bloom filter that rules out keys of its run', () => {
+  it('is reported even when its pages carry valid CRCs', async () => {
+    const { RunReader } = await import('../../src/engine/run-reader.js');
+    const { realFs } = await import('../../src/io/fs.js');
+    const { crc32 } = await import('../../src/format/bytes.js');
+    const dir = tempDir();
+    skipVerify(dir);
+    const s = await populated(dir);
+    const m = decodeManifest(readFileSync(join(dir, 'MANIFEST')));
+    const file = m.runs[m.runs.length - 1].file;
+    const reader = RunReader.open(realFs, dir, file);
+    const { bloomOffset } = reader.header;
+    reader.close();
+    const name = `${String(file).padStart(8, '0')}.tzix`;
+    const bytes = readFileSync(join(dir, name));
+    bytes.fill(0, bloomOffset, bloomOffset + 4096);
+    bytes.writeUInt32LE(crc32(bytes, bloomOffset, bloomOffset + 4096), bloomOffset + 4096);
+    writeFileSync(join(dir, name), bytes);
+    const report = await s.verify();
+    expect(report.problems).toContainEqual(expect.objectContaining({ file: name, kind: 'bloom-mismatch' }));
+  });
+});

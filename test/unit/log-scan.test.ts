@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { scanLog } from '../../src/engine/log-scan.js';
+import { RecordScanner } from '../../src/engine/record-scan.js';
 import { FLAG_BATCH, KIND_DEL, KIND_PUT } from '../../src/format/constants.js';
 import { encodeCommit, encodeRecord } from '../../src/format/record.js';
 
@@ -58,4 +59,41 @@ describe('scanLog', () => {
     const orphan = scanLog(Buffer.concat([put('b', '2', FLAG_BATCH), put('c', '3')]), 0);
     expect(orphan.end.kind).toBe('corrupt');
   });
+});
+
+describe('RecordScanner fed in chunks', () => {
+  const cases: Array<[string, Buffer]> = (() => {
+    const a = put('a', '1');
+    const b = put('bb', 'two'.repeat(20));
+    const damaged = Buffer.from(b);
+    damaged[damaged.length - 1] ^= 1;
+    const huge = Buffer.from(a);
+    huge.writeUInt32LE(1 << 20, 8); // a value length that runs past the end
+    return [
+      ['clean with a batch', Buffer.concat([a, del('a'), put('b', '2', FLAG_BATCH), put('c', '3', FLAG_BATCH), encodeCommit(2), b])],
+      ['torn', Buffer.concat([a, b]).subarray(0, a.length + 30)],
+      ['torn header', Buffer.concat([a, b]).subarray(0, a.length + 7)],
+      ['bad then zeros', Buffer.concat([a, damaged, Buffer.alloc(50)])],
+      ['bad then data', Buffer.concat([a, damaged, put('c', '3')])],
+      ['length past the end then data', Buffer.concat([a, huge, b])],
+      ['uncommitted', Buffer.concat([a, put('b', '2', FLAG_BATCH), put('c', '3', FLAG_BATCH)])],
+      ['wrong count', Buffer.concat([a, put('b', '2', FLAG_BATCH), encodeCommit(2), b])],
+      ['orphan batch', Buffer.concat([put('b', '2', FLAG_BATCH), put('c', '3'), b])],
+    ];
+  })();
+  for (const [name, bytes] of cases) {
+    it(`${name}: every split gives what one buffer gives`, () => {
+      const whole = scanLog(bytes, 16);
+      for (let size = 1; size <= bytes.length; size += size < 8 ? 1 : 7) {
+        const seen: number[] = [];
+        const s = new RecordScanner(16, { record: (_b, _p, at) => seen.push(at) }, 16 + bytes.length);
+        for (let at = 0; at < bytes.length; at += size) s.push(Buffer.from(bytes.subarray(at, Math.min(bytes.length, at + size))));
+        const end = s.finish();
+        expect(end, `chunks of ${size}`).toEqual(whole.end);
+        expect(s.validEnd).toBe(whole.validEnd);
+        expect(s.records).toBe(whole.records);
+        for (const e of whole.entries) expect(seen).toContain(e.offset);
+      }
+    });
+  }
 });

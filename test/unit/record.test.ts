@@ -117,3 +117,16 @@ describe('file header', () => {
     expect(readU64(b, 0)).toBe(-1);
   });
 });
+
+describe('crc32 over a range', () => {
+  it('equals the crc-32 package on every length and alignment (short spans in JS, long ones by zlib)', async () => {
+    const { default: CRC32 } = await import('crc-32');
+    const buf = Buffer.alloc(5000);
+    for (let i = 0; i < buf.length; i++) buf[i] = (i * 131 + 7) & 0xff;
+    for (let start = 0; start < 20; start++) {
+      for (let end = start; end <= buf.length; end += 1 + (end % 7) + (end > 300 ? 97 : 0)) {
+        expect(crc32(buf, start, end), `[${start}, ${end})`).toBe(CRC32.buf(buf.subarray(start, end)) >>> 0);
+      }
+    }
+  });
+});

@@ -1,0 +1,75 @@
+// verify's check that every key of a run is in the run's bloom filter. A
+// probe per key in key order touches a random bucket of a filter that can be
+// megabytes: one cache miss a key. So the walk only records each key's
+// bucket and second hash; they are then grouped by page (a counting sort)
+// and checked page by page, each page staying in cache for all its keys.
+import { BLOOM_BUCKETS_PER_PAGE, BLOOM_BUCKET_BYTES, BLOOM_PAGE_STRIDE, BLOOM_PROBES } from '../format/constants.js';
+
+export class BloomCheck {
+  private buckets: Uint32Array;
+  private h2s: Int32Array;
+  private length = 0;
+  private readonly bucketCount: number;
+
+  /** `filter`: the pages with their CRCs; `pageOk[i]` 0 for a damaged page (its keys are not checked). */
+  constructor(
+    private readonly filter: Buffer,
+    private readonly pageOk: Uint8Array,
+    expected: number,
+  ) {
+    this.bucketCount = pageOk.length * BLOOM_BUCKETS_PER_PAGE;
+    this.buckets = new Uint32Array(Math.max(16, expected));
+    this.h2s = new Int32Array(Math.max(16, expected));
+  }
+
+  /** Records a key by its two bloom hashes. */
+  add(h1: number, h2: number): void {
+    if (this.length === this.buckets.length) {
+      const b = new Uint32Array(this.length * 2);
+      b.set(this.buckets);
+      this.buckets = b;
+      const h = new Int32Array(this.length * 2);
+      h.set(this.h2s);
+      this.h2s = h;
+    }
+    this.buckets[this.length] = (h1 >>> 0) % this.bucketCount;
+    this.h2s[this.length++] = h2;
+  }
+
+  /** How many recorded keys the filter rules out. */
+  missing(): number {
+    const n = this.length;
+    const pages = this.pageOk.length;
+    const starts = new Uint32Array(pages + 1);
+    for (let i = 0; i < n; i++) starts[Math.floor(this.buckets[i] / BLOOM_BUCKETS_PER_PAGE) + 1]++;
+    for (let p = 0; p < pages; p++) starts[p + 1] += starts[p];
+    const at = starts.slice(0, pages);
+    const sortedBucket = new Uint32Array(n);
+    const sortedH2 = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const page = Math.floor(this.buckets[i] / BLOOM_BUCKETS_PER_PAGE);
+      const j = at[page]++;
+      sortedBucket[j] = this.buckets[i];
+      sortedH2[j] = this.h2s[i];
+    }
+    const f = this.filter;
+    let missing = 0;
+    for (let i = 0; i < n; i++) {
+      const bucket = sortedBucket[i];
+      const page = Math.floor(bucket / BLOOM_BUCKETS_PER_PAGE);
+      if (this.pageOk[page] !== 1) continue;
+      const base = page * BLOOM_PAGE_STRIDE + (bucket % BLOOM_BUCKETS_PER_PAGE) * BLOOM_BUCKET_BYTES;
+      let h = sortedH2[i] >>> 0;
+      const delta = ((h >>> 17) | (h << 15)) >>> 0;
+      for (let k = 0; k < BLOOM_PROBES; k++) {
+        const bit = h & 511;
+        if ((f[base + (bit >>> 3)] & (1 << (bit & 7))) === 0) {
+          missing++;
+          break;
+        }
+        h = (h + delta) >>> 0;
+      }
+    }
+    return missing;
+  }
+}

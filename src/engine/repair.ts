@@ -1,0 +1,248 @@
+// verify --repair (docs/design.md "Repair"). REQUIRES: the writer lock.
+// Nothing readable is ever deleted: unreadable byte ranges of segments are
+// first copied into a quarantine file; a torn end of the active segment is
+// then cut off in place; a segment with damage inside is rewritten without it
+// (with every later segment, under new numbers, so file order stays log
+// order); the index is rebuilt from the data into one run when any of it is
+// damaged or offsets moved, and the census recomputed from it. Every new file
+// is written under a temporary name, fsynced and renamed, the directory
+// fsynced, and the manifest switched last: a crash before the switch leaves
+// the old store (its new files unlisted, removed by the next writer).
+import type { RepairReport } from '../api.js';
+import { TzkvError, ioError } from '../errors.js';
+import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, MANIFEST_NAME, RUN_EXT, SEGMENT_EXT } from '../format/constants.js';
+import { encodeFileHeader } from '../format/file-header.js';
+import { cloneManifest, encodeManifest } from '../format/manifest.js';
+import type { Manifest, SegmentInfo } from '../format/manifest.js';
+import { encodeQuarantineEntry, encodeQuarantineHeader } from '../format/quarantine.js';
+import type { FileSystem } from '../io/fs.js';
+import { removeQuietly, replaceFile } from '../io/fs.js';
+import { censusValid } from './census.js';
+import { runName, segmentName } from './layout.js';
+import type { LogEntry } from './log-scan.js';
+import { RecordScanner } from './record-scan.js';
+import type { ScanVisitor } from './record-scan.js';
+import { RunWriter } from './run-writer.js';
+import { QUARANTINE_EXT, QUARANTINE_PREFIX } from './verified.js';
+import { verifyStore } from './verify.js';
+import type { UnreadableRange } from './verify-log.js';
+import { readManifest } from './view.js';
+
+const CHUNK = 4 * 1024 * 1024;
+
+/** Problem kinds that mean the index does not match the data: the runs are rebuilt. */
+const INDEX_KINDS = new Set(['index-mismatch', 'index-order', 'index-count', 'corrupt-index', 'bloom-mismatch', 'not-indexed', 'census-mismatch']);
+
+function durable<T>(what: string, path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw ioError(err, what, path);
+  }
+}
+
+/** Writes chunks to `name` under a temporary name, fsyncs and renames it. */
+function writeNewFile(fs: FileSystem, dir: string, name: string, chunks: Iterable<Buffer>): number {
+  const tmp = `${dir}/${name}.tmp`;
+  return durable('cannot write', tmp, () => {
+    const fd = fs.createTruncate(tmp);
+    let pos = 0;
+    try {
+      for (const c of chunks) {
+        fs.write(fd, c, 0, c.length, pos);
+        pos += c.length;
+      }
+      fs.fsync(fd);
+    } finally {
+      fs.close(fd);
+    }
+    fs.rename(tmp, `${dir}/${name}`);
+    return pos;
+  });
+}
+
+/** Bytes [from, to) of a file, in chunks (the yielded buffer is reused). */
+function* fileBytes(fs: FileSystem, path: string, from: number, to: number): Generator<Buffer> {
+  const fd = fs.openRead(path);
+  try {
+    const buf = Buffer.allocUnsafe(Math.max(1, Math.min(CHUNK, to - from)));
+    for (let at = from; at < to; ) {
+      const n = fs.read(fd, buf, 0, Math.min(buf.length, to - at), at);
+      if (n === 0) return;
+      yield buf.subarray(0, n);
+      at += n;
+    }
+  } finally {
+    fs.close(fd);
+  }
+}
+
+function quarantineName(fs: FileSystem, dir: string, now: number): string {
+  const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
+  for (let n = 0; ; n++) {
+    const name = `${QUARANTINE_PREFIX}${stamp}${n === 0 ? '' : `-${n}`}${QUARANTINE_EXT}`;
+    if (fs.stat(`${dir}/${name}`) === undefined) return name;
+  }
+}
+
+/** Ranges per file, sorted and merged. */
+function byFile(ranges: UnreadableRange[]): Map<string, UnreadableRange[]> {
+  const out = new Map<string, UnreadableRange[]>();
+  for (const r of [...ranges].sort((a, b) => a.file.localeCompare(b.file) || a.from - b.from)) {
+    const list = out.get(r.file) ?? [];
+    const last = list[list.length - 1];
+    if (last && r.from <= last.to) last.to = Math.max(last.to, r.to);
+    else list.push({ ...r });
+    out.set(r.file, list);
+  }
+  return out;
+}
+
+interface Located extends LogEntry {
+  segment: number;
+}
+
+/** The committed PUT and DEL records of a segment, newest per key into `latest`. */
+function indexSegment(fs: FileSystem, dir: string, segment: number, end: number, latest: Map<string, Located>): void {
+  let pending: Located[] = [];
+  const visitor: ScanVisitor = {
+    record(buf, pos, offset, info) {
+      const e: Located = { key: buf.toString('latin1', pos + 20, pos + 20 + info.keyLength), kind: info.kind, segment, offset, length: info.length, expiresAt: info.expiresAt };
+      if (info.batch) pending.push(e);
+      else latest.set(e.key, e);
+    },
+    commit() {
+      for (const e of pending) latest.set(e.key, e);
+      pending = [];
+    },
+  };
+  const scanner = new RecordScanner(FILE_HEADER_BYTES, visitor, end);
+  for (const chunk of fileBytes(fs, `${dir}/${segmentName(segment)}`, FILE_HEADER_BYTES, end)) scanner.push(chunk);
+  const result = scanner.finish();
+  if (result.kind !== 'clean') throw new TzkvError('INTERNAL', `${segmentName(segment)}: still damaged after repair (${result.kind})`);
+}
+
+/** Writes one run of the newest entry of every key (tombstones dropped: no older run remains). */
+function rebuildIndex(fs: FileSystem, dir: string, segments: SegmentInfo[], activeEnd: number, fileNumber: number) {
+  const latest = new Map<string, Located>();
+  for (const s of segments) indexSegment(fs, dir, s.file, s.size ?? activeEnd, latest);
+  const keys = [...latest.keys()].filter((k) => latest.get(k)!.kind === KIND_PUT).sort();
+  const w = new RunWriter(fs, dir, fileNumber, keys.length);
+  let bytes = 0;
+  for (const k of keys) {
+    const e = latest.get(k)!;
+    w.add(k, e.kind, e.segment, e.offset, e.length, e.expiresAt);
+    bytes += e.length;
+  }
+  return { run: w.finish(), keys: keys.length, bytes };
+}
+
+export function repairStore(fs: FileSystem, dir: string, now: number): RepairReport {
+  const report: RepairReport = { quarantine: null, moved: [], truncated: [], rewritten: [], rebuiltRun: null, removed: [], census: 'kept' };
+  const found = verifyStore(fs, dir);
+  if (found.newerVersion) throw new TzkvError('VERSION', `${dir}: written by a newer tzkv; repair refused`, { path: dir });
+  const m: Manifest | null = readManifest(fs, dir);
+  if (!m || found.ok) return report;
+  const missing = found.problems.find((p) => p.kind === 'missing-file' && p.file.endsWith(SEGMENT_EXT));
+  if (missing) throw new TzkvError('CORRUPT', `${missing.file} is missing: a store without one of its segments cannot be repaired`, { path: `${dir}/${missing.file}` });
+  const damage = byFile(found.unreadable.filter((r) => r.file.endsWith(SEGMENT_EXT)));
+  const sizeOf = (name: string) => fs.stat(`${dir}/${name}`)?.size ?? 0;
+  const active = segmentName(m.active.file);
+  const shortSealed = found.problems.filter((p) => p.kind === 'wrong-size' && p.file !== active).map((p) => p.file);
+
+  // 1. Every unreadable range into the quarantine file, durably, before anything else changes.
+  const moved = [...damage.values()].flat();
+  if (moved.length > 0) {
+    const name = quarantineName(fs, dir, now);
+    let at = FILE_HEADER_BYTES;
+    const chunks: Buffer[] = [encodeQuarantineHeader(moved.length)];
+    for (const r of moved) {
+      const bytes = Buffer.concat([...fileBytes(fs, `${dir}/${r.file}`, r.from, r.to)].map((b) => Buffer.from(b)));
+      const entry = encodeQuarantineEntry({ file: r.file, offset: r.from, bytes });
+      report.moved.push({ file: r.file, offset: r.from, bytes: bytes.length, quarantineOffset: at + entry[0].length });
+      at += entry.reduce((n, b) => n + b.length, 0);
+      chunks.push(...entry);
+    }
+    writeNewFile(fs, dir, name, chunks);
+    durable('cannot fsync', dir, () => fs.fsyncDir(dir));
+    report.quarantine = name;
+  }
+
+  // 2. A torn end of the active segment is cut in place; damage anywhere else rewrites from that segment on.
+  const activeRanges = damage.get(active) ?? [];
+  const tailOnly = shortSealed.length === 0 && [...damage.keys()].every((n) => n === active) && activeRanges.length === 1 && activeRanges[0].to === sizeOf(active) && activeRanges[0].from >= m.active.indexedTo;
+  const segments = m.segments.map((s) => ({ ...s }));
+  let nextFile = m.nextFile;
+  const replaced: string[] = [];
+  let activeEnd = sizeOf(active);
+  if (tailOnly) {
+    const cut = activeRanges[0].from;
+    durable('cannot truncate', `${dir}/${active}`, () => {
+      const fd = fs.openReadWrite(`${dir}/${active}`);
+      try {
+        fs.truncate(fd, cut);
+        fs.fsync(fd);
+      } finally {
+        fs.close(fd);
+      }
+    });
+    report.truncated.push({ file: active, from: cut, to: activeEnd });
+    activeEnd = cut;
+  } else if (damage.size > 0 || shortSealed.length > 0) {
+    const first = segments.findIndex((s) => damage.has(segmentName(s.file)) || shortSealed.includes(segmentName(s.file)));
+    for (let i = first; i < segments.length; i++) {
+      const old = segmentName(segments[i].file);
+      const end = segments[i].size === null ? sizeOf(old) : Math.min(segments[i].size!, sizeOf(old));
+      const file = nextFile++;
+      const name = segmentName(file);
+      const skip = damage.get(old) ?? [];
+      const kept = function* () {
+        yield encodeFileHeader(MAGIC_SEGMENT, file);
+        let at = FILE_HEADER_BYTES;
+        for (const r of [...skip, { file: old, from: end, to: end }]) {
+          if (r.from > at) yield* fileBytes(fs, `${dir}/${old}`, at, Math.min(r.from, end));
+          at = Math.max(at, r.to);
+        }
+      };
+      const size = writeNewFile(fs, dir, name, kept());
+      report.rewritten.push({ from: old, to: name });
+      replaced.push(old);
+      segments[i] = { file, size: i === segments.length - 1 ? null : size };
+      if (i === segments.length - 1) activeEnd = size;
+    }
+    durable('cannot fsync', dir, () => fs.fsyncDir(dir));
+  }
+
+  // 3. The index, rebuilt from the data when it does not match it (or offsets moved).
+  const rebuild = replaced.length > 0 || found.problems.some((p) => p.file.endsWith(RUN_EXT) || INDEX_KINDS.has(p.kind));
+  const next = cloneManifest(m);
+  next.generation++;
+  next.nextFile = nextFile;
+  next.segments = segments;
+  next.active = { file: segments[segments.length - 1].file, indexedTo: Math.min(m.active.indexedTo, activeEnd) };
+  if (rebuild) {
+    const file = nextFile++;
+    const built = rebuildIndex(fs, dir, segments, activeEnd, file);
+    durable('cannot fsync', dir, () => fs.fsyncDir(dir));
+    next.nextFile = nextFile;
+    next.runs = [built.run];
+    next.active.indexedTo = activeEnd;
+    next.census = { generation: next.generation, keys: built.keys, bytes: built.bytes };
+    report.rebuiltRun = runName(file);
+    report.census = 'recomputed';
+    replaced.push(...m.runs.map((r) => runName(r.file)));
+  } else if (censusValid(m)) {
+    next.census!.generation = next.generation;
+  } else {
+    next.census = null;
+  }
+
+  // 4. The switch, then the old files (all their readable bytes are in the new ones or the quarantine).
+  durable('cannot write', `${dir}/${MANIFEST_NAME}`, () => replaceFile(fs, dir, MANIFEST_NAME, encodeManifest(next)));
+  for (const name of replaced) {
+    removeQuietly(fs, `${dir}/${name}`);
+    report.removed.push(name);
+  }
+  durable('cannot fsync', dir, () => fs.fsyncDir(dir));
+  return report;
+}

@@ -1,0 +1,101 @@
+// verify's checks of the parts of an index run around its leaves: the branch
+// blocks (CRC, and that every child is a block of the run) and the TTL
+// section (CRCs, order, and that its adds are exactly the run's PUT entries
+// with an expiry).
+import { BLOCK_BRANCH, BLOOM_PAGE_STRIDE, TTL_ENTRY_BYTES, TTL_HEADER_BYTES } from '../format/constants.js';
+import { decodeBlock, parseBranchEntries } from '../format/index-block.js';
+import { decodeTtlEntry, decodeTtlHeader, ttlCrc, ttlSectionBytes } from '../format/ttl-section.js';
+import type { FileSystem } from '../io/fs.js';
+import { MAX_BLOCK_BYTES } from './run-cursor.js';
+import type { VerifyLog } from './verify-log.js';
+import type { OpenRun } from './verify-runs.js';
+
+export function checkBranches(fs: FileSystem, r: OpenRun, log: VerifyLog): void {
+  const h = r.header;
+  const from = h.leavesEnd;
+  const to = h.bloomOffset;
+  const region = Buffer.allocUnsafe(to - from);
+  const n = fs.read(r.fd, region, 0, to - from, from);
+  log.progress(n);
+  const branches = new Map<number, number>();
+  const children: Array<{ at: number; offset: number; length: number }> = [];
+  let p = 0;
+  while (p < n) {
+    const at = from + p;
+    const length = p + 8 <= n ? region.readUInt32LE(p + 4) : 0;
+    if (length < 12 || length > MAX_BLOCK_BYTES || p + length > n) {
+      log.problem(r.name, at, 'corrupt-index', `branch block length ${length} impossible`);
+      return;
+    }
+    const block = decodeBlock(region.subarray(p, p + length), BLOCK_BRANCH);
+    const entries = typeof block === 'string' ? block : parseBranchEntries(block);
+    if (typeof entries === 'string') log.problem(r.name, at, 'corrupt-index', entries);
+    else for (const e of entries) children.push({ at, offset: e.offset, length: e.length });
+    branches.set(at, length);
+    p += length;
+  }
+  const isBlock = (offset: number, length: number) => r.cursor.leaves.get(offset) === length || branches.get(offset) === length;
+  if (h.height > 0 && !r.cursor.damaged && !isBlock(h.rootOffset, h.rootLength)) {
+    log.problem(r.name, 0, 'corrupt-index', `the root (offset ${h.rootOffset}, ${h.rootLength} bytes) is not a block of the run`);
+  }
+  if (r.cursor.damaged) return; // leaves that could not be read are reported already
+  for (const c of children) {
+    if (!isBlock(c.offset, c.length)) log.problem(r.name, c.at, 'corrupt-index', `a branch entry points at offset ${c.offset}, which is not a block of the run`);
+  }
+}
+
+/** Returns false when the section could not be checked whole. */
+export function checkTtlSection(fs: FileSystem, r: OpenRun, log: VerifyLog): boolean {
+  const base = r.header.bloomOffset + r.header.bloomPages * BLOOM_PAGE_STRIDE;
+  if (r.size <= base) return true; // a run from before TTL sections: valid, the census is not used
+  const head = Buffer.allocUnsafe(TTL_HEADER_BYTES);
+  const h = decodeTtlHeader(head.subarray(0, fs.read(r.fd, head, 0, TTL_HEADER_BYTES, base)));
+  if (typeof h === 'string') {
+    log.problem(r.name, base, 'corrupt-index', h);
+    return false;
+  }
+  if (base + ttlSectionBytes(h) !== r.size) {
+    log.problem(r.name, base, 'corrupt-index', `TTL section of ${h.adds}+${h.removes} entries does not end the file`);
+    return false;
+  }
+  const adds = r.ttlAdds.sort();
+  const start = base + TTL_HEADER_BYTES;
+  const total = h.adds + h.removes;
+  const chunkEntries = 65536;
+  const buf = Buffer.allocUnsafe(Math.min(total, chunkEntries) * TTL_ENTRY_BYTES + 4);
+  let crc = 0;
+  let ok = true;
+  let cumulative = 0;
+  let previous = 0;
+  let previousExp = 0;
+  const wrong = (at: number, message: string) => {
+    if (ok) log.problem(r.name, at, 'corrupt-index', message);
+    ok = false;
+  };
+  if (h.adds !== adds.length) wrong(base, `TTL section lists ${h.adds} expiring PUTs, the run holds ${adds.length}`);
+  for (let first = 0; first < total; first += chunkEntries) {
+    const n = Math.min(chunkEntries, total - first);
+    const at = start + first * TTL_ENTRY_BYTES;
+    fs.read(r.fd, buf, 0, n * TTL_ENTRY_BYTES, at);
+    log.progress(n * TTL_ENTRY_BYTES);
+    crc = ttlCrc(buf, 0, n * TTL_ENTRY_BYTES, crc);
+    for (let i = 0; i < n; i++) {
+      const index = first + i;
+      const e = decodeTtlEntry(buf, i * TTL_ENTRY_BYTES);
+      if (index === h.adds) previous = previousExp = 0;
+      if (index < h.adds && index < adds.length && ok) {
+        cumulative += adds.len[index];
+        if (e.expiresAt !== adds.exp[index] || e.cumulative !== cumulative) wrong(at + i * TTL_ENTRY_BYTES, 'TTL section adds differ from the run\'s expiring PUT entries');
+      }
+      if (e.expiresAt <= 0 || e.expiresAt < previousExp || e.cumulative <= previous) wrong(at + i * TTL_ENTRY_BYTES, 'TTL entry out of order');
+      previous = e.cumulative;
+      previousExp = e.expiresAt;
+    }
+  }
+  const trailer = Buffer.allocUnsafe(4);
+  if (fs.read(r.fd, trailer, 0, 4, start + total * TTL_ENTRY_BYTES) !== 4 || trailer.readUInt32LE(0) !== crc) {
+    log.problem(r.name, start, 'corrupt-index', 'TTL section CRC mismatch');
+    return false;
+  }
+  return ok;
+}

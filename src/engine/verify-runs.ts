@@ -1,0 +1,323 @@
+// verify's pass over the index runs: one k-way merge walk of every run's
+// leaves in key order. Each entry is checked against the record the segment
+// scan found at its offset (by fingerprint, in the RecordTable), against the
+// run's bloom filter, and, across runs, against shadowing order; the newest
+// entry of each key feeds the census count. Then each run's branch blocks and
+// TTL section, and that every record that is the newest of its key is indexed.
+import { BLOOM_PAGE_BYTES, BLOOM_PAGE_STRIDE, BLOOM_SEED_2, KIND_PUT, RUN_HEADER_BYTES } from '../format/constants.js';
+import { BloomCheck } from './bloom-check.js';
+import { murmur3 } from '../format/bloom.js';
+import { crc32 } from '../format/bytes.js';
+import { decodeRunHeader } from '../format/index-block.js';
+import type { RunHeader } from '../format/index-block.js';
+import type { Manifest } from '../format/manifest.js';
+import { RECORD_OK, RecordInfo, decodeRecord } from '../format/record.js';
+import type { FileSystem } from '../io/fs.js';
+import { censusValid } from './census.js';
+import { runName, segmentName } from './layout.js';
+import { REC_PUT, REC_REFERENCED, fingerprint, keyHashOf } from './record-table.js';
+import type { RecordTable } from './record-table.js';
+import { LeafCursor, compareBytes } from './run-cursor.js';
+import { TtlList } from './ttl-list.js';
+import { checkBranches, checkTtlSection } from './verify-run-parts.js';
+import type { VerifyLog } from './verify-log.js';
+
+export interface OpenRun {
+  name: string;
+  fd: number;
+  size: number;
+  header: RunHeader;
+  manifestEntries: number;
+  cursor: LeafCursor;
+  /** The keys' bloom probes, checked after the walk; null without a filter. */
+  bloom: BloomCheck | null;
+  entries: number;
+  readonly ttlAdds: TtlList;
+}
+
+function openRun(fs: FileSystem, dir: string, file: number, manifestEntries: number, log: VerifyLog): OpenRun | null {
+  const name = runName(file);
+  const fd = log.openListed(fs, dir, name);
+  if (fd === null) return null;
+  const size = fs.size(fd);
+  const head = Buffer.allocUnsafe(RUN_HEADER_BYTES);
+  const header = decodeRunHeader(head.subarray(0, fs.read(fd, head, 0, RUN_HEADER_BYTES, 0)), file);
+  log.progress(Math.min(size, RUN_HEADER_BYTES));
+  const fail = (message: string) => {
+    log.problem(name, 0, 'bad-header', message);
+    fs.close(fd);
+    return null;
+  };
+  if (typeof header === 'string') {
+    if (header.startsWith('version:')) {
+      log.newerVersion(name, header.slice(8));
+      fs.close(fd);
+      return null;
+    }
+    return fail(header);
+  }
+  const bloomBytes = header.bloomPages * BLOOM_PAGE_STRIDE;
+  if (header.leavesEnd < RUN_HEADER_BYTES || header.leavesEnd > header.bloomOffset || header.bloomOffset + bloomBytes > size) {
+    return fail(`run header places leaves, branches and bloom filter outside the file (${size} bytes)`);
+  }
+  if (header.height === 0 ? header.entries !== 0 || header.leavesEnd !== RUN_HEADER_BYTES : header.entries === 0) {
+    return fail(`run header says ${header.entries} entries in a tree of height ${header.height}`);
+  }
+  let bloom: BloomCheck | null = null;
+  const pageOk = new Uint8Array(header.bloomPages);
+  if (header.bloomPages > 0) {
+    const filter = Buffer.allocUnsafe(bloomBytes);
+    fs.read(fd, filter, 0, bloomBytes, header.bloomOffset);
+    // Entries are at least 28 bytes each: the expected count is capped by the file's size.
+    bloom = new BloomCheck(filter, pageOk, Math.min(header.entries, Math.floor(size / 28)));
+    log.progress(bloomBytes);
+    for (let i = 0; i < header.bloomPages; i++) {
+      const at = i * BLOOM_PAGE_STRIDE;
+      if (crc32(filter, at, at + BLOOM_PAGE_BYTES) === filter.readUInt32LE(at + BLOOM_PAGE_BYTES)) pageOk[i] = 1;
+      else log.problem(name, header.bloomOffset + at, 'corrupt-index', 'bloom filter page CRC mismatch');
+    }
+  } else if (header.entries > 0) {
+    log.problem(name, 0, 'bad-header', 'run has entries but no bloom filter');
+  }
+  const cursor = new LeafCursor(fs, fd, name, RUN_HEADER_BYTES, header.leavesEnd, log);
+  return { name, fd, size, header, manifestEntries, cursor, bloom, entries: 0, ttlAdds: new TtlList() };
+}
+
+/** Per-walk state: what the newest entry of the current key said, and the census count. */
+class Walk {
+  keys = 0;
+  bytes = 0;
+  winnerSegment = 0;
+  winnerOffset = 0;
+  damaged = false;
+  private lastSegment = -1;
+  private lastTable: RecordTable | null | undefined;
+  private readonly info = new RecordInfo();
+  private readonly fds = new Map<number, number>();
+
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly dir: string,
+    private readonly tables: Map<number, RecordTable | null>,
+    private readonly log: VerifyLog,
+  ) {}
+
+  private table(segment: number): RecordTable | null | undefined {
+    if (segment !== this.lastSegment) {
+      this.lastSegment = segment;
+      this.lastTable = this.tables.get(segment);
+    }
+    return this.lastTable;
+  }
+
+  /** Checks the current entry of run r; `winner`: no newer run has this key. */
+  entry(r: OpenRun, winner: boolean): void {
+    const c = r.cursor;
+    r.entries++;
+    const buf = c.buf;
+    const ks = c.keyStart;
+    const ke = ks + c.keyLength;
+    const h1 = keyHashOf(buf, ks, ke);
+    r.bloom?.add(h1, murmur3(buf, ks, ke, BLOOM_SEED_2));
+    const segment = c.segment;
+    const offset = c.offset;
+    const table = this.table(segment);
+    if (table === undefined) {
+      this.log.problem(r.name, c.blockAt, 'index-mismatch', `entry for key ${this.keyText(buf, ks, ke)} points at segment ${segment}, not in the store`);
+    } else if (table !== null) {
+      const i = table.find(offset);
+      if (i < 0) {
+        this.log.problem(r.name, c.blockAt, 'index-mismatch', `entry for key ${this.keyText(buf, ks, ke)} points at ${segmentName(segment)} offset ${offset}, where no valid indexed record starts`);
+      } else {
+        if (fingerprint(h1, c.kind, c.length, c.expiresAt) !== table.prints[i]) this.mismatch(r, segment, offset);
+        else if ((table.flags[i] & REC_REFERENCED) !== 0) {
+          this.log.problem(r.name, c.blockAt, 'index-mismatch', `a second index entry points at ${segmentName(segment)} offset ${offset}`);
+        } else table.flags[i] |= REC_REFERENCED;
+      }
+    }
+    if (winner) {
+      this.winnerSegment = segment;
+      this.winnerOffset = offset;
+      if (c.kind === KIND_PUT) {
+        this.keys++;
+        this.bytes += c.length;
+      }
+    } else if (segment > this.winnerSegment || (segment === this.winnerSegment && offset >= this.winnerOffset)) {
+      this.log.problem(r.name, c.blockAt, 'index-mismatch', `entry for key ${this.keyText(buf, ks, ke)} in an older run points at a record newer than the newer run's`);
+    }
+    if (c.kind === KIND_PUT && c.expiresAt > 0) r.ttlAdds.push(c.expiresAt, c.length);
+  }
+
+  private keyText(buf: Buffer, start: number, end: number): string {
+    return JSON.stringify(buf.toString('utf8', start, end));
+  }
+
+  /** Reads the record an entry points at to say how they differ (rare: only on a fingerprint mismatch). */
+  private mismatch(r: OpenRun, segment: number, offset: number): void {
+    const c = r.cursor;
+    const key = c.buf.subarray(c.keyStart, c.keyStart + c.keyLength);
+    let why = 'its record differs';
+    try {
+      let fd = this.fds.get(segment);
+      if (fd === undefined) {
+        fd = this.fs.openRead(`${this.dir}/${segmentName(segment)}`);
+        this.fds.set(segment, fd);
+      }
+      const buf = Buffer.allocUnsafe(Math.max(c.length, 20 + 1024));
+      const n = this.fs.read(fd, buf, 0, buf.length, offset);
+      if (decodeRecord(buf, 0, n, this.info, false) !== RECORD_OK && this.info.length === 0) why = 'no record there';
+      else if (!buf.subarray(20, 20 + this.info.keyLength).equals(key)) why = `the record there is of key ${this.keyText(buf, 20, 20 + this.info.keyLength)}`;
+      else if (this.info.kind !== c.kind) why = `the record there is a ${this.info.kind === KIND_PUT ? 'PUT' : 'DEL'}`;
+      else if (this.info.length !== c.length) why = `the record is ${this.info.length} bytes, the entry says ${c.length}`;
+      else if (this.info.expiresAt !== c.expiresAt) why = 'the entry has an expiry different from its record';
+    } catch (err) {
+      why = this.log.describe(err);
+    }
+    this.log.problem(r.name, c.blockAt, 'index-mismatch', `entry for key ${this.keyText(key, 0, key.length)} does not match its record at ${segmentName(segment)} offset ${offset}: ${why}`);
+  }
+
+  close(): void {
+    for (const fd of this.fds.values()) this.fs.close(fd);
+  }
+}
+
+/** The k-way merge: newest run first wins a key; a run alone ahead of the others streams with one compare an entry. */
+function mergeWalk(runs: OpenRun[], walk: Walk): void {
+  const live = runs.filter((r) => r.cursor.next());
+  const cmp = (a: LeafCursor, b: LeafCursor) => compareBytes(a.buf, a.keyStart, a.keyLength, b.buf, b.keyStart, b.keyLength);
+  for (;;) {
+    let min = -1;
+    let second = -1;
+    for (let i = 0; i < live.length; i++) {
+      if (live[i].cursor.done) continue;
+      if (min < 0) min = i;
+      else if (cmp(live[i].cursor, live[min].cursor) < 0) {
+        second = min;
+        min = i;
+      } else if (second < 0 || cmp(live[i].cursor, live[second].cursor) < 0) second = i;
+    }
+    if (min < 0) return;
+    const lead = live[min].cursor;
+    if (second >= 0 && cmp(lead, live[second].cursor) === 0) {
+      // Several runs hold this key: the newest (lowest index) wins, the rest are shadowed.
+      const equal: number[] = [];
+      for (let i = 0; i < live.length; i++) if (!live[i].cursor.done && (i === min || cmp(live[i].cursor, lead) === 0)) equal.push(i);
+      equal.sort((a, b) => a - b);
+      equal.forEach((i, n) => walk.entry(live[i], n === 0));
+      for (const i of equal) live[i].cursor.next();
+      continue;
+    }
+    const bound = second >= 0 ? live[second].cursor : null;
+    do {
+      walk.entry(live[min], true);
+    } while (lead.next() && (bound === null || cmp(lead, bound) < 0));
+  }
+}
+
+/**
+ * Checks every run of the manifest against the segment tables. Returns false
+ * when some index could not be read whole (then the census and the
+ * every-record-indexed checks are skipped: they would only repeat that).
+ */
+export function verifyRuns(fs: FileSystem, dir: string, m: Manifest, tables: Map<number, RecordTable | null>, log: VerifyLog): void {
+  const runs: OpenRun[] = [];
+  let incomplete = false;
+  const walk = new Walk(fs, dir, tables, log);
+  try {
+    for (const info of m.runs) {
+      const r = openRun(fs, dir, info.file, info.entries, log);
+      if (r) runs.push(r);
+      else incomplete = true;
+    }
+    mergeWalk(runs, walk);
+    for (const r of runs) {
+      if (r.cursor.damaged) incomplete = true;
+      if (r.entries !== r.header.entries || r.entries !== r.manifestEntries) {
+        log.problem(r.name, 0, 'index-count', `holds ${r.entries} readable entries, its header says ${r.header.entries}, the manifest ${r.manifestEntries}`);
+        incomplete = true;
+      }
+      const missing = r.bloom?.missing() ?? 0;
+      if (missing > 0) log.problem(r.name, r.header.bloomOffset, 'bloom-mismatch', `the bloom filter rules out ${missing} of the keys the run holds`);
+      checkBranches(fs, r, log);
+      if (!checkTtlSection(fs, r, log)) incomplete = true;
+    }
+  } finally {
+    walk.close();
+    for (const r of runs) fs.close(r.fd);
+  }
+  if ([...tables.values()].some((t) => t === null)) incomplete = true;
+  if (incomplete || log.unreadableRanges.length > 0) return;
+  checkEveryRecordIndexed(fs, dir, m, tables, log);
+  if (censusValid(m) && (m.census.keys !== walk.keys || m.census.bytes !== walk.bytes)) {
+    log.problem('MANIFEST', null, 'census-mismatch', `the census counts ${m.census.keys} keys of ${m.census.bytes} bytes; the index holds ${walk.keys} keys of ${walk.bytes} bytes`);
+  }
+}
+
+/**
+ * Every record that is the newest of its key in the indexed log must be
+ * indexed, unless it is a tombstone a merge dropped (then no older record of
+ * the key may be indexed either). Walks the record tables newest first,
+ * looking only at key hashes of records no entry points at.
+ */
+function checkEveryRecordIndexed(fs: FileSystem, dir: string, m: Manifest, tables: Map<number, RecordTable | null>, log: VerifyLog): void {
+  const BITS = 1 << 22;
+  const filter = new Uint8Array(BITS >>> 3);
+  let candidates = 0;
+  for (const t of tables.values()) {
+    if (!t) continue;
+    for (let i = 0; i < t.length; i++) {
+      if ((t.flags[i] & REC_REFERENCED) !== 0) continue;
+      const h = t.keyHashes[i] & (BITS - 1);
+      filter[h >>> 3] |= 1 << (h & 7);
+      candidates++;
+    }
+  }
+  if (candidates === 0) return;
+  const REF = 1;
+  const DEL_LAST = 2;
+  const seen = new Map<number, { state: number; segment: number; offset: number }>();
+  const segments = m.segments.map((s) => s.file).reverse();
+  const keyAt = keyReader(fs, dir);
+  try {
+    for (const file of segments) {
+      const t = tables.get(file);
+      if (!t) continue;
+      for (let i = t.length - 1; i >= 0; i--) {
+        const hash = t.keyHashes[i];
+        const h = hash & (BITS - 1);
+        if ((filter[h >>> 3] & (1 << (h & 7))) === 0) continue;
+        const referenced = (t.flags[i] & REC_REFERENCED) !== 0;
+        const s = seen.get(hash);
+        if (s === undefined) {
+          if (!referenced && (t.flags[i] & REC_PUT) !== 0) {
+            log.problem(segmentName(file), t.offsets[i], 'not-indexed', 'the newest record of its key is in no index run');
+          }
+          seen.set(hash, { state: referenced ? REF : (t.flags[i] & REC_PUT) !== 0 ? REF : DEL_LAST, segment: file, offset: t.offsets[i] });
+        } else if (s.state === DEL_LAST && referenced && keyAt(file, t.offsets[i]).equals(keyAt(s.segment, s.offset))) {
+          log.problem(segmentName(file), t.offsets[i], 'not-indexed', `the index serves this record, but a later tombstone of its key (${segmentName(s.segment)} offset ${s.offset}) is in no index run`);
+          s.state = REF;
+        }
+      }
+    }
+  } finally {
+    keyAt.close();
+  }
+}
+
+/** Reads the key of the record at a location (a few, on the rare paths). */
+function keyReader(fs: FileSystem, dir: string): ((segment: number, offset: number) => Buffer) & { close(): void } {
+  const fds = new Map<number, number>();
+  const info = new RecordInfo();
+  const read = (segment: number, offset: number): Buffer => {
+    let fd = fds.get(segment);
+    if (fd === undefined) {
+      fd = fs.openRead(`${dir}/${segmentName(segment)}`);
+      fds.set(segment, fd);
+    }
+    const buf = Buffer.allocUnsafe(20 + 1024);
+    const n = fs.read(fd, buf, 0, buf.length, offset);
+    decodeRecord(buf, 0, n, info, false);
+    return buf.subarray(20, Math.min(n, 20 + info.keyLength));
+  };
+  return Object.assign(read, { close: () => fds.forEach((fd) => fs.close(fd)) });
+}
