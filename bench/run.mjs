@@ -56,6 +56,7 @@ const ctx = {
   log,
   sizes: [1, Math.round(1_000_000 * SETTINGS.scale), Math.round(10_000_000 * SETTINGS.scale)],
   count: (n) => (n >= 1e6 ? `${n / 1e6}M` : n.toLocaleString('en-US')),
+  keysLabel: (n) => (n === 1 ? '1 key' : `${ctx.count(n)} keys`),
   store: (peer, n) => cachedStore(peer, dataDir, n, log),
   /** The peers among ids, each { id, name, skipped: reason | null }. */
   peers: (ids) => ids.map((id) => ({ id, name: PEER_NAMES[id], skipped: avail[id] })),

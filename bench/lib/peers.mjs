@@ -23,7 +23,7 @@ export function peerAvailability() {
   for (const [peer, pkg] of [['level', 'classic-level'], ['lmdb', 'lmdb']]) {
     const r = spawnSync(node, [script(peer), 'probe'], { env: cleanEnv(), encoding: 'utf8' });
     if (r.status === 0) out[peer] = null;
-    else if (/ERR_MODULE_NOT_FOUND|Cannot find package/.test(r.stderr)) out[peer] = `${pkg} not installed npm run bench:install`;
+    else if (/ERR_MODULE_NOT_FOUND|Cannot find package/.test(r.stderr)) out[peer] = `${pkg} not installed (npm run bench:install)`;
     else out[peer] = `${pkg} did not load: ${r.stderr.trim().split('\n').find((l) => /Error/.test(l)) ?? r.stderr.trim()}`;
   }
   return out;

@@ -13,7 +13,7 @@ export function run(ctx) {
   const rows = [{ group: '', peer: 'floor', label: FLOOR.name, name: FLOOR.name }];
   const cases = [{ name: FLOOR.name, argv: FLOOR.argv }];
   for (const n of ctx.sizes) {
-    const group = `${ctx.count(n)} keys`;
+    const group = ctx.keysLabel(n);
     const i = probeOf(n);
     const want = valueOf(i);
     for (const p of ctx.peers(['tzkv', 'sqlite', 'level', 'lmdb', 'json'])) {
@@ -41,7 +41,7 @@ export function run(ctx) {
     .map((id) => rows.find((r) => r.peer === id && r.n === m1 && !r.skipped))
     .filter(Boolean)
     .map((r) => `${r.label} ${fmtX(r.ms / floor.ms)}`);
-  const best = bestPeer(rows, `${ctx.count(m1)} keys`);
+  const best = bestPeer(rows, ctx.keysLabel(m1));
   const goals = [
     {
       text: `\`tzkv get\` on ${ctx.count(m1)} keys ≤ 2.0x \`node -e 0\``,
