@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PEER_NAMES, cachedStore, peerAvailability } from './lib/peers.mjs';
-import { machine } from './lib/machine.mjs';
+import { loadAverage, machine } from './lib/machine.mjs';
 import { goalLine } from './lib/report.mjs';
 import { profileLine } from './lib/profile.mjs';
 import * as get from './workloads/get.mjs';
@@ -41,6 +41,7 @@ const SETTINGS = {
   smoke: { scale: 0.0001, runs: 1, warmup: 0, heavyRuns: 1, heavyWarmup: 0, puts: 1, writerPuts: 1, writerRounds: 1 },
 }[mode];
 const started = Date.now();
+const loadAtStart = loadAverage();
 const log = (msg) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${msg}\n`);
 
 const avail = peerAvailability();
@@ -91,7 +92,7 @@ const minutes = ((Date.now() - started) / 60_000).toFixed(1);
 const header = [
   `# tzkv against its peers${mode === 'full' ? '' : ` (${mode} scale: ${SETTINGS.scale} of the full sizes)`}`,
   `Written by \`npm run bench${mode === 'full' ? '' : `:${mode}`}\` (bench/run.mjs) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC in ${minutes} min.`,
-  machine(dataDir),
+  machine(dataDir, loadAtStart),
   `Data: 16-byte keys (\`key:000000000001\` …) and 100-byte values from a PRNG with a fixed seed (bench/lib/data.mjs), keys in ascending order, stores of ${ctx.sizes.map(ctx.count).join(', ')} records; every peer's store built from the same TSV. Sync: every write durable before its process exits (tzkv's default; see each workload for the peers'). Whole processes, interleaved A B A B … after ${SETTINGS.warmup} warm-up rounds (${SETTINGS.heavyWarmup} for loads, verify and compact), medians of ${SETTINGS.runs} runs (${SETTINGS.heavyRuns} for the heavy workloads); \`NODE_EXTRA_CA_CERTS\` removed from every child's environment; peak RSS from GNU time on the first run of each case. "vs best peer" divides by the fastest non-tzkv peer of the same row group, "vs floor" by the floor row.`,
   `Peers: ${Object.entries(avail).filter(([id]) => id !== 'tzkv').map(([id, why]) => `${PEER_NAMES[id]}${why ? ` (skipped: ${why})` : ''}`).join(', ')}.`,
   '## Goals (issue #7)',

@@ -26,6 +26,8 @@ function placeOf(frame) {
     const where = pkg ? `node_modules/${pkg[1]}` : (/src\/.*/.exec(source)?.[0] ?? 'tzkv bundle');
     return { where, fn: entry.name ?? '' };
   }
+  if (url.startsWith('node:internal/bootstrap/realm') || url.startsWith('node:internal/modules/')) return { where: "Node loading modules (its own built-ins, the bundle's requires)", fn: url.slice(5) };
+  if (url === 'node:vm') return { where: 'compiling the bundle from its code cache (vm.Script)', fn: '' };
   if (url.startsWith('node:')) return { where: 'Node internals', fn: url.slice(5) };
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   return { where: pkg ? `node_modules/${pkg[1]}` : url.replace(/^file:\/\//, '').replace(root + '/', ''), fn: functionName };
