@@ -38,7 +38,7 @@ const mode = opts.smoke ? 'smoke' : opts.quick ? 'quick' : 'full';
 const SETTINGS = {
   full: { scale: 1, runs: 21, warmup: 3, heavyRuns: 5, heavyWarmup: 1, puts: 200, writerPuts: 25, writerRounds: 3 },
   quick: { scale: 0.01, runs: 7, warmup: 2, heavyRuns: 3, heavyWarmup: 1, puts: 20, writerPuts: 3, writerRounds: 1 },
-  smoke: { scale: 0.0001, runs: 1, warmup: 0, heavyRuns: 1, heavyWarmup: 0, puts: 1, writerPuts: 1, writerRounds: 1 },
+  smoke: { scale: 0.0001, runs: 1, warmup: 0, heavyRuns: 1, heavyWarmup: 0, puts: 2, writerPuts: 1, writerRounds: 1 },
 }[mode];
 const started = Date.now();
 const loadAtStart = loadAverage();
@@ -67,11 +67,21 @@ const profile = !opts['no-profile'] && mode !== 'smoke';
 
 const sections = [];
 const headlines = [];
+let failed = 0;
 try {
   for (const [i, w] of WORKLOADS.entries()) {
     if (only && !only.has(i + 1)) continue;
     log(`workload ${i + 1}: ${w.title}`);
-    const result = await w.run(ctx);
+    let result;
+    try {
+      result = await w.run(ctx);
+    } catch (err) {
+      // One workload's failure is reported and the others still run; the exit status says so.
+      failed++;
+      log(`workload ${i + 1} failed: ${err.stack}`);
+      sections.push(`## ${i + 1}. ${w.title}\n\nFailed: ${String(err.message).split('\n')[0]}`);
+      continue;
+    }
     const goals = result.goals.map((g) => {
       let where;
       if (g.met === false && profile) {
@@ -106,4 +116,5 @@ const notes = old.includes(NOTES) ? old.slice(old.indexOf(NOTES)) : '';
 const doc = `${header}\n\n${sections.join('\n\n')}\n${notes ? `\n${notes}` : ''}`;
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, doc);
-log(`wrote ${out} (${minutes} min)`);
+log(`wrote ${out} (${minutes} min)${failed ? `; ${failed} workload(s) failed` : ''}`);
+process.exitCode = failed ? 1 : 0;

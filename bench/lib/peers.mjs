@@ -56,7 +56,7 @@ export function getArgv(peer, dir, key) {
 }
 
 export function putArgv(peer, dir, key, value) {
-  if (peer === 'tzkv') return [...TZKV, 'put', '-d', dir, key, value];
+  if (peer === 'tzkv') return [...TZKV, 'put', '-d', dir, '--', key, value]; // a value may start with '-'
   if (peer === 'sqlite') return ['sqlite3', '-cmd', '.timeout 60000', sqliteDb(dir), `INSERT OR REPLACE INTO kv VALUES (${quote(key)}, ${quote(value)});`];
   return [node, script(peer), 'put', dir, key, value];
 }
