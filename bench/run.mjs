@@ -85,8 +85,7 @@ try {
     const goals = result.goals.map((g) => {
       let where;
       if (g.met === false && profile) {
-        g.prepare?.();
-        where = profileLine(g.profile);
+        where = profileLine(g.profile, { prepare: g.prepare });
       }
       headlines.push({ workload: i + 1, ...g });
       return goalLine({ ...g, where });

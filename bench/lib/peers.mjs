@@ -72,6 +72,7 @@ export const emptyStore = (peer, dir) => {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   if (peer === 'sqlite') runOnce(['sqlite3', sqliteDb(dir), SQLITE_SCHEMA]);
+  if (peer === 'lmdb') runOnce([node, script('lmdb'), 'init', dir]);
   if (peer === 'tzkv') rmSync(dir, { recursive: true, force: true }); // a write creates it
 };
 

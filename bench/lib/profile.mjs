@@ -1,4 +1,4 @@
-// Where a tzkv process spends its time: runs it once under `node --cpu-prof`, maps the
+// Where a tzkv process spends its time: runs it a few times under `node --cpu-prof`, maps the
 // bundle's minified frames back to src/ files through dist/tzkv.cjs.map, and sums self
 // time by source file (or package, Node internal, native call, GC).
 //   node bench/lib/profile.mjs -- tzkv get -d DIR KEY      (prints the summary)
@@ -55,16 +55,31 @@ export function summarize(profile) {
     .map((g) => ({ where: g.where, ms: g.ms, share: g.ms / total, top: [...g.fns].sort((a, b) => b[1] - a[1]).slice(0, 2).map(([f]) => f) }));
 }
 
-/** Runs argv ([node, script, ...]) once under --cpu-prof; returns a one-line summary of the top groups. */
-export function profileLine(argv, { top = 6, env } = {}) {
+/**
+ * Runs argv ([node, script, ...]) `runs` times under --cpu-prof (prepare() before each run)
+ * and returns a one-line summary of the top groups, averaged over the runs.
+ */
+export function profileLine(argv, { top = 6, runs = 5, prepare, env } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tzkv-bench-prof-'));
   try {
-    const r = runOnce([argv[0], '--cpu-prof', '--cpu-prof-dir', dir, ...argv.slice(1)], { discardStdout: true, env });
-    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-    const groups = summarize(JSON.parse(readFileSync(join(dir, file), 'utf8')));
+    const walls = [];
+    for (let i = 0; i < runs; i++) {
+      prepare?.();
+      walls.push(runOnce([argv[0], '--cpu-prof', '--cpu-prof-dir', dir, ...argv.slice(1)], { discardStdout: true, env }).ms);
+    }
+    const merged = new Map();
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+      for (const g of summarize(JSON.parse(readFileSync(join(dir, file), 'utf8')))) {
+        const m = merged.get(g.where) ?? { where: g.where, ms: 0, top: g.top };
+        m.ms += g.ms / runs;
+        merged.set(g.where, m);
+      }
+    }
+    const groups = [...merged.values()].sort((a, b) => b.ms - a.ms);
     const sampled = groups.reduce((s, g) => s + g.ms, 0);
-    const parts = groups.slice(0, top).map((g) => `${g.where} ${g.ms.toFixed(0)} ms (${(g.share * 100).toFixed(0)}%${g.top.length ? `: ${g.top.join(', ')}` : ''})`);
-    return `profile of one run (${r.ms.toFixed(0)} ms wall, ${sampled.toFixed(0)} ms sampled after Node's own start): ${parts.join('; ')}`;
+    const parts = groups.slice(0, top).map((g) => `${g.where} ${g.ms.toFixed(0)} ms (${((g.ms / sampled) * 100).toFixed(0)}%${g.top.length ? `: ${g.top.join(', ')}` : ''})`);
+    const wall = walls.sort((a, b) => a - b)[walls.length >> 1];
+    return `mean CPU profile of ${runs} runs (median ${wall.toFixed(0)} ms wall under the profiler, ${sampled.toFixed(0)} ms sampled after Node's own start): ${parts.join('; ')}`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -73,5 +88,5 @@ export function profileLine(argv, { top = 6, env } = {}) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(process.argv.indexOf('--') + 1);
   const argv = args[0] === 'tzkv' ? [process.execPath, join(root, 'bin', 'run.js'), ...args.slice(1)] : args;
-  console.log(profileLine(argv));
+  console.log(profileLine(argv, { runs: Number(process.env.RUNS ?? 5) }));
 }

@@ -1,5 +1,5 @@
 // Node + LMDB (lmdb) as a user would script it, one operation per process:
-//   probe | load DIR TSV [PER_TXN] | get DIR KEY | put DIR KEY VALUE | keys DIR FROM UPTO
+//   probe | init DIR | load DIR TSV [PER_TXN] | get DIR KEY | put DIR KEY VALUE | keys DIR FROM UPTO
 // load puts every record in one transaction (or one per PER_TXN records, to build stores too
 // large to hold in memory); every commit is durable (lmdb's default sync).
 import { join } from 'node:path';
@@ -10,7 +10,10 @@ const { open } = await import('lmdb');
 const [op, dir, a, b] = process.argv.slice(2);
 if (op === 'probe') done();
 const db = open({ path: join(dir, 'data.mdb'), encoding: 'string' });
-if (op === 'load') {
+if (op === 'init') {
+  // Creates the environment, so that writers starting at once all open an existing one
+  // (concurrent first opens of a new environment can fail: "No transaction to renew").
+} else if (op === 'load') {
   const perTxn = Number(b ?? Infinity);
   let batches = [];
   let count = 0;
