@@ -24,6 +24,7 @@ export default class Stats extends TzkvCommand {
     'A table on a terminal, "name: value" lines otherwise (an absent value prints "-").',
     'Costs the same on a store of ten million keys as on a small one: keys and bytes come from counters the store keeps, and "counted" says "scan" only for a store written before them (the next compaction starts them).',
     'A key whose expiry has passed is never counted as live; it counts as expired until a compaction removes it.',
+    'On an etcd cluster (docs/etcd.md): the keys under the prefix, the leader\'s database size and size in use, and each member\'s status.',
     'With --json prints {"location", "formatVersion", "keys", "expiredKeys", "segments", "totalBytes", "liveBytes", "deadBytes", "deadRatio", "puts", "deletes", "lastCompaction", "lastCompactionReport": {"at", "result", "durationMs", "lockHeldMs", "bytesBefore", "bytesAfter", "recordsKept", "recordsDropped", "expiredDropped"}, "compacting": {"pid", "host", "since", "snapshotGeneration"}, "compactedRecords", "lastVerify": {"verifiedAt", "ok", "problems", "bytes", "durationMs"} or null, "counted", "lockHolder", "followers": [{"location", "replicatedAt", "generation", "position", "bytesShipped"}], "details"}.',
   ].join('\n\n');
   static override examples = [
@@ -36,6 +37,7 @@ export default class Stats extends TzkvCommand {
     const { flags } = await this.parse(Stats);
     const stats = await this.withStore(flags, 'read', (store) => store.stats());
     if (flags.json) return printJson(stats);
+    if (stats.counted === 'etcd') return printFacts(etcdFacts(stats));
     await printFacts([
       ['location', stats.location],
       ['format version', stats.formatVersion],
@@ -58,4 +60,22 @@ export default class Stats extends TzkvCommand {
       ['counted', stats.counted],
     ]);
   }
+}
+
+/** What stats says about an etcd cluster: what etcd knows, not a directory store's counters. */
+function etcdFacts(stats: StoreStats): Array<[string, string | number | null]> {
+  const members = (stats.details.members ?? []) as Array<{ endpoint: string; leader: boolean; revision: number | null; dbSize: number | null; version: string | null; error: string | null }>;
+  return [
+    ['location', stats.location],
+    ['keys', stats.keys],
+    ['database bytes', stats.totalBytes],
+    ['bytes in use', stats.liveBytes],
+    ['reclaimable bytes', stats.deadBytes],
+    ['revision', (stats.details.revision as number | undefined) ?? null],
+    ...members.map((m): [string, string] => [
+      `member ${m.endpoint}`,
+      m.error !== null && m.revision === null ? `unreachable: ${m.error}` : `${m.leader ? 'leader' : 'follower'}, etcd ${m.version}, revision ${m.revision}, ${m.dbSize} bytes${m.error ? `, errors: ${m.error}` : ''}`,
+    ]),
+    ['counted', stats.counted],
+  ];
 }

@@ -123,6 +123,10 @@ describe('a 3-member cluster', () => {
     const stats = await tzkvJson<{ keys: number; details: { members: Array<{ endpoint: string; error: string | null }> } }>(['stats', '-d', url]);
     expect(stats.json.keys).toBe(22);
     expect(stats.json.details.members.filter((m) => m.error !== null)).toHaveLength(1);
+    const plain = (await tzkv(['stats', '-d', url])).stdout;
+    expect(plain).toContain(`member http://${c.hosts[0]}: unreachable`);
+    expect(plain.match(/: leader, etcd 3\./g)).toHaveLength(1);
+    expect(plain).toMatch(/^keys: 22$/m);
     const verify = await tzkvJson<{ ok: boolean; problems: Array<{ kind: string; file: string }> }>(['verify', '-d', url]);
     expect(verify.run.exitCode).toBe(4);
     expect(verify.json.problems).toEqual([expect.objectContaining({ kind: 'unreachable', file: `http://${c.hosts[0]}` })]);
