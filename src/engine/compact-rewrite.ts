@@ -3,10 +3,11 @@
 // record, when it is a PUT not expired at the compaction's `now`, is copied
 // from the snapshot's segments into new segments and indexed by one new run,
 // all under temporary names (`compact-PID-NNNNNNNN.tzds.tmp`), each fsynced.
-// Memory: one cursor block per run, up to 32 read-ahead windows of 1 MiB
+// Memory: one cursor block per run, up to 16 read-ahead windows of 512 KiB
 // (one per segment being read), a 1 MiB output buffer, and the run writer's
-// bloom filter (~1.2 bytes a key), leaf index (~1 KiB per 100 keys) and TTL
-// list (12 bytes per key with an expiry).
+// bloom filter (~1.2 bytes a key) and leaf index (~1 KiB per 100 keys); the
+// TTL list keeps one chunk of 1M expiries in memory and spills the rest to
+// `compact-PID-NNNNNNNN.ttl.tmp`.
 import { TzkvError, ioError } from '../errors.js';
 import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, RUN_EXT, SEGMENT_EXT } from '../format/constants.js';
 import { crc32 } from '../format/bytes.js';
@@ -17,17 +18,16 @@ import { RECORD_OK, RecordInfo, decodeRecord } from '../format/record.js';
 import type { FileSystem } from '../io/fs.js';
 import { removeQuietly } from '../io/fs.js';
 import { isExpired } from './keys.js';
-import { compactFileName, segmentName } from './layout.js';
+import { TTL_SCRATCH_EXT, compactFileName, segmentName } from './layout.js';
 import { ReadWindow } from './read-window.js';
 import { newestEntries } from './run-merge.js';
 import { RunReader } from './run-reader.js';
 import { RunWriter } from './run-writer.js';
-import { ttlSection } from './run-ttl.js';
 
 const OUT_BYTES = 1 << 20;
-const WINDOW_BYTES = 1 << 20;
+const WINDOW_BYTES = 512 * 1024;
 /** Read-ahead windows kept at once, one per segment: key order visits several segments in turn. */
-const WINDOWS = 32;
+const WINDOWS = 16;
 
 /** What the rewrite left under temporary names, for the switch to rename in (or the caller to delete). */
 export interface RewriteOutput {
@@ -179,12 +179,7 @@ export function rewriteSnapshot(fs: FileSystem, dir: string, marker: CompactionM
   try {
     for (const file of marker.runs) readers.push(RunReader.open(fs, dir, file));
     const expected = readers.reduce((n, r) => n + r.header.entries, 0);
-    // The new run's TTL adds are among the keys whose newest PUT has an expiry: the snapshot runs' adds less their removes.
-    const adds = readers.reduce((n, r) => {
-      const section = ttlSection(r);
-      return n + (section ? section.adds - section.removes : r.header.entries);
-    }, 0);
-    w = new RunWriter(fs, dir, first, expected, compactFileName(marker.pid, first, RUN_EXT), Math.min(adds, expected));
+    w = new RunWriter(fs, dir, first, expected, compactFileName(marker.pid, first, RUN_EXT), compactFileName(marker.pid, first, TTL_SCRATCH_EXT));
     const windows = new Map<number, ReadWindow>();
     const windowOf = (segment: number) => {
       let win = windows.get(segment);

@@ -17,12 +17,14 @@ export function stageFilePid(name: string): number {
   return m ? Number(m[1]) : -1;
 }
 
-/** A compaction's output file, written outside the lock under a name no other writer takes for its own. */
+/** A compaction's output file (or its TTL scratch file), written outside the lock under a name no other writer takes for its own. */
 export const compactFileName = (pid: number, file: number, ext: string) => `compact-${pid}-${fileName(file, ext)}${TMP_SUFFIX}`;
+/** The scratch file of a compaction's TTL list (docs/format.md "The store directory"). */
+export const TTL_SCRATCH_EXT = '.ttl';
 
 /** The pid in a compaction output file's name, or -1 when the name is not one. */
 export function compactFilePid(name: string): number {
-  const m = /^compact-([0-9]+)-[0-9]{8,}\.tz(ds|ix)\.tmp$/.exec(name);
+  const m = /^compact-([0-9]+)-[0-9]{8,}\.(tzds|tzix|ttl)\.tmp$/.exec(name);
   return m ? Number(m[1]) : -1;
 }
 

@@ -22,6 +22,7 @@ import { encodeTtlEntries, encodeTtlHeader, ttlCrc } from '../format/ttl-section
 import type { FileSystem } from '../io/fs.js';
 import { removeQuietly } from '../io/fs.js';
 import { TtlList } from './ttl-list.js';
+import { SpillingTtlList } from './ttl-spill.js';
 
 const OUT_BYTES = 1 << 20;
 /** Largest leaf entry: 27 + 1024-byte key. */
@@ -54,7 +55,7 @@ export class RunWriter {
   private readonly scratch = Buffer.allocUnsafe(1024);
   private done = false;
   /** The census's expiry times: of this run's PUTs, and of older PUTs its entries shadow (docs/design.md "Census"). */
-  readonly ttlAdds: TtlList;
+  readonly ttlAdds: TtlList | SpillingTtlList;
   readonly ttlRemoves = new TtlList();
 
   constructor(
@@ -63,11 +64,11 @@ export class RunWriter {
     readonly fileNumber: number,
     expectedEntries: number,
     tmpName = `${fileName(fileNumber, RUN_EXT)}.tmp`,
-    /** Room for this many TTL adds up front (a compaction knows a bound: no growing, no copies). */
-    ttlCapacity = 64,
+    /** A scratch file for the TTL adds, for a run of millions of keys (a compaction's): memory then holds one chunk of them. */
+    ttlSpillName?: string,
   ) {
     this.tmpPath = `${dir}/${tmpName}`;
-    this.ttlAdds = new TtlList(Math.max(1, ttlCapacity));
+    this.ttlAdds = ttlSpillName ? new SpillingTtlList(fs, `${dir}/${ttlSpillName}`) : new TtlList();
     this.bloomPages = bloomPageCount(expectedEntries);
     this.bloom = Buffer.alloc(this.bloomPages * BLOOM_PAGE_BYTES);
     try {
@@ -201,6 +202,7 @@ export class RunWriter {
       this.fs.fsync(this.fd);
       this.fs.close(this.fd);
       this.done = true;
+      if (this.ttlAdds instanceof SpillingTtlList) this.ttlAdds.dispose();
       if (rename) this.fs.rename(this.tmpPath, `${this.dir}/${fileName(this.fileNumber, RUN_EXT)}`);
     } catch (err) {
       this.abort();
@@ -248,6 +250,7 @@ export class RunWriter {
       }
     }
     removeQuietly(this.fs, this.tmpPath); // never created, or already renamed
+    if (this.ttlAdds instanceof SpillingTtlList) this.ttlAdds.dispose();
   }
 }
 

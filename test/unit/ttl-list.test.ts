@@ -1,9 +1,15 @@
 // TtlList's sorts (the census's TTL lists, docs/format.md "TTL section"): the
-// radix sort, and the chunks merged for a compaction's long list, order
-// (expiresAt, length) pairs exactly as a plain comparison sort does.
+// radix sort, the chunks merged for a long list, and the chunks a compaction
+// spills to a scratch file order (expiresAt, length) pairs exactly as a plain
+// comparison sort does.
 import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { SORT_CHUNK, TtlList } from '../../src/engine/ttl-list.js';
+import { SpillingTtlList } from '../../src/engine/ttl-spill.js';
+import { realFs } from '../../src/io/fs.js';
 import { seededRandom } from '../helpers/fault-fs.js';
+import { tempDir } from '../helpers/temp-store.js';
 
 function randomList(n: number, seed: number): TtlList {
   const rng = seededRandom(seed);
@@ -47,4 +53,23 @@ describe('TtlList.sort', () => {
     }
     expect([i, mismatch]).toEqual([n, -1]);
   }, 60_000);
+});
+
+describe('SpillingTtlList', () => {
+  it('spills sorted chunks to its scratch file and reads them back merged, in order, then deletes the file', () => {
+    const source = randomList(25_000, 3);
+    const want = sortedCopy(source);
+    const path = join(tempDir(), 'compact-1-00000009.ttl.tmp');
+    const list = new SpillingTtlList(realFs, path, 4000);
+    for (let i = 0; i < source.length; i++) list.push(source.exp[i], source.len[i]);
+    expect(existsSync(path), 'spilled').toBe(true);
+    let i = 0;
+    let mismatch = -1;
+    for (const b of list.sortedBatches(3000)) {
+      for (let j = 0; j < b.n; j++, i++) if (mismatch < 0 && (b.exp[j] !== want[i][0] || b.len[j] !== want[i][1])) mismatch = i;
+    }
+    expect([list.length, i, mismatch]).toEqual([25_000, 25_000, -1]);
+    list.dispose();
+    expect(existsSync(path)).toBe(false);
+  });
 });
