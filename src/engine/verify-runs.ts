@@ -4,9 +4,9 @@
 // run's bloom filter, and, across runs, against shadowing order; the newest
 // entry of each key feeds the census count. Then each run's branch blocks and
 // TTL section, and that every record that is the newest of its key is indexed.
-import { BLOOM_PAGE_BYTES, BLOOM_PAGE_STRIDE, BLOOM_SEED_2, KIND_PUT, RUN_HEADER_BYTES } from '../format/constants.js';
+import { BLOOM_PAGE_BYTES, BLOOM_PAGE_STRIDE, KIND_PUT, RUN_HEADER_BYTES } from '../format/constants.js';
 import { BloomCheck } from './bloom-check.js';
-import { murmur3 } from '../format/bloom.js';
+import { murmur3Pair, murmurPairSecond } from '../format/bloom.js';
 import { crc32 } from '../format/bytes.js';
 import { decodeRunHeader } from '../format/index-block.js';
 import type { RunHeader } from '../format/index-block.js';
@@ -15,7 +15,7 @@ import { RECORD_OK, RecordInfo, decodeRecord } from '../format/record.js';
 import type { FileSystem } from '../io/fs.js';
 import { censusValid } from './census.js';
 import { runName, segmentName } from './layout.js';
-import { REC_PUT, REC_REFERENCED, fingerprint, keyHashOf } from './record-table.js';
+import { REC_PUT, REC_REFERENCED, fingerprint } from './record-table.js';
 import type { RecordTable } from './record-table.js';
 import { LeafCursor, compareBytes } from './run-cursor.js';
 import { TtlList } from './ttl-list.js';
@@ -117,8 +117,8 @@ class Walk {
     const buf = c.buf;
     const ks = c.keyStart;
     const ke = ks + c.keyLength;
-    const h1 = keyHashOf(buf, ks, ke);
-    r.bloom?.add(h1, murmur3(buf, ks, ke, BLOOM_SEED_2));
+    const h1 = murmur3Pair(buf, ks, ke) | 0; // keyHashOf's value, and the bloom's second hash with it
+    r.bloom?.add(h1, murmurPairSecond);
     const segment = c.segment;
     const offset = c.offset;
     const table = this.table(segment);

@@ -46,6 +46,59 @@ export function murmur3(buf: Uint8Array, start: number, end: number, seed: numbe
   return h >>> 0;
 }
 
+/** The second hash of the last murmur3Pair call. */
+export let murmurPairSecond = 0;
+
+/**
+ * murmur3 of buf[start, end) with the two bloom seeds in one pass over the
+ * bytes: returns the first hash, leaves the second in murmurPairSecond.
+ */
+export function murmur3Pair(buf: Uint8Array, start: number, end: number): number {
+  let h = BLOOM_SEED_1;
+  let g = BLOOM_SEED_2;
+  const len = end - start;
+  const blocksEnd = start + (len & ~3);
+  let i = start;
+  for (; i < blocksEnd; i += 4) {
+    let k = buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    g ^= k;
+    g = (g << 13) | (g >>> 19);
+    g = (Math.imul(g, 5) + 0xe6546b64) | 0;
+  }
+  const rest = len & 3;
+  if (rest > 0) {
+    let k = 0;
+    if (rest === 3) k ^= buf[i + 2] << 16;
+    if (rest >= 2) k ^= buf[i + 1] << 8;
+    k ^= buf[i];
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+    g ^= k;
+  }
+  h ^= len;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  g ^= len;
+  g ^= g >>> 16;
+  g = Math.imul(g, 0x85ebca6b);
+  g ^= g >>> 13;
+  g = Math.imul(g, 0xc2b2ae35);
+  g ^= g >>> 16;
+  murmurPairSecond = g >>> 0;
+  return h >>> 0;
+}
+
 export function bloomPageCount(entries: number): number {
   return Math.max(1, Math.ceil((entries * BLOOM_BITS_PER_KEY) / (BLOOM_PAGE_BYTES * 8)));
 }
