@@ -215,11 +215,12 @@ function mergeWalk(runs: OpenRun[], walk: Walk): void {
 }
 
 /**
- * Checks every run of the manifest against the segment tables. Returns false
- * when some index could not be read whole (then the census and the
- * every-record-indexed checks are skipped: they would only repeat that).
+ * Checks every run of the manifest against the segment tables. Returns the
+ * last checks (every newest record indexed, the census), to be run once all
+ * the data's damage is known: they are skipped when some index or data could
+ * not be read whole (they would only repeat that).
  */
-export function verifyRuns(fs: FileSystem, dir: string, m: Manifest, tables: Map<number, RecordTable | null>, log: VerifyLog): void {
+export function verifyRuns(fs: FileSystem, dir: string, m: Manifest, tables: Map<number, RecordTable | null>, log: VerifyLog): () => void {
   const runs: OpenRun[] = [];
   let incomplete = false;
   const walk = new Walk(fs, dir, tables, log);
@@ -246,11 +247,13 @@ export function verifyRuns(fs: FileSystem, dir: string, m: Manifest, tables: Map
     for (const r of runs) fs.close(r.fd);
   }
   if ([...tables.values()].some((t) => t === null)) incomplete = true;
-  if (incomplete || log.unreadableRanges.length > 0) return;
-  checkEveryRecordIndexed(fs, dir, m, tables, log);
-  if (censusValid(m) && (m.census.keys !== walk.keys || m.census.bytes !== walk.bytes)) {
-    log.problem('MANIFEST', null, 'census-mismatch', `the census counts ${m.census.keys} keys of ${m.census.bytes} bytes; the index holds ${walk.keys} keys of ${walk.bytes} bytes`);
-  }
+  return () => {
+    if (incomplete || log.unreadableRanges.length > 0) return;
+    checkEveryRecordIndexed(fs, dir, m, tables, log);
+    if (censusValid(m) && (m.census.keys !== walk.keys || m.census.bytes !== walk.bytes)) {
+      log.problem('MANIFEST', null, 'census-mismatch', `the census counts ${m.census.keys} keys of ${m.census.bytes} bytes; the index holds ${walk.keys} keys of ${walk.bytes} bytes`);
+    }
+  };
 }
 
 /**
