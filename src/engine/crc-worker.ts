@@ -1,9 +1,11 @@
 // verify's second core: a worker thread checks the CRC of every record of
-// the data segments while the main thread scans their framing, builds the
-// record tables and walks the index (docs/design.md "Verify"). The worker
-// only says, per segment, where the first record that fails its CRC (or its
-// framing) starts; the main thread then checks that segment again the
-// sequential way, which decides and reports what is wrong.
+// the data segments, and every index key against its run's bloom filter,
+// while the main thread scans the segments' framing, builds the record tables
+// and walks the index (docs/design.md "Verify"). The worker only says, per
+// segment, where the first record that fails its CRC (or its framing) starts
+// — the main thread then checks that segment again the sequential way, which
+// decides and reports what is wrong — and per run how many of its keys the
+// bloom filter rules out.
 //
 // The worker's code is a self-contained string (it runs the same slicing-by-16
 // CRC-32 as src/format/bytes.ts): the CLI is one bundled file, and an eval'd
@@ -17,8 +19,12 @@ export interface CrcJob {
   to: number;
 }
 
-/** Per job: -1 when every record's CRC checks, else the offset of the first that does not (or whose framing fails). */
-export type CrcResult = number[];
+export interface CrcResult {
+  /** Per segment job: -1 when every record's CRC checks, else the offset of the first that does not (or whose framing fails). */
+  segments: number[];
+  /** Per run path: how many of its keys its bloom filter rules out; -1 when the run could not be read (main reports why). */
+  runs: number[];
+}
 
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -74,11 +80,98 @@ function check(job) {
     fs.closeSync(fd);
   }
 }
-parentPort.postMessage(workerData.map(check));
+function murmurPair(b, s, e) {
+  let h = 0x7a6b7631, g = 0x2545f491;
+  const len = e - s, blocksEnd = s + (len & ~3);
+  let i = s;
+  for (; i < blocksEnd; i += 4) {
+    let k = b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
+    k = Math.imul(k, 0xcc9e2d51); k = (k << 15) | (k >>> 17); k = Math.imul(k, 0x1b873593);
+    h ^= k; h = (h << 13) | (h >>> 19); h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    g ^= k; g = (g << 13) | (g >>> 19); g = (Math.imul(g, 5) + 0xe6546b64) | 0;
+  }
+  const rest = len & 3;
+  if (rest > 0) {
+    let k = 0;
+    if (rest === 3) k ^= b[i + 2] << 16;
+    if (rest >= 2) k ^= b[i + 1] << 8;
+    k ^= b[i];
+    k = Math.imul(k, 0xcc9e2d51); k = (k << 15) | (k >>> 17); k = Math.imul(k, 0x1b873593);
+    h ^= k; g ^= k;
+  }
+  const fin = (x) => { x ^= len; x ^= x >>> 16; x = Math.imul(x, 0x85ebca6b); x ^= x >>> 13; x = Math.imul(x, 0xc2b2ae35); x ^= x >>> 16; return x >>> 0; };
+  pairSecond = fin(g);
+  return fin(h);
+}
+let pairSecond = 0;
+const u64 = (b, o) => (b[o + 4] | (b[o + 5] << 8) | (b[o + 6] << 16) | (b[o + 7] << 24)) >>> 0 > 0x1fffff ? -1 : ((b[o + 4] | (b[o + 5] << 8) | (b[o + 6] << 16) | (b[o + 7] << 24)) >>> 0) * 4294967296 + ((b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0);
+function readAt(fd, buf, length, at) {
+  let n = 0;
+  while (n < length) { const r = fs.readSync(fd, buf, n, length - n, at + n); if (r === 0) break; n += r; }
+  return n;
+}
+function checkRun(path) {
+  let fd;
+  try { fd = fs.openSync(path, 'r'); } catch { return -1; }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const head = Buffer.alloc(64);
+    if (readAt(fd, head, 64, 0) < 64) return -1;
+    const leavesEnd = u64(head, 40), bloomOffset = u64(head, 48), pages = head.readUInt32LE(56);
+    if (leavesEnd < 64 || bloomOffset < leavesEnd || pages === 0 || bloomOffset + pages * 4100 > size) return -1;
+    const bloom = Buffer.allocUnsafe(pages * 4100);
+    if (readAt(fd, bloom, bloom.length, bloomOffset) < bloom.length) return -1;
+    const total = pages * 64;
+    let buckets = new Uint32Array(1 << 16), h2s = new Int32Array(1 << 16), n = 0;
+    let chunk = Buffer.allocUnsafe(1 << 20), chunkAt = 0, chunkLength = 0;
+    for (let at = 64; at < leavesEnd; ) {
+      if (at + 8 > chunkAt + chunkLength || at < chunkAt) { chunkLength = readAt(fd, chunk, Math.min(chunk.length, leavesEnd - at), at); chunkAt = at; if (chunkLength < 8) return -1; }
+      let r = at - chunkAt;
+      const length = chunk.readUInt32LE(r + 4);
+      if (length < 12 || at + length > leavesEnd || length > 8192) return -1;
+      if (at + length > chunkAt + chunkLength) { chunkLength = readAt(fd, chunk, Math.min(chunk.length, leavesEnd - at), at); chunkAt = at; r = 0; if (chunkLength < length) return -1; }
+      const count = chunk.readUInt16LE(r + 2);
+      let p = r + 8;
+      const end = r + length - 4;
+      for (let i = 0; i < count; i++) {
+        if (p + 2 > end) return -1;
+        const k = chunk[p] | (chunk[p + 1] << 8);
+        if (k < 1 || p + 27 + k > end) return -1;
+        if (n === buckets.length) { const b2 = new Uint32Array(n * 2); b2.set(buckets); buckets = b2; const g2 = new Int32Array(n * 2); g2.set(h2s); h2s = g2; }
+        buckets[n] = murmurPair(chunk, p + 2, p + 2 + k) % total;
+        h2s[n++] = pairSecond;
+        p += 27 + k;
+      }
+      at += length;
+    }
+    // By page (a counting sort), so each page stays in cache while its keys are checked.
+    const starts = new Uint32Array(pages + 1);
+    for (let i = 0; i < n; i++) starts[((buckets[i] / 64) | 0) + 1]++;
+    for (let q = 0; q < pages; q++) starts[q + 1] += starts[q];
+    const sb = new Uint32Array(n), sh = new Int32Array(n);
+    for (let i = 0; i < n; i++) { const j = starts[(buckets[i] / 64) | 0]++; sb[j] = buckets[i]; sh[j] = h2s[i]; }
+    let missing = 0;
+    for (let i = 0; i < n; i++) {
+      const bucket = sb[i];
+      const base = ((bucket / 64) | 0) * 4100 + (bucket % 64) * 64;
+      let h = sh[i] >>> 0;
+      const delta = ((h >>> 17) | (h << 15)) >>> 0;
+      for (let k = 0; k < 7; k++) {
+        const bit = h & 511;
+        if ((bloom[base + (bit >>> 3)] & (1 << (bit & 7))) === 0) { missing++; break; }
+        h = (h + delta) >>> 0;
+      }
+    }
+    return missing;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+parentPort.postMessage({ segments: workerData.segments.map(check), runs: workerData.runs.map(checkRun) });
 `;
 
-/** Starts the check; resolves with one result per job, or null when no worker could run (check sequentially then). */
-export function checkCrcsInWorker(jobs: CrcJob[]): Promise<CrcResult | null> {
+/** Starts the checks; resolves with their results, or null when no worker could run (check sequentially then). */
+export function checkInWorker(jobs: { segments: CrcJob[]; runs: string[] }): Promise<CrcResult | null> {
   return new Promise((resolve) => {
     let worker: Worker;
     try {

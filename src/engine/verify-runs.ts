@@ -15,7 +15,7 @@ import { RECORD_OK, RecordInfo, decodeRecord } from '../format/record.js';
 import type { FileSystem } from '../io/fs.js';
 import { censusValid } from './census.js';
 import { runName, segmentName } from './layout.js';
-import { REC_PUT, REC_REFERENCED, fingerprint } from './record-table.js';
+import { REC_PUT, REC_REFERENCED, fingerprint, keyHashOf } from './record-table.js';
 import type { RecordTable } from './record-table.js';
 import { LeafCursor, compareBytes } from './run-cursor.js';
 import { TtlList } from './ttl-list.js';
@@ -35,7 +35,7 @@ export interface OpenRun {
   readonly ttlAdds: TtlList;
 }
 
-function openRun(fs: FileSystem, dir: string, file: number, manifestEntries: number, log: VerifyLog): OpenRun | null {
+function openRun(fs: FileSystem, dir: string, file: number, manifestEntries: number, log: VerifyLog, bloomElsewhere: boolean): OpenRun | null {
   const name = runName(file);
   const fd = log.openListed(fs, dir, name);
   if (fd === null) return null;
@@ -69,7 +69,7 @@ function openRun(fs: FileSystem, dir: string, file: number, manifestEntries: num
     const filter = Buffer.allocUnsafe(bloomBytes);
     fs.read(fd, filter, 0, bloomBytes, header.bloomOffset);
     // Entries are at least 28 bytes each: the expected count is capped by the file's size.
-    bloom = new BloomCheck(filter, pageOk, Math.min(header.entries, Math.floor(size / 28)));
+    if (!bloomElsewhere) bloom = new BloomCheck(filter, pageOk, Math.min(header.entries, Math.floor(size / 28)));
     log.progress(bloomBytes);
     for (let i = 0; i < header.bloomPages; i++) {
       const at = i * BLOOM_PAGE_STRIDE;
@@ -117,8 +117,13 @@ class Walk {
     const buf = c.buf;
     const ks = c.keyStart;
     const ke = ks + c.keyLength;
-    const h1 = murmur3Pair(buf, ks, ke) | 0; // keyHashOf's value, and the bloom's second hash with it
-    r.bloom?.add(h1, murmurPairSecond);
+    let h1: number;
+    if (r.bloom) {
+      h1 = murmur3Pair(buf, ks, ke) | 0; // keyHashOf's value, and the bloom's second hash with it
+      r.bloom.add(h1, murmurPairSecond);
+    } else {
+      h1 = keyHashOf(buf, ks, ke);
+    }
     const segment = c.segment;
     const offset = c.offset;
     const table = this.table(segment);
@@ -215,18 +220,19 @@ function mergeWalk(runs: OpenRun[], walk: Walk): void {
 }
 
 /**
- * Checks every run of the manifest against the segment tables. Returns the
+ * Checks every run of the manifest against the segment tables (and its keys
+ * against its bloom filter, unless `bloomElsewhere`: the worker does). Returns the
  * last checks (every newest record indexed, the census), to be run once all
  * the data's damage is known: they are skipped when some index or data could
  * not be read whole (they would only repeat that).
  */
-export function verifyRuns(fs: FileSystem, dir: string, m: Manifest, tables: Map<number, RecordTable | null>, log: VerifyLog): () => void {
+export function verifyRuns(fs: FileSystem, dir: string, m: Manifest, tables: Map<number, RecordTable | null>, log: VerifyLog, bloomElsewhere = false): () => void {
   const runs: OpenRun[] = [];
   let incomplete = false;
   const walk = new Walk(fs, dir, tables, log);
   try {
     for (const info of m.runs) {
-      const r = openRun(fs, dir, info.file, info.entries, log);
+      const r = openRun(fs, dir, info.file, info.entries, log, bloomElsewhere);
       if (r) runs.push(r);
       else incomplete = true;
     }

@@ -12,7 +12,7 @@ import { realFs } from '../io/fs.js';
 import { pidAlive } from '../lock/lockfile.js';
 import { inspectDir, runName, segmentName, stageFilePid } from './layout.js';
 import type { RecordTable } from './record-table.js';
-import { checkCrcsInWorker } from './crc-worker.js';
+import { checkInWorker } from './crc-worker.js';
 import { VERIFIED_NAME, isQuarantineName } from './verified.js';
 import { VerifyLog } from './verify-log.js';
 import { verifyRuns } from './verify-runs.js';
@@ -70,6 +70,7 @@ interface Begun {
 }
 
 function begin(fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, checkCrc: boolean): Begun {
+  // checkCrc false: a worker checks the CRCs and the bloom filters.
   const started = Date.now();
   const log = new VerifyLog(onProgress);
   const none = { log, m: null, started, finishRuns: () => undefined };
@@ -95,7 +96,7 @@ function begin(fs: FileSystem, dir: string, onProgress: ((done: number, total: n
     const chunk = Buffer.allocUnsafe(CHUNK);
     const tables = new Map<number, RecordTable | null>();
     for (const plan of segmentPlans(m, checkCrc)) tables.set(plan.file, verifySegment(fs, dir, plan, chunk, log));
-    return { log, m, started, finishRuns: verifyRuns(fs, dir, m, tables, log) };
+    return { log, m, started, finishRuns: verifyRuns(fs, dir, m, tables, log, !checkCrc) };
   } catch (err) {
     log.problem('', null, 'unreadable', `verify stopped early: ${log.describe(err)}`);
     return { log, m, started, finishRuns: () => undefined };
@@ -151,19 +152,29 @@ export async function verifyStoreParallel(fs: FileSystem, dir: string, onProgres
   if (!m || sizes.reduce((a, b) => a + b, 0) < minBytes) return verifyStore(fs, dir, onProgress);
   const plans = segmentPlans(m, false);
   const jobs = plans.map((p, i) => ({ path: `${dir}/${segmentName(p.file)}`, from: FILE_HEADER_BYTES, to: p.size === null ? sizes[i] : Math.min(p.size, sizes[i]) }));
-  const crcs = checkCrcsInWorker(jobs);
+  const runPaths = m.runs.map((r) => `${dir}/${runName(r.file)}`);
+  const checked = checkInWorker({ segments: jobs, runs: runPaths });
   const b = begin(fs, dir, onProgress, false);
-  const failures = await crcs;
+  const result = await checked;
+  if (result === null) return verifyStore(fs, dir, onProgress); // no worker here: the sequential way, from the start
   if (b.m && b.m.generation === m.generation) {
     const { log } = b;
     const chunk = Buffer.allocUnsafe(CHUNK);
     for (let i = 0; i < plans.length; i++) {
-      if (failures !== null && failures[i] < 0) continue;
+      if (result.segments[i] < 0) continue;
       // Checked again with CRCs: what it reports replaces what the framing-only scan said of this segment.
       const counted = { files: log.files, records: log.records, bytes: log.bytes };
       log.forget(segmentName(plans[i].file));
       verifySegment(fs, dir, { ...plans[i], checkCrc: true }, chunk, log);
       Object.assign(log, counted);
+    }
+    for (let i = 0; i < m.runs.length; i++) {
+      const name = runName(m.runs[i].file);
+      const missing = result.runs[i];
+      // A run with other problems is reported already; -1: the worker could not read it (nor could the walk).
+      if (log.problems.some((p) => p.file === name)) continue;
+      if (missing > 0) log.problem(name, null, 'bloom-mismatch', `the bloom filter rules out ${missing} of the keys the run holds`);
+      else if (missing < 0) log.problem(name, null, 'corrupt-index', 'the run could not be read whole to check its bloom filter');
     }
   }
   return end(b, onProgress);
