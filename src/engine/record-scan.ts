@@ -63,11 +63,16 @@ export class RecordScanner {
   private carryLength = 0;
   private restOverflow = false;
 
-  /** `limit`: the absolute end of the data when known (a record claiming to run past it is short at once). */
+  /**
+   * `limit`: the absolute end of the data when known (a record claiming to run
+   * past it is short at once). `checkCrc` false: framing and batch rules only,
+   * for a caller that checks the CRCs elsewhere (verify's worker thread).
+   */
   constructor(
     base: number,
     private readonly visitor: ScanVisitor = {},
     private readonly limit = Infinity,
+    private readonly checkCrc = true,
   ) {
     this.pos = base;
     this.validEnd = base;
@@ -89,7 +94,7 @@ export class RecordScanner {
     const info = this.info;
     const delta = this.pos - p; // absolute = p + delta
     while (p < end) {
-      const status = decodeRecord(chunk, p, end, info, true);
+      const status = decodeRecord(chunk, p, end, info, this.checkCrc);
       if (status === RECORD_OK) {
         if (!this.accept(chunk, p, p + delta, info)) return this.hold(chunk, p, end);
         p += info.length;
@@ -120,7 +125,7 @@ export class RecordScanner {
       p += take;
       if (this.carryLength < RECORD_HEADER_BYTES) return p;
     }
-    let status = decodeRecord(this.carry, 0, this.carryLength, info, true);
+    let status = decodeRecord(this.carry, 0, this.carryLength, info, this.checkCrc);
     if (status === RECORD_BAD || (status !== RECORD_OK && this.pos + info.length > this.limit)) {
       this.fail(this.pos, status === RECORD_BAD ? info.reason : 'record runs past the end of the data', status === RECORD_BAD ? 'bad' : 'short', info.length);
       this.hold(chunk, p, end);
@@ -131,7 +136,7 @@ export class RecordScanner {
       this.hold(chunk, p, p + take);
       p += take;
       if (this.carryLength < info.length) return p;
-      status = decodeRecord(this.carry, 0, this.carryLength, info, true);
+      status = decodeRecord(this.carry, 0, this.carryLength, info, this.checkCrc);
       if (status !== RECORD_OK) {
         this.fail(this.pos, info.reason, 'bad', info.length);
         this.hold(chunk, p, end);

@@ -39,7 +39,7 @@ import { inspectDir } from './layout.js';
 import { storeStats } from './stats.js';
 import { repairStore } from './repair.js';
 import { readVerified, writeVerified } from './verified.js';
-import { verifyStore } from './verify.js';
+import { verifyStoreParallel } from './verify.js';
 import { ReadWindow } from './read-window.js';
 import { View, readManifest } from './view.js';
 import type { Located } from './view.js';
@@ -400,7 +400,7 @@ class LocalStore implements Store {
       }
     }
     const started = this.now();
-    const { unreadable: _, ...verified } = verifyStore(this.fs, this.location, options?.onProgress);
+    const { unreadable: _, ...verified } = await verifyStoreParallel(this.fs, this.location, options?.onProgress);
     const report = repair ? { ...verified, repair } : verified;
     const recorded =
       options?.record === true &&

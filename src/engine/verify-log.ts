@@ -44,6 +44,15 @@ export class VerifyLog {
     this.problem(file, 0, 'newer-version', `${message}: written by a newer tzkv; upgrade tzkv to verify it`);
   }
 
+  /** Drops what was found in one file (it is about to be checked again). */
+  forget(file: string): void {
+    const kept = this.problems.filter((p) => p.file !== file);
+    this.problemCount -= this.problems.length - kept.length;
+    this.problems.splice(0, this.problems.length, ...kept);
+    const ranges = this.unreadableRanges.filter((r) => r.file !== file);
+    this.unreadableRanges.splice(0, this.unreadableRanges.length, ...ranges);
+  }
+
   unreadable(file: string, from: number, to: number): void {
     if (to > from) this.unreadableRanges.push({ file, from, to });
   }

@@ -4,9 +4,9 @@
 // run's bloom filter, and, across runs, against shadowing order; the newest
 // entry of each key feeds the census count. Then each run's branch blocks and
 // TTL section, and that every record that is the newest of its key is indexed.
-import { BLOOM_PAGE_BYTES, BLOOM_PAGE_STRIDE, BLOOM_SEED_2, KIND_PUT, RUN_HEADER_BYTES } from '../format/constants.js';
+import { BLOOM_PAGE_BYTES, BLOOM_PAGE_STRIDE, KIND_PUT, RUN_HEADER_BYTES } from '../format/constants.js';
 import { BloomCheck } from './bloom-check.js';
-import { murmur3 } from '../format/bloom.js';
+import { murmur3Pair, murmurPairSecond } from '../format/bloom.js';
 import { crc32 } from '../format/bytes.js';
 import { decodeRunHeader } from '../format/index-block.js';
 import type { RunHeader } from '../format/index-block.js';
@@ -35,7 +35,7 @@ export interface OpenRun {
   readonly ttlAdds: TtlList;
 }
 
-function openRun(fs: FileSystem, dir: string, file: number, manifestEntries: number, log: VerifyLog): OpenRun | null {
+function openRun(fs: FileSystem, dir: string, file: number, manifestEntries: number, log: VerifyLog, bloomElsewhere: boolean): OpenRun | null {
   const name = runName(file);
   const fd = log.openListed(fs, dir, name);
   if (fd === null) return null;
@@ -69,7 +69,7 @@ function openRun(fs: FileSystem, dir: string, file: number, manifestEntries: num
     const filter = Buffer.allocUnsafe(bloomBytes);
     fs.read(fd, filter, 0, bloomBytes, header.bloomOffset);
     // Entries are at least 28 bytes each: the expected count is capped by the file's size.
-    bloom = new BloomCheck(filter, pageOk, Math.min(header.entries, Math.floor(size / 28)));
+    if (!bloomElsewhere) bloom = new BloomCheck(filter, pageOk, Math.min(header.entries, Math.floor(size / 28)));
     log.progress(bloomBytes);
     for (let i = 0; i < header.bloomPages; i++) {
       const at = i * BLOOM_PAGE_STRIDE;
@@ -117,8 +117,13 @@ class Walk {
     const buf = c.buf;
     const ks = c.keyStart;
     const ke = ks + c.keyLength;
-    const h1 = keyHashOf(buf, ks, ke);
-    r.bloom?.add(h1, murmur3(buf, ks, ke, BLOOM_SEED_2));
+    let h1: number;
+    if (r.bloom) {
+      h1 = murmur3Pair(buf, ks, ke) | 0; // keyHashOf's value, and the bloom's second hash with it
+      r.bloom.add(h1, murmurPairSecond);
+    } else {
+      h1 = keyHashOf(buf, ks, ke);
+    }
     const segment = c.segment;
     const offset = c.offset;
     const table = this.table(segment);
@@ -215,17 +220,19 @@ function mergeWalk(runs: OpenRun[], walk: Walk): void {
 }
 
 /**
- * Checks every run of the manifest against the segment tables. Returns false
- * when some index could not be read whole (then the census and the
- * every-record-indexed checks are skipped: they would only repeat that).
+ * Checks every run of the manifest against the segment tables (and its keys
+ * against its bloom filter, unless `bloomElsewhere`: the worker does). Returns the
+ * last checks (every newest record indexed, the census), to be run once all
+ * the data's damage is known: they are skipped when some index or data could
+ * not be read whole (they would only repeat that).
  */
-export function verifyRuns(fs: FileSystem, dir: string, m: Manifest, tables: Map<number, RecordTable | null>, log: VerifyLog): void {
+export function verifyRuns(fs: FileSystem, dir: string, m: Manifest, tables: Map<number, RecordTable | null>, log: VerifyLog, bloomElsewhere = false): () => void {
   const runs: OpenRun[] = [];
   let incomplete = false;
   const walk = new Walk(fs, dir, tables, log);
   try {
     for (const info of m.runs) {
-      const r = openRun(fs, dir, info.file, info.entries, log);
+      const r = openRun(fs, dir, info.file, info.entries, log, bloomElsewhere);
       if (r) runs.push(r);
       else incomplete = true;
     }
@@ -246,11 +253,13 @@ export function verifyRuns(fs: FileSystem, dir: string, m: Manifest, tables: Map
     for (const r of runs) fs.close(r.fd);
   }
   if ([...tables.values()].some((t) => t === null)) incomplete = true;
-  if (incomplete || log.unreadableRanges.length > 0) return;
-  checkEveryRecordIndexed(fs, dir, m, tables, log);
-  if (censusValid(m) && (m.census.keys !== walk.keys || m.census.bytes !== walk.bytes)) {
-    log.problem('MANIFEST', null, 'census-mismatch', `the census counts ${m.census.keys} keys of ${m.census.bytes} bytes; the index holds ${walk.keys} keys of ${walk.bytes} bytes`);
-  }
+  return () => {
+    if (incomplete || log.unreadableRanges.length > 0) return;
+    checkEveryRecordIndexed(fs, dir, m, tables, log);
+    if (censusValid(m) && (m.census.keys !== walk.keys || m.census.bytes !== walk.bytes)) {
+      log.problem('MANIFEST', null, 'census-mismatch', `the census counts ${m.census.keys} keys of ${m.census.bytes} bytes; the index holds ${walk.keys} keys of ${walk.bytes} bytes`);
+    }
+  };
 }
 
 /**

@@ -44,6 +44,8 @@ export interface SegmentPlan {
   size: number | null;
   /** Records before this offset are covered by the index runs. */
   indexedTo: number;
+  /** False when a worker thread checks the records' CRCs (framing only here). */
+  checkCrc: boolean;
 }
 
 /**
@@ -76,7 +78,7 @@ export function verifySegment(fs: FileSystem, dir: string, plan: SegmentPlan, ch
       log.problem(name, size, 'wrong-size', `file is ${size} bytes, shorter than its indexed length ${plan.indexedTo}`);
     }
     const end = sealed ? Math.min(size, plan.size!) : size;
-    return scanRecords(fs, fd, name, sealed, end, plan.indexedTo, chunk, log);
+    return scanRecords(fs, fd, name, sealed, end, plan, chunk, log);
   } catch (err) {
     log.problem(name, null, 'unreadable', log.describe(err));
     return null;
@@ -85,7 +87,8 @@ export function verifySegment(fs: FileSystem, dir: string, plan: SegmentPlan, ch
   }
 }
 
-function scanRecords(fs: FileSystem, fd: number, name: string, sealed: boolean, end: number, indexedTo: number, chunk: Buffer, log: VerifyLog): RecordTable {
+function scanRecords(fs: FileSystem, fd: number, name: string, sealed: boolean, end: number, plan: SegmentPlan, chunk: Buffer, log: VerifyLog): RecordTable {
+  const { indexedTo, checkCrc } = plan;
   const table = new RecordTable(Math.min(1 << 20, Math.max(16, Math.ceil(end / 64))));
   const visitor: ScanVisitor = {
     record(buf, pos, at, info) {
@@ -95,7 +98,7 @@ function scanRecords(fs: FileSystem, fd: number, name: string, sealed: boolean, 
     },
   };
   let at = FILE_HEADER_BYTES;
-  let scanner = new RecordScanner(at, visitor, end);
+  let scanner = new RecordScanner(at, visitor, end, checkCrc);
   const count = () => {
     log.records += scanner.records;
   };
@@ -119,7 +122,7 @@ function scanRecords(fs: FileSystem, fd: number, name: string, sealed: boolean, 
     log.unreadable(name, Math.min(f.offset, scanner.validEnd), next < 0 ? end : next);
     if (next < 0) return table;
     at = next;
-    scanner = new RecordScanner(at, visitor, end);
+    scanner = new RecordScanner(at, visitor, end, checkCrc);
   }
   const result = scanner.finish();
   count();

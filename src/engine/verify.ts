@@ -5,16 +5,19 @@
 import type { VerifyReport } from '../api.js';
 import { TzkvError } from '../errors.js';
 import { parseFileName } from '../format/bytes.js';
-import { FOLLOWERS_DIR, LOCK_NAME, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT, SEGMENT_EXT } from '../format/constants.js';
+import { FILE_HEADER_BYTES, FOLLOWERS_DIR, LOCK_NAME, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT, SEGMENT_EXT } from '../format/constants.js';
 import type { Manifest } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
+import { realFs } from '../io/fs.js';
 import { pidAlive } from '../lock/lockfile.js';
 import { compactFilePid, inspectDir, runName, segmentName, stageFilePid } from './layout.js';
 import type { RecordTable } from './record-table.js';
+import { checkInWorker } from './crc-worker.js';
 import { VERIFIED_NAME, isQuarantineName } from './verified.js';
 import { VerifyLog } from './verify-log.js';
 import { verifyRuns } from './verify-runs.js';
 import { verifySegment } from './verify-segments.js';
+import type { SegmentPlan } from './verify-segments.js';
 import { readManifest } from './view.js';
 
 const CHUNK = 4 * 1024 * 1024;
@@ -45,10 +48,65 @@ function checkDirectory(fs: FileSystem, dir: string, m: Manifest, log: VerifyLog
   }
 }
 
-export function verifyStore(fs: FileSystem, dir: string, onProgress?: (done: number, total: number) => void): Omit<VerifyReport, 'recorded'> & { unreadable: VerifyLog['unreadableRanges'] } {
+type Report = Omit<VerifyReport, 'recorded'> & { unreadable: VerifyLog['unreadableRanges'] };
+
+/** The store's segments as verify scans them. */
+function segmentPlans(m: Manifest, checkCrc: boolean): SegmentPlan[] {
+  return m.segments.map((s) => ({ file: s.file, size: s.size, indexedTo: s.file === m.active.file ? m.active.indexedTo : Infinity, checkCrc }));
+}
+
+/** A verify between its two phases: everything read and walked, the final checks waiting. */
+interface Begun {
+  log: VerifyLog;
+  m: Manifest | null;
+  started: number;
+  finishRuns: () => void;
+}
+
+function begin(fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, checkCrc: boolean): Begun {
+  // checkCrc false: a worker checks the CRCs and the bloom filters.
   const started = Date.now();
   const log = new VerifyLog(onProgress);
-  const finish = () => ({
+  const none = { log, m: null, started, finishRuns: () => undefined };
+  let m: Manifest | null;
+  try {
+    if (inspectDir(fs, dir) === 'missing') {
+      log.problem('', null, 'no-store', `no tzkv store at ${dir}`);
+      return none;
+    }
+    m = readManifest(fs, dir);
+  } catch (err) {
+    const notAStore = err instanceof TzkvError && err.code === 'NOT_A_STORE';
+    if (err instanceof TzkvError && err.code === 'VERSION') log.newerVersion(MANIFEST_NAME, err.message);
+    else log.problem(notAStore ? '' : MANIFEST_NAME, notAStore ? null : 0, notAStore ? 'not-a-store' : 'bad-manifest', log.describe(err));
+    return none;
+  }
+  if (!m) return none;
+  log.files++;
+  try {
+    checkDirectory(fs, dir, m, log);
+    for (const s of m.segments) log.total += s.size ?? fs.stat(`${dir}/${segmentName(s.file)}`)?.size ?? 0;
+    for (const r of m.runs) log.total += fs.stat(`${dir}/${runName(r.file)}`)?.size ?? 0;
+    const chunk = Buffer.allocUnsafe(CHUNK);
+    const tables = new Map<number, RecordTable | null>();
+    for (const plan of segmentPlans(m, checkCrc)) tables.set(plan.file, verifySegment(fs, dir, plan, chunk, log));
+    return { log, m, started, finishRuns: verifyRuns(fs, dir, m, tables, log, !checkCrc) };
+  } catch (err) {
+    log.problem('', null, 'unreadable', `verify stopped early: ${log.describe(err)}`);
+    return { log, m, started, finishRuns: () => undefined };
+  }
+}
+
+function end(b: Begun, onProgress: ((done: number, total: number) => void) | undefined): Report {
+  const { log } = b;
+  try {
+    b.finishRuns();
+  } catch (err) {
+    // A bug or an I/O error: still a report, naming what happened.
+    log.problem('', null, 'unreadable', `verify stopped early: ${log.describe(err)}`);
+  }
+  onProgress?.(log.bytes, Math.max(log.total, log.bytes));
+  return {
     ok: log.problemCount === 0,
     newerVersion: log.newer,
     files: log.files,
@@ -57,38 +115,61 @@ export function verifyStore(fs: FileSystem, dir: string, onProgress?: (done: num
     problemCount: log.problemCount,
     problems: log.problems,
     warnings: log.warnings,
-    durationMs: Date.now() - started,
+    durationMs: Date.now() - b.started,
     unreadable: log.unreadableRanges,
-  });
-  let m: Manifest | null;
+  };
+}
+
+/** Verifies on this thread alone. */
+export function verifyStore(fs: FileSystem, dir: string, onProgress?: (done: number, total: number) => void): Report {
+  return end(begin(fs, dir, onProgress, true), onProgress);
+}
+
+/** Segment bytes from which verify checks record CRCs on a second thread. */
+export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Verifies with the records' CRCs checked by a worker thread while this one
+ * scans framing and walks the index; a segment the worker finds a bad record
+ * in is then checked again here, the sequential way, which reports it. Only
+ * for the real file system and stores of PARALLEL_MIN_BYTES of segments or
+ * more (`minBytes` for tests).
+ */
+export async function verifyStoreParallel(fs: FileSystem, dir: string, onProgress?: (done: number, total: number) => void, minBytes = PARALLEL_MIN_BYTES): Promise<Report> {
+  let m: Manifest | null = null;
   try {
-    if (inspectDir(fs, dir) === 'missing') {
-      log.problem('', null, 'no-store', `no tzkv store at ${dir}`);
-      return finish();
-    }
-    m = readManifest(fs, dir);
-  } catch (err) {
-    if (err instanceof TzkvError && err.code === 'VERSION') log.newerVersion(MANIFEST_NAME, err.message);
-    else log.problem(err instanceof TzkvError && err.code === 'NOT_A_STORE' ? '' : MANIFEST_NAME, err instanceof TzkvError && err.code === 'NOT_A_STORE' ? null : 0, err instanceof TzkvError && err.code === 'NOT_A_STORE' ? 'not-a-store' : 'bad-manifest', log.describe(err));
-    return finish();
+    m = fs === realFs ? readManifest(fs, dir) : null;
+  } catch {
+    // damaged or newer: the sequential path reports it
   }
-  if (!m) return finish();
-  log.files++;
-  try {
-    checkDirectory(fs, dir, m, log);
-    for (const s of m.segments) log.total += s.size ?? fs.stat(`${dir}/${segmentName(s.file)}`)?.size ?? 0;
-    for (const r of m.runs) log.total += fs.stat(`${dir}/${runName(r.file)}`)?.size ?? 0;
+  const sizes = m?.segments.map((s) => fs.stat(`${dir}/${segmentName(s.file)}`)?.size ?? 0) ?? [];
+  if (!m || sizes.reduce((a, b) => a + b, 0) < minBytes) return verifyStore(fs, dir, onProgress);
+  const plans = segmentPlans(m, false);
+  const jobs = plans.map((p, i) => ({ path: `${dir}/${segmentName(p.file)}`, from: FILE_HEADER_BYTES, to: p.size === null ? sizes[i] : Math.min(p.size, sizes[i]) }));
+  const runPaths = m.runs.map((r) => `${dir}/${runName(r.file)}`);
+  const checked = checkInWorker({ segments: jobs, runs: runPaths });
+  const b = begin(fs, dir, onProgress, false);
+  const result = await checked;
+  if (result === null) return verifyStore(fs, dir, onProgress); // no worker here: the sequential way, from the start
+  if (b.m && b.m.generation === m.generation) {
+    const { log } = b;
     const chunk = Buffer.allocUnsafe(CHUNK);
-    const tables = new Map<number, RecordTable | null>();
-    for (const s of m.segments) {
-      const indexedTo = s.file === m.active.file ? m.active.indexedTo : Infinity;
-      tables.set(s.file, verifySegment(fs, dir, { file: s.file, size: s.size, indexedTo }, chunk, log));
+    for (let i = 0; i < plans.length; i++) {
+      if (result.segments[i] < 0) continue;
+      // Checked again with CRCs: what it reports replaces what the framing-only scan said of this segment.
+      const counted = { files: log.files, records: log.records, bytes: log.bytes };
+      log.forget(segmentName(plans[i].file));
+      verifySegment(fs, dir, { ...plans[i], checkCrc: true }, chunk, log);
+      Object.assign(log, counted);
     }
-    verifyRuns(fs, dir, m, tables, log);
-  } catch (err) {
-    // A bug or an I/O error: still a report, naming what happened.
-    log.problem('', null, 'unreadable', `verify stopped early: ${log.describe(err)}`);
+    for (let i = 0; i < m.runs.length; i++) {
+      const name = runName(m.runs[i].file);
+      const missing = result.runs[i];
+      // A run with other problems is reported already; -1: the worker could not read it (nor could the walk).
+      if (log.problems.some((p) => p.file === name)) continue;
+      if (missing > 0) log.problem(name, null, 'bloom-mismatch', `the bloom filter rules out ${missing} of the keys the run holds`);
+      else if (missing < 0) log.problem(name, null, 'corrupt-index', 'the run could not be read whole to check its bloom filter');
+    }
   }
-  onProgress?.(log.bytes, Math.max(log.total, log.bytes));
-  return finish();
+  return end(b, onProgress);
 }

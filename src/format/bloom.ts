@@ -11,32 +11,22 @@ import {
   BLOOM_SEED_2,
 } from './constants.js';
 
-/** MurmurHash3 x86 32-bit of buf[start, end). */
-export function murmur3(buf: Uint8Array, start: number, end: number, seed: number): number {
-  let h = seed >>> 0;
-  const len = end - start;
-  const blocksEnd = start + (len & ~3);
-  let i = start;
-  for (; i < blocksEnd; i += 4) {
-    let k = buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
-  const rest = len & 3;
-  if (rest > 0) {
-    let k = 0;
-    if (rest === 3) k ^= buf[i + 2] << 16;
-    if (rest >= 2) k ^= buf[i + 1] << 8;
-    k ^= buf[i];
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-  }
+/** MurmurHash3's scrambling of one 32-bit block. */
+function scramble(k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  return Math.imul(k, 0x1b873593);
+}
+
+/** MurmurHash3's mixing of a block into the state. */
+function mix(h: number, k: number): number {
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** MurmurHash3's finalization. */
+function finish(h: number, len: number): number {
   h ^= len;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -44,6 +34,53 @@ export function murmur3(buf: Uint8Array, start: number, end: number, seed: numbe
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
+}
+
+/** The bytes after the last whole block, as MurmurHash3 folds them in (0 when none). */
+function tail(buf: Uint8Array, i: number, rest: number): number {
+  let k = 0;
+  if (rest === 3) k ^= buf[i + 2] << 16;
+  if (rest >= 2) k ^= buf[i + 1] << 8;
+  k ^= buf[i];
+  return scramble(k);
+}
+
+/** MurmurHash3 x86 32-bit of buf[start, end). */
+export function murmur3(buf: Uint8Array, start: number, end: number, seed: number): number {
+  let h = seed >>> 0;
+  const len = end - start;
+  const blocksEnd = start + (len & ~3);
+  let i = start;
+  for (; i < blocksEnd; i += 4) h = mix(h, scramble(buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24)));
+  if ((len & 3) > 0) h ^= tail(buf, i, len & 3);
+  return finish(h, len);
+}
+
+/** The second hash of the last murmur3Pair call. */
+export let murmurPairSecond = 0;
+
+/**
+ * murmur3 of buf[start, end) with the two bloom seeds in one pass over the
+ * bytes: returns the first hash, leaves the second in murmurPairSecond.
+ */
+export function murmur3Pair(buf: Uint8Array, start: number, end: number): number {
+  let h = BLOOM_SEED_1;
+  let g = BLOOM_SEED_2;
+  const len = end - start;
+  const blocksEnd = start + (len & ~3);
+  let i = start;
+  for (; i < blocksEnd; i += 4) {
+    const k = scramble(buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24));
+    h = mix(h, k);
+    g = mix(g, k);
+  }
+  if ((len & 3) > 0) {
+    const k = tail(buf, i, len & 3);
+    h ^= k;
+    g ^= k;
+  }
+  murmurPairSecond = finish(g, len);
+  return finish(h, len);
 }
 
 export function bloomPageCount(entries: number): number {

