@@ -4,9 +4,9 @@
 
 export type ErrorCode =
   | 'NOT_FOUND' // the key does not exist or has expired
-  | 'PRECONDITION' // a condition of the call was not met (put --if-absent on an existing key, incr of a non-integer)
+  | 'PRECONDITION' // a condition of the call was not met (put --if-absent on an existing key, incr of a non-integer, a compaction whose snapshot was replaced)
   | 'INVALID_ARGUMENT' // bad key, value, duration, option or input line
-  | 'LOCKED' // the writer lock could not be taken in time
+  | 'LOCKED' // the writer lock could not be taken in time, or another compaction is running
   | 'CORRUPT' // stored bytes failed a check (CRC, framing, header, manifest)
   | 'NOT_A_STORE' // the path is a regular file or a directory of other files
   | 'NO_STORE' // a read on a store directory that does not exist
