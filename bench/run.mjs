@@ -36,9 +36,9 @@ const { values: opts } = parseArgs({
 });
 const mode = opts.smoke ? 'smoke' : opts.quick ? 'quick' : 'full';
 const SETTINGS = {
-  full: { scale: 1, runs: 21, warmup: 3, heavyRuns: 5, heavyWarmup: 1, puts: 200, writerPuts: 25, writerRounds: 3 },
-  quick: { scale: 0.01, runs: 7, warmup: 2, heavyRuns: 3, heavyWarmup: 1, puts: 20, writerPuts: 3, writerRounds: 1 },
-  smoke: { scale: 0.0001, runs: 1, warmup: 0, heavyRuns: 1, heavyWarmup: 0, puts: 2, writerPuts: 1, writerRounds: 1 },
+  full: { scale: 1, runs: 21, warmup: 3, heavyRuns: 5, heavyWarmup: 1, puts: 200, writers: 8, writerPuts: 25, writerRounds: 3, profileRuns: 5 },
+  quick: { scale: 0.01, runs: 5, warmup: 1, heavyRuns: 3, heavyWarmup: 1, puts: 10, writers: 8, writerPuts: 2, writerRounds: 1, profileRuns: 2 },
+  smoke: { scale: 0.0001, runs: 1, warmup: 0, heavyRuns: 1, heavyWarmup: 0, puts: 2, writers: 2, writerPuts: 1, writerRounds: 1, profileRuns: 0 },
 }[mode];
 const started = Date.now();
 const loadAtStart = loadAverage();
@@ -85,7 +85,7 @@ try {
     const goals = result.goals.map((g) => {
       let where;
       if (g.met === false && profile) {
-        where = profileLine(g.profile, { prepare: g.prepare });
+        where = profileLine(g.profile, { prepare: g.prepare, runs: SETTINGS.profileRuns });
       }
       headlines.push({ workload: i + 1, ...g });
       return goalLine({ ...g, where });

@@ -1,4 +1,4 @@
-// 7. Eight writer processes at once, each putting its own keys one process per put:
+// 7. Eight writer processes at once (two at smoke scale), each putting its own keys one process per put:
 // tzkv with its writer lock, sqlite3 with a busy timeout, LMDB (multi-process by design),
 // the JSON file (no lock: it loses updates); LevelDB admits one process at a time.
 import { spawn } from 'node:child_process';
@@ -8,8 +8,7 @@ import { cleanEnv, median, runOnce } from '../lib/measure.mjs';
 import { FLOOR, emptyStore, keysArgv, putArgv } from '../lib/peers.mjs';
 import { table } from '../lib/report.mjs';
 
-export const title = '8 concurrent writer processes';
-const WRITERS = 8;
+export const title = 'concurrent writer processes';
 const BASE = 900_000_000_000;
 
 /** Runs argv; resolves with its stderr when it fails, else with null. */
@@ -22,11 +21,11 @@ const runAsync = (argv) =>
     child.on('exit', (code) => resolve(code === 0 ? null : `exit ${code}: ${err.trim().split('\n')[0]}`));
   });
 
-/** WRITERS lanes at once, each running `each` processes one after another: { ms, failures }. */
-async function lanes(each, argvOf) {
+/** `writers` lanes at once, each running `each` processes one after another: { ms, failures }. */
+async function lanes(writers, each, argvOf) {
   const failures = [];
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: WRITERS }, async (_, w) => {
+  await Promise.all(Array.from({ length: writers }, async (_, w) => {
     for (let j = 0; j < each; j++) {
       const failure = await runAsync(argvOf(w, j));
       if (failure) failures.push(failure);
@@ -37,6 +36,7 @@ async function lanes(each, argvOf) {
 
 export async function run(ctx) {
   const each = ctx.writerPuts;
+  const WRITERS = ctx.writers;
   const total = WRITERS * each;
   const keyAt = (w, j) => BASE + w * 1_000_000 + j;
   const peers = ctx.peers(['tzkv', 'sqlite', 'lmdb', 'json', 'level']);
@@ -47,12 +47,12 @@ export async function run(ctx) {
     for (const r of rows) {
       if (r.skipped) continue;
       if (r.peer === 'floor') {
-        r.samples.push((await lanes(each, () => FLOOR.argv)).ms);
+        r.samples.push((await lanes(WRITERS, each, () => FLOOR.argv)).ms);
         continue;
       }
       const dir = join(ctx.work, `writers-${r.peer}`);
       emptyStore(r.peer, dir);
-      const { ms, failures } = await lanes(each, (w, j) => putArgv(r.peer, dir, keyOf(keyAt(w, j)), valueOf(keyAt(w, j))));
+      const { ms, failures } = await lanes(WRITERS, each, (w, j) => putArgv(r.peer, dir, keyOf(keyAt(w, j)), valueOf(keyAt(w, j))));
       r.samples.push(ms);
       r.failures.push(...failures);
       const listed = runOnce(keysArgv(r.peer, dir, keyOf(BASE).slice(0, 5), 'key::')).stdout.toString().trim();
