@@ -1,6 +1,6 @@
 // What verify's segment scan remembers of each indexed record, so the index
 // walk can check entries against records by offset without reading them
-// again: 13 bytes a record in typed arrays (docs/design.md "Verify").
+// again: 17 bytes a record in typed arrays (docs/design.md "Verify").
 import { BLOOM_SEED_1 } from '../format/constants.js';
 import { murmur3 } from '../format/bloom.js';
 

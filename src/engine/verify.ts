@@ -52,7 +52,8 @@ type Report = Omit<VerifyReport, 'recorded'> & { unreadable: VerifyLog['unreadab
 
 /** The store's segments as verify scans them. */
 function segmentPlans(m: Manifest, checkCrc: boolean): SegmentPlan[] {
-  return m.segments.map((s) => ({ file: s.file, size: s.size, indexedTo: s.file === m.active.file ? m.active.indexedTo : Infinity, checkCrc }));
+  // The active segment may grow while verify runs: its CRCs are always checked here, as far as it is read.
+  return m.segments.map((s) => ({ file: s.file, size: s.size, indexedTo: s.file === m.active.file ? m.active.indexedTo : Infinity, checkCrc: checkCrc || s.size === null }));
 }
 
 /** A verify between its two phases: everything read and walked, the final checks waiting. */
@@ -140,26 +141,29 @@ export async function verifyStoreParallel(fs: FileSystem, dir: string, onProgres
   try {
     m = fs === realFs ? readManifest(fs, dir) : null;
   } catch {
-    // damaged or newer: the sequential path reports it
+    m = null; // damaged, newer, unreadable: the sequential path reports it
   }
-  const sizes = m?.segments.map((s) => fs.stat(`${dir}/${segmentName(s.file)}`)?.size ?? 0) ?? [];
-  if (!m || sizes.reduce((a, b) => a + b, 0) < minBytes) return verifyStore(fs, dir, onProgress);
+  const sealedBytes = m?.segments.reduce((n, s) => n + (s.size ?? 0), 0) ?? 0;
+  if (!m || sealedBytes < minBytes || sealedBytes === 0) return verifyStore(fs, dir, onProgress);
   const plans = segmentPlans(m, false);
-  const jobs = plans.map((p, i) => ({ path: `${dir}/${segmentName(p.file)}`, from: FILE_HEADER_BYTES, to: p.size === null ? sizes[i] : Math.min(p.size, sizes[i]) }));
+  // Sealed segments only (they never change); the active one is checked on this thread.
+  const sealed = plans.filter((p) => p.size !== null);
+  const jobs = sealed.map((p) => ({ path: `${dir}/${segmentName(p.file)}`, from: FILE_HEADER_BYTES, to: p.size! }));
   const runPaths = m.runs.map((r) => `${dir}/${runName(r.file)}`);
   const checked = checkInWorker({ segments: jobs, runs: runPaths });
   const b = begin(fs, dir, onProgress, false);
   const result = await checked;
-  if (result === null) return verifyStore(fs, dir, onProgress); // no worker here: the sequential way, from the start
-  if (b.m && b.m.generation === m.generation) {
+  // No worker here, or the store changed between the two reads of its manifest: the sequential way, from the start.
+  if (result === null || b.m?.generation !== m.generation) return verifyStore(fs, dir, onProgress);
+  {
     const { log } = b;
     const chunk = Buffer.allocUnsafe(CHUNK);
-    for (let i = 0; i < plans.length; i++) {
+    for (let i = 0; i < sealed.length; i++) {
       if (result.segments[i] < 0) continue;
       // Checked again with CRCs: what it reports replaces what the framing-only scan said of this segment.
       const counted = { files: log.files, records: log.records, bytes: log.bytes };
-      log.forget(segmentName(plans[i].file));
-      verifySegment(fs, dir, { ...plans[i], checkCrc: true }, chunk, log);
+      log.forget(segmentName(sealed[i].file));
+      verifySegment(fs, dir, { ...sealed[i], checkCrc: true }, chunk, log);
       Object.assign(log, counted);
     }
     for (let i = 0; i < m.runs.length; i++) {

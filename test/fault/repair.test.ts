@@ -96,6 +96,24 @@ describe('verify --repair', () => {
     await s.close();
   });
 
+  it('damage inside the unindexed tail, which makes reads refuse: repaired, every other key reads back', async () => {
+    const { dir, s } = await populated({ flushBytes: 1 << 20 });
+    const name = segments(dir).at(-1)!;
+    const bytes = readFileSync(join(dir, name));
+    const at = bytes.indexOf(keyOf(N - 10)) - 20;
+    const length = bytes.readUInt16LE(at + 6) + bytes.readUInt32LE(at + 8) + 20;
+    bytes[at + length - 1] ^= 0x01;
+    writeFileSync(join(dir, name), bytes);
+    await expect(s.get(keyOf(0))).rejects.toMatchObject({ code: 'CORRUPT' });
+    const report = await s.verify({ repair: true });
+    expect(report.problems).toEqual([]);
+    expect(report.repair!.moved).toEqual([{ file: name, offset: at, bytes: length, quarantineOffset: expect.any(Number) }]);
+    expect(report.repair!.rewritten).toEqual([{ from: name, to: expect.stringMatching(/\.tzds$/) }]);
+    for (let i = 0; i < N; i++) expect((await s.get(keyOf(i)))?.toString(), keyOf(i)).toBe(i === N - 10 ? undefined : valueOf(i));
+    expect(await s.put('after', 'repair')).toBe(true);
+    await s.close();
+  });
+
   it('rebuilds a damaged or missing index run from the data, and a census that does not match', async () => {
     for (const damage of ['flip', 'missing', 'census'] as const) {
       const { dir, s } = await populated();

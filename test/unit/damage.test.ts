@@ -5,7 +5,8 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { open, TzkvError } from '../../src/index.js';
-import { decodeManifest } from '../../src/format/manifest.js';
+import { decodeManifest, encodeManifest } from '../../src/format/manifest.js';
+import type { IndexEntry } from '../../src/format/index-block.js';
 import { skipVerify, tempDir } from '../helpers/temp-store.js';
 
 async function populated(dir: string) {
@@ -73,24 +74,35 @@ describe('damage in sealed files', () => {
   });
 });
 
+/** A store of keys a, b, c in one batch, its newest run rewritten (valid CRCs) with the entries `rewrite` returns. */
+async function withRewrittenRun(rewrite: (entries: IndexEntry[]) => IndexEntry[]) {
+  const { RunWriter } = await import('../../src/engine/run-writer.js');
+  const { RunReader } = await import('../../src/engine/run-reader.js');
+  const { realFs } = await import('../../src/io/fs.js');
+  const dir = tempDir();
+  skipVerify(dir);
+  const s = await open(dir, { flushBytes: 1 });
+  await s.batch().put('a', 'value a').put('b', 'value b').put('c', 'value c').write();
+  const m = decodeManifest(readFileSync(join(dir, 'MANIFEST')));
+  const newest = m.runs[0];
+  const reader = RunReader.open(realFs, dir, newest.file);
+  const entries = [...reader.cursor(Buffer.alloc(0))].map((e) => ({ ...e, key: Buffer.from(e.key) }));
+  reader.close();
+  const written = rewrite(entries);
+  const w = new RunWriter(realFs, dir, newest.file, written.length);
+  for (const e of written) w.add(e.key.toString('latin1'), e.kind, e.segment, e.offset, e.length, e.expiresAt);
+  w.finish();
+  if (written.length !== entries.length) {
+    m.runs[0].entries = written.length;
+    writeFileSync(join(dir, 'MANIFEST'), encodeManifest(m));
+  }
+  return { s, entries };
+}
+
 describe('index entries that do not match their records', () => {
   it('an entry pointing between records, or at another key, is reported by verify', async () => {
-    const { RunWriter } = await import('../../src/engine/run-writer.js');
-    const { RunReader } = await import('../../src/engine/run-reader.js');
-    const { realFs } = await import('../../src/io/fs.js');
-    const dir = tempDir();
-    skipVerify(dir);
-    const s = await open(dir, { flushBytes: 1 });
-    await s.batch().put('a', 'value a').put('b', 'value b').put('c', 'value c').write();
-    const m = decodeManifest(readFileSync(join(dir, 'MANIFEST')));
-    // Rewrite the newest run: its first entry one byte off its record, every other one at the first entry's record.
-    const newest = m.runs[0];
-    const reader = RunReader.open(realFs, dir, newest.file);
-    const entries = [...reader.cursor(Buffer.alloc(0))].map((e) => ({ ...e, key: Buffer.from(e.key) }));
-    reader.close();
-    const w = new RunWriter(realFs, dir, newest.file, entries.length);
-    entries.forEach((e, i) => w.add(e.key.toString('latin1'), e.kind, e.segment, i === 0 ? e.offset + 1 : entries[0].offset, e.length, e.expiresAt));
-    w.finish();
+    // Its first entry one byte off its record, every other one at the first entry's record.
+    const { s, entries } = await withRewrittenRun((es) => es.map((e, i) => ({ ...e, offset: i === 0 ? e.offset + 1 : es[0].offset })));
     const report = await s.verify();
     expect(report.ok).toBe(false);
     const mismatches = report.problems.filter((p) => p.kind === 'index-mismatch');
@@ -123,5 +135,15 @@ describe('a bloom filter that rules out keys of its run', () => {
     const { verifyStoreParallel } = await import('../../src/engine/verify.js');
     const parallel = await verifyStoreParallel(realFs, dir, undefined, 0);
     expect(parallel.problems).toContainEqual(expect.objectContaining({ file: name, kind: 'bloom-mismatch' }));
+  });
+});
+
+describe('a record that is the newest of its key but in no index run', () => {
+  it('is reported as not indexed, and a census that no longer matches too', async () => {
+    // The same run without its entry for "b" (the manifest's count adjusted, so only the missing entry counts).
+    const { s } = await withRewrittenRun((es) => es.filter((e) => e.key.toString() !== 'b'));
+    const report = await s.verify();
+    expect(report.problems).toContainEqual(expect.objectContaining({ kind: 'not-indexed', file: expect.stringMatching(/\.tzds$/) }));
+    expect(report.problems).toContainEqual(expect.objectContaining({ kind: 'census-mismatch', file: 'MANIFEST' }));
   });
 });
