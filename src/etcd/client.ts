@@ -53,6 +53,9 @@ export class EtcdClient {
   private readonly agent: http.Agent;
 
   constructor(private readonly options: EtcdClientOptions) {
+    if (options.user !== undefined && options.password === undefined) {
+      throw new TzkvError('INVALID_ARGUMENT', `--etcd-user ${options.user} needs its password in TZKV_ETCD_PASSWORD`);
+    }
     const read = (what: string, path: string | undefined) => {
       if (path === undefined) return undefined;
       try {
@@ -71,22 +74,27 @@ export class EtcdClient {
   }
 
   /** POSTs `body` to `/v3/${path}` on the first member that answers. */
-  async call<T = Json>(path: string, body: Json): Promise<T> {
-    if (this.options.user !== undefined && this.token === undefined) await this.authenticate();
-    try {
-      return await this.anyMember<T>(path, body);
-    } catch (err) {
-      if (err instanceof EtcdReplyError && this.options.user !== undefined && err.reply.includes(INVALID_AUTH_TOKEN)) {
-        await this.authenticate();
-        return this.anyMember<T>(path, body);
-      }
-      throw err;
-    }
+  call<T = Json>(path: string, body: Json): Promise<T> {
+    return this.authenticated(() => this.anyMember<T>(path, body));
   }
 
   /** POSTs to one member only (status, hashes, defragment: per-member calls). */
   callMember<T = Json>(endpoint: string, path: string, body: Json): Promise<T> {
-    return this.post<T>(endpoint, path, body, this.options.timeoutMs);
+    return this.authenticated(() => this.post<T>(endpoint, path, body, this.options.timeoutMs));
+  }
+
+  /** Runs `send` with a token when a user is set, authenticating again once when etcd says the token is no longer valid. */
+  private async authenticated<T>(send: () => Promise<T>): Promise<T> {
+    if (this.options.user !== undefined && this.token === undefined) await this.authenticate();
+    try {
+      return await send();
+    } catch (err) {
+      if (err instanceof EtcdReplyError && this.options.user !== undefined && err.reply.includes(INVALID_AUTH_TOKEN)) {
+        await this.authenticate();
+        return send();
+      }
+      throw err;
+    }
   }
 
   close(): void {
@@ -94,9 +102,6 @@ export class EtcdClient {
   }
 
   private async authenticate(): Promise<void> {
-    if (this.options.password === undefined) {
-      throw new TzkvError('INVALID_ARGUMENT', `--etcd-user ${this.options.user} needs its password in TZKV_ETCD_PASSWORD`);
-    }
     this.token = undefined;
     try {
       const reply = await this.anyMember<{ token: string }>('auth/authenticate', { name: this.options.user, password: this.options.password });

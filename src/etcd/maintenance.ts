@@ -144,14 +144,14 @@ export async function verifyCluster(client: EtcdClient, prefix: Buffer, options?
   const problems: VerifyProblem[] = [];
   const { members, best } = await reachable(client);
   for (const m of members) {
-    if (m.revision === null) problems.push({ file: m.endpoint, offset: null, kind: 'unreachable', message: `${m.endpoint}: ${m.error}` });
-    else if (m.error) problems.push({ file: m.endpoint, offset: null, kind: 'member error', message: `${m.endpoint}: ${m.error}` });
+    if (m.revision === null) problems.push({ file: m.endpoint, offset: null, kind: 'unreachable', message: `unreachable: ${m.error}` });
+    else if (m.error) problems.push({ file: m.endpoint, offset: null, kind: 'member error', message: `member reports errors: ${m.error}` });
   }
   try {
     const alarms = await client.call<{ alarms?: Array<{ memberID: string; alarm: string }> }>('maintenance/alarm', { action: 'GET' });
     for (const a of alarms.alarms ?? []) {
       const who = members.find((m) => m.id === a.memberID)?.endpoint ?? `member ${a.memberID}`;
-      problems.push({ file: who, offset: null, kind: `alarm ${a.alarm}`, message: `${who}: etcd alarm ${a.alarm} is raised` });
+      problems.push({ file: who, offset: null, kind: `alarm ${a.alarm}`, message: `etcd alarm ${a.alarm} is raised` });
     }
   } catch (err) {
     problems.push({ file: client.endpoints.join(','), offset: null, kind: 'alarm check failed', message: message(err) });
@@ -168,7 +168,7 @@ export async function verifyCluster(client: EtcdClient, prefix: Buffer, options?
       keys = Math.max(keys, d.keys);
       bytes = Math.max(bytes, d.bytes);
     } catch (err) {
-      problems.push({ file: up[i].endpoint, offset: null, kind: 'read failed', message: `${up[i].endpoint}: ${message(err)}` });
+      problems.push({ file: up[i].endpoint, offset: null, kind: 'read failed', message: `reading the keys at revision ${revision} failed: ${message(err)}` });
     }
     options?.onProgress?.(i + 1, up.length);
   }
@@ -179,7 +179,7 @@ export async function verifyCluster(client: EtcdClient, prefix: Buffer, options?
         file: d.endpoint,
         offset: null,
         kind: 'hash mismatch',
-        message: `${d.endpoint}: the keys under the prefix at revision ${revision} differ from ${reference.endpoint}'s`,
+        message: `the keys under the prefix at revision ${revision} differ from ${reference.endpoint}'s`,
       });
     }
   }

@@ -78,6 +78,10 @@ describe('a cluster with authentication', () => {
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toMatch(/TZKV_ETCD_PASSWORD/);
     for (const run of [anonymous, wrong, missing]) expectNoStack(run);
+    // verify and stats also ask each member on its own: those calls carry the token too.
+    const verify = await tzkvJson<{ ok: boolean; records: number }>(['verify', '-d', url, '--etcd-user', 'root'], { env: { TZKV_ETCD_PASSWORD: 'rootpw' } });
+    expect([verify.run.exitCode, verify.json.ok, verify.json.records]).toEqual([0, true, 1]);
+    expect((await tzkv(['verify', '-d', url, '--etcd-user', 'root'])).exitCode).toBe(2);
     // A long-lived embedded store outlives its token (1 s here): the next call authenticates again.
     const store = await open(url, { etcd: { user: 'root', password: 'rootpw' } });
     expect((await store.get('k'))?.toString()).toBe('v');
@@ -173,6 +177,30 @@ describe('import into etcd when the cluster goes away part way', () => {
     expect(applied).toBeGreaterThanOrEqual(landed - 128);
     expect(applied).toBeLessThan(40_000);
     expect(applied % 128).toBe(0);
+  }, 60_000);
+});
+
+describe('an etcd alarm', () => {
+  test('a cluster out of space: writes fail with exit 5 naming the cause, verify reports the NOSPACE alarm with exit 4', async () => {
+    const c = await cluster(1, { args: ['--quota-backend-bytes=1048576'] });
+    const url = c.url('full');
+    const api = await open(url);
+    let refused: unknown;
+    try {
+      for (let i = 0; i < 40; i++) await api.put(`k${i}`, Buffer.alloc(100_000, i));
+    } catch (err) {
+      refused = err;
+    }
+    await api.close();
+    expect(refused).toMatchObject({ code: 'IO', message: expect.stringMatching(/space exceeded/) });
+    const put = await tzkv(['put', '-d', url, 'more', 'x']);
+    expect(put.exitCode).toBe(5);
+    expect(put.stderr).toMatch(/database space exceeded/);
+    expectNoStack(put);
+    const verify = await tzkvJson<{ ok: boolean; problems: Array<{ kind: string; file: string }> }>(['verify', '-d', url]);
+    expect(verify.run.exitCode).toBe(4);
+    expect(verify.json.problems).toContainEqual(expect.objectContaining({ kind: 'alarm NOSPACE', file: `http://${c.hosts[0]}` }));
+    expect((await tzkv(['verify', '-d', url])).stdout).toMatch(/alarm NOSPACE is raised/);
   }, 60_000);
 });
 
