@@ -5,7 +5,7 @@ import { open as openDirectory } from './engine/store.js';
 import { isEtcdAddress } from './etcd/url.js';
 
 /** The default of OpenOptions.etcd.timeoutMs. */
-export const DEFAULT_ETCD_TIMEOUT_MS = 5_000;
+const DEFAULT_ETCD_TIMEOUT_MS = 5_000;
 
 export async function open(location: string, options: OpenOptions = {}): Promise<Store> {
   if (typeof location === 'string' && isEtcdAddress(location)) {

@@ -12,7 +12,7 @@ import { globalFlags } from './flags.js';
 import { type EtcdFlags, openStore, storeDirectory } from './store.js';
 
 /** Lock wait when neither --lock-timeout nor TZKV_LOCK_TIMEOUT says otherwise. */
-const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 
 /** Flags the base reads; commands pass their parsed flags through. */
 export interface StoreFlags extends EtcdFlags {

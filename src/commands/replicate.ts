@@ -1,5 +1,5 @@
 import * as Flags from '@oclif/core/flags';
-import { type StoreFlags, TzkvCommand } from '../cli/base.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, type StoreFlags, TzkvCommand } from '../cli/base.js';
 import { printFacts, printJson } from '../cli/output.js';
 import { startProgress } from '../cli/progress.js';
 import { openStore, storeDirectory } from '../cli/store.js';
@@ -65,7 +65,7 @@ export default class Replicate extends TzkvCommand {
   private async sync(flags: StoreFlags & { check?: boolean; json?: boolean }, target: string): Promise<void> {
     if (flags.check) this.usage('--check compares store files: it works only between two directory stores');
     const report = await this.withStore(flags, 'read', async (source) => {
-      const dest = await openStore({ dir: target, command: `tzkv ${this.id}`, write: true, lockTimeoutMs: 10_000, etcd: flags });
+      const dest = await openStore({ dir: target, command: `tzkv ${this.id}`, write: true, lockTimeoutMs: DEFAULT_LOCK_TIMEOUT_MS, etcd: flags });
       try {
         return await syncStores(source, dest);
       } finally {

@@ -8,10 +8,8 @@ import type { Batch, PutOptions, ValueInput, KeyInput } from '../api.js';
 import { TzkvError } from '../errors.js';
 import { checkKey, checkValue, expiryFrom } from '../engine/keys.js';
 import type { EtcdClient } from './client.js';
-import { checkEtcdValue, deleteOp, Leases, putOp, txn } from './kv.js';
+import { checkEtcdValue, deleteOp, Leases, MAX_TXN_OPS, putOp, txn } from './kv.js';
 
-/** etcd's default --max-txn-ops. */
-export const MAX_TXN_OPS = 128;
 /** Raw key and value bytes per transaction, under the 1.5 MiB request limit with room for framing. */
 const MAX_TXN_BYTES = 1024 * 1024;
 
@@ -24,8 +22,8 @@ interface Op {
 export class EtcdBatch implements Batch {
   private ops: Op[] = [];
   private done = false;
-  /** Operations applied by write(), for a report after a failure. */
-  applied = 0;
+  /** Operations write() has applied so far, for its message when a transaction fails. */
+  private applied = 0;
 
   constructor(
     private readonly client: EtcdClient,

@@ -26,7 +26,6 @@ export interface EtcdClientOptions {
  */
 export class EtcdReplyError extends TzkvError {
   constructor(
-    readonly status: number,
     readonly grpcCode: number,
     readonly reply: string,
   ) {
@@ -161,7 +160,7 @@ export class EtcdClient {
           if (res.statusCode !== 200 || parsed.error !== undefined) {
             const message = String(parsed.message ?? parsed.error ?? `HTTP ${res.statusCode}`);
             const code = Number(parsed.code ?? 0);
-            reject(new EtcdReplyError(res.statusCode ?? 0, code === 0 && res.statusCode === 401 ? UNAUTHENTICATED : code, message));
+            reject(new EtcdReplyError(code === 0 && res.statusCode === 401 ? UNAUTHENTICATED : code, message));
             return;
           }
           resolve(parsed as T);

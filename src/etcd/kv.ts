@@ -6,8 +6,12 @@ import { TzkvError } from '../errors.js';
 import { b64, type EtcdClient, unb64 } from './client.js';
 
 /** etcd's default request size limit is 1.5 MiB; a value must leave room for its key and the envelope. */
-export const MAX_ETCD_REQUEST_BYTES = 1.5 * 1024 * 1024;
-export const MAX_ETCD_VALUE_BYTES = MAX_ETCD_REQUEST_BYTES - 64 * 1024;
+const MAX_ETCD_REQUEST_BYTES = 1.5 * 1024 * 1024;
+const MAX_ETCD_VALUE_BYTES = MAX_ETCD_REQUEST_BYTES - 64 * 1024;
+/** etcd's default --max-txn-ops. */
+export const MAX_TXN_OPS = 128;
+/** Keys per range request when paging. */
+const PAGE = 1000;
 
 export interface RawKv {
   key?: string;
@@ -92,6 +96,33 @@ export async function txn(client: EtcdClient, compare: Compare[], success: Reque
 }
 
 export const valueOf = (kv: RawKv): Buffer => unb64(kv.value);
+
+/**
+ * The keys in [start, end) a page at a time, in key order, every page at the
+ * revision of the first (or at `body.revision`). `send` makes one range
+ * request (the whole cluster, or one member); `pageSize` is asked before
+ * each page (a listing with a limit asks for no more than it still needs).
+ */
+export async function* rangePages(
+  send: (body: Record<string, unknown>) => Promise<RangeReply>,
+  start: Buffer,
+  end: Buffer,
+  body: Record<string, unknown> = {},
+  pageSize: () => number = () => PAGE,
+): AsyncGenerator<RawKv[]> {
+  let from = start;
+  let revision = body.revision as string | undefined;
+  for (;;) {
+    const size = Math.min(PAGE, pageSize());
+    if (size <= 0) return;
+    const reply = await send({ ...body, key: b64(from), range_end: b64(end), limit: String(size), ...(revision === undefined ? {} : { revision }) });
+    revision ??= reply.header.revision;
+    const kvs = reply.kvs ?? [];
+    if (kvs.length > 0) yield kvs;
+    if (!reply.more || kvs.length === 0) return;
+    from = Buffer.concat([unb64(kvs[kvs.length - 1].key), Buffer.from([0])]);
+  }
+}
 
 export function checkEtcdValue(value: Buffer): Buffer {
   if (value.length > MAX_ETCD_VALUE_BYTES) {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { CompactOptions, CompactReport, StoreStats, VerifyOptions, VerifyProblem, VerifyReport } from '../api.js';
 import { TzkvError } from '../errors.js';
 import { b64, type EtcdClient, EtcdReplyError, prefixEnd } from './client.js';
-import type { RangeReply } from './kv.js';
+import { rangePages, type RangeReply } from './kv.js';
 
 interface StatusReply {
   header: { revision: string; member_id: string };
@@ -101,27 +101,17 @@ export async function clusterStats(client: EtcdClient, location: string, prefix:
 /** SHA-256 over every key, value, mod revision and lease under `prefix` as `endpoint` holds them at `revision`. */
 async function memberDigest(client: EtcdClient, endpoint: string, prefix: Buffer, revision: number): Promise<{ hash: string; keys: number; bytes: number }> {
   const hash = createHash('sha256');
-  const end = b64(prefixEnd(prefix));
-  let from = prefix;
   let keys = 0;
   let bytes = 0;
-  for (;;) {
-    const reply = await client.callMember<RangeReply>(endpoint, 'kv/range', {
-      key: b64(from),
-      range_end: end,
-      limit: '1000',
-      revision: String(revision),
-      serializable: true,
-    });
-    const kvs = reply.kvs ?? [];
+  const send = (body: Record<string, unknown>) => client.callMember<RangeReply>(endpoint, 'kv/range', body);
+  for await (const kvs of rangePages(send, prefix, prefixEnd(prefix), { revision: String(revision), serializable: true })) {
     for (const kv of kvs) {
       hash.update(`${kv.key}\n${kv.value ?? ''}\n${kv.mod_revision}\n${kv.lease ?? '0'}\n`);
       keys++;
       bytes += Buffer.byteLength(kv.key ?? '', 'base64') + Buffer.byteLength(kv.value ?? '', 'base64');
     }
-    if (!reply.more || kvs.length === 0) return { hash: hash.digest('hex'), keys, bytes };
-    from = Buffer.concat([Buffer.from(kvs[kvs.length - 1].key!, 'base64'), Buffer.from([0])]);
   }
+  return { hash: hash.digest('hex'), keys, bytes };
 }
 
 /** A member that has not applied `revision` yet answers "future revision": give it a moment. */

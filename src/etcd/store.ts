@@ -21,13 +21,10 @@ import type {
 import { checkExpiry, checkKey, checkValue, expiryFrom, toBytes } from '../engine/keys.js';
 import { TzkvError } from '../errors.js';
 import { EtcdBatch } from './batch.js';
-import { b64, EtcdClient, type EtcdClientOptions, prefixEnd, unb64 } from './client.js';
-import { absent, checkEtcdValue, deleteOp, Leases, present, putOp, rangeOne, type RangeReply, type RawKv, txn, unchangedSince, valueOf } from './kv.js';
+import { EtcdClient, type EtcdClientOptions, prefixEnd, unb64 } from './client.js';
+import { absent, checkEtcdValue, deleteOp, Leases, MAX_TXN_OPS, present, putOp, rangeOne, rangePages, type RangeReply, type RawKv, txn, unchangedSince, valueOf } from './kv.js';
 import { compactCluster, clusterStats, verifyCluster } from './maintenance.js';
 import type { EtcdAddress } from './url.js';
-
-/** Keys per range request when listing. */
-const PAGE = 1000;
 
 export interface EtcdOpenOptions extends Omit<EtcdClientOptions, 'endpoints'> {
   readOnly?: boolean;
@@ -120,8 +117,8 @@ export class EtcdStore implements Store {
     this.writable();
     let deleted = 0;
     const all = [...unique.values()];
-    for (let i = 0; i < all.length; i += 128) {
-      const reply = await txn(this.client, [], all.slice(i, i + 128).map(deleteOp));
+    for (let i = 0; i < all.length; i += MAX_TXN_OPS) {
+      const reply = await txn(this.client, [], all.slice(i, i + MAX_TXN_OPS).map(deleteOp));
       for (const r of reply.responses ?? []) deleted += Number(r.response_delete_range?.deleted ?? 0);
     }
     return deleted;
@@ -178,32 +175,18 @@ export class EtcdStore implements Store {
       throw new TzkvError('INVALID_ARGUMENT', `limit must be a whole number ≥ 0, got ${options?.limit}`);
     }
     const start = Buffer.concat([this.prefix, sub]);
-    const end = b64(prefixEnd(start));
     const leases = this.leases();
-    let from = start;
-    let revision: string | undefined;
+    const send = (body: Record<string, unknown>) => this.client.call<RangeReply>('kv/range', body);
     let given = 0;
-    while (given < limit) {
-      const reply: RangeReply = await this.client.call<RangeReply>('kv/range', {
-        key: b64(from),
-        range_end: end,
-        limit: String(Math.min(PAGE, limit - given)),
-        sort_order: 'ASCEND',
-        sort_target: 'KEY',
-        keys_only: keysOnly,
-        ...(revision === undefined ? {} : { revision }),
-      });
-      revision ??= reply.header.revision;
-      const kvs = reply.kvs ?? [];
+    const order = { sort_order: 'ASCEND', sort_target: 'KEY', keys_only: keysOnly };
+    for await (const kvs of rangePages(send, start, prefixEnd(start), order, () => limit - given)) {
       for (const kv of kvs) {
         const e = await this.entryOf(kv, leases);
-        if (!e) continue;
+        if (!e) continue; // its lease ran out a moment ago
         given++;
         yield e;
         if (given >= limit) return;
       }
-      if (!reply.more || kvs.length === 0) return;
-      from = Buffer.concat([unb64(kvs[kvs.length - 1].key), Buffer.from([0])]);
     }
   }
 

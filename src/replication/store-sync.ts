@@ -36,7 +36,7 @@ async function next(it: AsyncIterator<Entry>): Promise<Entry | undefined> {
 }
 
 /** Makes `target` hold exactly the live keys of `source`. REQUIRES: target opened for writing. */
-export async function syncStores(source: Store, target: Store, onProgress?: (done: number) => void): Promise<SyncReport> {
+export async function syncStores(source: Store, target: Store): Promise<SyncReport> {
   const started = Date.now();
   const from = source.entries()[Symbol.asyncIterator]();
   const to = target.entries()[Symbol.asyncIterator]();
@@ -45,7 +45,6 @@ export async function syncStores(source: Store, target: Store, onProgress?: (don
   let a = await next(from);
   let b = await next(to);
   if (b) report.initial = false;
-  let seen = 0;
   while (a || b) {
     const order = !a ? 1 : !b ? -1 : Buffer.compare(a.key, b.key);
     if (order > 0) {
@@ -62,7 +61,6 @@ export async function syncStores(source: Store, target: Store, onProgress?: (don
     }
     a = await next(from);
     if (order === 0) b = await next(to);
-    if (++seen % 10_000 === 0) onProgress?.(seen);
   }
   if (batch.length > 0) await batch.write();
   else await batch.discard();

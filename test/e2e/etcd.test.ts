@@ -308,6 +308,9 @@ describe('the embedded API on etcd', () => {
     expect(all).toHaveLength(2499);
     expect(all).toEqual([...all].sort());
     expect(new Set(all).size).toBe(2499);
+    const limited: string[] = [];
+    for await (const e of store.keys({ limit: 1500 })) limited.push(e.key.toString());
+    expect(limited).toEqual(all.slice(0, 1500)); // a limit that ends inside the second page
     const next = await store.update('n', (cur) => ({ value: String(Number(cur?.value ?? 0) + 5) }));
     expect(next?.value.toString()).toBe('5');
     expect(await store.setExpiry('n', Date.now() + 30_000)).toBe(true);
