@@ -1,14 +1,13 @@
 // Small pure helpers over Buffers shared by the codecs.
+import CRC32 from 'crc-32';
 import zlib from 'node:zlib';
 
-/** CRC-32 lookup tables for slicing by 16 (the crc-32 package's algorithm): T[0] is the byte table. */
+/**
+ * CRC-32 lookup tables for slicing by 16 (the crc-32 package's algorithm),
+ * derived from the package's own byte table: T[0] is that table.
+ */
 const CRC_TABLES: Int32Array[] = (() => {
-  const t0 = new Int32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? -306674912 ^ (c >>> 1) : c >>> 1;
-    t0[n] = c;
-  }
+  const t0 = Int32Array.from((CRC32 as unknown as { table: ArrayLike<number> }).table); // exported, though its types leave it out
   const tables = [t0];
   for (let j = 1; j < 16; j++) {
     const prev = tables[j - 1];
@@ -21,24 +20,40 @@ const CRC_TABLES: Int32Array[] = (() => {
 /**
  * zlib's CRC-32 (Node ≥ 20.15): the same function, several times faster on
  * long spans (index blocks, bloom pages) but a native call's overhead makes
- * it slower than the loop below on short records.
+ * it slower than the loop below on short records. Loading zlib costs a
+ * one-shot command about a millisecond, so it is taken only once a process
+ * has checksummed NATIVE_AFTER_BYTES of long spans (verify, compaction): a
+ * `get` reading a few index blocks never loads it (the CLI bundle requires
+ * node:zlib lazily, scripts/bundle-plugins.mjs).
  */
-const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
 const NATIVE_CRC_MIN = 1024;
+const NATIVE_AFTER_BYTES = 1 << 20;
+type NativeCrc32 = (data: Uint8Array, value?: number) => number;
+let longSpanBytes = 0;
+let nativeCrc32: NativeCrc32 | null | undefined;
+
+function nativeFor(span: number): NativeCrc32 | null {
+  if (span < NATIVE_CRC_MIN) return null;
+  if (nativeCrc32 !== undefined) return nativeCrc32;
+  longSpanBytes += span;
+  if (longSpanBytes < NATIVE_AFTER_BYTES) return null;
+  nativeCrc32 = (zlib as { crc32?: NativeCrc32 }).crc32 ?? null;
+  return nativeCrc32;
+}
 
 const [T0, T1, T2, T3, T4, T5, T6, T7, T8, T9, Ta, Tb, Tc, Td, Te, Tf] = CRC_TABLES;
 
 /**
  * CRC-32 (IEEE) of buf[start, end) as an unsigned number (docs/format.md
- * "Conventions"); the same values as the crc-32 package, computed in place:
- * a view per call (what the package needs) costs more than the CRC of a
- * short record.
+ * "Conventions"), continued from `previous` (the CRC of the bytes before, 0
+ * to start): the same values as the crc-32 package's `buf(data, previous)`,
+ * computed in place — a view per call, which the package needs, costs more
+ * than the CRC of a short record.
  */
-export function crc32(buf: Uint8Array, start = 0, end = buf.length): number {
-  if (end - start >= NATIVE_CRC_MIN && nativeCrc32) {
-    return nativeCrc32(start === 0 && end === buf.length ? buf : new Uint8Array(buf.buffer, buf.byteOffset + start, end - start));
-  }
-  let c = -1;
+export function crc32(buf: Uint8Array, start = 0, end = buf.length, previous = 0): number {
+  const native = nativeFor(end - start);
+  if (native) return native(start === 0 && end === buf.length ? buf : new Uint8Array(buf.buffer, buf.byteOffset + start, end - start), previous >>> 0);
+  let c = (previous | 0) ^ -1;
   let i = start;
   const blocks = end - 15;
   while (i < blocks) {

@@ -1,6 +1,5 @@
 // The quarantine file `verify --repair` moves unreadable bytes into
 // (docs/format.md "Quarantine"). Pure encode/decode.
-import CRC32 from 'crc-32';
 import { crc32, readU64, writeU64 } from './bytes.js';
 
 export const MAGIC_QUARANTINE = 'TZQR';
@@ -32,7 +31,7 @@ export function encodeQuarantineEntry(r: QuarantinedRange): Buffer[] {
   writeU64(head, r.offset, 2 + name.length);
   writeU64(head, r.bytes.length, 10 + name.length);
   const crc = Buffer.alloc(4);
-  crc.writeUInt32LE(CRC32.buf(r.bytes, CRC32.buf(head)) >>> 0, 0);
+  crc.writeUInt32LE(crc32(r.bytes, 0, r.bytes.length, crc32(head)), 0);
   return [head, r.bytes, crc];
 }
 

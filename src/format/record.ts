@@ -1,5 +1,4 @@
 // Data records (docs/format.md "Data segment"). Pure: Buffers in, Buffers out.
-import CRC32 from 'crc-32';
 import { crc32, readU64, writeU64 } from './bytes.js';
 import {
   COMMIT_VALUE_BYTES,
@@ -60,9 +59,9 @@ export function writeRecord(
   } else {
     for (let i = 0; i < keyLength; i++) head[16 + i] = key[i];
   }
-  let crc = CRC32.buf(head);
-  if (valueLength > 0) crc = CRC32.buf(value!, crc);
-  buf.writeUInt32LE(crc >>> 0, pos);
+  let crc = crc32(head);
+  if (valueLength > 0) crc = crc32(value!, 0, valueLength, crc);
+  buf.writeUInt32LE(crc, pos);
   for (let i = 0; i < n; i++) buf[pos + 4 + i] = head[i];
   let p = pos + 4 + n;
   if (valueLength > 0) {

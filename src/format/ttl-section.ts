@@ -1,7 +1,6 @@
 // The TTL section at the end of an index run (docs/format.md "TTL section"):
 // the expiry times the run adds to and removes from the store's census.
 // Pure encode/decode.
-import CRC32 from 'crc-32';
 import { crc32, readU64, writeU64 } from './bytes.js';
 import { MAGIC_TTL, TTL_ENTRY_BYTES, TTL_HEADER_BYTES } from './constants.js';
 
@@ -60,5 +59,5 @@ export function decodeTtlEntry(buf: Buffer, pos: number): { expiresAt: number; c
 
 /** CRC of entry bytes continued from `previous` (0 to start). */
 export function ttlCrc(buf: Uint8Array, start: number, end: number, previous: number): number {
-  return CRC32.buf(new Uint8Array(buf.buffer, buf.byteOffset + start, end - start), previous | 0) >>> 0;
+  return crc32(buf, start, end, previous);
 }
