@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { CompactionMarker, Manifest } from '../format/manifest.js';
-import { pidAlive, processStartTime } from '../lock/lockfile.js';
+import { holderState, processStartTime } from '../lock/lockfile.js';
 
 /** Tokens of the compactions this process runs now: a marker naming this process with another token is a leftover. */
 const running = new Set<string>();
@@ -27,13 +27,9 @@ export function endMarker(marker: CompactionMarker): void {
   running.delete(marker.token);
 }
 
-/** Whether the marker's compaction may still be running. One from another host is never judged stale. */
+/** Whether the marker's compaction may still be running: judged as the lock's holder is. One from another host is never judged stale. */
 export function markerLive(c: CompactionMarker): boolean {
-  if (c.host !== hostname()) return true;
-  if (c.pid === process.pid) return running.has(c.token);
-  if (!pidAlive(c.pid)) return false;
-  const now = processStartTime(c.pid);
-  return now === '' || c.startTime === '' || now === c.startTime; // a recycled pid is not the compactor
+  return holderState(c, running) !== 'dead';
 }
 
 /** The running compaction a manifest names, or null (none, or stale). */

@@ -58,16 +58,23 @@ const heldTokens = new Set<string>();
 
 export type HolderState = 'alive' | 'dead' | 'foreign';
 
-/** Whether the holder of a lock still runs. 'foreign': on another host, so unknowable. */
-export function holderState(holder: LockHolder): HolderState {
+/**
+ * Whether the holder of a lock (or of anything that names its process the
+ * same way, such as a compaction marker) still runs. 'foreign': on another
+ * host, so unknowable. `ownTokens`: the tokens this process holds now.
+ */
+export function holderState(
+  holder: Pick<LockHolder, 'host' | 'pid' | 'startTime' | 'token'>,
+  ownTokens: ReadonlySet<string> = heldTokens,
+): HolderState {
   if (holder.host !== hostname()) return 'foreign';
   if (!Number.isInteger(holder.pid) || holder.pid <= 0) return 'dead';
   if (holder.pid === process.pid) {
-    // Our own pid: live only if it is a lock we hold now (or a recycled pid's: start times differ).
-    return heldTokens.has(holder.token) ? 'alive' : 'dead';
+    // Our own pid: live only if it is a token we hold now (or a recycled pid's: start times differ).
+    return ownTokens.has(holder.token) ? 'alive' : 'dead';
   }
   if (!pidAlive(holder.pid)) return 'dead';
-  const now = procStat(holder.pid)?.[19] ?? '';
+  const now = processStartTime(holder.pid);
   if (now !== '' && holder.startTime !== '' && now !== holder.startTime) return 'dead'; // pid reused
   return 'alive';
 }
