@@ -234,8 +234,12 @@ export class Writer {
     return base;
   }
 
-  /** Flushes the tail when it is big enough, or when `force`. Rolls the segment when full. */
-  maybeFlush(force = false, batch?: { base: number; entries: BatchEntries; puts: number; deletes: number }): void {
+  /**
+   * Flushes the tail when it is big enough, or when `force`. Rolls the segment when full.
+   * Then merges runs as the policy says, unless `merge` is false (a compaction's snapshot:
+   * the runs are about to be rewritten, and the lock is held).
+   */
+  maybeFlush(force = false, batch?: { base: number; entries: BatchEntries; puts: number; deletes: number }, merge = true): void {
     const m = this.manifest;
     const tailBytes = this.end - m.active.indexedTo;
     if (!force && tailBytes < this.options.flushBytes && this.end < this.options.segmentBytes) return;
@@ -269,7 +273,7 @@ export class Writer {
     if (this.end >= this.options.segmentBytes) this.roll(next);
     if (newRuns.length > 0) this.fs.fsyncDir(this.dir);
     this.writeManifest(next);
-    this.mergeRuns();
+    if (merge) this.mergeRuns();
   }
 
   /** Writes tail entries (and a batch, newer) into a run, newest version per key. Returns shadowed bytes. */
@@ -463,7 +467,7 @@ export class Writer {
         { path: this.dir, info: { pid: running.pid, host: running.host, since: running.started } },
       );
     }
-    if (this.end > this.manifest.active.indexedTo) this.maybeFlush(true);
+    if (this.end > this.manifest.active.indexedTo) this.maybeFlush(true, undefined, false);
     const next = successor(this.manifest);
     let bytes = 0;
     for (const s of next.segments) bytes += s.size ?? this.end;
