@@ -508,6 +508,8 @@ export class Writer {
     }
     const newerRuns = m.runs.slice(0, m.runs.length - marker.runs.length);
     const newerSegments = m.segments.slice(marker.segments.length);
+    // Everything that reads or can fail comes before the renames: after them, a failure would leave numbered files unlisted.
+    const census = this.censusAfter(m, out, newerRuns, now);
     const renames: Array<[string, string]> = out.segments.map((s) => [s.tmp, `${this.dir}/${segmentName(s.file)}`]);
     if (out.run) renames.push([out.run.tmp, `${this.dir}/${runName(out.run.info.file)}`]);
     try {
@@ -517,7 +519,7 @@ export class Writer {
       throw ioError(err, 'cannot rename compacted files into', this.dir);
     }
     const next = successor(m);
-    next.census = this.censusAfter(m, out, newerRuns, now);
+    next.census = census;
     next.runs = [...newerRuns, ...(out.run ? [out.run.info] : [])];
     const gone = [...marker.segments.map(segmentName), ...marker.runs.map(runName)];
     const active = newerSegments[newerSegments.length - 1];
