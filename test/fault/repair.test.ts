@@ -172,6 +172,7 @@ describe('a crash at any step of a repair', () => {
     const before = await snapshot(dir, n);
     expect([...before.values()].filter((v) => !v.startsWith('error')).length).toBeGreaterThan(n / 2);
     let steps = 0;
+    let probesTaken = 0;
     for (let step = 1; ; step++) {
       writeImage(dir, image);
       const fs = new FaultFs(dir).crashBefore(step);
@@ -186,12 +187,20 @@ describe('a crash at any step of a repair', () => {
         steps = step;
         break;
       }
-      // Whatever the moment, the store still opens for writing and takes a write (every 4th moment: it costs).
+      // Whatever the moment, the store still opens for writing (every 4th moment: it costs). It takes a write,
+      // unless the damaged tail of the active segment is still there, which writes refuse (CORRUPT, naming it).
       if (step % 4 !== 1) continue;
       const w = await open(dir, { sync: false });
-      await w.put('zz-probe', 'x').catch((e: { code?: string }) => expect(e.code).toBe('CORRUPT'));
+      await w.put('zz-probe', 'x').then(
+        () => probesTaken++,
+        (e: { code?: string; message?: string }) => {
+          expect(e.code).toBe('CORRUPT');
+          expect(e.message).toContain(active);
+        },
+      );
       await w.close();
     }
     expect(steps, 'mutating calls of one repair').toBeGreaterThan(20);
+    expect(probesTaken, 'writes taken once the tail was cut').toBeGreaterThan(0);
   }, 300_000);
 });

@@ -84,6 +84,8 @@ describe('200 single-byte flips', () => {
         const where = `flip ${flip}: ${name} offset ${offset}`;
         expect(report.ok, where).toBe(false);
         expect(report.problems.length, where).toBeGreaterThan(0);
+        // "Reports each problem with the file name": the flipped file is named.
+        expect(report.problems.map((p) => p.file), where).toContain(name);
         // The same with the records' CRCs checked on a worker thread (every 4th flip: a worker costs a start-up).
         if (flip % 4 === 1) expect((await verifyStoreParallel(realFs, dir, undefined, 0)).ok, `${where}, in parallel`).toBe(false);
         kinds.add(name.slice(-4));

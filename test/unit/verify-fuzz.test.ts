@@ -109,7 +109,7 @@ describe(`fuzz: ${CASES} damaged stores`, () => {
       const files = new Map([...base].map(([n, b]) => [n, Buffer.from(b)]));
       const names = [...files.keys()].sort();
       const [label, mutate] = mutations[i % mutations.length];
-      for (let k = 0; k < 1 + (i % 3 === 0 ? 1 : 0); k++) mutate(files, [...files.keys()].sort(), random);
+      for (let k = 0; k < 1 + (i % 3 === 0 ? 1 : 0); k++) mutate(files, names, random);
       seen.set(label, (seen.get(label) ?? 0) + 1);
       const dir = join(root, `case-${i}`);
       mkdirSync(dir);
@@ -118,7 +118,7 @@ describe(`fuzz: ${CASES} damaged stores`, () => {
       const t0 = Date.now();
       const report = verifyStore(realFs, dir);
       expect(Date.now() - t0, what).toBeLessThan(TIME_BOX_MS);
-      expect(typeof report.ok, what).toBe('boolean');
+      if (report.ok) expect(report.problems, what).toEqual([]);
       expect(report.problems.every((p) => typeof p.file === 'string' && typeof p.kind === 'string' && typeof p.message === 'string'), what).toBe(true);
       if (!report.ok) expect(report.problems.length, what).toBeGreaterThan(0);
       if (i % 10 === 0) {
@@ -141,7 +141,6 @@ describe(`fuzz: ${CASES} damaged stores`, () => {
       } catch (err) {
         expect(err, `${what}: open`).toBeInstanceOf(TzkvError);
       }
-      expect(names.length).toBeGreaterThan(3);
       rmSync(dir, { recursive: true, force: true });
     }
     expect(seen.size).toBe(mutations.length);
