@@ -14,7 +14,7 @@ import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, MANIFEST_NAME, RUN_EXT, SEG
 import { encodeFileHeader } from '../format/file-header.js';
 import { cloneManifest, encodeManifest } from '../format/manifest.js';
 import type { Manifest, SegmentInfo } from '../format/manifest.js';
-import { encodeQuarantineEntry, encodeQuarantineHeader } from '../format/quarantine.js';
+import { encodeQuarantineEntry, encodeQuarantineHeader, QUARANTINE_HEADER_BYTES } from '../format/quarantine.js';
 import type { FileSystem } from '../io/fs.js';
 import { removeQuietly, replaceFile } from '../io/fs.js';
 import { censusValid } from './census.js';
@@ -137,12 +137,17 @@ function rebuildIndex(fs: FileSystem, dir: string, segments: SegmentInfo[], acti
   return { run: w.finish(), keys: keys.length, bytes };
 }
 
-export function repairStore(fs: FileSystem, dir: string, now: number): RepairReport {
+/**
+ * Repairs what the verify it starts with found. Returns what it did and, when
+ * it changed nothing, that verify's report (the store is as it was checked:
+ * no second verify is needed).
+ */
+export function repairStore(fs: FileSystem, dir: string, now: number): { repair: RepairReport; unchanged: ReturnType<typeof verifyStore> | null } {
   const report: RepairReport = { quarantine: null, moved: [], truncated: [], rewritten: [], rebuiltRun: null, removed: [], census: 'kept' };
   const found = verifyStore(fs, dir);
   if (found.newerVersion) throw new TzkvError('VERSION', `${dir}: written by a newer tzkv; repair refused`, { path: dir });
   const m: Manifest | null = readManifest(fs, dir);
-  if (!m || found.ok) return report;
+  if (!m || found.ok) return { repair: report, unchanged: found };
   const missing = found.problems.find((p) => p.kind === 'missing-file' && p.file.endsWith(SEGMENT_EXT));
   if (missing) throw new TzkvError('CORRUPT', `${missing.file} is missing: a store without one of its segments cannot be repaired`, { path: `${dir}/${missing.file}` });
   const damage = byFile(found.unreadable.filter((r) => r.file.endsWith(SEGMENT_EXT)));
@@ -154,7 +159,7 @@ export function repairStore(fs: FileSystem, dir: string, now: number): RepairRep
   const moved = [...damage.values()].flat();
   if (moved.length > 0) {
     const name = quarantineName(fs, dir, now);
-    let at = FILE_HEADER_BYTES;
+    let at = QUARANTINE_HEADER_BYTES;
     const chunks: Buffer[] = [encodeQuarantineHeader(moved.length)];
     for (const r of moved) {
       const bytes = Buffer.concat([...fileBytes(fs, `${dir}/${r.file}`, r.from, r.to)].map((b) => Buffer.from(b)));
@@ -244,5 +249,5 @@ export function repairStore(fs: FileSystem, dir: string, now: number): RepairRep
     report.removed.push(name);
   }
   durable('cannot fsync', dir, () => fs.fsyncDir(dir));
-  return report;
+  return { repair: report, unchanged: null };
 }

@@ -158,31 +158,41 @@ class LocalStore implements Store {
     }
   }
 
+  /** Takes the writer lock, runs fn, releases it and drops the read view (the store changed). */
+  private async withLock<T>(fn: () => T): Promise<T> {
+    const lock = await WriterLock.acquire(this.fs, this.location, { timeoutMs: this.lockTimeoutMs, command: this.command });
+    try {
+      return fn();
+    } finally {
+      try {
+        lock.release();
+      } catch {
+        // The change is durable; a LOCK we failed to remove names this process and is broken as a leftover.
+      }
+      this.view?.close();
+      this.view = undefined;
+    }
+  }
+
   /** Takes the writer lock, prepares a Writer, runs fn, releases everything; `held` learns how long the lock was held (ms). */
   private async write<T>(fn: (w: Writer) => T, prepare = true, held?: (ms: number) => void): Promise<T> {
     this.checkOpen();
     if (this.readOnly) {
       throw new TzkvError('READ_ONLY', `store ${this.location} is open read-only`, { path: this.location });
     }
-    const lock = await WriterLock.acquire(this.fs, this.location, { timeoutMs: this.lockTimeoutMs, command: this.command });
-    let writer: Writer | undefined;
-    try {
-      writer = new Writer(this.fs, this.location, this.writerOptions);
-      if (prepare) writer.prepare();
-      return fn(writer);
-    } catch (err) {
-      throw ioError(err, 'cannot write to store', this.location);
-    } finally {
-      writer?.close();
+    return this.withLock(() => {
+      let writer: Writer | undefined;
       try {
-        lock.release();
-      } catch {
-        // The write is durable; a LOCK we failed to remove names this process and is broken as a leftover.
+        writer = new Writer(this.fs, this.location, this.writerOptions);
+        if (prepare) writer.prepare();
+        return fn(writer);
+      } catch (err) {
+        throw ioError(err, 'cannot write to store', this.location);
+      } finally {
+        writer?.close();
+        if (held && writer) held(performance.now() - writer.lockedAt);
       }
-      if (held && writer) held(performance.now() - writer.lockedAt);
-      this.view?.close();
-      this.view = undefined;
-    }
+    });
   }
 
   async get(key: KeyInput): Promise<Buffer | undefined> {
@@ -384,23 +394,14 @@ class LocalStore implements Store {
   async verify(options?: VerifyOptions): Promise<VerifyReport> {
     this.checkOpen();
     let repair: RepairReport | undefined;
+    let unchanged: Awaited<ReturnType<typeof verifyStoreParallel>> | null = null;
+    const started = this.now();
     if (options?.repair) {
       if (this.readOnly) throw new TzkvError('READ_ONLY', `store ${this.location} is open read-only: it cannot be repaired`, { path: this.location });
-      const lock = await WriterLock.acquire(this.fs, this.location, { timeoutMs: this.lockTimeoutMs, command: this.command });
-      try {
-        repair = repairStore(this.fs, this.location, this.now());
-      } finally {
-        try {
-          lock.release();
-        } catch {
-          // the repair is durable; a LOCK we failed to remove names this process and is broken as a leftover
-        }
-        this.view?.close();
-        this.view = undefined;
-      }
+      ({ repair, unchanged } = await this.withLock(() => repairStore(this.fs, this.location, this.now())));
     }
-    const started = this.now();
-    const { unreadable: _, ...verified } = await verifyStoreParallel(this.fs, this.location, options?.onProgress);
+    // A repair that changed nothing has just verified the store as it is.
+    const { unreadable: _, ...verified } = unchanged ?? (await verifyStoreParallel(this.fs, this.location, options?.onProgress));
     const report = repair ? { ...verified, repair } : verified;
     const recorded =
       options?.record === true &&
