@@ -43,7 +43,7 @@ export async function prepareProgress(label: string, json = false): Promise<(tot
   };
 }
 
-export async function startProgress(label: string, total: number | undefined, json = false): Promise<Progress> {
+export async function startProgress(label: string, total: number | undefined): Promise<Progress> {
   if (total === undefined) return NONE;
-  return (await prepareProgress(label, json))(total);
+  return (await prepareProgress(label))(total);
 }

@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags';
 import { DEFAULT_LOCK_TIMEOUT_MS, type StoreFlags, TzkvCommand } from '../cli/base.js';
 import { printFacts, printJson } from '../cli/output.js';
-import { startProgress } from '../cli/progress.js';
+import { prepareProgress, type Progress } from '../cli/progress.js';
 import { openStore, storeDirectory } from '../cli/store.js';
 import { isEtcdAddress } from '../etcd/url.js';
 import { syncStores } from '../replication/store-sync.js';
@@ -31,18 +31,18 @@ export default class Replicate extends TzkvCommand {
     const target = storeDirectory(flags.to);
     if (isEtcdAddress(target) || (flags.dir !== undefined && isEtcdAddress(flags.dir))) return this.sync(flags, target);
     const report = await this.withStore(flags, 'read', async (store) => {
-      let progress: Awaited<ReturnType<typeof startProgress>> | undefined;
-      let starting: Promise<unknown> | undefined;
+      // The bar's code is loaded first: the copy may run without yielding, and draws it from its callbacks.
+      const makeBar = await prepareProgress('replicating', flags.json);
+      let progress: Progress | undefined;
       try {
         return await store.replicate(target, {
           check: flags.check,
           onProgress: (done, total) => {
-            starting ??= startProgress('replicating', total).then((bar) => (progress = bar));
-            progress?.update(done);
+            progress ??= makeBar(total);
+            progress.update(done);
           },
         });
       } finally {
-        await starting;
         progress?.stop();
       }
     });
