@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags';
 import type { CompactReport } from '../api.js';
 import { TzkvCommand } from '../cli/base.js';
+import { isTzkvError } from '../errors.js';
 import { lockFlag } from '../cli/flags.js';
 import { printFacts, printJson } from '../cli/output.js';
 import { parseRatio, parseSize } from '../cli/size.js';
@@ -54,7 +55,14 @@ export default class Compact extends TzkvCommand {
           return { compacted: false, skipped: true, reason, deadBytes, totalBytes };
         }
       }
-      return store.compact({ dryRun: flags['dry-run'], defrag: flags.defrag });
+      try {
+        return await store.compact({ dryRun: flags['dry-run'], defrag: flags.defrag });
+      } catch (err) {
+        // A compaction that started after the check above: for cron, that is a skip as well.
+        if (!flags['if-needed'] || !isTzkvError(err, 'LOCKED') || err.info?.compacting !== true) throw err;
+        const { deadBytes, totalBytes } = await store.stats();
+        return { compacted: false, skipped: true, reason: `a compaction is already running (pid ${String(err.info.pid)}, since ${String(err.info.since)})`, deadBytes, totalBytes };
+      }
     });
     if (flags.json) return printJson(result);
     if ('skipped' in result) return printFacts([['compacted', 'no'], ['reason', result.reason]]);

@@ -464,7 +464,7 @@ export class Writer {
       throw new TzkvError(
         'LOCKED',
         `store ${this.dir} is being compacted by pid ${running.pid} (since ${running.started}); one compaction runs at a time`,
-        { path: this.dir, info: { pid: running.pid, host: running.host, since: running.started } },
+        { path: this.dir, info: { compacting: true, pid: running.pid, host: running.host, since: running.started } },
       );
     }
     if (this.end > this.manifest.active.indexedTo) this.maybeFlush(true, undefined, false);
