@@ -4,7 +4,7 @@
 // run's bloom filter, and, across runs, against shadowing order; the newest
 // entry of each key feeds the census count. Then each run's branch blocks and
 // TTL section, and that every record that is the newest of its key is indexed.
-import { BLOOM_PAGE_BYTES, BLOOM_PAGE_STRIDE, KIND_PUT, RUN_HEADER_BYTES } from '../format/constants.js';
+import { BLOOM_PAGE_BYTES, BLOOM_PAGE_STRIDE, KIND_PUT, MAX_KEY_BYTES, RECORD_HEADER_BYTES, RUN_HEADER_BYTES } from '../format/constants.js';
 import { BloomCheck } from './bloom-check.js';
 import { murmur3Pair, murmurPairSecond } from '../format/bloom.js';
 import { crc32 } from '../format/bytes.js';
@@ -173,7 +173,7 @@ class Walk {
         fd = this.fs.openRead(`${this.dir}/${segmentName(segment)}`);
         this.fds.set(segment, fd);
       }
-      const buf = Buffer.allocUnsafe(Math.max(c.length, 20 + 1024));
+      const buf = Buffer.allocUnsafe(Math.max(c.length, RECORD_HEADER_BYTES + MAX_KEY_BYTES));
       const n = this.fs.read(fd, buf, 0, buf.length, offset);
       if (decodeRecord(buf, 0, n, this.info, false) !== RECORD_OK && this.info.length === 0) why = 'no record there';
       else if (!buf.subarray(20, 20 + this.info.keyLength).equals(key)) why = `the record there is of key ${this.keyText(buf, 20, 20 + this.info.keyLength)}`;
@@ -330,7 +330,7 @@ function keyReader(fs: FileSystem, dir: string): ((segment: number, offset: numb
       fd = fs.openRead(`${dir}/${segmentName(segment)}`);
       fds.set(segment, fd);
     }
-    const buf = Buffer.allocUnsafe(20 + 1024);
+    const buf = Buffer.allocUnsafe(RECORD_HEADER_BYTES + MAX_KEY_BYTES);
     const n = fs.read(fd, buf, 0, buf.length, offset);
     decodeRecord(buf, 0, n, info, false);
     return buf.subarray(20, Math.min(n, 20 + info.keyLength));

@@ -2,7 +2,7 @@
 // shared RecordScanner in big reads; damage is reported and skipped to the
 // next valid record, so one bad record does not hide the rest of the file.
 // The indexed records go into a RecordTable for the index walk.
-import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, RECORD_HEADER_BYTES } from '../format/constants.js';
+import { FILE_HEADER_BYTES, KIND_COMMIT, KIND_PUT, MAGIC_SEGMENT, RECORD_HEADER_BYTES } from '../format/constants.js';
 import { checkFileHeader } from '../format/file-header.js';
 import { RECORD_OK, RECORD_SHORT, RecordInfo, decodeRecord } from '../format/record.js';
 import type { FileSystem } from '../io/fs.js';
@@ -25,7 +25,7 @@ function findNextRecord(fs: FileSystem, fd: number, from: number, end: number): 
     if (n < RECORD_HEADER_BYTES) return -1;
     for (let q = 0; q + RECORD_HEADER_BYTES <= n; q++) {
       const kind = win[q + 4];
-      if (kind < 1 || kind > 3) continue;
+      if (kind < KIND_PUT || kind > KIND_COMMIT) continue;
       const status = decodeRecord(win, q, n, info, true);
       if (status === RECORD_OK) return base + q;
       if (status === RECORD_SHORT && info.length > 0 && info.length <= SEARCH_RECORD_MAX && base + q + info.length <= end) {
