@@ -4,7 +4,8 @@
 //   2. esbuild      bin/run.js's launcher → dist/launch.cjs; the whole CLI (oclif, commands, engine) → dist/tzkv.cjs, one file,
 //                   CommonJS so that src/cli/launch.ts can give it a V8 code cache; see
 //                   scripts/bundle-plugins.mjs for what is left out or loaded late
-//                   The etcd backend is bundled apart (dist/etcd.cjs) and loaded only for an etcd:// address.
+//                   The etcd backend is bundled apart (dist/etcd.cjs) and loaded only for an etcd:// address;
+//                   plain get and put lines run dist/fast.cjs (src/cli/fast.ts), the engine without oclif.
 //   3. manifest     oclif.manifest.json, regenerated from the bundle (scripts/manifest.mjs)
 
 import { execFileSync } from 'node:child_process';
@@ -18,6 +19,7 @@ import { writeManifest } from './manifest.mjs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE = join(ROOT, 'dist', 'tzkv.cjs');
+export const FAST_BUNDLE = join(ROOT, 'dist', 'fast.cjs');
 /** src/cli/launch.ts reads this last line to name the bundle's code cache. */
 const BUILD_MARK = '//# tzkv-build ';
 
@@ -52,12 +54,16 @@ export async function bundleEtcd() {
   });
 }
 
-export async function bundle() {
+/**
+ * One CLI bundle, minified, with a linked source map and BUILD_MARK's line
+ * last (src/cli/launch.ts names the bundle's code cache by it).
+ */
+async function bundleCli(entry, outfile) {
   const esbuild = await import('esbuild');
   const result = await esbuild.build({
     ...NODE_BUNDLE,
-    entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')],
-    outfile: BUNDLE,
+    entryPoints: [entry],
+    outfile,
     write: false,
     minify: true,
     sourcemap: 'linked',
@@ -68,9 +74,19 @@ export async function bundle() {
   });
   const map = result.outputFiles.find((file) => file.path.endsWith('.map'));
   writeFileSync(map.path, map.contents);
-  const code = Buffer.from(result.outputFiles.find((file) => file.path === BUNDLE).contents);
+  const code = Buffer.from(result.outputFiles.find((file) => file.path === outfile).contents);
   const hash = createHash('sha256').update(code).digest('hex');
-  writeFileSync(BUNDLE, Buffer.concat([code, Buffer.from(`\n${BUILD_MARK}${hash}\n`)]));
+  writeFileSync(outfile, Buffer.concat([code, Buffer.from(`\n${BUILD_MARK}${hash}\n`)]));
+}
+
+/** The whole CLI: oclif, every command, the engine. */
+export function bundle() {
+  return bundleCli(join(ROOT, 'src', 'cli', 'main.ts'), BUNDLE);
+}
+
+/** The fast path for plain get and put lines (src/cli/fast-argv.ts): the engine without oclif. */
+export function bundleFast() {
+  return bundleCli(join(ROOT, 'src', 'cli', 'fast.ts'), FAST_BUNDLE);
 }
 
 /** The launcher bin/run.js requires: small, CommonJS, Node built-ins only. */
@@ -88,6 +104,7 @@ export async function build() {
   compile();
   await bundleLauncher();
   await bundle();
+  await bundleFast();
   await bundleEtcd();
   await writeManifest();
 }

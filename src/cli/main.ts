@@ -9,14 +9,12 @@ import { settings } from '@oclif/core/settings';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jsonRequested, reportFailure } from './failure.js';
+import { exitWhenDone } from './finish.js';
 import { mark } from './trace.js';
 
 import { COMMANDS } from './commands.js';
 
 export { COMMANDS };
-
-/** How long a finished CLI waits for stray handles before it exits anyway. */
-const EXIT_GRACE_MS = 2000;
 
 /** Runs one tzkv command line; `root` is the package directory. Sets process.exitCode; exits only as a last resort (below). */
 export async function main(argv: string[], root: string): Promise<void> {
@@ -33,14 +31,7 @@ export async function main(argv: string[], root: string): Promise<void> {
   } catch (err) {
     reportFailure(err, { json: jsonRequested(argv) });
   }
-  // Output is flushed by the natural exit; should something keep the event
-  // loop alive after the command is done, leave anyway, once output is out.
-  setTimeout(exitWhenFlushed, EXIT_GRACE_MS).unref();
-}
-
-function exitWhenFlushed(): void {
-  if (process.stdout.writableLength > 0 || process.stderr.writableLength > 0) setTimeout(exitWhenFlushed, 100).unref();
-  else process.exit();
+  exitWhenDone();
 }
 
 /** Flags of every command that take a value (their value is never the command's name). */

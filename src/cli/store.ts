@@ -9,6 +9,39 @@ import { isEtcdAddress } from '../etcd/url.js';
 import { open } from '../index.js';
 import { parseDuration } from './duration.js';
 
+/** Lock wait when neither --lock-timeout nor TZKV_LOCK_TIMEOUT says otherwise. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+
+/** The flags that choose and open a store; commands pass their parsed flags through. */
+export interface StoreFlags extends EtcdFlags {
+  dir?: string;
+  'lock-timeout'?: string;
+}
+
+/**
+ * Opens the store for reading (no lock, never creates the directory) or
+ * writing (takes the lock, creates a missing directory), runs `use`, and
+ * closes the store whatever happens. `command` (`tzkv put`) goes into the lock file.
+ */
+export async function withStore<T>(flags: StoreFlags, mode: 'read' | 'write', command: string, use: (store: Store) => Promise<T>): Promise<T> {
+  const write = mode === 'write';
+  const lockTimeoutMs = write
+    ? flags['lock-timeout'] === undefined
+      ? DEFAULT_LOCK_TIMEOUT_MS
+      : parseDuration(flags['lock-timeout'], '--lock-timeout', { allowZero: true })
+    : undefined;
+  const store = await openStore({ dir: storeDirectory(flags.dir), command, write, lockTimeoutMs, etcd: flags });
+  let result: T;
+  try {
+    result = await use(store);
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+  await store.close();
+  return result;
+}
+
 /**
  * The store directory: `--dir`, else `TZKV_DIR` (oclif fills the flag from it),
  * else `$XDG_DATA_HOME/tzkv`, else `~/.local/share/tzkv`. Always absolute.

@@ -1,9 +1,6 @@
-import { bucketKey } from '../cli/bucket.js';
 import { TzkvCommand } from '../cli/base.js';
 import { bucketFlag, keyArg } from '../cli/flags.js';
-import { printJson, writeOut } from '../cli/output.js';
-import { toRecord } from '../cli/records.js';
-import { TzkvError } from '../errors.js';
+import { getKey } from '../cli/key-actions.js';
 
 export default class Get extends TzkvCommand {
   static override summary = 'Print the value of a key.';
@@ -19,10 +16,6 @@ export default class Get extends TzkvCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Get);
-    const key = bucketKey(flags.bucket, args.key);
-    const entry = await this.withStore(flags, 'read', (store) => store.getEntry(key));
-    if (!entry) throw new TzkvError('NOT_FOUND', `key not found: ${JSON.stringify(args.key)}`);
-    if (flags.json) await printJson(toRecord(Buffer.from(args.key), entry.value, entry.expiresAt));
-    else await writeOut(entry.value);
+    await getKey({ ...flags, key: args.key });
   }
 }

@@ -1,8 +1,8 @@
 import * as Flags from '@oclif/core/flags';
-import { DEFAULT_LOCK_TIMEOUT_MS, type StoreFlags, TzkvCommand } from '../cli/base.js';
+import { TzkvCommand } from '../cli/base.js';
 import { printFacts, printJson } from '../cli/output.js';
 import { prepareProgress, type Progress } from '../cli/progress.js';
-import { openStore, storeDirectory } from '../cli/store.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, openStore, type StoreFlags, storeDirectory } from '../cli/store.js';
 import { isEtcdAddress } from '../etcd/url.js';
 import { syncStores } from '../replication/store-sync.js';
 

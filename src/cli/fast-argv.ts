@@ -1,0 +1,115 @@
+// Recognises the plainest `tzkv get` and `tzkv put` command lines, which the
+// launcher runs without loading oclif (src/cli/fast.ts): most of a one-shot
+// command's start-up is oclif loading its configuration and parser.
+//
+// Only lines whose meaning is beyond doubt qualify: known flags, each at most
+// once, with non-empty values that do not look like flags; the exact number
+// of arguments, none starting with "-"; a store directory rather than an
+// etcd address (nor etcd settings in the environment). Anything else (help, stdin values, --file, --expire-at, `--`,
+// a flag this command lacks, a mistake) returns undefined and goes through
+// oclif as before, which also reports every error in the usual way.
+// TZKV_NO_FAST_PATH=1 turns the fast path off.
+//
+// The launcher imports this file: it must stay small and import nothing.
+
+export interface FastPlan {
+  command: 'get' | 'put';
+  key: string;
+  /** put's VALUE. */
+  value?: string;
+  /** --dir, else $TZKV_DIR (empty counts as unset, as oclif has it). */
+  dir?: string;
+  bucket?: string;
+  json: boolean;
+  ttl?: string;
+  'if-absent': boolean;
+  /** --lock-timeout, else $TZKV_LOCK_TIMEOUT. */
+  'lock-timeout'?: string;
+}
+
+type FlagName = 'dir' | 'bucket' | 'json' | 'ttl' | 'if-absent' | 'lock-timeout';
+
+/** Each command's flags: true for those that take a value. */
+const FLAGS: Record<FastPlan['command'], Partial<Record<FlagName, boolean>>> = {
+  get: { dir: true, bucket: true, json: false },
+  put: { dir: true, bucket: true, json: false, ttl: true, 'if-absent': false, 'lock-timeout': true },
+};
+const SHORT: Record<string, FlagName> = { '-d': 'dir', '-b': 'bucket' };
+const ARGUMENTS: Record<FastPlan['command'], number> = { get: 1, put: 2 };
+
+/**
+ * Flags that may come before the command: those src/cli/main.ts's commandFirst
+ * steps over the same way (a value flag with its value as the next word, or a
+ * flag with no separate value).
+ */
+const BEFORE_COMMAND = new Set(['-d', '--dir', '-b', '--bucket', '--lock-timeout', '--json', '--if-absent']);
+
+const isEtcd = (dir: string) => /^etcds?:\/\//i.test(dir);
+
+/** The plan for a plain get or put line, or undefined when oclif must handle it. */
+export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): FastPlan | undefined {
+  // The etcd flags' variables are read (and checked) by oclif even for a directory.
+  if (env.TZKV_NO_FAST_PATH || env.TZKV_ETCD_USER || env.TZKV_ETCD_TIMEOUT) return undefined;
+  let command: FastPlan['command'] | undefined;
+  const flags = new Map<FlagName, string | true>();
+  const positional: string[] = [];
+  const pending: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i];
+    if (command === undefined && !word.startsWith('-')) {
+      if (word !== 'get' && word !== 'put') return undefined;
+      command = word;
+      continue;
+    }
+    if (!word.startsWith('-')) {
+      positional.push(word);
+      continue;
+    }
+    if (command === undefined) {
+      const name = word.includes('=') ? word.slice(0, word.indexOf('=')) : word;
+      if (!BEFORE_COMMAND.has(name)) return undefined;
+    }
+    // A flag, kept as written until the command (and so its flags) is known.
+    const eq = word.startsWith('--') ? word.indexOf('=') : -1;
+    const name = eq === -1 ? word : word.slice(0, eq);
+    const takesValue = name === '-d' || name === '-b' || name === '--dir' || name === '--bucket' || name === '--ttl' || name === '--lock-timeout';
+    if (takesValue && eq === -1) {
+      const value = argv[++i];
+      if (value === undefined) return undefined;
+      pending.push(name, value);
+    } else if (eq !== -1) {
+      pending.push(name, word.slice(eq + 1));
+    } else {
+      pending.push(name, '');
+    }
+  }
+  if (command === undefined || positional.length !== ARGUMENTS[command]) return undefined;
+  const known = FLAGS[command];
+  for (let i = 0; i < pending.length; i += 2) {
+    const written = pending[i];
+    const value = pending[i + 1];
+    const name = SHORT[written] ?? (written.startsWith('--') ? (written.slice(2) as FlagName) : undefined);
+    if (name === undefined || !Object.hasOwn(known, name) || flags.has(name)) return undefined;
+    if (known[name]) {
+      if (value === '' || value.startsWith('-')) return undefined;
+      flags.set(name, value);
+    } else {
+      if (value !== '') return undefined;
+      flags.set(name, true);
+    }
+  }
+  const [key, value] = positional;
+  if (key === '' || value === '') return undefined;
+  const dir = (flags.get('dir') as string | undefined) ?? (env.TZKV_DIR || undefined);
+  if (dir !== undefined && isEtcd(dir)) return undefined;
+  const plan: FastPlan = { command, key, json: flags.has('json'), 'if-absent': flags.has('if-absent') };
+  if (value !== undefined) plan.value = value;
+  if (dir !== undefined) plan.dir = dir;
+  const bucket = flags.get('bucket') as string | undefined;
+  if (bucket !== undefined) plan.bucket = bucket;
+  const ttl = flags.get('ttl') as string | undefined;
+  if (ttl !== undefined) plan.ttl = ttl;
+  const lockTimeout = (flags.get('lock-timeout') as string | undefined) ?? (command === 'put' ? env.TZKV_LOCK_TIMEOUT || undefined : undefined);
+  if (lockTimeout !== undefined) plan['lock-timeout'] = lockTimeout;
+  return plan;
+}

@@ -1,0 +1,21 @@
+// The fast path's bundle (dist/fast.cjs): runs a get or put line that
+// src/cli/fast-argv.ts recognised, with the same code the oclif commands run
+// (src/cli/key-actions.ts) and the same error reporting (src/cli/failure.ts),
+// but without loading oclif. docs/cli.md "Start-up time" has the figures.
+
+import { reportFailure } from './failure.js';
+import type { FastPlan } from './fast-argv.js';
+import { exitWhenDone } from './finish.js';
+import { getKey, putKey } from './key-actions.js';
+import { mark, note } from './trace.js';
+
+export async function runFast(plan: FastPlan): Promise<void> {
+  note('fast path');
+  try {
+    await (plan.command === 'get' ? getKey(plan) : putKey(plan));
+    mark('command');
+  } catch (err) {
+    reportFailure(err, { json: plan.json, command: plan.command });
+  }
+  exitWhenDone();
+}

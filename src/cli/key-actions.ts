@@ -1,0 +1,67 @@
+// What `tzkv get` and `tzkv put` do once their command line is parsed. Shared
+// by the oclif commands (src/commands/get.ts, put.ts) and the fast path that
+// runs the plainest get and put lines without loading oclif (src/cli/fast.ts),
+// so the two cannot drift apart.
+
+import { TzkvError } from '../errors.js';
+import { bucketKey } from './bucket.js';
+import { parseDuration, parseTimestamp } from './duration.js';
+import { readStdin, readWhole } from './input.js';
+import { printJson, writeOut } from './output.js';
+import { isoTime, toRecord } from './records.js';
+import { type StoreFlags, withStore } from './store.js';
+
+export interface GetRequest extends StoreFlags {
+  key: string;
+  bucket?: string;
+  json: boolean;
+}
+
+/** `tzkv get`: the stored bytes on stdout, or NOT_FOUND. */
+export async function getKey(request: GetRequest): Promise<void> {
+  const key = bucketKey(request.bucket, request.key);
+  const entry = await withStore(request, 'read', 'tzkv get', (store) => store.getEntry(key));
+  if (!entry) throw new TzkvError('NOT_FOUND', `key not found: ${JSON.stringify(request.key)}`);
+  if (request.json) await printJson(toRecord(Buffer.from(request.key), entry.value, entry.expiresAt));
+  else await writeOut(entry.value);
+}
+
+export interface PutRequest extends StoreFlags {
+  key: string;
+  /** The VALUE argument: "-" reads stdin. */
+  value?: string;
+  file?: string;
+  bucket?: string;
+  json: boolean;
+  ttl?: string;
+  'expire-at'?: string;
+  'if-absent': boolean;
+}
+
+/** `tzkv put`: stores the value; PRECONDITION when --if-absent finds the key. */
+export async function putKey(request: PutRequest): Promise<void> {
+  const key = bucketKey(request.bucket, request.key);
+  const now = Date.now();
+  const ttlMs = request.ttl === undefined ? undefined : parseDuration(request.ttl, '--ttl');
+  const expiresAt = request['expire-at'] === undefined ? undefined : parseTimestamp(request['expire-at'], '--expire-at', now);
+  const value = await valueOf(request.value, request.file);
+  const options = { ifAbsent: request['if-absent'], ...(ttlMs === undefined ? {} : { ttlMs }), ...(expiresAt === undefined ? {} : { expiresAt }) };
+  const result = await withStore(request, 'write', 'tzkv put', async (store) => {
+    if (!(await store.put(key, value, options))) return undefined;
+    return { key: request.key, bytes: value.length, expiresAt: isoTime((await store.expiry(key)) ?? null) };
+  });
+  if (!result) throw new TzkvError('PRECONDITION', `key already exists: ${JSON.stringify(request.key)}`);
+  if (request.json) await printJson(result);
+}
+
+/** The value from VALUE, --file, or stdin (VALUE "-", or neither given and stdin not a terminal). */
+function valueOf(arg: string | undefined, file: string | undefined): Promise<Buffer> {
+  if (file !== undefined) {
+    if (arg !== undefined) throw new TzkvError('INVALID_ARGUMENT', 'give the value as VALUE or with --file, not both');
+    return readWhole(file);
+  }
+  if (arg === '-') return readStdin();
+  if (arg !== undefined) return Promise.resolve(Buffer.from(arg, 'utf8'));
+  if (process.stdin.isTTY) throw new TzkvError('INVALID_ARGUMENT', 'missing VALUE: give it as an argument, with --file, or on stdin');
+  return readStdin();
+}

@@ -1,0 +1,127 @@
+// Plain get and put lines run without oclif (src/cli/fast-argv.ts,
+// src/cli/fast.ts). Every line here runs twice, on two copies of the same
+// store: once by the fast path and once through oclif (TZKV_NO_FAST_PATH=1).
+// Output, exit code and the store left behind must be the same.
+
+import { cp, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { type Run, storeDir, tempDir, tzkv } from './helpers.js';
+
+const TRACE = /^tzkv start-up: .*\n/m;
+
+/** Times differ between the two runs by the time between them. */
+const normalise = (text: string, dir: string) => text.split(dir).join('DIR').replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, '<time>');
+
+interface Case {
+  /** The command line; DIR stands for the store's directory. */
+  line: string[];
+  env?: Record<string, string>;
+  /** A directory that is a regular file, or does not exist, instead of the store. */
+  dir?: 'file' | 'missing';
+}
+
+const LONG_KEY = 'k'.repeat(70_000);
+
+const CASES: Case[] = [
+  { line: ['get', '-d', 'DIR', 'a'] },
+  { line: ['get', 'a', '--dir', 'DIR', '--json'] },
+  { line: ['-d', 'DIR', 'get', 'a'] },
+  { line: ['--json', '-d', 'DIR', 'get', 'a'] },
+  { line: ['get', '-d', 'DIR', '-b', 'users', '1'] },
+  { line: ['get', '--dir=DIR', '--bucket=users', '1', '--json'] },
+  { line: ['get', '-d', 'DIR', 'missing'] },
+  { line: ['get', '-d', 'DIR', 'missing', '--json'] },
+  { line: ['get', '-d', 'DIR', 'blob'] },
+  { line: ['get', '-d', 'DIR', 'blob', '--json'] },
+  { line: ['get', '-d', 'DIR', 'gone'] },
+  { line: ['get', '-d', 'DIR', 'soon', '--json'] },
+  { line: ['get', 'a'], env: { TZKV_DIR: 'DIR' } },
+  { line: ['get', '-d', 'DIR', 'a'], dir: 'missing' },
+  { line: ['get', '-d', 'DIR', 'a', '--json'], dir: 'file' },
+  { line: ['get', '-d', 'DIR', LONG_KEY] },
+  { line: ['put', '-d', 'DIR', 'k', 'v'] },
+  { line: ['put', '-d', 'DIR', 'k', 'value with spaces ✓', '--json'] },
+  { line: ['-d', 'DIR', '--if-absent', 'put', 'a', 'x'] },
+  { line: ['put', '-d', 'DIR', 'a', 'x', '--if-absent', '--json'] },
+  { line: ['put', '-d', 'DIR', 'new', 'x', '--if-absent', '--json'] },
+  { line: ['put', '-d', 'DIR', 'k', 'v', '--ttl', '10m', '--json'] },
+  { line: ['put', '-d', 'DIR', 'k', 'v', '--ttl=90s', '-b', 'jobs'] },
+  { line: ['put', '-d', 'DIR', 'k', 'v', '--ttl', '5q'] },
+  { line: ['put', '-d', 'DIR', 'k', 'v', '--ttl', '0', '--json'] },
+  { line: ['put', '-d', 'DIR', 'k', 'v', '--lock-timeout', 'soon'] },
+  { line: ['put', '-d', 'DIR', 'k', 'v'], env: { TZKV_LOCK_TIMEOUT: 'soon' } },
+  { line: ['put', '-d', 'DIR', 'k', 'v', '--lock-timeout', '0'] },
+  { line: ['put', 'k', 'v'], env: { TZKV_DIR: 'DIR' } },
+  { line: ['put', '-d', 'DIR', 'k', 'v'], dir: 'missing' },
+  { line: ['put', '-d', 'DIR', 'k', 'v', '--json'], dir: 'file' },
+  { line: ['put', '-d', 'DIR', LONG_KEY, 'v', '--json'] },
+];
+
+/** A store with plain, bucketed, binary, expired and expiring keys. */
+async function seed(dir: string): Promise<void> {
+  const blob = join(dir, '..', 'blob');
+  await writeFile(blob, Buffer.from([0, 255, 10, 13, 0xc3]));
+  for (const line of [
+    ['put', '-d', dir, 'a', 'hello'],
+    ['put', '-d', dir, '-b', 'users', '1', 'ann'],
+    ['put', '-d', dir, 'blob', '--file', blob],
+    ['put', '-d', dir, 'gone', 'x', '--ttl', '1ms'],
+    ['put', '-d', dir, 'soon', 'y', '--ttl', '1h'],
+  ]) {
+    expect((await tzkv(line, { env: { TZKV_NO_FAST_PATH: '1' } })).exitCode).toBe(0);
+  }
+}
+
+async function runIn(dir: string, { line, env = {} }: Case, fast: boolean): Promise<Run> {
+  const swap = (word: string) => word.split('DIR').join(dir);
+  const vars: Record<string, string> = { TZKV_TRACE_STARTUP: '1' };
+  for (const [name, value] of Object.entries(env)) vars[name] = swap(value);
+  if (!fast) vars.TZKV_NO_FAST_PATH = '1';
+  return tzkv(line.map((word) => (word === LONG_KEY ? word : swap(word))), { env: vars });
+}
+
+async function storeContents(dir: string): Promise<string> {
+  const run = await tzkv(['export', '-d', dir], { env: { TZKV_NO_FAST_PATH: '1' } });
+  return `${run.exitCode}\n${normalise(run.stdout, dir)}${normalise(run.stderr, dir)}`;
+}
+
+describe('the fast path for get and put', () => {
+  test('gives the same output, exit code and store as oclif, for each line', async () => {
+    const origin = await storeDir();
+    await seed(origin);
+    for (const c of CASES) {
+      const base = await tempDir();
+      const runs: Array<{ run: Run; dir: string }> = [];
+      for (const fast of [true, false]) {
+        const dir = join(base, fast ? 'fast' : 'oclif');
+        if (c.dir === 'file') await writeFile(dir, 'not a store');
+        else if (c.dir !== 'missing') await cp(origin, dir, { recursive: true });
+        runs.push({ run: await runIn(dir, c, fast), dir });
+      }
+      const [fast, oclif] = runs;
+      const what = `tzkv ${c.line.map((w) => (w === LONG_KEY ? 'k×70000' : w)).join(' ')}`;
+      expect(fast.run.stderr, what).toMatch(/fast path/);
+      expect(oclif.run.stderr, what).not.toMatch(/fast path/);
+      expect(fast.run.exitCode, what).toBe(oclif.run.exitCode);
+      expect(normalise(fast.run.stdout, fast.dir), what).toBe(normalise(oclif.run.stdout, oclif.dir));
+      expect(normalise(fast.run.stderr.replace(TRACE, ''), fast.dir), what).toBe(normalise(oclif.run.stderr.replace(TRACE, ''), oclif.dir));
+      if (c.dir === undefined) expect(await storeContents(fast.dir), what).toBe(await storeContents(oclif.dir));
+    }
+  });
+
+  test('lines it does not take go through oclif and work as before', async () => {
+    const dir = await storeDir();
+    const put = await tzkv(['put', '-d', dir, 'k'], { input: 'from stdin', env: { TZKV_TRACE_STARTUP: '1' } });
+    expect(put.exitCode).toBe(0);
+    expect(put.stderr).not.toMatch(/fast path/);
+    const help = await tzkv(['get', '--help'], { env: { TZKV_TRACE_STARTUP: '1' } });
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toMatch(/USAGE/);
+    expect(help.stderr).not.toMatch(/fast path/);
+    const get = await tzkv(['get', '-d', dir, 'k', 'extra'], { env: { TZKV_TRACE_STARTUP: '1' } });
+    expect(get.exitCode).toBe(2);
+    expect(get.stderr).toMatch(/Unexpected argument: extra/);
+    expect(get.stderr).not.toMatch(/fast path/);
+  });
+});

@@ -1,0 +1,66 @@
+import { describe, expect, test } from 'vitest';
+import { fastPlan } from '../../src/cli/fast-argv.js';
+
+const plan = (argv: string[], env: NodeJS.ProcessEnv = {}) => fastPlan(argv, env);
+
+describe('fastPlan: which command lines skip oclif', () => {
+  test('plain get and put lines, flags before or after, in either spelling', () => {
+    expect(plan(['get', 'k'])).toEqual({ command: 'get', key: 'k', json: false, 'if-absent': false });
+    expect(plan(['-d', '/s', '--json', 'get', 'k'])).toEqual({ command: 'get', key: 'k', dir: '/s', json: true, 'if-absent': false });
+    expect(plan(['get', '--bucket=users', 'k', '--dir=/s'])).toEqual({ command: 'get', key: 'k', dir: '/s', bucket: 'users', json: false, 'if-absent': false });
+    expect(plan(['put', 'k', 'v', '--ttl', '10m', '--if-absent', '-b', 'jobs', '--lock-timeout', '0'])).toEqual({
+      command: 'put',
+      key: 'k',
+      value: 'v',
+      bucket: 'jobs',
+      ttl: '10m',
+      json: false,
+      'if-absent': true,
+      'lock-timeout': '0',
+    });
+    // A key or value may be a command's name, or contain "=" and spaces.
+    expect(plan(['get', 'put'])?.key).toBe('put');
+    expect(plan(['put', 'a=b', 'c d'])).toMatchObject({ key: 'a=b', value: 'c d' });
+  });
+
+  test('the environment fills --dir and --lock-timeout as oclif does (empty is unset)', () => {
+    expect(plan(['get', 'k'], { TZKV_DIR: '/env' })?.dir).toBe('/env');
+    expect(plan(['get', 'k', '-d', '/flag'], { TZKV_DIR: '/env' })?.dir).toBe('/flag');
+    expect(plan(['get', 'k'], { TZKV_DIR: '' })?.dir).toBeUndefined();
+    expect(plan(['put', 'k', 'v'], { TZKV_LOCK_TIMEOUT: '2s' })?.['lock-timeout']).toBe('2s');
+    expect(plan(['get', 'k'], { TZKV_LOCK_TIMEOUT: '2s' })?.['lock-timeout']).toBeUndefined();
+  });
+
+  test.each([
+    ['another command', ['keys', 'k']],
+    ['no command', ['--json']],
+    ['a missing argument (put reads stdin)', ['put', 'k']],
+    ['an extra argument', ['get', 'k', 'x']],
+    ['a value from stdin', ['put', 'k', '-']],
+    ['an argument that looks like a flag', ['put', 'k', '-5']],
+    ['--file', ['put', 'k', '--file', 'f']],
+    ['--expire-at', ['put', 'k', 'v', '--expire-at', '0']],
+    ['a flag the command lacks', ['get', 'k', '--ttl', '1m']],
+    ['a flag given twice', ['get', 'k', '-d', '/a', '--dir', '/b']],
+    ['a flag without its value', ['get', 'k', '-d']],
+    ['an empty flag value', ['get', 'k', '--dir=']],
+    ['a flag value that looks like a flag', ['put', 'k', 'v', '--ttl', '-1s']],
+    ['a value on a boolean flag', ['get', 'k', '--json=true']],
+    ['help', ['get', '--help']],
+    ['"--"', ['get', '--', 'k']],
+    ['an empty key', ['get', '']],
+    ['an empty value', ['put', 'k', '']],
+    ['-d=DIR', ['get', 'k', '-d=/s']],
+    ['a flag before the command that commandFirst does not step over', ['--ttl', '1m', 'put', 'k', 'v']],
+    ['an etcd address', ['get', 'k', '-d', 'etcd://127.0.0.1:2379/p']],
+  ])('not for %s', (_what, argv) => {
+    expect(plan(argv)).toBeUndefined();
+  });
+
+  test('not for an etcd address or etcd settings in the environment, nor with TZKV_NO_FAST_PATH', () => {
+    expect(plan(['get', 'k'], { TZKV_DIR: 'etcds://h:1/p' })).toBeUndefined();
+    expect(plan(['get', 'k'], { TZKV_ETCD_TIMEOUT: '1s' })).toBeUndefined();
+    expect(plan(['get', 'k'], { TZKV_ETCD_USER: 'u' })).toBeUndefined();
+    expect(plan(['get', 'k'], { TZKV_NO_FAST_PATH: '1' })).toBeUndefined();
+  });
+});
