@@ -17,7 +17,12 @@ export interface ImportItem extends DecodedEntry {
   line: number;
 }
 
-export function readEntries(format: ImportFormat, source: Source, onBytes?: (bytes: number) => void): AsyncGenerator<ImportItem> {
+/**
+ * The entries of `source`, a chunk of input at a time (one await per chunk, not
+ * per entry). Keys and values may be views of the input: use them before the
+ * next step, or copy them.
+ */
+export function readEntries(format: ImportFormat, source: Source, onBytes?: (bytes: number) => void): AsyncGenerator<ImportItem[]> {
   switch (format) {
     case 'jsonl':
       return readJsonLines(source, onBytes);
@@ -35,44 +40,53 @@ export function lineError(source: Source, line: number, message: string): TzkvEr
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-async function* readJsonLines(source: Source, onBytes?: (bytes: number) => void): AsyncGenerator<ImportItem> {
-  for await (const { number, bytes } of splitLines(source.stream, source.name, onBytes)) {
-    let text: string;
-    try {
-      text = utf8.decode(bytes);
-    } catch {
-      throw lineError(source, number, 'not valid UTF-8');
+async function* readJsonLines(source: Source, onBytes?: (bytes: number) => void): AsyncGenerator<ImportItem[]> {
+  for await (const { first, lines } of splitLines(source.stream, source.name, onBytes)) {
+    const items: ImportItem[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const number = first + i;
+      let text: string;
+      try {
+        text = utf8.decode(lines[i]);
+      } catch {
+        throw lineError(source, number, 'not valid UTF-8');
+      }
+      if (text.trim() === '') continue;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (err) {
+        throw lineError(source, number, `not valid JSON (${(err as Error).message})`);
+      }
+      try {
+        items.push({ line: number, ...fromRecord(parsed) });
+      } catch (err) {
+        if (err instanceof TzkvError && err.code === 'INVALID_ARGUMENT') throw lineError(source, number, err.message);
+        throw err;
+      }
     }
-    if (text.trim() === '') continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      throw lineError(source, number, `not valid JSON (${(err as Error).message})`);
-    }
-    try {
-      yield { line: number, ...fromRecord(parsed) };
-    } catch (err) {
-      if (err instanceof TzkvError && err.code === 'INVALID_ARGUMENT') throw lineError(source, number, err.message);
-      throw err;
-    }
+    yield items;
   }
 }
 
-async function* readTsv(source: Source, onBytes?: (bytes: number) => void): AsyncGenerator<ImportItem> {
-  for await (const { number, bytes } of splitLines(source.stream, source.name, onBytes)) {
-    if (bytes.length === 0) continue;
-    const tab = bytes.indexOf(9);
-    if (tab === -1) throw lineError(source, number, 'expected KEY<TAB>VALUE');
-    if (tab === 0) throw lineError(source, number, 'the key is empty');
-    yield { line: number, key: bytes.subarray(0, tab), value: bytes.subarray(tab + 1), expiresAt: null };
+async function* readTsv(source: Source, onBytes?: (bytes: number) => void): AsyncGenerator<ImportItem[]> {
+  for await (const { first, lines } of splitLines(source.stream, source.name, onBytes)) {
+    const items: ImportItem[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const bytes = lines[i];
+      if (bytes.length === 0) continue;
+      const tab = bytes.indexOf(9);
+      if (tab === -1) throw lineError(source, first + i, 'expected KEY<TAB>VALUE');
+      if (tab === 0) throw lineError(source, first + i, 'the key is empty');
+      items.push({ line: first + i, key: bytes.subarray(0, tab), value: bytes.subarray(tab + 1), expiresAt: null });
+    }
+    yield items;
   }
 }
 
-async function* readJson(source: Source, onBytes?: (bytes: number) => void): AsyncGenerator<ImportItem> {
+async function* readJson(source: Source, onBytes?: (bytes: number) => void): AsyncGenerator<ImportItem[]> {
   for await (const { line, key, value } of readJsonObject(source.stream, source.name, onBytes)) {
     if (key === '') throw lineError(source, line, 'a key is empty');
-    yield { line, key: Buffer.from(key, 'utf8'), value: Buffer.from(value, 'utf8'), expiresAt: null };
+    yield [{ line, key: Buffer.from(key, 'utf8'), value: Buffer.from(value, 'utf8'), expiresAt: null }];
   }
 }
-

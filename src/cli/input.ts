@@ -60,35 +60,51 @@ export async function openSource(path: string | undefined): Promise<Source> {
   }
 }
 
-/** A line without its `\n` (and without a `\r` before it), numbered from 1. */
-export interface Line {
-  number: number;
-  bytes: Buffer;
+/**
+ * The lines of one chunk of input, without their `\n` (nor a `\r` before it):
+ * `lines[i]` is line number `first + i`, counted from 1.
+ */
+export interface Lines {
+  first: number;
+  lines: Buffer[];
 }
 
-/** Splits a stream into lines; `onBytes` hears how many bytes were consumed so far. */
-export async function* splitLines(stream: Readable, name: string, onBytes?: (bytes: number) => void): AsyncGenerator<Line> {
+/**
+ * Splits a stream into lines, a chunk's worth at a time (one await per chunk,
+ * not per line: an import reads a million lines). A line inside one chunk is a
+ * view of it, not a copy, so a consumer that keeps one must copy it. `onBytes`
+ * hears how many bytes were consumed so far.
+ */
+export async function* splitLines(stream: Readable, name: string, onBytes?: (bytes: number) => void): AsyncGenerator<Lines> {
   let pending: Buffer[] = [];
   let number = 0;
   let consumed = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       consumed += chunk.length;
+      const first = number + 1;
+      const lines: Buffer[] = [];
       let start = 0;
       let end: number;
       while ((end = chunk.indexOf(10, start)) !== -1) {
-        pending.push(chunk.subarray(start, end));
-        yield { number: ++number, bytes: trimCr(Buffer.concat(pending)) };
-        pending = [];
+        if (pending.length === 0) {
+          lines.push(trimCr(chunk.subarray(start, end)));
+        } else {
+          pending.push(chunk.subarray(start, end));
+          lines.push(trimCr(Buffer.concat(pending)));
+          pending = [];
+        }
         start = end + 1;
       }
       if (start < chunk.length) pending.push(chunk.subarray(start));
+      number += lines.length;
       onBytes?.(consumed);
+      if (lines.length > 0) yield { first, lines };
     }
   } catch (err) {
     throw ioError(err, 'cannot read', name);
   }
-  if (pending.length > 0) yield { number: ++number, bytes: trimCr(Buffer.concat(pending)) };
+  if (pending.length > 0) yield { first: number + 1, lines: [trimCr(Buffer.concat(pending))] };
 }
 
 function trimCr(line: Buffer): Buffer {

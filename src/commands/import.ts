@@ -42,18 +42,20 @@ All or nothing: a malformed line stops the import with an error naming its line 
       let expired = 0;
       try {
         const now = Date.now();
-        for await (const entry of readEntries(flags.format, source, progress.update)) {
-          if (entry.expiresAt !== null && entry.expiresAt <= now) {
-            expired++;
-            continue;
+        for await (const entries of readEntries(flags.format, source, progress.update)) {
+          for (const entry of entries) {
+            if (entry.expiresAt !== null && entry.expiresAt <= now) {
+              expired++;
+              continue;
+            }
+            try {
+              batch.put(prefix.length === 0 ? entry.key : Buffer.concat([prefix, entry.key]), entry.value, { expiresAt: entry.expiresAt });
+            } catch (err) {
+              if (err instanceof TzkvError && err.code === 'INVALID_ARGUMENT') throw lineError(source, entry.line, err.message);
+              throw err;
+            }
+            imported++;
           }
-          try {
-            batch.put(prefix.length === 0 ? entry.key : Buffer.concat([prefix, entry.key]), entry.value, { expiresAt: entry.expiresAt });
-          } catch (err) {
-            if (err instanceof TzkvError && err.code === 'INVALID_ARGUMENT') throw lineError(source, entry.line, err.message);
-            throw err;
-          }
-          imported++;
         }
         await batch.write();
       } catch (err) {
