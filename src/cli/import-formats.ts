@@ -85,8 +85,10 @@ async function* readTsv(source: Source, onBytes?: (bytes: number) => void): Asyn
 }
 
 async function* readJson(source: Source, onBytes?: (bytes: number) => void): AsyncGenerator<ImportItem[]> {
-  for await (const { line, key, value } of readJsonObject(source.stream, source.name, onBytes)) {
-    if (key === '') throw lineError(source, line, 'a key is empty');
-    yield [{ line, key: Buffer.from(key, 'utf8'), value: Buffer.from(value, 'utf8'), expiresAt: null }];
+  for await (const members of readJsonObject(source.stream, source.name, onBytes)) {
+    yield members.map(({ line, key, value }) => {
+      if (key === '') throw lineError(source, line, 'a key is empty');
+      return { line, key: Buffer.from(key, 'utf8'), value: Buffer.from(value, 'utf8'), expiresAt: null };
+    });
   }
 }

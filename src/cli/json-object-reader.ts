@@ -1,7 +1,7 @@
 // Streams the members of one JSON object of string → string
-// (`{"a": "1", "b": "2"}`) without holding the document in memory: each
-// member is yielded as soon as its value ends. Anything else is an error
-// naming the line it is on.
+// (`{"a": "1", "b": "2"}`) without holding the document in memory: the
+// members that end in a chunk of input are yielded together once the chunk
+// is read. Anything else is an error naming the line it is on.
 
 import type { Readable } from 'node:stream';
 import { TzkvError, ioError } from '../errors.js';
@@ -17,7 +17,7 @@ type State = 'start' | 'first-key' | 'key' | 'colon' | 'value' | 'comma' | 'end'
 
 const WHITESPACE = new Set([' ', '\t', '\n', '\r']);
 
-export async function* readJsonObject(stream: Readable, name: string, onBytes?: (bytes: number) => void): AsyncGenerator<Member> {
+export async function* readJsonObject(stream: Readable, name: string, onBytes?: (bytes: number) => void): AsyncGenerator<Member[]> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let state: State = 'start';
   let line = 1;
@@ -53,6 +53,7 @@ export async function* readJsonObject(stream: Readable, name: string, onBytes?: 
   };
 
   for await (const text of chunks()) {
+    const members: Member[] = [];
     for (const ch of text) {
       if (inString) {
         if (ch === '\n') fail('a string runs past the end of the line');
@@ -66,7 +67,7 @@ export async function* readJsonObject(stream: Readable, name: string, onBytes?: 
             key = decodeString();
             state = 'colon';
           } else {
-            yield { line: keyLine, key, value: decodeString() };
+            members.push({ line: keyLine, key, value: decodeString() });
             state = 'comma';
           }
           continue;
@@ -112,6 +113,7 @@ export async function* readJsonObject(stream: Readable, name: string, onBytes?: 
           fail('unexpected text after the end of the object');
       }
     }
+    if (members.length > 0) yield members;
   }
   if (state !== 'end') fail('unexpected end of input: the object is not closed');
 }
