@@ -155,7 +155,7 @@ class SegmentOutput {
  * temporary names. Throws (after removing what it wrote) on any failure,
  * CORRUPT when a snapshot record does not match its index entry.
  */
-export function rewriteSnapshot(fs: FileSystem, dir: string, marker: CompactionMarker, now: number, segmentBytes: number): RewriteOutput {
+export function rewriteSnapshot(fs: FileSystem, dir: string, marker: CompactionMarker, now: number, segmentBytes: number, ttlSpillChunk?: number): RewriteOutput {
   const { first, count } = marker.files;
   let next = first + 1; // `first` is the run's number
   const take = () => {
@@ -179,7 +179,7 @@ export function rewriteSnapshot(fs: FileSystem, dir: string, marker: CompactionM
   try {
     for (const file of marker.runs) readers.push(RunReader.open(fs, dir, file));
     const expected = readers.reduce((n, r) => n + r.header.entries, 0);
-    w = new RunWriter(fs, dir, first, expected, compactFileName(marker.pid, first, RUN_EXT), compactFileName(marker.pid, first, TTL_SCRATCH_EXT));
+    w = new RunWriter(fs, dir, first, expected, compactFileName(marker.pid, first, RUN_EXT), compactFileName(marker.pid, first, TTL_SCRATCH_EXT), ttlSpillChunk);
     const windows = new Map<number, ReadWindow>();
     const windowOf = (segment: number) => {
       let win = windows.get(segment);

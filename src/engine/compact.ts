@@ -64,6 +64,8 @@ export interface CompactContext {
   /** Runs fn under the writer lock (on a prepared Writer); heldMs: how long the lock was held. */
   locked<T>(fn: (w: Writer) => T): Promise<{ value: T; heldMs: number }>;
   onPhase?: (phase: CompactPhase) => unknown;
+  /** Tests: TTL expiries the rewrite keeps in memory before spilling them to its scratch file (default SORT_CHUNK). */
+  ttlSpillChunk?: number;
 }
 
 /** Runs a compaction: snapshot, rewrite, switch. On failure the store is as before it (less the marker) and the error is rethrown. */
@@ -75,7 +77,7 @@ export async function compactPhased(c: CompactContext): Promise<CompactReport> {
   let out: RewriteOutput | undefined;
   try {
     await c.onPhase?.('snapshot');
-    out = rewriteSnapshot(c.fs, c.dir, marker, c.now, c.segmentBytes);
+    out = rewriteSnapshot(c.fs, c.dir, marker, c.now, c.segmentBytes, c.ttlSpillChunk);
     await c.onPhase?.('rewritten');
     const o = out;
     const report: CompactReport = {

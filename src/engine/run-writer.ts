@@ -66,9 +66,11 @@ export class RunWriter {
     tmpName = `${fileName(fileNumber, RUN_EXT)}.tmp`,
     /** A scratch file for the TTL adds, for a run of millions of keys (a compaction's): memory then holds one chunk of them. */
     ttlSpillName?: string,
+    /** Tests: expiries held in memory before a spill (default SORT_CHUNK). */
+    ttlSpillChunk?: number,
   ) {
     this.tmpPath = `${dir}/${tmpName}`;
-    this.ttlAdds = ttlSpillName ? new SpillingTtlList(fs, `${dir}/${ttlSpillName}`) : new TtlList();
+    this.ttlAdds = ttlSpillName ? new SpillingTtlList(fs, `${dir}/${ttlSpillName}`, ttlSpillChunk) : new TtlList();
     this.bloomPages = bloomPageCount(expectedEntries);
     this.bloom = Buffer.alloc(this.bloomPages * BLOOM_PAGE_BYTES);
     try {

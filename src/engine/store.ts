@@ -55,6 +55,8 @@ export interface EngineOptions extends OpenOptions {
   spillBytes?: number;
   /** Tests: called between compaction's phases (no lock held), awaited. */
   onCompactPhase?: (phase: CompactPhase) => unknown;
+  /** Tests: TTL expiries a compaction keeps in memory before spilling them to a scratch file (default SORT_CHUNK, 1M). */
+  compactTtlSpillChunk?: number;
 }
 
 const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
@@ -108,6 +110,7 @@ class LocalStore implements Store {
   private readonly command: string;
   private readonly spillBytes: number;
   private readonly onCompactPhase: EngineOptions['onCompactPhase'];
+  private readonly compactTtlSpillChunk: number | undefined;
   private view: View | undefined;
   private closed = false;
 
@@ -126,6 +129,7 @@ class LocalStore implements Store {
     this.command = options.command ?? `node ${process.argv[1] ?? ''}`.trim();
     this.spillBytes = options.spillBytes ?? SPILL_BYTES;
     this.onCompactPhase = options.onCompactPhase;
+    this.compactTtlSpillChunk = options.compactTtlSpillChunk;
     this.writerOptions = {
       sync: options.sync !== false,
       segmentBytes: options.segmentBytes ?? DEFAULT_WRITER_OPTIONS.segmentBytes,
@@ -425,6 +429,7 @@ class LocalStore implements Store {
         return { value, heldMs };
       },
       onPhase: this.onCompactPhase,
+      ttlSpillChunk: this.compactTtlSpillChunk,
     });
   }
 
