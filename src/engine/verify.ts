@@ -12,6 +12,7 @@ import { realFs } from '../io/fs.js';
 import { pidAlive } from '../lock/lockfile.js';
 import { compactFilePid, inspectDir, runName, segmentName, stageFilePid } from './layout.js';
 import type { RecordTable } from './record-table.js';
+import { RunReader } from './run-reader.js';
 import { checkInWorker } from './crc-worker.js';
 import { VERIFIED_NAME, isQuarantineName } from './verified.js';
 import { VerifyLog } from './verify-log.js';
@@ -126,6 +127,17 @@ export function verifyStore(fs: FileSystem, dir: string, onProgress?: (done: num
   return end(begin(fs, dir, onProgress, true), onProgress);
 }
 
+/** Where a run's bloom filter starts, as the one-thread walk reports a bloom mismatch; null when its header cannot be read now. */
+function bloomOffsetOf(fs: FileSystem, dir: string, file: number): number | null {
+  try {
+    const run = RunReader.open(fs, dir, file);
+    run.close();
+    return run.header.bloomOffset;
+  } catch {
+    return null;
+  }
+}
+
 /** Segment bytes from which verify checks record CRCs on a second thread. */
 export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
 
@@ -171,7 +183,7 @@ export async function verifyStoreParallel(fs: FileSystem, dir: string, onProgres
       const missing = result.runs[i];
       // A run with other problems is reported already; -1: the worker could not read it (nor could the walk).
       if (log.problems.some((p) => p.file === name)) continue;
-      if (missing > 0) log.problem(name, null, 'bloom-mismatch', `the bloom filter rules out ${missing} of the keys the run holds`);
+      if (missing > 0) log.problem(name, bloomOffsetOf(fs, dir, m.runs[i].file), 'bloom-mismatch', `the bloom filter rules out ${missing} of the keys the run holds`);
       else if (missing < 0) log.problem(name, null, 'corrupt-index', 'the run could not be read whole to check its bloom filter');
     }
   }
