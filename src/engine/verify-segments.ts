@@ -46,6 +46,8 @@ export interface SegmentPlan {
   indexedTo: number;
   /** False when a worker thread checks the records' CRCs (framing only here). */
   checkCrc: boolean;
+  /** A follower's active segment: where its leader's cut ends (view.ts followerCut). */
+  cut?: number;
 }
 
 /**
@@ -77,7 +79,15 @@ export function verifySegment(fs: FileSystem, dir: string, plan: SegmentPlan, ch
     } else if (!sealed && size < plan.indexedTo) {
       log.problem(name, size, 'wrong-size', `file is ${size} bytes, shorter than its indexed length ${plan.indexedTo}`);
     }
-    const end = sealed ? Math.min(size, plan.size!) : size;
+    let end = sealed ? Math.min(size, plan.size!) : size;
+    if (!sealed && plan.cut !== undefined && plan.cut >= plan.indexedTo) {
+      // What readers of the follower see ends at the cut.
+      if (size < plan.cut) log.problem(name, size, 'wrong-size', `file is ${size} bytes, shorter than the follower's cut at ${plan.cut}`);
+      else if (size > plan.cut) {
+        log.warning(name, plan.cut, 'leftover', `${size - plan.cut} bytes after the follower's cut (left by an interrupted replicate); the next replicate replaces them`);
+      }
+      end = Math.min(size, plan.cut);
+    }
     return scanRecords(fs, fd, name, sealed, end, plan, chunk, log);
   } catch (err) {
     log.problem(name, null, 'unreadable', log.describe(err));

@@ -19,7 +19,7 @@ import { VerifyLog } from './verify-log.js';
 import { verifyRuns } from './verify-runs.js';
 import { verifySegment } from './verify-segments.js';
 import type { SegmentPlan } from './verify-segments.js';
-import { readManifest } from './view.js';
+import { followerCut, readManifest } from './view.js';
 
 const CHUNK = 4 * 1024 * 1024;
 
@@ -54,7 +54,11 @@ type Report = Omit<VerifyReport, 'recorded'> & { unreadable: VerifyLog['unreadab
 /** The store's segments as verify scans them. */
 function segmentPlans(m: Manifest, checkCrc: boolean): SegmentPlan[] {
   // The active segment may grow while verify runs: its CRCs are always checked here, as far as it is read.
-  return m.segments.map((s) => ({ file: s.file, size: s.size, indexedTo: s.file === m.active.file ? m.active.indexedTo : Infinity, checkCrc: checkCrc || s.size === null }));
+  const cut = followerCut(m);
+  return m.segments.map((s) => {
+    const active = s.file === m.active.file;
+    return { file: s.file, size: s.size, indexedTo: active ? m.active.indexedTo : Infinity, checkCrc: checkCrc || s.size === null, ...(active && cut !== undefined ? { cut } : {}) };
+  });
 }
 
 /** A verify between its two phases: everything read and walked, the final checks waiting. */

@@ -118,9 +118,8 @@ export class View {
         offset: size,
       });
     }
-    // A follower holds its leader's cut: bytes a replicate appended after it are not there yet.
-    const cut = (m.extra.follower as { activeEnd?: unknown } | undefined)?.activeEnd;
-    const end = typeof cut === 'number' && cut >= from && cut <= size ? cut : size;
+    const cut = followerCut(m);
+    const end = cut !== undefined && cut >= from && cut <= size ? cut : size;
     const buf = Buffer.allocUnsafe(end - from);
     const n = this.fs.read(fd, buf, 0, end - from, from);
     const scan = scanLog(buf, from, n);
@@ -304,3 +303,13 @@ export class View {
   }
 }
 
+/**
+ * A follower holds its leader's cut: where that cut ends in the active segment.
+ * Bytes after it are a replicate's that was killed before its switch (not there
+ * yet for readers, and replaced by the next replicate). Undefined for a store
+ * that is not a follower.
+ */
+export function followerCut(m: Manifest): number | undefined {
+  const cut = (m.extra.follower as { activeEnd?: unknown } | undefined)?.activeEnd;
+  return typeof cut === 'number' && Number.isSafeInteger(cut) && cut >= 0 ? cut : undefined;
+}

@@ -33,7 +33,11 @@ export interface ReplicationTarget {
   read(name: string, offset: number, length: number): Buffer;
   /** Writes a whole new file, invisibly until its rename; durable after syncNames(). */
   writeFile(name: string, chunks: Iterable<Buffer>): void;
-  /** Writes chunks at `offset` of an existing file (the growing active segment), cutting what was after it, durably. */
+  /**
+   * Writes chunks at `offset` of an existing file (the growing active segment),
+   * cutting what was after them, durably. Never shortens the file below what
+   * it held before the chunks' end: bytes at and after `offset` are overwritten, not removed first.
+   */
   appendFile(name: string, offset: number, chunks: Iterable<Buffer>): void;
   /** Makes the names written so far durable. */
   syncNames(): void;
@@ -132,12 +136,15 @@ export class DirectoryTarget implements ReplicationTarget {
     try {
       const fd = this.fs.openReadWrite(path);
       try {
-        this.fs.truncate(fd, offset);
+        // Written over what is there, then cut: the file never gets shorter than the
+        // follower's current cut, whose bytes (the leader's, append-only) are rewritten
+        // as they were. Cutting first would leave a follower killed here without them.
         let pos = offset;
         for (const c of chunks) {
           this.fs.write(fd, c, 0, c.length, pos);
           pos += c.length;
         }
+        this.fs.truncate(fd, pos);
         this.fs.fsync(fd);
       } finally {
         this.fs.close(fd);

@@ -1,7 +1,8 @@
 // A replicate that dies at every mutating call it makes (issue #6): the
 // follower is a valid store holding the old cut or the new one, never a mix;
 // the next replicate finishes the job without blaming the follower for the
-// interrupted run's own changes; and after a power loss at that point too.
+// interrupted run's own changes; and after a power loss at that point, or with
+// half of the write it died in on disk, too.
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,19 +71,27 @@ describe('replicate killed at every mutating call', () => {
 
     let sawA = 0;
     let sawB = 0;
-    for (const powerLoss of [false, true]) {
+    for (const { powerLoss, tornWrite } of [
+      { powerLoss: false, tornWrite: false },
+      { powerLoss: false, tornWrite: true },
+      { powerLoss: true, tornWrite: false },
+    ]) {
       for (let n = 1; n <= total; n++) {
-        const label = `crash before mutation ${n} of ${total}${powerLoss ? ', then power loss' : ''}`;
+        const label = `crash before mutation ${n} of ${total}${tornWrite ? ' (half of a write landed)' : ''}${powerLoss ? ', then power loss' : ''}`;
         const dir = mkdtempSync(join(tmpdir(), 'tzkv-rep-'));
         try {
           copyFollower(template, dir);
-          const fs = new FaultFs(dir).crashBefore(n);
+          const fs = new FaultFs(dir).crashBefore(n, { tornWrite });
           expect(() => replicate(fs, leaderDir, new DirectoryTarget(fs, dir), Date.now()), label).toThrow(SimulatedCrash);
           if (powerLoss) fs.crash();
           const seen = await dump(dir);
           expect([cutA, cutB], label).toContain(seen);
           if (seen === cutA) sawA++;
           else sawB++;
+          // The follower as the crash left it verifies clean too (a replicate's bytes after its cut are a warning).
+          const left = await open(dir, { readOnly: true });
+          expect((await left.verify()).problems, label).toEqual([]);
+          await left.close();
           const report = replicate(realFs, leaderDir, new DirectoryTarget(realFs, dir), Date.now());
           // Killed: the run's own changes are not blamed on the follower. (After the simulated
           // power loss, FaultFs rewrites every file, so fingerprints change and resyncs are fine.)

@@ -73,6 +73,7 @@ export class FaultFs implements FileSystem {
   private readonly fds = new Map<number, { inode: Inode; path: string }>();
   private faults: Array<{ op: FsOp; from: number; to: number; spec: FaultSpec; seen: number }> = [];
   private crashAt = Infinity;
+  private tornCrash = false;
   private dead = false;
   /** Called before every mutating call is carried out (the last moment a crash could leave things as they are). */
   beforeMutation?: (op: FsOp, path: string) => void;
@@ -92,9 +93,14 @@ export class FaultFs implements FileSystem {
     return this;
   }
 
-  /** The process dies just before the nth mutating call (1-based). */
-  crashBefore(nth: number): this {
+  /**
+   * The process dies just before the nth mutating call (1-based). `tornWrite`:
+   * when that call is a write, the first half of its bytes land first (a process
+   * killed in the middle of a large write).
+   */
+  crashBefore(nth: number, { tornWrite = false }: { tornWrite?: boolean } = {}): this {
     this.crashAt = nth;
+    this.tornCrash = tornWrite;
     return this;
   }
 
@@ -189,6 +195,7 @@ export class FaultFs implements FileSystem {
   }
 
   write(fd: number, buf: Uint8Array, offset: number, length: number, position: number): void {
+    if (this.tornCrash && !this.dead && this.trace.length + 1 >= this.crashAt) realFs.write(fd, buf, offset, Math.floor(length / 2), position);
     const partial = this.begin('write', this.pathOf(fd));
     if (partial) {
       realFs.write(fd, buf, offset, Math.floor(length / 2), position);
