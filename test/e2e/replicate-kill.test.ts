@@ -48,7 +48,7 @@ describe('replicate under SIGKILL', () => {
       await child;
       // After every kill the follower, once it has a manifest, is a valid store.
       const verify = await tzkv(['verify', '-d', follower]);
-      expect([0, 5], `round ${round} (seed ${seed}): ${verify.stderr}`).toContain(verify.exitCode);
+      expect([0, 5], `round ${round} (seed ${seed}): ${verify.stdout}${verify.stderr}`).toContain(verify.exitCode);
       if (verify.exitCode === 5) expect(verify.stderr).toMatch(/not a tzkv store|no tzkv store|does not exist|empty/i);
     }
     expect(killed).toBeGreaterThanOrEqual(5);
