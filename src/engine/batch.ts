@@ -9,7 +9,6 @@ import type { Batch, PutOptions, KeyInput, ValueInput } from '../api.js';
 import { TzkvError } from '../errors.js';
 import { FLAG_BATCH, KIND_DEL, KIND_PUT, RECORD_HEADER_BYTES } from '../format/constants.js';
 import { writeRecord } from '../format/record.js';
-import { randomBytes } from 'node:crypto';
 import { ioError } from '../errors.js';
 import { FILE_HEADER_BYTES } from '../format/constants.js';
 import type { FileSystem } from '../io/fs.js';
@@ -17,6 +16,7 @@ import { removeQuietly } from '../io/fs.js';
 import { checkKeyFast, checkValue, expiryFrom } from './keys.js';
 import { stageFileName } from './layout.js';
 import type { BatchEntries } from './writer.js';
+import { randomHex } from '../io/random.js';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
 /** Past this many staged bytes a batch spills to a staging file. */
@@ -114,7 +114,7 @@ export class StagedBatch {
   private spillCurrent(): void {
     const { fs, dir } = this.spill!;
     if (!this.stage) {
-      const path = `${dir}/${stageFileName(process.pid, randomBytes(6).toString('hex'))}`;
+      const path = `${dir}/${stageFileName(process.pid, randomHex(6))}`;
       try {
         this.stage = { path, fd: fs.createExclusive(path), bytes: 0 };
       } catch (err) {

@@ -13,13 +13,14 @@ import { isExpired } from './keys.js';
 import type { View } from './view.js';
 import type { Writer } from './writer.js';
 import { failedSummary } from './writer.js';
+import { monotonicMs } from '../io/clock.js';
 
 /** Where a test may act between the phases: after the snapshot, and after the rewrite (before the switch). */
 export type CompactPhase = 'snapshot' | 'rewritten';
 
 /** What a dry run reports: the live records laid out exactly as the rewrite would, a header per segment. */
 export function dryRunReport(v: View, now: number, segmentBytes: number): CompactReport {
-  const started = performance.now();
+  const started = monotonicMs();
   const m = v.manifest;
   const report: CompactReport = {
     compacted: false,
@@ -52,7 +53,7 @@ export function dryRunReport(v: View, now: number, segmentBytes: number): Compac
     }
     if (any) report.bytesAfter += pos;
   }
-  report.durationMs = Math.round(performance.now() - started);
+  report.durationMs = Math.round(monotonicMs() - started);
   return report;
 }
 
@@ -70,7 +71,7 @@ export interface CompactContext {
 
 /** Runs a compaction: snapshot, rewrite, switch. On failure the store is as before it (less the marker) and the error is rethrown. */
 export async function compactPhased(c: CompactContext): Promise<CompactReport> {
-  const started = performance.now();
+  const started = monotonicMs();
   const snapshot = await c.locked((w) => ({ marker: w.beginCompaction(c.now), bytes: w.manifest.segments.reduce((n, s) => n + (s.size ?? 0), 0) }));
   const { marker } = snapshot.value;
   let held = snapshot.heldMs;
@@ -94,7 +95,7 @@ export async function compactPhased(c: CompactContext): Promise<CompactReport> {
     const summary = (lockHeldMs: number): CompactionSummary => ({
       at: new Date(c.now).toISOString(),
       result: 'ok',
-      durationMs: Math.round(performance.now() - started),
+      durationMs: Math.round(monotonicMs() - started),
       lockHeldMs: Math.round(lockHeldMs * 10) / 10,
       bytesBefore: report.bytesBefore,
       bytesAfter: report.bytesAfter,
@@ -106,13 +107,13 @@ export async function compactPhased(c: CompactContext): Promise<CompactReport> {
     const sw = await c.locked((w) => w.finishCompaction(marker, o, c.now, summary, heldBefore));
     held += sw.heldMs;
     for (const name of sw.value) removeQuietly(c.fs, `${c.dir}/${name}`);
-    report.durationMs = Math.round(performance.now() - started);
+    report.durationMs = Math.round(monotonicMs() - started);
     report.lockHeldMs = Math.round(held * 10) / 10;
     return report;
   } catch (err) {
     if (out) removeOutput(c.fs, out);
     const reason = err instanceof Error ? err.message : String(err);
-    const failed = failedSummary(new Date(c.now).toISOString(), `failed: ${reason}`, Math.round(performance.now() - started), held);
+    const failed = failedSummary(new Date(c.now).toISOString(), `failed: ${reason}`, Math.round(monotonicMs() - started), held);
     try {
       await c.locked((w) => w.abandonCompaction(marker, failed));
     } catch {

@@ -1,16 +1,16 @@
 // The manifest's `compaction` marker (docs/format.md "MANIFEST"): who is
 // compacting, from which snapshot, into which reserved file numbers. Its
 // holder is judged like the lock's: a marker naming a dead process is stale.
-import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { CompactionMarker, Manifest } from '../format/manifest.js';
 import { holderState, processStartTime } from '../lock/lockfile.js';
+import { randomHex } from '../io/random.js';
 
 /** Tokens of the compactions this process runs now: a marker naming this process with another token is a leftover. */
 const running = new Set<string>();
 
 export function newMarker(snapshot: Pick<CompactionMarker, 'generation' | 'segments' | 'runs' | 'files'>, now: number): CompactionMarker {
-  const token = randomBytes(8).toString('hex');
+  const token = randomHex(8);
   running.add(token);
   return {
     pid: process.pid,

@@ -45,6 +45,7 @@ import { View, readManifest } from './view.js';
 import type { Located } from './view.js';
 import { DEFAULT_WRITER_OPTIONS, Writer } from './writer.js';
 import type { WriterOptions } from './writer.js';
+import { monotonicMs } from '../io/clock.js';
 
 /** Options for tests and tuning, beyond the public OpenOptions. */
 export interface EngineOptions extends OpenOptions {
@@ -194,7 +195,7 @@ class LocalStore implements Store {
         throw ioError(err, 'cannot write to store', this.location);
       } finally {
         writer?.close();
-        if (held && writer) held(performance.now() - writer.lockedAt);
+        if (held && writer) held(monotonicMs() - writer.lockedAt);
       }
     });
   }

@@ -1,7 +1,6 @@
 // The write side of the engine. A Writer exists only while its process holds
 // the writer lock: it loads a fresh view, recovers the tail (truncating a torn
 // or uncommitted end), appends, fsyncs, and flushes the tail into index runs.
-import { randomBytes } from 'node:crypto';
 import { TzkvError, ioError } from '../errors.js';
 import {
   DEFAULT_SEGMENT_BYTES,
@@ -57,6 +56,8 @@ function successor(m: Manifest): Manifest {
   return next;
 }
 import { View } from './view.js';
+import { randomHex } from '../io/random.js';
+import { monotonicMs } from '../io/clock.js';
 
 /** The report of a compaction that ended without a result. */
 export function failedSummary(at: string, result: string, durationMs = 0, lockHeldMs = 0): CompactionSummary {
@@ -94,7 +95,7 @@ export class Writer {
   /** End of committed data in the active segment: where the next append goes. */
   end = 0;
   /** When this writer was made: its process took the lock just before. */
-  readonly lockedAt = performance.now();
+  readonly lockedAt = monotonicMs();
 
   constructor(
     private readonly fs: FileSystem,
@@ -152,7 +153,7 @@ export class Writer {
     if (!m || !m.extra.follower) return false;
     const next = successor(m);
     delete next.extra.follower;
-    next.extra.storeId = randomBytes(8).toString('hex');
+    next.extra.storeId = randomHex(8);
     this.writeManifest(next);
     this.unlinkQuietly(REPLICATING_NAME); // the note of a replicate that was killed: this store is no follower now
     return true;
@@ -174,7 +175,7 @@ export class Writer {
       census: { generation: 1, keys: 0, bytes: 0 },
       compaction: null,
       lastCompactionReport: null,
-      extra: { storeId: randomBytes(8).toString('hex') },
+      extra: { storeId: randomHex(8) },
     };
     this.writeManifest(m);
   }
@@ -537,7 +538,7 @@ export class Writer {
     next.counters.expiredDropped += out.expiredDropped;
     next.counters.compactedRecords += out.dropped;
     next.lastCompaction = new Date(now).toISOString();
-    next.lastCompactionReport = summary(heldBefore + (performance.now() - this.lockedAt));
+    next.lastCompactionReport = summary(heldBefore + (monotonicMs() - this.lockedAt));
     this.writeManifest(next);
     return gone;
   }

@@ -3,13 +3,13 @@
 // One file, LOCK, created with O_CREAT|O_EXCL and holding its holder's pid,
 // host, kernel start time, command and a random token. A lock whose holder is
 // dead on this host is broken; one from another host never is.
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { TzkvError, ioError } from '../errors.js';
 import { LOCK_NAME } from '../format/constants.js';
 import type { FileSystem } from '../io/fs.js';
 import { readWholeFile, removeQuietly } from '../io/fs.js';
+import { randomHex } from '../io/random.js';
 
 export interface LockHolder {
   pid: number;
@@ -134,7 +134,7 @@ export class WriterLock {
       startTime: ownStartTime,
       acquiredAt: '',
       command: options.command,
-      token: randomBytes(12).toString('hex'),
+      token: randomHex(12),
     };
     const deadline = Date.now() + options.timeoutMs;
     let delay = 1;
