@@ -4,8 +4,8 @@
 //
 // Only lines whose meaning is beyond doubt qualify: known flags, each at most
 // once, with non-empty values that do not look like flags; the exact number
-// of arguments, none starting with "-"; a store directory rather than an
-// etcd address (nor etcd settings in the environment). Anything else (help, stdin values, --file, --expire-at, `--`,
+// of arguments, none starting with "-" unless after `--`; a store directory rather than an
+// etcd address (nor etcd settings in the environment). Anything else (help, stdin values, --file, --expire-at,
 // a flag this command lacks, a mistake) returns undefined and goes through
 // oclif as before, which also reports every error in the usual way.
 // TZKV_NO_FAST_PATH=1 turns the fast path off.
@@ -56,6 +56,12 @@ export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   const pending: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i];
+    if (word === '--') {
+      // The rest are arguments, whatever they look like (`tzkv get -- -k`).
+      if (command === undefined) return undefined;
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
     if (command === undefined && !word.startsWith('-')) {
       if (word !== 'get' && word !== 'put') return undefined;
       command = word;

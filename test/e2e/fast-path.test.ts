@@ -56,6 +56,10 @@ const CASES: Case[] = [
   { line: ['put', '-d', 'DIR', 'k', 'v'], dir: 'missing' },
   { line: ['put', '-d', 'DIR', 'k', 'v', '--json'], dir: 'file' },
   { line: ['put', '-d', 'DIR', LONG_KEY, 'v', '--json'] },
+  { line: ['put', '-d', 'DIR', '--', '-k', '--json'] },
+  { line: ['get', '-d', 'DIR', '--json', '--', '-k'] },
+  { line: ['get', '-d', 'DIR', '--', 'a'] },
+  { line: ['put', '-d', 'DIR', '--if-absent', '--', 'a', '-x'] },
 ];
 
 /** A store with plain, bucketed, binary, expired and expiring keys. */

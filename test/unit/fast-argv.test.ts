@@ -21,6 +21,9 @@ describe('fastPlan: which command lines skip oclif', () => {
     // A key or value may be a command's name, or contain "=" and spaces.
     expect(plan(['get', 'put'])?.key).toBe('put');
     expect(plan(['put', 'a=b', 'c d'])).toMatchObject({ key: 'a=b', value: 'c d' });
+    // After "--" every word is an argument, as oclif has it.
+    expect(plan(['put', '-d', '/s', '--', '-k', '--json'])).toMatchObject({ key: '-k', value: '--json', dir: '/s', json: false });
+    expect(plan(['get', '--json', '--', '-'])).toMatchObject({ key: '-', json: true });
   });
 
   test('the environment fills --dir and --lock-timeout as oclif does (empty is unset)', () => {
@@ -47,7 +50,8 @@ describe('fastPlan: which command lines skip oclif', () => {
     ['a flag value that looks like a flag', ['put', 'k', 'v', '--ttl', '-1s']],
     ['a value on a boolean flag', ['get', 'k', '--json=true']],
     ['help', ['get', '--help']],
-    ['"--"', ['get', '--', 'k']],
+    ['"--" before the command', ['--', 'get', 'k']],
+    ['too many arguments after "--"', ['get', '--', 'k', '--json']],
     ['an empty key', ['get', '']],
     ['an empty value', ['put', 'k', '']],
     ['-d=DIR', ['get', 'k', '-d=/s']],
