@@ -1,5 +1,6 @@
 // Where a tzkv process spends its time: runs it a few times under `node --cpu-prof`, maps the
-// bundle's minified frames back to src/ files through dist/tzkv.cjs.map, and sums self
+// bundles' minified frames back to src/ files through their source maps (dist/tzkv.cjs.map,
+// and dist/fast.cjs.map for plain get and put lines), and sums self
 // time by source file (or package, Node internal, native call, GC).
 //   node bench/lib/profile.mjs -- tzkv get -d DIR KEY      (prints the summary)
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -10,8 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { runOnce } from './measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-let bundleMap;
-const sourceMap = () => (bundleMap ??= new SourceMap(JSON.parse(readFileSync(join(root, 'dist', 'tzkv.cjs.map'), 'utf8'))));
+const BUNDLES = ['tzkv.cjs', 'fast.cjs'];
+const bundleMaps = new Map();
+const sourceMap = (bundle) => {
+  if (!bundleMaps.has(bundle)) bundleMaps.set(bundle, new SourceMap(JSON.parse(readFileSync(join(root, 'dist', `${bundle}.map`), 'utf8'))));
+  return bundleMaps.get(bundle);
+};
 
 function placeOf(frame) {
   const { functionName, url, lineNumber, columnNumber } = frame;
@@ -19,8 +24,9 @@ function placeOf(frame) {
   if (functionName === '(program)') return { where: 'V8 (compiling, runtime)', fn: '' };
   if (functionName === '(idle)') return { where: 'idle (waiting on I/O or children)', fn: '' };
   if (!url) return { where: 'native calls', fn: functionName };
-  if (url.endsWith('tzkv.cjs')) {
-    const entry = sourceMap().findEntry(lineNumber, columnNumber);
+  const bundle = BUNDLES.find((name) => url.endsWith(`/dist/${name}`));
+  if (bundle) {
+    const entry = sourceMap(bundle).findEntry(lineNumber, columnNumber);
     const source = entry.originalSource ?? '';
     const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(source);
     const where = pkg ? `node_modules/${pkg[1]}` : (/src\/.*/.exec(source)?.[0] ?? 'tzkv bundle');
