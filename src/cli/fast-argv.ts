@@ -1,6 +1,6 @@
-// Recognises the plainest `tzkv get` and `tzkv put` command lines, which the
-// launcher runs without loading oclif (src/cli/fast.ts): most of a one-shot
-// command's start-up is oclif loading its configuration and parser.
+// Recognises the plainest `tzkv get`, `put`, `del` and `keys` command lines,
+// which the launcher runs without loading oclif (src/cli/fast.ts): most of a
+// one-shot command's start-up is oclif loading its configuration and parser.
 //
 // Only lines whose meaning is beyond doubt qualify: known flags, each at most
 // once, with non-empty values that do not look like flags; the exact number
@@ -12,30 +12,38 @@
 //
 // The launcher imports this file: it must stay small and import nothing.
 
+export type FastCommand = 'get' | 'put' | 'del' | 'keys';
+
 export interface FastPlan {
-  command: 'get' | 'put';
-  key: string;
-  /** put's VALUE. */
-  value?: string;
+  command: FastCommand;
+  /** The arguments: get KEY, put KEY VALUE, del KEY..., keys [PREFIX]. */
+  args: string[];
   /** --dir, else $TZKV_DIR (empty counts as unset, as oclif has it). */
   dir?: string;
   bucket?: string;
   json: boolean;
   ttl?: string;
   'if-absent': boolean;
-  /** --lock-timeout, else $TZKV_LOCK_TIMEOUT. */
+  /** --lock-timeout, else $TZKV_LOCK_TIMEOUT (commands that write). */
   'lock-timeout'?: string;
+  /** keys --limit. */
+  limit?: number;
 }
 
-type FlagName = 'dir' | 'bucket' | 'json' | 'ttl' | 'if-absent' | 'lock-timeout';
+type FlagName = 'dir' | 'bucket' | 'json' | 'ttl' | 'if-absent' | 'lock-timeout' | 'limit';
 
 /** Each command's flags: true for those that take a value. */
-const FLAGS: Record<FastPlan['command'], Partial<Record<FlagName, boolean>>> = {
+const FLAGS: Record<FastCommand, Partial<Record<FlagName, boolean>>> = {
   get: { dir: true, bucket: true, json: false },
   put: { dir: true, bucket: true, json: false, ttl: true, 'if-absent': false, 'lock-timeout': true },
+  del: { dir: true, bucket: true, json: false, 'lock-timeout': true },
+  keys: { dir: true, bucket: true, json: false, limit: true },
 };
-const SHORT: Record<string, FlagName> = { '-d': 'dir', '-b': 'bucket' };
-const ARGUMENTS: Record<FastPlan['command'], number> = { get: 1, put: 2 };
+const SHORT: Record<string, FlagName> = { '-d': 'dir', '-b': 'bucket', '-n': 'limit' };
+const VALUE_FLAGS = new Set(['-d', '-b', '-n', '--dir', '--bucket', '--ttl', '--lock-timeout', '--limit']);
+/** How many arguments each command takes: [least, most]. */
+const ARGUMENTS: Record<FastCommand, [number, number]> = { get: [1, 1], put: [2, 2], del: [1, Infinity], keys: [0, 1] };
+const isCommand = (word: string): word is FastCommand => Object.hasOwn(FLAGS, word);
 
 /**
  * Flags that may come before the command: those src/cli/main.ts's commandFirst
@@ -50,7 +58,7 @@ const isEtcd = (dir: string) => /^etcds?:\/\//i.test(dir);
 export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): FastPlan | undefined {
   // The etcd flags' variables are read (and checked) by oclif even for a directory.
   if (env.TZKV_NO_FAST_PATH || env.TZKV_ETCD_USER || env.TZKV_ETCD_TIMEOUT) return undefined;
-  let command: FastPlan['command'] | undefined;
+  let command: FastCommand | undefined;
   const flags = new Map<FlagName, string | true>();
   const positional: string[] = [];
   const pending: string[] = [];
@@ -63,7 +71,7 @@ export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = proce
       break;
     }
     if (command === undefined && !word.startsWith('-')) {
-      if (word !== 'get' && word !== 'put') return undefined;
+      if (!isCommand(word)) return undefined;
       command = word;
       continue;
     }
@@ -78,8 +86,7 @@ export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = proce
     // A flag, kept as written until the command (and so its flags) is known.
     const eq = word.startsWith('--') ? word.indexOf('=') : -1;
     const name = eq === -1 ? word : word.slice(0, eq);
-    const takesValue = name === '-d' || name === '-b' || name === '--dir' || name === '--bucket' || name === '--ttl' || name === '--lock-timeout';
-    if (takesValue && eq === -1) {
+    if (VALUE_FLAGS.has(name) && eq === -1) {
       const value = argv[++i];
       if (value === undefined) return undefined;
       pending.push(name, value);
@@ -89,7 +96,9 @@ export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = proce
       pending.push(name, '');
     }
   }
-  if (command === undefined || positional.length !== ARGUMENTS[command]) return undefined;
+  if (command === undefined) return undefined;
+  const [least, most] = ARGUMENTS[command];
+  if (positional.length < least || positional.length > most || positional.includes('')) return undefined;
   const known = FLAGS[command];
   for (let i = 0; i < pending.length; i += 2) {
     const written = pending[i];
@@ -104,18 +113,21 @@ export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = proce
       flags.set(name, true);
     }
   }
-  const [key, value] = positional;
-  if (key === '' || value === '') return undefined;
   const dir = (flags.get('dir') as string | undefined) ?? (env.TZKV_DIR || undefined);
   if (dir !== undefined && isEtcd(dir)) return undefined;
-  const plan: FastPlan = { command, key, json: flags.has('json'), 'if-absent': flags.has('if-absent') };
-  if (value !== undefined) plan.value = value;
+  const plan: FastPlan = { command, args: positional, json: flags.has('json'), 'if-absent': flags.has('if-absent') };
   if (dir !== undefined) plan.dir = dir;
   const bucket = flags.get('bucket') as string | undefined;
   if (bucket !== undefined) plan.bucket = bucket;
   const ttl = flags.get('ttl') as string | undefined;
   if (ttl !== undefined) plan.ttl = ttl;
-  const lockTimeout = (flags.get('lock-timeout') as string | undefined) ?? (command === 'put' ? env.TZKV_LOCK_TIMEOUT || undefined : undefined);
+  const limit = flags.get('limit') as string | undefined;
+  if (limit !== undefined) {
+    // What oclif's integer flag takes without a word of its own: a plain positive count.
+    if (!/^[1-9][0-9]{0,14}$/.test(limit)) return undefined;
+    plan.limit = Number(limit);
+  }
+  const lockTimeout = (flags.get('lock-timeout') as string | undefined) ?? (Object.hasOwn(known, 'lock-timeout') ? env.TZKV_LOCK_TIMEOUT || undefined : undefined);
   if (lockTimeout !== undefined) plan['lock-timeout'] = lockTimeout;
   return plan;
 }

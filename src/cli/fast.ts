@@ -1,4 +1,4 @@
-// The fast path's bundle (dist/fast.cjs): runs a get or put line that
+// The fast path's bundle (dist/fast.cjs): runs a get, put, del or keys line that
 // src/cli/fast-argv.ts recognised, with the same code the oclif commands run
 // (src/cli/key-actions.ts) and the same error reporting (src/cli/failure.ts),
 // but without loading oclif. docs/cli.md "Start-up time" has the figures.
@@ -6,13 +6,27 @@
 import { reportFailure } from './failure.js';
 import type { FastPlan } from './fast-argv.js';
 import { exitWhenDone } from './finish.js';
-import { getKey, putKey } from './key-actions.js';
+import { deleteKeys, getKey, listKeys, putKey } from './key-actions.js';
 import { mark, note } from './trace.js';
 
 export async function runFast(plan: FastPlan): Promise<void> {
   note('fast path');
   try {
-    await (plan.command === 'get' ? getKey(plan) : putKey(plan));
+    const [first, second] = plan.args;
+    switch (plan.command) {
+      case 'get':
+        await getKey({ ...plan, key: first });
+        break;
+      case 'put':
+        await putKey({ ...plan, key: first, value: second });
+        break;
+      case 'del':
+        await deleteKeys({ ...plan, keys: plan.args });
+        break;
+      case 'keys':
+        await listKeys({ ...plan, ...(first === undefined ? {} : { prefix: first }) });
+        break;
+    }
     mark('command');
   } catch (err) {
     reportFailure(err, { json: plan.json, command: plan.command });

@@ -1,13 +1,14 @@
-// What `tzkv get` and `tzkv put` do once their command line is parsed. Shared
-// by the oclif commands (src/commands/get.ts, put.ts) and the fast path that
-// runs the plainest get and put lines without loading oclif (src/cli/fast.ts),
+// What `tzkv get`, `put`, `del` and `keys` do once their command line is
+// parsed. Shared by the oclif commands (src/commands/) and the fast path that
+// runs the plainest of these lines without loading oclif (src/cli/fast.ts),
 // so the two cannot drift apart.
 
 import { TzkvError } from '../errors.js';
-import { bucketKey } from './bucket.js';
+import { bucketKey, keyInBucket } from './bucket.js';
 import { parseDuration, parseTimestamp } from './duration.js';
 import { readStdin, readWhole } from './input.js';
 import { printJson, writeOut } from './output.js';
+import { openSink } from './sink.js';
 import { isoTime, toRecord } from './records.js';
 import { type StoreFlags, withStore } from './store.js';
 
@@ -52,6 +53,44 @@ export async function putKey(request: PutRequest): Promise<void> {
   });
   if (!result) throw new TzkvError('PRECONDITION', `key already exists: ${JSON.stringify(request.key)}`);
   if (request.json) await printJson(result);
+}
+
+export interface DelRequest extends StoreFlags {
+  keys: string[];
+  bucket?: string;
+  json: boolean;
+}
+
+/** `tzkv del`: removes the keys; --json counts those that were there. */
+export async function deleteKeys(request: DelRequest): Promise<void> {
+  const keys = request.keys.map((key) => bucketKey(request.bucket, key));
+  const deleted = await withStore(request, 'write', 'tzkv del', (store) => store.del(...keys));
+  if (request.json) await printJson({ deleted });
+}
+
+export interface KeysRequest extends StoreFlags {
+  prefix?: string;
+  bucket?: string;
+  limit?: number;
+  json: boolean;
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/** `tzkv keys`: live keys in byte order, one per line (or a JSON array), shown without the bucket. */
+export async function listKeys(request: KeysRequest): Promise<void> {
+  const prefix = bucketKey(request.bucket, request.prefix ?? '');
+  const options = { ...(prefix === '' ? {} : { prefix }), ...(request.limit === undefined ? {} : { limit: request.limit }) };
+  await withStore(request, 'read', 'tzkv keys', async (store) => {
+    const keys: string[] = [];
+    const sink = await openSink(undefined);
+    for await (const { key } of store.keys(options)) {
+      const shown = keyInBucket(request.bucket, key);
+      if (request.json) keys.push(shown.toString('utf8'));
+      else await sink.write(Buffer.concat([shown, NEWLINE]));
+    }
+    await (request.json ? printJson(keys) : sink.finish());
+  });
 }
 
 /** The value from VALUE, --file, or stdin (VALUE "-", or neither given and stdin not a terminal). */

@@ -1,8 +1,7 @@
 import * as Args from '@oclif/core/args';
 import { TzkvCommand } from '../cli/base.js';
-import { bucketKey } from '../cli/bucket.js';
 import { bucketFlag, lockFlag } from '../cli/flags.js';
-import { printJson } from '../cli/output.js';
+import { deleteKeys } from '../cli/key-actions.js';
 
 export default class Del extends TzkvCommand {
   static override summary = 'Delete keys.';
@@ -21,8 +20,6 @@ export default class Del extends TzkvCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Del);
-    const keys = (argv as string[]).map((key) => bucketKey(flags.bucket, key));
-    const deleted = await this.withStore(flags, 'write', (store) => store.del(...keys));
-    if (flags.json) await printJson({ deleted });
+    await deleteKeys({ ...flags, keys: argv as string[] });
   }
 }

@@ -1,10 +1,8 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { TzkvCommand } from '../cli/base.js';
-import { bucketKey, keyInBucket } from '../cli/bucket.js';
 import { bucketFlag } from '../cli/flags.js';
-import { printJson } from '../cli/output.js';
-import { openSink } from '../cli/sink.js';
+import { listKeys } from '../cli/key-actions.js';
 
 export default class Keys extends TzkvCommand {
   static override summary = 'List keys, sorted.';
@@ -25,19 +23,6 @@ export default class Keys extends TzkvCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Keys);
-    const prefix = bucketKey(flags.bucket, args.prefix ?? '');
-    const options = { ...(prefix === '' ? {} : { prefix }), ...(flags.limit === undefined ? {} : { limit: flags.limit }) };
-    await this.withStore(flags, 'read', async (store) => {
-      const keys: string[] = [];
-      const sink = await openSink(undefined);
-      for await (const { key } of store.keys(options)) {
-        const shown = keyInBucket(flags.bucket, key);
-        if (flags.json) keys.push(shown.toString('utf8'));
-        else await sink.write(Buffer.concat([shown, NEWLINE]));
-      }
-      await (flags.json ? printJson(keys) : sink.finish());
-    });
+    await listKeys({ ...flags, ...(args.prefix === undefined ? {} : { prefix: args.prefix }) });
   }
 }
-
-const NEWLINE = Buffer.from('\n');

@@ -1,4 +1,4 @@
-// Plain get and put lines run without oclif (src/cli/fast-argv.ts,
+// Plain get, put, del and keys lines run without oclif (src/cli/fast-argv.ts,
 // src/cli/fast.ts). Every line here runs twice, on two copies of the same
 // store: once by the fast path and once through oclif (TZKV_NO_FAST_PATH=1).
 // Output, exit code and the store left behind must be the same.
@@ -60,6 +60,23 @@ const CASES: Case[] = [
   { line: ['get', '-d', 'DIR', '--json', '--', '-k'] },
   { line: ['get', '-d', 'DIR', '--', 'a'] },
   { line: ['put', '-d', 'DIR', '--if-absent', '--', 'a', '-x'] },
+  { line: ['del', '-d', 'DIR', 'a'] },
+  { line: ['del', '-d', 'DIR', 'a', 'missing', 'blob', '--json'] },
+  { line: ['del', '-d', 'DIR', '-b', 'users', '1', '--json'] },
+  { line: ['del', '-d', 'DIR', '--', '-k', 'a'] },
+  { line: ['del', '-d', 'DIR', 'a', '--lock-timeout', 'soon'] },
+  { line: ['del', '-d', 'DIR', 'a'], dir: 'missing' },
+  { line: ['del', '-d', 'DIR', 'a', '--json'], dir: 'file' },
+  { line: ['keys', '-d', 'DIR'] },
+  { line: ['keys', '-d', 'DIR', '--json'] },
+  { line: ['keys', '-d', 'DIR', 's'] },
+  { line: ['keys', '-d', 'DIR', '-n', '2'] },
+  { line: ['keys', '-d', 'DIR', '--limit=1', '--json', 'b'] },
+  { line: ['keys', '-d', 'DIR', '-b', 'users', '--json'] },
+  { line: ['keys', '-d', 'DIR', 'nothing-here'] },
+  { line: ['-d', 'DIR', 'keys', '--', '-'] },
+  { line: ['keys', '-d', 'DIR'], dir: 'missing' },
+  { line: ['keys', '-d', 'DIR', '--json'], dir: 'file' },
 ];
 
 /** A store with plain, bucketed, binary, expired and expiring keys. */
@@ -90,7 +107,7 @@ async function storeContents(dir: string): Promise<string> {
   return `${run.exitCode}\n${normalise(run.stdout, dir)}${normalise(run.stderr, dir)}`;
 }
 
-describe('the fast path for get and put', () => {
+describe('the fast path for get, put, del and keys', () => {
   test('gives the same output, exit code and store as oclif, for each line', async () => {
     const origin = await storeDir();
     await seed(origin);

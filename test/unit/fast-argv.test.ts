@@ -5,13 +5,12 @@ const plan = (argv: string[], env: NodeJS.ProcessEnv = {}) => fastPlan(argv, env
 
 describe('fastPlan: which command lines skip oclif', () => {
   test('plain get and put lines, flags before or after, in either spelling', () => {
-    expect(plan(['get', 'k'])).toEqual({ command: 'get', key: 'k', json: false, 'if-absent': false });
-    expect(plan(['-d', '/s', '--json', 'get', 'k'])).toEqual({ command: 'get', key: 'k', dir: '/s', json: true, 'if-absent': false });
-    expect(plan(['get', '--bucket=users', 'k', '--dir=/s'])).toEqual({ command: 'get', key: 'k', dir: '/s', bucket: 'users', json: false, 'if-absent': false });
+    expect(plan(['get', 'k'])).toEqual({ command: 'get', args: ['k'], json: false, 'if-absent': false });
+    expect(plan(['-d', '/s', '--json', 'get', 'k'])).toEqual({ command: 'get', args: ['k'], dir: '/s', json: true, 'if-absent': false });
+    expect(plan(['get', '--bucket=users', 'k', '--dir=/s'])).toEqual({ command: 'get', args: ['k'], dir: '/s', bucket: 'users', json: false, 'if-absent': false });
     expect(plan(['put', 'k', 'v', '--ttl', '10m', '--if-absent', '-b', 'jobs', '--lock-timeout', '0'])).toEqual({
       command: 'put',
-      key: 'k',
-      value: 'v',
+      args: ['k', 'v'],
       bucket: 'jobs',
       ttl: '10m',
       json: false,
@@ -19,11 +18,20 @@ describe('fastPlan: which command lines skip oclif', () => {
       'lock-timeout': '0',
     });
     // A key or value may be a command's name, or contain "=" and spaces.
-    expect(plan(['get', 'put'])?.key).toBe('put');
-    expect(plan(['put', 'a=b', 'c d'])).toMatchObject({ key: 'a=b', value: 'c d' });
+    expect(plan(['get', 'put'])?.args).toEqual(['put']);
+    expect(plan(['put', 'a=b', 'c d'])).toMatchObject({ args: ['a=b', 'c d'] });
     // After "--" every word is an argument, as oclif has it.
-    expect(plan(['put', '-d', '/s', '--', '-k', '--json'])).toMatchObject({ key: '-k', value: '--json', dir: '/s', json: false });
-    expect(plan(['get', '--json', '--', '-'])).toMatchObject({ key: '-', json: true });
+    expect(plan(['put', '-d', '/s', '--', '-k', '--json'])).toMatchObject({ args: ['-k', '--json'], dir: '/s', json: false });
+    expect(plan(['get', '--json', '--', '-'])).toMatchObject({ args: ['-'], json: true });
+  });
+
+  test('del takes one key or more, keys a prefix or none and --limit', () => {
+    expect(plan(['del', 'a', 'b', 'c', '--lock-timeout', '2s', '--json'])).toEqual({ command: 'del', args: ['a', 'b', 'c'], json: true, 'if-absent': false, 'lock-timeout': '2s' });
+    expect(plan(['keys'])).toEqual({ command: 'keys', args: [], json: false, 'if-absent': false });
+    expect(plan(['keys', 'user:', '-n', '10', '-b', 'x'])).toEqual({ command: 'keys', args: ['user:'], bucket: 'x', limit: 10, json: false, 'if-absent': false });
+    expect(plan(['keys', '--limit=3'])?.limit).toBe(3);
+    expect(plan(['del', 'k'], { TZKV_LOCK_TIMEOUT: '1s' })?.['lock-timeout']).toBe('1s');
+    expect(plan(['keys'], { TZKV_LOCK_TIMEOUT: '1s' })?.['lock-timeout']).toBeUndefined();
   });
 
   test('the environment fills --dir and --lock-timeout as oclif does (empty is unset)', () => {
@@ -35,10 +43,16 @@ describe('fastPlan: which command lines skip oclif', () => {
   });
 
   test.each([
-    ['another command', ['keys', 'k']],
+    ['another command', ['ttl', 'k']],
     ['no command', ['--json']],
     ['a missing argument (put reads stdin)', ['put', 'k']],
     ['an extra argument', ['get', 'k', 'x']],
+    ['del without a key', ['del']],
+    ['keys with two prefixes', ['keys', 'a', 'b']],
+    ['a --limit that is not a plain count', ['keys', '--limit', '0']],
+    ['a --limit with a sign or a point', ['keys', '-n', '1.5']],
+    ['-n on a command without it', ['get', 'k', '-n', '1']],
+    ['-n before the command', ['-n', '1', 'keys']],
     ['a value from stdin', ['put', 'k', '-']],
     ['an argument that looks like a flag', ['put', 'k', '-5']],
     ['--file', ['put', 'k', '--file', 'f']],
