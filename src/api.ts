@@ -71,7 +71,7 @@ export interface StoreStats {
   /** How the last compaction ended, with its figures; null before the first. */
   lastCompactionReport: CompactionSummary | null;
   /** The compaction running now (its snapshot taken, its switch not yet made), or null. */
-  compacting: { pid: number; host: string; since: string; snapshotGeneration: number } | null;
+  compacting: CompactionInfo | null;
   /** Records (keys' newest versions: deleted or expired) compactions have dropped, in all. */
   compactedRecords: number;
   /** When verify last ran and what it found, or null. */
@@ -89,6 +89,14 @@ export interface StoreStats {
   followers: FollowerInfo[];
   /** Backend-specific extra facts (index runs, the active segment, ...). */
   details: Record<string, unknown>;
+}
+
+/** A compaction recorded as running in the store (its marker): who runs it, since when, from which snapshot. */
+export interface CompactionInfo {
+  pid: number;
+  host: string;
+  since: string;
+  snapshotGeneration: number;
 }
 
 export interface Store {
@@ -138,6 +146,17 @@ export interface Store {
    * to the holder whose lock was removed, or null when there was none.
    */
   forceUnlock(): Promise<LockHolderInfo | null>;
+  /**
+   * Ends a compaction the store records as running on another host, for one
+   * known to be gone (`tzkv unlock --force`): tzkv cannot see whether that
+   * process still runs, so it never ends one by itself, and until then every
+   * other compaction is refused. Takes the writer lock. One that runs on this
+   * host is left alone (a dead one needs nothing: the next writer clears it).
+   * Its unfinished output is removed by the next writer; should it still be
+   * running after all, its switch finds its marker gone and fails, losing
+   * nothing. Resolves to the compaction it ended, or null.
+   */
+  forceEndCompaction(): Promise<CompactionInfo | null>;
   close(): Promise<void>;
 }
 

@@ -1,5 +1,6 @@
 import * as Flags from '@oclif/core/flags';
-import type { LockHolderInfo } from '../api.js';
+import { hostname } from 'node:os';
+import type { CompactionInfo, LockHolderInfo } from '../api.js';
 import { TzkvCommand } from '../cli/base.js';
 import { printFacts, printJson } from '../cli/output.js';
 import { storeDirectory } from '../cli/store.js';
@@ -10,9 +11,11 @@ function describe(h: LockHolderInfo): string {
   return `pid ${h.pid} on ${h.host} (${h.command || 'unknown command'})${since}`;
 }
 
+const describeCompaction = (c: CompactionInfo) => `pid ${c.pid} on ${c.host} since ${c.since}`;
+
 export default class Unlock extends TzkvCommand {
   static override summary = 'Show the writer lock, or remove it with --force.';
-  static override description = `Without --force: prints who holds the writer lock and whether the holder still runs; exit 0 when the store is not locked, 1 when it is. A lock whose holder died on this host never needs this: the next writer breaks it by itself. A lock from another host is never broken automatically, because tzkv cannot see whether that process still runs: when you know it is gone, --force removes the lock. WARNING: removing the lock of a writer that is still running lets two writers append at once, which can damage the store. With --json prints {"locked", "holder": {"pid", "host", "command", "since", "state"} | null, "removed"}.`;
+  static override description = `Without --force: prints who holds the writer lock and whether the holder still runs, and the compaction the store records as running, if any; exit 0 when the store is not locked, 1 when it is. A lock whose holder died on this host never needs this: the next writer breaks it by itself, and a compaction whose process died here is cleared the same way. A lock or a compaction from another host is never ended automatically, because tzkv cannot see whether that process still runs: when you know it is gone, --force removes the lock and then ends that compaction (its unfinished output is removed by the next writer; nothing in the store is lost). WARNING: removing the lock of a writer that is still running lets two writers append at once, which can damage the store. With --json prints {"locked", "holder": {"pid", "host", "command", "since", "state"} | null, "removed", "compaction": {"pid", "host", "since", "snapshotGeneration"} | null, "compactionEnded"}.`;
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --force -d /mnt/shared/kv'];
   static override flags = {
     force: Flags.boolean({ summary: 'Remove the lock whoever holds it (see the warning above).', default: false }),
@@ -21,27 +24,36 @@ export default class Unlock extends TzkvCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Unlock);
     const dir = storeDirectory(flags.dir);
-    const result = await this.withStore(flags, 'read', async (store) => {
+    const lock = await this.withStore(flags, 'read', async (store) => {
+      const compaction = (await store.stats()).compacting;
       if (!flags.force) {
         const holder = await store.lockHolder();
-        return { locked: holder !== null, holder, removed: false };
+        return { locked: holder !== null, holder, removed: false, compaction };
       }
       const holder = await store.forceUnlock();
-      return { locked: false, holder, removed: holder !== null };
+      return { locked: false, holder, removed: holder !== null, compaction };
     });
+    // A compaction from another host is ended under the writer lock, once the lock is free.
+    const ended = flags.force && lock.compaction !== null && lock.compaction.host !== hostname() ? await this.withStore(flags, 'write', (store) => store.forceEndCompaction()) : null;
+    const result = { ...lock, compactionEnded: ended !== null };
     if (result.removed && result.holder) {
       process.stderr.write(
         `tzkv: warning: removed the writer lock of ${describe(result.holder)} from ${dir}; if that process is still writing, run \`tzkv verify\` once it ends\n`,
       );
     }
+    if (ended) process.stderr.write(`tzkv: warning: ended the compaction of ${describeCompaction(ended)} in ${dir}; the next compaction starts afresh\n`);
     if (flags.json) await printJson(result);
-    else if (result.holder === null) await printFacts([['locked', 'no']]);
     else {
-      await printFacts([
-        ['locked', result.removed ? 'no (removed)' : 'yes'],
-        ['holder', describe(result.holder)],
-        ['holder state', result.holder.state],
-      ]);
+      const facts: Array<[string, string]> =
+        result.holder === null
+          ? [['locked', 'no']]
+          : [
+              ['locked', result.removed ? 'no (removed)' : 'yes'],
+              ['holder', describe(result.holder)],
+              ['holder state', result.holder.state],
+            ];
+      if (result.compaction) facts.push(['compaction', `${describeCompaction(result.compaction)}${result.compactionEnded ? ' (ended)' : ''}`]);
+      await printFacts(facts);
     }
     if (!flags.force && result.locked) {
       process.exitCode = 1;

@@ -3,7 +3,8 @@
 // holder is judged like the lock's: a marker naming a dead process is stale.
 import { hostname } from 'node:os';
 import type { CompactionMarker, Manifest } from '../format/manifest.js';
-import { holderState, processStartTime } from '../lock/lockfile.js';
+import type { CompactionInfo } from '../api.js';
+import { type HolderState, holderState, processStartTime } from '../lock/lockfile.js';
 import { randomHex } from '../io/random.js';
 
 /** Tokens of the compactions this process runs now: a marker naming this process with another token is a leftover. */
@@ -29,7 +30,17 @@ export function endMarker(marker: CompactionMarker): void {
 
 /** Whether the marker's compaction may still be running: judged as the lock's holder is. One from another host is never judged stale. */
 export function markerLive(c: CompactionMarker): boolean {
-  return holderState(c, running) !== 'dead';
+  return markerState(c) !== 'dead';
+}
+
+/** The marker's process: alive or dead on this host, or on another host ('foreign': it cannot be seen). */
+export function markerState(c: CompactionMarker): HolderState {
+  return holderState(c, running);
+}
+
+/** What the API and the CLI show of a marker. */
+export function compactionInfo(c: CompactionMarker): CompactionInfo {
+  return { pid: c.pid, host: c.host, since: c.started, snapshotGeneration: c.generation };
 }
 
 /** The running compaction a manifest names, or null (none, or stale). */

@@ -8,7 +8,7 @@ import type { StoreStats } from '../api.js';
 import { KIND_PUT } from '../format/constants.js';
 import type { Census } from '../format/manifest.js';
 import { CensusDelta, censusValid } from './census.js';
-import { liveCompaction } from './compaction-marker.js';
+import { compactionInfo, liveCompaction } from './compaction-marker.js';
 import { isExpired } from './keys.js';
 import { sortedLookup } from './run-probe.js';
 import { ttlSection, ttlUpTo } from './run-ttl.js';
@@ -78,7 +78,7 @@ export function storeStats(v: View, now: number, formatVersion: number): Omit<St
     formatVersion,
     lastCompaction: m?.lastCompaction ?? null,
     lastCompactionReport: m?.lastCompactionReport ?? null,
-    compacting: running ? { pid: running.pid, host: running.host, since: running.started, snapshotGeneration: running.generation } : null,
+    compacting: running ? compactionInfo(running) : null,
     compactedRecords: m?.counters.compactedRecords ?? 0,
   };
   if (!m) {

@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import type {
   Batch,
+  CompactionInfo,
   CompactOptions,
   CompactReport,
   Entry,
@@ -33,6 +34,7 @@ import { replicate } from '../replication/replicator.js';
 import { DirectoryTarget } from '../replication/target.js';
 import { LocalBatch, SPILL_BYTES, StagedBatch } from './batch.js';
 import { compactPhased, dryRunReport } from './compact.js';
+import { compactionInfo } from './compaction-marker.js';
 import type { CompactPhase } from './compact.js';
 import { checkExpiry, checkKey, checkValue, expiryFrom, isExpired, toBytes } from './keys.js';
 import { inspectDir } from './layout.js';
@@ -464,6 +466,13 @@ class LocalStore implements Store {
       throw ioError(err, 'cannot fsync', this.location);
     }
     return holder ? holderInfo(holder) : { pid: 0, host: '', command: '', since: null, state: 'unknown' };
+  }
+
+  async forceEndCompaction(): Promise<CompactionInfo | null> {
+    return this.write((w) => {
+      const ended = w.forceEndCompaction();
+      return ended && compactionInfo(ended);
+    });
   }
 
   async promote(): Promise<boolean> {

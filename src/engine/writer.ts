@@ -23,7 +23,7 @@ import type { FileSystem } from '../io/fs.js';
 import { removeQuietly, replaceFile } from '../io/fs.js';
 import { pidAlive } from '../lock/lockfile.js';
 import { compactFilePid, runName, segmentName, stageFilePid } from './layout.js';
-import { endMarker, liveCompaction, markerLive, mergeableRuns, newMarker, snapshotIntact } from './compaction-marker.js';
+import { endMarker, liveCompaction, markerLive, markerState, mergeableRuns, newMarker, snapshotIntact } from './compaction-marker.js';
 import type { RewriteOutput } from './compact-rewrite.js';
 import type { LogEntry } from './log-scan.js';
 import { CensusDelta, censusValid, phantomOf } from './census.js';
@@ -464,7 +464,9 @@ export class Writer {
     if (running) {
       throw new TzkvError(
         'LOCKED',
-        `store ${this.dir} is being compacted by pid ${running.pid} (since ${running.started}); one compaction runs at a time`,
+        `store ${this.dir} is being compacted by pid ${running.pid}${markerState(running) === 'foreign' ? ` on ${running.host}` : ''} (since ${running.started}); one compaction runs at a time${
+          markerState(running) === 'foreign' ? '. It runs on another host, which tzkv cannot check: if that process is gone, `tzkv unlock --force` ends it' : ''
+        }`,
         { path: this.dir, info: { compacting: true, pid: running.pid, host: running.host, since: running.started } },
       );
     }
@@ -574,6 +576,24 @@ export class Writer {
     next.compaction = null;
     next.lastCompactionReport = summary;
     this.writeManifest(next);
+  }
+
+  /**
+   * Ends the compaction marker of a process on another host (`tzkv unlock
+   * --force`), recording the compaction as failed. Returns the marker, or null
+   * when there is none or its process runs on this host. REQUIRES: the lock, prepare().
+   */
+  forceEndCompaction(): CompactionMarker | null {
+    const c = this.manifest.compaction;
+    if (!c || markerState(c) !== 'foreign') return null;
+    const next = successor(this.manifest);
+    next.compaction = null;
+    next.lastCompactionReport = failedSummary(
+      new Date(this.options.now()).toISOString(),
+      `failed: ended by \`tzkv unlock --force\` (pid ${c.pid} on ${c.host} never switched it in)`,
+    );
+    this.writeManifest(next);
+    return c;
   }
 
   /** Removes a stale compaction marker (its process died): merges may touch its runs again. */

@@ -3,6 +3,7 @@
 // revision, so a listing is one consistent cut however long it runs.
 import type {
   Batch,
+  CompactionInfo,
   CompactOptions,
   CompactReport,
   Entry,
@@ -224,6 +225,10 @@ export class EtcdStore implements Store {
 
   async forceUnlock(): Promise<LockHolderInfo | null> {
     return null;
+  }
+
+  async forceEndCompaction(): Promise<CompactionInfo | null> {
+    return null; // etcd's compaction is the cluster's own, and leaves no marker behind
   }
 
   async close(): Promise<void> {
