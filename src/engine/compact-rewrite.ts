@@ -150,12 +150,23 @@ class SegmentOutput {
   }
 }
 
+/** Records the rewrite handles between two turns of the event loop (~5-10 ms of work). */
+const YIELD_EVERY = 10_000;
+
 /**
  * Writes the live records of the snapshot `marker` names into new files under
- * temporary names. Throws (after removing what it wrote) on any failure,
- * CORRUPT when a snapshot record does not match its index entry.
+ * temporary names, letting the event loop turn every YIELD_EVERY records.
+ * Throws (after removing what it wrote) on any failure, CORRUPT when a
+ * snapshot record does not match its index entry.
  */
-export function rewriteSnapshot(fs: FileSystem, dir: string, marker: CompactionMarker, now: number, segmentBytes: number, ttlSpillChunk?: number): RewriteOutput {
+export async function rewriteSnapshot(
+  fs: FileSystem,
+  dir: string,
+  marker: CompactionMarker,
+  now: number,
+  segmentBytes: number,
+  ttlSpillChunk?: number,
+): Promise<RewriteOutput> {
   const { first, count } = marker.files;
   let next = first + 1; // `first` is the run's number
   const take = () => {
@@ -200,7 +211,14 @@ export function rewriteSnapshot(fs: FileSystem, dir: string, marker: CompactionM
       }
       return fd;
     };
+    let sinceYield = 0;
     for (const e of newestEntries(readers, () => {})) {
+      // The rewrite holds no lock and may take minutes: a program embedding the
+      // store goes on with its own work (reads, writes) in between.
+      if (++sinceYield === YIELD_EVERY) {
+        sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
       if (e.kind !== KIND_PUT || isExpired(e.expiresAt, now)) {
         result.dropped++;
         if (e.kind === KIND_PUT) {

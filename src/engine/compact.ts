@@ -78,7 +78,7 @@ export async function compactPhased(c: CompactContext): Promise<CompactReport> {
   let out: RewriteOutput | undefined;
   try {
     await c.onPhase?.('snapshot');
-    out = rewriteSnapshot(c.fs, c.dir, marker, c.now, c.segmentBytes, c.ttlSpillChunk);
+    out = await rewriteSnapshot(c.fs, c.dir, marker, c.now, c.segmentBytes, c.ttlSpillChunk);
     await c.onPhase?.('rewritten');
     const o = out;
     const report: CompactReport = {

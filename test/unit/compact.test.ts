@@ -224,3 +224,51 @@ describe('compaction report and stats', () => {
     expect(after.lastCompactionReport!.lockHeldMs).toBeLessThanOrEqual(r.lockHeldMs);
   });
 });
+
+describe('the rewrite and the process it runs in', () => {
+  it('lets an embedding program read and write while it runs, and keeps what was written', async () => {
+    let rewriting = false;
+    const dir = tempDir();
+    const store = await tempStore(
+      {
+        onCompactPhase: (phase: CompactPhase) => {
+          rewriting = phase === 'snapshot';
+        },
+      },
+      dir,
+    );
+    const N = 50_000;
+    const batch = store.batch();
+    for (let i = 0; i < N; i++) batch.put(`k${i}`, `old ${i}`);
+    await batch.write();
+    const again = store.batch();
+    for (let i = 0; i < N; i += 2) again.put(`k${i}`, `new ${i}`);
+    await again.write();
+    let done = false;
+    const compaction = store.compact().finally(() => (done = true));
+    let readsDuring = 0;
+    let writesDuring = 0;
+    for (let i = 0; !done; i++) {
+      // A program with work of its own (a server answering requests): each turn of its loop is a macrotask.
+      await new Promise((resolve) => setImmediate(resolve));
+      const key = `k${(i * 7919) % N}`;
+      const wanted = ((i * 7919) % N) % 2 === 0 ? `new ${(i * 7919) % N}` : `old ${(i * 7919) % N}`;
+      expect((await store.get(key))?.toString()).toBe(wanted);
+      if (rewriting) readsDuring++;
+      if (rewriting && writesDuring < 5) {
+        await store.put(`during${writesDuring}`, 'x');
+        writesDuring++;
+      }
+    }
+    const report = await compaction;
+    expect(report.compacted).toBe(true);
+    // The event loop turned during the rewrite: the reads and writes above ran in it.
+    expect(readsDuring).toBeGreaterThan(0);
+    expect(writesDuring).toBeGreaterThan(0);
+    for (let i = 0; i < writesDuring; i++) expect((await store.get(`during${i}`))?.toString()).toBe('x');
+    expect((await store.get('k1'))?.toString()).toBe('old 1');
+    expect((await store.get('k2'))?.toString()).toBe('new 2');
+    expect((await store.verify()).problems).toEqual([]);
+    await store.close();
+  });
+});
