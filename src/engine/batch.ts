@@ -12,7 +12,7 @@ import { writeRecord } from '../format/record.js';
 import { ioError } from '../errors.js';
 import { FILE_HEADER_BYTES } from '../format/constants.js';
 import type { FileSystem } from '../io/fs.js';
-import { removeQuietly } from '../io/fs.js';
+import { removeQuietly, closeQuietly } from '../io/fs.js';
 import { checkKeyFast, checkValue, expiryFrom } from './keys.js';
 import { stageFileName } from './layout.js';
 import type { BatchEntries } from './writer.js';
@@ -156,11 +156,7 @@ export class StagedBatch {
     if (!stage || !this.spill) return;
     this.stage = undefined;
     const { fs } = this.spill;
-    try {
-      fs.close(stage.fd);
-    } catch {
-      // closed by the commit already
-    }
+    closeQuietly(fs, stage.fd); // closed by the commit already
     removeQuietly(fs, stage.path); // renamed into place by a commit, or never there
   }
 }

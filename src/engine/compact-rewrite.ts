@@ -16,7 +16,7 @@ import type { IndexEntry } from '../format/index-block.js';
 import type { CompactionMarker, RunInfo } from '../format/manifest.js';
 import { RECORD_OK, RecordInfo, decodeRecord } from '../format/record.js';
 import type { FileSystem } from '../io/fs.js';
-import { removeQuietly } from '../io/fs.js';
+import { removeQuietly, closeQuietly } from '../io/fs.js';
 import { isExpired } from './keys.js';
 import { TTL_SCRATCH_EXT, compactFileName, segmentName } from './layout.js';
 import { ReadWindow } from './read-window.js';
@@ -142,11 +142,7 @@ class SegmentOutput {
     if (this.fd < 0) return;
     const fd = this.fd;
     this.fd = -1;
-    try {
-      this.fs.close(fd);
-    } catch {
-      // a file being abandoned, or one fsynced already
-    }
+    closeQuietly(this.fs, fd); // a file being abandoned, or one fsynced already
   }
 }
 

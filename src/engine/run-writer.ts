@@ -20,7 +20,7 @@ import { encodeRunHeader, sealBlock, writeBranchEntry } from '../format/index-bl
 import type { RunInfo } from '../format/manifest.js';
 import { encodeTtlEntries, encodeTtlHeader, ttlCrc } from '../format/ttl-section.js';
 import type { FileSystem } from '../io/fs.js';
-import { removeQuietly } from '../io/fs.js';
+import { removeQuietly, closeQuietly } from '../io/fs.js';
 import { TtlList } from './ttl-list.js';
 import { SpillingTtlList } from './ttl-spill.js';
 
@@ -245,11 +245,7 @@ export class RunWriter {
   abort(): void {
     if (!this.done) {
       this.done = true;
-      try {
-        this.fs.close(this.fd);
-      } catch {
-        // already closed
-      }
+      closeQuietly(this.fs, this.fd); // already closed
     }
     removeQuietly(this.fs, this.tmpPath); // never created, or already renamed
     if (this.ttlAdds instanceof SpillingTtlList) this.ttlAdds.dispose();

@@ -4,7 +4,7 @@
 // pairs are read back merged, as the run's TTL section is written.
 import { ioError } from '../errors.js';
 import type { FileSystem } from '../io/fs.js';
-import { removeQuietly } from '../io/fs.js';
+import { removeQuietly, closeQuietly } from '../io/fs.js';
 import { SORT_CHUNK, TtlList } from './ttl-list.js';
 
 /** Spilled pair: f64 expiresAt, u32 length. */
@@ -105,11 +105,7 @@ export class SpillingTtlList {
   /** Closes and deletes the scratch file. */
   dispose(): void {
     if (this.fd >= 0) {
-      try {
-        this.fs.close(this.fd);
-      } catch {
-        // scratch only
-      }
+      closeQuietly(this.fs, this.fd); // scratch only
       this.fd = -1;
     }
     removeQuietly(this.fs, this.path);

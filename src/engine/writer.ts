@@ -20,7 +20,7 @@ import { cloneManifest, encodeManifest } from '../format/manifest.js';
 import type { Census, CompactionMarker, CompactionSummary } from '../format/manifest.js';
 import type { Manifest, RunInfo } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
-import { removeQuietly, replaceFile } from '../io/fs.js';
+import { removeQuietly, replaceFile, closeQuietly } from '../io/fs.js';
 import { pidAlive } from '../lock/lockfile.js';
 import { compactFilePid, runName, segmentName, stageFilePid } from './layout.js';
 import { endMarker, liveCompaction, markerLive, markerState, mergeableRuns, newMarker, snapshotIntact } from './compaction-marker.js';
@@ -347,11 +347,7 @@ export class Writer {
     next.active = { file, indexedTo: end };
     const old = this.fd;
     this.fd = -1;
-    try {
-      this.fs.close(old);
-    } catch {
-      // closing a file we only appended to cannot lose data that was fsynced
-    }
+    closeQuietly(this.fs, old); // closing a file we only appended to cannot lose data that was fsynced
     this.fd = this.fs.openReadWrite(`${this.dir}/${segmentName(file)}`);
     this.end = end;
   }
@@ -609,11 +605,7 @@ export class Writer {
   private closeActive(): void {
     const fd = this.fd;
     this.fd = -1;
-    try {
-      this.fs.close(fd);
-    } catch {
-      // an empty segment about to be deleted
-    }
+    closeQuietly(this.fs, fd); // an empty segment about to be deleted
   }
 
   /** Removes a file of the store; one that stays (a failure) is an unlisted leftover a later writer removes. */
@@ -640,11 +632,7 @@ export class Writer {
 
   close(): void {
     if (this.fd >= 0) {
-      try {
-        this.fs.close(this.fd);
-      } catch {
-        // nothing to lose: every acknowledged byte was fsynced
-      }
+      closeQuietly(this.fs, this.fd); // nothing to lose: every acknowledged byte was fsynced
       this.fd = -1;
     }
     this.view.close();

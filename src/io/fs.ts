@@ -102,6 +102,15 @@ export function removeQuietly(fs: FileSystem, path: string): void {
   }
 }
 
+/** Closes `fd`, ignoring a failure: for a file whose bytes are fsynced already, or scratch. */
+export function closeQuietly(fs: FileSystem, fd: number): void {
+  try {
+    fs.close(fd);
+  } catch {
+    // nothing to lose
+  }
+}
+
 /** Reads a whole small file. */
 export function readWholeFile(fs: FileSystem, path: string): Buffer {
   const fd = fs.openRead(path);
