@@ -73,7 +73,7 @@ class SegmentOutput {
 
   /** Where the next record of `length` bytes goes: [segment, offset]. Opens or rolls the segment as needed. */
   place(length: number): [number, number] {
-    if (this.fd >= 0 && this.pos > FILE_HEADER_BYTES && this.pos + length > this.segmentBytes) this.seal();
+    if (this.fd >= 0 && rollsOver(this.pos, length, this.segmentBytes)) this.seal();
     if (this.fd < 0) this.open();
     return [this.file, this.pos];
   }
@@ -146,6 +146,16 @@ class SegmentOutput {
   }
 }
 
+/** Whether compaction keeps an index entry: a PUT not expired at the compaction's clock. */
+export function keptByCompaction(e: { kind: number; expiresAt: number }, now: number): boolean {
+  return e.kind === KIND_PUT && !isExpired(e.expiresAt, now);
+}
+
+/** Whether a record of `length` bytes at `pos` goes to a new output segment (a record alone in one may exceed segmentBytes). */
+export function rollsOver(pos: number, length: number, segmentBytes: number): boolean {
+  return pos > FILE_HEADER_BYTES && pos + length > segmentBytes;
+}
+
 /** Records the rewrite handles between two turns of the event loop (~5-10 ms of work). */
 const YIELD_EVERY = 10_000;
 
@@ -215,7 +225,7 @@ export async function rewriteSnapshot(
         sinceYield = 0;
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      if (e.kind !== KIND_PUT || isExpired(e.expiresAt, now)) {
+      if (!keptByCompaction(e, now)) {
         result.dropped++;
         if (e.kind === KIND_PUT) {
           result.expiredDropped++;

@@ -7,9 +7,8 @@ import type { CompactionSummary } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
 import { removeQuietly } from '../io/fs.js';
 import { endMarker } from './compaction-marker.js';
-import { removeOutput, rewriteSnapshot } from './compact-rewrite.js';
+import { keptByCompaction, removeOutput, rewriteSnapshot, rollsOver } from './compact-rewrite.js';
 import type { RewriteOutput } from './compact-rewrite.js';
-import { isExpired } from './keys.js';
 import type { View } from './view.js';
 import type { Writer } from './writer.js';
 import { failedSummary } from './writer.js';
@@ -38,9 +37,9 @@ export function dryRunReport(v: View, now: number, segmentBytes: number): Compac
     let pos = FILE_HEADER_BYTES;
     let any = false;
     for (const e of v.merged(Buffer.alloc(0))) {
-      if (e.kind === KIND_PUT && !isExpired(e.expiresAt, now)) {
+      if (keptByCompaction(e, now)) {
         report.recordsKept++;
-        if (pos > FILE_HEADER_BYTES && pos + e.length > segmentBytes) {
+        if (rollsOver(pos, e.length, segmentBytes)) {
           report.bytesAfter += pos;
           pos = FILE_HEADER_BYTES;
         }
