@@ -126,6 +126,18 @@ async function digestWhenCaughtUp(client: EtcdClient, endpoint: string, prefix: 
   }
 }
 
+/**
+ * The digest the members that differ are judged against: the one most members
+ * share, the leader's among equals (a leader that alone differs is the one reported).
+ */
+function majorityDigest<D extends { endpoint: string; hash: string }>(digests: D[], leader: string): D | undefined {
+  const count = new Map<string, number>();
+  for (const d of digests) count.set(d.hash, (count.get(d.hash) ?? 0) + 1);
+  const most = Math.max(0, ...count.values());
+  const candidates = digests.filter((d) => count.get(d.hash) === most);
+  return candidates.find((d) => d.endpoint === leader) ?? candidates[0];
+}
+
 export async function verifyCluster(client: EtcdClient, prefix: Buffer, options?: VerifyOptions): Promise<VerifyReport> {
   if (options?.repair) {
     throw new TzkvError('INVALID_ARGUMENT', 'verify --repair is for store directories: an etcd cluster repairs members from each other (etcdctl alarm, member replacement)');
@@ -162,7 +174,7 @@ export async function verifyCluster(client: EtcdClient, prefix: Buffer, options?
     }
     options?.onProgress?.(i + 1, up.length);
   }
-  const reference = digests.find((d) => d.endpoint === best.endpoint) ?? digests[0];
+  const reference = majorityDigest(digests, best.endpoint);
   for (const d of digests) {
     if (reference && d.hash !== reference.hash) {
       problems.push({

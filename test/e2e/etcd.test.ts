@@ -2,6 +2,8 @@
 // losing members, and etcd's own verify and compact. The key-value contract
 // both backends share is in backends.test.ts.
 import { writeFile } from 'node:fs/promises';
+import { type AddressInfo } from 'node:net';
+import { createServer, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { open } from '../../src/index.js';
@@ -147,6 +149,68 @@ describe('a 3-member cluster', () => {
     expect(put.run.exitCode).toBe(5);
     expect(put.json.error.code).toBe('UNAVAILABLE');
   }, 90_000);
+});
+
+/**
+ * A proxy in front of one member that changes the value of the last key in
+ * every range reply: a member whose copy of the keys differs from the others'
+ * (etcd's own replication never lets that happen through its API).
+ */
+async function divergingProxy(target: string): Promise<{ host: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const upstream = httpRequest(`http://${target}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
+        const body: Buffer[] = [];
+        up.on('data', (c: Buffer) => body.push(c));
+        up.on('end', () => {
+          let out = Buffer.concat(body);
+          if (req.url === '/v3/kv/range') {
+            const reply = JSON.parse(out.toString('utf8')) as { kvs?: Array<{ value?: string }> };
+            if (reply.kvs && reply.kvs.length > 0) reply.kvs[reply.kvs.length - 1].value = Buffer.from('diverged').toString('base64');
+            out = Buffer.from(JSON.stringify(reply));
+          }
+          const headers = { ...up.headers, 'content-length': String(out.length) };
+          res.writeHead(up.statusCode ?? 502, headers);
+          res.end(out);
+        });
+      });
+      upstream.on('error', () => res.destroy());
+      upstream.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { host: `127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+describe('verify across members', () => {
+  test('a member whose keys differ from the others\' is the one reported, leader or not: a hash mismatch, exit 4', async () => {
+    const c = await cluster(3);
+    const url = c.url('app');
+    for (let i = 0; i < 5; i++) expect((await tzkv(['put', '-d', url, `k${i}`, `v${i}`])).exitCode).toBe(0);
+    // Each member in turn answers through the proxy: one of the three is the leader.
+    for (let odd = 0; odd < 3; odd++) {
+      const proxy = await divergingProxy(c.hosts[odd]);
+      try {
+        const through = `etcd://${c.hosts.map((h, i) => (i === odd ? proxy.host : h)).join(',')}/app`;
+        const verify = await tzkvJson<{ ok: boolean; problems: Array<{ kind: string; file: string; message: string }> }>(['verify', '-d', through]);
+        const what = `member ${odd} diverging: ${JSON.stringify(verify.json.problems)}`;
+        expect(verify.run.exitCode, what).toBe(4);
+        expect(verify.json.ok).toBe(false);
+        expect(verify.json.problems, what).toEqual([expect.objectContaining({ kind: 'hash mismatch', file: `http://${proxy.host}` })]);
+        expect(verify.json.problems[0].message).toMatch(/differ from http:\/\/127\.0\.0\.1:\d+'s/);
+        const text = await tzkv(['verify', '-d', through]);
+        expect(text.exitCode).toBe(4);
+        expect(text.stdout).toContain(`http://${proxy.host}`);
+      } finally {
+        await proxy.close();
+      }
+    }
+    // The members themselves agree.
+    expect((await tzkv(['verify', '-d', url])).exitCode).toBe(0);
+  });
 });
 
 describe('import into etcd when the cluster goes away part way', () => {
