@@ -10,7 +10,10 @@
 // oclif as before, which also reports every error in the usual way.
 // TZKV_NO_FAST_PATH=1 turns the fast path off.
 //
-// The launcher imports this file: it must stay small and import nothing.
+// The launcher imports this file: it must stay small (its one import, the
+// etcd address test, brings only src/errors.ts along).
+
+import { isEtcdAddress } from '../etcd/url.js';
 
 export type FastCommand = 'get' | 'put' | 'del' | 'keys';
 
@@ -52,9 +55,7 @@ const isCommand = (word: string): word is FastCommand => Object.hasOwn(FLAGS, wo
  */
 const BEFORE_COMMAND = new Set(['-d', '--dir', '-b', '--bucket', '--lock-timeout', '--json', '--if-absent']);
 
-const isEtcd = (dir: string) => /^etcds?:\/\//i.test(dir);
-
-/** The plan for a plain get or put line, or undefined when oclif must handle it. */
+/** The plan for a plain get, put, del or keys line, or undefined when oclif must handle it. */
 export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): FastPlan | undefined {
   // The etcd flags' variables are read (and checked) by oclif even for a directory.
   if (env.TZKV_NO_FAST_PATH || env.TZKV_ETCD_USER || env.TZKV_ETCD_TIMEOUT) return undefined;
@@ -114,7 +115,7 @@ export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = proce
     }
   }
   const dir = (flags.get('dir') as string | undefined) ?? (env.TZKV_DIR || undefined);
-  if (dir !== undefined && isEtcd(dir)) return undefined;
+  if (dir !== undefined && isEtcdAddress(dir)) return undefined;
   const plan: FastPlan = { command, args: positional, json: flags.has('json'), 'if-absent': flags.has('if-absent') };
   if (dir !== undefined) plan.dir = dir;
   const bucket = flags.get('bucket') as string | undefined;
