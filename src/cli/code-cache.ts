@@ -76,16 +76,22 @@ export function readCache(dir: string, name: string): Buffer | undefined {
   }
 }
 
-/** Caches of other builds are removed once this old, and beyond this many. */
+/** Caches of other builds are removed once this old, and beyond this many of the same bundle. */
 const STALE_MS = 30 * 24 * 3600 * 1000;
 const MAX_OTHER_CACHES = 8;
 
+/** Which bundle a cache is of: the build id starts with the bundle's name (`fast-…`, `tzkv-…`). */
+function bundleOf(name: string): string {
+  const rest = name.slice(nodePrefix().length);
+  return rest.slice(0, Math.max(0, rest.indexOf('-')));
+}
+
 /**
  * Replaces the cache file atomically (private temp file + rename) and prunes
- * this Node's caches of other builds: those not rewritten for 30 days, and
- * the oldest beyond eight. Two installs of tzkv used in turn keep a cache
- * each instead of evicting each other. Failures are ignored: a cache is an
- * optimisation.
+ * this Node's caches of other builds: those not rewritten for 30 days, and,
+ * of the same bundle, the oldest beyond eight. Two installs of tzkv used in
+ * turn keep a cache each instead of evicting each other. Failures are
+ * ignored: a cache is an optimisation.
  */
 export function writeCache(dir: string, name: string, data: Buffer): void {
   const tmp = join(dir, `.${name}.${process.pid}.tmp`);
@@ -103,12 +109,15 @@ export function writeCache(dir: string, name: string, data: Buffer): void {
   try {
     const others = readdirSync(dir)
       .filter((other) => other !== name && other.startsWith(nodePrefix()) && other.endsWith(SUFFIX))
-      .map((other) => ({ path: join(dir, other), mtimeMs: lstatSync(join(dir, other)).mtimeMs }))
+      .map((other) => ({ other, path: join(dir, other), mtimeMs: lstatSync(join(dir, other)).mtimeMs }))
       .sort((a, b) => b.mtimeMs - a.mtimeMs);
     const now = Date.now();
-    others.forEach(({ path, mtimeMs }, i) => {
-      if (i >= MAX_OTHER_CACHES || now - mtimeMs > STALE_MS) unlinkSync(path);
-    });
+    const bundle = bundleOf(name);
+    let sameBundle = 0;
+    for (const { path, mtimeMs, other } of others) {
+      const beyond = bundleOf(other) === bundle && ++sameBundle > MAX_OTHER_CACHES;
+      if (beyond || now - mtimeMs > STALE_MS) unlinkSync(path);
+    }
   } catch {
     // another process is pruning too
   }

@@ -10,7 +10,7 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Script, constants as vmConstants } from 'node:vm';
 import { cacheDirectory, cacheFileName, readCache, writeCache } from './code-cache.js';
 import { type FastPlan, fastPlan } from './fast-argv.js';
@@ -69,12 +69,13 @@ function load<T>(file: string): T {
   return mod.exports as T;
 }
 
-/** Identifies this exact bundle: the build's content hash plus the file's size and time. */
+/** Identifies this exact bundle: its name, the build's content hash, and the file's size and time. */
 function buildIdentity(file: string, source: string): string | undefined {
   const at = source.lastIndexOf(BUILD_MARK);
   if (at === -1) return undefined;
   const hash = source.slice(at + BUILD_MARK.length).trim();
   if (!/^[0-9a-f]{16,64}$/.test(hash)) return undefined;
   const st = statSync(file);
-  return `${hash.slice(0, 16)}-${st.size}-${Math.trunc(st.mtimeMs)}`;
+  // The bundle's name first (code-cache.ts prunes each bundle's caches apart).
+  return `${basename(file, '.cjs')}-${hash.slice(0, 16)}-${st.size}-${Math.trunc(st.mtimeMs)}`;
 }

@@ -85,6 +85,27 @@ describe('code cache', () => {
     expect((await files(cacheDir)).sort()).toEqual([name, recent].sort());
   });
 
+  test('beyond eight caches of other builds of the same bundle, the oldest go; other bundles\' stay', async () => {
+    const { cacheDir, get } = await prepared();
+    await get();
+    const [name] = await files(cacheDir);
+    // bundle-<node version>-<arch>-<bundle>-<build>.v8cache; `get` runs the fast bundle.
+    const parts = name.split('-');
+    expect(parts[3]).toBe('fast');
+    const prefix = `${parts.slice(0, 3).join('-')}-`;
+    const sameBundle = Array.from({ length: 10 }, (_, i) => `${prefix}fast-build${i}-1-1.v8cache`);
+    const otherBundle = Array.from({ length: 10 }, (_, i) => `${prefix}tzkv-build${i}-1-1.v8cache`);
+    for (const [i, other] of [...sameBundle, ...otherBundle].entries()) {
+      await writeFile(join(cacheDir, other), 'x', { mode: 0o600 });
+      // build0 is the newest of each bundle, build9 the oldest; all within the month.
+      const at = new Date(Date.now() - ((i % 10) + 1) * 3600 * 1000);
+      await utimes(join(cacheDir, other), at, at);
+    }
+    await rm(join(cacheDir, name));
+    expect((await get()).stdout).toBe('v');
+    expect((await files(cacheDir)).sort()).toEqual([name, ...sameBundle.slice(0, 8), ...otherBundle].sort());
+  });
+
   test('a relative XDG_CACHE_HOME is ignored for ~/.cache; TZKV_NO_CODE_CACHE=1 makes none', async () => {
     const { cacheHome, get } = await prepared();
     const home = join(cacheHome, 'home');
