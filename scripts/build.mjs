@@ -5,7 +5,7 @@
 //                   CommonJS so that src/cli/launch.ts can give it a V8 code cache; see
 //                   scripts/bundle-plugins.mjs for what is left out or loaded late
 //                   The etcd backend is bundled apart (dist/etcd.cjs) and loaded only for an etcd:// address;
-//                   plain get, put, del and keys lines run dist/fast.cjs (src/cli/fast.ts), the engine without oclif.
+//                   plain get, put, del, keys, incr and ttl lines run dist/fast.cjs (src/cli/fast.ts), the engine without oclif.
 //   3. manifest     oclif.manifest.json, regenerated from the bundle (scripts/manifest.mjs)
 
 import { execFileSync } from 'node:child_process';
@@ -84,7 +84,7 @@ export function bundle() {
   return bundleCli(join(ROOT, 'src', 'cli', 'main.ts'), BUNDLE);
 }
 
-/** The fast path for plain get, put, del and keys lines (src/cli/fast-argv.ts): the engine without oclif. */
+/** The fast path for plain get, put, del, keys, incr and ttl lines (src/cli/fast-argv.ts): the engine without oclif. */
 export function bundleFast() {
   return bundleCli(join(ROOT, 'src', 'cli', 'fast.ts'), FAST_BUNDLE);
 }

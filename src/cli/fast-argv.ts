@@ -1,4 +1,4 @@
-// Recognises the plainest `tzkv get`, `put`, `del` and `keys` command lines,
+// Recognises the plainest `tzkv get`, `put`, `del`, `keys`, `incr` and `ttl` command lines,
 // which the launcher runs without loading oclif (src/cli/fast.ts): most of a
 // one-shot command's start-up is oclif loading its configuration and parser.
 //
@@ -15,11 +15,11 @@
 
 import { isEtcdAddress } from '../etcd/url.js';
 
-export type FastCommand = 'get' | 'put' | 'del' | 'keys';
+export type FastCommand = 'get' | 'put' | 'del' | 'keys' | 'incr' | 'ttl';
 
 export interface FastPlan {
   command: FastCommand;
-  /** The arguments: get KEY, put KEY VALUE, del KEY..., keys [PREFIX]. */
+  /** The arguments: get KEY, put KEY VALUE, del KEY..., keys [PREFIX], incr KEY [BY], ttl KEY [DURATION]. */
   args: string[];
   /** --dir, else $TZKV_DIR (empty counts as unset, as oclif has it). */
   dir?: string;
@@ -31,9 +31,11 @@ export interface FastPlan {
   'lock-timeout'?: string;
   /** keys --limit. */
   limit?: number;
+  /** ttl --persist. */
+  persist: boolean;
 }
 
-type FlagName = 'dir' | 'bucket' | 'json' | 'ttl' | 'if-absent' | 'lock-timeout' | 'limit';
+type FlagName = 'dir' | 'bucket' | 'json' | 'ttl' | 'if-absent' | 'lock-timeout' | 'limit' | 'persist';
 
 /** Each command's flags: true for those that take a value. */
 const FLAGS: Record<FastCommand, Partial<Record<FlagName, boolean>>> = {
@@ -41,11 +43,13 @@ const FLAGS: Record<FastCommand, Partial<Record<FlagName, boolean>>> = {
   put: { dir: true, bucket: true, json: false, ttl: true, 'if-absent': false, 'lock-timeout': true },
   del: { dir: true, bucket: true, json: false, 'lock-timeout': true },
   keys: { dir: true, bucket: true, json: false, limit: true },
+  incr: { dir: true, bucket: true, json: false, 'lock-timeout': true },
+  ttl: { dir: true, bucket: true, json: false, 'lock-timeout': true, persist: false },
 };
 const SHORT: Record<string, FlagName> = { '-d': 'dir', '-b': 'bucket', '-n': 'limit' };
 const VALUE_FLAGS = new Set(['-d', '-b', '-n', '--dir', '--bucket', '--ttl', '--lock-timeout', '--limit']);
 /** How many arguments each command takes: [least, most]. */
-const ARGUMENTS: Record<FastCommand, [number, number]> = { get: [1, 1], put: [2, 2], del: [1, Infinity], keys: [0, 1] };
+const ARGUMENTS: Record<FastCommand, [number, number]> = { get: [1, 1], put: [2, 2], del: [1, Infinity], keys: [0, 1], incr: [1, 2], ttl: [1, 2] };
 const isCommand = (word: string): word is FastCommand => Object.hasOwn(FLAGS, word);
 
 /**
@@ -53,9 +57,9 @@ const isCommand = (word: string): word is FastCommand => Object.hasOwn(FLAGS, wo
  * steps over the same way (a value flag with its value as the next word, or a
  * flag with no separate value).
  */
-const BEFORE_COMMAND = new Set(['-d', '--dir', '-b', '--bucket', '--lock-timeout', '--json', '--if-absent']);
+const BEFORE_COMMAND = new Set(['-d', '--dir', '-b', '--bucket', '--lock-timeout', '--json', '--if-absent', '--persist']);
 
-/** The plan for a plain get, put, del or keys line, or undefined when oclif must handle it. */
+/** The plan for a plain get, put, del, keys, incr or ttl line, or undefined when oclif must handle it. */
 export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): FastPlan | undefined {
   // The etcd flags' variables are read (and checked) by oclif even for a directory.
   if (env.TZKV_NO_FAST_PATH || env.TZKV_ETCD_USER || env.TZKV_ETCD_TIMEOUT) return undefined;
@@ -116,7 +120,7 @@ export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   }
   const dir = (flags.get('dir') as string | undefined) ?? (env.TZKV_DIR || undefined);
   if (dir !== undefined && isEtcdAddress(dir)) return undefined;
-  const plan: FastPlan = { command, args: positional, json: flags.has('json'), 'if-absent': flags.has('if-absent') };
+  const plan: FastPlan = { command, args: positional, json: flags.has('json'), 'if-absent': flags.has('if-absent'), persist: flags.has('persist') };
   if (dir !== undefined) plan.dir = dir;
   const bucket = flags.get('bucket') as string | undefined;
   if (bucket !== undefined) plan.bucket = bucket;

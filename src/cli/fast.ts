@@ -1,4 +1,4 @@
-// The fast path's bundle (dist/fast.cjs): runs a get, put, del or keys line that
+// The fast path's bundle (dist/fast.cjs): runs a get, put, del, keys, incr or ttl line that
 // src/cli/fast-argv.ts recognised, with the same code the oclif commands run
 // (src/cli/key-actions.ts) and the same error reporting (src/cli/failure.ts),
 // but without loading oclif. docs/cli.md "Start-up time" has the figures.
@@ -6,7 +6,7 @@
 import { reportFailure } from './failure.js';
 import type { FastPlan } from './fast-argv.js';
 import { exitWhenDone } from './finish.js';
-import { deleteKeys, getKey, listKeys, putKey } from './key-actions.js';
+import { deleteKeys, getKey, incrementKey, keyTtl, listKeys, putKey } from './key-actions.js';
 import { mark, note } from './trace.js';
 
 export async function runFast(plan: FastPlan): Promise<void> {
@@ -25,6 +25,12 @@ export async function runFast(plan: FastPlan): Promise<void> {
         break;
       case 'keys':
         await listKeys({ ...plan, ...(first === undefined ? {} : { prefix: first }) });
+        break;
+      case 'incr':
+        await incrementKey({ ...plan, key: first, ...(second === undefined ? {} : { by: second }) });
+        break;
+      case 'ttl':
+        await keyTtl({ ...plan, key: first, ...(second === undefined ? {} : { duration: second }) });
         break;
     }
     mark('command');

@@ -1,11 +1,11 @@
-// What `tzkv get`, `put`, `del` and `keys` do once their command line is
-// parsed. Shared by the oclif commands (src/commands/) and the fast path that
+// What `tzkv get`, `put`, `del`, `keys`, `incr` and `ttl` do once their
+// command line is parsed. Shared by the oclif commands (src/commands/) and the fast path that
 // runs the plainest of these lines without loading oclif (src/cli/fast.ts),
 // so the two cannot drift apart.
 
 import { TzkvError } from '../errors.js';
 import { bucketKey, keyInBucket } from './bucket.js';
-import { parseDuration, parseTimestamp } from './duration.js';
+import { parseDuration, parseTimestamp, remainingSeconds } from './duration.js';
 import { readStdin, readWhole } from './input.js';
 import { printJson, writeOut } from './output.js';
 import { openSink } from './sink.js';
@@ -91,6 +91,82 @@ export async function listKeys(request: KeysRequest): Promise<void> {
     }
     await (request.json ? printJson(keys) : sink.finish());
   });
+}
+
+export interface IncrRequest extends StoreFlags {
+  key: string;
+  /** BY as given (default 1). */
+  by?: string;
+  bucket?: string;
+  json: boolean;
+}
+
+const INTEGER = /^[+-]?[0-9]+$/;
+
+/** A base-10 integer within JavaScript's exact range, or undefined. */
+function parseInteger(text: string): number | undefined {
+  if (!INTEGER.test(text)) return undefined;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** `tzkv incr`: adds BY to an integer value under the writer lock; a missing key counts as 0. */
+export async function incrementKey(request: IncrRequest): Promise<void> {
+  const by = request.by === undefined ? 1 : parseInteger(request.by);
+  if (by === undefined) throw new TzkvError('INVALID_ARGUMENT', `BY must be a whole number, got ${JSON.stringify(request.by)}`);
+  const key = bucketKey(request.bucket, request.key);
+  const entry = await withStore(request, 'write', 'tzkv incr', (store) =>
+    store.update(key, (current) => {
+      const text = current === undefined ? '0' : current.value.toString('utf8');
+      const value = parseInteger(text);
+      if (value === undefined || (current !== undefined && !Buffer.from(text, 'utf8').equals(current.value))) {
+        throw new TzkvError('PRECONDITION', `value of ${JSON.stringify(request.key)} is not an integer: left as it was`);
+      }
+      const sum = value + by;
+      if (!Number.isSafeInteger(sum)) {
+        throw new TzkvError('PRECONDITION', `${value} + ${by} is beyond the exact integer range: ${JSON.stringify(request.key)} left as it was`);
+      }
+      return { value: String(sum) };
+    }),
+  );
+  const result = Number(entry!.value.toString('utf8'));
+  if (request.json) await printJson({ key: request.key, value: result });
+  else await writeOut(`${result}\n`);
+}
+
+export interface TtlRequest extends StoreFlags {
+  key: string;
+  /** A new time to live. */
+  duration?: string;
+  persist: boolean;
+  'expire-at'?: string;
+  bucket?: string;
+  json: boolean;
+}
+
+/** `tzkv ttl`: shows the seconds left (-1: never expires), or sets or removes the expiry first. */
+export async function keyTtl(request: TtlRequest): Promise<void> {
+  const key = bucketKey(request.bucket, request.key);
+  const now = Date.now();
+  if (request.duration !== undefined && (request.persist || request['expire-at'] !== undefined)) {
+    throw new TzkvError('INVALID_ARGUMENT', 'give a new time to live as DURATION, --expire-at or --persist: only one');
+  }
+  const target =
+    request.duration !== undefined
+      ? now + parseDuration(request.duration, 'DURATION')
+      : request['expire-at'] !== undefined
+        ? parseTimestamp(request['expire-at'], '--expire-at', now)
+        : request.persist
+          ? null
+          : undefined;
+  const expiresAt =
+    target === undefined
+      ? await withStore(request, 'read', 'tzkv ttl', (store) => store.expiry(key))
+      : await withStore(request, 'write', 'tzkv ttl', async (store) => ((await store.setExpiry(key, target)) ? target : undefined));
+  if (expiresAt === undefined) throw new TzkvError('NOT_FOUND', `key not found: ${JSON.stringify(request.key)}`);
+  const ttl = expiresAt === null ? -1 : remainingSeconds(expiresAt, Date.now());
+  if (request.json) await printJson({ key: request.key, ttl, expiresAt: isoTime(expiresAt) });
+  else await writeOut(`${ttl}\n`);
 }
 
 /** The value from VALUE, --file, or stdin (VALUE "-", or neither given and stdin not a terminal). */

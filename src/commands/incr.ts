@@ -1,18 +1,7 @@
 import * as Args from '@oclif/core/args';
 import { TzkvCommand } from '../cli/base.js';
-import { bucketKey } from '../cli/bucket.js';
 import { bucketFlag, keyArg, lockFlag } from '../cli/flags.js';
-import { printJson, writeOut } from '../cli/output.js';
-import { TzkvError } from '../errors.js';
-
-const INTEGER = /^[+-]?[0-9]+$/;
-
-/** A base-10 integer within JavaScript's exact range, or undefined. */
-function parseInteger(text: string): number | undefined {
-  if (!INTEGER.test(text)) return undefined;
-  const n = Number(text);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
+import { incrementKey } from '../cli/key-actions.js';
 
 export default class Incr extends TzkvCommand {
   static override summary = 'Add to an integer value, atomically.';
@@ -30,25 +19,6 @@ export default class Incr extends TzkvCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Incr);
-    const by = args.by === undefined ? 1 : parseInteger(args.by);
-    if (by === undefined) this.usage(`BY must be a whole number, got ${JSON.stringify(args.by)}`);
-    const key = bucketKey(flags.bucket, args.key);
-    const entry = await this.withStore(flags, 'write', (store) =>
-      store.update(key, (current) => {
-        const text = current === undefined ? '0' : current.value.toString('utf8');
-        const value = parseInteger(text);
-        if (value === undefined || (current !== undefined && !Buffer.from(text, 'utf8').equals(current.value))) {
-          throw new TzkvError('PRECONDITION', `value of ${JSON.stringify(args.key)} is not an integer: left as it was`);
-        }
-        const sum = value + by;
-        if (!Number.isSafeInteger(sum)) {
-          throw new TzkvError('PRECONDITION', `${value} + ${by} is beyond the exact integer range: ${JSON.stringify(args.key)} left as it was`);
-        }
-        return { value: String(sum) };
-      }),
-    );
-    const result = Number(entry!.value.toString('utf8'));
-    if (flags.json) await printJson({ key: args.key, value: result });
-    else await writeOut(`${result}\n`);
+    await incrementKey({ ...flags, key: args.key, ...(args.by === undefined ? {} : { by: args.by }) });
   }
 }

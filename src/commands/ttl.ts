@@ -1,12 +1,9 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { TzkvCommand } from '../cli/base.js';
-import { bucketKey } from '../cli/bucket.js';
-import { DURATION_HELP, parseDuration, parseTimestamp, remainingSeconds } from '../cli/duration.js';
+import { DURATION_HELP } from '../cli/duration.js';
 import { bucketFlag, keyArg, lockFlag } from '../cli/flags.js';
-import { printJson, writeOut } from '../cli/output.js';
-import { isoTime } from '../cli/records.js';
-import { TzkvError } from '../errors.js';
+import { keyTtl } from '../cli/key-actions.js';
 
 export default class Ttl extends TzkvCommand {
   static override summary = "Show or change a key's time to live.";
@@ -31,28 +28,6 @@ export default class Ttl extends TzkvCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Ttl);
-    const key = bucketKey(flags.bucket, args.key);
-    const now = Date.now();
-    if (args.duration !== undefined && (flags.persist || flags['expire-at'] !== undefined)) {
-      this.usage('give a new time to live as DURATION, --expire-at or --persist: only one');
-    }
-    const target =
-      args.duration !== undefined
-        ? now + parseDuration(args.duration, 'DURATION')
-        : flags['expire-at'] !== undefined
-          ? parseTimestamp(flags['expire-at'], '--expire-at', now)
-          : flags.persist
-            ? null
-            : undefined;
-
-    const expiresAt =
-      target === undefined
-        ? await this.withStore(flags, 'read', (store) => store.expiry(key))
-        : await this.withStore(flags, 'write', async (store) => ((await store.setExpiry(key, target)) ? target : undefined));
-    if (expiresAt === undefined) throw new TzkvError('NOT_FOUND', `key not found: ${JSON.stringify(args.key)}`);
-
-    const ttl = expiresAt === null ? -1 : remainingSeconds(expiresAt, Date.now());
-    if (flags.json) await printJson({ key: args.key, ttl, expiresAt: isoTime(expiresAt) });
-    else await writeOut(`${ttl}\n`);
+    await keyTtl({ ...flags, key: args.key, ...(args.duration === undefined ? {} : { duration: args.duration }) });
   }
 }

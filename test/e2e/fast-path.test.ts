@@ -1,4 +1,4 @@
-// Plain get, put, del and keys lines run without oclif (src/cli/fast-argv.ts,
+// Plain get, put, del, keys, incr and ttl lines run without oclif (src/cli/fast-argv.ts,
 // src/cli/fast.ts). Every line here runs twice, on two copies of the same
 // store: once by the fast path and once through oclif (TZKV_NO_FAST_PATH=1).
 // Output, exit code and the store left behind must be the same.
@@ -77,6 +77,22 @@ const CASES: Case[] = [
   { line: ['-d', 'DIR', 'keys', '--', '-'] },
   { line: ['keys', '-d', 'DIR'], dir: 'missing' },
   { line: ['keys', '-d', 'DIR', '--json'], dir: 'file' },
+  { line: ['incr', '-d', 'DIR', 'n'] },
+  { line: ['incr', '-d', 'DIR', 'n', '41', '--json'] },
+  { line: ['incr', '-d', 'DIR', '--', 'n', '-5'] },
+  { line: ['incr', '-d', 'DIR', 'a'] },
+  { line: ['incr', '-d', 'DIR', 'a', '--json'] },
+  { line: ['incr', '-d', 'DIR', 'n', 'x'] },
+  { line: ['incr', '-d', 'DIR', '-b', 'users', 'count', '--lock-timeout', '0'] },
+  { line: ['incr', '-d', 'DIR', 'n'], dir: 'missing' },
+  { line: ['ttl', '-d', 'DIR', 'a'] },
+  { line: ['ttl', '-d', 'DIR', 'missing', '--json'] },
+  { line: ['ttl', '-d', 'DIR', 'a', '10m', '--json'] },
+  { line: ['ttl', '-d', 'DIR', 'soon', '--persist', '--json'] },
+  { line: ['ttl', '-d', 'DIR', 'soon', '5q'] },
+  { line: ['ttl', '-d', 'DIR', 'soon', '10m', '--persist'] },
+  { line: ['ttl', '-d', 'DIR', '-b', 'users', '1', '1h'] },
+  { line: ['ttl', '-d', 'DIR', 'a'], dir: 'file' },
 ];
 
 /** A store with plain, bucketed, binary, expired and expiring keys. */
@@ -107,7 +123,7 @@ async function storeContents(dir: string): Promise<string> {
   return `${run.exitCode}\n${normalise(run.stdout, dir)}${normalise(run.stderr, dir)}`;
 }
 
-describe('the fast path for get, put, del and keys', () => {
+describe('the fast path for get, put, del, keys, incr and ttl', () => {
   test('gives the same output, exit code and store as oclif, for each line', async () => {
     const origin = await storeDir();
     await seed(origin);

@@ -5,9 +5,9 @@ const plan = (argv: string[], env: NodeJS.ProcessEnv = {}) => fastPlan(argv, env
 
 describe('fastPlan: which command lines skip oclif', () => {
   test('plain get and put lines, flags before or after, in either spelling', () => {
-    expect(plan(['get', 'k'])).toEqual({ command: 'get', args: ['k'], json: false, 'if-absent': false });
-    expect(plan(['-d', '/s', '--json', 'get', 'k'])).toEqual({ command: 'get', args: ['k'], dir: '/s', json: true, 'if-absent': false });
-    expect(plan(['get', '--bucket=users', 'k', '--dir=/s'])).toEqual({ command: 'get', args: ['k'], dir: '/s', bucket: 'users', json: false, 'if-absent': false });
+    expect(plan(['get', 'k'])).toEqual({ command: 'get', args: ['k'], json: false, 'if-absent': false, persist: false });
+    expect(plan(['-d', '/s', '--json', 'get', 'k'])).toEqual({ command: 'get', args: ['k'], dir: '/s', json: true, 'if-absent': false, persist: false });
+    expect(plan(['get', '--bucket=users', 'k', '--dir=/s'])).toEqual({ command: 'get', args: ['k'], dir: '/s', bucket: 'users', json: false, 'if-absent': false, persist: false });
     expect(plan(['put', 'k', 'v', '--ttl', '10m', '--if-absent', '-b', 'jobs', '--lock-timeout', '0'])).toEqual({
       command: 'put',
       args: ['k', 'v'],
@@ -16,6 +16,7 @@ describe('fastPlan: which command lines skip oclif', () => {
       json: false,
       'if-absent': true,
       'lock-timeout': '0',
+      persist: false,
     });
     // A key or value may be a command's name, or contain "=" and spaces.
     expect(plan(['get', 'put'])?.args).toEqual(['put']);
@@ -25,10 +26,19 @@ describe('fastPlan: which command lines skip oclif', () => {
     expect(plan(['get', '--json', '--', '-'])).toMatchObject({ args: ['-'], json: true });
   });
 
+  test('incr takes KEY [BY], ttl KEY [DURATION] or --persist', () => {
+    expect(plan(['incr', 'n'])).toMatchObject({ command: 'incr', args: ['n'] });
+    // After "--" a flag is an argument too: three arguments are one too many.
+    expect(plan(['incr', '--', 'n', '-3', '--json'])).toBeUndefined();
+    expect(plan(['incr', '-d', '/s', '--', 'n', '-3'])).toMatchObject({ command: 'incr', args: ['n', '-3'], dir: '/s' });
+    expect(plan(['ttl', 'k', '10m', '--lock-timeout', '1s'])).toMatchObject({ command: 'ttl', args: ['k', '10m'], 'lock-timeout': '1s', persist: false });
+    expect(plan(['ttl', 'k', '--persist', '--json'])).toMatchObject({ command: 'ttl', args: ['k'], persist: true, json: true });
+  });
+
   test('del takes one key or more, keys a prefix or none and --limit', () => {
-    expect(plan(['del', 'a', 'b', 'c', '--lock-timeout', '2s', '--json'])).toEqual({ command: 'del', args: ['a', 'b', 'c'], json: true, 'if-absent': false, 'lock-timeout': '2s' });
-    expect(plan(['keys'])).toEqual({ command: 'keys', args: [], json: false, 'if-absent': false });
-    expect(plan(['keys', 'user:', '-n', '10', '-b', 'x'])).toEqual({ command: 'keys', args: ['user:'], bucket: 'x', limit: 10, json: false, 'if-absent': false });
+    expect(plan(['del', 'a', 'b', 'c', '--lock-timeout', '2s', '--json'])).toEqual({ command: 'del', args: ['a', 'b', 'c'], json: true, 'if-absent': false, 'lock-timeout': '2s', persist: false });
+    expect(plan(['keys'])).toEqual({ command: 'keys', args: [], json: false, 'if-absent': false, persist: false });
+    expect(plan(['keys', 'user:', '-n', '10', '-b', 'x'])).toEqual({ command: 'keys', args: ['user:'], bucket: 'x', limit: 10, json: false, 'if-absent': false, persist: false });
     expect(plan(['keys', '--limit=3'])?.limit).toBe(3);
     expect(plan(['del', 'k'], { TZKV_LOCK_TIMEOUT: '1s' })?.['lock-timeout']).toBe('1s');
     expect(plan(['keys'], { TZKV_LOCK_TIMEOUT: '1s' })?.['lock-timeout']).toBeUndefined();
@@ -43,7 +53,9 @@ describe('fastPlan: which command lines skip oclif', () => {
   });
 
   test.each([
-    ['another command', ['ttl', 'k']],
+    ['another command', ['export']],
+    ['ttl with --expire-at', ['ttl', 'k', '--expire-at', '0']],
+    ['incr with three arguments', ['incr', 'k', '1', '2']],
     ['no command', ['--json']],
     ['a missing argument (put reads stdin)', ['put', 'k']],
     ['an extra argument', ['get', 'k', 'x']],
