@@ -31,14 +31,15 @@ const stubs = {
 /**
  * Modules required when the bundle loads but seldom used by a command: Node
  * built-ins (child_process for the shell's name, readline for stdin,
- * perf_hooks for tracing, crypto for the lock's nonce, zlib for long CRC-32
- * spans: src/format/bytes.ts, worker_threads for verify's second thread) and oclif's helpers for
+ * perf_hooks for tracing, crypto where /dev/urandom is missing, zlib for long CRC-32
+ * spans: src/format/bytes.ts, worker_threads for verify's second thread,
+ * fs/promises for reading a value from a file and writing export to one) and oclif's helpers for
  * plugin discovery, help templates, spinners and stack cleaning. Each becomes
  * a proxy that requires the real module on first use, which works for modules
  * used through property access (`mod.fn()`): how oclif and esbuild's named
  * imports use them.
  */
-const LAZY_BUILTINS = ['child_process', 'readline', 'perf_hooks', 'crypto', 'zlib', 'worker_threads'];
+const LAZY_BUILTINS = ['child_process', 'readline', 'perf_hooks', 'crypto', 'zlib', 'worker_threads', 'fs/promises'];
 const LAZY_PACKAGES = ['tinyglobby', 'minimatch', 'ejs', 'cli-spinners', 'clean-stack', 'lilconfig'];
 const LAZY = new RegExp(`^((node:)?(${LAZY_BUILTINS.join('|')})|${LAZY_PACKAGES.join('|')})$`);
 
