@@ -47,17 +47,29 @@ const FLAGS: Record<FastCommand, Partial<Record<FlagName, boolean>>> = {
   ttl: { dir: true, bucket: true, json: false, 'lock-timeout': true, persist: false },
 };
 const SHORT: Record<string, FlagName> = { '-d': 'dir', '-b': 'bucket', '-n': 'limit' };
-const VALUE_FLAGS = new Set(['-d', '-b', '-n', '--dir', '--bucket', '--ttl', '--lock-timeout', '--limit']);
+
+/** The flag a word names (`-d`, `--dir`), whichever command has it. */
+const flagName = (written: string): FlagName | undefined => SHORT[written] ?? (written.startsWith('--') ? (written.slice(2) as FlagName) : undefined);
+
+/** Whether a written flag takes a value, by the table above. */
+function takesValue(written: string): boolean {
+  const name = flagName(written);
+  return name !== undefined && Object.values(FLAGS).some((known) => known[name] === true);
+}
+
 /** How many arguments each command takes: [least, most]. */
 const ARGUMENTS: Record<FastCommand, [number, number]> = { get: [1, 1], put: [2, 2], del: [1, Infinity], keys: [0, 1], incr: [1, 2], ttl: [1, 2] };
 const isCommand = (word: string): word is FastCommand => Object.hasOwn(FLAGS, word);
 
 /**
- * Flags that may come before the command: those src/cli/main.ts's commandFirst
- * steps over the same way (a value flag with its value as the next word, or a
- * flag with no separate value).
+ * The flags whose value src/cli/main.ts's commandFirst steps over when they
+ * come before the command (any other word starting with "-" it takes for a
+ * flag without a separate value).
  */
-const BEFORE_COMMAND = new Set(['-d', '--dir', '-b', '--bucket', '--lock-timeout', '--json', '--if-absent', '--persist']);
+export const VALUE_FLAGS_BEFORE_COMMAND: ReadonlySet<string> = new Set(['-d', '--dir', '-b', '--bucket', '--lock-timeout']);
+
+/** Whether the fast path reads a flag before the command as commandFirst does: one of its value flags, or a flag without a value. */
+const fineBeforeCommand = (written: string) => VALUE_FLAGS_BEFORE_COMMAND.has(written) || (flagName(written) !== undefined && !takesValue(written));
 
 /** The plan for a plain get, put, del, keys, incr or ttl line, or undefined when oclif must handle it. */
 export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): FastPlan | undefined {
@@ -84,14 +96,11 @@ export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = proce
       positional.push(word);
       continue;
     }
-    if (command === undefined) {
-      const name = word.includes('=') ? word.slice(0, word.indexOf('=')) : word;
-      if (!BEFORE_COMMAND.has(name)) return undefined;
-    }
     // A flag, kept as written until the command (and so its flags) is known.
     const eq = word.startsWith('--') ? word.indexOf('=') : -1;
     const name = eq === -1 ? word : word.slice(0, eq);
-    if (VALUE_FLAGS.has(name) && eq === -1) {
+    if (command === undefined && !fineBeforeCommand(name)) return undefined;
+    if (takesValue(name) && eq === -1) {
       const value = argv[++i];
       if (value === undefined) return undefined;
       pending.push(name, value);
@@ -108,7 +117,7 @@ export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   for (let i = 0; i < pending.length; i += 2) {
     const written = pending[i];
     const value = pending[i + 1];
-    const name = SHORT[written] ?? (written.startsWith('--') ? (written.slice(2) as FlagName) : undefined);
+    const name = flagName(written);
     if (name === undefined || !Object.hasOwn(known, name) || flags.has(name)) return undefined;
     if (known[name]) {
       if (value === '' || value.startsWith('-')) return undefined;

@@ -9,6 +9,7 @@ import { settings } from '@oclif/core/settings';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jsonRequested, reportFailure } from './failure.js';
+import { VALUE_FLAGS_BEFORE_COMMAND } from './fast-argv.js';
 import { exitWhenDone } from './finish.js';
 import { mark } from './trace.js';
 
@@ -34,8 +35,6 @@ export async function main(argv: string[], root: string): Promise<void> {
   exitWhenDone();
 }
 
-/** Flags of every command that take a value (their value is never the command's name). */
-const VALUE_FLAGS = new Set(['-d', '--dir', '-b', '--bucket', '--lock-timeout']);
 
 /**
  * oclif wants the command first; users also write `tzkv -d DIR get KEY`.
@@ -47,7 +46,7 @@ export function commandFirst(argv: string[]): string[] {
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i];
     if (word === '--') break;
-    if (VALUE_FLAGS.has(word)) {
+    if (VALUE_FLAGS_BEFORE_COMMAND.has(word)) {
       i++;
       continue;
     }
