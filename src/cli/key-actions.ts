@@ -49,7 +49,8 @@ export async function putKey(request: PutRequest): Promise<void> {
   const options = { ifAbsent: request['if-absent'], ...(ttlMs === undefined ? {} : { ttlMs }), ...(expiresAt === undefined ? {} : { expiresAt }) };
   const result = await withStore(request, 'write', 'tzkv put', async (store) => {
     if (!(await store.put(key, value, options))) return undefined;
-    return { key: request.key, bytes: value.length, expiresAt: isoTime((await store.expiry(key)) ?? null) };
+    // The expiry as stored (the store's clock set it) is read back only for --json, which prints it.
+    return { key: request.key, bytes: value.length, expiresAt: request.json ? isoTime((await store.expiry(key)) ?? null) : null };
   });
   if (!result) throw new TzkvError('PRECONDITION', `key already exists: ${JSON.stringify(request.key)}`);
   if (request.json) await printJson(result);
