@@ -1,5 +1,4 @@
 import * as Flags from '@oclif/core/flags';
-import { hostname } from 'node:os';
 import type { CompactionInfo, LockHolderInfo } from '../api.js';
 import { TzkvCommand } from '../cli/base.js';
 import { printFacts, printJson } from '../cli/output.js';
@@ -33,8 +32,8 @@ export default class Unlock extends TzkvCommand {
       const holder = await store.forceUnlock();
       return { locked: false, holder, removed: holder !== null, compaction };
     });
-    // A compaction from another host is ended under the writer lock, once the lock is free.
-    const ended = flags.force && lock.compaction !== null && lock.compaction.host !== hostname() ? await this.withStore(flags, 'write', (store) => store.forceEndCompaction()) : null;
+    // Under the writer lock, once it is free: the store ends the compaction only if it runs on another host.
+    const ended = flags.force && lock.compaction !== null ? await this.withStore(flags, 'write', (store) => store.forceEndCompaction()) : null;
     const result = { ...lock, compactionEnded: ended !== null };
     if (result.removed && result.holder) {
       process.stderr.write(

@@ -272,3 +272,27 @@ describe('the rewrite and the process it runs in', () => {
     await store.close();
   });
 });
+
+describe('forceEndCompaction', () => {
+  it('leaves a compaction running on this host alone: it ends only one from another host', async () => {
+    let resume!: () => void;
+    const stalled = new Promise<void>((r) => (resume = r));
+    let reached!: () => void;
+    const atSnapshot = new Promise<void>((r) => (reached = r));
+    const { dir, store } = await storeWithHook((phase) => {
+      if (phase !== 'snapshot') return undefined;
+      reached();
+      return stalled;
+    });
+    await fill(store, 40);
+    const compaction = store.compact();
+    await atSnapshot;
+    expect(manifestOf(dir).compaction?.pid).toBe(process.pid);
+    expect(await store.forceEndCompaction()).toBeNull();
+    expect(manifestOf(dir).compaction?.pid).toBe(process.pid);
+    resume();
+    expect(await compaction).toMatchObject({ compacted: true, recordsKept: 40 });
+    expect(manifestOf(dir).compaction).toBeNull();
+    await store.close();
+  });
+});
