@@ -244,6 +244,37 @@ describe('import into etcd when the cluster goes away part way', () => {
   }, 60_000);
 });
 
+describe('import into etcd run again after it stopped part way', () => {
+  test('the same input again ends where one whole run ends', async () => {
+    const c = await cluster(1);
+    const lines = Array.from({ length: 1000 }, (_, i) => JSON.stringify({ key: `k${String(i).padStart(4, '0')}`, value: `v${i}`, ...(i % 7 ? {} : { expiresAt: '2099-01-01T00:00:00.000Z' }) }));
+    const dir = await tempDir();
+    const whole = join(dir, 'whole.jsonl');
+    const applied = join(dir, 'applied.jsonl');
+    await writeFile(whole, lines.join('\n') + '\n');
+    // What a run that failed after 3 transactions of 128 operations leaves behind: the first 384 lines.
+    await writeFile(applied, lines.slice(0, 384).join('\n') + '\n');
+    expect((await tzkv(['import', '-d', c.url('once'), whole])).exitCode).toBe(0);
+    expect((await tzkv(['put', '-d', c.url('again'), 'k0001', 'changed after the failed run'])).exitCode).toBe(0);
+    expect((await tzkv(['import', '-d', c.url('again'), applied])).exitCode).toBe(0);
+    expect((await tzkv(['import', '-d', c.url('again'), whole])).exitCode).toBe(0);
+    const once = await tzkv(['export', '-d', c.url('once')]);
+    const again = await tzkv(['export', '-d', c.url('again')]);
+    expect(once.exitCode).toBe(0);
+    expect(again.exitCode).toBe(0);
+    // Keys and values exactly; expiries are leases of whole seconds, read back to within a second or two.
+    type Line = { key: string; value: string; expiresAt: string | null };
+    const parse = (out: string) => out.trim().split('\n').map((l) => JSON.parse(l) as Line);
+    const [a, o] = [parse(again.stdout), parse(once.stdout)];
+    expect(a).toHaveLength(1000);
+    expect(a.map(({ key, value }) => [key, value])).toEqual(o.map(({ key, value }) => [key, value]));
+    for (let i = 0; i < a.length; i++) {
+      expect(a[i].expiresAt === null, a[i].key).toBe(o[i].expiresAt === null);
+      if (a[i].expiresAt !== null) expect(Math.abs(Date.parse(a[i].expiresAt!) - Date.parse('2099-01-01T00:00:00Z')), a[i].key).toBeLessThan(3000);
+    }
+  });
+});
+
 describe('an etcd alarm', () => {
   test('a cluster out of space: writes fail with exit 5 naming the cause, verify reports the NOSPACE alarm with exit 4', async () => {
     const c = await cluster(1, { args: ['--quota-backend-bytes=1048576'] });
