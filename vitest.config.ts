@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
+    // The skip report's lines come last: tests skipped for a missing server, and why (test/helpers/servers.ts).
+    reporters: ['default', './test/helpers/skip-report.ts'],
   },
 });

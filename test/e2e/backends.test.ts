@@ -6,25 +6,27 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type EtcdCluster, startEtcd } from './fixtures/etcd.js';
+import { type ServerNeed, etcd, needsServer } from '../helpers/servers.js';
 import { expectNoStack, storeDir, tempDir, tzkv, tzkvJson } from './helpers.js';
 
 let cluster: EtcdCluster | undefined;
 let prefixes = 0;
 
 beforeAll(async () => {
-  cluster = await startEtcd(1);
+  if (etcd.present) cluster = await startEtcd(1);
 }, 30_000);
 
 afterAll(async () => {
   await cluster?.stop();
 });
 
-const backends: Array<[string, () => Promise<string>]> = [
-  ['a store directory', () => storeDir()],
-  ['an etcd server', async () => cluster!.url(`suite/${process.pid}-${++prefixes}`)],
+const backends: Array<[string, () => Promise<string>, ServerNeed | undefined]> = [
+  ['a store directory', () => storeDir(), undefined],
+  ['an etcd server', async () => cluster!.url(`suite/${process.pid}-${++prefixes}`), etcd],
 ];
 
-describe.each(backends)('against %s', (_name, newStore) => {
+describe.each(backends)('against %s', (_name, newStore, server) => {
+  if (server) needsServer(server);
   test('put, get, del: exact bytes, exit codes, JSON shapes', async () => {
     const s = await newStore();
     expect((await tzkv(['put', '-d', s, 'greeting', 'hello'])).exitCode).toBe(0);

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { open } from '../../src/index.js';
 import { tzkvChild } from './fixtures/processes.js';
 import { type EtcdCluster, startEtcd } from './fixtures/etcd.js';
+import { etcd, needsServer } from '../helpers/servers.js';
 import { expectNoStack, storeDir, tempDir, tzkv, tzkvJson } from './helpers.js';
 
 const clusters: EtcdCluster[] = [];
@@ -36,6 +37,10 @@ describe('etcd addresses', () => {
     expect(run.stderr).not.toContain('secret');
     expectNoStack(run);
   });
+});
+
+describe('an address in TZKV_DIR', () => {
+  needsServer(etcd);
 
   test('TZKV_DIR may hold the address; keys stay under the prefix', async () => {
     const c = await cluster(1);
@@ -55,6 +60,8 @@ describe('etcd addresses', () => {
 });
 
 describe('a cluster with authentication', () => {
+  needsServer(etcd);
+
   test('--etcd-user with TZKV_ETCD_PASSWORD works; no user, a wrong password or a missing one fail clearly; an expired token is renewed', async () => {
     const c = await cluster(1, { args: ['--auth-token-ttl=1'] });
     const call = async (path: string, body: object) => {
@@ -94,6 +101,8 @@ describe('a cluster with authentication', () => {
 });
 
 describe('etcds:// (TLS with client certificates)', () => {
+  needsServer(etcd);
+
   test('--etcd-ca, --etcd-cert and --etcd-key reach it; without them the connection is refused with exit 5', async () => {
     const c = await cluster(1, { tls: true });
     const tls = c.tls!;
@@ -115,6 +124,8 @@ describe('etcds:// (TLS with client certificates)', () => {
 });
 
 describe('a 3-member cluster', () => {
+  needsServer(etcd);
+
   test('with one member killed every command works; with two, commands fail within the timeout with exit 5 naming the endpoints', async () => {
     const c = await cluster(3);
     const url = c.url('app');
@@ -186,6 +197,8 @@ async function divergingProxy(target: string): Promise<{ host: string; close(): 
 }
 
 describe('verify across members', () => {
+  needsServer(etcd);
+
   test('a member whose keys differ from the others\' is the one reported, leader or not: a hash mismatch, exit 4', async () => {
     const c = await cluster(3);
     const url = c.url('app');
@@ -214,6 +227,8 @@ describe('verify across members', () => {
 });
 
 describe('import into etcd when the cluster goes away part way', () => {
+  needsServer(etcd);
+
   test('exit 5 and the message says how many operations were applied', async () => {
     const c = await cluster(1);
     const url = c.url('bulk');
@@ -245,6 +260,8 @@ describe('import into etcd when the cluster goes away part way', () => {
 });
 
 describe('import into etcd run again after it stopped part way', () => {
+  needsServer(etcd);
+
   test('the same input again ends where one whole run ends', async () => {
     const c = await cluster(1);
     const lines = Array.from({ length: 1000 }, (_, i) => JSON.stringify({ key: `k${String(i).padStart(4, '0')}`, value: `v${i}`, ...(i % 7 ? {} : { expiresAt: '2099-01-01T00:00:00.000Z' }) }));
@@ -276,6 +293,8 @@ describe('import into etcd run again after it stopped part way', () => {
 });
 
 describe('an etcd alarm', () => {
+  needsServer(etcd);
+
   test('a cluster out of space: writes fail with exit 5 naming the cause, verify reports the NOSPACE alarm with exit 4', async () => {
     const c = await cluster(1, { args: ['--quota-backend-bytes=1048576'] });
     const url = c.url('full');
@@ -300,6 +319,8 @@ describe('an etcd alarm', () => {
 });
 
 describe('maintenance against etcd', () => {
+  needsServer(etcd);
+
   test('compact compacts to the current revision; a second run finds nothing to do', async () => {
     const c = await cluster(1);
     const url = c.url('app');
@@ -321,6 +342,8 @@ describe('maintenance against etcd', () => {
 });
 
 describe('replicate between a directory and etcd', () => {
+  needsServer(etcd);
+
   interface Sync {
     initial: boolean;
     records: number;
@@ -380,6 +403,8 @@ describe('replicate between a directory and etcd', () => {
 });
 
 describe('the embedded API on etcd', () => {
+  needsServer(etcd);
+
   test('open(etcd://...) gives the same Store: batch, update, entries, expiry, read-only', async () => {
     const c = await cluster(1);
     const store = await open(c.url('api'));
