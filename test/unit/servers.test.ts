@@ -2,7 +2,7 @@
 // (test/helpers/servers.ts), run as `npm test` runs it: a child vitest over
 // test/fixtures/needs-server with etcd hidden from PATH, or a stand-in etcd on it.
 import { execa } from 'execa';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,16 +13,18 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const config = join(root, 'test', 'fixtures', 'needs-server', 'vitest.config.ts');
 
-/** A PATH holding node and, when given, a folder with a stand-in `etcd`. */
+/**
+ * A PATH of one folder holding only node and, when asked, a stand-in `etcd`:
+ * node's own folder may hold the real etcd (/usr/bin), so it is not on it.
+ */
 function pathWith(fakeEtcd: boolean): string {
-  const dirs = [dirname(process.execPath)];
+  const bin = mkdtempSync(join(tmpdir(), 'tzkv-path-'));
+  symlinkSync(process.execPath, join(bin, 'node'));
   if (fakeEtcd) {
-    const bin = mkdtempSync(join(tmpdir(), 'tzkv-fake-etcd-'));
     writeFileSync(join(bin, 'etcd'), '#!/bin/sh\nexit 0\n');
     chmodSync(join(bin, 'etcd'), 0o755);
-    dirs.push(bin);
   }
-  return dirs.join(':');
+  return bin;
 }
 
 async function childSuite(env: Record<string, string>) {
