@@ -10,7 +10,7 @@ import type { Manifest } from '../format/manifest.js';
 import { RECORD_OK, RecordInfo, decodeRecord } from '../format/record.js';
 import type { FileSystem } from '../io/fs.js';
 import { readWholeFile } from '../io/fs.js';
-import { runName, segmentName } from './layout.js';
+import { runName, segmentName, withoutManifest } from './layout.js';
 import { missingFileError } from './manifest-files.js';
 import { scanLog } from './log-scan.js';
 import type { LogEntry, ScanEnd } from './log-scan.js';
@@ -74,9 +74,16 @@ export class View {
     readonly manifest: Manifest | null,
   ) {}
 
-  /** Loads a view. Throws ENOENT-coded fs errors when a file vanished under it (the caller retries). */
+  /**
+   * Loads a view. Throws ENOENT-coded fs errors when a file vanished under it
+   * (the caller retries); CORRUPT when the directory holds a store that lost its manifest.
+   */
   static load(fs: FileSystem, dir: string): View {
     const manifest = readManifest(fs, dir);
+    if (!manifest) {
+      const refused = withoutManifest(fs, dir);
+      if (refused) throw refused;
+    }
     const view = new View(fs, dir, manifest);
     try {
       if (manifest) view.scanTail();
