@@ -80,3 +80,7 @@ export function formerLeaderIdentity(fs: FileSystem, leaderDir: string): FormerI
   return found;
 }
 
+/** Whether this leader has replicated to `location` (it keeps a record of it). */
+export function isRecordedFollower(fs: FileSystem, leaderDir: string, location: string): boolean {
+  return readFollowers(fs, leaderDir).some((f) => f.location === location);
+}
