@@ -234,6 +234,11 @@ export interface RepairReport {
   removed: string[];
   /** 'recomputed' when the index was rebuilt (the census counted from it), else 'kept'. */
   census: 'recomputed' | 'kept';
+  /**
+   * The MANIFEST, when it was missing or unreadable, rebuilt from the segments
+   * on disk (each listed here); the store id 'kept' (learned from a follower) or 'new'. Else null.
+   */
+  rebuiltManifest: { segments: string[]; storeId: 'kept' | 'new' } | null;
 }
 
 /** The last verify's result, as `stats` shows it (the VERIFIED note). */

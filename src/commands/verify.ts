@@ -13,13 +13,13 @@ export default class Verify extends TzkvCommand {
     'Reads every file of the store and checks it without changing any data: each file header, every record\'s framing and CRC, every index run against the records (each entry points at a record of its key, kind, length and expiry; every newest record of a key is indexed), the runs\' bloom filters, branch blocks and TTL sections, the manifest, its file sizes and its census.',
     'Prints one line per problem, "FILE offset N: message", then warnings (files that do not belong to the store, leftovers of interrupted writes) and a summary. Exits 0 when the store is clean, 4 when anything is damaged, 5 when a file was written by a newer tzkv.',
     'Records the result in the store\'s VERIFIED note, which `tzkv stats` shows. A progress bar is drawn on stderr when it is a terminal and the store is large (never with --json).',
-    'With --json prints {"ok", "newerVersion", "files", "records", "bytes", "problemCount", "problems": [{"file", "offset", "kind", "message"}], "warnings": [...], "durationMs", "recorded"}, plus "repair": {"quarantine", "moved": [{"file", "offset", "bytes", "quarantineOffset"}], "truncated", "rewritten", "rebuiltRun", "removed", "census"} with --repair.',
+    'With --json prints {"ok", "newerVersion", "files", "records", "bytes", "problemCount", "problems": [{"file", "offset", "kind", "message"}], "warnings": [...], "durationMs", "recorded"}, plus "repair": {"quarantine", "moved": [{"file", "offset", "bytes", "quarantineOffset"}], "truncated", "rewritten", "rebuiltRun", "removed", "census", "rebuiltManifest"} with --repair.',
   ].join('\n\n');
   static override flags = {
     repair: Flags.boolean({
       summary: 'Repair what can be repaired, then verify.',
       description:
-        'Under the writer lock: unreadable byte ranges of data segments are moved into a QUARANTINE-<time>.tzq file in the store (nothing readable is deleted), a torn end of the active segment is cut off, a segment with damage inside is rewritten without it, and a damaged or mismatched index is rebuilt from the data (its census recomputed). Every replacement is written aside, fsynced and renamed. The report says what moved where.',
+        'Under the writer lock: a missing or unreadable MANIFEST is rebuilt from the segments on disk (an unreadable one moved to quarantine first), unreadable byte ranges of data segments are moved into a QUARANTINE-<time>.tzq file in the store (nothing readable is deleted), a torn end of the active segment is cut off, a segment with damage inside is rewritten without it, and a damaged, missing or mismatched index is rebuilt from the data (its census recomputed). Every replacement is written aside, fsynced and renamed. The report says what moved where.',
       default: false,
     }),
     ...lockFlag,
@@ -73,6 +73,11 @@ export default class Verify extends TzkvCommand {
 /** What a repair did, one line per change. */
 function repairLines(r: RepairReport): string[] {
   const lines: string[] = [];
+  const rebuilt = r.rebuiltManifest;
+  if (rebuilt) {
+    const from = rebuilt.segments.length === 1 ? rebuilt.segments[0] : `${rebuilt.segments.length} segments, ${rebuilt.segments[0]} to ${rebuilt.segments.at(-1)}`;
+    lines.push(`repair: rebuilt MANIFEST from the files on disk (${from}); ${rebuilt.storeId === 'kept' ? 'store id kept, as its followers know it' : 'a new store id'}\n`);
+  }
   for (const m of r.moved) lines.push(`repair: moved ${m.file} offset ${m.offset} (${m.bytes} bytes) to ${r.quarantine} offset ${m.quarantineOffset}\n`);
   for (const t of r.truncated) lines.push(`repair: cut ${t.file} at offset ${t.from} (was ${t.to} bytes)\n`);
   for (const w of r.rewritten) lines.push(`repair: rewrote ${w.from} as ${w.to}\n`);

@@ -11,14 +11,17 @@
 import type { RepairReport } from '../api.js';
 import { TzkvError, ioError } from '../errors.js';
 import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, MANIFEST_NAME, RUN_EXT, SEGMENT_EXT } from '../format/constants.js';
+import { parseFileName } from '../format/bytes.js';
 import { encodeFileHeader } from '../format/file-header.js';
 import { cloneManifest, encodeManifest } from '../format/manifest.js';
 import type { Manifest, SegmentInfo } from '../format/manifest.js';
 import { encodeQuarantineEntry, encodeQuarantineHeader, QUARANTINE_HEADER_BYTES } from '../format/quarantine.js';
 import type { FileSystem } from '../io/fs.js';
 import { removeQuietly, replaceFile } from '../io/fs.js';
+import { randomHex } from '../io/random.js';
 import { censusValid } from './census.js';
-import { runName, segmentName } from './layout.js';
+import { runName, segmentName, withoutManifest } from './layout.js';
+import { highestFileNumber } from './manifest-files.js';
 import type { LogEntry } from './log-scan.js';
 import { RecordScanner } from './record-scan.js';
 import type { ScanVisitor } from './record-scan.js';
@@ -102,17 +105,28 @@ interface Located extends LogEntry {
   segment: number;
 }
 
-/** The committed PUT and DEL records of a segment, newest per key into `latest`. */
-function indexSegment(fs: FileSystem, dir: string, segment: number, end: number, latest: Map<string, Located>): void {
+/** Committed records counted by kind, as the manifest's counters count them. */
+interface RecordCounts {
+  puts: number;
+  deletes: number;
+}
+
+/** The committed PUT and DEL records of a segment, newest per key into `latest`, counted into `counts`. */
+function indexSegment(fs: FileSystem, dir: string, segment: number, end: number, latest: Map<string, Located>, counts: RecordCounts): void {
   let pending: Located[] = [];
+  const take = (e: Located) => {
+    latest.set(e.key, e);
+    if (e.kind === KIND_PUT) counts.puts++;
+    else counts.deletes++;
+  };
   const visitor: ScanVisitor = {
     record(buf, pos, offset, info) {
       const e: Located = { key: buf.toString('latin1', pos + 20, pos + 20 + info.keyLength), kind: info.kind, segment, offset, length: info.length, expiresAt: info.expiresAt };
       if (info.batch) pending.push(e);
-      else latest.set(e.key, e);
+      else take(e);
     },
     commit() {
-      for (const e of pending) latest.set(e.key, e);
+      for (const e of pending) take(e);
       pending = [];
     },
   };
@@ -125,7 +139,8 @@ function indexSegment(fs: FileSystem, dir: string, segment: number, end: number,
 /** Writes one run of the newest entry of every key (tombstones dropped: no older run remains). */
 function rebuildIndex(fs: FileSystem, dir: string, segments: SegmentInfo[], activeEnd: number, fileNumber: number) {
   const latest = new Map<string, Located>();
-  for (const s of segments) indexSegment(fs, dir, s.file, s.size ?? activeEnd, latest);
+  const counts: RecordCounts = { puts: 0, deletes: 0 };
+  for (const s of segments) indexSegment(fs, dir, s.file, s.size ?? activeEnd, latest, counts);
   const keys = [...latest.keys()].filter((k) => latest.get(k)!.kind === KIND_PUT).sort();
   const w = new RunWriter(fs, dir, fileNumber, keys.length);
   let bytes = 0;
@@ -134,7 +149,64 @@ function rebuildIndex(fs: FileSystem, dir: string, segments: SegmentInfo[], acti
     w.add(k, e.kind, e.segment, e.offset, e.length, e.expiresAt);
     bytes += e.length;
   }
-  return { run: w.finish(), keys: keys.length, bytes };
+  return { run: w.finish(), keys: keys.length, bytes, counts };
+}
+
+/** What a store had been, as its followers record it: kept by a manifest rebuilt without the old one. */
+export interface FormerIdentity {
+  storeId: string;
+  generation: number;
+}
+
+/**
+ * A manifest for a store that has none it can read, from the files on disk
+ * (docs/design.md "Repair"): every segment, in file-number order (which is log
+ * order), the last one active; no runs (the caller rebuilds the index from the
+ * data); `nextFile` past every number on disk. A store left without any segment
+ * gets a new, empty one.
+ */
+function manifestFromFiles(fs: FileSystem, dir: string, now: number, former: FormerIdentity | null): Manifest {
+  const names = durable('cannot read', dir, () => fs.readdir(dir));
+  const files = names.map((n) => parseFileName(n, SEGMENT_EXT)).filter((n) => n > 0).sort((a, b) => a - b);
+  let nextFile = highestFileNumber(names) + 1;
+  if (files.length === 0) {
+    const file = nextFile++;
+    writeNewFile(fs, dir, segmentName(file), [encodeFileHeader(MAGIC_SEGMENT, file)]);
+    files.push(file);
+  }
+  const last = files[files.length - 1];
+  return {
+    generation: (former?.generation ?? 0) + 1,
+    nextFile,
+    active: { file: last, indexedTo: FILE_HEADER_BYTES },
+    segments: files.map((file) => ({ file, size: file === last ? null : (fs.stat(`${dir}/${segmentName(file)}`)?.size ?? 0) })),
+    runs: [],
+    counters: { puts: 0, deletes: 0, deadBytes: 0, expiredDropped: 0, compactedRecords: 0 },
+    created: new Date(now).toISOString(),
+    lastCompaction: null,
+    census: null,
+    compaction: null,
+    lastCompactionReport: null,
+    extra: { storeId: former?.storeId ?? randomHex(8) },
+  };
+}
+
+/**
+ * The store's manifest; `lost` when the store has none it can read (with the
+ * size of the damaged one, 0 when it is missing), null for an empty store.
+ */
+function ownManifest(fs: FileSystem, dir: string): Manifest | { lost: number } | null {
+  try {
+    const m = readManifest(fs, dir);
+    if (m) return m;
+    const refused = withoutManifest(fs, dir);
+    if (refused === null) return null;
+    if (refused.code !== 'CORRUPT') throw refused;
+    return { lost: 0 };
+  } catch (err) {
+    if (!(err instanceof TzkvError) || err.code !== 'CORRUPT' || err.path !== `${dir}/${MANIFEST_NAME}`) throw err;
+    return { lost: fs.stat(`${dir}/${MANIFEST_NAME}`)?.size ?? 0 };
+  }
 }
 
 /**
@@ -142,12 +214,33 @@ function rebuildIndex(fs: FileSystem, dir: string, segments: SegmentInfo[], acti
  * it changed nothing, that verify's report (the store is as it was checked:
  * no second verify is needed).
  */
-export function repairStore(fs: FileSystem, dir: string, now: number): { repair: RepairReport; unchanged: ReturnType<typeof verifyStore> | null } {
-  const report: RepairReport = { quarantine: null, moved: [], truncated: [], rewritten: [], rebuiltRun: null, removed: [], census: 'kept' };
-  const found = verifyStore(fs, dir);
+export function repairStore(
+  fs: FileSystem,
+  dir: string,
+  now: number,
+  former: () => FormerIdentity | null = () => null,
+): { repair: RepairReport; unchanged: ReturnType<typeof verifyStore> | null } {
+  const report: RepairReport = { quarantine: null, moved: [], truncated: [], rewritten: [], rebuiltRun: null, removed: [], census: 'kept', rebuiltManifest: null };
+  let found = verifyStore(fs, dir);
   if (found.newerVersion) throw new TzkvError('VERSION', `${dir}: written by a newer tzkv; repair refused`, { path: dir });
-  const m: Manifest | null = readManifest(fs, dir);
-  if (!m || found.ok) return { repair: report, unchanged: found };
+  const own = found.ok ? null : ownManifest(fs, dir);
+  if (!own) return { repair: report, unchanged: found };
+  const rebuilt = 'lost' in own;
+  const damagedManifestBytes = rebuilt ? own.lost : 0;
+  let m: Manifest;
+  const replaced: string[] = [];
+  if (rebuilt) {
+    const identity = former();
+    m = manifestFromFiles(fs, dir, now, identity);
+    // Checked again against the rebuilt manifest: what the segments hold, and what they need repaired.
+    found = verifyStore(fs, dir, undefined, m);
+    if (found.newerVersion) throw new TzkvError('VERSION', `${dir}: written by a newer tzkv; repair refused`, { path: dir });
+    report.rebuiltManifest = { segments: m.segments.map((s) => segmentName(s.file)), storeId: identity ? 'kept' : 'new' };
+    // The runs on disk index the data under a manifest that is gone: the rebuilt index replaces them.
+    replaced.push(...durable('cannot read', dir, () => fs.readdir(dir)).filter((n) => parseFileName(n, RUN_EXT) > 0));
+  } else {
+    m = own;
+  }
   const missing = found.problems.find((p) => p.kind === 'missing-file' && p.file.endsWith(SEGMENT_EXT));
   if (missing) throw new TzkvError('CORRUPT', `${missing.file} is missing: a store without one of its segments cannot be repaired`, { path: `${dir}/${missing.file}` });
   const damage = byFile(found.unreadable.filter((r) => r.file.endsWith(SEGMENT_EXT)));
@@ -155,8 +248,8 @@ export function repairStore(fs: FileSystem, dir: string, now: number): { repair:
   const active = segmentName(m.active.file);
   const shortSealed = found.problems.filter((p) => p.kind === 'wrong-size' && p.file !== active).map((p) => p.file);
 
-  // 1. Every unreadable range into the quarantine file, durably, before anything else changes.
-  const moved = [...damage.values()].flat();
+  // 1. Every unreadable range (and an unreadable manifest) into the quarantine file, durably, before anything else changes.
+  const moved = [...(damagedManifestBytes > 0 ? [{ file: MANIFEST_NAME, from: 0, to: damagedManifestBytes }] : []), ...[...damage.values()].flat()];
   if (moved.length > 0) {
     const name = quarantineName(fs, dir, now);
     let at = QUARANTINE_HEADER_BYTES;
@@ -178,7 +271,6 @@ export function repairStore(fs: FileSystem, dir: string, now: number): { repair:
   const tailOnly = shortSealed.length === 0 && [...damage.keys()].every((n) => n === active) && activeRanges.length === 1 && activeRanges[0].to === sizeOf(active) && activeRanges[0].from >= m.active.indexedTo;
   const segments = m.segments.map((s) => ({ ...s }));
   let nextFile = m.nextFile;
-  const replaced: string[] = [];
   let activeEnd = sizeOf(active);
   if (tailOnly) {
     const cut = activeRanges[0].from;
@@ -219,7 +311,7 @@ export function repairStore(fs: FileSystem, dir: string, now: number): { repair:
   }
 
   // 3. The index, rebuilt from the data when it does not match it (or offsets moved).
-  const rebuild = replaced.length > 0 || found.problems.some((p) => p.file.endsWith(RUN_EXT) || INDEX_KINDS.has(p.kind));
+  const rebuild = rebuilt || replaced.length > 0 || found.problems.some((p) => p.file.endsWith(RUN_EXT) || INDEX_KINDS.has(p.kind));
   const next = cloneManifest(m);
   next.generation++;
   next.nextFile = nextFile;
@@ -236,6 +328,7 @@ export function repairStore(fs: FileSystem, dir: string, now: number): { repair:
     report.rebuiltRun = runName(file);
     report.census = 'recomputed';
     replaced.push(...m.runs.map((r) => runName(r.file)));
+    if (rebuilt) next.counters = { ...next.counters, puts: built.counts.puts, deletes: built.counts.deletes };
   } else if (censusValid(m)) {
     next.census!.generation = next.generation;
   } else {

@@ -29,7 +29,7 @@ import { encodeCommit, encodeRecord } from '../format/record.js';
 import type { FileSystem } from '../io/fs.js';
 import { realFs } from '../io/fs.js';
 import { WriterLock, forceRemoveLock, holderInfo } from '../lock/lockfile.js';
-import { readFollowers } from '../replication/follower-record.js';
+import { formerLeaderIdentity, readFollowers } from '../replication/follower-record.js';
 import { replicate } from '../replication/replicator.js';
 import { DirectoryTarget } from '../replication/target.js';
 import { LocalBatch, SPILL_BYTES, StagedBatch } from './batch.js';
@@ -37,7 +37,7 @@ import { compactPhased, dryRunReport } from './compact.js';
 import { compactionInfo } from './compaction-marker.js';
 import type { CompactPhase } from './compact.js';
 import { checkExpiry, checkKey, checkValue, expiryFrom, isExpired, toBytes } from './keys.js';
-import { inspectDir } from './layout.js';
+import { inspectDir, unfinishedFollower } from './layout.js';
 import { storeStats } from './stats.js';
 import { repairStore } from './repair.js';
 import { readVerified, writeVerified } from './verified.js';
@@ -77,6 +77,9 @@ export async function open(location: string, options: EngineOptions = {}): Promi
   const dir = resolve(location);
   const readOnly = options.readOnly === true;
   const state = inspectDir(fs, dir);
+  // A follower a replicate is still filling is no store yet. A store that lost its manifest opens
+  // (verify names the loss, --repair rebuilds it); its reads and writes refuse (View.load).
+  if (state === 'unfinished-follower') throw unfinishedFollower(dir);
   if (state === 'missing') {
     if (readOnly || options.create === false) {
       throw new TzkvError('NO_STORE', `no tzkv store at ${dir}: the directory does not exist`, { path: dir });
@@ -405,7 +408,7 @@ class LocalStore implements Store {
     const started = this.now();
     if (options?.repair) {
       if (this.readOnly) throw new TzkvError('READ_ONLY', `store ${this.location} is open read-only: it cannot be repaired`, { path: this.location });
-      ({ repair, unchanged } = await this.withLock(() => repairStore(this.fs, this.location, this.now())));
+      ({ repair, unchanged } = await this.withLock(() => repairStore(this.fs, this.location, this.now(), () => formerLeaderIdentity(this.fs, this.location))));
     }
     // A repair that changed nothing has just verified the store as it is.
     const { unreadable: _, ...verified } = unchanged ?? (await verifyStoreParallel(this.fs, this.location, options?.onProgress));

@@ -10,7 +10,7 @@ import type { Manifest } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
 import { realFs } from '../io/fs.js';
 import { pidAlive } from '../lock/lockfile.js';
-import { compactFilePid, inspectDir, runName, segmentName, stageFilePid } from './layout.js';
+import { compactFilePid, inspectDir, runName, segmentName, stageFilePid, withoutManifest } from './layout.js';
 import type { RecordTable } from './record-table.js';
 import { RunReader } from './run-reader.js';
 import { checkInWorker } from './crc-worker.js';
@@ -69,18 +69,30 @@ interface Begun {
   finishRuns: () => void;
 }
 
-function begin(fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, checkCrc: boolean): Begun {
+/**
+ * `manifest`: check the store against this one instead of its MANIFEST (a
+ * repair checking the manifest it rebuilt, before writing it).
+ */
+function begin(fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, checkCrc: boolean, manifest?: Manifest): Begun {
   // checkCrc false: a worker checks the CRCs and the bloom filters.
   const started = Date.now();
   const log = new VerifyLog(onProgress);
   const none = { log, m: null, started, finishRuns: () => undefined };
   let m: Manifest | null;
   try {
-    if (inspectDir(fs, dir) === 'missing') {
+    if (manifest) m = manifest;
+    else if (inspectDir(fs, dir) === 'missing') {
       log.problem('', null, 'no-store', `no tzkv store at ${dir}`);
       return none;
+    } else {
+      m = readManifest(fs, dir);
+      const refused = m ? null : withoutManifest(fs, dir);
+      if (refused?.code === 'CORRUPT') {
+        log.problem(MANIFEST_NAME, null, 'missing-file', refused.message);
+        return none;
+      }
+      if (refused) throw refused;
     }
-    m = readManifest(fs, dir);
   } catch (err) {
     const notAStore = err instanceof TzkvError && err.code === 'NOT_A_STORE';
     if (err instanceof TzkvError && err.code === 'VERSION') log.newerVersion(MANIFEST_NAME, err.message);
@@ -126,9 +138,9 @@ function end(b: Begun, onProgress: ((done: number, total: number) => void) | und
   };
 }
 
-/** Verifies on this thread alone. */
-export function verifyStore(fs: FileSystem, dir: string, onProgress?: (done: number, total: number) => void): Report {
-  return end(begin(fs, dir, onProgress, true), onProgress);
+/** Verifies on this thread alone; against `manifest` when given, else the store's MANIFEST. */
+export function verifyStore(fs: FileSystem, dir: string, onProgress?: (done: number, total: number) => void, manifest?: Manifest): Report {
+  return end(begin(fs, dir, onProgress, true, manifest), onProgress);
 }
 
 /** Where a run's bloom filter starts, as the one-thread walk reports a bloom mismatch; null when its header cannot be read now. */

@@ -10,7 +10,8 @@ import type { Manifest } from '../format/manifest.js';
 import { RECORD_OK, RecordInfo, decodeRecord } from '../format/record.js';
 import type { FileSystem } from '../io/fs.js';
 import { readWholeFile } from '../io/fs.js';
-import { segmentName } from './layout.js';
+import { runName, segmentName, withoutManifest } from './layout.js';
+import { missingFileError } from './manifest-files.js';
 import { scanLog } from './log-scan.js';
 import type { LogEntry, ScanEnd } from './log-scan.js';
 import type { ReadWindow } from './read-window.js';
@@ -73,9 +74,16 @@ export class View {
     readonly manifest: Manifest | null,
   ) {}
 
-  /** Loads a view. Throws ENOENT-coded fs errors when a file vanished under it (the caller retries). */
+  /**
+   * Loads a view. Throws ENOENT-coded fs errors when a file vanished under it
+   * (the caller retries); CORRUPT when the directory holds a store that lost its manifest.
+   */
   static load(fs: FileSystem, dir: string): View {
     const manifest = readManifest(fs, dir);
+    if (!manifest) {
+      const refused = withoutManifest(fs, dir);
+      if (refused) throw refused;
+    }
     const view = new View(fs, dir, manifest);
     try {
       if (manifest) view.scanTail();
@@ -138,7 +146,12 @@ export class View {
   segmentFd(file: number): number {
     let fd = this.segmentFds.get(file);
     if (fd === undefined) {
-      fd = this.fs.openRead(`${this.dir}/${segmentName(file)}`);
+      const name = segmentName(file);
+      try {
+        fd = this.fs.openRead(`${this.dir}/${name}`);
+      } catch (err) {
+        throw this.missing(name, err);
+      }
       this.segmentFds.set(file, fd);
     }
     return fd;
@@ -147,10 +160,33 @@ export class View {
   run(i: number): RunReader {
     let r = this.runs[i];
     if (!r) {
-      r = RunReader.open(this.fs, this.dir, this.manifest!.runs[i].file);
+      const file = this.manifest!.runs[i].file;
+      try {
+        r = RunReader.open(this.fs, this.dir, file);
+      } catch (err) {
+        throw this.missing(runName(file), err);
+      }
       this.runs[i] = r;
     }
     return r;
+  }
+
+  /**
+   * A file of this view that could not be opened: when it is not there and the
+   * manifest is still the one this view read, the store lost it (CORRUPT, naming
+   * it); otherwise `err` as it is (an index merge or compaction replaced the
+   * manifest and removed the file: the caller retries on the new one).
+   */
+  private missing(name: string, err: unknown): unknown {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return err;
+    let now: Manifest | null;
+    try {
+      now = readManifest(this.fs, this.dir);
+    } catch {
+      return err;
+    }
+    if (now === null || now.generation !== this.manifest?.generation) return err;
+    return missingFileError(this.dir, name, 'what it holds cannot be read (run `tzkv verify`)');
   }
 
   /**

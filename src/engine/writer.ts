@@ -23,6 +23,7 @@ import type { FileSystem } from '../io/fs.js';
 import { removeQuietly, replaceFile, closeQuietly } from '../io/fs.js';
 import { pidAlive } from '../lock/lockfile.js';
 import { compactFilePid, runName, segmentName, stageFilePid } from './layout.js';
+import { highestFileNumber, listedNames, missingFileError, missingFiles } from './manifest-files.js';
 import { endMarker, liveCompaction, markerLive, markerState, mergeableRuns, newMarker, snapshotIntact } from './compaction-marker.js';
 import type { RewriteOutput } from './compact-rewrite.js';
 import type { LogEntry } from './log-scan.js';
@@ -121,7 +122,9 @@ export class Writer {
     }
     if (!this.view.manifest) this.initStore();
     else {
-      this.removeLeftovers(this.view.manifest);
+      const names = this.fs.readdir(this.dir);
+      this.refuseMissingRuns(this.view.manifest, names);
+      this.removeLeftovers(this.view.manifest, names);
       this.clearStaleCompaction();
     }
     const v = this.view;
@@ -183,15 +186,8 @@ export class Writer {
   private createSegment(file: number): void {
     const path = `${this.dir}/${segmentName(file)}`;
     try {
-      let fd: number;
-      try {
-        fd = this.fs.createExclusive(path);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        // A leftover of a writer that crashed before recording it: its number is ours now.
-        this.fs.unlink(path);
-        fd = this.fs.createExclusive(path);
-      }
+      // Never over a file still on disk: removeLeftovers took numbers past them.
+      const fd = this.fs.createExclusive(path);
       try {
         const header = encodeFileHeader(MAGIC_SEGMENT, file);
         this.fs.write(fd, header, 0, header.length, 0);
@@ -466,6 +462,8 @@ export class Writer {
         { path: this.dir, info: { compacting: true, pid: running.pid, host: running.host, since: running.started } },
       );
     }
+    const missing = missingFiles(this.manifest, this.fs.readdir(this.dir));
+    if (missing.length > 0) throw missingFileError(this.dir, missing[0], 'a compaction reads every segment (run `tzkv verify`)');
     if (this.end > this.manifest.active.indexedTo) this.maybeFlush(true, undefined, false);
     const next = successor(this.manifest);
     let bytes = 0;
@@ -613,21 +611,40 @@ export class Writer {
     removeQuietly(this.fs, `${this.dir}/${name}`);
   }
 
-  /** Deletes .tmp files and segment/run files the manifest does not list. REQUIRES: the lock. */
-  removeLeftovers(m: Manifest | null): void {
-    const listed = new Set<string>();
-    if (m) {
-      for (const s of m.segments) listed.add(segmentName(s.file));
-      for (const r of m.runs) listed.add(runName(r.file));
-    }
+  /**
+   * Refuses to write, before touching anything, when an index run the manifest
+   * lists is not on disk: writes read the runs (a flush, a merge, a lookup).
+   * `verify --repair` rebuilds the index. (The active segment is opened by the view.)
+   */
+  private refuseMissingRuns(m: Manifest, names: string[]): void {
+    const missing = missingFiles(m, names).filter((n) => n.endsWith(RUN_EXT));
+    if (missing.length > 0) throw missingFileError(this.dir, missing[0], 'refusing to write to a damaged store (run `tzkv verify --repair`, which rebuilds the index)');
+  }
+
+  /**
+   * Deletes .tmp files and segment/run files the manifest does not list
+   * (`names`: the directory's), then moves `nextFile` past the number of any
+   * file left on disk: a new file never takes a number still in use. REQUIRES: the lock.
+   */
+  removeLeftovers(m: Manifest | null, names = this.fs.readdir(this.dir)): void {
+    const listed = m ? listedNames(m) : new Set<string>();
     const compactor = m ? liveCompaction(m)?.pid : undefined;
-    for (const name of this.fs.readdir(this.dir)) {
+    const left: string[] = [];
+    for (const name of names) {
       const stagePid = stageFilePid(name);
-      if (stagePid > 0 && pidAlive(stagePid)) continue; // a batch being staged by a live process
-      if (compactor !== undefined && compactFilePid(name) === compactor) continue; // output of a running compaction
       const ours = name.endsWith(TMP_SUFFIX) || parseFileName(name, SEGMENT_EXT) > 0 || parseFileName(name, RUN_EXT) > 0;
-      if (ours && !listed.has(name)) this.unlinkQuietly(name);
+      if (!ours || listed.has(name) || (stagePid > 0 && pidAlive(stagePid)) || (compactor !== undefined && compactFilePid(name) === compactor)) {
+        left.push(name); // not ours, listed, a batch a live process stages, or a running compaction's output
+        continue;
+      }
+      try {
+        this.fs.unlink(`${this.dir}/${name}`);
+      } catch {
+        left.push(name); // still there (or already gone): its number stays taken
+      }
     }
+    const taken = highestFileNumber(left);
+    if (m && taken >= m.nextFile) m.nextFile = taken + 1; // carried into the next manifest this writer writes
   }
 
   close(): void {

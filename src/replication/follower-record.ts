@@ -3,9 +3,12 @@
 // never race on one file, and stats can list them without touching followers.
 import { createHash } from 'node:crypto';
 import type { FollowerInfo } from '../api.js';
+import type { FormerIdentity } from '../engine/repair.js';
+import { readManifest } from '../engine/view.js';
 import { FOLLOWERS_DIR } from '../format/constants.js';
 import type { FileSystem } from '../io/fs.js';
 import { removeQuietly, replaceFile } from '../io/fs.js';
+import type { FollowerMark } from './replicator.js';
 
 
 function recordName(location: string): string {
@@ -54,4 +57,30 @@ export function readFollowers(fs: FileSystem, leaderDir: string): FollowerInfo[]
     }
   }
   return out.sort((a, b) => (a.replicatedAt < b.replicatedAt ? -1 : a.replicatedAt > b.replicatedAt ? 1 : 0));
+}
+
+/**
+ * The store id and manifest generation a leader had, as the followers it
+ * records hold them (the newest such cut); null when no follower names this
+ * directory as its leader. A leader rebuilding a lost manifest keeps them, so
+ * its followers still take it for theirs.
+ */
+export function formerLeaderIdentity(fs: FileSystem, leaderDir: string): FormerIdentity | null {
+  let found: FormerIdentity | null = null;
+  for (const { location } of readFollowers(fs, leaderDir)) {
+    let mark: FollowerMark | undefined;
+    try {
+      mark = readManifest(fs, location)?.extra.follower as FollowerMark | undefined;
+    } catch {
+      continue; // a follower that cannot say
+    }
+    if (mark?.leader !== leaderDir || typeof mark.leaderId !== 'string' || !Number.isSafeInteger(mark.generation)) continue;
+    if (!found || mark.generation > found.generation) found = { storeId: mark.leaderId, generation: mark.generation };
+  }
+  return found;
+}
+
+/** Whether this leader has replicated to `location` (it keeps a record of it). */
+export function isRecordedFollower(fs: FileSystem, leaderDir: string, location: string): boolean {
+  return readFollowers(fs, leaderDir).some((f) => f.location === location);
 }

@@ -15,7 +15,7 @@ import { RecordScanner } from '../engine/record-scan.js';
 import { RunReader } from '../engine/run-reader.js';
 import { readTtlRemoves, ttlSection } from '../engine/run-ttl.js';
 import { View } from '../engine/view.js';
-import { recordFollower } from './follower-record.js';
+import { isRecordedFollower, recordFollower } from './follower-record.js';
 import type { ReplicationTarget } from './target.js';
 
 const RETRIES = 8;
@@ -154,6 +154,15 @@ function replicateOnce(
     }
     if (mark && mark.leaderId !== leaderId) {
       throw new TzkvError('NOT_A_STORE', `${target.location} is a follower of another store (${mark.leader}): refusing to overwrite it`, { path: target.location });
+    }
+    // Without a readable manifest a store's files cannot say whose they are: only a follower this leader
+    // has replicated to, or one a replicate was filling (REPLICATING), is filled again.
+    if (opened.damaged && opened.interrupted === null && !isRecordedFollower(fs, leaderDir, target.location)) {
+      throw new TzkvError(
+        'CORRUPT',
+        `${target.location} holds a tzkv store without a readable MANIFEST, and ${leaderDir} never replicated to it: refusing to overwrite it (\`tzkv verify --repair -d ${target.location}\` rebuilds its manifest)`,
+        { path: `${target.location}/${MANIFEST_NAME}` },
+      );
     }
     const resynced = new Set<string>(opened.damaged ? [MANIFEST_NAME] : []);
     // A previous replicate that was killed changed these names itself: a changed fingerprint there is ours.

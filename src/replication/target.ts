@@ -11,7 +11,7 @@ import { readManifest } from '../engine/view.js';
 export interface FollowerState {
   /** The follower's manifest; null when the target is empty or its manifest is damaged. */
   manifest: Manifest | null;
-  /** The manifest was there but damaged: everything is shipped again. */
+  /** The manifest is damaged, or missing beside a store's files: everything is shipped again (to a known follower only). */
   damaged: boolean;
   /** Names a replicate that was killed had announced it would change (REPLICATING), or null. */
   interrupted: string[] | null;
@@ -79,7 +79,8 @@ export class DirectoryTarget implements ReplicationTarget {
       // no interrupted replicate (or its note is unreadable: then every changed file counts as changed)
     }
     try {
-      return { manifest: readManifest(this.fs, this.location), damaged: false, interrupted };
+      const manifest = readManifest(this.fs, this.location);
+      return { manifest, damaged: manifest === null && state === 'lost-manifest', interrupted };
     } catch (err) {
       if (err instanceof TzkvError && err.code === 'CORRUPT') return { manifest: null, damaged: true, interrupted }; // resynchronised whole
       throw err;

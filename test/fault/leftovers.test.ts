@@ -1,7 +1,7 @@
 // docs/format.md "Recovery rules" 1: a writer deletes *.tmp files and the
 // segments and runs the manifest does not list (leftovers of an interrupted
 // write), so a crash or a failed compaction does not keep its disk space.
-import { readdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runName, segmentName } from '../../src/engine/layout.js';
@@ -82,6 +82,32 @@ describe('leftovers of interrupted writes', () => {
       await next.close();
       expect(unlisted(dir).filter((n) => n !== 'LOCK')).toEqual([]);
       expect(readManifestFile(dir).compaction).toBeNull();
+    });
+  });
+
+  it('a numbered file the writer could not remove keeps its number: new files are numbered past it, and it is never overwritten', async () => {
+    await inScratchDir(async (dir) => {
+      const clock = { t: T0 };
+      const seed = await openStore(dir, clock);
+      for (let i = 0; i < 20; i++) await seed.put(`k${i}`, valueOf(`k${i}`, i));
+      await seed.close();
+      // Unlisted files at the next numbers (a segment and a run) that the next writer fails to remove.
+      const next = readManifestFile(dir).nextFile;
+      const stuck = [segmentName(next), runName(next + 1)];
+      for (const name of stuck) writeFileSync(join(dir, name), `a file that stays: ${name}`);
+      const fs = new FaultFs(dir).failAt('unlink', 1, { match: /^\d{8}\.(tzds|tzix)$/, code: 'EACCES', times: Infinity });
+      const store = await openStore(dir, clock, { fs });
+      for (let i = 0; i < 120; i++) await store.put(`k${i % 30}`, valueOf(`k${i % 30}`, i + 100));
+      await store.close();
+      const m = readManifestFile(dir);
+      expect(m.nextFile, 'numbers handed out since').toBeGreaterThan(next + 4);
+      for (const name of stuck) expect(readFileSync(join(dir, name), 'utf8'), name).toBe(`a file that stays: ${name}`);
+      const used = [...m.segments.map((x) => x.file), ...m.runs.map((x) => x.file)];
+      expect(used).not.toContain(next);
+      expect(used).not.toContain(next + 1);
+      const reader = await openStore(dir, clock, { readOnly: true });
+      for (let j = 0; j < 30; j++) expect((await reader.get(`k${j}`))?.equals(valueOf(`k${j}`, 190 + j)), `k${j}`).toBe(true); // its last put: i = 90 + j
+      await reader.close();
     });
   });
 });

@@ -140,6 +140,36 @@ describe('verify --repair', () => {
     }
   });
 
+  it('rebuilds a missing or unreadable MANIFEST from the segments on disk, the unreadable one moved to quarantine first', async () => {
+    for (const damage of ['missing', 'flip'] as const) {
+      const { dir, s } = await populated();
+      await s.close();
+      const before = await snapshot(dir);
+      const old = manifest(dir);
+      const bytes = readFileSync(join(dir, 'MANIFEST'));
+      if (damage === 'missing') rmSync(join(dir, 'MANIFEST'));
+      else writeFileSync(join(dir, 'MANIFEST'), Buffer.from(bytes).fill(0x20, 40, 48));
+      const r = await open(dir);
+      await expect(r.get(keyOf(0)), damage).rejects.toMatchObject({ code: 'CORRUPT', path: join(dir, 'MANIFEST') });
+      const report = await r.verify({ repair: true });
+      await r.close();
+      expect(report.problems, damage).toEqual([]);
+      expect(report.repair!.rebuiltManifest, damage).toEqual({ segments: old.segments.map((x) => `${String(x.file).padStart(8, '0')}.tzds`), storeId: 'new' });
+      expect(report.repair!.removed, damage).toEqual(old.runs.map((x) => `${String(x.file).padStart(8, '0')}.tzix`).sort());
+      const rebuilt = manifest(dir);
+      expect(rebuilt.nextFile, damage).toBeGreaterThan(Math.max(...old.runs.map((x) => x.file), ...old.segments.map((x) => x.file)) + 1);
+      expect(rebuilt.counters, damage).toMatchObject({ puts: N, deletes: 0 });
+      if (damage === 'flip') {
+        expect(report.repair!.moved, damage).toEqual([{ file: 'MANIFEST', offset: 0, bytes: bytes.length, quarantineOffset: expect.any(Number) }]);
+        const q = decodeQuarantine(readFileSync(join(dir, report.repair!.quarantine!)));
+        expect(q.map((x) => [x.file, x.offset, x.bytes.toString('base64')]), damage).toEqual([['MANIFEST', 0, Buffer.from(bytes).fill(0x20, 40, 48).toString('base64')]]);
+      } else {
+        expect(report.repair!.quarantine, damage).toBeNull();
+      }
+      expect(await snapshot(dir), damage).toEqual(before);
+    }
+  });
+
   it('a clean store: nothing to do', async () => {
     const { dir, s } = await populated();
     const files = readdirSync(dir).sort();
@@ -150,6 +180,17 @@ describe('verify --repair', () => {
     await s.close();
   });
 });
+
+/** Puts `image` in dir and repairs it, the power failing before the repair's mutating call `step`; true when the repair finished first. */
+async function repairCrashingBefore(dir: string, image: Map<string, Buffer>, step: number): Promise<boolean> {
+  writeImage(dir, image);
+  const fs = new FaultFs(dir).crashBefore(step);
+  const store = await open(dir, { fs, sync: false });
+  const done = await store.verify({ repair: true }).then(() => true, () => false);
+  await store.close();
+  fs.crash();
+  return done;
+}
 
 describe('a crash at any step of a repair', () => {
   it('leaves a store that opens and loses nothing that was readable', async () => {
@@ -174,12 +215,7 @@ describe('a crash at any step of a repair', () => {
     let steps = 0;
     let probesTaken = 0;
     for (let step = 1; ; step++) {
-      writeImage(dir, image);
-      const fs = new FaultFs(dir).crashBefore(step);
-      const store = await open(dir, { fs, sync: false });
-      const done = await store.verify({ repair: true }).then(() => true, () => false);
-      await store.close();
-      fs.crash();
+      const done = await repairCrashingBefore(dir, image, step);
       expectKept(before, await snapshot(dir, n));
       const report = verifyStore(realFs, dir);
       if (done) {
@@ -202,5 +238,34 @@ describe('a crash at any step of a repair', () => {
     }
     expect(steps, 'mutating calls of one repair').toBeGreaterThan(20);
     expect(probesTaken, 'writes taken once the tail was cut').toBeGreaterThan(0);
+  }, 300_000);
+});
+
+describe('a crash at any step of rebuilding a lost MANIFEST', () => {
+  it('leaves the store damaged as it was or whole; the next repair restores every key', async () => {
+    const n = 60;
+    const { dir, s } = await populated({ segmentBytes: 1536, flushBytes: 512 }, n);
+    await s.close();
+    skipVerify(dir);
+    const before = await snapshot(dir, n);
+    expect([...before.values()].filter((v) => v !== 'missing' && !v.startsWith('error')).length).toBe(n);
+    rmSync(join(dir, 'MANIFEST'));
+    const image = new Map(readdirSync(dir).map((name) => [name, readFileSync(join(dir, name))]));
+    let steps = 0;
+    for (let step = 1; ; step++) {
+      const done = await repairCrashingBefore(dir, image, step);
+      if (!done) {
+        const again = await open(dir);
+        const report = await again.verify({ repair: true });
+        await again.close();
+        expect(report.problems, `repair after a crash before mutation ${step}`).toEqual([]);
+      }
+      expect(await snapshot(dir, n), `crash before mutation ${step}`).toEqual(before);
+      if (done) {
+        steps = step;
+        break;
+      }
+    }
+    expect(steps, 'mutating calls of one rebuild').toBeGreaterThan(5);
   }, 300_000);
 });
