@@ -38,6 +38,11 @@ export interface ListOptions {
 
 /** An atomic group of writes: a reader sees all of it or none of it. */
 export interface Batch {
+  /**
+   * Queues a put. A large batch stages its records in a file in the store as
+   * it grows: when that file cannot be written (a full disk), the call throws
+   * IO and the batch is discarded, its file removed.
+   */
   put(key: KeyInput, value: ValueInput, options?: Omit<PutOptions, 'ifAbsent'>): this;
   del(key: KeyInput): this;
   /** Number of operations queued so far. */

@@ -79,21 +79,27 @@ export function isTzkvError(err: unknown, code?: ErrorCode): err is TzkvError {
   return err instanceof TzkvError && (code === undefined || err.code === code);
 }
 
+/** The errno codes whose meaning a message spells out; other errors keep their own message. */
+const FS_REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EFBIG: 'file too large',
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'not a directory',
+};
+
+/** What went wrong in a Node fs error, in words ("no space left on device"). */
+export function fsReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return FS_REASONS[e?.code ?? ''] ?? e?.message ?? String(err);
+}
+
 /** Wraps a Node fs error into an IO (or more precise) TzkvError naming `path`. */
 export function ioError(err: unknown, what: string, path: string): TzkvError {
   if (err instanceof TzkvError) return err;
   const e = err as NodeJS.ErrnoException;
-  const reason =
-    e?.code === 'EACCES' || e?.code === 'EPERM'
-      ? 'permission denied'
-      : e?.code === 'ENOSPC'
-        ? 'no space left on device'
-        : e?.code === 'EROFS'
-          ? 'read-only file system'
-          : e?.code === 'ENOENT'
-            ? 'no such file or directory'
-            : e?.code === 'ENOTDIR'
-              ? 'not a directory'
-              : (e?.message ?? String(err));
-  return new TzkvError('IO', `${what} ${path}: ${reason}`, { path, cause: err, info: { errno: e?.code } });
+  return new TzkvError('IO', `${what} ${path}: ${fsReason(err)}`, { path, cause: err, info: { errno: e?.code } });
 }

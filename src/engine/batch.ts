@@ -179,14 +179,26 @@ export class LocalBatch implements Batch {
   }
 
   put(key: KeyInput, value: ValueInput, options?: Omit<PutOptions, 'ifAbsent'>): this {
-    const staged = this.live();
+    this.live();
     const exp = options === undefined ? 0 : expiryFrom(options, this.now());
-    staged.add(KIND_PUT, checkKeyFast(key), checkValue(value), exp);
-    return this;
+    return this.add(KIND_PUT, checkKeyFast(key), checkValue(value), exp);
   }
 
   del(key: KeyInput): this {
-    this.live().add(KIND_DEL, checkKeyFast(key), null, 0);
+    this.live();
+    return this.add(KIND_DEL, checkKeyFast(key), null, 0);
+  }
+
+  /** REQUIRES: key and value checked. A staging file that cannot be written ends the batch: discarded, its file removed. */
+  private add(kind: number, key: Buffer | string, value: Buffer | null, expiresAt: number): this {
+    const staged = this.live();
+    try {
+      staged.add(kind, key, value, expiresAt);
+    } catch (err) {
+      staged.cleanup();
+      this.staged = undefined;
+      throw err;
+    }
     return this;
   }
 

@@ -104,11 +104,11 @@ class SegmentOutput {
   private open(): void {
     this.file = this.nextFile();
     this.tmp = `${this.dir}/${compactFileName(this.pid, this.file, SEGMENT_EXT)}`;
+    this.done.push({ file: this.file, size: 0, tmp: this.tmp }); // size set when sealed; listed before it exists, so a failure from here removes it
     this.fd = this.fs.createTruncate(this.tmp);
     const header = encodeFileHeader(MAGIC_SEGMENT, this.file);
     this.write(header, 0, header.length, 0);
     this.pos = FILE_HEADER_BYTES;
-    this.done.push({ file: this.file, size: 0, tmp: this.tmp }); // size set when sealed
   }
 
   private write(buf: Buffer, offset: number, length: number, position: number): void {

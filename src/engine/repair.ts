@@ -30,6 +30,7 @@ import { QUARANTINE_EXT, QUARANTINE_PREFIX } from './verified.js';
 import { verifyStore } from './verify.js';
 import type { UnreadableRange } from './verify-log.js';
 import { readManifest } from './view.js';
+import { removeOwnLeftovers, undoneError } from './leftovers.js';
 
 const CHUNK = 4 * 1024 * 1024;
 
@@ -248,95 +249,105 @@ export function repairStore(
   const active = segmentName(m.active.file);
   const shortSealed = found.problems.filter((p) => p.kind === 'wrong-size' && p.file !== active).map((p) => p.file);
 
-  // 1. Every unreadable range (and an unreadable manifest) into the quarantine file, durably, before anything else changes.
-  const moved = [...(damagedManifestBytes > 0 ? [{ file: MANIFEST_NAME, from: 0, to: damagedManifestBytes }] : []), ...[...damage.values()].flat()];
-  if (moved.length > 0) {
-    const name = quarantineName(fs, dir, now);
-    let at = QUARANTINE_HEADER_BYTES;
-    const chunks: Buffer[] = [encodeQuarantineHeader(moved.length)];
-    for (const r of moved) {
-      const bytes = Buffer.concat([...fileBytes(fs, `${dir}/${r.file}`, r.from, r.to)].map((b) => Buffer.from(b)));
-      const entry = encodeQuarantineEntry({ file: r.file, offset: r.from, bytes });
-      report.moved.push({ file: r.file, offset: r.from, bytes: bytes.length, quarantineOffset: at + entry[0].length });
-      at += entry.reduce((n, b) => n + b.length, 0);
-      chunks.push(...entry);
-    }
-    writeNewFile(fs, dir, name, chunks);
-    durable('cannot fsync', dir, () => fs.fsyncDir(dir));
-    report.quarantine = name;
-  }
-
-  // 2. A torn end of the active segment is cut in place; damage anywhere else rewrites from that segment on.
-  const activeRanges = damage.get(active) ?? [];
-  const tailOnly = shortSealed.length === 0 && [...damage.keys()].every((n) => n === active) && activeRanges.length === 1 && activeRanges[0].to === sizeOf(active) && activeRanges[0].from >= m.active.indexedTo;
-  const segments = m.segments.map((s) => ({ ...s }));
-  let nextFile = m.nextFile;
-  let activeEnd = sizeOf(active);
-  if (tailOnly) {
-    const cut = activeRanges[0].from;
-    durable('cannot truncate', `${dir}/${active}`, () => {
-      const fd = fs.openReadWrite(`${dir}/${active}`);
-      try {
-        fs.truncate(fd, cut);
-        fs.fsync(fd);
-      } finally {
-        fs.close(fd);
+  // The manifest in place: a failure before the switch takes back what the repair wrote (docs/design.md "Failures").
+  let listed = m;
+  try {
+    // 1. Every unreadable range (and an unreadable manifest) into the quarantine file, durably, before anything else changes.
+    const moved = [...(damagedManifestBytes > 0 ? [{ file: MANIFEST_NAME, from: 0, to: damagedManifestBytes }] : []), ...[...damage.values()].flat()];
+    if (moved.length > 0) {
+      const name = quarantineName(fs, dir, now);
+      let at = QUARANTINE_HEADER_BYTES;
+      const chunks: Buffer[] = [encodeQuarantineHeader(moved.length)];
+      for (const r of moved) {
+        const bytes = Buffer.concat([...fileBytes(fs, `${dir}/${r.file}`, r.from, r.to)].map((b) => Buffer.from(b)));
+        const entry = encodeQuarantineEntry({ file: r.file, offset: r.from, bytes });
+        report.moved.push({ file: r.file, offset: r.from, bytes: bytes.length, quarantineOffset: at + entry[0].length });
+        at += entry.reduce((n, b) => n + b.length, 0);
+        chunks.push(...entry);
       }
-    });
-    report.truncated.push({ file: active, from: cut, to: activeEnd });
-    activeEnd = cut;
-  } else if (damage.size > 0 || shortSealed.length > 0) {
-    const first = segments.findIndex((s) => damage.has(segmentName(s.file)) || shortSealed.includes(segmentName(s.file)));
-    for (let i = first; i < segments.length; i++) {
-      const old = segmentName(segments[i].file);
-      const end = segments[i].size === null ? sizeOf(old) : Math.min(segments[i].size!, sizeOf(old));
-      const file = nextFile++;
-      const name = segmentName(file);
-      const skip = damage.get(old) ?? [];
-      const kept = function* () {
-        yield encodeFileHeader(MAGIC_SEGMENT, file);
-        let at = FILE_HEADER_BYTES;
-        for (const r of [...skip, { file: old, from: end, to: end }]) {
-          if (r.from > at) yield* fileBytes(fs, `${dir}/${old}`, at, Math.min(r.from, end));
-          at = Math.max(at, r.to);
-        }
-      };
-      const size = writeNewFile(fs, dir, name, kept());
-      report.rewritten.push({ from: old, to: name });
-      replaced.push(old);
-      segments[i] = { file, size: i === segments.length - 1 ? null : size };
-      if (i === segments.length - 1) activeEnd = size;
+      report.quarantine = name;
+      writeNewFile(fs, dir, name, chunks);
+      durable('cannot fsync', dir, () => fs.fsyncDir(dir));
     }
-    durable('cannot fsync', dir, () => fs.fsyncDir(dir));
-  }
 
-  // 3. The index, rebuilt from the data when it does not match it (or offsets moved).
-  const rebuild = rebuilt || replaced.length > 0 || found.problems.some((p) => p.file.endsWith(RUN_EXT) || INDEX_KINDS.has(p.kind));
-  const next = cloneManifest(m);
-  next.generation++;
-  next.nextFile = nextFile;
-  next.segments = segments;
-  next.active = { file: segments[segments.length - 1].file, indexedTo: Math.min(m.active.indexedTo, activeEnd) };
-  if (rebuild) {
-    const file = nextFile++;
-    const built = rebuildIndex(fs, dir, segments, activeEnd, file);
-    durable('cannot fsync', dir, () => fs.fsyncDir(dir));
+    // 2. A torn end of the active segment is cut in place; damage anywhere else rewrites from that segment on.
+    const activeRanges = damage.get(active) ?? [];
+    const tailOnly = shortSealed.length === 0 && [...damage.keys()].every((n) => n === active) && activeRanges.length === 1 && activeRanges[0].to === sizeOf(active) && activeRanges[0].from >= m.active.indexedTo;
+    const segments = m.segments.map((s) => ({ ...s }));
+    let nextFile = m.nextFile;
+    let activeEnd = sizeOf(active);
+    if (tailOnly) {
+      const cut = activeRanges[0].from;
+      report.truncated.push({ file: active, from: cut, to: activeEnd });
+      durable('cannot truncate', `${dir}/${active}`, () => {
+        const fd = fs.openReadWrite(`${dir}/${active}`);
+        try {
+          fs.truncate(fd, cut);
+          fs.fsync(fd);
+        } finally {
+          fs.close(fd);
+        }
+      });
+      activeEnd = cut;
+    } else if (damage.size > 0 || shortSealed.length > 0) {
+      const first = segments.findIndex((s) => damage.has(segmentName(s.file)) || shortSealed.includes(segmentName(s.file)));
+      for (let i = first; i < segments.length; i++) {
+        const old = segmentName(segments[i].file);
+        const end = segments[i].size === null ? sizeOf(old) : Math.min(segments[i].size!, sizeOf(old));
+        const file = nextFile++;
+        const name = segmentName(file);
+        const skip = damage.get(old) ?? [];
+        const kept = function* () {
+          yield encodeFileHeader(MAGIC_SEGMENT, file);
+          let at = FILE_HEADER_BYTES;
+          for (const r of [...skip, { file: old, from: end, to: end }]) {
+            if (r.from > at) yield* fileBytes(fs, `${dir}/${old}`, at, Math.min(r.from, end));
+            at = Math.max(at, r.to);
+          }
+        };
+        const size = writeNewFile(fs, dir, name, kept());
+        report.rewritten.push({ from: old, to: name });
+        replaced.push(old);
+        segments[i] = { file, size: i === segments.length - 1 ? null : size };
+        if (i === segments.length - 1) activeEnd = size;
+      }
+      durable('cannot fsync', dir, () => fs.fsyncDir(dir));
+    }
+
+    // 3. The index, rebuilt from the data when it does not match it (or offsets moved).
+    const rebuild = rebuilt || replaced.length > 0 || found.problems.some((p) => p.file.endsWith(RUN_EXT) || INDEX_KINDS.has(p.kind));
+    const next = cloneManifest(m);
+    next.generation++;
     next.nextFile = nextFile;
-    next.runs = [built.run];
-    next.active.indexedTo = activeEnd;
-    next.census = { generation: next.generation, keys: built.keys, bytes: built.bytes };
-    report.rebuiltRun = runName(file);
-    report.census = 'recomputed';
-    replaced.push(...m.runs.map((r) => runName(r.file)));
-    if (rebuilt) next.counters = { ...next.counters, puts: built.counts.puts, deletes: built.counts.deletes };
-  } else if (censusValid(m)) {
-    next.census!.generation = next.generation;
-  } else {
-    next.census = null;
-  }
+    next.segments = segments;
+    next.active = { file: segments[segments.length - 1].file, indexedTo: Math.min(m.active.indexedTo, activeEnd) };
+    if (rebuild) {
+      const file = nextFile++;
+      const built = rebuildIndex(fs, dir, segments, activeEnd, file);
+      durable('cannot fsync', dir, () => fs.fsyncDir(dir));
+      next.nextFile = nextFile;
+      next.runs = [built.run];
+      next.active.indexedTo = activeEnd;
+      next.census = { generation: next.generation, keys: built.keys, bytes: built.bytes };
+      report.rebuiltRun = runName(file);
+      report.census = 'recomputed';
+      replaced.push(...m.runs.map((r) => runName(r.file)));
+      if (rebuilt) next.counters = { ...next.counters, puts: built.counts.puts, deletes: built.counts.deletes };
+    } else if (censusValid(m)) {
+      next.census!.generation = next.generation;
+    } else {
+      next.census = null;
+    }
 
-  // 4. The switch, then the old files (all their readable bytes are in the new ones or the quarantine).
-  durable('cannot write', `${dir}/${MANIFEST_NAME}`, () => replaceFile(fs, dir, MANIFEST_NAME, encodeManifest(next)));
+    // 4. The switch, then the old files (all their readable bytes are in the new ones or the quarantine).
+    durable('cannot write', `${dir}/${MANIFEST_NAME}`, () => replaceFile(fs, dir, MANIFEST_NAME, encodeManifest(next), () => (listed = next)));
+  } catch (err) {
+    const left: string[] = [];
+    // A quarantine file is a copy of bytes still in their files, unless a cut tail was moved into it.
+    if (report.quarantine && report.truncated.length === 0 && listed === m) removeQuietly(fs, `${dir}/${report.quarantine}`);
+    removeOwnLeftovers(fs, dir, listed, left);
+    throw undoneError(ioError(err, 'cannot repair', dir), left);
+  }
   for (const name of replaced) {
     removeQuietly(fs, `${dir}/${name}`);
     report.removed.push(name);

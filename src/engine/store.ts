@@ -197,7 +197,8 @@ class LocalStore implements Store {
         if (prepare) writer.prepare();
         return fn(writer);
       } catch (err) {
-        throw ioError(err, 'cannot write to store', this.location);
+        const failed = ioError(err, 'cannot write to store', this.location);
+        throw writer ? writer.undo(failed) : failed;
       } finally {
         writer?.close();
         if (held && writer) held(monotonicMs() - writer.lockedAt);

@@ -2,17 +2,7 @@
 // the writer lock: it loads a fresh view, recovers the tail (truncating a torn
 // or uncommitted end), appends, fsyncs, and flushes the tail into index runs.
 import { TzkvError, ioError } from '../errors.js';
-import {
-  DEFAULT_SEGMENT_BYTES,
-  FILE_HEADER_BYTES,
-  MAGIC_SEGMENT,
-  MANIFEST_NAME,
-  RUN_EXT,
-  SEGMENT_EXT,
-  TMP_SUFFIX,
-  REPLICATING_NAME,
-} from '../format/constants.js';
-import { parseFileName } from '../format/bytes.js';
+import { DEFAULT_SEGMENT_BYTES, FILE_HEADER_BYTES, MAGIC_SEGMENT, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT } from '../format/constants.js';
 import { encodeFileHeader } from '../format/file-header.js';
 import { encodeCommit } from '../format/record.js';
 import type { StageFile } from './batch.js';
@@ -21,9 +11,9 @@ import type { Census, CompactionMarker, CompactionSummary } from '../format/mani
 import type { Manifest, RunInfo } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
 import { removeQuietly, replaceFile, closeQuietly } from '../io/fs.js';
-import { pidAlive } from '../lock/lockfile.js';
-import { compactFilePid, runName, segmentName, stageFilePid } from './layout.js';
-import { highestFileNumber, listedNames, missingFileError, missingFiles } from './manifest-files.js';
+import { runName, segmentName } from './layout.js';
+import { cutBack, removeLeftovers, removeOwnLeftovers, undoneError } from './leftovers.js';
+import { missingFileError, missingFiles } from './manifest-files.js';
 import { endMarker, liveCompaction, markerLive, markerState, mergeableRuns, newMarker, snapshotIntact } from './compaction-marker.js';
 import type { RewriteOutput } from './compact-rewrite.js';
 import type { LogEntry } from './log-scan.js';
@@ -97,6 +87,14 @@ export class Writer {
   end = 0;
   /** When this writer was made: its process took the lock just before. */
   readonly lockedAt = monotonicMs();
+  /** The manifest on disk: the last one this writer installed, or the one it loaded. */
+  private listed: Manifest | null;
+  /** The active segment and its end as of the last manifest installed (or prepare): what rollback() cuts back to. */
+  private committed: { file: number; end: number } | null = null;
+  /** Records appended since the last manifest was installed. */
+  private pending = false;
+  /** A manifest installed by this writer covers records it appended: that write stays whatever fails after. */
+  private stored = false;
 
   constructor(
     private readonly fs: FileSystem,
@@ -104,6 +102,7 @@ export class Writer {
     private readonly options: WriterOptions,
   ) {
     this.view = View.load(fs, dir);
+    this.listed = this.view.manifest;
   }
 
   get manifest(): Manifest {
@@ -124,7 +123,7 @@ export class Writer {
     else {
       const names = this.fs.readdir(this.dir);
       this.refuseMissingRuns(this.view.manifest, names);
-      this.removeLeftovers(this.view.manifest, names);
+      removeLeftovers(this.fs, this.dir, this.view.manifest, names);
       this.clearStaleCompaction();
     }
     const v = this.view;
@@ -148,6 +147,7 @@ export class Writer {
       throw ioError(err, 'cannot open for writing', path);
     }
     this.end = v.tailEnd;
+    this.committed = { file: active, end: this.end };
   }
 
   /** Turns a follower into an independent store with its own id; false when it was not a follower. REQUIRES: the lock. */
@@ -163,7 +163,7 @@ export class Writer {
   }
 
   private initStore(): void {
-    this.removeLeftovers(null);
+    removeLeftovers(this.fs, this.dir, null);
     const file = 1;
     this.createSegment(file);
     const m: Manifest = {
@@ -205,12 +205,36 @@ export class Writer {
   private writeManifest(m: Manifest): void {
     if (m.census) m.census.generation = m.generation;
     try {
-      replaceFile(this.fs, this.dir, MANIFEST_NAME, encodeManifest(m));
+      replaceFile(this.fs, this.dir, MANIFEST_NAME, encodeManifest(m), () => this.installed(m));
     } catch (err) {
       throw ioError(err, 'cannot write', `${this.dir}/${MANIFEST_NAME}`);
     }
     this.view.close();
     this.view = View.load(this.fs, this.dir);
+  }
+
+  /** `m` is in place: what it lists, and the active segment up to `end`, is the store now (a failure after this undoes nothing of it). */
+  private installed(m: Manifest): void {
+    this.listed = m;
+    this.committed = this.fd >= 0 ? { file: m.active.file, end: this.end } : null;
+    if (this.pending) this.stored = true;
+    this.pending = false;
+  }
+
+  /**
+   * Undoes a write that failed, before the lock is released (docs/design.md
+   * "Failures"): cuts the active segment back to its committed end and
+   * removes every file the manifest on disk does not list (a run or segment
+   * written for a manifest that never came, a temp file). What an installed
+   * manifest covers stays. Returns `err` with what could not be undone (the
+   * next writer does it) and whether the write itself had been stored.
+   * REQUIRES: the lock.
+   */
+  undo(err: TzkvError): TzkvError {
+    const left: string[] = [];
+    if (this.committed) cutBack(this.fs, this.dir, segmentName(this.committed.file), this.committed.end, left);
+    removeOwnLeftovers(this.fs, this.dir, this.listed, left);
+    return undoneError(err, left, this.stored);
   }
 
   /** Appends committed record bytes at the end of the active segment; fsyncs when sync is on. */
@@ -224,10 +248,11 @@ export class Writer {
       }
       if (this.options.sync) this.fs.fsync(this.fd);
     } catch (err) {
-      // Whatever reached the file is an unacknowledged tail: the next writer cuts it off.
+      // Whatever reached the file is an unacknowledged tail: undo() cuts it off.
       throw ioError(err, 'cannot append to', `${this.dir}/${segmentName(this.manifest.active.file)}`);
     }
     this.end = pos;
+    this.pending = true;
     return base;
   }
 
@@ -560,8 +585,11 @@ export class Writer {
 
   /**
    * Ends a compaction that failed: removes its marker and records the failure,
-   * when the marker is still its own. REQUIRES: the lock, prepare(); the
-   * compaction's temporary files already removed.
+   * when the marker is still its own. When nothing was written since the
+   * snapshot, the empty segment the snapshot started goes too and the one it
+   * sealed is the active segment again: the store is as before the
+   * compaction. REQUIRES: the lock, prepare(); the compaction's temporary
+   * files already removed.
    */
   abandonCompaction(marker: CompactionMarker, summary: CompactionSummary): void {
     const m = this.manifest;
@@ -569,7 +597,19 @@ export class Writer {
     const next = successor(m);
     next.compaction = null;
     next.lastCompactionReport = summary;
+    const started = m.segments[m.segments.length - 1];
+    const untouched =
+      snapshotIntact(m, marker) && m.segments.length === marker.segments.length + 1 && m.runs.length === marker.runs.length && this.end === FILE_HEADER_BYTES;
+    if (untouched) {
+      next.segments.pop();
+      const sealed = next.segments[next.segments.length - 1];
+      // The snapshot indexed the sealed segment whole.
+      next.active = { file: sealed.file, indexedTo: sealed.size! };
+      sealed.size = null;
+      this.closeActive();
+    }
     this.writeManifest(next);
+    if (untouched) this.unlinkQuietly(segmentName(started.file));
   }
 
   /**
@@ -619,32 +659,6 @@ export class Writer {
   private refuseMissingRuns(m: Manifest, names: string[]): void {
     const missing = missingFiles(m, names).filter((n) => n.endsWith(RUN_EXT));
     if (missing.length > 0) throw missingFileError(this.dir, missing[0], 'refusing to write to a damaged store (run `tzkv verify --repair`, which rebuilds the index)');
-  }
-
-  /**
-   * Deletes .tmp files and segment/run files the manifest does not list
-   * (`names`: the directory's), then moves `nextFile` past the number of any
-   * file left on disk: a new file never takes a number still in use. REQUIRES: the lock.
-   */
-  removeLeftovers(m: Manifest | null, names = this.fs.readdir(this.dir)): void {
-    const listed = m ? listedNames(m) : new Set<string>();
-    const compactor = m ? liveCompaction(m)?.pid : undefined;
-    const left: string[] = [];
-    for (const name of names) {
-      const stagePid = stageFilePid(name);
-      const ours = name.endsWith(TMP_SUFFIX) || parseFileName(name, SEGMENT_EXT) > 0 || parseFileName(name, RUN_EXT) > 0;
-      if (!ours || listed.has(name) || (stagePid > 0 && pidAlive(stagePid)) || (compactor !== undefined && compactFilePid(name) === compactor)) {
-        left.push(name); // not ours, listed, a batch a live process stages, or a running compaction's output
-        continue;
-      }
-      try {
-        this.fs.unlink(`${this.dir}/${name}`);
-      } catch {
-        left.push(name); // still there (or already gone): its number stays taken
-      }
-    }
-    const taken = highestFileNumber(left);
-    if (m && taken >= m.nextFile) m.nextFile = taken + 1; // carried into the next manifest this writer writes
   }
 
   close(): void {

@@ -127,17 +127,26 @@ export function readWholeFile(fs: FileSystem, path: string): Buffer {
 /**
  * Replaces a file by temp + fsync + rename + directory fsync (docs/format.md
  * "The store directory"). After it returns, `path` holds `data` durably; a
- * crash at any point leaves either the old or the new content.
+ * crash at any point leaves either the old or the new content. A failure
+ * before the rename removes the temp file and leaves the old content;
+ * `onReplaced` runs right after the rename, so a caller knows the new
+ * content is in place even when the directory fsync then fails.
  */
-export function replaceFile(fs: FileSystem, dir: string, name: string, data: Uint8Array): void {
+export function replaceFile(fs: FileSystem, dir: string, name: string, data: Uint8Array, onReplaced?: () => void): void {
   const tmp = `${dir}/${name}.tmp`;
-  const fd = fs.createTruncate(tmp);
   try {
-    fs.write(fd, data, 0, data.length, 0);
-    fs.fsync(fd);
-  } finally {
-    fs.close(fd);
+    const fd = fs.createTruncate(tmp);
+    try {
+      fs.write(fd, data, 0, data.length, 0);
+      fs.fsync(fd);
+    } finally {
+      fs.close(fd);
+    }
+    fs.rename(tmp, `${dir}/${name}`);
+  } catch (err) {
+    removeQuietly(fs, tmp);
+    throw err;
   }
-  fs.rename(tmp, `${dir}/${name}`);
+  onReplaced?.();
   fs.fsyncDir(dir);
 }

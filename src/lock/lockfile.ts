@@ -195,7 +195,7 @@ export class WriterLock {
       }
     } catch (err) {
       removeQuietly(fs, aside);
-      throw ioError(err, 'cannot write the lock file', aside);
+      throw cannotLock(err, dir, 'cannot write', aside);
     }
     try {
       fs.link(aside, path);
@@ -204,7 +204,7 @@ export class WriterLock {
       const code = (err as NodeJS.ErrnoException).code;
       // EEXIST: held. ENOENT: another writer's cleanup removed our private file: try again.
       if (code === 'EEXIST' || code === 'ENOENT') return undefined;
-      throw ioError(err, 'cannot create the lock file', path);
+      throw cannotLock(err, dir, 'cannot create', path);
     }
     removeQuietly(fs, aside);
     heldTokens.add(mine.token);
@@ -239,6 +239,12 @@ export class WriterLock {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(err, 'cannot remove the lock file', this.path);
     }
   }
+}
+
+/** The lock could not be taken for a file-system reason (a full disk, a read-only one): the write never started. */
+function cannotLock(err: unknown, dir: string, what: string, path: string): TzkvError {
+  const e = ioError(err, `cannot take the writer lock of store ${dir}: ${what}`, path);
+  return new TzkvError(e.code, `${e.message}; nothing was written`, { path, cause: err, info: e.info });
 }
 
 /**

@@ -5,6 +5,7 @@
 // follower's manifest is switched last, atomically.
 import type { ReplicateOptions, ReplicateReport } from '../api.js';
 import { TzkvError } from '../errors.js';
+import { undoneError } from '../engine/leftovers.js';
 import { FILE_HEADER_BYTES, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT, SEGMENT_EXT, TMP_SUFFIX } from '../format/constants.js';
 import { parseFileName } from '../format/bytes.js';
 import { cloneManifest, encodeManifest } from '../format/manifest.js';
@@ -215,40 +216,47 @@ function replicateOnce(
       if (intact(name) && !bad.has(name) && target.size(name) === size) continue;
       plan.push({ name, from: 0, to: size, segment: false });
     }
-    if (plan.length > 0) target.writeFile(REPLICATING_NAME, [Buffer.from(`${JSON.stringify(plan.map((p) => p.name))}\n`)]);
+    // The follower's manifest in place: a failure before the switch takes back everything written for it.
+    let listed = current;
     const total = plan.reduce((n, p) => n + (p.to - p.from), 0);
-    let done = 0;
     const shipped = { records: 0 };
-    for (const p of plan) {
-      if (p.segment) {
-        const chunks = checkedSegmentChunks(fs, leaderDir, p.name, p.from, p.to, shipped);
-        if (p.from > 0) target.appendFile(p.name, p.from, chunks);
-        else target.writeFile(p.name, chunks);
-      } else {
-        // A run is checked whole once it has arrived (checkRunArrived); it travels in chunks too.
-        const path = `${leaderDir}/${p.name}`;
-        target.writeFile(p.name, (function* () {
-          for (let at = 0; at < p.to; at += CHUNK) yield readRange(fs, path, at, Math.min(p.to, at + CHUNK));
-        })());
-      }
-      done += p.to - p.from;
-      options.onProgress?.(done, total);
-    }
-    target.syncNames();
-    for (const p of plan) if (!p.segment) checkRunArrived(fs, target.location, p.name);
     const follower = cloneManifest(m);
-    follower.compaction = null; // the leader's running compaction is not the follower's
-    const files: Record<string, string> = {};
-    for (const name of leaderSizes.keys()) files[name] = target.fingerprint(name) ?? '';
-    follower.extra.follower = {
-      leader: leaderDir,
-      leaderId,
-      generation: m.generation,
-      replicatedAt: new Date(now).toISOString(),
-      activeEnd,
-      files,
-    } satisfies FollowerMark;
-    target.switchManifest(encodeManifest(follower));
+    try {
+      if (plan.length > 0) target.writeFile(REPLICATING_NAME, [Buffer.from(`${JSON.stringify(plan.map((p) => p.name))}\n`)]);
+      let done = 0;
+      for (const p of plan) {
+        if (p.segment) {
+          const chunks = checkedSegmentChunks(fs, leaderDir, p.name, p.from, p.to, shipped);
+          if (p.from > 0) target.appendFile(p.name, p.from, chunks);
+          else target.writeFile(p.name, chunks);
+        } else {
+          // A run is checked whole once it has arrived (checkRunArrived); it travels in chunks too.
+          const path = `${leaderDir}/${p.name}`;
+          target.writeFile(p.name, (function* () {
+            for (let at = 0; at < p.to; at += CHUNK) yield readRange(fs, path, at, Math.min(p.to, at + CHUNK));
+          })());
+        }
+        done += p.to - p.from;
+        options.onProgress?.(done, total);
+      }
+      target.syncNames();
+      for (const p of plan) if (!p.segment) checkRunArrived(fs, target.location, p.name);
+      follower.compaction = null; // the leader's running compaction is not the follower's
+      const files: Record<string, string> = {};
+      for (const name of leaderSizes.keys()) files[name] = target.fingerprint(name) ?? '';
+      follower.extra.follower = {
+        leader: leaderDir,
+        leaderId,
+        generation: m.generation,
+        replicatedAt: new Date(now).toISOString(),
+        activeEnd,
+        files,
+      } satisfies FollowerMark;
+      target.switchManifest(encodeManifest(follower), () => (listed = follower));
+    } catch (err) {
+      const left = target.undo(listed);
+      throw left.length > 0 && err instanceof TzkvError ? undoneError(err, left) : err;
+    }
     let removed = 0;
     for (const name of target.list()) {
       const tzkvFile = name.endsWith(TMP_SUFFIX) || parseFileName(name, SEGMENT_EXT) > 0 || parseFileName(name, RUN_EXT) > 0;

@@ -5,8 +5,9 @@ import { MANIFEST_NAME, REPLICATING_NAME } from '../format/constants.js';
 import type { Manifest } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
 import { replaceFile } from '../io/fs.js';
-import { inspectDir } from '../engine/layout.js';
-import { readManifest } from '../engine/view.js';
+import { inspectDir, segmentName } from '../engine/layout.js';
+import { cutBack, removeOwnLeftovers } from '../engine/leftovers.js';
+import { followerCut, readManifest } from '../engine/view.js';
 
 export interface FollowerState {
   /** The follower's manifest; null when the target is empty or its manifest is damaged. */
@@ -41,8 +42,15 @@ export interface ReplicationTarget {
   appendFile(name: string, offset: number, chunks: Iterable<Buffer>): void;
   /** Makes the names written so far durable. */
   syncNames(): void;
-  /** Atomically makes `manifest` the follower's state. */
-  switchManifest(manifest: Buffer): void;
+  /** Atomically makes `manifest` the follower's state; `onSwitched` runs once it is in place (even should its fsync then fail). */
+  switchManifest(manifest: Buffer, onSwitched?: () => void): void;
+  /**
+   * Takes back what a failed replicate wrote (docs/design.md "Failures"): the
+   * active segment cut back to the cut `listed` (the follower's manifest in
+   * place) names, every file it does not list removed. Returns what could not
+   * be undone, in words.
+   */
+  undo(listed: Manifest | null): string[];
   /** Names of the segment and index files the target holds. */
   list(): string[];
   remove(name: string): void;
@@ -163,12 +171,20 @@ export class DirectoryTarget implements ReplicationTarget {
     }
   }
 
-  switchManifest(manifest: Buffer): void {
+  switchManifest(manifest: Buffer, onSwitched?: () => void): void {
     try {
-      replaceFile(this.fs, this.location, MANIFEST_NAME, manifest);
+      replaceFile(this.fs, this.location, MANIFEST_NAME, manifest, onSwitched);
     } catch (err) {
       throw ioError(err, 'cannot write', `${this.location}/${MANIFEST_NAME}`);
     }
+  }
+
+  undo(listed: Manifest | null): string[] {
+    const left: string[] = [];
+    const cut = listed ? followerCut(listed) : undefined;
+    if (listed && cut !== undefined) cutBack(this.fs, this.location, segmentName(listed.active.file), cut, left);
+    removeOwnLeftovers(this.fs, this.location, listed, left);
+    return left;
   }
 
   list(): string[] {

@@ -1,7 +1,7 @@
 // Scratch directories, opening stores with the fault tier's settings, and the
 // checks every fault test ends with: the store opens, holds one of the states
 // it may hold, takes a new write behind whatever the fault left, and verifies.
-import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -11,7 +11,9 @@ import { open } from '../../../src/engine/store.js';
 import type { EngineOptions } from '../../../src/engine/store.js';
 import { decodeManifest } from '../../../src/format/manifest.js';
 import type { Manifest } from '../../../src/format/manifest.js';
-import { segmentName } from '../../../src/engine/layout.js';
+import { runName, segmentName } from '../../../src/engine/layout.js';
+import { View } from '../../../src/engine/view.js';
+import { realFs } from '../../../src/io/fs.js';
 import type { State } from './values.js';
 import { expectOneOf, valueOf } from './values.js';
 import type { Clock } from './workload.js';
@@ -92,6 +94,35 @@ export function expectOnlyTornTail(report: VerifyReport, dir: string, label: str
   const active = existsSync(join(dir, 'MANIFEST')) ? segmentName(readManifestFile(dir).active.file) : '';
   const other = report.problems.filter((p) => p.file !== active || !['torn-tail', 'uncommitted-batch'].includes(p.kind));
   expect(other, `${label}: verify problems other than a torn tail`).toEqual([]);
+}
+
+/** What the undo of a failed write could not do, as its error says (docs/design.md "Failures"); undefined: it did everything. */
+export function leftBehind(err: unknown): string[] | undefined {
+  return (err as TzkvError).info?.leftBehind as string[] | undefined;
+}
+
+/**
+ * Right after a write failed, before anything else touches the store: unless
+ * its error says what its undo could not do, the failing process left nothing
+ * behind: no bytes beyond the committed end of the active segment, no file
+ * the manifest does not list, no lock.
+ */
+export function expectNothingLeftBehind(dir: string, err: unknown, label: string): void {
+  if (leftBehind(err) !== undefined) return;
+  expect(existsSync(join(dir, 'LOCK')), `${label}: the lock is released`).toBe(false);
+  const v = View.load(realFs, dir);
+  try {
+    const listed = new Set(['MANIFEST']);
+    const m = v.manifest;
+    if (m) {
+      for (const s of m.segments) listed.add(segmentName(s.file));
+      for (const r of m.runs) listed.add(runName(r.file));
+      expect(v.activeSize, `${label}: no bytes beyond the committed end of ${segmentName(m.active.file)}`).toBe(v.tailEnd);
+    }
+    expect(readdirSync(dir).filter((name) => !listed.has(name)), `${label}: files the manifest does not list`).toEqual([]);
+  } finally {
+    v.close();
+  }
 }
 
 export function expectIoError(err: unknown, label: string): void {
