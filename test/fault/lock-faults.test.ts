@@ -9,7 +9,7 @@ import type { FsOp } from '../helpers/fault-fs.js';
 import { TzkvError } from '../../src/errors.js';
 import { processStartTime } from '../../src/lock/lockfile.js';
 import { FaultFs } from '../helpers/fault-fs.js';
-import { checkRecovered, expectIoError, inScratchDir, openStore } from './harness/stores.js';
+import { checkRecovered, expectIoError, expectNothingLeftBehind, inScratchDir, openStore } from './harness/stores.js';
 import type { State } from './harness/values.js';
 import { valueOf } from './harness/values.js';
 import { T0 } from './harness/workload.js';
@@ -23,12 +23,15 @@ async function putCatching(store: Awaited<ReturnType<typeof openStore>>, key: st
 }
 
 /** a then b on one store whose fs has a fault armed; b must land whatever became of a. */
-async function twoPutsAfter(dir: string, fs: FaultFs, label: string, aFails: boolean): Promise<void> {
+async function twoPutsAfter(dir: string, fs: FaultFs, label: string, aFails: boolean, before: string[] = []): Promise<void> {
   const clock = { t: T0 };
   const store = await openStore(dir, clock, { fs });
   const errA = await putCatching(store, 'a');
   if (aFails) expect(errA, `${label}: put a meets the fault`).toBeDefined();
-  if (errA !== undefined) expectIoError(errA, `${label}: put a`);
+  if (errA !== undefined) {
+    expectIoError(errA, `${label}: put a`);
+    expectNothingLeftBehind(dir, errA, `${label}: put a`, before);
+  }
   const errB = await putCatching(store, 'b');
   expect(errB, `${label}: put b, after the fault, must succeed`).toBeUndefined();
   await store.close();
@@ -73,7 +76,8 @@ describe('the writer lock under I/O errors', () => {
         // A crashed writer's lock: this host, a pid that is running, but not the process that took it.
         const stale = { pid: process.pid, host: hostname(), startTime: 'before-the-crash', acquiredAt: new Date(T0).toISOString(), command: 'tzkv put', token: 'stale' };
         writeFileSync(join(dir, 'LOCK'), JSON.stringify(stale) + '\n');
-        await twoPutsAfter(dir, new FaultFs(dir).failAt(op, 1, { match }), `${op} while breaking a stale lock`, true);
+        // The stale lock stays when breaking it fails: the next writer breaks it.
+        await twoPutsAfter(dir, new FaultFs(dir).failAt(op, 1, { match }), `${op} while breaking a stale lock`, true, ['LOCK']);
       });
     });
   }

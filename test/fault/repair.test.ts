@@ -15,6 +15,8 @@ import { decodeQuarantine } from '../../src/format/quarantine.js';
 import { realFs } from '../../src/io/fs.js';
 import { FaultFs, writeImage } from '../helpers/fault-fs.js';
 import { skipVerify, tempDir } from '../helpers/temp-store.js';
+import { expectIoError, leftBehind } from './harness/stores.js';
+import { WRITE_FAULTS } from './harness/io-faults.js';
 
 const keyOf = (i: number) => `key:${String(i).padStart(3, '0')}`;
 const valueOf = (i: number) => `value number ${i} `.repeat(1 + (i % 3));
@@ -267,5 +269,71 @@ describe('a crash at any step of rebuilding a lost MANIFEST', () => {
       }
     }
     expect(steps, 'mutating calls of one rebuild').toBeGreaterThan(5);
+  }, 300_000);
+});
+
+/**
+ * A store of `n` keys with damage a repair must rewrite: a record inside a
+ * sealed segment, a torn tail and (with `index`) an index block. Returns its
+ * files' bytes (to restore it between attempts) and its active segment.
+ */
+async function damagedStore(n: number, index: boolean): Promise<{ dir: string; image: Map<string, Buffer>; active: string }> {
+  const { dir, s } = await populated({ segmentBytes: 1536, flushBytes: 512 }, n);
+  await s.close();
+  skipVerify(dir);
+  const seg = segments(dir)[1];
+  const b = readFileSync(join(dir, seg));
+  b[FILE_HEADER_BYTES + 25] ^= 0x10;
+  writeFileSync(join(dir, seg), b);
+  if (index) {
+    const run = runs(dir).at(-1)!;
+    const r = readFileSync(join(dir, run));
+    r[80] ^= 0x01;
+    writeFileSync(join(dir, run), r);
+  }
+  const active = segments(dir).at(-1)!;
+  writeFileSync(join(dir, active), Buffer.concat([readFileSync(join(dir, active)), Buffer.from([1, 2, 3, 4, 1, 0, 3])]));
+  return { dir, image: new Map(readdirSync(dir).map((name) => [name, readFileSync(join(dir, name))])), active };
+}
+
+describe('an I/O error at any call of a repair', () => {
+  it('is undone by the repair: the files of the store as before (a quarantine only with the tail it cut), nothing readable lost, the next repair whole', async () => {
+    const n = 60;
+    const { dir, image, active } = await damagedStore(n, false);
+    const before = await snapshot(dir, n);
+    const dry = new FaultFs(dir);
+    const repaired = await open(dir, { fs: dry, sync: false });
+    await repaired.verify({ repair: true });
+    await repaired.close();
+    let failed = 0;
+    for (const [op, spec] of WRITE_FAULTS) {
+      const total = dry.trace.filter((t) => t.startsWith(`${op} `)).length;
+      expect(total, `${op} calls of a repair`).toBeGreaterThan(0);
+      for (let nth = 1; nth <= total; nth++) {
+        const label = `${op} #${nth} of ${total} failing with ${spec.code}`;
+        writeImage(dir, image);
+        const store = await open(dir, { fs: new FaultFs(dir).failAt(op, nth, spec), sync: false });
+        const err = await store.verify({ repair: true }).then(() => undefined, (e: unknown) => e);
+        await store.close();
+        if (err !== undefined) {
+          failed++;
+          expectIoError(err, label);
+          expect(leftBehind(err), `${label}: the repair undid what it wrote`).toBeUndefined();
+          // Failing after its manifest switch (removing the replaced files), the repair is in place.
+          const installed = !readFileSync(join(dir, 'MANIFEST')).equals(image.get('MANIFEST')!);
+          if (!installed) {
+            const names = readdirSync(dir).filter((name) => !name.startsWith('QUARANTINE-'));
+            const cut = readFileSync(join(dir, active)).length < image.get(active)!.length;
+            expect(names.sort(), `${label}: the files of the store`).toEqual([...image.keys()].sort());
+            expect(readdirSync(dir).length - names.length, `${label}: a quarantine file only with the tail it cut`).toBe(cut ? 1 : 0);
+          }
+        }
+        expectKept(before, await snapshot(dir, n));
+        const again = await open(dir, { sync: false });
+        expect((await again.verify({ repair: true })).problems, `${label}: the next repair`).toEqual([]);
+        await again.close();
+      }
+    }
+    expect(failed, 'repairs the faults made fail').toBeGreaterThan(20);
   }, 300_000);
 });

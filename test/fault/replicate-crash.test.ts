@@ -3,7 +3,7 @@
 // the next replicate finishes the job without blaming the follower for the
 // interrupted run's own changes; and after a power loss at that point, or with
 // half of the write it died in on disk, too.
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,7 +13,10 @@ import { decodeManifest, encodeManifest } from '../../src/format/manifest.js';
 import { realFs, replaceFile } from '../../src/io/fs.js';
 import { replicate } from '../../src/replication/replicator.js';
 import { DirectoryTarget } from '../../src/replication/target.js';
+import type { FaultSpec, FsOp } from '../helpers/fault-fs.js';
 import { FaultFs, SimulatedCrash } from '../helpers/fault-fs.js';
+import { WRITE_FAULTS } from './harness/io-faults.js';
+import { expectIoError, leftBehind } from './harness/stores.js';
 import { tempDir } from '../helpers/temp-store.js';
 
 async function dump(dir: string): Promise<string> {
@@ -66,6 +69,7 @@ describe('replicate killed at every mutating call', () => {
     const probe = new FaultFs(probeDir);
     replicate(probe, leaderDir, new DirectoryTarget(probe, probeDir), Date.now());
     const total = probe.mutations;
+    const probeTrace = [...probe.trace];
     expect(total).toBeGreaterThan(10);
     rmSync(probeDir, { recursive: true });
 
@@ -107,6 +111,96 @@ describe('replicate killed at every mutating call', () => {
     }
     expect(sawA).toBeGreaterThan(0);
     expect(sawB).toBeGreaterThan(0);
+
+    // An I/O error instead of a death: the replicate that fails takes back what it wrote
+    // (docs/design.md "Failures"): the follower holds the old cut, with nothing after it.
+    let failed = 0;
+    for (const [op, spec] of [...WRITE_FAULTS, ['truncate', { code: 'EIO' }]] as Array<[FsOp, FaultSpec]>) {
+      const calls = probeTrace.filter((t) => t.startsWith(`${op} `)).length;
+      for (let nth = 1; nth <= calls; nth++) {
+        const label = `${op} #${nth} of ${calls} failing with ${spec.code}`;
+        const dir = mkdtempSync(join(tmpdir(), 'tzkv-rep-'));
+        try {
+          copyFollower(template, dir);
+          const fs = new FaultFs(dir).failAt(op, nth, spec);
+          let err: unknown;
+          try {
+            replicate(fs, leaderDir, new DirectoryTarget(fs, dir), Date.now());
+          } catch (e) {
+            err = e;
+          }
+          if (err !== undefined) {
+            failed++;
+            expectIoError(err, label);
+            expect(leftBehind(err), `${label}: the replicate undid what it wrote`).toBeUndefined();
+            const seen = await dump(dir);
+            expect([cutA, cutB], label).toContain(seen);
+            const left = await open(dir, { readOnly: true });
+            const report = await left.verify();
+            await left.close();
+            expect(report.problems, label).toEqual([]);
+            // Nothing after the follower's cut, no file its manifest does not list.
+            if (seen === cutA) expect(report.warnings, label).toEqual([]);
+          }
+          replicate(realFs, leaderDir, new DirectoryTarget(realFs, dir), Date.now());
+          expect(await dump(dir), label).toBe(cutB);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }
+    }
+    expect(failed, 'replicates the faults made fail').toBeGreaterThan(10);
     await leader.close();
-  }, 120_000);
+  }, 180_000);
+
+  it('promote failing at any call: rejects with IO, leaves nothing behind, and the next promote works', async () => {
+    const leaderDir = tempDir();
+    const leader = await open(leaderDir, { segmentBytes: 4096, flushBytes: 1024 });
+    for (let i = 0; i < 40; i++) await leader.put(`k${i}`, `v${i}`);
+    const template = join(tempDir(), 'follower');
+    await leader.replicate(template);
+    await leader.close();
+    const cut = await dump(template);
+    const probeDir = mkdtempSync(join(tmpdir(), 'tzkv-rep-'));
+    copyFollower(template, probeDir);
+    const probe = new FaultFs(probeDir);
+    const promoting = await open(probeDir, { fs: probe });
+    expect(await promoting.promote()).toBe(true);
+    await promoting.close();
+    rmSync(probeDir, { recursive: true });
+    let failed = 0;
+    for (const [op, spec] of [
+      ['createTruncate', { code: 'ENOSPC' }],
+      ['write', { code: 'ENOSPC', partial: true }],
+      ['fsync', { code: 'EIO' }],
+      ['rename', { code: 'EIO' }],
+      ['link', { code: 'EIO' }],
+    ] as Array<[FsOp, FaultSpec]>) {
+      const calls = probe.trace.filter((t) => t.startsWith(`${op} `)).length;
+      expect(calls, `${op} calls of a promote`).toBeGreaterThan(0);
+      for (let nth = 1; nth <= calls; nth++) {
+        const label = `${op} #${nth} of ${calls} failing with ${spec.code}`;
+        const dir = mkdtempSync(join(tmpdir(), 'tzkv-rep-'));
+        try {
+          copyFollower(template, dir);
+          const s = await open(dir, { fs: new FaultFs(dir).failAt(op, nth, spec) });
+          const err = await s.promote().then(() => undefined, (e: unknown) => e);
+          await s.close();
+          expect(err, label).toBeDefined();
+          failed++;
+          expectIoError(err, label);
+          const still = decodeManifest(readFileSync(join(dir, 'MANIFEST'))).extra.follower !== undefined;
+          expect(still, `${label}: still a follower`).toBe(true);
+          expect(readdirSync(dir).filter((n) => n.endsWith('.tmp') || n === 'LOCK'), `${label}: nothing left behind`).toEqual([]);
+          const again = await open(dir);
+          expect(await again.promote(), label).toBe(true);
+          await again.close();
+          expect(await dump(dir), label).toBe(cut);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }
+    }
+    expect(failed).toBeGreaterThan(4);
+  });
 });

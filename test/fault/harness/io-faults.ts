@@ -15,6 +15,16 @@ import { expectOneOf } from './values.js';
 import type { Op } from './workload.js';
 import { T0, applyOp, describeOp, keyNames, runOp } from './workload.js';
 
+/** ENOSPC and EIO at the calls that write (a short write first, for ENOSPC): a sweep over one path fails each call of each in turn. */
+export const WRITE_FAULTS: ReadonlyArray<[FsOp, FaultSpec]> = [
+  ['write', { code: 'ENOSPC', partial: true }],
+  ['write', { code: 'EIO' }],
+  ['createTruncate', { code: 'ENOSPC' }],
+  ['fsync', { code: 'EIO' }],
+  ['rename', { code: 'EIO' }],
+  ['fsyncDir', { code: 'EIO' }],
+];
+
 /** Operations run after the last fault before the store is closed and reopened. */
 const AFTER_FAULT = 4;
 
