@@ -8,7 +8,7 @@ import { RECORD_BAD, RECORD_OK, RecordInfo, commitCount, decodeRecord } from '..
 
 export type ScanEnd =
   | { kind: 'clean' } // the data ends exactly after a committed record
-  | { kind: 'torn'; offset: number } // a partial record at the end: expected after a crash
+  | { kind: 'torn'; offset: number; partial: boolean } // a partial record at the end (partial: it runs past the end; else a bad one followed by zeros): expected after a crash
   | { kind: 'uncommitted'; offset: number; records: number } // an interrupted batch at the end
   | { kind: 'corrupt'; offset: number; reason: string }; // damage followed by more data
 
@@ -225,11 +225,11 @@ export class RecordScanner {
       if (f.length > 0 && nextValidRecord(rest, 0, n) >= 0) {
         return { kind: 'corrupt', offset: f.offset, reason: `record length ${f.length} runs past the end of data that continues with valid records` };
       }
-      return { kind: 'torn', offset: f.offset };
+      return { kind: 'torn', offset: f.offset, partial: true };
     }
     // Torn: nothing but this record (or its partial header) and zero bytes up to the end.
     const extent = f.length > 0 && f.length <= n ? f.length : Math.min(n, RECORD_HEADER_BYTES);
-    if (allZero(rest, extent, n) && nextValidRecord(rest, 0, n) < 0) return { kind: 'torn', offset: f.offset };
+    if (allZero(rest, extent, n) && nextValidRecord(rest, 0, n) < 0) return { kind: 'torn', offset: f.offset, partial: false };
     return { kind: 'corrupt', offset: f.offset, reason: f.reason };
   }
 }

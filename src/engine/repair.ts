@@ -224,7 +224,8 @@ export function repairStore(
   const report: RepairReport = { quarantine: null, moved: [], truncated: [], rewritten: [], rebuiltRun: null, removed: [], census: 'kept', rebuiltManifest: null };
   let found = verifyStore(fs, dir);
   if (found.newerVersion) throw new TzkvError('VERSION', `${dir}: written by a newer tzkv; repair refused`, { path: dir });
-  const own = found.ok ? null : ownManifest(fs, dir);
+  // A clean store may still end in bytes a failed write left (a warning): the repair cuts them.
+  const own = found.ok && found.unreadable.length === 0 ? null : ownManifest(fs, dir);
   if (!own) return { repair: report, unchanged: found };
   const rebuilt = 'lost' in own;
   const damagedManifestBytes = rebuilt ? own.lost : 0;

@@ -83,9 +83,7 @@ export function verifySegment(fs: FileSystem, dir: string, plan: SegmentPlan, ch
     if (!sealed && plan.cut !== undefined && plan.cut >= plan.indexedTo) {
       // What readers of the follower see ends at the cut.
       if (size < plan.cut) log.problem(name, size, 'wrong-size', `file is ${size} bytes, shorter than the follower's cut at ${plan.cut}`);
-      else if (size > plan.cut) {
-        log.warning(name, plan.cut, 'leftover', `${size - plan.cut} bytes after the follower's cut (left by an interrupted replicate); the next replicate replaces them`);
-      }
+      else if (size > plan.cut) leftoverTail(log, name, plan.cut, size, "the follower's cut (left by an interrupted replicate); the next replicate replaces them");
       end = Math.min(size, plan.cut);
     }
     return scanRecords(fs, fd, name, sealed, end, plan, chunk, log);
@@ -95,6 +93,15 @@ export function verifySegment(fs: FileSystem, dir: string, plan: SegmentPlan, ch
   } finally {
     fs.close(fd);
   }
+}
+
+/**
+ * Bytes at the end of the active segment that no reader sees and no manifest
+ * or index names, which the next write (or replicate) replaces: a warning,
+ * not damage. `after`: what they follow, why they are there, and what happens to them.
+ */
+function leftoverTail(log: VerifyLog, name: string, from: number, to: number, after: string): void {
+  log.warning(name, from, 'leftover', `${to - from} bytes after ${after}`);
 }
 
 function scanRecords(fs: FileSystem, fd: number, name: string, sealed: boolean, end: number, plan: SegmentPlan, chunk: Buffer, log: VerifyLog): RecordTable {
@@ -136,7 +143,14 @@ function scanRecords(fs: FileSystem, fd: number, name: string, sealed: boolean, 
   }
   const result = scanner.finish();
   count();
-  if (result.kind === 'torn') {
+  // A partial record or an unclosed batch after the last committed record, past the indexed end: bytes no
+  // manifest or index ever named, so never acknowledged (a record fsynced whole before it was acknowledged).
+  // With sync off, a power loss inside the loss window can leave the same (docs/design.md "Failures").
+  const refused = !sealed && scanner.validEnd >= indexedTo && (result.kind === 'uncommitted' || (result.kind === 'torn' && result.partial));
+  if (refused) {
+    leftoverTail(log, name, scanner.validEnd, end, 'the last committed record (left by a write that failed); the next write removes them');
+    log.unreadable(name, scanner.validEnd, end); // what verify --repair cuts, as the next write would
+  } else if (result.kind === 'torn') {
     if (sealed) log.problem(name, result.offset, 'corrupt-record', `record runs past the end of the sealed segment`);
     else log.problem(name, result.offset, 'torn-tail', `a partial record at the end (${end - result.offset} bytes)`);
     log.unreadable(name, scanner.validEnd, end);

@@ -131,6 +131,50 @@ describe('verify', () => {
   });
 });
 
+describe('verify: bytes a failed write left at the end', () => {
+  /** A store of two keys whose active segment then gets `tail` appended, as a writer that died or failed would leave it. */
+  async function storeEndingIn(tail: (bytes: Buffer) => Buffer): Promise<{ dir: string; segment: string; size: number }> {
+    const dir = join(await tempDir(), 'store');
+    await tzkv(['put', '-d', dir, 'k1', 'first']);
+    await tzkv(['put', '-d', dir, 'k2', 'V'.repeat(64)]);
+    const segment = (await readdir(dir)).find((name) => name.endsWith('.tzds'))!;
+    const bytes = await readFile(join(dir, segment));
+    await writeFile(join(dir, segment), tail(bytes));
+    return { dir, segment, size: bytes.length };
+  }
+
+  test('a partial record after the last committed one: a warning, exit 0; the next write removes it', async () => {
+    // The first 30 bytes of a copy of the last record (its 20-byte header, then key k2): a record cut short, as a write refused half way leaves it.
+    const { dir, segment, size } = await storeEndingIn((b) => Buffer.concat([b, b.subarray(b.lastIndexOf('k2') - 20, b.lastIndexOf('k2') + 10)]));
+    const run = await tzkv(['verify', '-d', dir]);
+    expect(run.stdout + run.stderr).toMatch(/^ok: /m);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain(`warning: ${segment} offset ${size}: 30 bytes after the last committed record (left by a write that failed); the next write removes them`);
+    const json = await tzkvJson<{ ok: boolean; warnings: Array<{ kind: string }> }>(['verify', '-d', dir]);
+    expect(json.json).toMatchObject({ ok: true, warnings: [{ kind: 'leftover' }] });
+    expect((await tzkv(['put', '-d', dir, 'k3', 'x'])).exitCode).toBe(0);
+    const after = await tzkvJson<{ ok: boolean; warnings: unknown[] }>(['verify', '-d', dir]);
+    expect(after.json).toMatchObject({ ok: true, warnings: [] });
+  });
+
+  test('a whole record that fails its check at the end (a lost end), or damage inside committed data: exit 4', async () => {
+    const lost = await storeEndingIn((b) => {
+      const copy = Buffer.from(b);
+      copy[copy.length - 10] ^= 0xff;
+      return Buffer.concat([copy, Buffer.alloc(40)]);
+    });
+    const run = await tzkv(['verify', '-d', lost.dir]);
+    expect(run.exitCode, run.stdout).toBe(4);
+    expect(run.stdout).toMatch(/a partial record at the end/);
+    const inside = await storeEndingIn((b) => {
+      const copy = Buffer.from(b);
+      copy[copy.indexOf('first')] ^= 0xff;
+      return copy;
+    });
+    expect((await tzkv(['verify', '-d', inside.dir])).exitCode).toBe(4);
+  });
+});
+
 describe('verify: exit codes, shapes, repair, the VERIFIED note, the progress bar', () => {
   /** A store of ~`bytes` through one import (values of 1 KiB). */
   async function sizedStore(bytes: number): Promise<string> {
