@@ -180,6 +180,14 @@ export interface OpenOptions {
   now?: () => number;
   /** For an etcd address (`etcd://host:port[,host:port...]/PREFIX`, docs/etcd.md): how to reach the cluster. */
   etcd?: EtcdConnectOptions;
+  /**
+   * Permission bits of the store directory when this open creates it
+   * (default 0o700: private); files tzkv creates in a store get its
+   * directory's bits less execute (docs/design.md "Permissions").
+   */
+  mode?: number;
+  /** Told, in words, about a store directory that group or others may write to (default: nobody is told). */
+  onWarning?: (message: string) => void;
 }
 
 export interface EtcdConnectOptions {
@@ -305,6 +313,8 @@ export interface ReplicateOptions {
    * stores whole), to catch damage that left no trace in size or change time.
    */
   check?: boolean;
+  /** Permission bits of the follower directory when this replicate creates it (default 0o700), as OpenOptions.mode. */
+  mode?: number;
 }
 
 export interface ReplicateReport {

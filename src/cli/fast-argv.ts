@@ -29,22 +29,24 @@ export interface FastPlan {
   'if-absent': boolean;
   /** --lock-timeout, else $TZKV_LOCK_TIMEOUT (commands that write). */
   'lock-timeout'?: string;
+  /** --mode, else $TZKV_MODE (commands that may create a store). */
+  mode?: string;
   /** keys --limit. */
   limit?: number;
   /** ttl --persist. */
   persist: boolean;
 }
 
-type FlagName = 'dir' | 'bucket' | 'json' | 'ttl' | 'if-absent' | 'lock-timeout' | 'limit' | 'persist';
+type FlagName = 'dir' | 'bucket' | 'json' | 'ttl' | 'if-absent' | 'lock-timeout' | 'mode' | 'limit' | 'persist';
 
 /** Each command's flags: true for those that take a value. */
 const FLAGS: Record<FastCommand, Partial<Record<FlagName, boolean>>> = {
   get: { dir: true, bucket: true, json: false },
-  put: { dir: true, bucket: true, json: false, ttl: true, 'if-absent': false, 'lock-timeout': true },
+  put: { dir: true, bucket: true, json: false, ttl: true, 'if-absent': false, 'lock-timeout': true, mode: true },
   del: { dir: true, bucket: true, json: false, 'lock-timeout': true },
   keys: { dir: true, bucket: true, json: false, limit: true },
-  incr: { dir: true, bucket: true, json: false, 'lock-timeout': true },
-  ttl: { dir: true, bucket: true, json: false, 'lock-timeout': true, persist: false },
+  incr: { dir: true, bucket: true, json: false, 'lock-timeout': true, mode: true },
+  ttl: { dir: true, bucket: true, json: false, 'lock-timeout': true, mode: true, persist: false },
 };
 const SHORT: Record<string, FlagName> = { '-d': 'dir', '-b': 'bucket', '-n': 'limit' };
 
@@ -143,5 +145,7 @@ export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   }
   const lockTimeout = (flags.get('lock-timeout') as string | undefined) ?? (Object.hasOwn(known, 'lock-timeout') ? env.TZKV_LOCK_TIMEOUT || undefined : undefined);
   if (lockTimeout !== undefined) plan['lock-timeout'] = lockTimeout;
+  const mode = (flags.get('mode') as string | undefined) ?? (Object.hasOwn(known, 'mode') ? env.TZKV_MODE || undefined : undefined);
+  if (mode !== undefined) plan.mode = mode;
   return plan;
 }

@@ -56,5 +56,16 @@ export const lockFlag = {
   }),
 };
 
+/** On commands that may create a store: the new directory's permissions. */
+export const modeFlag = {
+  mode: Flags.string({
+    summary: 'Permissions of a store directory this command creates (default 0700: private).',
+    description:
+      'Octal, for example 0750 to let a group read the store. The owner needs rwx; setgid (2750) makes new files take the directory\'s group. Files tzkv creates get the directory\'s bits less execute (0700: 0600, 0750: 0640). An existing directory keeps its mode; one that group or others may write to is warned about whenever it is opened. Defaults to $TZKV_MODE.',
+    env: 'TZKV_MODE',
+    helpValue: 'MODE',
+  }),
+};
+
 /** The key argument. Never filled from stdin: a `while read` loop must keep its lines. */
 export const keyArg = Args.string({ name: 'key', description: 'The key (any text; bytes as UTF-8).', required: true, ignoreStdin: true });

@@ -8,6 +8,7 @@ import type { Store } from '../api.js';
 import { isEtcdAddress } from '../etcd/url.js';
 import { open } from '../index.js';
 import { parseDuration } from './duration.js';
+import { parseMode } from '../engine/permissions.js';
 
 /** Lock wait when neither --lock-timeout nor TZKV_LOCK_TIMEOUT says otherwise. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
@@ -16,6 +17,8 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 export interface StoreFlags extends EtcdFlags {
   dir?: string;
   'lock-timeout'?: string;
+  /** --mode: the permissions of a store directory a write creates (octal). */
+  mode?: string;
 }
 
 /**
@@ -30,7 +33,7 @@ export async function withStore<T>(flags: StoreFlags, mode: 'read' | 'write', co
       ? DEFAULT_LOCK_TIMEOUT_MS
       : parseDuration(flags['lock-timeout'], '--lock-timeout', { allowZero: true })
     : undefined;
-  const store = await openStore({ dir: storeDirectory(flags.dir), command, write, lockTimeoutMs, etcd: flags });
+  const store = await openStore({ dir: storeDirectory(flags.dir), command, write, lockTimeoutMs, etcd: flags, mode: write ? modeOf(flags) : undefined });
   let result: T;
   try {
     result = await use(store);
@@ -40,6 +43,11 @@ export async function withStore<T>(flags: StoreFlags, mode: 'read' | 'write', co
   }
   await store.close();
   return result;
+}
+
+/** --mode (or $TZKV_MODE, which oclif puts in the flag), parsed; undefined when not given. */
+export function modeOf(flags: { mode?: string }): number | undefined {
+  return flags.mode === undefined ? undefined : parseMode(flags.mode, '--mode');
 }
 
 /**
@@ -63,6 +71,8 @@ export interface OpenFor {
   write: boolean;
   lockTimeoutMs?: number;
   etcd?: EtcdFlags;
+  /** Permissions of the store directory, should the write create it. */
+  mode?: number;
 }
 
 /** The flags that reach an etcd cluster (src/cli/flags.ts). */
@@ -74,7 +84,10 @@ export interface EtcdFlags {
   'etcd-timeout'?: string;
 }
 
-export function openStore({ dir, command, write, lockTimeoutMs, etcd = {} }: OpenFor): Promise<Store> {
+/** An open store's warnings (a directory others may write to) go to stderr, as etcd warns of its data directory. */
+const warn = (message: string) => process.stderr.write(`tzkv: warning: ${message}\n`);
+
+export function openStore({ dir, command, write, lockTimeoutMs, etcd = {}, mode }: OpenFor): Promise<Store> {
   const connect = {
     timeoutMs: etcd['etcd-timeout'] === undefined ? undefined : parseDuration(etcd['etcd-timeout'], '--etcd-timeout'),
     user: etcd['etcd-user'],
@@ -84,6 +97,6 @@ export function openStore({ dir, command, write, lockTimeoutMs, etcd = {} }: Ope
     key: etcd['etcd-key'],
   };
   return write
-    ? open(dir, { create: true, command, etcd: connect, ...(lockTimeoutMs === undefined ? {} : { lockTimeoutMs }) })
-    : open(dir, { readOnly: true, create: false, command, etcd: connect });
+    ? open(dir, { create: true, command, etcd: connect, onWarning: warn, ...(lockTimeoutMs === undefined ? {} : { lockTimeoutMs }), ...(mode === undefined ? {} : { mode }) })
+    : open(dir, { readOnly: true, create: false, command, etcd: connect, onWarning: warn });
 }

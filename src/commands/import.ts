@@ -2,7 +2,7 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { TzkvCommand } from '../cli/base.js';
 import { bucketPrefix } from '../cli/bucket.js';
-import { bucketFlag, lockFlag } from '../cli/flags.js';
+import { bucketFlag, lockFlag, modeFlag } from '../cli/flags.js';
 import { IMPORT_FORMATS, lineError, readEntries, type ImportFormat } from '../cli/import-formats.js';
 import { openSource } from '../cli/input.js';
 import { note, printJson } from '../cli/output.js';
@@ -27,6 +27,7 @@ All or nothing: a malformed line stops the import with an error naming its line 
   static override flags = {
     ...bucketFlag,
     ...lockFlag,
+    ...modeFlag,
     format: Flags.option({ options: IMPORT_FORMATS, default: 'jsonl' as ImportFormat, summary: 'Input format.' })(),
   };
 

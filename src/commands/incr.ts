@@ -1,6 +1,6 @@
 import * as Args from '@oclif/core/args';
 import { TzkvCommand } from '../cli/base.js';
-import { bucketFlag, keyArg, lockFlag } from '../cli/flags.js';
+import { bucketFlag, keyArg, lockFlag, modeFlag } from '../cli/flags.js';
 import { incrementKey } from '../cli/key-actions.js';
 
 export default class Incr extends TzkvCommand {
@@ -15,7 +15,7 @@ export default class Incr extends TzkvCommand {
     key: keyArg,
     by: Args.string({ description: 'How much to add (an integer, default 1).', ignoreStdin: true }),
   };
-  static override flags = { ...bucketFlag, ...lockFlag };
+  static override flags = { ...bucketFlag, ...lockFlag, ...modeFlag };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Incr);

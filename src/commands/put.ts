@@ -2,7 +2,7 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { TzkvCommand } from '../cli/base.js';
 import { DURATION_HELP } from '../cli/duration.js';
-import { bucketFlag, keyArg, lockFlag } from '../cli/flags.js';
+import { bucketFlag, keyArg, lockFlag, modeFlag } from '../cli/flags.js';
 import { putKey } from '../cli/key-actions.js';
 
 export default class Put extends TzkvCommand {
@@ -15,6 +15,7 @@ export default class Put extends TzkvCommand {
     '<%= config.bin %> <%= command.id %> photo --file photo.jpg',
     '<%= config.bin %> <%= command.id %> notes < notes.txt',
     '<%= config.bin %> <%= command.id %> -b jobs nightly started --if-absent || echo "already running"',
+    '<%= config.bin %> <%= command.id %> -d /srv/team-kv --mode 0750 greeting hello   # a new store a group may read',
   ];
   static override args = {
     key: keyArg,
@@ -23,6 +24,7 @@ export default class Put extends TzkvCommand {
   static override flags = {
     ...bucketFlag,
     ...lockFlag,
+    ...modeFlag,
     file: Flags.string({ char: 'f', summary: 'Read the value from this file ("-": stdin).', helpValue: 'PATH' }),
     ttl: Flags.string({ summary: 'Expire the key after this long.', description: `A duration: ${DURATION_HELP}.`, helpValue: 'DURATION', exclusive: ['expire-at'] }),
     'expire-at': Flags.string({ summary: 'Expire the key at this time: ISO 8601 or epoch seconds.', helpValue: 'TIME', exclusive: ['ttl'] }),

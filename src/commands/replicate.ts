@@ -1,8 +1,9 @@
 import * as Flags from '@oclif/core/flags';
 import { TzkvCommand } from '../cli/base.js';
+import { modeFlag } from '../cli/flags.js';
 import { printFacts, printJson } from '../cli/output.js';
 import { prepareProgress, type Progress } from '../cli/progress.js';
-import { DEFAULT_LOCK_TIMEOUT_MS, openStore, type StoreFlags, storeDirectory } from '../cli/store.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, modeOf, openStore, type StoreFlags, storeDirectory } from '../cli/store.js';
 import { isEtcdAddress } from '../etcd/url.js';
 import { syncStores } from '../replication/store-sync.js';
 
@@ -24,6 +25,7 @@ export default class Replicate extends TzkvCommand {
   static override flags = {
     to: Flags.string({ summary: 'The follower directory (created when missing), or an etcd:// address.', required: true, helpValue: 'DIR' }),
     check: Flags.boolean({ summary: 'Also compare every follower file with this store, byte for byte, and resend what differs.' }),
+    ...modeFlag,
   };
 
   async run(): Promise<void> {
@@ -37,6 +39,7 @@ export default class Replicate extends TzkvCommand {
       try {
         return await store.replicate(target, {
           check: flags.check,
+          mode: modeOf(flags),
           onProgress: (done, total) => {
             progress ??= makeBar(total);
             progress.update(done);

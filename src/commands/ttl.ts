@@ -2,7 +2,7 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { TzkvCommand } from '../cli/base.js';
 import { DURATION_HELP } from '../cli/duration.js';
-import { bucketFlag, keyArg, lockFlag } from '../cli/flags.js';
+import { bucketFlag, keyArg, lockFlag, modeFlag } from '../cli/flags.js';
 import { keyTtl } from '../cli/key-actions.js';
 
 export default class Ttl extends TzkvCommand {
@@ -22,6 +22,7 @@ export default class Ttl extends TzkvCommand {
   static override flags = {
     ...bucketFlag,
     ...lockFlag,
+    ...modeFlag,
     persist: Flags.boolean({ summary: 'Remove the expiry: the key never expires.', default: false, exclusive: ['expire-at'] }),
     'expire-at': Flags.string({ summary: 'Expire the key at this time: ISO 8601 or epoch seconds.', helpValue: 'TIME', exclusive: ['persist'] }),
   };

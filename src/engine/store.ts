@@ -38,6 +38,7 @@ import { compactionInfo } from './compaction-marker.js';
 import type { CompactPhase } from './compact.js';
 import { checkExpiry, checkKey, checkValue, expiryFrom, isExpired, toBytes } from './keys.js';
 import { inspectDir, unfinishedFollower } from './layout.js';
+import { checkMode, openToOthers } from './permissions.js';
 import { storeStats } from './stats.js';
 import { repairStore } from './repair.js';
 import { readVerified, writeVerified } from './verified.js';
@@ -76,6 +77,7 @@ export async function open(location: string, options: EngineOptions = {}): Promi
   const fs = options.fs ?? realFs;
   const dir = resolve(location);
   const readOnly = options.readOnly === true;
+  const mode = checkMode(options.mode);
   const state = inspectDir(fs, dir);
   // A follower a replicate is still filling is no store yet. A store that lost its manifest opens
   // (verify names the loss, --repair rebuilds it); its reads and writes refuse (View.load).
@@ -85,11 +87,15 @@ export async function open(location: string, options: EngineOptions = {}): Promi
       throw new TzkvError('NO_STORE', `no tzkv store at ${dir}: the directory does not exist`, { path: dir });
     }
     try {
-      fs.mkdirp(dir);
+      fs.mkdirp(dir, mode);
     } catch (err) {
       throw ioError(err, 'cannot create store directory', dir);
     }
-  } else if (!readOnly) {
+  } else {
+    const exposed = openToOthers(fs, dir);
+    if (exposed) options.onWarning?.(exposed);
+  }
+  if (state !== 'missing' && !readOnly) {
     try {
       fs.checkWritable(dir);
     } catch (err) {
@@ -445,7 +451,7 @@ class LocalStore implements Store {
     if (typeof target !== 'string' || target === '') throw new TzkvError('INVALID_ARGUMENT', 'a follower location is required');
     const dir = resolve(target);
     try {
-      return replicate(this.fs, this.location, new DirectoryTarget(this.fs, dir), this.now(), options ?? {});
+      return replicate(this.fs, this.location, new DirectoryTarget(this.fs, dir, checkMode(options?.mode)), this.now(), options ?? {});
     } catch (err) {
       throw ioError(err, 'cannot replicate to', dir);
     }

@@ -16,6 +16,7 @@ import { RunReader } from './run-reader.js';
 import { checkInWorker } from './crc-worker.js';
 import { VERIFIED_NAME, isQuarantineName } from './verified.js';
 import { VerifyLog } from './verify-log.js';
+import { openToOthers } from './permissions.js';
 import { verifyRuns } from './verify-runs.js';
 import { verifySegment } from './verify-segments.js';
 import type { SegmentPlan } from './verify-segments.js';
@@ -33,6 +34,8 @@ function checkDirectory(fs: FileSystem, dir: string, m: Manifest, log: VerifyLog
     log.problem('', null, 'unreadable', log.describe(err));
     return;
   }
+  const exposed = openToOthers(fs, dir);
+  if (exposed) log.warning('', null, 'permissions', exposed);
   for (const name of names.sort()) {
     if (listed.has(name) || name === MANIFEST_NAME || name === LOCK_NAME || name === `${LOCK_NAME}.break` || name === VERIFIED_NAME) continue;
     if (name === REPLICATING_NAME || name === FOLLOWERS_DIR || isQuarantineName(name) || /^LOCK\.[0-9a-f]+\.tmp$/.test(name)) continue;

@@ -5,6 +5,7 @@
 // Synchronous on purpose: a one-shot CLI process does a handful of small
 // reads, and sync calls avoid the thread-pool round trip of fs/promises.
 import * as nodeFs from 'node:fs';
+import { dirname } from 'node:path';
 
 export interface FileStat {
   isFile: boolean;
@@ -14,6 +15,8 @@ export interface FileStat {
   /** Changes with every write, rename or attribute change of the file: no one can set it back. */
   ctimeMs: number;
   ino: number;
+  /** Permission bits (with setuid, setgid and sticky): `mode & 0o7777`. */
+  mode: number;
 }
 
 export interface FileSystem {
@@ -21,9 +24,17 @@ export interface FileSystem {
   openRead(path: string): number;
   /** Opens an existing file for reading and writing at explicit positions. */
   openReadWrite(path: string): number;
-  /** Creates a new file; fails with EEXIST when it exists (O_CREAT|O_EXCL). */
+  /**
+   * Creates a new file; fails with EEXIST when anything, a symlink included,
+   * is at path (O_CREAT|O_EXCL never follows one). Its mode is its
+   * directory's less the execute bits (docs/design.md "Permissions").
+   */
   createExclusive(path: string): number;
-  /** Creates or truncates a file for writing (temporary files only). */
+  /**
+   * Creates a new, empty file at path (temporary files only), removing first
+   * whatever name is there: a symlink or a hard link planted at path is
+   * replaced, never written through. Mode as createExclusive.
+   */
   createTruncate(path: string): number;
   /** Reads up to `length` bytes at `position`; returns the count read. */
   read(fd: number, buf: Buffer, offset: number, length: number, position: number): number;
@@ -40,18 +51,39 @@ export interface FileSystem {
   /** Makes `to` a second name of `from`; fails with EEXIST when `to` exists (atomic, never replaces). */
   link(from: string, to: string): void;
   unlink(path: string): void;
-  mkdirp(path: string): void;
+  /** Creates a directory (and missing parents) with exactly `mode` (umask aside); one that exists is left as it is. */
+  mkdirp(path: string, mode: number): void;
   /** Makes creations, renames and removals in a directory durable. */
   fsyncDir(path: string): void;
   /** Checks that the process may create files in a directory (throws EACCES/EROFS otherwise). */
   checkWritable(path: string): void;
 }
 
+/** The mode of a file tzkv creates in `dir`: the directory's, less the execute bits (0700 gives 0600, 0750 gives 0640). */
+export function fileModeIn(dirMode: number): number {
+  return dirMode & 0o666;
+}
+
+/** O_CREAT|O_EXCL with the mode its directory gives, set exactly when it grants more than the owner's (the umask would take group bits). */
+function createNew(path: string): number {
+  const mode = fileModeIn(nodeFs.statSync(dirname(path)).mode);
+  const fd = nodeFs.openSync(path, nodeFs.constants.O_CREAT | nodeFs.constants.O_EXCL | nodeFs.constants.O_RDWR, mode);
+  if ((mode & 0o077) !== 0) nodeFs.fchmodSync(fd, mode);
+  return fd;
+}
+
 export const realFs: FileSystem = {
   openRead: (path) => nodeFs.openSync(path, 'r'),
   openReadWrite: (path) => nodeFs.openSync(path, 'r+'),
-  createExclusive: (path) => nodeFs.openSync(path, nodeFs.constants.O_CREAT | nodeFs.constants.O_EXCL | nodeFs.constants.O_RDWR, 0o644),
-  createTruncate: (path) => nodeFs.openSync(path, 'w+', 0o644),
+  createExclusive: createNew,
+  createTruncate: (path) => {
+    try {
+      nodeFs.unlinkSync(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    return createNew(path);
+  },
   read: (fd, buf, offset, length, position) => {
     let done = 0;
     while (done < length) {
@@ -73,14 +105,16 @@ export const realFs: FileSystem = {
   close: (fd) => nodeFs.closeSync(fd),
   stat: (path) => {
     const s = nodeFs.statSync(path, { throwIfNoEntry: false });
-    return s === undefined ? undefined : { isFile: s.isFile(), isDirectory: s.isDirectory(), size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino };
+    return s === undefined
+      ? undefined
+      : { isFile: s.isFile(), isDirectory: s.isDirectory(), size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino, mode: s.mode & 0o7777 };
   },
   readdir: (path) => nodeFs.readdirSync(path),
   rename: (from, to) => nodeFs.renameSync(from, to),
   link: (from, to) => nodeFs.linkSync(from, to),
   unlink: (path) => nodeFs.unlinkSync(path),
-  mkdirp: (path) => {
-    nodeFs.mkdirSync(path, { recursive: true });
+  mkdirp: (path, mode) => {
+    if (nodeFs.mkdirSync(path, { recursive: true, mode }) !== undefined) nodeFs.chmodSync(path, mode);
   },
   fsyncDir: (path) => {
     const fd = nodeFs.openSync(path, 'r');

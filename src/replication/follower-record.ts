@@ -9,6 +9,7 @@ import { FOLLOWERS_DIR } from '../format/constants.js';
 import type { FileSystem } from '../io/fs.js';
 import { removeQuietly, replaceFile } from '../io/fs.js';
 import type { FollowerMark } from './replicator.js';
+import { DEFAULT_STORE_MODE } from '../engine/permissions.js';
 
 
 function recordName(location: string): string {
@@ -22,7 +23,7 @@ function recordName(location: string): string {
 export function recordFollower(fs: FileSystem, leaderDir: string, info: FollowerInfo): boolean {
   const dir = `${leaderDir}/${FOLLOWERS_DIR}`;
   try {
-    fs.mkdirp(dir);
+    fs.mkdirp(dir, (fs.stat(leaderDir)?.mode ?? DEFAULT_STORE_MODE) & 0o2777); // as private or shared as the store
     replaceFile(fs, dir, recordName(info.location), Buffer.from(`${JSON.stringify(info)}\n`));
     return true;
   } catch {

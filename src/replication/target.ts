@@ -7,6 +7,7 @@ import type { FileSystem } from '../io/fs.js';
 import { replaceFile } from '../io/fs.js';
 import { inspectDir, segmentName } from '../engine/layout.js';
 import { cutBack, removeOwnLeftovers } from '../engine/leftovers.js';
+import { DEFAULT_STORE_MODE } from '../engine/permissions.js';
 import { followerCut, readManifest } from '../engine/view.js';
 
 export interface FollowerState {
@@ -60,6 +61,8 @@ export class DirectoryTarget implements ReplicationTarget {
   constructor(
     private readonly fs: FileSystem,
     readonly location: string,
+    /** Permission bits of the follower directory when open() creates it. */
+    private readonly mode = DEFAULT_STORE_MODE,
   ) {}
 
   open(): FollowerState {
@@ -67,7 +70,7 @@ export class DirectoryTarget implements ReplicationTarget {
     const empty: FollowerState = { manifest: null, damaged: false, interrupted: null };
     if (state === 'missing') {
       try {
-        this.fs.mkdirp(this.location);
+        this.fs.mkdirp(this.location, this.mode);
       } catch (err) {
         throw ioError(err, 'cannot create follower directory', this.location);
       }

@@ -76,7 +76,7 @@ describe('FaultFs.crash', () => {
     });
   });
 
-  it('treats a truncating create as a rewrite: the old bytes survive until fsync', async () => {
+  it('treats a truncating create as a new file under the old name (never written through): the old bytes survive until the directory is fsynced', async () => {
     await inScratchDir(async (dir) => {
       writeFileSync(join(dir, 'f'), 'original');
       const fs = new FaultFs(dir);
@@ -84,6 +84,8 @@ describe('FaultFs.crash', () => {
       fs.write(fd, Buffer.from('re'), 0, 2, 0);
       expect(fs.image().get('f')?.toString()).toBe('original');
       fs.fsync(fd);
+      expect(fs.image().get('f')?.toString()).toBe('original');
+      fs.fsyncDir(dir);
       expect(fs.image().get('f')?.toString()).toBe('re');
     });
   });

@@ -185,8 +185,8 @@ export class FaultFs implements FileSystem {
 
   createTruncate(path: string): number {
     this.begin('createTruncate', path);
-    const existed = this.inDir(path) && this.live.has(basename(path));
-    return this.track(realFs.createTruncate(path), path, !existed);
+    // A new inode under the name (realFs removes what was there first).
+    return this.track(realFs.createTruncate(path), path, true);
   }
 
   read(fd: number, buf: Buffer, offset: number, length: number, position: number): number {
@@ -257,9 +257,9 @@ export class FaultFs implements FileSystem {
     if (this.inDir(path)) this.live.delete(basename(path));
   }
 
-  mkdirp(path: string): void {
+  mkdirp(path: string, mode: number): void {
     this.begin('mkdirp', path);
-    realFs.mkdirp(path);
+    realFs.mkdirp(path, mode);
   }
 
   fsyncDir(path: string): void {
