@@ -5,7 +5,7 @@
 
 import { TzkvError } from '../errors.js';
 import { bucketKey, keyInBucket } from './bucket.js';
-import { parseDuration, parseTimestamp, remainingSeconds } from './duration.js';
+import { parseTimestamp, parseTtl, remainingSeconds } from './duration.js';
 import { readStdin, readWhole } from './input.js';
 import { printJson, writeOut } from './output.js';
 import { openSink } from './sink.js';
@@ -43,7 +43,7 @@ export interface PutRequest extends StoreFlags {
 export async function putKey(request: PutRequest): Promise<void> {
   const key = bucketKey(request.bucket, request.key);
   const now = Date.now();
-  const ttlMs = request.ttl === undefined ? undefined : parseDuration(request.ttl, '--ttl');
+  const ttlMs = request.ttl === undefined ? undefined : parseTtl(request.ttl, '--ttl', now);
   const expiresAt = request['expire-at'] === undefined ? undefined : parseTimestamp(request['expire-at'], '--expire-at', now);
   const value = await valueOf(request.value, request.file);
   const options = { ifAbsent: request['if-absent'], ...(ttlMs === undefined ? {} : { ttlMs }), ...(expiresAt === undefined ? {} : { expiresAt }) };
@@ -154,7 +154,7 @@ export async function keyTtl(request: TtlRequest): Promise<void> {
   }
   const target =
     request.duration !== undefined
-      ? now + parseDuration(request.duration, 'DURATION')
+      ? now + parseTtl(request.duration, 'DURATION', now)
       : request['expire-at'] !== undefined
         ? parseTimestamp(request['expire-at'], '--expire-at', now)
         : request.persist

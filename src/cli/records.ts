@@ -5,6 +5,8 @@
 
 import { isUtf8 } from 'node:buffer';
 import { TzkvError } from '../errors.js';
+import { MAX_EXPIRY_MS } from '../index.js';
+import { LATEST_EXPIRY } from './duration.js';
 
 export interface EntryRecord {
   key: string;
@@ -50,6 +52,7 @@ export function fromRecord(input: unknown): DecodedEntry {
   if (record.expiresAt !== undefined && record.expiresAt !== null) {
     const ms = typeof record.expiresAt === 'string' ? Date.parse(record.expiresAt) : Number.NaN;
     if (!Number.isFinite(ms)) fail('"expiresAt" must be an ISO 8601 time or null');
+    if (ms > MAX_EXPIRY_MS) fail(`"expiresAt" is after ${LATEST_EXPIRY}`);
     expiresAt = ms;
   }
   return { key, value, expiresAt };

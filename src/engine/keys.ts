@@ -2,7 +2,7 @@
 // the engine uses in memory (one char per byte, so string order is byte order).
 import type { KeyInput, ValueInput } from '../api.js';
 import { TzkvError } from '../errors.js';
-import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from '../format/constants.js';
+import { MAX_EXPIRY_MS, MAX_KEY_BYTES, MAX_VALUE_BYTES } from '../format/constants.js';
 
 export function toBytes(input: KeyInput | ValueInput): Buffer {
   if (typeof input === 'string') return Buffer.from(input, 'utf8');
@@ -40,11 +40,16 @@ export function checkValue(input: ValueInput): Buffer {
   return value;
 }
 
-/** Checks an absolute expiry (ms); returns 0 for "never". */
+const LATEST_EXPIRY = new Date(MAX_EXPIRY_MS).toISOString();
+
+/** Checks an absolute expiry (ms): at most MAX_EXPIRY_MS (docs/format.md "Limits and why"); returns 0 for "never". */
 export function checkExpiry(expiresAt: number | null | undefined): number {
   if (expiresAt === null || expiresAt === undefined || expiresAt === 0) return 0;
   if (!Number.isSafeInteger(expiresAt) || expiresAt < 0) {
     throw new TzkvError('INVALID_ARGUMENT', `expiry must be a whole number of milliseconds since the epoch, got ${expiresAt}`);
+  }
+  if (expiresAt > MAX_EXPIRY_MS) {
+    throw new TzkvError('INVALID_ARGUMENT', `expiry ${expiresAt} is after ${LATEST_EXPIRY}, the latest expiry tzkv stores`, { info: { limit: MAX_EXPIRY_MS } });
   }
   return expiresAt;
 }
@@ -57,6 +62,9 @@ export function expiryFrom(options: { ttlMs?: number; expiresAt?: number | null 
     }
     if (!Number.isSafeInteger(options.ttlMs) || options.ttlMs <= 0) {
       throw new TzkvError('INVALID_ARGUMENT', `ttl must be a positive whole number of milliseconds, got ${options.ttlMs}`);
+    }
+    if (now + options.ttlMs > MAX_EXPIRY_MS) {
+      throw new TzkvError('INVALID_ARGUMENT', `ttl ${options.ttlMs} ms would expire after ${LATEST_EXPIRY}, the latest expiry tzkv stores`, { info: { limit: MAX_EXPIRY_MS } });
     }
     return now + options.ttlMs;
   }

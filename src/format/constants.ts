@@ -21,6 +21,8 @@ export const COMMIT_VALUE_BYTES = 4;
 /** docs/format.md "Limits and why". */
 export const MAX_KEY_BYTES = 1024;
 export const MAX_VALUE_BYTES = 256 * 1024 * 1024;
+/** The latest expiry a write may set: 9999-12-31T23:59:59.999Z, the last time a four-digit ISO 8601 year can name. */
+export const MAX_EXPIRY_MS = 253_402_300_799_999;
 export const MAX_FILE_NUMBER = 0xffffffff;
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 

@@ -100,4 +100,49 @@ describe('expiry', () => {
     expect((await tzkv(['ttl', '-d', dir, 'short'])).exitCode).toBe(1);
     expect((await tzkvJson(['keys', '-d', dir])).json).toEqual(['long']);
   });
+
+  describe.each([
+    ['fast path', {}],
+    ['oclif', { TZKV_NO_FAST_PATH: '1' }],
+  ])('an expiry after 9999-12-31T23:59:59.999Z (%s)', (_, env) => {
+    const LIMIT = /after 9999-12-31T23:59:59\.999Z, the latest expiry tzkv stores/;
+
+    test('is a usage error from put --ttl and ttl KEY DURATION; nothing changes', async () => {
+      const dir = await storeDir();
+      await tzkv(['put', '-d', dir, 'k', 'v'], { env });
+      for (const line of [
+        ['put', '-d', dir, 'k', 'w', '--ttl', '999999999999'],
+        ['put', '-d', dir, 'new', 'w', '--ttl', '3000000d', '--json'],
+        ['ttl', '-d', dir, 'k', '999999999999'],
+      ]) {
+        const run = await tzkv(line, { env });
+        expect(run.exitCode, line.join(' ')).toBe(2);
+        expect(run.stderr, line.join(' ')).toMatch(LIMIT);
+        expect(run.stderr).toMatch(/^tzkv: invalid (--ttl|DURATION) "/);
+        expectNoStack(run);
+      }
+      expect((await tzkvJson(['export', '-d', dir])).json).toEqual([{ key: 'k', value: 'v', expiresAt: null }]);
+    });
+
+    test('is a usage error from --expire-at and import; an expiry just before it is kept as ISO 8601', async () => {
+      const dir = await storeDir();
+      await tzkv(['put', '-d', dir, 'k', 'v'], { env });
+      for (const at of ['999999999999', '253402300800']) {
+        for (const line of [
+          ['put', '-d', dir, 'k', 'w', '--expire-at', at],
+          ['ttl', '-d', dir, 'k', '--expire-at', at],
+        ]) {
+          const run = await tzkv(line, { env });
+          expect(run.exitCode, line.join(' ')).toBe(2);
+          expect(run.stderr, line.join(' ')).toMatch(LIMIT);
+        }
+      }
+      const imported = await tzkv(['import', '-d', dir], { input: '{"key":"a","value":"1"}\n{"key":"b","value":"2","expiresAt":"+033715-09-02T01:18:06.613Z"}\n' });
+      expect(imported.exitCode).toBe(2);
+      expect(imported.stderr).toMatch(/line 2: "expiresAt" is after 9999-12-31T23:59:59\.999Z/);
+      expect((await tzkvJson(['export', '-d', dir])).json).toEqual([{ key: 'k', value: 'v', expiresAt: null }]);
+      expect((await tzkv(['put', '-d', dir, 'k', 'w', '--expire-at', '253402300799'], { env })).exitCode).toBe(0);
+      expect((await tzkvJson(['get', '-d', dir, 'k'], { env })).json).toMatchObject({ expiresAt: '9999-12-31T23:59:59.000Z' });
+    });
+  });
 });

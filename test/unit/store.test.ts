@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { open, TzkvError } from '../../src/index.js';
-import { MAX_KEY_BYTES } from '../../src/format/constants.js';
+import { MAX_EXPIRY_MS, MAX_KEY_BYTES } from '../../src/format/constants.js';
 import { tempDir, tempStore } from '../helpers/temp-store.js';
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
@@ -158,6 +158,23 @@ describe('store: bad input', () => {
     expect(() => s.batch().put('', 'x')).toThrow(TzkvError);
     expect(readdirSync(dir)).toEqual([]);
     expect(await s.put('k'.repeat(MAX_KEY_BYTES), 'v')).toBe(true);
+  });
+
+  it('refuses an expiry after 9999-12-31T23:59:59.999Z (MAX_EXPIRY_MS) from every write, accepts that one', async () => {
+    const dir = tempDir();
+    const s = await open(dir);
+    const limit = /after 9999-12-31T23:59:59\.999Z, the latest expiry tzkv stores/;
+    await rejectsWith(s.put('k', 'v', { expiresAt: MAX_EXPIRY_MS + 1 }), 'INVALID_ARGUMENT', limit);
+    await rejectsWith(s.put('k', 'v', { ttlMs: 999_999_999_999_000 }), 'INVALID_ARGUMENT', limit);
+    expect(() => s.batch().put('k', 'v', { expiresAt: MAX_EXPIRY_MS + 1 })).toThrow(limit);
+    expect(readdirSync(dir)).toEqual([]);
+    await s.put('k', 'v');
+    await rejectsWith(s.setExpiry('k', MAX_EXPIRY_MS + 1), 'INVALID_ARGUMENT', limit);
+    await rejectsWith(s.update('k', () => ({ value: 'w', expiresAt: MAX_EXPIRY_MS + 1 })), 'INVALID_ARGUMENT', limit);
+    expect(await s.getEntry('k')).toMatchObject({ expiresAt: null });
+    expect(await s.put('k', 'v', { expiresAt: MAX_EXPIRY_MS })).toBe(true);
+    expect(new Date((await s.expiry('k'))!).toISOString()).toBe('9999-12-31T23:59:59.999Z');
+    await s.close();
   });
 
   it('accepts a 64 MiB value', async () => {
