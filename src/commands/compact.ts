@@ -19,14 +19,14 @@ export default class Compact extends TzkvCommand {
   static override summary = 'Rewrite the store without dead records, reclaiming space.';
   static override description = [
     'Dead records are overwritten or deleted values and expired keys. The writer lock is held only twice, for milliseconds: to take a snapshot (the unindexed tail is indexed, the active segment sealed) and to switch to the rewritten files; the rewrite itself runs without it, so writers keep writing and readers keep reading. Writes made meanwhile are kept. A compaction killed at any moment leaves the store as it was; the next writer removes its files. One compaction runs at a time: a second one fails with exit 3.',
-    '--dry-run only reports what would be reclaimed. --if-needed compacts only when the dead bytes (from `tzkv stats`) reach both --min-dead-ratio of the total and --min-dead-bytes, and skips (exit 0) while another compaction runs: fit for cron every few minutes.',
+    '--dry-run only reports what would be reclaimed. --if-needed compacts only when the dead bytes (from `tzkv stats`) reach both --min-dead-ratio of the total (default 0.5) and --min-dead-bytes (default 64M), and skips (exit 0) while another compaction runs: fit for cron every few minutes. Giving either threshold implies --if-needed.',
     'With --json prints {"compacted", "dryRun", "bytesBefore", "bytesAfter", "recordsKept", "recordsDropped", "expiredDropped", "durationMs", "lockHeldMs"}, or {"compacted": false, "skipped": true, "reason", "deadBytes", "totalBytes"} when --if-needed skipped it.',
   ].join('\n\n');
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --dry-run --json',
     '<%= config.bin %> <%= command.id %> --if-needed   # cron: dead bytes over 50% and over 64M',
-    '<%= config.bin %> <%= command.id %> --if-needed --min-dead-ratio 40% --min-dead-bytes 1G --json',
+    '<%= config.bin %> <%= command.id %> --min-dead-ratio 40% --min-dead-bytes 1G --json   # the same as with --if-needed',
     '<%= config.bin %> <%= command.id %> -d etcd://10.0.0.5:2379/app --defrag   # etcd: compact the revision history, defragment',
   ];
   static override flags = {
@@ -34,16 +34,18 @@ export default class Compact extends TzkvCommand {
     'dry-run': Flags.boolean({ summary: 'Only report what would be reclaimed.', default: false }),
     defrag: Flags.boolean({ summary: 'On an etcd cluster: also defragment every member (blocks each member while it runs).', default: false }),
     'if-needed': Flags.boolean({ summary: 'Compact only when enough of the store is dead.', default: false }),
-    'min-dead-ratio': Flags.string({ summary: 'With --if-needed: dead share of all bytes (0.5 or 50%).', default: '0.5', helpValue: 'RATIO' }),
-    'min-dead-bytes': Flags.string({ summary: 'With --if-needed: dead bytes at least (64M, 1G, ...).', default: '64M', helpValue: 'SIZE' }),
+    // No oclif defaults: a threshold given at all implies --if-needed.
+    'min-dead-ratio': Flags.string({ summary: 'Dead share of all bytes needed to compact (default 0.5, or 50%); implies --if-needed.', helpValue: 'RATIO' }),
+    'min-dead-bytes': Flags.string({ summary: 'Dead bytes needed to compact (default 64M; 1G, ...); implies --if-needed.', helpValue: 'SIZE' }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Compact);
-    const minRatio = parseRatio(flags['min-dead-ratio'], '--min-dead-ratio');
-    const minBytes = parseSize(flags['min-dead-bytes'], '--min-dead-bytes');
+    const minRatio = parseRatio(flags['min-dead-ratio'] ?? '0.5', '--min-dead-ratio');
+    const minBytes = parseSize(flags['min-dead-bytes'] ?? '64M', '--min-dead-bytes');
+    const ifNeeded = flags['if-needed'] || flags['min-dead-ratio'] !== undefined || flags['min-dead-bytes'] !== undefined;
     const result = await this.withStore(flags, 'write', async (store): Promise<CompactReport | Skipped> => {
-      if (flags['if-needed']) {
+      if (ifNeeded) {
         const { deadBytes, totalBytes, compacting } = await store.stats();
         if (compacting) {
           const reason = `a compaction is already running (pid ${compacting.pid}, since ${compacting.since})`;
@@ -59,7 +61,7 @@ export default class Compact extends TzkvCommand {
         return await store.compact({ dryRun: flags['dry-run'], defrag: flags.defrag });
       } catch (err) {
         // A compaction that started after the check above: for cron, that is a skip as well.
-        if (!flags['if-needed'] || !isTzkvError(err, 'LOCKED') || err.info?.compacting !== true) throw err;
+        if (!ifNeeded || !isTzkvError(err, 'LOCKED') || err.info?.compacting !== true) throw err;
         const { deadBytes, totalBytes } = await store.stats();
         return { compacted: false, skipped: true, reason: `a compaction is already running (pid ${String(err.info.pid)}, since ${String(err.info.since)})`, deadBytes, totalBytes };
       }

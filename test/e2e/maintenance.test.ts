@@ -95,6 +95,24 @@ describe('compact', () => {
     expect((await tzkv(['compact', '-d', dir, '--if-needed', '--min-dead-ratio', '1.5'])).exitCode).toBe(2);
     expect((await tzkv(['compact', '-d', dir, '--if-needed', '--min-dead-bytes', 'lots'])).exitCode).toBe(2);
   });
+
+  test('a threshold without --if-needed implies it: the store is compacted only past it', async () => {
+    const dir = await storeDir();
+    await tzkv(['put', '-d', dir, 'k', 'x'.repeat(1000)]);
+    await tzkv(['put', '-d', dir, 'k', 'y'.repeat(1000)]);
+    // About half the bytes are dead: under 0.9, over 0.1; but the default --min-dead-bytes (64M) is not met.
+    for (const args of [['--min-dead-ratio', '0.9'], ['--min-dead-ratio', '0.1'], ['--min-dead-bytes', '1G']]) {
+      const skipped = await tzkvJson<{ compacted: boolean; skipped?: boolean }>(['compact', '-d', dir, ...args]);
+      expect(skipped.run.exitCode, args.join(' ')).toBe(0);
+      expect(skipped.json, args.join(' ')).toMatchObject({ compacted: false, skipped: true });
+    }
+    const dead = (await tzkvJson<StoreStats>(['stats', '-d', dir])).json.deadBytes;
+    expect(dead).toBeGreaterThan(0);
+    const done = await tzkvJson<{ compacted: boolean }>(['compact', '-d', dir, '--min-dead-ratio', '0.1', '--min-dead-bytes', '1K']);
+    expect(done.json.compacted).toBe(true);
+    expect((await tzkvJson<StoreStats>(['stats', '-d', dir])).json.deadBytes).toBeLessThan(dead);
+    expect((await tzkv(['compact', '--help'])).stdout).toMatch(/Giving\s+either\s+threshold\s+implies\s+--if-needed/);
+  });
 });
 
 describe('verify', () => {
