@@ -3,7 +3,7 @@
 // document on stdout under --json, and the exit code of the README's table.
 
 import { EXIT_CODES, TzkvError, type ErrorCode } from '../errors.js';
-import { OutputClosed } from './output.js';
+import { OutputClosed, jsonText, printMessage } from './output.js';
 
 export interface Failure {
   code: ErrorCode;
@@ -45,15 +45,11 @@ function cleanOclifMessage(message: string): string {
 export function reportFailure(err: unknown, { json, command }: { json: boolean; command?: string }): Failure | undefined {
   if (err instanceof OutputClosed) return undefined;
   const failure = describeFailure(err);
-  if (json) {
-    process.stdout.write(`${JSON.stringify({ error: { code: failure.code, message: failure.message, exitCode: failure.exitCode } })}\n`);
-  }
-  let text = `tzkv: ${failure.message}\n`;
-  if (failure.usage) text += `See 'tzkv${command ? ` ${command}` : ''} --help'.\n`;
-  if (failure.code === 'INTERNAL') {
-    text += `${BUG_REPORT}\n${err instanceof Error && err.stack ? err.stack : String(err)}\n`;
-  }
-  process.stderr.write(text);
+  if (json) process.stdout.write(jsonText({ error: { code: failure.code, message: failure.message, exitCode: failure.exitCode } }));
+  let text = failure.message;
+  if (failure.usage) text += `\nSee 'tzkv${command ? ` ${command}` : ''} --help'.`;
+  if (failure.code === 'INTERNAL') text += `\n${BUG_REPORT}\n${err instanceof Error && err.stack ? err.stack : String(err)}`;
+  printMessage(text);
   process.exitCode = failure.exitCode;
   return failure;
 }

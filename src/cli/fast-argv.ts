@@ -33,22 +33,24 @@ export interface FastPlan {
   mode?: string;
   /** keys --limit. */
   limit?: number;
+  /** keys -0/--null (absent when not given). */
+  null?: true;
   /** ttl --persist. */
   persist: boolean;
 }
 
-type FlagName = 'dir' | 'bucket' | 'json' | 'ttl' | 'if-absent' | 'lock-timeout' | 'mode' | 'limit' | 'persist';
+type FlagName = 'dir' | 'bucket' | 'json' | 'ttl' | 'if-absent' | 'lock-timeout' | 'mode' | 'limit' | 'persist' | 'null';
 
 /** Each command's flags: true for those that take a value. */
 const FLAGS: Record<FastCommand, Partial<Record<FlagName, boolean>>> = {
   get: { dir: true, bucket: true, json: false },
   put: { dir: true, bucket: true, json: false, ttl: true, 'if-absent': false, 'lock-timeout': true, mode: true },
   del: { dir: true, bucket: true, json: false, 'lock-timeout': true },
-  keys: { dir: true, bucket: true, json: false, limit: true },
+  keys: { dir: true, bucket: true, json: false, limit: true, null: false },
   incr: { dir: true, bucket: true, json: false, 'lock-timeout': true, mode: true },
   ttl: { dir: true, bucket: true, json: false, 'lock-timeout': true, mode: true, persist: false },
 };
-const SHORT: Record<string, FlagName> = { '-d': 'dir', '-b': 'bucket', '-n': 'limit' };
+const SHORT: Record<string, FlagName> = { '-d': 'dir', '-b': 'bucket', '-n': 'limit', '-0': 'null' };
 
 /** The flag a word names (`-d`, `--dir`), whichever command has it. */
 const flagName = (written: string): FlagName | undefined => SHORT[written] ?? (written.startsWith('--') ? (written.slice(2) as FlagName) : undefined);
@@ -132,6 +134,7 @@ export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   const dir = (flags.get('dir') as string | undefined) ?? (env.TZKV_DIR || undefined);
   if (dir !== undefined && isEtcdAddress(dir)) return undefined;
   const plan: FastPlan = { command, args: positional, json: flags.has('json'), 'if-absent': flags.has('if-absent'), persist: flags.has('persist') };
+  if (flags.has('null')) plan.null = true;
   if (dir !== undefined) plan.dir = dir;
   const bucket = flags.get('bucket') as string | undefined;
   if (bucket !== undefined) plan.bucket = bucket;

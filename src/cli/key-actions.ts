@@ -11,6 +11,7 @@ import { printJson, writeOut } from './output.js';
 import { openSink } from './sink.js';
 import { isoTime, toRecord } from './records.js';
 import { type StoreFlags, withStore } from './store.js';
+import { terminalKey, terminalText } from './terminal-text.js';
 
 export interface GetRequest extends StoreFlags {
   key: string;
@@ -18,13 +19,13 @@ export interface GetRequest extends StoreFlags {
   json: boolean;
 }
 
-/** `tzkv get`: the stored bytes on stdout, or NOT_FOUND. */
+/** `tzkv get`: the stored bytes on stdout (on a terminal with control characters escaped, newlines and tabs kept), or NOT_FOUND. */
 export async function getKey(request: GetRequest): Promise<void> {
   const key = bucketKey(request.bucket, request.key);
   const entry = await withStore(request, 'read', 'tzkv get', (store) => store.getEntry(key));
   if (!entry) throw new TzkvError('NOT_FOUND', `key not found: ${JSON.stringify(request.key)}`);
   if (request.json) await printJson(toRecord(Buffer.from(request.key), entry.value, entry.expiresAt));
-  else await writeOut(entry.value);
+  else await writeOut(process.stdout.isTTY ? terminalText(entry.value, '\n\t') : entry.value);
 }
 
 export interface PutRequest extends StoreFlags {
@@ -73,13 +74,23 @@ export interface KeysRequest extends StoreFlags {
   prefix?: string;
   bucket?: string;
   limit?: number;
+  /** -0: each key ends with a NUL byte instead of a newline (for xargs -0). */
+  null?: boolean;
   json: boolean;
 }
 
 const NEWLINE = Buffer.from('\n');
+const NUL = Buffer.from([0]);
 
-/** `tzkv keys`: live keys in byte order, one per line (or a JSON array), shown without the bucket. */
+/**
+ * `tzkv keys`: live keys in byte order, each ended by a newline (or a NUL),
+ * or a JSON array, shown without the bucket. A terminal is shown each key
+ * escaped (terminalKey); a pipe gets the exact bytes.
+ */
 export async function listKeys(request: KeysRequest): Promise<void> {
+  if (request.null && request.json) throw new TzkvError('INVALID_ARGUMENT', 'give --null (-0) or --json, not both');
+  const end = request.null ? NUL : NEWLINE;
+  const escape = process.stdout.isTTY === true;
   const prefix = bucketKey(request.bucket, request.prefix ?? '');
   const options = { ...(prefix === '' ? {} : { prefix }), ...(request.limit === undefined ? {} : { limit: request.limit }) };
   await withStore(request, 'read', 'tzkv keys', async (store) => {
@@ -88,7 +99,7 @@ export async function listKeys(request: KeysRequest): Promise<void> {
     for await (const { key } of store.keys(options)) {
       const shown = keyInBucket(request.bucket, key);
       if (request.json) keys.push(shown.toString('utf8'));
-      else await sink.write(Buffer.concat([shown, NEWLINE]));
+      else await sink.write(Buffer.concat([escape ? Buffer.from(terminalKey(shown), 'utf8') : shown, end]));
     }
     await (request.json ? printJson(keys) : sink.finish());
   });

@@ -1,9 +1,12 @@
 // Everything a command prints goes through here. Data to stdout, messages to
 // stderr. Colour and tables only for a terminal (NO_COLOR and FORCE_COLOR
-// decide first); plain, stable lines otherwise. chalk and cli-table3 are
-// loaded only when a terminal will see them.
+// decide first); plain, stable lines otherwise. What a terminal is shown has
+// its control characters escaped (src/cli/terminal-text.ts); pipes and files
+// get the exact bytes. chalk and cli-table3 are loaded only when a terminal
+// will see them.
 
 import { once } from 'node:events';
+import { terminalJson, terminalText } from './terminal-text.js';
 
 type Stream = NodeJS.WriteStream;
 
@@ -40,14 +43,30 @@ export async function writeOut(data: string | Uint8Array): Promise<void> {
   await drained;
 }
 
-/** One JSON document on stdout: indented for a terminal, one line for a program. */
+/** One JSON document as stdout shows it, with its newline: indented and escaped for a terminal, one line for a program. */
+export function jsonText(value: unknown): string {
+  if (!process.stdout.isTTY) return `${JSON.stringify(value)}\n`;
+  return `${terminalJson(JSON.stringify(value, null, 2))}\n`;
+}
+
+/** One JSON document on stdout (jsonText). */
 export function printJson(value: unknown): Promise<void> {
-  return writeOut(`${JSON.stringify(value, null, process.stdout.isTTY ? 2 : undefined)}\n`);
+  return writeOut(jsonText(value));
+}
+
+/** Text as `stream` should show it: escaped for a terminal (keeping the characters in `keep`), exactly as it is otherwise. */
+export function shown(text: string, { stream = process.stdout, keep = '' }: { stream?: Stream; keep?: string } = {}): string {
+  return stream.isTTY ? terminalText(text, keep) : text;
+}
+
+/** A `tzkv: ...` message on stderr, for scripts and people alike; it may span lines. */
+export function printMessage(message: string): void {
+  process.stderr.write(`tzkv: ${shown(message, { stream: process.stderr, keep: '\n' })}\n`);
 }
 
 /** A note for a person at a terminal (stderr); scripts see nothing. */
 export function note(message: string): void {
-  if (process.stderr.isTTY) process.stderr.write(`${message}\n`);
+  if (process.stderr.isTTY) process.stderr.write(`${shown(message, { stream: process.stderr, keep: '\n' })}\n`);
 }
 
 /** Whether `stream` gets colour: NO_COLOR (any value) off, FORCE_COLOR on (unless 0/false), else a terminal. */
@@ -63,7 +82,7 @@ export async function printFacts(facts: Array<[string, string | number | null]>)
   if (process.stdout.isTTY) {
     const [{ default: Table }, chalk] = await Promise.all([import('cli-table3'), colours()]);
     const table = new Table({ style: { head: [], border: [] } });
-    for (const [name, value] of facts) table.push({ [chalk.bold(name)]: value === null ? chalk.dim('-') : String(value) });
+    for (const [name, value] of facts) table.push({ [chalk.bold(name)]: value === null ? chalk.dim('-') : terminalText(String(value)) });
     return writeOut(`${table.toString()}\n`);
   }
   return writeOut(facts.map(([name, value]) => `${name}: ${value === null ? '-' : value}\n`).join(''));

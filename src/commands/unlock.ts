@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags';
 import type { CompactionInfo, LockHolderInfo } from '../api.js';
 import { TzkvCommand } from '../cli/base.js';
-import { printFacts, printJson } from '../cli/output.js';
+import { printFacts, printJson, printMessage } from '../cli/output.js';
 import { storeDirectory } from '../cli/store.js';
 
 function describe(h: LockHolderInfo): string {
@@ -36,11 +36,9 @@ export default class Unlock extends TzkvCommand {
     const ended = flags.force && lock.compaction !== null ? await this.withStore(flags, 'write', (store) => store.forceEndCompaction()) : null;
     const result = { ...lock, compactionEnded: ended !== null };
     if (result.removed && result.holder) {
-      process.stderr.write(
-        `tzkv: warning: removed the writer lock of ${describe(result.holder)} from ${dir}; if that process is still writing, run \`tzkv verify\` once it ends\n`,
-      );
+      printMessage(`warning: removed the writer lock of ${describe(result.holder)} from ${dir}; if that process is still writing, run \`tzkv verify\` once it ends`);
     }
-    if (ended) process.stderr.write(`tzkv: warning: ended the compaction of ${describeCompaction(ended)} in ${dir}; the next compaction starts afresh\n`);
+    if (ended) printMessage(`warning: ended the compaction of ${describeCompaction(ended)} in ${dir}; the next compaction starts afresh`);
     if (flags.json) await printJson(result);
     else {
       const facts: Array<[string, string]> =
@@ -56,7 +54,7 @@ export default class Unlock extends TzkvCommand {
     }
     if (!flags.force && result.locked) {
       process.exitCode = 1;
-      if (!flags.json) process.stderr.write(`tzkv: ${dir} is locked; \`tzkv unlock --force\` removes the lock (see --help)\n`);
+      if (!flags.json) printMessage(`${dir} is locked; \`tzkv unlock --force\` removes the lock (see --help)`);
     }
   }
 }

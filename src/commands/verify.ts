@@ -2,7 +2,7 @@ import type { RepairReport, VerifyProblem } from '../api.js';
 import * as Flags from '@oclif/core/flags';
 import { TzkvCommand } from '../cli/base.js';
 import { lockFlag } from '../cli/flags.js';
-import { palette, printJson, writeOut } from '../cli/output.js';
+import { palette, printJson, printMessage, shown, writeOut } from '../cli/output.js';
 import { prepareProgress } from '../cli/progress.js';
 import type { Progress } from '../cli/progress.js';
 import { EXIT_CODES } from '../errors.js';
@@ -52,38 +52,40 @@ export default class Verify extends TzkvCommand {
       await printJson(report);
     } else {
       const paint = await palette();
-      const lines = report.repair ? repairLines(report.repair) : [];
-      lines.push(...report.problems.map((problem) => `${paint.bad(problemLine(problem))}\n`));
-      if (report.problemCount > report.problems.length) lines.push(`... and ${report.problemCount - report.problems.length} more problems\n`);
-      for (const w of report.warnings) lines.push(`warning: ${problemLine(w)}\n`);
+      // File names and messages come from the store's directory: escaped on a terminal.
+      const line = (text: string, colour = (t: string) => t) => `${colour(shown(text))}\n`;
+      const lines = (report.repair ? repairLines(report.repair) : []).map((text) => line(text));
+      lines.push(...report.problems.map((problem) => line(problemLine(problem), paint.bad)));
+      if (report.problemCount > report.problems.length) lines.push(line(`... and ${report.problemCount - report.problems.length} more problems`));
+      for (const w of report.warnings) lines.push(line(`warning: ${problemLine(w)}`));
       const summary = `${report.files} files, ${report.records} records, ${report.bytes} bytes checked in ${report.durationMs} ms`;
       lines.push(report.ok ? `${paint.good('ok')}: ${summary}\n` : `${problems(report.problemCount)}: ${summary}\n`);
       await writeOut(lines.join(''));
     }
     if (report.newerVersion) {
-      process.stderr.write('tzkv: the store was written by a newer tzkv (a newer format version); upgrade tzkv to verify it\n');
+      printMessage('the store was written by a newer tzkv (a newer format version); upgrade tzkv to verify it');
       process.exitCode = EXIT_CODES.VERSION;
     } else if (!report.ok) {
-      process.stderr.write(`tzkv: the store is damaged: ${problems(report.problemCount)} found\n`);
+      printMessage(`the store is damaged: ${problems(report.problemCount)} found`);
       process.exitCode = EXIT_CODES.CORRUPT;
     }
   }
 }
 
-/** What a repair did, one line per change. */
+/** What a repair did, one line (without its newline) per change. */
 function repairLines(r: RepairReport): string[] {
   const lines: string[] = [];
   const rebuilt = r.rebuiltManifest;
   if (rebuilt) {
     const from = rebuilt.segments.length === 1 ? rebuilt.segments[0] : `${rebuilt.segments.length} segments, ${rebuilt.segments[0]} to ${rebuilt.segments.at(-1)}`;
-    lines.push(`repair: rebuilt MANIFEST from the files on disk (${from}); ${rebuilt.storeId === 'kept' ? 'store id kept, as its followers know it' : 'a new store id'}\n`);
+    lines.push(`repair: rebuilt MANIFEST from the files on disk (${from}); ${rebuilt.storeId === 'kept' ? 'store id kept, as its followers know it' : 'a new store id'}`);
   }
-  for (const m of r.moved) lines.push(`repair: moved ${m.file} offset ${m.offset} (${m.bytes} bytes) to ${r.quarantine} offset ${m.quarantineOffset}\n`);
-  for (const t of r.truncated) lines.push(`repair: cut ${t.file} at offset ${t.from} (was ${t.to} bytes)\n`);
-  for (const w of r.rewritten) lines.push(`repair: rewrote ${w.from} as ${w.to}\n`);
-  if (r.rebuiltRun) lines.push(`repair: rebuilt the index from the data as ${r.rebuiltRun}; census recomputed\n`);
-  for (const name of r.removed) lines.push(`repair: removed ${name} (replaced)\n`);
-  if (lines.length === 0) lines.push('repair: nothing to repair\n');
+  for (const m of r.moved) lines.push(`repair: moved ${m.file} offset ${m.offset} (${m.bytes} bytes) to ${r.quarantine} offset ${m.quarantineOffset}`);
+  for (const t of r.truncated) lines.push(`repair: cut ${t.file} at offset ${t.from} (was ${t.to} bytes)`);
+  for (const w of r.rewritten) lines.push(`repair: rewrote ${w.from} as ${w.to}`);
+  if (r.rebuiltRun) lines.push(`repair: rebuilt the index from the data as ${r.rebuiltRun}; census recomputed`);
+  for (const name of r.removed) lines.push(`repair: removed ${name} (replaced)`);
+  if (lines.length === 0) lines.push('repair: nothing to repair');
   return lines;
 }
 

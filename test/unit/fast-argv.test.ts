@@ -40,6 +40,9 @@ describe('fastPlan: which command lines skip oclif', () => {
     expect(plan(['keys'])).toEqual({ command: 'keys', args: [], json: false, 'if-absent': false, persist: false });
     expect(plan(['keys', 'user:', '-n', '10', '-b', 'x'])).toEqual({ command: 'keys', args: ['user:'], bucket: 'x', limit: 10, json: false, 'if-absent': false, persist: false });
     expect(plan(['keys', '--limit=3'])?.limit).toBe(3);
+    expect(plan(['keys', 'tmp:', '-0'])).toMatchObject({ command: 'keys', args: ['tmp:'], null: true });
+    expect(plan(['-0', 'keys', '--null'])).toBeUndefined(); // given twice: oclif says so
+    expect(plan(['--null', 'keys'])?.null).toBe(true);
     expect(plan(['del', 'k'], { TZKV_LOCK_TIMEOUT: '1s' })?.['lock-timeout']).toBe('1s');
     expect(plan(['keys'], { TZKV_LOCK_TIMEOUT: '1s' })?.['lock-timeout']).toBeUndefined();
   });
@@ -64,6 +67,7 @@ describe('fastPlan: which command lines skip oclif', () => {
     ['a --limit that is not a plain count', ['keys', '--limit', '0']],
     ['a --limit with a sign or a point', ['keys', '-n', '1.5']],
     ['-n on a command without it', ['get', 'k', '-n', '1']],
+    ['-0 on a command without it', ['get', 'k', '-0']],
     ['-n before the command', ['-n', '1', 'keys']],
     ['a value from stdin', ['put', 'k', '-']],
     ['an argument that looks like a flag', ['put', 'k', '-5']],
