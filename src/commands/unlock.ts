@@ -12,9 +12,23 @@ function describe(h: LockHolderInfo): string {
 
 const describeCompaction = (c: CompactionInfo) => `pid ${c.pid} on ${c.host} since ${c.since}`;
 
+/** What to do about a lock, by what tzkv can tell of its holder: --force only for one it cannot judge. */
+function advice(dir: string, h: LockHolderInfo): string {
+  const force = `\`tzkv unlock --force -d ${dir}\` removes the lock`;
+  if (h.pid === 0) return `${dir} is locked and its lock file is unreadable, so tzkv cannot tell who holds it: if no tzkv process is writing to this store, ${force}`;
+  switch (h.state) {
+    case 'alive':
+      return `${dir} is locked by ${describe(h)}, which is still running: wait for it to finish, or give the command that waits for it a longer --lock-timeout. Do not use --force while it runs: two writers at once can damage the store`;
+    case 'dead':
+      return `${dir} is locked by ${describe(h)}, which is no longer running: the next writer removes the lock by itself`;
+    case 'unknown':
+      return `${dir} is locked by ${describe(h)}, on another host, where tzkv cannot see whether it still runs: once you know it has ended, ${force}`;
+  }
+}
+
 export default class Unlock extends TzkvCommand {
   static override summary = 'Show the writer lock, or remove it with --force.';
-  static override description = `Without --force: prints who holds the writer lock and whether the holder still runs, and the compaction the store records as running, if any; exit 0 when the store is not locked, 1 when it is. A lock whose holder died on this host never needs this: the next writer breaks it by itself, and a compaction whose process died here is cleared the same way. A lock or a compaction from another host is never ended automatically, because tzkv cannot see whether that process still runs: when you know it is gone, --force removes the lock and then ends that compaction (its unfinished output is removed by the next writer; nothing in the store is lost). WARNING: removing the lock of a writer that is still running lets two writers append at once, which can damage the store. With --json prints {"locked", "holder": {"pid", "host", "command", "since", "state"} | null, "removed", "compaction": {"pid", "host", "since", "snapshotGeneration"} | null, "compactionEnded"}.`;
+  static override description = `Without --force: prints who holds the writer lock and whether the holder still runs, and the compaction the store records as running, if any; exit 0 when the store is not locked, 1 when it is, with what to do on stderr: wait for a holder that still runs (or give the waiting command a longer --lock-timeout), nothing for one that died on this host, --force only for one tzkv cannot judge (on another host, or an unreadable lock file). A lock whose holder died on this host never needs this: the next writer breaks it by itself, and a compaction whose process died here is cleared the same way. A lock or a compaction from another host is never ended automatically, because tzkv cannot see whether that process still runs: when you know it is gone, --force removes the lock and then ends that compaction (its unfinished output is removed by the next writer; nothing in the store is lost). WARNING: removing the lock of a writer that is still running lets two writers append at once, which can damage the store. With --json prints {"locked", "holder": {"pid", "host", "command", "since", "state"} | null, "removed", "compaction": {"pid", "host", "since", "snapshotGeneration"} | null, "compactionEnded"}.`;
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --force -d /mnt/shared/kv'];
   static override flags = {
     force: Flags.boolean({ summary: 'Remove the lock whoever holds it (see the warning above).', default: false }),
@@ -52,9 +66,9 @@ export default class Unlock extends TzkvCommand {
       if (result.compaction) facts.push(['compaction', `${describeCompaction(result.compaction)}${result.compactionEnded ? ' (ended)' : ''}`]);
       await printFacts(facts);
     }
-    if (!flags.force && result.locked) {
+    if (!flags.force && result.holder !== null) {
       process.exitCode = 1;
-      if (!flags.json) printMessage(`${dir} is locked; \`tzkv unlock --force\` removes the lock (see --help)`);
+      if (!flags.json) printMessage(advice(dir, result.holder));
     }
   }
 }

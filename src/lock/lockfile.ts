@@ -96,13 +96,29 @@ export function parseHolder(buf: Buffer): LockHolder | undefined {
   }
 }
 
-export function describeHolder(dir: string, h: LockHolder): string {
-  const since = Number.isNaN(Date.parse(h.acquiredAt)) ? 'an unknown time' : new Date(h.acquiredAt).toTimeString().slice(0, 8);
-  const base = `store ${dir} is locked by pid ${h.pid} (${h.command || 'unknown command'}) since ${since}`;
+/**
+ * Why `dir` cannot be locked: who holds it since when (a date and how long
+ * ago), and what to do. The holder is alive (a dead one on this host is
+ * broken, never reported) or on another host, where tzkv cannot judge it.
+ */
+export function describeHolder(dir: string, h: LockHolder, now = Date.now()): string {
+  const at = Date.parse(h.acquiredAt);
+  const since = Number.isNaN(at) ? 'since an unknown time' : `since ${new Date(at).toISOString()} (${elapsed(now - at)} ago)`;
+  const base = `store ${dir} is locked by pid ${h.pid} (${h.command || 'unknown command'}) ${since}`;
   if (h.host !== hostname()) {
     return `${base} on host ${h.host}; a lock from another host is never broken automatically: if that process is gone, run \`tzkv unlock --force --dir ${dir}\``;
   }
-  return base;
+  return `${base}, which is still running: wait for it to finish, or allow a longer lock timeout (--lock-timeout)`;
+}
+
+/** A time span for people: 45s, 3m12s, 2h05m, 3d4h. */
+function elapsed(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const two = (n: number) => String(n).padStart(2, '0');
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${two(s % 60)}s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h${two(Math.floor(s / 60) % 60)}m`;
+  return `${Math.floor(s / 86_400)}d${Math.floor(s / 3600) % 24}h`;
 }
 
 export interface AcquireOptions {

@@ -12,16 +12,20 @@ import { describe, expect, test } from 'vitest';
 import { storeDir, tempDir, tzkv, tzkvJson } from './helpers.js';
 import { finish, fixture, holdLock, range, startTimeOf, timed, tzkvChild } from './fixtures/processes.js';
 
+/** The LOCKED message names the holder, when it took the lock (a date, not only a time of day) and how long ago. */
 const HOLDER_MESSAGE = (dir: string, pid: number, command: string) =>
-  new RegExp(`store ${dir} is locked by pid ${pid} \\(${command}\\) since \\d\\d:\\d\\d:\\d\\d`);
+  new RegExp(`store ${dir} is locked by pid ${pid} \\(${command}\\) since \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z \\((\\d+m)?\\d+s ago\\)`);
+
+/** What a waiter is told about a holder that still runs here: wait, or wait longer; never --force. */
+const STILL_RUNNING = /which is still running: wait for it to finish, or allow a longer lock timeout \(--lock-timeout\)$/m;
 
 /** A LOCK file as docs/format.md "LOCK" describes it. */
-async function writeLock(dir: string, holder: { pid: number; host?: string; startTime: string; command?: string }): Promise<void> {
+async function writeLock(dir: string, holder: { pid: number; host?: string; startTime: string; command?: string; acquiredAt?: string }): Promise<void> {
   const lock = {
     pid: holder.pid,
     host: holder.host ?? hostname(),
     startTime: holder.startTime,
-    acquiredAt: new Date().toISOString(),
+    acquiredAt: holder.acquiredAt ?? new Date().toISOString(),
     command: holder.command ?? 'tzkv import',
     token: `e2e-${holder.pid}-${Math.random().toString(16).slice(2)}`,
   };
@@ -50,10 +54,17 @@ describe('a live holder', () => {
       expect(ms).toBeGreaterThanOrEqual(500);
       expect(ms).toBeLessThan(2000);
       expect(run.stderr).toMatch(HOLDER_MESSAGE(dir, holder.pid, 'tzkv import'));
+      expect(run.stderr).toMatch(STILL_RUNNING);
+      expect(run.stderr).not.toContain('--force');
       // `tzkv unlock` names the same holder, alive, and leaves its lock alone.
       const shown = await tzkvJson<{ locked: boolean; holder: { pid: number; command: string; state: string } }>(['unlock', '-d', dir]);
       expect(shown.run.exitCode).toBe(1);
       expect(shown.json).toMatchObject({ locked: true, holder: { pid: holder.pid, command: 'tzkv import', state: 'alive' } });
+      // In words: it still runs, so wait (or wait longer); --force is named only as what not to do.
+      const told = await tzkv(['unlock', '-d', dir]);
+      expect(told.exitCode).toBe(1);
+      expect(told.stderr).toMatch(new RegExp(`^tzkv: ${dir} is locked by pid ${holder.pid} on \\S+ \\(tzkv import\\) since \\S+, which is still running: wait for it to finish, or give the command that waits for it a longer --lock-timeout\\. Do not use --force while it runs`));
+      expect(told.stderr).not.toContain('unlock --force');
       expect(existsSync(join(dir, 'LOCK'))).toBe(true);
     } finally {
       expect((await holder.release()).exitCode).toBe(0);
@@ -145,6 +156,19 @@ describe('stale locks', () => {
     }
   });
 
+  test('unlock says a dead holder’s lock needs nothing: the next writer breaks it', async () => {
+    const dir = await storeDir();
+    await tzkv(['put', '-d', dir, 'k', '1']);
+    const dead = await deadProcess();
+    await writeLock(dir, dead);
+    const told = await tzkv(['unlock', '-d', dir]);
+    expect(told.exitCode).toBe(1);
+    expect(told.stdout).toMatch(/^holder state: dead$/m);
+    expect(told.stderr).toMatch(new RegExp(`^tzkv: ${dir} is locked by pid ${dead.pid} .*, which is no longer running: the next writer removes the lock by itself\n$`));
+    expect(told.stderr).not.toContain('--force');
+    expect((await tzkv(['put', '-d', dir, 'k', '2', '--lock-timeout', '0'])).exitCode).toBe(0);
+  });
+
   test('a recycled pid (alive, another start time) is stale; the same pid with its own start time is not', async () => {
     const dir = await storeDir();
     await tzkv(['put', '-d', dir, 'k', '1']);
@@ -176,14 +200,19 @@ describe('a lock from another host', () => {
     const dir = await storeDir();
     await tzkv(['put', '-d', dir, 'k', 'before']);
     // A pid that is alive here (this test's own process) and one that is gone: neither says anything about the other host.
+    const acquiredAt = new Date(Date.now() - 192_000).toISOString();
     for (const holder of [{ pid: process.pid, startTime: startTimeOf(process.pid) }, await deadProcess()]) {
-      await writeLock(dir, { ...holder, host: 'some-other-host', command: 'tzkv put' });
+      await writeLock(dir, { ...holder, host: 'some-other-host', command: 'tzkv put', acquiredAt });
       const run = await tzkv(['put', '-d', dir, 'k', 'after', '--lock-timeout', '300ms']);
       expect(run.exitCode).toBe(3);
       expect(run.stderr).toMatch(HOLDER_MESSAGE(dir, holder.pid, 'tzkv put'));
-      expect(run.stderr).toContain('some-other-host');
+      expect(run.stderr).toMatch(new RegExp(`since ${acquiredAt.replace(/\./g, '\\.')} \\(3m1\\ds ago\\) on host some-other-host`));
       expect(run.stderr).toContain('tzkv unlock --force');
       expect(existsSync(join(dir, 'LOCK'))).toBe(true);
+      // unlock cannot judge a process on another host: --force is its advice.
+      const told = await tzkv(['unlock', '-d', dir]);
+      expect(told.exitCode).toBe(1);
+      expect(told.stderr).toContain(`on another host, where tzkv cannot see whether it still runs: once you know it has ended, \`tzkv unlock --force -d ${dir}\` removes the lock`);
     }
     const forced = await tzkv(['unlock', '--force', '-d', dir]);
     expect(forced.exitCode).toBe(0);
