@@ -4,6 +4,7 @@
 
 import { EXIT_CODES, TzkvError, type ErrorCode } from '../errors.js';
 import { OutputClosed, jsonText, printMessage } from './output.js';
+import { closest } from './suggest.js';
 
 export interface Failure {
   code: ErrorCode;
@@ -21,7 +22,7 @@ export function describeFailure(err: unknown): Failure {
   const oclifExit = (err as { oclif?: { exit?: unknown } } | undefined)?.oclif?.exit;
   if (err instanceof Error && typeof oclifExit === 'number') {
     // oclif's parse and "command not found" errors: always a usage error.
-    return { code: 'INVALID_ARGUMENT', message: cleanOclifMessage(err.message), exitCode: EXIT_CODES.INVALID_ARGUMENT, usage: true };
+    return { code: 'INVALID_ARGUMENT', message: cleanOclifMessage(err.message) + flagHint(err), exitCode: EXIT_CODES.INVALID_ARGUMENT, usage: true };
   }
   const message = err instanceof Error ? err.message : String(err);
   return { code: 'INTERNAL', message: `internal error: ${message}`, exitCode: EXIT_CODES.INTERNAL, usage: false };
@@ -36,6 +37,19 @@ function cleanOclifMessage(message: string): string {
     .replace(/\n?See more help with --help\s*$/, '')
     .replace(/^Parsing (--\S+)\s*\n\t/, 'invalid $1: ')
     .trim();
+}
+
+/** For oclif's "Nonexistent flag: --jsn": "; did you mean --json?" when a flag of the command is near enough. */
+function flagHint(err: Error): string {
+  const { flags: typed, parse } = err as { flags?: unknown; parse?: { input?: { flags?: Record<string, unknown> } } };
+  if (!Array.isArray(typed) || parse?.input?.flags === undefined) return '';
+  const names = Object.keys(parse.input.flags);
+  for (const word of typed) {
+    if (typeof word !== 'string' || !word.startsWith('--')) continue;
+    const nearest = closest(word.slice(2).split('=')[0], names);
+    if (nearest !== undefined) return `; did you mean --${nearest}?`;
+  }
+  return '';
 }
 
 /**

@@ -8,9 +8,12 @@ import { run } from '@oclif/core/run';
 import { settings } from '@oclif/core/settings';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TzkvError } from '../errors.js';
 import { jsonRequested, reportFailure } from './failure.js';
 import { VALUE_FLAGS_BEFORE_COMMAND } from './fast-argv.js';
 import { exitWhenDone } from './finish.js';
+import { printJson, writeOut } from './output.js';
+import { closest } from './suggest.js';
 import { mark } from './trace.js';
 
 import { COMMANDS } from './commands.js';
@@ -27,7 +30,9 @@ export async function main(argv: string[], root: string): Promise<void> {
     const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PJSON;
     const config = await Config.load({ root, pjson, userPlugins: false, devPlugins: false });
     mark('config');
-    await run(commandFirst(argv), config);
+    const line = commandFirst(argv);
+    if (line[0] === 'version') await printVersion(config, line.slice(1));
+    else await run(checkCommand(line), config);
     mark('command');
   } catch (err) {
     reportFailure(err, { json: jsonRequested(argv) });
@@ -36,13 +41,10 @@ export async function main(argv: string[], root: string): Promise<void> {
 }
 
 
-/**
- * oclif wants the command first; users also write `tzkv -d DIR get KEY`.
- * Moves the first word that names a command to the front when only flags
- * precede it. `tzkv help [COMMAND]` is `tzkv [COMMAND] --help`.
- */
-export function commandFirst(argv: string[]): string[] {
-  if (argv[0] === 'help') return [...argv.slice(1), '--help'];
+const isCommandWord = (word: string) => Object.hasOwn(COMMANDS, word) || word === 'version';
+
+/** The index of the first word before `--` that is neither a flag nor a value flag's value, or -1. */
+function wordAt(argv: readonly string[]): number {
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i];
     if (word === '--') break;
@@ -50,11 +52,56 @@ export function commandFirst(argv: string[]): string[] {
       i++;
       continue;
     }
-    if (word.startsWith('-')) continue;
-    if (i > 0 && Object.hasOwn(COMMANDS, word)) return [word, ...argv.slice(0, i), ...argv.slice(i + 1)];
-    break;
+    if (!word.startsWith('-')) return i;
   }
+  return -1;
+}
+
+/** Whether one of `flags` comes before any `--`. */
+function hasFlag(argv: readonly string[], ...flags: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).some((word) => flags.includes(word));
+}
+
+/**
+ * oclif wants the command first; users also write `tzkv -d DIR get KEY`.
+ * Moves the first word that names a command to the front when only flags
+ * precede it. `tzkv help [COMMAND]` is `tzkv [COMMAND] --help`; with no
+ * command, `-v` and `--version` are `tzkv version`, and `--help` or `-h`
+ * asks for the list of commands.
+ */
+export function commandFirst(argv: string[]): string[] {
+  if (argv[0] === 'help') return [...argv.slice(1), '--help'];
+  const at = wordAt(argv);
+  if (at > 0 && isCommandWord(argv[at])) return [argv[at], ...argv.slice(0, at), ...argv.slice(at + 1)];
+  if (at === -1 && hasFlag(argv, '-h', '--help')) return ['--help'];
+  if (at === -1 && hasFlag(argv, '-v', '--version')) return ['version', ...argv.filter((word) => word !== '-v' && word !== '--version')];
   return argv;
+}
+
+/**
+ * `line` (after commandFirst) when oclif can run it: a command, nothing (the
+ * list of commands) or `--help`. Otherwise a usage error (exit 2) in tzkv's
+ * words, where oclif would say "command gte:a not found" or "command --json
+ * not found": no command at all, or an unknown one, with the nearest command.
+ */
+function checkCommand(line: string[]): string[] {
+  const [first] = line;
+  if (first === undefined || first === '--help' || Object.hasOwn(COMMANDS, first)) return line;
+  const list = '`tzkv --help` lists the commands';
+  const at = wordAt(line);
+  if (at === -1) throw new TzkvError('INVALID_ARGUMENT', `no command given (${list})`);
+  const nearest = closest(line[at], Object.keys(COMMANDS));
+  throw new TzkvError('INVALID_ARGUMENT', `unknown command ${JSON.stringify(line[at])}${nearest ? `: did you mean ${JSON.stringify(nearest)}?` : ''} (${list})`);
+}
+
+/** `tzkv version [--json]`: the version line oclif's --version prints, or {"version", "platform", "node"}. */
+async function printVersion(config: Config, rest: string[]): Promise<void> {
+  const extra = rest.find((word) => word !== '--json');
+  if (extra === '--help' || extra === '-h') return writeOut('Prints the version of tzkv, the platform and Node.\n\nUSAGE\n  $ tzkv version [--json]\n  $ tzkv -v\n  $ tzkv --version\n');
+  if (extra !== undefined) throw new TzkvError('INVALID_ARGUMENT', `version takes no arguments but --json, got ${JSON.stringify(extra)}`);
+  if (rest.includes('--json')) return printJson({ version: config.version, platform: `${config.platform}-${config.arch}`, node: process.version });
+  return writeOut(`${config.userAgent}\n`);
 }
 
 /** The manifest oclif would write for the package at `root` (`oclif manifest`). */
