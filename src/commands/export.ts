@@ -6,12 +6,13 @@ import { bucketFlag } from '../cli/flags.js';
 import { note, printJson } from '../cli/output.js';
 import { openSink } from '../cli/sink.js';
 import { toRecord } from '../cli/records.js';
+import { terminalJson } from '../cli/terminal-text.js';
 
 export default class Export extends TzkvCommand {
   static override summary = 'Write every live key as JSON Lines.';
   static override description = `One {"key", "value", "encoding"?, "expiresAt"} per line, in key order, to stdout or --out FILE (written to a temporary file and renamed into place when complete). Values that are not valid UTF-8 are base64-encoded with "encoding": "base64", so that
   tzkv export | tzkv import -d OTHER
-reproduces every key, value byte and expiry. With -b, exports the bucket's keys without the bucket prefix (import -b puts them back into a bucket). With --json prints one JSON array instead (or, with --out, {"exported", "file"}).`;
+reproduces every key, value byte and expiry. With -b, exports the bucket's keys without the bucket prefix (import -b puts them back into a bucket). With --json prints one JSON array instead, on one line unless stdout is a terminal (or, with --out, {"exported", "file"}).`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> > backup.jsonl',
     '<%= config.bin %> <%= command.id %> session: --out sessions.jsonl',
@@ -29,17 +30,21 @@ reproduces every key, value byte and expiry. With -b, exports the bucket's keys 
     const { args, flags } = await this.parse(Export);
     const prefix = bucketPrefix(flags.bucket) + (args.prefix ?? '');
     const asArray = flags.json && flags.out === undefined;
+    // The JSON array is one line for a program; a terminal sees one record per line, escaped (src/cli/terminal-text.ts).
+    const terminal = flags.out === undefined && process.stdout.isTTY === true;
+    const before = terminal ? '\n  ' : '';
     const exported = await this.withStore(flags, 'read', async (store) => {
       const sink = await openSink(flags.out);
       let count = 0;
       try {
         if (asArray) await sink.write('[');
         for await (const entry of store.entries(prefix === '' ? {} : { prefix })) {
-          const record = JSON.stringify(toRecord(keyInBucket(flags.bucket, entry.key), entry.value, entry.expiresAt));
-          await sink.write(asArray ? `${count === 0 ? '' : ','}\n${record}` : `${record}\n`);
+          const json = JSON.stringify(toRecord(keyInBucket(flags.bucket, entry.key), entry.value, entry.expiresAt));
+          const record = terminal ? terminalJson(json) : json;
+          await sink.write(asArray ? `${count === 0 ? '' : ','}${before}${record}` : `${record}\n`);
           count++;
         }
-        if (asArray) await sink.write(count === 0 ? ']\n' : '\n]\n');
+        if (asArray) await sink.write(count === 0 || !terminal ? ']\n' : '\n]\n');
         await sink.finish();
       } catch (err) {
         await sink.abandon();
