@@ -77,15 +77,45 @@ export function colourEnabled(stream: Stream, env: NodeJS.ProcessEnv = process.e
   return Boolean(stream.isTTY) && env.TERM !== 'dumb';
 }
 
-/** Key–value facts (stats, reports): a table on a terminal, `name: value` lines otherwise. */
+/**
+ * Key–value facts (stats, reports): on a terminal a two-column table without
+ * rules between rows, as wide as the terminal at most (long values wrap);
+ * `name: value` lines otherwise.
+ */
 export async function printFacts(facts: Array<[string, string | number | null]>): Promise<void> {
   if (process.stdout.isTTY) {
     const [{ default: Table }, chalk] = await Promise.all([import('cli-table3'), colours()]);
-    const table = new Table({ style: { head: [], border: [] } });
-    for (const [name, value] of facts) table.push({ [chalk.bold(name)]: value === null ? chalk.dim('-') : terminalText(String(value)) });
+    const cells = facts.map(([name, value]): [string, string | null] => [name, value === null ? null : terminalText(String(value))]);
+    // Each column pads its text by one space on either side; the borders take three columns.
+    const nameWidth = Math.max(...cells.map(([name]) => name.length)) + 2;
+    const longest = Math.max(1, ...cells.map(([, value]) => (value === null ? 1 : [...value].length))) + 2;
+    const valueWidth = Math.max(MIN_VALUE_WIDTH, Math.min(longest, (process.stdout.columns || 80) - nameWidth - 3));
+    const table = new Table({ style: { head: [], border: [], compact: true }, colWidths: [nameWidth, valueWidth] });
+    for (const [name, value] of cells) table.push({ [chalk.bold(name)]: value === null ? chalk.dim('-') : wrap(value, valueWidth - 2) });
     return writeOut(`${table.toString()}\n`);
   }
   return writeOut(facts.map(([name, value]) => `${name}: ${value === null ? '-' : value}\n`).join(''));
+}
+
+/** The narrowest value column a table gets, however narrow the terminal. */
+const MIN_VALUE_WIDTH = 12;
+
+/** `text` in lines of at most `width` characters: broken at spaces where it can be, inside a word where it is longer than a line. */
+function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line: string[] = [];
+  for (const word of text.split(' ')) {
+    let chars = [...word];
+    if (line.length > 0 && line.length + 1 + chars.length > width) lines.push(line.splice(0).join(''));
+    if (line.length > 0) line.push(' ');
+    while (line.length + chars.length > width) {
+      lines.push([...line, ...chars.slice(0, width - line.length)].join(''));
+      chars = chars.slice(width - line.length);
+      line = [];
+    }
+    line.push(...chars);
+  }
+  return [...lines, line.join('')].join('\n');
 }
 
 /** chalk at the level this process's stdout deserves. */

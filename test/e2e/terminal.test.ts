@@ -1,6 +1,6 @@
-// What a person at a terminal sees (issue 13, item 11): nothing read from a
-// store acts on the terminal (a key holding ESC [2J once cleared the screen),
-// and pipes still get the exact bytes.
+// What a person at a terminal sees (issue 13, items 11 and 17): nothing read
+// from a store acts on the terminal (a key holding ESC [2J once cleared the
+// screen), pipes still get the exact bytes, and tables fit the terminal.
 // Each line a command shares with the fast path runs both ways.
 
 import { hostname } from 'node:os';
@@ -141,5 +141,41 @@ describe('reports on a terminal show names from the store escaped', () => {
       expect(screen.text, args[0]).toContain(args[0] === 'verify' ? 'stray\\x1b[2J' : 'tzkv \\x1b]0;owned\\x07');
     }
     expect((await tzkv(['unlock', '--force', '-d', dir])).exitCode).toBe(0);
+  });
+});
+
+describe('tables fit the terminal', () => {
+  /** The widest line and the rules between rows (├─┼─┤) of a table on the screen. */
+  const layout = (text: string) => {
+    const lines = screenLines(text).filter((line) => line !== '');
+    return { widest: Math.max(...lines.map((line) => [...line].length)), rules: lines.filter((line) => line.startsWith('├')).length, lines };
+  };
+
+  test.each([120, 60])('stats in %i columns: no line wider, no rule between rows, long values wrapped', async (columns) => {
+    const dir = await storeDir();
+    await seed(dir);
+    expect((await tzkv(['compact', '-d', dir])).exitCode).toBe(0);
+    expect((await tzkv(['verify', '-d', dir])).exitCode).toBe(0);
+    const screen = await tzkvOnTerminal(['stats', '-d', dir], { columns });
+    expect(screen.exitCode).toBe(0);
+    const { widest, rules, lines } = layout(screen.text);
+    expect(widest).toBeLessThanOrEqual(columns);
+    expect(rules).toBe(0);
+    // The report, too long for one line, goes on over the next (its name column empty).
+    const report = lines.findIndex((line) => line.includes('last compaction report'));
+    expect(lines[report + 1]).toMatch(/^│\s+│ \S/);
+    expect(lines.some((line) => line.includes(dir))).toBe(true);
+  });
+
+  test('compact and unlock tables in 40 columns', async () => {
+    const dir = await storeDir();
+    await seed(dir);
+    for (const args of [['compact'], ['unlock']]) {
+      const screen = await tzkvOnTerminal([...args, '-d', dir], { columns: 40 });
+      expect(screen.exitCode, args[0]).toBe(0);
+      const { widest, rules } = layout(screen.text);
+      expect(widest, args[0]).toBeLessThanOrEqual(40);
+      expect(rules, args[0]).toBe(0);
+    }
   });
 });
