@@ -148,7 +148,8 @@ describe('the fast path for get, put, del, keys, incr and ttl', () => {
       expect(normalise(fast.run.stderr.replace(TRACE, ''), fast.dir), what).toBe(normalise(oclif.run.stderr.replace(TRACE, ''), oclif.dir));
       if (c.dir === undefined) expect(await storeContents(fast.dir), what).toBe(await storeContents(oclif.dir));
     }
-  });
+    // Four processes a line, about 290 in all: past the default 60 s on two cores busy with the rest of the suite.
+  }, 240_000);
 
   test('lines it does not take go through oclif and work as before', async () => {
     const dir = await storeDir();
