@@ -8,6 +8,7 @@ import type { Store } from '../api.js';
 import { isEtcdAddress } from '../etcd/url.js';
 import { open } from '../index.js';
 import { parseDuration } from './duration.js';
+import { printMessage } from './output.js';
 import { parseMode } from '../engine/permissions.js';
 
 /** Lock wait when neither --lock-timeout nor TZKV_LOCK_TIMEOUT says otherwise. */
@@ -85,7 +86,7 @@ export interface EtcdFlags {
 }
 
 /** An open store's warnings (a directory others may write to) go to stderr, as etcd warns of its data directory. */
-const warn = (message: string) => process.stderr.write(`tzkv: warning: ${message}\n`);
+const warn = (message: string) => printMessage(`warning: ${message}`);
 
 export function openStore({ dir, command, write, lockTimeoutMs, etcd = {}, mode }: OpenFor): Promise<Store> {
   const connect = {

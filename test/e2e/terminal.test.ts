@@ -4,11 +4,12 @@
 // Each line a command shares with the fast path runs both ways.
 
 import { hostname } from 'node:os';
+import { chmodSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { open } from '../../src/index.js';
-import { storeDir, tzkv } from './helpers.js';
+import { storeDir, tempDir, tzkv } from './helpers.js';
 import { screenLines, stripStyle, tzkvOnTerminal, withoutTrace } from './terminal.js';
 
 const ESC = '\x1b';
@@ -141,6 +142,23 @@ describe('reports on a terminal show names from the store escaped', () => {
       expect(screen.text, args[0]).toContain(args[0] === 'verify' ? 'stray\\x1b[2J' : 'tzkv \\x1b]0;owned\\x07');
     }
     expect((await tzkv(['unlock', '--force', '-d', dir])).exitCode).toBe(0);
+  });
+});
+
+describe('messages on a terminal show the paths they name escaped', () => {
+  test.each(PATHS)('the warning about a store directory others may write to ($name)', async ({ name, env }) => {
+    const dir = join(await tempDir(), `kv${CLEAR}`);
+    expect((await tzkv(['put', '-d', dir, 'k', 'v'])).exitCode).toBe(0);
+    chmodSync(dir, 0o777);
+    try {
+      const screen = await tzkvOnTerminal(['get', '-d', dir, 'k'], { env });
+      expect(screen.exitCode).toBe(0);
+      expect(screen.text.includes('fast path')).toBe(name === 'fast path');
+      expectInert(screen.text);
+      expect(screen.text).toMatch(/tzkv: warning: store directory \S+kv\\x1b\[2J is writable by group and others/);
+    } finally {
+      chmodSync(dir, 0o700);
+    }
   });
 });
 
