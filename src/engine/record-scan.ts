@@ -3,8 +3,9 @@
 // replicator all push the bytes they read through it, so the batch framing
 // rules (pending BATCH count, COMMIT count, a record after an unclosed batch)
 // and the torn-or-damaged decision live here only. Pure: bytes in, events out.
-import { KIND_COMMIT, KIND_PUT, MAX_KEY_BYTES, MAX_VALUE_BYTES, RECORD_HEADER_BYTES } from '../format/constants.js';
+import { KIND_COMMIT, MAX_KEY_BYTES, MAX_VALUE_BYTES, RECORD_HEADER_BYTES } from '../format/constants.js';
 import { RECORD_BAD, RECORD_OK, RecordInfo, commitCount, decodeRecord } from '../format/record.js';
+import { bytesOf, nextRecordBoundary } from './record-boundary.js';
 
 export type ScanEnd =
   | { kind: 'clean' } // the data ends exactly after a committed record
@@ -21,6 +22,11 @@ export interface ScanVisitor {
   record?(buf: Buffer, pos: number, at: number, info: RecordInfo): void;
   /** A COMMIT at `at` that closes the last `count` batch records. */
   commit?(at: number, count: number): void;
+  /**
+   * Damage cut the open batch (src/engine/resync.ts): the batch records
+   * reported since the last commit will never be committed.
+   */
+  abandonBatch?(): void;
 }
 
 /** Longest possible record: what a partial record or the bytes after a failure may need held. */
@@ -29,16 +35,6 @@ export const MAX_RECORD_BYTES = RECORD_HEADER_BYTES + MAX_KEY_BYTES + MAX_VALUE_
 function allZero(buf: Buffer, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (buf[i] !== 0) return false;
   return true;
-}
-
-/** The first offset in buf(from, length) where a whole, CRC-valid record starts, or -1. */
-export function nextValidRecord(buf: Buffer, from: number, length: number, info = new RecordInfo()): number {
-  for (let q = from + 1; q + RECORD_HEADER_BYTES <= length; q++) {
-    const kind = buf[q + 4];
-    if (kind < KIND_PUT || kind > KIND_COMMIT) continue;
-    if (decodeRecord(buf, q, length, info, true) === RECORD_OK) return q;
-  }
-  return -1;
 }
 
 type Failure = { offset: number; reason: string; how: 'short' | 'bad' | 'framing'; length: number };
@@ -222,14 +218,14 @@ export class RecordScanner {
     if (f.how === 'short') {
       // A record claiming to run past the end is torn, unless whole records follow it:
       // then its length field is damaged, and cutting it off would drop acknowledged writes.
-      if (f.length > 0 && nextValidRecord(rest, 0, n) >= 0) {
+      if (f.length > 0 && nextRecordBoundary(bytesOf(rest, n), 0, n) >= 0) {
         return { kind: 'corrupt', offset: f.offset, reason: `record length ${f.length} runs past the end of data that continues with valid records` };
       }
       return { kind: 'torn', offset: f.offset, partial: true };
     }
     // Torn: nothing but this record (or its partial header) and zero bytes up to the end.
     const extent = f.length > 0 && f.length <= n ? f.length : Math.min(n, RECORD_HEADER_BYTES);
-    if (allZero(rest, extent, n) && nextValidRecord(rest, 0, n) < 0) return { kind: 'torn', offset: f.offset, partial: false };
+    if (allZero(rest, extent, n) && nextRecordBoundary(bytesOf(rest, n), 0, n) < 0) return { kind: 'torn', offset: f.offset, partial: false };
     return { kind: 'corrupt', offset: f.offset, reason: f.reason };
   }
 }

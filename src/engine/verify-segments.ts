@@ -1,42 +1,16 @@
 // verify's pass over one data segment: header, then every record through the
-// shared RecordScanner in big reads; damage is reported and skipped to the
-// next valid record, so one bad record does not hide the rest of the file.
+// shared RecordScanner in big reads; damage is reported and stepped over to
+// the next provable record boundary (resync.ts, the rule readers use too), so
+// one bad record does not hide the rest of the file.
 // The indexed records go into a RecordTable for the index walk.
-import { FILE_HEADER_BYTES, KIND_COMMIT, KIND_PUT, MAGIC_SEGMENT, RECORD_HEADER_BYTES } from '../format/constants.js';
+import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, RECORD_HEADER_BYTES } from '../format/constants.js';
 import { checkFileHeader } from '../format/file-header.js';
-import { RECORD_OK, RECORD_SHORT, RecordInfo, decodeRecord } from '../format/record.js';
 import type { FileSystem } from '../io/fs.js';
 import { segmentName } from './layout.js';
-import { RecordScanner } from './record-scan.js';
 import type { ScanVisitor } from './record-scan.js';
+import { scanSegment } from './resync.js';
 import { RecordTable, fingerprint, keyHashOf } from './record-table.js';
 import type { VerifyLog } from './verify-log.js';
-
-const SEARCH_WINDOW = 1024 * 1024;
-/** A candidate record longer than this is not read alone while searching past damage. */
-const SEARCH_RECORD_MAX = 16 * 1024 * 1024;
-
-/** The first offset in (from, end) where a whole, CRC-valid record starts, or -1. */
-function findNextRecord(fs: FileSystem, fd: number, from: number, end: number): number {
-  const win = Buffer.allocUnsafe(Math.min(SEARCH_WINDOW, Math.max(0, end - from)));
-  const info = new RecordInfo();
-  for (let base = from + 1; base + RECORD_HEADER_BYTES <= end; ) {
-    const n = fs.read(fd, win, 0, Math.min(win.length, end - base), base);
-    if (n < RECORD_HEADER_BYTES) return -1;
-    for (let q = 0; q + RECORD_HEADER_BYTES <= n; q++) {
-      const kind = win[q + 4];
-      if (kind < KIND_PUT || kind > KIND_COMMIT) continue;
-      const status = decodeRecord(win, q, n, info, true);
-      if (status === RECORD_OK) return base + q;
-      if (status === RECORD_SHORT && info.length > 0 && info.length <= SEARCH_RECORD_MAX && base + q + info.length <= end) {
-        const one = Buffer.allocUnsafe(info.length);
-        if (fs.read(fd, one, 0, info.length, base + q) === info.length && decodeRecord(one, 0, info.length, info, true) === RECORD_OK) return base + q;
-      }
-    }
-    base += n - RECORD_HEADER_BYTES + 1;
-  }
-  return -1;
-}
 
 export interface SegmentPlan {
   file: number;
@@ -114,49 +88,34 @@ function scanRecords(fs: FileSystem, fd: number, name: string, sealed: boolean, 
       table.push(at, fingerprint(keyHash, info.kind, info.length, info.expiresAt), keyHash, info.kind === KIND_PUT);
     },
   };
-  let at = FILE_HEADER_BYTES;
-  let scanner = new RecordScanner(at, visitor, end, checkCrc);
-  const count = () => {
-    log.records += scanner.records;
-  };
-  let resync = true;
-  while (at < end) {
-    const n = fs.read(fd, chunk, 0, Math.min(chunk.length, end - at), at);
-    if (n === 0) break;
-    scanner.push(chunk, 0, n);
-    log.progress(n);
-    at += n;
-    const f = scanner.failure;
-    if (!f || !resync) continue;
-    const next = findNextRecord(fs, fd, f.offset, end);
-    if (next < 0 && !sealed) {
-      // No valid record after it in the active segment: feed the rest, the scanner tells torn from damaged.
-      resync = false;
-      continue;
-    }
-    count();
-    log.problem(name, f.offset, 'corrupt-record', next < 0 ? `${f.reason} (${end - f.offset} bytes unreadable up to the end)` : `${f.reason} (${next - f.offset} bytes unreadable up to the next valid record)`);
-    log.unreadable(name, Math.min(f.offset, scanner.validEnd), next < 0 ? end : next);
-    if (next < 0) return table;
-    at = next;
-    scanner = new RecordScanner(at, visitor, end, checkCrc);
-  }
-  const result = scanner.finish();
-  count();
+  const read = (at: number, length: number) => chunk.subarray(0, fs.read(fd, chunk, 0, Math.min(length, chunk.length), at));
+  const scan = scanSegment(read, FILE_HEADER_BYTES, end, {
+    visitor,
+    checkCrc,
+    sealed,
+    chunkBytes: chunk.length,
+    onRead: (n) => log.progress(n),
+    onDamage(d) {
+      log.problem(name, d.offset, 'corrupt-record', d.message);
+      log.unreadable(name, d.from, d.to);
+    },
+  });
+  log.records += scan.records;
+  const result = scan.end;
   // A partial record or an unclosed batch after the last committed record, past the indexed end: bytes no
   // manifest or index ever named, so never acknowledged (a record fsynced whole before it was acknowledged).
   // With sync off, a power loss inside the loss window can leave the same (docs/design.md "Failures").
-  const refused = !sealed && scanner.validEnd >= indexedTo && (result.kind === 'uncommitted' || (result.kind === 'torn' && result.partial));
+  const refused = !sealed && scan.validEnd >= indexedTo && (result.kind === 'uncommitted' || (result.kind === 'torn' && result.partial));
   if (refused) {
-    leftoverTail(log, name, scanner.validEnd, end, 'the last committed record (left by a write that failed); the next write removes them');
-    log.unreadable(name, scanner.validEnd, end); // what verify --repair cuts, as the next write would
+    leftoverTail(log, name, scan.validEnd, end, 'the last committed record (left by a write that failed); the next write removes them');
+    log.unreadable(name, scan.validEnd, end); // what verify --repair cuts, as the next write would
   } else if (result.kind === 'torn') {
     if (sealed) log.problem(name, result.offset, 'corrupt-record', `record runs past the end of the sealed segment`);
     else log.problem(name, result.offset, 'torn-tail', `a partial record at the end (${end - result.offset} bytes)`);
-    log.unreadable(name, scanner.validEnd, end);
+    log.unreadable(name, scan.validEnd, end);
   } else if (result.kind === 'corrupt') {
     log.problem(name, result.offset, 'corrupt-record', result.reason);
-    log.unreadable(name, scanner.validEnd, end);
+    log.unreadable(name, scan.validEnd, end);
   } else if (result.kind === 'uncommitted') {
     log.problem(name, result.offset, sealed ? 'corrupt-record' : 'uncommitted-batch', `${result.records} records of a batch without commit marker`);
     log.unreadable(name, result.offset, end);

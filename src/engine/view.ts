@@ -13,7 +13,7 @@ import { readWholeFile } from '../io/fs.js';
 import { runName, segmentName, withoutManifest } from './layout.js';
 import { missingFileError } from './manifest-files.js';
 import { scanLog } from './log-scan.js';
-import type { LogEntry, ScanEnd } from './log-scan.js';
+import type { LogEntry, ScanEnd, SkippedDamage } from './log-scan.js';
 import type { ReadWindow } from './read-window.js';
 import { RunReader } from './run-reader.js';
 
@@ -59,7 +59,14 @@ export class View {
   readonly tailCounts: TailCounts = { puts: 0, deletes: 0, deadBytes: 0 };
   /** End of the committed tail (absolute offset in the active segment). */
   tailEnd = 0;
+  /** How the tail ends; `corrupt` at the first damaged stretch when there is one (a writer never appends behind damage). */
   tailState: ScanEnd = { kind: 'clean' };
+  /**
+   * Damaged stretches of the tail, in log order: those the scan stepped over
+   * and a damaged end (docs/format.md "Reading past damage"). Any of them may
+   * hold a newer record of any key.
+   */
+  tailDamage: SkippedDamage[] = [];
   /** Size of the active segment file when it was scanned. */
   activeSize = 0;
   private runs: Array<RunReader | undefined> = [];
@@ -132,7 +139,13 @@ export class View {
     const n = this.fs.read(fd, buf, 0, end - from, from);
     const scan = scanLog(buf, from, n);
     this.tailEnd = scan.validEnd;
-    this.tailState = scan.end;
+    this.tailDamage = scan.damage;
+    if (scan.end.kind === 'corrupt') {
+      const { offset, reason } = scan.end;
+      this.tailDamage.push({ offset, message: `${reason} (${from + n - offset} bytes unreadable up to the end)`, from: scan.validEnd, to: from + n });
+    }
+    const first = this.tailDamage[0];
+    this.tailState = first ? { kind: 'corrupt', offset: first.offset, reason: first.message } : scan.end;
     const counts = this.tailCounts;
     for (const e of scan.entries) {
       if (e.kind === KIND_PUT) counts.puts++;
@@ -209,7 +222,7 @@ export class View {
     return this.sortedTail;
   }
 
-  private tailDamage(): TzkvError | undefined {
+  private damageError(): TzkvError | undefined {
     if (this.tailState.kind !== 'corrupt') return undefined;
     const file = segmentName(this.activeFile);
     return new TzkvError(
@@ -225,7 +238,7 @@ export class View {
     if (!m) return undefined;
     const t = this.tail.get(key.toString('latin1'));
     if (t) return { kind: t.kind, segment: m.active.file, offset: t.offset, length: t.length, expiresAt: t.expiresAt };
-    const damage = this.tailDamage();
+    const damage = this.damageError();
     if (damage) throw damage;
     return this.findIndexed(key);
   }
@@ -281,7 +294,7 @@ export class View {
   *merged(prefix: Buffer, start: Buffer = prefix): Generator<{ key: Buffer } & Located> {
     const m = this.manifest;
     if (!m) return;
-    const damage = this.tailDamage();
+    const damage = this.damageError();
     if (damage) throw damage;
     const active = m.active.file;
     const startStr = start.toString('latin1');
