@@ -29,7 +29,18 @@ export interface PutOptions {
   ifAbsent?: boolean;
 }
 
-export interface ListOptions {
+/**
+ * For reads that go on past damaged data (listings, stats): `onDamage` is told
+ * of each damaged stretch they stepped over (file, offset, kind, message: the
+ * shape of verify's problems). Without it, such a read throws CORRUPT once it
+ * has returned everything it could (`err.info.damage` lists the stretches), so
+ * an incomplete answer is never taken for a whole one.
+ */
+export interface ReadOptions {
+  onDamage?: (damage: VerifyProblem) => void;
+}
+
+export interface ListOptions extends ReadOptions {
   /** Only keys starting with these bytes. */
   prefix?: KeyInput;
   /** Stop after this many results. */
@@ -108,6 +119,11 @@ export interface Store {
   readonly location: string;
   readonly readOnly: boolean;
 
+  /**
+   * The key's newest value. CORRUPT when that record is damaged, or when
+   * damaged data after its newest readable record may hold a newer one (a
+   * value is returned only when it is certainly the newest).
+   */
   get(key: KeyInput): Promise<Buffer | undefined>;
   getEntry(key: KeyInput): Promise<Entry | undefined>;
   has(key: KeyInput): Promise<boolean>;
@@ -129,13 +145,18 @@ export interface Store {
     fn: (current: Entry | undefined) => { value: ValueInput; expiresAt?: number | null } | undefined,
   ): Promise<Entry | undefined>;
 
-  /** Keys in ascending byte order, with their expiry. */
+  /**
+   * Keys in ascending byte order, with their expiry. Past damage: every key
+   * readable, each with its newest readable record, and the damage reported
+   * (ReadOptions).
+   */
   keys(options?: ListOptions): AsyncIterableIterator<KeyInfo>;
-  /** Entries in ascending key byte order. */
+  /** Entries in ascending key byte order; damage as for keys(), a key whose value is damaged left out. */
   entries(options?: ListOptions): AsyncIterableIterator<Entry>;
 
   batch(): Batch;
-  stats(): Promise<StoreStats>;
+  /** Counts what is readable; damage it met is reported (ReadOptions). */
+  stats(options?: ReadOptions): Promise<StoreStats>;
   /** Checks every stored byte; never throws on damaged data, it reports it. */
   verify(options?: VerifyOptions): Promise<VerifyReport>;
   compact(options?: CompactOptions): Promise<CompactReport>;

@@ -17,6 +17,9 @@ export type ErrorCode =
   | 'CLOSED' // the store was used after close()
   | 'INTERNAL'; // a bug in tzkv: please report it
 
+/** What fixes damage a read met; CORRUPT errors of reads end with it (docs/cli.md "Exit codes"). */
+export const REPAIR_HINT = 'run `tzkv verify --repair`';
+
 /** Exit code of the CLI for each code (README "Exit codes"). */
 export const EXIT_CODES: Record<ErrorCode, number> = {
   NOT_FOUND: 1,

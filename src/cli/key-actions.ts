@@ -5,6 +5,7 @@
 
 import { TzkvError } from '../errors.js';
 import { bucketKey, keyInBucket } from './bucket.js';
+import { DamageWarnings } from './damage.js';
 import { parseTimestamp, parseTtl, remainingSeconds } from './duration.js';
 import { readStdin, readWhole } from './input.js';
 import { printJson, writeOut } from './output.js';
@@ -85,7 +86,8 @@ const NUL = Buffer.from([0]);
 /**
  * `tzkv keys`: live keys in byte order, each ended by a newline (or a NUL),
  * or a JSON array, shown without the bucket. A terminal is shown each key
- * escaped (terminalKey); a pipe gets the exact bytes.
+ * escaped (terminalKey); a pipe gets the exact bytes. Past damage: every
+ * readable key, a warning per damaged stretch, exit 4.
  */
 export async function listKeys(request: KeysRequest): Promise<void> {
   if (request.null && request.json) throw new TzkvError('INVALID_ARGUMENT', 'give --null (-0) or --json, not both');
@@ -93,16 +95,18 @@ export async function listKeys(request: KeysRequest): Promise<void> {
   const escape = process.stdout.isTTY === true;
   const prefix = bucketKey(request.bucket, request.prefix ?? '');
   const options = { ...(prefix === '' ? {} : { prefix }), ...(request.limit === undefined ? {} : { limit: request.limit }) };
+  const warnings = new DamageWarnings();
   await withStore(request, 'read', 'tzkv keys', async (store) => {
     const keys: string[] = [];
     const sink = await openSink(undefined);
-    for await (const { key } of store.keys(options)) {
+    for await (const { key } of store.keys({ ...options, onDamage: warnings.onDamage })) {
       const shown = keyInBucket(request.bucket, key);
       if (request.json) keys.push(shown.toString('utf8'));
       else await sink.write(Buffer.concat([escape ? Buffer.from(terminalKey(shown), 'utf8') : shown, end]));
     }
     await (request.json ? printJson(keys) : sink.finish());
   });
+  warnings.finish('the listing');
 }
 
 export interface IncrRequest extends StoreFlags {

@@ -2,17 +2,19 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { TzkvCommand } from '../cli/base.js';
 import { bucketPrefix, keyInBucket } from '../cli/bucket.js';
+import { DamageWarnings } from '../cli/damage.js';
 import { bucketFlag } from '../cli/flags.js';
 import { note, printJson } from '../cli/output.js';
 import { openSink } from '../cli/sink.js';
 import { toRecord } from '../cli/records.js';
 import { terminalJson } from '../cli/terminal-text.js';
+import { TzkvError } from '../errors.js';
 
 export default class Export extends TzkvCommand {
   static override summary = 'Write every live key as JSON Lines.';
   static override description = `One {"key", "value", "encoding"?, "expiresAt"} per line, in key order, to stdout or --out FILE (written to a temporary file and renamed into place when complete). Values that are not valid UTF-8 are base64-encoded with "encoding": "base64", so that
   tzkv export | tzkv import -d OTHER
-reproduces every key, value byte and expiry. With -b, exports the bucket's keys without the bucket prefix (import -b puts them back into a bucket). With --json prints one JSON array instead, on one line unless stdout is a terminal (or, with --out, {"exported", "file"}).`;
+reproduces every key, value byte and expiry. Past damaged data (see \`tzkv verify\`) it exports every readable key, warns on stderr for each damaged stretch and exits 4; --out then writes no file. With -b, exports the bucket's keys without the bucket prefix (import -b puts them back into a bucket). With --json prints one JSON array instead, on one line unless stdout is a terminal (or, with --out, {"exported", "file"}).`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> > backup.jsonl',
     '<%= config.bin %> <%= command.id %> session: --out sessions.jsonl',
@@ -33,18 +35,23 @@ reproduces every key, value byte and expiry. With -b, exports the bucket's keys 
     // The JSON array is one line for a program; a terminal sees one record per line, escaped (src/cli/terminal-text.ts).
     const terminal = flags.out === undefined && process.stdout.isTTY === true;
     const before = terminal ? '\n  ' : '';
+    const warnings = new DamageWarnings();
     const exported = await this.withStore(flags, 'read', async (store) => {
       const sink = await openSink(flags.out);
       let count = 0;
       try {
         if (asArray) await sink.write('[');
-        for await (const entry of store.entries(prefix === '' ? {} : { prefix })) {
+        for await (const entry of store.entries({ ...(prefix === '' ? {} : { prefix }), onDamage: warnings.onDamage })) {
           const json = JSON.stringify(toRecord(keyInBucket(flags.bucket, entry.key), entry.value, entry.expiresAt));
           const record = terminal ? terminalJson(json) : json;
           await sink.write(asArray ? `${count === 0 ? '' : ','}${before}${record}` : `${record}\n`);
           count++;
         }
         if (asArray) await sink.write(count === 0 || !terminal ? ']\n' : '\n]\n');
+        // --out promises a file that appears only when complete: an export past damage is not.
+        if (flags.out !== undefined && warnings.count > 0) {
+          throw new TzkvError('CORRUPT', `${flags.out} not written: ${warnings.summary('the export')} (\`tzkv export > FILE\` writes what is readable)`);
+        }
         await sink.finish();
       } catch (err) {
         await sink.abandon();
@@ -52,6 +59,7 @@ reproduces every key, value byte and expiry. With -b, exports the bucket's keys 
       }
       return count;
     });
+    warnings.finish('the export');
     if (flags.out === undefined) return;
     if (flags.json) await printJson({ exported, file: flags.out });
     else note(`exported ${exported} keys to ${flags.out}`);

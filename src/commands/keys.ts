@@ -8,7 +8,7 @@ import { listKeys } from '../cli/key-actions.js';
 export default class Keys extends TzkvCommand {
   static override summary = 'List keys, sorted.';
   static override description =
-    'Prints one key per line in ascending byte order, only live (unexpired) keys. With --json prints an array of strings. With -b, lists the keys of that bucket, without the bucket prefix.\n\nTo a pipe or file each key is written as its exact bytes; -0 ends each with a NUL byte instead of a newline, for `xargs -0`. On a terminal a key holding control characters (or bytes that are not UTF-8, or a quote or backslash) is shown in double quotes with escapes, "a\\x1b[2J", so that it cannot act on the terminal.';
+    'Prints one key per line in ascending byte order, only live (unexpired) keys. With --json prints an array of strings. Past damaged data (see `tzkv verify`) it lists every readable key, warns on stderr for each damaged stretch (file, offset) and exits 4. With -b, lists the keys of that bucket, without the bucket prefix.\n\nTo a pipe or file each key is written as its exact bytes; -0 ends each with a NUL byte instead of a newline, for `xargs -0`. On a terminal a key holding control characters (or bytes that are not UTF-8, or a quote or backslash) is shown in double quotes with escapes, "a\\x1b[2J", so that it cannot act on the terminal.';
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> session: --limit 10',

@@ -1,7 +1,8 @@
-import type { RepairReport, VerifyProblem } from '../api.js';
+import type { RepairReport } from '../api.js';
 import * as Flags from '@oclif/core/flags';
 import { TzkvCommand } from '../cli/base.js';
 import { lockFlag } from '../cli/flags.js';
+import { problemLine } from '../cli/damage.js';
 import { palette, printJson, printMessage, shown, writeOut } from '../cli/output.js';
 import { prepareProgress } from '../cli/progress.js';
 import type { Progress } from '../cli/progress.js';
@@ -91,10 +92,4 @@ function repairLines(r: RepairReport): string[] {
 
 function problems(n: number): string {
   return n === 1 ? '1 problem' : `${n} problems`;
-}
-
-/** `FILE offset N: message`; the offset is left out when the problem has none. */
-export function problemLine(problem: VerifyProblem): string {
-  const file = problem.file === '' ? '(store)' : problem.file;
-  return `${file}${problem.offset === null ? '' : ` offset ${problem.offset}`}: ${problem.message}`;
 }

@@ -8,7 +8,7 @@
 // bloom filter (~1.2 bytes a key) and leaf index (~1 KiB per 100 keys); the
 // TTL list keeps one chunk of 1M expiries in memory and spills the rest to
 // `compact-PID-NNNNNNNN.ttl.tmp`.
-import { TzkvError, ioError } from '../errors.js';
+import { REPAIR_HINT, TzkvError, ioError } from '../errors.js';
 import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, RUN_EXT, SEGMENT_EXT } from '../format/constants.js';
 import { crc32 } from '../format/bytes.js';
 import { encodeFileHeader } from '../format/file-header.js';
@@ -270,7 +270,7 @@ function checkRecord(record: Buffer, e: IndexEntry, info: RecordInfo): void {
   if (!ok) {
     const name = segmentName(e.segment);
     const why = status === -1 ? 'record runs past end of file' : info.reason || 'record does not match its index entry';
-    throw new TzkvError('CORRUPT', `${name} offset ${e.offset}: ${why}; compaction stopped, nothing changed (run \`tzkv verify\`)`, {
+    throw new TzkvError('CORRUPT', `${name} offset ${e.offset}: ${why}; compaction stopped, nothing changed; ${REPAIR_HINT}`, {
       offset: e.offset,
     });
   }

@@ -4,7 +4,7 @@
 // with the store. A store whose census is missing or stale (written before
 // it, or by an older tzkv) is counted by merging the index instead, until the
 // next compaction rebuilds the census.
-import type { StoreStats } from '../api.js';
+import type { StoreStats, VerifyProblem } from '../api.js';
 import { KIND_PUT } from '../format/constants.js';
 import type { Census } from '../format/manifest.js';
 import { CensusDelta, censusValid } from './census.js';
@@ -56,10 +56,10 @@ function fromCensus(v: View, census: Census, now: number): KeyCounts | null {
   };
 }
 
-/** By merging every run and the tail: O(keys). */
-function byScan(v: View, now: number): KeyCounts {
+/** By merging every run and the tail: O(keys). Damage is stepped over and told to onDamage. */
+function byScan(v: View, now: number, onDamage: (damage: VerifyProblem) => void): KeyCounts {
   const counts: KeyCounts = { keys: 0, expiredKeys: 0, liveBytes: 0 };
-  for (const e of v.merged(Buffer.alloc(0))) {
+  for (const e of v.merged(Buffer.alloc(0), Buffer.alloc(0), onDamage)) {
     if (e.kind !== KIND_PUT) continue;
     if (isExpired(e.expiresAt, now)) counts.expiredKeys++;
     else {
@@ -70,7 +70,13 @@ function byScan(v: View, now: number): KeyCounts {
   return counts;
 }
 
-export function storeStats(v: View, now: number, formatVersion: number): Omit<StoreStats, 'lockHolder' | 'followers' | 'lastVerify'> {
+/** The store's facts. Damaged data in the tail is stepped over and told to onDamage. */
+export function storeStats(
+  v: View,
+  now: number,
+  formatVersion: number,
+  onDamage: (damage: VerifyProblem) => void,
+): Omit<StoreStats, 'lockHolder' | 'followers' | 'lastVerify'> {
   const m = v.manifest;
   const running = liveCompaction(m);
   const base = {
@@ -97,8 +103,9 @@ export function storeStats(v: View, now: number, formatVersion: number): Omit<St
       details: { runs: 0, generation: 0 },
     };
   }
+  if (censusValid(m)) v.reportTailDamage(onDamage);
   const census = censusValid(m) ? fromCensus(v, m.census, now) : null;
-  const counts = census ?? byScan(v, now);
+  const counts = census ?? byScan(v, now, onDamage);
   let totalBytes = 0;
   for (const s of m.segments) totalBytes += s.size ?? v.activeSize;
   const deadBytes = Math.max(0, totalBytes - counts.liveBytes);

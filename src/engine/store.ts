@@ -14,6 +14,7 @@ import type {
   LockHolderInfo,
   OpenOptions,
   PutOptions,
+  ReadOptions,
   RepairReport,
   ReplicateOptions,
   ReplicateReport,
@@ -23,7 +24,7 @@ import type {
   VerifyOptions,
   VerifyReport,
 } from '../api.js';
-import { TzkvError, ioError } from '../errors.js';
+import { TzkvError, ioError, isTzkvError } from '../errors.js';
 import { FORMAT_VERSION, KIND_DEL, KIND_PUT } from '../format/constants.js';
 import { encodeCommit, encodeRecord } from '../format/record.js';
 import type { FileSystem } from '../io/fs.js';
@@ -35,6 +36,7 @@ import { DirectoryTarget } from '../replication/target.js';
 import { LocalBatch, SPILL_BYTES, StagedBatch } from './batch.js';
 import { compactPhased, dryRunReport } from './compact.js';
 import { compactionInfo } from './compaction-marker.js';
+import { DamageLog, damageOf } from './damage.js';
 import type { CompactPhase } from './compact.js';
 import { checkExpiry, checkKey, checkValue, expiryFrom, isExpired, toBytes } from './keys.js';
 import { inspectDir, unfinishedFollower } from './layout.js';
@@ -314,23 +316,25 @@ class LocalStore implements Store {
     });
   }
 
-  private listing(options: ListOptions | undefined): { prefix: Buffer; limit: number } {
+  private listing(options: ListOptions | undefined): { prefix: Buffer; limit: number; damage: DamageLog } {
     const prefix = options?.prefix === undefined ? Buffer.alloc(0) : toBytes(options.prefix);
     const limit = options?.limit ?? Infinity;
     if (limit !== Infinity && (!Number.isSafeInteger(limit) || limit < 0)) {
       throw new TzkvError('INVALID_ARGUMENT', `limit must be a whole number ≥ 0, got ${options?.limit}`);
     }
-    return { prefix, limit };
+    return { prefix, limit, damage: new DamageLog(this.location, options?.onDamage) };
   }
 
   async *keys(options?: ListOptions): AsyncIterableIterator<KeyInfo> {
-    const { prefix, limit } = this.listing(options);
-    for (const e of this.liveEntries(prefix, limit, false)) yield { key: e.key, expiresAt: e.expiresAt };
+    const { prefix, limit, damage } = this.listing(options);
+    for (const e of this.liveEntries(prefix, limit, false, damage)) yield { key: e.key, expiresAt: e.expiresAt };
+    damage.finish('the listing');
   }
 
   async *entries(options?: ListOptions): AsyncIterableIterator<Entry> {
-    const { prefix, limit } = this.listing(options);
-    for (const e of this.liveEntries(prefix, limit, true)) yield e as Entry;
+    const { prefix, limit, damage } = this.listing(options);
+    for (const e of this.liveEntries(prefix, limit, true, damage)) yield e as Entry;
+    damage.finish('the listing');
   }
 
   /**
@@ -338,9 +342,10 @@ class LocalStore implements Store {
    * opens every file it needs before the first entry: the listing is one
    * consistent cut (an import is in it wholly or not at all) even when a
    * compaction deletes those files meanwhile, and other calls on this store
-   * cannot close it.
+   * cannot close it. Damage is stepped over and told to `damage`; a key
+   * whose value is damaged is left out.
    */
-  private *liveEntries(prefix: Buffer, limit: number, values: boolean): Generator<KeyInfo & { value?: Buffer }> {
+  private *liveEntries(prefix: Buffer, limit: number, values: boolean, damage: DamageLog): Generator<KeyInfo & { value?: Buffer }> {
     if (limit === 0) return;
     this.checkOpen();
     let view: View | undefined;
@@ -360,11 +365,22 @@ class LocalStore implements Store {
     const now = this.now();
     let n = 0;
     try {
-      for (const e of view.merged(prefix)) {
+      for (const e of view.merged(prefix, prefix, damage.report)) {
         if (e.kind !== KIND_PUT || isExpired(e.expiresAt, now)) continue;
         const key = Buffer.from(e.key);
         const expiresAt = e.expiresAt === 0 ? null : e.expiresAt;
-        yield values ? { key, value: view.readValue(key, e), expiresAt } : { key, expiresAt };
+        if (!values) yield { key, expiresAt };
+        else {
+          let value: Buffer;
+          try {
+            value = view.readValue(key, e);
+          } catch (err) {
+            if (!isTzkvError(err, 'CORRUPT')) throw err;
+            damage.report(damageOf(err, 'corrupt-record'));
+            continue;
+          }
+          yield { key, value, expiresAt };
+        }
         if (++n >= limit) return;
       }
     } catch (err) {
@@ -403,8 +419,10 @@ class LocalStore implements Store {
     }
   }
 
-  async stats(): Promise<StoreStats> {
-    const stats = this.read((v) => storeStats(v, this.now(), FORMAT_VERSION));
+  async stats(options?: ReadOptions): Promise<StoreStats> {
+    const damage = new DamageLog(this.location, options?.onDamage);
+    const stats = this.read((v) => storeStats(v, this.now(), FORMAT_VERSION, damage.report));
+    damage.finish('stats');
     return { ...stats, lastVerify: readVerified(this.fs, this.location), lockHolder: await this.lockHolder(), followers: readFollowers(this.fs, this.location) };
   }
 

@@ -1,7 +1,8 @@
 // A read view of the store: one manifest, the tail of the active segment
 // scanned into memory, and the index runs opened on demand. Every read goes
 // through a view; writers build a fresh one under the lock.
-import { TzkvError, ioError } from '../errors.js';
+import type { VerifyProblem } from '../api.js';
+import { REPAIR_HINT, TzkvError, ioError } from '../errors.js';
 import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, MANIFEST_NAME } from '../format/constants.js';
 import { checkFileHeader } from '../format/file-header.js';
 import type { IndexEntry } from '../format/index-block.js';
@@ -124,7 +125,7 @@ export class View {
     if (problem) {
       const path = `${this.dir}/${segmentName(file)}`;
       if (problem.kind === 'newer-version') throw new TzkvError('VERSION', `${path}: ${problem.message}`, { path });
-      throw new TzkvError('CORRUPT', `${segmentName(file)} offset 0: ${problem.message}`, { path, offset: 0 });
+      throw new TzkvError('CORRUPT', `${segmentName(file)} offset 0: ${problem.message}; ${REPAIR_HINT}`, { path, offset: 0 });
     }
     const from = m.active.indexedTo;
     if (size < from) {
@@ -222,24 +223,48 @@ export class View {
     return this.sortedTail;
   }
 
-  private damageError(): TzkvError | undefined {
-    if (this.tailState.kind !== 'corrupt') return undefined;
+  /**
+   * The damaged tail stretches after `offset` (where the key's newest readable
+   * tail record is; -1 when it has none) as an error: one of them may hold a
+   * newer record of the key, so no value read for it can be vouched for.
+   */
+  private hiddenBy(key: Buffer, offset: number): TzkvError | undefined {
+    if (this.tailDamage.length === 0) return undefined;
+    const after = this.tailDamage.filter((d) => d.offset > offset);
+    if (after.length === 0) return undefined;
+    const d = after[0];
     const file = segmentName(this.activeFile);
+    const more = after.length > 1 ? ` (and ${after.length - 1} more damaged stretches after it)` : '';
     return new TzkvError(
       'CORRUPT',
-      `${file} offset ${this.tailState.offset}: ${this.tailState.reason}; records after it cannot be read (run \`tzkv verify\`)`,
-      { path: `${this.dir}/${file}`, offset: this.tailState.offset },
+      `key ${JSON.stringify(key.toString('utf8'))} cannot be read: its newest version may be in damaged data at ${file} offset ${d.offset}: ${d.message}${more}; ${REPAIR_HINT}`,
+      { path: `${this.dir}/${file}`, offset: d.offset },
     );
   }
 
-  /** Where the newest record of key is, or undefined when no record of it exists. */
+  /** Each damaged tail stretch, to `onDamage`; without one, the first as CORRUPT. */
+  reportTailDamage(onDamage: ((damage: VerifyProblem) => void) | undefined): void {
+    const file = segmentName(this.activeFile);
+    for (const d of this.tailDamage) {
+      if (!onDamage) {
+        throw new TzkvError('CORRUPT', `${file} offset ${d.offset}: ${d.message}; ${REPAIR_HINT}`, { path: `${this.dir}/${file}`, offset: d.offset });
+      }
+      onDamage({ file, offset: d.offset, kind: 'corrupt-record', message: d.message });
+    }
+  }
+
+  /**
+   * Where the newest record of key is, or undefined when no record of it
+   * exists. CORRUPT when damage in the tail after its newest readable record
+   * may hold a newer one.
+   */
   locate(key: Buffer): Located | undefined {
     const m = this.manifest;
     if (!m) return undefined;
     const t = this.tail.get(key.toString('latin1'));
+    const hidden = this.hiddenBy(key, t ? t.offset : -1);
+    if (hidden) throw hidden;
     if (t) return { kind: t.kind, segment: m.active.file, offset: t.offset, length: t.length, expiresAt: t.expiresAt };
-    const damage = this.damageError();
-    if (damage) throw damage;
     return this.findIndexed(key);
   }
 
@@ -271,18 +296,14 @@ export class View {
     const name = segmentName(at.segment);
     const path = `${this.dir}/${name}`;
     const status = n === at.length ? decodeRecord(buf, 0, n, info, true) : -1;
+    const damaged = (reason: string) =>
+      new TzkvError('CORRUPT', `${name} offset ${at.offset}: ${reason}; ${REPAIR_HINT}`, { path, offset: at.offset, info: { reason } });
     if (status !== RECORD_OK || info.length !== at.length) {
       const why = status === -1 ? 'record runs past end of file' : info.reason || 'record does not match its index entry';
-      throw new TzkvError('CORRUPT', `${name} offset ${at.offset}: ${why} (key ${JSON.stringify(key.toString('utf8'))})`, {
-        path,
-        offset: at.offset,
-      });
+      throw damaged(`${why} (key ${JSON.stringify(key.toString('utf8'))})`);
     }
     if (info.kind !== KIND_PUT || !buf.subarray(20, 20 + info.keyLength).equals(key)) {
-      throw new TzkvError('CORRUPT', `${name} offset ${at.offset}: index entry points at a record of another key`, {
-        path,
-        offset: at.offset,
-      });
+      throw damaged('index entry points at a record of another key');
     }
     return buf.subarray(20 + info.keyLength);
   }
@@ -290,12 +311,14 @@ export class View {
   /**
    * All newest entries with key >= start and starting with prefix, in key
    * order, tombstones included. Sources: the tail, then runs newest first.
+   * With `onDamage`, damage is reported and stepped over: each entry is the
+   * newest readable one of its key (docs/design.md "Reading past damage");
+   * without it, damage throws CORRUPT.
    */
-  *merged(prefix: Buffer, start: Buffer = prefix): Generator<{ key: Buffer } & Located> {
+  *merged(prefix: Buffer, start: Buffer = prefix, onDamage?: (damage: VerifyProblem) => void): Generator<{ key: Buffer } & Located> {
     const m = this.manifest;
     if (!m) return;
-    const damage = this.damageError();
-    if (damage) throw damage;
+    this.reportTailDamage(onDamage);
     const active = m.active.file;
     const startStr = start.toString('latin1');
     const tailEntries = this.tailSorted();

@@ -4,7 +4,7 @@
 // end) is a consistent cut. Every byte range is checked on arrival; the
 // follower's manifest is switched last, atomically.
 import type { ReplicateOptions, ReplicateReport } from '../api.js';
-import { TzkvError } from '../errors.js';
+import { REPAIR_HINT, TzkvError } from '../errors.js';
 import { undoneError } from '../engine/leftovers.js';
 import { FILE_HEADER_BYTES, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT, SEGMENT_EXT, TMP_SUFFIX } from '../format/constants.js';
 import { parseFileName } from '../format/bytes.js';
@@ -144,7 +144,7 @@ function replicateOnce(
     const m = view.manifest;
     if (!m) throw new TzkvError('INVALID_ARGUMENT', `store ${leaderDir} is empty: nothing to replicate yet`, { path: leaderDir });
     if (view.tailState.kind === 'corrupt') {
-      throw new TzkvError('CORRUPT', `store ${leaderDir} has damage in its active segment at offset ${view.tailState.offset}; run \`tzkv verify\``);
+      throw new TzkvError('CORRUPT', `store ${leaderDir} has damage in its active segment at offset ${view.tailState.offset}; ${REPAIR_HINT}`);
     }
     const leaderId = storeIdOf(m);
     const opened = target.open();

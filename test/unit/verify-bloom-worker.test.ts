@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { problemLine } from '../../src/commands/verify.js';
+import { problemLine } from '../../src/cli/damage.js';
 import * as worker from '../../src/engine/crc-worker.js';
 import { RunReader } from '../../src/engine/run-reader.js';
 import { open } from '../../src/engine/store.js';

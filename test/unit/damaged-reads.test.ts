@@ -1,0 +1,176 @@
+// Reads past damaged data through the embedded API (docs/design.md "Reading
+// past damage"): a damaged record costs that record only; a get returns a
+// value only when it is certainly the newest; listings and stats return what
+// is readable and tell onDamage, or throw CORRUPT after the good entries.
+import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Store, VerifyProblem } from '../../src/api.js';
+import { scanLog } from '../../src/engine/log-scan.js';
+import { verifyStore } from '../../src/engine/verify.js';
+import { View } from '../../src/engine/view.js';
+import { TzkvError, open } from '../../src/index.js';
+import { FILE_HEADER_BYTES } from '../../src/format/constants.js';
+import { realFs } from '../../src/io/fs.js';
+import { seededRandom } from '../helpers/fault-fs.js';
+import { skipVerify, tempDir } from '../helpers/temp-store.js';
+
+const segmentOf = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.tzds')).sort().pop()!;
+
+/** Flips one byte of `name` in dir, `delta` bytes after the first occurrence of `marker`. */
+function flipAfter(dir: string, name: string, marker: string, delta: number): number {
+  const bytes = readFileSync(join(dir, name));
+  const at = bytes.indexOf(marker);
+  expect(at).toBeGreaterThan(0);
+  bytes[at + delta] ^= 0x01;
+  writeFileSync(join(dir, name), bytes);
+  return at + delta;
+}
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+/** What a listing yielded before it threw, and what it threw. */
+async function collectUntilThrow<T>(it: AsyncIterable<T>): Promise<{ items: T[]; error: unknown }> {
+  const items: T[] = [];
+  try {
+    for await (const x of it) items.push(x);
+  } catch (error) {
+    return { items, error };
+  }
+  return { items, error: undefined };
+}
+
+/** A store of keys k00..k(n-1), everything in the unindexed tail, with one byte of k(damaged)'s value flipped. */
+async function tailStore(n: number, damaged: number): Promise<{ dir: string; s: Store; offset: number }> {
+  const dir = tempDir();
+  skipVerify(dir);
+  const s = await open(dir, { flushBytes: 1 << 30 });
+  for (let i = 0; i < n; i++) await s.put(`k${String(i).padStart(2, '0')}`, `value-${i}-${'x'.repeat(20)}`);
+  const name = segmentOf(dir);
+  const offset = flipAfter(dir, name, `value-${damaged}-`, 3) - 3 - 20 - 3;
+  return { dir, s, offset };
+}
+
+describe('damage in the unindexed tail', () => {
+  it('the first of three: the two after it read; the damaged one names the damage and the fix', async () => {
+    const { s, offset } = await tailStore(3, 0);
+    expect((await s.get('k01'))?.toString()).toBe(`value-1-${'x'.repeat(20)}`);
+    expect((await s.get('k02'))?.toString()).toBe(`value-2-${'x'.repeat(20)}`);
+    const err = (await s.get('k00').catch((e: unknown) => e)) as TzkvError;
+    expect(err).toBeInstanceOf(TzkvError);
+    expect(err).toMatchObject({ code: 'CORRUPT', offset });
+    expect(err.message).toContain(`00000001.tzds offset ${offset}: CRC mismatch`);
+    expect(err.message).toContain('run `tzkv verify --repair`');
+    // A key that is nowhere readable may be in the damaged record: not "not found".
+    await expect(s.get('never-written')).rejects.toMatchObject({ code: 'CORRUPT' });
+  });
+
+  it('in the middle: keys after it read; keys before it may have a newer version in it, so a get refuses', async () => {
+    const { s } = await tailStore(30, 15);
+    for (let i = 16; i < 30; i++) expect((await s.get(`k${i}`))?.toString()).toBe(`value-${i}-${'x'.repeat(20)}`);
+    for (const i of [0, 14, 15]) await expect(s.get(`k${String(i).padStart(2, '0')}`)).rejects.toMatchObject({ code: 'CORRUPT' });
+    // A newer write of a key before the damage... is refused too: a writer never appends behind damage.
+    await expect(s.put('k00', 'new')).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringContaining('tzkv verify --repair') });
+  });
+
+  it('a listing returns every readable key and tells onDamage; without it, throws CORRUPT after the good entries', async () => {
+    const { s, offset } = await tailStore(5, 2);
+    const told: VerifyProblem[] = [];
+    const keys = await collect(s.keys({ onDamage: (d) => told.push(d) }));
+    expect(keys.map((k) => k.key.toString())).toEqual(['k00', 'k01', 'k03', 'k04']);
+    expect(told).toEqual([{ file: '00000001.tzds', offset, kind: 'corrupt-record', message: expect.stringMatching(/^CRC mismatch \(\d+ bytes unreadable up to the next valid record\)$/) }]);
+
+    const { items, error } = await collectUntilThrow(s.entries());
+    expect(items.map((e) => `${e.key}=${e.value}`)).toEqual([0, 1, 3, 4].map((i) => `k0${i}=value-${i}-${'x'.repeat(20)}`));
+    expect(error).toBeInstanceOf(TzkvError);
+    expect(error).toMatchObject({ code: 'CORRUPT', offset, info: { damage: [expect.objectContaining({ offset })] } });
+    expect((error as Error).message).toContain('run `tzkv verify --repair`');
+
+    // A limit reached before the end does not make the answer whole: the damage may hold a key before it.
+    expect((await collectUntilThrow(s.keys({ limit: 1 }))).error).toMatchObject({ code: 'CORRUPT' });
+  });
+
+  it('stats counts what is readable and tells onDamage; without it, throws', async () => {
+    const { s } = await tailStore(5, 2);
+    const told: VerifyProblem[] = [];
+    const stats = await s.stats({ onDamage: (d) => told.push(d) });
+    expect(stats.keys).toBe(4);
+    expect(told).toHaveLength(1);
+    await expect(s.stats()).rejects.toMatchObject({ code: 'CORRUPT' });
+  });
+
+  it('fuzz: a get returns the newest value or CORRUPT, never an older one; the reader and verify agree on the damage', async () => {
+    const random = seededRandom(21);
+    const base = tempDir();
+    const s = await open(base, { flushBytes: 1 << 30 });
+    for (let i = 0; i < 60; i++) {
+      const key = `k${Math.floor(random() * 12)}`;
+      if (random() < 0.15) await s.del(key);
+      else if (random() < 0.2) await s.batch().put(key, `batch ${i}`).put(`k${Math.floor(random() * 12)}`, `batch ${i} b`).write();
+      else await s.put(key, `value ${i} ${'v'.repeat(Math.floor(random() * 30))}`);
+    }
+    await s.close();
+    const name = segmentOf(base);
+    const original = readFileSync(join(base, name));
+    // The newest record of each key, from the undamaged log.
+    const newest = new Map<string, { offset: number; length: number; value: string | null }>();
+    for (const e of scanLog(original.subarray(FILE_HEADER_BYTES), FILE_HEADER_BYTES).entries) {
+      const value = e.kind === 1 ? original.toString('latin1', e.offset + 20 + e.key.length, e.offset + e.length) : null;
+      newest.set(e.key, { offset: e.offset, length: e.length, value });
+    }
+    for (let round = 0; round < 80; round++) {
+      const dir = tempDir();
+      cpSync(base, dir, { recursive: true });
+      const bytes = Buffer.from(original);
+      const at = FILE_HEADER_BYTES + Math.floor(random() * (bytes.length - FILE_HEADER_BYTES));
+      bytes[at] ^= 1 + Math.floor(random() * 255);
+      writeFileSync(join(dir, name), bytes);
+      const view = View.load(realFs, dir);
+      const readerDamage = view.tailDamage.map((d) => d.offset);
+      const torn = view.tailState.kind === 'torn';
+      view.close();
+      const verified = verifyStore(realFs, dir).problems.filter((p) => p.kind === 'corrupt-record').map((p) => p.offset);
+      expect(readerDamage, `round ${round}`).toEqual(verified);
+      // A damaged last record is a torn tail, not damage (docs/format.md "Recovery rules").
+      if (torn) continue;
+      const r = await open(dir, { readOnly: true });
+      for (const [key, want] of newest) {
+        const got = await r.get(key).then((v) => v?.toString('latin1') ?? null, (e: TzkvError) => e.code);
+        const intact = at < want.offset || at >= want.offset + want.length;
+        if (got === 'CORRUPT') expect(intact && readerDamage.every((d) => d < want.offset), `round ${round}, key ${key}`).toBe(false);
+        else expect(got, `round ${round}, key ${key}`).toBe(want.value);
+      }
+      await r.close();
+    }
+  });
+});
+
+/** 200 keys in sealed segments and several index runs (damage.test.ts's store). */
+async function indexedStore(): Promise<{ dir: string; s: Store }> {
+  const dir = tempDir();
+  skipVerify(dir);
+  const s = await open(dir, { segmentBytes: 4096, flushBytes: 1024 });
+  for (let i = 0; i < 200; i++) await s.put(`key:${String(i).padStart(3, '0')}`, `value number ${i} `.repeat(3));
+  return { dir, s };
+}
+const allKeys = Array.from({ length: 200 }, (_, i) => `key:${String(i).padStart(3, '0')}`);
+const valueOf = (key: string) => `value number ${Number(key.slice(4))} `.repeat(3);
+
+describe('damage in indexed data', () => {
+  it('a damaged record in a sealed segment: keys lists every key; entries leaves that one out and says so', async () => {
+    const { dir, s } = await indexedStore();
+    const name = readdirSync(dir).filter((n) => n.endsWith('.tzds')).sort()[0];
+    const offset = flipAfter(dir, name, 'key:002', 10) - 10 - 20;
+    expect((await collect(s.keys())).length).toBe(200);
+    const told: VerifyProblem[] = [];
+    const entries = await collect(s.entries({ onDamage: (d) => told.push(d) }));
+    expect(entries.map((e) => e.key.toString())).toEqual(allKeys.filter((k) => k !== 'key:002'));
+    expect(told).toEqual([{ file: name, offset, kind: 'corrupt-record', message: expect.stringContaining('CRC mismatch') }]);
+    await expect(s.get('key:002')).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringContaining('tzkv verify --repair') });
+    expect((await s.get('key:003'))?.toString()).toBe(valueOf('key:003'));
+  });
+});
