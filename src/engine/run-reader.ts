@@ -1,14 +1,18 @@
 // Reads an index run: point lookups by descending the block tree, and ordered
 // cursors from a start key for listing and merging (docs/format.md "Index run").
-import { TzkvError } from '../errors.js';
+// Damage is passed by where the run can still answer: a damaged bloom page
+// rules nothing out, a damaged branch block is replaced by walking the leaves,
+// and a cursor steps over a damaged leaf to the next one whose CRC checks
+// (docs/design.md "Reading past damage").
+import type { VerifyProblem } from '../api.js';
+import { REPAIR_HINT, TzkvError, isTzkvError } from '../errors.js';
 import { bloomBucket, bloomMayContain, bloomPageOffset, bloomPageValid, bucketInPage } from '../format/bloom.js';
 import { fileName } from '../format/bytes.js';
 import { BLOCK_BRANCH, BLOCK_LEAF, BLOOM_PAGE_STRIDE, RUN_EXT, RUN_HEADER_BYTES } from '../format/constants.js';
 import { decodeBlock, decodeRunHeader, parseBranchEntries, parseLeafEntries } from '../format/index-block.js';
 import type { BranchEntry, IndexEntry, RunHeader } from '../format/index-block.js';
 import type { FileSystem } from '../io/fs.js';
-
-const READAHEAD = 64 * 1024;
+import { leafBlocks } from './run-leaves.js';
 
 export class RunReader {
   private constructor(
@@ -30,7 +34,7 @@ export class RunReader {
       const header = decodeRunHeader(buf.subarray(0, n), fileNumber);
       if (typeof header === 'string') {
         if (header.startsWith('version:')) throw new TzkvError('VERSION', `${path}: ${header.slice(8)}`, { path });
-        throw new TzkvError('CORRUPT', `${name} offset 0: ${header}`, { path, offset: 0 });
+        throw new TzkvError('CORRUPT', `${name} offset 0: ${header}; ${REPAIR_HINT}`, { path, offset: 0, info: { reason: header } });
       }
       return new RunReader(fs, name, path, fd, header);
     } catch (err) {
@@ -52,8 +56,9 @@ export class RunReader {
     return this.fs.size(this.fd);
   }
 
+  /** CORRUPT for damage at `offset`, saying what fixes it; info.reason is `what` alone. */
   corrupt(offset: number, what: string): TzkvError {
-    return new TzkvError('CORRUPT', `${this.name} offset ${offset}: ${what}`, { path: this.path, offset });
+    return new TzkvError('CORRUPT', `${this.name} offset ${offset}: ${what}; ${REPAIR_HINT}`, { path: this.path, offset, info: { reason: what } });
   }
 
   private readBlock(offset: number, length: number, type?: number) {
@@ -95,15 +100,11 @@ export class RunReader {
   }
 
   /**
-   * Descends to the leaf that would hold `key`: its entries and file offset.
-   * `branchAt` may be a caching stand-in for this.branchAt.
+   * Descends the branch blocks to the leaf that would hold `key`: its file
+   * offset and length. `branchAt` may be a caching stand-in for this.branchAt.
    */
-  leafFor(
-    key: Buffer,
-    branchAt: (offset: number, length: number) => BranchEntry[] = (o, l) => this.branchAt(o, l),
-  ): { entries: IndexEntry[]; offset: number; length: number } | undefined {
+  private leafAddress(key: Buffer, branchAt: (offset: number, length: number) => BranchEntry[]): { offset: number; length: number } {
     const h = this.header;
-    if (h.height === 0) return undefined;
     let offset = h.rootOffset;
     let length = h.rootLength;
     for (let depth = h.height; depth > 1; depth--) {
@@ -121,16 +122,44 @@ export class RunReader {
       offset = children[pick].offset;
       length = children[pick].length;
     }
+    return { offset, length };
+  }
+
+  /**
+   * Descends to the leaf that would hold `key`: its entries and file offset.
+   * `branchAt` may be a caching stand-in for this.branchAt.
+   */
+  leafFor(
+    key: Buffer,
+    branchAt: (offset: number, length: number) => BranchEntry[] = (o, l) => this.branchAt(o, l),
+  ): { entries: IndexEntry[]; offset: number; length: number } | undefined {
+    if (this.header.height === 0) return undefined;
+    const { offset, length } = this.leafAddress(key, branchAt);
     return { entries: this.leafAt(offset, length), offset, length };
   }
 
-  /** The run's entry for key, if any (PUT or DEL, expired or not). */
+  /**
+   * The run's entry for key, if any (PUT or DEL, expired or not). A damaged
+   * bloom page rules nothing out and a damaged branch block is replaced by a
+   * walk of the leaves; CORRUPT only when the leaf that would hold the key is
+   * damaged.
+   */
   find(key: Buffer): IndexEntry | undefined {
     if (this.header.height === 0) return undefined;
-    if (!this.mayContain(key)) return undefined;
-    const leaf = this.leafFor(key);
-    if (!leaf) return undefined;
-    const { entries } = leaf;
+    let maybe = true;
+    try {
+      maybe = this.mayContain(key);
+    } catch (err) {
+      if (!isTzkvError(err, 'CORRUPT')) throw err;
+    }
+    if (!maybe) return undefined;
+    let entries: IndexEntry[];
+    try {
+      entries = this.leafFor(key)!.entries;
+    } catch (err) {
+      if (!isTzkvError(err, 'CORRUPT')) throw err;
+      entries = this.leafByWalk(key);
+    }
     let lo = 0;
     let hi = entries.length - 1;
     while (lo <= hi) {
@@ -143,43 +172,54 @@ export class RunReader {
     return undefined;
   }
 
-  /** Entries with key >= start (from the first key when start is empty), in order. */
-  *cursor(start: Buffer): Generator<IndexEntry> {
+  /** The entries of the leaf that would hold `key`, found by reading the leaves in order; CORRUPT when damage may hold it. */
+  private leafByWalk(key: Buffer): IndexEntry[] {
+    let damage: VerifyProblem | undefined;
+    for (const entries of leafBlocks(this, RUN_HEADER_BYTES, (d) => (damage = d))) {
+      if (entries.length === 0) continue;
+      if (Buffer.compare(entries[entries.length - 1].key, key) < 0) {
+        damage = undefined; // everything before this leaf sorts before the key
+        continue;
+      }
+      if (damage && Buffer.compare(key, entries[0].key) < 0) break; // the damaged stretch before this leaf may hold it
+      return entries;
+    }
+    if (damage) throw this.corrupt(damage.offset!, damage.message);
+    return [];
+  }
+
+  /**
+   * Entries with key >= start (from the first key when start is empty), in
+   * order. A damaged leaf whose keys may be >= start is reported to onDamage
+   * and stepped over (without onDamage: CORRUPT); a damaged branch block is
+   * replaced by reading the leaves from the first.
+   */
+  *cursor(start: Buffer, onDamage?: (damage: VerifyProblem) => void): Generator<IndexEntry> {
     const h = this.header;
     if (h.height === 0) return;
-    const first = this.leafFor(start);
-    if (!first) return;
-    for (const e of first.entries) if (Buffer.compare(e.key, start) >= 0) yield e;
-    let pos = first.offset + first.length;
-    let chunk = Buffer.alloc(0);
-    let chunkAt = pos;
-    while (pos < h.leavesEnd) {
-      // Leaves lie back to back: read ahead and cut blocks out of the chunk.
-      if (pos + 8 > chunkAt + chunk.length) {
-        chunk = Buffer.allocUnsafe(Math.min(READAHEAD, h.leavesEnd - pos));
-        chunkAt = pos;
-        const n = this.fs.read(this.fd, chunk, 0, chunk.length, pos);
-        if (n < 8) throw this.corrupt(pos, 'leaf blocks run past end of file');
-        chunk = chunk.subarray(0, n);
-      }
-      const rel = pos - chunkAt;
-      const length = chunk.readUInt32LE(rel + 4);
-      if (length < 12 || pos + length > h.leavesEnd) throw this.corrupt(pos, `leaf block length ${length} impossible`);
-      let blockBuf: Buffer;
-      if (rel + length <= chunk.length) {
-        blockBuf = chunk.subarray(rel, rel + length);
-      } else {
-        blockBuf = Buffer.allocUnsafe(length);
-        if (this.fs.read(this.fd, blockBuf, 0, length, pos) !== length) throw this.corrupt(pos, 'leaf block truncated');
-        chunk = Buffer.alloc(0);
-        chunkAt = pos + length;
-      }
-      const block = decodeBlock(blockBuf, BLOCK_LEAF);
-      if (typeof block === 'string') throw this.corrupt(pos, block);
-      const entries = parseLeafEntries(block);
-      if (typeof entries === 'string') throw this.corrupt(pos, entries);
-      for (const e of entries) yield e;
-      pos += length;
+    let first = RUN_HEADER_BYTES;
+    try {
+      first = this.leafAddress(start, (o, l) => this.branchAt(o, l)).offset;
+    } catch (err) {
+      if (!isTzkvError(err, 'CORRUPT')) throw err;
     }
+    let pending: VerifyProblem | undefined; // a damaged stretch, until the next leaf says whether its keys may be >= start
+    const settle = () => {
+      const d = pending;
+      pending = undefined;
+      if (!d) return;
+      if (!onDamage) throw this.corrupt(d.offset!, d.message);
+      onDamage(d);
+    };
+    for (const entries of leafBlocks(this, first, (d) => {
+      settle();
+      pending = d;
+    })) {
+      if (entries.length === 0) continue;
+      if (pending && Buffer.compare(entries[0].key, start) <= 0) pending = undefined; // its keys all sort before start
+      settle();
+      for (const e of entries) if (Buffer.compare(e.key, start) >= 0) yield e;
+    }
+    settle();
   }
 }

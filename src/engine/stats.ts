@@ -5,6 +5,7 @@
 // it, or by an older tzkv) is counted by merging the index instead, until the
 // next compaction rebuilds the census.
 import type { StoreStats, VerifyProblem } from '../api.js';
+import { isTzkvError } from '../errors.js';
 import { KIND_PUT } from '../format/constants.js';
 import type { Census } from '../format/manifest.js';
 import { CensusDelta, censusValid } from './census.js';
@@ -70,7 +71,11 @@ function byScan(v: View, now: number, onDamage: (damage: VerifyProblem) => void)
   return counts;
 }
 
-/** The store's facts. Damaged data in the tail is stepped over and told to onDamage. */
+/**
+ * The store's facts. Damaged data is stepped over and told to onDamage; when
+ * an index part the census needs is damaged, the counts come from a scan of
+ * what is readable (`counted: "scan"`).
+ */
 export function storeStats(
   v: View,
   now: number,
@@ -103,8 +108,16 @@ export function storeStats(
       details: { runs: 0, generation: 0 },
     };
   }
-  if (censusValid(m)) v.reportTailDamage(onDamage);
-  const census = censusValid(m) ? fromCensus(v, m.census, now) : null;
+  let census: KeyCounts | null = null;
+  if (censusValid(m)) {
+    v.reportTailDamage(onDamage);
+    try {
+      census = fromCensus(v, m.census, now);
+    } catch (err) {
+      // A damaged index part the census needs: count by a scan, which reports what it cannot read.
+      if (!isTzkvError(err, 'CORRUPT')) throw err;
+    }
+  }
   const counts = census ?? byScan(v, now, onDamage);
   let totalBytes = 0;
   for (const s of m.segments) totalBytes += s.size ?? v.activeSize;

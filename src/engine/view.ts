@@ -2,7 +2,7 @@
 // scanned into memory, and the index runs opened on demand. Every read goes
 // through a view; writers build a fresh one under the lock.
 import type { VerifyProblem } from '../api.js';
-import { REPAIR_HINT, TzkvError, ioError } from '../errors.js';
+import { REPAIR_HINT, TzkvError, ioError, isTzkvError } from '../errors.js';
 import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, MANIFEST_NAME } from '../format/constants.js';
 import { checkFileHeader } from '../format/file-header.js';
 import type { IndexEntry } from '../format/index-block.js';
@@ -11,6 +11,7 @@ import type { Manifest } from '../format/manifest.js';
 import { RECORD_OK, RecordInfo, decodeRecord } from '../format/record.js';
 import type { FileSystem } from '../io/fs.js';
 import { readWholeFile } from '../io/fs.js';
+import { damageOf } from './damage.js';
 import { runName, segmentName, withoutManifest } from './layout.js';
 import { missingFileError } from './manifest-files.js';
 import { scanLog } from './log-scan.js';
@@ -211,7 +212,13 @@ export class View {
   openAll(): void {
     const m = this.manifest;
     if (!m) return;
-    for (let i = 0; i < m.runs.length; i++) this.run(i);
+    for (let i = 0; i < m.runs.length; i++) {
+      try {
+        this.run(i);
+      } catch (err) {
+        if (!isTzkvError(err, 'CORRUPT')) throw err; // a damaged run: merged() says so, or throws
+      }
+    }
     for (const seg of m.segments) this.segmentFd(seg.file);
   }
 
@@ -345,7 +352,15 @@ export class View {
       const info = m.runs[i];
       if (info.entries === 0 || Buffer.compare(info.maxKey, start) < 0) continue;
       if (prefix.length > 0 && Buffer.compare(info.minKey, prefix) > 0 && !info.minKey.subarray(0, prefix.length).equals(prefix)) continue;
-      const it = this.run(i).cursor(start);
+      let run: RunReader;
+      try {
+        run = this.run(i);
+      } catch (err) {
+        if (!onDamage || !isTzkvError(err, 'CORRUPT')) throw err;
+        onDamage(damageOf(err, 'corrupt-index')); // the whole run: older runs answer for its keys
+        continue;
+      }
+      const it = run.cursor(start, onDamage);
       sources.push({ head: undefined, next: () => { const r = it.next(); return r.done ? undefined : (r.value as IndexEntry); } });
     }
     for (const s of sources) s.head = s.next();

@@ -154,3 +154,54 @@ describe('one flipped byte in an indexed segment', () => {
     expect((await tzkv(['stats', '-d', dir])).exitCode).toBe(0);
   });
 });
+
+describe('one flipped byte in an index run', () => {
+  /** A store whose keys are all in one index run (an import over 1 MiB); returns the run's path and header fields. */
+  async function indexedStore(): Promise<{ dir: string; run: string; bloomOffset: number }> {
+    const dir = await damagedStoreDir();
+    const lines = Array.from({ length: 1100 }, (_, i) => `k${String(i).padStart(4, '0')}\t${'v'.repeat(1020)}`).join('\n');
+    expect((await tzkv(['import', '-d', dir, '--format', 'tsv'], { input: `${lines}\n` })).exitCode).toBe(0);
+    const runs = (await readdir(dir)).filter((n) => n.endsWith('.tzix'));
+    expect(runs).toHaveLength(1);
+    const header = await readFile(join(dir, runs[0]));
+    return { dir, run: runs[0], bloomOffset: header.readUInt32LE(48) };
+  }
+
+  async function flipAt(path: string, at: number): Promise<void> {
+    const bytes = await readFile(path);
+    bytes[at] ^= 0x01;
+    await writeFile(path, bytes);
+  }
+
+  test('in the bloom filter: nothing is lost, every get reads the tree instead, exit 0', async () => {
+    const { dir, run, bloomOffset } = await indexedStore();
+    await flipAt(join(dir, run), bloomOffset + 100);
+    for (const key of ['k0000', 'k0550', 'k1099']) expect(await bothWays(['get', '-d', dir, key])).toMatchObject({ exitCode: 0, stdout: 'v'.repeat(1020), stderr: '' });
+    expect((await bothWays(['get', '-d', dir, 'k9999'])).exitCode).toBe(1);
+    expect((await tzkv(['verify', '-d', dir])).exitCode).toBe(4);
+  });
+
+  test('in a leaf: keys and export step over it to the next leaf and exit 4; gets of other keys read', async () => {
+    const { dir, run } = await indexedStore();
+    await flipAt(join(dir, run), 64 + 40); // inside the first leaf block
+    expect(await bothWays(['get', '-d', dir, 'k1099'])).toMatchObject({ exitCode: 0, stdout: 'v'.repeat(1020) });
+    const lost = await bothWays(['get', '-d', dir, 'k0000']);
+    expect(lost.exitCode).toBe(4);
+    expect(lost.stderr).toContain(`${run} offset 64: block CRC mismatch`);
+    expect(lost.stderr).toContain(REPAIR);
+    const keys = await bothWays(['keys', '-d', dir]);
+    expect(keys.exitCode).toBe(4);
+    const listed = keys.stdout.trim().split('\n');
+    expect(listed.length).toBeGreaterThan(900); // a leaf holds about 128 of them
+    expect(listed).not.toContain('k0000');
+    expect(listed[listed.length - 1]).toBe('k1099');
+    expect(keys.stderr).toMatch(new RegExp(`^tzkv: warning: ${run.replace('.', '\\.')} offset 64: block CRC mismatch \\(\\d+ bytes of leaf blocks unreadable up to the next valid leaf\\); stepped over it \\(run \`tzkv verify --repair\`\\)$`, 'm'));
+    const exported = await tzkv(['export', '-d', dir]);
+    expect(exported.exitCode).toBe(4);
+    expect(exported.stdout.trim().split('\n')).toHaveLength(listed.length);
+    // stats counts from the census in the manifest: it reads no leaf, and its answer is whole.
+    const stats = await tzkv(['stats', '-d', dir]);
+    expect(stats).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(stats.stdout).toMatch(/^keys: 1100$/m);
+  });
+});

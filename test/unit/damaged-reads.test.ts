@@ -1,16 +1,19 @@
 // Reads past damaged data through the embedded API (docs/design.md "Reading
 // past damage"): a damaged record costs that record only; a get returns a
 // value only when it is certainly the newest; listings and stats return what
-// is readable and tell onDamage, or throw CORRUPT after the good entries.
+// is readable and tell onDamage, or throw CORRUPT after the good entries; a
+// damaged bloom page or branch block is passed by, a damaged leaf stepped over.
 import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Store, VerifyProblem } from '../../src/api.js';
 import { scanLog } from '../../src/engine/log-scan.js';
+import { RunReader } from '../../src/engine/run-reader.js';
 import { verifyStore } from '../../src/engine/verify.js';
 import { View } from '../../src/engine/view.js';
 import { TzkvError, open } from '../../src/index.js';
-import { FILE_HEADER_BYTES } from '../../src/format/constants.js';
+import { FILE_HEADER_BYTES, RUN_HEADER_BYTES } from '../../src/format/constants.js';
+import { decodeManifest } from '../../src/format/manifest.js';
 import { realFs } from '../../src/io/fs.js';
 import { seededRandom } from '../helpers/fault-fs.js';
 import { skipVerify, tempDir } from '../helpers/temp-store.js';
@@ -160,6 +163,13 @@ async function indexedStore(): Promise<{ dir: string; s: Store }> {
 const allKeys = Array.from({ length: 200 }, (_, i) => `key:${String(i).padStart(3, '0')}`);
 const valueOf = (key: string) => `value number ${Number(key.slice(4))} `.repeat(3);
 
+/** The run (file name and reader) with the most entries: after merges, one of at least two levels. */
+function biggestRun(dir: string): { name: string; reader: RunReader } {
+  const m = decodeManifest(readFileSync(join(dir, 'MANIFEST')));
+  const info = [...m.runs].sort((a, b) => b.entries - a.entries)[0];
+  return { name: `${String(info.file).padStart(8, '0')}.tzix`, reader: RunReader.open(realFs, dir, info.file) };
+}
+
 describe('damage in indexed data', () => {
   it('a damaged record in a sealed segment: keys lists every key; entries leaves that one out and says so', async () => {
     const { dir, s } = await indexedStore();
@@ -172,5 +182,64 @@ describe('damage in indexed data', () => {
     expect(told).toEqual([{ file: name, offset, kind: 'corrupt-record', message: expect.stringContaining('CRC mismatch') }]);
     await expect(s.get('key:002')).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringContaining('tzkv verify --repair') });
     expect((await s.get('key:003'))?.toString()).toBe(valueOf('key:003'));
+  });
+
+  it('a damaged bloom page rules nothing out: gets read the tree', async () => {
+    const { dir, s } = await indexedStore();
+    const { name, reader } = biggestRun(dir);
+    const { bloomOffset, bloomPages } = reader.header;
+    reader.close();
+    const bytes = readFileSync(join(dir, name));
+    for (let p = 0; p < bloomPages; p++) bytes[bloomOffset + p * 4100 + 100] ^= 0x01;
+    writeFileSync(join(dir, name), bytes);
+    for (const key of allKeys) expect((await s.get(key))?.toString(), key).toBe(valueOf(key));
+    expect(await s.get('key:999')).toBeUndefined();
+  });
+
+  it('a damaged branch block: gets and listings walk the leaves instead', async () => {
+    const { dir, s } = await indexedStore();
+    const { name, reader } = biggestRun(dir);
+    const { rootOffset, height } = reader.header;
+    reader.close();
+    expect(height).toBeGreaterThan(1);
+    const bytes = readFileSync(join(dir, name));
+    bytes[rootOffset + 12] ^= 0x01;
+    writeFileSync(join(dir, name), bytes);
+    for (const key of allKeys) expect((await s.get(key))?.toString(), key).toBe(valueOf(key));
+    expect((await collect(s.keys({ prefix: 'key:1' }))).map((k) => k.key.toString())).toEqual(allKeys.filter((k) => k.startsWith('key:1')));
+  });
+
+  it('a damaged leaf: a listing steps over it to the next leaf and says so; gets of its keys refuse, others read', async () => {
+    const { dir, s } = await indexedStore();
+    const { name, reader } = biggestRun(dir);
+    const firstLeaf = reader.leafFor(Buffer.alloc(0))!;
+    expect(firstLeaf.offset).toBe(RUN_HEADER_BYTES);
+    const lost = new Set(firstLeaf.entries.map((e) => e.key.toString()));
+    const others = [...reader.cursor(Buffer.alloc(0))].map((e) => e.key.toString()).filter((k) => !lost.has(k));
+    reader.close();
+    expect(others.length).toBeGreaterThan(0);
+    const bytes = readFileSync(join(dir, name));
+    bytes[RUN_HEADER_BYTES + 40] ^= 0x01;
+    writeFileSync(join(dir, name), bytes);
+    const told: VerifyProblem[] = [];
+    const listed = new Set((await collect(s.keys({ onDamage: (d) => told.push(d) }))).map((k) => k.key.toString()));
+    expect(told).toEqual([{ file: name, offset: RUN_HEADER_BYTES, kind: 'corrupt-index', message: expect.stringContaining('up to the next valid leaf') }]);
+    for (const k of others) expect(listed.has(k), k).toBe(true);
+    await expect(s.get([...lost][0])).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringContaining('tzkv verify --repair') });
+    expect((await s.get(others[others.length - 1]))?.toString()).toBe(valueOf(others[others.length - 1]));
+    expect((await collectUntilThrow(s.keys())).error).toMatchObject({ code: 'CORRUPT' });
+  });
+
+  it('a run whose header is damaged: a listing goes on without it and says so', async () => {
+    const { dir, s } = await indexedStore();
+    const { name, reader } = biggestRun(dir);
+    reader.close();
+    const bytes = readFileSync(join(dir, name));
+    bytes[20] ^= 0x01;
+    writeFileSync(join(dir, name), bytes);
+    const told: VerifyProblem[] = [];
+    const listed = await collect(s.keys({ onDamage: (d) => told.push(d) }));
+    expect(told).toEqual([expect.objectContaining({ file: name, offset: 0, kind: 'corrupt-index' })]);
+    expect(listed.length).toBeLessThan(200);
   });
 });
