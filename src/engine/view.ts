@@ -212,14 +212,16 @@ export class View {
   openAll(): void {
     const m = this.manifest;
     if (!m) return;
-    for (let i = 0; i < m.runs.length; i++) {
+    // A damaged or missing file is left to the read that needs it: merged() and readValue() say so, or throw.
+    const open = (fn: () => unknown) => {
       try {
-        this.run(i);
+        fn();
       } catch (err) {
-        if (!isTzkvError(err, 'CORRUPT')) throw err; // a damaged run: merged() says so, or throws
+        if (!isTzkvError(err, 'CORRUPT')) throw err;
       }
-    }
-    for (const seg of m.segments) this.segmentFd(seg.file);
+    };
+    for (let i = 0; i < m.runs.length; i++) open(() => this.run(i));
+    for (const seg of m.segments) open(() => this.segmentFd(seg.file));
   }
 
   /** Tail entries sorted by key. */

@@ -3,7 +3,7 @@
 // value only when it is certainly the newest; listings and stats return what
 // is readable and tell onDamage, or throw CORRUPT after the good entries; a
 // damaged bloom page or branch block is passed by, a damaged leaf stepped over.
-import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Store, VerifyProblem } from '../../src/api.js';
@@ -241,5 +241,20 @@ describe('damage in indexed data', () => {
     const listed = await collect(s.keys({ onDamage: (d) => told.push(d) }));
     expect(told).toEqual([expect.objectContaining({ file: name, offset: 0, kind: 'corrupt-index' })]);
     expect(listed.length).toBeLessThan(200);
+  });
+
+  it('a missing sealed segment: keys lists every key (it reads no values); entries leaves out and reports the values it held', async () => {
+    const { dir, s } = await indexedStore();
+    const m = decodeManifest(readFileSync(join(dir, 'MANIFEST')));
+    const gone = `${String(m.segments[1].file).padStart(8, '0')}.tzds`;
+    const held = allKeys.filter((k) => readFileSync(join(dir, gone)).includes(`${k}value number`));
+    expect(held.length).toBeGreaterThan(0);
+    rmSync(join(dir, gone));
+    expect((await collect(s.keys())).length).toBe(200);
+    const told: VerifyProblem[] = [];
+    const entries = await collect(s.entries({ onDamage: (d) => told.push(d) }));
+    expect(entries.map((e) => e.key.toString())).toEqual(allKeys.filter((k) => !held.includes(k)));
+    expect(told.length).toBeGreaterThan(0);
+    expect(told.every((d) => d.file === gone && d.message.includes('is missing'))).toBe(true);
   });
 });
