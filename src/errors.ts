@@ -92,11 +92,16 @@ const FS_REASONS: Record<string, string> = {
   EFBIG: 'file too large',
   ENOENT: 'no such file or directory',
   ENOTDIR: 'not a directory',
+  EISDIR: 'it is a directory',
 };
 
-/** What went wrong in a Node fs error, in words ("no space left on device"). */
+/**
+ * What went wrong in a Node fs error, in words ("no space left on device").
+ * An error's own `reason` (src/io/fs.ts makeDirectories) wins over the words for its code.
+ */
 export function fsReason(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
+  const e = err as NodeJS.ErrnoException & { reason?: unknown };
+  if (typeof e?.reason === 'string') return e.reason;
   return FS_REASONS[e?.code ?? ''] ?? e?.message ?? String(err);
 }
 

@@ -5,11 +5,13 @@
 // link; the file likewise. Anything that fails a check is ignored (never
 // fatal: the CLI then simply starts without a cache).
 //
-// Loaded by bin/run.js before the bundle: only Node built-ins here.
+// Loaded by bin/run.js before the bundle: only Node built-ins here, and
+// src/io/fs.ts's makeDirectories (itself only Node built-ins).
 
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeFileSync, constants } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeFileSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+import { makeDirectories } from '../io/fs.js';
 
 /** Cached data larger than this is not ours. */
 const MAX_CACHE_BYTES = 64 * 1024 * 1024;
@@ -31,7 +33,7 @@ export function cacheDirectory(env: NodeJS.ProcessEnv = process.env): string | u
   }
   const dir = join(base, 'tzkv');
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirectories(dir, 0o700);
     const st = lstatSync(dir);
     return st.isDirectory() && isPrivate(st) ? dir : undefined;
   } catch {

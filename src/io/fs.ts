@@ -5,7 +5,7 @@
 // Synchronous on purpose: a one-shot CLI process does a handful of small
 // reads, and sync calls avoid the thread-pool round trip of fs/promises.
 import * as nodeFs from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 
 export interface FileStat {
   isFile: boolean;
@@ -44,14 +44,14 @@ export interface FileSystem {
   truncate(fd: number, length: number): void;
   size(fd: number): number;
   close(fd: number): void;
-  /** undefined when nothing exists at path. */
+  /** undefined when nothing exists at path (also when the path runs through a file). */
   stat(path: string): FileStat | undefined;
   readdir(path: string): string[];
   rename(from: string, to: string): void;
   /** Makes `to` a second name of `from`; fails with EEXIST when `to` exists (atomic, never replaces). */
   link(from: string, to: string): void;
   unlink(path: string): void;
-  /** Creates a directory (and missing parents) with exactly `mode` (umask aside); one that exists is left as it is. */
+  /** Creates a directory (and missing parents, one level at a time: makeDirectories) with exactly `mode` (umask aside); one that exists is left as it is. */
   mkdirp(path: string, mode: number): void;
   /** Makes creations, renames and removals in a directory durable. */
   fsyncDir(path: string): void;
@@ -104,7 +104,7 @@ export const realFs: FileSystem = {
   size: (fd) => nodeFs.fstatSync(fd).size,
   close: (fd) => nodeFs.closeSync(fd),
   stat: (path) => {
-    const s = nodeFs.statSync(path, { throwIfNoEntry: false });
+    const s = statIfAny(path);
     return s === undefined
       ? undefined
       : { isFile: s.isFile(), isDirectory: s.isDirectory(), size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino, mode: s.mode & 0o7777 };
@@ -114,7 +114,7 @@ export const realFs: FileSystem = {
   link: (from, to) => nodeFs.linkSync(from, to),
   unlink: (path) => nodeFs.unlinkSync(path),
   mkdirp: (path, mode) => {
-    if (nodeFs.mkdirSync(path, { recursive: true, mode }) !== undefined) nodeFs.chmodSync(path, mode);
+    if (makeDirectories(path, mode)) nodeFs.chmodSync(path, mode);
   },
   fsyncDir: (path) => {
     const fd = nodeFs.openSync(path, 'r');
@@ -126,6 +126,61 @@ export const realFs: FileSystem = {
   },
   checkWritable: (path) => nodeFs.accessSync(path, nodeFs.constants.W_OK),
 };
+
+/**
+ * Creates directory `path` and its missing parents, one level at a time, each
+ * with `mode` (less the umask). It makes at most one mkdir call per missing
+ * level, so it always ends: Node's recursive mkdirSync loops forever where
+ * mkdir fails with ENOENT under a parent that exists (/proc/x). A directory
+ * that appears meanwhile (another process made it) is fine. On failure throws
+ * the fs error, with `reason` naming what stopped it when that is not `path`
+ * itself (src/errors.ts fsReason words the message from it). Returns whether
+ * it made `path` itself (false: it was there already).
+ */
+export function makeDirectories(path: string, mode = 0o777): boolean {
+  const missing: string[] = [];
+  let made = false;
+  for (let dir = resolve(path); ; dir = dirname(dir)) {
+    // A path through a file: the file is found, and named, a level up.
+    const st = statIfAny(dir);
+    if (st?.isDirectory()) break;
+    if (st !== undefined) throw directoryError('ENOTDIR', dir, `${dir} is not a directory`);
+    if (dirname(dir) === dir) throw directoryError('ENOENT', dir, `${dir} does not exist`);
+    missing.unshift(dir);
+  }
+  for (const dir of missing) {
+    made = false;
+    try {
+      nodeFs.mkdirSync(dir, { mode });
+      made = true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') {
+        if (statIfAny(dir)?.isDirectory()) continue;
+        const link = nodeFs.lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink() ? nodeFs.readlinkSync(dir) : undefined;
+        throw directoryError('EEXIST', dir, link === undefined ? `${dir} is not a directory` : `${dir} is a symbolic link to ${link}, which does not exist`);
+      }
+      // The parent exists (checked above), yet refuses: a virtual file system such as /proc.
+      if (code === 'ENOENT') throw directoryError('ENOENT', dir, `${dirname(dir)} does not take new directories (mkdir ${dir}: ENOENT)`);
+      throw err;
+    }
+  }
+  return made;
+}
+
+/** A path's stat (links followed), or undefined when nothing is there: ENOENT, or ENOTDIR for a path through a file. */
+function statIfAny(path: string): nodeFs.Stats | undefined {
+  try {
+    return nodeFs.statSync(path, { throwIfNoEntry: false });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+function directoryError(code: string, path: string, reason: string): NodeJS.ErrnoException & { reason: string } {
+  return Object.assign(new Error(reason), { code, path, reason });
+}
 
 /** Removes a file if it is there; a file already gone (or never made) is not an error. */
 export function removeQuietly(fs: FileSystem, path: string): void {

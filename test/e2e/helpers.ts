@@ -31,6 +31,8 @@ export interface RunOptions {
   inputFile?: string;
   env?: Record<string, string | undefined>;
   cwd?: string;
+  /** Milliseconds before the process is killed and the run fails (default 30 s). */
+  timeout?: number;
 }
 
 /** Variables that would change tzkv's behaviour and must come only from a test. */
@@ -56,7 +58,7 @@ export async function tzkv(args: string[], options: RunOptions = {}): Promise<Ru
     env: childEnv(options.env),
     extendEnv: false,
     cwd: options.cwd ?? ROOT,
-    timeout: 30_000,
+    timeout: options.timeout ?? 30_000,
     stripFinalNewline: false,
     ...(options.inputFile !== undefined ? { inputFile: options.inputFile } : { input: options.input ?? '' }),
   };
@@ -65,6 +67,16 @@ export async function tzkv(args: string[], options: RunOptions = {}): Promise<Ru
   if (result.exitCode === undefined) throw new Error(`tzkv ${args.join(' ')} did not exit: ${result.message}`);
   return { exitCode: result.exitCode, stdout: bytes.toString('utf8'), stderr: Buffer.from(result.stderr as Uint8Array).toString('utf8'), bytes };
 }
+
+/**
+ * The CLI's two start paths (docs/cli.md "Start-up time"): the fast path, which
+ * takes the plainest get, put, del, keys, incr and ttl lines and leaves every
+ * other line to oclif, and oclif for every line. A behaviour holds on both.
+ */
+export const START_PATHS = [
+  { path: 'the fast path', env: {} as Record<string, string> },
+  { path: 'oclif', env: { TZKV_NO_FAST_PATH: '1' } as Record<string, string> },
+];
 
 /** Runs tzkv and parses stdout as exactly one JSON document. */
 export async function tzkvJson<T = unknown>(args: string[], options: RunOptions = {}): Promise<{ run: Run; json: T }> {
