@@ -2,9 +2,9 @@
 // (written beside it under a temporary name, synced, then renamed). Writes are
 // gathered into large chunks.
 
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ioError } from '../errors.js';
+import { TzkvError, ioError } from '../errors.js';
 import { writeOut } from './output.js';
 
 const CHUNK_BYTES = 64 * 1024;
@@ -38,6 +38,7 @@ export async function openSink(path: string | undefined): Promise<Sink> {
   if (path === undefined) {
     return { write: (data) => gather(data, writeOut), finish: () => drain(writeOut), abandon: async () => undefined };
   }
+  await checkFileTarget(path);
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   const handle = await open(temp, 'wx', 0o644).catch((err: unknown) => {
     throw ioError(err, 'cannot write', path);
@@ -64,4 +65,14 @@ export async function openSink(path: string | undefined): Promise<Sink> {
       await unlink(temp).catch(() => undefined);
     },
   };
+}
+
+/**
+ * Refuses a `path` that is, or names, a directory before anything is written:
+ * the temporary file would land beside the directory, and the rename fail.
+ */
+async function checkFileTarget(path: string): Promise<void> {
+  const existing = await stat(path).catch(() => undefined);
+  if (existing?.isDirectory()) throw new TzkvError('IO', `cannot write ${path}: it is a directory`, { path });
+  if (path.endsWith('/')) throw new TzkvError('IO', `cannot write ${path}: it names a directory`, { path });
 }

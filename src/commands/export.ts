@@ -25,19 +25,21 @@ reproduces every key, value byte and expiry. Past damaged data (see \`tzkv verif
   };
   static override flags = {
     ...bucketFlag,
-    out: Flags.string({ char: 'o', summary: 'Write to this file instead of stdout.', helpValue: 'FILE' }),
+    out: Flags.string({ char: 'o', summary: 'Write to this file instead of stdout ("-": stdout).', helpValue: 'FILE' }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Export);
     const prefix = bucketPrefix(flags.bucket) + (args.prefix ?? '');
-    const asArray = flags.json && flags.out === undefined;
+    // "-" is stdout, as it is stdin for put --file and import.
+    const out = flags.out === '-' ? undefined : flags.out;
+    const asArray = flags.json && out === undefined;
     // The JSON array is one line for a program; a terminal sees one record per line, escaped (src/cli/terminal-text.ts).
-    const terminal = flags.out === undefined && process.stdout.isTTY === true;
+    const terminal = out === undefined && process.stdout.isTTY === true;
     const before = terminal ? '\n  ' : '';
     const warnings = new DamageWarnings();
     const exported = await this.withStore(flags, 'read', async (store) => {
-      const sink = await openSink(flags.out);
+      const sink = await openSink(out);
       let count = 0;
       try {
         if (asArray) await sink.write('[');
@@ -49,8 +51,8 @@ reproduces every key, value byte and expiry. Past damaged data (see \`tzkv verif
         }
         if (asArray) await sink.write(count === 0 || !terminal ? ']\n' : '\n]\n');
         // --out promises a file that appears only when complete: an export past damage is not.
-        if (flags.out !== undefined && warnings.count > 0) {
-          throw new TzkvError('CORRUPT', `${flags.out} not written: ${warnings.summary('the export')} (\`tzkv export > FILE\` writes what is readable)`);
+        if (out !== undefined && warnings.count > 0) {
+          throw new TzkvError('CORRUPT', `${out} not written: ${warnings.summary('the export')} (\`tzkv export > FILE\` writes what is readable)`);
         }
         await sink.finish();
       } catch (err) {
@@ -60,8 +62,8 @@ reproduces every key, value byte and expiry. Past damaged data (see \`tzkv verif
       return count;
     });
     warnings.finish('the export');
-    if (flags.out === undefined) return;
-    if (flags.json) await printJson({ exported, file: flags.out });
-    else note(`exported ${exported} keys to ${flags.out}`);
+    if (out === undefined) return;
+    if (flags.json) await printJson({ exported, file: out });
+    else note(`exported ${exported} keys to ${out}`);
   }
 }

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
 import type { StoreStats } from '../../src/api.js';
-import { BIN, NODE, childEnv, expectNoStack, storeDir, tempDir, tzkv, tzkvJson } from './helpers.js';
+import { BIN, NODE, START_PATHS, childEnv, expectNoStack, storeDir, tempDir, tzkv, tzkvJson } from './helpers.js';
 
 interface Record {
   key: string;
@@ -47,6 +47,33 @@ describe('export', () => {
     const bad = await tzkv(['export', '-d', dir, '--out', '/nonexistent/dir/out.jsonl']);
     expect(bad.exitCode).toBe(5);
     expect(bad.stderr).toContain('/nonexistent/dir/out.jsonl');
+  });
+
+  describe.each(START_PATHS)('--out, by $path', ({ env }) => {
+    test('-o - is stdout, as - is stdin for put -f and import', async () => {
+      const dir = await storeDir();
+      const cwd = await tempDir();
+      await tzkv(['put', '-d', dir, 'k', 'v']);
+      const plain = await tzkv(['export', '-d', dir], { env, cwd });
+      expect(await tzkv(['export', '-d', dir, '-o', '-'], { env, cwd })).toMatchObject({ exitCode: 0, stdout: plain.stdout, stderr: '' });
+      expect((await tzkvJson(['export', '-d', dir, '--out', '-'], { env, cwd })).json).toEqual([{ key: 'k', value: 'v', expiresAt: null }]);
+      expect(await readdir(cwd)).toEqual([]);
+    });
+
+    test('a directory as FILE: exit 5 naming it, and no temporary file anywhere', async () => {
+      const dir = await storeDir();
+      await tzkv(['put', '-d', dir, 'k', 'v']);
+      const base = await tempDir();
+      const target = join(base, 'backups');
+      await mkdir(target);
+      for (const [out, reason] of [[target, 'it is a directory'], [`${target}/`, 'it is a directory'], [`${join(base, 'new')}/`, 'it names a directory']]) {
+        const run = await tzkv(['export', '-d', dir, '-o', out], { env });
+        expect(run.exitCode, out).toBe(5);
+        expect(run.stderr, out).toBe(`tzkv: cannot write ${out}: ${reason}\n`);
+        expect(await readdir(base), out).toEqual(['backups']);
+        expect(await readdir(target), out).toEqual([]);
+      }
+    });
   });
 
   test('export | import -d other reproduces every key, value byte and expiry', async () => {
