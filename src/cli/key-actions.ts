@@ -9,6 +9,7 @@ import { DamageWarnings } from './damage.js';
 import { parseTimestamp, parseTtl, remainingSeconds } from './duration.js';
 import { readStdin, readWhole } from './input.js';
 import { printJson, writeOut } from './output.js';
+import { givenPath } from './paths.js';
 import { openSink } from './sink.js';
 import { isoTime, toRecord } from './records.js';
 import { type StoreFlags, withStore } from './store.js';
@@ -189,7 +190,7 @@ export async function keyTtl(request: TtlRequest): Promise<void> {
 function valueOf(arg: string | undefined, file: string | undefined): Promise<Buffer> {
   if (file !== undefined) {
     if (arg !== undefined) throw new TzkvError('INVALID_ARGUMENT', 'give the value as VALUE or with --file, not both');
-    return readWhole(file);
+    return readWhole(givenPath(file, '--file', 'a file name cannot be empty ("-" is stdin)'));
   }
   if (arg === '-') return readStdin();
   if (arg !== undefined) return Promise.resolve(Buffer.from(arg, 'utf8'));

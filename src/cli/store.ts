@@ -10,6 +10,7 @@ import { open } from '../index.js';
 import { parseDuration } from './duration.js';
 import { printMessage } from './output.js';
 import { parseMode } from '../engine/permissions.js';
+import { givenPath } from './paths.js';
 
 /** Lock wait when neither --lock-timeout nor TZKV_LOCK_TIMEOUT says otherwise. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
@@ -52,12 +53,14 @@ export function modeOf(flags: { mode?: string }): number | undefined {
 }
 
 /**
- * The store directory: `--dir`, else `TZKV_DIR` (oclif fills the flag from it),
- * else `$XDG_DATA_HOME/tzkv`, else `~/.local/share/tzkv`. Always absolute.
+ * The store directory: `--dir`, else `TZKV_DIR` (oclif fills the flag from it;
+ * an empty variable counts as unset), else `$XDG_DATA_HOME/tzkv`, else
+ * `~/.local/share/tzkv`. Always absolute. An empty `--dir` is a usage error.
  */
 export function storeDirectory(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  givenPath(flag, '--dir', 'a store directory cannot be empty (leave -d out for the default store)');
   if (flag !== undefined && isEtcdAddress(flag)) return flag;
-  if (flag !== undefined && flag !== '') return resolve(flag);
+  if (flag !== undefined) return resolve(flag);
   const xdg = env.XDG_DATA_HOME;
   // The XDG spec says relative values are invalid and must be ignored.
   const dataHome = xdg && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), '.local', 'share');

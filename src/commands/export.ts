@@ -5,6 +5,7 @@ import { bucketPrefix, keyInBucket } from '../cli/bucket.js';
 import { DamageWarnings } from '../cli/damage.js';
 import { bucketFlag } from '../cli/flags.js';
 import { note, printJson } from '../cli/output.js';
+import { givenPath } from '../cli/paths.js';
 import { openSink } from '../cli/sink.js';
 import { toRecord } from '../cli/records.js';
 import { terminalJson } from '../cli/terminal-text.js';
@@ -32,7 +33,7 @@ reproduces every key, value byte and expiry. Past damaged data (see \`tzkv verif
     const { args, flags } = await this.parse(Export);
     const prefix = bucketPrefix(flags.bucket) + (args.prefix ?? '');
     // "-" is stdout, as it is stdin for put --file and import.
-    const out = flags.out === '-' ? undefined : flags.out;
+    const out = flags.out === '-' ? undefined : givenPath(flags.out, '--out', 'a file name cannot be empty ("-" is stdout)');
     const asArray = flags.json && out === undefined;
     // The JSON array is one line for a program; a terminal sees one record per line, escaped (src/cli/terminal-text.ts).
     const terminal = out === undefined && process.stdout.isTTY === true;

@@ -6,6 +6,7 @@ import { bucketFlag, lockFlag, modeFlag } from '../cli/flags.js';
 import { IMPORT_FORMATS, lineError, readEntries, type ImportFormat } from '../cli/import-formats.js';
 import { openSource } from '../cli/input.js';
 import { note, printJson } from '../cli/output.js';
+import { givenPath } from '../cli/paths.js';
 import { startProgress } from '../cli/progress.js';
 import { TzkvError } from '../errors.js';
 
@@ -35,7 +36,7 @@ All or nothing: a malformed line stops the import with an error naming its line 
     const { args, flags } = await this.parse(Import);
     if (args.file === undefined && process.stdin.isTTY) this.usage('no input: give FILE, or pipe the input to stdin');
     const prefix = Buffer.from(bucketPrefix(flags.bucket));
-    const source = await openSource(args.file);
+    const source = await openSource(givenPath(args.file, 'FILE', 'a file name cannot be empty ("-" is stdin)'));
     const counts = await this.withStore(flags, 'write', async (store) => {
       const batch = store.batch();
       const progress = await startProgress('importing', source.size);

@@ -2,6 +2,7 @@ import * as Flags from '@oclif/core/flags';
 import { TzkvCommand } from '../cli/base.js';
 import { modeFlag } from '../cli/flags.js';
 import { printFacts, printJson } from '../cli/output.js';
+import { givenPath } from '../cli/paths.js';
 import { prepareProgress, type Progress } from '../cli/progress.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, modeOf, openStore, type StoreFlags, storeDirectory } from '../cli/store.js';
 import { isEtcdAddress } from '../etcd/url.js';
@@ -30,7 +31,7 @@ export default class Replicate extends TzkvCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Replicate);
-    const target = storeDirectory(flags.to);
+    const target = storeDirectory(givenPath(flags.to, '--to', 'a follower directory cannot be empty'));
     if (isEtcdAddress(target) || (flags.dir !== undefined && isEtcdAddress(flags.dir))) return this.sync(flags, target);
     const report = await this.withStore(flags, 'read', async (store) => {
       // The bar's code is loaded first: the copy may run without yielding, and draws it from its callbacks.
