@@ -189,7 +189,13 @@ export interface Store {
 export interface OpenOptions {
   /** Open for reading only: no lock is ever taken and nothing is written. */
   readOnly?: boolean;
-  /** Create the directory when it is missing (default: true unless readOnly). */
+  /**
+   * Whether a store may be started here: true (the default unless readOnly)
+   * creates a missing directory and starts a store in an empty one. false
+   * requires a store to be there: a missing directory, or one holding no
+   * store, is NO_STORE. Left out with readOnly, a missing directory is
+   * NO_STORE and an empty one reads as an empty store.
+   */
   create?: boolean;
   /** fsync before acknowledging a write (default true). See docs/design.md for the loss window when off. */
   sync?: boolean;

@@ -8,14 +8,19 @@ import type { Store } from '../api.js';
 import { TzkvError } from '../errors.js';
 import { jsonRequested, reportFailure } from './failure.js';
 import { globalFlags } from './flags.js';
-import { type StoreFlags, withStore } from './store.js';
+import { type Access, type KeyStore, type StoreFlags, withKeyStore, withStore } from './store.js';
 
 export abstract class TzkvCommand extends Command {
   static override baseFlags = globalFlags;
 
   /** Opens the store, runs `use`, and closes it whatever happens (src/cli/store.ts). */
-  protected withStore<T>(flags: StoreFlags, mode: 'read' | 'write', use: (store: Store) => Promise<T>): Promise<T> {
-    return withStore(flags, mode, `tzkv ${this.id}`, use);
+  protected withStore<T>(flags: StoreFlags, access: Access, use: (store: Store) => Promise<T>): Promise<T> {
+    return withStore(flags, access, `tzkv ${this.id}`, use);
+  }
+
+  /** withStore for a command about keys: a default store not yet written is an empty one (src/cli/store.ts). */
+  protected withKeyStore<T>(flags: StoreFlags, access: 'read' | 'write', use: (store: KeyStore) => Promise<T>): Promise<T> {
+    return withKeyStore(flags, access, `tzkv ${this.id}`, use);
   }
 
   /** A usage problem found after parsing (conflicting sources, a missing value): exit 2. */

@@ -12,7 +12,7 @@ import { printJson, writeOut } from './output.js';
 import { givenPath } from './paths.js';
 import { openSink } from './sink.js';
 import { isoTime, toRecord } from './records.js';
-import { type StoreFlags, withStore } from './store.js';
+import { type StoreFlags, withKeyStore, withStore } from './store.js';
 import { terminalKey, terminalText } from './terminal-text.js';
 
 export interface GetRequest extends StoreFlags {
@@ -24,7 +24,7 @@ export interface GetRequest extends StoreFlags {
 /** `tzkv get`: the stored bytes on stdout (on a terminal with control characters escaped, newlines and tabs kept), or NOT_FOUND. */
 export async function getKey(request: GetRequest): Promise<void> {
   const key = bucketKey(request.bucket, request.key);
-  const entry = await withStore(request, 'read', 'tzkv get', (store) => store.getEntry(key));
+  const entry = await withKeyStore(request, 'read', 'tzkv get', (store) => store.getEntry(key));
   if (!entry) throw new TzkvError('NOT_FOUND', `key not found: ${JSON.stringify(request.key)}`);
   if (request.json) await printJson(toRecord(Buffer.from(request.key), entry.value, entry.expiresAt));
   else await writeOut(process.stdout.isTTY ? terminalText(entry.value, '\n\t') : entry.value);
@@ -50,7 +50,7 @@ export async function putKey(request: PutRequest): Promise<void> {
   const expiresAt = request['expire-at'] === undefined ? undefined : parseTimestamp(request['expire-at'], '--expire-at', now);
   const value = await valueOf(request.value, request.file);
   const options = { ifAbsent: request['if-absent'], ...(ttlMs === undefined ? {} : { ttlMs }), ...(expiresAt === undefined ? {} : { expiresAt }) };
-  const result = await withStore(request, 'write', 'tzkv put', async (store) => {
+  const result = await withStore(request, 'create', 'tzkv put', async (store) => {
     if (!(await store.put(key, value, options))) return undefined;
     // The expiry as stored (the store's clock set it) is read back only for --json, which prints it.
     return { key: request.key, bytes: value.length, expiresAt: request.json ? isoTime((await store.expiry(key)) ?? null) : null };
@@ -68,7 +68,7 @@ export interface DelRequest extends StoreFlags {
 /** `tzkv del`: removes the keys; --json counts those that were there. */
 export async function deleteKeys(request: DelRequest): Promise<void> {
   const keys = request.keys.map((key) => bucketKey(request.bucket, key));
-  const deleted = await withStore(request, 'write', 'tzkv del', (store) => store.del(...keys));
+  const deleted = await withKeyStore(request, 'write', 'tzkv del', (store) => store.del(...keys));
   if (request.json) await printJson({ deleted });
 }
 
@@ -97,7 +97,7 @@ export async function listKeys(request: KeysRequest): Promise<void> {
   const prefix = bucketKey(request.bucket, request.prefix ?? '');
   const options = { ...(prefix === '' ? {} : { prefix }), ...(request.limit === undefined ? {} : { limit: request.limit }) };
   const warnings = new DamageWarnings();
-  await withStore(request, 'read', 'tzkv keys', async (store) => {
+  await withKeyStore(request, 'read', 'tzkv keys', async (store) => {
     const keys: string[] = [];
     const sink = await openSink(undefined);
     for await (const { key } of store.keys({ ...options, onDamage: warnings.onDamage })) {
@@ -132,7 +132,7 @@ export async function incrementKey(request: IncrRequest): Promise<void> {
   const by = request.by === undefined ? 1 : parseInteger(request.by);
   if (by === undefined) throw new TzkvError('INVALID_ARGUMENT', `BY must be a whole number, got ${JSON.stringify(request.by)}`);
   const key = bucketKey(request.bucket, request.key);
-  const entry = await withStore(request, 'write', 'tzkv incr', (store) =>
+  const entry = await withStore(request, 'create', 'tzkv incr', (store) =>
     store.update(key, (current) => {
       const text = current === undefined ? '0' : current.value.toString('utf8');
       const value = parseInteger(text);
@@ -178,8 +178,8 @@ export async function keyTtl(request: TtlRequest): Promise<void> {
           : undefined;
   const expiresAt =
     target === undefined
-      ? await withStore(request, 'read', 'tzkv ttl', (store) => store.expiry(key))
-      : await withStore(request, 'write', 'tzkv ttl', async (store) => ((await store.setExpiry(key, target)) ? target : undefined));
+      ? await withKeyStore(request, 'read', 'tzkv ttl', (store) => store.expiry(key))
+      : await withStore(request, 'create', 'tzkv ttl', async (store) => ((await store.setExpiry(key, target)) ? target : undefined));
   if (expiresAt === undefined) throw new TzkvError('NOT_FOUND', `key not found: ${JSON.stringify(request.key)}`);
   const ttl = expiresAt === null ? -1 : remainingSeconds(expiresAt, Date.now());
   if (request.json) await printJson({ key: request.key, ttl, expiresAt: isoTime(expiresAt) });

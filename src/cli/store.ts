@@ -1,11 +1,13 @@
-// Where the store lives and how a command opens it. The store-directory rules
-// (a write creates a missing directory, a read never does) are the engine's:
-// this file only chooses the options.
+// Where the store lives and how a command opens it: which commands may start
+// a store, and what a directory holding none means to the others
+// (docs/cli.md "The store directory"). The engine applies the rules
+// (OpenOptions.create); this file chooses them for each command.
 
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Store } from '../api.js';
 import { isEtcdAddress } from '../etcd/url.js';
+import { isTzkvError } from '../errors.js';
 import { open } from '../index.js';
 import { parseDuration } from './duration.js';
 import { printMessage } from './output.js';
@@ -24,18 +26,59 @@ export interface StoreFlags extends EtcdFlags {
 }
 
 /**
- * Opens the store for reading (no lock, never creates the directory) or
- * writing (takes the lock, creates a missing directory), runs `use`, and
- * closes the store whatever happens. `command` (`tzkv put`) goes into the lock file.
+ * What a command does with its store, which decides what a directory holding
+ * no store means to it:
+ * - `read`: no lock. A missing directory is NO_STORE; an empty one, an empty store.
+ * - `audit`: no lock, and a store must be there: a missing or empty directory is NO_STORE (verify).
+ * - `write`: the writer lock, and a store must be there (del, compact, verify --repair, promote).
+ * - `create`: the writer lock; starts a store in a missing (parents included) or empty
+ *   directory (put, import, incr, setting a ttl: the only commands that may).
  */
-export async function withStore<T>(flags: StoreFlags, mode: 'read' | 'write', command: string, use: (store: Store) => Promise<T>): Promise<T> {
-  const write = mode === 'write';
-  const lockTimeoutMs = write
+export type Access = 'read' | 'audit' | 'write' | 'create';
+
+/**
+ * Opens the store as `access` says, runs `use`, and closes the store whatever
+ * happens. `command` (`tzkv put`) goes into the lock file.
+ */
+export function withStore<T>(flags: StoreFlags, access: Access, command: string, use: (store: Store) => Promise<T>): Promise<T> {
+  return openAndUse(flags, access, command, use);
+}
+
+/** What key commands see of a default store that does not exist yet. */
+export type KeyStore = Pick<Store, 'getEntry' | 'expiry' | 'keys' | 'entries' | 'del'>;
+
+const NO_KEYS: KeyStore = {
+  getEntry: async () => undefined,
+  expiry: async () => undefined,
+  keys: async function* () {},
+  entries: async function* () {},
+  del: async () => 0,
+};
+
+/**
+ * withStore for the commands about keys (get, keys, ttl KEY, export, del).
+ * The default location (no --dir, no TZKV_DIR) holding no store is an empty
+ * store, and nothing is created: the first run on a fresh machine is no I/O
+ * error. A path the user gave that holds no store stays NO_STORE (a typo, maybe).
+ */
+export function withKeyStore<T>(flags: StoreFlags, access: 'read' | 'write', command: string, use: (store: KeyStore) => Promise<T>): Promise<T> {
+  return openAndUse(flags, access, command, use, flags.dir === undefined ? () => use(NO_KEYS) : undefined);
+}
+
+async function openAndUse<T>(flags: StoreFlags, access: Access, command: string, use: (store: Store) => Promise<T>, noStore?: () => Promise<T>): Promise<T> {
+  const locks = access === 'write' || access === 'create';
+  const lockTimeoutMs = locks
     ? flags['lock-timeout'] === undefined
       ? DEFAULT_LOCK_TIMEOUT_MS
       : parseDuration(flags['lock-timeout'], '--lock-timeout', { allowZero: true })
     : undefined;
-  const store = await openStore({ dir: storeDirectory(flags.dir), command, write, lockTimeoutMs, etcd: flags, mode: write ? modeOf(flags) : undefined });
+  let store: Store;
+  try {
+    store = await openStore({ dir: storeDirectory(flags.dir), command, access, lockTimeoutMs, etcd: flags, mode: access === 'create' ? modeOf(flags) : undefined });
+  } catch (err) {
+    if (noStore !== undefined && isTzkvError(err, 'NO_STORE')) return noStore();
+    throw err;
+  }
   let result: T;
   try {
     result = await use(store);
@@ -71,11 +114,10 @@ export interface OpenFor {
   dir: string;
   /** `tzkv <name>`, recorded in the lock file. */
   command: string;
-  /** A write takes the lock and creates a missing directory; a read does neither. */
-  write: boolean;
+  access: Access;
   lockTimeoutMs?: number;
   etcd?: EtcdFlags;
-  /** Permissions of the store directory, should the write create it. */
+  /** Permissions of the store directory, should a `create` access create it. */
   mode?: number;
 }
 
@@ -91,7 +133,7 @@ export interface EtcdFlags {
 /** An open store's warnings (a directory others may write to) go to stderr, as etcd warns of its data directory. */
 const warn = (message: string) => printMessage(`warning: ${message}`);
 
-export function openStore({ dir, command, write, lockTimeoutMs, etcd = {}, mode }: OpenFor): Promise<Store> {
+export function openStore({ dir, command, access, lockTimeoutMs, etcd = {}, mode }: OpenFor): Promise<Store> {
   const connect = {
     timeoutMs: etcd['etcd-timeout'] === undefined ? undefined : parseDuration(etcd['etcd-timeout'], '--etcd-timeout'),
     user: etcd['etcd-user'],
@@ -100,7 +142,8 @@ export function openStore({ dir, command, write, lockTimeoutMs, etcd = {}, mode 
     cert: etcd['etcd-cert'],
     key: etcd['etcd-key'],
   };
-  return write
-    ? open(dir, { create: true, command, etcd: connect, onWarning: warn, ...(lockTimeoutMs === undefined ? {} : { lockTimeoutMs }), ...(mode === undefined ? {} : { mode }) })
-    : open(dir, { readOnly: true, create: false, command, etcd: connect, onWarning: warn });
+  if (access === 'read') return open(dir, { readOnly: true, command, etcd: connect, onWarning: warn });
+  if (access === 'audit') return open(dir, { readOnly: true, create: false, command, etcd: connect, onWarning: warn });
+  const create = access === 'create';
+  return open(dir, { create, command, etcd: connect, onWarning: warn, ...(lockTimeoutMs === undefined ? {} : { lockTimeoutMs }), ...(create && mode !== undefined ? { mode } : {}) });
 }

@@ -6,7 +6,7 @@ import { deleteKeys } from '../cli/key-actions.js';
 export default class Del extends TzkvCommand {
   static override summary = 'Delete keys.';
   static override description =
-    'Exits 0 whether or not the keys existed. With --json prints {"deleted": N}, counting the keys that were actually removed.';
+    'Exits 0 whether or not the keys existed; 5 when the directory holds no store (del never starts one; the default store before anything was written to it has no keys to delete). With --json prints {"deleted": N}, counting the keys that were actually removed.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> greeting',
     '<%= config.bin %> <%= command.id %> -b users 41 42 43 --json',

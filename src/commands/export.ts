@@ -39,7 +39,7 @@ reproduces every key, value byte and expiry. Past damaged data (see \`tzkv verif
     const terminal = out === undefined && process.stdout.isTTY === true;
     const before = terminal ? '\n  ' : '';
     const warnings = new DamageWarnings();
-    const exported = await this.withStore(flags, 'read', async (store) => {
+    const exported = await this.withKeyStore(flags, 'read', async (store) => {
       const sink = await openSink(out);
       let count = 0;
       try {

@@ -37,7 +37,7 @@ All or nothing: a malformed line stops the import with an error naming its line 
     if (args.file === undefined && process.stdin.isTTY) this.usage('no input: give FILE, or pipe the input to stdin');
     const prefix = Buffer.from(bucketPrefix(flags.bucket));
     const source = await openSource(givenPath(args.file, 'FILE', 'a file name cannot be empty ("-" is stdin)'));
-    const counts = await this.withStore(flags, 'write', async (store) => {
+    const counts = await this.withStore(flags, 'create', async (store) => {
       const batch = store.batch();
       const progress = await startProgress('importing', source.size);
       let imported = 0;

@@ -69,7 +69,7 @@ export default class Replicate extends TzkvCommand {
   private async sync(flags: StoreFlags & { check?: boolean; json?: boolean }, target: string): Promise<void> {
     if (flags.check) this.usage('--check compares store files: it works only between two directory stores');
     const report = await this.withStore(flags, 'read', async (source) => {
-      const dest = await openStore({ dir: target, command: `tzkv ${this.id}`, write: true, lockTimeoutMs: DEFAULT_LOCK_TIMEOUT_MS, etcd: flags });
+      const dest = await openStore({ dir: target, command: `tzkv ${this.id}`, access: 'create', lockTimeoutMs: DEFAULT_LOCK_TIMEOUT_MS, etcd: flags });
       try {
         return await syncStores(source, dest);
       } finally {

@@ -12,7 +12,7 @@ export default class Verify extends TzkvCommand {
   static override summary = 'Check every stored byte; exit 4 if anything is damaged.';
   static override description = [
     'Reads every file of the store and checks it without changing any data: each file header, every record\'s framing and CRC, every index run against the records (each entry points at a record of its key, kind, length and expiry; every newest record of a key is indexed), the runs\' bloom filters, branch blocks and TTL sections, the manifest, its file sizes and its census.',
-    'Prints one line per problem, "FILE offset N: message", then warnings (files that do not belong to the store, leftovers of interrupted writes, bytes a failed write left after the last committed record) and a summary. Exits 0 when the store is clean, 4 when anything is damaged, 5 when a file was written by a newer tzkv.',
+    'Prints one line per problem, "FILE offset N: message", then warnings (files that do not belong to the store, leftovers of interrupted writes, bytes a failed write left after the last committed record) and a summary. Exits 0 when the store is clean, 4 when anything is damaged, 5 when a file was written by a newer tzkv or there is no store to check (a missing or empty directory).',
     'Records the result in the store\'s VERIFIED note, which `tzkv stats` shows. A progress bar is drawn on stderr when it is a terminal and the store is large (never with --json).',
     'With --json prints {"ok", "newerVersion", "files", "records", "bytes", "problemCount", "problems": [{"file", "offset", "kind", "message"}], "warnings": [...], "durationMs", "recorded"}, plus "repair": {"quarantine", "moved": [{"file", "offset", "bytes", "quarantineOffset"}], "truncated", "rewritten", "rebuiltRun", "removed", "census", "rebuiltManifest"} with --repair.',
   ].join('\n\n');
@@ -33,7 +33,7 @@ export default class Verify extends TzkvCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Verify);
-    const report = await this.withStore(flags, flags.repair ? 'write' : 'read', async (store) => {
+    const report = await this.withStore(flags, flags.repair ? 'write' : 'audit', async (store) => {
       const makeBar = await prepareProgress('verifying', flags.json);
       let progress: Progress | undefined;
       try {

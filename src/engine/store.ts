@@ -84,6 +84,9 @@ export async function open(location: string, options: EngineOptions = {}): Promi
   // A follower a replicate is still filling is no store yet. A store that lost its manifest opens
   // (verify names the loss, --repair rebuilds it); its reads and writes refuse (View.load).
   if (state === 'unfinished-follower') throw unfinishedFollower(dir);
+  if (state === 'empty' && options.create === false) {
+    throw new TzkvError('NO_STORE', `no tzkv store at ${dir}: the directory holds none`, { path: dir });
+  }
   if (state === 'missing') {
     if (readOnly || options.create === false) {
       throw new TzkvError('NO_STORE', `no tzkv store at ${dir}: the directory does not exist`, { path: dir });

@@ -6,7 +6,7 @@
 // sets it to the node@24 package's binary); default: the Node running vitest.
 
 import { execa, type Options, type Result } from 'execa';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -99,12 +99,13 @@ export async function tempDir(): Promise<string> {
 
 /**
  * A store directory path inside a fresh temporary directory (not yet created).
- * When the test ends, if the store exists, `tzkv verify` must find it clean.
+ * When the test ends, if a store is there (the directory exists and is not
+ * empty), `tzkv verify` must find it clean.
  */
 export async function storeDir(): Promise<string> {
   const dir = join(await tempDir(), 'store');
   cleanups.push(async () => {
-    if (!existsSync(dir)) return;
+    if (!existsSync(dir) || readdirSync(dir).length === 0) return;
     const run = await tzkv(['verify', '-d', dir]);
     expect(run.stderr, `verify after the test: ${run.stdout}`).toBe('');
     expect(run.exitCode).toBe(0);

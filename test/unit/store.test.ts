@@ -216,6 +216,13 @@ describe('store: bad input', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('create: false wants a store there: an empty directory is NO_STORE too, and stays empty', async () => {
+    const dir = tempDir();
+    await rejectsWith(open(dir, { create: false }), 'NO_STORE', /no tzkv store at .*: the directory holds none/);
+    await rejectsWith(open(dir, { readOnly: true, create: false }), 'NO_STORE', /the directory holds none/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('a store path under a regular file is an IO error naming it', async () => {
     const file = join(tempDir(), 'file');
     writeFileSync(file, 'x');
