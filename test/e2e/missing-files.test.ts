@@ -203,7 +203,9 @@ describe('a store whose MANIFEST is missing', () => {
     mkdirSync(dir);
     writeFileSync(join(dir, segmentName(1)), encodeFileHeader('TZDS', 1));
     writeFileSync(join(dir, 'MANIFEST.tmp'), 'partial');
-    expect((await tzkv(['verify', '-d', dir])).exitCode).toBe(0);
+    // Empty, so no store to check (docs/cli.md "The store directory"); a write starts one there.
+    expect(await tzkv(['verify', '-d', dir])).toMatchObject({ exitCode: 5, stderr: `tzkv: no tzkv store at ${dir}: the directory holds none\n` });
+    expect((await tzkv(['get', '-d', dir, 'a'])).exitCode).toBe(1);
     expect((await tzkv(['put', '-d', dir, 'a', '1'])).exitCode).toBe(0);
     expect((await tzkv(['get', '-d', dir, 'a'])).stdout).toBe('1');
 
