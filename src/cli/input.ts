@@ -34,9 +34,9 @@ export interface Source {
   size: number | undefined;
 }
 
-/** Opens `path` (`-` or undefined: stdin) before anything else happens, so a bad path fails first. */
-export async function openSource(path: string | undefined): Promise<Source> {
-  if (path === undefined || path === '-') {
+/** Opens `path` (`-`: stdin) before anything else happens, so a bad path fails first. */
+export async function openSource(path: string): Promise<Source> {
+  if (path === '-') {
     let size: number | undefined;
     try {
       const st = fstatSync(0);

@@ -186,7 +186,7 @@ export async function keyTtl(request: TtlRequest): Promise<void> {
   else await writeOut(`${ttl}\n`);
 }
 
-/** The value from VALUE, --file, or stdin (VALUE "-", or neither given and stdin not a terminal). */
+/** The value from VALUE, or --file; stdin only when asked for (VALUE or --file "-"): a loop's input is not a value. */
 function valueOf(arg: string | undefined, file: string | undefined): Promise<Buffer> {
   if (file !== undefined) {
     if (arg !== undefined) throw new TzkvError('INVALID_ARGUMENT', 'give the value as VALUE or with --file, not both');
@@ -194,6 +194,5 @@ function valueOf(arg: string | undefined, file: string | undefined): Promise<Buf
   }
   if (arg === '-') return readStdin();
   if (arg !== undefined) return Promise.resolve(Buffer.from(arg, 'utf8'));
-  if (process.stdin.isTTY) throw new TzkvError('INVALID_ARGUMENT', 'missing VALUE: give it as an argument, with --file, or on stdin');
-  return readStdin();
+  throw new TzkvError('INVALID_ARGUMENT', 'missing VALUE: give it as an argument, "-" to read stdin, or --file PATH');
 }

@@ -14,12 +14,12 @@ import { TzkvError } from '../errors.js';
 export default class Export extends TzkvCommand {
   static override summary = 'Write every live key as JSON Lines.';
   static override description = `One {"key", "value", "encoding"?, "expiresAt"} per line, in key order, to stdout or --out FILE (written to a temporary file and renamed into place when complete). Values that are not valid UTF-8 are base64-encoded with "encoding": "base64", so that
-  tzkv export | tzkv import -d OTHER
+  tzkv export | tzkv import - -d OTHER
 reproduces every key, value byte and expiry. Past damaged data (see \`tzkv verify\`) it exports every readable key, warns on stderr for each damaged stretch and exits 4; --out then writes no file. With -b, exports the bucket's keys without the bucket prefix (import -b puts them back into a bucket). With --json prints one JSON array instead, on one line unless stdout is a terminal (or, with --out, {"exported", "file"}).`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> > backup.jsonl',
     '<%= config.bin %> <%= command.id %> session: --out sessions.jsonl',
-    '<%= config.bin %> <%= command.id %> | <%= config.bin %> import -d /srv/copy',
+    '<%= config.bin %> <%= command.id %> | <%= config.bin %> import - -d /srv/copy',
   ];
   static override args = {
     prefix: Args.string({ description: 'Only keys that start with this.', ignoreStdin: true }),

@@ -12,18 +12,18 @@ import { TzkvError } from '../errors.js';
 
 export default class Import extends TzkvCommand {
   static override summary = 'Load keys from JSON Lines, TSV or a JSON object.';
-  static override description = `Reads FILE, or stdin when FILE is "-" or left out. Formats:
+  static override description = `Reads FILE, or stdin when FILE is "-". Formats:
   jsonl  one {"key", "value", "encoding"?, "expiresAt"?} per line: what export and get --json print (default)
   tsv    KEY<TAB>VALUE per line
   json   one object of key to string value
 All or nothing: a malformed line stops the import with an error naming its line (exit 2), and nothing from the input is stored. Entries whose expiresAt has already passed are skipped. With --json prints {"imported", "expired"}. Shows a progress bar on stderr for a large input when stderr is a terminal.`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> backup.jsonl',
-    '<%= config.bin %> export | <%= config.bin %> <%= command.id %> -d /srv/copy',
-    '<%= config.bin %> <%= command.id %> --format tsv -b users < users.tsv',
+    '<%= config.bin %> export | <%= config.bin %> <%= command.id %> - -d /srv/copy',
+    '<%= config.bin %> <%= command.id %> - --format tsv -b users < users.tsv',
   ];
   static override args = {
-    file: Args.string({ description: 'Input file ("-" or left out: stdin).', ignoreStdin: true }),
+    file: Args.string({ description: 'Input file ("-": stdin).', ignoreStdin: true }),
   };
   static override flags = {
     ...bucketFlag,
@@ -34,7 +34,8 @@ All or nothing: a malformed line stops the import with an error naming its line 
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Import);
-    if (args.file === undefined && process.stdin.isTTY) this.usage('no input: give FILE, or pipe the input to stdin');
+    // Stdin only when asked for: a loop's input is not an import's.
+    if (args.file === undefined) this.usage('missing FILE: give a file, or "-" to read stdin');
     const prefix = Buffer.from(bucketPrefix(flags.bucket));
     const source = await openSource(givenPath(args.file, 'FILE', 'a file name cannot be empty ("-" is stdin)'));
     const counts = await this.withStore(flags, 'create', async (store) => {

@@ -8,12 +8,13 @@ import { putKey } from '../cli/key-actions.js';
 export default class Put extends TzkvCommand {
   static override summary = 'Store a value under a key.';
   static override description =
-    'The value comes from the VALUE argument; from stdin when VALUE is "-", or when it is left out and stdin is not a terminal; or from --file. Values are stored byte for byte. Prints nothing unless --json.';
+    'The value comes from the VALUE argument, or from --file; from stdin only when VALUE or --file is "-" (left out, it is a usage error: a loop\'s input is never taken for a value). A VALUE that starts with "-" goes after "--", which ends the flags: tzkv put note -- "-bugfix release". Values are stored byte for byte. Prints nothing unless --json.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> greeting hello',
     '<%= config.bin %> <%= command.id %> session:42 "$TOKEN" --ttl 10m',
     '<%= config.bin %> <%= command.id %> photo --file photo.jpg',
-    '<%= config.bin %> <%= command.id %> notes < notes.txt',
+    '<%= config.bin %> <%= command.id %> notes - < notes.txt',
+    '<%= config.bin %> <%= command.id %> note -- "-bugfix release"',
     '<%= config.bin %> <%= command.id %> -b jobs nightly started --if-absent || echo "already running"',
     '<%= config.bin %> <%= command.id %> -d /srv/team-kv --mode 0750 greeting hello   # a new store a group may read',
   ];

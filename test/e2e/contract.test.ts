@@ -99,7 +99,7 @@ describe('--json', () => {
       expect(json, args.join(' ')).toBeTypeOf('object');
       if (run.exitCode !== 0) expect(json).toMatchObject({ error: { exitCode: run.exitCode } });
     }
-    const imported = await tzkvJson(['import', '-d', dir], { input: '{"key":"a","value":"b"}\n' });
+    const imported = await tzkvJson(['import', '-d', dir, '-'], { input: '{"key":"a","value":"b"}\n' });
     expect(imported.json).toEqual({ imported: 1, expired: 0 });
   });
 });

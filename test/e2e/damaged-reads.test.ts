@@ -119,7 +119,7 @@ describe('one flipped byte in the middle of many records', () => {
   test('inside an atomic batch: the batch is invisible as a whole, what follows it reads', async () => {
     const dir = await damagedStoreDir();
     const lines = Array.from({ length: 5 }, (_, i) => `i${i}\timported value ${i}`).join('\n');
-    expect((await tzkv(['import', '-d', dir, '--format', 'tsv'], { input: `${lines}\n` })).exitCode).toBe(0);
+    expect((await tzkv(['import', '-d', dir, '-', '--format', 'tsv'], { input: `${lines}\n` })).exitCode).toBe(0);
     await tzkv(['put', '-d', dir, 'after', 'the batch']);
     await flip(dir, 'imported value 2', 4);
     expect(await bothWays(['get', '-d', dir, 'after'])).toMatchObject({ exitCode: 0, stdout: 'the batch' });
@@ -134,7 +134,7 @@ describe('one flipped byte in an indexed segment', () => {
     const dir = await damagedStoreDir();
     // Over 1 MiB in one import: indexed straight into a run, nothing left in the tail.
     const lines = Array.from({ length: 1100 }, (_, i) => `k${String(i).padStart(4, '0')}\t${String(i).padStart(4, '0')}${'v'.repeat(1020)}`).join('\n');
-    expect((await tzkv(['import', '-d', dir, '--format', 'tsv'], { input: `${lines}\n` })).exitCode).toBe(0);
+    expect((await tzkv(['import', '-d', dir, '-', '--format', 'tsv'], { input: `${lines}\n` })).exitCode).toBe(0);
     const { segment, at } = await flip(dir, `0500${'v'.repeat(10)}`, 8);
     const record = at - 20 - 5;
     expect(await bothWays(['get', '-d', dir, 'k0501'])).toMatchObject({ exitCode: 0, stdout: `0501${'v'.repeat(1020)}` });
@@ -160,7 +160,7 @@ describe('one flipped byte in an index run', () => {
   async function indexedStore(): Promise<{ dir: string; run: string; bloomOffset: number }> {
     const dir = await damagedStoreDir();
     const lines = Array.from({ length: 1100 }, (_, i) => `k${String(i).padStart(4, '0')}\t${'v'.repeat(1020)}`).join('\n');
-    expect((await tzkv(['import', '-d', dir, '--format', 'tsv'], { input: `${lines}\n` })).exitCode).toBe(0);
+    expect((await tzkv(['import', '-d', dir, '-', '--format', 'tsv'], { input: `${lines}\n` })).exitCode).toBe(0);
     const runs = (await readdir(dir)).filter((n) => n.endsWith('.tzix'));
     expect(runs).toHaveLength(1);
     const header = await readFile(join(dir, runs[0]));

@@ -366,7 +366,7 @@ describe('replicate between a directory and etcd', () => {
     const url = c.url('mirror');
     const dir = await storeDir();
     const lines = Array.from({ length: 300 }, (_, i) => `k${String(i).padStart(3, '0')}\tv${i}`);
-    expect((await tzkv(['import', '-d', dir, '--format', 'tsv'], { input: lines.join('\n') + '\n' })).exitCode).toBe(0);
+    expect((await tzkv(['import', '-d', dir, '-', '--format', 'tsv'], { input: lines.join('\n') + '\n' })).exitCode).toBe(0);
     await tzkv(['put', '-d', dir, 'session', 'tok', '--ttl', '1h']);
     // etcd already holds a key the directory does not: replication removes it.
     await tzkv(['put', '-d', url, 'stray', 'old']);

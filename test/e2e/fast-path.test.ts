@@ -153,7 +153,7 @@ describe('the fast path for get, put, del, keys, incr and ttl', () => {
 
   test('lines it does not take go through oclif and work as before', async () => {
     const dir = await storeDir();
-    const put = await tzkv(['put', '-d', dir, 'k'], { input: 'from stdin', env: { TZKV_TRACE_STARTUP: '1' } });
+    const put = await tzkv(['put', '-d', dir, 'k', '-'], { input: 'from stdin', env: { TZKV_TRACE_STARTUP: '1' } });
     expect(put.exitCode).toBe(0);
     expect(put.stderr).not.toMatch(/fast path/);
     const help = await tzkv(['get', '--help'], { env: { TZKV_TRACE_STARTUP: '1' } });

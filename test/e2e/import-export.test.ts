@@ -20,7 +20,7 @@ describe('export', () => {
   test('JSON Lines in key order, base64 for bytes that are not UTF-8', async () => {
     const dir = await storeDir();
     await tzkv(['put', '-d', dir, 'b', 'text'], {});
-    await tzkv(['put', '-d', dir, 'a'], { input: Buffer.from([0xff, 0x00, 0xfe]) });
+    await tzkv(['put', '-d', dir, 'a', '-'], { input: Buffer.from([0xff, 0x00, 0xfe]) });
     await tzkv(['put', '-d', dir, 'c', 'x', '--expire-at', '2099-01-01T00:00:00Z']);
     const run = await tzkv(['export', '-d', dir]);
     expect(run.exitCode).toBe(0);
@@ -85,9 +85,9 @@ describe('export', () => {
     const importLines = [...values].map(([key, value], i) =>
       JSON.stringify({ key, value: value.toString('base64'), encoding: 'base64', ...(i % 3 === 0 ? { expiresAt: '2098-05-06T07:08:09.123Z' } : {}) }),
     );
-    expect((await tzkv(['import', '-d', from], { input: importLines.join('\n') })).exitCode).toBe(0);
+    expect((await tzkv(['import', '-d', from, '-'], { input: importLines.join('\n') })).exitCode).toBe(0);
 
-    const pipeline = execa(NODE, [BIN, 'export', '-d', from], { env: childEnv(), extendEnv: false }).pipe(NODE, [BIN, 'import', '-d', to], {
+    const pipeline = execa(NODE, [BIN, 'export', '-d', from], { env: childEnv(), extendEnv: false }).pipe(NODE, [BIN, 'import', '-d', to, '-'], {
       env: childEnv(),
       extendEnv: false,
       reject: false,
@@ -104,7 +104,7 @@ describe('export', () => {
     await tzkv(['put', '-d', dir, '-b', 'a', 'k', 'v']);
     const exported = await tzkv(['export', '-d', dir, '-b', 'a']);
     expect(exported.stdout).toBe(lines([{ key: 'k', value: 'v', expiresAt: null }]));
-    expect((await tzkv(['import', '-d', dir, '-b', 'b'], { input: exported.stdout })).exitCode).toBe(0);
+    expect((await tzkv(['import', '-d', dir, '-', '-b', 'b'], { input: exported.stdout })).exitCode).toBe(0);
     expect((await tzkvJson(['keys', '-d', dir])).json).toEqual(['a:k', 'b:k']);
   });
 });
@@ -116,7 +116,7 @@ describe('import', () => {
     await writeFile(file, lines([{ key: 'f', value: '1' }]));
     expect((await tzkvJson(['import', '-d', dir, file])).json).toEqual({ imported: 1, expired: 0 });
     expect((await tzkvJson(['import', '-d', dir, '-'], { input: lines([{ key: 's', value: '2' }]) })).json).toEqual({ imported: 1, expired: 0 });
-    expect((await tzkvJson(['import', '-d', dir], { input: `\n${lines([{ key: 't', value: '3', expiresAt: null }])}\r\n` })).json).toEqual({
+    expect((await tzkvJson(['import', '-d', dir, '-'], { input: `\n${lines([{ key: 't', value: '3', expiresAt: null }])}\r\n` })).json).toEqual({
       imported: 1,
       expired: 0,
     });
@@ -127,7 +127,7 @@ describe('import', () => {
     const dir = await storeDir();
     await tzkv(['put', '-d', dir, 'existing', 'kept']);
     const input = `${lines([{ key: 'a', value: '1' }, { key: 'b', value: '2' }])}{"key": "c", "value": 3}\n${lines([{ key: 'd', value: '4' }])}`;
-    const run = await tzkv(['import', '-d', dir], { input });
+    const run = await tzkv(['import', '-d', dir, '-'], { input });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toMatch(/line 3:/);
     expect(run.stderr).toMatch(/"value" must be a string/);
@@ -146,7 +146,7 @@ describe('import', () => {
     ['key over the limit', JSON.stringify({ key: 'k'.repeat(5000), value: 'v' }), /key/],
   ])('%s on line 2 is refused, naming line 2', async (_, line, message) => {
     const dir = await storeDir();
-    const run = await tzkv(['import', '-d', dir], { input: `${lines([{ key: 'ok', value: 'v' }])}${line}\n` });
+    const run = await tzkv(['import', '-d', dir, '-'], { input: `${lines([{ key: 'ok', value: 'v' }])}${line}\n` });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toMatch(/standard input line 2: /);
     expect(run.stderr).toMatch(message);
@@ -159,17 +159,17 @@ describe('import', () => {
       { key: 'old', value: 'v', expiresAt: '2001-01-01T00:00:00Z' },
       { key: 'new', value: 'v', expiresAt: '2099-01-01T00:00:00Z' },
     ]);
-    expect((await tzkvJson(['import', '-d', dir], { input })).json).toEqual({ imported: 1, expired: 1 });
+    expect((await tzkvJson(['import', '-d', dir, '-'], { input })).json).toEqual({ imported: 1, expired: 1 });
     expect((await tzkvJson(['keys', '-d', dir])).json).toEqual(['new']);
   });
 
   test('--format tsv: KEY<TAB>VALUE, the value being the rest of the line', async () => {
     const dir = await storeDir();
-    const run = await tzkvJson(['import', '-d', dir, '--format', 'tsv'], { input: 'k1\tv1\nk 2\tv\twith\ttabs\r\n\nk3\t\n' });
+    const run = await tzkvJson(['import', '-d', dir, '-', '--format', 'tsv'], { input: 'k1\tv1\nk 2\tv\twith\ttabs\r\n\nk3\t\n' });
     expect(run.json).toEqual({ imported: 3, expired: 0 });
     expect((await tzkv(['get', '-d', dir, 'k 2'])).stdout).toBe('v\twith\ttabs');
     expect((await tzkv(['get', '-d', dir, 'k3'])).stdout).toBe('');
-    const bad = await tzkv(['import', '-d', dir, '--format', 'tsv'], { input: 'x\ty\nno tab here\n' });
+    const bad = await tzkv(['import', '-d', dir, '-', '--format', 'tsv'], { input: 'x\ty\nno tab here\n' });
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toMatch(/line 2: expected KEY<TAB>VALUE/);
     expect((await tzkv(['get', '-d', dir, 'x'])).exitCode).toBe(1);
@@ -178,14 +178,14 @@ describe('import', () => {
   test('--format json: one object of key to string', async () => {
     const dir = await storeDir();
     const input = '{\n  "a": "1",\n  "b:c": "line\\nbreak \\u00e9",\n  "d": ""\n}\n';
-    expect((await tzkvJson(['import', '-d', dir, '--format', 'json'], { input })).json).toEqual({ imported: 3, expired: 0 });
+    expect((await tzkvJson(['import', '-d', dir, '-', '--format', 'json'], { input })).json).toEqual({ imported: 3, expired: 0 });
     expect((await tzkv(['get', '-d', dir, 'b:c'])).stdout).toBe('line\nbreak é');
-    const bad = await tzkv(['import', '-d', dir, '--format', 'json'], { input: '{\n  "x": "1",\n  "y": 2\n}\n' });
+    const bad = await tzkv(['import', '-d', dir, '-', '--format', 'json'], { input: '{\n  "x": "1",\n  "y": 2\n}\n' });
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toMatch(/line 3: the value of "y" must be a string/);
     expect((await tzkv(['get', '-d', dir, 'x'])).exitCode).toBe(1);
     for (const broken of ['{"a": "1"', '["a"]', '{"a": "1",}', '{"a": "1"} trailing']) {
-      expect((await tzkv(['import', '-d', dir, '--format', 'json'], { input: broken })).exitCode, broken).toBe(2);
+      expect((await tzkv(['import', '-d', dir, '-', '--format', 'json'], { input: broken })).exitCode, broken).toBe(2);
     }
   });
 
@@ -211,7 +211,7 @@ describe('import', () => {
 
   test('an unknown --format is a usage error', async () => {
     const dir = await storeDir();
-    expect((await tzkv(['import', '-d', dir, '--format', 'xml'], { input: '' })).exitCode).toBe(2);
+    expect((await tzkv(['import', '-d', dir, '-', '--format', 'xml'], { input: '' })).exitCode).toBe(2);
   });
 
   test('a large input streams in and is stored whole', async () => {

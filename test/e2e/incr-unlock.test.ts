@@ -66,7 +66,7 @@ describe('unlock', () => {
   test('a compaction recorded on another host blocks every other until --force ends it; should it run on, its switch fails and loses nothing', async () => {
     const dir = await storeDir();
     const lines = Array.from({ length: 50 }, (_, i) => JSON.stringify({ key: `k${i}`, value: `v${i}` })).join('\n');
-    expect((await tzkv(['import', '-d', dir], { input: lines })).exitCode).toBe(0);
+    expect((await tzkv(['import', '-d', dir, '-'], { input: lines })).exitCode).toBe(0);
     await tzkv(['del', '-d', dir, 'k0', 'k1']);
     const before = (await tzkv(['export', '-d', dir])).stdout;
     // A compaction that takes its snapshot, then stalls; its marker is made to name another host.

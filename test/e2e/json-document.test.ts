@@ -18,7 +18,7 @@ describe('--json into a pipe', () => {
     const lines: Array<{ args: string[]; input?: string; exit: number }> = [
       { args: ['put', '-d', dir, 'a', 'one'], exit: 0 },
       { args: ['put', '-d', dir, 'b', 'two\nlines', '--ttl', '1h'], exit: 0 },
-      { args: ['import', '-d', dir], input: '{"key":"c","value":"three"}\n', exit: 0 },
+      { args: ['import', '-d', dir, '-'], input: '{"key":"c","value":"three"}\n', exit: 0 },
       { args: ['get', '-d', dir, 'b'], exit: 0 },
       { args: ['get', '-d', dir, 'missing'], exit: 1 },
       { args: ['ttl', '-d', dir, 'b'], exit: 0 },

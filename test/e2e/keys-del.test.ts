@@ -3,7 +3,7 @@ import { storeDir, tzkv, tzkvJson } from './helpers.js';
 
 async function seed(dir: string, keys: string[]): Promise<void> {
   const lines = keys.map((key) => JSON.stringify({ key, value: `value of ${key}` })).join('\n');
-  const run = await tzkv(['import', '-d', dir], { input: `${lines}\n` });
+  const run = await tzkv(['import', '-d', dir, '-'], { input: `${lines}\n` });
   expect(run.exitCode).toBe(0);
 }
 

@@ -107,7 +107,7 @@ describe('a live holder', () => {
 
   test('an import waiting on an open pipe holds no lock: other writers go on meanwhile', async () => {
     const dir = await storeDir();
-    const importer = tzkvChild(['import', '-d', dir], 'pipe');
+    const importer = tzkvChild(['import', '-d', dir, '-'], 'pipe');
     importer.stdin!.write('{"key":"i1","value":"one"}\n');
     await new Promise((resolve) => setTimeout(resolve, 500));
     const { ms, value: put } = await timed(() => tzkv(['put', '-d', dir, 'p', 'v', '--lock-timeout', '0']));

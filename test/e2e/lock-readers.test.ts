@@ -15,7 +15,7 @@ import { checkValue, makeValue } from './fixtures/values.mjs';
 async function readStore(): Promise<string> {
   const dir = await storeDir();
   const lines = range(500).map((i) => JSON.stringify({ key: `r${String(i).padStart(3, '0')}`, value: `${i}`.padEnd(100, '.') }));
-  expect((await tzkv(['import', '-d', dir], { input: lines.join('\n') + '\n' })).exitCode).toBe(0);
+  expect((await tzkv(['import', '-d', dir, '-'], { input: lines.join('\n') + '\n' })).exitCode).toBe(0);
   return dir;
 }
 
@@ -92,7 +92,7 @@ describe('listings racing compaction', () => {
     // While it is paused after b002: a compaction, then one atomic import of a key before b002 and one after f039.
     expect((await tzkv(['compact', '-d', dir])).exitCode).toBe(0);
     const batch = ['a000', 'z000'].map((key) => JSON.stringify({ key, value: makeValue(key, 7) })).join('\n') + '\n';
-    expect((await tzkv(['import', '-d', dir], { input: batch })).exitCode).toBe(0);
+    expect((await tzkv(['import', '-d', dir, '-'], { input: batch })).exitCode).toBe(0);
     reader.stdin!.end('go\n');
     const done = await reader;
     const { keys, errors } = JSON.parse(String(done.stdout).slice(String(done.stdout).indexOf('{'))) as { keys: string[]; errors: string[] };

@@ -199,7 +199,7 @@ describe('verify: exit codes, shapes, repair, the VERIFIED note, the progress ba
     const dir = await storeDir();
     const lines: string[] = [];
     for (let i = 0; i < Math.ceil(bytes / 1050); i++) lines.push(`k${String(i).padStart(6, '0')}\t${'v'.repeat(1024)}`);
-    expect((await tzkv(['import', '-d', dir, '--format', 'tsv'], { input: `${lines.join('\n')}\n` })).exitCode).toBe(0);
+    expect((await tzkv(['import', '-d', dir, '-', '--format', 'tsv'], { input: `${lines.join('\n')}\n` })).exitCode).toBe(0);
     return dir;
   }
 

@@ -80,7 +80,7 @@ const WRITES: Array<{ line: string[]; input?: string; slow?: boolean }> = [
   { line: ['incr', 'n'] },
   { line: ['incr', 'n'], slow: true },
   { line: ['ttl', 'a', '1h'] },
-  { line: ['import'], input: '{"key":"c","value":"3"}\n' },
+  { line: ['import', '-'], input: '{"key":"c","value":"3"}\n' },
   { line: ['compact'] },
 ];
 

@@ -40,7 +40,7 @@ describe('a store tzkv creates', () => {
 
   it('TZKV_MODE does the same for import; 2770 lets the group write, whatever the umask (and is warned about)', async () => {
     const dir = await storeDir();
-    const run = await tzkv(['import', '-d', dir, '--format', 'tsv'], { input: 'a\t1\n', env: { TZKV_MODE: '2770' } });
+    const run = await tzkv(['import', '-d', dir, '-', '--format', 'tsv'], { input: 'a\t1\n', env: { TZKV_MODE: '2770' } });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(modeOf(dir).toString(8)).toBe('2770');
     for (const mode of Object.values(fileModes(dir))) expect(mode).toBe('660');
@@ -103,7 +103,7 @@ describe('a symlink planted at a temp file path', () => {
     symlinkSync(victim, join(dir, 'MANIFEST.tmp'));
     // Enough to flush the tail into an index run: the manifest is replaced through MANIFEST.tmp.
     const lines = Array.from({ length: 20_000 }, (_, i) => `key${i}\t${'x'.repeat(60)}`).join('\n');
-    const run = await tzkv(['import', '-d', dir, '--format', 'tsv'], { input: `${lines}\n` });
+    const run = await tzkv(['import', '-d', dir, '-', '--format', 'tsv'], { input: `${lines}\n` });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(readFileSync(victim, 'utf8')).toBe('precious');
     expect(lstatSync(join(dir, 'MANIFEST')).isSymbolicLink()).toBe(false);

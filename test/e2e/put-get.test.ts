@@ -26,7 +26,7 @@ describe('put and get', () => {
   test('binary values through stdin come back byte for byte; --json marks them base64', async () => {
     const dir = await storeDir();
     const value = Buffer.concat([randomBytes(4096), Buffer.from([0, 255, 10, 13, 0xc3])]);
-    expect((await tzkv(['put', '-d', dir, 'blob'], { input: value })).exitCode).toBe(0);
+    expect((await tzkv(['put', '-d', dir, 'blob', '-'], { input: value })).exitCode).toBe(0);
     const get = await tzkv(['get', '-d', dir, 'blob']);
     expect(get.exitCode).toBe(0);
     expect(get.bytes.equals(value)).toBe(true);
@@ -117,7 +117,7 @@ describe('put and get', () => {
   test('a large value reaches a pipe whole', async () => {
     const dir = await storeDir();
     const value = randomBytes(8 * 1024 * 1024);
-    expect((await tzkv(['put', '-d', dir, 'big'], { input: value })).exitCode).toBe(0);
+    expect((await tzkv(['put', '-d', dir, 'big', '-'], { input: value })).exitCode).toBe(0);
     const get = await tzkv(['get', '-d', dir, 'big']);
     expect(get.bytes.length).toBe(value.length);
     expect(get.bytes.equals(value)).toBe(true);

@@ -73,7 +73,7 @@ describe('replicate while four writers import', () => {
       for (let b = 0; b < BATCHES; b++) {
         const file = join(inputs, `w${w}-b${b}.jsonl`);
         writeFileSync(file, range(KEYS).map((k) => JSON.stringify({ key: `w${w}:b${b}:k${k}`, value: `${w}/${b}/${k}` })).join('\n') + '\n');
-        const run = await tzkv(['import', '-d', dir, '--lock-timeout', '60s'], { inputFile: file });
+        const run = await tzkv(['import', '-d', dir, '-', '--lock-timeout', '60s'], { inputFile: file });
         expect(run.exitCode, run.stderr).toBe(0);
       }
     };

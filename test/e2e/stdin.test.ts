@@ -2,14 +2,58 @@
 // tzkv must read stdin only when told to, or the loop loses lines.
 
 import { execa } from 'execa';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { BIN, NODE, childEnv, storeDir, tempDir, tzkv, tzkvJson } from './helpers.js';
+import { BIN, NODE, START_PATHS, childEnv, storeDir, tempDir, tzkv, tzkvJson } from './helpers.js';
 
 async function shell(script: string, env: Record<string, string>) {
   return execa('bash', ['-c', script], { env: childEnv({ ...env, NODE, BIN }), extendEnv: false, reject: false });
 }
+
+describe.each(START_PATHS)('stdin is read only when asked for, by $path', ({ env }) => {
+  test('a loop of puts whose VALUE is left out: each put is a usage error, and the loop keeps its lines', async () => {
+    const dir = await storeDir();
+    const run = await shell('printf "x\\ny\\nz\\n" | while read k; do "$NODE" "$BIN" put -d "$DIR" "$k" $EMPTY; echo "$k: $?"; done', { ...env, DIR: dir });
+    expect(run.stdout).toBe('x: 2\ny: 2\nz: 2');
+    expect(run.stderr).toBe('tzkv: missing VALUE: give it as an argument, "-" to read stdin, or --file PATH\n'.repeat(3).trimEnd());
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  test('put KEY - and put KEY --file - read stdin, byte for byte', async () => {
+    const dir = await storeDir();
+    const bytes = Buffer.from([0, 255, 10, 13]);
+    expect((await tzkv(['put', '-d', dir, 'a', '-'], { env, input: bytes })).exitCode).toBe(0);
+    expect((await tzkv(['put', '-d', dir, 'b', '--file', '-'], { env, input: bytes })).exitCode).toBe(0);
+    expect((await tzkv(['put', '-d', dir, 'c', '-f', '-'], { env, input: '' })).exitCode).toBe(0);
+    expect((await tzkv(['get', '-d', dir, 'a'], { env })).bytes).toEqual(bytes);
+    expect((await tzkv(['get', '-d', dir, 'b'], { env })).bytes).toEqual(bytes);
+    expect((await tzkv(['get', '-d', dir, 'c'], { env })).stdout).toBe('');
+  });
+
+  test('put without VALUE, with stdin piped or not: exit 2, nothing stored', async () => {
+    const dir = await storeDir();
+    expect((await tzkv(['put', '-d', dir, 'k', 'v'], { env })).exitCode).toBe(0);
+    for (const input of ['piped value', '']) {
+      const run = await tzkv(['put', '-d', dir, 'k', '--json'], { env, input });
+      expect(run.exitCode).toBe(2);
+      expect(JSON.parse(run.stdout).error.code).toBe('INVALID_ARGUMENT');
+    }
+    expect((await tzkv(['get', '-d', dir, 'k'], { env })).stdout).toBe('v');
+  });
+
+  test('import reads stdin only for FILE "-"; without FILE it is a usage error and reads nothing', async () => {
+    const dir = await storeDir();
+    const run = await shell('echo \'{"key":"x","value":"y"}\' | { "$NODE" "$BIN" import -d "$DIR"; echo "exit $?"; cat; }', { ...env, DIR: dir });
+    expect(run.stdout).toBe('exit 2\n{"key":"x","value":"y"}');
+    expect(run.stderr).toBe('tzkv: missing FILE: give a file, or "-" to read stdin');
+    expect(existsSync(dir)).toBe(false);
+    const piped = await shell('echo \'{"key":"x","value":"y"}\' | "$NODE" "$BIN" import -d "$DIR" -', { ...env, DIR: dir });
+    expect(piped.exitCode).toBe(0);
+    expect((await tzkv(['get', '-d', dir, 'x'], { env })).stdout).toBe('y');
+  });
+});
 
 describe('stdin', () => {
   test('a while-read loop of puts stores every line', async () => {
@@ -37,26 +81,10 @@ describe('stdin', () => {
     }
   });
 
-  test('put without VALUE reads piped stdin; with a terminal-less empty stdin it stores an empty value', async () => {
-    const dir = await storeDir();
-    const run = await shell('printf "a\\nb\\n" | "$NODE" "$BIN" put -d "$DIR" piped', { DIR: dir });
-    expect(run.exitCode).toBe(0);
-    expect((await tzkv(['get', '-d', dir, 'piped'])).stdout).toBe('a\nb\n');
-    expect((await tzkv(['put', '-d', dir, 'nothing'], { input: '' })).exitCode).toBe(0);
-    expect((await tzkv(['get', '-d', dir, 'nothing'])).stdout).toBe('');
-  });
-
-  test('import reads its input from stdin when FILE is left out', async () => {
-    const dir = await storeDir();
-    const run = await shell('echo \'{"key":"x","value":"y"}\' | "$NODE" "$BIN" import -d "$DIR"', { DIR: dir });
-    expect(run.exitCode).toBe(0);
-    expect((await tzkv(['get', '-d', dir, 'x'])).stdout).toBe('y');
-  });
-
   test('output to a pipe closed early ends quietly', async () => {
     const dir = await storeDir();
     const input = Array.from({ length: 5000 }, (_, i) => JSON.stringify({ key: `k${i}:${'p'.repeat(60)}`, value: 'x'.repeat(100) })).join('\n');
-    await tzkv(['import', '-d', dir], { input });
+    await tzkv(['import', '-d', dir, '-'], { input });
     const run = await shell('"$NODE" "$BIN" export -d "$DIR" | head -n 1; exit "${PIPESTATUS[0]}"', { DIR: dir });
     expect(run.stdout).toMatch(/^\{"key":"k0:p/);
     expect(run.stderr).toBe('');

@@ -137,7 +137,7 @@ describe('expiry', () => {
           expect(run.stderr, line.join(' ')).toMatch(LIMIT);
         }
       }
-      const imported = await tzkv(['import', '-d', dir], { input: '{"key":"a","value":"1"}\n{"key":"b","value":"2","expiresAt":"+033715-09-02T01:18:06.613Z"}\n' });
+      const imported = await tzkv(['import', '-d', dir, '-'], { input: '{"key":"a","value":"1"}\n{"key":"b","value":"2","expiresAt":"+033715-09-02T01:18:06.613Z"}\n' });
       expect(imported.exitCode).toBe(2);
       expect(imported.stderr).toMatch(/line 2: "expiresAt" is after 9999-12-31T23:59:59\.999Z/);
       expect((await tzkvJson(['export', '-d', dir])).json).toEqual([{ key: 'k', value: 'v', expiresAt: null }]);
