@@ -6,6 +6,7 @@
 import { Command } from '@oclif/core/command';
 import type { Store } from '../api.js';
 import { TzkvError } from '../errors.js';
+import { refuseDashWords } from './dash-words.js';
 import { jsonRequested, reportFailure } from './failure.js';
 import { globalFlags } from './flags.js';
 import { type Access, type KeyStore, type StoreFlags, withKeyStore, withStore } from './store.js';
@@ -21,6 +22,12 @@ export abstract class TzkvCommand extends Command {
   /** withStore for a command about keys: a default store not yet written is an empty one (src/cli/store.ts). */
   protected withKeyStore<T>(flags: StoreFlags, access: 'read' | 'write', use: (store: KeyStore) => Promise<T>): Promise<T> {
     return withKeyStore(flags, access, `tzkv ${this.id}`, use);
+  }
+
+  /** Before oclif parses: a word like `-bugfix` must not pass for flags (src/cli/dash-words.ts). */
+  override async init(): Promise<void> {
+    await super.init();
+    refuseDashWords(this.argv, { ...this.ctor.baseFlags, ...this.ctor.flags }, this.id ?? '');
   }
 
   /** A usage problem found after parsing (conflicting sources, a missing value): exit 2. */
