@@ -243,6 +243,14 @@ describe.each(START_PATHS)('a default store never written to reads as empty, by 
     }
   });
 
+  test('the plain lines above run by the start path named', async () => {
+    const missing = join(await tempDir(), 'typo');
+    for (const line of [['get', 'k'], ['keys'], ['del', 'k'], ['ttl', 'k'], ['get', 'k', '-d', missing], ['del', 'k', '-d', missing]]) {
+      const run = await tzkv(line, { env: { ...env, TZKV_TRACE_STARTUP: '1' } });
+      expect(run.stderr.includes('fast path'), line.join(' ')).toBe(env.TZKV_NO_FAST_PATH === undefined);
+    }
+  });
+
   test('the first put creates the default store', async () => {
     expect((await tzkv(['put', 'k', 'v'], { env })).exitCode).toBe(0);
     expect(await tzkv(['get', 'k'], { env })).toMatchObject({ exitCode: 0, stdout: 'v' });
