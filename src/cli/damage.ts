@@ -6,10 +6,14 @@ import type { VerifyProblem } from '../api.js';
 import { EXIT_CODES, REPAIR_HINT } from '../errors.js';
 import { printMessage } from './output.js';
 
-/** `FILE offset N: message`; the offset is left out when the problem has none. */
+/**
+ * `FILE offset N: message`; the offset is left out when the problem has none,
+ * and the file when there is none (the store as a whole) or when the message
+ * already starts with its name ("MANIFEST is missing from ...").
+ */
 export function problemLine(problem: VerifyProblem): string {
-  const file = problem.file === '' ? '(store)' : problem.file;
-  return `${file}${problem.offset === null ? '' : ` offset ${problem.offset}`}: ${problem.message}`;
+  if (problem.offset === null && (problem.file === '' || problem.message.startsWith(`${problem.file} `))) return problem.message;
+  return `${problem.file}${problem.offset === null ? '' : ` offset ${problem.offset}`}: ${problem.message}`;
 }
 
 export class DamageWarnings {

@@ -96,7 +96,7 @@ describe('a store whose MANIFEST is missing', () => {
     rmSync(join(dir, 'MANIFEST'));
     const verify = await tzkv(['verify', '-d', dir]);
     expect(verify.exitCode, verify.stdout).toBe(4);
-    expect(verify.stdout).toMatch(/^MANIFEST: MANIFEST is missing from .*00000001\.tzds.*verify --repair/m);
+    expect(verify.stdout).toMatch(/^MANIFEST is missing from .*00000001\.tzds.*verify --repair/m); // named once, not "MANIFEST: MANIFEST ..."
     const before = contents(dir);
     expectDamaged(await tzkv(['put', '-d', dir, 'c', '3']), 'MANIFEST', 'put c 3');
     expect(contents(dir)).toEqual(before);
