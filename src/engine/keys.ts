@@ -71,6 +71,19 @@ export function expiryFrom(options: { ttlMs?: number; expiresAt?: number | null 
   return checkExpiry(options.expiresAt);
 }
 
+/**
+ * The expiry of a put: expiryFrom, refused when it is already past. One `now`
+ * for both, so a 1 ms TTL can never be judged past by a clock that ticked
+ * between reading it twice.
+ */
+export function putExpiry(options: { ttlMs?: number; expiresAt?: number | null } | undefined, now: number): number {
+  const expiresAt = expiryFrom(options, now);
+  if (expiresAt !== 0 && expiresAt <= now) {
+    throw new TzkvError('INVALID_ARGUMENT', `expiry ${new Date(expiresAt).toISOString()} is already in the past`);
+  }
+  return expiresAt;
+}
+
 export function isExpired(expiresAt: number, now: number): boolean {
   return expiresAt !== 0 && expiresAt <= now;
 }

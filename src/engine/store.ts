@@ -38,7 +38,7 @@ import { compactPhased, dryRunReport } from './compact.js';
 import { compactionInfo } from './compaction-marker.js';
 import { DamageLog, damageOf } from './damage.js';
 import type { CompactPhase } from './compact.js';
-import { checkExpiry, checkKey, checkValue, expiryFrom, isExpired, toBytes } from './keys.js';
+import { checkExpiry, checkKey, checkValue, putExpiry, isExpired, toBytes } from './keys.js';
 import { inspectDir, unfinishedFollower } from './layout.js';
 import { checkMode, openToOthers } from './permissions.js';
 import { storeStats } from './stats.js';
@@ -247,10 +247,7 @@ class LocalStore implements Store {
   async put(key: KeyInput, value: ValueInput, options?: PutOptions): Promise<boolean> {
     const k = checkKey(key);
     const val = checkValue(value);
-    const expiresAt = expiryFrom(options, this.now());
-    if (expiresAt !== 0 && expiresAt <= this.now()) {
-      throw new TzkvError('INVALID_ARGUMENT', `expiry ${new Date(expiresAt).toISOString()} is already in the past`);
-    }
+    const expiresAt = putExpiry(options, this.now());
     return this.write((w) => {
       if (options?.ifAbsent && isLive(w.view.locate(k), this.now())) return false;
       w.append([encodeRecord(KIND_PUT, 0, k, val, expiresAt)]);

@@ -19,7 +19,7 @@ import type {
   VerifyOptions,
   VerifyReport,
 } from '../api.js';
-import { checkExpiry, checkKey, checkValue, expiryFrom, toBytes } from '../engine/keys.js';
+import { checkExpiry, checkKey, checkValue, putExpiry, toBytes } from '../engine/keys.js';
 import { TzkvError } from '../errors.js';
 import { EtcdBatch } from './batch.js';
 import { EtcdClient, type EtcdClientOptions, prefixEnd, unb64 } from './client.js';
@@ -99,10 +99,7 @@ export class EtcdStore implements Store {
   async put(key: KeyInput, value: ValueInput, options?: PutOptions): Promise<boolean> {
     const k = this.full(key);
     const v = checkEtcdValue(checkValue(value));
-    const expiresAt = expiryFrom(options, this.now());
-    if (expiresAt !== 0 && expiresAt <= this.now()) {
-      throw new TzkvError('INVALID_ARGUMENT', `expiry ${new Date(expiresAt).toISOString()} is already in the past`);
-    }
+    const expiresAt = putExpiry(options, this.now());
     this.writable();
     const lease = await this.leases().forExpiry(expiresAt);
     if (!options?.ifAbsent) {

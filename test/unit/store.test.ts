@@ -46,6 +46,13 @@ describe('store: reads and writes', () => {
     expect((await s.get('k'))?.toString()).toBe('first');
   });
 
+  it('a put with a 1 ms TTL is taken, whatever the clock does while it runs (it was refused as past when the clock ticked between two readings)', async () => {
+    let now = 1_000_000;
+    const s = await tempStore({ now: () => now++ }); // every reading is a millisecond later
+    expect(await s.put('brief', 'x', { ttlMs: 1 })).toBe(true);
+    await expect(s.put('past', 'x', { expiresAt: 5 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
   it('expires keys: invisible to every read and listing', async () => {
     let now = 1_000_000;
     const s = await tempStore({ now: () => now });
