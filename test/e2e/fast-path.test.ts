@@ -109,7 +109,8 @@ async function seed(dir: string): Promise<void> {
     ['put', '-d', dir, 'gone', 'x', '--ttl', '1ms'],
     ['put', '-d', dir, 'soon', 'y', '--ttl', '1h'],
   ]) {
-    expect((await tzkv(line, { env: { TZKV_NO_FAST_PATH: '1' } })).exitCode).toBe(0);
+    const run = await tzkv(line, { env: { TZKV_NO_FAST_PATH: '1' } });
+    expect(run.exitCode, `${line.join(' ')}: ${run.stderr}`).toBe(0);
   }
 }
 
