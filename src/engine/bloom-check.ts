@@ -2,13 +2,20 @@
 // probe per key in key order touches a random bucket of a filter that can be
 // megabytes: one cache miss a key. So the walk only records each key's
 // bucket and second hash; they are then grouped by page (a counting sort)
-// and checked page by page, each page staying in cache for all its keys.
+// and checked page by page, each page staying in cache for all its keys. At
+// most CHECK_KEYS keys are held: a run of more is checked in as many rounds.
 import { BLOOM_BUCKETS_PER_PAGE, BLOOM_BUCKET_BYTES, BLOOM_PAGE_STRIDE, BLOOM_PROBES } from '../format/constants.js';
+
+/** Keys recorded before a round of checks: 8 bytes each, and as much again while sorted by page. */
+const CHECK_KEYS = 1 << 18;
 
 export class BloomCheck {
   private buckets: Uint32Array;
   private h2s: Int32Array;
   private length = 0;
+  private missed = 0;
+  private sortedBucket = new Uint32Array(0);
+  private sortedH2 = new Int32Array(0);
   private readonly bucketCount: number;
 
   /** `filter`: the pages with their CRCs; `pageOk[i]` 0 for a damaged page (its keys are not checked). */
@@ -18,17 +25,21 @@ export class BloomCheck {
     expected: number,
   ) {
     this.bucketCount = pageOk.length * BLOOM_BUCKETS_PER_PAGE;
-    this.buckets = new Uint32Array(Math.max(16, expected));
-    this.h2s = new Int32Array(Math.max(16, expected));
+    this.buckets = new Uint32Array(Math.max(16, Math.min(CHECK_KEYS, expected)));
+    this.h2s = new Int32Array(this.buckets.length);
   }
 
   /** Records a key by its two bloom hashes. */
   add(h1: number, h2: number): void {
+    if (this.length === CHECK_KEYS) {
+      this.missed += this.round();
+      this.length = 0;
+    }
     if (this.length === this.buckets.length) {
-      const b = new Uint32Array(this.length * 2);
+      const b = new Uint32Array(Math.min(this.length * 2, CHECK_KEYS));
       b.set(this.buckets);
       this.buckets = b;
-      const h = new Int32Array(this.length * 2);
+      const h = new Int32Array(b.length);
       h.set(this.h2s);
       this.h2s = h;
     }
@@ -38,14 +49,26 @@ export class BloomCheck {
 
   /** How many recorded keys the filter rules out. */
   missing(): number {
+    const missed = this.missed + this.round();
+    this.missed = 0;
+    this.length = 0;
+    return missed;
+  }
+
+  /** Checks the keys recorded since the last round. */
+  private round(): number {
     const n = this.length;
     const pages = this.pageOk.length;
     const starts = new Uint32Array(pages + 1);
     for (let i = 0; i < n; i++) starts[Math.floor(this.buckets[i] / BLOOM_BUCKETS_PER_PAGE) + 1]++;
     for (let p = 0; p < pages; p++) starts[p + 1] += starts[p];
     const at = starts.slice(0, pages);
-    const sortedBucket = new Uint32Array(n);
-    const sortedH2 = new Int32Array(n);
+    // Kept for the next round: arrays of megabytes allocated every round would pile up as garbage.
+    if (this.sortedBucket.length < n) {
+      this.sortedBucket = new Uint32Array(this.buckets.length);
+      this.sortedH2 = new Int32Array(this.buckets.length);
+    }
+    const { sortedBucket, sortedH2 } = this;
     for (let i = 0; i < n; i++) {
       const page = Math.floor(this.buckets[i] / BLOOM_BUCKETS_PER_PAGE);
       const j = at[page]++;

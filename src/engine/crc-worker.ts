@@ -45,11 +45,13 @@ function crc(b, i, end) {
   while (i < end) c = (c >>> 8) ^ T0[(c ^ b[i++]) & 0xff];
   return ~c >>> 0;
 }
+// Buffers of megabytes are allocated once and reused: allocated per segment or per run they would pile up as garbage.
+let readBuffer = Buffer.allocUnsafe(4 * 1024 * 1024);
 function check(job) {
   let fd;
   try { fd = fs.openSync(job.path, 'r'); } catch { return job.from; }
   try {
-    let buf = Buffer.allocUnsafe(4 * 1024 * 1024);
+    let buf = readBuffer;
     let at = job.from;
     while (at < job.to) {
       const want = Math.min(buf.length, job.to - at);
@@ -70,7 +72,7 @@ function check(job) {
       if (ended && (p < n || n < want)) return at + p;
       if (p === 0) {
         if (n < 20 || len <= buf.length) return at;
-        buf = Buffer.allocUnsafe(len);
+        buf = readBuffer = Buffer.allocUnsafe(len);
         continue;
       }
       at += p;
@@ -110,6 +112,31 @@ function readAt(fd, buf, length, at) {
   while (n < length) { const r = fs.readSync(fd, buf, n, length - n, at + n); if (r === 0) break; n += r; }
   return n;
 }
+// At most ROUND keys at a time (16 bytes each while sorted): a run of more is checked in as many rounds.
+const ROUND = 1 << 18;
+const buckets = new Uint32Array(ROUND), h2s = new Int32Array(ROUND), sb = new Uint32Array(ROUND), sh = new Int32Array(ROUND);
+const chunk = Buffer.allocUnsafe(1 << 20);
+let bloomBuffer = Buffer.alloc(0);
+function probe(bloom, pages, buckets, h2s, n) {
+  // By page (a counting sort), so each page stays in cache while its keys are checked.
+  const starts = new Uint32Array(pages + 1);
+  for (let i = 0; i < n; i++) starts[((buckets[i] / 64) | 0) + 1]++;
+  for (let q = 0; q < pages; q++) starts[q + 1] += starts[q];
+  for (let i = 0; i < n; i++) { const j = starts[(buckets[i] / 64) | 0]++; sb[j] = buckets[i]; sh[j] = h2s[i]; }
+  let missing = 0;
+  for (let i = 0; i < n; i++) {
+    const bucket = sb[i];
+    const base = ((bucket / 64) | 0) * 4100 + (bucket % 64) * 64;
+    let h = sh[i] >>> 0;
+    const delta = ((h >>> 17) | (h << 15)) >>> 0;
+    for (let k = 0; k < 7; k++) {
+      const bit = h & 511;
+      if ((bloom[base + (bit >>> 3)] & (1 << (bit & 7))) === 0) { missing++; break; }
+      h = (h + delta) >>> 0;
+    }
+  }
+  return missing;
+}
 function checkRun(path) {
   let fd;
   try { fd = fs.openSync(path, 'r'); } catch { return -1; }
@@ -119,11 +146,11 @@ function checkRun(path) {
     if (readAt(fd, head, 64, 0) < 64) return -1;
     const leavesEnd = u64(head, 40), bloomOffset = u64(head, 48), pages = head.readUInt32LE(56);
     if (leavesEnd < 64 || bloomOffset < leavesEnd || pages === 0 || bloomOffset + pages * 4100 > size) return -1;
-    const bloom = Buffer.allocUnsafe(pages * 4100);
+    if (bloomBuffer.length < pages * 4100) bloomBuffer = Buffer.allocUnsafe(pages * 4100);
+    const bloom = bloomBuffer.subarray(0, pages * 4100);
     if (readAt(fd, bloom, bloom.length, bloomOffset) < bloom.length) return -1;
     const total = pages * 64;
-    let buckets = new Uint32Array(1 << 16), h2s = new Int32Array(1 << 16), n = 0;
-    let chunk = Buffer.allocUnsafe(1 << 20), chunkAt = 0, chunkLength = 0;
+    let n = 0, missing = 0, chunkAt = 0, chunkLength = 0;
     for (let at = 64; at < leavesEnd; ) {
       if (at + 8 > chunkAt + chunkLength || at < chunkAt) { chunkLength = readAt(fd, chunk, Math.min(chunk.length, leavesEnd - at), at); chunkAt = at; if (chunkLength < 8) return -1; }
       let r = at - chunkAt;
@@ -137,32 +164,14 @@ function checkRun(path) {
         if (p + 2 > end) return -1;
         const k = chunk[p] | (chunk[p + 1] << 8);
         if (k < 1 || p + 27 + k > end) return -1;
-        if (n === buckets.length) { const b2 = new Uint32Array(n * 2); b2.set(buckets); buckets = b2; const g2 = new Int32Array(n * 2); g2.set(h2s); h2s = g2; }
+        if (n === ROUND) { missing += probe(bloom, pages, buckets, h2s, n); n = 0; }
         buckets[n] = murmurPair(chunk, p + 2, p + 2 + k) % total;
         h2s[n++] = pairSecond;
         p += 27 + k;
       }
       at += length;
     }
-    // By page (a counting sort), so each page stays in cache while its keys are checked.
-    const starts = new Uint32Array(pages + 1);
-    for (let i = 0; i < n; i++) starts[((buckets[i] / 64) | 0) + 1]++;
-    for (let q = 0; q < pages; q++) starts[q + 1] += starts[q];
-    const sb = new Uint32Array(n), sh = new Int32Array(n);
-    for (let i = 0; i < n; i++) { const j = starts[(buckets[i] / 64) | 0]++; sb[j] = buckets[i]; sh[j] = h2s[i]; }
-    let missing = 0;
-    for (let i = 0; i < n; i++) {
-      const bucket = sb[i];
-      const base = ((bucket / 64) | 0) * 4100 + (bucket % 64) * 64;
-      let h = sh[i] >>> 0;
-      const delta = ((h >>> 17) | (h << 15)) >>> 0;
-      for (let k = 0; k < 7; k++) {
-        const bit = h & 511;
-        if ((bloom[base + (bit >>> 3)] & (1 << (bit & 7))) === 0) { missing++; break; }
-        h = (h + delta) >>> 0;
-      }
-    }
-    return missing;
+    return missing + probe(bloom, pages, buckets, h2s, n);
   } finally {
     fs.closeSync(fd);
   }

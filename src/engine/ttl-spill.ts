@@ -19,13 +19,18 @@ export class SpillingTtlList {
   private readonly chunks: Array<{ at: number; n: number }> = [];
   private fileBytes = 0;
 
-  /** `path`: the scratch file, created at the first spill. */
+  /** `path`: the scratch file, created at the first spill (a function: asked for its name then). */
   constructor(
     private readonly fs: FileSystem,
-    readonly path: string,
+    private where: string | (() => string),
     private readonly chunk = SORT_CHUNK,
   ) {
     this.memory = new TtlList(Math.min(chunk, 1024));
+  }
+
+  get path(): string {
+    if (typeof this.where === 'function') this.where = this.where();
+    return this.where;
   }
 
   push(expiresAt: number, length: number): void {
@@ -108,6 +113,6 @@ export class SpillingTtlList {
       closeQuietly(this.fs, this.fd); // scratch only
       this.fd = -1;
     }
-    removeQuietly(this.fs, this.path);
+    if (typeof this.where === 'string') removeQuietly(this.fs, this.where);
   }
 }

@@ -5,13 +5,16 @@ import type { VerifyProblem } from '../api.js';
 import type { FileSystem } from '../io/fs.js';
 
 /** Problems kept in a report; beyond this they are only counted (garbage can produce millions). */
-const MAX_KEPT = 1000;
+export const MAX_KEPT = 1000;
 
 export interface UnreadableRange {
   file: string;
   from: number;
   to: number;
 }
+
+/** What a log held at some point: rollback() returns to it. */
+export type LogMark = Pick<VerifyLog, 'problemCount' | 'files' | 'records' | 'bytes'> & { problems: number; warnings: number; unreadable: number };
 
 export class VerifyLog {
   readonly problems: VerifyProblem[] = [];
@@ -51,6 +54,19 @@ export class VerifyLog {
     this.problems.splice(0, this.problems.length, ...kept);
     const ranges = this.unreadableRanges.filter((r) => r.file !== file);
     this.unreadableRanges.splice(0, this.unreadableRanges.length, ...ranges);
+  }
+
+  mark(): LogMark {
+    const { problemCount, files, records, bytes } = this;
+    return { problemCount, files, records, bytes, problems: this.problems.length, warnings: this.warnings.length, unreadable: this.unreadableRanges.length };
+  }
+
+  /** Forgets everything found since `m` (the same checks are about to run again). */
+  rollback(m: LogMark): void {
+    Object.assign(this, { problemCount: m.problemCount, files: m.files, records: m.records, bytes: m.bytes });
+    this.problems.length = m.problems;
+    this.warnings.length = m.warnings;
+    this.unreadableRanges.length = m.unreadable;
   }
 
   unreadable(file: string, from: number, to: number): void {

@@ -58,7 +58,19 @@ export function checkTtlSection(fs: FileSystem, r: OpenRun, log: VerifyLog): boo
     log.problem(r.name, base, 'corrupt-index', `TTL section of ${h.adds}+${h.removes} entries does not end the file`);
     return false;
   }
-  const adds = r.ttlAdds.sort();
+  // The run's expiring PUTs in (expiresAt, length) order, one batch at a time (spilled ones merged back).
+  const adds = r.ttlAdds.sortedBatches(65536);
+  let batch: { exp: Float64Array; len: Uint32Array; n: number } = { exp: new Float64Array(0), len: new Uint32Array(0), n: 0 };
+  let b = 0;
+  const nextAdd = () => {
+    while (b >= batch.n) {
+      const next = adds.next();
+      if (next.done) throw new Error('fewer TTL adds than counted');
+      batch = next.value;
+      b = 0;
+    }
+    return b++;
+  };
   const start = base + TTL_HEADER_BYTES;
   const total = h.adds + h.removes;
   const chunkEntries = 65536;
@@ -72,7 +84,7 @@ export function checkTtlSection(fs: FileSystem, r: OpenRun, log: VerifyLog): boo
     if (ok) log.problem(r.name, at, 'corrupt-index', message);
     ok = false;
   };
-  if (h.adds !== adds.length) wrong(base, `TTL section lists ${h.adds} expiring PUTs, the run holds ${adds.length}`);
+  if (h.adds !== r.ttlAdds.length) wrong(base, `TTL section lists ${h.adds} expiring PUTs, the run holds ${r.ttlAdds.length}`);
   for (let first = 0; first < total; first += chunkEntries) {
     const n = Math.min(chunkEntries, total - first);
     const at = start + first * TTL_ENTRY_BYTES;
@@ -83,9 +95,10 @@ export function checkTtlSection(fs: FileSystem, r: OpenRun, log: VerifyLog): boo
       const index = first + i;
       const e = decodeTtlEntry(buf, i * TTL_ENTRY_BYTES);
       if (index === h.adds) previous = previousExp = 0;
-      if (index < h.adds && index < adds.length && ok) {
-        cumulative += adds.len[index];
-        if (e.expiresAt !== adds.exp[index] || e.cumulative !== cumulative) wrong(at + i * TTL_ENTRY_BYTES, 'TTL section adds differ from the run\'s expiring PUT entries');
+      if (index < h.adds && index < r.ttlAdds.length && ok) {
+        const k = nextAdd();
+        cumulative += batch.len[k];
+        if (e.expiresAt !== batch.exp[k] || e.cumulative !== cumulative) wrong(at + i * TTL_ENTRY_BYTES, 'TTL section adds differ from the run\'s expiring PUT entries');
       }
       if (e.expiresAt <= 0 || e.expiresAt < previousExp || e.cumulative <= previous) wrong(at + i * TTL_ENTRY_BYTES, 'TTL entry out of order');
       previous = e.cumulative;

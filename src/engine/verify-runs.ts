@@ -1,6 +1,6 @@
 // verify's pass over the index runs: one k-way merge walk of every run's
 // leaves in key order. Each entry is checked against the record the segment
-// scan found at its offset (by fingerprint, in the RecordTable), against the
+// scan found at its offset (by fingerprint, through the RecordJoin), against the
 // run's bloom filter, and, across runs, against shadowing order; the newest
 // entry of each key feeds the census count. Then each run's branch blocks and
 // TTL section, and that every record that is the newest of its key is indexed.
@@ -15,10 +15,13 @@ import { RECORD_OK, RecordInfo, decodeRecord } from '../format/record.js';
 import type { FileSystem } from '../io/fs.js';
 import { censusValid } from './census.js';
 import { runName, segmentName } from './layout.js';
-import { REC_PUT, REC_REFERENCED, fingerprint, keyHashOf } from './record-table.js';
-import type { RecordTable } from './record-table.js';
+import { CHECK_DIFFERS, CHECK_NONE, CHECK_TWICE } from './record-join.js';
+import type { RecordJoin } from './record-join.js';
+import { fingerprint, keyHashOf } from './record-table.js';
 import { LeafCursor, compareBytes } from './run-cursor.js';
-import { TtlList } from './ttl-list.js';
+import type { Scratch, VerifyLimits } from './scratch.js';
+import { SpillingTtlList } from './ttl-spill.js';
+import { checkEveryRecordIndexed } from './verify-newest.js';
 import { checkBranches, checkTtlSection } from './verify-run-parts.js';
 import type { VerifyLog } from './verify-log.js';
 
@@ -32,10 +35,17 @@ export interface OpenRun {
   /** The keys' bloom probes, checked after the walk; null without a filter. */
   bloom: BloomCheck | null;
   entries: number;
-  readonly ttlAdds: TtlList;
+  /** The expiry times of its PUT entries, spilled past `limits.ttlEntries`. */
+  readonly ttlAdds: SpillingTtlList;
 }
 
-function openRun(fs: FileSystem, dir: string, file: number, manifestEntries: number, log: VerifyLog, bloomElsewhere: boolean): OpenRun | null {
+/** What the walk needs besides the store: where to spill, and when. */
+export interface Spill {
+  scratch: Scratch;
+  limits: VerifyLimits;
+}
+
+function openRun(fs: FileSystem, dir: string, file: number, manifestEntries: number, log: VerifyLog, bloomElsewhere: boolean, spill: Spill): OpenRun | null {
   const name = runName(file);
   const fd = log.openListed(fs, dir, name);
   if (fd === null) return null;
@@ -80,37 +90,28 @@ function openRun(fs: FileSystem, dir: string, file: number, manifestEntries: num
     log.problem(name, 0, 'bad-header', 'run has entries but no bloom filter');
   }
   const cursor = new LeafCursor(fs, fd, name, RUN_HEADER_BYTES, header.leavesEnd, log);
-  return { name, fd, size, header, manifestEntries, cursor, bloom, entries: 0, ttlAdds: new TtlList() };
+  const ttlAdds = new SpillingTtlList(fs, () => spill.scratch.claim('ttl'), spill.limits.ttlEntries);
+  return { name, fd, size, header, manifestEntries, cursor, bloom, entries: 0, ttlAdds };
 }
 
 /** Per-walk state: what the newest entry of the current key said, and the census count. */
 class Walk {
   keys = 0;
-  /** Records some entry points at: when that is every record, none can be the unindexed newest of its key. */
-  referenced = 0;
   bytes = 0;
   winnerSegment = 0;
   winnerOffset = 0;
   damaged = false;
-  private lastSegment = -1;
-  private lastTable: RecordTable | null | undefined;
+  /** Entries checked against a record so far: their order, the same in every walk of the same store. */
+  private seq = 0;
   private readonly info = new RecordInfo();
   private readonly fds = new Map<number, number>();
 
   constructor(
     private readonly fs: FileSystem,
     private readonly dir: string,
-    private readonly tables: Map<number, RecordTable | null>,
+    private readonly records: RecordJoin,
     private readonly log: VerifyLog,
   ) {}
-
-  private table(segment: number): RecordTable | null | undefined {
-    if (segment !== this.lastSegment) {
-      this.lastSegment = segment;
-      this.lastTable = this.tables.get(segment);
-    }
-    return this.lastTable;
-  }
 
   /** Checks the current entry of run r; `winner`: no newer run has this key. */
   entry(r: OpenRun, winner: boolean): void {
@@ -128,21 +129,17 @@ class Walk {
     }
     const segment = c.segment;
     const offset = c.offset;
-    const table = this.table(segment);
-    if (table === undefined) {
+    const state = this.records.state(segment);
+    if (state === undefined) {
       this.log.problem(r.name, c.blockAt, 'index-mismatch', `entry for key ${this.keyText(buf, ks, ke)} points at segment ${segment}, not in the store`);
-    } else if (table !== null) {
-      const i = table.find(offset);
-      if (i < 0) {
+    } else if (state) {
+      const v = this.records.check(this.seq++, segment, offset, fingerprint(h1, c.kind, c.length, c.expiresAt));
+      if (v === CHECK_NONE) {
         this.log.problem(r.name, c.blockAt, 'index-mismatch', `entry for key ${this.keyText(buf, ks, ke)} points at ${segmentName(segment)} offset ${offset}, where no valid indexed record starts`);
-      } else {
-        if (fingerprint(h1, c.kind, c.length, c.expiresAt) !== table.prints[i]) this.mismatch(r, segment, offset);
-        else if ((table.flags[i] & REC_REFERENCED) !== 0) {
-          this.log.problem(r.name, c.blockAt, 'index-mismatch', `a second index entry points at ${segmentName(segment)} offset ${offset}`);
-        } else {
-          table.flags[i] |= REC_REFERENCED;
-          this.referenced++;
-        }
+      } else if (v === CHECK_DIFFERS) {
+        this.mismatch(r, segment, offset);
+      } else if (v === CHECK_TWICE) {
+        this.log.problem(r.name, c.blockAt, 'index-mismatch', `a second index entry points at ${segmentName(segment)} offset ${offset}`);
       }
     }
     if (winner) {
@@ -224,20 +221,14 @@ function mergeWalk(runs: OpenRun[], walk: Walk): void {
   }
 }
 
-/**
- * Checks every run of the manifest against the segment tables (and its keys
- * against its bloom filter, unless `bloomElsewhere`: the worker does). Returns the
- * last checks (every newest record indexed, the census), to be run once all
- * the data's damage is known: they are skipped when some index or data could
- * not be read whole (they would only repeat that).
- */
-export function verifyRuns(fs: FileSystem, dir: string, m: Manifest, tables: Map<number, RecordTable | null>, log: VerifyLog, bloomElsewhere = false): () => void {
+/** The walk over every run, and the per-run checks after it; `incomplete` when some index could not be read whole. */
+function walkRuns(fs: FileSystem, dir: string, m: Manifest, records: RecordJoin, log: VerifyLog, bloomElsewhere: boolean, spill: Spill): { walk: Walk; incomplete: boolean } {
   const runs: OpenRun[] = [];
   let incomplete = false;
-  const walk = new Walk(fs, dir, tables, log);
+  const walk = new Walk(fs, dir, records, log);
   try {
     for (const info of m.runs) {
-      const r = openRun(fs, dir, info.file, info.entries, log, bloomElsewhere);
+      const r = openRun(fs, dir, info.file, info.entries, log, bloomElsewhere, spill);
       if (r) runs.push(r);
       else incomplete = true;
     }
@@ -255,85 +246,38 @@ export function verifyRuns(fs: FileSystem, dir: string, m: Manifest, tables: Map
     }
   } finally {
     walk.close();
-    for (const r of runs) fs.close(r.fd);
+    for (const r of runs) {
+      fs.close(r.fd);
+      r.ttlAdds.dispose();
+    }
   }
-  if ([...tables.values()].some((t) => t === null)) incomplete = true;
+  return { walk, incomplete };
+}
+
+/**
+ * Checks every run of the manifest against the segments' records (and its keys
+ * against its bloom filter, unless `bloomElsewhere`: the worker does). When
+ * the records were spilled, their join with the entries comes after the walk,
+ * and the walk is run again if it found wrong entries (record-join.ts).
+ * Returns the last checks (every newest record indexed, the census), to be
+ * run once all the data's damage is known: they are skipped when some index
+ * or data could not be read whole (they would only repeat that).
+ */
+export function verifyRuns(fs: FileSystem, dir: string, m: Manifest, records: RecordJoin, log: VerifyLog, spill: Spill, bloomElsewhere = false): () => void {
+  const mark = log.mark();
+  let { walk, incomplete } = walkRuns(fs, dir, m, records, log, bloomElsewhere, spill);
+  const wrong = records.join();
+  if (wrong > 0) {
+    log.rollback(mark);
+    ({ walk, incomplete } = walkRuns(fs, dir, m, records, log, bloomElsewhere, spill));
+    log.problemCount += records.unlisted(wrong);
+  }
+  if (records.anyUnreadable) incomplete = true;
   return () => {
     if (incomplete || log.unreadableRanges.length > 0) return;
-    let records = 0;
-    for (const t of tables.values()) records += t?.length ?? 0;
-    if (walk.referenced < records) checkEveryRecordIndexed(fs, dir, m, tables, log);
+    if (records.referenced < records.records) checkEveryRecordIndexed(fs, dir, records, log, spill.limits);
     if (censusValid(m) && (m.census.keys !== walk.keys || m.census.bytes !== walk.bytes)) {
       log.problem('MANIFEST', null, 'census-mismatch', `the census counts ${m.census.keys} keys of ${m.census.bytes} bytes; the index holds ${walk.keys} keys of ${walk.bytes} bytes`);
     }
   };
-}
-
-/**
- * Every record that is the newest of its key in the indexed log must be
- * indexed, unless it is a tombstone a merge dropped (then no older record of
- * the key may be indexed either). Walks the record tables newest first,
- * looking only at key hashes of records no entry points at.
- */
-function checkEveryRecordIndexed(fs: FileSystem, dir: string, m: Manifest, tables: Map<number, RecordTable | null>, log: VerifyLog): void {
-  const BITS = 1 << 22;
-  const filter = new Uint8Array(BITS >>> 3);
-  let candidates = 0;
-  for (const t of tables.values()) {
-    if (!t) continue;
-    for (let i = 0; i < t.length; i++) {
-      if ((t.flags[i] & REC_REFERENCED) !== 0) continue;
-      const h = t.keyHashes[i] & (BITS - 1);
-      filter[h >>> 3] |= 1 << (h & 7);
-      candidates++;
-    }
-  }
-  if (candidates === 0) return;
-  const REF = 1;
-  const DEL_LAST = 2;
-  const seen = new Map<number, { state: number; segment: number; offset: number }>();
-  const segments = m.segments.map((s) => s.file).reverse();
-  const keyAt = keyReader(fs, dir);
-  try {
-    for (const file of segments) {
-      const t = tables.get(file);
-      if (!t) continue;
-      for (let i = t.length - 1; i >= 0; i--) {
-        const hash = t.keyHashes[i];
-        const h = hash & (BITS - 1);
-        if ((filter[h >>> 3] & (1 << (h & 7))) === 0) continue;
-        const referenced = (t.flags[i] & REC_REFERENCED) !== 0;
-        const s = seen.get(hash);
-        if (s === undefined) {
-          if (!referenced && (t.flags[i] & REC_PUT) !== 0) {
-            log.problem(segmentName(file), t.offsets[i], 'not-indexed', 'the newest record of its key is in no index run');
-          }
-          seen.set(hash, { state: referenced ? REF : (t.flags[i] & REC_PUT) !== 0 ? REF : DEL_LAST, segment: file, offset: t.offsets[i] });
-        } else if (s.state === DEL_LAST && referenced && keyAt(file, t.offsets[i]).equals(keyAt(s.segment, s.offset))) {
-          log.problem(segmentName(file), t.offsets[i], 'not-indexed', `the index serves this record, but a later tombstone of its key (${segmentName(s.segment)} offset ${s.offset}) is in no index run`);
-          s.state = REF;
-        }
-      }
-    }
-  } finally {
-    keyAt.close();
-  }
-}
-
-/** Reads the key of the record at a location (a few, on the rare paths). */
-function keyReader(fs: FileSystem, dir: string): ((segment: number, offset: number) => Buffer) & { close(): void } {
-  const fds = new Map<number, number>();
-  const info = new RecordInfo();
-  const read = (segment: number, offset: number): Buffer => {
-    let fd = fds.get(segment);
-    if (fd === undefined) {
-      fd = fs.openRead(`${dir}/${segmentName(segment)}`);
-      fds.set(segment, fd);
-    }
-    const buf = Buffer.allocUnsafe(RECORD_HEADER_BYTES + MAX_KEY_BYTES);
-    const n = fs.read(fd, buf, 0, buf.length, offset);
-    decodeRecord(buf, 0, n, info, false);
-    return buf.subarray(20, Math.min(n, 20 + info.keyLength));
-  };
-  return Object.assign(read, { close: () => fds.forEach((fd) => fs.close(fd)) });
 }

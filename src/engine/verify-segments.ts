@@ -2,14 +2,15 @@
 // shared RecordScanner in big reads; damage is reported and stepped over to
 // the next provable record boundary (resync.ts, the rule readers use too), so
 // one bad record does not hide the rest of the file.
-// The indexed records go into a RecordTable for the index walk.
+// The indexed records go to the RecordJoin, for the index walk.
 import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, RECORD_HEADER_BYTES } from '../format/constants.js';
 import { checkFileHeader } from '../format/file-header.js';
 import type { FileSystem } from '../io/fs.js';
 import { segmentName } from './layout.js';
 import type { ScanVisitor } from './record-scan.js';
 import { scanSegment } from './resync.js';
-import { RecordTable, fingerprint, keyHashOf } from './record-table.js';
+import type { RecordJoin } from './record-join.js';
+import { fingerprint, keyHashOf } from './record-table.js';
 import type { VerifyLog } from './verify-log.js';
 
 export interface SegmentPlan {
@@ -25,21 +26,25 @@ export interface SegmentPlan {
 }
 
 /**
- * Checks one segment. Returns the table of its valid indexed records, or
- * null when the file could not be read at all. `chunk` is a scratch buffer
- * the caller reuses across segments.
+ * Checks one segment. Its valid indexed records go to `records` (none: a
+ * check again), which is told when the file could not be read at all.
+ * `chunk` is a scratch buffer the caller reuses across segments.
  */
-export function verifySegment(fs: FileSystem, dir: string, plan: SegmentPlan, chunk: Buffer, log: VerifyLog): RecordTable | null {
+export function verifySegment(fs: FileSystem, dir: string, plan: SegmentPlan, chunk: Buffer, log: VerifyLog, records: RecordJoin | null): void {
   const name = segmentName(plan.file);
   const fd = log.openListed(fs, dir, name);
-  if (fd === null) return null;
+  if (fd === null) {
+    records?.unreadable(plan.file);
+    return;
+  }
   try {
     const size = fs.size(fd);
     const hn = fs.read(fd, chunk, 0, FILE_HEADER_BYTES, 0);
     const problem = checkFileHeader(chunk.subarray(0, hn), MAGIC_SEGMENT, plan.file);
     if (problem?.kind === 'newer-version') {
       log.newerVersion(name, problem.message);
-      return null;
+      records?.unreadable(plan.file);
+      return;
     }
     if (problem) {
       // The records after a damaged header are still checked (and kept by a repair).
@@ -60,10 +65,13 @@ export function verifySegment(fs: FileSystem, dir: string, plan: SegmentPlan, ch
       else if (size > plan.cut) leftoverTail(log, name, plan.cut, size, "the follower's cut (left by an interrupted replicate); the next replicate replaces them");
       end = Math.min(size, plan.cut);
     }
-    return scanRecords(fs, fd, name, sealed, end, plan, chunk, log);
+    records?.begin(plan.file, Math.ceil(end / 64));
+    scanRecords(fs, fd, name, sealed, end, plan, chunk, log, records);
+    records?.end();
   } catch (err) {
+    if (records?.owns(err)) throw err;
     log.problem(name, null, 'unreadable', log.describe(err));
-    return null;
+    records?.unreadable(plan.file);
   } finally {
     fs.close(fd);
   }
@@ -78,14 +86,13 @@ function leftoverTail(log: VerifyLog, name: string, from: number, to: number, af
   log.warning(name, from, 'leftover', `${to - from} bytes after ${after}`);
 }
 
-function scanRecords(fs: FileSystem, fd: number, name: string, sealed: boolean, end: number, plan: SegmentPlan, chunk: Buffer, log: VerifyLog): RecordTable {
+function scanRecords(fs: FileSystem, fd: number, name: string, sealed: boolean, end: number, plan: SegmentPlan, chunk: Buffer, log: VerifyLog, records: RecordJoin | null): void {
   const { indexedTo, checkCrc } = plan;
-  const table = new RecordTable(Math.min(1 << 20, Math.max(16, Math.ceil(end / 64))));
   const visitor: ScanVisitor = {
     record(buf, pos, at, info) {
-      if (at >= indexedTo) return;
+      if (at >= indexedTo || !records) return;
       const keyHash = keyHashOf(buf, pos + RECORD_HEADER_BYTES, pos + RECORD_HEADER_BYTES + info.keyLength);
-      table.push(at, fingerprint(keyHash, info.kind, info.length, info.expiresAt), keyHash, info.kind === KIND_PUT);
+      records.push(at, fingerprint(keyHash, info.kind, info.length, info.expiresAt), keyHash, info.kind === KIND_PUT);
     },
   };
   const read = (at: number, length: number) => chunk.subarray(0, fs.read(fd, chunk, 0, Math.min(length, chunk.length), at));
@@ -120,5 +127,4 @@ function scanRecords(fs: FileSystem, fd: number, name: string, sealed: boolean, 
     log.problem(name, result.offset, sealed ? 'corrupt-record' : 'uncommitted-batch', `${result.records} records of a batch without commit marker`);
     log.unreadable(name, result.offset, end);
   }
-  return table;
 }

@@ -1,7 +1,7 @@
 // verify: read every byte of the store and report what is wrong, never throw
 // on damaged data (docs/design.md "Verify"). Read-only; takes no lock.
 // Order: the manifest, the directory's other files, every segment (records
-// into RecordTables), then one merge walk of the index runs against them.
+// into a RecordJoin), then one merge walk of the index runs against them.
 import type { VerifyReport } from '../api.js';
 import { TzkvError } from '../errors.js';
 import { parseFileName } from '../format/bytes.js';
@@ -11,9 +11,11 @@ import type { FileSystem } from '../io/fs.js';
 import { realFs } from '../io/fs.js';
 import { pidAlive } from '../lock/lockfile.js';
 import { compactFilePid, inspectDir, runName, segmentName, stageFilePid, withoutManifest } from './layout.js';
-import type { RecordTable } from './record-table.js';
+import { RecordJoin } from './record-join.js';
 import { RunReader } from './run-reader.js';
 import { checkInWorker } from './crc-worker.js';
+import { DEFAULT_LIMITS, Scratch, ScratchError } from './scratch.js';
+import type { VerifyLimits } from './scratch.js';
 import { VERIFIED_NAME, isQuarantineName } from './verified.js';
 import { VerifyLog } from './verify-log.js';
 import { openToOthers } from './permissions.js';
@@ -70,17 +72,22 @@ interface Begun {
   m: Manifest | null;
   started: number;
   finishRuns: () => void;
+  scratch: Scratch;
 }
+
+/** Limits that never spill: verify's way when its scratch directory cannot take the files. */
+const IN_MEMORY: VerifyLimits = { records: Infinity, ttlEntries: Infinity, candidates: Infinity };
 
 /**
  * `manifest`: check the store against this one instead of its MANIFEST (a
  * repair checking the manifest it rebuilt, before writing it).
  */
-function begin(fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, checkCrc: boolean, manifest?: Manifest): Begun {
+function begin(fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, checkCrc: boolean, limits: VerifyLimits, manifest?: Manifest): Begun {
   // checkCrc false: a worker checks the CRCs and the bloom filters.
   const started = Date.now();
   const log = new VerifyLog(onProgress);
-  const none = { log, m: null, started, finishRuns: () => undefined };
+  const scratch = new Scratch(fs, limits.dir);
+  const none = { log, m: null, started, finishRuns: () => undefined, scratch };
   let m: Manifest | null;
   try {
     if (manifest) m = manifest;
@@ -109,12 +116,18 @@ function begin(fs: FileSystem, dir: string, onProgress: ((done: number, total: n
     for (const s of m.segments) log.total += s.size ?? fs.stat(`${dir}/${segmentName(s.file)}`)?.size ?? 0;
     for (const r of m.runs) log.total += fs.stat(`${dir}/${runName(r.file)}`)?.size ?? 0;
     const chunk = Buffer.allocUnsafe(CHUNK);
-    const tables = new Map<number, RecordTable | null>();
-    for (const plan of segmentPlans(m, checkCrc)) tables.set(plan.file, verifySegment(fs, dir, plan, chunk, log));
-    return { log, m, started, finishRuns: verifyRuns(fs, dir, m, tables, log, !checkCrc) };
+    const records = new RecordJoin(limits, scratch);
+    for (const plan of segmentPlans(m, checkCrc)) verifySegment(fs, dir, plan, chunk, log, records);
+    records.seal();
+    return { log, m, started, finishRuns: verifyRuns(fs, dir, m, records, log, { scratch, limits }, !checkCrc), scratch };
   } catch (err) {
+    const failure = scratch.failure(err);
+    if (failure) {
+      scratch.dispose();
+      throw failure;
+    }
     log.problem('', null, 'unreadable', `verify stopped early: ${log.describe(err)}`);
-    return { log, m, started, finishRuns: () => undefined };
+    return { log, m, started, finishRuns: () => undefined, scratch };
   }
 }
 
@@ -123,8 +136,12 @@ function end(b: Begun, onProgress: ((done: number, total: number) => void) | und
   try {
     b.finishRuns();
   } catch (err) {
+    const failure = b.scratch.failure(err);
+    if (failure) throw failure;
     // A bug or an I/O error: still a report, naming what happened.
     log.problem('', null, 'unreadable', `verify stopped early: ${log.describe(err)}`);
+  } finally {
+    b.scratch.dispose();
   }
   onProgress?.(log.bytes, Math.max(log.total, log.bytes));
   return {
@@ -141,9 +158,28 @@ function end(b: Begun, onProgress: ((done: number, total: number) => void) | und
   };
 }
 
-/** Verifies on this thread alone; against `manifest` when given, else the store's MANIFEST. */
-export function verifyStore(fs: FileSystem, dir: string, onProgress?: (done: number, total: number) => void, manifest?: Manifest): Report {
-  return end(begin(fs, dir, onProgress, true, manifest), onProgress);
+/**
+ * After `err`: when it is a failure of verify's scratch files (the temporary
+ * directory is read-only, full, missing), verifies again holding everything
+ * in memory, and says so in a warning; else throws it.
+ */
+function againInMemory(err: unknown, fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, manifest?: Manifest): Report {
+  if (!(err instanceof ScratchError)) throw err;
+  const report = end(begin(fs, dir, onProgress, true, IN_MEMORY, manifest), onProgress);
+  report.warnings.unshift({ file: '', offset: null, kind: 'no-scratch', message: `${err.message}; verify held what it checks in memory instead` });
+  return report;
+}
+
+/**
+ * Verifies on this thread alone; against `manifest` when given, else the
+ * store's MANIFEST. `limits`: how much it holds in memory before spilling (tests).
+ */
+export function verifyStore(fs: FileSystem, dir: string, onProgress?: (done: number, total: number) => void, manifest?: Manifest, limits = DEFAULT_LIMITS): Report {
+  try {
+    return end(begin(fs, dir, onProgress, true, limits, manifest), onProgress);
+  } catch (err) {
+    return againInMemory(err, fs, dir, onProgress, manifest);
+  }
 }
 
 /** Where a run's bloom filter starts, as the one-thread walk reports a bloom mismatch; null when its header cannot be read now. */
@@ -167,7 +203,15 @@ export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
  * for the real file system and stores of PARALLEL_MIN_BYTES of segments or
  * more (`minBytes` for tests).
  */
-export async function verifyStoreParallel(fs: FileSystem, dir: string, onProgress?: (done: number, total: number) => void, minBytes = PARALLEL_MIN_BYTES): Promise<Report> {
+export async function verifyStoreParallel(fs: FileSystem, dir: string, onProgress?: (done: number, total: number) => void, minBytes = PARALLEL_MIN_BYTES, limits = DEFAULT_LIMITS): Promise<Report> {
+  try {
+    return await parallel(fs, dir, onProgress, minBytes, limits);
+  } catch (err) {
+    return againInMemory(err, fs, dir, onProgress);
+  }
+}
+
+async function parallel(fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, minBytes: number, limits: VerifyLimits): Promise<Report> {
   let m: Manifest | null = null;
   try {
     m = fs === realFs ? readManifest(fs, dir) : null;
@@ -175,17 +219,20 @@ export async function verifyStoreParallel(fs: FileSystem, dir: string, onProgres
     m = null; // damaged, newer, unreadable: the sequential path reports it
   }
   const sealedBytes = m?.segments.reduce((n, s) => n + (s.size ?? 0), 0) ?? 0;
-  if (!m || sealedBytes < minBytes || sealedBytes === 0) return verifyStore(fs, dir, onProgress);
+  if (!m || sealedBytes < minBytes || sealedBytes === 0) return verifyStore(fs, dir, onProgress, undefined, limits);
   const plans = segmentPlans(m, false);
   // Sealed segments only (they never change); the active one is checked on this thread.
   const sealed = plans.filter((p) => p.size !== null);
   const jobs = sealed.map((p) => ({ path: `${dir}/${segmentName(p.file)}`, from: FILE_HEADER_BYTES, to: p.size! }));
   const runPaths = m.runs.map((r) => `${dir}/${runName(r.file)}`);
   const checked = checkInWorker({ segments: jobs, runs: runPaths });
-  const b = begin(fs, dir, onProgress, false);
+  const b = begin(fs, dir, onProgress, false, limits);
   const result = await checked;
   // No worker here, or the store changed between the two reads of its manifest: the sequential way, from the start.
-  if (result === null || b.m?.generation !== m.generation) return verifyStore(fs, dir, onProgress);
+  if (result === null || b.m?.generation !== m.generation) {
+    b.scratch.dispose();
+    return verifyStore(fs, dir, onProgress, undefined, limits);
+  }
   {
     const { log } = b;
     const chunk = Buffer.allocUnsafe(CHUNK);
@@ -194,7 +241,7 @@ export async function verifyStoreParallel(fs: FileSystem, dir: string, onProgres
       // Checked again with CRCs: what it reports replaces what the framing-only scan said of this segment.
       const counted = { files: log.files, records: log.records, bytes: log.bytes };
       log.forget(segmentName(sealed[i].file));
-      verifySegment(fs, dir, { ...sealed[i], checkCrc: true }, chunk, log);
+      verifySegment(fs, dir, { ...sealed[i], checkCrc: true }, chunk, log, null);
       Object.assign(log, counted);
     }
     for (let i = 0; i < m.runs.length; i++) {
