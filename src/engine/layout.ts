@@ -17,7 +17,7 @@ export function stageFilePid(name: string): number {
   return m ? Number(m[1]) : -1;
 }
 
-/** A compaction's output file (or its TTL scratch file), written outside the lock under a name no other writer takes for its own. */
+/** A compaction's output file (or its TTL scratch file, or a repair's), written under a name no other writer takes for its own. */
 export const compactFileName = (pid: number, file: number, ext: string) => `compact-${pid}-${fileName(file, ext)}${TMP_SUFFIX}`;
 /** The scratch file of a compaction's TTL list (docs/format.md "The store directory"). */
 export const TTL_SCRATCH_EXT = '.ttl';

@@ -10,11 +10,11 @@
 // the old store (its new files unlisted, removed by the next writer).
 import type { RepairReport } from '../api.js';
 import { TzkvError, ioError } from '../errors.js';
-import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, MANIFEST_NAME, RUN_EXT, SEGMENT_EXT } from '../format/constants.js';
+import { FILE_HEADER_BYTES, MAGIC_SEGMENT, MANIFEST_NAME, RUN_EXT, SEGMENT_EXT } from '../format/constants.js';
 import { parseFileName } from '../format/bytes.js';
 import { encodeFileHeader } from '../format/file-header.js';
 import { cloneManifest, encodeManifest } from '../format/manifest.js';
-import type { Manifest, SegmentInfo } from '../format/manifest.js';
+import type { Manifest } from '../format/manifest.js';
 import { encodeQuarantineEntry, encodeQuarantineHeader, QUARANTINE_HEADER_BYTES } from '../format/quarantine.js';
 import type { FileSystem } from '../io/fs.js';
 import { removeQuietly, replaceFile } from '../io/fs.js';
@@ -22,10 +22,7 @@ import { randomHex } from '../io/random.js';
 import { censusValid } from './census.js';
 import { runName, segmentName, withoutManifest } from './layout.js';
 import { highestFileNumber } from './manifest-files.js';
-import type { LogEntry } from './log-scan.js';
-import { RecordScanner } from './record-scan.js';
-import type { ScanVisitor } from './record-scan.js';
-import { RunWriter } from './run-writer.js';
+import { rebuildIndex } from './index-rebuild.js';
 import { QUARANTINE_EXT, QUARANTINE_PREFIX } from './verified.js';
 import { verifyStore } from './verify.js';
 import type { UnreadableRange } from './verify-log.js';
@@ -102,57 +99,6 @@ function byFile(ranges: UnreadableRange[]): Map<string, UnreadableRange[]> {
   return out;
 }
 
-interface Located extends LogEntry {
-  segment: number;
-}
-
-/** Committed records counted by kind, as the manifest's counters count them. */
-interface RecordCounts {
-  puts: number;
-  deletes: number;
-}
-
-/** The committed PUT and DEL records of a segment, newest per key into `latest`, counted into `counts`. */
-function indexSegment(fs: FileSystem, dir: string, segment: number, end: number, latest: Map<string, Located>, counts: RecordCounts): void {
-  let pending: Located[] = [];
-  const take = (e: Located) => {
-    latest.set(e.key, e);
-    if (e.kind === KIND_PUT) counts.puts++;
-    else counts.deletes++;
-  };
-  const visitor: ScanVisitor = {
-    record(buf, pos, offset, info) {
-      const e: Located = { key: buf.toString('latin1', pos + 20, pos + 20 + info.keyLength), kind: info.kind, segment, offset, length: info.length, expiresAt: info.expiresAt };
-      if (info.batch) pending.push(e);
-      else take(e);
-    },
-    commit() {
-      for (const e of pending) take(e);
-      pending = [];
-    },
-  };
-  const scanner = new RecordScanner(FILE_HEADER_BYTES, visitor, end);
-  for (const chunk of fileBytes(fs, `${dir}/${segmentName(segment)}`, FILE_HEADER_BYTES, end)) scanner.push(chunk);
-  const result = scanner.finish();
-  if (result.kind !== 'clean') throw new TzkvError('INTERNAL', `${segmentName(segment)}: still damaged after repair (${result.kind})`);
-}
-
-/** Writes one run of the newest entry of every key (tombstones dropped: no older run remains). */
-function rebuildIndex(fs: FileSystem, dir: string, segments: SegmentInfo[], activeEnd: number, fileNumber: number) {
-  const latest = new Map<string, Located>();
-  const counts: RecordCounts = { puts: 0, deletes: 0 };
-  for (const s of segments) indexSegment(fs, dir, s.file, s.size ?? activeEnd, latest, counts);
-  const keys = [...latest.keys()].filter((k) => latest.get(k)!.kind === KIND_PUT).sort();
-  const w = new RunWriter(fs, dir, fileNumber, keys.length);
-  let bytes = 0;
-  for (const k of keys) {
-    const e = latest.get(k)!;
-    w.add(k, e.kind, e.segment, e.offset, e.length, e.expiresAt);
-    bytes += e.length;
-  }
-  return { run: w.finish(), keys: keys.length, bytes, counts };
-}
-
 /** What a store had been, as its followers record it: kept by a manifest rebuilt without the old one. */
 export interface FormerIdentity {
   storeId: string;
@@ -220,6 +166,7 @@ export function repairStore(
   dir: string,
   now: number,
   former: () => FormerIdentity | null = () => null,
+  rebuildChunkKeys?: number,
 ): { repair: RepairReport; unchanged: ReturnType<typeof verifyStore> | null } {
   const report: RepairReport = { quarantine: null, moved: [], truncated: [], rewritten: [], rebuiltRun: null, removed: [], census: 'kept', rebuiltManifest: null };
   let found = verifyStore(fs, dir);
@@ -323,8 +270,8 @@ export function repairStore(
     next.segments = segments;
     next.active = { file: segments[segments.length - 1].file, indexedTo: Math.min(m.active.indexedTo, activeEnd) };
     if (rebuild) {
-      const file = nextFile++;
-      const built = rebuildIndex(fs, dir, segments, activeEnd, file);
+      const built = rebuildIndex({ fs, dir, take: () => nextFile++ }, segments, activeEnd, rebuildChunkKeys);
+      const file = built.run.file;
       durable('cannot fsync', dir, () => fs.fsyncDir(dir));
       next.nextFile = nextFile;
       next.runs = [built.run];

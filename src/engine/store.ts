@@ -63,6 +63,8 @@ export interface EngineOptions extends OpenOptions {
   onCompactPhase?: (phase: CompactPhase) => unknown;
   /** Tests: TTL expiries a compaction keeps in memory before spilling them to a scratch file (default SORT_CHUNK, 1M). */
   compactTtlSpillChunk?: number;
+  /** Tests: keys a repair's index rebuild keeps in memory before writing them as a sorted run (default REBUILD_CHUNK_KEYS). */
+  rebuildChunkKeys?: number;
 }
 
 const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
@@ -128,6 +130,7 @@ class LocalStore implements Store {
   private readonly spillBytes: number;
   private readonly onCompactPhase: EngineOptions['onCompactPhase'];
   private readonly compactTtlSpillChunk: number | undefined;
+  private readonly rebuildChunkKeys: number | undefined;
   private view: View | undefined;
   private closed = false;
 
@@ -147,6 +150,7 @@ class LocalStore implements Store {
     this.spillBytes = options.spillBytes ?? SPILL_BYTES;
     this.onCompactPhase = options.onCompactPhase;
     this.compactTtlSpillChunk = options.compactTtlSpillChunk;
+    this.rebuildChunkKeys = options.rebuildChunkKeys;
     this.writerOptions = {
       sync: options.sync !== false,
       segmentBytes: options.segmentBytes ?? DEFAULT_WRITER_OPTIONS.segmentBytes,
@@ -433,7 +437,7 @@ class LocalStore implements Store {
     const started = this.now();
     if (options?.repair) {
       if (this.readOnly) throw new TzkvError('READ_ONLY', `store ${this.location} is open read-only: it cannot be repaired`, { path: this.location });
-      ({ repair, unchanged } = await this.withLock(() => repairStore(this.fs, this.location, this.now(), () => formerLeaderIdentity(this.fs, this.location))));
+      ({ repair, unchanged } = await this.withLock(() => repairStore(this.fs, this.location, this.now(), () => formerLeaderIdentity(this.fs, this.location), this.rebuildChunkKeys)));
     }
     // A repair that changed nothing has just verified the store as it is.
     const { unreadable: _, ...verified } = unchanged ?? (await verifyStoreParallel(this.fs, this.location, options?.onProgress));

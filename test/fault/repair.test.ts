@@ -8,11 +8,13 @@ import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/api.js';
 import { open } from '../../src/engine/store.js';
 import type { EngineOptions } from '../../src/engine/store.js';
+import { RunReader } from '../../src/engine/run-reader.js';
 import { verifyStore } from '../../src/engine/verify.js';
 import { FILE_HEADER_BYTES } from '../../src/format/constants.js';
 import { decodeManifest, encodeManifest } from '../../src/format/manifest.js';
 import { decodeQuarantine } from '../../src/format/quarantine.js';
 import { realFs } from '../../src/io/fs.js';
+import type { FileSystem } from '../../src/io/fs.js';
 import { FaultFs, writeImage } from '../helpers/fault-fs.js';
 import { skipVerify, tempDir } from '../helpers/temp-store.js';
 import { expectIoError, leftBehind } from './harness/stores.js';
@@ -172,6 +174,47 @@ describe('verify --repair', () => {
     }
   });
 
+  it('rebuilds the index through sorted runs on disk when it holds more keys than fit in memory, to the same index', async () => {
+    // Overwrites, deletes and expiries: a chunk's tombstone must shadow an older chunk's PUT.
+    const dirs: string[] = [];
+    const far = Date.now() + 3_600_000;
+    for (const rebuildChunkKeys of [undefined, 5]) {
+      const runsWritten: string[] = [];
+      const fs: FileSystem = { ...realFs, createTruncate: (path) => (path.endsWith('.tzix.tmp') && runsWritten.push(path), realFs.createTruncate(path)) };
+      const { dir, s } = await populated({ rebuildChunkKeys, fs });
+      for (let i = 0; i < N; i += 3) await s.put(keyOf(i), `again ${i}`, i % 2 === 0 ? { expiresAt: far + i } : undefined);
+      for (let i = 1; i < N; i += 7) await s.del(keyOf(i));
+      await s.put(keyOf(8), 'back after a delete');
+      const run = runs(dir)[0];
+      const b = readFileSync(join(dir, run));
+      b[100] ^= 1;
+      writeFileSync(join(dir, run), b);
+      runsWritten.length = 0;
+      const report = await s.verify({ repair: true });
+      expect(report.problems).toEqual([]);
+      expect(report.repair!.rebuiltRun).not.toBeNull();
+      // In memory: the one rebuilt run; else sorted runs of 5 keys (N / 5 of the first versions alone), merged 8 at a time, then into the rebuilt run.
+      if (rebuildChunkKeys) expect(runsWritten.length).toBeGreaterThan(N / 5 + N / 5 / 8);
+      else expect(runsWritten).toHaveLength(1);
+      expect(runs(dir)).toEqual([report.repair!.rebuiltRun]);
+      expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+      await s.close();
+      dirs.push(dir);
+    }
+    const [inMemory, spilled] = dirs;
+    expect(await snapshot(spilled)).toEqual(await snapshot(inMemory));
+    const entries = (dir: string) => {
+      const m = manifest(dir);
+      const r = RunReader.open(realFs, dir, m.runs[0].file);
+      try {
+        return { census: { keys: m.census!.keys, bytes: m.census!.bytes }, entries: [...r.cursor(Buffer.alloc(0))].map((e) => ({ ...e, segment: m.segments.findIndex((x) => x.file === e.segment) })) };
+      } finally {
+        r.close();
+      }
+    };
+    expect(entries(spilled)).toEqual(entries(inMemory));
+  });
+
   it('a clean store: nothing to do', async () => {
     const { dir, s } = await populated();
     const files = readdirSync(dir).sort();
@@ -184,10 +227,10 @@ describe('verify --repair', () => {
 });
 
 /** Puts `image` in dir and repairs it, the power failing before the repair's mutating call `step`; true when the repair finished first. */
-async function repairCrashingBefore(dir: string, image: Map<string, Buffer>, step: number): Promise<boolean> {
+async function repairCrashingBefore(dir: string, image: Map<string, Buffer>, step: number, rebuildChunkKeys?: number): Promise<boolean> {
   writeImage(dir, image);
   const fs = new FaultFs(dir).crashBefore(step);
-  const store = await open(dir, { fs, sync: false });
+  const store = await open(dir, { fs, sync: false, rebuildChunkKeys });
   const done = await store.verify({ repair: true }).then(() => true, () => false);
   await store.close();
   fs.crash();
@@ -195,7 +238,10 @@ async function repairCrashingBefore(dir: string, image: Map<string, Buffer>, ste
 }
 
 describe('a crash at any step of a repair', () => {
-  it('leaves a store that opens and loses nothing that was readable', async () => {
+  it.each([
+    ['', undefined],
+    [', its index rebuilt through sorted runs on disk', 20],
+  ])('leaves a store that opens and loses nothing that was readable%s', async (_, rebuildChunkKeys) => {
     const n = 60;
     const { dir, s } = await populated({ segmentBytes: 1536, flushBytes: 512 }, n);
     await s.close();
@@ -217,7 +263,7 @@ describe('a crash at any step of a repair', () => {
     let steps = 0;
     let probesTaken = 0;
     for (let step = 1; ; step++) {
-      const done = await repairCrashingBefore(dir, image, step);
+      const done = await repairCrashingBefore(dir, image, step, rebuildChunkKeys);
       expectKept(before, await snapshot(dir, n));
       const report = verifyStore(realFs, dir);
       if (done) {
