@@ -29,10 +29,11 @@ if (process.argv.includes('--build-only')) process.exit(0);
 const files = readdirSync(dir).filter((f) => f.endsWith('.tzds') || f.endsWith('.tzix')).map((f) => join(dir, f));
 const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
 // Through time(1): on a machine shared with other work the wall time includes waiting for a core;
-// user + system CPU time says what verify itself costs.
+// user + system CPU time says what verify itself costs; %M its peak resident memory.
 const withTime = existsSync('/usr/bin/time');
-const verify = [...(withTime ? ['/usr/bin/time', '-f', 'cpu=%U+%S'] : []), node, tzkv, 'verify', '-d', dir, '--json'];
+const verify = [...(withTime ? ['/usr/bin/time', '-f', 'cpu=%U+%S rss=%M'] : []), node, tzkv, 'verify', '-d', dir, '--json'];
 const cpu = [];
+const rss = [];
 const result = interleave(
   [
     { name: 'cat', argv: ['sh', '-c', `cat ${files.join(' ')} > /dev/null`] },
@@ -43,6 +44,8 @@ const result = interleave(
         if (!JSON.parse(r.stdout.toString()).ok) throw new Error('verify found problems');
         const m = /cpu=([0-9.]+)\+([0-9.]+)/.exec(r.stderr);
         if (m) cpu.push((Number(m[1]) + Number(m[2])) * 1000);
+        const kb = /rss=([0-9]+)/.exec(r.stderr);
+        if (kb) rss.push(Number(kb[1]) / 1024);
       },
     },
   ],
@@ -58,4 +61,5 @@ if (cpu.length > 0) {
   const cpuMs = median(cpu);
   console.log(`tzkv verify CPU (user+sys): ${cpuMs.toFixed(0)} ms median, ${(mb / (cpuMs / 1000)).toFixed(0)} MB per CPU-second`);
 }
+if (rss.length > 0) console.log(`tzkv verify peak RSS: ${median(rss).toFixed(0)} MB median (${Math.min(...rss).toFixed(0)}–${Math.max(...rss).toFixed(0)})`);
 console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores`);

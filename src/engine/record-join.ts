@@ -2,12 +2,14 @@
 // with the index entries (docs/design.md "Verify", Memory). Up to
 // `limits.records` records the tables stay in memory and each entry is
 // checked as the index walk meets it. Beyond, the tables go to a scratch file
-// in pieces, the walk spills each entry (position, fingerprint, place in walk
-// order) to the partition of pieces that holds its position, and join() loads
-// one partition at a time and checks its entries in walk order: memory holds
-// one partition, not the log. The walk is then run again with the entries
-// join() found wrong (only when there are some), so it reports them in the
-// order, and with the words, of the in-memory check.
+// in pieces, the walk files each entry (position, fingerprint, place in walk
+// order) with the partition of pieces that holds its position, and join()
+// loads one partition at a time and checks its entries in walk order: memory
+// holds one partition, not the log. One partition at a time is also held
+// during the walk, its entries checked at once: an index in log order (a
+// bulk load, a compacted store) files almost nothing. The walk is then run
+// again with the entries found wrong (only when there are some), so it
+// reports them in the order, and with the words, of the in-memory check.
 import { REC_REFERENCED, RecordTable } from './record-table.js';
 import type { Scratch, VerifyLimits } from './scratch.js';
 import { MAX_KEPT } from './verify-log.js';
@@ -31,18 +33,29 @@ interface Piece {
   partition: number;
 }
 
-/** Index entries buffered per partition before they are appended to the entries file. */
+/** Index entries buffered per partition before they are appended to the entries file (fewer when a partition is smaller). */
 const ENTRY_BATCH = 4096;
 
-/** A batch of index entries, columns as they are spilled: offset, walk sequence, fingerprint, segment. */
+/** A partition's batch of index entries, columns as they are spilled: offset, walk sequence, fingerprint, segment. */
 class EntryBatch {
-  readonly offsets = new Float64Array(ENTRY_BATCH);
-  readonly seqs = new Float64Array(ENTRY_BATCH);
-  readonly prints = new Int32Array(ENTRY_BATCH);
-  readonly segments = new Uint32Array(ENTRY_BATCH);
+  readonly offsets: Float64Array;
+  readonly seqs: Float64Array;
+  readonly prints: Int32Array;
+  readonly segments: Uint32Array;
   n = 0;
   /** Where this partition's full batches are in the entries file. */
   readonly spilled: Array<{ at: number; n: number }> = [];
+  /** Whether the partition was held in memory during the walk (once at most). */
+  wasResident = false;
+  /** Wrong entries of this partition kept for the report. */
+  kept = 0;
+
+  constructor(size: number) {
+    this.offsets = new Float64Array(size);
+    this.seqs = new Float64Array(size);
+    this.prints = new Int32Array(size);
+    this.segments = new Uint32Array(size);
+  }
 
   columns(n: number): Uint8Array[] {
     return [this.offsets, this.seqs, this.prints, this.segments].map((c) => new Uint8Array(c.buffer, 0, n * c.BYTES_PER_ELEMENT));
@@ -77,6 +90,13 @@ export class RecordJoin {
   /** Spilled: per segment its pieces, for routing an entry to its partition. */
   private readonly routes = new Map<number, Piece[]>();
   private batches: EntryBatch[] = [];
+  /** The partition held in memory during the walk, its pieces and their tables. */
+  private resident = -1;
+  private residentPieces: Piece[] = [];
+  private residentTables = new Map<number, RecordTable>();
+  /** Wrong entries: each partition's first MAX_KEPT, and how many in all. */
+  private readonly wrong: Array<{ seq: number; verdict: number }> = [];
+  private wrongCount = 0;
   /** After join(): the first MAX_KEPT wrong entries by walk sequence; check() answers from them. */
   private verdicts: Map<number, number> | null = null;
   /** In memory: each readable segment's one table. */
@@ -230,13 +250,15 @@ export class RecordJoin {
       route.push(p);
       this.routes.set(p.segment, route);
     }
-    this.batches = Array.from({ length: partition + 1 }, () => new EntryBatch());
+    const batch = Math.max(1, Math.min(ENTRY_BATCH, this.limits.records));
+    this.batches = Array.from({ length: partition + 1 }, () => new EntryBatch(batch));
   }
 
   /**
    * Checks the entry with walk sequence `seq` against the record at its
    * position (a readable segment's). In memory: at once. Spilled: the first
-   * walk only files it (CHECK_OK), the second answers with what join() found.
+   * walk checks it at once when its partition is the resident one, else files
+   * it, and says CHECK_OK either way; the second answers with what was found.
    */
   check(seq: number, segment: number, offset: number, print: number): number {
     if (this.verdicts) return this.verdicts.get(seq) ?? CHECK_OK;
@@ -252,13 +274,67 @@ export class RecordJoin {
     const route = this.routes.get(segment)!;
     let k = route.length - 1;
     while (k > 0 && route[k].firstOffset > offset) k--;
-    const b = this.batches[route[k].partition];
+    const partition = route[k].partition;
+    const b = this.batches[partition];
+    if (partition === this.resident) {
+      this.checkOne(b, this.residentTables, seq, segment, offset, print);
+      return CHECK_OK;
+    }
     b.offsets[b.n] = offset;
     b.seqs[b.n] = seq;
     b.prints[b.n] = print;
     b.segments[b.n] = segment;
-    if (++b.n === ENTRY_BATCH) this.flush(b);
+    if (++b.n === b.offsets.length) {
+      if (!b.wasResident && b.spilled.length === 0) this.makeResident(partition);
+      else this.flush(b);
+    }
     return CHECK_OK;
+  }
+
+  /** Checks one entry of partition `b` against its tables; a wrong one is noted for the second walk. */
+  private checkOne(b: EntryBatch, tables: Map<number, RecordTable>, seq: number, segment: number, offset: number, print: number): void {
+    const v = checkIn(tables.get(segment)!, offset, print);
+    if (v === CHECK_OK) {
+      this.referenced++;
+      return;
+    }
+    this.wrongCount++;
+    // Each partition's entries are checked in walk order: its first MAX_KEPT are all it can add to the report.
+    if (b.kept++ < MAX_KEPT) this.wrong.push({ seq, verdict: v });
+  }
+
+  /** Checks the first `n` entries of `from`, filed for partition `b`, in order. */
+  private checkFiled(b: EntryBatch, tables: Map<number, RecordTable>, from: EntryBatch, n: number): void {
+    for (let i = 0; i < n; i++) this.checkOne(b, tables, from.seqs[i], from.segments[i], from.offsets[i], from.prints[i]);
+  }
+
+  /** A partition's pieces and their tables, read back (release() them after use). */
+  private loadPartition(partition: number): { pieces: Piece[]; tables: Map<number, RecordTable> } {
+    const pieces = this.pieces.filter((p) => p.partition === partition);
+    return { pieces, tables: new Map(pieces.map((p) => [p.segment, this.load(p)])) };
+  }
+
+  /** Writes a partition's referenced flags back and frees its tables. */
+  private unload(pieces: Piece[], tables: Map<number, RecordTable>): void {
+    for (const p of pieces) {
+      this.storeFlags(p, tables.get(p.segment)!);
+      this.release(tables.get(p.segment)!);
+    }
+  }
+
+  /**
+   * Holds `partition` in memory from now on (once at most, when its first
+   * batch fills): the entries filed for it, all in that batch, are checked,
+   * and so is each later one as the walk meets it, in walk order.
+   */
+  private makeResident(partition: number): void {
+    this.unload(this.residentPieces, this.residentTables);
+    const b = this.batches[partition];
+    ({ pieces: this.residentPieces, tables: this.residentTables } = this.loadPartition(partition));
+    this.resident = partition;
+    b.wasResident = true;
+    this.checkFiled(b, this.residentTables, b, b.n);
+    b.n = 0;
   }
 
   private flush(b: EntryBatch): void {
@@ -273,44 +349,35 @@ export class RecordJoin {
 
   /**
    * Spilled: checks every filed entry, partition by partition; returns how
-   * many are wrong (0 in memory, where check() did it all). The first
+   * many entries are wrong (0 in memory, where check() did it all). The first
    * MAX_KEPT of them, by walk sequence, answer check() from now on.
    */
   join(): number {
     if (!this.spilled || this.verdicts) return 0;
-    const wrong: Array<{ seq: number; verdict: number }> = [];
-    let count = 0;
-    const read = new EntryBatch();
+    this.unload(this.residentPieces, this.residentTables);
+    this.resident = -1;
+    this.residentPieces = [];
+    const read = new EntryBatch(this.batches[0]?.offsets.length ?? 1);
     for (let partition = 0; partition < this.batches.length; partition++) {
       const b = this.batches[partition];
-      this.flush(b);
-      const pieces = this.pieces.filter((p) => p.partition === partition);
-      const tables = new Map(pieces.map((p) => [p.segment, this.load(p)]));
-      let kept = 0;
+      if (b.spilled.length === 0 && b.n === 0) continue;
+      const { pieces, tables } = this.loadPartition(partition);
       for (const { at, n } of b.spilled) {
         let from = at;
         for (const bytes of read.columns(n)) {
           this.scratch.read(this.entriesFile!.fd, this.entriesFile!.path, bytes, from);
           from += bytes.length;
         }
-        for (let i = 0; i < n; i++) {
-          const v = checkIn(tables.get(read.segments[i])!, read.offsets[i], read.prints[i]);
-          if (v === CHECK_OK) this.referenced++;
-          else {
-            count++;
-            // Each partition's entries come in walk order: its first MAX_KEPT are all it can add to the report.
-            if (kept++ < MAX_KEPT) wrong.push({ seq: read.seqs[i], verdict: v });
-          }
-        }
+        this.checkFiled(b, tables, read, n);
       }
-      for (const p of pieces) {
-        this.storeFlags(p, tables.get(p.segment)!);
-        this.release(tables.get(p.segment)!);
-      }
+      // Then those still in the batch: the latest in walk order.
+      this.checkFiled(b, tables, b, b.n);
+      b.n = 0;
+      this.unload(pieces, tables);
     }
-    wrong.sort((a, b) => a.seq - b.seq);
-    this.verdicts = new Map(wrong.slice(0, MAX_KEPT).map((w) => [w.seq, w.verdict]));
-    return count;
+    this.wrong.sort((x, y) => x.seq - y.seq);
+    this.verdicts = new Map(this.wrong.slice(0, MAX_KEPT).map((w) => [w.seq, w.verdict]));
+    return this.wrongCount;
   }
 
   /** How many of join()'s wrong entries check() will not answer (beyond the first MAX_KEPT: counted, never listed). */
