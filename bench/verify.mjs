@@ -3,7 +3,8 @@
 // 1 GB of segments and index runs; `--quick`: 1/100), then times whole
 // `tzkv verify` processes against `cat` of the same files (the read floor),
 // interleaved after a warm-up that also pulls the files into the page cache.
-// MB/s = every byte of the store's segments and runs / median wall time.
+// MB/s = every byte of the store's segments and runs / median wall time; peak
+// RSS = GNU time's %M of the timed verify runs, their median.
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -34,7 +34,7 @@ interface Piece {
 }
 
 /** Index entries buffered per partition before they are appended to the entries file (fewer when a partition is smaller). */
-const ENTRY_BATCH = 4096;
+const ENTRY_BATCH = 1024;
 
 /** A partition's batch of index entries, columns as they are spilled: offset, walk sequence, fingerprint, segment. */
 class EntryBatch {

@@ -30,6 +30,40 @@ export function compareBytes(a: Buffer, as: number, al: number, b: Buffer, bs: n
   return al - bl;
 }
 
+/** Blocks by start and length, added in ascending order of start: 12 bytes a block, looked up by binary search. */
+export class BlockList {
+  private starts = new Float64Array(256);
+  private lengths = new Uint32Array(256);
+  private count = 0;
+
+  add(start: number, length: number): void {
+    if (this.count === this.starts.length) {
+      const starts = new Float64Array(this.count * 2);
+      starts.set(this.starts);
+      this.starts = starts;
+      const lengths = new Uint32Array(this.count * 2);
+      lengths.set(this.lengths);
+      this.lengths = lengths;
+    }
+    this.starts[this.count] = start;
+    this.lengths[this.count++] = length;
+  }
+
+  /** Whether a block of `length` bytes starting at `start` was added. */
+  has(start: number, length: number): boolean {
+    let lo = 0;
+    let hi = this.count - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const s = this.starts[mid];
+      if (s === start) return this.lengths[mid] === length;
+      if (s < start) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+}
+
 export class LeafCursor {
   // The current entry (valid after next() returned true, until the next call).
   buf: Buffer = Buffer.alloc(0);
@@ -46,7 +80,7 @@ export class LeafCursor {
   /** Set when entries could not be read (a damaged block): the run's checks are incomplete. */
   damaged = false;
   /** Start and length of every leaf block read, for the branch check. */
-  readonly leaves = new Map<number, number>();
+  readonly leaves = new BlockList();
   private chunk: Buffer = Buffer.allocUnsafe(CHUNK);
   private chunkAt = 0;
   private chunkLength = 0;
@@ -137,7 +171,7 @@ export class LeafCursor {
         this.broken(at, 'leaf block CRC mismatch', at + length);
         continue;
       }
-      this.leaves.set(at, length);
+      this.leaves.add(at, length);
       this.buf = c;
       this.blockAt = at;
       this.left = c.readUInt16LE(r + 2);

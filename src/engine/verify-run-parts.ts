@@ -18,7 +18,8 @@ export function checkBranches(fs: FileSystem, r: OpenRun, log: VerifyLog): void 
   const n = fs.read(r.fd, region, 0, to - from, from);
   log.progress(n);
   const branches = new Map<number, number>();
-  const children: Array<{ at: number; offset: number; length: number }> = [];
+  /** Where the branch blocks that decode start: their entries are checked once every block is known. */
+  const decoded: number[] = [];
   let p = 0;
   while (p < n) {
     const at = from + p;
@@ -27,21 +28,28 @@ export function checkBranches(fs: FileSystem, r: OpenRun, log: VerifyLog): void 
       log.problem(r.name, at, 'corrupt-index', `branch block length ${length} impossible`);
       return;
     }
-    const block = decodeBlock(region.subarray(p, p + length), BLOCK_BRANCH);
-    const entries = typeof block === 'string' ? block : parseBranchEntries(block);
+    const entries = branchEntries(region, p, length);
     if (typeof entries === 'string') log.problem(r.name, at, 'corrupt-index', entries);
-    else for (const e of entries) children.push({ at, offset: e.offset, length: e.length });
+    else decoded.push(p);
     branches.set(at, length);
     p += length;
   }
-  const isBlock = (offset: number, length: number) => r.cursor.leaves.get(offset) === length || branches.get(offset) === length;
+  const isBlock = (offset: number, length: number) => r.cursor.leaves.has(offset, length) || branches.get(offset) === length;
   if (h.height > 0 && !r.cursor.damaged && !isBlock(h.rootOffset, h.rootLength)) {
     log.problem(r.name, 0, 'corrupt-index', `the root (offset ${h.rootOffset}, ${h.rootLength} bytes) is not a block of the run`);
   }
   if (r.cursor.damaged) return; // leaves that could not be read are reported already
-  for (const c of children) {
-    if (!isBlock(c.offset, c.length)) log.problem(r.name, c.at, 'corrupt-index', `a branch entry points at offset ${c.offset}, which is not a block of the run`);
+  for (const q of decoded) {
+    for (const e of branchEntries(region, q, region.readUInt32LE(q + 4)) as Array<{ offset: number; length: number }>) {
+      if (!isBlock(e.offset, e.length)) log.problem(r.name, from + q, 'corrupt-index', `a branch entry points at offset ${e.offset}, which is not a block of the run`);
+    }
   }
+}
+
+/** The entries of the branch block at region[p, p + length), or what is wrong with it. */
+function branchEntries(region: Buffer, p: number, length: number) {
+  const block = decodeBlock(region.subarray(p, p + length), BLOCK_BRANCH);
+  return typeof block === 'string' ? block : parseBranchEntries(block);
 }
 
 /** Returns false when the section could not be checked whole. */

@@ -25,6 +25,9 @@ import { checkEveryRecordIndexed } from './verify-newest.js';
 import { checkBranches, checkTtlSection } from './verify-run-parts.js';
 import type { VerifyLog } from './verify-log.js';
 
+/** Bloom filter pages read at a time when only their CRCs are checked here (1 MiB). */
+const BLOOM_WINDOW_PAGES = 256;
+
 export interface OpenRun {
   name: string;
   fd: number;
@@ -76,16 +79,21 @@ function openRun(fs: FileSystem, dir: string, file: number, manifestEntries: num
   let bloom: BloomCheck | null = null;
   const pageOk = new Uint8Array(header.bloomPages);
   if (header.bloomPages > 0) {
-    const filter = Buffer.allocUnsafe(bloomBytes);
-    fs.read(fd, filter, 0, bloomBytes, header.bloomOffset);
+    // Checked elsewhere, the filter is read here only for its pages' CRCs, a window at a time.
+    const windowPages = bloomElsewhere ? Math.min(header.bloomPages, BLOOM_WINDOW_PAGES) : header.bloomPages;
+    const filter = Buffer.allocUnsafe(windowPages * BLOOM_PAGE_STRIDE);
+    for (let first = 0; first < header.bloomPages; first += windowPages) {
+      const pages = Math.min(windowPages, header.bloomPages - first);
+      fs.read(fd, filter, 0, pages * BLOOM_PAGE_STRIDE, header.bloomOffset + first * BLOOM_PAGE_STRIDE);
+      for (let i = 0; i < pages; i++) {
+        const at = i * BLOOM_PAGE_STRIDE;
+        if (crc32(filter, at, at + BLOOM_PAGE_BYTES) === filter.readUInt32LE(at + BLOOM_PAGE_BYTES)) pageOk[first + i] = 1;
+        else log.problem(name, header.bloomOffset + (first + i) * BLOOM_PAGE_STRIDE, 'corrupt-index', 'bloom filter page CRC mismatch');
+      }
+    }
     // Entries are at least 28 bytes each: the expected count is capped by the file's size.
     if (!bloomElsewhere) bloom = new BloomCheck(filter, pageOk, Math.min(header.entries, Math.floor(size / 28)));
     log.progress(bloomBytes);
-    for (let i = 0; i < header.bloomPages; i++) {
-      const at = i * BLOOM_PAGE_STRIDE;
-      if (crc32(filter, at, at + BLOOM_PAGE_BYTES) === filter.readUInt32LE(at + BLOOM_PAGE_BYTES)) pageOk[i] = 1;
-      else log.problem(name, header.bloomOffset + at, 'corrupt-index', 'bloom filter page CRC mismatch');
-    }
   } else if (header.entries > 0) {
     log.problem(name, 0, 'bad-header', 'run has entries but no bloom filter');
   }
