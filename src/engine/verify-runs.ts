@@ -5,7 +5,7 @@
 // entry of each key feeds the census count. Then each run's branch blocks and
 // TTL section, and that every record that is the newest of its key is indexed.
 import { BLOOM_PAGE_BYTES, BLOOM_PAGE_STRIDE, KIND_PUT, MAX_KEY_BYTES, RECORD_HEADER_BYTES, RUN_HEADER_BYTES } from '../format/constants.js';
-import { BloomCheck } from './bloom-check.js';
+import { BloomCheck, BloomScratch } from './bloom-check.js';
 import { murmur3Pair, murmurPairSecond } from '../format/bloom.js';
 import { crc32 } from '../format/bytes.js';
 import { decodeRunHeader } from '../format/index-block.js';
@@ -24,9 +24,6 @@ import { SpillingTtlList } from './ttl-spill.js';
 import { checkEveryRecordIndexed } from './verify-newest.js';
 import { checkBranches, checkTtlSection } from './verify-run-parts.js';
 import type { VerifyLog } from './verify-log.js';
-
-/** Bloom filter pages read at a time when only their CRCs are checked here (1 MiB). */
-const BLOOM_WINDOW_PAGES = 256;
 
 export interface OpenRun {
   name: string;
@@ -48,7 +45,8 @@ export interface Spill {
   limits: VerifyLimits;
 }
 
-function openRun(fs: FileSystem, dir: string, file: number, manifestEntries: number, log: VerifyLog, bloomElsewhere: boolean, spill: Spill): OpenRun | null {
+/** `bloomScratch`: the walk's window on bloom filters; `bloomElsewhere`: the worker checks the keys against the filter. */
+function openRun(fs: FileSystem, dir: string, file: number, manifestEntries: number, log: VerifyLog, bloomScratch: BloomScratch, bloomElsewhere: boolean, spill: Spill): OpenRun | null {
   const name = runName(file);
   const fd = log.openListed(fs, dir, name);
   if (fd === null) return null;
@@ -79,11 +77,10 @@ function openRun(fs: FileSystem, dir: string, file: number, manifestEntries: num
   let bloom: BloomCheck | null = null;
   const pageOk = new Uint8Array(header.bloomPages);
   if (header.bloomPages > 0) {
-    // Checked elsewhere, the filter is read here only for its pages' CRCs, a window at a time.
-    const windowPages = bloomElsewhere ? Math.min(header.bloomPages, BLOOM_WINDOW_PAGES) : header.bloomPages;
-    const filter = Buffer.allocUnsafe(windowPages * BLOOM_PAGE_STRIDE);
-    for (let first = 0; first < header.bloomPages; first += windowPages) {
-      const pages = Math.min(windowPages, header.bloomPages - first);
+    // The pages' CRCs, a window at a time; the keys are checked against the filter after the walk, or by the worker.
+    const filter = bloomScratch.window;
+    for (let first = 0; first < header.bloomPages; first += bloomScratch.windowPages) {
+      const pages = Math.min(bloomScratch.windowPages, header.bloomPages - first);
       fs.read(fd, filter, 0, pages * BLOOM_PAGE_STRIDE, header.bloomOffset + first * BLOOM_PAGE_STRIDE);
       for (let i = 0; i < pages; i++) {
         const at = i * BLOOM_PAGE_STRIDE;
@@ -92,7 +89,7 @@ function openRun(fs: FileSystem, dir: string, file: number, manifestEntries: num
       }
     }
     // Entries are at least 28 bytes each: the expected count is capped by the file's size.
-    if (!bloomElsewhere) bloom = new BloomCheck(filter, pageOk, Math.min(header.entries, Math.floor(size / 28)));
+    if (!bloomElsewhere) bloom = new BloomCheck({ fs, fd, offset: header.bloomOffset }, pageOk, Math.min(header.entries, Math.floor(size / 28)), bloomScratch);
     log.progress(bloomBytes);
   } else if (header.entries > 0) {
     log.problem(name, 0, 'bad-header', 'run has entries but no bloom filter');
@@ -234,9 +231,10 @@ function walkRuns(fs: FileSystem, dir: string, m: Manifest, records: RecordJoin,
   const runs: OpenRun[] = [];
   let incomplete = false;
   const walk = new Walk(fs, dir, records, log);
+  const bloomScratch = new BloomScratch();
   try {
     for (const info of m.runs) {
-      const r = openRun(fs, dir, info.file, info.entries, log, bloomElsewhere, spill);
+      const r = openRun(fs, dir, info.file, info.entries, log, bloomScratch, bloomElsewhere, spill);
       if (r) runs.push(r);
       else incomplete = true;
     }
