@@ -13,20 +13,82 @@ import type { FileSystem } from '../io/fs.js';
 import { removeQuietly } from '../io/fs.js';
 import { TzkvError } from '../errors.js';
 import { TTL_SCRATCH_EXT, compactFileName, runName, segmentName } from './layout.js';
-import type { LogEntry } from './log-scan.js';
 import { RecordScanner } from './record-scan.js';
 import type { ScanVisitor } from './record-scan.js';
 import { newestEntries } from './run-merge.js';
 import { RunReader } from './run-reader.js';
 import { RunWriter } from './run-writer.js';
 
-/** Keys held in memory before they go to a sorted run (about 170 bytes each). */
+/** Keys held in memory before they go to a sorted run: each a string in a Map, and 25 bytes of columns. */
 export const REBUILD_CHUNK_KEYS = 1 << 17;
 /** Runs merged at once: each takes a key comparison per entry merged. */
 const FAN_IN = 8;
 
-interface Located extends LogEntry {
-  segment: number;
+/**
+ * The newest entry of each key of a chunk. Only the key is an object (a Map's
+ * key, to its slot); the entry's fields are in columns reused from chunk to
+ * chunk: an object per record would be garbage that V8 frees lazily, tens of
+ * megabytes of it.
+ */
+class ChunkEntries {
+  readonly slots = new Map<string, number>();
+  private kind = new Uint8Array(0);
+  private segment = new Uint32Array(0);
+  private offset = new Float64Array(0);
+  private length = new Uint32Array(0);
+  private expiresAt = new Float64Array(0);
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  set(key: string, kind: number, segment: number, offset: number, length: number, expiresAt: number): void {
+    let i = this.slots.get(key);
+    if (i === undefined) {
+      i = this.slots.size;
+      if (i === this.kind.length) this.grow(Math.max(1024, i * 2));
+      this.slots.set(key, i);
+    }
+    this.kind[i] = kind;
+    this.segment[i] = segment;
+    this.offset[i] = offset;
+    this.length[i] = length;
+    this.expiresAt[i] = expiresAt;
+  }
+
+  /** Adds the entries to `w` in key order, tombstones too unless `putsOnly`; returns the PUTs' keys and bytes. */
+  write(w: RunWriter, putsOnly: boolean): { keys: number; bytes: number } {
+    let keys = 0;
+    let bytes = 0;
+    for (const k of [...this.slots.keys()].sort()) {
+      const i = this.slots.get(k)!;
+      if (this.kind[i] === KIND_PUT) {
+        keys++;
+        bytes += this.length[i];
+      } else if (putsOnly) continue;
+      w.add(k, this.kind[i], this.segment[i], this.offset[i], this.length[i], this.expiresAt[i]);
+    }
+    return { keys, bytes };
+  }
+
+  clear(): void {
+    this.slots.clear();
+  }
+
+  private grow(capacity: number): void {
+    const n = this.slots.size;
+    const kind = new Uint8Array(capacity);
+    const segment = new Uint32Array(capacity);
+    const offset = new Float64Array(capacity);
+    const length = new Uint32Array(capacity);
+    const expiresAt = new Float64Array(capacity);
+    kind.set(this.kind.subarray(0, n));
+    segment.set(this.segment.subarray(0, n));
+    offset.set(this.offset.subarray(0, n));
+    length.set(this.length.subarray(0, n));
+    expiresAt.set(this.expiresAt.subarray(0, n));
+    Object.assign(this, { kind, segment, offset, length, expiresAt });
+  }
 }
 
 /** Where a rebuild writes: numbered files it takes from the repair's manifest. */
@@ -41,13 +103,10 @@ function writerFor(t: Target, file: number, expected: number): RunWriter {
 }
 
 /** Writes a chunk's entries, tombstones too, as a run; returns its number. */
-function writeChunk(t: Target, latest: Map<string, Located>): number {
+function writeChunk(t: Target, latest: ChunkEntries): number {
   const file = t.take();
   const w = writerFor(t, file, latest.size);
-  for (const k of [...latest.keys()].sort()) {
-    const e = latest.get(k)!;
-    w.add(k, e.kind, e.segment, e.offset, e.length, e.expiresAt);
-  }
+  latest.write(w, false);
   w.finish();
   return file;
 }
@@ -82,12 +141,12 @@ interface RecordCounts {
 }
 
 /** The committed PUT and DEL records of a segment, newest per key into `latest`, counted into `counts`; `full()` after each. */
-function indexSegment(t: Target, segment: number, end: number, latest: Map<string, Located>, counts: RecordCounts, full: () => void, buf: Buffer): void {
+function indexSegment(t: Target, segment: number, end: number, latest: ChunkEntries, counts: RecordCounts, full: () => void, buf: Buffer): void {
   // A batch's records count as committed at once: after repair every batch is (an uncommitted one would fail finish() below).
   const visitor: ScanVisitor = {
     record(buf, pos, offset, info) {
       const key = buf.toString('latin1', pos + 20, pos + 20 + info.keyLength);
-      latest.set(key, { key, kind: info.kind, segment, offset, length: info.length, expiresAt: info.expiresAt });
+      latest.set(key, info.kind, segment, offset, info.length, info.expiresAt);
       if (info.kind === KIND_PUT) counts.puts++;
       else counts.deletes++;
       full();
@@ -113,7 +172,7 @@ function indexSegment(t: Target, segment: number, end: number, latest: Map<strin
 export function rebuildIndex(t: Target, segments: SegmentInfo[], activeEnd: number, chunkKeys = REBUILD_CHUNK_KEYS): { run: RunInfo; keys: number; bytes: number; counts: RecordCounts } {
   const file = t.take();
   const counts: RecordCounts = { puts: 0, deletes: 0 };
-  const latest = new Map<string, Located>();
+  const latest = new ChunkEntries();
   /** Chunk runs by merge level, oldest first in each. */
   const levels: number[][] = [];
   const spill = () => {
@@ -136,15 +195,7 @@ export function rebuildIndex(t: Target, segments: SegmentInfo[], activeEnd: numb
     if (levels.length === 0) {
       // One chunk: written directly.
       const w = writerFor(t, file, latest.size);
-      let keys = 0;
-      let bytes = 0;
-      for (const k of [...latest.keys()].sort()) {
-        const e = latest.get(k)!;
-        if (e.kind !== KIND_PUT) continue;
-        w.add(k, e.kind, e.segment, e.offset, e.length, e.expiresAt);
-        keys++;
-        bytes += e.length;
-      }
+      const { keys, bytes } = latest.write(w, true);
       return { run: w.finish(), keys, bytes, counts };
     }
     if (latest.size > 0) levels[0].push(writeChunk(t, latest));
