@@ -62,11 +62,10 @@ function writeNewFile(fs: FileSystem, dir: string, name: string, chunks: Iterabl
   });
 }
 
-/** Bytes [from, to) of a file, in chunks (the yielded buffer is reused). */
-function* fileBytes(fs: FileSystem, path: string, from: number, to: number): Generator<Buffer> {
+/** Bytes [from, to) of a file, in chunks read into `buf` (what is yielded is a view of it, valid until the next chunk). */
+function* fileBytes(fs: FileSystem, path: string, from: number, to: number, buf: Buffer): Generator<Buffer> {
   const fd = fs.openRead(path);
   try {
-    const buf = Buffer.allocUnsafe(Math.max(1, Math.min(CHUNK, to - from)));
     for (let at = from; at < to; ) {
       const n = fs.read(fd, buf, 0, Math.min(buf.length, to - at), at);
       if (n === 0) return;
@@ -199,6 +198,8 @@ export function repairStore(
 
   // The manifest in place: a failure before the switch takes back what the repair wrote (docs/design.md "Failures").
   let listed = m;
+  // One buffer for every copy: one per file would be megabytes of garbage each, freed late.
+  const copying = Buffer.allocUnsafe(CHUNK);
   try {
     // 1. Every unreadable range (and an unreadable manifest) into the quarantine file, durably, before anything else changes.
     const moved = [...(damagedManifestBytes > 0 ? [{ file: MANIFEST_NAME, from: 0, to: damagedManifestBytes }] : []), ...[...damage.values()].flat()];
@@ -207,7 +208,7 @@ export function repairStore(
       let at = QUARANTINE_HEADER_BYTES;
       const chunks: Buffer[] = [encodeQuarantineHeader(moved.length)];
       for (const r of moved) {
-        const bytes = Buffer.concat([...fileBytes(fs, `${dir}/${r.file}`, r.from, r.to)].map((b) => Buffer.from(b)));
+        const bytes = Buffer.concat([...fileBytes(fs, `${dir}/${r.file}`, r.from, r.to, copying)].map((b) => Buffer.from(b)));
         const entry = encodeQuarantineEntry({ file: r.file, offset: r.from, bytes });
         report.moved.push({ file: r.file, offset: r.from, bytes: bytes.length, quarantineOffset: at + entry[0].length });
         at += entry.reduce((n, b) => n + b.length, 0);
@@ -249,7 +250,7 @@ export function repairStore(
           yield encodeFileHeader(MAGIC_SEGMENT, file);
           let at = FILE_HEADER_BYTES;
           for (const r of [...skip, { file: old, from: end, to: end }]) {
-            if (r.from > at) yield* fileBytes(fs, `${dir}/${old}`, at, Math.min(r.from, end));
+            if (r.from > at) yield* fileBytes(fs, `${dir}/${old}`, at, Math.min(r.from, end), copying);
             at = Math.max(at, r.to);
           }
         };
