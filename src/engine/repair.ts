@@ -17,7 +17,7 @@ import { cloneManifest, encodeManifest } from '../format/manifest.js';
 import type { Manifest } from '../format/manifest.js';
 import { encodeQuarantineEntry, encodeQuarantineHeader, QUARANTINE_HEADER_BYTES } from '../format/quarantine.js';
 import type { FileSystem } from '../io/fs.js';
-import { removeQuietly, replaceFile } from '../io/fs.js';
+import { removeQuietly, replaceFile, writeFileAside } from '../io/fs.js';
 import { randomHex } from '../io/random.js';
 import { censusValid } from './census.js';
 import { runName, segmentName, withoutManifest } from './layout.js';
@@ -42,24 +42,9 @@ function durable<T>(what: string, path: string, fn: () => T): T {
   }
 }
 
-/** Writes chunks to `name` under a temporary name, fsyncs and renames it. */
+/** writeFileAside (temp + fsync + rename), its failure worded as tzkv's. */
 function writeNewFile(fs: FileSystem, dir: string, name: string, chunks: Iterable<Buffer>): number {
-  const tmp = `${dir}/${name}.tmp`;
-  return durable('cannot write', tmp, () => {
-    const fd = fs.createTruncate(tmp);
-    let pos = 0;
-    try {
-      for (const c of chunks) {
-        fs.write(fd, c, 0, c.length, pos);
-        pos += c.length;
-      }
-      fs.fsync(fd);
-    } finally {
-      fs.close(fd);
-    }
-    fs.rename(tmp, `${dir}/${name}`);
-    return pos;
-  });
+  return durable('cannot write', `${dir}/${name}.tmp`, () => writeFileAside(fs, dir, name, chunks));
 }
 
 /** Bytes [from, to) of a file, in chunks read into `buf` (what is yielded is a view of it, valid until the next chunk). */

@@ -214,28 +214,45 @@ export function readWholeFile(fs: FileSystem, path: string): Buffer {
 }
 
 /**
- * Replaces a file by temp + fsync + rename + directory fsync (docs/format.md
- * "The store directory"). After it returns, `path` holds `data` durably; a
- * crash at any point leaves either the old or the new content. A failure
- * before the rename removes the temp file and leaves the old content;
- * `onReplaced` runs right after the rename, so a caller knows the new
- * content is in place even when the directory fsync then fails.
+ * Writes `chunks` to `dir/name` by temp + fsync + rename: the bytes go to
+ * `name.tmp`, are fsynced, and the temp file is renamed over `name`, so
+ * `name` holds either its old content or all of the new. A failure removes the
+ * temp file. Returns the bytes written. The rename is durable only once the
+ * caller fsyncs `dir` (replaceFile does; a caller writing several files
+ * fsyncs the directory once after them all).
  */
-export function replaceFile(fs: FileSystem, dir: string, name: string, data: Uint8Array, onReplaced?: () => void): void {
+export function writeFileAside(fs: FileSystem, dir: string, name: string, chunks: Iterable<Uint8Array>): number {
   const tmp = `${dir}/${name}.tmp`;
   try {
     const fd = fs.createTruncate(tmp);
+    let pos = 0;
     try {
-      fs.write(fd, data, 0, data.length, 0);
+      for (const c of chunks) {
+        fs.write(fd, c, 0, c.length, pos);
+        pos += c.length;
+      }
       fs.fsync(fd);
     } finally {
       fs.close(fd);
     }
     fs.rename(tmp, `${dir}/${name}`);
+    return pos;
   } catch (err) {
     removeQuietly(fs, tmp);
     throw err;
   }
+}
+
+/**
+ * Replaces a file durably: writeFileAside, then a directory fsync
+ * (docs/format.md "The store directory"). After it returns, `path` holds
+ * `data` durably; a crash at any point leaves either the old or the new
+ * content. A failure before the rename leaves the old content; `onReplaced`
+ * runs right after the rename, so a caller knows the new content is in place
+ * even when the directory fsync then fails.
+ */
+export function replaceFile(fs: FileSystem, dir: string, name: string, data: Uint8Array, onReplaced?: () => void): void {
+  writeFileAside(fs, dir, name, [data]);
   onReplaced?.();
   fs.fsyncDir(dir);
 }

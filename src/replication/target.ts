@@ -4,7 +4,7 @@ import { TzkvError, ioError } from '../errors.js';
 import { MANIFEST_NAME, REPLICATING_NAME } from '../format/constants.js';
 import type { Manifest } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
-import { replaceFile } from '../io/fs.js';
+import { replaceFile, writeFileAside } from '../io/fs.js';
 import { inspectDir, segmentName } from '../engine/layout.js';
 import { cutBack, removeOwnLeftovers } from '../engine/leftovers.js';
 import { DEFAULT_STORE_MODE } from '../engine/permissions.js';
@@ -124,20 +124,8 @@ export class DirectoryTarget implements ReplicationTarget {
   }
 
   writeFile(name: string, chunks: Iterable<Buffer>): void {
-    const tmp = `${this.location}/${name}.tmp`;
     try {
-      const fd = this.fs.createTruncate(tmp);
-      try {
-        let pos = 0;
-        for (const c of chunks) {
-          this.fs.write(fd, c, 0, c.length, pos);
-          pos += c.length;
-        }
-        this.fs.fsync(fd);
-      } finally {
-        this.fs.close(fd);
-      }
-      this.fs.rename(tmp, `${this.location}/${name}`);
+      writeFileAside(this.fs, this.location, name, chunks);
     } catch (err) {
       throw ioError(err, 'cannot write', `${this.location}/${name}`);
     }
