@@ -10,13 +10,14 @@ import {
   BLOCK_TARGET_BYTES,
   BLOCK_TRAILER_BYTES,
   BLOOM_PAGE_BYTES,
+  LEAF_ENTRY_FIXED_BYTES,
   RUN_EXT,
   KIND_PUT,
   RUN_HEADER_BYTES,
   TTL_ENTRY_BYTES,
 } from '../format/constants.js';
-import { fileName, writeU64 } from '../format/bytes.js';
-import { encodeRunHeader, sealBlock, writeBranchEntry } from '../format/index-block.js';
+import { fileName } from '../format/bytes.js';
+import { encodeRunHeader, sealBlock, writeBranchEntry, writeLeafFields } from '../format/index-block.js';
 import type { RunInfo } from '../format/manifest.js';
 import { encodeTtlEntries, encodeTtlHeader, ttlCrc } from '../format/ttl-section.js';
 import type { FileSystem } from '../io/fs.js';
@@ -89,7 +90,7 @@ export class RunWriter {
     if (this.lastKey !== null && !(key > this.lastKey)) {
       throw new TzkvError('INTERNAL', `index run ${this.fileNumber}: keys out of order`);
     }
-    const entryBytes = 27 + key.length;
+    const entryBytes = LEAF_ENTRY_FIXED_BYTES + key.length;
     if (this.blockStart >= 0 && this.outLen + entryBytes + BLOCK_TRAILER_BYTES - this.blockStart > BLOCK_TARGET_BYTES) {
       this.closeLeaf();
     }
@@ -111,12 +112,7 @@ export class RunWriter {
     p += keyLength;
     // The bloom hashes the key bytes just written: no second copy of the key.
     bloomAddRange(this.bloom, this.bloomPages, buf, keyStart, p);
-    buf[p] = kind;
-    buf.writeUInt32LE(segment, p + 1);
-    writeU64(buf, offset, p + 5);
-    buf.writeUInt32LE(length, p + 13);
-    writeU64(buf, expiresAt, p + 17);
-    this.outLen = p + 25;
+    this.outLen = writeLeafFields(buf, p, kind, segment, offset, length, expiresAt);
     this.blockCount++;
     if (this.entries === 0) this.minKey = key;
     if (kind === KIND_PUT && expiresAt > 0) this.ttlAdds.push(expiresAt, length);

@@ -25,34 +25,19 @@ export interface IndexEntry {
   expiresAt: number; // 0 = never
 }
 
-export function leafEntryBytes(keyLength: number): number {
-  return LEAF_ENTRY_FIXED_BYTES + keyLength;
-}
-
-export function branchEntryBytes(keyLength: number): number {
-  return BRANCH_ENTRY_FIXED_BYTES + keyLength;
-}
-
-/** Writes one leaf entry at pos, returns the position after it. REQUIRES room. */
-export function writeLeafEntry(
-  buf: Buffer,
-  pos: number,
-  key: Uint8Array,
-  kind: number,
-  segment: number,
-  offset: number,
-  length: number,
-  expiresAt: number,
-): number {
-  buf.writeUInt16LE(key.length, pos);
-  buf.set(key, pos + 2);
-  let p = pos + 2 + key.length;
-  buf[p] = kind;
-  buf.writeUInt32LE(segment, p + 1);
-  writeU64(buf, offset, p + 5);
-  buf.writeUInt32LE(length, p + 13);
-  writeU64(buf, expiresAt, p + 17);
-  return p + 25;
+/**
+ * Writes a leaf entry's fields after its key (docs/format.md "Index runs"):
+ * kind u8, segment u32, offset u64, length u32, expiresAt u64. Returns the
+ * position after them. REQUIRES: 25 bytes of room at `pos`, the entry's
+ * u16 key length and key bytes already written before it.
+ */
+export function writeLeafFields(buf: Buffer, pos: number, kind: number, segment: number, offset: number, length: number, expiresAt: number): number {
+  buf[pos] = kind;
+  buf.writeUInt32LE(segment, pos + 1);
+  writeU64(buf, offset, pos + 5);
+  buf.writeUInt32LE(length, pos + 13);
+  writeU64(buf, expiresAt, pos + 17);
+  return pos + 25;
 }
 
 export function writeBranchEntry(buf: Buffer, pos: number, firstKey: Uint8Array, childOffset: number, childLength: number): number {
