@@ -68,12 +68,18 @@ const isCommand = (word: string): word is FastCommand => Object.hasOwn(FLAGS, wo
 /**
  * The flags whose value src/cli/main.ts's commandFirst steps over when they
  * come before the command (any other word starting with "-" it takes for a
- * flag without a separate value).
+ * flag without a separate value): every flag of the table above that takes
+ * one, so `tzkv --mode 0750 put k v` and `tzkv -n 1 keys` find their command.
  */
-export const VALUE_FLAGS_BEFORE_COMMAND: ReadonlySet<string> = new Set(['-d', '--dir', '-b', '--bucket', '--lock-timeout']);
+export const VALUE_FLAGS: ReadonlySet<string> = new Set(
+  [...Object.keys(SHORT), ...Object.values(FLAGS).flatMap((known) => Object.keys(known).map((name) => `--${name}`))].filter(takesValue),
+);
 
-/** Whether the fast path reads a flag before the command as commandFirst does: one of its value flags, or a flag without a value. */
-const fineBeforeCommand = (written: string) => VALUE_FLAGS_BEFORE_COMMAND.has(written) || (flagName(written) !== undefined && !takesValue(written));
+/** The value flags the fast path itself takes before the command; a line with another goes to oclif. */
+const FAST_BEFORE_COMMAND: ReadonlySet<string> = new Set(['-d', '--dir', '-b', '--bucket', '--lock-timeout']);
+
+/** Whether the fast path reads a flag before the command: one of its value flags, or a flag without a value. */
+const fineBeforeCommand = (written: string) => FAST_BEFORE_COMMAND.has(written) || (flagName(written) !== undefined && !takesValue(written));
 
 /** The plan for a plain get, put, del, keys, incr or ttl line, or undefined when oclif must handle it. */
 export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): FastPlan | undefined {

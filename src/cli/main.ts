@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TzkvError } from '../errors.js';
 import { jsonRequested, reportFailure } from './failure.js';
-import { VALUE_FLAGS_BEFORE_COMMAND } from './fast-argv.js';
+import { VALUE_FLAGS } from './fast-argv.js';
 import { exitWhenDone } from './finish.js';
 import { printJson, writeOut } from './output.js';
 import { closest } from './suggest.js';
@@ -48,7 +48,7 @@ function wordAt(argv: readonly string[]): number {
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i];
     if (word === '--') break;
-    if (VALUE_FLAGS_BEFORE_COMMAND.has(word)) {
+    if (VALUE_FLAGS.has(word)) {
       i++;
       continue;
     }

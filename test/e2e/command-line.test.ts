@@ -3,10 +3,10 @@
 // `-v`, `--version` and `version` print the version. docs/cli.md "Exit codes".
 
 import { execa } from 'execa';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { NODE, ROOT, expectNoStack, storeDir, tzkv } from './helpers.js';
+import { NODE, ROOT, expectNoStack, storeDir, tempDir, tzkv } from './helpers.js';
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const HELP_HINT = '(`tzkv --help` lists the commands)';
@@ -37,6 +37,17 @@ describe('a mistyped command', () => {
       error: { code: 'INVALID_ARGUMENT', message: `unknown command "gte": did you mean "get"? ${HELP_HINT}`, exitCode: 2 },
     });
     expectNoStack(afterFlags);
+  });
+});
+
+describe('flags before the command', () => {
+  test('a flag with a value before the command is stepped over, whichever it is: --mode, -n, --ttl (they were taken for the command)', async () => {
+    const dir = join(await tempDir(), 'new');
+    expect(await tzkv(['--mode', '0750', 'put', 'k', 'v', '-d', dir])).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(statSync(dir).mode & 0o7777).toBe(0o750);
+    expect(await tzkv(['-n', '1', 'keys', '-d', dir])).toMatchObject({ exitCode: 0, stdout: 'k\n' });
+    expect(await tzkv(['--ttl', '1h', 'put', 'k2', 'v', '-d', dir])).toMatchObject({ exitCode: 0 });
+    expect(await tzkv(['ttl', 'k2', '-d', dir])).toMatchObject({ exitCode: 0, stdout: '3600\n' });
   });
 });
 
