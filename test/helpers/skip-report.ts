@@ -9,8 +9,9 @@ export default class SkipReport implements Reporter {
     for (const module of modules) {
       for (const test of module.children.allTests()) {
         const result = test.result();
-        if (result.state !== 'skipped') continue;
-        const note = result.note ?? 'skipped without a reason';
+        // A skip without a note is vitest's own (a -t filter, a .skip): only the gated ones have a reason to report.
+        if (result.state !== 'skipped' || result.note === undefined) continue;
+        const note = result.note;
         byNote.set(note, (byNote.get(note) ?? 0) + 1);
       }
     }
