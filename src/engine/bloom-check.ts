@@ -13,7 +13,7 @@ import type { FileSystem } from '../io/fs.js';
 /** Keys recorded before a round of checks: 8 bytes each, and as much again while sorted by page. */
 const CHECK_KEYS = 1 << 18;
 /** Filter pages read at a time (1 MiB). */
-export const WINDOW_PAGES = 256;
+const WINDOW_PAGES = 256;
 
 /**
  * What a round works in, shared by the checks of one walk (their rounds never
@@ -31,7 +31,7 @@ export class BloomScratch {
 }
 
 /** Where a run's filter is: `fd` stays open while the check is used. */
-export interface BloomSource {
+interface BloomSource {
   fs: FileSystem;
   fd: number;
   /** Where the filter's first page starts in the file. */

@@ -11,7 +11,7 @@ import { REPAIR_HINT, TzkvError } from '../errors.js';
 const MAX_KEPT = 1000;
 
 /** The reason a CORRUPT error gives without its file and offset (info.reason, else its message). */
-export function reasonOf(err: TzkvError): string {
+function reasonOf(err: TzkvError): string {
   const reason = err.info?.reason;
   return typeof reason === 'string' ? reason : err.message;
 }

@@ -15,7 +15,7 @@ import type { Scratch, VerifyLimits } from './scratch.js';
 import { MAX_KEPT } from './verify-log.js';
 
 /** How an index entry compares with the record at its position. */
-export const CHECK_OK = 0;
+const CHECK_OK = 0;
 /** No valid indexed record starts there. */
 export const CHECK_NONE = 1;
 /** The record there has another fingerprint (key, kind, length or expiry). */

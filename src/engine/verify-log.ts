@@ -14,7 +14,7 @@ export interface UnreadableRange {
 }
 
 /** What a log held at some point: rollback() returns to it. */
-export type LogMark = Pick<VerifyLog, 'problemCount' | 'files' | 'records' | 'bytes'> & { problems: number; warnings: number; unreadable: number };
+type LogMark = Pick<VerifyLog, 'problemCount' | 'files' | 'records' | 'bytes'> & { problems: number; warnings: number; unreadable: number };
 
 export class VerifyLog {
   readonly problems: VerifyProblem[] = [];

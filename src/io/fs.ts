@@ -60,7 +60,7 @@ export interface FileSystem {
 }
 
 /** The mode of a file tzkv creates in `dir`: the directory's, less the execute bits (0700 gives 0600, 0750 gives 0640). */
-export function fileModeIn(dirMode: number): number {
+function fileModeIn(dirMode: number): number {
   return dirMode & 0o666;
 }
 
