@@ -11,6 +11,7 @@ import type { FileSystem } from '../io/fs.js';
 import { realFs } from '../io/fs.js';
 import { pidAlive } from '../lock/lockfile.js';
 import { compactFilePid, inspectDir, runName, segmentName, stageFilePid, withoutManifest } from './layout.js';
+import { listedNames } from './manifest-files.js';
 import { RecordJoin } from './record-join.js';
 import { RunReader } from './run-reader.js';
 import { checkInWorker } from './crc-worker.js';
@@ -28,7 +29,7 @@ const CHUNK = 4 * 1024 * 1024;
 
 /** Warns about files the manifest does not account for; tzkv's own files are left out. */
 function checkDirectory(fs: FileSystem, dir: string, m: Manifest, log: VerifyLog): void {
-  const listed = new Set([...m.segments.map((s) => segmentName(s.file)), ...m.runs.map((r) => runName(r.file))]);
+  const listed = listedNames(m);
   let names: string[];
   try {
     names = fs.readdir(dir);

@@ -12,6 +12,7 @@ import { cloneManifest, encodeManifest } from '../format/manifest.js';
 import type { Manifest } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
 import { runName, segmentName } from '../engine/layout.js';
+import { listedNames } from '../engine/manifest-files.js';
 import { RecordScanner } from '../engine/record-scan.js';
 import { RunReader } from '../engine/run-reader.js';
 import { readTtlRemoves, ttlSection } from '../engine/run-ttl.js';
@@ -170,7 +171,7 @@ function replicateOnce(
     const ours = new Set(opened.interrupted ?? []);
     const recorded = mark?.files;
     const activeEnd = view.tailEnd;
-    const listedThere = new Set(current ? [...current.segments.map((s) => segmentName(s.file)), ...current.runs.map((r) => runName(r.file))] : []);
+    const listedThere = current ? listedNames(current) : new Set<string>();
     /** Whether the follower's copy is as the last replicate left it. Followers from before fingerprints: by size. */
     const intact = (name: string): boolean => {
       if (!listedThere.has(name)) return false;
