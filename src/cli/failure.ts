@@ -70,7 +70,11 @@ export function reportFailure(err: unknown, { json, command }: { json: boolean; 
 
 /** Whether --json was given (before any `--`), readable even when parsing failed. */
 export function jsonRequested(argv: readonly string[]): boolean {
+  return hasFlag(argv, '--json');
+}
+
+/** Whether any of `flags` is written before `--` (after it every word is an argument). */
+export function hasFlag(argv: readonly string[], ...flags: string[]): boolean {
   const end = argv.indexOf('--');
-  const json = argv.indexOf('--json');
-  return json !== -1 && (end === -1 || json < end);
+  return (end === -1 ? argv : argv.slice(0, end)).some((word) => flags.includes(word));
 }

@@ -9,7 +9,7 @@ import { settings } from '@oclif/core/settings';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TzkvError } from '../errors.js';
-import { jsonRequested, reportFailure } from './failure.js';
+import { hasFlag, jsonRequested, reportFailure } from './failure.js';
 import { VALUE_FLAGS } from './fast-argv.js';
 import { exitWhenDone } from './finish.js';
 import { printJson, writeOut } from './output.js';
@@ -55,12 +55,6 @@ function wordAt(argv: readonly string[]): number {
     if (!word.startsWith('-')) return i;
   }
   return -1;
-}
-
-/** Whether one of `flags` comes before any `--`. */
-function hasFlag(argv: readonly string[], ...flags: string[]): boolean {
-  const end = argv.indexOf('--');
-  return (end === -1 ? argv : argv.slice(0, end)).some((word) => flags.includes(word));
 }
 
 /**
