@@ -31,7 +31,7 @@ export function compile() {
 /** What every bundle is: one CommonJS file for Node 20. */
 const NODE_BUNDLE = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning' };
 
-/** The CLI bundle leaves src/etcd out: src/cli/store.ts imports it, at run time, from dist/etcd.cjs. */
+/** The CLI bundle leaves src/etcd out: src/cli/open-store.ts imports it, at run time, from dist/etcd.cjs. */
 const etcdApart = {
   name: 'etcd-apart',
   setup(build) {

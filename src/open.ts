@@ -1,7 +1,7 @@
 // open(): a store directory, or an etcd cluster when the location is an
 // etcd:// address (docs/etcd.md). The etcd backend is imported only then.
 import type { OpenOptions, Store } from './api.js';
-import { open as openDirectory } from './engine/store.js';
+import { open as openDirectory } from './local/local-store.js';
 import { isEtcdAddress } from './etcd/url.js';
 
 /** The default of OpenOptions.etcd.timeoutMs. */

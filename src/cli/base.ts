@@ -9,17 +9,17 @@ import { TzkvError } from '../errors.js';
 import { refuseDashWords } from './dash-words.js';
 import { jsonRequested, reportFailure } from './failure.js';
 import { globalFlags } from './flags.js';
-import { type Access, type KeyStore, type StoreFlags, withKeyStore, withStore } from './store.js';
+import { type Access, type KeyStore, type StoreFlags, withKeyStore, withStore } from './open-store.js';
 
 export abstract class TzkvCommand extends Command {
   static override baseFlags = globalFlags;
 
-  /** Opens the store, runs `use`, and closes it whatever happens (src/cli/store.ts). */
+  /** Opens the store, runs `use`, and closes it whatever happens (src/cli/open-store.ts). */
   protected withStore<T>(flags: StoreFlags, access: Access, use: (store: Store) => Promise<T>): Promise<T> {
     return withStore(flags, access, `tzkv ${this.id}`, use);
   }
 
-  /** withStore for a command about keys: a default store not yet written is an empty one (src/cli/store.ts). */
+  /** withStore for a command about keys: a default store not yet written is an empty one (src/cli/open-store.ts). */
   protected withKeyStore<T>(flags: StoreFlags, access: 'read' | 'write', use: (store: KeyStore) => Promise<T>): Promise<T> {
     return withKeyStore(flags, access, `tzkv ${this.id}`, use);
   }

@@ -12,7 +12,7 @@ import { printJson, writeOut } from './output.js';
 import { givenPath } from './paths.js';
 import { openSink } from './sink.js';
 import { isoTime, toRecord } from './records.js';
-import { type StoreFlags, withKeyStore, withStore } from './store.js';
+import { type StoreFlags, withKeyStore, withStore } from './open-store.js';
 import { terminalKey, terminalText } from './terminal-text.js';
 
 export interface GetRequest extends StoreFlags {

@@ -1,7 +1,7 @@
 import { TzkvCommand } from '../cli/base.js';
 import { lockFlag } from '../cli/flags.js';
 import { note, printJson } from '../cli/output.js';
-import { storeDirectory } from '../cli/store.js';
+import { storeDirectory } from '../cli/open-store.js';
 import { TzkvError } from '../errors.js';
 
 export default class Promote extends TzkvCommand {

@@ -4,7 +4,7 @@ import { modeFlag } from '../cli/flags.js';
 import { printFacts, printJson } from '../cli/output.js';
 import { givenPath } from '../cli/paths.js';
 import { prepareProgress, type Progress } from '../cli/progress.js';
-import { DEFAULT_LOCK_TIMEOUT_MS, modeOf, openStore, type StoreFlags, storeDirectory } from '../cli/store.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, modeOf, openStore, type StoreFlags, storeDirectory } from '../cli/open-store.js';
 import { isEtcdAddress } from '../etcd/url.js';
 import { syncStores } from '../replication/store-sync.js';
 

@@ -2,7 +2,7 @@ import * as Flags from '@oclif/core/flags';
 import type { CompactionInfo, LockHolderInfo } from '../api.js';
 import { TzkvCommand } from '../cli/base.js';
 import { printFacts, printJson, printMessage } from '../cli/output.js';
-import { storeDirectory } from '../cli/store.js';
+import { storeDirectory } from '../cli/open-store.js';
 
 function describe(h: LockHolderInfo): string {
   if (h.pid === 0) return 'an unreadable lock file';

@@ -1,6 +1,6 @@
 // The etcd backend's entry point, loaded only when a store address is an
 // etcd:// URL (the CLI bundles it apart: scripts/build.mjs).
-import { openEtcd, type EtcdOpenOptions, type EtcdStore } from './store.js';
+import { openEtcd, type EtcdOpenOptions, type EtcdStore } from './etcd-store.js';
 import { parseEtcdAddress } from './url.js';
 
 export type { EtcdOpenOptions, EtcdStore };

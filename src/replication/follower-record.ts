@@ -3,13 +3,13 @@
 // never race on one file, and stats can list them without touching followers.
 import { createHash } from 'node:crypto';
 import type { FollowerInfo } from '../api.js';
-import type { FormerIdentity } from '../engine/repair.js';
-import { readManifest } from '../engine/view.js';
+import type { FormerIdentity } from '../engine/repair/repair.js';
+import { readManifest } from '../engine/read/view.js';
 import { FOLLOWERS_DIR } from '../format/constants.js';
 import type { FileSystem } from '../io/fs.js';
 import { removeQuietly, replaceFile } from '../io/fs.js';
 import type { FollowerMark } from './replicator.js';
-import { DEFAULT_STORE_MODE } from '../engine/permissions.js';
+import { DEFAULT_STORE_MODE } from '../engine/files/permissions.js';
 
 
 function recordName(location: string): string {

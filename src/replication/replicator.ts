@@ -5,18 +5,18 @@
 // follower's manifest is switched last, atomically.
 import type { ReplicateOptions, ReplicateReport } from '../api.js';
 import { REPAIR_HINT, TzkvError } from '../errors.js';
-import { undoneError } from '../engine/leftovers.js';
+import { undoneError } from '../engine/files/leftovers.js';
 import { FILE_HEADER_BYTES, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT, SEGMENT_EXT, TMP_SUFFIX } from '../format/constants.js';
 import { parseFileName } from '../format/bytes.js';
 import { cloneManifest, encodeManifest } from '../format/manifest.js';
 import type { Manifest } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
-import { runName, segmentName } from '../engine/layout.js';
-import { listedNames } from '../engine/manifest-files.js';
-import { RecordScanner } from '../engine/record-scan.js';
-import { RunReader } from '../engine/run-reader.js';
-import { readTtlRemoves, ttlSection } from '../engine/run-ttl.js';
-import { View } from '../engine/view.js';
+import { runName, segmentName } from '../engine/files/layout.js';
+import { listedNames } from '../engine/files/manifest-files.js';
+import { RecordScanner } from '../engine/log/record-scan.js';
+import { RunReader } from '../engine/runs/run-reader.js';
+import { readTtlRemoves, ttlSection } from '../engine/runs/run-ttl.js';
+import { View } from '../engine/read/view.js';
 import { isRecordedFollower, recordFollower } from './follower-record.js';
 import type { ReplicationTarget } from './target.js';
 

@@ -5,10 +5,10 @@ import { MANIFEST_NAME, REPLICATING_NAME } from '../format/constants.js';
 import type { Manifest } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
 import { replaceFile, writeFileAside } from '../io/fs.js';
-import { inspectDir, segmentName } from '../engine/layout.js';
-import { cutBack, removeOwnLeftovers } from '../engine/leftovers.js';
-import { DEFAULT_STORE_MODE } from '../engine/permissions.js';
-import { followerCut, readManifest } from '../engine/view.js';
+import { inspectDir, segmentName } from '../engine/files/layout.js';
+import { cutBack, removeOwnLeftovers } from '../engine/files/leftovers.js';
+import { DEFAULT_STORE_MODE } from '../engine/files/permissions.js';
+import { followerCut, readManifest } from '../engine/read/view.js';
 
 export interface FollowerState {
   /** The follower's manifest; null when the target is empty or its manifest is damaged. */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { VerifyReport } from '../../src/api.js';
-import { open } from '../../src/engine/store.js';
+import { open } from '../../src/local/local-store.js';
 import { encodeFileHeader } from '../../src/format/file-header.js';
 import { decodeManifest } from '../../src/format/manifest.js';
 import type { Manifest } from '../../src/format/manifest.js';

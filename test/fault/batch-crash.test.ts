@@ -4,7 +4,7 @@
 // batch), batches indexed straight away (>= flushBytes) and batches that roll
 // the segment first (they never span two segments).
 import { describe, expect, it } from 'vitest';
-import { open } from '../../src/engine/store.js';
+import { open } from '../../src/local/local-store.js';
 import { checkRecovered } from './harness/stores.js';
 import { describePoint, recordCrashImages, withCrashImage } from './harness/sweep.js';
 import type { Keep } from './harness/sweep.js';

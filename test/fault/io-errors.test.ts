@@ -7,7 +7,7 @@
 // acknowledged before the fault survives a reopen. Each sweep runs with
 // batches appended from memory and with batches staged in a file of their own.
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { EngineOptions } from '../../src/engine/store.js';
+import type { EngineOptions } from '../../src/local/local-store.js';
 import type { FaultSpec, FsOp } from '../helpers/fault-fs.js';
 import { dryRun, runWithFaults } from './harness/io-faults.js';
 import { makeWorkload } from './harness/workload.js';

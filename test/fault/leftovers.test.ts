@@ -4,7 +4,7 @@
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runName, segmentName } from '../../src/engine/layout.js';
+import { runName, segmentName } from '../../src/engine/files/layout.js';
 import { decodeManifest } from '../../src/format/manifest.js';
 import { FaultFs } from '../helpers/fault-fs.js';
 import { expectIoError, inScratchDir, openStore, readManifestFile } from './harness/stores.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/api.js';
-import { open } from '../../src/engine/store.js';
+import { open } from '../../src/local/local-store.js';
 import { decodeManifest, encodeManifest } from '../../src/format/manifest.js';
 import { realFs, replaceFile } from '../../src/io/fs.js';
 import { replicate } from '../../src/replication/replicator.js';

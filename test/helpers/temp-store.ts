@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect } from 'vitest';
 import type { Store } from '../../src/api.js';
-import { open } from '../../src/engine/store.js';
-import type { EngineOptions } from '../../src/engine/store.js';
+import { open } from '../../src/local/local-store.js';
+import type { EngineOptions } from '../../src/local/local-store.js';
 
 const dirs: string[] = [];
 const toVerify: string[] = [];

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/api.js';
-import { open } from '../../src/engine/store.js';
+import { open } from '../../src/local/local-store.js';
 import { tempDir } from '../helpers/temp-store.js';
 
 /** Every key whose newest record is a PUT, expired or not (expired ones stay until a compaction). */

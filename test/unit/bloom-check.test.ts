@@ -1,11 +1,11 @@
-// verify's bloom check (src/engine/bloom-check.ts) holds no run's filter: a
+// verify's bloom check (src/engine/verify/bloom-check.ts) holds no run's filter: a
 // round reads the pages its keys fall in, a window at a time. Whatever the
 // window, it must rule out exactly the keys a probe of the whole filter rules
 // out, and skip the keys of a page whose CRC failed.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BloomCheck, BloomScratch } from '../../src/engine/bloom-check.js';
+import { BloomCheck, BloomScratch } from '../../src/engine/verify/bloom-check.js';
 import { bloomAdd, bloomBucket, bloomMayContain, bloomPageCount, encodeBloomPages, murmur3Pair, murmurPairSecond } from '../../src/format/bloom.js';
 import { BLOOM_BUCKETS_PER_PAGE, BLOOM_BUCKET_BYTES, BLOOM_PAGE_BYTES } from '../../src/format/constants.js';
 import { realFs } from '../../src/io/fs.js';

@@ -2,7 +2,7 @@
 // TTL keys whose runs merge, spilled batches, a census left stale by a writer
 // that does not keep it, and the cost of stats not growing with the store.
 import { describe, expect, it } from 'vitest';
-import { open } from '../../src/engine/store.js';
+import { open } from '../../src/local/local-store.js';
 import { tempDir } from '../helpers/temp-store.js';
 
 describe('census', () => {

@@ -76,8 +76,8 @@ describe('damage in sealed files', () => {
 
 /** A store of keys a, b, c in one batch, its newest run rewritten (valid CRCs) with the entries `rewrite` returns. */
 async function withRewrittenRun(rewrite: (entries: IndexEntry[]) => IndexEntry[]) {
-  const { RunWriter } = await import('../../src/engine/run-writer.js');
-  const { RunReader } = await import('../../src/engine/run-reader.js');
+  const { RunWriter } = await import('../../src/engine/runs/run-writer.js');
+  const { RunReader } = await import('../../src/engine/runs/run-reader.js');
   const { realFs } = await import('../../src/io/fs.js');
   const dir = tempDir();
   skipVerify(dir);
@@ -113,7 +113,7 @@ describe('index entries that do not match their records', () => {
 
 describe('a bloom filter that rules out keys of its run', () => {
   it('is reported even when its pages carry valid CRCs', async () => {
-    const { RunReader } = await import('../../src/engine/run-reader.js');
+    const { RunReader } = await import('../../src/engine/runs/run-reader.js');
     const { realFs } = await import('../../src/io/fs.js');
     const { crc32 } = await import('../../src/format/bytes.js');
     const dir = tempDir();
@@ -132,7 +132,7 @@ describe('a bloom filter that rules out keys of its run', () => {
     const report = await s.verify();
     expect(report.problems).toContainEqual(expect.objectContaining({ file: name, kind: 'bloom-mismatch' }));
     // The same found by the worker thread that checks blooms on large stores.
-    const { verifyStoreParallel } = await import('../../src/engine/verify.js');
+    const { verifyStoreParallel } = await import('../../src/engine/verify/verify.js');
     const parallel = await verifyStoreParallel(realFs, dir, undefined, 0);
     expect(parallel.problems).toContainEqual(expect.objectContaining({ file: name, kind: 'bloom-mismatch' }));
   });

@@ -7,10 +7,10 @@ import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Store, VerifyProblem } from '../../src/api.js';
-import { scanLog } from '../../src/engine/log-scan.js';
-import { RunReader } from '../../src/engine/run-reader.js';
-import { verifyStore } from '../../src/engine/verify.js';
-import { View } from '../../src/engine/view.js';
+import { scanLog } from '../../src/engine/log/log-scan.js';
+import { RunReader } from '../../src/engine/runs/run-reader.js';
+import { verifyStore } from '../../src/engine/verify/verify.js';
+import { View } from '../../src/engine/read/view.js';
 import { TzkvError, open } from '../../src/index.js';
 import { FILE_HEADER_BYTES, RUN_HEADER_BYTES } from '../../src/format/constants.js';
 import { decodeManifest } from '../../src/format/manifest.js';

@@ -4,7 +4,7 @@
 import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { open } from '../../src/engine/store.js';
+import { open } from '../../src/local/local-store.js';
 import { FLAG_BATCH, KIND_PUT } from '../../src/format/constants.js';
 import { encodeFileHeader } from '../../src/format/file-header.js';
 import { decodeManifest } from '../../src/format/manifest.js';

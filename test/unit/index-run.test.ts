@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { RunReader } from '../../src/engine/run-reader.js';
-import { RunWriter } from '../../src/engine/run-writer.js';
+import { RunReader } from '../../src/engine/runs/run-reader.js';
+import { RunWriter } from '../../src/engine/runs/run-writer.js';
 import { bloomAdd, bloomBucket, bloomMayContain, bloomPageCount, murmur3 } from '../../src/format/bloom.js';
 import { KIND_DEL, KIND_PUT } from '../../src/format/constants.js';
 import { realFs } from '../../src/io/fs.js';

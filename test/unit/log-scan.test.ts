@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { scanLog } from '../../src/engine/log-scan.js';
-import { RecordScanner } from '../../src/engine/record-scan.js';
+import { scanLog } from '../../src/engine/log/log-scan.js';
+import { RecordScanner } from '../../src/engine/log/record-scan.js';
 import { FLAG_BATCH, KIND_DEL, KIND_PUT } from '../../src/format/constants.js';
 import { encodeCommit, encodeRecord } from '../../src/format/record.js';
 

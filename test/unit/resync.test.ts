@@ -1,12 +1,12 @@
-// Reading a segment past damage (src/engine/resync.ts, docs/format.md "Reading
+// Reading a segment past damage (src/engine/log/resync.ts, docs/format.md "Reading
 // past damage"): after a record fails, reading resumes at the next offset where
 // a whole record with a valid CRC starts; a batch is visible only when all of
 // it and its COMMIT were read. The fuzz at the end flips random bytes of random
 // logs: every record whose bytes are intact and whose batch is whole is still
 // returned, nothing else is, and verify reports the same damaged offsets.
 import { describe, expect, it } from 'vitest';
-import { scanLog } from '../../src/engine/log-scan.js';
-import { bytesOf, nextRecordBoundary } from '../../src/engine/record-boundary.js';
+import { scanLog } from '../../src/engine/log/log-scan.js';
+import { bytesOf, nextRecordBoundary } from '../../src/engine/log/record-boundary.js';
 import { FLAG_BATCH, KIND_DEL, KIND_PUT } from '../../src/format/constants.js';
 import { encodeCommit, encodeRecord } from '../../src/format/record.js';
 import { seededRandom } from '../helpers/fault-fs.js';

@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SORT_CHUNK, TtlList } from '../../src/engine/ttl-list.js';
-import { SpillingTtlList } from '../../src/engine/ttl-spill.js';
+import { SORT_CHUNK, TtlList } from '../../src/engine/runs/ttl-list.js';
+import { SpillingTtlList } from '../../src/engine/runs/ttl-spill.js';
 import { realFs } from '../../src/io/fs.js';
 import { seededRandom } from '../helpers/fault-fs.js';
 import { tempDir } from '../helpers/temp-store.js';

@@ -1,4 +1,4 @@
-// verify's worker thread (src/engine/crc-worker.ts) checks every key of every
+// verify's worker thread (src/engine/verify/crc-worker.ts) checks every key of every
 // index run against the run's bloom filter on stores of PARALLEL_MIN_BYTES of
 // sealed segments or more. A filter whose bits were cleared but whose page
 // CRCs were fixed up is damage only that check can see: the page CRCs pass,
@@ -9,10 +9,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { problemLine } from '../../src/cli/damage.js';
-import * as worker from '../../src/engine/crc-worker.js';
-import { RunReader } from '../../src/engine/run-reader.js';
-import { open } from '../../src/engine/store.js';
-import { PARALLEL_MIN_BYTES, verifyStore } from '../../src/engine/verify.js';
+import * as worker from '../../src/engine/verify/crc-worker.js';
+import { RunReader } from '../../src/engine/runs/run-reader.js';
+import { open } from '../../src/local/local-store.js';
+import { PARALLEL_MIN_BYTES, verifyStore } from '../../src/engine/verify/verify.js';
 import { bloomBucket } from '../../src/format/bloom.js';
 import { crc32 } from '../../src/format/bytes.js';
 import { BLOOM_BUCKETS_PER_PAGE, BLOOM_BUCKET_BYTES, BLOOM_PAGE_BYTES, BLOOM_PAGE_STRIDE } from '../../src/format/constants.js';
@@ -22,8 +22,8 @@ import { realFs } from '../../src/io/fs.js';
 import { tempDir } from '../helpers/temp-store.js';
 
 // A pass-through spy: the real worker runs, and the test sees what it said.
-vi.mock('../../src/engine/crc-worker.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../src/engine/crc-worker.js')>();
+vi.mock('../../src/engine/verify/crc-worker.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../src/engine/verify/crc-worker.js')>();
   return { ...original, checkInWorker: vi.fn(original.checkInWorker) };
 });
 

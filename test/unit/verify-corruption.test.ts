@@ -7,11 +7,11 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { open } from '../../src/engine/store.js';
-import { verifyStore, verifyStoreParallel } from '../../src/engine/verify.js';
+import { open } from '../../src/local/local-store.js';
+import { verifyStore, verifyStoreParallel } from '../../src/engine/verify/verify.js';
 import { TzkvError } from '../../src/errors.js';
 import { FILE_HEADER_BYTES } from '../../src/format/constants.js';
-import { scanLog } from '../../src/engine/log-scan.js';
+import { scanLog } from '../../src/engine/log/log-scan.js';
 import { realFs } from '../../src/io/fs.js';
 import { seededRandom } from '../helpers/fault-fs.js';
 import { skipVerify, tempDir } from '../helpers/temp-store.js';

@@ -6,8 +6,8 @@
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { open } from '../../src/engine/store.js';
-import { verifyStore, verifyStoreParallel } from '../../src/engine/verify.js';
+import { open } from '../../src/local/local-store.js';
+import { verifyStore, verifyStoreParallel } from '../../src/engine/verify/verify.js';
 import { TzkvError } from '../../src/errors.js';
 import { crc32 } from '../../src/format/bytes.js';
 import { realFs } from '../../src/io/fs.js';

@@ -1,4 +1,4 @@
-// verify with tiny memory limits (src/engine/scratch.ts VerifyLimits): the
+// verify with tiny memory limits (src/engine/verify/scratch.ts VerifyLimits): the
 // record tables, the index entries, the runs' expiry lists and the
 // newest-record check spill to scratch files, and the report must be exactly
 // the in-memory one, on a clean store and on damaged ones: flipped bytes,
@@ -9,9 +9,9 @@
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { open } from '../../src/engine/store.js';
-import { verifyStore, verifyStoreParallel } from '../../src/engine/verify.js';
-import type { VerifyLimits } from '../../src/engine/scratch.js';
+import { open } from '../../src/local/local-store.js';
+import { verifyStore, verifyStoreParallel } from '../../src/engine/verify/verify.js';
+import type { VerifyLimits } from '../../src/engine/verify/scratch.js';
 import { decodeManifest, encodeManifest } from '../../src/format/manifest.js';
 import type { Manifest } from '../../src/format/manifest.js';
 import type { FileSystem } from '../../src/io/fs.js';

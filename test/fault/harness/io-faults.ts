@@ -8,7 +8,7 @@
 import { expect } from 'vitest';
 import type { FaultSpec, FsOp } from '../../helpers/fault-fs.js';
 import { FaultFs } from '../../helpers/fault-fs.js';
-import type { EngineOptions } from '../../../src/engine/store.js';
+import type { EngineOptions } from '../../../src/local/local-store.js';
 import { EngineEvents, checkRecovered, expectIoError, expectNothingLeftBehind, inScratchDir, leftBehind, openStore } from './stores.js';
 import type { State } from './values.js';
 import { expectOneOf } from './values.js';

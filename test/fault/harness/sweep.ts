@@ -5,7 +5,7 @@
 // directory of its own and recovered.
 import { basename } from 'node:path';
 import { expect } from 'vitest';
-import type { EngineOptions } from '../../../src/engine/store.js';
+import type { EngineOptions } from '../../../src/local/local-store.js';
 import { FaultFs, seededRandom, writeImage } from '../../helpers/fault-fs.js';
 import { EngineEvents, inScratchDir, lockHolderDied, openStore } from './stores.js';
 import type { State } from './values.js';

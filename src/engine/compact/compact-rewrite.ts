@@ -1,0 +1,277 @@
+// Compaction's rewrite phase (docs/design.md "Compaction"), run without the
+// lock: a streaming k-way merge of the snapshot's runs; each key's newest
+// record, when it is a PUT not expired at the compaction's `now`, is copied
+// from the snapshot's segments into new segments and indexed by one new run,
+// all under temporary names (`compact-PID-NNNNNNNN.tzds.tmp`), each fsynced.
+// Memory: one cursor block per run, up to 16 read-ahead windows of 512 KiB
+// (one per segment being read), a 1 MiB output buffer, and the run writer's
+// bloom filter (~1.2 bytes a key) and leaf index (~1 KiB per 100 keys); the
+// TTL list keeps one chunk of 1M expiries in memory and spills the rest to
+// `compact-PID-NNNNNNNN.ttl.tmp`.
+import { REPAIR_HINT, TzkvError, ioError } from '../../errors.js';
+import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, RUN_EXT, SEGMENT_EXT } from '../../format/constants.js';
+import { crc32 } from '../../format/bytes.js';
+import { encodeFileHeader } from '../../format/file-header.js';
+import type { IndexEntry } from '../../format/index-block.js';
+import type { CompactionMarker, RunInfo } from '../../format/manifest.js';
+import { RECORD_OK, RecordInfo, decodeRecord } from '../../format/record.js';
+import type { FileSystem } from '../../io/fs.js';
+import { removeQuietly, closeQuietly } from '../../io/fs.js';
+import { isExpired } from '../keys.js';
+import { TTL_SCRATCH_EXT, compactFileName, segmentName } from '../files/layout.js';
+import { ReadWindow } from '../log/read-window.js';
+import { newestEntries } from '../runs/run-merge.js';
+import { RunReader } from '../runs/run-reader.js';
+import { RunWriter } from '../runs/run-writer.js';
+
+const OUT_BYTES = 1 << 20;
+const WINDOW_BYTES = 512 * 1024;
+/** Read-ahead windows kept at once, one per segment: key order visits several segments in turn. */
+const WINDOWS = 16;
+
+/** What the rewrite left under temporary names, for the switch to rename in (or the caller to delete). */
+export interface RewriteOutput {
+  /** Sealed output segments, ascending, with their temporary paths. */
+  segments: Array<{ file: number; size: number; tmp: string }>;
+  /** The one new run, or null when nothing was kept. */
+  run: { info: RunInfo; tmp: string } | null;
+  /** Keys kept, and the total length of their records (the new census). */
+  kept: number;
+  keptBytes: number;
+  /** Keys not carried over: their newest version was a tombstone or an expired PUT. */
+  dropped: number;
+  /** Newest versions that were PUTs expired at `now`, and their total record length. */
+  expiredDropped: number;
+  expiredDroppedBytes: number;
+  /** Size of the output segments, headers included. */
+  bytesAfter: number;
+}
+
+/** Removes whatever a rewrite left under temporary names (quietly: a failure leaves leftovers the next writer removes). */
+export function removeOutput(fs: FileSystem, out: RewriteOutput): void {
+  for (const s of out.segments) removeQuietly(fs, s.tmp);
+  if (out.run) removeQuietly(fs, out.run.tmp);
+}
+
+/** Output segments written one after another, each rolled before a record would take it past `segmentBytes`. */
+class SegmentOutput {
+  readonly done: RewriteOutput['segments'] = [];
+  private fd = -1;
+  private file = 0;
+  private tmp = '';
+  private pos = 0;
+  private readonly out = Buffer.allocUnsafe(OUT_BYTES);
+  private outLen = 0;
+
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly dir: string,
+    private readonly pid: number,
+    private readonly segmentBytes: number,
+    private readonly nextFile: () => number,
+  ) {}
+
+  /** Where the next record of `length` bytes goes: [segment, offset]. Opens or rolls the segment as needed. */
+  place(length: number): [number, number] {
+    if (this.fd >= 0 && rollsOver(this.pos, length, this.segmentBytes)) this.seal();
+    if (this.fd < 0) this.open();
+    return [this.file, this.pos];
+  }
+
+  /** Appends a record at the position place() returned; `fix` clears a BATCH flag (the copy is committed by itself). */
+  append(record: Buffer, clearFlags: boolean): void {
+    const n = record.length;
+    if (n > OUT_BYTES - this.outLen) this.drain();
+    let at: Buffer;
+    let start: number;
+    if (n > OUT_BYTES) {
+      at = Buffer.from(record);
+      start = 0;
+    } else {
+      record.copy(this.out, this.outLen);
+      at = this.out;
+      start = this.outLen;
+      this.outLen += n;
+    }
+    if (clearFlags) {
+      at[start + 5] = 0;
+      at.writeUInt32LE(crc32(at, start + 4, start + n), start);
+    }
+    if (at !== this.out) this.write(at, 0, n, this.pos);
+    this.pos += n;
+  }
+
+  private open(): void {
+    this.file = this.nextFile();
+    this.tmp = `${this.dir}/${compactFileName(this.pid, this.file, SEGMENT_EXT)}`;
+    this.done.push({ file: this.file, size: 0, tmp: this.tmp }); // size set when sealed; listed before it exists, so a failure from here removes it
+    this.fd = this.fs.createTruncate(this.tmp);
+    const header = encodeFileHeader(MAGIC_SEGMENT, this.file);
+    this.write(header, 0, header.length, 0);
+    this.pos = FILE_HEADER_BYTES;
+  }
+
+  private write(buf: Buffer, offset: number, length: number, position: number): void {
+    try {
+      this.fs.write(this.fd, buf, offset, length, position);
+    } catch (err) {
+      throw ioError(err, 'cannot write', this.tmp);
+    }
+  }
+
+  private drain(): void {
+    if (this.outLen === 0) return;
+    this.write(this.out, 0, this.outLen, this.pos - this.outLen);
+    this.outLen = 0;
+  }
+
+  /** Drains, fsyncs and closes the open segment. */
+  seal(): void {
+    if (this.fd < 0) return;
+    this.drain();
+    try {
+      this.fs.fsync(this.fd);
+    } catch (err) {
+      throw ioError(err, 'cannot fsync', this.tmp);
+    }
+    this.closeFd();
+    this.done[this.done.length - 1].size = this.pos;
+  }
+
+  closeFd(): void {
+    if (this.fd < 0) return;
+    const fd = this.fd;
+    this.fd = -1;
+    closeQuietly(this.fs, fd); // a file being abandoned, or one fsynced already
+  }
+}
+
+/** Whether compaction keeps an index entry: a PUT not expired at the compaction's clock. */
+export function keptByCompaction(e: { kind: number; expiresAt: number }, now: number): boolean {
+  return e.kind === KIND_PUT && !isExpired(e.expiresAt, now);
+}
+
+/** Whether a record of `length` bytes at `pos` goes to a new output segment (a record alone in one may exceed segmentBytes). */
+export function rollsOver(pos: number, length: number, segmentBytes: number): boolean {
+  return pos > FILE_HEADER_BYTES && pos + length > segmentBytes;
+}
+
+/** Records the rewrite handles between two turns of the event loop (~5-10 ms of work). */
+const YIELD_EVERY = 10_000;
+
+/**
+ * Writes the live records of the snapshot `marker` names into new files under
+ * temporary names, letting the event loop turn every YIELD_EVERY records.
+ * Throws (after removing what it wrote) on any failure, CORRUPT when a
+ * snapshot record does not match its index entry.
+ */
+export async function rewriteSnapshot(
+  fs: FileSystem,
+  dir: string,
+  marker: CompactionMarker,
+  now: number,
+  segmentBytes: number,
+  ttlSpillChunk?: number,
+): Promise<RewriteOutput> {
+  const { first, count } = marker.files;
+  let next = first + 1; // `first` is the run's number
+  const take = () => {
+    if (next >= first + count) throw new TzkvError('INTERNAL', `compaction of ${dir} needs more than the ${count} file numbers it reserved`);
+    return next++;
+  };
+  const readers: RunReader[] = [];
+  const segmentFds = new Map<number, number>();
+  const segments = new SegmentOutput(fs, dir, marker.pid, segmentBytes, take);
+  let w: RunWriter | undefined;
+  const result: RewriteOutput = {
+    segments: segments.done,
+    run: null,
+    kept: 0,
+    keptBytes: 0,
+    dropped: 0,
+    expiredDropped: 0,
+    expiredDroppedBytes: 0,
+    bytesAfter: 0,
+  };
+  try {
+    for (const file of marker.runs) readers.push(RunReader.open(fs, dir, file));
+    const expected = readers.reduce((n, r) => n + r.header.entries, 0);
+    w = new RunWriter(fs, dir, first, expected, compactFileName(marker.pid, first, RUN_EXT), compactFileName(marker.pid, first, TTL_SCRATCH_EXT), ttlSpillChunk);
+    const windows = new Map<number, ReadWindow>();
+    const windowOf = (segment: number) => {
+      let win = windows.get(segment);
+      if (win) windows.delete(segment);
+      else {
+        win = new ReadWindow(WINDOW_BYTES, true);
+        if (windows.size >= WINDOWS) windows.delete(windows.keys().next().value!);
+      }
+      windows.set(segment, win); // most recently used last
+      return win;
+    };
+    const info = new RecordInfo();
+    const fdOf = (segment: number) => {
+      let fd = segmentFds.get(segment);
+      if (fd === undefined) {
+        fd = fs.openRead(`${dir}/${segmentName(segment)}`);
+        segmentFds.set(segment, fd);
+      }
+      return fd;
+    };
+    let sinceYield = 0;
+    for (const e of newestEntries(readers, () => {})) {
+      // The rewrite holds no lock and may take minutes: a program embedding the
+      // store goes on with its own work (reads, writes) in between.
+      if (++sinceYield === YIELD_EVERY) {
+        sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      if (!keptByCompaction(e, now)) {
+        result.dropped++;
+        if (e.kind === KIND_PUT) {
+          result.expiredDropped++;
+          result.expiredDroppedBytes += e.length;
+        }
+        continue;
+      }
+      const record = windowOf(e.segment).read(fs, fdOf(e.segment), e.segment, e.offset, e.length);
+      checkRecord(record, e, info);
+      const [file, offset] = segments.place(e.length);
+      segments.append(record, info.flags !== 0);
+      w.add(e.key.toString('latin1'), KIND_PUT, file, offset, e.length, e.expiresAt);
+      result.kept++;
+      result.keptBytes += e.length;
+    }
+    segments.seal();
+    const run = w.finish(false);
+    result.run = run.entries > 0 ? { info: run, tmp: w.tmpPath } : null;
+    if (!result.run) w.abort();
+    for (const s of result.segments) result.bytesAfter += s.size;
+    return result;
+  } catch (err) {
+    w?.abort();
+    segments.closeFd();
+    removeOutput(fs, result);
+    throw ioError(err, 'cannot compact', dir);
+  } finally {
+    for (const r of readers) r.close();
+    for (const fd of segmentFds.values()) fs.close(fd);
+  }
+}
+
+/** Checks a snapshot record against its index entry (the copy must be exactly what was acknowledged). */
+function checkRecord(record: Buffer, e: IndexEntry, info: RecordInfo): void {
+  const status = record.length === e.length ? decodeRecord(record, 0, record.length, info, true) : -1;
+  const ok =
+    status === RECORD_OK &&
+    info.length === e.length &&
+    info.kind === KIND_PUT &&
+    info.expiresAt === e.expiresAt &&
+    record.subarray(20, 20 + info.keyLength).equals(e.key);
+  if (!ok) {
+    const name = segmentName(e.segment);
+    const why = status === -1 ? 'record runs past end of file' : info.reason || 'record does not match its index entry';
+    throw new TzkvError('CORRUPT', `${name} offset ${e.offset}: ${why}; compaction stopped, nothing changed; ${REPAIR_HINT}`, {
+      offset: e.offset,
+    });
+  }
+}

@@ -1,0 +1,74 @@
+// The manifest's `compaction` marker (docs/format.md "MANIFEST"): who is
+// compacting, from which snapshot, into which reserved file numbers. Its
+// holder is judged like the lock's: a marker naming a dead process is stale.
+import { hostname } from 'node:os';
+import type { CompactionMarker, Manifest } from '../../format/manifest.js';
+import type { CompactionInfo } from '../../api.js';
+import { type HolderState, holderState, processStartTime } from '../../lock/lockfile.js';
+import { randomHex } from '../../io/random.js';
+
+/** Tokens of the compactions this process runs now: a marker naming this process with another token is a leftover. */
+const running = new Set<string>();
+
+export function newMarker(snapshot: Pick<CompactionMarker, 'generation' | 'segments' | 'runs' | 'files'>, now: number): CompactionMarker {
+  const token = randomHex(8);
+  running.add(token);
+  return {
+    pid: process.pid,
+    host: hostname(),
+    startTime: processStartTime(process.pid),
+    token,
+    started: new Date(now).toISOString(),
+    ...snapshot,
+  };
+}
+
+/** The compaction of `marker` has ended in this process (whatever the outcome): its marker is stale from now on. */
+export function endMarker(marker: CompactionMarker): void {
+  running.delete(marker.token);
+}
+
+/** Whether the marker's compaction may still be running: judged as the lock's holder is. One from another host is never judged stale. */
+export function markerLive(c: CompactionMarker): boolean {
+  return markerState(c) !== 'dead';
+}
+
+/** The marker's process: alive or dead on this host, or on another host ('foreign': it cannot be seen). */
+export function markerState(c: CompactionMarker): HolderState {
+  return holderState(c, running);
+}
+
+/** What the API and the CLI show of a marker. */
+export function compactionInfo(c: CompactionMarker): CompactionInfo {
+  return { pid: c.pid, host: c.host, since: c.started, snapshotGeneration: c.generation };
+}
+
+/** The running compaction a manifest names, or null (none, or stale). */
+export function liveCompaction(m: Manifest | null): CompactionMarker | null {
+  return m?.compaction && markerLive(m.compaction) ? m.compaction : null;
+}
+
+/** How many of the runs (newest first) a merge may touch: not the snapshot of a running compaction. */
+export function mergeableRuns(m: Manifest): number {
+  const c = liveCompaction(m);
+  if (!c || c.runs.length === 0) return m.runs.length;
+  const frozen = new Set(c.runs);
+  const first = m.runs.findIndex((r) => frozen.has(r.file));
+  return first < 0 ? m.runs.length : first;
+}
+
+/**
+ * True when `m` still holds the snapshot of `marker` exactly: the same marker,
+ * its segments first (same sizes implied: sealed segments never change), its
+ * runs last, in order. Anything else (another compaction, a writer that does
+ * not know markers) means its output may no longer match the store.
+ */
+export function snapshotIntact(m: Manifest, marker: CompactionMarker): boolean {
+  if (m.compaction?.token !== marker.token) return false;
+  const { segments, runs } = marker;
+  if (m.segments.length <= segments.length || m.runs.length < runs.length) return false;
+  for (let i = 0; i < segments.length; i++) if (m.segments[i].file !== segments[i] || m.segments[i].size === null) return false;
+  const offset = m.runs.length - runs.length;
+  for (let i = 0; i < runs.length; i++) if (m.runs[offset + i].file !== runs[i]) return false;
+  return true;
+}

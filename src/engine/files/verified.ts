@@ -1,0 +1,46 @@
+// The VERIFIED note (docs/format.md "VERIFIED"): when verify last ran and
+// what it found, for `tzkv stats`. Written lock-free by temp + rename, so a
+// reader sees the old note or the new one; not fsynced (after a power loss it
+// may be the previous one or missing: it is a record, not data).
+import type { VerifyRecord } from '../../api.js';
+import type { FileSystem } from '../../io/fs.js';
+import { readWholeFile, removeQuietly } from '../../io/fs.js';
+
+export const VERIFIED_NAME = 'VERIFIED';
+/** A quarantine file written by `verify --repair` (docs/format.md "Quarantine"). */
+export const QUARANTINE_PREFIX = 'QUARANTINE-';
+export const QUARANTINE_EXT = '.tzq';
+
+export function isQuarantineName(name: string): boolean {
+  return name.startsWith(QUARANTINE_PREFIX) && (name.endsWith(QUARANTINE_EXT) || name.endsWith(`${QUARANTINE_EXT}.tmp`));
+}
+
+/** Records a verify's result; false when it could not be written (a read-only store, a racing writer's cleanup). */
+export function writeVerified(fs: FileSystem, dir: string, record: VerifyRecord): boolean {
+  const tmp = `${dir}/${VERIFIED_NAME}.${process.pid}.tmp`;
+  try {
+    const data = Buffer.from(`${JSON.stringify(record)}\n`);
+    const fd = fs.createTruncate(tmp);
+    try {
+      fs.write(fd, data, 0, data.length, 0);
+    } finally {
+      fs.close(fd);
+    }
+    fs.rename(tmp, `${dir}/${VERIFIED_NAME}`);
+    return true;
+  } catch {
+    removeQuietly(fs, tmp);
+    return false;
+  }
+}
+
+/** The last verify's record, or null when there is none (or it is unreadable). */
+export function readVerified(fs: FileSystem, dir: string): VerifyRecord | null {
+  try {
+    const raw = JSON.parse(readWholeFile(fs, `${dir}/${VERIFIED_NAME}`).toString('utf8')) as VerifyRecord;
+    if (typeof raw?.verifiedAt !== 'string' || typeof raw.ok !== 'boolean') return null;
+    return { verifiedAt: raw.verifiedAt, ok: raw.ok, problems: Number(raw.problems) || 0, bytes: Number(raw.bytes) || 0, durationMs: Number(raw.durationMs) || 0 };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,72 @@
+// Scanning a stretch of a data segment already in memory: the committed
+// records in it, the damaged stretches it stepped over, and how it ends
+// (docs/format.md "Recovery rules" and "Reading past damage"). The rules
+// themselves are RecordScanner's (record-scan.ts) and resync.ts's.
+import { KIND_DEL, KIND_PUT } from '../../format/constants.js';
+import { bytesOf } from './record-boundary.js';
+import { scanSegment } from './resync.js';
+import type { SkippedDamage } from './resync.js';
+import type { ScanEnd } from './record-scan.js';
+
+export type { ScanEnd } from './record-scan.js';
+export type { SkippedDamage } from './resync.js';
+
+/** One committed PUT or DEL found by a scan. Keys are latin1 strings: one char per byte, so `<` is byte order. */
+export interface LogEntry {
+  key: string;
+  kind: number;
+  offset: number; // absolute offset in the segment
+  length: number;
+  expiresAt: number;
+}
+
+export interface ScanResult {
+  /** Absolute offset where the committed records after the last damaged stretch end. */
+  validEnd: number;
+  /** How the data after the last damaged stretch ends. */
+  end: ScanEnd;
+  /** Committed records in log order, from before and after every damaged stretch. */
+  entries: LogEntry[];
+  /** The stretches stepped over, in log order. */
+  damage: SkippedDamage[];
+  /** Records decoded (committed or not, commit markers included). */
+  records: number;
+}
+
+/**
+ * Scans buf[0, length), which holds the segment's bytes from absolute offset
+ * `base`, to its end, stepping over damage. The committed records are
+ * returned in order (batch records at their COMMIT).
+ */
+export function scanLog(buf: Buffer, base: number, length = buf.length): ScanResult {
+  const entries: LogEntry[] = [];
+  const damage: SkippedDamage[] = [];
+  let pending: LogEntry[] = [];
+  const bytes = bytesOf(buf, length);
+  const scan = scanSegment((at, n) => bytes(at - base, n), base, base + length, {
+    visitor: {
+      record(b, pos, at, info) {
+        const entry: LogEntry = {
+          key: b.toString('latin1', pos + 20, pos + 20 + info.keyLength),
+          kind: info.kind === KIND_DEL ? KIND_DEL : KIND_PUT,
+          offset: at,
+          length: info.length,
+          expiresAt: info.expiresAt,
+        };
+        if (info.batch) pending.push(entry);
+        else entries.push(entry);
+      },
+      commit() {
+        for (const e of pending) entries.push(e);
+        pending = [];
+      },
+      abandonBatch() {
+        pending = [];
+      },
+    },
+    sealed: false,
+    chunkBytes: Math.max(1, length),
+    onDamage: (d) => damage.push(d),
+  });
+  return { validEnd: scan.validEnd, end: scan.end, entries, damage, records: scan.records };
+}

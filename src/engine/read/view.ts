@@ -1,0 +1,404 @@
+// A read view of the store: one manifest, the tail of the active segment
+// scanned into memory, and the index runs opened on demand. Every read goes
+// through a view; writers build a fresh one under the lock.
+import type { VerifyProblem } from '../../api.js';
+import { REPAIR_HINT, TzkvError, ioError, isTzkvError } from '../../errors.js';
+import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, MANIFEST_NAME } from '../../format/constants.js';
+import { checkFileHeader } from '../../format/file-header.js';
+import type { IndexEntry } from '../../format/index-block.js';
+import { decodeManifest, ManifestError } from '../../format/manifest.js';
+import type { Manifest } from '../../format/manifest.js';
+import { RECORD_OK, RecordInfo, decodeRecord } from '../../format/record.js';
+import type { FileSystem } from '../../io/fs.js';
+import { readWholeFile } from '../../io/fs.js';
+import { damageOf } from './damage.js';
+import { runName, segmentName, withoutManifest } from '../files/layout.js';
+import { missingFileError } from '../files/manifest-files.js';
+import { scanLog } from '../log/log-scan.js';
+import type { LogEntry, ScanEnd, SkippedDamage } from '../log/log-scan.js';
+import type { ReadWindow } from '../log/read-window.js';
+import { RunReader } from '../runs/run-reader.js';
+
+/** Where a key's newest record lives, from the tail or a run. */
+export interface Located {
+  kind: number;
+  segment: number;
+  offset: number;
+  length: number;
+  expiresAt: number;
+}
+
+export interface TailCounts {
+  puts: number;
+  deletes: number;
+  /** Bytes of tail records shadowed by later tail records, plus commit markers. */
+  deadBytes: number;
+}
+
+export function readManifest(fs: FileSystem, dir: string): Manifest | null {
+  let buf: Buffer;
+  try {
+    buf = readWholeFile(fs, `${dir}/${MANIFEST_NAME}`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw ioError(err, 'cannot read', `${dir}/${MANIFEST_NAME}`);
+  }
+  try {
+    return decodeManifest(buf);
+  } catch (err) {
+    if (err instanceof ManifestError) {
+      const path = `${dir}/${MANIFEST_NAME}`;
+      if (err.newerVersion) throw new TzkvError('VERSION', `${path}: ${err.message}`, { path });
+      throw new TzkvError('CORRUPT', `${MANIFEST_NAME}: ${err.message}`, { path, offset: 0 });
+    }
+    throw err;
+  }
+}
+
+export class View {
+  /** Latest committed tail record per key (latin1 key). */
+  readonly tail = new Map<string, LogEntry>();
+  readonly tailCounts: TailCounts = { puts: 0, deletes: 0, deadBytes: 0 };
+  /** End of the committed tail (absolute offset in the active segment). */
+  tailEnd = 0;
+  /** How the tail ends; `corrupt` at the first damaged stretch when there is one (a writer never appends behind damage). */
+  tailState: ScanEnd = { kind: 'clean' };
+  /**
+   * Damaged stretches of the tail, in log order: those the scan stepped over
+   * and a damaged end (docs/format.md "Reading past damage"). Any of them may
+   * hold a newer record of any key.
+   */
+  tailDamage: SkippedDamage[] = [];
+  /** Size of the active segment file when it was scanned. */
+  activeSize = 0;
+  private runs: Array<RunReader | undefined> = [];
+  private segmentFds = new Map<number, number>();
+  private sortedTail: LogEntry[] | undefined;
+  /** Set for listings: readValue reads through it (point lookups read each record alone). */
+  window: ReadWindow | undefined;
+
+  private constructor(
+    readonly fs: FileSystem,
+    readonly dir: string,
+    readonly manifest: Manifest | null,
+  ) {}
+
+  /**
+   * Loads a view. Throws ENOENT-coded fs errors when a file vanished under it
+   * (the caller retries); CORRUPT when the directory holds a store that lost its manifest.
+   */
+  static load(fs: FileSystem, dir: string): View {
+    const manifest = readManifest(fs, dir);
+    if (!manifest) {
+      const refused = withoutManifest(fs, dir);
+      if (refused) throw refused;
+    }
+    const view = new View(fs, dir, manifest);
+    try {
+      if (manifest) view.scanTail();
+    } catch (err) {
+      view.close();
+      throw err;
+    }
+    return view;
+  }
+
+  /** True when nothing changed since this view was loaded (same manifest generation, same active size). */
+  stillCurrent(): boolean {
+    const m = readManifest(this.fs, this.dir);
+    if (!m || !this.manifest || m.generation !== this.manifest.generation) return false;
+    return this.fs.size(this.segmentFd(m.active.file)) === this.activeSize;
+  }
+
+  get activeFile(): number {
+    return this.manifest ? this.manifest.active.file : 0;
+  }
+
+  private scanTail(): void {
+    const m = this.manifest!;
+    const file = m.active.file;
+    const fd = this.segmentFd(file);
+    const size = this.fs.size(fd);
+    this.activeSize = size;
+    const header = Buffer.allocUnsafe(FILE_HEADER_BYTES);
+    const hn = this.fs.read(fd, header, 0, FILE_HEADER_BYTES, 0);
+    const problem = checkFileHeader(header.subarray(0, hn), MAGIC_SEGMENT, file);
+    if (problem) {
+      const path = `${this.dir}/${segmentName(file)}`;
+      if (problem.kind === 'newer-version') throw new TzkvError('VERSION', `${path}: ${problem.message}`, { path });
+      throw new TzkvError('CORRUPT', `${segmentName(file)} offset 0: ${problem.message}; ${REPAIR_HINT}`, { path, offset: 0 });
+    }
+    const from = m.active.indexedTo;
+    if (size < from) {
+      throw new TzkvError('CORRUPT', `${segmentName(file)}: file is ${size} bytes, shorter than its indexed length ${from}`, {
+        path: `${this.dir}/${segmentName(file)}`,
+        offset: size,
+      });
+    }
+    const cut = followerCut(m);
+    const end = cut !== undefined && cut >= from && cut <= size ? cut : size;
+    const buf = Buffer.allocUnsafe(end - from);
+    const n = this.fs.read(fd, buf, 0, end - from, from);
+    const scan = scanLog(buf, from, n);
+    this.tailEnd = scan.validEnd;
+    this.tailDamage = scan.damage;
+    if (scan.end.kind === 'corrupt') {
+      const { offset, reason } = scan.end;
+      this.tailDamage.push({ offset, message: `${reason} (${from + n - offset} bytes unreadable up to the end)`, from: scan.validEnd, to: from + n });
+    }
+    const first = this.tailDamage[0];
+    this.tailState = first ? { kind: 'corrupt', offset: first.offset, reason: first.message } : scan.end;
+    const counts = this.tailCounts;
+    for (const e of scan.entries) {
+      if (e.kind === KIND_PUT) counts.puts++;
+      else counts.deletes++;
+      const prev = this.tail.get(e.key);
+      if (prev) counts.deadBytes += prev.length;
+      this.tail.set(e.key, e);
+    }
+  }
+
+  segmentFd(file: number): number {
+    let fd = this.segmentFds.get(file);
+    if (fd === undefined) {
+      const name = segmentName(file);
+      try {
+        fd = this.fs.openRead(`${this.dir}/${name}`);
+      } catch (err) {
+        throw this.missing(name, err);
+      }
+      this.segmentFds.set(file, fd);
+    }
+    return fd;
+  }
+
+  run(i: number): RunReader {
+    let r = this.runs[i];
+    if (!r) {
+      const file = this.manifest!.runs[i].file;
+      try {
+        r = RunReader.open(this.fs, this.dir, file);
+      } catch (err) {
+        throw this.missing(runName(file), err);
+      }
+      this.runs[i] = r;
+    }
+    return r;
+  }
+
+  /**
+   * A file of this view that could not be opened: when it is not there and the
+   * manifest is still the one this view read, the store lost it (CORRUPT, naming
+   * it); otherwise `err` as it is (an index merge or compaction replaced the
+   * manifest and removed the file: the caller retries on the new one).
+   */
+  private missing(name: string, err: unknown): unknown {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return err;
+    let now: Manifest | null;
+    try {
+      now = readManifest(this.fs, this.dir);
+    } catch {
+      return err;
+    }
+    if (now === null || now.generation !== this.manifest?.generation) return err;
+    return missingFileError(this.dir, name, 'what it holds cannot be read (run `tzkv verify`)');
+  }
+
+  /**
+   * Opens every run and segment of this view now. Open files stay readable
+   * when a compaction or index merge deletes them, so a long listing keeps
+   * reading the one consistent cut it started on.
+   */
+  openAll(): void {
+    const m = this.manifest;
+    if (!m) return;
+    // A damaged or missing file is left to the read that needs it: merged() and readValue() say so, or throw.
+    const open = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (err) {
+        if (!isTzkvError(err, 'CORRUPT')) throw err;
+      }
+    };
+    for (let i = 0; i < m.runs.length; i++) open(() => this.run(i));
+    for (const seg of m.segments) open(() => this.segmentFd(seg.file));
+  }
+
+  /** Tail entries sorted by key. */
+  tailSorted(): LogEntry[] {
+    if (!this.sortedTail) {
+      this.sortedTail = Array.from(this.tail.values()).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    }
+    return this.sortedTail;
+  }
+
+  /**
+   * The damaged tail stretches after `offset` (where the key's newest readable
+   * tail record is; -1 when it has none) as an error: one of them may hold a
+   * newer record of the key, so no value read for it can be vouched for.
+   */
+  private hiddenBy(key: Buffer, offset: number): TzkvError | undefined {
+    if (this.tailDamage.length === 0) return undefined;
+    const after = this.tailDamage.filter((d) => d.offset > offset);
+    if (after.length === 0) return undefined;
+    const d = after[0];
+    const file = segmentName(this.activeFile);
+    const more = after.length > 1 ? ` (and ${after.length - 1} more damaged stretches after it)` : '';
+    return new TzkvError(
+      'CORRUPT',
+      `key ${JSON.stringify(key.toString('utf8'))} cannot be read: its newest version may be in damaged data at ${file} offset ${d.offset}: ${d.message}${more}; ${REPAIR_HINT}`,
+      { path: `${this.dir}/${file}`, offset: d.offset },
+    );
+  }
+
+  /** Each damaged tail stretch, to `onDamage`; without one, the first as CORRUPT. */
+  reportTailDamage(onDamage: ((damage: VerifyProblem) => void) | undefined): void {
+    const file = segmentName(this.activeFile);
+    for (const d of this.tailDamage) {
+      if (!onDamage) {
+        throw new TzkvError('CORRUPT', `${file} offset ${d.offset}: ${d.message}; ${REPAIR_HINT}`, { path: `${this.dir}/${file}`, offset: d.offset });
+      }
+      onDamage({ file, offset: d.offset, kind: 'corrupt-record', message: d.message });
+    }
+  }
+
+  /**
+   * Where the newest record of key is, or undefined when no record of it
+   * exists. CORRUPT when damage in the tail after its newest readable record
+   * may hold a newer one.
+   */
+  locate(key: Buffer): Located | undefined {
+    const m = this.manifest;
+    if (!m) return undefined;
+    const t = this.tail.get(key.toString('latin1'));
+    const hidden = this.hiddenBy(key, t ? t.offset : -1);
+    if (hidden) throw hidden;
+    if (t) return { kind: t.kind, segment: m.active.file, offset: t.offset, length: t.length, expiresAt: t.expiresAt };
+    return this.findIndexed(key);
+  }
+
+  /** The key's newest entry in the index runs, ignoring the tail. */
+  findIndexed(key: Buffer): Located | undefined {
+    const m = this.manifest;
+    if (!m) return undefined;
+    for (let i = 0; i < m.runs.length; i++) {
+      const info = m.runs[i];
+      if (info.entries === 0 || Buffer.compare(key, info.minKey) < 0 || Buffer.compare(key, info.maxKey) > 0) continue;
+      const e = this.run(i).find(key);
+      if (e) return e;
+    }
+    return undefined;
+  }
+
+  /** Reads and checks the record at a location; returns its value. */
+  readValue(key: Buffer, at: Located): Buffer {
+    const fd = this.segmentFd(at.segment);
+    let buf: Buffer;
+    if (this.window) {
+      buf = this.window.read(this.fs, fd, at.segment, at.offset, at.length);
+    } else {
+      buf = Buffer.allocUnsafe(at.length);
+      buf = buf.subarray(0, this.fs.read(fd, buf, 0, at.length, at.offset));
+    }
+    const n = buf.length;
+    const info = new RecordInfo();
+    const name = segmentName(at.segment);
+    const path = `${this.dir}/${name}`;
+    const status = n === at.length ? decodeRecord(buf, 0, n, info, true) : -1;
+    const damaged = (reason: string) =>
+      new TzkvError('CORRUPT', `${name} offset ${at.offset}: ${reason}; ${REPAIR_HINT}`, { path, offset: at.offset, info: { reason } });
+    if (status !== RECORD_OK || info.length !== at.length) {
+      const why = status === -1 ? 'record runs past end of file' : info.reason || 'record does not match its index entry';
+      throw damaged(`${why} (key ${JSON.stringify(key.toString('utf8'))})`);
+    }
+    if (info.kind !== KIND_PUT || !buf.subarray(20, 20 + info.keyLength).equals(key)) {
+      throw damaged('index entry points at a record of another key');
+    }
+    return buf.subarray(20 + info.keyLength);
+  }
+
+  /**
+   * All newest entries with key >= start and starting with prefix, in key
+   * order, tombstones included. Sources: the tail, then runs newest first.
+   * With `onDamage`, damage is reported and stepped over: each entry is the
+   * newest readable one of its key (docs/design.md "Reading past damage");
+   * without it, damage throws CORRUPT.
+   */
+  *merged(prefix: Buffer, start: Buffer = prefix, onDamage?: (damage: VerifyProblem) => void): Generator<{ key: Buffer } & Located> {
+    const m = this.manifest;
+    if (!m) return;
+    this.reportTailDamage(onDamage);
+    const active = m.active.file;
+    const startStr = start.toString('latin1');
+    const tailEntries = this.tailSorted();
+    let lo = 0;
+    let hi = tailEntries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (tailEntries[mid].key < startStr) lo = mid + 1;
+      else hi = mid;
+    }
+    type Src = { next: () => ({ key: Buffer } & Located) | undefined; head: ({ key: Buffer } & Located) | undefined };
+    const sources: Src[] = [];
+    let ti = lo;
+    const tailSrc: Src = {
+      head: undefined,
+      next: () => {
+        if (ti >= tailEntries.length) return undefined;
+        const t = tailEntries[ti++];
+        return { key: Buffer.from(t.key, 'latin1'), kind: t.kind, segment: active, offset: t.offset, length: t.length, expiresAt: t.expiresAt };
+      },
+    };
+    sources.push(tailSrc);
+    for (let i = 0; i < m.runs.length; i++) {
+      const info = m.runs[i];
+      if (info.entries === 0 || Buffer.compare(info.maxKey, start) < 0) continue;
+      if (prefix.length > 0 && Buffer.compare(info.minKey, prefix) > 0 && !info.minKey.subarray(0, prefix.length).equals(prefix)) continue;
+      let run: RunReader;
+      try {
+        run = this.run(i);
+      } catch (err) {
+        if (!onDamage || !isTzkvError(err, 'CORRUPT')) throw err;
+        onDamage(damageOf(err, 'corrupt-index')); // the whole run: older runs answer for its keys
+        continue;
+      }
+      const it = run.cursor(start, onDamage);
+      sources.push({ head: undefined, next: () => { const r = it.next(); return r.done ? undefined : (r.value as IndexEntry); } });
+    }
+    for (const s of sources) s.head = s.next();
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < sources.length; i++) {
+        const h = sources[i].head;
+        if (h && (best < 0 || Buffer.compare(h.key, sources[best].head!.key) < 0)) best = i;
+      }
+      if (best < 0) return;
+      const winner = sources[best].head!;
+      if (prefix.length > 0 && !(winner.key.length >= prefix.length && winner.key.subarray(0, prefix.length).equals(prefix))) return;
+      // Advance every source past this key; the lowest index (newest) wins.
+      for (let i = 0; i < sources.length; i++) {
+        const h = sources[i].head;
+        if (h && (i === best || h.key.equals(winner.key))) sources[i].head = sources[i].next();
+      }
+      yield winner;
+    }
+  }
+
+  close(): void {
+    for (const r of this.runs) r?.close();
+    this.runs = [];
+    for (const fd of this.segmentFds.values()) this.fs.close(fd);
+    this.segmentFds.clear();
+  }
+}
+
+/**
+ * A follower holds its leader's cut: where that cut ends in the active segment.
+ * Bytes after it are a replicate's that was killed before its switch (not there
+ * yet for readers, and replaced by the next replicate). Undefined for a store
+ * that is not a follower.
+ */
+export function followerCut(m: Manifest): number | undefined {
+  const cut = (m.extra.follower as { activeEnd?: unknown } | undefined)?.activeEnd;
+  return typeof cut === 'number' && Number.isSafeInteger(cut) && cut >= 0 ? cut : undefined;
+}

@@ -1,0 +1,291 @@
+// verify --repair (docs/design.md "Repair"). REQUIRES: the writer lock.
+// Nothing readable is ever deleted: unreadable byte ranges of segments are
+// first copied into a quarantine file; a torn end of the active segment is
+// then cut off in place; a segment with damage inside is rewritten without it
+// (with every later segment, under new numbers, so file order stays log
+// order); the index is rebuilt from the data into one run when any of it is
+// damaged or offsets moved, and the census recomputed from it. Every new file
+// is written under a temporary name, fsynced and renamed, the directory
+// fsynced, and the manifest switched last: a crash before the switch leaves
+// the old store (its new files unlisted, removed by the next writer).
+import type { RepairReport } from '../../api.js';
+import { TzkvError, ioError } from '../../errors.js';
+import { FILE_HEADER_BYTES, MAGIC_SEGMENT, MANIFEST_NAME, RUN_EXT, SEGMENT_EXT } from '../../format/constants.js';
+import { parseFileName } from '../../format/bytes.js';
+import { encodeFileHeader } from '../../format/file-header.js';
+import { cloneManifest, encodeManifest } from '../../format/manifest.js';
+import type { Manifest } from '../../format/manifest.js';
+import { encodeQuarantineEntry, encodeQuarantineHeader, QUARANTINE_HEADER_BYTES } from '../../format/quarantine.js';
+import type { FileSystem } from '../../io/fs.js';
+import { removeQuietly, replaceFile, writeFileAside } from '../../io/fs.js';
+import { randomHex } from '../../io/random.js';
+import { censusValid } from '../read/census.js';
+import { runName, segmentName, withoutManifest } from '../files/layout.js';
+import { highestFileNumber } from '../files/manifest-files.js';
+import { rebuildIndex } from './index-rebuild.js';
+import { QUARANTINE_EXT, QUARANTINE_PREFIX } from '../files/verified.js';
+import { verifyStore } from '../verify/verify.js';
+import type { UnreadableRange } from '../verify/verify-log.js';
+import { readManifest } from '../read/view.js';
+import { removeOwnLeftovers, undoneError } from '../files/leftovers.js';
+
+const CHUNK = 4 * 1024 * 1024;
+
+/** Problem kinds that mean the index does not match the data: the runs are rebuilt. */
+const INDEX_KINDS = new Set(['index-mismatch', 'index-order', 'index-count', 'corrupt-index', 'bloom-mismatch', 'not-indexed', 'census-mismatch']);
+
+function durable<T>(what: string, path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw ioError(err, what, path);
+  }
+}
+
+/** writeFileAside (temp + fsync + rename), its failure worded as tzkv's. */
+function writeNewFile(fs: FileSystem, dir: string, name: string, chunks: Iterable<Buffer>): number {
+  return durable('cannot write', `${dir}/${name}.tmp`, () => writeFileAside(fs, dir, name, chunks));
+}
+
+/** Bytes [from, to) of a file, in chunks read into `buf` (what is yielded is a view of it, valid until the next chunk). */
+function* fileBytes(fs: FileSystem, path: string, from: number, to: number, buf: Buffer): Generator<Buffer> {
+  const fd = fs.openRead(path);
+  try {
+    for (let at = from; at < to; ) {
+      const n = fs.read(fd, buf, 0, Math.min(buf.length, to - at), at);
+      if (n === 0) return;
+      yield buf.subarray(0, n);
+      at += n;
+    }
+  } finally {
+    fs.close(fd);
+  }
+}
+
+function quarantineName(fs: FileSystem, dir: string, now: number): string {
+  const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
+  for (let n = 0; ; n++) {
+    const name = `${QUARANTINE_PREFIX}${stamp}${n === 0 ? '' : `-${n}`}${QUARANTINE_EXT}`;
+    if (fs.stat(`${dir}/${name}`) === undefined) return name;
+  }
+}
+
+/** Ranges per file, sorted and merged. */
+function byFile(ranges: UnreadableRange[]): Map<string, UnreadableRange[]> {
+  const out = new Map<string, UnreadableRange[]>();
+  for (const r of [...ranges].sort((a, b) => a.file.localeCompare(b.file) || a.from - b.from)) {
+    const list = out.get(r.file) ?? [];
+    const last = list[list.length - 1];
+    if (last && r.from <= last.to) last.to = Math.max(last.to, r.to);
+    else list.push({ ...r });
+    out.set(r.file, list);
+  }
+  return out;
+}
+
+/** What a store had been, as its followers record it: kept by a manifest rebuilt without the old one. */
+export interface FormerIdentity {
+  storeId: string;
+  generation: number;
+}
+
+/**
+ * A manifest for a store that has none it can read, from the files on disk
+ * (docs/design.md "Repair"): every segment, in file-number order (which is log
+ * order), the last one active; no runs (the caller rebuilds the index from the
+ * data); `nextFile` past every number on disk. A store left without any segment
+ * gets a new, empty one.
+ */
+function manifestFromFiles(fs: FileSystem, dir: string, now: number, former: FormerIdentity | null): Manifest {
+  const names = durable('cannot read', dir, () => fs.readdir(dir));
+  const files = names.map((n) => parseFileName(n, SEGMENT_EXT)).filter((n) => n > 0).sort((a, b) => a - b);
+  let nextFile = highestFileNumber(names) + 1;
+  if (files.length === 0) {
+    const file = nextFile++;
+    writeNewFile(fs, dir, segmentName(file), [encodeFileHeader(MAGIC_SEGMENT, file)]);
+    files.push(file);
+  }
+  const last = files[files.length - 1];
+  return {
+    generation: (former?.generation ?? 0) + 1,
+    nextFile,
+    active: { file: last, indexedTo: FILE_HEADER_BYTES },
+    segments: files.map((file) => ({ file, size: file === last ? null : (fs.stat(`${dir}/${segmentName(file)}`)?.size ?? 0) })),
+    runs: [],
+    counters: { puts: 0, deletes: 0, deadBytes: 0, expiredDropped: 0, compactedRecords: 0 },
+    created: new Date(now).toISOString(),
+    lastCompaction: null,
+    census: null,
+    compaction: null,
+    lastCompactionReport: null,
+    extra: { storeId: former?.storeId ?? randomHex(8) },
+  };
+}
+
+/**
+ * The store's manifest; `lost` when the store has none it can read (with the
+ * size of the damaged one, 0 when it is missing), null for an empty store.
+ */
+function ownManifest(fs: FileSystem, dir: string): Manifest | { lost: number } | null {
+  try {
+    const m = readManifest(fs, dir);
+    if (m) return m;
+    const refused = withoutManifest(fs, dir);
+    if (refused === null) return null;
+    if (refused.code !== 'CORRUPT') throw refused;
+    return { lost: 0 };
+  } catch (err) {
+    if (!(err instanceof TzkvError) || err.code !== 'CORRUPT' || err.path !== `${dir}/${MANIFEST_NAME}`) throw err;
+    return { lost: fs.stat(`${dir}/${MANIFEST_NAME}`)?.size ?? 0 };
+  }
+}
+
+/**
+ * Repairs what the verify it starts with found. Returns what it did and, when
+ * it changed nothing, that verify's report (the store is as it was checked:
+ * no second verify is needed).
+ */
+export function repairStore(
+  fs: FileSystem,
+  dir: string,
+  now: number,
+  former: () => FormerIdentity | null = () => null,
+  rebuildChunkKeys?: number,
+): { repair: RepairReport; unchanged: ReturnType<typeof verifyStore> | null } {
+  const report: RepairReport = { quarantine: null, moved: [], truncated: [], rewritten: [], rebuiltRun: null, removed: [], census: 'kept', rebuiltManifest: null };
+  let found = verifyStore(fs, dir);
+  if (found.newerVersion) throw new TzkvError('VERSION', `${dir}: written by a newer tzkv; repair refused`, { path: dir });
+  // A clean store may still end in bytes a failed write left (a warning): the repair cuts them.
+  const own = found.ok && found.unreadable.length === 0 ? null : ownManifest(fs, dir);
+  if (!own) return { repair: report, unchanged: found };
+  const rebuilt = 'lost' in own;
+  const damagedManifestBytes = rebuilt ? own.lost : 0;
+  let m: Manifest;
+  const replaced: string[] = [];
+  if (rebuilt) {
+    const identity = former();
+    m = manifestFromFiles(fs, dir, now, identity);
+    // Checked again against the rebuilt manifest: what the segments hold, and what they need repaired.
+    found = verifyStore(fs, dir, undefined, m);
+    if (found.newerVersion) throw new TzkvError('VERSION', `${dir}: written by a newer tzkv; repair refused`, { path: dir });
+    report.rebuiltManifest = { segments: m.segments.map((s) => segmentName(s.file)), storeId: identity ? 'kept' : 'new' };
+    // The runs on disk index the data under a manifest that is gone: the rebuilt index replaces them.
+    replaced.push(...durable('cannot read', dir, () => fs.readdir(dir)).filter((n) => parseFileName(n, RUN_EXT) > 0));
+  } else {
+    m = own;
+  }
+  const missing = found.problems.find((p) => p.kind === 'missing-file' && p.file.endsWith(SEGMENT_EXT));
+  if (missing) throw new TzkvError('CORRUPT', `${missing.file} is missing: a store without one of its segments cannot be repaired`, { path: `${dir}/${missing.file}` });
+  const damage = byFile(found.unreadable.filter((r) => r.file.endsWith(SEGMENT_EXT)));
+  const sizeOf = (name: string) => fs.stat(`${dir}/${name}`)?.size ?? 0;
+  const active = segmentName(m.active.file);
+  const shortSealed = found.problems.filter((p) => p.kind === 'wrong-size' && p.file !== active).map((p) => p.file);
+
+  // The manifest in place: a failure before the switch takes back what the repair wrote (docs/design.md "Failures").
+  let listed = m;
+  // One buffer for every copy: one per file would be megabytes of garbage each, freed late.
+  const copying = Buffer.allocUnsafe(CHUNK);
+  try {
+    // 1. Every unreadable range (and an unreadable manifest) into the quarantine file, durably, before anything else changes.
+    const moved = [...(damagedManifestBytes > 0 ? [{ file: MANIFEST_NAME, from: 0, to: damagedManifestBytes }] : []), ...[...damage.values()].flat()];
+    if (moved.length > 0) {
+      const name = quarantineName(fs, dir, now);
+      let at = QUARANTINE_HEADER_BYTES;
+      const chunks: Buffer[] = [encodeQuarantineHeader(moved.length)];
+      for (const r of moved) {
+        const bytes = Buffer.concat([...fileBytes(fs, `${dir}/${r.file}`, r.from, r.to, copying)].map((b) => Buffer.from(b)));
+        const entry = encodeQuarantineEntry({ file: r.file, offset: r.from, bytes });
+        report.moved.push({ file: r.file, offset: r.from, bytes: bytes.length, quarantineOffset: at + entry[0].length });
+        at += entry.reduce((n, b) => n + b.length, 0);
+        chunks.push(...entry);
+      }
+      report.quarantine = name;
+      writeNewFile(fs, dir, name, chunks);
+      durable('cannot fsync', dir, () => fs.fsyncDir(dir));
+    }
+
+    // 2. A torn end of the active segment is cut in place; damage anywhere else rewrites from that segment on.
+    const activeRanges = damage.get(active) ?? [];
+    const tailOnly = shortSealed.length === 0 && [...damage.keys()].every((n) => n === active) && activeRanges.length === 1 && activeRanges[0].to === sizeOf(active) && activeRanges[0].from >= m.active.indexedTo;
+    const segments = m.segments.map((s) => ({ ...s }));
+    let nextFile = m.nextFile;
+    let activeEnd = sizeOf(active);
+    if (tailOnly) {
+      const cut = activeRanges[0].from;
+      report.truncated.push({ file: active, from: cut, to: activeEnd });
+      durable('cannot truncate', `${dir}/${active}`, () => {
+        const fd = fs.openReadWrite(`${dir}/${active}`);
+        try {
+          fs.truncate(fd, cut);
+          fs.fsync(fd);
+        } finally {
+          fs.close(fd);
+        }
+      });
+      activeEnd = cut;
+    } else if (damage.size > 0 || shortSealed.length > 0) {
+      const first = segments.findIndex((s) => damage.has(segmentName(s.file)) || shortSealed.includes(segmentName(s.file)));
+      for (let i = first; i < segments.length; i++) {
+        const old = segmentName(segments[i].file);
+        const end = segments[i].size === null ? sizeOf(old) : Math.min(segments[i].size!, sizeOf(old));
+        const file = nextFile++;
+        const name = segmentName(file);
+        const skip = damage.get(old) ?? [];
+        const kept = function* () {
+          yield encodeFileHeader(MAGIC_SEGMENT, file);
+          let at = FILE_HEADER_BYTES;
+          for (const r of [...skip, { file: old, from: end, to: end }]) {
+            if (r.from > at) yield* fileBytes(fs, `${dir}/${old}`, at, Math.min(r.from, end), copying);
+            at = Math.max(at, r.to);
+          }
+        };
+        const size = writeNewFile(fs, dir, name, kept());
+        report.rewritten.push({ from: old, to: name });
+        replaced.push(old);
+        segments[i] = { file, size: i === segments.length - 1 ? null : size };
+        if (i === segments.length - 1) activeEnd = size;
+      }
+      durable('cannot fsync', dir, () => fs.fsyncDir(dir));
+    }
+
+    // 3. The index, rebuilt from the data when it does not match it (or offsets moved).
+    const rebuild = rebuilt || replaced.length > 0 || found.problems.some((p) => p.file.endsWith(RUN_EXT) || INDEX_KINDS.has(p.kind));
+    const next = cloneManifest(m);
+    next.generation++;
+    next.nextFile = nextFile;
+    next.segments = segments;
+    next.active = { file: segments[segments.length - 1].file, indexedTo: Math.min(m.active.indexedTo, activeEnd) };
+    if (rebuild) {
+      const built = rebuildIndex({ fs, dir, take: () => nextFile++ }, segments, activeEnd, rebuildChunkKeys);
+      const file = built.run.file;
+      durable('cannot fsync', dir, () => fs.fsyncDir(dir));
+      next.nextFile = nextFile;
+      next.runs = [built.run];
+      next.active.indexedTo = activeEnd;
+      next.census = { generation: next.generation, keys: built.keys, bytes: built.bytes };
+      report.rebuiltRun = runName(file);
+      report.census = 'recomputed';
+      replaced.push(...m.runs.map((r) => runName(r.file)));
+      if (rebuilt) next.counters = { ...next.counters, puts: built.counts.puts, deletes: built.counts.deletes };
+    } else if (censusValid(m)) {
+      next.census!.generation = next.generation;
+    } else {
+      next.census = null;
+    }
+
+    // 4. The switch, then the old files (all their readable bytes are in the new ones or the quarantine).
+    durable('cannot write', `${dir}/${MANIFEST_NAME}`, () => replaceFile(fs, dir, MANIFEST_NAME, encodeManifest(next), () => (listed = next)));
+  } catch (err) {
+    const left: string[] = [];
+    // A quarantine file is a copy of bytes still in their files, unless a cut tail was moved into it.
+    if (report.quarantine && report.truncated.length === 0 && listed === m) removeQuietly(fs, `${dir}/${report.quarantine}`);
+    removeOwnLeftovers(fs, dir, listed, left);
+    throw undoneError(ioError(err, 'cannot repair', dir), left);
+  }
+  for (const name of replaced) {
+    removeQuietly(fs, `${dir}/${name}`);
+    report.removed.push(name);
+  }
+  durable('cannot fsync', dir, () => fs.fsyncDir(dir));
+  return { repair: report, unchanged: null };
+}

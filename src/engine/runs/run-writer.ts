@@ -1,0 +1,250 @@
+// Writes one index run file (docs/format.md "Index run") from entries given in
+// strictly ascending key order. The file is written under a .tmp name and
+// renamed into place by finish(), after an fsync.
+import { TzkvError, ioError } from '../../errors.js';
+import { bloomAddRange, bloomPageCount, encodeBloomPages } from '../../format/bloom.js';
+import {
+  BLOCK_BRANCH,
+  BLOCK_HEADER_BYTES,
+  BLOCK_LEAF,
+  BLOCK_TARGET_BYTES,
+  BLOCK_TRAILER_BYTES,
+  BLOOM_PAGE_BYTES,
+  LEAF_ENTRY_FIXED_BYTES,
+  RUN_EXT,
+  KIND_PUT,
+  RUN_HEADER_BYTES,
+  TTL_ENTRY_BYTES,
+} from '../../format/constants.js';
+import { fileName } from '../../format/bytes.js';
+import { encodeRunHeader, sealBlock, writeBranchEntry, writeLeafFields } from '../../format/index-block.js';
+import type { RunInfo } from '../../format/manifest.js';
+import { encodeTtlEntries, encodeTtlHeader, ttlCrc } from '../../format/ttl-section.js';
+import type { FileSystem } from '../../io/fs.js';
+import { removeQuietly, closeQuietly } from '../../io/fs.js';
+import { TtlList } from './ttl-list.js';
+import { SpillingTtlList } from './ttl-spill.js';
+
+const OUT_BYTES = 1 << 20;
+/** Largest leaf entry: 27 + 1024-byte key. */
+const MAX_ENTRY = 27 + 1024;
+/** Room a block may need in the output buffer: it is built in place and cannot be drained half way. */
+const MAX_BLOCK = BLOCK_TARGET_BYTES + MAX_ENTRY + BLOCK_HEADER_BYTES + BLOCK_TRAILER_BYTES;
+
+interface ChildRef {
+  firstKey: string;
+  offset: number;
+  length: number;
+}
+
+export class RunWriter {
+  private readonly fd: number;
+  /** Where the run is written; finish() renames it to its number's name unless told to keep it. */
+  readonly tmpPath: string;
+  private out = Buffer.allocUnsafe(OUT_BYTES);
+  private outStart = RUN_HEADER_BYTES; // file offset of out[0]
+  private outLen = 0;
+  private blockStart = -1; // offset in `out` of the open leaf block
+  private blockCount = 0;
+  private blockFirstKey = '';
+  private leaves: ChildRef[] = [];
+  private entries = 0;
+  private lastKey: string | null = null;
+  private minKey = '';
+  private readonly bloomPages: number;
+  private readonly bloom: Buffer;
+  private readonly scratch = Buffer.allocUnsafe(1024);
+  private done = false;
+  /** The census's expiry times: of this run's PUTs, and of older PUTs its entries shadow (docs/design.md "Census"). */
+  readonly ttlAdds: TtlList | SpillingTtlList;
+  readonly ttlRemoves = new TtlList();
+
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly dir: string,
+    readonly fileNumber: number,
+    expectedEntries: number,
+    tmpName = `${fileName(fileNumber, RUN_EXT)}.tmp`,
+    /** A scratch file for the TTL adds, for a run of millions of keys (a compaction's): memory then holds one chunk of them. */
+    ttlSpillName?: string,
+    /** Tests: expiries held in memory before a spill (default SORT_CHUNK). */
+    ttlSpillChunk?: number,
+  ) {
+    this.tmpPath = `${dir}/${tmpName}`;
+    this.ttlAdds = ttlSpillName ? new SpillingTtlList(fs, `${dir}/${ttlSpillName}`, ttlSpillChunk) : new TtlList();
+    this.bloomPages = bloomPageCount(expectedEntries);
+    this.bloom = Buffer.alloc(this.bloomPages * BLOOM_PAGE_BYTES);
+    try {
+      this.fd = fs.createTruncate(this.tmpPath);
+    } catch (err) {
+      throw ioError(err, 'cannot create index run', this.tmpPath);
+    }
+  }
+
+  get count(): number {
+    return this.entries;
+  }
+
+  /** Adds an entry. REQUIRES: key (latin1 form) greater than every key added before. */
+  add(key: string, kind: number, segment: number, offset: number, length: number, expiresAt: number): void {
+    if (this.lastKey !== null && !(key > this.lastKey)) {
+      throw new TzkvError('INTERNAL', `index run ${this.fileNumber}: keys out of order`);
+    }
+    const entryBytes = LEAF_ENTRY_FIXED_BYTES + key.length;
+    if (this.blockStart >= 0 && this.outLen + entryBytes + BLOCK_TRAILER_BYTES - this.blockStart > BLOCK_TARGET_BYTES) {
+      this.closeLeaf();
+    }
+    if (this.blockStart < 0) {
+      if (this.outLen + MAX_BLOCK > OUT_BYTES) this.drain();
+      this.blockStart = this.outLen;
+      this.outLen += BLOCK_HEADER_BYTES;
+      this.blockCount = 0;
+      this.blockFirstKey = key;
+    }
+    const buf = this.out;
+    const keyLength = key.length;
+    let p = this.outLen;
+    buf[p] = keyLength & 0xff;
+    buf[p + 1] = keyLength >>> 8;
+    p += 2;
+    const keyStart = p;
+    for (let i = 0; i < keyLength; i++) buf[p + i] = key.charCodeAt(i);
+    p += keyLength;
+    // The bloom hashes the key bytes just written: no second copy of the key.
+    bloomAddRange(this.bloom, this.bloomPages, buf, keyStart, p);
+    this.outLen = writeLeafFields(buf, p, kind, segment, offset, length, expiresAt);
+    this.blockCount++;
+    if (this.entries === 0) this.minKey = key;
+    if (kind === KIND_PUT && expiresAt > 0) this.ttlAdds.push(expiresAt, length);
+    this.entries++;
+    this.lastKey = key;
+  }
+
+  private closeLeaf(): void {
+    const end = this.outLen + BLOCK_TRAILER_BYTES;
+    const length = sealBlock(this.out, this.blockStart, end, BLOCK_LEAF, this.blockCount);
+    this.leaves.push({ firstKey: this.blockFirstKey, offset: this.outStart + this.blockStart, length });
+    this.outLen = end;
+    this.blockStart = -1;
+  }
+
+  private drain(): void {
+    if (this.outLen === 0) return;
+    this.fs.write(this.fd, this.out, 0, this.outLen, this.outStart);
+    this.outStart += this.outLen;
+    this.outLen = 0;
+  }
+
+  /** Writes one level of branch blocks over `children`; returns the refs of the new blocks. */
+  private writeBranchLevel(children: ChildRef[]): ChildRef[] {
+    const level: ChildRef[] = [];
+    let start = -1;
+    let count = 0;
+    let first = '';
+    for (const child of children) {
+      const bytes = 14 + child.firstKey.length;
+      if (start >= 0 && this.outLen + bytes + BLOCK_TRAILER_BYTES - start > BLOCK_TARGET_BYTES) {
+        const end = this.outLen + BLOCK_TRAILER_BYTES;
+        level.push({ firstKey: first, offset: this.outStart + start, length: sealBlock(this.out, start, end, BLOCK_BRANCH, count) });
+        this.outLen = end;
+        start = -1;
+      }
+      if (start < 0) {
+        if (this.outLen + MAX_BLOCK > OUT_BYTES) this.drain();
+        start = this.outLen;
+        this.outLen += BLOCK_HEADER_BYTES;
+        count = 0;
+        first = child.firstKey;
+      }
+      const n = this.scratch.write(child.firstKey, 0, 'latin1');
+      this.outLen = writeBranchEntry(this.out, this.outLen, this.scratch.subarray(0, n), child.offset, child.length);
+      count++;
+    }
+    const end = this.outLen + BLOCK_TRAILER_BYTES;
+    level.push({ firstKey: first, offset: this.outStart + start, length: sealBlock(this.out, start, end, BLOCK_BRANCH, count) });
+    this.outLen = end;
+    return level;
+  }
+
+  /**
+   * Completes the file (fsynced, and renamed into place unless `rename` is
+   * false: a compaction renames it at its switch) and returns its manifest entry.
+   */
+  finish(rename = true): RunInfo {
+    try {
+      if (this.blockStart >= 0) this.closeLeaf();
+      const leavesEnd = this.outStart + this.outLen;
+      let level = this.leaves;
+      let height = level.length > 0 ? 1 : 0;
+      while (level.length > 1) {
+        level = this.writeBranchLevel(level);
+        height++;
+      }
+      this.drain();
+      const bloomOffset = this.outStart;
+      const bloom = encodeBloomPages(this.bloom, this.bloomPages);
+      this.fs.write(this.fd, bloom, 0, bloom.length, bloomOffset);
+      this.outStart = bloomOffset + bloom.length;
+      this.writeTtlSection();
+      const header = encodeRunHeader({
+        fileNumber: this.fileNumber,
+        entries: this.entries,
+        rootOffset: height > 0 ? level[0].offset : 0,
+        rootLength: height > 0 ? level[0].length : 0,
+        height,
+        leavesEnd,
+        bloomOffset,
+        bloomPages: this.bloomPages,
+      });
+      this.fs.write(this.fd, header, 0, header.length, 0);
+      this.fs.fsync(this.fd);
+      this.fs.close(this.fd);
+      this.done = true;
+      if (this.ttlAdds instanceof SpillingTtlList) this.ttlAdds.dispose();
+      if (rename) this.fs.rename(this.tmpPath, `${this.dir}/${fileName(this.fileNumber, RUN_EXT)}`);
+    } catch (err) {
+      this.abort();
+      throw ioError(err, 'cannot write index run', this.tmpPath);
+    }
+    return {
+      file: this.fileNumber,
+      entries: this.entries,
+      minKey: Buffer.from(this.minKey, 'latin1'),
+      maxKey: Buffer.from(this.lastKey ?? '', 'latin1'),
+    };
+  }
+
+  /** Appends the TTL section (docs/format.md "TTL section") at outStart. */
+  private writeTtlSection(): void {
+    const lists = [this.ttlAdds, this.ttlRemoves];
+    const header = encodeTtlHeader({ adds: lists[0].length, removes: lists[1].length });
+    header.copy(this.out, 0);
+    this.outLen = header.length;
+    let crc = 0;
+    const perChunk = Math.floor(OUT_BYTES / TTL_ENTRY_BYTES) - 1;
+    for (const list of lists) {
+      let cumulative = 0;
+      for (const b of list.sortedBatches(perChunk)) {
+        if (this.outLen + b.n * TTL_ENTRY_BYTES > OUT_BYTES) this.drain();
+        const start = this.outLen;
+        cumulative = encodeTtlEntries(b.exp, b.len, 0, b.n, cumulative, this.out, start);
+        this.outLen += b.n * TTL_ENTRY_BYTES;
+        crc = ttlCrc(this.out, start, this.outLen, crc);
+      }
+    }
+    if (this.outLen + 4 > OUT_BYTES) this.drain();
+    this.out.writeUInt32LE(crc, this.outLen);
+    this.outLen += 4;
+    this.drain();
+  }
+
+  abort(): void {
+    if (!this.done) {
+      this.done = true;
+      closeQuietly(this.fs, this.fd); // already closed
+    }
+    removeQuietly(this.fs, this.tmpPath); // never created, or already renamed
+    if (this.ttlAdds instanceof SpillingTtlList) this.ttlAdds.dispose();
+  }
+}
+

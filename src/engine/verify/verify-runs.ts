@@ -1,0 +1,289 @@
+// verify's pass over the index runs: one k-way merge walk of every run's
+// leaves in key order. Each entry is checked against the record the segment
+// scan found at its offset (by fingerprint, through the RecordJoin), against the
+// run's bloom filter, and, across runs, against shadowing order; the newest
+// entry of each key feeds the census count. Then each run's branch blocks and
+// TTL section, and that every record that is the newest of its key is indexed.
+import { BLOOM_PAGE_BYTES, BLOOM_PAGE_STRIDE, KIND_PUT, MAX_KEY_BYTES, RECORD_HEADER_BYTES, RUN_HEADER_BYTES } from '../../format/constants.js';
+import { BloomCheck, BloomScratch } from './bloom-check.js';
+import { murmur3Pair, murmurPairSecond } from '../../format/bloom.js';
+import { crc32 } from '../../format/bytes.js';
+import { decodeRunHeader } from '../../format/index-block.js';
+import type { RunHeader } from '../../format/index-block.js';
+import type { Manifest } from '../../format/manifest.js';
+import { RECORD_OK, RecordInfo, decodeRecord } from '../../format/record.js';
+import type { FileSystem } from '../../io/fs.js';
+import { censusValid } from '../read/census.js';
+import { runName, segmentName } from '../files/layout.js';
+import { CHECK_DIFFERS, CHECK_NONE, CHECK_TWICE } from './record-join.js';
+import type { RecordJoin } from './record-join.js';
+import { fingerprint, keyHashOf } from './record-table.js';
+import { LeafCursor, compareBytes } from '../runs/run-cursor.js';
+import type { Scratch, VerifyLimits } from './scratch.js';
+import { SpillingTtlList } from '../runs/ttl-spill.js';
+import { checkEveryRecordIndexed } from './verify-newest.js';
+import { checkBranches, checkTtlSection } from './verify-run-parts.js';
+import type { VerifyLog } from './verify-log.js';
+
+export interface OpenRun {
+  name: string;
+  fd: number;
+  size: number;
+  header: RunHeader;
+  manifestEntries: number;
+  cursor: LeafCursor;
+  /** The keys' bloom probes, checked after the walk; null without a filter. */
+  bloom: BloomCheck | null;
+  entries: number;
+  /** The expiry times of its PUT entries, spilled past `limits.ttlEntries`. */
+  readonly ttlAdds: SpillingTtlList;
+}
+
+/** What the walk needs besides the store: where to spill, and when. */
+export interface Spill {
+  scratch: Scratch;
+  limits: VerifyLimits;
+}
+
+/** `bloomScratch`: the walk's window on bloom filters; `bloomElsewhere`: the worker checks the keys against the filter. */
+function openRun(fs: FileSystem, dir: string, file: number, manifestEntries: number, log: VerifyLog, bloomScratch: BloomScratch, bloomElsewhere: boolean, spill: Spill): OpenRun | null {
+  const name = runName(file);
+  const fd = log.openListed(fs, dir, name);
+  if (fd === null) return null;
+  const size = fs.size(fd);
+  const head = Buffer.allocUnsafe(RUN_HEADER_BYTES);
+  const header = decodeRunHeader(head.subarray(0, fs.read(fd, head, 0, RUN_HEADER_BYTES, 0)), file);
+  log.progress(Math.min(size, RUN_HEADER_BYTES));
+  const fail = (message: string) => {
+    log.problem(name, 0, 'bad-header', message);
+    fs.close(fd);
+    return null;
+  };
+  if (typeof header === 'string') {
+    if (header.startsWith('version:')) {
+      log.newerVersion(name, header.slice(8));
+      fs.close(fd);
+      return null;
+    }
+    return fail(header);
+  }
+  const bloomBytes = header.bloomPages * BLOOM_PAGE_STRIDE;
+  if (header.leavesEnd < RUN_HEADER_BYTES || header.leavesEnd > header.bloomOffset || header.bloomOffset + bloomBytes > size) {
+    return fail(`run header places leaves, branches and bloom filter outside the file (${size} bytes)`);
+  }
+  if (header.height === 0 ? header.entries !== 0 || header.leavesEnd !== RUN_HEADER_BYTES : header.entries === 0) {
+    return fail(`run header says ${header.entries} entries in a tree of height ${header.height}`);
+  }
+  let bloom: BloomCheck | null = null;
+  const pageOk = new Uint8Array(header.bloomPages);
+  if (header.bloomPages > 0) {
+    // The pages' CRCs, a window at a time; the keys are checked against the filter after the walk, or by the worker.
+    const filter = bloomScratch.window;
+    for (let first = 0; first < header.bloomPages; first += bloomScratch.windowPages) {
+      const pages = Math.min(bloomScratch.windowPages, header.bloomPages - first);
+      fs.read(fd, filter, 0, pages * BLOOM_PAGE_STRIDE, header.bloomOffset + first * BLOOM_PAGE_STRIDE);
+      for (let i = 0; i < pages; i++) {
+        const at = i * BLOOM_PAGE_STRIDE;
+        if (crc32(filter, at, at + BLOOM_PAGE_BYTES) === filter.readUInt32LE(at + BLOOM_PAGE_BYTES)) pageOk[first + i] = 1;
+        else log.problem(name, header.bloomOffset + (first + i) * BLOOM_PAGE_STRIDE, 'corrupt-index', 'bloom filter page CRC mismatch');
+      }
+    }
+    // Entries are at least 28 bytes each: the expected count is capped by the file's size.
+    if (!bloomElsewhere) bloom = new BloomCheck({ fs, fd, offset: header.bloomOffset }, pageOk, Math.min(header.entries, Math.floor(size / 28)), bloomScratch);
+    log.progress(bloomBytes);
+  } else if (header.entries > 0) {
+    log.problem(name, 0, 'bad-header', 'run has entries but no bloom filter');
+  }
+  const cursor = new LeafCursor(fs, fd, name, RUN_HEADER_BYTES, header.leavesEnd, log);
+  const ttlAdds = new SpillingTtlList(fs, () => spill.scratch.claim('ttl'), spill.limits.ttlEntries);
+  return { name, fd, size, header, manifestEntries, cursor, bloom, entries: 0, ttlAdds };
+}
+
+/** Per-walk state: what the newest entry of the current key said, and the census count. */
+class Walk {
+  keys = 0;
+  bytes = 0;
+  winnerSegment = 0;
+  winnerOffset = 0;
+  damaged = false;
+  /** Entries checked against a record so far: their order, the same in every walk of the same store. */
+  private seq = 0;
+  private readonly info = new RecordInfo();
+  private readonly fds = new Map<number, number>();
+
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly dir: string,
+    private readonly records: RecordJoin,
+    private readonly log: VerifyLog,
+  ) {}
+
+  /** Checks the current entry of run r; `winner`: no newer run has this key. */
+  entry(r: OpenRun, winner: boolean): void {
+    const c = r.cursor;
+    r.entries++;
+    const buf = c.buf;
+    const ks = c.keyStart;
+    const ke = ks + c.keyLength;
+    let h1: number;
+    if (r.bloom) {
+      h1 = murmur3Pair(buf, ks, ke) | 0; // keyHashOf's value, and the bloom's second hash with it
+      r.bloom.add(h1, murmurPairSecond);
+    } else {
+      h1 = keyHashOf(buf, ks, ke);
+    }
+    const segment = c.segment;
+    const offset = c.offset;
+    const state = this.records.state(segment);
+    if (state === undefined) {
+      this.log.problem(r.name, c.blockAt, 'index-mismatch', `entry for key ${this.keyText(buf, ks, ke)} points at segment ${segment}, not in the store`);
+    } else if (state) {
+      const v = this.records.check(this.seq++, segment, offset, fingerprint(h1, c.kind, c.length, c.expiresAt));
+      if (v === CHECK_NONE) {
+        this.log.problem(r.name, c.blockAt, 'index-mismatch', `entry for key ${this.keyText(buf, ks, ke)} points at ${segmentName(segment)} offset ${offset}, where no valid indexed record starts`);
+      } else if (v === CHECK_DIFFERS) {
+        this.mismatch(r, segment, offset);
+      } else if (v === CHECK_TWICE) {
+        this.log.problem(r.name, c.blockAt, 'index-mismatch', `a second index entry points at ${segmentName(segment)} offset ${offset}`);
+      }
+    }
+    if (winner) {
+      this.winnerSegment = segment;
+      this.winnerOffset = offset;
+      if (c.kind === KIND_PUT) {
+        this.keys++;
+        this.bytes += c.length;
+      }
+    } else if (segment > this.winnerSegment || (segment === this.winnerSegment && offset >= this.winnerOffset)) {
+      this.log.problem(r.name, c.blockAt, 'index-mismatch', `entry for key ${this.keyText(buf, ks, ke)} in an older run points at a record newer than the newer run's`);
+    }
+    if (c.kind === KIND_PUT && c.expiresAt > 0) r.ttlAdds.push(c.expiresAt, c.length);
+  }
+
+  private keyText(buf: Buffer, start: number, end: number): string {
+    return JSON.stringify(buf.toString('utf8', start, end));
+  }
+
+  /** Reads the record an entry points at to say how they differ (rare: only on a fingerprint mismatch). */
+  private mismatch(r: OpenRun, segment: number, offset: number): void {
+    const c = r.cursor;
+    const key = c.buf.subarray(c.keyStart, c.keyStart + c.keyLength);
+    let why = 'its record differs';
+    try {
+      let fd = this.fds.get(segment);
+      if (fd === undefined) {
+        fd = this.fs.openRead(`${this.dir}/${segmentName(segment)}`);
+        this.fds.set(segment, fd);
+      }
+      const buf = Buffer.allocUnsafe(Math.max(c.length, RECORD_HEADER_BYTES + MAX_KEY_BYTES));
+      const n = this.fs.read(fd, buf, 0, buf.length, offset);
+      if (decodeRecord(buf, 0, n, this.info, false) !== RECORD_OK && this.info.length === 0) why = 'no record there';
+      else if (!buf.subarray(20, 20 + this.info.keyLength).equals(key)) why = `the record there is of key ${this.keyText(buf, 20, 20 + this.info.keyLength)}`;
+      else if (this.info.kind !== c.kind) why = `the record there is a ${this.info.kind === KIND_PUT ? 'PUT' : 'DEL'}`;
+      else if (this.info.length !== c.length) why = `the record is ${this.info.length} bytes, the entry says ${c.length}`;
+      else if (this.info.expiresAt !== c.expiresAt) why = 'the entry has an expiry different from its record';
+    } catch (err) {
+      why = this.log.describe(err);
+    }
+    this.log.problem(r.name, c.blockAt, 'index-mismatch', `entry for key ${this.keyText(key, 0, key.length)} does not match its record at ${segmentName(segment)} offset ${offset}: ${why}`);
+  }
+
+  close(): void {
+    for (const fd of this.fds.values()) this.fs.close(fd);
+  }
+}
+
+/** The k-way merge: newest run first wins a key; a run alone ahead of the others streams with one compare an entry. */
+function mergeWalk(runs: OpenRun[], walk: Walk): void {
+  const live = runs.filter((r) => r.cursor.next());
+  const cmp = (a: LeafCursor, b: LeafCursor) => compareBytes(a.buf, a.keyStart, a.keyLength, b.buf, b.keyStart, b.keyLength);
+  for (;;) {
+    let min = -1;
+    let second = -1;
+    for (let i = 0; i < live.length; i++) {
+      if (live[i].cursor.done) continue;
+      if (min < 0) min = i;
+      else if (cmp(live[i].cursor, live[min].cursor) < 0) {
+        second = min;
+        min = i;
+      } else if (second < 0 || cmp(live[i].cursor, live[second].cursor) < 0) second = i;
+    }
+    if (min < 0) return;
+    const lead = live[min].cursor;
+    if (second >= 0 && cmp(lead, live[second].cursor) === 0) {
+      // Several runs hold this key: the newest (lowest index) wins, the rest are shadowed.
+      const equal: number[] = [];
+      for (let i = 0; i < live.length; i++) if (!live[i].cursor.done && (i === min || cmp(live[i].cursor, lead) === 0)) equal.push(i);
+      equal.sort((a, b) => a - b);
+      equal.forEach((i, n) => walk.entry(live[i], n === 0));
+      for (const i of equal) live[i].cursor.next();
+      continue;
+    }
+    const bound = second >= 0 ? live[second].cursor : null;
+    do {
+      walk.entry(live[min], true);
+    } while (lead.next() && (bound === null || cmp(lead, bound) < 0));
+  }
+}
+
+/** The walk over every run, and the per-run checks after it; `incomplete` when some index could not be read whole. */
+function walkRuns(fs: FileSystem, dir: string, m: Manifest, records: RecordJoin, log: VerifyLog, bloomElsewhere: boolean, spill: Spill): { walk: Walk; incomplete: boolean } {
+  const runs: OpenRun[] = [];
+  let incomplete = false;
+  const walk = new Walk(fs, dir, records, log);
+  const bloomScratch = new BloomScratch();
+  try {
+    for (const info of m.runs) {
+      const r = openRun(fs, dir, info.file, info.entries, log, bloomScratch, bloomElsewhere, spill);
+      if (r) runs.push(r);
+      else incomplete = true;
+    }
+    mergeWalk(runs, walk);
+    for (const r of runs) {
+      if (r.cursor.damaged) incomplete = true;
+      if (r.entries !== r.header.entries || r.entries !== r.manifestEntries) {
+        log.problem(r.name, 0, 'index-count', `holds ${r.entries} readable entries, its header says ${r.header.entries}, the manifest ${r.manifestEntries}`);
+        incomplete = true;
+      }
+      const missing = r.bloom?.missing() ?? 0;
+      if (missing > 0) log.problem(r.name, r.header.bloomOffset, 'bloom-mismatch', `the bloom filter rules out ${missing} of the keys the run holds`);
+      checkBranches(fs, r, log);
+      if (!checkTtlSection(fs, r, log)) incomplete = true;
+    }
+  } finally {
+    walk.close();
+    for (const r of runs) {
+      fs.close(r.fd);
+      r.ttlAdds.dispose();
+    }
+  }
+  return { walk, incomplete };
+}
+
+/**
+ * Checks every run of the manifest against the segments' records (and its keys
+ * against its bloom filter, unless `bloomElsewhere`: the worker does). When
+ * the records were spilled, their join with the entries comes after the walk,
+ * and the walk is run again if it found wrong entries (record-join.ts).
+ * Returns the last checks (every newest record indexed, the census), to be
+ * run once all the data's damage is known: they are skipped when some index
+ * or data could not be read whole (they would only repeat that).
+ */
+export function verifyRuns(fs: FileSystem, dir: string, m: Manifest, records: RecordJoin, log: VerifyLog, spill: Spill, bloomElsewhere = false): () => void {
+  const mark = log.mark();
+  let { walk, incomplete } = walkRuns(fs, dir, m, records, log, bloomElsewhere, spill);
+  const wrong = records.join();
+  if (wrong > 0) {
+    log.rollback(mark);
+    ({ walk, incomplete } = walkRuns(fs, dir, m, records, log, bloomElsewhere, spill));
+    log.problemCount += records.unlisted(wrong);
+  }
+  if (records.anyUnreadable) incomplete = true;
+  return () => {
+    if (incomplete || log.unreadableRanges.length > 0) return;
+    if (records.referenced < records.records) checkEveryRecordIndexed(fs, dir, records, log, spill.limits);
+    if (censusValid(m) && (m.census.keys !== walk.keys || m.census.bytes !== walk.bytes)) {
+      log.problem('MANIFEST', null, 'census-mismatch', `the census counts ${m.census.keys} keys of ${m.census.bytes} bytes; the index holds ${walk.keys} keys of ${walk.bytes} bytes`);
+    }
+  };
+}

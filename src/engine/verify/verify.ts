@@ -1,0 +1,258 @@
+// verify: read every byte of the store and report what is wrong, never throw
+// on damaged data (docs/design.md "Verify"). Read-only; takes no lock.
+// Order: the manifest, the directory's other files, every segment (records
+// into a RecordJoin), then one merge walk of the index runs against them.
+import type { VerifyReport } from '../../api.js';
+import { TzkvError } from '../../errors.js';
+import { parseFileName } from '../../format/bytes.js';
+import { FILE_HEADER_BYTES, FOLLOWERS_DIR, LOCK_NAME, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT, SEGMENT_EXT } from '../../format/constants.js';
+import type { Manifest } from '../../format/manifest.js';
+import type { FileSystem } from '../../io/fs.js';
+import { realFs } from '../../io/fs.js';
+import { pidAlive } from '../../lock/lockfile.js';
+import { compactFilePid, inspectDir, runName, segmentName, stageFilePid, withoutManifest } from '../files/layout.js';
+import { listedNames } from '../files/manifest-files.js';
+import { RecordJoin } from './record-join.js';
+import { RunReader } from '../runs/run-reader.js';
+import { checkInWorker } from './crc-worker.js';
+import { DEFAULT_LIMITS, Scratch, ScratchError } from './scratch.js';
+import type { VerifyLimits } from './scratch.js';
+import { VERIFIED_NAME, isQuarantineName } from '../files/verified.js';
+import { VerifyLog } from './verify-log.js';
+import { openToOthers } from '../files/permissions.js';
+import { verifyRuns } from './verify-runs.js';
+import { verifySegment } from './verify-segments.js';
+import type { SegmentPlan } from './verify-segments.js';
+import { followerCut, readManifest } from '../read/view.js';
+
+const CHUNK = 4 * 1024 * 1024;
+
+/** Warns about files the manifest does not account for; tzkv's own files are left out. */
+function checkDirectory(fs: FileSystem, dir: string, m: Manifest, log: VerifyLog): void {
+  const listed = listedNames(m);
+  let names: string[];
+  try {
+    names = fs.readdir(dir);
+  } catch (err) {
+    log.problem('', null, 'unreadable', log.describe(err));
+    return;
+  }
+  const exposed = openToOthers(fs, dir);
+  if (exposed) log.warning('', null, 'permissions', exposed);
+  for (const name of names.sort()) {
+    if (listed.has(name) || name === MANIFEST_NAME || name === LOCK_NAME || name === `${LOCK_NAME}.break` || name === VERIFIED_NAME) continue;
+    if (name === REPLICATING_NAME || name === FOLLOWERS_DIR || isQuarantineName(name) || /^LOCK\.[0-9a-f]+\.tmp$/.test(name)) continue;
+    const pid = Math.max(stageFilePid(name), compactFilePid(name));
+    if (pid > 0) {
+      if (!pidAlive(pid)) log.warning(name, null, 'leftover', `left by process ${pid}, which is gone; the next writer removes it`);
+      continue;
+    }
+    if (parseFileName(name, SEGMENT_EXT) > 0 || parseFileName(name, RUN_EXT) > 0 || name.endsWith('.tmp')) {
+      log.warning(name, null, 'leftover', 'not listed in the manifest (left by an interrupted write); the next writer removes it');
+    } else {
+      log.warning(name, null, 'unknown-file', 'not a tzkv file; verify does not check it and tzkv never touches it');
+    }
+  }
+}
+
+type Report = Omit<VerifyReport, 'recorded'> & { unreadable: VerifyLog['unreadableRanges'] };
+
+/** The store's segments as verify scans them. */
+function segmentPlans(m: Manifest, checkCrc: boolean): SegmentPlan[] {
+  // The active segment may grow while verify runs: its CRCs are always checked here, as far as it is read.
+  const cut = followerCut(m);
+  return m.segments.map((s) => {
+    const active = s.file === m.active.file;
+    return { file: s.file, size: s.size, indexedTo: active ? m.active.indexedTo : Infinity, checkCrc: checkCrc || s.size === null, ...(active && cut !== undefined ? { cut } : {}) };
+  });
+}
+
+/** A verify between its two phases: everything read and walked, the final checks waiting. */
+interface Begun {
+  log: VerifyLog;
+  m: Manifest | null;
+  started: number;
+  finishRuns: () => void;
+  scratch: Scratch;
+}
+
+/** Limits that never spill: verify's way when its scratch directory cannot take the files. */
+const IN_MEMORY: VerifyLimits = { records: Infinity, ttlEntries: Infinity, candidates: Infinity };
+
+/**
+ * `manifest`: check the store against this one instead of its MANIFEST (a
+ * repair checking the manifest it rebuilt, before writing it).
+ */
+function begin(fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, checkCrc: boolean, limits: VerifyLimits, manifest?: Manifest): Begun {
+  // checkCrc false: a worker checks the CRCs and the bloom filters.
+  const started = Date.now();
+  const log = new VerifyLog(onProgress);
+  const scratch = new Scratch(fs, limits.dir);
+  const none = { log, m: null, started, finishRuns: () => undefined, scratch };
+  let m: Manifest | null;
+  try {
+    if (manifest) m = manifest;
+    else if (inspectDir(fs, dir) === 'missing') {
+      log.problem('', null, 'no-store', `no tzkv store at ${dir}`);
+      return none;
+    } else {
+      m = readManifest(fs, dir);
+      const refused = m ? null : withoutManifest(fs, dir);
+      if (refused?.code === 'CORRUPT') {
+        log.problem(MANIFEST_NAME, null, 'missing-file', refused.message);
+        return none;
+      }
+      if (refused) throw refused;
+    }
+  } catch (err) {
+    const notAStore = err instanceof TzkvError && err.code === 'NOT_A_STORE';
+    if (err instanceof TzkvError && err.code === 'VERSION') log.newerVersion(MANIFEST_NAME, err.message);
+    else log.problem(notAStore ? '' : MANIFEST_NAME, notAStore ? null : 0, notAStore ? 'not-a-store' : 'bad-manifest', log.describe(err));
+    return none;
+  }
+  if (!m) return none;
+  log.files++;
+  try {
+    checkDirectory(fs, dir, m, log);
+    for (const s of m.segments) log.total += s.size ?? fs.stat(`${dir}/${segmentName(s.file)}`)?.size ?? 0;
+    for (const r of m.runs) log.total += fs.stat(`${dir}/${runName(r.file)}`)?.size ?? 0;
+    const chunk = Buffer.allocUnsafe(CHUNK);
+    const records = new RecordJoin(limits, scratch);
+    for (const plan of segmentPlans(m, checkCrc)) verifySegment(fs, dir, plan, chunk, log, records);
+    records.seal();
+    return { log, m, started, finishRuns: verifyRuns(fs, dir, m, records, log, { scratch, limits }, !checkCrc), scratch };
+  } catch (err) {
+    const failure = scratch.failure(err);
+    if (failure) {
+      scratch.dispose();
+      throw failure;
+    }
+    log.problem('', null, 'unreadable', `verify stopped early: ${log.describe(err)}`);
+    return { log, m, started, finishRuns: () => undefined, scratch };
+  }
+}
+
+function end(b: Begun, onProgress: ((done: number, total: number) => void) | undefined): Report {
+  const { log } = b;
+  try {
+    b.finishRuns();
+  } catch (err) {
+    const failure = b.scratch.failure(err);
+    if (failure) throw failure;
+    // A bug or an I/O error: still a report, naming what happened.
+    log.problem('', null, 'unreadable', `verify stopped early: ${log.describe(err)}`);
+  } finally {
+    b.scratch.dispose();
+  }
+  onProgress?.(log.bytes, Math.max(log.total, log.bytes));
+  return {
+    ok: log.problemCount === 0,
+    newerVersion: log.newer,
+    files: log.files,
+    records: log.records,
+    bytes: log.bytes,
+    problemCount: log.problemCount,
+    problems: log.problems,
+    warnings: log.warnings,
+    durationMs: Date.now() - b.started,
+    unreadable: log.unreadableRanges,
+  };
+}
+
+/**
+ * After `err`: when it is a failure of verify's scratch files (the temporary
+ * directory is read-only, full, missing), verifies again holding everything
+ * in memory, and says so in a warning; else throws it.
+ */
+function againInMemory(err: unknown, fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, manifest?: Manifest): Report {
+  if (!(err instanceof ScratchError)) throw err;
+  const report = end(begin(fs, dir, onProgress, true, IN_MEMORY, manifest), onProgress);
+  report.warnings.unshift({ file: '', offset: null, kind: 'no-scratch', message: `${err.message}; verify held what it checks in memory instead` });
+  return report;
+}
+
+/**
+ * Verifies on this thread alone; against `manifest` when given, else the
+ * store's MANIFEST. `limits`: how much it holds in memory before spilling (tests).
+ */
+export function verifyStore(fs: FileSystem, dir: string, onProgress?: (done: number, total: number) => void, manifest?: Manifest, limits = DEFAULT_LIMITS): Report {
+  try {
+    return end(begin(fs, dir, onProgress, true, limits, manifest), onProgress);
+  } catch (err) {
+    return againInMemory(err, fs, dir, onProgress, manifest);
+  }
+}
+
+/** Where a run's bloom filter starts, as the one-thread walk reports a bloom mismatch; null when its header cannot be read now. */
+function bloomOffsetOf(fs: FileSystem, dir: string, file: number): number | null {
+  try {
+    const run = RunReader.open(fs, dir, file);
+    run.close();
+    return run.header.bloomOffset;
+  } catch {
+    return null;
+  }
+}
+
+/** Segment bytes from which verify checks record CRCs on a second thread. */
+export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Verifies with the records' CRCs checked by a worker thread while this one
+ * scans framing and walks the index; a segment the worker finds a bad record
+ * in is then checked again here, the sequential way, which reports it. Only
+ * for the real file system and stores of PARALLEL_MIN_BYTES of segments or
+ * more (`minBytes` for tests).
+ */
+export async function verifyStoreParallel(fs: FileSystem, dir: string, onProgress?: (done: number, total: number) => void, minBytes = PARALLEL_MIN_BYTES, limits = DEFAULT_LIMITS): Promise<Report> {
+  try {
+    return await parallel(fs, dir, onProgress, minBytes, limits);
+  } catch (err) {
+    return againInMemory(err, fs, dir, onProgress);
+  }
+}
+
+async function parallel(fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, minBytes: number, limits: VerifyLimits): Promise<Report> {
+  let m: Manifest | null = null;
+  try {
+    m = fs === realFs ? readManifest(fs, dir) : null;
+  } catch {
+    m = null; // damaged, newer, unreadable: the sequential path reports it
+  }
+  const sealedBytes = m?.segments.reduce((n, s) => n + (s.size ?? 0), 0) ?? 0;
+  if (!m || sealedBytes < minBytes || sealedBytes === 0) return verifyStore(fs, dir, onProgress, undefined, limits);
+  const plans = segmentPlans(m, false);
+  // Sealed segments only (they never change); the active one is checked on this thread.
+  const sealed = plans.filter((p) => p.size !== null);
+  const jobs = sealed.map((p) => ({ path: `${dir}/${segmentName(p.file)}`, from: FILE_HEADER_BYTES, to: p.size! }));
+  const runPaths = m.runs.map((r) => `${dir}/${runName(r.file)}`);
+  const checked = checkInWorker({ segments: jobs, runs: runPaths });
+  const b = begin(fs, dir, onProgress, false, limits);
+  const result = await checked;
+  // No worker here, or the store changed between the two reads of its manifest: the sequential way, from the start.
+  if (result === null || b.m?.generation !== m.generation) {
+    b.scratch.dispose();
+    return verifyStore(fs, dir, onProgress, undefined, limits);
+  }
+  {
+    const { log } = b;
+    const chunk = Buffer.allocUnsafe(CHUNK);
+    for (let i = 0; i < sealed.length; i++) {
+      if (result.segments[i] < 0) continue;
+      // Checked again with CRCs: what it reports replaces what the framing-only scan said of this segment.
+      const counted = { files: log.files, records: log.records, bytes: log.bytes };
+      log.forget(segmentName(sealed[i].file));
+      verifySegment(fs, dir, { ...sealed[i], checkCrc: true }, chunk, log, null);
+      Object.assign(log, counted);
+    }
+    for (let i = 0; i < m.runs.length; i++) {
+      const name = runName(m.runs[i].file);
+      const missing = result.runs[i];
+      // A run with other problems is reported already; -1: the worker could not read it (nor could the walk).
+      if (log.problems.some((p) => p.file === name)) continue;
+      if (missing > 0) log.problem(name, bloomOffsetOf(fs, dir, m.runs[i].file), 'bloom-mismatch', `the bloom filter rules out ${missing} of the keys the run holds`);
+      else if (missing < 0) log.problem(name, null, 'corrupt-index', 'the run could not be read whole to check its bloom filter');
+    }
+  }
+  return end(b, onProgress);
+}

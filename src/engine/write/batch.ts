@@ -1,0 +1,220 @@
+// An atomic batch being assembled: records are encoded (BATCH-flagged) as they
+// arrive, so committing needs no more encoding. A small batch stays in memory
+// and is appended to the active segment with a COMMIT marker. A large one
+// spills to a staging file in the store directory that, at commit, gets its
+// segment header and COMMIT and is renamed into place as a segment of its own
+// (docs/design.md "Atomic batches"): its bytes are written once, and memory
+// holds only the index entries.
+import type { Batch, PutOptions, KeyInput, ValueInput } from '../../api.js';
+import { TzkvError } from '../../errors.js';
+import { FLAG_BATCH, KIND_DEL, KIND_PUT, RECORD_HEADER_BYTES } from '../../format/constants.js';
+import { writeRecord } from '../../format/record.js';
+import { ioError } from '../../errors.js';
+import { FILE_HEADER_BYTES } from '../../format/constants.js';
+import type { FileSystem } from '../../io/fs.js';
+import { removeQuietly, closeQuietly } from '../../io/fs.js';
+import { checkKeyFast, checkValue, expiryFrom } from '../keys.js';
+import { stageFileName } from '../files/layout.js';
+import type { BatchEntries } from './writer.js';
+import { randomHex } from '../../io/random.js';
+
+const CHUNK_BYTES = 4 * 1024 * 1024;
+/** Past this many staged bytes a batch spills to a staging file. */
+export const SPILL_BYTES = 16 * 1024 * 1024;
+
+/** Where a batch may spill: the store's directory and file system. */
+export interface SpillTo {
+  fs: FileSystem;
+  dir: string;
+  /** Staged bytes past which the batch spills. */
+  bytes: number;
+}
+
+/** A spilled batch, ready to become a segment: records at [16, 16 + bytes). */
+export interface StageFile {
+  path: string;
+  fd: number;
+  bytes: number;
+}
+
+export class StagedBatch {
+  readonly chunks: Buffer[] = [];
+  private current: Buffer = Buffer.allocUnsafe(0);
+  private used = 0;
+  /** Bytes staged so far (offset of the next record relative to the batch start). */
+  bytes = 0;
+  readonly entries: BatchEntries = {
+    keys: [],
+    kinds: new Uint8Array(1024),
+    offsets: new Float64Array(1024),
+    lengths: new Uint32Array(1024),
+    expiries: new Float64Array(1024),
+  };
+  puts = 0;
+  deletes = 0;
+  private stage: StageFile | undefined;
+
+  constructor(private readonly spill?: SpillTo) {}
+
+  get count(): number {
+    return this.entries.keys.length;
+  }
+
+  /** REQUIRES: key checked; a string key is the latin1 form (one char per byte). */
+  add(kind: number, key: Buffer | string, value: Buffer | null, expiresAt: number): void {
+    const length = RECORD_HEADER_BYTES + key.length + (value === null ? 0 : value.length);
+    const spillNow = this.spill !== undefined && this.stage === undefined && this.bytes + length > this.spill.bytes;
+    if (spillNow || this.used + length > this.current.length) this.newChunk(length);
+    writeRecord(this.current, this.used, kind, FLAG_BATCH, key, value, expiresAt);
+    this.used += length;
+    const e = this.entries;
+    const i = e.keys.length;
+    if (i === e.kinds.length) this.grow();
+    e.keys.push(typeof key === 'string' ? key : key.toString('latin1'));
+    e.kinds[i] = kind;
+    e.offsets[i] = this.bytes;
+    e.lengths[i] = length;
+    e.expiries[i] = expiresAt;
+    this.bytes += length;
+    if (kind === KIND_PUT) this.puts++;
+    else this.deletes++;
+  }
+
+  private grow(): void {
+    const e = this.entries;
+    const n = e.kinds.length * 2;
+    const kinds = new Uint8Array(n);
+    kinds.set(e.kinds);
+    const offsets = new Float64Array(n);
+    offsets.set(e.offsets);
+    const lengths = new Uint32Array(n);
+    lengths.set(e.lengths);
+    const expiries = new Float64Array(n);
+    expiries.set(e.expiries);
+    Object.assign(e, { kinds, offsets, lengths, expiries });
+  }
+
+  private newChunk(atLeast: number): void {
+    if (this.spill && (this.stage !== undefined || this.bytes + atLeast > this.spill.bytes)) {
+      this.spillCurrent();
+      if (this.current.length < atLeast) this.current = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, atLeast));
+      this.used = 0;
+      return;
+    }
+    this.sealChunk();
+    this.current = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, atLeast));
+    this.used = 0;
+  }
+
+  private sealChunk(): void {
+    if (this.used > 0) this.chunks.push(this.current.subarray(0, this.used));
+  }
+
+  /** Writes what is staged in memory to the staging file (created on first use). */
+  private spillCurrent(): void {
+    const { fs, dir } = this.spill!;
+    if (!this.stage) {
+      const path = `${dir}/${stageFileName(process.pid, randomHex(6))}`;
+      try {
+        this.stage = { path, fd: fs.createExclusive(path), bytes: 0 };
+      } catch (err) {
+        throw ioError(err, 'cannot create batch staging file', path);
+      }
+      const earlier = this.chunks.splice(0);
+      for (const c of earlier) this.writeStage(c, c.length);
+    }
+    this.writeStage(this.current, this.used);
+  }
+
+  private writeStage(buf: Buffer, length: number): void {
+    const stage = this.stage!;
+    try {
+      this.spill!.fs.write(stage.fd, buf, 0, length, FILE_HEADER_BYTES + stage.bytes);
+    } catch (err) {
+      throw ioError(err, 'cannot write batch staging file', stage.path);
+    }
+    stage.bytes += length;
+  }
+
+  /** The encoded records, in order: in memory, or (when spilled) in the staging file. */
+  finish(): { chunks: Buffer[] } | { stage: StageFile } {
+    if (this.stage) {
+      if (this.used > 0) this.writeStage(this.current, this.used);
+      this.current = Buffer.allocUnsafe(0);
+      this.used = 0;
+      return { stage: this.stage };
+    }
+    this.sealChunk();
+    this.current = Buffer.allocUnsafe(0);
+    this.used = 0;
+    return { chunks: this.chunks };
+  }
+
+  /** Closes and removes the staging file, if any and if still there (a commit renames it away). */
+  cleanup(): void {
+    const stage = this.stage;
+    if (!stage || !this.spill) return;
+    this.stage = undefined;
+    const { fs } = this.spill;
+    closeQuietly(fs, stage.fd); // closed by the commit already
+    removeQuietly(fs, stage.path); // renamed into place by a commit, or never there
+  }
+}
+
+/** The public Batch over a StagedBatch; `commit` is supplied by the store. */
+export class LocalBatch implements Batch {
+  private staged: StagedBatch | undefined;
+
+  constructor(
+    private readonly now: () => number,
+    private readonly commit: (staged: StagedBatch) => Promise<void>,
+    spill?: SpillTo,
+  ) {
+    this.staged = new StagedBatch(spill);
+  }
+
+  private live(): StagedBatch {
+    if (!this.staged) throw new TzkvError('INVALID_ARGUMENT', 'this batch was already written or discarded');
+    return this.staged;
+  }
+
+  put(key: KeyInput, value: ValueInput, options?: Omit<PutOptions, 'ifAbsent'>): this {
+    this.live();
+    const exp = options === undefined ? 0 : expiryFrom(options, this.now());
+    return this.add(KIND_PUT, checkKeyFast(key), checkValue(value), exp);
+  }
+
+  del(key: KeyInput): this {
+    this.live();
+    return this.add(KIND_DEL, checkKeyFast(key), null, 0);
+  }
+
+  /** REQUIRES: key and value checked. A staging file that cannot be written ends the batch: discarded, its file removed. */
+  private add(kind: number, key: Buffer | string, value: Buffer | null, expiresAt: number): this {
+    const staged = this.live();
+    try {
+      staged.add(kind, key, value, expiresAt);
+    } catch (err) {
+      staged.cleanup();
+      this.staged = undefined;
+      throw err;
+    }
+    return this;
+  }
+
+  get length(): number {
+    return this.staged?.count ?? 0;
+  }
+
+  async write(): Promise<void> {
+    const staged = this.live();
+    this.staged = undefined;
+    if (staged.count === 0) return;
+    await this.commit(staged);
+  }
+
+  async discard(): Promise<void> {
+    this.staged?.cleanup();
+    this.staged = undefined;
+  }
+}

@@ -1,0 +1,519 @@
+// The local-directory Store: the facade the CLI and embedders use. Public
+// methods check their arguments, then act through a View (reads, no lock) or
+// a Writer (writes, under the writer lock, held only around the append).
+import { resolve } from 'node:path';
+import type {
+  Batch,
+  CompactionInfo,
+  CompactOptions,
+  CompactReport,
+  Entry,
+  KeyInfo,
+  KeyInput,
+  ListOptions,
+  LockHolderInfo,
+  OpenOptions,
+  PutOptions,
+  ReadOptions,
+  RepairReport,
+  ReplicateOptions,
+  ReplicateReport,
+  Store,
+  StoreStats,
+  ValueInput,
+  VerifyOptions,
+  VerifyReport,
+} from '../api.js';
+import { TzkvError, ioError, isTzkvError } from '../errors.js';
+import { FORMAT_VERSION, KIND_DEL, KIND_PUT } from '../format/constants.js';
+import { encodeCommit, encodeRecord } from '../format/record.js';
+import type { FileSystem } from '../io/fs.js';
+import { realFs } from '../io/fs.js';
+import { WriterLock, forceRemoveLock, holderInfo } from '../lock/lockfile.js';
+import { formerLeaderIdentity, readFollowers } from '../replication/follower-record.js';
+import { replicate } from '../replication/replicator.js';
+import { DirectoryTarget } from '../replication/target.js';
+import { LocalBatch, SPILL_BYTES, StagedBatch } from '../engine/write/batch.js';
+import { compactPhased, dryRunReport } from '../engine/compact/compact.js';
+import { compactionInfo } from '../engine/files/compaction-marker.js';
+import { DamageLog, damageOf } from '../engine/read/damage.js';
+import type { CompactPhase } from '../engine/compact/compact.js';
+import { checkExpiry, checkKey, checkValue, putExpiry, isExpired, toBytes } from '../engine/keys.js';
+import { inspectDir, unfinishedFollower } from '../engine/files/layout.js';
+import { checkMode, openToOthers } from '../engine/files/permissions.js';
+import { storeStats } from '../engine/read/stats.js';
+import { repairStore } from '../engine/repair/repair.js';
+import { readVerified, writeVerified } from '../engine/files/verified.js';
+import { verifyStoreParallel } from '../engine/verify/verify.js';
+import { ReadWindow } from '../engine/log/read-window.js';
+import { View, readManifest } from '../engine/read/view.js';
+import type { Located } from '../engine/read/view.js';
+import { DEFAULT_WRITER_OPTIONS, Writer } from '../engine/write/writer.js';
+import type { WriterOptions } from '../engine/write/writer.js';
+import { monotonicMs } from '../io/clock.js';
+
+/** Options for tests and tuning, beyond the public OpenOptions. */
+export interface EngineOptions extends OpenOptions {
+  fs?: FileSystem;
+  segmentBytes?: number;
+  flushBytes?: number;
+  /** A batch larger than this stages in a file and becomes a segment of its own (default 16 MiB). */
+  spillBytes?: number;
+  /** Tests: called between compaction's phases (no lock held), awaited. */
+  onCompactPhase?: (phase: CompactPhase) => unknown;
+  /** Tests: TTL expiries a compaction keeps in memory before spilling them to a scratch file (default SORT_CHUNK, 1M). */
+  compactTtlSpillChunk?: number;
+  /** Tests: keys a repair's index rebuild keeps in memory before writing them as a sorted run (default REBUILD_CHUNK_KEYS). */
+  rebuildChunkKeys?: number;
+}
+
+const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+const READ_RETRIES = 8;
+
+function isLive(at: Located | undefined, now: number): at is Located {
+  return at !== undefined && at.kind === KIND_PUT && !isExpired(at.expiresAt, now);
+}
+
+export async function open(location: string, options: EngineOptions = {}): Promise<Store> {
+  if (typeof location !== 'string' || location === '') {
+    throw new TzkvError('INVALID_ARGUMENT', 'a store location (directory) is required');
+  }
+  const fs = options.fs ?? realFs;
+  const dir = resolve(location);
+  const readOnly = options.readOnly === true;
+  const mode = checkMode(options.mode);
+  const state = inspectDir(fs, dir);
+  // A follower a replicate is still filling is no store yet. A store that lost its manifest opens
+  // (verify names the loss, --repair rebuilds it); its reads and writes refuse (View.load).
+  if (state === 'unfinished-follower') throw unfinishedFollower(dir);
+  if (state === 'empty' && options.create === false) {
+    throw new TzkvError('NO_STORE', `no tzkv store at ${dir}: the directory holds none`, { path: dir });
+  }
+  if (state === 'missing') {
+    if (readOnly || options.create === false) {
+      throw new TzkvError('NO_STORE', `no tzkv store at ${dir}: the directory does not exist`, { path: dir });
+    }
+    try {
+      fs.mkdirp(dir, mode);
+    } catch (err) {
+      throw ioError(err, 'cannot create store directory', dir);
+    }
+  } else {
+    const exposed = openToOthers(fs, dir);
+    if (exposed) options.onWarning?.(exposed);
+  }
+  if (state !== 'missing' && !readOnly) {
+    try {
+      fs.checkWritable(dir);
+    } catch (err) {
+      throw ioError(err, 'cannot write to store directory', dir);
+    }
+  }
+  if (state === 'store') {
+    try {
+      readManifest(fs, dir);
+    } catch (err) {
+      // A newer format is refused at once; damage is left for reads to report and verify to examine.
+      if (err instanceof TzkvError && err.code !== 'CORRUPT') throw err;
+    }
+  }
+  return new LocalStore(fs, dir, options);
+}
+
+class LocalStore implements Store {
+  readonly location: string;
+  readonly readOnly: boolean;
+  private readonly now: () => number;
+  private readonly writerOptions: WriterOptions;
+  private readonly lockTimeoutMs: number;
+  private readonly command: string;
+  private readonly spillBytes: number;
+  private readonly onCompactPhase: EngineOptions['onCompactPhase'];
+  private readonly compactTtlSpillChunk: number | undefined;
+  private readonly rebuildChunkKeys: number | undefined;
+  private view: View | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly fs: FileSystem,
+    dir: string,
+    options: EngineOptions,
+  ) {
+    this.location = dir;
+    this.readOnly = options.readOnly === true;
+    this.now = options.now ?? Date.now;
+    this.lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+    if (!Number.isFinite(this.lockTimeoutMs) || this.lockTimeoutMs < 0) {
+      throw new TzkvError('INVALID_ARGUMENT', `lock timeout must be zero or more milliseconds, got ${options.lockTimeoutMs}`);
+    }
+    this.command = options.command ?? `node ${process.argv[1] ?? ''}`.trim();
+    this.spillBytes = options.spillBytes ?? SPILL_BYTES;
+    this.onCompactPhase = options.onCompactPhase;
+    this.compactTtlSpillChunk = options.compactTtlSpillChunk;
+    this.rebuildChunkKeys = options.rebuildChunkKeys;
+    this.writerOptions = {
+      sync: options.sync !== false,
+      segmentBytes: options.segmentBytes ?? DEFAULT_WRITER_OPTIONS.segmentBytes,
+      flushBytes: options.flushBytes ?? DEFAULT_WRITER_OPTIONS.flushBytes,
+      now: this.now,
+    };
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new TzkvError('CLOSED', `store ${this.location} is closed`, { path: this.location });
+  }
+
+  /** Runs fn on a current view, retrying when a file vanished under it (an index merge or compaction). */
+  private read<T>(fn: (v: View) => T): T {
+    this.checkOpen();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (!this.view || !this.view.stillCurrent()) {
+          this.view?.close();
+          this.view = undefined;
+          this.view = View.load(this.fs, this.location);
+        }
+        return fn(this.view);
+      } catch (err) {
+        this.view?.close();
+        this.view = undefined;
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < READ_RETRIES) continue;
+        throw ioError(err, 'cannot read store', this.location);
+      }
+    }
+  }
+
+  /** Takes the writer lock, runs fn, releases it and drops the read view (the store changed). */
+  private async withLock<T>(fn: () => T): Promise<T> {
+    const lock = await WriterLock.acquire(this.fs, this.location, { timeoutMs: this.lockTimeoutMs, command: this.command });
+    try {
+      return fn();
+    } finally {
+      try {
+        lock.release();
+      } catch {
+        // The change is durable; a LOCK we failed to remove names this process and is broken as a leftover.
+      }
+      this.view?.close();
+      this.view = undefined;
+    }
+  }
+
+  /** Takes the writer lock, prepares a Writer, runs fn, releases everything; `held` learns how long the lock was held (ms). */
+  private async write<T>(fn: (w: Writer) => T, prepare = true, held?: (ms: number) => void): Promise<T> {
+    this.checkOpen();
+    if (this.readOnly) {
+      throw new TzkvError('READ_ONLY', `store ${this.location} is open read-only`, { path: this.location });
+    }
+    return this.withLock(() => {
+      let writer: Writer | undefined;
+      try {
+        writer = new Writer(this.fs, this.location, this.writerOptions);
+        if (prepare) writer.prepare();
+        return fn(writer);
+      } catch (err) {
+        const failed = ioError(err, 'cannot write to store', this.location);
+        throw writer ? writer.undo(failed) : failed;
+      } finally {
+        writer?.close();
+        if (held && writer) held(monotonicMs() - writer.lockedAt);
+      }
+    });
+  }
+
+  async get(key: KeyInput): Promise<Buffer | undefined> {
+    return (await this.getEntry(key))?.value;
+  }
+
+  async getEntry(key: KeyInput): Promise<Entry | undefined> {
+    const k = checkKey(key);
+    return this.read((v) => {
+      const at = v.locate(k);
+      if (!isLive(at, this.now())) return undefined;
+      return { key: k, value: v.readValue(k, at), expiresAt: at.expiresAt === 0 ? null : at.expiresAt };
+    });
+  }
+
+  async has(key: KeyInput): Promise<boolean> {
+    const k = checkKey(key);
+    return this.read((v) => isLive(v.locate(k), this.now()));
+  }
+
+  async expiry(key: KeyInput): Promise<number | null | undefined> {
+    const k = checkKey(key);
+    return this.read((v) => {
+      const at = v.locate(k);
+      if (!isLive(at, this.now())) return undefined;
+      return at.expiresAt === 0 ? null : at.expiresAt;
+    });
+  }
+
+  async put(key: KeyInput, value: ValueInput, options?: PutOptions): Promise<boolean> {
+    const k = checkKey(key);
+    const val = checkValue(value);
+    const expiresAt = putExpiry(options, this.now());
+    return this.write((w) => {
+      if (options?.ifAbsent && isLive(w.view.locate(k), this.now())) return false;
+      w.append([encodeRecord(KIND_PUT, 0, k, val, expiresAt)]);
+      w.maybeFlush();
+      return true;
+    });
+  }
+
+  async del(...keys: KeyInput[]): Promise<number> {
+    const checked = keys.map(checkKey);
+    if (checked.length === 0) return 0;
+    return this.write((w) => {
+      const now = this.now();
+      const seen = new Set<string>();
+      const gone: Buffer[] = [];
+      for (const k of checked) {
+        const s = k.toString('latin1');
+        if (seen.has(s)) continue;
+        seen.add(s);
+        if (isLive(w.view.locate(k), now)) gone.push(k);
+      }
+      if (gone.length === 1) {
+        w.append([encodeRecord(KIND_DEL, 0, gone[0], null, 0)]);
+      } else if (gone.length > 1) {
+        const staged = new StagedBatch(); // in memory: no spill without a store to spill into
+        for (const k of gone) staged.add(KIND_DEL, k, null, 0);
+        const out = staged.finish();
+        if (!('chunks' in out)) throw new TzkvError('INTERNAL', 'an unspillable batch spilled');
+        w.append([...out.chunks, encodeCommit(staged.count)]);
+      }
+      if (gone.length > 0) w.maybeFlush();
+      return gone.length;
+    });
+  }
+
+  async setExpiry(key: KeyInput, expiresAt: number | null): Promise<boolean> {
+    const k = checkKey(key);
+    const exp = checkExpiry(expiresAt);
+    return this.write((w) => {
+      const at = w.view.locate(k);
+      if (!isLive(at, this.now())) return false;
+      const value = w.view.readValue(k, at);
+      w.append([encodeRecord(KIND_PUT, 0, k, value, exp)]);
+      w.maybeFlush();
+      return true;
+    });
+  }
+
+  async update(
+    key: KeyInput,
+    fn: (current: Entry | undefined) => { value: ValueInput; expiresAt?: number | null } | undefined,
+  ): Promise<Entry | undefined> {
+    const k = checkKey(key);
+    return this.write((w) => {
+      const at = w.view.locate(k);
+      const current: Entry | undefined = isLive(at, this.now())
+        ? { key: k, value: w.view.readValue(k, at), expiresAt: at.expiresAt === 0 ? null : at.expiresAt }
+        : undefined;
+      const next = fn(current);
+      if (next === undefined) return current;
+      const value = checkValue(next.value);
+      const exp = next.expiresAt === undefined ? (current?.expiresAt ?? 0) : checkExpiry(next.expiresAt);
+      w.append([encodeRecord(KIND_PUT, 0, k, value, exp)]);
+      w.maybeFlush();
+      return { key: k, value, expiresAt: exp === 0 ? null : exp };
+    });
+  }
+
+  private listing(options: ListOptions | undefined): { prefix: Buffer; limit: number; damage: DamageLog } {
+    const prefix = options?.prefix === undefined ? Buffer.alloc(0) : toBytes(options.prefix);
+    const limit = options?.limit ?? Infinity;
+    if (limit !== Infinity && (!Number.isSafeInteger(limit) || limit < 0)) {
+      throw new TzkvError('INVALID_ARGUMENT', `limit must be a whole number ≥ 0, got ${options?.limit}`);
+    }
+    return { prefix, limit, damage: new DamageLog(this.location, options?.onDamage) };
+  }
+
+  async *keys(options?: ListOptions): AsyncIterableIterator<KeyInfo> {
+    const { prefix, limit, damage } = this.listing(options);
+    for (const e of this.liveEntries(prefix, limit, false, damage)) yield { key: e.key, expiresAt: e.expiresAt };
+    damage.finish('the listing');
+  }
+
+  async *entries(options?: ListOptions): AsyncIterableIterator<Entry> {
+    const { prefix, limit, damage } = this.listing(options);
+    for (const e of this.liveEntries(prefix, limit, true, damage)) yield e as Entry;
+    damage.finish('the listing');
+  }
+
+  /**
+   * Live entries in key order (with values when asked), all from one view that
+   * opens every file it needs before the first entry: the listing is one
+   * consistent cut (an import is in it wholly or not at all) even when a
+   * compaction deletes those files meanwhile, and other calls on this store
+   * cannot close it. Damage is stepped over and told to `damage`; a key
+   * whose value is damaged is left out.
+   */
+  private *liveEntries(prefix: Buffer, limit: number, values: boolean, damage: DamageLog): Generator<KeyInfo & { value?: Buffer }> {
+    if (limit === 0) return;
+    this.checkOpen();
+    let view: View | undefined;
+    for (let attempt = 0; view === undefined; attempt++) {
+      try {
+        view = View.load(this.fs, this.location);
+        view.openAll();
+      } catch (err) {
+        view?.close();
+        view = undefined;
+        // A file vanished between reading the manifest and opening it: take the new manifest.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < READ_RETRIES) continue;
+        throw ioError(err, 'cannot list store', this.location);
+      }
+    }
+    if (values) view.window = new ReadWindow(256 * 1024, false);
+    const now = this.now();
+    let n = 0;
+    try {
+      for (const e of view.merged(prefix, prefix, damage.report)) {
+        if (e.kind !== KIND_PUT || isExpired(e.expiresAt, now)) continue;
+        const key = Buffer.from(e.key);
+        const expiresAt = e.expiresAt === 0 ? null : e.expiresAt;
+        if (!values) yield { key, expiresAt };
+        else {
+          let value: Buffer;
+          try {
+            value = view.readValue(key, e);
+          } catch (err) {
+            if (!isTzkvError(err, 'CORRUPT')) throw err;
+            damage.report(damageOf(err, 'corrupt-record'));
+            continue;
+          }
+          yield { key, value, expiresAt };
+        }
+        if (++n >= limit) return;
+      }
+    } catch (err) {
+      throw ioError(err, 'cannot list store', this.location);
+    } finally {
+      view.close();
+    }
+  }
+
+  batch(): Batch {
+    this.checkOpen();
+    const spill = this.readOnly ? undefined : { fs: this.fs, dir: this.location, bytes: this.spillBytes };
+    return new LocalBatch(this.now, (staged) => this.commitBatch(staged), spill);
+  }
+
+  private async commitBatch(staged: StagedBatch): Promise<void> {
+    try {
+      const out = staged.finish();
+      if ('stage' in out) {
+        const batch = { entries: staged.entries, puts: staged.puts, deletes: staged.deletes, count: staged.count };
+        await this.write((w) => w.commitStage(out.stage, batch));
+        return;
+      }
+      const commit = encodeCommit(staged.count);
+      await this.write((w) => {
+        if (w.end + staged.bytes > this.writerOptions.segmentBytes) w.rollNow();
+        const base = w.append([...out.chunks, commit]);
+        if (staged.bytes >= this.writerOptions.flushBytes) {
+          w.maybeFlush(true, { base, entries: staged.entries, puts: staged.puts, deletes: staged.deletes });
+        } else {
+          w.maybeFlush();
+        }
+      });
+    } finally {
+      staged.cleanup();
+    }
+  }
+
+  async stats(options?: ReadOptions): Promise<StoreStats> {
+    const damage = new DamageLog(this.location, options?.onDamage);
+    const stats = this.read((v) => storeStats(v, this.now(), FORMAT_VERSION, damage.report));
+    damage.finish('stats');
+    return { ...stats, lastVerify: readVerified(this.fs, this.location), lockHolder: await this.lockHolder(), followers: readFollowers(this.fs, this.location) };
+  }
+
+  async verify(options?: VerifyOptions): Promise<VerifyReport> {
+    this.checkOpen();
+    let repair: RepairReport | undefined;
+    let unchanged: Awaited<ReturnType<typeof verifyStoreParallel>> | null = null;
+    const started = this.now();
+    if (options?.repair) {
+      if (this.readOnly) throw new TzkvError('READ_ONLY', `store ${this.location} is open read-only: it cannot be repaired`, { path: this.location });
+      ({ repair, unchanged } = await this.withLock(() => repairStore(this.fs, this.location, this.now(), () => formerLeaderIdentity(this.fs, this.location), this.rebuildChunkKeys)));
+    }
+    // A repair that changed nothing has just verified the store as it is.
+    const { unreadable: _, ...verified } = unchanged ?? (await verifyStoreParallel(this.fs, this.location, options?.onProgress));
+    const report = repair ? { ...verified, repair } : verified;
+    const recorded =
+      options?.record === true &&
+      !report.newerVersion &&
+      this.fs.stat(`${this.location}/MANIFEST`) !== undefined &&
+      writeVerified(this.fs, this.location, { verifiedAt: new Date(started).toISOString(), ok: report.ok, problems: report.problemCount, bytes: report.bytes, durationMs: report.durationMs });
+    return { ...report, recorded };
+  }
+
+  async compact(options?: CompactOptions): Promise<CompactReport> {
+    const { segmentBytes } = this.writerOptions;
+    if (options?.dryRun) return this.read((v) => dryRunReport(v, this.now(), segmentBytes));
+    return compactPhased({
+      fs: this.fs,
+      dir: this.location,
+      now: this.now(),
+      segmentBytes,
+      locked: async (fn) => {
+        let heldMs = 0;
+        const value = await this.write(fn, true, (ms) => (heldMs = ms));
+        return { value, heldMs };
+      },
+      onPhase: this.onCompactPhase,
+      ttlSpillChunk: this.compactTtlSpillChunk,
+    });
+  }
+
+  async replicate(target: string, options?: ReplicateOptions): Promise<ReplicateReport> {
+    this.checkOpen();
+    if (typeof target !== 'string' || target === '') throw new TzkvError('INVALID_ARGUMENT', 'a follower location is required');
+    const dir = resolve(target);
+    try {
+      return replicate(this.fs, this.location, new DirectoryTarget(this.fs, dir, checkMode(options?.mode)), this.now(), options ?? {});
+    } catch (err) {
+      throw ioError(err, 'cannot replicate to', dir);
+    }
+  }
+
+  async lockHolder(): Promise<LockHolderInfo | null> {
+    this.checkOpen();
+    const h = WriterLock.readHolder(this.fs, this.location);
+    if (h === null) return null;
+    if (h === undefined) return { pid: 0, host: '', command: '', since: null, state: 'unknown' };
+    return holderInfo(h);
+  }
+
+  async forceUnlock(): Promise<LockHolderInfo | null> {
+    this.checkOpen();
+    // Allowed on a read-only handle too: it is an administrator's repair, not a write to the data.
+    const { existed, holder } = forceRemoveLock(this.fs, this.location);
+    if (!existed) return null;
+    try {
+      this.fs.fsyncDir(this.location);
+    } catch (err) {
+      throw ioError(err, 'cannot fsync', this.location);
+    }
+    return holder ? holderInfo(holder) : { pid: 0, host: '', command: '', since: null, state: 'unknown' };
+  }
+
+  async forceEndCompaction(): Promise<CompactionInfo | null> {
+    return this.write((w) => {
+      const ended = w.forceEndCompaction();
+      return ended && compactionInfo(ended);
+    });
+  }
+
+  async promote(): Promise<boolean> {
+    return this.write((w) => w.promote(), false);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.view?.close();
+    this.view = undefined;
+  }
+}
