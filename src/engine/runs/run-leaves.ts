@@ -5,12 +5,18 @@ import type { VerifyProblem } from '../../api.js';
 import { BLOCK_HEADER_BYTES, BLOCK_LEAF, BLOCK_TRAILER_BYTES } from '../../format/constants.js';
 import { decodeBlock, parseLeafEntries } from '../../format/index-block.js';
 import type { IndexEntry } from '../../format/index-block.js';
-import type { RunReader } from './run-reader.js';
 
 const READAHEAD = 64 * 1024;
 /** Bytes examined per read while searching past a damaged leaf. */
 const SEARCH_WINDOW = 1024 * 1024;
 const MIN_BLOCK_BYTES = BLOCK_HEADER_BYTES + BLOCK_TRAILER_BYTES;
+
+/** What leafBlocks reads a run through (a RunReader is one). */
+export interface LeafSource {
+  readonly name: string;
+  readonly header: { readonly leavesEnd: number };
+  readAt(into: Buffer, length: number, position: number): number;
+}
 
 /** A leaf block's entries, or why it is unreadable. */
 function leafEntries(buf: Buffer): IndexEntry[] | string {
@@ -24,7 +30,7 @@ function leafEntries(buf: Buffer): IndexEntry[] | string {
  * next offset where a whole leaf block starts whose CRC checks and whose
  * entries parse (the end of the leaves when none does).
  */
-export function* leafBlocks(run: RunReader, from: number, onDamage: (damage: VerifyProblem) => void): Generator<IndexEntry[]> {
+export function* leafBlocks(run: LeafSource, from: number, onDamage: (damage: VerifyProblem) => void): Generator<IndexEntry[]> {
   const end = run.header.leavesEnd;
   let chunk = Buffer.alloc(0);
   let chunkAt = from;
@@ -62,7 +68,7 @@ export function* leafBlocks(run: RunReader, from: number, onDamage: (damage: Ver
 }
 
 /** The first offset in [from, end) where a whole, checked leaf block starts, or `end`. */
-function nextLeaf(run: RunReader, from: number, end: number): number {
+function nextLeaf(run: LeafSource, from: number, end: number): number {
   const win = Buffer.allocUnsafe(Math.max(0, Math.min(SEARCH_WINDOW, end - from)));
   for (let base = from; base + MIN_BLOCK_BYTES <= end; ) {
     const n = run.readAt(win, Math.min(win.length, end - base), base);

@@ -6,7 +6,7 @@ import { BLOCK_BRANCH, BLOOM_PAGE_STRIDE, TTL_ENTRY_BYTES, TTL_HEADER_BYTES } fr
 import { decodeBlock, parseBranchEntries } from '../../format/index-block.js';
 import { decodeTtlEntry, decodeTtlHeader, ttlCrc, ttlSectionBytes } from '../../format/ttl-section.js';
 import type { FileSystem } from '../../io/fs.js';
-import { MAX_BLOCK_BYTES } from '../runs/run-cursor.js';
+import { MAX_BLOCK_BYTES } from './run-cursor.js';
 import type { VerifyLog } from './verify-log.js';
 import type { OpenRun } from './verify-runs.js';
 

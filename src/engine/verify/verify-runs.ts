@@ -18,7 +18,7 @@ import { runName, segmentName } from '../files/layout.js';
 import { CHECK_DIFFERS, CHECK_NONE, CHECK_TWICE } from './record-join.js';
 import type { RecordJoin } from './record-join.js';
 import { fingerprint, keyHashOf } from './record-table.js';
-import { LeafCursor, compareBytes } from '../runs/run-cursor.js';
+import { LeafCursor, compareBytes } from './run-cursor.js';
 import type { Scratch, VerifyLimits } from './scratch.js';
 import { SpillingTtlList } from '../runs/ttl-spill.js';
 import { checkEveryRecordIndexed } from './verify-newest.js';

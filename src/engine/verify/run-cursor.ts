@@ -14,7 +14,7 @@ import {
 } from '../../format/constants.js';
 import { crc32 } from '../../format/bytes.js';
 import type { FileSystem } from '../../io/fs.js';
-import type { VerifyLog } from '../verify/verify-log.js';
+import type { VerifyLog } from './verify-log.js';
 
 const CHUNK = 1024 * 1024;
 /** The longest block a writer makes: a full block plus one largest entry. */
