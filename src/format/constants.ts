@@ -56,6 +56,13 @@ export const LOCK_NAME = 'LOCK';
 export const REPLICATING_NAME = 'REPLICATING';
 /** docs/format.md "The store directory": a leader's records of its followers. */
 export const FOLLOWERS_DIR = 'followers';
+/** docs/format.md "VERIFIED": when verify last ran and what it found. */
+export const VERIFIED_NAME = 'VERIFIED';
+/** docs/format.md "Quarantine": `QUARANTINE-TIME.tzq`, bytes `verify --repair` moved out of data segments. */
+export const QUARANTINE_PREFIX = 'QUARANTINE-';
+export const QUARANTINE_EXT = '.tzq';
+/** docs/format.md "The store directory": the TTL scratch file of a run being written (`compact-PID-NNNNNNNN.ttl.tmp`). */
+export const TTL_SCRATCH_EXT = '.ttl';
 export const TMP_SUFFIX = '.tmp';
 export const SEGMENT_EXT = '.tzds';
 export const RUN_EXT = '.tzix';

@@ -10,6 +10,7 @@ import type { FileSystem } from '../io/fs.js';
 import { removeQuietly, replaceFile } from '../io/fs.js';
 import type { FollowerMark } from './replicator.js';
 import { DEFAULT_STORE_MODE } from '../engine/files/permissions.js';
+import { fileKind } from '../engine/files/file-kinds.js';
 
 
 function recordName(location: string): string {
@@ -43,7 +44,7 @@ export function readFollowers(fs: FileSystem, leaderDir: string): FollowerInfo[]
   }
   const out: FollowerInfo[] = [];
   for (const name of names) {
-    if (!/^[0-9a-f]{16}\.json$/.test(name)) continue;
+    if (fileKind(`${FOLLOWERS_DIR}/${name}`).kind !== 'follower-record') continue;
     try {
       const fd = fs.openRead(`${dir}/${name}`);
       try {

@@ -6,12 +6,13 @@
 import type { ReplicateOptions, ReplicateReport } from '../api.js';
 import { REPAIR_HINT, TzkvError } from '../errors.js';
 import { undoneError } from '../engine/files/leftovers.js';
-import { FILE_HEADER_BYTES, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT, SEGMENT_EXT, TMP_SUFFIX } from '../format/constants.js';
+import { FILE_HEADER_BYTES, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT } from '../format/constants.js';
 import { parseFileName } from '../format/bytes.js';
 import { cloneManifest, encodeManifest } from '../format/manifest.js';
 import type { Manifest } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
 import { runName, segmentName } from '../engine/files/layout.js';
+import { fileKind, leftoverUnlessListed } from '../engine/files/file-kinds.js';
 import { listedNames } from '../engine/files/manifest-files.js';
 import { RecordScanner } from '../engine/log/record-scan.js';
 import { RunReader } from '../engine/runs/run-reader.js';
@@ -260,8 +261,8 @@ function replicateOnce(
     }
     let removed = 0;
     for (const name of target.list()) {
-      const tzkvFile = name.endsWith(TMP_SUFFIX) || parseFileName(name, SEGMENT_EXT) > 0 || parseFileName(name, RUN_EXT) > 0;
-      if (tzkvFile && name !== `${MANIFEST_NAME}${TMP_SUFFIX}` && !leaderSizes.has(name)) {
+      const f = fileKind(name);
+      if (leftoverUnlessListed(f) && f.kind !== 'manifest-temp' && !leaderSizes.has(name)) {
         target.remove(name);
         removed++;
       }

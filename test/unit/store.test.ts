@@ -203,6 +203,13 @@ describe('store: bad input', () => {
     expect(readdirSync(dir)).toEqual(['plain.txt']);
   });
 
+  it('refuses a directory whose names only look like tzkv files (VERIFIED.123 is no VERIFIED), touching nothing', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'VERIFIED.123'), '{}');
+    await rejectsWith(open(dir), 'NOT_A_STORE', /not a tzkv store: it holds other files \(VERIFIED\.123\)/);
+    expect(readdirSync(dir)).toEqual(['VERIFIED.123']);
+  });
+
   it('a read on a missing directory fails naming it and creates nothing; a write creates it', async () => {
     const dir = join(tempDir(), 'nested', 'store');
     await rejectsWith(open(dir, { readOnly: true }), 'NO_STORE', dir);

@@ -9,7 +9,7 @@
 // TTL list keeps one chunk of 1M expiries in memory and spills the rest to
 // `compact-PID-NNNNNNNN.ttl.tmp`.
 import { REPAIR_HINT, TzkvError, ioError } from '../../errors.js';
-import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, RUN_EXT, SEGMENT_EXT } from '../../format/constants.js';
+import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, RUN_EXT, SEGMENT_EXT, TTL_SCRATCH_EXT } from '../../format/constants.js';
 import { crc32 } from '../../format/bytes.js';
 import { encodeFileHeader } from '../../format/file-header.js';
 import type { IndexEntry } from '../../format/index-block.js';
@@ -18,7 +18,7 @@ import { RECORD_OK, RecordInfo, decodeRecord } from '../../format/record.js';
 import type { FileSystem } from '../../io/fs.js';
 import { removeQuietly, closeQuietly } from '../../io/fs.js';
 import { isExpired } from '../keys.js';
-import { TTL_SCRATCH_EXT, compactFileName, segmentName } from '../files/layout.js';
+import { compactFileName, segmentName } from '../files/layout.js';
 import { ReadWindow } from '../log/read-window.js';
 import { newestEntries } from '../runs/run-merge.js';
 import { RunReader } from '../runs/run-reader.js';

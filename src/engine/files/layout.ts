@@ -1,9 +1,10 @@
-// What is in a store directory: is it a store, which files belong to it, and
-// the paths of its files (docs/format.md "The store directory").
+// What is in a store directory: is it a store, and the names of its files
+// (docs/format.md "The store directory"). What a name is, file-kinds.ts decides.
 import { TzkvError, ioError } from '../../errors.js';
-import { fileName, parseFileName } from '../../format/bytes.js';
-import { FILE_HEADER_BYTES, FOLLOWERS_DIR, LOCK_NAME, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT, SEGMENT_EXT, TMP_SUFFIX } from '../../format/constants.js';
+import { fileName } from '../../format/bytes.js';
+import { FILE_HEADER_BYTES, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT, SEGMENT_EXT, TMP_SUFFIX } from '../../format/constants.js';
 import type { FileSystem } from '../../io/fs.js';
+import { fileKind, isTzkvFile } from './file-kinds.js';
 
 export const segmentName = (n: number) => fileName(n, SEGMENT_EXT);
 export const runName = (n: number) => fileName(n, RUN_EXT);
@@ -11,33 +12,8 @@ export const runName = (n: number) => fileName(n, RUN_EXT);
 /** A large batch's staging file, named after its process so other writers leave it alone while it lives. */
 export const stageFileName = (pid: number, nonce: string) => `stage-${pid}-${nonce}${TMP_SUFFIX}`;
 
-/** The pid in a staging file's name, or -1 when the name is not one. */
-export function stageFilePid(name: string): number {
-  const m = /^stage-([0-9]+)-[0-9a-f]+\.tmp$/.exec(name);
-  return m ? Number(m[1]) : -1;
-}
-
 /** A compaction's output file (or its TTL scratch file, or a repair's), written under a name no other writer takes for its own. */
 export const compactFileName = (pid: number, file: number, ext: string) => `compact-${pid}-${fileName(file, ext)}${TMP_SUFFIX}`;
-/** The scratch file of a compaction's TTL list (docs/format.md "The store directory"). */
-export const TTL_SCRATCH_EXT = '.ttl';
-
-/** The pid in a compaction output file's name, or -1 when the name is not one. */
-export function compactFilePid(name: string): number {
-  const m = /^compact-([0-9]+)-[0-9]{8,}\.(tzds|tzix|ttl)\.tmp$/.exec(name);
-  return m ? Number(m[1]) : -1;
-}
-
-/** Names tzkv itself writes into a store directory (a followers/ folder included). */
-export function isStoreFileName(name: string): boolean {
-  if (stageFilePid(name) > 0 || compactFilePid(name) > 0) return true;
-  if (/^LOCK\.[0-9a-f]+\.tmp$/.test(name)) return true; // a lock being written aside (src/lock/lockfile.ts)
-  if (name === MANIFEST_NAME || name === LOCK_NAME || name === `${LOCK_NAME}.break` || name === FOLLOWERS_DIR) return true;
-  const base = name.endsWith(TMP_SUFFIX) ? name.slice(0, -TMP_SUFFIX.length) : name;
-  if (base === MANIFEST_NAME || base === REPLICATING_NAME) return true; // REPLICATING: a follower's note (src/replication)
-  if (base === 'VERIFIED' || /^VERIFIED\.[0-9]+$/.test(base) || /^QUARANTINE-.*\.tzq$/.test(base)) return true; // verify's note and repair's quarantine
-  return parseFileName(base, SEGMENT_EXT) > 0 || parseFileName(base, RUN_EXT) > 0;
-}
 
 /**
  * Whether a tzkv file left without a MANIFEST beside it shows that a store
@@ -45,9 +21,10 @@ export function isStoreFileName(name: string): boolean {
  * first segment that a first write dying before its manifest leaves.
  */
 function showsAStore(fs: FileSystem, dir: string, name: string): boolean {
-  if (name.endsWith(TMP_SUFFIX) || name === LOCK_NAME || name === `${LOCK_NAME}.break`) return false;
+  const f = fileKind(name);
+  if (f.temp || f.kind === 'lock' || f.kind === 'lock-break') return false;
   if (name === segmentName(1)) return (fs.stat(`${dir}/${name}`)?.size ?? 0) > FILE_HEADER_BYTES;
-  return isStoreFileName(name);
+  return isTzkvFile(f);
 }
 
 /**
@@ -85,7 +62,7 @@ function listDir(fs: FileSystem, dir: string): Listing {
   if (names.includes(REPLICATING_NAME)) return { state: 'unfinished-follower', storeFiles: [] };
   const storeFiles = names.filter((n) => showsAStore(fs, dir, n)).sort();
   if (storeFiles.length > 0) return { state: 'lost-manifest', storeFiles };
-  const foreign = names.filter((n) => !isStoreFileName(n));
+  const foreign = names.filter((n) => !isTzkvFile(fileKind(n)));
   if (foreign.length > 0) {
     throw new TzkvError('NOT_A_STORE', `${dir} is not a tzkv store: it holds other files (${sample(foreign)}) and no MANIFEST`, {
       path: dir,

@@ -3,14 +3,12 @@
 // removes them when it starts, and a writer that fails removes its own
 // before it lets go of the lock.
 import { TzkvError, fsReason } from '../../errors.js';
-import { parseFileName } from '../../format/bytes.js';
-import { RUN_EXT, SEGMENT_EXT, TMP_SUFFIX } from '../../format/constants.js';
 import type { Manifest } from '../../format/manifest.js';
 import type { FileSystem } from '../../io/fs.js';
 import { closeQuietly } from '../../io/fs.js';
 import { pidAlive } from '../../lock/lockfile.js';
 import { liveCompaction } from './compaction-marker.js';
-import { compactFilePid, stageFilePid } from './layout.js';
+import { fileKind, leftoverUnlessListed } from './file-kinds.js';
 import { highestFileNumber, listedNames } from './manifest-files.js';
 
 /**
@@ -27,9 +25,9 @@ export function removeLeftovers(fs: FileSystem, dir: string, m: Manifest | null,
   const left: string[] = [];
   const stayed: string[] = [];
   for (const name of names) {
-    const stagePid = stageFilePid(name);
-    const ours = name.endsWith(TMP_SUFFIX) || parseFileName(name, SEGMENT_EXT) > 0 || parseFileName(name, RUN_EXT) > 0;
-    if (!ours || listed.has(name) || (stagePid > 0 && pidAlive(stagePid)) || (compactor !== undefined && compactFilePid(name) === compactor)) {
+    const f = fileKind(name);
+    const writing = f.kind === 'stage' ? pidAlive(f.pid) : f.pid > 0 && f.pid === compactor;
+    if (!leftoverUnlessListed(f) || listed.has(name) || writing) {
       left.push(name); // not ours, listed, a batch a live process stages, or a running compaction's output
       continue;
     }

@@ -3,6 +3,7 @@
 // (docs/format.md "The store directory", "Recovery rules").
 import { TzkvError } from '../../errors.js';
 import type { Manifest } from '../../format/manifest.js';
+import { fileKind } from './file-kinds.js';
 import { runName, segmentName } from './layout.js';
 
 /** The segments and index runs a manifest lists, by file name. */
@@ -21,8 +22,6 @@ export function missingFileError(dir: string, name: string, then: string): TzkvE
   return new TzkvError('CORRUPT', `${name} is missing: the store's manifest lists it, but it is not in ${dir}; ${then}`, { path: `${dir}/${name}` });
 }
 
-const NUMBERED = /^(?:compact-[0-9]+-)?([0-9]{8,10})\.(?:tzds|tzix|ttl)(?:\.tmp)?$/;
-
 /**
  * The highest file number a name in `names` carries: segments, runs, and the
  * temporary files written under a number (0 when none does). A writer numbers
@@ -30,9 +29,6 @@ const NUMBERED = /^(?:compact-[0-9]+-)?([0-9]{8,10})\.(?:tzds|tzix|ttl)(?:\.tmp)
  */
 export function highestFileNumber(names: Iterable<string>): number {
   let high = 0;
-  for (const name of names) {
-    const m = NUMBERED.exec(name);
-    if (m) high = Math.max(high, Number(m[1]));
-  }
+  for (const name of names) high = Math.max(high, fileKind(name).file);
   return high;
 }

@@ -3,17 +3,9 @@
 // reader sees the old note or the new one; not fsynced (after a power loss it
 // may be the previous one or missing: it is a record, not data).
 import type { VerifyRecord } from '../../api.js';
+import { VERIFIED_NAME } from '../../format/constants.js';
 import type { FileSystem } from '../../io/fs.js';
 import { readWholeFile, removeQuietly } from '../../io/fs.js';
-
-export const VERIFIED_NAME = 'VERIFIED';
-/** A quarantine file written by `verify --repair` (docs/format.md "Quarantine"). */
-export const QUARANTINE_PREFIX = 'QUARANTINE-';
-export const QUARANTINE_EXT = '.tzq';
-
-export function isQuarantineName(name: string): boolean {
-  return name.startsWith(QUARANTINE_PREFIX) && (name.endsWith(QUARANTINE_EXT) || name.endsWith(`${QUARANTINE_EXT}.tmp`));
-}
 
 /** Records a verify's result; false when it could not be written (a read-only store, a racing writer's cleanup). */
 export function writeVerified(fs: FileSystem, dir: string, record: VerifyRecord): boolean {

@@ -7,12 +7,12 @@
 // FAN_IN at a time. Memory: one chunk, one block per run merged, and the
 // final run writer's bloom filter and leaf index; expiry lists spill to
 // `compact-PID-NNNNNNNN.ttl.tmp` as a compaction's do.
-import { FILE_HEADER_BYTES, KIND_PUT } from '../../format/constants.js';
+import { FILE_HEADER_BYTES, KIND_PUT, TTL_SCRATCH_EXT } from '../../format/constants.js';
 import type { RunInfo, SegmentInfo } from '../../format/manifest.js';
 import type { FileSystem } from '../../io/fs.js';
 import { removeQuietly } from '../../io/fs.js';
 import { TzkvError } from '../../errors.js';
-import { TTL_SCRATCH_EXT, compactFileName, runName, segmentName } from '../files/layout.js';
+import { compactFileName, runName, segmentName } from '../files/layout.js';
 import { RecordScanner } from '../log/record-scan.js';
 import type { ScanVisitor } from '../log/record-scan.js';
 import { newestEntries } from '../runs/run-merge.js';

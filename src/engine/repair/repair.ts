@@ -10,8 +10,7 @@
 // the old store (its new files unlisted, removed by the next writer).
 import type { RepairReport } from '../../api.js';
 import { TzkvError, ioError } from '../../errors.js';
-import { FILE_HEADER_BYTES, MAGIC_SEGMENT, MANIFEST_NAME, RUN_EXT, SEGMENT_EXT } from '../../format/constants.js';
-import { parseFileName } from '../../format/bytes.js';
+import { FILE_HEADER_BYTES, MAGIC_SEGMENT, MANIFEST_NAME, QUARANTINE_EXT, QUARANTINE_PREFIX, RUN_EXT, SEGMENT_EXT } from '../../format/constants.js';
 import { encodeFileHeader } from '../../format/file-header.js';
 import { cloneManifest, encodeManifest } from '../../format/manifest.js';
 import type { Manifest } from '../../format/manifest.js';
@@ -20,10 +19,10 @@ import type { FileSystem } from '../../io/fs.js';
 import { removeQuietly, replaceFile, writeFileAside } from '../../io/fs.js';
 import { randomHex } from '../../io/random.js';
 import { censusValid } from '../read/census.js';
+import { fileKind } from '../files/file-kinds.js';
 import { runName, segmentName, withoutManifest } from '../files/layout.js';
 import { highestFileNumber } from '../files/manifest-files.js';
 import { rebuildIndex } from './index-rebuild.js';
-import { QUARANTINE_EXT, QUARANTINE_PREFIX } from '../files/verified.js';
 import { verifyStore } from '../verify/verify.js';
 import type { UnreadableRange } from '../verify/verify-log.js';
 import { readManifest } from '../read/view.js';
@@ -98,7 +97,7 @@ export interface FormerIdentity {
  */
 function manifestFromFiles(fs: FileSystem, dir: string, now: number, former: FormerIdentity | null): Manifest {
   const names = durable('cannot read', dir, () => fs.readdir(dir));
-  const files = names.map((n) => parseFileName(n, SEGMENT_EXT)).filter((n) => n > 0).sort((a, b) => a - b);
+  const files = names.map(fileKind).filter((f) => f.kind === 'segment').map((f) => f.file).sort((a, b) => a - b);
   let nextFile = highestFileNumber(names) + 1;
   if (files.length === 0) {
     const file = nextFile++;
@@ -170,7 +169,7 @@ export function repairStore(
     if (found.newerVersion) throw new TzkvError('VERSION', `${dir}: written by a newer tzkv; repair refused`, { path: dir });
     report.rebuiltManifest = { segments: m.segments.map((s) => segmentName(s.file)), storeId: identity ? 'kept' : 'new' };
     // The runs on disk index the data under a manifest that is gone: the rebuilt index replaces them.
-    replaced.push(...durable('cannot read', dir, () => fs.readdir(dir)).filter((n) => parseFileName(n, RUN_EXT) > 0));
+    replaced.push(...durable('cannot read', dir, () => fs.readdir(dir)).filter((n) => fileKind(n).kind === 'run'));
   } else {
     m = own;
   }

@@ -4,20 +4,20 @@
 // into a RecordJoin), then one merge walk of the index runs against them.
 import type { VerifyReport } from '../../api.js';
 import { TzkvError } from '../../errors.js';
-import { parseFileName } from '../../format/bytes.js';
-import { FILE_HEADER_BYTES, FOLLOWERS_DIR, LOCK_NAME, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT, SEGMENT_EXT } from '../../format/constants.js';
+import { FILE_HEADER_BYTES, MANIFEST_NAME } from '../../format/constants.js';
 import type { Manifest } from '../../format/manifest.js';
 import type { FileSystem } from '../../io/fs.js';
 import { realFs } from '../../io/fs.js';
 import { pidAlive } from '../../lock/lockfile.js';
-import { compactFilePid, inspectDir, runName, segmentName, stageFilePid, withoutManifest } from '../files/layout.js';
+import { fileKind, leftoverUnlessListed } from '../files/file-kinds.js';
+import type { FileKind } from '../files/file-kinds.js';
+import { inspectDir, runName, segmentName, withoutManifest } from '../files/layout.js';
 import { listedNames } from '../files/manifest-files.js';
 import { RecordJoin } from './record-join.js';
 import { RunReader } from '../runs/run-reader.js';
 import { checkInWorker } from './crc-worker.js';
 import { DEFAULT_LIMITS, Scratch, ScratchError } from './scratch.js';
 import type { VerifyLimits } from './scratch.js';
-import { VERIFIED_NAME, isQuarantineName } from '../files/verified.js';
 import { VerifyLog } from './verify-log.js';
 import { openToOthers } from '../files/permissions.js';
 import { verifyRuns } from './verify-runs.js';
@@ -26,6 +26,9 @@ import type { SegmentPlan } from './verify-segments.js';
 import { followerCut, readManifest } from '../read/view.js';
 
 const CHUNK = 4 * 1024 * 1024;
+
+/** tzkv's own files that no manifest lists and no writer removes, or that a writer may be writing now: verify does not warn about them. */
+const UNLISTED_OWN = new Set<FileKind>(['manifest', 'lock', 'lock-break', 'lock-temp', 'verified', 'replicating', 'followers', 'quarantine', 'quarantine-temp']);
 
 /** Warns about files the manifest does not account for; tzkv's own files are left out. */
 function checkDirectory(fs: FileSystem, dir: string, m: Manifest, log: VerifyLog): void {
@@ -40,14 +43,13 @@ function checkDirectory(fs: FileSystem, dir: string, m: Manifest, log: VerifyLog
   const exposed = openToOthers(fs, dir);
   if (exposed) log.warning('', null, 'permissions', exposed);
   for (const name of names.sort()) {
-    if (listed.has(name) || name === MANIFEST_NAME || name === LOCK_NAME || name === `${LOCK_NAME}.break` || name === VERIFIED_NAME) continue;
-    if (name === REPLICATING_NAME || name === FOLLOWERS_DIR || isQuarantineName(name) || /^LOCK\.[0-9a-f]+\.tmp$/.test(name)) continue;
-    const pid = Math.max(stageFilePid(name), compactFilePid(name));
-    if (pid > 0) {
-      if (!pidAlive(pid)) log.warning(name, null, 'leftover', `left by process ${pid}, which is gone; the next writer removes it`);
+    const f = fileKind(name);
+    if (listed.has(name) || UNLISTED_OWN.has(f.kind)) continue;
+    if (f.pid > 0) {
+      if (!pidAlive(f.pid)) log.warning(name, null, 'leftover', `left by process ${f.pid}, which is gone; the next writer removes it`);
       continue;
     }
-    if (parseFileName(name, SEGMENT_EXT) > 0 || parseFileName(name, RUN_EXT) > 0 || name.endsWith('.tmp')) {
+    if (leftoverUnlessListed(f)) {
       log.warning(name, null, 'leftover', 'not listed in the manifest (left by an interrupted write); the next writer removes it');
     } else {
       log.warning(name, null, 'unknown-file', 'not a tzkv file; verify does not check it and tzkv never touches it');
