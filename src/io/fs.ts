@@ -213,16 +213,24 @@ export function readWholeFile(fs: FileSystem, path: string): Buffer {
   }
 }
 
+export interface AsideOptions {
+  /** The temporary file's name in `dir` (default `name.tmp`); a writer without the lock names it after its process (`VERIFIED.PID.tmp`). */
+  tmpName?: string;
+  /** fsync the bytes before the rename (default true). false only for a file that is a record, not data: after a power loss it may be empty or gone. */
+  fsync?: boolean;
+}
+
 /**
  * Writes `chunks` to `dir/name` by temp + fsync + rename: the bytes go to
- * `name.tmp`, are fsynced, and the temp file is renamed over `name`, so
- * `name` holds either its old content or all of the new. A failure removes the
- * temp file. Returns the bytes written. The rename is durable only once the
- * caller fsyncs `dir` (replaceFile does; a caller writing several files
- * fsyncs the directory once after them all).
+ * the temporary file, are fsynced, and it is renamed over `name`, so `name`
+ * holds either its old content or all of the new. A failure at any step
+ * removes the temporary file and leaves `name` as it was. Returns the bytes
+ * written. The rename is durable only once the caller fsyncs `dir`
+ * (replaceFile does; a caller writing several files fsyncs the directory once
+ * after them all).
  */
-export function writeFileAside(fs: FileSystem, dir: string, name: string, chunks: Iterable<Uint8Array>): number {
-  const tmp = `${dir}/${name}.tmp`;
+export function writeFileAside(fs: FileSystem, dir: string, name: string, chunks: Iterable<Uint8Array>, options: AsideOptions = {}): number {
+  const tmp = `${dir}/${options.tmpName ?? `${name}.tmp`}`;
   try {
     const fd = fs.createTruncate(tmp);
     let pos = 0;
@@ -231,7 +239,7 @@ export function writeFileAside(fs: FileSystem, dir: string, name: string, chunks
         fs.write(fd, c, 0, c.length, pos);
         pos += c.length;
       }
-      fs.fsync(fd);
+      if (options.fsync !== false) fs.fsync(fd);
     } finally {
       fs.close(fd);
     }

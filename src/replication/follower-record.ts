@@ -7,7 +7,7 @@ import type { FormerIdentity } from '../engine/repair/repair.js';
 import { readManifest } from '../engine/read/view.js';
 import { FOLLOWERS_DIR } from '../format/constants.js';
 import type { FileSystem } from '../io/fs.js';
-import { removeQuietly, replaceFile } from '../io/fs.js';
+import { replaceFile } from '../io/fs.js';
 import type { FollowerMark } from './replicator.js';
 import { DEFAULT_STORE_MODE } from '../engine/files/permissions.js';
 import { fileKind } from '../engine/files/file-kinds.js';
@@ -28,8 +28,7 @@ export function recordFollower(fs: FileSystem, leaderDir: string, info: Follower
     replaceFile(fs, dir, recordName(info.location), Buffer.from(`${JSON.stringify(info)}\n`));
     return true;
   } catch {
-    removeQuietly(fs, `${dir}/${recordName(info.location)}.tmp`);
-    return false;
+    return false; // replaceFile left no temporary file behind
   }
 }
 

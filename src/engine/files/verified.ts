@@ -3,25 +3,17 @@
 // reader sees the old note or the new one; not fsynced (after a power loss it
 // may be the previous one or missing: it is a record, not data).
 import type { VerifyRecord } from '../../api.js';
-import { VERIFIED_NAME } from '../../format/constants.js';
+import { TMP_SUFFIX, VERIFIED_NAME } from '../../format/constants.js';
 import type { FileSystem } from '../../io/fs.js';
-import { readWholeFile, removeQuietly } from '../../io/fs.js';
+import { readWholeFile, writeFileAside } from '../../io/fs.js';
 
 /** Records a verify's result; false when it could not be written (a read-only store, a racing writer's cleanup). */
 export function writeVerified(fs: FileSystem, dir: string, record: VerifyRecord): boolean {
-  const tmp = `${dir}/${VERIFIED_NAME}.${process.pid}.tmp`;
   try {
     const data = Buffer.from(`${JSON.stringify(record)}\n`);
-    const fd = fs.createTruncate(tmp);
-    try {
-      fs.write(fd, data, 0, data.length, 0);
-    } finally {
-      fs.close(fd);
-    }
-    fs.rename(tmp, `${dir}/${VERIFIED_NAME}`);
+    writeFileAside(fs, dir, VERIFIED_NAME, [data], { tmpName: `${VERIFIED_NAME}.${process.pid}${TMP_SUFFIX}`, fsync: false });
     return true;
   } catch {
-    removeQuietly(fs, tmp);
     return false;
   }
 }
