@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scanLog } from '../../src/engine/log/log-scan.js';
-import { RecordScanner } from '../../src/engine/log/record-scan.js';
+import { RecordScanner, committedOnly } from '../../src/engine/log/record-scan.js';
+import { scanSegment } from '../../src/engine/log/resync.js';
 import { FLAG_BATCH, KIND_DEL, KIND_PUT } from '../../src/format/constants.js';
 import { encodeCommit, encodeRecord } from '../../src/format/record.js';
 
@@ -63,6 +64,36 @@ describe('scanLog', () => {
     const orphan = scanLog(Buffer.concat([put('b', '2', FLAG_BATCH), put('c', '3')]), 0);
     expect(orphan.end.kind).toBe('corrupt');
     expect(orphan.entries).toEqual([]);
+  });
+});
+
+describe('the scanner in committed-only mode', () => {
+  const keyOf = (b: Buffer, pos: number, _at: number, info: { keyLength: number }) => b.toString('latin1', pos + 20, pos + 20 + info.keyLength);
+
+  it("passes on a record outside a batch at once, a batch's records at their COMMIT, in log order, and never an unclosed batch", () => {
+    const taken: string[] = [];
+    const scanner = new RecordScanner(0, committedOnly(keyOf, (k) => taken.push(k)));
+    scanner.push(Buffer.concat([put('a', '1'), put('b', '2', FLAG_BATCH)]));
+    expect(taken).toEqual(['a']);
+    scanner.push(Buffer.concat([del('c', FLAG_BATCH), encodeCommit(2), put('d', '4'), put('e', '5', FLAG_BATCH)]));
+    expect(taken).toEqual(['a', 'b', 'c', 'd']);
+    expect(scanner.finish()).toMatchObject({ kind: 'uncommitted', records: 1 });
+    expect(taken).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('drops the open batch when damage cuts it, and takes the batches after the damage', () => {
+    const broken = put('x2', '2', FLAG_BATCH);
+    broken[broken.length - 1] ^= 1;
+    const log = Buffer.concat([put('a', '1'), put('x1', '1', FLAG_BATCH), broken, encodeCommit(2), put('y1', '1', FLAG_BATCH), encodeCommit(1), put('z', '1')]);
+    const taken: string[] = [];
+    const scan = scanSegment((at, n) => log.subarray(at, at + n), 0, log.length, {
+      visitor: committedOnly(keyOf, (k) => taken.push(k)),
+      sealed: true,
+      chunkBytes: 7,
+      onDamage: () => {},
+    });
+    expect(scan.end.kind).toBe('clean');
+    expect(taken).toEqual(['a', 'y1', 'z']);
   });
 });
 

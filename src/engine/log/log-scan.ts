@@ -1,9 +1,12 @@
 // Scanning a stretch of a data segment already in memory: the committed
 // records in it, the damaged stretches it stepped over, and how it ends
 // (docs/format.md "Recovery rules" and "Reading past damage"). The rules
-// themselves are RecordScanner's (record-scan.ts) and resync.ts's.
-import { KIND_DEL, KIND_PUT } from '../../format/constants.js';
+// themselves are RecordScanner's (record-scan.ts, its committedOnly mode
+// included) and resync.ts's.
+import { KIND_DEL, KIND_PUT, RECORD_HEADER_BYTES } from '../../format/constants.js';
+import type { RecordInfo } from '../../format/record.js';
 import { bytesOf } from './record-boundary.js';
+import { committedOnly } from './record-scan.js';
 import { scanSegment } from './resync.js';
 import type { SkippedDamage } from './resync.js';
 import type { ScanEnd } from './record-scan.js';
@@ -41,29 +44,16 @@ export interface ScanResult {
 export function scanLog(buf: Buffer, base: number, length = buf.length): ScanResult {
   const entries: LogEntry[] = [];
   const damage: SkippedDamage[] = [];
-  let pending: LogEntry[] = [];
   const bytes = bytesOf(buf, length);
+  const entryOf = (b: Buffer, pos: number, at: number, info: RecordInfo): LogEntry => ({
+    key: b.toString('latin1', pos + RECORD_HEADER_BYTES, pos + RECORD_HEADER_BYTES + info.keyLength),
+    kind: info.kind === KIND_DEL ? KIND_DEL : KIND_PUT,
+    offset: at,
+    length: info.length,
+    expiresAt: info.expiresAt,
+  });
   const scan = scanSegment((at, n) => bytes(at - base, n), base, base + length, {
-    visitor: {
-      record(b, pos, at, info) {
-        const entry: LogEntry = {
-          key: b.toString('latin1', pos + 20, pos + 20 + info.keyLength),
-          kind: info.kind === KIND_DEL ? KIND_DEL : KIND_PUT,
-          offset: at,
-          length: info.length,
-          expiresAt: info.expiresAt,
-        };
-        if (info.batch) pending.push(entry);
-        else entries.push(entry);
-      },
-      commit() {
-        for (const e of pending) entries.push(e);
-        pending = [];
-      },
-      abandonBatch() {
-        pending = [];
-      },
-    },
+    visitor: committedOnly(entryOf, (e) => entries.push(e)),
     sealed: false,
     chunkBytes: Math.max(1, length),
     onDamage: (d) => damage.push(d),

@@ -29,6 +29,33 @@ export interface ScanVisitor {
   abandonBatch?(): void;
 }
 
+/**
+ * The scanner in "committed only" mode: a visitor that passes on each
+ * committed PUT or DEL once, in log order (docs/format.md "Data segment"): a
+ * record outside a batch at once, a batch's records when their COMMIT comes,
+ * never those of a batch damage cut (abandonBatch) or that ends without its
+ * COMMIT. `keep` makes what is held of a record until then (the buffer is
+ * valid only during the call: copy what is needed); `take` gets it once committed.
+ * Memory: what `keep` returns for every record of the open batch.
+ */
+export function committedOnly<T>(keep: (buf: Buffer, pos: number, at: number, info: RecordInfo) => T, take: (record: T) => void): ScanVisitor {
+  let batch: T[] = [];
+  return {
+    record(buf, pos, at, info) {
+      const kept = keep(buf, pos, at, info);
+      if (info.batch) batch.push(kept);
+      else take(kept);
+    },
+    commit() {
+      for (const kept of batch) take(kept);
+      batch = [];
+    },
+    abandonBatch() {
+      batch = [];
+    },
+  };
+}
+
 /** Longest possible record: what a partial record or the bytes after a failure may need held. */
 export const MAX_RECORD_BYTES = RECORD_HEADER_BYTES + MAX_KEY_BYTES + MAX_VALUE_BYTES;
 
