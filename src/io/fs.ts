@@ -213,6 +213,23 @@ export function readWholeFile(fs: FileSystem, path: string): Buffer {
   }
 }
 
+/**
+ * Cuts the file at `path` back to `length` bytes, durably (truncate, then
+ * fsync), when it is longer; returns whether it cut. For bytes nobody was
+ * told of: a failed write's own, a torn end.
+ */
+export function cutFileBack(fs: FileSystem, path: string, length: number): boolean {
+  const fd = fs.openReadWrite(path);
+  try {
+    if (fs.size(fd) <= length) return false;
+    fs.truncate(fd, length);
+    fs.fsync(fd);
+    return true;
+  } finally {
+    closeQuietly(fs, fd);
+  }
+}
+
 export interface AsideOptions {
   /** The temporary file's name in `dir` (default `name.tmp`); a writer without the lock names it after its process (`VERIFIED.PID.tmp`). */
   tmpName?: string;

@@ -5,7 +5,7 @@
 import { TzkvError, fsReason } from '../../errors.js';
 import type { Manifest } from '../../format/manifest.js';
 import type { FileSystem } from '../../io/fs.js';
-import { closeQuietly } from '../../io/fs.js';
+import { cutFileBack } from '../../io/fs.js';
 import { pidAlive } from '../../lock/lockfile.js';
 import { liveCompaction } from './compaction-marker.js';
 import { fileKind, leftoverUnlessListed } from './file-kinds.js';
@@ -45,17 +45,10 @@ export function removeLeftovers(fs: FileSystem, dir: string, m: Manifest | null,
 
 /** Cuts a segment back to `end` bytes, durably, when it is longer: a failed write's own bytes. What fails goes into `left`, in words. */
 export function cutBack(fs: FileSystem, dir: string, name: string, end: number, left: string[]): void {
-  let fd = -1;
   try {
-    fd = fs.openReadWrite(`${dir}/${name}`);
-    if (fs.size(fd) > end) {
-      fs.truncate(fd, end);
-      fs.fsync(fd);
-    }
+    cutFileBack(fs, `${dir}/${name}`, end);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') left.push(`cutting ${name} back to ${end} bytes failed (${fsReason(err)})`);
-  } finally {
-    if (fd >= 0) closeQuietly(fs, fd);
   }
 }
 

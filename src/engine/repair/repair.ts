@@ -16,7 +16,7 @@ import { cloneManifest, encodeManifest } from '../../format/manifest.js';
 import type { Manifest } from '../../format/manifest.js';
 import { encodeQuarantineEntry, encodeQuarantineHeader, QUARANTINE_HEADER_BYTES } from '../../format/quarantine.js';
 import type { FileSystem } from '../../io/fs.js';
-import { removeQuietly, replaceFile, writeFileAside } from '../../io/fs.js';
+import { cutFileBack, removeQuietly, replaceFile, writeFileAside } from '../../io/fs.js';
 import { randomHex } from '../../io/random.js';
 import { censusValid } from '../read/census.js';
 import { fileKind } from '../files/file-kinds.js';
@@ -212,15 +212,7 @@ export function repairStore(
     if (tailOnly) {
       const cut = activeRanges[0].from;
       report.truncated.push({ file: active, from: cut, to: activeEnd });
-      durable('cannot truncate', `${dir}/${active}`, () => {
-        const fd = fs.openReadWrite(`${dir}/${active}`);
-        try {
-          fs.truncate(fd, cut);
-          fs.fsync(fd);
-        } finally {
-          fs.close(fd);
-        }
-      });
+      durable('cannot truncate', `${dir}/${active}`, () => cutFileBack(fs, `${dir}/${active}`, cut));
       activeEnd = cut;
     } else if (damage.size > 0 || shortSealed.length > 0) {
       const first = segments.findIndex((s) => damage.has(segmentName(s.file)) || shortSealed.includes(segmentName(s.file)));
