@@ -33,7 +33,8 @@ const CHUNK = 4 * 1024 * 1024;
 /** Problem kinds that mean the index does not match the data: the runs are rebuilt. */
 const INDEX_KINDS = new Set(['index-mismatch', 'index-order', 'index-count', 'corrupt-index', 'bloom-mismatch', 'not-indexed', 'census-mismatch']);
 
-function durable<T>(what: string, path: string, fn: () => T): T {
+/** Runs one file step; a failure comes out as tzkv's IO error, "WHAT PATH: reason" (errors.ts ioError). */
+function wrapIoErrors<T>(what: string, path: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
@@ -43,7 +44,7 @@ function durable<T>(what: string, path: string, fn: () => T): T {
 
 /** writeFileAside (temp + fsync + rename), its failure worded as tzkv's. */
 function writeNewFile(fs: FileSystem, dir: string, name: string, chunks: Iterable<Buffer>): number {
-  return durable('cannot write', `${dir}/${name}.tmp`, () => writeFileAside(fs, dir, name, chunks));
+  return wrapIoErrors('cannot write', `${dir}/${name}.tmp`, () => writeFileAside(fs, dir, name, chunks));
 }
 
 /** Bytes [from, to) of a file, in chunks read into `buf` (what is yielded is a view of it, valid until the next chunk). */
@@ -96,7 +97,7 @@ export interface FormerIdentity {
  * gets a new, empty one.
  */
 function manifestFromFiles(fs: FileSystem, dir: string, now: number, former: FormerIdentity | null): Manifest {
-  const names = durable('cannot read', dir, () => fs.readdir(dir));
+  const names = wrapIoErrors('cannot read', dir, () => fs.readdir(dir));
   const files = names.map(fileKind).filter((f) => f.kind === 'segment').map((f) => f.file).sort((a, b) => a - b);
   let nextFile = highestFileNumber(names) + 1;
   if (files.length === 0) {
@@ -169,7 +170,7 @@ export function repairStore(
     if (found.newerVersion) throw new TzkvError('VERSION', `${dir}: written by a newer tzkv; repair refused`, { path: dir });
     report.rebuiltManifest = { segments: m.segments.map((s) => segmentName(s.file)), storeId: identity ? 'kept' : 'new' };
     // The runs on disk index the data under a manifest that is gone: the rebuilt index replaces them.
-    replaced.push(...durable('cannot read', dir, () => fs.readdir(dir)).filter((n) => fileKind(n).kind === 'run'));
+    replaced.push(...wrapIoErrors('cannot read', dir, () => fs.readdir(dir)).filter((n) => fileKind(n).kind === 'run'));
   } else {
     m = own;
   }
@@ -200,7 +201,7 @@ export function repairStore(
       }
       report.quarantine = name;
       writeNewFile(fs, dir, name, chunks);
-      durable('cannot fsync', dir, () => fs.fsyncDir(dir));
+      wrapIoErrors('cannot fsync', dir, () => fs.fsyncDir(dir));
     }
 
     // 2. A torn end of the active segment is cut in place; damage anywhere else rewrites from that segment on.
@@ -212,7 +213,7 @@ export function repairStore(
     if (tailOnly) {
       const cut = activeRanges[0].from;
       report.truncated.push({ file: active, from: cut, to: activeEnd });
-      durable('cannot truncate', `${dir}/${active}`, () => cutFileBack(fs, `${dir}/${active}`, cut));
+      wrapIoErrors('cannot truncate', `${dir}/${active}`, () => cutFileBack(fs, `${dir}/${active}`, cut));
       activeEnd = cut;
     } else if (damage.size > 0 || shortSealed.length > 0) {
       const first = segments.findIndex((s) => damage.has(segmentName(s.file)) || shortSealed.includes(segmentName(s.file)));
@@ -236,7 +237,7 @@ export function repairStore(
         segments[i] = { file, size: i === segments.length - 1 ? null : size };
         if (i === segments.length - 1) activeEnd = size;
       }
-      durable('cannot fsync', dir, () => fs.fsyncDir(dir));
+      wrapIoErrors('cannot fsync', dir, () => fs.fsyncDir(dir));
     }
 
     // 3. The index, rebuilt from the data when it does not match it (or offsets moved).
@@ -249,7 +250,7 @@ export function repairStore(
     if (rebuild) {
       const built = rebuildIndex({ fs, dir, take: () => nextFile++ }, segments, activeEnd, rebuildChunkKeys);
       const file = built.run.file;
-      durable('cannot fsync', dir, () => fs.fsyncDir(dir));
+      wrapIoErrors('cannot fsync', dir, () => fs.fsyncDir(dir));
       next.nextFile = nextFile;
       next.runs = [built.run];
       next.active.indexedTo = activeEnd;
@@ -265,7 +266,7 @@ export function repairStore(
     }
 
     // 4. The switch, then the old files (all their readable bytes are in the new ones or the quarantine).
-    durable('cannot write', `${dir}/${MANIFEST_NAME}`, () => replaceFile(fs, dir, MANIFEST_NAME, encodeManifest(next), () => (listed = next)));
+    wrapIoErrors('cannot write', `${dir}/${MANIFEST_NAME}`, () => replaceFile(fs, dir, MANIFEST_NAME, encodeManifest(next), () => (listed = next)));
   } catch (err) {
     const left: string[] = [];
     // A quarantine file is a copy of bytes still in their files, unless a cut tail was moved into it.
@@ -277,6 +278,6 @@ export function repairStore(
     removeQuietly(fs, `${dir}/${name}`);
     report.removed.push(name);
   }
-  durable('cannot fsync', dir, () => fs.fsyncDir(dir));
+  wrapIoErrors('cannot fsync', dir, () => fs.fsyncDir(dir));
   return { repair: report, unchanged: null };
 }
