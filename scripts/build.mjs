@@ -79,9 +79,9 @@ async function bundleCli(entry, outfile) {
   writeFileSync(outfile, Buffer.concat([code, Buffer.from(`\n${BUILD_MARK}${hash}\n`)]));
 }
 
-/** The whole CLI: oclif, every command, the engine. */
+/** The whole CLI: oclif, every command, the engine; its entry holds the command table oclif loads. */
 export function bundle() {
-  return bundleCli(join(ROOT, 'src', 'cli', 'main.ts'), BUNDLE);
+  return bundleCli(join(ROOT, 'src', 'commands', 'index.ts'), BUNDLE);
 }
 
 /** The fast path for plain get, put, del, keys, incr and ttl lines (src/cli/fast-argv.ts): the engine without oclif. */

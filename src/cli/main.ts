@@ -1,6 +1,7 @@
-// The entry point of the CLI bundle (dist/tzkv.cjs): bin/run.js → launch.ts →
-// main(). Also exports the command table oclif loads from this same file,
-// and buildManifest() for scripts/build.mjs.
+// The oclif start path: what the CLI bundle's entry (src/commands/index.ts,
+// which holds the command table and hands this file the command names) runs
+// for every line the fast path (src/cli/fast-argv.ts) leaves to oclif. Also
+// buildManifest() for scripts/manifest.mjs.
 
 import { Config, Plugin } from '@oclif/core/config';
 import type { PJSON } from '@oclif/core/interfaces';
@@ -16,12 +17,12 @@ import { printJson, writeOut } from './output.js';
 import { closest } from './suggest.js';
 import { mark } from './trace.js';
 
-import { COMMANDS } from './commands.js';
-
-export { COMMANDS };
-
-/** Runs one tzkv command line; `root` is the package directory. Sets process.exitCode; exits only as a last resort (below). */
-export async function main(argv: string[], root: string): Promise<void> {
+/**
+ * Runs one tzkv command line; `root` is the package directory, `commands` the
+ * ids of the command table oclif loads. Sets process.exitCode; exits only as a
+ * last resort (below).
+ */
+export async function runCli(argv: string[], root: string, commands: readonly string[]): Promise<void> {
   // The package is compiled already: never look for TypeScript sources.
   settings.enableAutoTranspile = false;
   try {
@@ -30,9 +31,9 @@ export async function main(argv: string[], root: string): Promise<void> {
     const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PJSON;
     const config = await Config.load({ root, pjson, userPlugins: false, devPlugins: false });
     mark('config');
-    const line = commandFirst(argv);
+    const line = commandFirst(argv, commands);
     if (line[0] === 'version') await printVersion(config, line.slice(1));
-    else await run(checkCommand(line), config);
+    else await run(checkCommand(line, commands), config);
     mark('command');
   } catch (err) {
     reportFailure(err, { json: jsonRequested(argv) });
@@ -40,8 +41,6 @@ export async function main(argv: string[], root: string): Promise<void> {
   exitWhenDone();
 }
 
-
-const isCommandWord = (word: string) => Object.hasOwn(COMMANDS, word) || word === 'version';
 
 /** The index of the first word before `--` that is neither a flag nor a value flag's value, or -1. */
 function wordAt(argv: readonly string[]): number {
@@ -64,10 +63,10 @@ function wordAt(argv: readonly string[]): number {
  * command, `-v` and `--version` are `tzkv version`, and `--help` or `-h`
  * asks for the list of commands.
  */
-export function commandFirst(argv: string[]): string[] {
+export function commandFirst(argv: string[], commands: readonly string[]): string[] {
   if (argv[0] === 'help') return [...argv.slice(1), '--help'];
   const at = wordAt(argv);
-  if (at > 0 && isCommandWord(argv[at])) return [argv[at], ...argv.slice(0, at), ...argv.slice(at + 1)];
+  if (at > 0 && (commands.includes(argv[at]) || argv[at] === 'version')) return [argv[at], ...argv.slice(0, at), ...argv.slice(at + 1)];
   if (at === -1 && hasFlag(argv, '-h', '--help')) return ['--help'];
   if (at === -1 && hasFlag(argv, '-v', '--version')) return ['version', ...argv.filter((word) => word !== '-v' && word !== '--version')];
   return argv;
@@ -79,13 +78,13 @@ export function commandFirst(argv: string[]): string[] {
  * words, where oclif would say "command gte:a not found" or "command --json
  * not found": no command at all, or an unknown one, with the nearest command.
  */
-function checkCommand(line: string[]): string[] {
+function checkCommand(line: string[], commands: readonly string[]): string[] {
   const [first] = line;
-  if (first === undefined || first === '--help' || Object.hasOwn(COMMANDS, first)) return line;
+  if (first === undefined || first === '--help' || commands.includes(first)) return line;
   const list = '`tzkv --help` lists the commands';
   const at = wordAt(line);
   if (at === -1) throw new TzkvError('INVALID_ARGUMENT', `no command given (${list})`);
-  const nearest = closest(line[at], Object.keys(COMMANDS));
+  const nearest = closest(line[at], commands);
   throw new TzkvError('INVALID_ARGUMENT', `unknown command ${JSON.stringify(line[at])}${nearest ? `: did you mean ${JSON.stringify(nearest)}?` : ''} (${list})`);
 }
 

@@ -1,0 +1,44 @@
+// The entry of the CLI bundle (dist/tzkv.cjs): bin/run.js → src/cli/launch.ts →
+// main(). oclif reads the command table from the bundle's entry (package.json
+// oclif.commands: strategy "explicit", identifier COMMANDS), so the table and
+// the entry are one file, above the commands and src/cli, which is handed the
+// command names. Adding a command: one file in src/commands/, one line here,
+// then `npm run build` regenerates oclif.manifest.json.
+
+import { runCli } from '../cli/main.js';
+import Compact from './compact.js';
+import Del from './del.js';
+import Export from './export.js';
+import Get from './get.js';
+import Import from './import.js';
+import Incr from './incr.js';
+import Keys from './keys.js';
+import Promote from './promote.js';
+import Put from './put.js';
+import Replicate from './replicate.js';
+import Stats from './stats.js';
+import Ttl from './ttl.js';
+import Unlock from './unlock.js';
+import Verify from './verify.js';
+
+export const COMMANDS = {
+  compact: Compact,
+  del: Del,
+  export: Export,
+  get: Get,
+  import: Import,
+  incr: Incr,
+  keys: Keys,
+  promote: Promote,
+  put: Put,
+  replicate: Replicate,
+  stats: Stats,
+  ttl: Ttl,
+  unlock: Unlock,
+  verify: Verify,
+};
+
+/** Runs one tzkv command line through oclif; `root` is the package directory. */
+export const main = (argv: string[], root: string): Promise<void> => runCli(argv, root, Object.keys(COMMANDS));
+
+export { buildManifest } from '../cli/main.js';
