@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // npm run build: everything the package ships, from a clean dist/.
+//   0. flags        src/cli/declared-flags.ts, the commands' declared flags for the fast path (scripts/declared-flags.mjs)
 //   1. tsc          src/ → dist/ (the embedded API: dist/index.js + .d.ts)
 //   2. esbuild      bin/run.js's launcher → dist/launch.cjs; the whole CLI (oclif, commands, engine) → dist/tzkv.cjs, one file,
 //                   CommonJS so that src/cli/launch.ts can give it a V8 code cache; see
@@ -15,6 +16,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startupPlugins } from './bundle-plugins.mjs';
+import { writeDeclaredFlags } from './declared-flags.mjs';
 import { writeManifest } from './manifest.mjs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -101,6 +103,8 @@ export async function bundleLauncher() {
 
 export async function build() {
   rmSync(join(ROOT, 'dist'), { recursive: true, force: true });
+  // First: tsc and every bundle take the fast path's flags from it.
+  await writeDeclaredFlags();
   compile();
   await bundleLauncher();
   await bundle();
