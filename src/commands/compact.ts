@@ -1,19 +1,8 @@
 import * as Flags from '@oclif/core/flags';
-import type { CompactReport } from '../api.js';
 import { TzkvCommand } from '../cli/base.js';
-import { isTzkvError } from '../errors.js';
+import { compactStore } from '../cli/compact-action.js';
 import { lockFlag } from '../cli/flags.js';
 import { printFacts, printJson } from '../cli/output.js';
-import { parseRatio, parseSize } from '../cli/size.js';
-
-/** What compact prints when --if-needed finds too little to reclaim. */
-interface Skipped {
-  compacted: false;
-  skipped: true;
-  reason: string;
-  deadBytes: number;
-  totalBytes: number;
-}
 
 export default class Compact extends TzkvCommand {
   static override summary = 'Rewrite the store without dead records, reclaiming space.';
@@ -41,31 +30,7 @@ export default class Compact extends TzkvCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Compact);
-    const minRatio = parseRatio(flags['min-dead-ratio'] ?? '0.5', '--min-dead-ratio');
-    const minBytes = parseSize(flags['min-dead-bytes'] ?? '64M', '--min-dead-bytes');
-    const ifNeeded = flags['if-needed'] || flags['min-dead-ratio'] !== undefined || flags['min-dead-bytes'] !== undefined;
-    const result = await this.withStore(flags, 'write', async (store): Promise<CompactReport | Skipped> => {
-      if (ifNeeded) {
-        const { deadBytes, totalBytes, compacting } = await store.stats();
-        if (compacting) {
-          const reason = `a compaction is already running (pid ${compacting.pid}, since ${compacting.since})`;
-          return { compacted: false, skipped: true, reason, deadBytes, totalBytes };
-        }
-        const ratio = totalBytes === 0 ? 0 : deadBytes / totalBytes;
-        if (deadBytes === 0 || ratio < minRatio || deadBytes < minBytes) {
-          const reason = `${deadBytes} of ${totalBytes} bytes are dead (${(ratio * 100).toFixed(1)}%): below --min-dead-ratio ${minRatio} or --min-dead-bytes ${minBytes}`;
-          return { compacted: false, skipped: true, reason, deadBytes, totalBytes };
-        }
-      }
-      try {
-        return await store.compact({ dryRun: flags['dry-run'], defrag: flags.defrag });
-      } catch (err) {
-        // A compaction that started after the check above: for cron, that is a skip as well.
-        if (!ifNeeded || !isTzkvError(err, 'LOCKED') || err.info?.compacting !== true) throw err;
-        const { deadBytes, totalBytes } = await store.stats();
-        return { compacted: false, skipped: true, reason: `a compaction is already running (pid ${String(err.info.pid)}, since ${String(err.info.since)})`, deadBytes, totalBytes };
-      }
-    });
+    const result = await compactStore(flags);
     if (flags.json) return printJson(result);
     if ('skipped' in result) return printFacts([['compacted', 'no'], ['reason', result.reason]]);
     await printFacts([

@@ -1,0 +1,56 @@
+// What `tzkv compact` does once its command line is parsed: the --if-needed
+// policy (compact only when enough of the store is dead, skip while another
+// compaction runs), then the store's compaction. src/commands/compact.ts prints
+// the result.
+
+import type { CompactReport } from '../api.js';
+import { isTzkvError } from '../errors.js';
+import { type StoreFlags, withStore } from './open-store.js';
+import { parseRatio, parseSize } from './size.js';
+
+export interface CompactRequest extends StoreFlags {
+  'dry-run': boolean;
+  defrag: boolean;
+  'if-needed': boolean;
+  /** Either threshold given at all implies --if-needed. */
+  'min-dead-ratio'?: string;
+  'min-dead-bytes'?: string;
+}
+
+/** What compact reports when --if-needed finds too little to reclaim, or another compaction running. */
+export interface CompactSkipped {
+  compacted: false;
+  skipped: true;
+  reason: string;
+  deadBytes: number;
+  totalBytes: number;
+}
+
+/** Compacts the store, or with --if-needed (or a threshold) skips when the dead bytes are below either threshold. */
+export async function compactStore(request: CompactRequest): Promise<CompactReport | CompactSkipped> {
+  const minRatio = parseRatio(request['min-dead-ratio'] ?? '0.5', '--min-dead-ratio');
+  const minBytes = parseSize(request['min-dead-bytes'] ?? '64M', '--min-dead-bytes');
+  const ifNeeded = request['if-needed'] || request['min-dead-ratio'] !== undefined || request['min-dead-bytes'] !== undefined;
+  return withStore(request, 'write', 'tzkv compact', async (store): Promise<CompactReport | CompactSkipped> => {
+    if (ifNeeded) {
+      const { deadBytes, totalBytes, compacting } = await store.stats();
+      if (compacting) {
+        const reason = `a compaction is already running (pid ${compacting.pid}, since ${compacting.since})`;
+        return { compacted: false, skipped: true, reason, deadBytes, totalBytes };
+      }
+      const ratio = totalBytes === 0 ? 0 : deadBytes / totalBytes;
+      if (deadBytes === 0 || ratio < minRatio || deadBytes < minBytes) {
+        const reason = `${deadBytes} of ${totalBytes} bytes are dead (${(ratio * 100).toFixed(1)}%): below --min-dead-ratio ${minRatio} or --min-dead-bytes ${minBytes}`;
+        return { compacted: false, skipped: true, reason, deadBytes, totalBytes };
+      }
+    }
+    try {
+      return await store.compact({ dryRun: request['dry-run'], defrag: request.defrag });
+    } catch (err) {
+      // A compaction that started after the check above: for cron, that is a skip as well.
+      if (!ifNeeded || !isTzkvError(err, 'LOCKED') || err.info?.compacting !== true) throw err;
+      const { deadBytes, totalBytes } = await store.stats();
+      return { compacted: false, skipped: true, reason: `a compaction is already running (pid ${String(err.info.pid)}, since ${String(err.info.since)})`, deadBytes, totalBytes };
+    }
+  });
+}
