@@ -1,30 +1,8 @@
 import * as Flags from '@oclif/core/flags';
-import type { CompactionInfo, LockHolderInfo } from '../api.js';
 import { TzkvCommand } from '../cli/base.js';
-import { printFacts, printJson, printMessage } from '../cli/output.js';
 import { storeDirectory } from '../cli/open-store.js';
-
-function describe(h: LockHolderInfo): string {
-  if (h.pid === 0) return 'an unreadable lock file';
-  const since = h.since === null ? '' : ` since ${h.since}`;
-  return `pid ${h.pid} on ${h.host} (${h.command || 'unknown command'})${since}`;
-}
-
-const describeCompaction = (c: CompactionInfo) => `pid ${c.pid} on ${c.host} since ${c.since}`;
-
-/** What to do about a lock, by what tzkv can tell of its holder: --force only for one it cannot judge. */
-function advice(dir: string, h: LockHolderInfo): string {
-  const force = `\`tzkv unlock --force -d ${dir}\` removes the lock`;
-  if (h.pid === 0) return `${dir} is locked and its lock file is unreadable, so tzkv cannot tell who holds it: if no tzkv process is writing to this store, ${force}`;
-  switch (h.state) {
-    case 'alive':
-      return `${dir} is locked by ${describe(h)}, which is still running: wait for it to finish, or give the command that waits for it a longer --lock-timeout. Do not use --force while it runs: two writers at once can damage the store`;
-    case 'dead':
-      return `${dir} is locked by ${describe(h)}, which is no longer running: the next writer removes the lock by itself`;
-    case 'unknown':
-      return `${dir} is locked by ${describe(h)}, on another host, where tzkv cannot see whether it still runs: once you know it has ended, ${force}`;
-  }
-}
+import { printFacts, printJson, printMessage } from '../cli/output.js';
+import { describeCompaction, describeHolder, lockAdvice, unlockStore } from '../cli/unlock-action.js';
 
 export default class Unlock extends TzkvCommand {
   static override summary = 'Show the writer lock, or remove it with --force.';
@@ -36,23 +14,7 @@ export default class Unlock extends TzkvCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Unlock);
-    const dir = storeDirectory(flags.dir);
-    const lock = await this.withStore(flags, 'read', async (store) => {
-      const compaction = (await store.stats()).compacting;
-      if (!flags.force) {
-        const holder = await store.lockHolder();
-        return { locked: holder !== null, holder, removed: false, compaction };
-      }
-      const holder = await store.forceUnlock();
-      return { locked: false, holder, removed: holder !== null, compaction };
-    });
-    // Under the writer lock, once it is free: the store ends the compaction only if it runs on another host.
-    const ended = flags.force && lock.compaction !== null ? await this.withStore(flags, 'write', (store) => store.forceEndCompaction()) : null;
-    const result = { ...lock, compactionEnded: ended !== null };
-    if (result.removed && result.holder) {
-      printMessage(`warning: removed the writer lock of ${describe(result.holder)} from ${dir}; if that process is still writing, run \`tzkv verify\` once it ends`);
-    }
-    if (ended) printMessage(`warning: ended the compaction of ${describeCompaction(ended)} in ${dir}; the next compaction starts afresh`);
+    const result = await unlockStore(flags);
     if (flags.json) await printJson(result);
     else {
       const facts: Array<[string, string]> =
@@ -60,7 +22,7 @@ export default class Unlock extends TzkvCommand {
           ? [['locked', 'no']]
           : [
               ['locked', result.removed ? 'no (removed)' : 'yes'],
-              ['holder', describe(result.holder)],
+              ['holder', describeHolder(result.holder)],
               ['holder state', result.holder.state],
             ];
       if (result.compaction) facts.push(['compaction', `${describeCompaction(result.compaction)}${result.compactionEnded ? ' (ended)' : ''}`]);
@@ -68,7 +30,7 @@ export default class Unlock extends TzkvCommand {
     }
     if (!flags.force && result.holder !== null) {
       process.exitCode = 1;
-      if (!flags.json) printMessage(advice(dir, result.holder));
+      if (!flags.json) printMessage(lockAdvice(storeDirectory(flags.dir), result.holder));
     }
   }
 }
