@@ -1,12 +1,10 @@
 import * as Flags from '@oclif/core/flags';
+import type { ReplicateReport } from '../api.js';
 import { TzkvCommand } from '../cli/base.js';
 import { modeFlag } from '../cli/flags.js';
 import { printFacts, printJson } from '../cli/output.js';
-import { givenPath } from '../cli/paths.js';
-import { prepareProgress, type Progress } from '../cli/progress.js';
-import { DEFAULT_LOCK_TIMEOUT_MS, modeOf, openStore, type StoreFlags, storeDirectory } from '../cli/open-store.js';
-import { isEtcdAddress } from '../etcd/url.js';
-import { syncStores } from '../replication/store-sync.js';
+import { replicateStore } from '../cli/replicate-action.js';
+import type { SyncReport } from '../replication/store-sync.js';
 
 export default class Replicate extends TzkvCommand {
   static override summary = 'Bring a follower copy of the store up to date.';
@@ -31,61 +29,38 @@ export default class Replicate extends TzkvCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Replicate);
-    const target = storeDirectory(givenPath(flags.to, '--to', 'a follower directory cannot be empty'));
-    if (isEtcdAddress(target) || (flags.dir !== undefined && isEtcdAddress(flags.dir))) return this.sync(flags, target);
-    const report = await this.withStore(flags, 'read', async (store) => {
-      // The bar's code is loaded first: the copy may run without yielding, and draws it from its callbacks.
-      const makeBar = await prepareProgress('replicating', flags.json);
-      let progress: Progress | undefined;
-      try {
-        return await store.replicate(target, {
-          check: flags.check,
-          mode: modeOf(flags),
-          onProgress: (done, total) => {
-            progress ??= makeBar(total);
-            progress.update(done);
-          },
-        });
-      } finally {
-        progress?.stop();
-      }
-    });
-    if (flags.json) return printJson(report);
-    await printFacts([
-      ['follower', report.target],
-      ['initial copy', report.initial ? 'yes' : 'no'],
-      ['files shipped', report.filesShipped],
-      ['bytes shipped', report.bytesShipped],
-      ['records shipped', report.records],
-      ['files removed', report.filesRemoved],
-      ['resynced', report.resynced.length > 0 ? report.resynced.join(' ') : null],
-      ...(flags.check ? [['bytes checked', report.checkedBytes] as [string, number]] : []),
-      ['position', `generation ${report.position.generation}, segment ${report.position.segment} offset ${report.position.offset}`],
-      ['duration ms', report.durationMs],
-    ]);
+    const outcome = await replicateStore(flags);
+    if (flags.json) return printJson('sync' in outcome ? outcome.sync : outcome.follower);
+    await printFacts('sync' in outcome ? syncFacts(outcome.sync) : followerFacts(outcome.follower, flags.check));
   }
+}
 
-  /** Replication where one side is an etcd cluster: a key-by-key merge of the two stores. */
-  private async sync(flags: StoreFlags & { check?: boolean; json?: boolean }, target: string): Promise<void> {
-    if (flags.check) this.usage('--check compares store files: it works only between two directory stores');
-    const report = await this.withStore(flags, 'read', async (source) => {
-      const dest = await openStore({ dir: target, command: `tzkv ${this.id}`, access: 'create', lockTimeoutMs: DEFAULT_LOCK_TIMEOUT_MS, etcd: flags });
-      try {
-        return await syncStores(source, dest);
-      } finally {
-        await dest.close();
-      }
-    });
-    if (flags.json) return printJson(report);
-    await printFacts([
-      ['source', report.source],
-      ['target', report.target],
-      ['initial copy', report.initial ? 'yes' : 'no'],
-      ['keys written', report.records],
-      ['keys deleted', report.deleted],
-      ['keys unchanged', report.unchanged],
-      ['bytes shipped', report.bytesShipped],
-      ['duration ms', report.durationMs],
-    ]);
-  }
+/** What a follower's report says, "bytes checked" only with --check. */
+function followerFacts(report: ReplicateReport, check: boolean | undefined): Array<[string, string | number | null]> {
+  return [
+    ['follower', report.target],
+    ['initial copy', report.initial ? 'yes' : 'no'],
+    ['files shipped', report.filesShipped],
+    ['bytes shipped', report.bytesShipped],
+    ['records shipped', report.records],
+    ['files removed', report.filesRemoved],
+    ['resynced', report.resynced.length > 0 ? report.resynced.join(' ') : null],
+    ...(check ? [['bytes checked', report.checkedBytes] as [string, number]] : []),
+    ['position', `generation ${report.position.generation}, segment ${report.position.segment} offset ${report.position.offset}`],
+    ['duration ms', report.durationMs],
+  ];
+}
+
+/** What a key-by-key merge with an etcd cluster says. */
+function syncFacts(report: SyncReport): Array<[string, string | number | null]> {
+  return [
+    ['source', report.source],
+    ['target', report.target],
+    ['initial copy', report.initial ? 'yes' : 'no'],
+    ['keys written', report.records],
+    ['keys deleted', report.deleted],
+    ['keys unchanged', report.unchanged],
+    ['bytes shipped', report.bytesShipped],
+    ['duration ms', report.durationMs],
+  ];
 }
