@@ -29,6 +29,8 @@ import { FORMAT_VERSION, KIND_DEL, KIND_PUT } from '../format/constants.js';
 import { encodeCommit, encodeRecord } from '../format/record.js';
 import type { FileSystem } from '../io/fs.js';
 import { realFs } from '../io/fs.js';
+import type { Processes } from '../io/processes.js';
+import { realProcesses } from '../io/processes.js';
 import { WriterLock, forceRemoveLock, holderInfo } from '../lock/lockfile.js';
 import { formerLeaderIdentity, readFollowers } from '../replication/follower-record.js';
 import { replicate } from '../replication/replicator.js';
@@ -50,11 +52,16 @@ import { View, readManifest } from '../engine/read/view.js';
 import type { Located } from '../engine/read/view.js';
 import { DEFAULT_WRITER_OPTIONS, Writer } from '../engine/write/writer.js';
 import type { WriterOptions } from '../engine/write/writer.js';
-import { monotonicMs } from '../io/clock.js';
+import type { Clock } from '../io/clock.js';
+import { monotonicMs, systemClock } from '../io/clock.js';
 
 /** Options for tests and tuning, beyond the public OpenOptions. */
 export interface EngineOptions extends OpenOptions {
   fs?: FileSystem;
+  /** Tests: the processes of this machine, as the lock, compaction markers and leftover files are judged by them (default the real ones). */
+  processes?: Processes;
+  /** Tests: the clock the writer lock waits and stamps by (default the system's; `now` is the data's clock, for expiries). */
+  lockClock?: Clock;
   segmentBytes?: number;
   flushBytes?: number;
   /** A batch larger than this stages in a file and becomes a segment of its own (default 16 MiB). */
@@ -131,6 +138,8 @@ class LocalStore implements Store {
   private readonly onCompactPhase: EngineOptions['onCompactPhase'];
   private readonly compactTtlSpillChunk: number | undefined;
   private readonly rebuildChunkKeys: number | undefined;
+  private readonly processes: Processes;
+  private readonly lockClock: Clock;
   private view: View | undefined;
   private closed = false;
 
@@ -151,11 +160,14 @@ class LocalStore implements Store {
     this.onCompactPhase = options.onCompactPhase;
     this.compactTtlSpillChunk = options.compactTtlSpillChunk;
     this.rebuildChunkKeys = options.rebuildChunkKeys;
+    this.processes = options.processes ?? realProcesses;
+    this.lockClock = options.lockClock ?? systemClock;
     this.writerOptions = {
       sync: options.sync !== false,
       segmentBytes: options.segmentBytes ?? DEFAULT_WRITER_OPTIONS.segmentBytes,
       flushBytes: options.flushBytes ?? DEFAULT_WRITER_OPTIONS.flushBytes,
       now: this.now,
+      processes: this.processes,
     };
   }
 
@@ -185,7 +197,12 @@ class LocalStore implements Store {
 
   /** Takes the writer lock, runs fn, releases it and drops the read view (the store changed). */
   private async withLock<T>(fn: () => T): Promise<T> {
-    const lock = await WriterLock.acquire(this.fs, this.location, { timeoutMs: this.lockTimeoutMs, command: this.command });
+    const lock = await WriterLock.acquire(this.fs, this.location, {
+      timeoutMs: this.lockTimeoutMs,
+      command: this.command,
+      processes: this.processes,
+      clock: this.lockClock,
+    });
     try {
       return fn();
     } finally {
@@ -425,7 +442,7 @@ class LocalStore implements Store {
 
   async stats(options?: ReadOptions): Promise<StoreStats> {
     const damage = new DamageLog(this.location, options?.onDamage);
-    const stats = this.read((v) => storeStats(v, this.now(), FORMAT_VERSION, damage.report));
+    const stats = this.read((v) => storeStats(v, this.now(), FORMAT_VERSION, damage.report, this.processes));
     damage.finish('stats');
     return { ...stats, lastVerify: readVerified(this.fs, this.location), lockHolder: await this.lockHolder(), followers: readFollowers(this.fs, this.location) };
   }
@@ -437,10 +454,10 @@ class LocalStore implements Store {
     const started = this.now();
     if (options?.repair) {
       if (this.readOnly) throw new TzkvError('READ_ONLY', `store ${this.location} is open read-only: it cannot be repaired`, { path: this.location });
-      ({ repair, unchanged } = await this.withLock(() => repairStore(this.fs, this.location, this.now(), () => formerLeaderIdentity(this.fs, this.location), this.rebuildChunkKeys)));
+      ({ repair, unchanged } = await this.withLock(() => repairStore(this.fs, this.location, this.now(), this.processes, () => formerLeaderIdentity(this.fs, this.location), this.rebuildChunkKeys)));
     }
     // A repair that changed nothing has just verified the store as it is.
-    const { unreadable: _, ...verified } = unchanged ?? (await verifyStoreParallel(this.fs, this.location, options?.onProgress));
+    const { unreadable: _, ...verified } = unchanged ?? (await verifyStoreParallel(this.fs, this.location, options?.onProgress, undefined, undefined, this.processes));
     const report = repair ? { ...verified, repair } : verified;
     const recorded =
       options?.record === true &&
@@ -473,7 +490,7 @@ class LocalStore implements Store {
     if (typeof target !== 'string' || target === '') throw new TzkvError('INVALID_ARGUMENT', 'a follower location is required');
     const dir = resolve(target);
     try {
-      return replicate(this.fs, this.location, new DirectoryTarget(this.fs, dir, checkMode(options?.mode)), this.now(), options ?? {});
+      return replicate(this.fs, this.location, new DirectoryTarget(this.fs, dir, this.processes, checkMode(options?.mode)), this.now(), options ?? {});
     } catch (err) {
       throw ioError(err, 'cannot replicate to', dir);
     }
@@ -484,7 +501,7 @@ class LocalStore implements Store {
     const h = WriterLock.readHolder(this.fs, this.location);
     if (h === null) return null;
     if (h === undefined) return { pid: 0, host: '', command: '', since: null, state: 'unknown' };
-    return holderInfo(h);
+    return holderInfo(h, this.processes);
   }
 
   async forceUnlock(): Promise<LockHolderInfo | null> {
@@ -497,7 +514,7 @@ class LocalStore implements Store {
     } catch (err) {
       throw ioError(err, 'cannot fsync', this.location);
     }
-    return holder ? holderInfo(holder) : { pid: 0, host: '', command: '', since: null, state: 'unknown' };
+    return holder ? holderInfo(holder, this.processes) : { pid: 0, host: '', command: '', since: null, state: 'unknown' };
   }
 
   async forceEndCompaction(): Promise<CompactionInfo | null> {

@@ -2,57 +2,24 @@
 //
 // One file, LOCK, created with O_CREAT|O_EXCL and holding its holder's pid,
 // host, kernel start time, command and a random token. A lock whose holder is
-// dead on this host is broken; one from another host never is.
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+// dead on this host is broken; one from another host never is. Processes are
+// judged and time is read only through the Processes and Clock passed in
+// (src/io/processes.ts, src/io/clock.ts): tests inject both.
 import { TzkvError, ioError } from '../errors.js';
 import { LOCK_NAME } from '../format/constants.js';
+import type { Clock } from '../io/clock.js';
 import type { FileSystem } from '../io/fs.js';
 import { readWholeFile, removeQuietly } from '../io/fs.js';
+import type { Processes, ProcessIdentity } from '../io/processes.js';
+import { ownIdentity } from '../io/processes.js';
 import { randomHex } from '../io/random.js';
 
-export interface LockHolder {
-  pid: number;
-  host: string;
-  startTime: string;
+export interface LockHolder extends ProcessIdentity {
   acquiredAt: string;
   command: string;
   token: string;
 }
 
-/** The kernel's start time of a process (field 22 of /proc/PID/stat), or '' when unknown. */
-export function processStartTime(pid: number): string {
-  return procStat(pid)?.[19] ?? '';
-}
-
-/** Fields 3.. of /proc/PID/stat (state first), or undefined when unknown. */
-function procStat(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // The command name (field 2) may contain spaces and parentheses: fields start after the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Whether a process with this pid runs on this host. A killed process its
- * parent has not reaped yet (a zombie) still answers kill(pid, 0): its state
- * in /proc says it is gone.
- */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    // EPERM: the process exists but belongs to someone else.
-  }
-  const state = procStat(pid)?.[0];
-  return state !== 'Z' && state !== 'X';
-}
-
-let ownStartTime: string | undefined;
 /** Tokens of the locks this process holds now: any other lock naming this process is a leftover. */
 const heldTokens = new Set<string>();
 
@@ -65,16 +32,17 @@ export type HolderState = 'alive' | 'dead' | 'foreign';
  */
 export function holderState(
   holder: Pick<LockHolder, 'host' | 'pid' | 'startTime' | 'token'>,
+  processes: Processes,
   ownTokens: ReadonlySet<string> = heldTokens,
 ): HolderState {
-  if (holder.host !== hostname()) return 'foreign';
+  if (holder.host !== processes.host()) return 'foreign';
   if (!Number.isInteger(holder.pid) || holder.pid <= 0) return 'dead';
-  if (holder.pid === process.pid) {
+  if (holder.pid === processes.pid) {
     // Our own pid: live only if it is a token we hold now (or a recycled pid's: start times differ).
     return ownTokens.has(holder.token) ? 'alive' : 'dead';
   }
-  if (!pidAlive(holder.pid)) return 'dead';
-  const now = processStartTime(holder.pid);
+  if (!processes.alive(holder.pid)) return 'dead';
+  const now = processes.startTime(holder.pid);
   if (now !== '' && holder.startTime !== '' && now !== holder.startTime) return 'dead'; // pid reused
   return 'alive';
 }
@@ -101,11 +69,11 @@ export function parseHolder(buf: Buffer): LockHolder | undefined {
  * ago), and what to do. The holder is alive (a dead one on this host is
  * broken, never reported) or on another host, where tzkv cannot judge it.
  */
-export function describeHolder(dir: string, h: LockHolder, now = Date.now()): string {
+function describeHolder(dir: string, h: LockHolder, now: number, processes: Processes): string {
   const at = Date.parse(h.acquiredAt);
   const since = Number.isNaN(at) ? 'since an unknown time' : `since ${new Date(at).toISOString()} (${elapsed(now - at)} ago)`;
   const base = `store ${dir} is locked by pid ${h.pid} (${h.command || 'unknown command'}) ${since}`;
-  if (h.host !== hostname()) {
+  if (h.host !== processes.host()) {
     return `${base} on host ${h.host}; a lock from another host is never broken automatically: if that process is gone, run \`tzkv unlock --force --dir ${dir}\``;
   }
   return `${base}, which is still running: wait for it to finish, or allow a longer lock timeout (--lock-timeout)`;
@@ -121,12 +89,16 @@ function elapsed(ms: number): string {
   return `${Math.floor(s / 86_400)}d${Math.floor(s / 3600) % 24}h`;
 }
 
-export interface AcquireOptions {
+/** What a lock is judged and timed by: the processes of this machine and its clock. */
+export interface LockSurroundings {
+  processes: Processes;
+  clock: Clock;
+}
+
+export interface AcquireOptions extends LockSurroundings {
   timeoutMs: number;
   command: string;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class WriterLock {
   private released = false;
@@ -143,33 +115,26 @@ export class WriterLock {
 
   /** Takes the lock, waiting with backoff up to timeoutMs; throws LOCKED naming the holder. */
   static async acquire(fs: FileSystem, dir: string, options: AcquireOptions): Promise<WriterLock> {
-    ownStartTime ??= processStartTime(process.pid);
-    const holder: LockHolder = {
-      pid: process.pid,
-      host: hostname(),
-      startTime: ownStartTime,
-      acquiredAt: '',
-      command: options.command,
-      token: randomHex(12),
-    };
-    const deadline = Date.now() + options.timeoutMs;
+    const { processes, clock } = options;
+    const holder: LockHolder = { ...ownIdentity(processes), acquiredAt: '', command: options.command, token: randomHex(12) };
+    const deadline = clock.now() + options.timeoutMs;
     let delay = 1;
     for (;;) {
-      const lock = WriterLock.tryCreate(fs, dir, holder);
+      const lock = WriterLock.tryCreate(fs, dir, holder, clock);
       if (lock) return lock;
       const current = WriterLock.readHolder(fs, dir);
       if (current === null) continue; // vanished between our create and read: try again at once
-      if (current === undefined && unreadableLockAbandoned(fs, dir)) {
+      if (current === undefined && unreadableLockAbandoned(fs, dir, clock)) {
         try {
-          breakStaleLock(fs, dir, undefined);
+          breakStaleLock(fs, dir, undefined, options);
         } catch (err) {
           throw ioError(err, 'cannot break the stale lock of', dir);
         }
         continue;
       }
-      if (current !== undefined && holderState(current) === 'dead') {
+      if (current !== undefined && holderState(current, processes) === 'dead') {
         try {
-          breakStaleLock(fs, dir, current);
+          breakStaleLock(fs, dir, current, options);
         } catch (err) {
           throw ioError(err, 'cannot break the stale lock of', dir);
         }
@@ -177,14 +142,14 @@ export class WriterLock {
         // process is breaking it right now, so wait like any other waiter.
         if (WriterLock.readHolder(fs, dir)?.token !== current.token) continue;
       }
-      if (Date.now() >= deadline) {
+      if (clock.now() >= deadline) {
         const message =
           current === undefined
             ? `store ${dir} is locked (the lock file ${dir}/${LOCK_NAME} is unreadable; if no tzkv process is running, run \`tzkv unlock --force\`)`
-            : describeHolder(dir, current);
+            : describeHolder(dir, current, clock.now(), processes);
         throw new TzkvError('LOCKED', message, { path: dir, info: current ? { holder: current } : {} });
       }
-      await sleep(Math.min(delay, Math.max(1, deadline - Date.now())));
+      await clock.sleep(Math.min(delay, Math.max(1, deadline - clock.now())));
       delay = Math.min(delay * 2, 50) + Math.random() * 2;
     }
   }
@@ -195,9 +160,9 @@ export class WriterLock {
    * (link never replaces an existing name), so LOCK is never seen empty: a
    * writer killed at any point leaves either no LOCK or one naming it.
    */
-  private static tryCreate(fs: FileSystem, dir: string, holder: LockHolder): WriterLock | undefined {
+  private static tryCreate(fs: FileSystem, dir: string, holder: LockHolder, clock: Clock): WriterLock | undefined {
     const path = `${dir}/${LOCK_NAME}`;
-    const mine = { ...holder, acquiredAt: new Date().toISOString() };
+    const mine = { ...holder, acquiredAt: new Date(clock.now()).toISOString() };
     const aside = `${dir}/${LOCK_NAME}.${mine.token}.tmp`;
     // Not fsynced: the lock matters only while its holder lives. After a power loss it is
     // either gone or names a process that is gone: both are stale.
@@ -268,23 +233,22 @@ function cannotLock(err: unknown, dir: string, what: string, path: string): Tzkv
  * (O_EXCL) and re-check, under it, that LOCK still carries the stale token,
  * so two breakers never remove a lock that a third process just took.
  */
-function breakStaleLock(fs: FileSystem, dir: string, stale: LockHolder | undefined): void {
+function breakStaleLock(fs: FileSystem, dir: string, stale: LockHolder | undefined, { processes, clock }: LockSurroundings): void {
   const breakPath = `${dir}/${LOCK_NAME}.break`;
   let fd: number;
   try {
     fd = fs.createExclusive(breakPath);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(err, 'cannot create', breakPath);
-    clearDeadBreaker(fs, breakPath);
+    clearDeadBreaker(fs, breakPath, processes, clock);
     return;
   }
   try {
-    ownStartTime ??= processStartTime(process.pid);
-    const me = Buffer.from(JSON.stringify({ pid: process.pid, host: hostname(), startTime: ownStartTime, token: 'break' }));
+    const me = Buffer.from(JSON.stringify({ ...ownIdentity(processes), token: 'break' }));
     fs.write(fd, me, 0, me.length, 0);
     fs.close(fd);
     const current = WriterLock.readHolder(fs, dir);
-    const stillStale = stale === undefined ? current === undefined && unreadableLockAbandoned(fs, dir) : current?.token === stale.token;
+    const stillStale = stale === undefined ? current === undefined && unreadableLockAbandoned(fs, dir, clock) : current?.token === stale.token;
     if (stillStale) fs.unlink(`${dir}/${LOCK_NAME}`);
   } finally {
     removeQuietly(fs, breakPath);
@@ -295,26 +259,27 @@ function breakStaleLock(fs: FileSystem, dir: string, stale: LockHolder | undefin
 const UNREADABLE_GRACE_MS = 2000;
 
 /** An empty or garbled LOCK that has been so for a while: left by a power loss or a crash between create and write. */
-function unreadableLockAbandoned(fs: FileSystem, dir: string): boolean {
+function unreadableLockAbandoned(fs: FileSystem, dir: string, clock: Clock): boolean {
   const st = fs.stat(`${dir}/${LOCK_NAME}`);
-  return st !== undefined && Date.now() - st.mtimeMs > UNREADABLE_GRACE_MS;
+  return st !== undefined && clock.now() - st.mtimeMs > UNREADABLE_GRACE_MS;
 }
 
 /** A breaker killed inside its few-microsecond critical section leaves LOCK.break behind. */
-function clearDeadBreaker(fs: FileSystem, breakPath: string): void {
+function clearDeadBreaker(fs: FileSystem, breakPath: string, processes: Processes, clock: Clock): void {
   try {
     const h = parseHolder(readWholeFile(fs, breakPath));
-    const age = Date.now() - (fs.stat(breakPath)?.mtimeMs ?? Date.now());
+    const now = clock.now();
+    const age = now - (fs.stat(breakPath)?.mtimeMs ?? now);
     // Unreadable: a breaker died between creating and writing it; give a live one the grace to finish.
-    if ((h && holderState(h) === 'dead') || (!h && age > UNREADABLE_GRACE_MS)) fs.unlink(breakPath);
+    if ((h && holderState(h, processes) === 'dead') || (!h && age > UNREADABLE_GRACE_MS)) fs.unlink(breakPath);
   } catch {
     // gone already, or being written: the next attempt sees
   }
 }
 
 /** The holder as the public API describes it. */
-export function holderInfo(h: LockHolder): { pid: number; host: string; command: string; since: string | null; state: 'alive' | 'dead' | 'unknown' } {
-  const state = holderState(h);
+export function holderInfo(h: LockHolder, processes: Processes): { pid: number; host: string; command: string; since: string | null; state: 'alive' | 'dead' | 'unknown' } {
+  const state = holderState(h, processes);
   return {
     pid: h.pid,
     host: h.host,

@@ -5,6 +5,7 @@ import { MANIFEST_NAME, REPLICATING_NAME } from '../format/constants.js';
 import type { Manifest } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
 import { replaceFile, writeFileAside } from '../io/fs.js';
+import type { Processes } from '../io/processes.js';
 import { inspectDir, segmentName } from '../engine/files/layout.js';
 import { cutBack, removeOwnLeftovers } from '../engine/files/leftovers.js';
 import { DEFAULT_STORE_MODE } from '../engine/files/permissions.js';
@@ -61,6 +62,8 @@ export class DirectoryTarget implements ReplicationTarget {
   constructor(
     private readonly fs: FileSystem,
     readonly location: string,
+    /** Judges whether the process a leftover staging or compaction file names still runs. */
+    private readonly processes: Processes,
     /** Permission bits of the follower directory when open() creates it. */
     private readonly mode = DEFAULT_STORE_MODE,
   ) {}
@@ -174,7 +177,7 @@ export class DirectoryTarget implements ReplicationTarget {
     const left: string[] = [];
     const cut = listed ? followerCut(listed) : undefined;
     if (listed && cut !== undefined) cutBack(this.fs, this.location, segmentName(listed.active.file), cut, left);
-    removeOwnLeftovers(this.fs, this.location, listed, left);
+    removeOwnLeftovers(this.fs, this.location, listed, this.processes, left);
     return left;
   }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FsOp } from '../helpers/fault-fs.js';
 import { TzkvError } from '../../src/errors.js';
-import { processStartTime } from '../../src/lock/lockfile.js';
+import { realProcesses } from '../../src/io/processes.js';
 import { FaultFs } from '../helpers/fault-fs.js';
 import { checkRecovered, expectIoError, expectNothingLeftBehind, inScratchDir, openStore } from './harness/stores.js';
 import type { State } from './harness/values.js';
@@ -89,7 +89,7 @@ describe('the writer lock under I/O errors', () => {
       const stale = { pid: process.pid, host: hostname(), startTime: 'before-the-crash', acquiredAt: new Date(T0).toISOString(), command: 'tzkv put', token: 'stale' };
       writeFileSync(join(dir, 'LOCK'), JSON.stringify(stale) + '\n');
       // The breaker: a live process (our parent), named with its real start time.
-      const breaker = { pid: process.ppid, host: hostname(), startTime: processStartTime(process.ppid), token: 'break' };
+      const breaker = { pid: process.ppid, host: hostname(), startTime: realProcesses.startTime(process.ppid), token: 'break' };
       writeFileSync(join(dir, 'LOCK.break'), JSON.stringify(breaker));
       // In 200 ms a loop that sleeps tries a handful of times; a spinning one meets this fault instead.
       const fs = new FaultFs(dir).failAt('createExclusive', 500, { match: /^LOCK\.break$/, times: Infinity });

@@ -11,6 +11,7 @@ import type { Store } from '../../src/api.js';
 import { open } from '../../src/local/local-store.js';
 import { decodeManifest, encodeManifest } from '../../src/format/manifest.js';
 import { realFs, replaceFile } from '../../src/io/fs.js';
+import { realProcesses } from '../../src/io/processes.js';
 import { replicate } from '../../src/replication/replicator.js';
 import { DirectoryTarget } from '../../src/replication/target.js';
 import type { FaultSpec, FsOp } from '../helpers/fault-fs.js';
@@ -39,7 +40,7 @@ function copyFollower(from: string, to: string): void {
   cpSync(from, to, { recursive: true });
   const m = decodeManifest(readFileSync(join(to, 'MANIFEST')));
   const mark = m.extra.follower as { files: Record<string, string> };
-  const target = new DirectoryTarget(realFs, to);
+  const target = new DirectoryTarget(realFs, to, realProcesses);
   for (const name of Object.keys(mark.files)) mark.files[name] = target.fingerprint(name)!;
   replaceFile(realFs, to, 'MANIFEST', encodeManifest(m));
 }
@@ -67,7 +68,7 @@ describe('replicate killed at every mutating call', () => {
     const probeDir = mkdtempSync(join(tmpdir(), 'tzkv-rep-'));
     copyFollower(template, probeDir);
     const probe = new FaultFs(probeDir);
-    replicate(probe, leaderDir, new DirectoryTarget(probe, probeDir), Date.now());
+    replicate(probe, leaderDir, new DirectoryTarget(probe, probeDir, realProcesses), Date.now());
     const total = probe.mutations;
     const probeTrace = [...probe.trace];
     expect(total).toBeGreaterThan(10);
@@ -86,7 +87,7 @@ describe('replicate killed at every mutating call', () => {
         try {
           copyFollower(template, dir);
           const fs = new FaultFs(dir).crashBefore(n, { tornWrite });
-          expect(() => replicate(fs, leaderDir, new DirectoryTarget(fs, dir), Date.now()), label).toThrow(SimulatedCrash);
+          expect(() => replicate(fs, leaderDir, new DirectoryTarget(fs, dir, realProcesses), Date.now()), label).toThrow(SimulatedCrash);
           if (powerLoss) fs.crash();
           const seen = await dump(dir);
           expect([cutA, cutB], label).toContain(seen);
@@ -96,7 +97,7 @@ describe('replicate killed at every mutating call', () => {
           const left = await open(dir, { readOnly: true });
           expect((await left.verify()).problems, label).toEqual([]);
           await left.close();
-          const report = replicate(realFs, leaderDir, new DirectoryTarget(realFs, dir), Date.now());
+          const report = replicate(realFs, leaderDir, new DirectoryTarget(realFs, dir, realProcesses), Date.now());
           // Killed: the run's own changes are not blamed on the follower. (After the simulated
           // power loss, FaultFs rewrites every file, so fingerprints change and resyncs are fine.)
           if (!powerLoss) expect(report.resynced, label).toEqual([]);
@@ -125,7 +126,7 @@ describe('replicate killed at every mutating call', () => {
           const fs = new FaultFs(dir).failAt(op, nth, spec);
           let err: unknown;
           try {
-            replicate(fs, leaderDir, new DirectoryTarget(fs, dir), Date.now());
+            replicate(fs, leaderDir, new DirectoryTarget(fs, dir, realProcesses), Date.now());
           } catch (e) {
             err = e;
           }
@@ -142,7 +143,7 @@ describe('replicate killed at every mutating call', () => {
             // Nothing after the follower's cut, no file its manifest does not list.
             if (seen === cutA) expect(report.warnings, label).toEqual([]);
           }
-          replicate(realFs, leaderDir, new DirectoryTarget(realFs, dir), Date.now());
+          replicate(realFs, leaderDir, new DirectoryTarget(realFs, dir, realProcesses), Date.now());
           expect(await dump(dir), label).toBe(cutB);
         } finally {
           rmSync(dir, { recursive: true, force: true });

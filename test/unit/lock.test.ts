@@ -2,11 +2,13 @@ import { utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/io/clock.js';
 import { realFs } from '../../src/io/fs.js';
+import { realProcesses } from '../../src/io/processes.js';
 import { WriterLock } from '../../src/lock/lockfile.js';
 import { tempDir } from '../helpers/temp-store.js';
 
-const acquire = (dir: string, timeoutMs: number) => WriterLock.acquire(realFs, dir, { timeoutMs, command: 'test' });
+const acquire = (dir: string, timeoutMs: number) => WriterLock.acquire(realFs, dir, { timeoutMs, command: 'test', processes: realProcesses, clock: systemClock });
 
 describe('writer lock', () => {
   it('is exclusive within a process, names its holder, and is free again after release', async () => {

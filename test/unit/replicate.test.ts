@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/api.js';
 import { open } from '../../src/index.js';
 import { DirectoryTarget } from '../../src/replication/target.js';
+import { realProcesses } from '../../src/io/processes.js';
 import { tempDir, tempStore } from '../helpers/temp-store.js';
 
 async function dump(s: Store) {
@@ -105,7 +106,7 @@ describe('a follower changed on its own', () => {
     const { realFs, replaceFile } = await import('../../src/io/fs.js');
     const m = decodeManifest(readFileSync(join(dir, 'MANIFEST')));
     const mark = m.extra.follower as { files: Record<string, string> };
-    mark.files[sealed] = new DirectoryTarget(realFs, dir).fingerprint(sealed)!;
+    mark.files[sealed] = new DirectoryTarget(realFs, dir, realProcesses).fingerprint(sealed)!;
     replaceFile(realFs, dir, 'MANIFEST', encodeManifest(m));
     expect((await leader.replicate(dir)).resynced).toEqual([]);
     const checked = await leader.replicate(dir, { check: true });

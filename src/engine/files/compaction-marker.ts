@@ -1,22 +1,21 @@
 // The manifest's `compaction` marker (docs/format.md "MANIFEST"): who is
 // compacting, from which snapshot, into which reserved file numbers. Its
 // holder is judged like the lock's: a marker naming a dead process is stale.
-import { hostname } from 'node:os';
 import type { CompactionMarker, Manifest } from '../../format/manifest.js';
 import type { CompactionInfo } from '../../api.js';
-import { type HolderState, holderState, processStartTime } from '../../lock/lockfile.js';
+import { type HolderState, holderState } from '../../lock/lockfile.js';
+import type { Processes } from '../../io/processes.js';
+import { ownIdentity } from '../../io/processes.js';
 import { randomHex } from '../../io/random.js';
 
 /** Tokens of the compactions this process runs now: a marker naming this process with another token is a leftover. */
 const running = new Set<string>();
 
-export function newMarker(snapshot: Pick<CompactionMarker, 'generation' | 'segments' | 'runs' | 'files'>, now: number): CompactionMarker {
+export function newMarker(snapshot: Pick<CompactionMarker, 'generation' | 'segments' | 'runs' | 'files'>, now: number, processes: Processes): CompactionMarker {
   const token = randomHex(8);
   running.add(token);
   return {
-    pid: process.pid,
-    host: hostname(),
-    startTime: processStartTime(process.pid),
+    ...ownIdentity(processes),
     token,
     started: new Date(now).toISOString(),
     ...snapshot,
@@ -29,13 +28,13 @@ export function endMarker(marker: CompactionMarker): void {
 }
 
 /** Whether the marker's compaction may still be running: judged as the lock's holder is. One from another host is never judged stale. */
-export function markerLive(c: CompactionMarker): boolean {
-  return markerState(c) !== 'dead';
+export function markerLive(c: CompactionMarker, processes: Processes): boolean {
+  return markerState(c, processes) !== 'dead';
 }
 
 /** The marker's process: alive or dead on this host, or on another host ('foreign': it cannot be seen). */
-export function markerState(c: CompactionMarker): HolderState {
-  return holderState(c, running);
+export function markerState(c: CompactionMarker, processes: Processes): HolderState {
+  return holderState(c, processes, running);
 }
 
 /** What the API and the CLI show of a marker. */
@@ -44,13 +43,13 @@ export function compactionInfo(c: CompactionMarker): CompactionInfo {
 }
 
 /** The running compaction a manifest names, or null (none, or stale). */
-export function liveCompaction(m: Manifest | null): CompactionMarker | null {
-  return m?.compaction && markerLive(m.compaction) ? m.compaction : null;
+export function liveCompaction(m: Manifest | null, processes: Processes): CompactionMarker | null {
+  return m?.compaction && markerLive(m.compaction, processes) ? m.compaction : null;
 }
 
 /** How many of the runs (newest first) a merge may touch: not the snapshot of a running compaction. */
-export function mergeableRuns(m: Manifest): number {
-  const c = liveCompaction(m);
+export function mergeableRuns(m: Manifest, processes: Processes): number {
+  const c = liveCompaction(m, processes);
   if (!c || c.runs.length === 0) return m.runs.length;
   const frozen = new Set(c.runs);
   const first = m.runs.findIndex((r) => frozen.has(r.file));

@@ -6,7 +6,7 @@ import { TzkvError, fsReason } from '../../errors.js';
 import type { Manifest } from '../../format/manifest.js';
 import type { FileSystem } from '../../io/fs.js';
 import { cutFileBack } from '../../io/fs.js';
-import { pidAlive } from '../../lock/lockfile.js';
+import type { Processes } from '../../io/processes.js';
 import { liveCompaction } from './compaction-marker.js';
 import { fileKind, leftoverUnlessListed } from './file-kinds.js';
 import { highestFileNumber, listedNames } from './manifest-files.js';
@@ -17,16 +17,17 @@ import { highestFileNumber, listedNames } from './manifest-files.js';
  * staging files and a running compaction's output (`names`: the directory's),
  * then moves `m.nextFile` past the number of any file left on disk: a new
  * file never takes a number still in use. Returns the names that could not be
- * removed (they stay for the next writer). REQUIRES: the lock.
+ * removed (they stay for the next writer). `processes` judges whose
+ * process is live. REQUIRES: the lock.
  */
-export function removeLeftovers(fs: FileSystem, dir: string, m: Manifest | null, names = fs.readdir(dir)): string[] {
+export function removeLeftovers(fs: FileSystem, dir: string, m: Manifest | null, processes: Processes, names = fs.readdir(dir)): string[] {
   const listed = m ? listedNames(m) : new Set<string>();
-  const compactor = m ? liveCompaction(m)?.pid : undefined;
+  const compactor = m ? liveCompaction(m, processes)?.pid : undefined;
   const left: string[] = [];
   const stayed: string[] = [];
   for (const name of names) {
     const f = fileKind(name);
-    const writing = f.kind === 'stage' ? pidAlive(f.pid) : f.pid > 0 && f.pid === compactor;
+    const writing = f.kind === 'stage' ? processes.alive(f.pid) : f.pid > 0 && f.pid === compactor;
     if (!leftoverUnlessListed(f) || listed.has(name) || writing) {
       left.push(name); // not ours, listed, a batch a live process stages, or a running compaction's output
       continue;
@@ -53,9 +54,9 @@ export function cutBack(fs: FileSystem, dir: string, name: string, end: number, 
 }
 
 /** removeLeftovers for a write being undone: what could not be removed goes into `left`, in words. */
-export function removeOwnLeftovers(fs: FileSystem, dir: string, m: Manifest | null, left: string[]): void {
+export function removeOwnLeftovers(fs: FileSystem, dir: string, m: Manifest | null, processes: Processes, left: string[]): void {
   try {
-    const stayed = removeLeftovers(fs, dir, m);
+    const stayed = removeLeftovers(fs, dir, m, processes);
     if (stayed.length > 0) left.push(`${stayed.join(', ')} could not be removed`);
   } catch (err) {
     left.push(`the store directory could not be read to remove what the write left (${fsReason(err)})`);

@@ -10,6 +10,7 @@ import { KIND_PUT } from '../../format/constants.js';
 import type { Census } from '../../format/manifest.js';
 import { CensusDelta, censusValid } from './census.js';
 import { compactionInfo, liveCompaction } from '../files/compaction-marker.js';
+import type { Processes } from '../../io/processes.js';
 import { isExpired } from '../keys.js';
 import { sortedLookup } from '../runs/run-probe.js';
 import { ttlSection, ttlUpTo } from '../runs/run-ttl.js';
@@ -81,9 +82,10 @@ export function storeStats(
   now: number,
   formatVersion: number,
   onDamage: (damage: VerifyProblem) => void,
+  processes: Processes,
 ): Omit<StoreStats, 'lockHolder' | 'followers' | 'lastVerify'> {
   const m = v.manifest;
-  const running = liveCompaction(m);
+  const running = liveCompaction(m, processes);
   const base = {
     location: v.dir,
     formatVersion,

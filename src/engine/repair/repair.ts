@@ -17,6 +17,7 @@ import type { Manifest } from '../../format/manifest.js';
 import { encodeQuarantineEntry, encodeQuarantineHeader, QUARANTINE_HEADER_BYTES } from '../../format/quarantine.js';
 import type { FileSystem } from '../../io/fs.js';
 import { cutFileBack, removeQuietly, replaceFile, writeFileAside } from '../../io/fs.js';
+import type { Processes } from '../../io/processes.js';
 import { randomHex } from '../../io/random.js';
 import { censusValid } from '../read/census.js';
 import { fileKind } from '../files/file-kinds.js';
@@ -149,11 +150,12 @@ export function repairStore(
   fs: FileSystem,
   dir: string,
   now: number,
+  processes: Processes,
   former: () => FormerIdentity | null = () => null,
   rebuildChunkKeys?: number,
 ): { repair: RepairReport; unchanged: ReturnType<typeof verifyStore> | null } {
   const report: RepairReport = { quarantine: null, moved: [], truncated: [], rewritten: [], rebuiltRun: null, removed: [], census: 'kept', rebuiltManifest: null };
-  let found = verifyStore(fs, dir);
+  let found = verifyStore(fs, dir, undefined, undefined, undefined, processes);
   if (found.newerVersion) throw new TzkvError('VERSION', `${dir}: written by a newer tzkv; repair refused`, { path: dir });
   // A clean store may still end in bytes a failed write left (a warning): the repair cuts them.
   const own = found.ok && found.unreadable.length === 0 ? null : ownManifest(fs, dir);
@@ -166,7 +168,7 @@ export function repairStore(
     const identity = former();
     m = manifestFromFiles(fs, dir, now, identity);
     // Checked again against the rebuilt manifest: what the segments hold, and what they need repaired.
-    found = verifyStore(fs, dir, undefined, m);
+    found = verifyStore(fs, dir, undefined, m, undefined, processes);
     if (found.newerVersion) throw new TzkvError('VERSION', `${dir}: written by a newer tzkv; repair refused`, { path: dir });
     report.rebuiltManifest = { segments: m.segments.map((s) => segmentName(s.file)), storeId: identity ? 'kept' : 'new' };
     // The runs on disk index the data under a manifest that is gone: the rebuilt index replaces them.
@@ -271,7 +273,7 @@ export function repairStore(
     const left: string[] = [];
     // A quarantine file is a copy of bytes still in their files, unless a cut tail was moved into it.
     if (report.quarantine && report.truncated.length === 0 && listed === m) removeQuietly(fs, `${dir}/${report.quarantine}`);
-    removeOwnLeftovers(fs, dir, listed, left);
+    removeOwnLeftovers(fs, dir, listed, processes, left);
     throw undoneError(ioError(err, 'cannot repair', dir), left);
   }
   for (const name of replaced) {

@@ -8,7 +8,8 @@ import { FILE_HEADER_BYTES, MANIFEST_NAME } from '../../format/constants.js';
 import type { Manifest } from '../../format/manifest.js';
 import type { FileSystem } from '../../io/fs.js';
 import { realFs } from '../../io/fs.js';
-import { pidAlive } from '../../lock/lockfile.js';
+import type { Processes } from '../../io/processes.js';
+import { realProcesses } from '../../io/processes.js';
 import { fileKind, leftoverUnlessListed } from '../files/file-kinds.js';
 import type { FileKind } from '../files/file-kinds.js';
 import { inspectDir, runName, segmentName, withoutManifest } from '../files/layout.js';
@@ -31,7 +32,7 @@ const CHUNK = 4 * 1024 * 1024;
 const UNLISTED_OWN = new Set<FileKind>(['manifest', 'lock', 'lock-break', 'lock-temp', 'verified', 'replicating', 'followers', 'quarantine', 'quarantine-temp']);
 
 /** Warns about files the manifest does not account for; tzkv's own files are left out. */
-function checkDirectory(fs: FileSystem, dir: string, m: Manifest, log: VerifyLog): void {
+function checkDirectory(fs: FileSystem, dir: string, m: Manifest, log: VerifyLog, processes: Processes): void {
   const listed = listedNames(m);
   let names: string[];
   try {
@@ -46,7 +47,7 @@ function checkDirectory(fs: FileSystem, dir: string, m: Manifest, log: VerifyLog
     const f = fileKind(name);
     if (listed.has(name) || UNLISTED_OWN.has(f.kind)) continue;
     if (f.pid > 0) {
-      if (!pidAlive(f.pid)) log.warning(name, null, 'leftover', `left by process ${f.pid}, which is gone; the next writer removes it`);
+      if (!processes.alive(f.pid)) log.warning(name, null, 'leftover', `left by process ${f.pid}, which is gone; the next writer removes it`);
       continue;
     }
     if (leftoverUnlessListed(f)) {
@@ -85,7 +86,7 @@ const IN_MEMORY: VerifyLimits = { records: Infinity, ttlEntries: Infinity, candi
  * `manifest`: check the store against this one instead of its MANIFEST (a
  * repair checking the manifest it rebuilt, before writing it).
  */
-function begin(fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, checkCrc: boolean, limits: VerifyLimits, manifest?: Manifest): Begun {
+function begin(fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, checkCrc: boolean, limits: VerifyLimits, processes: Processes, manifest?: Manifest): Begun {
   // checkCrc false: a worker checks the CRCs and the bloom filters.
   const started = Date.now();
   const log = new VerifyLog(onProgress);
@@ -115,7 +116,7 @@ function begin(fs: FileSystem, dir: string, onProgress: ((done: number, total: n
   if (!m) return none;
   log.files++;
   try {
-    checkDirectory(fs, dir, m, log);
+    checkDirectory(fs, dir, m, log, processes);
     for (const s of m.segments) log.total += s.size ?? fs.stat(`${dir}/${segmentName(s.file)}`)?.size ?? 0;
     for (const r of m.runs) log.total += fs.stat(`${dir}/${runName(r.file)}`)?.size ?? 0;
     const chunk = Buffer.allocUnsafe(CHUNK);
@@ -166,9 +167,9 @@ function end(b: Begun, onProgress: ((done: number, total: number) => void) | und
  * directory is read-only, full, missing), verifies again holding everything
  * in memory, and says so in a warning; else throws it.
  */
-function againInMemory(err: unknown, fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, manifest?: Manifest): Report {
+function againInMemory(err: unknown, fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, processes: Processes, manifest?: Manifest): Report {
   if (!(err instanceof ScratchError)) throw err;
-  const report = end(begin(fs, dir, onProgress, true, IN_MEMORY, manifest), onProgress);
+  const report = end(begin(fs, dir, onProgress, true, IN_MEMORY, processes, manifest), onProgress);
   report.warnings.unshift({ file: '', offset: null, kind: 'no-scratch', message: `${err.message}; verify held what it checks in memory instead` });
   return report;
 }
@@ -176,12 +177,13 @@ function againInMemory(err: unknown, fs: FileSystem, dir: string, onProgress: ((
 /**
  * Verifies on this thread alone; against `manifest` when given, else the
  * store's MANIFEST. `limits`: how much it holds in memory before spilling (tests).
+ * `processes` judges whether a staging or compaction file's process is gone.
  */
-export function verifyStore(fs: FileSystem, dir: string, onProgress?: (done: number, total: number) => void, manifest?: Manifest, limits = DEFAULT_LIMITS): Report {
+export function verifyStore(fs: FileSystem, dir: string, onProgress?: (done: number, total: number) => void, manifest?: Manifest, limits = DEFAULT_LIMITS, processes: Processes = realProcesses): Report {
   try {
-    return end(begin(fs, dir, onProgress, true, limits, manifest), onProgress);
+    return end(begin(fs, dir, onProgress, true, limits, processes, manifest), onProgress);
   } catch (err) {
-    return againInMemory(err, fs, dir, onProgress, manifest);
+    return againInMemory(err, fs, dir, onProgress, processes, manifest);
   }
 }
 
@@ -206,15 +208,15 @@ export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
  * for the real file system and stores of PARALLEL_MIN_BYTES of segments or
  * more (`minBytes` for tests).
  */
-export async function verifyStoreParallel(fs: FileSystem, dir: string, onProgress?: (done: number, total: number) => void, minBytes = PARALLEL_MIN_BYTES, limits = DEFAULT_LIMITS): Promise<Report> {
+export async function verifyStoreParallel(fs: FileSystem, dir: string, onProgress?: (done: number, total: number) => void, minBytes = PARALLEL_MIN_BYTES, limits = DEFAULT_LIMITS, processes: Processes = realProcesses): Promise<Report> {
   try {
-    return await parallel(fs, dir, onProgress, minBytes, limits);
+    return await parallel(fs, dir, onProgress, minBytes, limits, processes);
   } catch (err) {
-    return againInMemory(err, fs, dir, onProgress);
+    return againInMemory(err, fs, dir, onProgress, processes);
   }
 }
 
-async function parallel(fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, minBytes: number, limits: VerifyLimits): Promise<Report> {
+async function parallel(fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, minBytes: number, limits: VerifyLimits, processes: Processes): Promise<Report> {
   let m: Manifest | null = null;
   try {
     m = fs === realFs ? readManifest(fs, dir) : null;
@@ -222,19 +224,19 @@ async function parallel(fs: FileSystem, dir: string, onProgress: ((done: number,
     m = null; // damaged, newer, unreadable: the sequential path reports it
   }
   const sealedBytes = m?.segments.reduce((n, s) => n + (s.size ?? 0), 0) ?? 0;
-  if (!m || sealedBytes < minBytes || sealedBytes === 0) return verifyStore(fs, dir, onProgress, undefined, limits);
+  if (!m || sealedBytes < minBytes || sealedBytes === 0) return verifyStore(fs, dir, onProgress, undefined, limits, processes);
   const plans = segmentPlans(m, false);
   // Sealed segments only (they never change); the active one is checked on this thread.
   const sealed = plans.filter((p) => p.size !== null);
   const jobs = sealed.map((p) => ({ path: `${dir}/${segmentName(p.file)}`, from: FILE_HEADER_BYTES, to: p.size! }));
   const runPaths = m.runs.map((r) => `${dir}/${runName(r.file)}`);
   const checked = checkInWorker({ segments: jobs, runs: runPaths });
-  const b = begin(fs, dir, onProgress, false, limits);
+  const b = begin(fs, dir, onProgress, false, limits, processes);
   const result = await checked;
   // No worker here, or the store changed between the two reads of its manifest: the sequential way, from the start.
   if (result === null || b.m?.generation !== m.generation) {
     b.scratch.dispose();
-    return verifyStore(fs, dir, onProgress, undefined, limits);
+    return verifyStore(fs, dir, onProgress, undefined, limits, processes);
   }
   {
     const { log } = b;

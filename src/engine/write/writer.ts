@@ -49,6 +49,7 @@ function successor(m: Manifest): Manifest {
 import { View } from '../read/view.js';
 import { randomHex } from '../../io/random.js';
 import { monotonicMs } from '../../io/clock.js';
+import type { Processes } from '../../io/processes.js';
 
 /** The report of a compaction that ended without a result. */
 export function failedSummary(at: string, result: string, durationMs = 0, lockHeldMs = 0): CompactionSummary {
@@ -61,9 +62,11 @@ export interface WriterOptions {
   /** Flush the tail into an index run once it holds this many bytes. */
   flushBytes: number;
   now: () => number;
+  /** Judges whether the process a compaction marker or a staging file names still runs. */
+  processes: Processes;
 }
 
-export const DEFAULT_WRITER_OPTIONS: Omit<WriterOptions, 'now' | 'sync'> = {
+export const DEFAULT_WRITER_OPTIONS: Omit<WriterOptions, 'now' | 'sync' | 'processes'> = {
   segmentBytes: DEFAULT_SEGMENT_BYTES,
   flushBytes: 1024 * 1024,
 };
@@ -123,7 +126,7 @@ export class Writer {
     else {
       const names = this.fs.readdir(this.dir);
       this.refuseMissingRuns(this.view.manifest, names);
-      removeLeftovers(this.fs, this.dir, this.view.manifest, names);
+      removeLeftovers(this.fs, this.dir, this.view.manifest, this.options.processes, names);
       this.clearStaleCompaction();
     }
     const v = this.view;
@@ -163,7 +166,7 @@ export class Writer {
   }
 
   private initStore(): void {
-    removeLeftovers(this.fs, this.dir, null);
+    removeLeftovers(this.fs, this.dir, null, this.options.processes);
     const file = 1;
     this.createSegment(file);
     const m: Manifest = {
@@ -233,7 +236,7 @@ export class Writer {
   undo(err: TzkvError): TzkvError {
     const left: string[] = [];
     if (this.committed) cutBack(this.fs, this.dir, segmentName(this.committed.file), this.committed.end, left);
-    removeOwnLeftovers(this.fs, this.dir, this.listed, left);
+    removeOwnLeftovers(this.fs, this.dir, this.listed, this.options.processes, left);
     return undoneError(err, left, this.stored);
   }
 
@@ -428,7 +431,7 @@ export class Writer {
     for (;;) {
       const m = this.manifest;
       // A running compaction's snapshot runs stay as they are: its switch replaces them.
-      const plan = planMerge(m.runs.slice(0, mergeableRuns(m)));
+      const plan = planMerge(m.runs.slice(0, mergeableRuns(m, this.options.processes)));
       if (!plan) return;
       const [from, to] = plan;
       const group = m.runs.slice(from, to);
@@ -477,12 +480,12 @@ export class Writer {
    * another compaction is running. REQUIRES: the lock, prepare().
    */
   beginCompaction(now: number): CompactionMarker {
-    const running = liveCompaction(this.manifest);
+    const running = liveCompaction(this.manifest, this.options.processes);
     if (running) {
       throw new TzkvError(
         'LOCKED',
-        `store ${this.dir} is being compacted by pid ${running.pid}${markerState(running) === 'foreign' ? ` on ${running.host}` : ''} (since ${running.started}); one compaction runs at a time${
-          markerState(running) === 'foreign' ? '. It runs on another host, which tzkv cannot check: if that process is gone, `tzkv unlock --force` ends it' : ''
+        `store ${this.dir} is being compacted by pid ${running.pid}${markerState(running, this.options.processes) === 'foreign' ? ` on ${running.host}` : ''} (since ${running.started}); one compaction runs at a time${
+          markerState(running, this.options.processes) === 'foreign' ? '. It runs on another host, which tzkv cannot check: if that process is gone, `tzkv unlock --force` ends it' : ''
         }`,
         { path: this.dir, info: { compacting: true, pid: running.pid, host: running.host, since: running.started } },
       );
@@ -499,7 +502,7 @@ export class Writer {
     // The active segment is sealed into the snapshot; new writes go to a segment numbered after the output's.
     this.roll(next);
     const segments = next.segments.slice(0, -1).map((s) => s.file);
-    const marker = newMarker({ generation: next.generation, segments, runs: next.runs.map((r) => r.file), files }, now);
+    const marker = newMarker({ generation: next.generation, segments, runs: next.runs.map((r) => r.file), files }, now, this.options.processes);
     next.compaction = marker;
     try {
       this.writeManifest(next);
@@ -619,7 +622,7 @@ export class Writer {
    */
   forceEndCompaction(): CompactionMarker | null {
     const c = this.manifest.compaction;
-    if (!c || markerState(c) !== 'foreign') return null;
+    if (!c || markerState(c, this.options.processes) !== 'foreign') return null;
     const next = successor(this.manifest);
     next.compaction = null;
     next.lastCompactionReport = failedSummary(
@@ -633,7 +636,7 @@ export class Writer {
   /** Removes a stale compaction marker (its process died): merges may touch its runs again. */
   private clearStaleCompaction(): void {
     const c = this.manifest.compaction;
-    if (!c || markerLive(c)) return;
+    if (!c || markerLive(c, this.options.processes)) return;
     const next = successor(this.manifest);
     next.compaction = null;
     next.lastCompactionReport = failedSummary(new Date(this.options.now()).toISOString(), `failed: the compacting process (pid ${c.pid}) ended before its switch`);
