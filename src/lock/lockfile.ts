@@ -117,7 +117,8 @@ export class WriterLock {
   static async acquire(fs: FileSystem, dir: string, options: AcquireOptions): Promise<WriterLock> {
     const { processes, clock } = options;
     const holder: LockHolder = { ...ownIdentity(processes), acquiredAt: '', command: options.command, token: randomHex(12) };
-    const deadline = clock.now() + options.timeoutMs;
+    // On the monotonic clock: a wall clock stepped back or forward during the wait neither lengthens nor cuts it.
+    const deadline = clock.monotonic() + options.timeoutMs;
     let delay = 1;
     for (;;) {
       const lock = WriterLock.tryCreate(fs, dir, holder, clock);
@@ -142,14 +143,14 @@ export class WriterLock {
         // process is breaking it right now, so wait like any other waiter.
         if (WriterLock.readHolder(fs, dir)?.token !== current.token) continue;
       }
-      if (clock.now() >= deadline) {
+      if (clock.monotonic() >= deadline) {
         const message =
           current === undefined
             ? `store ${dir} is locked (the lock file ${dir}/${LOCK_NAME} is unreadable; if no tzkv process is running, run \`tzkv unlock --force\`)`
             : describeHolder(dir, current, clock.now(), processes);
         throw new TzkvError('LOCKED', message, { path: dir, info: current ? { holder: current } : {} });
       }
-      await clock.sleep(Math.min(delay, Math.max(1, deadline - clock.now())));
+      await clock.sleep(Math.min(delay, Math.max(1, deadline - clock.monotonic())));
       delay = Math.min(delay * 2, 50) + Math.random() * 2;
     }
   }
