@@ -341,6 +341,33 @@ describe('maintenance against etcd', () => {
   });
 });
 
+describe('commands for a directory store\'s machinery against etcd', () => {
+  needsServer(etcd);
+
+  test('unlock finds no lock and removes none; promote and verify --repair are refused with exit 2 saying why', async () => {
+    const c = await cluster(1);
+    const url = c.url('admin');
+    expect((await tzkv(['put', '-d', url, 'k', 'v'])).exitCode).toBe(0);
+    for (const force of [[], ['--force']]) {
+      const plain = await tzkv(['unlock', '-d', url, ...force]);
+      expect([plain.exitCode, plain.stdout, plain.stderr]).toEqual([0, 'locked: no\n', '']);
+      const json = await tzkvJson(['unlock', '-d', url, '--json', ...force]);
+      expect([json.run.exitCode, json.json]).toEqual([0, { locked: false, holder: null, removed: false, compaction: null, compactionEnded: false }]);
+    }
+    const refusals: Array<[string[], string]> = [
+      [['promote'], `${url} is an etcd cluster, never a follower: there is nothing to promote`],
+      [['verify', '--repair'], 'verify --repair is for store directories: an etcd cluster repairs members from each other (etcdctl alarm, member replacement)'],
+    ];
+    for (const [args, message] of refusals) {
+      const run = await tzkv([...args, '-d', url]);
+      expect([run.exitCode, run.stdout, run.stderr], args.join(' ')).toEqual([2, '', `tzkv: ${message}\n`]);
+      const json = await tzkvJson([...args, '-d', url, '--json']);
+      expect(json.json, args.join(' ')).toEqual({ error: { code: 'INVALID_ARGUMENT', message, exitCode: 2 } });
+    }
+    expect((await tzkv(['get', '-d', url, 'k'])).stdout).toBe('v');
+  });
+});
+
 describe('replicate between a directory and etcd', () => {
   needsServer(etcd);
 
