@@ -3,10 +3,10 @@
 // sequence of transactions, in order: each is atomic, the whole is not. A
 // batch that fails part way says how many operations were applied; applying
 // the same batch again gives the same end state (puts and deletes of fixed
-// keys are idempotent).
-import type { Batch, PutOptions, ValueInput, KeyInput } from '../api.js';
+// keys are idempotent). Arguments arrive checked (CheckedBatch).
+import { CheckedBatch } from '../checked-batch.js';
 import { TzkvError } from '../errors.js';
-import { checkKey, checkValue, expiryFrom } from '../engine/keys.js';
+import { type CheckedKey, keyBytes } from '../keys.js';
 import type { EtcdClient } from './client.js';
 import { checkEtcdValue, deleteOp, Leases, MAX_TXN_OPS, putOp, txn } from './kv.js';
 
@@ -19,41 +19,34 @@ interface Op {
   expiresAt: number;
 }
 
-export class EtcdBatch implements Batch {
+export class EtcdBatch extends CheckedBatch {
   private ops: Op[] = [];
-  private done = false;
   /** Operations write() has applied so far, for its message when a transaction fails. */
   private applied = 0;
 
   constructor(
     private readonly client: EtcdClient,
     private readonly prefix: Buffer,
-    private readonly now: () => number,
+    now: () => number,
     private readonly writable: () => void,
-  ) {}
+  ) {
+    super(now);
+  }
 
   get length(): number {
     return this.ops.length;
   }
 
-  put(key: KeyInput, value: ValueInput, options?: Omit<PutOptions, 'ifAbsent'>): this {
-    this.open();
-    const k = checkKey(key);
-    const v = checkEtcdValue(checkValue(value));
-    this.ops.push({ key: Buffer.concat([this.prefix, k]), value: v, expiresAt: expiryFrom(options, this.now()) });
-    return this;
+  protected _put(key: CheckedKey, value: Buffer, expiresAt: number): void {
+    this.ops.push({ key: Buffer.concat([this.prefix, keyBytes(key)]), value: checkEtcdValue(value), expiresAt });
   }
 
-  del(key: KeyInput): this {
-    this.open();
-    this.ops.push({ key: Buffer.concat([this.prefix, checkKey(key)]), value: null, expiresAt: 0 });
-    return this;
+  protected _del(key: CheckedKey): void {
+    this.ops.push({ key: Buffer.concat([this.prefix, keyBytes(key)]), value: null, expiresAt: 0 });
   }
 
-  async write(): Promise<void> {
-    this.open();
+  protected async _write(): Promise<void> {
     this.writable();
-    this.done = true;
     // etcd refuses a key twice in one transaction: only each key's last operation counts anyway.
     const last = new Map<string, number>();
     this.ops.forEach((op, i) => last.set(op.key.toString('latin1'), i));
@@ -90,12 +83,7 @@ export class EtcdBatch implements Batch {
     }
   }
 
-  async discard(): Promise<void> {
-    this.done = true;
+  protected async _discard(): Promise<void> {
     this.ops = [];
-  }
-
-  private open(): void {
-    if (this.done) throw new TzkvError('INVALID_ARGUMENT', 'this batch was already written or discarded');
   }
 }

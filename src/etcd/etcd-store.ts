@@ -1,6 +1,7 @@
 // The Store interface (src/api.ts) over an etcd v3 cluster (docs/etcd.md).
 // Reads are linearizable (etcd's default); listings page through one
 // revision, so a listing is one consistent cut however long it runs.
+// Arguments arrive checked (CheckedStore); etcd's own request limit is checked here.
 import type {
   Batch,
   CompactionInfo,
@@ -8,19 +9,15 @@ import type {
   CompactReport,
   Entry,
   KeyInfo,
-  KeyInput,
-  ListOptions,
   LockHolderInfo,
-  PutOptions,
   ReplicateReport,
-  Store,
   StoreStats,
-  ValueInput,
   VerifyOptions,
   VerifyReport,
 } from '../api.js';
-import { checkExpiry, checkKey, checkValue, putExpiry, toBytes } from '../engine/keys.js';
+import { CheckedStore, type CheckedUpdate, type Listing } from '../checked-store.js';
 import { TzkvError } from '../errors.js';
+import { isExpired } from '../keys.js';
 import { EtcdBatch } from './batch.js';
 import { EtcdClient, type EtcdClientOptions, prefixEnd, unb64 } from './client.js';
 import { absent, checkEtcdValue, deleteOp, Leases, MAX_TXN_OPS, present, putOp, rangeOne, rangePages, type RangeReply, type RawKv, txn, unchangedSince, valueOf } from './kv.js';
@@ -32,28 +29,23 @@ export interface EtcdOpenOptions extends Omit<EtcdClientOptions, 'endpoints'> {
   now?: () => number;
 }
 
-export class EtcdStore implements Store {
-  readonly location: string;
-  readonly readOnly: boolean;
+export class EtcdStore extends CheckedStore {
   private readonly client: EtcdClient;
   private readonly prefix: Buffer;
-  private readonly now: () => number;
   private closed = false;
 
   constructor(
     readonly address: EtcdAddress,
     options: EtcdOpenOptions,
   ) {
-    this.location = address.display;
-    this.readOnly = options.readOnly ?? false;
+    super(address.display, options.readOnly ?? false, options.now ?? Date.now);
     this.prefix = address.prefix;
-    this.now = options.now ?? Date.now;
     this.client = new EtcdClient({ ...options, endpoints: address.endpoints });
   }
 
-  private full(key: KeyInput): Buffer {
+  private full(key: Buffer): Buffer {
     this.usable();
-    return Buffer.concat([this.prefix, checkKey(key)]);
+    return Buffer.concat([this.prefix, key]);
   }
 
   private usable(): void {
@@ -76,33 +68,32 @@ export class EtcdStore implements Store {
     return expiresAt === null ? undefined : { key, value: valueOf(kv), expiresAt };
   }
 
-  async get(key: KeyInput): Promise<Buffer | undefined> {
+  protected async _get(key: Buffer): Promise<Buffer | undefined> {
     const kv = await rangeOne(this.client, this.full(key));
     return kv ? valueOf(kv) : undefined;
   }
 
-  async getEntry(key: KeyInput): Promise<Entry | undefined> {
+  protected async _getEntry(key: Buffer): Promise<Entry | undefined> {
     const kv = await rangeOne(this.client, this.full(key));
     return kv ? this.entryOf(kv, this.leases()) : undefined;
   }
 
-  async has(key: KeyInput): Promise<boolean> {
-    return (await this.get(key)) !== undefined;
+  protected async _has(key: Buffer): Promise<boolean> {
+    return (await this._get(key)) !== undefined;
   }
 
-  async expiry(key: KeyInput): Promise<number | null | undefined> {
+  protected async _expiry(key: Buffer): Promise<number | null | undefined> {
     const kv = await rangeOne(this.client, this.full(key));
     if (!kv) return undefined;
     return (await this.entryOf(kv, this.leases()))?.expiresAt;
   }
 
-  async put(key: KeyInput, value: ValueInput, options?: PutOptions): Promise<boolean> {
+  protected async _put(key: Buffer, value: Buffer, expiresAt: number, ifAbsent: boolean): Promise<boolean> {
     const k = this.full(key);
-    const v = checkEtcdValue(checkValue(value));
-    const expiresAt = putExpiry(options, this.now());
+    const v = checkEtcdValue(value);
     this.writable();
     const lease = await this.leases().forExpiry(expiresAt);
-    if (!options?.ifAbsent) {
+    if (!ifAbsent) {
       await txn(this.client, [], [putOp(k, v, lease)]);
       return true;
     }
@@ -110,11 +101,10 @@ export class EtcdStore implements Store {
     return reply.succeeded === true;
   }
 
-  async del(...keys: KeyInput[]): Promise<number> {
-    const unique = new Map(keys.map((key) => this.full(key)).map((k) => [k.toString('latin1'), k]));
+  protected async _del(keys: Buffer[]): Promise<number> {
+    const all = keys.map((key) => this.full(key));
     this.writable();
     let deleted = 0;
-    const all = [...unique.values()];
     for (let i = 0; i < all.length; i += MAX_TXN_OPS) {
       const reply = await txn(this.client, [], all.slice(i, i + MAX_TXN_OPS).map(deleteOp));
       for (const r of reply.responses ?? []) deleted += Number(r.response_delete_range?.deleted ?? 0);
@@ -122,11 +112,10 @@ export class EtcdStore implements Store {
     return deleted;
   }
 
-  async setExpiry(key: KeyInput, expiresAt: number | null): Promise<boolean> {
+  protected async _setExpiry(key: Buffer, exp: number): Promise<boolean> {
     const k = this.full(key);
-    const exp = checkExpiry(expiresAt);
     this.writable();
-    if (exp !== 0 && exp <= this.now()) {
+    if (isExpired(exp, this.now())) {
       const reply = await txn(this.client, [present(k)], [deleteOp(k)]);
       return reply.succeeded === true;
     }
@@ -135,10 +124,7 @@ export class EtcdStore implements Store {
     return reply.succeeded === true;
   }
 
-  async update(
-    key: KeyInput,
-    fn: (current: Entry | undefined) => { value: ValueInput; expiresAt?: number | null } | undefined,
-  ): Promise<Entry | undefined> {
+  protected async _update(key: Buffer, fn: (current: Entry | undefined) => CheckedUpdate | undefined): Promise<Entry | undefined> {
     const k = this.full(key);
     this.writable();
     for (;;) {
@@ -147,8 +133,8 @@ export class EtcdStore implements Store {
       const current = kv ? await this.entryOf(kv, leases) : undefined;
       const next = fn(current);
       if (next === undefined) return current;
-      const value = checkEtcdValue(checkValue(next.value));
-      const exp = next.expiresAt === undefined ? (current?.expiresAt ?? 0) : checkExpiry(next.expiresAt);
+      const value = checkEtcdValue(next.value);
+      const exp = next.expiresAt;
       const guard = kv ? unchangedSince(k, kv.mod_revision!) : absent(k);
       const reply = await txn(this.client, [guard], [putOp(k, value, await leases.forExpiry(exp))]);
       if (reply.succeeded) return { key: k.subarray(this.prefix.length), value, expiresAt: exp === 0 ? null : exp };
@@ -156,23 +142,18 @@ export class EtcdStore implements Store {
     }
   }
 
-  async *keys(options?: ListOptions): AsyncIterableIterator<KeyInfo> {
-    for await (const e of this.scan(options, true)) yield { key: e.key, expiresAt: e.expiresAt };
+  protected async *_keys(listing: Listing): AsyncIterableIterator<KeyInfo> {
+    for await (const e of this.scan(listing, true)) yield { key: e.key, expiresAt: e.expiresAt };
   }
 
-  entries(options?: ListOptions): AsyncIterableIterator<Entry> {
-    return this.scan(options, false);
+  protected _entries(listing: Listing): AsyncIterableIterator<Entry> {
+    return this.scan(listing, false);
   }
 
   /** Pages through the keys under PREFIX+prefix at the revision of the first page. */
-  private async *scan(options: ListOptions | undefined, keysOnly: boolean): AsyncIterableIterator<Entry> {
+  private async *scan({ prefix, limit }: Listing, keysOnly: boolean): AsyncIterableIterator<Entry> {
     this.usable();
-    const sub = options?.prefix === undefined ? Buffer.alloc(0) : toBytes(options.prefix);
-    const limit = options?.limit ?? Infinity;
-    if (limit !== Infinity && (!Number.isSafeInteger(limit) || limit < 0)) {
-      throw new TzkvError('INVALID_ARGUMENT', `limit must be a whole number ≥ 0, got ${options?.limit}`);
-    }
-    const start = Buffer.concat([this.prefix, sub]);
+    const start = Buffer.concat([this.prefix, prefix]);
     const leases = this.leases();
     const send = (body: Record<string, unknown>) => this.client.call<RangeReply>('kv/range', body);
     let given = 0;

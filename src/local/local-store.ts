@@ -1,6 +1,6 @@
-// The local-directory Store: the facade the CLI and embedders use. Public
-// methods check their arguments, then act through a View (reads, no lock) or
-// a Writer (writes, under the writer lock, held only around the append).
+// The local-directory Store: the facade the CLI and embedders use. Its
+// arguments checked by CheckedStore, it acts through a View (reads, no lock)
+// or a Writer (writes, under the writer lock, held only around the append).
 import { resolve } from 'node:path';
 import type {
   Batch,
@@ -9,18 +9,14 @@ import type {
   CompactReport,
   Entry,
   KeyInfo,
-  KeyInput,
-  ListOptions,
   LockHolderInfo,
   OpenOptions,
-  PutOptions,
   ReadOptions,
   RepairReport,
   ReplicateOptions,
   ReplicateReport,
   Store,
   StoreStats,
-  ValueInput,
   VerifyOptions,
   VerifyReport,
 } from '../api.js';
@@ -35,12 +31,14 @@ import { WriterLock, forceRemoveLock, holderInfo } from '../lock/lockfile.js';
 import { formerLeaderIdentity, readFollowers } from '../replication/follower-record.js';
 import { replicate } from '../replication/replicator.js';
 import { DirectoryTarget } from '../replication/target.js';
-import { LocalBatch, SPILL_BYTES, StagedBatch } from '../engine/write/batch.js';
+import { CheckedStore, type CheckedUpdate, type Listing } from '../checked-store.js';
+import { SPILL_BYTES, StagedBatch } from '../engine/write/batch.js';
+import { LocalBatch } from './local-batch.js';
 import { compactPhased, dryRunReport } from '../engine/compact/compact.js';
 import { compactionInfo } from '../engine/files/compaction-marker.js';
 import { DamageLog, damageOf } from '../engine/read/damage.js';
 import type { CompactPhase } from '../engine/compact/compact.js';
-import { checkExpiry, checkKey, checkValue, putExpiry, isExpired, toBytes } from '../engine/keys.js';
+import { isExpired } from '../keys.js';
 import { inspectDir, unfinishedFollower } from '../engine/files/layout.js';
 import { checkMode, openToOthers } from '../engine/files/permissions.js';
 import { storeStats } from '../engine/read/stats.js';
@@ -127,10 +125,7 @@ export async function open(location: string, options: EngineOptions = {}): Promi
   return new LocalStore(fs, dir, options);
 }
 
-class LocalStore implements Store {
-  readonly location: string;
-  readonly readOnly: boolean;
-  private readonly now: () => number;
+class LocalStore extends CheckedStore {
   private readonly writerOptions: WriterOptions;
   private readonly lockTimeoutMs: number;
   private readonly command: string;
@@ -148,9 +143,7 @@ class LocalStore implements Store {
     dir: string,
     options: EngineOptions,
   ) {
-    this.location = dir;
-    this.readOnly = options.readOnly === true;
-    this.now = options.now ?? Date.now;
+    super(dir, options.readOnly === true, options.now ?? Date.now);
     this.lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
     if (!Number.isFinite(this.lockTimeoutMs) || this.lockTimeoutMs < 0) {
       throw new TzkvError('INVALID_ARGUMENT', `lock timeout must be zero or more milliseconds, got ${options.lockTimeoutMs}`);
@@ -238,12 +231,11 @@ class LocalStore implements Store {
     });
   }
 
-  async get(key: KeyInput): Promise<Buffer | undefined> {
-    return (await this.getEntry(key))?.value;
+  protected async _get(k: Buffer): Promise<Buffer | undefined> {
+    return (await this._getEntry(k))?.value;
   }
 
-  async getEntry(key: KeyInput): Promise<Entry | undefined> {
-    const k = checkKey(key);
+  protected async _getEntry(k: Buffer): Promise<Entry | undefined> {
     return this.read((v) => {
       const at = v.locate(k);
       if (!isLive(at, this.now())) return undefined;
@@ -251,13 +243,11 @@ class LocalStore implements Store {
     });
   }
 
-  async has(key: KeyInput): Promise<boolean> {
-    const k = checkKey(key);
+  protected async _has(k: Buffer): Promise<boolean> {
     return this.read((v) => isLive(v.locate(k), this.now()));
   }
 
-  async expiry(key: KeyInput): Promise<number | null | undefined> {
-    const k = checkKey(key);
+  protected async _expiry(k: Buffer): Promise<number | null | undefined> {
     return this.read((v) => {
       const at = v.locate(k);
       if (!isLive(at, this.now())) return undefined;
@@ -265,31 +255,20 @@ class LocalStore implements Store {
     });
   }
 
-  async put(key: KeyInput, value: ValueInput, options?: PutOptions): Promise<boolean> {
-    const k = checkKey(key);
-    const val = checkValue(value);
-    const expiresAt = putExpiry(options, this.now());
+  protected async _put(k: Buffer, val: Buffer, expiresAt: number, ifAbsent: boolean): Promise<boolean> {
     return this.write((w) => {
-      if (options?.ifAbsent && isLive(w.view.locate(k), this.now())) return false;
+      if (ifAbsent && isLive(w.view.locate(k), this.now())) return false;
       w.append([encodeRecord(KIND_PUT, 0, k, val, expiresAt)]);
       w.maybeFlush();
       return true;
     });
   }
 
-  async del(...keys: KeyInput[]): Promise<number> {
-    const checked = keys.map(checkKey);
-    if (checked.length === 0) return 0;
+  protected async _del(keys: Buffer[]): Promise<number> {
+    if (keys.length === 0) return 0;
     return this.write((w) => {
       const now = this.now();
-      const seen = new Set<string>();
-      const gone: Buffer[] = [];
-      for (const k of checked) {
-        const s = k.toString('latin1');
-        if (seen.has(s)) continue;
-        seen.add(s);
-        if (isLive(w.view.locate(k), now)) gone.push(k);
-      }
+      const gone = keys.filter((k) => isLive(w.view.locate(k), now));
       if (gone.length === 1) {
         w.append([encodeRecord(KIND_DEL, 0, gone[0], null, 0)]);
       } else if (gone.length > 1) {
@@ -304,9 +283,7 @@ class LocalStore implements Store {
     });
   }
 
-  async setExpiry(key: KeyInput, expiresAt: number | null): Promise<boolean> {
-    const k = checkKey(key);
-    const exp = checkExpiry(expiresAt);
+  protected async _setExpiry(k: Buffer, exp: number): Promise<boolean> {
     return this.write((w) => {
       const at = w.view.locate(k);
       if (!isLive(at, this.now())) return false;
@@ -317,11 +294,7 @@ class LocalStore implements Store {
     });
   }
 
-  async update(
-    key: KeyInput,
-    fn: (current: Entry | undefined) => { value: ValueInput; expiresAt?: number | null } | undefined,
-  ): Promise<Entry | undefined> {
-    const k = checkKey(key);
+  protected async _update(k: Buffer, fn: (current: Entry | undefined) => CheckedUpdate | undefined): Promise<Entry | undefined> {
     return this.write((w) => {
       const at = w.view.locate(k);
       const current: Entry | undefined = isLive(at, this.now())
@@ -329,31 +302,20 @@ class LocalStore implements Store {
         : undefined;
       const next = fn(current);
       if (next === undefined) return current;
-      const value = checkValue(next.value);
-      const exp = next.expiresAt === undefined ? (current?.expiresAt ?? 0) : checkExpiry(next.expiresAt);
-      w.append([encodeRecord(KIND_PUT, 0, k, value, exp)]);
+      w.append([encodeRecord(KIND_PUT, 0, k, next.value, next.expiresAt)]);
       w.maybeFlush();
-      return { key: k, value, expiresAt: exp === 0 ? null : exp };
+      return { key: k, value: next.value, expiresAt: next.expiresAt === 0 ? null : next.expiresAt };
     });
   }
 
-  private listing(options: ListOptions | undefined): { prefix: Buffer; limit: number; damage: DamageLog } {
-    const prefix = options?.prefix === undefined ? Buffer.alloc(0) : toBytes(options.prefix);
-    const limit = options?.limit ?? Infinity;
-    if (limit !== Infinity && (!Number.isSafeInteger(limit) || limit < 0)) {
-      throw new TzkvError('INVALID_ARGUMENT', `limit must be a whole number ≥ 0, got ${options?.limit}`);
-    }
-    return { prefix, limit, damage: new DamageLog(this.location, options?.onDamage) };
-  }
-
-  async *keys(options?: ListOptions): AsyncIterableIterator<KeyInfo> {
-    const { prefix, limit, damage } = this.listing(options);
+  protected async *_keys({ prefix, limit, onDamage }: Listing): AsyncIterableIterator<KeyInfo> {
+    const damage = new DamageLog(this.location, onDamage);
     for (const e of this.liveEntries(prefix, limit, false, damage)) yield { key: e.key, expiresAt: e.expiresAt };
     damage.finish('the listing');
   }
 
-  async *entries(options?: ListOptions): AsyncIterableIterator<Entry> {
-    const { prefix, limit, damage } = this.listing(options);
+  protected async *_entries({ prefix, limit, onDamage }: Listing): AsyncIterableIterator<Entry> {
+    const damage = new DamageLog(this.location, onDamage);
     for (const e of this.liveEntries(prefix, limit, true, damage)) yield e as Entry;
     damage.finish('the listing');
   }

@@ -6,7 +6,7 @@ import { type AddressInfo } from 'node:net';
 import { createServer, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { open } from '../../src/index.js';
+import { MAX_EXPIRY_MS, open, type Store, type TzkvError } from '../../src/index.js';
 import { tzkvChild } from './fixtures/processes.js';
 import { type EtcdCluster, startEtcd } from './fixtures/etcd.js';
 import { etcd, needsServer } from '../helpers/servers.js';
@@ -469,5 +469,50 @@ describe('the embedded API on etcd', () => {
     expect((await reader.get('n'))?.toString()).toBe('5');
     await reader.close();
     await expect(reader.get('n')).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  test('bad arguments are refused by both backends with the same error, before either acts', async () => {
+    const c = await cluster(1);
+    const stores = { directory: await open(await storeDir()), etcd: await open(c.url('args')) };
+    const long = 'k'.repeat(1025);
+    const drain = async (it: AsyncIterable<unknown>) => {
+      for await (const _ of it);
+    };
+    const calls: Array<[string, (s: Store) => Promise<unknown>]> = [
+      ['get of an empty key', (s) => s.get('')],
+      ['getEntry of an over-long key', (s) => s.getEntry(long)],
+      ['has of a number', (s) => s.has(5 as unknown as string)],
+      ['expiry of an empty key', (s) => s.expiry('')],
+      ['put of an over-long key', (s) => s.put(long, 'v')],
+      ['put with a past expiry', (s) => s.put('k', 'v', { expiresAt: 1000 })],
+      ['put with a negative ttl', (s) => s.put('k', 'v', { ttlMs: -5 })],
+      ['put with ttl and expiry', (s) => s.put('k', 'v', { ttlMs: 5, expiresAt: Date.now() + 5000 })],
+      ['put past the latest expiry', (s) => s.put('k', 'v', { expiresAt: MAX_EXPIRY_MS + 1 })],
+      ['del with one bad key among good ones', (s) => s.del('seed', '')],
+      ['setExpiry to a fraction', (s) => s.setExpiry('seed', 1.5)],
+      ['update to an expiry past the latest', (s) => s.update('seed', () => ({ value: 'w', expiresAt: MAX_EXPIRY_MS + 1 }))],
+      ['keys with a negative limit', (s) => drain(s.keys({ limit: -1 }))],
+      ['entries with a prefix that is no bytes', (s) => drain(s.entries({ prefix: 7 as unknown as string }))],
+      ['a batch put with a zero ttl', async (s) => s.batch().put('k', 'v', { ttlMs: 0 })],
+      ['a batch del of an empty key', async (s) => s.batch().del('')],
+    ];
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => 'resolved',
+        (e: TzkvError) => `${e.code}: ${e.message}`,
+      );
+    for (const s of Object.values(stores)) await s.put('seed', 'v');
+    for (const [what, call] of calls) {
+      const directory = await outcome(call(stores.directory));
+      expect(directory, what).toMatch(/^INVALID_ARGUMENT: /);
+      expect(await outcome(call(stores.etcd)), what).toBe(directory);
+    }
+    for (const s of Object.values(stores)) {
+      expect((await s.getEntry('seed'))?.value.toString()).toBe('v');
+      expect(await s.getEntry('k')).toBeUndefined();
+      await s.close();
+    }
+    // A closed store asked with a bad key: the argument is judged first, on both (etcd said CLOSED).
+    for (const s of Object.values(stores)) expect(await outcome(s.get('')), s.location).toBe('INVALID_ARGUMENT: key must not be empty');
   });
 });

@@ -17,7 +17,7 @@ import type { CompactionMarker, RunInfo } from '../../format/manifest.js';
 import { RECORD_OK, RecordInfo, decodeRecord } from '../../format/record.js';
 import type { FileSystem } from '../../io/fs.js';
 import { removeQuietly, closeQuietly } from '../../io/fs.js';
-import { isExpired } from '../keys.js';
+import { isExpired } from '../../keys.js';
 import { compactFileName, segmentName } from '../files/layout.js';
 import { ReadWindow } from '../log/read-window.js';
 import { newestEntries } from '../runs/run-merge.js';

@@ -5,7 +5,7 @@ import { KIND_PUT } from '../../format/constants.js';
 import type { Census, Manifest } from '../../format/manifest.js';
 import { TtlList } from '../runs/ttl-list.js';
 import type { IndexEntry } from '../../format/index-block.js';
-import { isExpired } from '../keys.js';
+import { isExpired } from '../../keys.js';
 import { newestEntries } from '../runs/run-merge.js';
 import { sortedLookup } from '../runs/run-probe.js';
 import { ttlSection, ttlUpTo } from '../runs/run-ttl.js';

@@ -11,7 +11,7 @@ import type { Census } from '../../format/manifest.js';
 import { CensusDelta, censusValid } from './census.js';
 import { compactionInfo, liveCompaction } from '../files/compaction-marker.js';
 import type { Processes } from '../../io/processes.js';
-import { isExpired } from '../keys.js';
+import { isExpired } from '../../keys.js';
 import { sortedLookup } from '../runs/run-probe.js';
 import { ttlSection, ttlUpTo } from '../runs/run-ttl.js';
 import { TtlList } from '../runs/ttl-list.js';

@@ -5,15 +5,12 @@
 // segment header and COMMIT and is renamed into place as a segment of its own
 // (docs/design.md "Atomic batches"): its bytes are written once, and memory
 // holds only the index entries.
-import type { Batch, PutOptions, KeyInput, ValueInput } from '../../api.js';
-import { TzkvError } from '../../errors.js';
-import { FLAG_BATCH, KIND_DEL, KIND_PUT, RECORD_HEADER_BYTES } from '../../format/constants.js';
+import { FLAG_BATCH, KIND_PUT, RECORD_HEADER_BYTES } from '../../format/constants.js';
 import { writeRecord } from '../../format/record.js';
 import { ioError } from '../../errors.js';
 import { FILE_HEADER_BYTES } from '../../format/constants.js';
 import type { FileSystem } from '../../io/fs.js';
 import { removeQuietly, closeQuietly } from '../../io/fs.js';
-import { checkKeyFast, checkValue, expiryFrom } from '../keys.js';
 import { stageFileName } from '../files/layout.js';
 import type { BatchEntries } from './writer.js';
 import { randomHex } from '../../io/random.js';
@@ -158,63 +155,5 @@ export class StagedBatch {
     const { fs } = this.spill;
     closeQuietly(fs, stage.fd); // closed by the commit already
     removeQuietly(fs, stage.path); // renamed into place by a commit, or never there
-  }
-}
-
-/** The public Batch over a StagedBatch; `commit` is supplied by the store. */
-export class LocalBatch implements Batch {
-  private staged: StagedBatch | undefined;
-
-  constructor(
-    private readonly now: () => number,
-    private readonly commit: (staged: StagedBatch) => Promise<void>,
-    spill?: SpillTo,
-  ) {
-    this.staged = new StagedBatch(spill);
-  }
-
-  private live(): StagedBatch {
-    if (!this.staged) throw new TzkvError('INVALID_ARGUMENT', 'this batch was already written or discarded');
-    return this.staged;
-  }
-
-  put(key: KeyInput, value: ValueInput, options?: Omit<PutOptions, 'ifAbsent'>): this {
-    this.live();
-    const exp = options === undefined ? 0 : expiryFrom(options, this.now());
-    return this.add(KIND_PUT, checkKeyFast(key), checkValue(value), exp);
-  }
-
-  del(key: KeyInput): this {
-    this.live();
-    return this.add(KIND_DEL, checkKeyFast(key), null, 0);
-  }
-
-  /** REQUIRES: key and value checked. A staging file that cannot be written ends the batch: discarded, its file removed. */
-  private add(kind: number, key: Buffer | string, value: Buffer | null, expiresAt: number): this {
-    const staged = this.live();
-    try {
-      staged.add(kind, key, value, expiresAt);
-    } catch (err) {
-      staged.cleanup();
-      this.staged = undefined;
-      throw err;
-    }
-    return this;
-  }
-
-  get length(): number {
-    return this.staged?.count ?? 0;
-  }
-
-  async write(): Promise<void> {
-    const staged = this.live();
-    this.staged = undefined;
-    if (staged.count === 0) return;
-    await this.commit(staged);
-  }
-
-  async discard(): Promise<void> {
-    this.staged?.cleanup();
-    this.staged = undefined;
   }
 }

@@ -1,8 +1,10 @@
-// Key handling shared by the engine: validation and the latin1-string form
-// the engine uses in memory (one char per byte, so string order is byte order).
-import type { KeyInput, ValueInput } from '../api.js';
-import { TzkvError } from '../errors.js';
-import { MAX_EXPIRY_MS, MAX_KEY_BYTES, MAX_VALUE_BYTES } from '../format/constants.js';
+// What the Store interface accepts, for every backend: keys, values and
+// expiries as bytes and milliseconds, within the limits of docs/format.md
+// "Limits and why". The checked base (checked-store.ts) applies these before
+// a backend sees an argument; the engine and backends use isExpired.
+import type { KeyInput, ValueInput } from './api.js';
+import { TzkvError } from './errors.js';
+import { MAX_EXPIRY_MS, MAX_KEY_BYTES, MAX_VALUE_BYTES } from './format/constants.js';
 
 export function toBytes(input: KeyInput | ValueInput): Buffer {
   if (typeof input === 'string') return Buffer.from(input, 'utf8');
@@ -24,10 +26,18 @@ export function checkKey(input: KeyInput): Buffer {
 
 const ASCII = /^[\x01-\x7f]+$/;
 
-/** Like checkKey, but an ASCII string key is returned as is: its latin1 form equals its UTF-8 bytes. */
-export function checkKeyFast(input: KeyInput): Buffer | string {
+/** A checked key: its bytes, or an ASCII string, whose chars are its bytes (its latin1 form equals its UTF-8). */
+export type CheckedKey = Buffer | string;
+
+/** Like checkKey, but an ASCII string key is returned as is, unconverted. */
+export function checkKeyFast(input: KeyInput): CheckedKey {
   if (typeof input === 'string' && input.length <= MAX_KEY_BYTES && ASCII.test(input)) return input;
   return checkKey(input);
+}
+
+/** The bytes of a checked key. */
+export function keyBytes(key: CheckedKey): Buffer {
+  return typeof key === 'string' ? Buffer.from(key, 'latin1') : key;
 }
 
 export function checkValue(input: ValueInput): Buffer {
@@ -54,6 +64,7 @@ export function checkExpiry(expiresAt: number | null | undefined): number {
   return expiresAt;
 }
 
+/** The expiry (ms, 0 for never) options give: ttlMs from `now`, or expiresAt checked; neither is never. */
 export function expiryFrom(options: { ttlMs?: number; expiresAt?: number | null } | undefined, now: number): number {
   if (!options) return 0;
   if (options.ttlMs !== undefined) {
@@ -78,15 +89,23 @@ export function expiryFrom(options: { ttlMs?: number; expiresAt?: number | null 
  */
 export function putExpiry(options: { ttlMs?: number; expiresAt?: number | null } | undefined, now: number): number {
   const expiresAt = expiryFrom(options, now);
-  if (expiresAt !== 0 && expiresAt <= now) {
+  if (isExpired(expiresAt, now)) {
     throw new TzkvError('INVALID_ARGUMENT', `expiry ${new Date(expiresAt).toISOString()} is already in the past`);
   }
   return expiresAt;
 }
 
+/** Whether an expiry (ms, 0 for never) has passed at `now`: a key expires at its expiry, not after it. */
 export function isExpired(expiresAt: number, now: number): boolean {
   return expiresAt !== 0 && expiresAt <= now;
 }
 
-export const keyString = (key: Buffer): string => key.toString('latin1');
-export const keyBytes = (key: string): Buffer => Buffer.from(key, 'latin1');
+/** A listing's checked options: the prefix as bytes (empty for every key), the limit (Infinity for none). */
+export function checkListing(options: { prefix?: KeyInput; limit?: number } | undefined): { prefix: Buffer; limit: number } {
+  const prefix = options?.prefix === undefined ? Buffer.alloc(0) : toBytes(options.prefix);
+  const limit = options?.limit ?? Infinity;
+  if (limit !== Infinity && (!Number.isSafeInteger(limit) || limit < 0)) {
+    throw new TzkvError('INVALID_ARGUMENT', `limit must be a whole number ≥ 0, got ${options?.limit}`);
+  }
+  return { prefix, limit };
+}

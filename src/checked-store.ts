@@ -1,0 +1,151 @@
+// The Store interface's argument checks, once for every backend, the way
+// abstract-level's put checks and then calls _put: each public method here
+// checks its arguments (src/keys.ts) and hands the backend's protected `_`
+// method checked ones. So a backend never sees an unchecked argument, and
+// every backend refuses the same input with the same error, before it does
+// anything. What a backend alone can judge stays with it: whether it is
+// closed or read-only (checked after the arguments), and limits of its own
+// (etcd's request size). Methods that take nothing to check (batch, stats,
+// verify, compact, close, admin) are the backend's directly.
+import type {
+  Batch,
+  CompactionInfo,
+  CompactOptions,
+  CompactReport,
+  Entry,
+  KeyInfo,
+  KeyInput,
+  ListOptions,
+  LockHolderInfo,
+  PutOptions,
+  ReadOptions,
+  ReplicateOptions,
+  ReplicateReport,
+  Store,
+  StoreStats,
+  ValueInput,
+  VerifyOptions,
+  VerifyReport,
+  VerifyProblem,
+} from './api.js';
+import { checkExpiry, checkKey, checkListing, checkValue, putExpiry } from './keys.js';
+
+/** A listing's checked options. */
+export interface Listing {
+  /** Only keys starting with these bytes (empty: every key). */
+  prefix: Buffer;
+  /** At most this many results (Infinity: no limit). */
+  limit: number;
+  onDamage?: (damage: VerifyProblem) => void;
+}
+
+/** What update's function asked for, checked: the value's bytes, and the expiry in ms (0: never). */
+export interface CheckedUpdate {
+  value: Buffer;
+  expiresAt: number;
+}
+
+export abstract class CheckedStore implements Store {
+  constructor(
+    readonly location: string,
+    readonly readOnly: boolean,
+    /** The clock expiries are judged by. */
+    protected readonly now: () => number,
+  ) {}
+
+  async get(key: KeyInput): Promise<Buffer | undefined> {
+    return this._get(checkKey(key));
+  }
+
+  async getEntry(key: KeyInput): Promise<Entry | undefined> {
+    return this._getEntry(checkKey(key));
+  }
+
+  async has(key: KeyInput): Promise<boolean> {
+    return this._has(checkKey(key));
+  }
+
+  async expiry(key: KeyInput): Promise<number | null | undefined> {
+    return this._expiry(checkKey(key));
+  }
+
+  async put(key: KeyInput, value: ValueInput, options?: PutOptions): Promise<boolean> {
+    const k = checkKey(key);
+    const v = checkValue(value);
+    return this._put(k, v, putExpiry(options, this.now()), options?.ifAbsent === true);
+  }
+
+  async del(...keys: KeyInput[]): Promise<number> {
+    const distinct = new Map(keys.map(checkKey).map((k) => [k.toString('latin1'), k]));
+    return this._del([...distinct.values()]);
+  }
+
+  async setExpiry(key: KeyInput, expiresAt: number | null): Promise<boolean> {
+    const k = checkKey(key);
+    return this._setExpiry(k, checkExpiry(expiresAt));
+  }
+
+  async update(
+    key: KeyInput,
+    fn: (current: Entry | undefined) => { value: ValueInput; expiresAt?: number | null } | undefined,
+  ): Promise<Entry | undefined> {
+    return this._update(checkKey(key), (current) => {
+      const next = fn(current);
+      if (next === undefined) return undefined;
+      const value = checkValue(next.value);
+      return { value, expiresAt: next.expiresAt === undefined ? (current?.expiresAt ?? 0) : checkExpiry(next.expiresAt) };
+    });
+  }
+
+  keys(options?: ListOptions): AsyncIterableIterator<KeyInfo> {
+    return listed(options, (listing) => this._keys(listing));
+  }
+
+  entries(options?: ListOptions): AsyncIterableIterator<Entry> {
+    return listed(options, (listing) => this._entries(listing));
+  }
+
+  protected abstract _get(key: Buffer): Promise<Buffer | undefined>;
+  protected abstract _getEntry(key: Buffer): Promise<Entry | undefined>;
+  protected abstract _has(key: Buffer): Promise<boolean>;
+  protected abstract _expiry(key: Buffer): Promise<number | null | undefined>;
+  /** REQUIRES: expiresAt (ms, 0 for never) is not yet past. */
+  protected abstract _put(key: Buffer, value: Buffer, expiresAt: number, ifAbsent: boolean): Promise<boolean>;
+  /** REQUIRES: no key twice (there may be none). */
+  protected abstract _del(keys: Buffer[]): Promise<number>;
+  /** expiresAt: ms, 0 for never; it may be past (the key then expires at once). */
+  protected abstract _setExpiry(key: Buffer, expiresAt: number): Promise<boolean>;
+  /** `fn` checks what it returns: it throws INVALID_ARGUMENT for a bad value or expiry, before anything is written. */
+  protected abstract _update(key: Buffer, fn: (current: Entry | undefined) => CheckedUpdate | undefined): Promise<Entry | undefined>;
+  /** Called at once; the checks the iterator makes (closed, damage) run from its first next(). */
+  protected abstract _keys(listing: Listing): AsyncIterableIterator<KeyInfo>;
+  protected abstract _entries(listing: Listing): AsyncIterableIterator<Entry>;
+
+  abstract batch(): Batch;
+  abstract stats(options?: ReadOptions): Promise<StoreStats>;
+  abstract verify(options?: VerifyOptions): Promise<VerifyReport>;
+  abstract compact(options?: CompactOptions): Promise<CompactReport>;
+  abstract replicate(target: string, options?: ReplicateOptions): Promise<ReplicateReport>;
+  abstract promote(): Promise<boolean>;
+  abstract lockHolder(): Promise<LockHolderInfo | null>;
+  abstract forceUnlock(): Promise<LockHolderInfo | null>;
+  abstract forceEndCompaction(): Promise<CompactionInfo | null>;
+  abstract close(): Promise<void>;
+}
+
+/**
+ * `list` over checked listing options. Options that fail their checks give an
+ * iterator that throws on its first next(), as any listing fails: a call to
+ * keys() or entries() itself never throws.
+ */
+function listed<T>(options: ListOptions | undefined, list: (listing: Listing) => AsyncIterableIterator<T>): AsyncIterableIterator<T> {
+  let listing: Listing;
+  try {
+    listing = { ...checkListing(options), onDamage: options?.onDamage };
+  } catch (err) {
+    return (async function* () {
+      throw err;
+    })();
+  }
+  return list(listing);
+}
