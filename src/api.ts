@@ -160,10 +160,28 @@ export interface Store {
   /** Checks every stored byte; never throws on damaged data, it reports it. */
   verify(options?: VerifyOptions): Promise<VerifyReport>;
   compact(options?: CompactOptions): Promise<CompactReport>;
+  /** The store's administration (StoreAdmin), or undefined for a backend without one (etcd). */
+  admin(): StoreAdmin | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * What only a store directory has: a writer lock, followers, repair. An etcd
+ * cluster has none of it (it takes no lock, replicates and repairs its own
+ * members), so Store.admin() gives it only for a directory store.
+ */
+export interface StoreAdmin {
   /** Brings a follower store at `target` up to a consistent cut of this store. */
   replicate(target: string, options?: ReplicateOptions): Promise<ReplicateReport>;
   /** Makes a follower an independent, writable store; resolves false when it was not a follower. */
   promote(): Promise<boolean>;
+  /**
+   * Repairs what can be repaired, under the writer lock: unreadable bytes
+   * moved to a quarantine file, a torn tail cut, damaged segments rewritten,
+   * the index rebuilt. Then verifies: the report is the verify after the
+   * repair, its `repair` what the repair changed.
+   */
+  repair(options?: VerifyOptions): Promise<VerifyReport & { repair: RepairReport }>;
   /** Who holds the writer lock now, or null. */
   lockHolder(): Promise<LockHolderInfo | null>;
   /**
@@ -183,7 +201,6 @@ export interface Store {
    * nothing. Resolves to the compaction it ended, or null.
    */
   forceEndCompaction(): Promise<CompactionInfo | null>;
-  close(): Promise<void>;
 }
 
 export interface OpenOptions {
@@ -254,7 +271,7 @@ export interface VerifyReport {
   durationMs: number;
   /** Whether the result was recorded in the store's VERIFIED note (for stats). */
   recorded: boolean;
-  /** With the repair option: what the repair did (the rest of the report is the verify after it). */
+  /** From StoreAdmin.repair(): what the repair did (the rest of the report is the verify after it). */
   repair?: RepairReport;
 }
 
@@ -293,12 +310,6 @@ export interface VerifyRecord {
 export interface VerifyOptions {
   /** Called now and then with bytes checked so far and the total, for a progress bar. */
   onProgress?: (done: number, total: number) => void;
-  /**
-   * Repair what can be repaired first, under the writer lock: unreadable
-   * bytes moved to a quarantine file, a torn tail cut, damaged segments
-   * rewritten, the index rebuilt. Then verify.
-   */
-  repair?: boolean;
   /** Record the result in the store's VERIFIED note for `stats` (the CLI does; off by default, so the API's verify writes nothing). */
   record?: boolean;
 }

@@ -6,28 +6,26 @@
 // anything. What a backend alone can judge stays with it: whether it is
 // closed or read-only (checked after the arguments), and limits of its own
 // (etcd's request size). Methods that take nothing to check (batch, stats,
-// verify, compact, close, admin) are the backend's directly.
+// compact, close, admin) are the backend's directly.
 import type {
   Batch,
-  CompactionInfo,
   CompactOptions,
   CompactReport,
   Entry,
   KeyInfo,
   KeyInput,
   ListOptions,
-  LockHolderInfo,
   PutOptions,
   ReadOptions,
-  ReplicateOptions,
-  ReplicateReport,
   Store,
+  StoreAdmin,
   StoreStats,
   ValueInput,
   VerifyOptions,
   VerifyReport,
   VerifyProblem,
 } from './api.js';
+import { TzkvError } from './errors.js';
 import { checkExpiry, checkKey, checkListing, checkValue, putExpiry } from './keys.js';
 
 /** A listing's checked options. */
@@ -97,6 +95,14 @@ export abstract class CheckedStore implements Store {
     });
   }
 
+  /** verify() only verifies: a `repair` option (verify's before StoreAdmin) is refused, not silently ignored. */
+  async verify(options?: VerifyOptions): Promise<VerifyReport> {
+    if ((options as { repair?: unknown } | undefined)?.repair) {
+      throw new TzkvError('INVALID_ARGUMENT', 'verify() does not repair: store.admin().repair() does (a directory store only)');
+    }
+    return this._verify(options);
+  }
+
   keys(options?: ListOptions): AsyncIterableIterator<KeyInfo> {
     return listed(options, (listing) => this._keys(listing));
   }
@@ -120,16 +126,12 @@ export abstract class CheckedStore implements Store {
   /** Called at once; the checks the iterator makes (closed, damage) run from its first next(). */
   protected abstract _keys(listing: Listing): AsyncIterableIterator<KeyInfo>;
   protected abstract _entries(listing: Listing): AsyncIterableIterator<Entry>;
+  protected abstract _verify(options: VerifyOptions | undefined): Promise<VerifyReport>;
 
   abstract batch(): Batch;
   abstract stats(options?: ReadOptions): Promise<StoreStats>;
-  abstract verify(options?: VerifyOptions): Promise<VerifyReport>;
   abstract compact(options?: CompactOptions): Promise<CompactReport>;
-  abstract replicate(target: string, options?: ReplicateOptions): Promise<ReplicateReport>;
-  abstract promote(): Promise<boolean>;
-  abstract lockHolder(): Promise<LockHolderInfo | null>;
-  abstract forceUnlock(): Promise<LockHolderInfo | null>;
-  abstract forceEndCompaction(): Promise<CompactionInfo | null>;
+  abstract admin(): StoreAdmin | undefined;
   abstract close(): Promise<void>;
 }
 

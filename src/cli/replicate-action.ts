@@ -10,6 +10,7 @@ import { syncStores, type SyncReport } from '../replication/store-sync.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, modeOf, openStore, type StoreFlags, storeDirectory, withStore } from './open-store.js';
 import { givenPath } from './paths.js';
 import { prepareProgress, type Progress } from './progress.js';
+import { adminOf } from './store-admin.js';
 
 export interface ReplicateRequest extends StoreFlags {
   /** The follower directory, or an etcd:// address. */
@@ -30,7 +31,8 @@ export async function replicateStore(request: ReplicateRequest): Promise<Replica
     const makeBar = await prepareProgress('replicating', request.json);
     let progress: Progress | undefined;
     try {
-      return await store.replicate(target, {
+      const admin = adminOf(store, (at) => `replicate from an etcd store (${at}) is not supported yet; replicate into etcd from a directory store`);
+      return await admin.replicate(target, {
         check: request.check,
         mode: modeOf(request),
         onProgress: (done, total) => {

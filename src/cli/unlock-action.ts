@@ -49,15 +49,16 @@ export async function unlockStore(request: UnlockRequest): Promise<UnlockReport>
   const dir = storeDirectory(request.dir);
   const lock = await withStore(request, 'read', 'tzkv unlock', async (store) => {
     const compaction = (await store.stats()).compacting;
+    const admin = store.admin(); // none for an etcd cluster: it takes no writer lock
     if (!request.force) {
-      const holder = await store.lockHolder();
+      const holder = (await admin?.lockHolder()) ?? null;
       return { locked: holder !== null, holder, removed: false, compaction };
     }
-    const holder = await store.forceUnlock();
+    const holder = (await admin?.forceUnlock()) ?? null;
     return { locked: false, holder, removed: holder !== null, compaction };
   });
   // Under the writer lock, once it is free: the store ends the compaction only if it runs on another host.
-  const ended = request.force && lock.compaction !== null ? await withStore(request, 'write', 'tzkv unlock', (store) => store.forceEndCompaction()) : null;
+  const ended = request.force && lock.compaction !== null ? await withStore(request, 'write', 'tzkv unlock', async (store) => (await store.admin()?.forceEndCompaction()) ?? null) : null;
   const report = { ...lock, compactionEnded: ended !== null };
   if (report.removed && report.holder) {
     printMessage(`warning: removed the writer lock of ${describeHolder(report.holder)} from ${dir}; if that process is still writing, run \`tzkv verify\` once it ends`);

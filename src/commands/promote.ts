@@ -2,6 +2,7 @@ import { TzkvCommand } from '../cli/base.js';
 import { lockFlag } from '../cli/flags.js';
 import { note, printJson } from '../cli/output.js';
 import { storeDirectory } from '../cli/open-store.js';
+import { adminOf } from '../cli/store-admin.js';
 import { TzkvError } from '../errors.js';
 
 export default class Promote extends TzkvCommand {
@@ -16,7 +17,7 @@ export default class Promote extends TzkvCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Promote);
-    const promoted = await this.withStore(flags, 'write', (store) => store.promote());
+    const promoted = await this.withStore(flags, 'write', (store) => adminOf(store, (at) => `${at} is an etcd cluster, never a follower: there is nothing to promote`).promote());
     if (!promoted) throw new TzkvError('PRECONDITION', `store ${storeDirectory(flags.dir)} is not a follower: nothing to promote`);
     if (flags.json) return printJson({ promoted: true });
     note('promoted: the store is now independent and writable');

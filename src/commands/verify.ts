@@ -1,4 +1,4 @@
-import type { RepairReport } from '../api.js';
+import type { RepairReport, VerifyOptions } from '../api.js';
 import * as Flags from '@oclif/core/flags';
 import { TzkvCommand } from '../cli/base.js';
 import { lockFlag } from '../cli/flags.js';
@@ -7,6 +7,7 @@ import { palette, printJson, printMessage, shown, writeOut } from '../cli/output
 import { prepareProgress } from '../cli/progress.js';
 import type { Progress } from '../cli/progress.js';
 import { EXIT_CODES } from '../errors.js';
+import { adminOf } from '../cli/store-admin.js';
 
 export default class Verify extends TzkvCommand {
   static override summary = 'Check every stored byte; exit 4 if anything is damaged.';
@@ -37,14 +38,16 @@ export default class Verify extends TzkvCommand {
       const makeBar = await prepareProgress('verifying', flags.json);
       let progress: Progress | undefined;
       try {
-        return await store.verify({
+        const options: VerifyOptions = {
           record: true,
-          repair: flags.repair,
           onProgress: (done, total) => {
             progress ??= makeBar(total);
             progress.update(done);
           },
-        });
+        };
+        if (!flags.repair) return await store.verify(options);
+        const admin = adminOf(store, () => 'verify --repair is for store directories: an etcd cluster repairs members from each other (etcdctl alarm, member replacement)');
+        return await admin.repair(options);
       } finally {
         progress?.stop();
       }

@@ -4,13 +4,10 @@
 // Arguments arrive checked (CheckedStore); etcd's own request limit is checked here.
 import type {
   Batch,
-  CompactionInfo,
   CompactOptions,
   CompactReport,
   Entry,
   KeyInfo,
-  LockHolderInfo,
-  ReplicateReport,
   StoreStats,
   VerifyOptions,
   VerifyReport,
@@ -179,7 +176,7 @@ export class EtcdStore extends CheckedStore {
     return clusterStats(this.client, this.location, this.prefix);
   }
 
-  async verify(options?: VerifyOptions): Promise<VerifyReport> {
+  protected async _verify(options: VerifyOptions | undefined): Promise<VerifyReport> {
     this.usable();
     return verifyCluster(this.client, this.prefix, options);
   }
@@ -189,24 +186,9 @@ export class EtcdStore extends CheckedStore {
     return compactCluster(this.client, options ?? {});
   }
 
-  async replicate(): Promise<ReplicateReport> {
-    throw new TzkvError('INVALID_ARGUMENT', `replicate from an etcd store (${this.location}) is not supported yet; replicate into etcd from a directory store`);
-  }
-
-  async promote(): Promise<boolean> {
-    throw new TzkvError('INVALID_ARGUMENT', `${this.location} is an etcd cluster, never a follower: there is nothing to promote`);
-  }
-
-  async lockHolder(): Promise<LockHolderInfo | null> {
-    return null; // etcd needs no writer lock: every write is a transaction
-  }
-
-  async forceUnlock(): Promise<LockHolderInfo | null> {
-    return null;
-  }
-
-  async forceEndCompaction(): Promise<CompactionInfo | null> {
-    return null; // etcd's compaction is the cluster's own, and leaves no marker behind
+  /** None: etcd takes no writer lock (every write is a transaction), and replicates and repairs its members itself. */
+  admin(): undefined {
+    return undefined;
   }
 
   async close(): Promise<void> {

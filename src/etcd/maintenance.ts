@@ -139,9 +139,6 @@ function majorityDigest<D extends { endpoint: string; hash: string }>(digests: D
 }
 
 export async function verifyCluster(client: EtcdClient, prefix: Buffer, options?: VerifyOptions): Promise<VerifyReport> {
-  if (options?.repair) {
-    throw new TzkvError('INVALID_ARGUMENT', 'verify --repair is for store directories: an etcd cluster repairs members from each other (etcdctl alarm, member replacement)');
-  }
   const started = Date.now();
   const problems: VerifyProblem[] = [];
   const { members, best } = await reachable(client);

@@ -16,6 +16,7 @@ import type {
   ReplicateOptions,
   ReplicateReport,
   Store,
+  StoreAdmin,
   StoreStats,
   VerifyOptions,
   VerifyReport,
@@ -73,6 +74,8 @@ export interface EngineOptions extends OpenOptions {
 }
 
 const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+
+type VerifiedStore = Awaited<ReturnType<typeof verifyStoreParallel>>;
 const READ_RETRIES = 8;
 
 function isLive(at: Located | undefined, now: number): at is Located {
@@ -125,7 +128,8 @@ export async function open(location: string, options: EngineOptions = {}): Promi
   return new LocalStore(fs, dir, options);
 }
 
-class LocalStore extends CheckedStore {
+/** A store directory, and its administration (StoreAdmin): admin() is the store itself. */
+class LocalStore extends CheckedStore implements StoreAdmin {
   private readonly writerOptions: WriterOptions;
   private readonly lockTimeoutMs: number;
   private readonly command: string;
@@ -409,24 +413,37 @@ class LocalStore extends CheckedStore {
     return { ...stats, lastVerify: readVerified(this.fs, this.location), lockHolder: await this.lockHolder(), followers: readFollowers(this.fs, this.location) };
   }
 
-  async verify(options?: VerifyOptions): Promise<VerifyReport> {
+  protected async _verify(options: VerifyOptions | undefined): Promise<VerifyReport> {
     this.checkOpen();
-    let repair: RepairReport | undefined;
-    let unchanged: Awaited<ReturnType<typeof verifyStoreParallel>> | null = null;
     const started = this.now();
-    if (options?.repair) {
-      if (this.readOnly) throw new TzkvError('READ_ONLY', `store ${this.location} is open read-only: it cannot be repaired`, { path: this.location });
-      ({ repair, unchanged } = await this.withLock(() => repairStore(this.fs, this.location, this.now(), this.processes, () => formerLeaderIdentity(this.fs, this.location), this.rebuildChunkKeys)));
-    }
+    const report = await this.checked(options);
+    return { ...report, recorded: this.record(report, started, options) };
+  }
+
+  async repair(options?: VerifyOptions): Promise<VerifyReport & { repair: RepairReport }> {
+    this.checkOpen();
+    const started = this.now();
+    if (this.readOnly) throw new TzkvError('READ_ONLY', `store ${this.location} is open read-only: it cannot be repaired`, { path: this.location });
+    const { repair, unchanged } = await this.withLock(() => repairStore(this.fs, this.location, this.now(), this.processes, () => formerLeaderIdentity(this.fs, this.location), this.rebuildChunkKeys));
     // A repair that changed nothing has just verified the store as it is.
-    const { unreadable: _, ...verified } = unchanged ?? (await verifyStoreParallel(this.fs, this.location, options?.onProgress, undefined, undefined, this.processes));
-    const report = repair ? { ...verified, repair } : verified;
-    const recorded =
+    const report = { ...(await this.checked(options, unchanged)), repair };
+    return { ...report, recorded: this.record(report, started, options) };
+  }
+
+  /** Verify's findings: `known` (a repair's of the store as it is) or a new verify's. */
+  private async checked(options: VerifyOptions | undefined, known: VerifiedStore | null = null): Promise<Omit<VerifyReport, 'recorded'>> {
+    const { unreadable: _, ...verified } = known ?? (await verifyStoreParallel(this.fs, this.location, options?.onProgress, undefined, undefined, this.processes));
+    return verified;
+  }
+
+  /** Whether a verify begun at `started` was recorded in the VERIFIED note: only when asked, and a store is there to note it in. */
+  private record(report: Omit<VerifyReport, 'recorded'>, started: number, options: VerifyOptions | undefined): boolean {
+    return (
       options?.record === true &&
       !report.newerVersion &&
       this.fs.stat(`${this.location}/MANIFEST`) !== undefined &&
-      writeVerified(this.fs, this.location, { verifiedAt: new Date(started).toISOString(), ok: report.ok, problems: report.problemCount, bytes: report.bytes, durationMs: report.durationMs });
-    return { ...report, recorded };
+      writeVerified(this.fs, this.location, { verifiedAt: new Date(started).toISOString(), ok: report.ok, problems: report.problemCount, bytes: report.bytes, durationMs: report.durationMs })
+    );
   }
 
   async compact(options?: CompactOptions): Promise<CompactReport> {
@@ -488,6 +505,10 @@ class LocalStore extends CheckedStore {
 
   async promote(): Promise<boolean> {
     return this.write((w) => w.promote(), false);
+  }
+
+  admin(): StoreAdmin {
+    return this;
   }
 
   async close(): Promise<void> {

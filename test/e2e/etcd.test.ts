@@ -432,9 +432,10 @@ describe('replicate between a directory and etcd', () => {
 describe('the embedded API on etcd', () => {
   needsServer(etcd);
 
-  test('open(etcd://...) gives the same Store: batch, update, entries, expiry, read-only', async () => {
+  test('open(etcd://...) gives the same Store: batch, update, entries, expiry, read-only; no StoreAdmin', async () => {
     const c = await cluster(1);
     const store = await open(c.url('api'));
+    expect(store.admin(), 'no writer lock, followers or repair').toBeUndefined();
     const b = store.batch();
     // 2,500 keys: listings page 1,000 at a time, so this crosses two page ends.
     for (let i = 0; i < 2500; i++) b.put(`k${String(i).padStart(4, '0')}`, `v${i}`, i % 100 === 0 ? { ttlMs: 60_000 } : {});

@@ -65,7 +65,7 @@ describe('verify --repair', () => {
     writeFileSync(join(dir, name), bytes);
     const before = await snapshot(dir);
     expect([...before.values()].filter((v) => v.startsWith('error'))).toHaveLength(1);
-    const report = await s.verify({ repair: true });
+    const report = await s.admin()!.repair();
     expect(report.problems).toEqual([]);
     const r = report.repair!;
     expect(r.moved).toEqual([{ file: name, offset: at, bytes: length, quarantineOffset: expect.any(Number) }]);
@@ -90,7 +90,7 @@ describe('verify --repair', () => {
     const garbage = Buffer.from([7, 7, 7, 7, 1, 0, 5, 0, 200, 0, 0, 0]);
     writeFileSync(join(dir, name), Buffer.concat([readFileSync(join(dir, name)), garbage]));
     const runsBefore = runs(dir);
-    const report = await s.verify({ repair: true });
+    const report = await s.admin()!.repair();
     expect(report.problems).toEqual([]);
     expect(report.repair!.truncated).toEqual([{ file: name, from: size, to: size + garbage.length }]);
     expect(report.repair!.rebuiltRun).toBeNull();
@@ -109,7 +109,7 @@ describe('verify --repair', () => {
     bytes[at + length - 1] ^= 0x01;
     writeFileSync(join(dir, name), bytes);
     await expect(s.get(keyOf(0))).rejects.toMatchObject({ code: 'CORRUPT' });
-    const report = await s.verify({ repair: true });
+    const report = await s.admin()!.repair();
     expect(report.problems).toEqual([]);
     expect(report.repair!.moved).toEqual([{ file: name, offset: at, bytes: length, quarantineOffset: expect.any(Number) }]);
     expect(report.repair!.rewritten).toEqual([{ from: name, to: expect.stringMatching(/\.tzds$/) }]);
@@ -134,7 +134,7 @@ describe('verify --repair', () => {
         writeFileSync(join(dir, 'MANIFEST'), encodeManifest(m));
       }
       expect(verifyStore(realFs, dir).ok, damage).toBe(false);
-      const report = await s.verify({ repair: true });
+      const report = await s.admin()!.repair();
       expect(report.problems, damage).toEqual([]);
       expect(report.repair!.quarantine, damage).toBeNull();
       expect(report.repair!.rebuiltRun, damage).not.toBeNull();
@@ -155,7 +155,7 @@ describe('verify --repair', () => {
       else writeFileSync(join(dir, 'MANIFEST'), Buffer.from(bytes).fill(0x20, 40, 48));
       const r = await open(dir);
       await expect(r.get(keyOf(0)), damage).rejects.toMatchObject({ code: 'CORRUPT', path: join(dir, 'MANIFEST') });
-      const report = await r.verify({ repair: true });
+      const report = await r.admin()!.repair();
       await r.close();
       expect(report.problems, damage).toEqual([]);
       expect(report.repair!.rebuiltManifest, damage).toEqual({ segments: old.segments.map((x) => `${String(x.file).padStart(8, '0')}.tzds`), storeId: 'new' });
@@ -190,7 +190,7 @@ describe('verify --repair', () => {
       b[100] ^= 1;
       writeFileSync(join(dir, run), b);
       runsWritten.length = 0;
-      const report = await s.verify({ repair: true });
+      const report = await s.admin()!.repair();
       expect(report.problems).toEqual([]);
       expect(report.repair!.rebuiltRun).not.toBeNull();
       // In memory: the one rebuilt run; else sorted runs of 5 keys (N / 5 of the first versions alone), merged 8 at a time, then into the rebuilt run.
@@ -218,7 +218,7 @@ describe('verify --repair', () => {
   it('a clean store: nothing to do', async () => {
     const { dir, s } = await populated();
     const files = readdirSync(dir).sort();
-    const report = await s.verify({ repair: true });
+    const report = await s.admin()!.repair();
     expect(report.ok).toBe(true);
     expect(report.repair).toMatchObject({ quarantine: null, moved: [], truncated: [], rewritten: [], rebuiltRun: null });
     expect(readdirSync(dir).sort()).toEqual(files);
@@ -231,7 +231,7 @@ async function repairCrashingBefore(dir: string, image: Map<string, Buffer>, ste
   writeImage(dir, image);
   const fs = new FaultFs(dir).crashBefore(step);
   const store = await open(dir, { fs, sync: false, rebuildChunkKeys });
-  const done = await store.verify({ repair: true }).then(() => true, () => false);
+  const done = await store.admin()!.repair().then(() => true, () => false);
   await store.close();
   fs.crash();
   return done;
@@ -291,7 +291,7 @@ describe('a crash at any step of rebuilding a lost MANIFEST', () => {
       const done = await repairCrashingBefore(dir, image, step);
       if (!done) {
         const again = await open(dir);
-        const report = await again.verify({ repair: true });
+        const report = await again.admin()!.repair();
         await again.close();
         expect(report.problems, `repair after a crash before mutation ${step}`).toEqual([]);
       }
@@ -336,7 +336,7 @@ describe('an I/O error at any call of a repair', () => {
     const before = await snapshot(dir, n);
     const dry = new FaultFs(dir);
     const repaired = await open(dir, { fs: dry, sync: false });
-    await repaired.verify({ repair: true });
+    await repaired.admin()!.repair();
     await repaired.close();
     let failed = 0;
     for (const [op, spec] of WRITE_FAULTS) {
@@ -346,7 +346,7 @@ describe('an I/O error at any call of a repair', () => {
         const label = `${op} #${nth} of ${total} failing with ${spec.code}`;
         writeImage(dir, image);
         const store = await open(dir, { fs: new FaultFs(dir).failAt(op, nth, spec), sync: false });
-        const err = await store.verify({ repair: true }).then(() => undefined, (e: unknown) => e);
+        const err = await store.admin()!.repair().then(() => undefined, (e: unknown) => e);
         await store.close();
         if (err !== undefined) {
           failed++;
@@ -363,7 +363,7 @@ describe('an I/O error at any call of a repair', () => {
         }
         expectKept(before, await snapshot(dir, n));
         const again = await open(dir, { sync: false });
-        expect((await again.verify({ repair: true })).problems, `${label}: the next repair`).toEqual([]);
+        expect((await again.admin()!.repair()).problems, `${label}: the next repair`).toEqual([]);
         await again.close();
       }
     }

@@ -54,7 +54,7 @@ describe('replicate killed at every mutating call', () => {
     const leader = await open(leaderDir, { segmentBytes: compact ? 4096 : 1 << 20, flushBytes: 1024 });
     for (let i = 0; i < 150; i++) await leader.put(`k${i}`, `first ${i}`, i % 4 ? {} : { expiresAt: 4_000_000_000_000 + i });
     const template = join(tempDir(), 'follower');
-    await leader.replicate(template);
+    await leader.admin()!.replicate(template);
     const cutA = await dump(template);
     // Cut B: overwrites, deletes, new keys, maybe a compaction, and a fresh tail.
     for (let i = 0; i < 150; i += 3) await leader.put(`k${i}`, `second ${i}`);
@@ -159,14 +159,14 @@ describe('replicate killed at every mutating call', () => {
     const leader = await open(leaderDir, { segmentBytes: 4096, flushBytes: 1024 });
     for (let i = 0; i < 40; i++) await leader.put(`k${i}`, `v${i}`);
     const template = join(tempDir(), 'follower');
-    await leader.replicate(template);
+    await leader.admin()!.replicate(template);
     await leader.close();
     const cut = await dump(template);
     const probeDir = mkdtempSync(join(tmpdir(), 'tzkv-rep-'));
     copyFollower(template, probeDir);
     const probe = new FaultFs(probeDir);
     const promoting = await open(probeDir, { fs: probe });
-    expect(await promoting.promote()).toBe(true);
+    expect(await promoting.admin()!.promote()).toBe(true);
     await promoting.close();
     rmSync(probeDir, { recursive: true });
     let failed = 0;
@@ -185,7 +185,7 @@ describe('replicate killed at every mutating call', () => {
         try {
           copyFollower(template, dir);
           const s = await open(dir, { fs: new FaultFs(dir).failAt(op, nth, spec) });
-          const err = await s.promote().then(() => undefined, (e: unknown) => e);
+          const err = await s.admin()!.promote().then(() => undefined, (e: unknown) => e);
           await s.close();
           expect(err, label).toBeDefined();
           failed++;
@@ -194,7 +194,7 @@ describe('replicate killed at every mutating call', () => {
           expect(still, `${label}: still a follower`).toBe(true);
           expect(readdirSync(dir).filter((n) => n.endsWith('.tmp') || n === 'LOCK'), `${label}: nothing left behind`).toEqual([]);
           const again = await open(dir);
-          expect(await again.promote(), label).toBe(true);
+          expect(await again.admin()!.promote(), label).toBe(true);
           await again.close();
           expect(await dump(dir), label).toBe(cut);
         } finally {

@@ -7,7 +7,7 @@
 // Faults of the environment are steps too, as in bitcask_qc_fsm: a LOCK left
 // by a holder that is dead, recycled, live, unreadable or on another host; a
 // compaction marker of a dead or a live process; a flipped byte in a record,
-// an index run or the MANIFEST followed by verify({repair: true}); replicate to
+// an index run or the MANIFEST followed by admin().repair(); replicate to
 // a follower and promote it. Runs use a small or the default `spillBytes`, so
 // batches also land as segments of their own. What the model expects of each
 // is written at its step. Processes and the lock's clock are the test's own
@@ -131,16 +131,16 @@ async function runModel(ops: Op[], spillBytes: number | undefined, steps: string
   const lockStep = async (holder: LockHolderKind) => {
     const pid = nextPid++;
     plantLock(dir, holder, pid, processes, lockClock);
-    const reported = await store.lockHolder();
+    const reported = await store.admin()!.lockHolder();
     if (holder === 'live') {
       expect(reported?.state).toBe('alive');
       await refusedWrite();
       processes.exit(pid);
-      expect((await store.lockHolder())?.state).toBe('dead');
+      expect((await store.admin()!.lockHolder())?.state).toBe('dead');
     } else if (holder === 'foreign') {
       expect(reported).toMatchObject({ host: 'other-host', state: 'unknown' });
       await refusedWrite();
-      expect(await store.forceUnlock()).toMatchObject({ pid, host: 'other-host' });
+      expect(await store.admin()!.forceUnlock()).toMatchObject({ pid, host: 'other-host' });
     } else if (holder === 'unreadable') {
       expect(reported).toMatchObject({ pid: 0, state: 'unknown' });
       await refusedWrite();
@@ -174,7 +174,7 @@ async function runModel(ops: Op[], spillBytes: number | undefined, steps: string
   };
 
   /**
-   * A flipped byte, then verify({repair: true}) (docs/design.md "Repair": it
+   * A flipped byte, then admin().repair() (docs/design.md "Repair": it
    * deletes nothing readable). The repaired store verifies clean. A flip that
    * makes a header's format version newer is refused (VERSION) with nothing
    * touched: the byte is put back. Damage to a
@@ -187,13 +187,13 @@ async function runModel(ops: Op[], spillBytes: number | undefined, steps: string
     const { where, lost, log, newerVersion, undo } = flipByte(dir, o.target, o.pick, o.at, o.xor);
     steps[steps.length - 1] += ` -> ${where}, ${newerVersion ? 'a newer format version' : `losing ${lost.length} records`}`;
     if (newerVersion) {
-      await expect(store.verify({ repair: true })).rejects.toMatchObject({ code: 'VERSION' });
+      await expect(store.admin()!.repair()).rejects.toMatchObject({ code: 'VERSION' });
       undo();
       return;
     }
     const found = await store.verify();
     expect(found.problemCount + found.warnings.length, `verify notices ${where}`).toBeGreaterThan(0);
-    const repaired = await store.verify({ repair: true });
+    const repaired = await store.admin()!.repair();
     expect(repaired.problems, 'after repair').toEqual([]);
     const gone = new Set(lost);
     for (const k of new Set(lost.filter((r) => r.kind !== 3).map((r) => r.key))) {
@@ -210,7 +210,7 @@ async function runModel(ops: Op[], spillBytes: number | undefined, steps: string
   /** Replicate: the follower reads exactly what the leader does. */
   const replicateStep = async () => {
     const to = follower?.dir ?? tempDir();
-    await store.replicate(to);
+    await store.admin()!.replicate(to);
     follower = { dir: to, model: new Map([...model].map(([k, e]) => [k, { ...e }])) };
     const f = await open(to, { readOnly: true, now: () => now });
     await checkAll(f, new Map(follower.model), now);
@@ -223,7 +223,7 @@ async function runModel(ops: Op[], spillBytes: number | undefined, steps: string
     await store.close();
     store = await open(follower.dir, options);
     await expect(store.put('a', 'a write to a follower')).rejects.toMatchObject({ code: 'READ_ONLY' });
-    expect(await store.promote()).toBe(true);
+    expect(await store.admin()!.promote()).toBe(true);
     ({ dir, model } = follower);
     follower = undefined;
   };

@@ -115,7 +115,7 @@ describe('census on a follower', () => {
     const leader = await open(leaderDir, { now: () => now, flushBytes: 256 });
     for (let i = 0; i < 40; i++) await leader.put(`k:${i}`, `v${i}`, { ttlMs: i < 10 ? 500 : undefined });
     await leader.del('k:39');
-    await leader.replicate(followerDir);
+    await leader.admin()!.replicate(followerDir);
     now += 1000;
     const want = await leader.stats();
     await leader.close();
@@ -123,7 +123,7 @@ describe('census on a follower', () => {
     const got = await follower.stats();
     expect([got.counted, got.keys, got.expiredKeys, got.liveBytes]).toEqual(['census', want.keys, want.expiredKeys, want.liveBytes]);
     expect([got.keys, got.expiredKeys]).toEqual([29, 10]);
-    await follower.promote();
+    await follower.admin()!.promote();
     await follower.put('new', 'key');
     const promoted = await follower.stats();
     expect([promoted.counted, promoted.keys]).toEqual(['census', 30]);

@@ -4,7 +4,7 @@
 // backend shows both; test/e2e/etcd.test.ts shows the two real backends
 // refusing the same input with the same error.
 import { describe, expect, test } from 'vitest';
-import type { Batch, CompactReport, Entry, KeyInfo, StoreStats, VerifyReport } from '../../src/api.js';
+import type { Batch, CompactReport, Entry, KeyInfo, StoreStats, VerifyOptions, VerifyReport } from '../../src/api.js';
 import { CheckedBatch } from '../../src/checked-batch.js';
 import { CheckedStore, type CheckedUpdate, type Listing } from '../../src/checked-store.js';
 import { TzkvError } from '../../src/errors.js';
@@ -83,8 +83,9 @@ class RecordingStore extends CheckedStore {
   stats(): Promise<StoreStats> {
     throw new Error('not used');
   }
-  verify(): Promise<VerifyReport> {
-    throw new Error('not used');
+  protected async _verify(): Promise<VerifyReport> {
+    this.calls.push(['verify']);
+    return {} as VerifyReport;
   }
   compact(): Promise<CompactReport> {
     throw new Error('not used');
@@ -123,6 +124,7 @@ describe('CheckedStore: a public method checks, the backend acts', () => {
     ['keys with a negative limit', (s) => drain(s.keys({ limit: -1 })), /^limit must be a whole number ≥ 0, got -1$/],
     ['entries with a fractional limit', (s) => drain(s.entries({ limit: 1.5 })), /^limit must be a whole number ≥ 0, got 1\.5$/],
     ['keys with a prefix that is no bytes', (s) => drain(s.keys({ prefix: 7 as unknown as string })), /^expected a string or bytes, got number$/],
+    ['verify asked to repair (StoreAdmin.repair does)', (s) => s.verify({ repair: true } as VerifyOptions), /^verify\(\) does not repair: store\.admin\(\)\.repair\(\) does/],
   ];
 
   test.each(refused)('%s: INVALID_ARGUMENT, and the backend is never called', async (_name, call, message) => {
@@ -165,6 +167,7 @@ describe('CheckedStore: a public method checks, the backend acts', () => {
     await s.update('k', () => undefined);
     await drain(s.keys({ prefix: 'p', limit: 3 }));
     await drain(s.entries());
+    await s.verify({ record: true, repair: false } as VerifyOptions);
     const b = Buffer.from;
     expect(s.calls).toEqual([
       ['get', key],
@@ -180,6 +183,7 @@ describe('CheckedStore: a public method checks, the backend acts', () => {
       ['update', key, undefined],
       ['keys', b('p'), 3],
       ['entries', b(''), Infinity],
+      ['verify'],
     ]);
   });
 });

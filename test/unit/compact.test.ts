@@ -288,7 +288,7 @@ describe('forceEndCompaction', () => {
     const compaction = store.compact();
     await atSnapshot;
     expect(manifestOf(dir).compaction?.pid).toBe(process.pid);
-    expect(await store.forceEndCompaction()).toBeNull();
+    expect(await store.admin()!.forceEndCompaction()).toBeNull();
     expect(manifestOf(dir).compaction?.pid).toBe(process.pid);
     resume();
     expect(await compaction).toMatchObject({ compacted: true, recordsKept: 40 });

@@ -121,9 +121,9 @@ describe('fileKind', () => {
     for (let i = 0; i < 100; i++) batch.put(`b${i}`, 'x'.repeat(40), { expiresAt: 4_000_000_000_000 + i });
     await batch.write();
     await store.compact();
-    await store.replicate(follower);
+    await store.admin()!.replicate(follower);
     await store.put('after', 'the replicate');
-    await store.replicate(follower);
+    await store.admin()!.replicate(follower);
     expect((await store.verify({ record: true })).recorded).toBe(true);
     await store.close();
     // Damage in a sealed segment: the repair quarantines it and rewrites from there, rebuilding the index.
@@ -133,7 +133,7 @@ describe('fileKind', () => {
     writeFileSync(join(leader, first), bytes);
     skipVerify(leader);
     const repairing = await open(leader, { fs, rebuildChunkKeys: 16 });
-    expect((await repairing.verify({ repair: true })).repair?.quarantine).toBeTruthy();
+    expect((await repairing.admin()!.repair()).repair?.quarantine).toBeTruthy();
     await repairing.close();
 
     const unknown = [...made].filter((n) => !isTzkvFile(fileKind(n)));

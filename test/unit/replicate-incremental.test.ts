@@ -22,7 +22,7 @@ describe('incremental replication', () => {
       await b.write();
     }
     const follower = join(tempDir(), 'follower');
-    const first = await store.replicate(follower);
+    const first = await store.admin()!.replicate(follower);
     const total = storeBytes(dir);
     expect(first.bytesShipped).toBeGreaterThan(total * 0.9);
     // 1% of the keys change, spread over the key space, written as one-shot commands would (a flush at a time).
@@ -31,7 +31,7 @@ describe('incremental replication', () => {
       for (let i = j; i < j + 500; i++) b.put(`user:${i * 100 + 37}`, `changed-${i}`);
       await b.write();
     }
-    const second = await store.replicate(follower);
+    const second = await store.admin()!.replicate(follower);
     expect(second.bytesShipped).toBeLessThan(storeBytes(dir) * 0.03);
     const copy = await open(follower, { readOnly: true });
     for (const i of [37, 50_037, 999_937, 1]) expect((await copy.get(`user:${i}`))?.toString()).toBe((await store.get(`user:${i}`))?.toString());

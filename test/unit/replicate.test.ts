@@ -18,7 +18,7 @@ describe('replicate to a directory follower', () => {
     const leader = await tempStore({ segmentBytes: 8192, flushBytes: 1024 });
     for (let i = 0; i < 300; i++) await leader.put(`k${i}`, Buffer.from([i & 255, 0, 255]), i % 3 ? {} : { expiresAt: 4_000_000_000_000 + i });
     const dir = join(tempDir(), 'follower');
-    const first = await leader.replicate(dir);
+    const first = await leader.admin()!.replicate(dir);
     expect(first.initial).toBe(true);
     expect(first.filesShipped).toBeGreaterThanOrEqual(2);
     const follower = await open(dir, { readOnly: true });
@@ -27,28 +27,28 @@ describe('replicate to a directory follower', () => {
 
     await leader.put('k5', 'changed');
     await leader.del('k6');
-    const second = await leader.replicate(dir);
+    const second = await leader.admin()!.replicate(dir);
     expect(second.initial).toBe(false);
     expect(second.bytesShipped).toBeLessThan(first.bytesShipped / 4);
     expect(await dump(follower)).toEqual(await dump(leader));
 
-    const again = await leader.replicate(dir);
+    const again = await leader.admin()!.replicate(dir);
     expect(again.bytesShipped).toBeLessThan(2048); // at most the follower's unindexed tail is re-sent
 
     const writable = await open(dir);
     await expect(writable.put('x', 'y')).rejects.toMatchObject({ code: 'READ_ONLY', message: expect.stringContaining('follower') });
-    expect(await writable.promote()).toBe(true);
+    expect(await writable.admin()!.promote()).toBe(true);
     expect(await writable.put('x', 'y')).toBe(true);
-    await expect(leader.replicate(dir)).rejects.toMatchObject({ code: 'NOT_A_STORE' });
+    await expect(leader.admin()!.replicate(dir)).rejects.toMatchObject({ code: 'NOT_A_STORE' });
   });
 
   it('after a leader compaction the follower drops obsolete files and stays identical', async () => {
     const leader = await tempStore({ segmentBytes: 4096, flushBytes: 512 });
     for (let i = 0; i < 200; i++) await leader.put(`k${i % 50}`, `v${i}`);
     const dir = tempDir();
-    await leader.replicate(dir);
+    await leader.admin()!.replicate(dir);
     await leader.compact();
-    const r = await leader.replicate(dir);
+    const r = await leader.admin()!.replicate(dir);
     expect(r.filesRemoved).toBeGreaterThan(0);
     const follower = await open(dir, { readOnly: true });
     expect(await dump(follower)).toEqual(await dump(leader));
@@ -62,10 +62,10 @@ describe('replicate to a directory follower', () => {
     await leader.put('a', 'b');
     const other = await tempStore();
     await other.put('c', 'd');
-    await expect(leader.replicate(other.location)).rejects.toMatchObject({ code: 'NOT_A_STORE', message: expect.stringContaining('independent') });
+    await expect(leader.admin()!.replicate(other.location)).rejects.toMatchObject({ code: 'NOT_A_STORE', message: expect.stringContaining('independent') });
     const junk = tempDir();
     writeFileSync(join(junk, 'notes.txt'), 'x');
-    await expect(leader.replicate(junk)).rejects.toMatchObject({ code: 'NOT_A_STORE' });
+    await expect(leader.admin()!.replicate(junk)).rejects.toMatchObject({ code: 'NOT_A_STORE' });
     expect(readFileSync(join(junk, 'notes.txt'), 'utf8')).toBe('x');
   });
 });
@@ -75,7 +75,7 @@ describe('a follower changed on its own', () => {
     const leader = await tempStore({ segmentBytes: 4096, flushBytes: 1024 });
     for (let i = 0; i < 200; i++) await leader.put(`k${i}`, `value ${i}`);
     const dir = join(tempDir(), 'follower');
-    await leader.replicate(dir);
+    await leader.admin()!.replicate(dir);
     const sealed = readdirSync(dir).filter((n) => n.endsWith('.tzds')).sort()[0];
     return { leader, dir, sealed };
   }
@@ -86,13 +86,13 @@ describe('a follower changed on its own', () => {
     const bytes = readFileSync(path);
     bytes[100] ^= 0xff;
     writeFileSync(path, bytes);
-    const report = await leader.replicate(dir);
+    const report = await leader.admin()!.replicate(dir);
     expect(report.resynced).toEqual([sealed]);
     expect(report.bytesShipped).toBeGreaterThanOrEqual(bytes.length);
     const follower = await open(dir, { readOnly: true });
     expect(await dump(follower)).toEqual(await dump(leader));
     expect((await follower.verify()).problems).toEqual([]);
-    expect((await leader.replicate(dir)).resynced).toEqual([]);
+    expect((await leader.admin()!.replicate(dir)).resynced).toEqual([]);
   });
 
   it('damage that left no trace in the fingerprint is found by --check, and only then', async () => {
@@ -108,8 +108,8 @@ describe('a follower changed on its own', () => {
     const mark = m.extra.follower as { files: Record<string, string> };
     mark.files[sealed] = new DirectoryTarget(realFs, dir, realProcesses).fingerprint(sealed)!;
     replaceFile(realFs, dir, 'MANIFEST', encodeManifest(m));
-    expect((await leader.replicate(dir)).resynced).toEqual([]);
-    const checked = await leader.replicate(dir, { check: true });
+    expect((await leader.admin()!.replicate(dir)).resynced).toEqual([]);
+    const checked = await leader.admin()!.replicate(dir, { check: true });
     expect(checked.resynced).toEqual([sealed]);
     expect(checked.checkedBytes).toBeGreaterThan(0);
     const follower = await open(dir, { readOnly: true });
@@ -120,7 +120,7 @@ describe('a follower changed on its own', () => {
   it('the leader lists its followers and when each caught up', async () => {
     const { leader, dir } = await setUp();
     const other = join(tempDir(), 'second');
-    await leader.replicate(other);
+    await leader.admin()!.replicate(other);
     await leader.put('late', 'write');
     const stats = await leader.stats();
     expect(stats.followers.map((f) => f.location).sort()).toEqual([dir, other].sort());

@@ -257,6 +257,21 @@ describe('store: bad input', () => {
   });
 });
 
+describe('store: administration (StoreAdmin)', () => {
+  it('a directory store has one; repair on a read-only handle is READ_ONLY and changes nothing; verify never repairs', async () => {
+    const s = await tempStore();
+    await s.put('k', 'v');
+    await s.close();
+    const reader = await open(s.location, { readOnly: true });
+    const admin = reader.admin();
+    expect(admin).toBeDefined();
+    await rejectsWith(admin!.repair(), 'READ_ONLY', /is open read-only: it cannot be repaired/);
+    expect((await reader.verify()).repair).toBeUndefined();
+    expect((await reader.get('k'))?.toString()).toBe('v');
+    await reader.close();
+  });
+});
+
 describe('store: compaction', () => {
   it('keeps the operation counters, predicts its size exactly in a dry run, and drops dead records', async () => {
     let now = 5_000_000;

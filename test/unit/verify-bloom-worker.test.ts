@@ -99,7 +99,7 @@ describe('a bloom filter cleared under valid page CRCs, on a store large enough 
 
     // Repair rebuilds the index from the data; verify, on the worker again, is clean.
     checkInWorker.mockClear();
-    const repaired = await store.verify({ repair: true });
+    const repaired = await store.admin()!.repair();
     expect(repaired.repair).toMatchObject({ quarantine: null, moved: [], truncated: [], rewritten: [], census: 'recomputed' });
     expect(repaired.repair!.rebuiltRun).toMatch(/^\d{8}\.tzix$/);
     expect(repaired.repair!.removed).toContain(name);
