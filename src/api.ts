@@ -339,9 +339,22 @@ export interface CompactReport {
   lockHeldMs: number;
 }
 
-/** How a compaction ended (StoreStats.lastCompactionReport): `at` is its clock, `result` "ok" or "failed: …". */
-export type { CompactionSummary } from './format/manifest.js';
-import type { CompactionSummary } from './format/manifest.js';
+/** How a compaction ended (StoreStats.lastCompactionReport). */
+export interface CompactionSummary {
+  /** When it started, by its clock (ISO). */
+  at: string;
+  /** "ok", or "failed: " and why. */
+  result: string;
+  durationMs: number;
+  /** How long it held the writer lock (the snapshot and the switch). */
+  lockHeldMs: number;
+  /** As in CompactReport. */
+  bytesBefore: number;
+  bytesAfter: number;
+  recordsKept: number;
+  recordsDropped: number;
+  expiredDropped: number;
+}
 
 export interface ReplicateOptions {
   /** Called with bytes shipped so far and the total to ship, for a progress bar. */

@@ -65,6 +65,10 @@ describe('compaction phases', () => {
     expect(report.lockHeldMs).toBeGreaterThan(0);
     expect(report.lockHeldMs).toBeLessThanOrEqual(report.durationMs + 1);
     expect(m.lastCompactionReport).toMatchObject({ result: 'ok', recordsKept: 100, bytesAfter: report.bytesAfter });
+    // stats shows the API's CompactionSummary: these fields, in this order (stats --json prints them so).
+    const shown = (await other.stats()).lastCompactionReport!;
+    expect(Object.keys(shown)).toEqual(['at', 'result', 'durationMs', 'lockHeldMs', 'bytesBefore', 'bytesAfter', 'recordsKept', 'recordsDropped', 'expiredDropped']);
+    expect(shown).toEqual({ ...m.lastCompactionReport });
     await other.close();
   });
 

@@ -4,10 +4,10 @@
 // with the store. A store whose census is missing or stale (written before
 // it, or by an older tzkv) is counted by merging the index instead, until the
 // next compaction rebuilds the census.
-import type { StoreStats, VerifyProblem } from '../../api.js';
+import type { CompactionSummary, StoreStats, VerifyProblem } from '../../api.js';
 import { isTzkvError } from '../../errors.js';
 import { KIND_PUT } from '../../format/constants.js';
-import type { Census } from '../../format/manifest.js';
+import type { Census, CompactionSummary as CompactionRecord } from '../../format/manifest.js';
 import { CensusDelta, censusValid } from './census.js';
 import { compactionInfo, liveCompaction } from '../files/compaction-marker.js';
 import type { Processes } from '../../io/processes.js';
@@ -90,7 +90,7 @@ export function storeStats(
     location: v.dir,
     formatVersion,
     lastCompaction: m?.lastCompaction ?? null,
-    lastCompactionReport: m?.lastCompactionReport ?? null,
+    lastCompactionReport: m?.lastCompactionReport ? compactionSummary(m.lastCompactionReport) : null,
     compacting: running ? compactionInfo(running) : null,
     compactedRecords: m?.counters.compactedRecords ?? 0,
   };
@@ -142,4 +142,10 @@ export function storeStats(
       tailBytes: v.tailEnd - m.active.indexedTo,
     },
   };
+}
+
+/** The manifest's record of the last compaction, as the API shows it. */
+function compactionSummary(r: CompactionRecord): CompactionSummary {
+  const { at, result, durationMs, lockHeldMs, bytesBefore, bytesAfter, recordsKept, recordsDropped, expiredDropped } = r;
+  return { at, result, durationMs, lockHeldMs, bytesBefore, bytesAfter, recordsKept, recordsDropped, expiredDropped };
 }
