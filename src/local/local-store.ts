@@ -37,7 +37,7 @@ import { SPILL_BYTES, StagedBatch } from '../engine/write/batch.js';
 import { LocalBatch } from './local-batch.js';
 import { compactPhased, dryRunReport } from '../engine/compact/compact.js';
 import { compactionInfo } from '../engine/files/compaction-marker.js';
-import { DamageLog, damageOf } from '../engine/read/damage.js';
+import { DamageLog, damageOf } from '../engine/damage.js';
 import type { CompactPhase } from '../engine/compact/compact.js';
 import { isExpired } from '../keys.js';
 import { inspectDir, unfinishedFollower } from '../engine/files/layout.js';

@@ -95,6 +95,8 @@ describe('damage in the unindexed tail', () => {
 
     // A limit reached before the end does not make the answer whole: the damage may hold a key before it.
     expect((await collectUntilThrow(s.keys({ limit: 1 }))).error).toMatchObject({ code: 'CORRUPT' });
+    // The engine's own reads tell nobody: they stop at the damage (a compaction's dry run here).
+    await expect(s.compact({ dryRun: true })).rejects.toMatchObject({ code: 'CORRUPT', offset, message: expect.stringContaining(`00000001.tzds offset ${offset}: CRC mismatch`) });
   });
 
   it('stats counts what is readable and tells onDamage; without it, throws', async () => {
@@ -229,6 +231,7 @@ describe('damage in indexed data', () => {
     await expect(s.get([...lost][0])).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringContaining('tzkv verify --repair') });
     expect((await s.get(others[others.length - 1]))?.toString()).toBe(valueOf(others[others.length - 1]));
     expect((await collectUntilThrow(s.keys())).error).toMatchObject({ code: 'CORRUPT' });
+    await expect(s.compact({ dryRun: true })).rejects.toMatchObject({ code: 'CORRUPT', offset: RUN_HEADER_BYTES, message: expect.stringContaining(`${name} offset ${RUN_HEADER_BYTES}: `) });
   });
 
   it('a run whose header is damaged: a listing goes on without it and says so', async () => {
@@ -242,6 +245,7 @@ describe('damage in indexed data', () => {
     const listed = await collect(s.keys({ onDamage: (d) => told.push(d) }));
     expect(told).toEqual([expect.objectContaining({ file: name, offset: 0, kind: 'corrupt-index' })]);
     expect(listed.length).toBeLessThan(200);
+    await expect(s.compact({ dryRun: true })).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringContaining(name) });
   });
 
   it('a missing sealed segment: keys lists every key (it reads no values); entries leaves out and reports the values it held', async () => {

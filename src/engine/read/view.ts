@@ -1,7 +1,6 @@
 // A read view of the store: one manifest, the tail of the active segment
 // scanned into memory, and the index runs opened on demand. Every read goes
 // through a view; writers build a fresh one under the lock.
-import type { VerifyProblem } from '../../api.js';
 import { REPAIR_HINT, TzkvError, ioError, isTzkvError } from '../../errors.js';
 import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, MANIFEST_NAME } from '../../format/constants.js';
 import { checkFileHeader } from '../../format/file-header.js';
@@ -11,7 +10,7 @@ import type { Manifest } from '../../format/manifest.js';
 import { RECORD_OK, RecordInfo, decodeRecord } from '../../format/record.js';
 import type { FileSystem } from '../../io/fs.js';
 import { readWholeFile } from '../../io/fs.js';
-import { damageOf } from './damage.js';
+import { damageOf, type OnDamage, stepOver } from '../damage.js';
 import { runName, segmentName, withoutManifest } from '../files/layout.js';
 import { missingFileError } from '../files/manifest-files.js';
 import { scanLog } from '../log/log-scan.js';
@@ -252,13 +251,12 @@ export class View {
   }
 
   /** Each damaged tail stretch, to `onDamage`; without one, the first as CORRUPT. */
-  reportTailDamage(onDamage: ((damage: VerifyProblem) => void) | undefined): void {
+  reportTailDamage(onDamage: OnDamage | undefined): void {
     const file = segmentName(this.activeFile);
     for (const d of this.tailDamage) {
-      if (!onDamage) {
-        throw new TzkvError('CORRUPT', `${file} offset ${d.offset}: ${d.message}; ${REPAIR_HINT}`, { path: `${this.dir}/${file}`, offset: d.offset });
-      }
-      onDamage({ file, offset: d.offset, kind: 'corrupt-record', message: d.message });
+      stepOver(onDamage, { file, offset: d.offset, kind: 'corrupt-record', message: d.message }, () =>
+        new TzkvError('CORRUPT', `${file} offset ${d.offset}: ${d.message}; ${REPAIR_HINT}`, { path: `${this.dir}/${file}`, offset: d.offset }),
+      );
     }
   }
 
@@ -324,7 +322,7 @@ export class View {
    * newest readable one of its key (docs/design.md "Reading past damage");
    * without it, damage throws CORRUPT.
    */
-  *merged(prefix: Buffer, start: Buffer = prefix, onDamage?: (damage: VerifyProblem) => void): Generator<{ key: Buffer } & Located> {
+  *merged(prefix: Buffer, start: Buffer = prefix, onDamage?: OnDamage): Generator<{ key: Buffer } & Located> {
     const m = this.manifest;
     if (!m) return;
     this.reportTailDamage(onDamage);
@@ -358,8 +356,8 @@ export class View {
       try {
         run = this.run(i);
       } catch (err) {
-        if (!onDamage || !isTzkvError(err, 'CORRUPT')) throw err;
-        onDamage(damageOf(err, 'corrupt-index')); // the whole run: older runs answer for its keys
+        if (!isTzkvError(err, 'CORRUPT')) throw err;
+        stepOver(onDamage, damageOf(err, 'corrupt-index'), () => err); // the whole run: older runs answer for its keys
         continue;
       }
       const it = run.cursor(start, onDamage);

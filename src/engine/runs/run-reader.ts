@@ -12,6 +12,7 @@ import { BLOCK_BRANCH, BLOCK_LEAF, BLOOM_PAGE_STRIDE, RUN_EXT, RUN_HEADER_BYTES 
 import { decodeBlock, decodeRunHeader, parseBranchEntries, parseLeafEntries } from '../../format/index-block.js';
 import type { BranchEntry, IndexEntry, RunHeader } from '../../format/index-block.js';
 import type { FileSystem } from '../../io/fs.js';
+import { type OnDamage, stepOver } from '../damage.js';
 import { leafBlocks } from './run-leaves.js';
 
 export class RunReader {
@@ -194,7 +195,7 @@ export class RunReader {
    * and stepped over (without onDamage: CORRUPT); a damaged branch block is
    * replaced by reading the leaves from the first.
    */
-  *cursor(start: Buffer, onDamage?: (damage: VerifyProblem) => void): Generator<IndexEntry> {
+  *cursor(start: Buffer, onDamage?: OnDamage): Generator<IndexEntry> {
     const h = this.header;
     if (h.height === 0) return;
     let first = RUN_HEADER_BYTES;
@@ -207,9 +208,7 @@ export class RunReader {
     const settle = () => {
       const d = pending;
       pending = undefined;
-      if (!d) return;
-      if (!onDamage) throw this.corrupt(d.offset!, d.message);
-      onDamage(d);
+      if (d) stepOver(onDamage, d, () => this.corrupt(d.offset!, d.message));
     };
     for (const entries of leafBlocks(this, first, (d) => {
       settle();

@@ -1,11 +1,23 @@
 // How reads tell about damage they stepped over (docs/design.md "Reading past
-// damage"). A listing or stats goes on past damage and reports each damaged
-// stretch to the caller's onDamage; without one, it throws CORRUPT once it
-// has returned everything it could, so a program never takes an incomplete
-// answer for a whole one.
+// damage"), the one place that decides what a read without an onDamage does.
+// Inside the engine (stepOver): a read given an onDamage tells it of each
+// damaged stretch and goes on; without one, it stops there with CORRUPT. For
+// the API's listings and stats (DamageLog, ReadOptions): each damaged
+// stretch goes to the caller's onDamage; without one, CORRUPT is thrown once
+// everything readable has been returned, so a program never takes an
+// incomplete answer for a whole one.
 import { basename } from 'node:path';
-import type { VerifyProblem } from '../../api.js';
-import { REPAIR_HINT, TzkvError } from '../../errors.js';
+import type { VerifyProblem } from '../api.js';
+import { REPAIR_HINT, TzkvError } from '../errors.js';
+
+/** Told of each damaged stretch a read steps over (the shape of verify's problems). */
+export type OnDamage = (damage: VerifyProblem) => void;
+
+/** A read met `damage`: tells onDamage and returns, for the read to go on past it; without an onDamage, throws `stop()`. */
+export function stepOver(onDamage: OnDamage | undefined, damage: VerifyProblem, stop: () => Error): void {
+  if (!onDamage) throw stop();
+  onDamage(damage);
+}
 
 /** Damage reports kept for the error thrown without an onDamage (beyond this they are counted). */
 const MAX_KEPT = 1000;
@@ -29,7 +41,7 @@ export class DamageLog {
 
   constructor(
     private readonly location: string,
-    private readonly onDamage: ((damage: VerifyProblem) => void) | undefined,
+    private readonly onDamage: OnDamage | undefined,
   ) {}
 
   readonly report = (damage: VerifyProblem): void => {
