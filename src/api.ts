@@ -1,8 +1,18 @@
-// The store interface every backend implements: the local directory engine now,
-// an etcd cluster later. Nothing here may mention files, segments or offsets.
+// The store interface every backend implements: a store directory (the
+// engine) and an etcd cluster. Nothing here may mention files, segments or
+// offsets.
 //
 // Keys are bytes. Wherever a key is accepted, a string is taken as its UTF-8
 // encoding. Times are absolute milliseconds since the Unix epoch.
+//
+// The event loop ("Loop:" in each method's comment). A directory store does
+// its file I/O synchronously (src/io/fs.ts: a one-shot CLI process is fastest
+// so): a method returns a promise, but does its work on the caller's thread
+// before that promise settles, and nothing else in the program runs
+// meanwhile, unless its comment says where it yields. Waiting for a writer
+// lock another process holds always yields (the wait polls on a timer). An
+// etcd store waits for the network: every call yields at each round trip and
+// blocks only to encode and decode. bench/event-loop.mjs measures each method.
 
 export type KeyInput = Buffer | Uint8Array | string;
 export type ValueInput = Buffer | Uint8Array | string;
@@ -52,13 +62,14 @@ export interface Batch {
   /**
    * Queues a put. A large batch stages its records in a file in the store as
    * it grows: when that file cannot be written (a full disk), the call throws
-   * IO and the batch is discarded, its file removed.
+   * IO and the batch is discarded, its file removed. Loop: synchronous (the
+   * staging file is written on the caller's thread).
    */
   put(key: KeyInput, value: ValueInput, options?: Omit<PutOptions, 'ifAbsent'>): this;
   del(key: KeyInput): this;
   /** Number of operations queued so far. */
   readonly length: number;
-  /** Makes every queued write visible at once, durably (unless sync is off). */
+  /** Makes every queued write visible at once, durably (unless sync is off). Loop: as Store.put(), for the whole batch. */
   write(): Promise<void>;
   /** Throws the queued writes away. */
   discard(): Promise<void>;
@@ -123,22 +134,32 @@ export interface Store {
    * The key's newest value. CORRUPT when that record is damaged, or when
    * damaged data after its newest readable record may hold a newer one (a
    * value is returned only when it is certainly the newest).
+   * Loop: a few block reads on the caller's thread (well under a millisecond
+   * from the page cache, a disk read each when cold); etcd: one round trip.
    */
   get(key: KeyInput): Promise<Buffer | undefined>;
+  /** Loop: as get(); etcd: a second round trip for a key with an expiry. */
   getEntry(key: KeyInput): Promise<Entry | undefined>;
+  /** Loop: as get(). */
   has(key: KeyInput): Promise<boolean>;
-  /** Expiry of a key: a time in ms, null for never, undefined when the key is missing. */
+  /** Expiry of a key: a time in ms, null for never, undefined when the key is missing. Loop: as getEntry(). */
   expiry(key: KeyInput): Promise<number | null | undefined>;
 
-  /** Resolves true when written, false when ifAbsent was set and the key existed. */
+  /**
+   * Resolves true when written, false when ifAbsent was set and the key existed.
+   * Loop: once the writer lock is taken, the append and its fsync run on the
+   * caller's thread, and now and then (every flushBytes) so do writing an
+   * index run and merging runs, longer on a big store; etcd: round trips.
+   */
   put(key: KeyInput, value: ValueInput, options?: PutOptions): Promise<boolean>;
-  /** Deletes keys; resolves to how many of them existed. */
+  /** Deletes keys; resolves to how many of them existed. Loop: as put(). */
   del(...keys: KeyInput[]): Promise<number>;
-  /** Sets (or with null removes) a key's expiry; resolves false when the key is missing. */
+  /** Sets (or with null removes) a key's expiry; resolves false when the key is missing. Loop: as put(). */
   setExpiry(key: KeyInput, expiresAt: number | null): Promise<boolean>;
   /**
    * Reads a key and writes what `fn` returns, atomically with respect to every
    * other writer (the basis of `incr`). Returning undefined writes nothing.
+   * Loop: as put(), `fn` called under the lock.
    */
   update(
     key: KeyInput,
@@ -149,19 +170,43 @@ export interface Store {
    * Keys in ascending byte order, with their expiry. Past damage: every key
    * readable, each with its newest readable record, and the damage reported
    * (ReadOptions).
+   * Loop: each entry is read on the caller's thread and handed over as an
+   * already settled promise, which gives timers and I/O no turn: a `for await`
+   * that awaits nothing else runs the whole listing as one block (600,000
+   * keys: about a second). To let other work in, await something that
+   * yields (setImmediate) every so many entries. etcd: yields at each page of
+   * 1,000 keys.
    */
   keys(options?: ListOptions): AsyncIterableIterator<KeyInfo>;
-  /** Entries in ascending key byte order; damage as for keys(), a key whose value is damaged left out. */
+  /** Entries in ascending key byte order; damage as for keys(), a key whose value is damaged left out. Loop: as keys(). */
   entries(options?: ListOptions): AsyncIterableIterator<Entry>;
 
   batch(): Batch;
-  /** Counts what is readable; damage it met is reported (ReadOptions). */
+  /**
+   * Counts what is readable; damage it met is reported (ReadOptions). Loop: on
+   * the caller's thread, at a constant cost from the census; with `counted:
+   * "scan"` it merges the whole index first (O(keys)). etcd: round trips.
+   */
   stats(options?: ReadOptions): Promise<StoreStats>;
-  /** Checks every stored byte; never throws on damaged data, it reports it. */
+  /**
+   * Checks every stored byte; never throws on damaged data, it reports it.
+   * Loop: runs on the caller's thread. From 64 MiB of sealed segments a
+   * worker thread checks the records' CRCs meanwhile, and verify yields while
+   * it waits for that thread, if it is still running when this one has
+   * scanned the rest (seldom: the scan takes longer). etcd: a round trip per
+   * member.
+   */
   verify(options?: VerifyOptions): Promise<VerifyReport>;
+  /**
+   * Loop: the rewrite, which holds no lock, yields every 10,000 records; its
+   * snapshot and its switch (under the writer lock, with the index runs they
+   * write) run on the caller's thread. A dry run is one block, O(keys). etcd:
+   * round trips.
+   */
   compact(options?: CompactOptions): Promise<CompactReport>;
   /** The store's administration (StoreAdmin), or undefined for a backend without one (etcd). */
   admin(): StoreAdmin | undefined;
+  /** Loop: closes the store's files on the caller's thread; etcd: its connections. */
   close(): Promise<void>;
 }
 
@@ -171,23 +216,30 @@ export interface Store {
  * members), so Store.admin() gives it only for a directory store.
  */
 export interface StoreAdmin {
-  /** Brings a follower store at `target` up to a consistent cut of this store. */
+  /**
+   * Brings a follower store at `target` up to a consistent cut of this store.
+   * Loop: runs on the caller's thread from start to end, never yielding, and
+   * calls onProgress from there (a first copy of 80 MB: about a second).
+   */
   replicate(target: string, options?: ReplicateOptions): Promise<ReplicateReport>;
-  /** Makes a follower an independent, writable store; resolves false when it was not a follower. */
+  /** Makes a follower an independent, writable store; resolves false when it was not a follower. Loop: as Store.put(). */
   promote(): Promise<boolean>;
   /**
    * Repairs what can be repaired, under the writer lock: unreadable bytes
    * moved to a quarantine file, a torn tail cut, damaged segments rewritten,
    * the index rebuilt. Then verifies: the report is the verify after the
-   * repair, its `repair` what the repair changed.
+   * repair, its `repair` what the repair changed. Loop: once the writer lock
+   * is taken, the repair runs on the caller's thread, then verify as
+   * Store.verify().
    */
   repair(options?: VerifyOptions): Promise<VerifyReport & { repair: RepairReport }>;
-  /** Who holds the writer lock now, or null. */
+  /** Who holds the writer lock now, or null. Loop: reads the lock file on the caller's thread. */
   lockHolder(): Promise<LockHolderInfo | null>;
   /**
    * Removes the writer lock whoever holds it (`tzkv unlock --force`): for a
    * lock left by a process on another host that is known to be gone. Resolves
-   * to the holder whose lock was removed, or null when there was none.
+   * to the holder whose lock was removed, or null when there was none. Loop:
+   * on the caller's thread.
    */
   forceUnlock(): Promise<LockHolderInfo | null>;
   /**
@@ -198,7 +250,7 @@ export interface StoreAdmin {
    * host is left alone (a dead one needs nothing: the next writer clears it).
    * Its unfinished output is removed by the next writer; should it still be
    * running after all, its switch finds its marker gone and fails, losing
-   * nothing. Resolves to the compaction it ended, or null.
+   * nothing. Resolves to the compaction it ended, or null. Loop: as Store.put().
    */
   forceEndCompaction(): Promise<CompactionInfo | null>;
 }
