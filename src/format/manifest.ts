@@ -72,6 +72,25 @@ export interface CompactionSummary {
   expiredDropped: number;
 }
 
+/**
+ * What makes a store a follower (docs/format.md "MANIFEST" `follower`): whose
+ * cut it holds. A field that is present but malformed reads with empty values
+ * (the store is still a follower: it refuses writes until promoted).
+ */
+export interface FollowerMark {
+  /** The leader's directory. */
+  leader: string;
+  /** The leader's `storeId`. */
+  leaderId: string;
+  /** The leader's manifest generation this follower holds. */
+  generation: number;
+  replicatedAt: string;
+  /** Where the cut ends in the active segment: readers of the follower stop there. */
+  activeEnd?: number;
+  /** Per segment and run: its fingerprint on the follower when this cut was switched in. */
+  files?: Record<string, string>;
+}
+
 export interface Manifest {
   generation: number;
   nextFile: number;
@@ -85,16 +104,36 @@ export interface Manifest {
   census: Census | null;
   compaction: CompactionMarker | null;
   lastCompactionReport: CompactionSummary | null;
-  /** Unknown fields, preserved on rewrite. */
+  /** Random hex written when the store is created; null in a store older than it. */
+  storeId: string | null;
+  /** Present only in a follower store. */
+  follower: FollowerMark | null;
+  /** Unknown fields, preserved on rewrite (docs/format.md "MANIFEST"). */
   extra: Record<string, unknown>;
 }
 
-const KNOWN = new Set(['generation', 'nextFile', 'active', 'segments', 'runs', 'counters', 'created', 'lastCompaction', 'census', 'compaction', 'lastCompactionReport']);
+const KNOWN = new Set([
+  'generation',
+  'nextFile',
+  'active',
+  'segments',
+  'runs',
+  'counters',
+  'created',
+  'lastCompaction',
+  'census',
+  'compaction',
+  'lastCompactionReport',
+  'storeId',
+  'follower',
+]);
 
 export function encodeManifest(m: Manifest): Buffer {
   const body = Buffer.from(
     JSON.stringify({
       ...m.extra,
+      ...(m.storeId !== null ? { storeId: m.storeId } : {}),
+      ...(m.follower ? { follower: m.follower } : {}),
       generation: m.generation,
       nextFile: m.nextFile,
       active: m.active,
@@ -205,7 +244,24 @@ export function decodeManifest(buf: Buffer): Manifest {
     census: decodeCensus(raw.census),
     compaction: decodeMarker(raw.compaction),
     lastCompactionReport: decodeSummary(raw.lastCompactionReport),
+    storeId: typeof raw.storeId === 'string' ? raw.storeId : null,
+    follower: decodeFollower(raw.follower),
     extra,
+  };
+}
+
+function decodeFollower(raw: unknown): FollowerMark | null {
+  if (!raw) return null;
+  const f = (typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  const files = f.files && typeof f.files === 'object' ? Object.entries(f.files).filter((e): e is [string, string] => typeof e[1] === 'string') : null;
+  return {
+    leader: text(f.leader),
+    leaderId: text(f.leaderId),
+    generation: isCount(f.generation) ? f.generation : 0,
+    replicatedAt: text(f.replicatedAt),
+    ...(isCount(f.activeEnd) ? { activeEnd: f.activeEnd } : {}),
+    ...(files ? { files: Object.fromEntries(files) } : {}),
   };
 }
 
@@ -263,6 +319,7 @@ export function cloneManifest(m: Manifest): Manifest {
     census: m.census ? { ...m.census, ...(m.census.phantom ? { phantom: { ...m.census.phantom } } : {}) } : null,
     compaction: m.compaction ? { ...m.compaction, segments: [...m.compaction.segments], runs: [...m.compaction.runs], files: { ...m.compaction.files } } : null,
     lastCompactionReport: m.lastCompactionReport ? { ...m.lastCompactionReport } : null,
+    follower: m.follower ? { ...m.follower, ...(m.follower.files ? { files: { ...m.follower.files } } : {}) } : null,
     extra: structuredClone(m.extra),
   };
 }

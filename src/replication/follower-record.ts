@@ -8,7 +8,7 @@ import { readManifest } from '../engine/read/view.js';
 import { FOLLOWERS_DIR } from '../format/constants.js';
 import type { FileSystem } from '../io/fs.js';
 import { replaceFile } from '../io/fs.js';
-import type { FollowerMark } from './replicator.js';
+import type { FollowerMark } from '../format/manifest.js';
 import { DEFAULT_STORE_MODE } from '../engine/files/permissions.js';
 import { fileKind } from '../engine/files/file-kinds.js';
 
@@ -69,13 +69,13 @@ export function readFollowers(fs: FileSystem, leaderDir: string): FollowerInfo[]
 export function formerLeaderIdentity(fs: FileSystem, leaderDir: string): FormerIdentity | null {
   let found: FormerIdentity | null = null;
   for (const { location } of readFollowers(fs, leaderDir)) {
-    let mark: FollowerMark | undefined;
+    let mark: FollowerMark | null | undefined;
     try {
-      mark = readManifest(fs, location)?.extra.follower as FollowerMark | undefined;
+      mark = readManifest(fs, location)?.follower;
     } catch {
       continue; // a follower that cannot say
     }
-    if (mark?.leader !== leaderDir || typeof mark.leaderId !== 'string' || !Number.isSafeInteger(mark.generation)) continue;
+    if (mark?.leader !== leaderDir || mark.leaderId === '') continue;
     if (!found || mark.generation > found.generation) found = { storeId: mark.leaderId, generation: mark.generation };
   }
   return found;

@@ -24,19 +24,9 @@ import type { ReplicationTarget } from './target.js';
 const RETRIES = 8;
 const CHUNK = 8 * 1024 * 1024;
 
-export interface FollowerMark {
-  leader: string;
-  leaderId: string;
-  generation: number;
-  replicatedAt: string;
-  /** Where the cut ends in the active segment: readers of the follower stop there. */
-  activeEnd?: number;
-  /** Per segment and run: its fingerprint on the follower when this cut was switched in. */
-  files?: Record<string, string>;
-}
-
-export function storeIdOf(m: Manifest): string {
-  return typeof m.extra.storeId === 'string' ? m.extra.storeId : `created:${m.created}`;
+/** Who a leader is to its followers: its store id (a store older than ids: when it was created). */
+function storeIdOf(m: Manifest): string {
+  return m.storeId ?? `created:${m.created}`;
 }
 
 function readRange(fs: FileSystem, path: string, from: number, to: number): Buffer {
@@ -151,7 +141,7 @@ function replicateOnce(
     const leaderId = storeIdOf(m);
     const opened = target.open();
     const current = opened.manifest;
-    const mark = current?.extra.follower as FollowerMark | undefined;
+    const mark = current?.follower;
     if (current && !mark) {
       throw new TzkvError('NOT_A_STORE', `${target.location} is an independent tzkv store, not a follower: refusing to overwrite it`, { path: target.location });
     }
@@ -246,14 +236,14 @@ function replicateOnce(
       follower.compaction = null; // the leader's running compaction is not the follower's
       const files: Record<string, string> = {};
       for (const name of leaderSizes.keys()) files[name] = target.fingerprint(name) ?? '';
-      follower.extra.follower = {
+      follower.follower = {
         leader: leaderDir,
         leaderId,
         generation: m.generation,
         replicatedAt: new Date(now).toISOString(),
         activeEnd,
         files,
-      } satisfies FollowerMark;
+      };
       target.switchManifest(encodeManifest(follower), () => (listed = follower));
     } catch (err) {
       const left = target.undo(listed);

@@ -39,9 +39,9 @@ async function dump(dir: string): Promise<string> {
 function copyFollower(from: string, to: string): void {
   cpSync(from, to, { recursive: true });
   const m = decodeManifest(readFileSync(join(to, 'MANIFEST')));
-  const mark = m.extra.follower as { files: Record<string, string> };
+  const mark = m.follower!;
   const target = new DirectoryTarget(realFs, to, realProcesses);
-  for (const name of Object.keys(mark.files)) mark.files[name] = target.fingerprint(name)!;
+  for (const name of Object.keys(mark.files!)) mark.files![name] = target.fingerprint(name)!;
   replaceFile(realFs, to, 'MANIFEST', encodeManifest(m));
 }
 
@@ -190,7 +190,7 @@ describe('replicate killed at every mutating call', () => {
           expect(err, label).toBeDefined();
           failed++;
           expectIoError(err, label);
-          const still = decodeManifest(readFileSync(join(dir, 'MANIFEST'))).extra.follower !== undefined;
+          const still = decodeManifest(readFileSync(join(dir, 'MANIFEST'))).follower !== null;
           expect(still, `${label}: still a follower`).toBe(true);
           expect(readdirSync(dir).filter((n) => n.endsWith('.tmp') || n === 'LOCK'), `${label}: nothing left behind`).toEqual([]);
           const again = await open(dir);

@@ -105,8 +105,8 @@ describe('a follower changed on its own', () => {
     const { decodeManifest, encodeManifest } = await import('../../src/format/manifest.js');
     const { realFs, replaceFile } = await import('../../src/io/fs.js');
     const m = decodeManifest(readFileSync(join(dir, 'MANIFEST')));
-    const mark = m.extra.follower as { files: Record<string, string> };
-    mark.files[sealed] = new DirectoryTarget(realFs, dir, realProcesses).fingerprint(sealed)!;
+    const mark = m.follower!;
+    mark.files![sealed] = new DirectoryTarget(realFs, dir, realProcesses).fingerprint(sealed)!;
     replaceFile(realFs, dir, 'MANIFEST', encodeManifest(m));
     expect((await leader.admin()!.replicate(dir)).resynced).toEqual([]);
     const checked = await leader.admin()!.replicate(dir, { check: true });

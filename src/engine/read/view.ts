@@ -397,6 +397,5 @@ export class View {
  * that is not a follower.
  */
 export function followerCut(m: Manifest): number | undefined {
-  const cut = (m.extra.follower as { activeEnd?: unknown } | undefined)?.activeEnd;
-  return typeof cut === 'number' && Number.isSafeInteger(cut) && cut >= 0 ? cut : undefined;
+  return m.follower?.activeEnd;
 }

@@ -119,7 +119,9 @@ function manifestFromFiles(fs: FileSystem, dir: string, now: number, former: For
     census: null,
     compaction: null,
     lastCompactionReport: null,
-    extra: { storeId: former?.storeId ?? randomHex(8) },
+    storeId: former?.storeId ?? randomHex(8),
+    follower: null,
+    extra: {},
   };
 }
 

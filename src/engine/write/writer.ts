@@ -114,11 +114,11 @@ export class Writer {
 
   /** Makes the store ready for appends: creates it when empty, cuts a torn tail. REQUIRES: the lock. */
   prepare(): void {
-    const follower = this.view.manifest?.extra.follower as { leader?: string } | undefined;
+    const follower = this.view.manifest?.follower;
     if (follower) {
       throw new TzkvError(
         'READ_ONLY',
-        `store ${this.dir} is a follower of ${follower.leader ?? 'another store'}: writes are refused (run \`tzkv promote\` to make it an independent store)`,
+        `store ${this.dir} is a follower of ${follower.leader || 'another store'}: writes are refused (run \`tzkv promote\` to make it an independent store)`,
         { path: this.dir },
       );
     }
@@ -156,10 +156,10 @@ export class Writer {
   /** Turns a follower into an independent store with its own id; false when it was not a follower. REQUIRES: the lock. */
   promote(): boolean {
     const m = this.view.manifest;
-    if (!m || !m.extra.follower) return false;
+    if (!m || !m.follower) return false;
     const next = successor(m);
-    delete next.extra.follower;
-    next.extra.storeId = randomHex(8);
+    next.follower = null;
+    next.storeId = randomHex(8);
     this.writeManifest(next);
     this.unlinkQuietly(REPLICATING_NAME); // the note of a replicate that was killed: this store is no follower now
     return true;
@@ -181,7 +181,9 @@ export class Writer {
       census: { generation: 1, keys: 0, bytes: 0 },
       compaction: null,
       lastCompactionReport: null,
-      extra: { storeId: randomHex(8) },
+      storeId: randomHex(8),
+      follower: null,
+      extra: {},
     };
     this.writeManifest(m);
   }
