@@ -308,6 +308,11 @@ function decodeSummary(raw: unknown): CompactionSummary | null {
   };
 }
 
+/** True when the manifest's census was maintained by every write since it was taken (docs/format.md "census"). */
+export function censusValid(m: Manifest): m is Manifest & { census: Census } {
+  return m.census !== null && m.census.generation === m.generation;
+}
+
 /** A deep copy to edit (structuredClone would turn the key Buffers into plain Uint8Arrays). */
 export function cloneManifest(m: Manifest): Manifest {
   return {

@@ -3,8 +3,8 @@
 // never race on one file, and stats can list them without touching followers.
 import { createHash } from 'node:crypto';
 import type { FollowerInfo } from '../api.js';
-import type { FormerIdentity } from '../engine/repair/repair.js';
-import { readManifest } from '../engine/read/view.js';
+import type { FormerIdentity } from '../engine/files/store-manifest.js';
+import { readManifest } from '../engine/files/store-manifest.js';
 import { FOLLOWERS_DIR } from '../format/constants.js';
 import type { FileSystem } from '../io/fs.js';
 import { replaceFile } from '../io/fs.js';

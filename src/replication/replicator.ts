@@ -8,12 +8,12 @@ import { REPAIR_HINT, TzkvError } from '../errors.js';
 import { undoneError } from '../engine/files/leftovers.js';
 import { FILE_HEADER_BYTES, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT } from '../format/constants.js';
 import { parseFileName } from '../format/bytes.js';
-import { cloneManifest, encodeManifest } from '../format/manifest.js';
 import type { Manifest } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
 import { runName, segmentName } from '../engine/files/layout.js';
 import { fileKind, leftoverUnlessListed } from '../engine/files/file-kinds.js';
 import { listedNames } from '../engine/files/manifest-files.js';
+import { followerManifest } from '../engine/files/store-manifest.js';
 import { RecordScanner } from '../engine/log/record-scan.js';
 import { RunReader } from '../engine/runs/run-reader.js';
 import { readTtlRemoves, ttlSection } from '../engine/runs/run-ttl.js';
@@ -212,7 +212,6 @@ function replicateOnce(
     let listed = current;
     const total = plan.reduce((n, p) => n + (p.to - p.from), 0);
     const shipped = { records: 0 };
-    const follower = cloneManifest(m);
     try {
       if (plan.length > 0) target.writeFile(REPLICATING_NAME, [Buffer.from(`${JSON.stringify(plan.map((p) => p.name))}\n`)]);
       let done = 0;
@@ -233,18 +232,10 @@ function replicateOnce(
       }
       target.syncNames();
       for (const p of plan) if (!p.segment) checkRunArrived(fs, target.location, p.name);
-      follower.compaction = null; // the leader's running compaction is not the follower's
       const files: Record<string, string> = {};
       for (const name of leaderSizes.keys()) files[name] = target.fingerprint(name) ?? '';
-      follower.follower = {
-        leader: leaderDir,
-        leaderId,
-        generation: m.generation,
-        replicatedAt: new Date(now).toISOString(),
-        activeEnd,
-        files,
-      };
-      target.switchManifest(encodeManifest(follower), () => (listed = follower));
+      const follower = followerManifest(m, { leader: leaderDir, leaderId, generation: m.generation, replicatedAt: new Date(now).toISOString(), activeEnd, files });
+      target.switchManifest(follower, () => (listed = follower));
     } catch (err) {
       const left = target.undo(listed);
       throw left.length > 0 && err instanceof TzkvError ? undoneError(err, left) : err;

@@ -1,15 +1,16 @@
 // Where replicated bytes go and how they are switched in. The directory target
 // is the first; an etcd target is planned behind the same interface.
-import { TzkvError, ioError } from '../errors.js';
-import { MANIFEST_NAME, REPLICATING_NAME } from '../format/constants.js';
+import { ioError } from '../errors.js';
+import { REPLICATING_NAME } from '../format/constants.js';
 import type { Manifest } from '../format/manifest.js';
 import type { FileSystem } from '../io/fs.js';
-import { replaceFile, writeFileAside } from '../io/fs.js';
+import { writeFileAside } from '../io/fs.js';
 import type { Processes } from '../io/processes.js';
 import { inspectDir, segmentName } from '../engine/files/layout.js';
 import { cutBack, removeOwnLeftovers } from '../engine/files/leftovers.js';
 import { DEFAULT_STORE_MODE } from '../engine/files/permissions.js';
-import { followerCut, readManifest } from '../engine/read/view.js';
+import { followerCut } from '../engine/read/view.js';
+import { findManifest, installManifest } from '../engine/files/store-manifest.js';
 
 export interface FollowerState {
   /** The follower's manifest; null when the target is empty or its manifest is damaged. */
@@ -45,7 +46,7 @@ export interface ReplicationTarget {
   /** Makes the names written so far durable. */
   syncNames(): void;
   /** Atomically makes `manifest` the follower's state; `onSwitched` runs once it is in place (even should its fsync then fail). */
-  switchManifest(manifest: Buffer, onSwitched?: () => void): void;
+  switchManifest(manifest: Manifest, onSwitched?: () => void): void;
   /**
    * Takes back what a failed replicate wrote (docs/design.md "Failures"): the
    * active segment cut back to the cut `listed` (the follower's manifest in
@@ -92,13 +93,10 @@ export class DirectoryTarget implements ReplicationTarget {
     } catch {
       // no interrupted replicate (or its note is unreadable: then every changed file counts as changed)
     }
-    try {
-      const manifest = readManifest(this.fs, this.location);
-      return { manifest, damaged: manifest === null && state === 'lost-manifest', interrupted };
-    } catch (err) {
-      if (err instanceof TzkvError && err.code === 'CORRUPT') return { manifest: null, damaged: true, interrupted }; // resynchronised whole
-      throw err;
-    }
+    const found = findManifest(this.fs, this.location);
+    if (found.kind === 'manifest') return { manifest: found.manifest, damaged: false, interrupted };
+    // A damaged or missing manifest beside a store's files: resynchronised whole.
+    return { manifest: null, damaged: found.kind === 'damaged' || found.kind === 'missing', interrupted };
   }
 
   size(name: string): number | undefined {
@@ -165,12 +163,8 @@ export class DirectoryTarget implements ReplicationTarget {
     }
   }
 
-  switchManifest(manifest: Buffer, onSwitched?: () => void): void {
-    try {
-      replaceFile(this.fs, this.location, MANIFEST_NAME, manifest, onSwitched);
-    } catch (err) {
-      throw ioError(err, 'cannot write', `${this.location}/${MANIFEST_NAME}`);
-    }
+  switchManifest(manifest: Manifest, onSwitched?: () => void): void {
+    installManifest(this.fs, this.location, manifest, onSwitched);
   }
 
   undo(listed: Manifest | null): string[] {

@@ -2,7 +2,7 @@
 // records are indexed, so stats never scans the store. Each newly indexed
 // entry is weighed against the key's newest entry in the older runs.
 import { KIND_PUT } from '../../format/constants.js';
-import type { Census, Manifest } from '../../format/manifest.js';
+import type { Census } from '../../format/manifest.js';
 import { TtlList } from '../runs/ttl-list.js';
 import type { IndexEntry } from '../../format/index-block.js';
 import { isExpired } from '../../keys.js';
@@ -10,11 +10,6 @@ import { newestEntries } from '../runs/run-merge.js';
 import { sortedLookup } from '../runs/run-probe.js';
 import { ttlSection, ttlUpTo } from '../runs/run-ttl.js';
 import type { View } from './view.js';
-
-/** True when the manifest's census was maintained by every write since it was taken. */
-export function censusValid(m: Manifest): m is Manifest & { census: Census } {
-  return m.census !== null && m.census.generation === m.generation;
-}
 
 /** What indexing a set of newest-version entries changes in the census. */
 export class CensusDelta {

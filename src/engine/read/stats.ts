@@ -8,7 +8,8 @@ import type { CompactionSummary, StoreStats, VerifyProblem } from '../../api.js'
 import { isTzkvError } from '../../errors.js';
 import { KIND_PUT } from '../../format/constants.js';
 import type { Census, CompactionSummary as CompactionRecord } from '../../format/manifest.js';
-import { CensusDelta, censusValid } from './census.js';
+import { CensusDelta } from './census.js';
+import { censusValid } from '../../format/manifest.js';
 import { compactionInfo, liveCompaction } from '../files/compaction-marker.js';
 import type { Processes } from '../../io/processes.js';
 import { isExpired } from '../../keys.js';

@@ -1,17 +1,16 @@
 // A read view of the store: one manifest, the tail of the active segment
 // scanned into memory, and the index runs opened on demand. Every read goes
 // through a view; writers build a fresh one under the lock.
-import { REPAIR_HINT, TzkvError, ioError, isTzkvError } from '../../errors.js';
-import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, MANIFEST_NAME } from '../../format/constants.js';
+import { REPAIR_HINT, TzkvError, isTzkvError } from '../../errors.js';
+import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT } from '../../format/constants.js';
 import { checkFileHeader } from '../../format/file-header.js';
 import type { IndexEntry } from '../../format/index-block.js';
-import { decodeManifest, ManifestError } from '../../format/manifest.js';
 import type { Manifest } from '../../format/manifest.js';
 import { RECORD_OK, RecordInfo, decodeRecord } from '../../format/record.js';
 import type { FileSystem } from '../../io/fs.js';
-import { readWholeFile } from '../../io/fs.js';
 import { damageOf, type OnDamage, stepOver } from '../damage.js';
-import { runName, segmentName, withoutManifest } from '../files/layout.js';
+import { runName, segmentName } from '../files/layout.js';
+import { loadManifest, readManifest } from '../files/store-manifest.js';
 import { missingFileError } from '../files/manifest-files.js';
 import { scanLog } from '../log/log-scan.js';
 import type { LogEntry, ScanEnd, SkippedDamage } from '../log/log-scan.js';
@@ -32,26 +31,6 @@ export interface TailCounts {
   deletes: number;
   /** Bytes of tail records shadowed by later tail records, plus commit markers. */
   deadBytes: number;
-}
-
-export function readManifest(fs: FileSystem, dir: string): Manifest | null {
-  let buf: Buffer;
-  try {
-    buf = readWholeFile(fs, `${dir}/${MANIFEST_NAME}`);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw ioError(err, 'cannot read', `${dir}/${MANIFEST_NAME}`);
-  }
-  try {
-    return decodeManifest(buf);
-  } catch (err) {
-    if (err instanceof ManifestError) {
-      const path = `${dir}/${MANIFEST_NAME}`;
-      if (err.newerVersion) throw new TzkvError('VERSION', `${path}: ${err.message}`, { path });
-      throw new TzkvError('CORRUPT', `${MANIFEST_NAME}: ${err.message}`, { path, offset: 0 });
-    }
-    throw err;
-  }
 }
 
 export class View {
@@ -87,11 +66,7 @@ export class View {
    * (the caller retries); CORRUPT when the directory holds a store that lost its manifest.
    */
   static load(fs: FileSystem, dir: string): View {
-    const manifest = readManifest(fs, dir);
-    if (!manifest) {
-      const refused = withoutManifest(fs, dir);
-      if (refused) throw refused;
-    }
+    const manifest = loadManifest(fs, dir);
     const view = new View(fs, dir, manifest);
     try {
       if (manifest) view.scanTail();

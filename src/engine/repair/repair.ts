@@ -12,21 +12,19 @@ import type { RepairReport } from '../../api.js';
 import { TzkvError, ioError } from '../../errors.js';
 import { FILE_HEADER_BYTES, MAGIC_SEGMENT, MANIFEST_NAME, QUARANTINE_EXT, QUARANTINE_PREFIX, RUN_EXT, SEGMENT_EXT } from '../../format/constants.js';
 import { encodeFileHeader } from '../../format/file-header.js';
-import { cloneManifest, encodeManifest } from '../../format/manifest.js';
 import type { Manifest } from '../../format/manifest.js';
 import { encodeQuarantineEntry, encodeQuarantineHeader, QUARANTINE_HEADER_BYTES } from '../../format/quarantine.js';
 import type { FileSystem } from '../../io/fs.js';
-import { cutFileBack, removeQuietly, replaceFile, writeFileAside } from '../../io/fs.js';
+import { cutFileBack, removeQuietly, writeFileAside } from '../../io/fs.js';
 import type { Processes } from '../../io/processes.js';
-import { randomHex } from '../../io/random.js';
-import { censusValid } from '../read/census.js';
 import { fileKind } from '../files/file-kinds.js';
-import { runName, segmentName, withoutManifest } from '../files/layout.js';
+import { runName, segmentName } from '../files/layout.js';
 import { highestFileNumber } from '../files/manifest-files.js';
 import { rebuildIndex } from './index-rebuild.js';
 import { verifyStore } from '../verify/verify.js';
 import type { UnreadableRange } from '../verify/verify-log.js';
-import { readManifest } from '../read/view.js';
+import { findManifest, installManifest, newManifest, nextManifest } from '../files/store-manifest.js';
+import type { FormerIdentity, ManifestEdit } from '../files/store-manifest.js';
 import { removeOwnLeftovers, undoneError } from '../files/leftovers.js';
 
 const CHUNK = 4 * 1024 * 1024;
@@ -84,12 +82,6 @@ function byFile(ranges: UnreadableRange[]): Map<string, UnreadableRange[]> {
   return out;
 }
 
-/** What a store had been, as its followers record it: kept by a manifest rebuilt without the old one. */
-export interface FormerIdentity {
-  storeId: string;
-  generation: number;
-}
-
 /**
  * A manifest for a store that has none it can read, from the files on disk
  * (docs/design.md "Repair"): every segment, in file-number order (which is log
@@ -107,22 +99,8 @@ function manifestFromFiles(fs: FileSystem, dir: string, now: number, former: For
     files.push(file);
   }
   const last = files[files.length - 1];
-  return {
-    generation: (former?.generation ?? 0) + 1,
-    nextFile,
-    active: { file: last, indexedTo: FILE_HEADER_BYTES },
-    segments: files.map((file) => ({ file, size: file === last ? null : (fs.stat(`${dir}/${segmentName(file)}`)?.size ?? 0) })),
-    runs: [],
-    counters: { puts: 0, deletes: 0, deadBytes: 0, expiredDropped: 0, compactedRecords: 0 },
-    created: new Date(now).toISOString(),
-    lastCompaction: null,
-    census: null,
-    compaction: null,
-    lastCompactionReport: null,
-    storeId: former?.storeId ?? randomHex(8),
-    follower: null,
-    extra: {},
-  };
+  const segments = files.map((file) => ({ file, size: file === last ? null : (fs.stat(`${dir}/${segmentName(file)}`)?.size ?? 0) }));
+  return newManifest({ segments, nextFile, now, census: null, former });
 }
 
 /**
@@ -130,17 +108,10 @@ function manifestFromFiles(fs: FileSystem, dir: string, now: number, former: For
  * size of the damaged one, 0 when it is missing), null for an empty store.
  */
 function ownManifest(fs: FileSystem, dir: string): Manifest | { lost: number } | null {
-  try {
-    const m = readManifest(fs, dir);
-    if (m) return m;
-    const refused = withoutManifest(fs, dir);
-    if (refused === null) return null;
-    if (refused.code !== 'CORRUPT') throw refused;
-    return { lost: 0 };
-  } catch (err) {
-    if (!(err instanceof TzkvError) || err.code !== 'CORRUPT' || err.path !== `${dir}/${MANIFEST_NAME}`) throw err;
-    return { lost: fs.stat(`${dir}/${MANIFEST_NAME}`)?.size ?? 0 };
-  }
+  const found = findManifest(fs, dir);
+  if (found.kind === 'unfinished') throw found.error;
+  if (found.kind === 'none') return null;
+  return found.kind === 'manifest' ? found.manifest : { lost: found.kind === 'damaged' ? found.bytes : 0 };
 }
 
 /**
@@ -246,31 +217,27 @@ export function repairStore(
 
     // 3. The index, rebuilt from the data when it does not match it (or offsets moved).
     const rebuild = rebuilt || replaced.length > 0 || found.problems.some((p) => p.file.endsWith(RUN_EXT) || INDEX_KINDS.has(p.kind));
-    const next = cloneManifest(m);
-    next.generation++;
-    next.nextFile = nextFile;
-    next.segments = segments;
-    next.active = { file: segments[segments.length - 1].file, indexedTo: Math.min(m.active.indexedTo, activeEnd) };
+    const edit: ManifestEdit = {
+      segments: { remove: m.segments.map((s) => s.file), add: segments },
+      indexedTo: Math.min(m.active.indexedTo, activeEnd),
+    };
     if (rebuild) {
       const built = rebuildIndex({ fs, dir, take: () => nextFile++ }, segments, activeEnd, rebuildChunkKeys);
-      const file = built.run.file;
       wrapIoErrors('cannot fsync', dir, () => fs.fsyncDir(dir));
-      next.nextFile = nextFile;
-      next.runs = [built.run];
-      next.active.indexedTo = activeEnd;
-      next.census = { generation: next.generation, keys: built.keys, bytes: built.bytes };
-      report.rebuiltRun = runName(file);
+      edit.runs = { remove: m.runs.map((r) => r.file), add: [built.run] };
+      edit.indexedTo = activeEnd;
+      edit.census = { keys: built.keys, bytes: built.bytes };
+      report.rebuiltRun = runName(built.run.file);
       report.census = 'recomputed';
       replaced.push(...m.runs.map((r) => runName(r.file)));
-      if (rebuilt) next.counters = { ...next.counters, puts: built.counts.puts, deletes: built.counts.deletes };
-    } else if (censusValid(m)) {
-      next.census!.generation = next.generation;
-    } else {
-      next.census = null;
+      // A rebuilt manifest counts from zero: the operations the rebuilt index covers.
+      if (rebuilt) edit.counted = { puts: built.counts.puts, deletes: built.counts.deletes };
     }
+    edit.nextFile = nextFile;
+    const next = nextManifest(m, edit);
 
     // 4. The switch, then the old files (all their readable bytes are in the new ones or the quarantine).
-    wrapIoErrors('cannot write', `${dir}/${MANIFEST_NAME}`, () => replaceFile(fs, dir, MANIFEST_NAME, encodeManifest(next), () => (listed = next)));
+    installManifest(fs, dir, next, () => (listed = next));
   } catch (err) {
     const left: string[] = [];
     // A quarantine file is a copy of bytes still in their files, unless a cut tail was moved into it.

@@ -13,7 +13,7 @@ import type { RunHeader } from '../../format/index-block.js';
 import type { Manifest } from '../../format/manifest.js';
 import { RECORD_OK, RecordInfo, decodeRecord } from '../../format/record.js';
 import type { FileSystem } from '../../io/fs.js';
-import { censusValid } from '../read/census.js';
+import { censusValid } from '../../format/manifest.js';
 import { runName, segmentName } from '../files/layout.js';
 import { CHECK_DIFFERS, CHECK_NONE, CHECK_TWICE } from './record-join.js';
 import type { RecordJoin } from './record-join.js';

@@ -12,7 +12,8 @@ import type { Processes } from '../../io/processes.js';
 import { realProcesses } from '../../io/processes.js';
 import { fileKind, leftoverUnlessListed } from '../files/file-kinds.js';
 import type { FileKind } from '../files/file-kinds.js';
-import { inspectDir, runName, segmentName, withoutManifest } from '../files/layout.js';
+import { inspectDir, runName, segmentName } from '../files/layout.js';
+import { findManifest, readManifest } from '../files/store-manifest.js';
 import { listedNames } from '../files/manifest-files.js';
 import { RecordJoin } from './record-join.js';
 import { RunReader } from '../runs/run-reader.js';
@@ -24,7 +25,7 @@ import { openToOthers } from '../files/permissions.js';
 import { verifyRuns } from './verify-runs.js';
 import { verifySegment } from './verify-segments.js';
 import type { SegmentPlan } from './verify-segments.js';
-import { followerCut, readManifest } from '../read/view.js';
+import { followerCut } from '../read/view.js';
 
 const CHUNK = 4 * 1024 * 1024;
 
@@ -99,13 +100,13 @@ function begin(fs: FileSystem, dir: string, onProgress: ((done: number, total: n
       log.problem('', null, 'no-store', `no tzkv store at ${dir}`);
       return none;
     } else {
-      m = readManifest(fs, dir);
-      const refused = m ? null : withoutManifest(fs, dir);
-      if (refused?.code === 'CORRUPT') {
-        log.problem(MANIFEST_NAME, null, 'missing-file', refused.message);
+      const found = findManifest(fs, dir);
+      if (found.kind === 'missing') {
+        log.problem(MANIFEST_NAME, null, 'missing-file', found.error.message);
         return none;
       }
-      if (refused) throw refused;
+      if (found.kind === 'damaged' || found.kind === 'unfinished') throw found.error;
+      m = found.kind === 'manifest' ? found.manifest : null;
     }
   } catch (err) {
     const notAStore = err instanceof TzkvError && err.code === 'NOT_A_STORE';

@@ -2,22 +2,23 @@
 // the writer lock: it loads a fresh view, recovers the tail (truncating a torn
 // or uncommitted end), appends, fsyncs, and flushes the tail into index runs.
 import { TzkvError, ioError } from '../../errors.js';
-import { DEFAULT_SEGMENT_BYTES, FILE_HEADER_BYTES, MAGIC_SEGMENT, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT } from '../../format/constants.js';
+import { DEFAULT_SEGMENT_BYTES, FILE_HEADER_BYTES, MAGIC_SEGMENT, REPLICATING_NAME, RUN_EXT } from '../../format/constants.js';
 import { encodeFileHeader } from '../../format/file-header.js';
 import { encodeCommit } from '../../format/record.js';
 import type { StageFile } from './batch.js';
-import { cloneManifest, encodeManifest } from '../../format/manifest.js';
+import { censusValid } from '../../format/manifest.js';
 import type { Census, CompactionMarker, CompactionSummary } from '../../format/manifest.js';
 import type { Manifest, RunInfo } from '../../format/manifest.js';
 import type { FileSystem } from '../../io/fs.js';
-import { removeQuietly, replaceFile, closeQuietly } from '../../io/fs.js';
+import { removeQuietly, closeQuietly } from '../../io/fs.js';
 import { runName, segmentName } from '../files/layout.js';
 import { cutBack, removeLeftovers, removeOwnLeftovers, undoneError } from '../files/leftovers.js';
 import { missingFileError, missingFiles } from '../files/manifest-files.js';
 import { endMarker, liveCompaction, markerLive, markerState, mergeableRuns, newMarker, snapshotIntact } from '../files/compaction-marker.js';
 import type { RewriteOutput } from '../compact/compact-rewrite.js';
 import type { LogEntry } from '../log/log-scan.js';
-import { CensusDelta, censusValid, phantomOf } from '../read/census.js';
+import { CensusDelta, phantomOf } from '../read/census.js';
+import { installManifest, newManifest, nextManifest } from '../files/store-manifest.js';
 import { planMerge } from '../runs/merge-policy.js';
 import { sortedLookup } from '../runs/run-probe.js';
 import { readTtlRemoves, ttlSection } from '../runs/run-ttl.js';
@@ -41,10 +42,7 @@ function groupRemoves(readers: RunReader[], into: TtlList): boolean {
 
 /** The next manifest to write: a copy one generation on, keeping the census only while it is valid. */
 function successor(m: Manifest): Manifest {
-  const next = cloneManifest(m);
-  next.generation++;
-  if (!censusValid(m)) next.census = null;
-  return next;
+  return nextManifest(m, {});
 }
 import { View } from '../read/view.js';
 import { randomHex } from '../../io/random.js';
@@ -169,23 +167,7 @@ export class Writer {
     removeLeftovers(this.fs, this.dir, null, this.options.processes);
     const file = 1;
     this.createSegment(file);
-    const m: Manifest = {
-      generation: 1,
-      nextFile: 2,
-      active: { file, indexedTo: FILE_HEADER_BYTES },
-      segments: [{ file, size: null }],
-      runs: [],
-      counters: { puts: 0, deletes: 0, deadBytes: 0, expiredDropped: 0, compactedRecords: 0 },
-      created: new Date(this.options.now()).toISOString(),
-      lastCompaction: null,
-      census: { generation: 1, keys: 0, bytes: 0 },
-      compaction: null,
-      lastCompactionReport: null,
-      storeId: randomHex(8),
-      follower: null,
-      extra: {},
-    };
-    this.writeManifest(m);
+    this.writeManifest(newManifest({ segments: [{ file, size: null }], nextFile: file + 1, now: this.options.now(), census: { keys: 0, bytes: 0 } }));
   }
 
   private createSegment(file: number): void {
@@ -209,11 +191,7 @@ export class Writer {
   /** Replaces the manifest durably and reloads the view from it; stamps a census carried along. */
   private writeManifest(m: Manifest): void {
     if (m.census) m.census.generation = m.generation;
-    try {
-      replaceFile(this.fs, this.dir, MANIFEST_NAME, encodeManifest(m), () => this.installed(m));
-    } catch (err) {
-      throw ioError(err, 'cannot write', `${this.dir}/${MANIFEST_NAME}`);
-    }
+    installManifest(this.fs, this.dir, m, () => this.installed(m));
     this.view.close();
     this.view = View.load(this.fs, this.dir);
   }
