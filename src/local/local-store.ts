@@ -1,6 +1,6 @@
 // The local-directory Store: the facade the CLI and embedders use. Its
 // arguments checked by CheckedStore, it acts through a View (reads, no lock)
-// or a Writer (writes, under the writer lock, held only around the append).
+// or a WriteSession (writes, under the writer lock, held only around the append).
 import { resolve } from 'node:path';
 import type {
   Batch,
@@ -50,8 +50,9 @@ import { ReadWindow } from '../engine/log/read-window.js';
 import { View } from '../engine/read/view.js';
 import { readManifest } from '../engine/files/store-manifest.js';
 import type { Located } from '../engine/read/view.js';
-import { DEFAULT_WRITER_OPTIONS, Writer } from '../engine/write/writer.js';
-import type { WriterOptions } from '../engine/write/writer.js';
+import { DEFAULT_SESSION_OPTIONS, WriteSession } from '../engine/write/write-session.js';
+import type { SessionOptions } from '../engine/write/write-session.js';
+import { forceEndCompaction } from '../engine/compact/compact-manifest.js';
 import type { Clock } from '../io/clock.js';
 import { monotonicMs, systemClock } from '../io/clock.js';
 
@@ -131,7 +132,7 @@ export async function open(location: string, options: EngineOptions = {}): Promi
 
 /** A store directory, and its administration (StoreAdmin): admin() is the store itself. */
 class LocalStore extends CheckedStore implements StoreAdmin {
-  private readonly writerOptions: WriterOptions;
+  private readonly writerOptions: SessionOptions;
   private readonly lockTimeoutMs: number;
   private readonly command: string;
   private readonly spillBytes: number;
@@ -162,8 +163,8 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     this.lockClock = options.lockClock ?? systemClock;
     this.writerOptions = {
       sync: options.sync !== false,
-      segmentBytes: options.segmentBytes ?? DEFAULT_WRITER_OPTIONS.segmentBytes,
-      flushBytes: options.flushBytes ?? DEFAULT_WRITER_OPTIONS.flushBytes,
+      segmentBytes: options.segmentBytes ?? DEFAULT_SESSION_OPTIONS.segmentBytes,
+      flushBytes: options.flushBytes ?? DEFAULT_SESSION_OPTIONS.flushBytes,
       now: this.now,
       processes: this.processes,
     };
@@ -214,16 +215,16 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     }
   }
 
-  /** Takes the writer lock, prepares a Writer, runs fn, releases everything; `held` learns how long the lock was held (ms). */
-  private async write<T>(fn: (w: Writer) => T, prepare = true, held?: (ms: number) => void): Promise<T> {
+  /** Takes the writer lock, prepares a write session, runs fn, releases everything; `held` learns how long the lock was held (ms). */
+  private async write<T>(fn: (w: WriteSession) => T, prepare = true, held?: (ms: number) => void): Promise<T> {
     this.checkOpen();
     if (this.readOnly) {
       throw new TzkvError('READ_ONLY', `store ${this.location} is open read-only`, { path: this.location });
     }
     return this.withLock(() => {
-      let writer: Writer | undefined;
+      let writer: WriteSession | undefined;
       try {
-        writer = new Writer(this.fs, this.location, this.writerOptions);
+        writer = new WriteSession(this.fs, this.location, this.writerOptions);
         if (prepare) writer.prepare();
         return fn(writer);
       } catch (err) {
@@ -264,7 +265,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     return this.write((w) => {
       if (ifAbsent && isLive(w.view.locate(k), this.now())) return false;
       w.append([encodeRecord(KIND_PUT, 0, k, val, expiresAt)]);
-      w.maybeFlush();
+      w.flushIfDue();
       return true;
     });
   }
@@ -279,11 +280,11 @@ class LocalStore extends CheckedStore implements StoreAdmin {
       } else if (gone.length > 1) {
         const staged = new StagedBatch(); // in memory: no spill without a store to spill into
         for (const k of gone) staged.add(KIND_DEL, k, null, 0);
-        const out = staged.finish();
-        if (!('chunks' in out)) throw new TzkvError('INTERNAL', 'an unspillable batch spilled');
-        w.append([...out.chunks, encodeCommit(staged.count)]);
+        const { records } = staged.finish();
+        if (!('chunks' in records)) throw new TzkvError('INTERNAL', 'an unspillable batch spilled');
+        w.append([...records.chunks, encodeCommit(staged.count)]);
       }
-      if (gone.length > 0) w.maybeFlush();
+      if (gone.length > 0) w.flushIfDue();
       return gone.length;
     });
   }
@@ -294,7 +295,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
       if (!isLive(at, this.now())) return false;
       const value = w.view.readValue(k, at);
       w.append([encodeRecord(KIND_PUT, 0, k, value, exp)]);
-      w.maybeFlush();
+      w.flushIfDue();
       return true;
     });
   }
@@ -308,7 +309,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
       const next = fn(current);
       if (next === undefined) return current;
       w.append([encodeRecord(KIND_PUT, 0, k, next.value, next.expiresAt)]);
-      w.maybeFlush();
+      w.flushIfDue();
       return { key: k, value: next.value, expiresAt: next.expiresAt === 0 ? null : next.expiresAt };
     });
   }
@@ -386,22 +387,8 @@ class LocalStore extends CheckedStore implements StoreAdmin {
 
   private async commitBatch(staged: StagedBatch): Promise<void> {
     try {
-      const out = staged.finish();
-      if ('stage' in out) {
-        const batch = { entries: staged.entries, puts: staged.puts, deletes: staged.deletes, count: staged.count };
-        await this.write((w) => w.commitStage(out.stage, batch));
-        return;
-      }
-      const commit = encodeCommit(staged.count);
-      await this.write((w) => {
-        if (w.end + staged.bytes > this.writerOptions.segmentBytes) w.rollNow();
-        const base = w.append([...out.chunks, commit]);
-        if (staged.bytes >= this.writerOptions.flushBytes) {
-          w.maybeFlush(true, { base, entries: staged.entries, puts: staged.puts, deletes: staged.deletes });
-        } else {
-          w.maybeFlush();
-        }
-      });
+      const batch = staged.finish(); // before the lock: a spilled batch's last records reach its staging file
+      await this.write((w) => w.commitBatch(batch));
     } finally {
       staged.cleanup();
     }
@@ -499,7 +486,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
 
   async forceEndCompaction(): Promise<CompactionInfo | null> {
     return this.write((w) => {
-      const ended = w.forceEndCompaction();
+      const ended = forceEndCompaction(w);
       return ended && compactionInfo(ended);
     });
   }

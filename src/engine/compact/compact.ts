@@ -6,12 +6,12 @@ import { FILE_HEADER_BYTES, KIND_PUT } from '../../format/constants.js';
 import type { CompactionSummary } from '../../format/manifest.js';
 import type { FileSystem } from '../../io/fs.js';
 import { removeQuietly } from '../../io/fs.js';
-import { endMarker } from '../files/compaction-marker.js';
+import { endMarker, failedSummary } from '../files/compaction-marker.js';
 import { keptByCompaction, removeOutput, rewriteSnapshot, rollsOver } from './compact-rewrite.js';
 import type { RewriteOutput } from './compact-rewrite.js';
 import type { View } from '../read/view.js';
-import type { Writer } from '../write/writer.js';
-import { failedSummary } from '../write/writer.js';
+import type { WriteSession } from '../write/write-session.js';
+import { abandonCompaction, beginCompaction, finishCompaction } from './compact-manifest.js';
 import { monotonicMs } from '../../io/clock.js';
 
 /** Where a test may act between the phases: after the snapshot, and after the rewrite (before the switch). */
@@ -61,8 +61,8 @@ export interface CompactContext {
   dir: string;
   now: number;
   segmentBytes: number;
-  /** Runs fn under the writer lock (on a prepared Writer); heldMs: how long the lock was held. */
-  locked<T>(fn: (w: Writer) => T): Promise<{ value: T; heldMs: number }>;
+  /** Runs fn under the writer lock (in a prepared write session); heldMs: how long the lock was held. */
+  locked<T>(fn: (s: WriteSession) => T): Promise<{ value: T; heldMs: number }>;
   onPhase?: (phase: CompactPhase) => unknown;
   /** Tests: TTL expiries the rewrite keeps in memory before spilling them to its scratch file (default SORT_CHUNK). */
   ttlSpillChunk?: number;
@@ -71,7 +71,7 @@ export interface CompactContext {
 /** Runs a compaction: snapshot, rewrite, switch. On failure the store is as before it (less the marker) and the error is rethrown. */
 export async function compactPhased(c: CompactContext): Promise<CompactReport> {
   const started = monotonicMs();
-  const snapshot = await c.locked((w) => ({ marker: w.beginCompaction(c.now), bytes: w.manifest.segments.reduce((n, s) => n + (s.size ?? 0), 0) }));
+  const snapshot = await c.locked((s) => ({ marker: beginCompaction(s, c.now), bytes: s.manifest.segments.reduce((n, seg) => n + (seg.size ?? 0), 0) }));
   const { marker } = snapshot.value;
   let held = snapshot.heldMs;
   let out: RewriteOutput | undefined;
@@ -103,7 +103,7 @@ export async function compactPhased(c: CompactContext): Promise<CompactReport> {
       expiredDropped: report.expiredDropped,
     });
     const heldBefore = held;
-    const sw = await c.locked((w) => w.finishCompaction(marker, o, c.now, summary, heldBefore));
+    const sw = await c.locked((s) => finishCompaction(s, marker, o, c.now, summary, heldBefore));
     held += sw.heldMs;
     for (const name of sw.value) removeQuietly(c.fs, `${c.dir}/${name}`);
     report.durationMs = Math.round(monotonicMs() - started);
@@ -114,7 +114,7 @@ export async function compactPhased(c: CompactContext): Promise<CompactReport> {
     const reason = err instanceof Error ? err.message : String(err);
     const failed = failedSummary(new Date(c.now).toISOString(), `failed: ${reason}`, Math.round(monotonicMs() - started), held);
     try {
-      await c.locked((w) => w.abandonCompaction(marker, failed));
+      await c.locked((s) => abandonCompaction(s, marker, failed));
     } catch {
       // The marker stays; it names this process, so it is stale as soon as this compaction ends (below).
     }

@@ -1,7 +1,7 @@
 // The manifest's `compaction` marker (docs/format.md "MANIFEST"): who is
 // compacting, from which snapshot, into which reserved file numbers. Its
 // holder is judged like the lock's: a marker naming a dead process is stale.
-import type { CompactionMarker, Manifest } from '../../format/manifest.js';
+import type { CompactionMarker, CompactionSummary, Manifest } from '../../format/manifest.js';
 import type { CompactionInfo } from '../../api.js';
 import { type HolderState, holderState } from '../../lock/lockfile.js';
 import type { Processes } from '../../io/processes.js';
@@ -11,7 +11,8 @@ import { randomHex } from '../../io/random.js';
 /** Tokens of the compactions this process runs now: a marker naming this process with another token is a leftover. */
 const running = new Set<string>();
 
-export function newMarker(snapshot: Pick<CompactionMarker, 'generation' | 'segments' | 'runs' | 'files'>, now: number, processes: Processes): CompactionMarker {
+/** The marker of a compaction this process starts; the manifest that records it gives it its generation (store-manifest.ts). */
+export function newMarker(snapshot: Pick<CompactionMarker, 'segments' | 'runs' | 'files'>, now: number, processes: Processes): Omit<CompactionMarker, 'generation'> {
   const token = randomHex(8);
   running.add(token);
   return {
@@ -23,7 +24,7 @@ export function newMarker(snapshot: Pick<CompactionMarker, 'generation' | 'segme
 }
 
 /** The compaction of `marker` has ended in this process (whatever the outcome): its marker is stale from now on. */
-export function endMarker(marker: CompactionMarker): void {
+export function endMarker(marker: Pick<CompactionMarker, 'token'>): void {
   running.delete(marker.token);
 }
 
@@ -35,6 +36,11 @@ export function markerLive(c: CompactionMarker, processes: Processes): boolean {
 /** The marker's process: alive or dead on this host, or on another host ('foreign': it cannot be seen). */
 export function markerState(c: CompactionMarker, processes: Processes): HolderState {
   return holderState(c, processes, running);
+}
+
+/** The report of a compaction that ended without a result. */
+export function failedSummary(at: string, result: string, durationMs = 0, lockHeldMs = 0): CompactionSummary {
+  return { at, result, durationMs, lockHeldMs, bytesBefore: 0, bytesAfter: 0, recordsKept: 0, recordsDropped: 0, expiredDropped: 0 };
 }
 
 /** What the API and the CLI show of a marker. */

@@ -194,7 +194,7 @@ export function nextManifest(m: Manifest, edit: ManifestEdit): Manifest {
   }
   for (const [name, n] of Object.entries(edit.counted ?? {}) as Array<[keyof Counters, number]>) next.counters[name] += n;
   const census = edit.census !== undefined ? edit.census : censusValid(m) ? next.census : null;
-  next.census = census && { ...census, generation: next.generation };
+  next.census = census && { ...census, ...(census.phantom ? { phantom: { ...census.phantom } } : {}), generation: next.generation };
   if (edit.compaction !== undefined) next.compaction = edit.compaction && { ...edit.compaction, generation: next.generation };
   if (edit.compactionReport) next.lastCompactionReport = { ...edit.compactionReport };
   if (edit.lastCompaction !== undefined) next.lastCompaction = edit.lastCompaction;

@@ -39,7 +39,7 @@ export class CensusDelta {
     }
   }
 
-  applyTo(c: Census): void {
+  applyTo(c: Pick<Census, 'keys' | 'bytes'>): void {
     c.keys += this.keys;
     c.bytes += this.bytes;
   }

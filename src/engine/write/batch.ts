@@ -5,14 +5,14 @@
 // segment header and COMMIT and is renamed into place as a segment of its own
 // (docs/design.md "Atomic batches"): its bytes are written once, and memory
 // holds only the index entries.
-import { FLAG_BATCH, KIND_PUT, RECORD_HEADER_BYTES } from '../../format/constants.js';
-import { writeRecord } from '../../format/record.js';
+import { FLAG_BATCH, KIND_PUT, MAGIC_SEGMENT, RECORD_HEADER_BYTES } from '../../format/constants.js';
+import { encodeFileHeader } from '../../format/file-header.js';
+import { encodeCommit, writeRecord } from '../../format/record.js';
 import { ioError } from '../../errors.js';
 import { FILE_HEADER_BYTES } from '../../format/constants.js';
 import type { FileSystem } from '../../io/fs.js';
 import { removeQuietly, closeQuietly } from '../../io/fs.js';
-import { stageFileName } from '../files/layout.js';
-import type { BatchEntries } from './writer.js';
+import { segmentName, stageFileName } from '../files/layout.js';
 import { randomHex } from '../../io/random.js';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
@@ -27,11 +27,56 @@ export interface SpillTo {
   bytes: number;
 }
 
+/**
+ * Entries of one batch, struct-of-arrays (typed arrays: no garbage per entry);
+ * keys as latin1 strings; offsets relative to the batch start. Valid: [0, keys.length).
+ */
+export interface BatchEntries {
+  keys: string[];
+  kinds: Uint8Array;
+  offsets: Float64Array;
+  lengths: Uint32Array;
+  expiries: Float64Array;
+}
+
 /** A spilled batch, ready to become a segment: records at [16, 16 + bytes). */
 export interface StageFile {
   path: string;
   fd: number;
   bytes: number;
+}
+
+/** A batch whose records are all encoded, ready to commit. */
+export interface FinishedBatch {
+  entries: BatchEntries;
+  count: number;
+  puts: number;
+  deletes: number;
+  /** Bytes of its records. */
+  bytes: number;
+  /** The records: in memory, or (spilled) in the staging file. */
+  records: { chunks: Buffer[] } | { stage: StageFile };
+}
+
+/**
+ * Makes a spilled batch segment `file`: the staging file gets its segment
+ * header and a COMMIT, is fsynced and renamed to the segment's name (the
+ * directory is not fsynced). Returns the segment's size. A crash before a
+ * manifest lists it leaves an unlisted segment the next writer removes.
+ */
+export function stageToSegment(fs: FileSystem, dir: string, stage: StageFile, file: number, count: number): number {
+  const path = `${dir}/${segmentName(file)}`;
+  const commit = encodeCommit(count);
+  try {
+    const header = encodeFileHeader(MAGIC_SEGMENT, file);
+    fs.write(stage.fd, header, 0, header.length, 0);
+    fs.write(stage.fd, commit, 0, commit.length, FILE_HEADER_BYTES + stage.bytes);
+    fs.fsync(stage.fd);
+    fs.rename(stage.path, path);
+  } catch (err) {
+    throw ioError(err, 'cannot commit batch as', path);
+  }
+  return FILE_HEADER_BYTES + stage.bytes + commit.length;
 }
 
 export class StagedBatch {
@@ -133,18 +178,17 @@ export class StagedBatch {
     stage.bytes += length;
   }
 
-  /** The encoded records, in order: in memory, or (when spilled) in the staging file. */
-  finish(): { chunks: Buffer[] } | { stage: StageFile } {
+  /** Ends the batch: the records, in order, in memory or (when spilled) all in the staging file. */
+  finish(): FinishedBatch {
     if (this.stage) {
       if (this.used > 0) this.writeStage(this.current, this.used);
-      this.current = Buffer.allocUnsafe(0);
-      this.used = 0;
-      return { stage: this.stage };
+    } else {
+      this.sealChunk();
     }
-    this.sealChunk();
     this.current = Buffer.allocUnsafe(0);
     this.used = 0;
-    return { chunks: this.chunks };
+    const { entries, count, puts, deletes, bytes } = this;
+    return { entries, count, puts, deletes, bytes, records: this.stage ? { stage: this.stage } : { chunks: this.chunks } };
   }
 
   /** Closes and removes the staging file, if any and if still there (a commit renames it away). */

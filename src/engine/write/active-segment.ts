@@ -1,0 +1,112 @@
+// The log's growing end (docs/design.md "Write path"): the active segment a
+// write session appends to, where its committed data ends, and new segments.
+// Owns the segment's file descriptor; nothing else writes into a segment being
+// appended to.
+import { ioError } from '../../errors.js';
+import { MAGIC_SEGMENT } from '../../format/constants.js';
+import { encodeFileHeader } from '../../format/file-header.js';
+import type { FileSystem } from '../../io/fs.js';
+import { closeQuietly } from '../../io/fs.js';
+import { segmentName } from '../files/layout.js';
+
+/**
+ * Creates segment `file`: its header, fsynced, and the directory fsynced.
+ * Never over a file still on disk (removeLeftovers took numbers past them).
+ */
+export function createSegment(fs: FileSystem, dir: string, file: number): void {
+  const path = `${dir}/${segmentName(file)}`;
+  try {
+    const fd = fs.createExclusive(path);
+    try {
+      const header = encodeFileHeader(MAGIC_SEGMENT, file);
+      fs.write(fd, header, 0, header.length, 0);
+      fs.fsync(fd);
+    } finally {
+      fs.close(fd);
+    }
+    fs.fsyncDir(dir);
+  } catch (err) {
+    throw ioError(err, 'cannot create segment', path);
+  }
+}
+
+export class ActiveSegment {
+  private fd = -1;
+  /** The segment appends go to (0 until open()). */
+  file = 0;
+  /** End of committed data: where the next append goes. */
+  end = 0;
+
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly dir: string,
+    /** fsync every append before it is acknowledged. */
+    private readonly sync: boolean,
+  ) {}
+
+  get isOpen(): boolean {
+    return this.fd >= 0;
+  }
+
+  /**
+   * Opens segment `file` for appends at `validEnd`, the end of its committed
+   * records; a torn record or an interrupted batch after it (never
+   * acknowledged) is cut off, durably.
+   */
+  open(file: number, validEnd: number, size: number): void {
+    const path = `${this.dir}/${segmentName(file)}`;
+    try {
+      this.fd = this.fs.openReadWrite(path);
+      if (size !== validEnd) {
+        this.fs.truncate(this.fd, validEnd);
+        this.fs.fsync(this.fd);
+      }
+    } catch (err) {
+      throw ioError(err, 'cannot open for writing', path);
+    }
+    this.file = file;
+    this.end = validEnd;
+  }
+
+  /** Appends committed record bytes at the end; fsyncs when sync is on. Returns where they start. */
+  append(chunks: Buffer[]): number {
+    const base = this.end;
+    let pos = base;
+    try {
+      for (const c of chunks) {
+        this.fs.write(this.fd, c, 0, c.length, pos);
+        pos += c.length;
+      }
+      if (this.sync) this.fs.fsync(this.fd);
+    } catch (err) {
+      // Whatever reached the file is an unacknowledged tail: the session's undo cuts it off.
+      throw ioError(err, 'cannot append to', `${this.dir}/${segmentName(this.file)}`);
+    }
+    this.end = pos;
+    return base;
+  }
+
+  /** fsyncs what was appended (with sync off, before an index run points at it: an index never points at bytes that could vanish). */
+  syncAppended(): void {
+    try {
+      this.fs.fsync(this.fd);
+    } catch (err) {
+      throw ioError(err, 'cannot fsync', `${this.dir}/${segmentName(this.file)}`);
+    }
+  }
+
+  /** Makes segment `file` (on disk, whole up to `end`) the one appends go to. */
+  switchTo(file: number, end: number): void {
+    this.close(); // closing a file we only appended to cannot lose data that was fsynced
+    this.fd = this.fs.openReadWrite(`${this.dir}/${segmentName(file)}`);
+    this.file = file;
+    this.end = end;
+  }
+
+  /** Closes the file; nothing to lose: every acknowledged byte was fsynced. */
+  close(): void {
+    const fd = this.fd;
+    this.fd = -1;
+    if (fd >= 0) closeQuietly(this.fs, fd);
+  }
+}

@@ -1,0 +1,297 @@
+// A write session: what a process does to a store while it holds the writer
+// lock (docs/design.md "Write path"). It loads a fresh view, cuts a torn or
+// uncommitted tail, appends records and batches (active-segment.ts), indexes
+// the tail (tail-run.ts), merges runs (run-merging.ts), installs every
+// manifest change through store-manifest.ts, and undoes a failed write before
+// the lock goes (commit-point.ts). Compaction's locked steps use it too.
+import type { TzkvError } from '../../errors.js';
+import { DEFAULT_SEGMENT_BYTES, FILE_HEADER_BYTES, REPLICATING_NAME } from '../../format/constants.js';
+import { censusValid } from '../../format/manifest.js';
+import type { Manifest } from '../../format/manifest.js';
+import { encodeCommit } from '../../format/record.js';
+import type { FileSystem } from '../../io/fs.js';
+import { removeQuietly } from '../../io/fs.js';
+import { monotonicMs } from '../../io/clock.js';
+import type { Processes } from '../../io/processes.js';
+import { randomHex } from '../../io/random.js';
+import { failedSummary, markerLive } from '../files/compaction-marker.js';
+import { runName } from '../files/layout.js';
+import { removeLeftovers } from '../files/leftovers.js';
+import { FileNumbers, installManifest, newManifest, nextManifest } from '../files/store-manifest.js';
+import type { CensusCount, ManifestEdit } from '../files/store-manifest.js';
+import { View } from '../read/view.js';
+import { ActiveSegment, createSegment } from './active-segment.js';
+import { CommitPoint } from './commit-point.js';
+import { stageToSegment } from './batch.js';
+import type { FinishedBatch, StageFile } from './batch.js';
+import { writeNextMerge } from './run-merging.js';
+import { writeTailRun } from './tail-run.js';
+import { refuseDamagedTail, refuseFollower, refuseMissingRuns } from './write-refusals.js';
+import type { BatchInLog } from './tail-run.js';
+
+export interface SessionOptions {
+  sync: boolean;
+  segmentBytes: number;
+  /** Flush the tail into an index run once it holds this many bytes. */
+  flushBytes: number;
+  now: () => number;
+  /** Judges whether the process a compaction marker or a staging file names still runs. */
+  processes: Processes;
+}
+
+export const DEFAULT_SESSION_OPTIONS: Omit<SessionOptions, 'now' | 'sync' | 'processes'> = {
+  segmentBytes: DEFAULT_SEGMENT_BYTES,
+  flushBytes: 1024 * 1024,
+};
+
+/** A batch appended to the active segment, to index from memory. */
+type AppendedBatch = BatchInLog & { puts: number; deletes: number };
+
+export class WriteSession {
+  view: View;
+  /** The segment appends go to. */
+  readonly active: ActiveSegment;
+  /** When this session began: its process took the lock just before. */
+  readonly lockedAt = monotonicMs();
+  /** The manifest on disk: the last one this session installed, or the one it loaded. */
+  private listed: Manifest | null;
+  private readonly point = new CommitPoint();
+
+  /** REQUIRES: the writer lock, held until close(). */
+  constructor(
+    readonly fs: FileSystem,
+    readonly dir: string,
+    readonly options: SessionOptions,
+  ) {
+    this.view = View.load(fs, dir);
+    this.listed = this.view.manifest;
+    this.active = new ActiveSegment(fs, dir, options.sync);
+  }
+
+  /** The manifest on disk. REQUIRES: a store (prepare() makes one). */
+  get manifest(): Manifest {
+    return this.listed!;
+  }
+
+  /** Makes the store ready for appends: creates it when empty, cuts a torn tail. */
+  prepare(): void {
+    refuseFollower(this.dir, this.listed);
+    if (!this.listed) this.createStore();
+    else {
+      const names = this.fs.readdir(this.dir);
+      refuseMissingRuns(this.dir, this.listed, names);
+      removeLeftovers(this.fs, this.dir, this.listed, this.options.processes, names); // moves nextFile past what stays
+      this.endStaleCompaction();
+    }
+    const v = this.view;
+    refuseDamagedTail(this.dir, v);
+    this.active.open(v.activeFile, v.tailEnd, v.activeSize);
+    this.point.opened(this.active);
+  }
+
+  /** Turns a follower into an independent store with its own id; false when it was not a follower. (No prepare() needed.) */
+  promote(): boolean {
+    if (!this.listed?.follower) return false;
+    this.install({ follower: null, storeId: randomHex(8) });
+    this.removeFile(REPLICATING_NAME); // the note of a replicate that was killed: this store is no follower now
+    return true;
+  }
+
+  private createStore(): void {
+    removeLeftovers(this.fs, this.dir, null, this.options.processes);
+    createSegment(this.fs, this.dir, 1);
+    this.switchTo(newManifest({ segments: [{ file: 1, size: null }], nextFile: 2, now: this.options.now(), census: { keys: 0, bytes: 0 } }));
+  }
+
+  /** Installs the manifest `edit` makes of the one on disk, and loads the view from it. Returns that manifest. */
+  install(edit: ManifestEdit): Manifest {
+    const next = nextManifest(this.manifest, edit);
+    this.switchTo(next);
+    return next;
+  }
+
+  private switchTo(m: Manifest): void {
+    installManifest(this.fs, this.dir, m, () => {
+      this.listed = m;
+      this.point.installed(m, this.active);
+    });
+    this.reloadView();
+  }
+
+  private reloadView(): void {
+    this.view.close();
+    this.view = View.load(this.fs, this.dir);
+  }
+
+  /** Undoes a write that failed (CommitPoint.undo), before the lock is released. */
+  undo(err: TzkvError): TzkvError {
+    return this.point.undo(this.fs, this.dir, this.listed, this.options.processes, err);
+  }
+
+  /** Appends committed record bytes to the active segment (fsynced when sync is on); returns where they start. REQUIRES: prepare(). */
+  append(chunks: Buffer[]): number {
+    const base = this.active.append(chunks);
+    this.point.appended();
+    return base;
+  }
+
+  /** Flushes the tail when it holds flushBytes, or the active segment is full. */
+  flushIfDue(): void {
+    const tailBytes = this.active.end - this.manifest.active.indexedTo;
+    if (tailBytes >= this.options.flushBytes || this.active.end >= this.options.segmentBytes) this.flush();
+  }
+
+  /** Indexes the tail, then merges runs as the policy asks. */
+  flush(): void {
+    this.indexTail();
+    this.mergeRuns();
+  }
+
+  /**
+   * Indexes the whole tail into one run and rolls a full segment, in one
+   * manifest replacement; merges nothing (compaction's snapshot: the runs are
+   * about to be rewritten).
+   */
+  indexTail(): void {
+    this.syncBeforeIndexing();
+    this.reloadView(); // it was loaded before our appends: rescanned, its tail holds everything up to the end
+    this.index(undefined);
+  }
+
+  /** Indexes the tail the view holds and `batch`, appended after it, from memory; merges nothing. */
+  private indexTailAndBatch(batch: AppendedBatch): void {
+    this.syncBeforeIndexing();
+    this.index(batch);
+  }
+
+  /** An index run must never point at bytes that could still vanish: with sync off, they are fsynced first. */
+  private syncBeforeIndexing(): void {
+    if (!this.options.sync) this.active.syncAppended();
+  }
+
+  /** Writes the view's tail (and `batch`) into one run and rolls a full segment, in one manifest replacement. */
+  private index(batch: AppendedBatch | undefined): void {
+    const m = this.manifest;
+    const v = this.view;
+    const numbers = new FileNumbers(m.nextFile);
+    const census = this.census();
+    const counted = { puts: v.tailCounts.puts + (batch?.puts ?? 0), deletes: v.tailCounts.deletes + (batch?.deletes ?? 0), deadBytes: v.tailCounts.deadBytes };
+    const edit: ManifestEdit = { counted, indexedTo: this.active.end, census };
+    const tail = v.tailSorted();
+    if (tail.length > 0 || (batch && batch.entries.keys.length > 0)) {
+      const { run, shadowed } = writeTailRun(this.fs, this.dir, numbers.take(), v, tail, batch, census);
+      counted.deadBytes += shadowed;
+      edit.runs = { add: [run] };
+    }
+    if (this.active.end >= this.options.segmentBytes) this.roll(edit, numbers);
+    if (edit.runs) this.fs.fsyncDir(this.dir);
+    edit.nextFile = numbers.next;
+    this.install(edit);
+  }
+
+  /** The census to carry into an edit that indexes records: a copy of the valid one, or null. */
+  private census(): CensusCount | null {
+    const m = this.manifest;
+    return censusValid(m) ? { keys: m.census.keys, bytes: m.census.bytes, ...(m.census.phantom ? { phantom: { ...m.census.phantom } } : {}) } : null;
+  }
+
+  /** Seals the active segment at its end and starts a new one, recorded in `edit` (its number from `numbers`). */
+  roll(edit: ManifestEdit, numbers: FileNumbers): void {
+    const file = numbers.take();
+    createSegment(this.fs, this.dir, file);
+    this.switchActive(edit, file, FILE_HEADER_BYTES);
+  }
+
+  /**
+   * Seals the active segment at its end and makes segment `file` (on disk,
+   * whole up to `end`, all of it indexed) the one appends go to, recorded in `edit`.
+   */
+  private switchActive(edit: ManifestEdit, file: number, end: number): void {
+    const add = [...(edit.segments?.add ?? [])];
+    // The segment being left is sealed at its end: one this edit started, or the manifest's active one (sealedAt).
+    if (add.length > 0) add[add.length - 1] = { ...add[add.length - 1], size: this.active.end };
+    else edit.sealedAt = this.active.end;
+    add.push({ file, size: null });
+    edit.segments = { remove: edit.segments?.remove, add };
+    edit.indexedTo = end;
+    this.active.switchTo(file, end);
+  }
+
+  /** Commits a finished batch atomically (docs/design.md "Atomic batches"). REQUIRES: prepare(). */
+  commitBatch(batch: FinishedBatch): void {
+    if ('stage' in batch.records) {
+      this.commitSpilled(batch.records.stage, batch);
+      return;
+    }
+    // A batch is never split across segments.
+    if (this.active.end + batch.bytes > this.options.segmentBytes) this.rollBeforeBatch();
+    const base = this.append([...batch.records.chunks, encodeCommit(batch.count)]);
+    if (batch.bytes < this.options.flushBytes) {
+      this.flushIfDue();
+      return;
+    }
+    this.indexTailAndBatch({ base, entries: batch.entries, puts: batch.puts, deletes: batch.deletes });
+    this.mergeRuns();
+  }
+
+  /** Starts a new segment now, the tail indexed first (before a batch that would overflow the active one). */
+  private rollBeforeBatch(): void {
+    if (this.active.end === FILE_HEADER_BYTES) return;
+    this.flush();
+    if (this.active.end === FILE_HEADER_BYTES) return;
+    const numbers = new FileNumbers(this.manifest.nextFile);
+    const edit: ManifestEdit = {};
+    this.roll(edit, numbers);
+    edit.nextFile = numbers.next;
+    this.install(edit);
+  }
+
+  /**
+   * Commits a spilled batch: its staging file becomes a new segment
+   * (stageToSegment), indexed by one new run, and the active segment, in one
+   * manifest replacement. A crash before that replacement leaves an unlisted
+   * segment the next writer removes.
+   */
+  private commitSpilled(stage: StageFile, batch: FinishedBatch): void {
+    if (this.active.end > this.manifest.active.indexedTo) this.flush();
+    const numbers = new FileNumbers(this.manifest.nextFile);
+    const file = numbers.take();
+    const segmentEnd = stageToSegment(this.fs, this.dir, stage, file, batch.count);
+    const census = this.census();
+    const { run, shadowed } = writeTailRun(this.fs, this.dir, numbers.take(), this.view, [], { base: FILE_HEADER_BYTES, entries: batch.entries, segment: file }, census);
+    this.fs.fsyncDir(this.dir);
+    const edit: ManifestEdit = { runs: { add: [run] }, counted: { puts: batch.puts, deletes: batch.deletes, deadBytes: shadowed }, census };
+    this.switchActive(edit, file, segmentEnd);
+    if (this.active.end >= this.options.segmentBytes) this.roll(edit, numbers);
+    edit.nextFile = numbers.next;
+    this.install(edit);
+    this.mergeRuns();
+  }
+
+  /** Merges index runs as the policy asks, one manifest replacement per merge, so a lookup touches few files. */
+  private mergeRuns(): void {
+    const { fs, dir, options } = this;
+    for (let merge = writeNextMerge(fs, dir, this.manifest, options.processes); merge; merge = writeNextMerge(fs, dir, this.manifest, options.processes)) {
+      this.install(merge.edit);
+      for (const r of merge.replaced) this.removeFile(runName(r.file));
+    }
+  }
+
+  /** Removes a stale compaction marker (its process died), recording the compaction as failed: merges may touch its runs again. */
+  private endStaleCompaction(): void {
+    const c = this.manifest.compaction;
+    if (!c || markerLive(c, this.options.processes)) return;
+    const at = new Date(this.options.now()).toISOString();
+    this.install({ compaction: null, compactionReport: failedSummary(at, `failed: the compacting process (pid ${c.pid}) ended before its switch`) });
+  }
+
+  /** Removes a file of the store; one that stays (a failure) is an unlisted leftover a later writer removes. */
+  removeFile(name: string): void {
+    removeQuietly(this.fs, `${this.dir}/${name}`);
+  }
+
+  close(): void {
+    this.active.close();
+    this.view.close();
+  }
+}
