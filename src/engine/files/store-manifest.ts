@@ -41,7 +41,7 @@ export function readManifest(fs: FileSystem, dir: string): Manifest | null {
 }
 
 /** What a directory holds in place of a manifest, or its manifest. */
-export type ManifestFound =
+type ManifestFound =
   | { kind: 'manifest'; manifest: Manifest }
   /** No store yet: an empty directory, or one of leftovers a writer removes. */
   | { kind: 'none' }
@@ -115,7 +115,7 @@ export function newManifest(o: { segments: SegmentInfo[]; nextFile: number; now:
 }
 
 /** Files an edit takes out of the manifest (by number, a run of neighbours in its order) and puts in their place. */
-export interface FileChange<T> {
+interface FileChange<T> {
   remove?: readonly number[];
   add: readonly T[];
 }

@@ -30,7 +30,7 @@ function groupRemoves(readers: RunReader[], into: TtlList): boolean {
 }
 
 /** A merge written to disk: the edit that lists it, and the runs it replaces (to delete once that edit is installed). */
-export interface RunMerge {
+interface RunMerge {
   edit: ManifestEdit;
   replaced: RunInfo[];
 }
