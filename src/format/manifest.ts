@@ -1,4 +1,6 @@
 // The MANIFEST file (docs/format.md "MANIFEST"). Pure encode/decode.
+// Longer than most files: it is the typed model of every field the format
+// documents and the checks that decode each, which belong together.
 import { crc32 } from './bytes.js';
 import { FORMAT_VERSION, MAGIC_MANIFEST, MANIFEST_HEADER_BYTES, MAX_FILE_NUMBER } from './constants.js';
 
@@ -112,21 +114,7 @@ export interface Manifest {
   extra: Record<string, unknown>;
 }
 
-const KNOWN = new Set([
-  'generation',
-  'nextFile',
-  'active',
-  'segments',
-  'runs',
-  'counters',
-  'created',
-  'lastCompaction',
-  'census',
-  'compaction',
-  'lastCompactionReport',
-  'storeId',
-  'follower',
-]);
+const KNOWN = new Set(['generation', 'nextFile', 'active', 'segments', 'runs', 'counters', 'created', 'lastCompaction', 'census', 'compaction', 'lastCompactionReport', 'storeId', 'follower']);
 
 export function encodeManifest(m: Manifest): Buffer {
   const body = Buffer.from(
