@@ -50,6 +50,7 @@ import { ReadWindow } from '../engine/log/read-window.js';
 import { View } from '../engine/read/view.js';
 import { readManifest } from '../engine/files/store-manifest.js';
 import type { Located } from '../engine/read/view.js';
+import { mergedEntries } from '../engine/read/merged-entries.js';
 import { DEFAULT_SESSION_OPTIONS, WriteSession } from '../engine/write/write-session.js';
 import type { SessionOptions } from '../engine/write/write-session.js';
 import { forceEndCompaction } from '../engine/compact/compact-manifest.js';
@@ -354,7 +355,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     const now = this.now();
     let n = 0;
     try {
-      for (const e of view.merged(prefix, prefix, damage.report)) {
+      for (const e of mergedEntries(view, prefix, prefix, damage.report)) {
         if (e.kind !== KIND_PUT || isExpired(e.expiresAt, now)) continue;
         const key = Buffer.from(e.key);
         const expiresAt = e.expiresAt === 0 ? null : e.expiresAt;

@@ -10,6 +10,7 @@ import { endMarker, failedSummary } from '../files/compaction-marker.js';
 import { keptByCompaction, removeOutput, rewriteSnapshot, rollsOver } from './compact-rewrite.js';
 import type { RewriteOutput } from './compact-rewrite.js';
 import type { View } from '../read/view.js';
+import { mergedEntries } from '../read/merged-entries.js';
 import type { WriteSession } from '../write/write-session.js';
 import { abandonCompaction, beginCompaction, finishCompaction } from './compact-manifest.js';
 import { monotonicMs } from '../../io/clock.js';
@@ -36,7 +37,7 @@ export function dryRunReport(v: View, now: number, segmentBytes: number): Compac
     for (const s of m.segments) report.bytesBefore += s.size ?? v.activeSize;
     let pos = FILE_HEADER_BYTES;
     let any = false;
-    for (const e of v.merged(Buffer.alloc(0))) {
+    for (const e of mergedEntries(v, Buffer.alloc(0), Buffer.alloc(0))) {
       if (keptByCompaction(e, now)) {
         report.recordsKept++;
         if (rollsOver(pos, e.length, segmentBytes)) {

@@ -17,6 +17,7 @@ import { sortedLookup } from '../runs/run-probe.js';
 import { ttlSection, ttlUpTo } from '../runs/run-ttl.js';
 import { TtlList } from '../runs/ttl-list.js';
 import type { View } from './view.js';
+import { mergedEntries } from './merged-entries.js';
 
 interface KeyCounts {
   keys: number;
@@ -62,7 +63,7 @@ function fromCensus(v: View, census: Census, now: number): KeyCounts | null {
 /** By merging every run and the tail: O(keys). Damage is stepped over and told to onDamage. */
 function byScan(v: View, now: number, onDamage: (damage: VerifyProblem) => void): KeyCounts {
   const counts: KeyCounts = { keys: 0, expiredKeys: 0, liveBytes: 0 };
-  for (const e of v.merged(Buffer.alloc(0), Buffer.alloc(0), onDamage)) {
+  for (const e of mergedEntries(v, Buffer.alloc(0), Buffer.alloc(0), onDamage)) {
     if (e.kind !== KIND_PUT) continue;
     if (isExpired(e.expiresAt, now)) counts.expiredKeys++;
     else {

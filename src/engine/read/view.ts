@@ -4,11 +4,10 @@
 import { REPAIR_HINT, TzkvError, isTzkvError } from '../../errors.js';
 import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT } from '../../format/constants.js';
 import { checkFileHeader } from '../../format/file-header.js';
-import type { IndexEntry } from '../../format/index-block.js';
 import type { Manifest } from '../../format/manifest.js';
 import { RECORD_OK, RecordInfo, decodeRecord } from '../../format/record.js';
 import type { FileSystem } from '../../io/fs.js';
-import { damageOf, type OnDamage, stepOver } from '../damage.js';
+import { type OnDamage, stepOver } from '../damage.js';
 import { runName, segmentName } from '../files/layout.js';
 import { loadManifest, readManifest } from '../files/store-manifest.js';
 import { missingFileError } from '../files/manifest-files.js';
@@ -288,73 +287,6 @@ export class View {
       throw damaged('index entry points at a record of another key');
     }
     return buf.subarray(20 + info.keyLength);
-  }
-
-  /**
-   * All newest entries with key >= start and starting with prefix, in key
-   * order, tombstones included. Sources: the tail, then runs newest first.
-   * With `onDamage`, damage is reported and stepped over: each entry is the
-   * newest readable one of its key (docs/design.md "Reading past damage");
-   * without it, damage throws CORRUPT.
-   */
-  *merged(prefix: Buffer, start: Buffer = prefix, onDamage?: OnDamage): Generator<{ key: Buffer } & Located> {
-    const m = this.manifest;
-    if (!m) return;
-    this.reportTailDamage(onDamage);
-    const active = m.active.file;
-    const startStr = start.toString('latin1');
-    const tailEntries = this.tailSorted();
-    let lo = 0;
-    let hi = tailEntries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (tailEntries[mid].key < startStr) lo = mid + 1;
-      else hi = mid;
-    }
-    type Src = { next: () => ({ key: Buffer } & Located) | undefined; head: ({ key: Buffer } & Located) | undefined };
-    const sources: Src[] = [];
-    let ti = lo;
-    const tailSrc: Src = {
-      head: undefined,
-      next: () => {
-        if (ti >= tailEntries.length) return undefined;
-        const t = tailEntries[ti++];
-        return { key: Buffer.from(t.key, 'latin1'), kind: t.kind, segment: active, offset: t.offset, length: t.length, expiresAt: t.expiresAt };
-      },
-    };
-    sources.push(tailSrc);
-    for (let i = 0; i < m.runs.length; i++) {
-      const info = m.runs[i];
-      if (info.entries === 0 || Buffer.compare(info.maxKey, start) < 0) continue;
-      if (prefix.length > 0 && Buffer.compare(info.minKey, prefix) > 0 && !info.minKey.subarray(0, prefix.length).equals(prefix)) continue;
-      let run: RunReader;
-      try {
-        run = this.run(i);
-      } catch (err) {
-        if (!isTzkvError(err, 'CORRUPT')) throw err;
-        stepOver(onDamage, damageOf(err, 'corrupt-index'), () => err); // the whole run: older runs answer for its keys
-        continue;
-      }
-      const it = run.cursor(start, onDamage);
-      sources.push({ head: undefined, next: () => { const r = it.next(); return r.done ? undefined : (r.value as IndexEntry); } });
-    }
-    for (const s of sources) s.head = s.next();
-    for (;;) {
-      let best = -1;
-      for (let i = 0; i < sources.length; i++) {
-        const h = sources[i].head;
-        if (h && (best < 0 || Buffer.compare(h.key, sources[best].head!.key) < 0)) best = i;
-      }
-      if (best < 0) return;
-      const winner = sources[best].head!;
-      if (prefix.length > 0 && !(winner.key.length >= prefix.length && winner.key.subarray(0, prefix.length).equals(prefix))) return;
-      // Advance every source past this key; the lowest index (newest) wins.
-      for (let i = 0; i < sources.length; i++) {
-        const h = sources[i].head;
-        if (h && (i === best || h.key.equals(winner.key))) sources[i].head = sources[i].next();
-      }
-      yield winner;
-    }
   }
 
   close(): void {
