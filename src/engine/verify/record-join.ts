@@ -10,9 +10,13 @@
 // bulk load, a compacted store) files almost nothing. The walk is then run
 // again with the entries found wrong (only when there are some), so it
 // reports them in the order, and with the words, of the in-memory check.
+// Past 300 lines with a reason: one algorithm, whose in-memory and spilled
+// halves share the pieces, partitions and verdicts; a partition's filed
+// entries are entry-batch.ts.
 import { REC_REFERENCED, RecordTable } from './record-table.js';
 import type { Scratch, VerifyLimits } from './scratch.js';
 import { MAX_KEPT } from './verify-log.js';
+import { ENTRY_BATCH, EntryBatch } from './entry-batch.js';
 
 /** How an index entry compares with the record at its position. */
 const CHECK_OK = 0;
@@ -31,35 +35,6 @@ interface Piece {
   table: RecordTable | null;
   at: number;
   partition: number;
-}
-
-/** Index entries buffered per partition before they are appended to the entries file (fewer when a partition is smaller). */
-const ENTRY_BATCH = 1024;
-
-/** A partition's batch of index entries, columns as they are spilled: offset, walk sequence, fingerprint, segment. */
-class EntryBatch {
-  readonly offsets: Float64Array;
-  readonly seqs: Float64Array;
-  readonly prints: Int32Array;
-  readonly segments: Uint32Array;
-  n = 0;
-  /** Where this partition's full batches are in the entries file. */
-  readonly spilled: Array<{ at: number; n: number }> = [];
-  /** Whether the partition was held in memory during the walk (once at most). */
-  wasResident = false;
-  /** Wrong entries of this partition kept for the report. */
-  kept = 0;
-
-  constructor(size: number) {
-    this.offsets = new Float64Array(size);
-    this.seqs = new Float64Array(size);
-    this.prints = new Int32Array(size);
-    this.segments = new Uint32Array(size);
-  }
-
-  columns(n: number): Uint8Array[] {
-    return [this.offsets, this.seqs, this.prints, this.segments].map((c) => new Uint8Array(c.buffer, 0, n * c.BYTES_PER_ELEMENT));
-  }
 }
 
 /** Checks an entry against a table (marking its record referenced), the one check of both ways. */
