@@ -1,6 +1,8 @@
 // The store interface every backend implements: a store directory (the
 // engine) and an etcd cluster. Nothing here may mention files, segments or
 // offsets.
+// Past 300 lines with a reason: it is the public contract, types only, each
+// with the documentation an embedder reads.
 //
 // Keys are bytes. Wherever a key is accepted, a string is taken as its UTF-8
 // encoding. Times are absolute milliseconds since the Unix epoch.
