@@ -265,6 +265,25 @@ function unreadableLockAbandoned(fs: FileSystem, dir: string, clock: Clock): boo
   return st !== undefined && clock.now() - st.mtimeMs > UNREADABLE_GRACE_MS;
 }
 
+/**
+ * Whether the `LOCK.TOKEN.tmp` at `path` may still be linked to LOCK by its
+ * writer: the holder it records is judged like a LOCK's (alive, or on another
+ * host). An unreadable one is not kept: its writer, if it runs, is in the
+ * microseconds between creating and writing it, and a writer whose private
+ * file vanishes before the link tries again (tryCreate), so removing it costs
+ * a retry, never a failure; an unreadable LOCK waits UNREADABLE_GRACE_MS
+ * because breaking a live holder's would let two writers in.
+ */
+export function lockTempInUse(fs: FileSystem, path: string, processes: Processes): boolean {
+  let h: LockHolder | undefined;
+  try {
+    h = parseHolder(readWholeFile(fs, path));
+  } catch {
+    return false; // gone already, or unreadable
+  }
+  return h !== undefined && holderState(h, processes) !== 'dead';
+}
+
 /** A breaker killed inside its few-microsecond critical section leaves LOCK.break behind. */
 function clearDeadBreaker(fs: FileSystem, breakPath: string, processes: Processes, clock: Clock): void {
   try {

@@ -33,7 +33,7 @@ describe('fileKind', () => {
       ['REPLICATING', 'replicating', 0, 0],
       ['REPLICATING.tmp', 'replicating-temp', 0, 0],
       ['VERIFIED', 'verified', 0, 0],
-      ['VERIFIED.31337.tmp', 'verified-temp', 0, 0],
+      ['VERIFIED.31337.tmp', 'verified-temp', 0, 31337],
       ['VERIFIED.tmp', 'verified-temp', 0, 0],
       ['QUARANTINE-2026-11-29T17-00-00-000Z.tzq', 'quarantine', 0, 0],
       ['QUARANTINE-2026-11-29T17-00-00-000Z-2.tzq', 'quarantine', 0, 0],

@@ -22,6 +22,16 @@ describe('writer lock', () => {
     (await acquire(dir, 0)).release();
   });
 
+  it('its private LOCK.TOKEN.tmp removed under it before the link (a cleanup that took it for a leftover): it tries again and takes the lock', async () => {
+    const dir = tempDir();
+    let removed = 0;
+    const fs = { ...realFs, link: (from: string, to: string) => (removed++ === 0 && realFs.unlink(from), realFs.link(from, to)) };
+    const lock = await WriterLock.acquire(fs, dir, { timeoutMs: 0, command: 'test', processes: realProcesses, clock: systemClock });
+    expect(removed).toBe(2);
+    expect(lock.stillHeld()).toBe(true);
+    lock.release();
+  });
+
   it('breaks the lock of a dead process at once', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'LOCK'), JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), startTime: '1', acquiredAt: new Date().toISOString(), command: 'tzkv put', token: 'dead' }));

@@ -34,8 +34,8 @@ export type FileKind =
   /** `followers/HHHHHHHHHHHHHHHH.json`: a leader's record of one follower. */
   | 'follower-record'
   // Files being written aside: `NAME.tmp` of the kind above, renamed over NAME
-  // once whole (VERIFIED also as `VERIFIED.PID.tmp`; the lock as `LOCK.TOKEN.tmp`,
-  // hard-linked to LOCK).
+  // once whole (VERIFIED also as `VERIFIED.PID.tmp`, by a verify of process PID;
+  // the lock as `LOCK.TOKEN.tmp`, hard-linked to LOCK).
   | 'manifest-temp'
   | 'segment-temp'
   | 'run-temp'
@@ -59,7 +59,7 @@ export interface StoreFile {
   kind: FileKind;
   /** The file number the name carries (a segment, a run, one being written, a compaction's file); 0 when none. */
   file: number;
-  /** The process the name belongs to (a staging, compaction output or TTL scratch file); 0 when none. */
+  /** The process the name belongs to (a staging, compaction output, TTL scratch or `VERIFIED.PID.tmp` file); 0 when none. */
   pid: number;
   /** A `*.tmp` name: a file being written, read by nobody but its writer. */
   temp: boolean;
@@ -83,7 +83,7 @@ const COMPACT_KINDS: ReadonlyArray<[string, FileKind]> = [
   [TTL_SCRATCH_EXT, 'ttl-scratch'],
 ];
 const LOCK_ASIDE = new RegExp(`^${LOCK_NAME}\\.[0-9a-f]+\\.tmp$`);
-const VERIFIED_ASIDE = new RegExp(`^${VERIFIED_NAME}\\.[0-9]+\\.tmp$`);
+const VERIFIED_ASIDE = new RegExp(`^${VERIFIED_NAME}\\.([0-9]+)\\.tmp$`);
 const FOLLOWER_RECORD = /^[0-9a-f]{16}\.json$/;
 
 /** The kinds named `*.tmp`. */
@@ -148,7 +148,8 @@ function aside(name: string, inFollowers: boolean): StoreFile {
     }
   }
   if (LOCK_ASIDE.test(name)) return named('lock-temp');
-  if (VERIFIED_ASIDE.test(name)) return named('verified-temp');
+  const verified = VERIFIED_ASIDE.exec(name);
+  if (verified) return named('verified-temp', 0, Number(verified[1]));
   return named('other-temp');
 }
 
@@ -160,7 +161,8 @@ export function isTzkvFile(f: StoreFile): boolean {
 /**
  * Whether a writer removes the file when no manifest lists it (docs/format.md
  * "Recovery rules" 1): a segment, a run, any `*.tmp`. Whether its writer still
- * runs (a live process's staging file, a running compaction's files) the caller checks.
+ * runs (a live process's staging file or VERIFIED note, a running compaction's
+ * files, a waiting writer's lock file) the caller checks.
  */
 export function leftoverUnlessListed(f: StoreFile): boolean {
   return f.temp || f.kind === 'segment' || f.kind === 'run';

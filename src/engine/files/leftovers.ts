@@ -7,14 +7,16 @@ import type { Manifest } from '../../format/manifest.js';
 import type { FileSystem } from '../../io/fs.js';
 import { cutFileBack } from '../../io/fs.js';
 import type { Processes } from '../../io/processes.js';
+import { lockTempInUse } from '../../lock/lockfile.js';
 import { liveCompaction } from './compaction-marker.js';
 import { fileKind, leftoverUnlessListed } from './file-kinds.js';
+import type { StoreFile } from './file-kinds.js';
 import { highestFileNumber, listedNames } from './manifest-files.js';
 
 /**
  * Deletes .tmp files and segment and run files that `m` (the manifest on
- * disk; null: there is none yet) does not list, except a live process's
- * staging files and a running compaction's output (`names`: the directory's),
+ * disk; null: there is none yet) does not list, except what a running
+ * process still writes (beingWritten; `names`: the directory's),
  * then moves `m.nextFile` past the number of any file left on disk: a new
  * file never takes a number still in use. Returns the names that could not be
  * removed (they stay for the next writer). `processes` judges whose
@@ -27,9 +29,8 @@ export function removeLeftovers(fs: FileSystem, dir: string, m: Manifest | null,
   const stayed: string[] = [];
   for (const name of names) {
     const f = fileKind(name);
-    const writing = f.kind === 'stage' ? processes.alive(f.pid) : f.pid > 0 && f.pid === compactor;
-    if (!leftoverUnlessListed(f) || listed.has(name) || writing) {
-      left.push(name); // not ours, listed, a batch a live process stages, or a running compaction's output
+    if (!leftoverUnlessListed(f) || listed.has(name) || beingWritten(fs, dir, name, f, compactor, processes)) {
+      left.push(name); // not ours, listed, or a file a running process is writing
       continue;
     }
     try {
@@ -42,6 +43,25 @@ export function removeLeftovers(fs: FileSystem, dir: string, m: Manifest | null,
   const taken = highestFileNumber(left);
   if (m && taken >= m.nextFile) m.nextFile = taken + 1; // carried into the next manifest the writer writes
   return stayed;
+}
+
+/**
+ * Whether a running process still writes `name` and will rename or link it
+ * into place: a batch it stages, its verify's note (VERIFIED.PID.tmp: never
+ * this process's, which writes its note without yielding), the output of the
+ * running compaction (`compactor`), a waiting writer's lock file.
+ */
+function beingWritten(fs: FileSystem, dir: string, name: string, f: StoreFile, compactor: number | undefined, processes: Processes): boolean {
+  switch (f.kind) {
+    case 'stage':
+      return processes.alive(f.pid);
+    case 'verified-temp':
+      return f.pid > 0 && f.pid !== processes.pid && processes.alive(f.pid);
+    case 'lock-temp':
+      return lockTempInUse(fs, `${dir}/${name}`, processes);
+    default:
+      return f.pid > 0 && f.pid === compactor;
+  }
 }
 
 /** Cuts a segment back to `end` bytes, durably, when it is longer: a failed write's own bytes. What fails goes into `left`, in words. */
