@@ -3,7 +3,7 @@
 // holder is judged like the lock's: a marker naming a dead process is stale.
 import type { CompactionMarker, CompactionSummary, Manifest } from '../../format/manifest.js';
 import type { CompactionInfo } from '../../api.js';
-import { type HolderState, holderState } from '../../lock/lockfile.js';
+import { type HolderState, holderState } from '../../lock/lock-holder.js';
 import type { Processes } from '../../io/processes.js';
 import { ownIdentity } from '../../io/processes.js';
 import { randomHex } from '../../io/random.js';
