@@ -25,10 +25,27 @@ export interface IndexEntry {
   expiresAt: number; // 0 = never
 }
 
+/** A leaf entry's fields after its key: what LEAF_ENTRY_FIXED_BYTES counts besides the u16 key length. */
+const LEAF_FIELDS_BYTES = LEAF_ENTRY_FIXED_BYTES - 2;
+
+/**
+ * Writes a leaf entry's u16 key length and key (its latin1 form: one char a
+ * byte) at `pos`; returns the position after the key, where writeLeafFields
+ * goes next. REQUIRES: 2 + key.length bytes of room.
+ */
+export function writeLeafKey(buf: Buffer, pos: number, key: string): number {
+  const keyLength = key.length;
+  buf[pos] = keyLength & 0xff;
+  buf[pos + 1] = keyLength >>> 8;
+  const keyStart = pos + 2;
+  for (let i = 0; i < keyLength; i++) buf[keyStart + i] = key.charCodeAt(i);
+  return keyStart + keyLength;
+}
+
 /**
  * Writes a leaf entry's fields after its key (docs/format.md "Index runs"):
  * kind u8, segment u32, offset u64, length u32, expiresAt u64. Returns the
- * position after them. REQUIRES: 25 bytes of room at `pos`, the entry's
+ * position after them. REQUIRES: LEAF_FIELDS_BYTES (25) of room at `pos`, the entry's
  * u16 key length and key bytes already written before it.
  */
 export function writeLeafFields(buf: Buffer, pos: number, kind: number, segment: number, offset: number, length: number, expiresAt: number): number {
@@ -37,7 +54,7 @@ export function writeLeafFields(buf: Buffer, pos: number, kind: number, segment:
   writeU64(buf, offset, pos + 5);
   buf.writeUInt32LE(length, pos + 13);
   writeU64(buf, expiresAt, pos + 17);
-  return pos + 25;
+  return pos + LEAF_FIELDS_BYTES;
 }
 
 export function writeBranchEntry(buf: Buffer, pos: number, firstKey: Uint8Array, childOffset: number, childLength: number): number {
@@ -93,24 +110,65 @@ export function decodeBlock(buf: Buffer, expectedType?: number): BlockView | str
   };
 }
 
+/** A leaf entry decoded in place: its key is buf[keyStart, keyStart + keyLength) of the buffer it was read from. */
+export interface LeafFields {
+  keyStart: number;
+  keyLength: number;
+  kind: number;
+  segment: number;
+  offset: number;
+  length: number;
+  expiresAt: number;
+}
+
+/** readLeafEntry's failures (negative, so never a position). */
+export const LEAF_PAST_END = -1;
+export const LEAF_MALFORMED = -2;
+export const LEAF_BAD_KIND = -3;
+export const LEAF_OUT_OF_RANGE = -4;
+
+/**
+ * Decodes the leaf entry at buf[p, end) (docs/format.md "Index runs": u16 key
+ * length, the key, then the fields writeLeafFields writes) into `into`.
+ * Returns the position after it, or why it cannot be one: LEAF_PAST_END (no
+ * room for the key length), LEAF_MALFORMED (a key length of 0, over
+ * MAX_KEY_BYTES, or running past `end`), LEAF_BAD_KIND, LEAF_OUT_OF_RANGE (a
+ * u64 not below 2^53). `into` is filled only on success.
+ */
+export function readLeafEntry(buf: Buffer, p: number, end: number, into: LeafFields): number {
+  if (p + 2 > end) return LEAF_PAST_END;
+  const k = buf[p] | (buf[p + 1] << 8);
+  if (k < 1 || k > MAX_KEY_BYTES || p + LEAF_ENTRY_FIXED_BYTES + k > end) return LEAF_MALFORMED;
+  const q = p + 2 + k;
+  const kind = buf[q];
+  if (kind !== KIND_PUT && kind !== KIND_DEL) return LEAF_BAD_KIND;
+  const offset = readU64(buf, q + 5);
+  const expiresAt = readU64(buf, q + 17);
+  if (offset < 0 || expiresAt < 0) return LEAF_OUT_OF_RANGE;
+  into.keyStart = p + 2;
+  into.keyLength = k;
+  into.kind = kind;
+  into.segment = (buf[q + 1] | (buf[q + 2] << 8) | (buf[q + 3] << 16) | (buf[q + 4] << 24)) >>> 0;
+  into.offset = offset;
+  into.length = (buf[q + 13] | (buf[q + 14] << 8) | (buf[q + 15] << 16) | (buf[q + 16] << 24)) >>> 0;
+  into.expiresAt = expiresAt;
+  return q + LEAF_FIELDS_BYTES;
+}
+
 /** Parses every leaf entry of a checked block. Returns a string on malformed content. */
 export function parseLeafEntries(block: BlockView): IndexEntry[] | string {
   const { buf } = block;
   const out: IndexEntry[] = new Array(block.count);
+  const e: LeafFields = { keyStart: 0, keyLength: 0, kind: 0, segment: 0, offset: 0, length: 0, expiresAt: 0 };
   let p = block.entriesStart;
   for (let i = 0; i < block.count; i++) {
-    if (p + 2 > block.entriesEnd) return 'leaf entry runs past its block';
-    const k = buf.readUInt16LE(p);
-    if (k < 1 || k > MAX_KEY_BYTES || p + LEAF_ENTRY_FIXED_BYTES + k > block.entriesEnd) return 'malformed leaf entry';
-    const key = buf.subarray(p + 2, p + 2 + k);
-    const q = p + 2 + k;
-    const kind = buf[q];
-    if (kind !== KIND_PUT && kind !== KIND_DEL) return `unknown entry kind ${kind}`;
-    const offset = readU64(buf, q + 5);
-    const expiresAt = readU64(buf, q + 17);
-    if (offset < 0 || expiresAt < 0) return 'entry field out of range';
-    out[i] = { key, kind, segment: buf.readUInt32LE(q + 1), offset, length: buf.readUInt32LE(q + 13), expiresAt };
-    p = q + 25;
+    const next = readLeafEntry(buf, p, block.entriesEnd, e);
+    if (next === LEAF_PAST_END) return 'leaf entry runs past its block';
+    if (next === LEAF_MALFORMED) return 'malformed leaf entry';
+    if (next === LEAF_BAD_KIND) return `unknown entry kind ${buf[p + 2 + buf.readUInt16LE(p)]}`;
+    if (next === LEAF_OUT_OF_RANGE) return 'entry field out of range';
+    out[i] = { key: buf.subarray(e.keyStart, e.keyStart + e.keyLength), kind: e.kind, segment: e.segment, offset: e.offset, length: e.length, expiresAt: e.expiresAt };
+    p = next;
   }
   if (p !== block.entriesEnd) return 'leaf block has trailing bytes';
   return out;

@@ -107,3 +107,34 @@ describe('murmur3Pair', () => {
     }
   });
 });
+
+describe('leaf entry codec', () => {
+  const fields = () => ({ keyStart: 0, keyLength: 0, kind: 0, segment: 0, offset: 0, length: 0, expiresAt: 0 });
+
+  it('reads back what writeLeafKey and writeLeafFields wrote, and says why a damaged entry is not one', async () => {
+    const { LEAF_BAD_KIND, LEAF_MALFORMED, LEAF_OUT_OF_RANGE, LEAF_PAST_END, readLeafEntry, writeLeafFields, writeLeafKey } = await import('../../src/format/index-block.js');
+    const { LEAF_ENTRY_FIXED_BYTES, MAX_KEY_BYTES } = await import('../../src/format/constants.js');
+    const buf = Buffer.alloc(64, 0xee);
+    const end = writeLeafFields(buf, writeLeafKey(buf, 3, 'key:1'), KIND_PUT, 0xfffffffe, 2 ** 53 - 1, 0x80000001, 1_700_000_000_000);
+    expect(end).toBe(3 + LEAF_ENTRY_FIXED_BYTES + 5);
+    const e = fields();
+    expect(readLeafEntry(buf, 3, end, e)).toBe(end);
+    expect(e).toEqual({ keyStart: 5, keyLength: 5, kind: KIND_PUT, segment: 0xfffffffe, offset: 2 ** 53 - 1, length: 0x80000001, expiresAt: 1_700_000_000_000 });
+    expect(buf.toString('latin1', e.keyStart, e.keyStart + e.keyLength)).toBe('key:1');
+
+    const untouched = fields();
+    const damaged = (change: (b: Buffer) => void, upTo = end) => {
+      const b = Buffer.from(buf);
+      change(b);
+      return readLeafEntry(b, 3, upTo, untouched);
+    };
+    expect(damaged(() => undefined, 4)).toBe(LEAF_PAST_END);
+    expect(damaged(() => undefined, end - 1)).toBe(LEAF_MALFORMED);
+    expect(damaged((b) => b.writeUInt16LE(0, 3))).toBe(LEAF_MALFORMED);
+    expect(damaged((b) => b.writeUInt16LE(MAX_KEY_BYTES + 1, 3))).toBe(LEAF_MALFORMED);
+    expect(damaged((b) => (b[10] = KIND_DEL + 1))).toBe(LEAF_BAD_KIND);
+    expect(damaged((b) => (b[10 + 12] = 0x20))).toBe(LEAF_OUT_OF_RANGE); // offset's high word past 2^53
+    expect(damaged((b) => (b[10 + 24] = 0x20))).toBe(LEAF_OUT_OF_RANGE); // expiresAt's
+    expect(untouched, 'nothing is filled in for an entry that is not one').toEqual(fields());
+  });
+});

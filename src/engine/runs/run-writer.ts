@@ -17,7 +17,7 @@ import {
   TTL_ENTRY_BYTES,
 } from '../../format/constants.js';
 import { fileName } from '../../format/bytes.js';
-import { encodeRunHeader, sealBlock, writeBranchEntry, writeLeafFields } from '../../format/index-block.js';
+import { encodeRunHeader, sealBlock, writeBranchEntry, writeLeafFields, writeLeafKey } from '../../format/index-block.js';
 import type { RunInfo } from '../../format/manifest.js';
 import { encodeTtlEntries, encodeTtlHeader, ttlCrc } from '../../format/ttl-section.js';
 import type { FileSystem } from '../../io/fs.js';
@@ -102,16 +102,9 @@ export class RunWriter {
       this.blockFirstKey = key;
     }
     const buf = this.out;
-    const keyLength = key.length;
-    let p = this.outLen;
-    buf[p] = keyLength & 0xff;
-    buf[p + 1] = keyLength >>> 8;
-    p += 2;
-    const keyStart = p;
-    for (let i = 0; i < keyLength; i++) buf[p + i] = key.charCodeAt(i);
-    p += keyLength;
+    const p = writeLeafKey(buf, this.outLen, key);
     // The bloom hashes the key bytes just written: no second copy of the key.
-    bloomAddRange(this.bloom, this.bloomPages, buf, keyStart, p);
+    bloomAddRange(this.bloom, this.bloomPages, buf, p - key.length, p);
     this.outLen = writeLeafFields(buf, p, kind, segment, offset, length, expiresAt);
     this.blockCount++;
     if (this.entries === 0) this.minKey = key;

@@ -1,18 +1,10 @@
 // verify's sequential reader of an index run's leaf blocks: big reads, every
 // block's CRC checked, entries parsed in place (no object per entry). A
 // damaged block is reported and skipped by its length when that is sane.
-import { readU64 } from '../../format/bytes.js';
-import {
-  BLOCK_HEADER_BYTES,
-  BLOCK_LEAF,
-  BLOCK_TARGET_BYTES,
-  BLOCK_TRAILER_BYTES,
-  KIND_DEL,
-  KIND_PUT,
-  LEAF_ENTRY_FIXED_BYTES,
-  MAX_KEY_BYTES,
-} from '../../format/constants.js';
 import { crc32 } from '../../format/bytes.js';
+import { BLOCK_HEADER_BYTES, BLOCK_LEAF, BLOCK_TARGET_BYTES, BLOCK_TRAILER_BYTES, LEAF_ENTRY_FIXED_BYTES, MAX_KEY_BYTES } from '../../format/constants.js';
+import { readLeafEntry } from '../../format/index-block.js';
+import type { LeafFields } from '../../format/index-block.js';
 import type { FileSystem } from '../../io/fs.js';
 import type { VerifyLog } from './verify-log.js';
 
@@ -64,7 +56,7 @@ export class BlockList {
   }
 }
 
-export class LeafCursor {
+export class LeafCursor implements LeafFields {
   // The current entry (valid after next() returned true, until the next call).
   buf: Buffer = Buffer.alloc(0);
   keyStart = 0;
@@ -185,29 +177,14 @@ export class LeafCursor {
     const c = this.chunk;
     const p = this.p;
     const end = this.entriesEnd;
-    const k = p + 2 <= end ? c[p] | (c[p + 1] << 8) : 0;
-    const q = p + 2 + k;
-    if (k < 1 || k > MAX_KEY_BYTES || p + LEAF_ENTRY_FIXED_BYTES + k > end) {
+    const next = readLeafEntry(c, p, end, this);
+    if (next < 0) {
       this.broken(this.blockAt, 'malformed leaf entry', this.pos);
       return false;
     }
-    const kind = c[q];
-    const offset = readU64(c, q + 5);
-    const expiresAt = readU64(c, q + 17);
-    if ((kind !== KIND_PUT && kind !== KIND_DEL) || offset < 0 || expiresAt < 0) {
-      this.broken(this.blockAt, 'malformed leaf entry', this.pos);
-      return false;
-    }
-    this.keyStart = p + 2;
-    this.keyLength = k;
-    this.kind = kind;
-    this.segment = (c[q + 1] | (c[q + 2] << 8) | (c[q + 3] << 16) | (c[q + 4] << 24)) >>> 0;
-    this.offset = offset;
-    this.length = (c[q + 13] | (c[q + 14] << 8) | (c[q + 15] << 16) | (c[q + 16] << 24)) >>> 0;
-    this.expiresAt = expiresAt;
-    this.p = q + 25;
+    this.p = next;
     if (--this.left === 0 && this.p !== end) this.broken(this.blockAt, 'leaf block has trailing bytes', this.pos);
-    if (this.prevBuf !== null && compareBytes(this.prevBuf, this.prevStart, this.prevLength, c, p + 2, k) >= 0) {
+    if (this.prevBuf !== null && compareBytes(this.prevBuf, this.prevStart, this.prevLength, c, this.keyStart, this.keyLength) >= 0) {
       this.log.problem(this.name, this.blockAt, 'index-order', 'keys out of order');
       this.damaged = true;
     }
