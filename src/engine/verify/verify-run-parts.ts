@@ -8,8 +8,9 @@ import { decodeTtlEntry, decodeTtlHeader, ttlCrc, ttlSectionBytes } from '../../
 import type { FileSystem } from '../../io/fs.js';
 import { MAX_BLOCK_BYTES } from './run-cursor.js';
 import type { VerifyLog } from './verify-log.js';
-import type { OpenRun } from './verify-runs.js';
+import type { OpenRun } from './open-run.js';
 
+/** Checks the run's branch blocks. REQUIRES: the walk read every leaf block of `r` (r.cursor.leaves is complete). */
 export function checkBranches(fs: FileSystem, r: OpenRun, log: VerifyLog): void {
   const h = r.header;
   const from = h.leavesEnd;
@@ -18,8 +19,14 @@ export function checkBranches(fs: FileSystem, r: OpenRun, log: VerifyLog): void 
   const n = fs.read(r.fd, region, 0, to - from, from);
   log.progress(n);
   const branches = new Map<number, number>();
-  /** Where the branch blocks that decode start: their entries are checked once every block is known. */
-  const decoded: number[] = [];
+  const isBlock = (offset: number, length: number) => r.cursor.leaves.has(offset, length) || branches.get(offset) === length;
+  /**
+   * Branch entries whose child may not be a block, in order, as (block
+   * offset, child offset, child length): a child before its block is checked
+   * at once (every leaf, and every branch block before this one, is known),
+   * one after it (never written so) once every block is known.
+   */
+  const suspects: number[] = [];
   let p = 0;
   while (p < n) {
     const at = from + p;
@@ -28,28 +35,20 @@ export function checkBranches(fs: FileSystem, r: OpenRun, log: VerifyLog): void 
       log.problem(r.name, at, 'corrupt-index', `branch block length ${length} impossible`);
       return;
     }
-    const entries = branchEntries(region, p, length);
+    const block = decodeBlock(region.subarray(p, p + length), BLOCK_BRANCH);
+    const entries = typeof block === 'string' ? block : parseBranchEntries(block);
     if (typeof entries === 'string') log.problem(r.name, at, 'corrupt-index', entries);
-    else decoded.push(p);
+    else for (const e of entries) if (e.offset >= at || !isBlock(e.offset, e.length)) suspects.push(at, e.offset, e.length);
     branches.set(at, length);
     p += length;
   }
-  const isBlock = (offset: number, length: number) => r.cursor.leaves.has(offset, length) || branches.get(offset) === length;
   if (h.height > 0 && !r.cursor.damaged && !isBlock(h.rootOffset, h.rootLength)) {
     log.problem(r.name, 0, 'corrupt-index', `the root (offset ${h.rootOffset}, ${h.rootLength} bytes) is not a block of the run`);
   }
   if (r.cursor.damaged) return; // leaves that could not be read are reported already
-  for (const q of decoded) {
-    for (const e of branchEntries(region, q, region.readUInt32LE(q + 4)) as Array<{ offset: number; length: number }>) {
-      if (!isBlock(e.offset, e.length)) log.problem(r.name, from + q, 'corrupt-index', `a branch entry points at offset ${e.offset}, which is not a block of the run`);
-    }
+  for (let i = 0; i < suspects.length; i += 3) {
+    if (!isBlock(suspects[i + 1], suspects[i + 2])) log.problem(r.name, suspects[i], 'corrupt-index', `a branch entry points at offset ${suspects[i + 1]}, which is not a block of the run`);
   }
-}
-
-/** The entries of the branch block at region[p, p + length), or what is wrong with it. */
-function branchEntries(region: Buffer, p: number, length: number) {
-  const block = decodeBlock(region.subarray(p, p + length), BLOCK_BRANCH);
-  return typeof block === 'string' ? block : parseBranchEntries(block);
 }
 
 /** Returns false when the section could not be checked whole. */

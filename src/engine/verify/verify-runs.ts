@@ -4,103 +4,31 @@
 // run's bloom filter, and, across runs, against shadowing order; the newest
 // entry of each key feeds the census count. Then each run's branch blocks and
 // TTL section, and that every record that is the newest of its key is indexed.
-import { BLOOM_PAGE_BYTES, BLOOM_PAGE_STRIDE, KIND_PUT, MAX_KEY_BYTES, RECORD_HEADER_BYTES, RUN_HEADER_BYTES } from '../../format/constants.js';
-import { BloomCheck, BloomScratch } from './bloom-check.js';
+import { KIND_PUT, MAX_KEY_BYTES, RECORD_HEADER_BYTES } from '../../format/constants.js';
+import { BloomScratch } from './bloom-check.js';
 import { murmur3Pair, murmurPairSecond } from '../../format/bloom.js';
-import { crc32 } from '../../format/bytes.js';
-import { decodeRunHeader } from '../../format/index-block.js';
-import type { RunHeader } from '../../format/index-block.js';
 import type { Manifest } from '../../format/manifest.js';
 import { RECORD_OK, RecordInfo, decodeRecord } from '../../format/record.js';
 import type { FileSystem } from '../../io/fs.js';
 import { censusValid } from '../../format/manifest.js';
-import { runName, segmentName } from '../files/layout.js';
+import { segmentName } from '../files/layout.js';
 import { CHECK_DIFFERS, CHECK_NONE, CHECK_TWICE } from './record-join.js';
 import type { RecordJoin } from './record-join.js';
 import { fingerprint, keyHashOf } from './record-table.js';
-import { LeafCursor, compareBytes } from './run-cursor.js';
-import type { Scratch, VerifyLimits } from './scratch.js';
-import { SpillingTtlList } from '../runs/ttl-spill.js';
+import { openRun } from './open-run.js';
+import type { OpenRun, Spill } from './open-run.js';
+import type { LeafCursor } from './run-cursor.js';
+import { compareBytes } from './run-cursor.js';
 import { checkEveryRecordIndexed } from './verify-newest.js';
 import { checkBranches, checkTtlSection } from './verify-run-parts.js';
 import type { VerifyLog } from './verify-log.js';
 
-export interface OpenRun {
-  name: string;
-  fd: number;
-  size: number;
-  header: RunHeader;
-  manifestEntries: number;
-  cursor: LeafCursor;
-  /** The keys' bloom probes, checked after the walk; null without a filter. */
-  bloom: BloomCheck | null;
-  entries: number;
-  /** The expiry times of its PUT entries, spilled past `limits.ttlEntries`. */
-  readonly ttlAdds: SpillingTtlList;
-}
-
-/** What the walk needs besides the store: where to spill, and when. */
-export interface Spill {
-  scratch: Scratch;
-  limits: VerifyLimits;
-}
-
-/** `bloomScratch`: the walk's window on bloom filters; `bloomElsewhere`: the worker checks the keys against the filter. */
-function openRun(fs: FileSystem, dir: string, file: number, manifestEntries: number, log: VerifyLog, bloomScratch: BloomScratch, bloomElsewhere: boolean, spill: Spill): OpenRun | null {
-  const name = runName(file);
-  const fd = log.openListed(fs, dir, name);
-  if (fd === null) return null;
-  const size = fs.size(fd);
-  const head = Buffer.allocUnsafe(RUN_HEADER_BYTES);
-  const header = decodeRunHeader(head.subarray(0, fs.read(fd, head, 0, RUN_HEADER_BYTES, 0)), file);
-  log.progress(Math.min(size, RUN_HEADER_BYTES));
-  const fail = (message: string) => {
-    log.problem(name, 0, 'bad-header', message);
-    fs.close(fd);
-    return null;
-  };
-  if (typeof header === 'string') {
-    if (header.startsWith('version:')) {
-      log.newerVersion(name, header.slice(8));
-      fs.close(fd);
-      return null;
-    }
-    return fail(header);
-  }
-  const bloomBytes = header.bloomPages * BLOOM_PAGE_STRIDE;
-  if (header.leavesEnd < RUN_HEADER_BYTES || header.leavesEnd > header.bloomOffset || header.bloomOffset + bloomBytes > size) {
-    return fail(`run header places leaves, branches and bloom filter outside the file (${size} bytes)`);
-  }
-  if (header.height === 0 ? header.entries !== 0 || header.leavesEnd !== RUN_HEADER_BYTES : header.entries === 0) {
-    return fail(`run header says ${header.entries} entries in a tree of height ${header.height}`);
-  }
-  let bloom: BloomCheck | null = null;
-  const pageOk = new Uint8Array(header.bloomPages);
-  if (header.bloomPages > 0) {
-    // The pages' CRCs, a window at a time; the keys are checked against the filter after the walk, or by the worker.
-    const filter = bloomScratch.window;
-    for (let first = 0; first < header.bloomPages; first += bloomScratch.windowPages) {
-      const pages = Math.min(bloomScratch.windowPages, header.bloomPages - first);
-      fs.read(fd, filter, 0, pages * BLOOM_PAGE_STRIDE, header.bloomOffset + first * BLOOM_PAGE_STRIDE);
-      for (let i = 0; i < pages; i++) {
-        const at = i * BLOOM_PAGE_STRIDE;
-        if (crc32(filter, at, at + BLOOM_PAGE_BYTES) === filter.readUInt32LE(at + BLOOM_PAGE_BYTES)) pageOk[first + i] = 1;
-        else log.problem(name, header.bloomOffset + (first + i) * BLOOM_PAGE_STRIDE, 'corrupt-index', 'bloom filter page CRC mismatch');
-      }
-    }
-    // Entries are at least 28 bytes each: the expected count is capped by the file's size.
-    if (!bloomElsewhere) bloom = new BloomCheck({ fs, fd, offset: header.bloomOffset }, pageOk, Math.min(header.entries, Math.floor(size / 28)), bloomScratch);
-    log.progress(bloomBytes);
-  } else if (header.entries > 0) {
-    log.problem(name, 0, 'bad-header', 'run has entries but no bloom filter');
-  }
-  const cursor = new LeafCursor(fs, fd, name, RUN_HEADER_BYTES, header.leavesEnd, log);
-  const ttlAdds = new SpillingTtlList(fs, () => spill.scratch.claim('ttl'), spill.limits.ttlEntries);
-  return { name, fd, size, header, manifestEntries, cursor, bloom, entries: 0, ttlAdds };
-}
-
-/** Per-walk state: what the newest entry of the current key said, and the census count. */
-class Walk {
+/**
+ * The checks of each entry the walk meets (against its record, its bloom
+ * filter, and the newer runs' entry for its key), and the census count of the
+ * keys the index holds: one a walk.
+ */
+class EntryCheck {
   keys = 0;
   bytes = 0;
   winnerSegment = 0;
@@ -194,7 +122,7 @@ class Walk {
 }
 
 /** The k-way merge: newest run first wins a key; a run alone ahead of the others streams with one compare an entry. */
-function mergeWalk(runs: OpenRun[], walk: Walk): void {
+function mergeWalk(runs: OpenRun[], check: EntryCheck): void {
   const live = runs.filter((r) => r.cursor.next());
   const cmp = (a: LeafCursor, b: LeafCursor) => compareBytes(a.buf, a.keyStart, a.keyLength, b.buf, b.keyStart, b.keyLength);
   for (;;) {
@@ -215,22 +143,22 @@ function mergeWalk(runs: OpenRun[], walk: Walk): void {
       const equal: number[] = [];
       for (let i = 0; i < live.length; i++) if (!live[i].cursor.done && (i === min || cmp(live[i].cursor, lead) === 0)) equal.push(i);
       equal.sort((a, b) => a - b);
-      equal.forEach((i, n) => walk.entry(live[i], n === 0));
+      equal.forEach((i, n) => check.entry(live[i], n === 0));
       for (const i of equal) live[i].cursor.next();
       continue;
     }
     const bound = second >= 0 ? live[second].cursor : null;
     do {
-      walk.entry(live[min], true);
+      check.entry(live[min], true);
     } while (lead.next() && (bound === null || cmp(lead, bound) < 0));
   }
 }
 
 /** The walk over every run, and the per-run checks after it; `incomplete` when some index could not be read whole. */
-function walkRuns(fs: FileSystem, dir: string, m: Manifest, records: RecordJoin, log: VerifyLog, bloomElsewhere: boolean, spill: Spill): { walk: Walk; incomplete: boolean } {
+function walkRuns(fs: FileSystem, dir: string, m: Manifest, records: RecordJoin, log: VerifyLog, bloomElsewhere: boolean, spill: Spill): { check: EntryCheck; incomplete: boolean } {
   const runs: OpenRun[] = [];
   let incomplete = false;
-  const walk = new Walk(fs, dir, records, log);
+  const check = new EntryCheck(fs, dir, records, log);
   const bloomScratch = new BloomScratch();
   try {
     for (const info of m.runs) {
@@ -238,7 +166,7 @@ function walkRuns(fs: FileSystem, dir: string, m: Manifest, records: RecordJoin,
       if (r) runs.push(r);
       else incomplete = true;
     }
-    mergeWalk(runs, walk);
+    mergeWalk(runs, check);
     for (const r of runs) {
       if (r.cursor.damaged) incomplete = true;
       if (r.entries !== r.header.entries || r.entries !== r.manifestEntries) {
@@ -251,13 +179,13 @@ function walkRuns(fs: FileSystem, dir: string, m: Manifest, records: RecordJoin,
       if (!checkTtlSection(fs, r, log)) incomplete = true;
     }
   } finally {
-    walk.close();
+    check.close();
     for (const r of runs) {
       fs.close(r.fd);
       r.ttlAdds.dispose();
     }
   }
-  return { walk, incomplete };
+  return { check, incomplete };
 }
 
 /**
@@ -271,19 +199,19 @@ function walkRuns(fs: FileSystem, dir: string, m: Manifest, records: RecordJoin,
  */
 export function verifyRuns(fs: FileSystem, dir: string, m: Manifest, records: RecordJoin, log: VerifyLog, spill: Spill, bloomElsewhere = false): () => void {
   const mark = log.mark();
-  let { walk, incomplete } = walkRuns(fs, dir, m, records, log, bloomElsewhere, spill);
+  let { check, incomplete } = walkRuns(fs, dir, m, records, log, bloomElsewhere, spill);
   const wrong = records.join();
   if (wrong > 0) {
     log.rollback(mark);
-    ({ walk, incomplete } = walkRuns(fs, dir, m, records, log, bloomElsewhere, spill));
+    ({ check, incomplete } = walkRuns(fs, dir, m, records, log, bloomElsewhere, spill));
     log.problemCount += records.unlisted(wrong);
   }
   if (records.anyUnreadable) incomplete = true;
   return () => {
     if (incomplete || log.unreadableRanges.length > 0) return;
     if (records.referenced < records.records) checkEveryRecordIndexed(fs, dir, records, log, spill.limits);
-    if (censusValid(m) && (m.census.keys !== walk.keys || m.census.bytes !== walk.bytes)) {
-      log.problem('MANIFEST', null, 'census-mismatch', `the census counts ${m.census.keys} keys of ${m.census.bytes} bytes; the index holds ${walk.keys} keys of ${walk.bytes} bytes`);
+    if (censusValid(m) && (m.census.keys !== check.keys || m.census.bytes !== check.bytes)) {
+      log.problem('MANIFEST', null, 'census-mismatch', `the census counts ${m.census.keys} keys of ${m.census.bytes} bytes; the index holds ${check.keys} keys of ${check.bytes} bytes`);
     }
   };
 }

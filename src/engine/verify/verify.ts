@@ -71,12 +71,12 @@ function segmentPlans(m: Manifest, checkCrc: boolean): SegmentPlan[] {
   });
 }
 
-/** A verify between its two phases: everything read and walked, the final checks waiting. */
-interface Begun {
+/** A verify between its two phases: everything read and walked, the last checks waiting. */
+interface StoreScan {
   log: VerifyLog;
   m: Manifest | null;
   started: number;
-  finishRuns: () => void;
+  lastChecks: () => void;
   scratch: Scratch;
 }
 
@@ -84,15 +84,17 @@ interface Begun {
 const IN_MEMORY: VerifyLimits = { records: Infinity, ttlEntries: Infinity, candidates: Infinity };
 
 /**
- * `manifest`: check the store against this one instead of its MANIFEST (a
- * repair checking the manifest it rebuilt, before writing it).
+ * Reads the manifest, the directory, every segment, and walks the index; the
+ * last checks wait in the result. `manifest`: check the store against this
+ * one instead of its MANIFEST (a repair checking the manifest it rebuilt,
+ * before writing it).
  */
-function begin(fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, checkCrc: boolean, limits: VerifyLimits, processes: Processes, manifest?: Manifest): Begun {
+function scanStore(fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, checkCrc: boolean, limits: VerifyLimits, processes: Processes, manifest?: Manifest): StoreScan {
   // checkCrc false: a worker checks the CRCs and the bloom filters.
   const started = Date.now();
   const log = new VerifyLog(onProgress);
   const scratch = new Scratch(fs, limits.dir);
-  const none = { log, m: null, started, finishRuns: () => undefined, scratch };
+  const none = { log, m: null, started, lastChecks: () => undefined, scratch };
   let m: Manifest | null;
   try {
     if (manifest) m = manifest;
@@ -124,7 +126,7 @@ function begin(fs: FileSystem, dir: string, onProgress: ((done: number, total: n
     const records = new RecordJoin(limits, scratch);
     for (const plan of segmentPlans(m, checkCrc)) verifySegment(fs, dir, plan, chunk, log, records);
     records.seal();
-    return { log, m, started, finishRuns: verifyRuns(fs, dir, m, records, log, { scratch, limits }, !checkCrc), scratch };
+    return { log, m, started, lastChecks: verifyRuns(fs, dir, m, records, log, { scratch, limits }, !checkCrc), scratch };
   } catch (err) {
     const failure = scratch.failure(err);
     if (failure) {
@@ -132,21 +134,22 @@ function begin(fs: FileSystem, dir: string, onProgress: ((done: number, total: n
       throw failure;
     }
     log.problem('', null, 'unreadable', `verify stopped early: ${log.describe(err)}`);
-    return { log, m, started, finishRuns: () => undefined, scratch };
+    return { log, m, started, lastChecks: () => undefined, scratch };
   }
 }
 
-function end(b: Begun, onProgress: ((done: number, total: number) => void) | undefined): Report {
-  const { log } = b;
+/** Runs a scan's last checks, ends its scratch files, and reports what it all found. */
+function finishReport(scan: StoreScan, onProgress: ((done: number, total: number) => void) | undefined): Report {
+  const { log } = scan;
   try {
-    b.finishRuns();
+    scan.lastChecks();
   } catch (err) {
-    const failure = b.scratch.failure(err);
+    const failure = scan.scratch.failure(err);
     if (failure) throw failure;
     // A bug or an I/O error: still a report, naming what happened.
     log.problem('', null, 'unreadable', `verify stopped early: ${log.describe(err)}`);
   } finally {
-    b.scratch.dispose();
+    scan.scratch.dispose();
   }
   onProgress?.(log.bytes, Math.max(log.total, log.bytes));
   return {
@@ -158,7 +161,7 @@ function end(b: Begun, onProgress: ((done: number, total: number) => void) | und
     problemCount: log.problemCount,
     problems: log.problems,
     warnings: log.warnings,
-    durationMs: Date.now() - b.started,
+    durationMs: Date.now() - scan.started,
     unreadable: log.unreadableRanges,
   };
 }
@@ -170,7 +173,7 @@ function end(b: Begun, onProgress: ((done: number, total: number) => void) | und
  */
 function againInMemory(err: unknown, fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, processes: Processes, manifest?: Manifest): Report {
   if (!(err instanceof ScratchError)) throw err;
-  const report = end(begin(fs, dir, onProgress, true, IN_MEMORY, processes, manifest), onProgress);
+  const report = finishReport(scanStore(fs, dir, onProgress, true, IN_MEMORY, processes, manifest), onProgress);
   report.warnings.unshift({ file: '', offset: null, kind: 'no-scratch', message: `${err.message}; verify held what it checks in memory instead` });
   return report;
 }
@@ -182,7 +185,7 @@ function againInMemory(err: unknown, fs: FileSystem, dir: string, onProgress: ((
  */
 export function verifyStore(fs: FileSystem, dir: string, onProgress?: (done: number, total: number) => void, manifest?: Manifest, limits = DEFAULT_LIMITS, processes: Processes = realProcesses): Report {
   try {
-    return end(begin(fs, dir, onProgress, true, limits, processes, manifest), onProgress);
+    return finishReport(scanStore(fs, dir, onProgress, true, limits, processes, manifest), onProgress);
   } catch (err) {
     return againInMemory(err, fs, dir, onProgress, processes, manifest);
   }
@@ -232,15 +235,15 @@ async function parallel(fs: FileSystem, dir: string, onProgress: ((done: number,
   const jobs = sealed.map((p) => ({ path: `${dir}/${segmentName(p.file)}`, from: FILE_HEADER_BYTES, to: p.size! }));
   const runPaths = m.runs.map((r) => `${dir}/${runName(r.file)}`);
   const checked = checkInWorker({ segments: jobs, runs: runPaths });
-  const b = begin(fs, dir, onProgress, false, limits, processes);
+  const scan = scanStore(fs, dir, onProgress, false, limits, processes);
   const result = await checked;
   // No worker here, or the store changed between the two reads of its manifest: the sequential way, from the start.
-  if (result === null || b.m?.generation !== m.generation) {
-    b.scratch.dispose();
+  if (result === null || scan.m?.generation !== m.generation) {
+    scan.scratch.dispose();
     return verifyStore(fs, dir, onProgress, undefined, limits, processes);
   }
   {
-    const { log } = b;
+    const { log } = scan;
     const chunk = Buffer.allocUnsafe(CHUNK);
     for (let i = 0; i < sealed.length; i++) {
       if (result.segments[i] < 0) continue;
@@ -259,5 +262,5 @@ async function parallel(fs: FileSystem, dir: string, onProgress: ((done: number,
       else if (missing < 0) log.problem(name, null, 'corrupt-index', 'the run could not be read whole to check its bloom filter');
     }
   }
-  return end(b, onProgress);
+  return finishReport(scan, onProgress);
 }
