@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BloomCheck, BloomScratch } from '../../src/engine/verify/bloom-check.js';
+import { BloomCheck, BloomProbe, BloomScratch, filePages } from '../../src/engine/verify/bloom-check.js';
 import { bloomAdd, bloomBucket, bloomMayContain, bloomPageCount, encodeBloomPages, murmur3Pair, murmurPairSecond } from '../../src/format/bloom.js';
 import { BLOOM_BUCKETS_PER_PAGE, BLOOM_BUCKET_BYTES, BLOOM_PAGE_BYTES } from '../../src/format/constants.js';
 import { realFs } from '../../src/io/fs.js';
@@ -58,7 +58,7 @@ describe('bloom check by windows of pages', () => {
         const oneBad = allOk.slice();
         oneBad[damaged] = 0;
         const scratch = new BloomScratch(windowPages);
-        const checkOf = (ok: Uint8Array) => new BloomCheck({ fs: realFs, fd, offset: at }, ok, ADDED, scratch);
+        const checkOf = (ok: Uint8Array) => new BloomCheck(new BloomProbe(filePages(realFs, fd, at, pages, scratch), ok, scratch), pages, ADDED);
         expect(missing(checkOf(allOk), 'in'), `window of ${windowPages}`).toBe(0);
         expect(missing(checkOf(allOk), 'out'), `window of ${windowPages}`).toBe(outside);
         expect(missing(checkOf(oneBad), 'out'), `window of ${windowPages}, page ${damaged} damaged`).toBe(outsideKept);

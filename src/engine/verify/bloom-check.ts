@@ -1,12 +1,14 @@
 // verify's check that every key of a run is in the run's bloom filter. A
 // probe per key in key order touches a random bucket of a filter that can be
 // megabytes: one cache miss a key. So the walk only records each key's
-// bucket and second hash; they are then grouped by page (a counting sort)
-// and checked page by page, each page staying in cache for all its keys. At
-// most CHECK_KEYS keys are held: a run of more is checked in as many rounds.
-// The filter is not held: a round reads the pages its keys fall in, a
-// window of WINDOW_PAGES at a time, so the runs of a walk hold their recorded
-// keys and share one window.
+// bucket and second hash (BloomCheck); they are then grouped by page (a
+// counting sort) and checked page by page, each page staying in cache for all
+// its keys (BloomProbe). At most CHECK_KEYS keys are held: a run of more is
+// checked in as many rounds. On one thread the filter is not held: a round
+// reads the pages its keys fall in, a window of WINDOW_PAGES at a time, so the
+// runs of a walk hold their recorded keys and share one window. With two, the
+// rounds go to the worker thread, which holds the filters the main thread
+// read for it (verify-worker.ts).
 import { BLOOM_BUCKETS_PER_PAGE, BLOOM_BUCKET_BYTES, BLOOM_PAGE_STRIDE, BLOOM_PROBES } from '../../format/constants.js';
 import type { FileSystem } from '../../io/fs.js';
 
@@ -14,6 +16,7 @@ import type { FileSystem } from '../../io/fs.js';
 const CHECK_KEYS = 1 << 18;
 /** Filter pages read at a time (1 MiB). */
 const WINDOW_PAGES = 256;
+const NO_PAGES: Buffer = Buffer.alloc(0);
 
 /**
  * What a round works in, shared by the checks of one walk (their rounds never
@@ -22,101 +25,87 @@ const WINDOW_PAGES = 256;
 export class BloomScratch {
   sortedBucket = new Uint32Array(0);
   sortedH2 = new Int32Array(0);
-  readonly window: Buffer;
+  private pagesWindow: Buffer | null = null;
 
   /** `windowPages`: filter pages read at a time (tests). */
-  constructor(readonly windowPages = WINDOW_PAGES) {
-    this.window = Buffer.allocUnsafe(windowPages * BLOOM_PAGE_STRIDE);
+  constructor(readonly windowPages = WINDOW_PAGES) {}
+
+  /** The window of filter pages; made on first use (the worker, which holds its filters, has none). */
+  get window(): Buffer {
+    return (this.pagesWindow ??= Buffer.allocUnsafe(this.windowPages * BLOOM_PAGE_STRIDE));
   }
 }
 
-/** Where a run's filter is: `fd` stays open while the check is used. */
-interface BloomSource {
-  fs: FileSystem;
-  fd: number;
-  /** Where the filter's first page starts in the file. */
-  offset: number;
+/**
+ * Where a round finds a run's filter pages: `load(first)` returns a buffer
+ * holding page `first` at its start and as many whole pages after it as the
+ * source gives at a time (each BLOOM_PAGE_STRIDE bytes, its CRC last). The
+ * buffer is valid until the next call.
+ */
+export interface FilterPages {
+  load(first: number): Buffer;
 }
 
-export class BloomCheck {
-  private buckets: Uint32Array;
-  private h2s: Int32Array;
-  private length = 0;
-  private missed = 0;
-  private readonly bucketCount: number;
+/** The pages of a filter at `offset` in an open file, read a window of `scratch` at a time; `fd` stays open while they are used. */
+export function filePages(fs: FileSystem, fd: number, offset: number, pages: number, scratch: BloomScratch): FilterPages {
+  return {
+    load(first) {
+      const count = Math.min(scratch.windowPages, pages - first);
+      fs.read(fd, scratch.window, 0, count * BLOOM_PAGE_STRIDE, offset + first * BLOOM_PAGE_STRIDE);
+      return scratch.window.subarray(0, count * BLOOM_PAGE_STRIDE);
+    },
+  };
+}
 
-  /** `source`: the pages with their CRCs; `pageOk[i]` 0 for a damaged page (its keys are not checked). */
+/** Where a BloomCheck's recorded keys are checked, a round at a time: a BloomProbe here, or verify's worker thread. */
+export interface BloomRounds {
+  /** Checks keys [0, n) of `buckets` and `h2s`; returns how many the filter rules out (0 when the check happens elsewhere). The arrays may be reused once it returns. */
+  round(buckets: Uint32Array, h2s: Int32Array, n: number): number;
+}
+
+/**
+ * A round: the keys sorted by page (a counting sort), then each probed in its
+ * page while the page is in cache. Keys of a page whose CRC failed
+ * (`pageOk[page]` 0) are not checked.
+ */
+export class BloomProbe implements BloomRounds {
   constructor(
-    private readonly source: BloomSource,
+    private readonly pages: FilterPages,
     private readonly pageOk: Uint8Array,
-    expected: number,
     private readonly scratch: BloomScratch,
-  ) {
-    this.bucketCount = pageOk.length * BLOOM_BUCKETS_PER_PAGE;
-    this.buckets = new Uint32Array(Math.max(16, Math.min(CHECK_KEYS, expected)));
-    this.h2s = new Int32Array(this.buckets.length);
-  }
+  ) {}
 
-  /** Records a key by its two bloom hashes. */
-  add(h1: number, h2: number): void {
-    if (this.length === CHECK_KEYS) {
-      this.missed += this.round();
-      this.length = 0;
-    }
-    if (this.length === this.buckets.length) {
-      const b = new Uint32Array(Math.min(this.length * 2, CHECK_KEYS));
-      b.set(this.buckets);
-      this.buckets = b;
-      const h = new Int32Array(b.length);
-      h.set(this.h2s);
-      this.h2s = h;
-    }
-    this.buckets[this.length] = (h1 >>> 0) % this.bucketCount;
-    this.h2s[this.length++] = h2;
-  }
-
-  /** How many recorded keys the filter rules out. */
-  missing(): number {
-    const missed = this.missed + this.round();
-    this.missed = 0;
-    this.length = 0;
-    return missed;
-  }
-
-  /** Checks the keys recorded since the last round. */
-  private round(): number {
-    const n = this.length;
+  round(buckets: Uint32Array, h2s: Int32Array, n: number): number {
     const pages = this.pageOk.length;
     const starts = new Uint32Array(pages + 1);
-    for (let i = 0; i < n; i++) starts[Math.floor(this.buckets[i] / BLOOM_BUCKETS_PER_PAGE) + 1]++;
+    for (let i = 0; i < n; i++) starts[Math.floor(buckets[i] / BLOOM_BUCKETS_PER_PAGE) + 1]++;
     for (let p = 0; p < pages; p++) starts[p + 1] += starts[p];
     const at = starts.slice(0, pages);
     // Kept for the next round: arrays of megabytes allocated every round would pile up as garbage.
     const sc = this.scratch;
     if (sc.sortedBucket.length < n) {
-      sc.sortedBucket = new Uint32Array(Math.max(n, this.buckets.length));
+      sc.sortedBucket = new Uint32Array(Math.max(n, buckets.length));
       sc.sortedH2 = new Int32Array(sc.sortedBucket.length);
     }
     const { sortedBucket, sortedH2 } = sc;
     for (let i = 0; i < n; i++) {
-      const page = Math.floor(this.buckets[i] / BLOOM_BUCKETS_PER_PAGE);
+      const page = Math.floor(buckets[i] / BLOOM_BUCKETS_PER_PAGE);
       const j = at[page]++;
-      sortedBucket[j] = this.buckets[i];
-      sortedH2[j] = this.h2s[i];
+      sortedBucket[j] = buckets[i];
+      sortedH2[j] = h2s[i];
     }
-    const f = sc.window;
-    const { fs, fd, offset } = this.source;
+    let f = NO_PAGES;
     let first = 0;
-    let end = 0; // the window holds pages [first, end)
+    let end = 0; // f holds pages [first, end)
     let missing = 0;
     for (let i = 0; i < n; i++) {
       const bucket = sortedBucket[i];
       const page = Math.floor(bucket / BLOOM_BUCKETS_PER_PAGE);
       if (this.pageOk[page] !== 1) continue;
       if (page >= end) {
+        f = this.pages.load(page);
         first = page;
-        end = Math.min(pages, page + sc.windowPages);
-        fs.read(fd, f, 0, (end - first) * BLOOM_PAGE_STRIDE, offset + first * BLOOM_PAGE_STRIDE);
+        end = page + Math.floor(f.length / BLOOM_PAGE_STRIDE);
       }
       const base = (page - first) * BLOOM_PAGE_STRIDE + (bucket % BLOOM_BUCKETS_PER_PAGE) * BLOOM_BUCKET_BYTES;
       let h = sortedH2[i] >>> 0;
@@ -131,5 +120,51 @@ export class BloomCheck {
       }
     }
     return missing;
+  }
+}
+
+/** Records a run's keys by their two bloom hashes, CHECK_KEYS at most, and has them checked a round at a time. */
+export class BloomCheck {
+  private buckets: Uint32Array;
+  private h2s: Int32Array;
+  private length = 0;
+  private missed = 0;
+  private readonly bucketCount: number;
+
+  /** `pages`: the filter's page count; `expected`: how many keys will be added (a hint). */
+  constructor(
+    private readonly rounds: BloomRounds,
+    pages: number,
+    expected: number,
+  ) {
+    this.bucketCount = pages * BLOOM_BUCKETS_PER_PAGE;
+    this.buckets = new Uint32Array(Math.max(16, Math.min(CHECK_KEYS, expected)));
+    this.h2s = new Int32Array(this.buckets.length);
+  }
+
+  /** Records a key by its two bloom hashes. */
+  add(h1: number, h2: number): void {
+    if (this.length === CHECK_KEYS) {
+      this.missed += this.rounds.round(this.buckets, this.h2s, this.length);
+      this.length = 0;
+    }
+    if (this.length === this.buckets.length) {
+      const b = new Uint32Array(Math.min(this.length * 2, CHECK_KEYS));
+      b.set(this.buckets);
+      this.buckets = b;
+      const h = new Int32Array(b.length);
+      h.set(this.h2s);
+      this.h2s = h;
+    }
+    this.buckets[this.length] = (h1 >>> 0) % this.bucketCount;
+    this.h2s[this.length++] = h2;
+  }
+
+  /** How many recorded keys the filter rules out (0 when its rounds are checked elsewhere). */
+  missing(): number {
+    const missed = this.missed + this.rounds.round(this.buckets, this.h2s, this.length);
+    this.missed = 0;
+    this.length = 0;
+    return missed;
   }
 }

@@ -8,7 +8,7 @@ import type { RunHeader } from '../../format/index-block.js';
 import type { FileSystem } from '../../io/fs.js';
 import { runName } from '../files/layout.js';
 import { SpillingTtlList } from '../runs/ttl-spill.js';
-import { BloomCheck } from './bloom-check.js';
+import { BloomCheck, BloomProbe, filePages } from './bloom-check.js';
 import type { BloomScratch } from './bloom-check.js';
 import { LeafCursor } from './run-cursor.js';
 import type { Scratch, VerifyLimits } from './scratch.js';
@@ -78,7 +78,10 @@ export function openRun(fs: FileSystem, dir: string, file: number, manifestEntri
       }
     }
     // Entries are at least 28 bytes each: the expected count is capped by the file's size.
-    if (!bloomElsewhere) bloom = new BloomCheck({ fs, fd, offset: header.bloomOffset }, pageOk, Math.min(header.entries, Math.floor(size / 28)), bloomScratch);
+    if (!bloomElsewhere) {
+      const probe = new BloomProbe(filePages(fs, fd, header.bloomOffset, header.bloomPages, bloomScratch), pageOk, bloomScratch);
+      bloom = new BloomCheck(probe, header.bloomPages, Math.min(header.entries, Math.floor(size / 28)));
+    }
     log.progress(bloomBytes);
   } else if (header.entries > 0) {
     log.problem(name, 0, 'bad-header', 'run has entries but no bloom filter');
