@@ -7,6 +7,8 @@
 //                   scripts/bundle-plugins.mjs for what is left out or loaded late
 //                   The etcd backend is bundled apart (dist/etcd.cjs) and loaded only for an etcd:// address;
 //                   plain get, put, del, keys, incr and ttl lines run dist/fast.cjs (src/cli/fast.ts), the engine without oclif.
+//                   verify's worker thread runs dist/verify-worker.cjs (src/engine/verify/verify-worker-thread.ts), whichever
+//                   of them (or the embedded API) starts it.
 //   3. manifest     oclif.manifest.json, regenerated from the bundle (scripts/manifest.mjs)
 
 import { execFileSync } from 'node:child_process';
@@ -22,6 +24,8 @@ import { writeManifest } from './manifest.mjs';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE = join(ROOT, 'dist', 'tzkv.cjs');
 export const FAST_BUNDLE = join(ROOT, 'dist', 'fast.cjs');
+/** src/engine/verify/verify-worker.ts starts this file, from the package's dist/. */
+export const VERIFY_WORKER_BUNDLE = join(ROOT, 'dist', 'verify-worker.cjs');
 /** src/cli/launch.ts reads this last line to name the bundle's code cache. */
 const BUILD_MARK = '//# tzkv-build ';
 
@@ -71,7 +75,8 @@ async function bundleCli(entry, outfile) {
     sourcemap: 'linked',
     legalComments: 'none',
     // oclif loads plugins and hooks by path at run time; tzkv has none, so these stay unresolved.
-    logOverride: { 'unsupported-require-call': 'silent', 'unsupported-dynamic-import': 'silent' },
+    // import.meta is empty in CommonJS: src/engine/verify/verify-worker.ts then finds its bundle by __dirname.
+    logOverride: { 'unsupported-require-call': 'silent', 'unsupported-dynamic-import': 'silent', 'empty-import-meta': 'silent' },
     plugins: [...startupPlugins, etcdApart],
   });
   const map = result.outputFiles.find((file) => file.path.endsWith('.map'));
@@ -89,6 +94,18 @@ export function bundle() {
 /** The fast path for plain get, put, del, keys, incr and ttl lines (src/cli/fast-argv.ts): the engine without oclif. */
 export function bundleFast() {
   return bundleCli(join(ROOT, 'src', 'cli', 'fast.ts'), FAST_BUNDLE);
+}
+
+/** verify's worker thread: its own file, since a thread starts from one; the CLI bundles and the embedded API start it from dist/. */
+export async function bundleVerifyWorker() {
+  const esbuild = await import('esbuild');
+  await esbuild.build({
+    ...NODE_BUNDLE,
+    entryPoints: [join(ROOT, 'src', 'engine', 'verify', 'verify-worker-thread.ts')],
+    outfile: VERIFY_WORKER_BUNDLE,
+    minify: true,
+    legalComments: 'none',
+  });
 }
 
 /** The launcher bin/run.js requires: small, CommonJS, Node built-ins only. */
@@ -110,6 +127,7 @@ export async function build() {
   await bundle();
   await bundleFast();
   await bundleEtcd();
+  await bundleVerifyWorker();
   await writeManifest();
 }
 

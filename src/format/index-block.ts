@@ -26,7 +26,7 @@ export interface IndexEntry {
 }
 
 /** A leaf entry's fields after its key: what LEAF_ENTRY_FIXED_BYTES counts besides the u16 key length. */
-const LEAF_FIELDS_BYTES = LEAF_ENTRY_FIXED_BYTES - 2;
+export const LEAF_FIELDS_BYTES = LEAF_ENTRY_FIXED_BYTES - 2;
 
 /**
  * Writes a leaf entry's u16 key length and key (its latin1 form: one char a
@@ -101,13 +101,12 @@ export function decodeBlock(buf: Buffer, expectedType?: number): BlockView | str
   if (crc32(buf, 0, length - BLOCK_TRAILER_BYTES) !== buf.readUInt32LE(length - BLOCK_TRAILER_BYTES)) {
     return 'block CRC mismatch';
   }
-  return {
-    buf,
-    type,
-    count: buf.readUInt16LE(2),
-    entriesStart: BLOCK_HEADER_BYTES,
-    entriesEnd: length - BLOCK_TRAILER_BYTES,
-  };
+  return checkedBlock(buf);
+}
+
+/** The view of a block whose framing and CRC were checked already (decodeBlock does both). */
+export function checkedBlock(buf: Buffer): BlockView {
+  return { buf, type: buf[0], count: buf.readUInt16LE(2), entriesStart: BLOCK_HEADER_BYTES, entriesEnd: buf.length - BLOCK_TRAILER_BYTES };
 }
 
 /** A leaf entry decoded in place: its key is buf[keyStart, keyStart + keyLength) of the buffer it was read from. */
@@ -136,10 +135,10 @@ export const LEAF_OUT_OF_RANGE = -4;
  * u64 not below 2^53). `into` is filled only on success.
  */
 export function readLeafEntry(buf: Buffer, p: number, end: number, into: LeafFields): number {
-  if (p + 2 > end) return LEAF_PAST_END;
-  const k = buf[p] | (buf[p + 1] << 8);
-  if (k < 1 || k > MAX_KEY_BYTES || p + LEAF_ENTRY_FIXED_BYTES + k > end) return LEAF_MALFORMED;
-  const q = p + 2 + k;
+  const next = leafEntryEnd(buf, p, end);
+  if (next < 0) return next;
+  const q = next - LEAF_FIELDS_BYTES;
+  const k = q - p - 2;
   const kind = buf[q];
   if (kind !== KIND_PUT && kind !== KIND_DEL) return LEAF_BAD_KIND;
   const offset = readU64(buf, q + 5);
@@ -152,7 +151,19 @@ export function readLeafEntry(buf: Buffer, p: number, end: number, into: LeafFie
   into.offset = offset;
   into.length = (buf[q + 13] | (buf[q + 14] << 8) | (buf[q + 15] << 16) | (buf[q + 16] << 24)) >>> 0;
   into.expiresAt = expiresAt;
-  return q + LEAF_FIELDS_BYTES;
+  return next;
+}
+
+/**
+ * Where the leaf entry at buf[p, end) ends, its fields not decoded: its key is
+ * buf[p + 2, end - LEAF_FIELDS_BYTES). LEAF_PAST_END or LEAF_MALFORMED as
+ * readLeafEntry says them.
+ */
+export function leafEntryEnd(buf: Buffer, p: number, end: number): number {
+  if (p + 2 > end) return LEAF_PAST_END;
+  const k = buf[p] | (buf[p + 1] << 8);
+  if (k < 1 || k > MAX_KEY_BYTES || p + LEAF_ENTRY_FIXED_BYTES + k > end) return LEAF_MALFORMED;
+  return p + LEAF_ENTRY_FIXED_BYTES + k;
 }
 
 /** Parses every leaf entry of a checked block. Returns a string on malformed content. */

@@ -1,4 +1,4 @@
-// verify's worker thread (src/engine/verify/crc-worker.ts) checks every key of every
+// verify's worker thread (src/engine/verify/verify-worker-thread.ts) checks every key of every
 // index run against the run's bloom filter on stores of PARALLEL_MIN_BYTES of
 // sealed segments or more. A filter whose bits were cleared but whose page
 // CRCs were fixed up is damage only that check can see: the page CRCs pass,
@@ -7,9 +7,9 @@
 // must report it (file, offset, kind) as damage, and repair rebuild it.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { problemLine } from '../../src/cli/damage.js';
-import * as worker from '../../src/engine/verify/crc-worker.js';
+import { VerifyWorker } from '../../src/engine/verify/verify-worker.js';
 import { RunReader } from '../../src/engine/runs/run-reader.js';
 import { open } from '../../src/local/local-store.js';
 import { PARALLEL_MIN_BYTES, verifyStore } from '../../src/engine/verify/verify.js';
@@ -22,10 +22,8 @@ import { realFs } from '../../src/io/fs.js';
 import { tempDir } from '../helpers/temp-store.js';
 
 // A pass-through spy: the real worker runs, and the test sees what it said.
-vi.mock('../../src/engine/verify/crc-worker.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../src/engine/verify/crc-worker.js')>();
-  return { ...original, checkInWorker: vi.fn(original.checkInWorker) };
-});
+const finish = vi.spyOn(VerifyWorker.prototype, 'finish');
+afterEach(() => finish.mockClear());
 
 const manifestOf = (dir: string): Manifest => decodeManifest(readFileSync(join(dir, 'MANIFEST')));
 const runFile = (n: number) => `${String(n).padStart(8, '0')}.tzix`;
@@ -82,14 +80,13 @@ describe('a bloom filter cleared under valid page CRCs, on a store large enough 
     // The damage shows: the lookup skips the run and serves the older value.
     expect((await store.get(TARGET))?.toString()).toBe('first 7');
 
-    const checkInWorker = vi.mocked(worker.checkInWorker);
-    checkInWorker.mockClear();
+    finish.mockClear();
     const want = { file: name, offset: bloomOffset, kind: 'bloom-mismatch', message: `the bloom filter rules out ${missing} of the keys the run holds` };
     const report = await store.verify();
-    expect(checkInWorker).toHaveBeenCalledTimes(1);
-    const said = await checkInWorker.mock.results[0].value;
-    expect(said.runs, 'the worker counts the ruled-out keys of that run only').toEqual(m.runs.map((_, i) => (i === index ? missing : 0)));
-    expect(said.segments.every((s: number) => s === -1)).toBe(true);
+    expect(finish).toHaveBeenCalledTimes(1);
+    const said = await finish.mock.results[0].value;
+    expect([...said!.runs], 'the worker counts the ruled-out keys of that run only').toEqual(m.runs.map((r, i) => [r.file, i === index ? missing : 0]));
+    expect([...said!.segments.values()].every((s) => s === -1)).toBe(true);
     expect(report).toMatchObject({ ok: false, newerVersion: false, problemCount: 1, problems: [want] });
     // The same report as verify on one thread gives.
     expect(verifyStore(realFs, dir).problems).toEqual([want]);
@@ -98,14 +95,14 @@ describe('a bloom filter cleared under valid page CRCs, on a store large enough 
     expect(problemLine(report.problems[0])).toBe(`${name} offset ${bloomOffset}: ${want.message}`);
 
     // Repair rebuilds the index from the data; verify, on the worker again, is clean.
-    checkInWorker.mockClear();
+    finish.mockClear();
     const repaired = await store.admin()!.repair();
     expect(repaired.repair).toMatchObject({ quarantine: null, moved: [], truncated: [], rewritten: [], census: 'recomputed' });
     expect(repaired.repair!.rebuiltRun).toMatch(/^\d{8}\.tzix$/);
     expect(repaired.repair!.removed).toContain(name);
     expect(repaired).toMatchObject({ ok: true, problemCount: 0, problems: [] });
-    expect(checkInWorker).toHaveBeenCalledTimes(1);
-    expect((await checkInWorker.mock.results[0].value).runs).toEqual([0]);
+    expect(finish).toHaveBeenCalledTimes(1);
+    expect([...(await finish.mock.results[0].value)!.runs.values()]).toEqual([0]);
     expect((await store.get(TARGET))?.toString()).toBe('second 7');
     expect((await store.get(smallKey(199)))?.toString()).toBe('second 199');
     expect((await store.stats()).keys).toBe(manifestOf(dir).census!.keys);

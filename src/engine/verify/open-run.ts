@@ -1,7 +1,7 @@
 // An index run as verify's walk reads it: its header checked against the
 // file, its bloom filter pages' CRCs checked, a cursor on its leaves, and
 // where its keys' bloom probes and expiring PUTs are recorded.
-import { BLOOM_PAGE_BYTES, BLOOM_PAGE_STRIDE, RUN_HEADER_BYTES } from '../../format/constants.js';
+import { BLOOM_PAGE_BYTES, BLOOM_PAGE_STRIDE, LEAF_ENTRY_FIXED_BYTES, RUN_HEADER_BYTES } from '../../format/constants.js';
 import { crc32 } from '../../format/bytes.js';
 import { decodeRunHeader } from '../../format/index-block.js';
 import type { RunHeader } from '../../format/index-block.js';
@@ -11,8 +11,10 @@ import { SpillingTtlList } from '../runs/ttl-spill.js';
 import { BloomCheck, BloomProbe, filePages } from './bloom-check.js';
 import type { BloomScratch } from './bloom-check.js';
 import { LeafCursor } from './run-cursor.js';
+import type { LeafBlockSink } from './run-cursor.js';
 import type { Scratch, VerifyLimits } from './scratch.js';
 import type { VerifyLog } from './verify-log.js';
+import type { VerifyWorker } from './verify-worker.js';
 
 export interface OpenRun {
   name: string;
@@ -21,7 +23,7 @@ export interface OpenRun {
   header: RunHeader;
   manifestEntries: number;
   cursor: LeafCursor;
-  /** The keys' bloom probes, checked after the walk; null without a filter. */
+  /** The keys' bloom probes, checked after the walk; null without a filter, or when the worker checks them. */
   bloom: BloomCheck | null;
   entries: number;
   /** The expiry times of its PUT entries, spilled past `limits.ttlEntries`. */
@@ -34,8 +36,8 @@ export interface Spill {
   limits: VerifyLimits;
 }
 
-/** `bloomScratch`: the walk's window on bloom filters; `bloomElsewhere`: the worker checks the keys against the filter. */
-export function openRun(fs: FileSystem, dir: string, file: number, manifestEntries: number, log: VerifyLog, bloomScratch: BloomScratch, bloomElsewhere: boolean, spill: Spill): OpenRun | null {
+/** `bloomScratch`: the walk's window on bloom filters; `worker`: the worker thread that checks the keys against the filter (none: here). */
+export function openRun(fs: FileSystem, dir: string, file: number, manifestEntries: number, log: VerifyLog, bloomScratch: BloomScratch, worker: VerifyWorker | null, spill: Spill): OpenRun | null {
   const name = runName(file);
   const fd = log.openListed(fs, dir, name);
   if (fd === null) return null;
@@ -64,6 +66,7 @@ export function openRun(fs: FileSystem, dir: string, file: number, manifestEntri
     return fail(`run header says ${header.entries} entries in a tree of height ${header.height}`);
   }
   let bloom: BloomCheck | null = null;
+  let onLeafBlock: LeafBlockSink | null = null;
   const pageOk = new Uint8Array(header.bloomPages);
   if (header.bloomPages > 0) {
     // The pages' CRCs, a window at a time; the keys are checked against the filter after the walk, or by the worker.
@@ -76,17 +79,17 @@ export function openRun(fs: FileSystem, dir: string, file: number, manifestEntri
         if (crc32(filter, at, at + BLOOM_PAGE_BYTES) === filter.readUInt32LE(at + BLOOM_PAGE_BYTES)) pageOk[first + i] = 1;
         else log.problem(name, header.bloomOffset + (first + i) * BLOOM_PAGE_STRIDE, 'corrupt-index', 'bloom filter page CRC mismatch');
       }
+      worker?.sendFilter(file, header.bloomPages, first, filter.subarray(0, pages * BLOOM_PAGE_STRIDE));
     }
-    // Entries are at least 28 bytes each: the expected count is capped by the file's size.
-    if (!bloomElsewhere) {
-      const probe = new BloomProbe(filePages(fs, fd, header.bloomOffset, header.bloomPages, bloomScratch), pageOk, bloomScratch);
-      bloom = new BloomCheck(probe, header.bloomPages, Math.min(header.entries, Math.floor(size / 28)));
-    }
+    // An entry is at least a one-byte key long: the expected count is capped by the file's size.
+    const expected = Math.min(header.entries, Math.floor(size / (LEAF_ENTRY_FIXED_BYTES + 1)));
+    if (worker) onLeafBlock = worker.leafBlocks(file, pageOk, expected);
+    else bloom = new BloomCheck(new BloomProbe(filePages(fs, fd, header.bloomOffset, header.bloomPages, bloomScratch), pageOk, bloomScratch), header.bloomPages, expected);
     log.progress(bloomBytes);
   } else if (header.entries > 0) {
     log.problem(name, 0, 'bad-header', 'run has entries but no bloom filter');
   }
-  const cursor = new LeafCursor(fs, fd, name, RUN_HEADER_BYTES, header.leavesEnd, log);
+  const cursor = new LeafCursor(fs, fd, name, RUN_HEADER_BYTES, header.leavesEnd, log, onLeafBlock);
   const ttlAdds = new SpillingTtlList(fs, () => spill.scratch.claim('ttl'), spill.limits.ttlEntries);
   return { name, fd, size, header, manifestEntries, cursor, bloom, entries: 0, ttlAdds };
 }

@@ -56,6 +56,9 @@ export class BlockList {
   }
 }
 
+/** Where a cursor hands each leaf block whose CRC held, buf[start, start + length), valid only during the call. */
+export type LeafBlockSink = (buf: Buffer, start: number, length: number) => void;
+
 export class LeafCursor implements LeafFields {
   // The current entry (valid after next() returned true, until the next call).
   buf: Buffer = Buffer.alloc(0);
@@ -93,6 +96,7 @@ export class LeafCursor implements LeafFields {
     first: number,
     private readonly leavesEnd: number,
     private readonly log: VerifyLog,
+    private readonly onBlock: LeafBlockSink | null = null,
   ) {
     this.pos = first;
   }
@@ -164,6 +168,7 @@ export class LeafCursor implements LeafFields {
         continue;
       }
       this.leaves.add(at, length);
+      this.onBlock?.(c, r, length);
       this.buf = c;
       this.blockAt = at;
       this.left = c.readUInt16LE(r + 2);

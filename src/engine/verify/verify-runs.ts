@@ -22,6 +22,7 @@ import { compareBytes } from './run-cursor.js';
 import { checkEveryRecordIndexed } from './verify-newest.js';
 import { checkBranches, checkTtlSection } from './verify-run-parts.js';
 import type { VerifyLog } from './verify-log.js';
+import type { VerifyWorker } from './verify-worker.js';
 
 /**
  * The checks of each entry the walk meets (against its record, its bloom
@@ -155,14 +156,14 @@ function mergeWalk(runs: OpenRun[], check: EntryCheck): void {
 }
 
 /** The walk over every run, and the per-run checks after it; `incomplete` when some index could not be read whole. */
-function walkRuns(fs: FileSystem, dir: string, m: Manifest, records: RecordJoin, log: VerifyLog, bloomElsewhere: boolean, spill: Spill): { check: EntryCheck; incomplete: boolean } {
+function walkRuns(fs: FileSystem, dir: string, m: Manifest, records: RecordJoin, log: VerifyLog, worker: VerifyWorker | null, spill: Spill): { check: EntryCheck; incomplete: boolean } {
   const runs: OpenRun[] = [];
   let incomplete = false;
   const check = new EntryCheck(fs, dir, records, log);
   const bloomScratch = new BloomScratch();
   try {
     for (const info of m.runs) {
-      const r = openRun(fs, dir, info.file, info.entries, log, bloomScratch, bloomElsewhere, spill);
+      const r = openRun(fs, dir, info.file, info.entries, log, bloomScratch, worker, spill);
       if (r) runs.push(r);
       else incomplete = true;
     }
@@ -190,20 +191,20 @@ function walkRuns(fs: FileSystem, dir: string, m: Manifest, records: RecordJoin,
 
 /**
  * Checks every run of the manifest against the segments' records (and its keys
- * against its bloom filter, unless `bloomElsewhere`: the worker does). When
+ * against its bloom filter, on `worker` when given). When
  * the records were spilled, their join with the entries comes after the walk,
  * and the walk is run again if it found wrong entries (record-join.ts).
  * Returns the last checks (every newest record indexed, the census), to be
  * run once all the data's damage is known: they are skipped when some index
  * or data could not be read whole (they would only repeat that).
  */
-export function verifyRuns(fs: FileSystem, dir: string, m: Manifest, records: RecordJoin, log: VerifyLog, spill: Spill, bloomElsewhere = false): () => void {
+export function verifyRuns(fs: FileSystem, dir: string, m: Manifest, records: RecordJoin, log: VerifyLog, spill: Spill, worker: VerifyWorker | null): () => void {
   const mark = log.mark();
-  let { check, incomplete } = walkRuns(fs, dir, m, records, log, bloomElsewhere, spill);
+  let { check, incomplete } = walkRuns(fs, dir, m, records, log, worker, spill);
   const wrong = records.join();
   if (wrong > 0) {
     log.rollback(mark);
-    ({ check, incomplete } = walkRuns(fs, dir, m, records, log, bloomElsewhere, spill));
+    ({ check, incomplete } = walkRuns(fs, dir, m, records, log, worker, spill));
     log.problemCount += records.unlisted(wrong);
   }
   if (records.anyUnreadable) incomplete = true;

@@ -12,6 +12,7 @@ import { scanSegment } from '../log/resync.js';
 import type { RecordJoin } from './record-join.js';
 import { fingerprint, keyHashOf } from './record-table.js';
 import type { VerifyLog } from './verify-log.js';
+import type { VerifyWorker } from './verify-worker.js';
 
 export interface SegmentPlan {
   file: number;
@@ -19,8 +20,8 @@ export interface SegmentPlan {
   size: number | null;
   /** Records before this offset are covered by the index runs. */
   indexedTo: number;
-  /** False when a worker thread checks the records' CRCs (framing only here). */
-  checkCrc: boolean;
+  /** The worker thread that checks the records' CRCs, reading through it (framing only here); none: all checked here. */
+  worker?: VerifyWorker;
   /** A follower's active segment: where its leader's cut ends (view.ts followerCut). */
   cut?: number;
 }
@@ -87,7 +88,7 @@ function leftoverTail(log: VerifyLog, name: string, from: number, to: number, af
 }
 
 function scanRecords(fs: FileSystem, fd: number, name: string, sealed: boolean, end: number, plan: SegmentPlan, chunk: Buffer, log: VerifyLog, records: RecordJoin | null): void {
-  const { indexedTo, checkCrc } = plan;
+  const { indexedTo, worker } = plan;
   const visitor: ScanVisitor = {
     record(buf, pos, at, info) {
       if (at >= indexedTo || !records) return;
@@ -95,10 +96,10 @@ function scanRecords(fs: FileSystem, fd: number, name: string, sealed: boolean, 
       records.push(at, fingerprint(keyHash, info.kind, info.length, info.expiresAt), keyHash, info.kind === KIND_PUT);
     },
   };
-  const read = (at: number, length: number) => chunk.subarray(0, fs.read(fd, chunk, 0, Math.min(length, chunk.length), at));
+  const read = worker?.segmentBytes(fs, fd, plan.file) ?? ((at: number, length: number) => chunk.subarray(0, fs.read(fd, chunk, 0, Math.min(length, chunk.length), at)));
   const scan = scanSegment(read, FILE_HEADER_BYTES, end, {
     visitor,
-    checkCrc,
+    checkCrc: !worker,
     sealed,
     chunkBytes: chunk.length,
     onRead: (n) => log.progress(n),

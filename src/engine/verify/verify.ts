@@ -4,10 +4,9 @@
 // into a RecordJoin), then one merge walk of the index runs against them.
 import type { VerifyReport } from '../../api.js';
 import { TzkvError } from '../../errors.js';
-import { FILE_HEADER_BYTES, MANIFEST_NAME } from '../../format/constants.js';
+import { MANIFEST_NAME } from '../../format/constants.js';
 import type { Manifest } from '../../format/manifest.js';
 import type { FileSystem } from '../../io/fs.js';
-import { realFs } from '../../io/fs.js';
 import type { Processes } from '../../io/processes.js';
 import { realProcesses } from '../../io/processes.js';
 import { fileKind, leftoverUnlessListed } from '../files/file-kinds.js';
@@ -17,7 +16,8 @@ import { findManifest, readManifest } from '../files/store-manifest.js';
 import { listedNames } from '../files/manifest-files.js';
 import { RecordJoin } from './record-join.js';
 import { RunReader } from '../runs/run-reader.js';
-import { checkInWorker } from './crc-worker.js';
+import { VerifyWorker } from './verify-worker.js';
+import type { WorkerVerdict } from './worker-ring.js';
 import { DEFAULT_LIMITS, Scratch, ScratchError } from './scratch.js';
 import type { VerifyLimits } from './scratch.js';
 import { VerifyLog } from './verify-log.js';
@@ -61,13 +61,19 @@ function checkDirectory(fs: FileSystem, dir: string, m: Manifest, log: VerifyLog
 
 type Report = Omit<VerifyReport, 'recorded'> & { unreadable: VerifyLog['unreadableRanges'] };
 
-/** The store's segments as verify scans them. */
-function segmentPlans(m: Manifest, checkCrc: boolean): SegmentPlan[] {
+/** The store's segments as verify scans them; `worker` checks the sealed ones' CRCs. */
+function segmentPlans(m: Manifest, worker: VerifyWorker | null): SegmentPlan[] {
   // The active segment may grow while verify runs: its CRCs are always checked here, as far as it is read.
   const cut = followerCut(m);
   return m.segments.map((s) => {
     const active = s.file === m.active.file;
-    return { file: s.file, size: s.size, indexedTo: active ? m.active.indexedTo : Infinity, checkCrc: checkCrc || s.size === null, ...(active && cut !== undefined ? { cut } : {}) };
+    return {
+      file: s.file,
+      size: s.size,
+      indexedTo: active ? m.active.indexedTo : Infinity,
+      ...(worker && s.size !== null ? { worker } : {}),
+      ...(active && cut !== undefined ? { cut } : {}),
+    };
   });
 }
 
@@ -85,12 +91,12 @@ const IN_MEMORY: VerifyLimits = { records: Infinity, ttlEntries: Infinity, candi
 
 /**
  * Reads the manifest, the directory, every segment, and walks the index; the
- * last checks wait in the result. `manifest`: check the store against this
+ * last checks wait in the result. `worker`: the thread that checks the sealed
+ * segments' CRCs and the runs' keys against their bloom filters (none: here). `manifest`: check the store against this
  * one instead of its MANIFEST (a repair checking the manifest it rebuilt,
  * before writing it).
  */
-function scanStore(fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, checkCrc: boolean, limits: VerifyLimits, processes: Processes, manifest?: Manifest): StoreScan {
-  // checkCrc false: a worker checks the CRCs and the bloom filters.
+function scanStore(fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, worker: VerifyWorker | null, limits: VerifyLimits, processes: Processes, manifest?: Manifest): StoreScan {
   const started = Date.now();
   const log = new VerifyLog(onProgress);
   const scratch = new Scratch(fs, limits.dir);
@@ -124,9 +130,9 @@ function scanStore(fs: FileSystem, dir: string, onProgress: ((done: number, tota
     for (const r of m.runs) log.total += fs.stat(`${dir}/${runName(r.file)}`)?.size ?? 0;
     const chunk = Buffer.allocUnsafe(CHUNK);
     const records = new RecordJoin(limits, scratch);
-    for (const plan of segmentPlans(m, checkCrc)) verifySegment(fs, dir, plan, chunk, log, records);
+    for (const plan of segmentPlans(m, worker)) verifySegment(fs, dir, plan, chunk, log, records);
     records.seal();
-    return { log, m, started, lastChecks: verifyRuns(fs, dir, m, records, log, { scratch, limits }, !checkCrc), scratch };
+    return { log, m, started, lastChecks: verifyRuns(fs, dir, m, records, log, { scratch, limits }, worker), scratch };
   } catch (err) {
     const failure = scratch.failure(err);
     if (failure) {
@@ -173,7 +179,7 @@ function finishReport(scan: StoreScan, onProgress: ((done: number, total: number
  */
 function againInMemory(err: unknown, fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, processes: Processes, manifest?: Manifest): Report {
   if (!(err instanceof ScratchError)) throw err;
-  const report = finishReport(scanStore(fs, dir, onProgress, true, IN_MEMORY, processes, manifest), onProgress);
+  const report = finishReport(scanStore(fs, dir, onProgress, null, IN_MEMORY, processes, manifest), onProgress);
   report.warnings.unshift({ file: '', offset: null, kind: 'no-scratch', message: `${err.message}; verify held what it checks in memory instead` });
   return report;
 }
@@ -185,7 +191,7 @@ function againInMemory(err: unknown, fs: FileSystem, dir: string, onProgress: ((
  */
 export function verifyStore(fs: FileSystem, dir: string, onProgress?: (done: number, total: number) => void, manifest?: Manifest, limits = DEFAULT_LIMITS, processes: Processes = realProcesses): Report {
   try {
-    return finishReport(scanStore(fs, dir, onProgress, true, limits, processes, manifest), onProgress);
+    return finishReport(scanStore(fs, dir, onProgress, null, limits, processes, manifest), onProgress);
   } catch (err) {
     return againInMemory(err, fs, dir, onProgress, processes, manifest);
   }
@@ -206,11 +212,12 @@ function bloomOffsetOf(fs: FileSystem, dir: string, file: number): number | null
 export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
 
 /**
- * Verifies with the records' CRCs checked by a worker thread while this one
- * scans framing and walks the index; a segment the worker finds a bad record
- * in is then checked again here, the sequential way, which reports it. Only
- * for the real file system and stores of PARALLEL_MIN_BYTES of segments or
- * more (`minBytes` for tests).
+ * Verifies with a worker thread checking the sealed segments' record CRCs and
+ * the runs' keys against their bloom filters, on the bytes this thread reads
+ * through `fs`, while this one scans framing and walks the index. A segment
+ * the worker finds a bad record in is then checked again here, the
+ * sequential way, which reports it. Only for stores of PARALLEL_MIN_BYTES of
+ * sealed segments or more (`minBytes` for tests).
  */
 export async function verifyStoreParallel(fs: FileSystem, dir: string, onProgress?: (done: number, total: number) => void, minBytes = PARALLEL_MIN_BYTES, limits = DEFAULT_LIMITS, processes: Processes = realProcesses): Promise<Report> {
   try {
@@ -223,43 +230,45 @@ export async function verifyStoreParallel(fs: FileSystem, dir: string, onProgres
 async function parallel(fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, minBytes: number, limits: VerifyLimits, processes: Processes): Promise<Report> {
   let m: Manifest | null = null;
   try {
-    m = fs === realFs ? readManifest(fs, dir) : null;
+    m = readManifest(fs, dir);
   } catch {
     m = null; // damaged, newer, unreadable: the sequential path reports it
   }
   const sealedBytes = m?.segments.reduce((n, s) => n + (s.size ?? 0), 0) ?? 0;
   if (!m || sealedBytes < minBytes || sealedBytes === 0) return verifyStore(fs, dir, onProgress, undefined, limits, processes);
-  const plans = segmentPlans(m, false);
   // Sealed segments only (they never change); the active one is checked on this thread.
-  const sealed = plans.filter((p) => p.size !== null);
-  const jobs = sealed.map((p) => ({ path: `${dir}/${segmentName(p.file)}`, from: FILE_HEADER_BYTES, to: p.size! }));
-  const runPaths = m.runs.map((r) => `${dir}/${runName(r.file)}`);
-  const checked = checkInWorker({ segments: jobs, runs: runPaths });
-  const scan = scanStore(fs, dir, onProgress, false, limits, processes);
-  const result = await checked;
-  // No worker here, or the store changed between the two reads of its manifest: the sequential way, from the start.
-  if (result === null || scan.m?.generation !== m.generation) {
+  const sealed = segmentPlans(m, null).filter((p) => p.size !== null);
+  const worker = VerifyWorker.start(fs, dir, sealed.map((p) => ({ file: p.file, to: p.size! })));
+  if (!worker) return verifyStore(fs, dir, onProgress, undefined, limits, processes);
+  let scan: StoreScan;
+  let verdict: WorkerVerdict | null;
+  try {
+    scan = scanStore(fs, dir, onProgress, worker, limits, processes);
+    verdict = await worker.finish();
+  } finally {
+    worker.stop();
+  }
+  // The worker failed, or the store changed between the two reads of its manifest: the sequential way, from the start.
+  if (verdict === null || scan.m?.generation !== m.generation) {
     scan.scratch.dispose();
     return verifyStore(fs, dir, onProgress, undefined, limits, processes);
   }
-  {
-    const { log } = scan;
-    const chunk = Buffer.allocUnsafe(CHUNK);
-    for (let i = 0; i < sealed.length; i++) {
-      if (result.segments[i] < 0) continue;
-      // Checked again with CRCs: what it reports replaces what the framing-only scan said of this segment.
-      const counted = { files: log.files, records: log.records, bytes: log.bytes };
-      log.forget(segmentName(sealed[i].file));
-      verifySegment(fs, dir, { ...sealed[i], checkCrc: true }, chunk, log, null);
-      Object.assign(log, counted);
-    }
-    for (let i = 0; i < m.runs.length; i++) {
-      const name = runName(m.runs[i].file);
-      const missing = result.runs[i];
-      // A run with other problems is reported already; -1: the worker could not read it (nor could the walk).
-      if (log.problems.some((p) => p.file === name)) continue;
-      if (missing > 0) log.problem(name, bloomOffsetOf(fs, dir, m.runs[i].file), 'bloom-mismatch', `the bloom filter rules out ${missing} of the keys the run holds`);
-      else if (missing < 0) log.problem(name, null, 'corrupt-index', 'the run could not be read whole to check its bloom filter');
+  const { log } = scan;
+  const chunk = Buffer.allocUnsafe(CHUNK);
+  for (const plan of sealed) {
+    if (verdict.segments.get(plan.file)! < 0) continue;
+    // Checked again with CRCs: what it reports replaces what the framing-only scan said of this segment.
+    const counted = { files: log.files, records: log.records, bytes: log.bytes };
+    log.forget(segmentName(plan.file));
+    verifySegment(fs, dir, plan, chunk, log, null);
+    Object.assign(log, counted);
+  }
+  for (const run of m.runs) {
+    const name = runName(run.file);
+    const missing = verdict.runs.get(run.file) ?? 0; // none: the walk could not open the run, and said why
+    // A run with other problems is reported already.
+    if (missing > 0 && !log.problems.some((p) => p.file === name)) {
+      log.problem(name, bloomOffsetOf(fs, dir, run.file), 'bloom-mismatch', `the bloom filter rules out ${missing} of the keys the run holds`);
     }
   }
   return finishReport(scan, onProgress);

@@ -1,0 +1,185 @@
+// The main thread's side of verify's worker thread (verify-worker-thread.ts,
+// docs/design.md "Verify"): starts it, hands it what it checks, collects its
+// verdict. The worker opens no file but through the io/ seam: on the real
+// file system (realFs) it reads the sealed segments itself, which keeps the
+// two threads apart; any other FileSystem (an injected one, test/fault) lives
+// on this thread, so the main thread's scan reads the segments into the
+// shared ring's slots (worker-ring.ts) and posts them, without a copy, for the
+// worker to check while it scans them. Either way the runs' filter pages and
+// their leaf blocks whose CRC held (packed together, whichever run they are
+// of), read by the main thread's walk, are copied into slots. The main thread
+// waits for the worker only for a free slot: it is at most SLOTS ahead.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { BLOOM_PAGE_STRIDE, FILE_HEADER_BYTES } from '../../format/constants.js';
+import type { FileSystem } from '../../io/fs.js';
+import { realFs } from '../../io/fs.js';
+import { segmentName } from '../files/layout.js';
+import type { SegmentBytes } from '../log/record-boundary.js';
+import { FAILED_WORD, FREE, POSTED, SLOTS, SLOT_BYTES, newRing, slotBuffer } from './worker-ring.js';
+import type { Ring, SegmentJob, ToWorker, WorkerVerdict } from './worker-ring.js';
+
+/** The worker's bundle (scripts/build.mjs), in the package's dist/. */
+const WORKER_BUNDLE = 'verify-worker.cjs';
+
+/** How long the main thread waits for a slot before it gives up on the worker (one that never started, or hangs). */
+const STALL_MS = 10_000;
+
+/**
+ * Where the worker's bundle is. From src/ (tests) and from tsc's dist/ (the
+ * embedded API) this file is three folders below the package, whose dist/
+ * holds the bundle; in the CLI's CommonJS bundles, which sit in dist/ beside
+ * it, esbuild leaves import.meta empty and __dirname is dist/.
+ */
+function workerBundle(): string {
+  const here = import.meta.url as string | undefined;
+  return here ? fileURLToPath(new URL(`../../../dist/${WORKER_BUNDLE}`, here)) : join(__dirname, WORKER_BUNDLE);
+}
+
+export class VerifyWorker {
+  private readonly states: Int32Array;
+  private readonly slots: Buffer[];
+  private nextSlot = 0;
+  /** The slot leaf blocks are being packed into (not yet posted; SLOTS when none), and how full it is. */
+  private packing = SLOTS;
+  private packed = 0;
+  /** Set once the worker failed or stalled: nothing more is posted to it, and its verdict is null. */
+  private gaveUp = false;
+  private readonly verdict: Promise<WorkerVerdict | null>;
+
+  private constructor(
+    private readonly thread: Worker,
+    ring: Ring,
+    /** Whether it reads the sealed segments itself. */
+    private readonly readsSegments: boolean,
+  ) {
+    this.states = new Int32Array(ring.states);
+    this.slots = Array.from({ length: SLOTS }, (_, i) => slotBuffer(ring, i));
+    this.verdict = new Promise((resolve) => {
+      thread.once('message', (v: WorkerVerdict) => resolve(v));
+      thread.once('error', () => resolve(null));
+      thread.once('exit', () => resolve(null));
+    });
+  }
+
+  /**
+   * Starts a worker that checks the records of these sealed segments of the
+   * store in `dir` (and the runs it is sent), verified through `fs`; null
+   * when none can start (verify on one thread then).
+   */
+  static start(fs: FileSystem, dir: string, segments: SegmentJob[]): VerifyWorker | null {
+    const bundle = workerBundle();
+    if (!realFs.stat(bundle)?.isFile) return null; // not built
+    const readsSegments = fs === realFs;
+    const jobs = readsSegments ? segments.map((s) => ({ ...s, path: `${dir}/${segmentName(s.file)}` })) : segments;
+    const ring = newRing();
+    try {
+      return new VerifyWorker(new Worker(bundle, { workerData: { ring, segments: jobs } }), ring, readsSegments);
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * How the scan reads sealed segment `file` (one of those the worker was
+   * started for) from `fd`, when the worker does not read it itself (null):
+   * into the ring's next slot, posted to the worker when it continues the
+   * bytes the worker has of the segment (from FILE_HEADER_BYTES on). A read of
+   * more than SLOT_BYTES returns SLOT_BYTES.
+   */
+  segmentBytes(fs: FileSystem, fd: number, file: number): SegmentBytes | null {
+    if (this.readsSegments) return null;
+    let next = FILE_HEADER_BYTES;
+    return (at, length) => {
+      const slot = this.take();
+      const buf = this.slots[slot];
+      const n = fs.read(fd, buf, 0, Math.min(length, SLOT_BYTES), at);
+      if (at === next && n > 0) {
+        next += n;
+        this.post({ to: 'segment', slot, file, at, n });
+      }
+      return buf.subarray(0, n);
+    };
+  }
+
+  /** Sends pages [first, first + count) of run `run`'s filter of `pages` pages: `bytes`, count pages with their CRCs. Page 0 starts the run's check (again). REQUIRES: bytes fit a slot. */
+  sendFilter(run: number, pages: number, first: number, bytes: Buffer): void {
+    if (this.gaveUp) return;
+    const slot = this.take();
+    bytes.copy(this.slots[slot]);
+    this.post({ to: 'filter', slot, run, pages, first, count: bytes.length / BLOOM_PAGE_STRIDE });
+  }
+
+  /**
+   * Once run `run`'s whole filter was sent (`pageOk[i]` 0 for a page whose CRC
+   * failed; about `expected` keys): where the walk hands each of the run's
+   * leaf blocks whose CRC held, buf[start, start + length), for the worker to
+   * check its keys against the filter.
+   */
+  leafBlocks(run: number, pageOk: Uint8Array, expected: number): (buf: Buffer, start: number, length: number) => void {
+    this.send({ to: 'probe', run, pageOk, expected });
+    return (buf, start, length) => {
+      if (this.gaveUp) return;
+      if (this.packing !== SLOTS && this.packed + 8 + length > SLOT_BYTES) this.postPacked();
+      if (this.packing === SLOTS) {
+        this.packing = this.take();
+        this.packed = 0;
+      }
+      const slot = this.slots[this.packing];
+      slot.writeUInt32LE(run, this.packed);
+      slot.writeUInt32LE(length, this.packed + 4);
+      buf.copy(slot, this.packed + 8, start, start + length);
+      this.packed += 8 + length;
+    };
+  }
+
+  /** Tells the worker everything is sent; resolves with its verdict, or null when it failed or was given up on (then verify starts over on one thread). */
+  finish(): Promise<WorkerVerdict | null> {
+    this.send({ to: 'done' });
+    return this.gaveUp ? Promise.resolve(null) : this.verdict;
+  }
+
+  /** Ends the thread, whatever it is doing. */
+  stop(): void {
+    void this.thread.terminate();
+  }
+
+  /** The next slot of the ring but the one being packed, once the worker is done with it (or given up on). */
+  private take(): number {
+    let slot = this.nextSlot;
+    if (slot === this.packing) slot = (slot + 1) % SLOTS;
+    this.nextSlot = (slot + 1) % SLOTS;
+    if (this.gaveUp || Atomics.load(this.states, slot) === FREE) return slot;
+    const deadline = Date.now() + STALL_MS;
+    while (Atomics.load(this.states, slot) !== FREE) {
+      if (Atomics.load(this.states, FAILED_WORD) !== 0 || Date.now() > deadline) {
+        this.gaveUp = true;
+        break;
+      }
+      Atomics.wait(this.states, slot, POSTED, 100);
+    }
+    return slot;
+  }
+
+  /** Posts a slot the worker then owns. Messages reach the worker in order: leaf blocks packed before go first. */
+  private post(m: ToWorker & { slot: number }): void {
+    if (m.to !== 'leaves') this.postPacked();
+    if (this.gaveUp) return;
+    Atomics.store(this.states, m.slot, POSTED);
+    this.thread.postMessage(m);
+  }
+
+  /** Sends a message that holds no slot, after the leaf blocks packed before it. */
+  private send(m: ToWorker): void {
+    this.postPacked();
+    if (!this.gaveUp) this.thread.postMessage(m);
+  }
+
+  private postPacked(): void {
+    if (this.packing === SLOTS) return;
+    const slot = this.packing;
+    this.packing = SLOTS;
+    this.post({ to: 'leaves', slot, n: this.packed });
+  }
+}

@@ -1,0 +1,60 @@
+// What verify's two threads share (docs/design.md "Verify"): a ring of SLOTS
+// buffers of SLOT_BYTES in shared memory, which the main thread fills with
+// bytes it read through the io/ seam and the worker checks, and one state
+// word a slot. A slot is FREE (the main thread may fill it) or POSTED (the
+// worker owns it until it sets it FREE again and notifies). Messages on the
+// worker's port say, in order, what each posted slot holds.
+
+/** Buffers in the ring: the main thread reads ahead of the worker by at most this many. */
+export const SLOTS = 4;
+/** Bytes a slot holds: a segment read, leaf blocks, or a window of filter pages. */
+export const SLOT_BYTES = 2 * 1024 * 1024;
+
+export const FREE = 0;
+export const POSTED = 1;
+/** The state word after the slots': set by the worker, with a notify on every slot, when it fails. */
+export const FAILED_WORD = SLOTS;
+
+export interface Ring {
+  bytes: SharedArrayBuffer;
+  /** Int32 words: one a slot, then FAILED_WORD. */
+  states: SharedArrayBuffer;
+}
+
+export function newRing(): Ring {
+  return { bytes: new SharedArrayBuffer(SLOTS * SLOT_BYTES), states: new SharedArrayBuffer(4 * (SLOTS + 1)) };
+}
+
+/** Slot `slot` of the ring's bytes. */
+export function slotBuffer(ring: Ring, slot: number): Buffer {
+  return Buffer.from(ring.bytes, slot * SLOT_BYTES, SLOT_BYTES);
+}
+
+/** A sealed segment the worker checks: its records run from FILE_HEADER_BYTES to `to`. */
+export interface SegmentJob {
+  file: number;
+  to: number;
+  /** Where the worker reads the segment itself (the main thread verifies on the real file system); none: the main thread sends its bytes. */
+  path?: string;
+}
+
+/** What the main thread tells the worker, in order. */
+export type ToWorker =
+  /** Bytes [at, at + n) of sealed segment `file` are in `slot`: they follow the bytes sent of it before (from FILE_HEADER_BYTES on). */
+  | { to: 'segment'; slot: number; file: number; at: number; n: number }
+  /** `count` pages of run `run`'s filter of `pages` pages, from page `first`, are in `slot`; first 0 starts the run's check (again). */
+  | { to: 'filter'; slot: number; run: number; pages: number; first: number; count: number }
+  /** The filter of run `run` is whole; `pageOk[i]` 0 for a page whose CRC failed (its keys are not checked); about `expected` keys follow. */
+  | { to: 'probe'; run: number; pageOk: Uint8Array; expected: number }
+  /** Leaf blocks whose CRC held, in `slot`[0, n): each as u32 run, u32 length, then the block. */
+  | { to: 'leaves'; slot: number; n: number }
+  /** Nothing more comes: the worker answers with its WorkerVerdict and ends. */
+  | { to: 'done' };
+
+/** What the worker found. */
+export interface WorkerVerdict {
+  /** Per sealed segment file: -1 when every record's CRC and framing checked up to its `to`, else where the first that did not starts (or where the bytes sent of it stopped). */
+  segments: Map<number, number>;
+  /** Per run file: how many of its keys its bloom filter rules out. */
+  runs: Map<number, number>;
+}
