@@ -6,9 +6,9 @@
 // its keys (BloomProbe). At most CHECK_KEYS keys are held: a run of more is
 // checked in as many rounds. On one thread the filter is not held: a round
 // reads the pages its keys fall in, a window of WINDOW_PAGES at a time, so the
-// runs of a walk hold their recorded keys and share one window. With two, the
-// rounds go to the worker thread, which holds the filters the main thread
-// read for it (verify-worker.ts).
+// runs of a walk hold their recorded keys and share one window. With two
+// threads the worker runs both parts, over the leaf blocks and filter pages
+// the main thread sends it, and holds the filters (verify-worker-thread.ts).
 import { BLOOM_BUCKETS_PER_PAGE, BLOOM_BUCKET_BYTES, BLOOM_PAGE_STRIDE, BLOOM_PROBES } from '../../format/constants.js';
 import type { FileSystem } from '../../io/fs.js';
 
@@ -57,24 +57,19 @@ export function filePages(fs: FileSystem, fd: number, offset: number, pages: num
   };
 }
 
-/** Where a BloomCheck's recorded keys are checked, a round at a time: a BloomProbe here, or verify's worker thread. */
-export interface BloomRounds {
-  /** Checks keys [0, n) of `buckets` and `h2s`; returns how many the filter rules out (0 when the check happens elsewhere). The arrays may be reused once it returns. */
-  round(buckets: Uint32Array, h2s: Int32Array, n: number): number;
-}
-
 /**
  * A round: the keys sorted by page (a counting sort), then each probed in its
  * page while the page is in cache. Keys of a page whose CRC failed
  * (`pageOk[page]` 0) are not checked.
  */
-export class BloomProbe implements BloomRounds {
+export class BloomProbe {
   constructor(
     private readonly pages: FilterPages,
     private readonly pageOk: Uint8Array,
     private readonly scratch: BloomScratch,
   ) {}
 
+  /** Checks keys [0, n) of `buckets` and `h2s`; returns how many the filter rules out. The arrays may be reused once it returns. */
   round(buckets: Uint32Array, h2s: Int32Array, n: number): number {
     const pages = this.pageOk.length;
     const starts = new Uint32Array(pages + 1);
@@ -123,7 +118,7 @@ export class BloomProbe implements BloomRounds {
   }
 }
 
-/** Records a run's keys by their two bloom hashes, CHECK_KEYS at most, and has them checked a round at a time. */
+/** Records a run's keys by their two bloom hashes, CHECK_KEYS at most, and has its probe check them a round at a time. */
 export class BloomCheck {
   private buckets: Uint32Array;
   private h2s: Int32Array;
@@ -133,7 +128,7 @@ export class BloomCheck {
 
   /** `pages`: the filter's page count; `expected`: how many keys will be added (a hint). */
   constructor(
-    private readonly rounds: BloomRounds,
+    private readonly probe: BloomProbe,
     pages: number,
     expected: number,
   ) {
@@ -145,7 +140,7 @@ export class BloomCheck {
   /** Records a key by its two bloom hashes. */
   add(h1: number, h2: number): void {
     if (this.length === CHECK_KEYS) {
-      this.missed += this.rounds.round(this.buckets, this.h2s, this.length);
+      this.missed += this.probe.round(this.buckets, this.h2s, this.length);
       this.length = 0;
     }
     if (this.length === this.buckets.length) {
@@ -160,9 +155,9 @@ export class BloomCheck {
     this.h2s[this.length++] = h2;
   }
 
-  /** How many recorded keys the filter rules out (0 when its rounds are checked elsewhere). */
+  /** How many recorded keys the filter rules out. */
   missing(): number {
-    const missed = this.missed + this.rounds.round(this.buckets, this.h2s, this.length);
+    const missed = this.missed + this.probe.round(this.buckets, this.h2s, this.length);
     this.missed = 0;
     this.length = 0;
     return missed;
