@@ -6,7 +6,7 @@ import type { KeyInput, ValueInput } from './api.js';
 import { TzkvError } from './errors.js';
 import { MAX_EXPIRY_MS, MAX_KEY_BYTES, MAX_VALUE_BYTES } from './format/constants.js';
 
-export function toBytes(input: KeyInput | ValueInput): Buffer {
+function toBytes(input: KeyInput | ValueInput): Buffer {
   if (typeof input === 'string') return Buffer.from(input, 'utf8');
   if (Buffer.isBuffer(input)) return input;
   if (input instanceof Uint8Array) return Buffer.from(input.buffer, input.byteOffset, input.byteLength);

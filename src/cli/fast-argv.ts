@@ -22,7 +22,7 @@ import { BASE_FLAGS, COMMAND_ARGUMENTS, COMMAND_FLAGS, type DeclaredFlag } from 
 
 /** The commands the fast path runs (src/cli/fast.ts). */
 const FAST_COMMANDS = ['get', 'put', 'del', 'keys', 'incr', 'ttl'] as const;
-export type FastCommand = (typeof FAST_COMMANDS)[number];
+type FastCommand = (typeof FAST_COMMANDS)[number];
 
 export interface FastPlan {
   command: FastCommand;

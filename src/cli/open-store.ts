@@ -122,7 +122,7 @@ export interface OpenFor {
 }
 
 /** The flags that reach an etcd cluster (src/cli/flags.ts). */
-export interface EtcdFlags {
+interface EtcdFlags {
   'etcd-user'?: string;
   'etcd-ca'?: string;
   'etcd-cert'?: string;

@@ -70,7 +70,7 @@ export function note(message: string): void {
 }
 
 /** Whether `stream` gets colour: NO_COLOR (any value) off, FORCE_COLOR on (unless 0/false), else a terminal. */
-export function colourEnabled(stream: Stream, env: NodeJS.ProcessEnv = process.env): boolean {
+function colourEnabled(stream: Stream, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   const force = env.FORCE_COLOR;
   if (force !== undefined) return !(force === '0' || force.toLowerCase() === 'false');

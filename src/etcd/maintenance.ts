@@ -17,7 +17,7 @@ interface StatusReply {
   errors?: string[];
 }
 
-export interface MemberStatus {
+interface MemberStatus {
   endpoint: string;
   id: string | null;
   leader: boolean;

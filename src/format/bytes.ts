@@ -106,8 +106,3 @@ export function parseFileName(name: string, ext: string): number {
   const n = Number(digits);
   return n >= 1 && n <= 0xffffffff ? n : -1;
 }
-
-/** Unsigned byte-order comparison (memcmp, shorter prefix first). */
-export function compareKeys(a: Uint8Array, b: Uint8Array): number {
-  return Buffer.compare(a, b);
-}

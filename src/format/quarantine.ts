@@ -2,7 +2,7 @@
 // (docs/format.md "Quarantine"). Pure encode/decode.
 import { crc32, readU64, writeU64 } from './bytes.js';
 
-export const MAGIC_QUARANTINE = 'TZQR';
+const MAGIC_QUARANTINE = 'TZQR';
 export const QUARANTINE_HEADER_BYTES = 16;
 
 /** One moved range: `bytes` were at `offset` of store file `file`. */

@@ -11,7 +11,7 @@ import {
   RECORD_HEADER_BYTES,
 } from './constants.js';
 
-export function recordLength(keyLength: number, valueLength: number): number {
+function recordLength(keyLength: number, valueLength: number): number {
   return RECORD_HEADER_BYTES + keyLength + valueLength;
 }
 

@@ -7,7 +7,7 @@
 import * as nodeFs from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
-export interface FileStat {
+interface FileStat {
   isFile: boolean;
   isDirectory: boolean;
   size: number;

@@ -16,7 +16,7 @@ import { randomHex } from '../io/random.js';
 import { type LockHolder, describeHolder, heldTokens, holderState, parseHolder } from './lock-holder.js';
 
 /** What a lock is judged and timed by: the processes of this machine and its clock. */
-export interface LockSurroundings {
+interface LockSurroundings {
   processes: Processes;
   clock: Clock;
 }

@@ -57,7 +57,7 @@ export function committedOnly<T>(keep: (buf: Buffer, pos: number, at: number, in
 }
 
 /** Longest possible record: what a partial record or the bytes after a failure may need held. */
-export const MAX_RECORD_BYTES = RECORD_HEADER_BYTES + MAX_KEY_BYTES + MAX_VALUE_BYTES;
+const MAX_RECORD_BYTES = RECORD_HEADER_BYTES + MAX_KEY_BYTES + MAX_VALUE_BYTES;
 
 function allZero(buf: Buffer, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (buf[i] !== 0) return false;

@@ -20,7 +20,7 @@ import { RunReader } from '../runs/run-reader.js';
 import { RunWriter } from '../runs/run-writer.js';
 
 /** Keys held in memory before they go to a sorted run: each a string in a Map, and 25 bytes of columns. */
-export const REBUILD_CHUNK_KEYS = 1 << 17;
+const REBUILD_CHUNK_KEYS = 1 << 17;
 /** Runs merged at once: each takes a key comparison per entry merged. */
 const FAN_IN = 8;
 

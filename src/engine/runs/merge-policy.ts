@@ -9,7 +9,7 @@ const BASE_ENTRIES = 1024;
 /** Past this many runs, merge the newest regardless of tiers. */
 const MAX_RUNS = 20;
 
-export function tierOf(entries: number): number {
+function tierOf(entries: number): number {
   let t = 0;
   let cap = BASE_ENTRIES;
   while (entries > cap) {

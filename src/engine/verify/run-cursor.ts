@@ -23,7 +23,7 @@ export function compareBytes(a: Buffer, as: number, al: number, b: Buffer, bs: n
 }
 
 /** Blocks by start and length, added in ascending order of start: 12 bytes a block, looked up by binary search. */
-export class BlockList {
+class BlockList {
   private starts = new Float64Array(256);
   private lengths = new Uint32Array(256);
   private count = 0;

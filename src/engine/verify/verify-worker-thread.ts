@@ -16,7 +16,7 @@ import { LEAF_FIELDS_BYTES, checkedBlock, leafEntryEnd } from '../../format/inde
 import { RecordScanner } from '../log/record-scan.js';
 import { BloomCheck, BloomProbe, BloomScratch } from './bloom-check.js';
 import { realFs } from '../../io/fs.js';
-import { FAILED_WORD, FREE, SLOTS, SLOT_BYTES, slotBuffer } from './worker-ring.js';
+import { FREE, SLOTS, SLOT_BYTES, markFailed, slotBuffer } from './worker-ring.js';
 import type { Ring, SegmentJob, ToWorker, WorkerVerdict } from './worker-ring.js';
 
 interface SegmentCheck {
@@ -139,8 +139,7 @@ function guarded(step: () => boolean): boolean {
   try {
     return step();
   } catch {
-    Atomics.store(states, FAILED_WORD, 1);
-    for (let i = 0; i < SLOTS; i++) Atomics.notify(states, i);
+    markFailed(states);
     port.close();
     return false;
   }

@@ -17,7 +17,7 @@ import type { FileSystem } from '../../io/fs.js';
 import { realFs } from '../../io/fs.js';
 import { segmentName } from '../files/layout.js';
 import type { SegmentBytes } from '../log/record-boundary.js';
-import { FAILED_WORD, FREE, POSTED, SLOTS, SLOT_BYTES, newRing, slotBuffer } from './worker-ring.js';
+import { FREE, POSTED, SLOTS, SLOT_BYTES, hasFailed, newRing, slotBuffer } from './worker-ring.js';
 import type { Ring, SegmentJob, ToWorker, WorkerVerdict } from './worker-ring.js';
 
 /** The worker's bundle (scripts/build.mjs), in the package's dist/. */
@@ -153,7 +153,7 @@ export class VerifyWorker {
     if (this.gaveUp || Atomics.load(this.states, slot) === FREE) return slot;
     const deadline = Date.now() + STALL_MS;
     while (Atomics.load(this.states, slot) !== FREE) {
-      if (Atomics.load(this.states, FAILED_WORD) !== 0 || Date.now() > deadline) {
+      if (hasFailed(this.states) || Date.now() > deadline) {
         this.gaveUp = true;
         break;
       }

@@ -12,8 +12,18 @@ export const SLOT_BYTES = 2 * 1024 * 1024;
 
 export const FREE = 0;
 export const POSTED = 1;
-/** The state word after the slots': set by the worker, with a notify on every slot, when it fails. */
-export const FAILED_WORD = SLOTS;
+/** The state word after the slots': set by the worker when it fails. */
+const FAILED_WORD = SLOTS;
+
+/** The worker failed: it says so, and wakes the main thread wherever it waits for a slot. */
+export function markFailed(states: Int32Array): void {
+  Atomics.store(states, FAILED_WORD, 1);
+  for (let i = 0; i < SLOTS; i++) Atomics.notify(states, i);
+}
+
+export function hasFailed(states: Int32Array): boolean {
+  return Atomics.load(states, FAILED_WORD) !== 0;
+}
 
 export interface Ring {
   bytes: SharedArrayBuffer;

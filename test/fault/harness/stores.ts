@@ -19,7 +19,7 @@ import { expectOneOf, valueOf } from './values.js';
 import type { Clock } from './workload.js';
 
 /** Small files so a short workload rolls segments, flushes index runs and merges them. */
-export const SMALL = { segmentBytes: 4096, flushBytes: 1024, lockTimeoutMs: 200 } as const;
+const SMALL = { segmentBytes: 4096, flushBytes: 1024, lockTimeoutMs: 200 } as const;
 
 const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 
@@ -90,7 +90,7 @@ export function lockHolderDied(dir: string): void {
 }
 
 /** Problems a store may show before its next write: a torn or uncommitted tail of the active segment (docs/format.md "Recovery rules" 2). */
-export function expectOnlyTornTail(report: VerifyReport, dir: string, label: string): void {
+function expectOnlyTornTail(report: VerifyReport, dir: string, label: string): void {
   const active = existsSync(join(dir, 'MANIFEST')) ? segmentName(readManifestFile(dir).active.file) : '';
   const other = report.problems.filter((p) => p.file !== active || !['torn-tail', 'uncommitted-batch'].includes(p.kind));
   expect(other, `${label}: verify problems other than a torn tail`).toEqual([]);

@@ -31,7 +31,7 @@ export function versionOf(key: string, value: Buffer): number {
   return version;
 }
 
-export interface Version {
+interface Version {
   version: number;
   /** Absolute expiry in ms, null for never. */
   expiresAt: number | null;
@@ -40,13 +40,13 @@ export interface Version {
 /** Key -> newest version written; expired entries stay until `visible` filters them. */
 export type State = Map<string, Version>;
 
-export function visible(state: State, now: number): State {
+function visible(state: State, now: number): State {
   const out: State = new Map();
   for (const [k, v] of state) if (v.expiresAt === null || v.expiresAt > now) out.set(k, v);
   return out;
 }
 
-export function describeState(state: State): string {
+function describeState(state: State): string {
   return [...state.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([k, v]) => `${k}@${v.version}${v.expiresAt === null ? '' : `~${v.expiresAt}`}`)
@@ -66,7 +66,7 @@ function sameState(a: State, b: State): boolean {
  * Reads every key of `keys` with getEntry and lists the store with entries();
  * both must agree and every value must be exact. Returns what the store holds.
  */
-export async function readState(store: Store, keys: Iterable<string>): Promise<State> {
+async function readState(store: Store, keys: Iterable<string>): Promise<State> {
   const byGet: State = new Map();
   for (const key of keys) {
     const e = await store.getEntry(key);
