@@ -66,7 +66,7 @@ export function openRun(fs: FileSystem, dir: string, file: number, manifestEntri
     return fail(`run header says ${header.entries} entries in a tree of height ${header.height}`);
   }
   let bloom: BloomCheck | null = null;
-  let onLeafBlock: LeafBlockSink | null = null;
+  let onLeafBlock: LeafBlockSink | null = null; // the worker's, when the walk sends it the leaf blocks
   const pageOk = new Uint8Array(header.bloomPages);
   if (header.bloomPages > 0) {
     // The pages' CRCs, a window at a time; the keys are checked against the filter after the walk, or by the worker.
@@ -83,13 +83,13 @@ export function openRun(fs: FileSystem, dir: string, file: number, manifestEntri
     }
     // An entry is at least a one-byte key long: the expected count is capped by the file's size.
     const expected = Math.min(header.entries, Math.floor(size / (LEAF_ENTRY_FIXED_BYTES + 1)));
-    if (worker) onLeafBlock = worker.leafBlocks(file, pageOk, expected);
+    if (worker) onLeafBlock = worker.leafBlocks(file, pageOk, expected); // null: it reads the run itself
     else bloom = new BloomCheck(new BloomProbe(filePages(fs, fd, header.bloomOffset, header.bloomPages, bloomScratch), pageOk, bloomScratch), header.bloomPages, expected);
     log.progress(bloomBytes);
   } else if (header.entries > 0) {
     log.problem(name, 0, 'bad-header', 'run has entries but no bloom filter');
   }
-  const cursor = new LeafCursor(fs, fd, name, RUN_HEADER_BYTES, header.leavesEnd, log, onLeafBlock);
+  const cursor = new LeafCursor(fs, fd, name, RUN_HEADER_BYTES, header.leavesEnd, log, onLeafBlock ? { onBlock: onLeafBlock } : {});
   const ttlAdds = new SpillingTtlList(fs, () => spill.scratch.claim('ttl'), spill.limits.ttlEntries);
   return { name, fd, size, header, manifestEntries, cursor, bloom, entries: 0, ttlAdds };
 }

@@ -56,8 +56,14 @@ class BlockList {
   }
 }
 
-/** Where a cursor hands each leaf block whose CRC held, buf[start, start + length), valid only during the call. */
+/** Where a cursor hands each leaf block it reads whole (whose CRC held, when it checks them), buf[start, start + length), valid only during the call. */
 export type LeafBlockSink = (buf: Buffer, start: number, length: number) => void;
+
+export interface LeafCursorOptions {
+  onBlock?: LeafBlockSink;
+  /** False: block framing only, for verify's worker thread (the main thread's cursor checks the CRCs and reports). Default true. */
+  checkCrc?: boolean;
+}
 
 export class LeafCursor implements LeafFields {
   // The current entry (valid after next() returned true, until the next call).
@@ -96,7 +102,7 @@ export class LeafCursor implements LeafFields {
     first: number,
     private readonly leavesEnd: number,
     private readonly log: VerifyLog,
-    private readonly onBlock: LeafBlockSink | null = null,
+    private readonly options: LeafCursorOptions = {},
   ) {
     this.pos = first;
   }
@@ -132,11 +138,23 @@ export class LeafCursor implements LeafFields {
       this.prevLength = this.keyLength;
     }
     for (;;) {
-      if (this.done) return false;
       if (this.left > 0) {
         if (this.readEntry()) return true;
-        continue;
+      } else if (!this.nextBlock()) {
+        return false;
       }
+    }
+  }
+
+  /**
+   * Advances to the next leaf block that reads whole and holds entries,
+   * reporting each one that does not and stepping over it where its length
+   * allows; false at the end. Entries of the block before that next() did not
+   * reach are not read.
+   */
+  nextBlock(): boolean {
+    for (;;) {
+      if (this.done) return false;
       const at = this.pos;
       if (at >= this.leavesEnd) {
         this.done = true;
@@ -163,18 +181,19 @@ export class LeafCursor implements LeafFields {
         this.broken(at, `expected a leaf block, found type ${c[r]}`, at + length);
         continue;
       }
-      if (crc32(c, r, r + length - BLOCK_TRAILER_BYTES) !== c.readUInt32LE(r + length - BLOCK_TRAILER_BYTES)) {
+      if (this.options.checkCrc !== false && crc32(c, r, r + length - BLOCK_TRAILER_BYTES) !== c.readUInt32LE(r + length - BLOCK_TRAILER_BYTES)) {
         this.broken(at, 'leaf block CRC mismatch', at + length);
         continue;
       }
       this.leaves.add(at, length);
-      this.onBlock?.(c, r, length);
+      this.options.onBlock?.(c, r, length);
       this.buf = c;
       this.blockAt = at;
       this.left = c.readUInt16LE(r + 2);
       this.p = r + BLOCK_HEADER_BYTES;
       this.entriesEnd = r + length - BLOCK_TRAILER_BYTES;
-      if (this.left === 0) this.broken(at, 'empty leaf block', at + length);
+      if (this.left > 0) return true;
+      this.broken(at, 'empty leaf block', at + length);
     }
   }
 

@@ -2,42 +2,52 @@
 // verify-worker.ts from its own bundle, dist/verify-worker.cjs, built by
 // scripts/build.mjs). It checks what needs no record table, with the code the
 // one-thread verify runs:
-//  * the sealed segments' records, CRCs and framing, through RecordScanner:
-//    read here through realFs when the main thread verifies on the real file
-//    system, else posted by the main thread in the shared ring (worker-ring.ts);
-//  * each run's keys against its bloom filter: the keys of the leaf blocks the
-//    main thread posts (leafEntryEnd), recorded and checked a round at a time
-//    by BloomCheck and BloomProbe over the filter pages it posts (held whole,
-//    one buffer a run).
+//  * the sealed segments' records, CRCs and framing, through RecordScanner;
+//  * each run's keys against its bloom filter: the keys of its leaf blocks
+//    (leafEntryEnd), recorded and checked a round at a time by BloomCheck and
+//    BloomProbe.
+// Its bytes come through the io/ seam either way. When verify runs on the real
+// file system it reads them itself, through realFs: the segments, then each
+// run's leaf blocks (a LeafCursor that leaves the block CRCs to the main
+// thread) and its filter a window at a time. On any other file system, which
+// lives on the main thread, the main thread posts them in the shared ring
+// (worker-ring.ts): segment reads, the filter pages (held whole here, one
+// buffer a run) and the leaf blocks its walk read whole.
 import { parentPort, workerData } from 'node:worker_threads';
 import { murmur3Pair, murmurPairSecond } from '../../format/bloom.js';
-import { BLOOM_PAGE_STRIDE, FILE_HEADER_BYTES } from '../../format/constants.js';
-import { LEAF_FIELDS_BYTES, checkedBlock, leafEntryEnd } from '../../format/index-block.js';
-import { RecordScanner } from '../log/record-scan.js';
-import { BloomCheck, BloomProbe, BloomScratch } from './bloom-check.js';
+import { BLOOM_PAGE_STRIDE, FILE_HEADER_BYTES, LEAF_ENTRY_FIXED_BYTES, RUN_HEADER_BYTES } from '../../format/constants.js';
+import { LEAF_FIELDS_BYTES, checkedBlock, decodeRunHeader, leafEntryEnd } from '../../format/index-block.js';
 import { realFs } from '../../io/fs.js';
+import { runName, segmentName } from '../files/layout.js';
+import { RecordScanner } from '../log/record-scan.js';
+import { BloomCheck, BloomProbe, BloomScratch, filePages } from './bloom-check.js';
+import { LeafCursor } from './run-cursor.js';
+import { VerifyLog } from './verify-log.js';
 import { FREE, SLOTS, SLOT_BYTES, markFailed, slotBuffer } from './worker-ring.js';
-import type { Ring, SegmentJob, ToWorker, WorkerVerdict } from './worker-ring.js';
+import type { SegmentJob, ToWorker, WorkerSetup, WorkerVerdict } from './worker-ring.js';
 
 interface SegmentCheck {
   to: number;
   scanner: RecordScanner;
-  /** Where the next bytes sent start. */
+  /** Where the next bytes start. */
   next: number;
   /** Where the first record that fails starts; -1 while none has. */
   bad: number;
 }
 
-interface RunCheck {
+/** A run's filter as the main thread posts it, and its keys' check. */
+interface PostedRun {
   filter: Buffer;
   bloom: BloomCheck | null;
 }
 
-const { ring, segments: jobs } = workerData as { ring: Ring; segments: SegmentJob[] };
+const { ring, segments: jobs, files } = workerData as WorkerSetup;
 const states = new Int32Array(ring.states);
 const slots = Array.from({ length: SLOTS }, (_, i) => slotBuffer(ring, i));
 const segments = new Map<number, SegmentCheck>(jobs.map((j) => [j.file, { to: j.to, scanner: new RecordScanner(FILE_HEADER_BYTES, {}, j.to), next: FILE_HEADER_BYTES, bad: -1 }]));
-const runs = new Map<number, RunCheck>();
+const posted = new Map<number, PostedRun>();
+/** Per run: how many of its keys its filter rules out. */
+const missing = new Map<number, number>();
 const scratch = new BloomScratch();
 
 /** Checks the next n bytes of segment `s`, buf[0, n). */
@@ -47,56 +57,94 @@ function checkSegmentBytes(s: SegmentCheck, buf: Buffer, n: number): void {
   if (s.scanner.failure) s.bad = s.scanner.failure.offset;
 }
 
+/** Records the keys of the leaf block at buf[start, start + length), whose framing was checked. */
+function addKeys(bloom: BloomCheck, buf: Buffer, start: number, length: number): void {
+  const block = checkedBlock(buf.subarray(start, start + length));
+  for (let i = 0, q = block.entriesStart; i < block.count; i++) {
+    const next = leafEntryEnd(block.buf, q, block.entriesEnd);
+    if (next < 0) return; // the main thread reports the block
+    bloom.add(murmur3Pair(block.buf, q + 2, next - LEAF_FIELDS_BYTES), murmurPairSecond);
+    q = next;
+  }
+}
+
+/** Reads and checks sealed segment `j` of the store in `dir`; stops at the first record that fails. */
+function readSegment(dir: string, j: SegmentJob, chunk: Buffer): void {
+  const s = segments.get(j.file)!;
+  let fd: number;
+  try {
+    fd = realFs.openRead(`${dir}/${segmentName(j.file)}`);
+  } catch {
+    return; // unread: the main thread checks the segment again, and says why
+  }
+  try {
+    for (let n = 1; n > 0 && s.bad < 0 && s.next < j.to; ) {
+      n = realFs.read(fd, chunk, 0, Math.min(chunk.length, j.to - s.next), s.next);
+      if (n > 0) checkSegmentBytes(s, chunk, n);
+    }
+  } catch {
+    // unread from s.next on: as above
+  } finally {
+    realFs.close(fd);
+  }
+}
+
+/**
+ * Reads run `file` of the store in `dir` and counts the keys its filter rules
+ * out. What is wrong with the run the main thread's walk reports, and then
+ * ignores this count: here every page counts as whole, and a run whose header
+ * does not decode is left out.
+ */
+function readRun(dir: string, file: number): void {
+  const fd = realFs.openRead(`${dir}/${runName(file)}`);
+  try {
+    const head = Buffer.alloc(RUN_HEADER_BYTES);
+    const h = decodeRunHeader(head.subarray(0, realFs.read(fd, head, 0, RUN_HEADER_BYTES, 0)), file);
+    if (typeof h === 'string' || h.bloomPages === 0) return;
+    const pageOk = new Uint8Array(h.bloomPages).fill(1);
+    const expected = Math.min(h.entries, Math.floor(realFs.size(fd) / (LEAF_ENTRY_FIXED_BYTES + 1)));
+    const bloom = new BloomCheck(new BloomProbe(filePages(realFs, fd, h.bloomOffset, h.bloomPages, scratch), pageOk, scratch), h.bloomPages, expected);
+    const cursor = new LeafCursor(realFs, fd, runName(file), RUN_HEADER_BYTES, h.leavesEnd, new VerifyLog(undefined), {
+      checkCrc: false,
+      onBlock: (buf, start, length) => addKeys(bloom, buf, start, length),
+    });
+    while (cursor.nextBlock());
+    missing.set(file, bloom.missing());
+  } finally {
+    realFs.close(fd);
+  }
+}
+
+function readFiles(dir: string, runs: number[]): void {
+  const chunk = Buffer.allocUnsafe(SLOT_BYTES);
+  for (const j of jobs) readSegment(dir, j, chunk);
+  for (const file of runs) {
+    try {
+      readRun(dir, file);
+    } catch {
+      // The main thread's walk cannot read it either, and says why.
+    }
+  }
+}
+
 function segmentBytes(m: Extract<ToWorker, { to: 'segment' }>): void {
   const s = segments.get(m.file);
   // Not one this thread was started for (the store changed since: verify starts over), or one the main thread checks again anyway.
   if (s && s.bad < 0) checkSegmentBytes(s, slots[m.slot], m.n);
 }
 
-/** The sealed segments this thread reads itself, and where it is in them. */
-const own = jobs.filter((j) => j.path !== undefined);
-let ownAt = 0;
-let ownFd = -1;
-const ownChunk = own.length > 0 ? Buffer.allocUnsafe(SLOT_BYTES) : Buffer.alloc(0);
-
-/** Reads and checks the next chunk of the segments this thread reads itself; false once they are all read. */
-function readOwnChunk(): boolean {
-  const j = own[ownAt];
-  if (j === undefined) return false;
-  const s = segments.get(j.file)!;
-  try {
-    if (ownFd < 0) ownFd = realFs.openRead(j.path!);
-    const n = s.bad < 0 && s.next < j.to ? realFs.read(ownFd, ownChunk, 0, Math.min(ownChunk.length, j.to - s.next), s.next) : 0;
-    if (n > 0) {
-      checkSegmentBytes(s, ownChunk, n);
-      return true;
-    }
-  } catch {
-    // Unread from s.next on: the main thread checks the segment again, and says why.
-  }
-  if (ownFd >= 0) realFs.close(ownFd);
-  ownFd = -1;
-  ownAt++;
-  return true;
-}
-
-/** A chunk an event-loop turn, so that the main thread's messages wait for one chunk at most. */
-function readOwnSegments(): void {
-  if (guarded(readOwnChunk)) setImmediate(readOwnSegments);
-}
-
 function filterPages(m: Extract<ToWorker, { to: 'filter' }>): void {
-  let r = runs.get(m.run);
+  let r = posted.get(m.run);
   if (m.first === 0) {
     const bytes = m.pages * BLOOM_PAGE_STRIDE;
     r = { filter: r && r.filter.length === bytes ? r.filter : Buffer.allocUnsafe(bytes), bloom: null };
-    runs.set(m.run, r);
+    posted.set(m.run, r);
   }
   slots[m.slot].copy(r!.filter, m.first * BLOOM_PAGE_STRIDE, 0, m.count * BLOOM_PAGE_STRIDE);
 }
 
 function startProbe(m: Extract<ToWorker, { to: 'probe' }>): void {
-  const r = runs.get(m.run)!;
+  const r = posted.get(m.run)!;
   const pages = { load: (first: number) => r.filter.subarray(first * BLOOM_PAGE_STRIDE) };
   r.bloom = new BloomCheck(new BloomProbe(pages, m.pageOk, scratch), m.pageOk.length, m.expected);
 }
@@ -104,15 +152,8 @@ function startProbe(m: Extract<ToWorker, { to: 'probe' }>): void {
 function leafBlocks(m: Extract<ToWorker, { to: 'leaves' }>): void {
   const buf = slots[m.slot];
   for (let p = 0; p < m.n; ) {
-    const bloom = runs.get(buf.readUInt32LE(p))!.bloom!;
     const length = buf.readUInt32LE(p + 4);
-    const block = checkedBlock(buf.subarray(p + 8, p + 8 + length)); // the main thread sends only blocks whose CRC held
-    for (let i = 0, q = block.entriesStart; i < block.count; i++) {
-      const next = leafEntryEnd(block.buf, q, block.entriesEnd);
-      if (next < 0) break; // the main thread reports the block
-      bloom.add(murmur3Pair(block.buf, q + 2, next - LEAF_FIELDS_BYTES), murmurPairSecond);
-      q = next;
-    }
+    addKeys(posted.get(buf.readUInt32LE(p))!.bloom!, buf, p + 8, length);
     p += 8 + length;
   }
 }
@@ -120,28 +161,25 @@ function leafBlocks(m: Extract<ToWorker, { to: 'leaves' }>): void {
 /** Where segment `s` stops checking clean: -1 when it does not. */
 function firstBad(s: SegmentCheck): number {
   if (s.bad >= 0) return s.bad;
-  if (s.next < s.to) return s.next; // the main thread's reads stopped short (damage, a short file): unchecked from here
+  if (s.next < s.to) return s.next; // the reads stopped short (damage, a short file): unchecked from here
   const end = s.scanner.finish();
   return end.kind === 'clean' ? -1 : end.offset;
 }
 
 function verdict(): WorkerVerdict {
-  return {
-    segments: new Map([...segments].map(([file, s]) => [file, firstBad(s)])),
-    runs: new Map([...runs].map(([file, r]) => [file, r.bloom?.missing() ?? 0])),
-  };
+  for (const [file, r] of posted) missing.set(file, r.bloom?.missing() ?? 0);
+  return { segments: new Map([...segments].map(([file, s]) => [file, firstBad(s)])), runs: missing };
 }
 
 const port = parentPort!;
 
 /** Runs `step`; when it throws (a bug), the thread ends, the main thread stops waiting for it, and verify starts over on one thread. */
-function guarded(step: () => boolean): boolean {
+function guarded(step: () => void): void {
   try {
-    return step();
+    step();
   } catch {
     markFailed(states);
     port.close();
-    return false;
   }
 }
 
@@ -152,15 +190,13 @@ port.on('message', (m: ToWorker) => {
     else if (m.to === 'probe') startProbe(m);
     else if (m.to === 'leaves') leafBlocks(m);
     else {
-      while (readOwnChunk());
       port.postMessage(verdict());
       port.close();
     }
-    return true;
   });
   if ('slot' in m) {
     Atomics.store(states, m.slot, FREE);
     Atomics.notify(states, m.slot);
   }
 });
-readOwnSegments();
+if (files) guarded(() => readFiles(files.dir, files.runs));

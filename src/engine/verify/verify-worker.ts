@@ -1,24 +1,24 @@
 // The main thread's side of verify's worker thread (verify-worker-thread.ts,
 // docs/design.md "Verify"): starts it, hands it what it checks, collects its
-// verdict. The worker opens no file but through the io/ seam: on the real
-// file system (realFs) it reads the sealed segments itself, which keeps the
-// two threads apart; any other FileSystem (an injected one, test/fault) lives
-// on this thread, so the main thread's scan reads the segments into the
-// shared ring's slots (worker-ring.ts) and posts them, without a copy, for the
-// worker to check while it scans them. Either way the runs' filter pages and
-// their leaf blocks whose CRC held (packed together, whichever run they are
-// of), read by the main thread's walk, are copied into slots. The main thread
-// waits for the worker only for a free slot: it is at most SLOTS ahead.
+// verdict. The worker reads nothing but through the io/ seam. On the real
+// file system (realFs) it reads the sealed segments and the runs itself, and
+// neither thread waits for the other. Any other FileSystem (an injected one,
+// test/fault) lives on this thread, so this thread sends it the bytes: its
+// scan reads the segments into the shared ring's slots (worker-ring.ts) and
+// posts them, no copy, for the worker to check while it scans them; its walk
+// copies the runs' filter pages and the leaf blocks whose CRC held (packed
+// together, whichever run they are of) into slots. This thread waits for the
+// worker only for a free slot: it is at most SLOTS ahead.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BLOOM_PAGE_STRIDE, FILE_HEADER_BYTES } from '../../format/constants.js';
 import type { FileSystem } from '../../io/fs.js';
 import { realFs } from '../../io/fs.js';
-import { segmentName } from '../files/layout.js';
 import type { SegmentBytes } from '../log/record-boundary.js';
 import { FREE, POSTED, SLOTS, SLOT_BYTES, hasFailed, newRing, slotBuffer } from './worker-ring.js';
-import type { Ring, SegmentJob, ToWorker, WorkerVerdict } from './worker-ring.js';
+import type { LeafBlockSink } from './run-cursor.js';
+import type { Ring, SegmentJob, ToWorker, WorkerSetup, WorkerVerdict } from './worker-ring.js';
 
 /** The worker's bundle (scripts/build.mjs), in the package's dist/. */
 const WORKER_BUNDLE = 'verify-worker.cjs';
@@ -51,8 +51,8 @@ export class VerifyWorker {
   private constructor(
     private readonly thread: Worker,
     ring: Ring,
-    /** Whether it reads the sealed segments itself. */
-    private readonly readsSegments: boolean,
+    /** Whether it reads the store itself (the real file system), or is sent the bytes. */
+    private readonly readsFiles: boolean,
   ) {
     this.states = new Int32Array(ring.states);
     this.slots = Array.from({ length: SLOTS }, (_, i) => slotBuffer(ring, i));
@@ -65,17 +65,16 @@ export class VerifyWorker {
 
   /**
    * Starts a worker that checks the records of these sealed segments of the
-   * store in `dir` (and the runs it is sent), verified through `fs`; null
+   * store in `dir` and the keys of these runs, verified through `fs`; null
    * when none can start (verify on one thread then).
    */
-  static start(fs: FileSystem, dir: string, segments: SegmentJob[]): VerifyWorker | null {
+  static start(fs: FileSystem, dir: string, segments: SegmentJob[], runs: number[]): VerifyWorker | null {
     const bundle = workerBundle();
     if (!realFs.stat(bundle)?.isFile) return null; // not built
-    const readsSegments = fs === realFs;
-    const jobs = readsSegments ? segments.map((s) => ({ ...s, path: `${dir}/${segmentName(s.file)}` })) : segments;
-    const ring = newRing();
+    const readsFiles = fs === realFs;
+    const setup: WorkerSetup = { ring: newRing(), segments, files: readsFiles ? { dir, runs } : null };
     try {
-      return new VerifyWorker(new Worker(bundle, { workerData: { ring, segments: jobs } }), ring, readsSegments);
+      return new VerifyWorker(new Worker(bundle, { workerData: setup }), setup.ring, readsFiles);
     } catch {
       return null;
     }
@@ -83,13 +82,13 @@ export class VerifyWorker {
 
   /**
    * How the scan reads sealed segment `file` (one of those the worker was
-   * started for) from `fd`, when the worker does not read it itself (null):
+   * started for) from `fd`, when the worker does not read it itself (else null):
    * into the ring's next slot, posted to the worker when it continues the
    * bytes the worker has of the segment (from FILE_HEADER_BYTES on). A read of
    * more than SLOT_BYTES returns SLOT_BYTES.
    */
   segmentBytes(fs: FileSystem, fd: number, file: number): SegmentBytes | null {
-    if (this.readsSegments) return null;
+    if (this.readsFiles) return null;
     let next = FILE_HEADER_BYTES;
     return (at, length) => {
       const slot = this.take();
@@ -103,9 +102,13 @@ export class VerifyWorker {
     };
   }
 
-  /** Sends pages [first, first + count) of run `run`'s filter of `pages` pages: `bytes`, count pages with their CRCs. Page 0 starts the run's check (again). REQUIRES: bytes fit a slot. */
+  /**
+   * Sends pages [first, first + count) of run `run`'s filter of `pages` pages,
+   * when the worker does not read the run itself: `bytes`, count pages with
+   * their CRCs. Page 0 starts the run's check (again). REQUIRES: bytes fit a slot.
+   */
   sendFilter(run: number, pages: number, first: number, bytes: Buffer): void {
-    if (this.gaveUp) return;
+    if (this.readsFiles || this.gaveUp) return;
     const slot = this.take();
     bytes.copy(this.slots[slot]);
     this.post({ to: 'filter', slot, run, pages, first, count: bytes.length / BLOOM_PAGE_STRIDE });
@@ -114,10 +117,11 @@ export class VerifyWorker {
   /**
    * Once run `run`'s whole filter was sent (`pageOk[i]` 0 for a page whose CRC
    * failed; about `expected` keys): where the walk hands each of the run's
-   * leaf blocks whose CRC held, buf[start, start + length), for the worker to
-   * check its keys against the filter.
+   * leaf blocks whose CRC held, for the worker to check its keys against the
+   * filter. Null when the worker reads the run itself.
    */
-  leafBlocks(run: number, pageOk: Uint8Array, expected: number): (buf: Buffer, start: number, length: number) => void {
+  leafBlocks(run: number, pageOk: Uint8Array, expected: number): LeafBlockSink | null {
+    if (this.readsFiles) return null;
     this.send({ to: 'probe', run, pageOk, expected });
     return (buf, start, length) => {
       if (this.gaveUp) return;

@@ -238,7 +238,7 @@ async function parallel(fs: FileSystem, dir: string, onProgress: ((done: number,
   if (!m || sealedBytes < minBytes || sealedBytes === 0) return verifyStore(fs, dir, onProgress, undefined, limits, processes);
   // Sealed segments only (they never change); the active one is checked on this thread.
   const sealed = segmentPlans(m, null).filter((p) => p.size !== null);
-  const worker = VerifyWorker.start(fs, dir, sealed.map((p) => ({ file: p.file, to: p.size! })));
+  const worker = VerifyWorker.start(fs, dir, sealed.map((p) => ({ file: p.file, to: p.size! })), m.runs.map((r) => r.file));
   if (!worker) return verifyStore(fs, dir, onProgress, undefined, limits, processes);
   let scan: StoreScan;
   let verdict: WorkerVerdict | null;

@@ -44,8 +44,18 @@ export function slotBuffer(ring: Ring, slot: number): Buffer {
 export interface SegmentJob {
   file: number;
   to: number;
-  /** Where the worker reads the segment itself (the main thread verifies on the real file system); none: the main thread sends its bytes. */
-  path?: string;
+}
+
+/** What the worker is started with. */
+export interface WorkerSetup {
+  ring: Ring;
+  segments: SegmentJob[];
+  /**
+   * When verify runs on the real file system: the store it reads the sealed
+   * segments and these runs of itself, through realFs. Null: the main thread
+   * sends it all (ToWorker).
+   */
+  files: { dir: string; runs: number[] } | null;
 }
 
 /** What the main thread tells the worker, in order. */
