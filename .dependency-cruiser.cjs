@@ -1,9 +1,10 @@
-// The layers of src/ (CONTRIBUTING.md "Layers"), checked by `npm run lint`.
+// The layers of src/ (CONTRIBUTING.md "Layers").
 // Dependencies point one way, down this list; a file may import its own layer and any layer below it:
 //   commands → cli → open/index → local → replication → engine → lock, and beside local, etcd;
 //   under all of them the checked base (keys, checked-store, checked-batch), then format and io;
 //   api.ts and errors.ts are the contract every layer shares. CONTRIBUTING.md "Layers" draws it.
 // Files directly in src/ count as their own modules, not as one folder.
+// Checked by `npm run lint` (lint:layers) and by npm test (test/unit/layers.test.ts).
 /** A rule that forbids `from` importing any of `to`. */
 const forbid = (name, from, to, comment) => ({ name, comment, severity: 'error', from: { path: from }, to: { path: to } });
 
