@@ -243,7 +243,7 @@ function replicateOnce(
     let removed = 0;
     for (const name of target.list()) {
       const f = fileKind(name);
-      if (leftoverUnlessListed(f) && f.kind !== 'manifest-temp' && !leaderSizes.has(name)) {
+      if (leftoverUnlessListed(f) && f.kind !== 'manifest-temp' && !leaderSizes.has(name) && !target.inUse(name)) {
         target.remove(name);
         removed++;
       }

@@ -7,7 +7,8 @@ import type { FileSystem } from '../io/fs.js';
 import { writeFileAside } from '../io/fs.js';
 import type { Processes } from '../io/processes.js';
 import { inspectDir, segmentName } from '../engine/files/layout.js';
-import { cutBack, removeOwnLeftovers } from '../engine/files/leftovers.js';
+import { beingWritten, cutBack, removeOwnLeftovers } from '../engine/files/leftovers.js';
+import { fileKind } from '../engine/files/file-kinds.js';
 import { DEFAULT_STORE_MODE } from '../engine/files/permissions.js';
 import { followerCut } from '../engine/read/view.js';
 import { findManifest, installManifest } from '../engine/files/store-manifest.js';
@@ -56,6 +57,8 @@ export interface ReplicationTarget {
   undo(listed: Manifest | null): string[];
   /** Names of the segment and index files the target holds. */
   list(): string[];
+  /** Whether a running process still writes `name` there (a verify's note, a waiting writer's lock file): not a leftover to remove. */
+  inUse(name: string): boolean;
   remove(name: string): void;
 }
 
@@ -177,6 +180,10 @@ export class DirectoryTarget implements ReplicationTarget {
 
   list(): string[] {
     return this.fs.readdir(this.location);
+  }
+
+  inUse(name: string): boolean {
+    return beingWritten(this.fs, this.location, name, fileKind(name), undefined, this.processes);
   }
 
   remove(name: string): void {

@@ -5,7 +5,12 @@ import type { Store } from '../../src/api.js';
 import { open } from '../../src/index.js';
 import { DirectoryTarget } from '../../src/replication/target.js';
 import { realProcesses } from '../../src/io/processes.js';
+import { FakeProcesses } from '../helpers/fake-processes.js';
 import { tempDir, tempStore } from '../helpers/temp-store.js';
+
+/** Pids the fake process table says run, and do not. */
+const LIVE = 4_000_001;
+const DEAD = 4_000_002;
 
 async function dump(s: Store) {
   const out: Array<[string, string, number | null]> = [];
@@ -128,5 +133,29 @@ describe('a follower changed on its own', () => {
       expect(Date.parse(f.replicatedAt)).toBeGreaterThan(0);
       expect(f.generation).toBeLessThanOrEqual(Number(stats.details.generation));
     }
+  });
+});
+
+describe("a replicate's cleanup of the follower", () => {
+  it("keeps a running process's VERIFIED.PID.tmp and LOCK.TOKEN.tmp there, and removes a dead one's", async () => {
+    const processes = new FakeProcesses().start(LIVE);
+    const leader = await tempStore({ processes });
+    await leader.put('a', '1');
+    const dir = join(tempDir(), 'follower');
+    await leader.admin()!.replicate(dir);
+    const holder = (pid: number, token: string) =>
+      JSON.stringify({ pid, host: processes.host(), startTime: processes.startTime(pid), acquiredAt: new Date().toISOString(), command: 'tzkv verify', token }) + '\n';
+    writeFileSync(join(dir, `VERIFIED.${LIVE}.tmp`), '{}\n');
+    writeFileSync(join(dir, `VERIFIED.${DEAD}.tmp`), '{}\n');
+    writeFileSync(join(dir, 'LOCK.0a0a0a0a.tmp'), holder(LIVE, '0a0a0a0a'));
+    writeFileSync(join(dir, 'LOCK.0b0b0b0b.tmp'), holder(DEAD, '0b0b0b0b'));
+    await leader.put('b', '2');
+    const report = await leader.admin()!.replicate(dir);
+    const left = readdirSync(dir);
+    expect(left).toContain(`VERIFIED.${LIVE}.tmp`);
+    expect(left).toContain('LOCK.0a0a0a0a.tmp');
+    expect(left).not.toContain(`VERIFIED.${DEAD}.tmp`);
+    expect(left).not.toContain('LOCK.0b0b0b0b.tmp');
+    expect(report.filesRemoved).toBe(2);
   });
 });

@@ -51,7 +51,7 @@ export function removeLeftovers(fs: FileSystem, dir: string, m: Manifest | null,
  * this process's, which writes its note without yielding), the output of the
  * running compaction (`compactor`), a waiting writer's lock file.
  */
-function beingWritten(fs: FileSystem, dir: string, name: string, f: StoreFile, compactor: number | undefined, processes: Processes): boolean {
+export function beingWritten(fs: FileSystem, dir: string, name: string, f: StoreFile, compactor: number | undefined, processes: Processes): boolean {
   switch (f.kind) {
     case 'stage':
       return processes.alive(f.pid);
