@@ -57,6 +57,16 @@ export const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, Decl
     limit: { value: true, char: 'n' },
     null: { value: false, char: '0' },
   },
+  lock: {
+    ttl: { value: true },
+    wait: { value: true },
+  },
+  'lock:acquire': {
+    ttl: { value: true },
+    wait: { value: true },
+  },
+  'lock:list': {},
+  'lock:release': {},
   promote: {
     'lock-timeout': { value: true, env: 'TZKV_LOCK_TIMEOUT' },
   },
@@ -100,6 +110,10 @@ export const COMMAND_ARGUMENTS: Readonly<Record<string, readonly [number, number
   import: [0, 1],
   incr: [1, 2],
   keys: [0, 1],
+  lock: [1, null],
+  'lock:acquire': [1, 1],
+  'lock:list': [0, 0],
+  'lock:release': [2, 2],
   promote: [0, 0],
   put: [1, 2],
   replicate: [0, 0],

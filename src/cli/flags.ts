@@ -69,3 +69,21 @@ export const modeFlag = {
 
 /** The key argument. Never filled from stdin: a `while read` loop must keep its lines. */
 export const keyArg = Args.string({ name: 'key', description: 'The key (any text; bytes as UTF-8).', required: true, ignoreStdin: true });
+
+/** On `lock` and `lock acquire`: the lock's TTL and how long to wait for it (docs/cli.md "lock"). */
+export const lockWaitFlags = {
+  ttl: Flags.string({
+    summary: 'How long the lock outlives a holder that stops renewing it (default 30s, at least 1s).',
+    description: `A duration: ${DURATION_HELP}.`,
+    helpValue: 'DURATION',
+    default: '30s',
+  }),
+  wait: Flags.string({
+    summary: 'How long to wait while another holds the lock (default: for ever; 0: not at all), then exit 3.',
+    description: `A duration: ${DURATION_HELP}.`,
+    helpValue: 'DURATION',
+  }),
+};
+
+/** The lock NAME argument. */
+export const lockNameArg = Args.string({ name: 'name', description: 'The lock name (printable ASCII, no spaces).', required: true, ignoreStdin: true });

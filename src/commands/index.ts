@@ -13,6 +13,10 @@ import Get from './get.js';
 import Import from './import.js';
 import Incr from './incr.js';
 import Keys from './keys.js';
+import Lock from './lock.js';
+import LockAcquire from './lock-acquire.js';
+import LockList from './lock-list.js';
+import LockRelease from './lock-release.js';
 import Promote from './promote.js';
 import Put from './put.js';
 import Replicate from './replicate.js';
@@ -29,6 +33,10 @@ export const COMMANDS = {
   import: Import,
   incr: Incr,
   keys: Keys,
+  lock: Lock,
+  'lock:acquire': LockAcquire,
+  'lock:list': LockList,
+  'lock:release': LockRelease,
   promote: Promote,
   put: Put,
   replicate: Replicate,
