@@ -133,7 +133,9 @@ export class EtcdStore extends CheckedStore {
       const value = checkEtcdValue(next.value);
       const exp = next.expiresAt;
       const guard = kv ? unchangedSince(k, kv.mod_revision!) : absent(k);
-      const reply = await txn(this.client, [guard], [putOp(k, value, await leases.forExpiry(exp))]);
+      // An expiry already passed ends the key now, as on a directory store: a lease would keep it for etcd's minimum TTL.
+      const write = isExpired(exp, this.now()) ? deleteOp(k) : putOp(k, value, await leases.forExpiry(exp));
+      const reply = await txn(this.client, [guard], [write]);
       if (reply.succeeded) return { key: k.subarray(this.prefix.length), value, expiresAt: exp === 0 ? null : exp };
       // Another client wrote the key between the read and the write: read again.
     }

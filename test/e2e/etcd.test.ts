@@ -472,6 +472,19 @@ describe('the embedded API on etcd', () => {
     await expect(reader.get('n')).rejects.toMatchObject({ code: 'CLOSED' });
   });
 
+  test('update() to an expiry already passed ends the key at once on both backends (etcd deletes it, no lease of its minimum TTL)', async () => {
+    const c = await cluster(1);
+    for (const store of [await open(await storeDir()), await open(c.url('ended'))]) {
+      await store.put('k', 'v', { ttlMs: 60_000 });
+      await store.update('k', (current) => current && { value: current.value, expiresAt: Date.now() });
+      expect(await store.getEntry('k'), store.location).toBeUndefined();
+      const keys: string[] = [];
+      for await (const e of store.keys()) keys.push(e.key.toString());
+      expect(keys, store.location).toEqual([]);
+      await store.close();
+    }
+  });
+
   test('bad arguments are refused by both backends with the same error, before either acts', async () => {
     const c = await cluster(1);
     const stores = { directory: await open(await storeDir()), etcd: await open(c.url('args')) };
