@@ -4,25 +4,16 @@
 // stdout bytes, exit codes, JSON shapes — must not depend on where the keys live.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type EtcdCluster, startEtcd } from './fixtures/etcd.js';
+import { describe, expect, test } from 'vitest';
+import { etcdForFile } from './fixtures/etcd.js';
 import { type ServerNeed, etcd, needsServer } from '../helpers/servers.js';
 import { expectNoStack, storeDir, tempDir, tzkv, tzkvJson } from './helpers.js';
 
-let cluster: EtcdCluster | undefined;
-let prefixes = 0;
-
-beforeAll(async () => {
-  if (etcd.present) cluster = await startEtcd(1);
-}, 30_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-});
+const etcdStore = etcdForFile('suite');
 
 const backends: Array<[string, () => Promise<string>, ServerNeed | undefined]> = [
   ['a store directory', () => storeDir(), undefined],
-  ['an etcd server', async () => cluster!.url(`suite/${process.pid}-${++prefixes}`), etcd],
+  ['an etcd server', async () => etcdStore(), etcd],
 ];
 
 describe.each(backends)('against %s', (_name, newStore, server) => {
