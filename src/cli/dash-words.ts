@@ -65,6 +65,6 @@ export function refuseDashWords(argv: readonly string[], flags: Readonly<Record<
 }
 
 /** `word` as a shell user types it: bare when safe, else in double quotes. */
-function shellWord(word: string): string {
+export function shellWord(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `"${word.replace(/["\\$`]/g, '\\$&')}"`;
 }

@@ -110,7 +110,7 @@ export const COMMAND_ARGUMENTS: Readonly<Record<string, readonly [number, number
   import: [0, 1],
   incr: [1, 2],
   keys: [0, 1],
-  lock: [1, null],
+  lock: [0, null],
   'lock:acquire': [1, 1],
   'lock:list': [0, 0],
   'lock:release': [2, 2],

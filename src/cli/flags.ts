@@ -73,8 +73,8 @@ export const keyArg = Args.string({ name: 'key', description: 'The key (any text
 /** On `lock` and `lock acquire`: the lock's TTL and how long to wait for it (docs/cli.md "lock"). */
 export const lockWaitFlags = {
   ttl: Flags.string({
-    summary: 'How long the lock outlives a holder that stops renewing it (default 30s, at least 1s).',
-    description: `A duration: ${DURATION_HELP}.`,
+    summary: 'How long the lock outlives a holder that stops renewing it (at least 1s).',
+    description: `A duration: ${DURATION_HELP}. \`tzkv lock NAME -- COMMAND\` renews the lock every TTL/3 while COMMAND runs; \`lock acquire\`'s lock is not renewed: it ends after the TTL unless released first.`,
     helpValue: 'DURATION',
     default: '30s',
   }),

@@ -1,18 +1,21 @@
-// What the `tzkv lock` commands do (docs/cli.md "lock"): named locks for
-// scripts, kept as ordinary keys under LOCK_PREFIX and changed only through
-// Store.update(), the one conditional write both backends make atomic (a
-// directory store under its writer lock, etcd in a transaction). A lock's
+// What the `tzkv lock` commands do to the store (docs/cli.md "lock"): named
+// locks for scripts, kept as ordinary keys under LOCK_PREFIX and changed only
+// through Store.update(), the one conditional write both backends make atomic
+// (a directory store under its writer lock, etcd in a transaction). A lock's
 // expiry is its TTL: an expired entry reads as absent, so a holder that dies
 // loses the lock when its TTL runs out (on etcd its lease does it).
+// Running a COMMAND under a lock is src/cli/lock-run.ts.
 
-import { spawn } from 'node:child_process';
-import { constants, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import type { Entry, Store } from '../api.js';
-import { TzkvError } from '../errors.js';
+import { TzkvError, isTzkvError } from '../errors.js';
+import { realProcesses } from '../io/processes.js';
 import { randomHex } from '../io/random.js';
+import { elapsed } from '../lock/lock-holder.js';
 import { parseDuration, parseTtl } from './duration.js';
+import { type StoreFlags, withStore } from './open-store.js';
 
-/** Every lock's key starts with this; `lock` NAME is the key LOCK_PREFIX + NAME. */
+/** Every lock's key starts with this; lock NAME is the key LOCK_PREFIX + NAME. */
 const LOCK_PREFIX = '.tzkv-lock/';
 
 /** A lock's value: who holds it, with the token that proves it. */
@@ -32,17 +35,24 @@ export interface HeldLock extends Omit<LockHolder, 'ttlMs'> {
   expiresAt: string | null;
 }
 
-/** Checks a lock NAME: 1 to 200 bytes of printable ASCII other than space. */
-function lockKey(name: string): string {
+/** Checks a lock NAME (1 to 200 printable ASCII characters, no spaces): INVALID_ARGUMENT otherwise. Returns its key. */
+export function checkLockName(name: string): string {
   if (!/^[\x21-\x7e]{1,200}$/.test(name)) {
-    throw new TzkvError('INVALID_ARGUMENT', `invalid lock name "${name}": expected 1 to 200 printable ASCII characters, no spaces`);
+    throw new TzkvError('INVALID_ARGUMENT', `invalid lock name ${JSON.stringify(name)}: expected 1 to 200 printable ASCII characters, no spaces`);
   }
   return LOCK_PREFIX + name;
 }
 
-/** A new holder record for this process, with a fresh 128-bit token. */
-export function newHolder(command: string, ttlMs: number, now = Date.now()): LockHolder {
-  return { token: randomHex(16), pid: process.pid, host: hostname(), command, since: new Date(now).toISOString(), ttlMs };
+/** Checks an owner TOKEN as `lock acquire` prints it (32 hex digits): an empty or mangled one is a usage error, not a lock someone else holds. */
+export function checkToken(token: string): void {
+  if (!/^[0-9a-f]{32}$/.test(token)) {
+    throw new TzkvError('INVALID_ARGUMENT', `invalid token ${JSON.stringify(token)}: expected the 32 hex digits \`tzkv lock acquire\` printed`);
+  }
+}
+
+/** A new holder record with a fresh 128-bit token; `pid` is the process that holds it (ours, or for `lock acquire` the script that ran us). */
+export function newHolder(command: string, ttlMs: number, pid = process.pid, now = Date.now()): LockHolder {
+  return { token: randomHex(16), pid, host: hostname(), command, since: new Date(now).toISOString(), ttlMs };
 }
 
 /** The holder an entry records; a value that is not one (someone wrote the key by hand) is a holder with no token. */
@@ -58,12 +68,15 @@ function holderOf(entry: Entry): LockHolder {
 
 const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** The holder in words, for "is held by ...". */
-function describe(name: string, holder: LockHolder, expiresAt: number | null): string {
-  const who = holder.pid === 0 ? holder.command : `pid ${holder.pid} on ${holder.host} (${holder.command})`;
-  const since = holder.since ? ` since ${holder.since}` : '';
+/** The holder in words: `pid 4242 on web1 (tzkv lock backup -- ./backup.sh) since ... (3m12s ago), until ... unless renewed`. */
+function describeHolder(holder: LockHolder, expiresAt: number | null): string {
+  const now = Date.now();
+  const gone = holder.pid !== 0 && holder.host === hostname() && !realProcesses.alive(holder.pid) ? ', which no longer runs' : '';
+  const who = holder.pid === 0 ? holder.command : `pid ${holder.pid} on ${holder.host} (${holder.command})${gone}`;
+  const at = Date.parse(holder.since);
+  const since = Number.isNaN(at) ? '' : ` since ${holder.since} (${elapsed(now - at)} ago)`;
   const until = expiresAt === null ? ', with no expiry' : `, until ${isoOrNull(expiresAt)} unless renewed`;
-  return `lock "${name}" is held by ${who}${since}${until}`;
+  return `${who}${since}${until}`;
 }
 
 type Attempt = { taken: true; expiresAt: number } | { taken: false; holder: LockHolder; expiresAt: number | null };
@@ -85,51 +98,55 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Takes the lock NAME for `holder`, polling every 50–150 ms while another
- * holds it, for at most `waitMs` (undefined: for ever). LOCKED, naming the
- * holder, when the wait runs out. Resolves to the expiry it holds the lock until.
+ * holds it, for at most `wait` (undefined: for ever). LOCKED, naming the
+ * holder and the wait, when it runs out. Resolves to the expiry it holds the lock until.
  */
-export async function acquireLock(store: Store, name: string, holder: LockHolder, waitMs: number | undefined): Promise<number> {
-  const key = lockKey(name);
-  const deadline = waitMs === undefined ? Infinity : Date.now() + waitMs;
+export async function acquireLock(store: Store, name: string, holder: LockHolder, wait: LockWait): Promise<number> {
+  const key = checkLockName(name);
+  const deadline = wait.ms === undefined ? Infinity : Date.now() + wait.ms;
   for (;;) {
     const attempt = await tryTake(store, key, holder);
     if (attempt.taken) return attempt.expiresAt;
-    if (Date.now() >= deadline) throw new TzkvError('LOCKED', describe(name, attempt.holder, attempt.expiresAt));
+    if (Date.now() >= deadline) {
+      throw new TzkvError('LOCKED', `lock "${name}" is held by ${describeHolder(attempt.holder, attempt.expiresAt)}; gave up after --wait ${wait.text}`);
+    }
     await sleep(Math.min(50 + Math.random() * 100, Math.max(0, deadline - Date.now())));
   }
 }
 
-/**
- * Rewrites the lock's entry with `expiresAt`, only when `token` owns it.
- * Resolves whether it did: false means the lock was lost (or released).
- */
-async function rewriteOwned(store: Store, name: string, token: string, expiresAt: () => number): Promise<boolean> {
-  let owned = false;
-  await store.update(lockKey(name), (current) => {
-    owned = current !== undefined && holderOf(current).token === token;
-    return owned ? { value: current!.value, expiresAt: expiresAt() } : undefined;
+/** Who holds a lock when a token was asked to change it: owned, or the holder found (none: nobody). */
+type Ownership = { owned: true } | { owned: false; holder: LockHolder | undefined; expiresAt: number | null };
+
+/** Rewrites the lock's entry with `expiresAt()`, only when `token` owns it. */
+async function rewriteOwned(store: Store, name: string, token: string, expiresAt: () => number): Promise<Ownership> {
+  let found: Ownership = { owned: false, holder: undefined, expiresAt: null };
+  await store.update(checkLockName(name), (current) => {
+    const holder = current && holderOf(current);
+    found = holder?.token === token ? { owned: true } : { owned: false, holder, expiresAt: current?.expiresAt ?? null };
+    return found.owned ? { value: current!.value, expiresAt: expiresAt() } : undefined;
   });
-  return owned;
+  return found;
 }
 
 /** Extends the lock by its TTL from now when `holder` still owns it; false when it does not. */
-function renewLock(store: Store, name: string, holder: LockHolder): Promise<boolean> {
-  return rewriteOwned(store, name, holder.token, () => Date.now() + holder.ttlMs);
+export async function renewLock(store: Store, name: string, holder: LockHolder): Promise<boolean> {
+  return (await rewriteOwned(store, name, holder.token, () => Date.now() + holder.ttlMs)).owned;
 }
 
 /**
- * Releases the lock when `token` owns it, by making its entry expire 1 ms
- * from now (update() cannot delete). PRECONDITION when the token does not own it.
+ * Releases the lock when `token` owns it, by giving its entry an expiry that
+ * has already passed (update() cannot delete; it reads as absent at once, and
+ * etcd deletes it). PRECONDITION, saying who holds it if anyone, when the token does not own it.
  */
 export async function releaseLock(store: Store, name: string, token: string): Promise<{ name: string; released: true }> {
-  if (!(await rewriteOwned(store, name, token, () => Date.now() + 1))) {
-    throw new TzkvError('PRECONDITION', `lock "${name}" is not held by token ${token}: it expired, or another holder has it`);
-  }
-  return { name, released: true };
+  const found = await rewriteOwned(store, name, token, () => Date.now());
+  if (found.owned) return { name, released: true };
+  const now = found.holder === undefined ? 'nobody holds it (it expired, or was released already)' : `it is held by ${describeHolder(found.holder, found.expiresAt)}`;
+  throw new TzkvError('PRECONDITION', `lock "${name}" is not held by token ${token}: ${now}`);
 }
 
 /** The locks held now, in name order. */
-export async function listLocks(store: Store): Promise<HeldLock[]> {
+export async function listLocks(store: Pick<Store, 'entries'>): Promise<HeldLock[]> {
   const held: HeldLock[] = [];
   for await (const entry of store.entries({ prefix: LOCK_PREFIX })) {
     const { token, pid, host, command, since } = holderOf(entry);
@@ -139,52 +156,30 @@ export async function listLocks(store: Store): Promise<HeldLock[]> {
   return held;
 }
 
-/**
- * `tzkv lock NAME -- COMMAND...`: runs COMMAND (no shell, stdio passed
- * through) while holding the lock, renewing it every TTL/3, and releases it
- * when COMMAND ends. Resolves to COMMAND's exit code (128 + signal number when
- * a signal ended it). A lock found taken by another at a renewal, or not
- * renewed before its expiry, is lost: COMMAND gets SIGTERM, and this throws LOCKED.
- */
-export async function runLocked(store: Store, name: string, holder: LockHolder, waitMs: number | undefined, argv: string[]): Promise<number> {
-  let expiresAt = await acquireLock(store, name, holder, waitMs);
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  process.on('SIGINT', forward).on('SIGTERM', forward);
-  let lost: string | undefined;
-  const renew = async () => {
-    try {
-      if (await renewLock(store, name, holder)) expiresAt = Date.now() + holder.ttlMs;
-      else lost = `lost lock "${name}": another holder took it (this one was not renewed in time)`;
-    } catch (err) {
-      if (Date.now() >= expiresAt) lost = `lost lock "${name}": it could not be renewed before it expired (${(err as Error).message})`;
-    }
-    if (lost !== undefined) child.kill('SIGTERM');
-  };
-  let renewing: Promise<void> = Promise.resolve();
-  const timer = setInterval(() => {
-    renewing = renewing.then(renew);
-  }, Math.max(1, Math.floor(holder.ttlMs / 3)));
-  try {
-    const code = await new Promise<number>((resolve, reject) => {
-      child.on('error', (err) => reject(new TzkvError('INVALID_ARGUMENT', `cannot run ${argv[0]}: ${err.message}`)));
-      child.on('exit', (status, signal) => resolve(status ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));
-    });
-    clearInterval(timer);
-    await renewing;
-    if (lost !== undefined) throw new TzkvError('LOCKED', lost);
-    return code;
-  } finally {
-    clearInterval(timer);
-    process.off('SIGINT', forward).off('SIGTERM', forward);
-    // Expired meanwhile, or lost: nothing of ours to release.
-    if (lost === undefined) await releaseLock(store, name, holder.token).catch(() => undefined);
-  }
+/** How long to wait for a lock: `ms` (undefined: for ever), and the --wait text for messages. */
+export interface LockWait {
+  ms: number | undefined;
+  text: string;
 }
 
-/** The --ttl and --wait flags in ms: a TTL of at least 1s, a wait of 0 or more (undefined: for ever). */
-export function lockTimes(flags: { ttl: string; wait?: string | undefined }): { ttlMs: number; waitMs: number | undefined } {
+/** The --ttl and --wait flags: a TTL of at least 1s in ms, a wait of 0 or more. */
+export function lockTimes(flags: { ttl: string; wait?: string | undefined }): { ttlMs: number; wait: LockWait } {
   const ttlMs = parseTtl(flags.ttl, '--ttl', Date.now());
   if (ttlMs < 1000) throw new TzkvError('INVALID_ARGUMENT', `invalid --ttl "${flags.ttl}": a lock's TTL is at least 1s`);
-  return { ttlMs, waitMs: flags.wait === undefined ? undefined : parseDuration(flags.wait, '--wait', { allowZero: true }) };
+  const wait = flags.wait === undefined ? { ms: undefined, text: 'for ever' } : { ms: parseDuration(flags.wait, '--wait', { allowZero: true }), text: flags.wait };
+  return { ttlMs, wait };
+}
+
+/**
+ * Opens the store for a lock command that writes (`command`: `tzkv lock`, for
+ * the writer lock file). A missing store is NO_STORE, saying what starts one:
+ * a lock is no reason to create a store where none was.
+ */
+export async function withLockStore<T>(flags: StoreFlags, command: string, use: (store: Store) => Promise<T>): Promise<T> {
+  try {
+    return await withStore(flags, 'write', command, use);
+  } catch (err) {
+    if (!isTzkvError(err, 'NO_STORE')) throw err;
+    throw new TzkvError('NO_STORE', `${err.message}; ${command} never starts a store (a first \`tzkv put\` there does)`, { ...(err.path === undefined ? {} : { path: err.path }) });
+  }
 }

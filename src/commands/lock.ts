@@ -1,25 +1,46 @@
 import { TzkvCommand } from '../cli/base.js';
-import { lockNameArg, lockWaitFlags } from '../cli/flags.js';
-import { lockTimes, newHolder, runLocked } from '../cli/lock-action.js';
-import { withStore } from '../cli/open-store.js';
+import { shellWord } from '../cli/dash-words.js';
+import { hasFlag } from '../cli/failure.js';
+import { lockWaitFlags } from '../cli/flags.js';
+import { checkLockName, lockTimes, newHolder, withLockStore } from '../cli/lock-action.js';
+import { type LockLine, readLockLine } from '../cli/lock-line.js';
+import { checkRunnable, runLocked } from '../cli/lock-run.js';
 
 export default class Lock extends TzkvCommand {
   static override summary = 'Run a command while holding a named lock.';
-  static override description = `Takes the lock NAME (waiting while another holds it, at most --wait, then exit 3 naming the holder), runs COMMAND without a shell, renews the lock every TTL/3 while COMMAND runs, releases it when COMMAND ends and exits with COMMAND's exit code. A holder that dies (kill -9, a reboot) loses the lock once --ttl has passed. The lock is the key .tzkv-lock/NAME in the store, so keys, export, stats and replicate show it. Also: lock acquire, lock release, lock list (docs/cli.md "lock").`;
+  static override description = `NAME is the lock's name (1 to 200 printable ASCII characters, no spaces); COMMAND is the program to run and its arguments, after "--".
+
+Takes the lock NAME, runs COMMAND (no shell; stdin, stdout and stderr passed through) while holding it, and releases it when COMMAND ends. Exits with COMMAND's exit code (126/127 when it cannot be started, as a shell). While another holds the lock, waits (at most --wait, then exit 3 naming the holder).
+
+The lock is renewed every TTL/3 while COMMAND runs; a holder that dies (kill -9, a reboot) loses it once --ttl has passed. SIGINT, SIGTERM and SIGHUP sent to tzkv go to COMMAND; the lock is released when it ends. The store must exist (exit 5 otherwise: lock never starts one).
+
+The lock is the key .tzkv-lock/NAME in the store, so keys, export, stats and replicate show it. For scripts that cannot wrap a command: lock acquire, lock release. lock list shows the holders (docs/cli.md "lock").`;
+  static override usage = '<%= command.id %> NAME [-d DIR] [--ttl DURATION] [--wait DURATION] -- COMMAND...';
   static override examples = [
-    '<%= config.bin %> <%= command.id %> backup --ttl 2m --wait 0 -- ./backup.sh',
-    "<%= config.bin %> <%= command.id %> deploy -d etcd://kv1:2379/ci -- sh -c 'make deploy'",
+    { description: 'A cron job that must not overlap with itself: skip this run (exit 3) while the last one still runs.', command: '<%= config.bin %> <%= command.id %> backup --wait 0 -d /var/lib/jobs -- ./backup.sh --full' },
+    { description: 'Across machines sharing an etcd: wait up to 10 minutes for the other deploy to finish.', command: "<%= config.bin %> <%= command.id %> deploy --wait 10m --ttl 1m -d etcd://kv1:2379/ci -- sh -c 'make deploy'" },
+    { description: 'Who holds which lock.', command: '<%= config.bin %> lock list -d /var/lib/jobs' },
   ];
   static override strict = false;
-  static override args = { name: lockNameArg };
+  // No oclif args: the line is read by readLockLine (oclif's help would print NAME... for a non-strict command).
   static override flags = { ...lockWaitFlags };
 
+  private line: LockLine | undefined;
+
+  /** Reads the line before anything else: "--" is required (src/cli/lock-line.ts). */
+  override async init(): Promise<void> {
+    if (!hasFlag(this.argv, '--help', '-h')) this.line = readLockLine(this.argv, { ...Lock.baseFlags, ...Lock.flags });
+    await super.init();
+  }
+
   async run(): Promise<void> {
-    const { args, argv, flags } = await this.parse(Lock);
-    const command = (argv as string[]).slice(1);
-    if (command.length === 0) this.error('tzkv lock NAME needs a COMMAND after "--": tzkv lock NAME -- COMMAND...', { exit: 2 });
-    const { ttlMs, waitMs } = lockTimes(flags);
-    const holder = newHolder(`tzkv lock ${args.name} -- ${command.join(' ')}`, ttlMs);
-    process.exitCode = await withStore(flags, 'create', 'tzkv lock', (store) => runLocked(store, args.name, holder, waitMs, command));
+    const line = this.line!;
+    if ('subcommand' in line) return this.config.runCommand(line.subcommand, line.argv);
+    const { flags } = await this.parse(Lock);
+    checkLockName(line.name);
+    const { ttlMs, wait } = lockTimes(flags);
+    checkRunnable(line.command[0]!);
+    const holder = newHolder(['tzkv', 'lock', line.name, '--', ...line.command].map(shellWord).join(' '), ttlMs);
+    process.exitCode = await withLockStore(flags, 'tzkv lock', (store) => runLocked(store, line.name, holder, wait, line.command));
   }
 }

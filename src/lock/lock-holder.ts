@@ -70,7 +70,7 @@ export function describeHolder(dir: string, h: LockHolder, now: number, processe
 }
 
 /** A time span for people: 45s, 3m12s, 2h05m, 3d4h. */
-function elapsed(ms: number): string {
+export function elapsed(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
   const two = (n: number) => String(n).padStart(2, '0');
   if (s < 60) return `${s}s`;
