@@ -13,7 +13,7 @@ const SUBCOMMANDS = ['acquire', 'list', 'release'];
 /** What a `tzkv lock` line asks: a COMMAND to run holding the lock NAME, or a subcommand written after flags. */
 export type LockLine = { name: string; command: string[] } | { subcommand: string; argv: string[] };
 
-const USAGE = 'tzkv lock NAME [--ttl D] [--wait D] -- COMMAND...';
+const USAGE = 'tzkv lock NAME [--ttl D] [--wait D] -- COMMAND... (tzkv lock --help says more)';
 
 /**
  * Reads the words after `lock` (flags included, as oclif hands them to the
@@ -33,7 +33,7 @@ export function readLockLine(argv: readonly string[], flags: Readonly<Record<str
   if (name === undefined) throw new TzkvError('INVALID_ARGUMENT', `tzkv lock needs a lock NAME before "--": ${USAGE}`);
   const line = (words: readonly string[]) => ['tzkv', 'lock', ...words].map(shellWord).join(' ');
   if (end === -1) {
-    const meant = closest(name, SUBCOMMANDS);
+    const meant = name === 'help' ? '--help' : closest(name, SUBCOMMANDS);
     if (meant !== undefined) {
       const fixed = argv.map((word, i) => (i === at[0] ? meant : word));
       throw new TzkvError('INVALID_ARGUMENT', `"${name}" is not a lock subcommand: did you mean \`${line(fixed)}\`? (to run a COMMAND holding the lock "${name}": tzkv lock ${shellWord(name)} -- COMMAND...)`);

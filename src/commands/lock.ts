@@ -17,9 +17,9 @@ The lock is renewed every TTL/3 while COMMAND runs; a holder that dies (kill -9,
 The lock is the key .tzkv-lock/NAME in the store, so keys, export, stats and replicate show it. For scripts that cannot wrap a command: lock acquire, lock release. lock list shows the holders (docs/cli.md "lock").`;
   static override usage = '<%= command.id %> NAME [-d DIR] [--ttl DURATION] [--wait DURATION] -- COMMAND...';
   static override examples = [
-    { description: 'A cron job that must not overlap with itself: skip this run (exit 3) while the last one still runs.', command: '<%= config.bin %> <%= command.id %> backup --wait 0 -d /var/lib/jobs -- ./backup.sh --full' },
-    { description: 'Across machines sharing an etcd: wait up to 10 minutes for the other deploy to finish.', command: "<%= config.bin %> <%= command.id %> deploy --wait 10m --ttl 1m -d etcd://kv1:2379/ci -- sh -c 'make deploy'" },
-    { description: 'Who holds which lock.', command: '<%= config.bin %> lock list -d /var/lib/jobs' },
+    '<%= config.bin %> <%= command.id %> backup --wait 0 -d /var/lib/jobs -- ./backup.sh --full   # cron: skip this run (exit 3) while the last one runs',
+    "<%= config.bin %> <%= command.id %> deploy --wait 10m --ttl 1m -d etcd://kv1:2379/ci -- sh -c 'make deploy'   # across machines",
+    '<%= config.bin %> lock list -d /var/lib/jobs   # who holds which lock',
   ];
   static override strict = false;
   // No oclif args: the line is read by readLockLine (oclif's help would print NAME... for a non-strict command).

@@ -66,7 +66,7 @@ describe('tzkv lock: bad lines', () => {
   test('COMMAND only after "--": none, none after it, words before it, a mistyped subcommand — exit 2 with the line meant', async () => {
     const { dir, ran } = await store();
     const cases: Array<[string[], string]> = [
-      [['lock', 'job', '-d', dir], `tzkv lock job needs a COMMAND after "--": tzkv lock NAME [--ttl D] [--wait D] -- COMMAND...`],
+      [['lock', 'job', '-d', dir], `tzkv lock job needs a COMMAND after "--": tzkv lock NAME [--ttl D] [--wait D] -- COMMAND... (tzkv lock --help says more)`],
       [['lock', 'job', '-d', dir, '--'], 'tzkv lock job needs a COMMAND after "--"'],
       [['lock', '-d', dir, '--', 'touch', ran], 'tzkv lock needs a lock NAME before "--"'],
       [['lock', 'job', 'touch', ran, '-d', dir], `COMMAND goes after "--", so that its own flags stay its own: tzkv lock job -- touch ${ran} -d ${dir}`],
@@ -75,6 +75,8 @@ describe('tzkv lock: bad lines', () => {
       [['lock', 'acquir', 'job', '-d', dir], `"acquir" is not a lock subcommand: did you mean \`tzkv lock acquire job -d ${dir}\`?`],
       [['lock', 'lst', '-d', dir], `"lst" is not a lock subcommand: did you mean \`tzkv lock list -d ${dir}\`?`],
       [['lock', 'relase', 'job', '0'.repeat(32), '-d', dir], '"relase" is not a lock subcommand: did you mean `tzkv lock release job'],
+      [['lock', 'help'], '"help" is not a lock subcommand: did you mean `tzkv lock --help`?'],
+      [['lock'], 'tzkv lock needs a lock NAME before "--": tzkv lock NAME [--ttl D] [--wait D] -- COMMAND... (tzkv lock --help says more)'],
     ];
     for (const [args, says] of cases) expectRefused(await tzkv(args), 2, says);
     expect(existsSync(ran)).toBe(false);

@@ -32,7 +32,7 @@ describe('the CLI surface', () => {
   const ids = Object.keys(manifest.commands);
 
   test('the manifest lists the commands of the contract', () => {
-    expect(ids.sort()).toEqual(['compact', 'del', 'export', 'get', 'import', 'incr', 'keys', 'promote', 'put', 'replicate', 'stats', 'ttl', 'unlock', 'verify']);
+    expect(ids.sort()).toEqual(['compact', 'del', 'export', 'get', 'import', 'incr', 'keys', 'lock', 'lock:acquire', 'lock:list', 'lock:release', 'promote', 'put', 'replicate', 'stats', 'ttl', 'unlock', 'verify']);
     expect(manifest.version).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
   });
 
@@ -47,10 +47,14 @@ describe('the CLI surface', () => {
     expect(manifest.commands[id].examples!.length).toBeGreaterThanOrEqual(2);
   });
 
-  test('tzkv --help (and tzkv help) lists every command', async () => {
+  test('tzkv --help (and tzkv help) lists every command; a subcommand (lock acquire) is listed by its topic\'s --help', async () => {
     const run = await tzkv(['--help']);
     expect(run.exitCode).toBe(0);
-    for (const id of ids) expect(run.stdout).toMatch(new RegExp(`^\\s+${id}\\s+\\S`, 'm'));
+    for (const id of ids.filter((i) => !i.includes(':'))) expect(run.stdout).toMatch(new RegExp(`^\\s+${id}\\s+\\S`, 'm'));
+    for (const id of ids.filter((i) => i.includes(':'))) {
+      const topic = await tzkv([id.split(':')[0]!, '--help']);
+      expect(topic.stdout, id).toMatch(new RegExp(`^\\s+${id.replace(':', ' ')}\\s+\\S`, 'm'));
+    }
     expect((await tzkv(['help'])).stdout).toBe(run.stdout);
     expect((await tzkv(['help', 'get'])).stdout).toBe((await tzkv(['get', '--help'])).stdout);
   });
