@@ -60,10 +60,12 @@ export const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, Decl
   lock: {
     ttl: { value: true },
     wait: { value: true },
+    mode: { value: true, env: 'TZKV_MODE' },
   },
   'lock:acquire': {
     ttl: { value: true },
     wait: { value: true },
+    mode: { value: true, env: 'TZKV_MODE' },
   },
   'lock:list': {},
   'lock:release': {},

@@ -8,7 +8,7 @@
 
 import { hostname } from 'node:os';
 import type { Entry, Store } from '../api.js';
-import { TzkvError, isTzkvError } from '../errors.js';
+import { TzkvError } from '../errors.js';
 import { realProcesses } from '../io/processes.js';
 import { randomHex } from '../io/random.js';
 import { elapsed } from '../lock/lock-holder.js';
@@ -171,15 +171,11 @@ export function lockTimes(flags: { ttl: string; wait?: string | undefined }): { 
 }
 
 /**
- * Opens the store for a lock command that writes (`command`: `tzkv lock`, for
- * the writer lock file). A missing store is NO_STORE, saying what starts one:
- * a lock is no reason to create a store where none was.
+ * Opens the store for a lock command (`command`: `tzkv lock`, for the writer
+ * lock file). Taking a lock is a write, so `lock` and `lock acquire` start a
+ * store where none is, as `put` does (with --mode); `lock release` does not:
+ * where no store is, no lock is held, and the path is likely a typo (NO_STORE).
  */
-export async function withLockStore<T>(flags: StoreFlags, command: string, use: (store: Store) => Promise<T>): Promise<T> {
-  try {
-    return await withStore(flags, 'write', command, use);
-  } catch (err) {
-    if (!isTzkvError(err, 'NO_STORE')) throw err;
-    throw new TzkvError('NO_STORE', `${err.message}; ${command} never starts a store (a first \`tzkv put\` there does)`, { ...(err.path === undefined ? {} : { path: err.path }) });
-  }
+export function withLockStore<T>(flags: StoreFlags, command: string, use: (store: Store) => Promise<T>, access: 'create' | 'write' = 'create'): Promise<T> {
+  return withStore(flags, access, command, use);
 }

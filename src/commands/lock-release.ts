@@ -20,7 +20,7 @@ export default class LockRelease extends TzkvCommand {
     const { args, flags } = await this.parse(LockRelease);
     checkLockName(args.name);
     checkToken(args.token);
-    const result = await withLockStore(flags, 'tzkv lock release', (store) => releaseLock(store, args.name, args.token));
+    const result = await withLockStore(flags, 'tzkv lock release', (store) => releaseLock(store, args.name, args.token), 'write');
     if (flags.json) await printJson(result);
   }
 }

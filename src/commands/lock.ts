@@ -1,7 +1,7 @@
 import { TzkvCommand } from '../cli/base.js';
 import { shellWord } from '../cli/dash-words.js';
 import { hasFlag } from '../cli/failure.js';
-import { lockWaitFlags } from '../cli/flags.js';
+import { lockWaitFlags, modeFlag } from '../cli/flags.js';
 import { checkLockName, lockTimes, newHolder, withLockStore } from '../cli/lock-action.js';
 import { type LockLine, readLockLine } from '../cli/lock-line.js';
 import { checkRunnable, runLocked } from '../cli/lock-run.js';
@@ -12,7 +12,7 @@ export default class Lock extends TzkvCommand {
 
 Takes the lock NAME, runs COMMAND (no shell; stdin, stdout and stderr passed through) while holding it, and releases it when COMMAND ends. Exits with COMMAND's exit code (126/127 when it cannot be started, as a shell). While another holds the lock, waits (at most --wait, then exit 3 naming the holder).
 
-The lock is renewed every TTL/3 while COMMAND runs; a holder that dies (kill -9, a reboot) loses it once --ttl has passed. SIGINT, SIGTERM and SIGHUP sent to tzkv go to COMMAND; the lock is released when it ends. The store must exist (exit 5 otherwise: lock never starts one).
+The lock is renewed every TTL/3 while COMMAND runs; a holder that dies (kill -9, a reboot) loses it once --ttl has passed. SIGINT, SIGTERM and SIGHUP sent to tzkv go to COMMAND; the lock is released when it ends. A store is started where none is, as put starts one (--mode).
 
 The lock is the key .tzkv-lock/NAME in the store, so keys, export, stats and replicate show it. For scripts that cannot wrap a command: lock acquire, lock release. lock list shows the holders (docs/cli.md "lock").`;
   static override usage = '<%= command.id %> NAME [-d DIR] [--ttl DURATION] [--wait DURATION] -- COMMAND...';
@@ -23,7 +23,7 @@ The lock is the key .tzkv-lock/NAME in the store, so keys, export, stats and rep
   ];
   static override strict = false;
   // No oclif args: the line is read by readLockLine (oclif's help would print NAME... for a non-strict command).
-  static override flags = { ...lockWaitFlags };
+  static override flags = { ...lockWaitFlags, ...modeFlag };
 
   private line: LockLine | undefined;
 

@@ -2,7 +2,7 @@
 // clear message naming what is wrong, its documented exit code, no stack
 // trace, and nothing taken, written or created. The lock's behaviour on both
 // backends is named-lock.test.ts.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -123,16 +123,21 @@ describe('tzkv lock: bad lines', () => {
     expectRefused(await tzkv(['lock', 'job', '-d', nowhere, '--', 'no-such-command-tzkv']), 127, 'command not found');
   });
 
-  test('a missing store: exit 5 for lock, lock acquire and lock release, and no store is created', async () => {
+  test('a missing store: lock release and lock list exit 5 and create nothing; lock and lock acquire start one, as put does', async () => {
     const dir = join(await tempDir(), 'typo', 'store');
     const ran = join(await tempDir(), 'ran');
     const says = `no tzkv store at ${dir}: the directory does not exist`;
-    expectRefused(await tzkv(['lock', 'job', '-d', dir, '--', 'touch', ran]), 5, `${says}; tzkv lock never starts a store (a first \`tzkv put\` there does)`);
-    expectRefused(await tzkv(['lock', 'acquire', 'job', '-d', dir]), 5, says);
     expectRefused(await tzkv(['lock', 'release', 'job', '0'.repeat(32), '-d', dir]), 5, says);
     expectRefused(await tzkv(['lock', 'list', '-d', dir]), 5, says);
-    expect(existsSync(ran)).toBe(false);
     expect(existsSync(join(dir, '..'))).toBe(false);
+    const run = await tzkv(['lock', 'job', '-d', dir, '--mode', '0750', '--', 'touch', ran]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(existsSync(ran)).toBe(true);
+    expect(statSync(dir).mode & 0o777).toBe(0o750);
+    const other = join(await tempDir(), 'new', 'store');
+    const token = await tzkv(['lock', 'acquire', 'job', '-d', other]);
+    expect(token.exitCode, token.stderr).toBe(0);
+    expect((await tzkv(['lock', 'release', 'job', token.stdout.trim(), '-d', other])).exitCode).toBe(0);
   });
 
   test('lock release: a lock nobody holds is exit 1; a TOKEN that is not 32 hex digits (an empty $token) is exit 2', async () => {
