@@ -156,6 +156,16 @@ export interface Store {
   put(key: KeyInput, value: ValueInput, options?: PutOptions): Promise<boolean>;
   /** Deletes keys; resolves to how many of them existed. Loop: as put(). */
   del(...keys: KeyInput[]): Promise<number>;
+  /**
+   * Deletes every live key that starts with `prefix` (an empty prefix: every
+   * key; a missing one is INVALID_ARGUMENT), atomically: a reader sees all of them or none gone, and a key
+   * written meanwhile is either deleted or written after. Resolves to how
+   * many were deleted. A directory store lists the keys under the writer
+   * lock and deletes them in one batch, and deletes nothing (CORRUPT) when
+   * damaged data may hide a key under the prefix; etcd: one DeleteRange.
+   * Loop: as put(), listing the keys included (O(keys under the prefix)).
+   */
+  delPrefix(prefix: KeyInput): Promise<number>;
   /** Sets (or with null removes) a key's expiry; resolves false when the key is missing. Loop: as put(). */
   setExpiry(key: KeyInput, expiresAt: number | null): Promise<boolean>;
   /**

@@ -78,6 +78,12 @@ export abstract class CheckedStore implements Store {
     return this._del([...distinct.values()]);
   }
 
+  async delPrefix(prefix: KeyInput): Promise<number> {
+    // Only an explicit empty prefix means every key: a missing argument deletes nothing.
+    if (prefix === undefined) throw new TzkvError('INVALID_ARGUMENT', 'delPrefix needs a prefix: "" for every key');
+    return this._delPrefix(checkListing({ prefix }).prefix);
+  }
+
   async setExpiry(key: KeyInput, expiresAt: number | null): Promise<boolean> {
     const k = checkKey(key);
     return this._setExpiry(k, checkExpiry(expiresAt));
@@ -119,6 +125,8 @@ export abstract class CheckedStore implements Store {
   protected abstract _put(key: Buffer, value: Buffer, expiresAt: number, ifAbsent: boolean): Promise<boolean>;
   /** REQUIRES: no key twice (there may be none). */
   protected abstract _del(keys: Buffer[]): Promise<number>;
+  /** prefix: empty for every key. */
+  protected abstract _delPrefix(prefix: Buffer): Promise<number>;
   /** expiresAt: ms, 0 for never; it may be past (the key then expires at once). */
   protected abstract _setExpiry(key: Buffer, expiresAt: number): Promise<boolean>;
   /** `fn` checks what it returns: it throws INVALID_ARGUMENT for a bad value or expiry, before anything is written. */

@@ -16,7 +16,7 @@ import { CheckedStore, type CheckedUpdate, type Listing } from '../checked-store
 import { TzkvError } from '../errors.js';
 import { isExpired } from '../keys.js';
 import { EtcdBatch } from './batch.js';
-import { EtcdClient, type EtcdClientOptions, prefixEnd, unb64 } from './client.js';
+import { b64, EtcdClient, type EtcdClientOptions, prefixEnd, unb64 } from './client.js';
 import { absent, checkEtcdValue, deleteOp, Leases, MAX_TXN_OPS, present, putOp, rangeOne, rangePages, type RangeReply, type RawKv, txn, unchangedSince, valueOf } from './kv.js';
 import { compactCluster, clusterStats, verifyCluster } from './maintenance.js';
 import type { EtcdAddress } from './url.js';
@@ -107,6 +107,14 @@ export class EtcdStore extends CheckedStore {
       for (const r of reply.responses ?? []) deleted += Number(r.response_delete_range?.deleted ?? 0);
     }
     return deleted;
+  }
+
+  /** One DeleteRange over PREFIX+prefix: etcd deletes the whole range at one revision. */
+  protected async _delPrefix(prefix: Buffer): Promise<number> {
+    const start = this.full(prefix);
+    this.writable();
+    const reply = await this.client.call<{ deleted?: string }>('kv/deleterange', { key: b64(start), range_end: b64(prefixEnd(start)) });
+    return Number(reply.deleted ?? 0);
   }
 
   protected async _setExpiry(key: Buffer, exp: number): Promise<boolean> {

@@ -278,18 +278,21 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     if (keys.length === 0) return 0;
     return this.write((w) => {
       const now = this.now();
-      const gone = keys.filter((k) => isLive(w.view.locate(k), now));
-      if (gone.length === 1) {
-        w.append([encodeRecord(KIND_DEL, 0, gone[0], null, 0)]);
-      } else if (gone.length > 1) {
-        const staged = new StagedBatch(); // in memory: no spill without a store to spill into
-        for (const k of gone) staged.add(KIND_DEL, k, null, 0);
-        const { records } = staged.finish();
-        if (!('chunks' in records)) throw new TzkvError('INTERNAL', 'an unspillable batch spilled');
-        w.append([...records.chunks, encodeCommit(staged.count)]);
+      return deleteAll(w, keys.filter((k) => isLive(w.view.locate(k), now)));
+    });
+  }
+
+  protected async _delPrefix(prefix: Buffer): Promise<number> {
+    return this.write((w) => {
+      // Listed under the lock, so no write comes between the listing and the delete; damage that may hide a key refuses the whole delete.
+      const damage = new DamageLog(this.location, undefined);
+      const now = this.now();
+      const live: Buffer[] = [];
+      for (const e of mergedEntries(w.view, prefix, prefix, damage.report)) {
+        if (e.kind === KIND_PUT && !isExpired(e.expiresAt, now)) live.push(Buffer.from(e.key));
       }
-      if (gone.length > 0) w.flushIfDue();
-      return gone.length;
+      damage.finish(`deleting the keys under ${JSON.stringify(prefix.toString('utf8'))}`);
+      return deleteAll(w, live);
     });
   }
 
@@ -508,4 +511,19 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     this.view?.close();
     this.view = undefined;
   }
+}
+
+/** Appends a tombstone for each of `keys` (live, distinct), several as one atomic batch; how many. */
+function deleteAll(w: WriteSession, keys: Buffer[]): number {
+  if (keys.length === 1) {
+    w.append([encodeRecord(KIND_DEL, 0, keys[0], null, 0)]);
+  } else if (keys.length > 1) {
+    const staged = new StagedBatch(); // in memory: no spill without a store to spill into
+    for (const k of keys) staged.add(KIND_DEL, k, null, 0);
+    const { records } = staged.finish();
+    if (!('chunks' in records)) throw new TzkvError('INTERNAL', 'an unspillable batch spilled');
+    w.append([...records.chunks, encodeCommit(staged.count)]);
+  }
+  if (keys.length > 0) w.flushIfDue();
+  return keys.length;
 }

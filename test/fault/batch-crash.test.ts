@@ -1,8 +1,9 @@
 // Atomic batches under power loss: a batch that had not resolved is, after
 // the crash, wholly present or wholly absent, whatever part of its bytes
-// reached the disk. Covers small batches, multi-key deletes (written as a
-// batch), batches indexed straight away (>= flushBytes) and batches that roll
-// the segment first (they never span two segments).
+// reached the disk. Covers small batches, multi-key deletes and a delete of
+// every key under a prefix (both written as a batch), batches indexed straight
+// away (>= flushBytes) and batches that roll the segment first (they never
+// span two segments).
 import { describe, expect, it } from 'vitest';
 import { open } from '../../src/local/local-store.js';
 import { checkRecovered } from './harness/stores.js';
@@ -27,6 +28,8 @@ function batchWorkload(): Op[] {
     ops.push({ t: 'batch', ops: [...keys, ...keys].map(put) });
     ops.push({ t: 'put', key: keys[round], version: ++version });
   }
+  // Every key starting with k0 (all ten), one batch of tombstones.
+  ops.push({ t: 'delPrefix', prefix: 'k0' });
   return ops;
 }
 
@@ -41,7 +44,7 @@ describe('a batch in flight at a crash is all or nothing', () => {
       const outcomes = { absent: 0, present: 0, cutOff: 0 };
       for (const p of rec.points) {
         const op = ops[p.op];
-        if (!op || (op.t !== 'batch' && op.t !== 'del')) continue;
+        if (!op || (op.t !== 'batch' && op.t !== 'del' && op.t !== 'delPrefix')) continue;
         const label = describePoint(ops, p);
         await withCrashImage(p, async (dir) => {
           const before = await open(dir, { readOnly: true });

@@ -1,5 +1,5 @@
 // Model-based test (basho bitcask's QuickCheck state machine, in fast-check):
-// random sequences of put / del / ttl / persist / batch / advance-clock /
+// random sequences of put / del / ttl / persist / batch / delPrefix / advance-clock /
 // reopen / compact against a plain Map, checking every read after every step.
 // Compactions run writes between their snapshot and their switch (as other
 // processes' writers would), with every read checked there too.
@@ -107,6 +107,12 @@ async function runModel(ops: Op[], spillBytes: number | undefined, steps: string
         const at = o.ms === null ? null : now + o.ms;
         expect(await store.setExpiry(o.k, at)).toBe(e !== undefined);
         if (e) e.expiresAt = at;
+        break;
+      }
+      case 'delPrefix': {
+        const doomed = [...model.keys()].filter((k) => k.startsWith(o.prefix) && live(model, k, now));
+        expect(await store.delPrefix(o.prefix)).toBe(doomed.length);
+        for (const k of doomed) model.delete(k);
         break;
       }
       case 'batch': {

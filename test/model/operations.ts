@@ -8,7 +8,8 @@ export type Write =
   | { t: 'put'; k: string; v: string; ttl: number | null; ifAbsent: boolean }
   | { t: 'del'; ks: string[] }
   | { t: 'ttl'; k: string; ms: number | null }
-  | { t: 'batch'; ops: Array<{ k: string; v: string | null }> };
+  | { t: 'batch'; ops: Array<{ k: string; v: string | null }> }
+  | { t: 'delPrefix'; prefix: string };
 export type Op =
   | Write
   | { t: 'tick'; ms: number }
@@ -28,6 +29,7 @@ const write: fc.Arbitrary<Write> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ t: fc.constant('del' as const), ks: fc.array(key, { minLength: 1, maxLength: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('ttl' as const), k: key, ms: fc.option(fc.integer({ min: 1, max: 5000 })) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('batch' as const), ops: fc.array(fc.record({ k: key, v: fc.option(value) }), { minLength: 1, maxLength: 8 }) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('delPrefix' as const), prefix: fc.constantFrom('user:', 'user:1', 'a', 'x\u0000', 'zz', '') }) },
 );
 const fault: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ t: fc.constant('lock' as const), holder: fc.constantFrom<LockHolderKind>('dead', 'recycled', 'own', 'unreadable', 'live', 'foreign') }) },

@@ -62,6 +62,10 @@ class RecordingStore extends CheckedStore {
     this.calls.push(['del', keys]);
     return 0;
   }
+  protected async _delPrefix(prefix: Buffer) {
+    this.calls.push(['delPrefix', prefix]);
+    return 0;
+  }
   protected async _setExpiry(key: Buffer, expiresAt: number) {
     this.calls.push(['setExpiry', key, expiresAt]);
     return true;
@@ -118,6 +122,8 @@ describe('CheckedStore: a public method checks, the backend acts', () => {
     ['put with ttl and expiry', (s) => s.put('k', 'v', { ttlMs: 5, expiresAt: NOW + 5 }), /^give either ttlMs or expiresAt, not both$/],
     ['put past the latest expiry', (s) => s.put('k', 'v', { expiresAt: MAX_EXPIRY_MS + 1 }), tooLate],
     ['del with one bad key among good ones', (s) => s.del('a', '', 'b'), /^key must not be empty$/],
+    ['delPrefix without a prefix (not every key: that is "")', (s) => s.delPrefix(undefined as unknown as string), /^delPrefix needs a prefix: "" for every key$/],
+    ['delPrefix with a prefix that is no bytes', (s) => s.delPrefix(5 as unknown as string), /^expected a string or bytes, got number$/],
     ['setExpiry to a fraction', (s) => s.setExpiry('k', 1.5), /^expiry must be a whole number of milliseconds since the epoch, got 1\.5$/],
     ['setExpiry past the latest expiry', (s) => s.setExpiry('k', MAX_EXPIRY_MS + 1), tooLate],
     ['update of an empty key', (s) => s.update('', () => ({ value: 'v' })), /^key must not be empty$/],
@@ -161,6 +167,7 @@ describe('CheckedStore: a public method checks, the backend acts', () => {
     await s.put('k', 'v', { ttlMs: 1000, ifAbsent: true });
     await s.put('k', new Uint8Array([1, 2]));
     await s.del('a', 'b', 'a');
+    await s.delPrefix('');
     await s.setExpiry('k', null);
     await s.update('k', () => ({ value: 'new' }));
     await s.update('k', () => ({ value: 'new', expiresAt: null }));
@@ -177,6 +184,7 @@ describe('CheckedStore: a public method checks, the backend acts', () => {
       ['put', key, b('v'), NOW + 1000, true],
       ['put', key, b([1, 2]), 0, false],
       ['del', [b('a'), b('b')]],
+      ['delPrefix', b('')],
       ['setExpiry', key, 0],
       ['update', key, { value: b('new'), expiresAt: NOW + 5000 }], // no expiry given: the current one kept
       ['update', key, { value: b('new'), expiresAt: 0 }],

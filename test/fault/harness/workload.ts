@@ -12,6 +12,7 @@ export type BatchOp = { t: 'put'; key: string; version: number; ttlMs?: number }
 export type Op =
   | { t: 'put'; key: string; version: number; ttlMs?: number; ifAbsent?: boolean }
   | { t: 'del'; keys: string[] }
+  | { t: 'delPrefix'; prefix: string }
   | { t: 'expire'; key: string; inMs: number | null }
   | { t: 'update'; key: string; version: number }
   | { t: 'batch'; ops: BatchOp[] }
@@ -31,6 +32,8 @@ export function describeOp(op: Op): string {
       return `put ${op.key}@${op.version}${op.ttlMs ? ` ttl ${op.ttlMs}` : ''}${op.ifAbsent ? ' ifAbsent' : ''}`;
     case 'del':
       return `del ${op.keys.join(' ')}`;
+    case 'delPrefix':
+      return `delPrefix ${op.prefix}`;
     case 'expire':
       return `expire ${op.key} ${op.inMs}`;
     case 'update':
@@ -117,6 +120,11 @@ export function applyOp(state: State, op: Op, now: number): { state: State; resu
       }
       return { state: next, result: n };
     }
+    case 'delPrefix': {
+      const doomed = [...state.keys()].filter((key) => key.startsWith(op.prefix) && live(state, key, now));
+      for (const key of state.keys()) if (key.startsWith(op.prefix)) next.delete(key);
+      return { state: next, result: doomed.length };
+    }
     case 'expire':
       if (!live(state, op.key, now)) return { state: next, result: false };
       next.set(op.key, { ...state.get(op.key)!, expiresAt: op.inMs === null ? null : now + op.inMs });
@@ -145,6 +153,8 @@ export async function runOp(store: Store, op: Op, clock: Clock): Promise<unknown
       return store.put(op.key, valueOf(op.key, op.version), { ttlMs: op.ttlMs, ifAbsent: op.ifAbsent });
     case 'del':
       return store.del(...op.keys);
+    case 'delPrefix':
+      return store.delPrefix(op.prefix);
     case 'expire':
       return store.setExpiry(op.key, op.inMs === null ? null : clock.t + op.inMs);
     case 'update': {
