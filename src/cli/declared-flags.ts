@@ -37,6 +37,7 @@ export const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, Decl
   export: {
     bucket: { value: true, char: 'b' },
     out: { value: true, char: 'o' },
+    format: { value: true },
   },
   get: {
     bucket: { value: true, char: 'b' },

@@ -48,6 +48,11 @@ export function terminalKey(key: Buffer): string {
   return `"${utf8Pieces(key, escape)}"`;
 }
 
+/** A key as a message quotes it: `"users:42"` (JSON's quoting), or as terminalKey has it when it is not UTF-8. */
+export function quotedKey(key: Buffer): string {
+  return isUtf8(key) ? JSON.stringify(key.toString('utf8')) : terminalKey(key);
+}
+
 /** Decodes `bytes` as UTF-8, passing each valid run through `escape` and writing each other byte as `\xNN`. */
 function utf8Pieces(bytes: Buffer, escape: (text: string) => string): string {
   if (isUtf8(bytes)) return escape(bytes.toString('utf8'));
