@@ -33,6 +33,9 @@ export const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, Decl
   del: {
     bucket: { value: true, char: 'b' },
     'lock-timeout': { value: true, env: 'TZKV_LOCK_TIMEOUT' },
+    prefix: { value: true },
+    all: { value: false },
+    'dry-run': { value: false },
   },
   export: {
     bucket: { value: true, char: 'b' },
@@ -41,6 +44,9 @@ export const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, Decl
   },
   get: {
     bucket: { value: true, char: 'b' },
+    prefix: { value: true },
+    'missing-ok': { value: false },
+    'with-keys': { value: false },
   },
   import: {
     bucket: { value: true, char: 'b' },
@@ -57,6 +63,8 @@ export const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, Decl
     bucket: { value: true, char: 'b' },
     limit: { value: true, char: 'n' },
     null: { value: false, char: '0' },
+    match: { value: true },
+    long: { value: false, char: 'l' },
   },
   lock: {
     ttl: { value: true },
@@ -107,9 +115,9 @@ export const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, Decl
 /** How many arguments each command takes: [least, most], most null when any number. */
 export const COMMAND_ARGUMENTS: Readonly<Record<string, readonly [number, number | null]>> = {
   compact: [0, 0],
-  del: [1, null],
+  del: [0, null],
   export: [0, 1],
-  get: [1, 1],
+  get: [0, null],
   import: [0, 1],
   incr: [1, 2],
   keys: [0, 1],

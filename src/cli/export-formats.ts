@@ -23,7 +23,7 @@ const CARRIAGE_RETURN = 13;
  * when it can: import takes the key up to the first tab and the value to the
  * end of the line, less a carriage return before the newline.
  */
-function tsvProblem(key: Buffer, value: Buffer): string | undefined {
+export function tsvProblem(key: Buffer, value: Buffer): string | undefined {
   if (key.includes(TAB)) return 'the key holds a tab';
   if (key.includes(NEWLINE)) return 'the key holds a newline';
   if (value.includes(NEWLINE)) return 'the value holds a newline';
@@ -32,7 +32,7 @@ function tsvProblem(key: Buffer, value: Buffer): string | undefined {
 }
 
 /** `key<TAB>value<NEWLINE>`, exact bytes for a program; on a terminal the key as `keys` shows it and the value escaped. REQUIRES: tsvProblem found none. */
-function tsvLine(key: Buffer, value: Buffer, terminal: boolean): Buffer {
+export function tsvLine(key: Buffer, value: Buffer, terminal: boolean): Buffer {
   if (!terminal) return Buffer.concat([key, Buffer.from([TAB]), value, Buffer.from([NEWLINE])]);
   return Buffer.from(`${terminalKey(key)}\t${terminalText(value, '\t')}\n`, 'utf8');
 }

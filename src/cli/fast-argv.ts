@@ -44,10 +44,24 @@ export interface FastPlan {
   null?: true;
   /** ttl --persist. */
   persist: boolean;
+  /** get and del --prefix. */
+  prefix?: string;
+  /** keys --match. */
+  match?: string;
+  /** The booleans below are absent when not given. get --missing-ok, --with-keys; del --all, --dry-run; keys --long. */
+  'missing-ok'?: true;
+  'with-keys'?: true;
+  all?: true;
+  'dry-run'?: true;
+  long?: true;
 }
 
 /** The flags the fast path reads into a plan; a line with any other flag goes to oclif. */
-const FAST_FLAGS = ['dir', 'bucket', 'json', 'ttl', 'if-absent', 'lock-timeout', 'mode', 'limit', 'persist', 'null'] as const;
+const FAST_FLAGS = [
+  ...['dir', 'bucket', 'json', 'ttl', 'if-absent', 'lock-timeout', 'mode', 'limit', 'persist', 'null'],
+  // Many keys at once (src/cli/many-keys.ts, key-listing.ts).
+  ...['prefix', 'missing-ok', 'with-keys', 'all', 'dry-run', 'match', 'long'],
+] as const;
 type FlagName = (typeof FAST_FLAGS)[number];
 const isFastFlag = (name: string): name is FlagName => (FAST_FLAGS as readonly string[]).includes(name);
 
@@ -171,6 +185,11 @@ export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   if (dir !== undefined && isEtcdAddress(dir)) return undefined;
   const plan: FastPlan = { command, args: positional, json: flags.has('json'), 'if-absent': flags.has('if-absent'), persist: flags.has('persist') };
   if (flags.has('null')) plan.null = true;
+  for (const name of ['missing-ok', 'with-keys', 'all', 'dry-run', 'long'] as const) if (flags.has(name)) plan[name] = true;
+  const prefix = valueOf('prefix');
+  if (prefix !== undefined) plan.prefix = prefix;
+  const match = valueOf('match');
+  if (match !== undefined) plan.match = match;
   if (dir !== undefined) plan.dir = dir;
   const bucket = valueOf('bucket');
   if (bucket !== undefined) plan.bucket = bucket;

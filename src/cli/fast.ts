@@ -6,7 +6,9 @@
 import { reportFailure } from './failure.js';
 import type { FastPlan } from './fast-argv.js';
 import { exitWhenDone } from './finish.js';
-import { deleteKeys, getKey, incrementKey, keyTtl, listKeys, putKey } from './key-actions.js';
+import { incrementKey, keyTtl, putKey } from './key-actions.js';
+import { listKeys } from './key-listing.js';
+import { deleteMany, getMany } from './many-keys.js';
 import { mark, note } from './trace.js';
 
 export async function runFast(plan: FastPlan): Promise<void> {
@@ -15,13 +17,13 @@ export async function runFast(plan: FastPlan): Promise<void> {
     const [first, second] = plan.args;
     switch (plan.command) {
       case 'get':
-        await getKey({ ...plan, key: first });
+        await getMany({ ...plan, keys: plan.args });
         break;
       case 'put':
         await putKey({ ...plan, key: first, value: second });
         break;
       case 'del':
-        await deleteKeys({ ...plan, keys: plan.args });
+        await deleteMany({ ...plan, keys: plan.args });
         break;
       case 'keys':
         await listKeys({ ...plan, ...(first === undefined ? {} : { prefix: first }) });

@@ -1,19 +1,17 @@
-// What `tzkv get`, `put`, `del`, `keys`, `incr` and `ttl` do once their
+// What `tzkv get KEY`, `put`, `del KEY...`, `incr` and `ttl` do once their
 // command line is parsed. Shared by the oclif commands (src/commands/) and the fast path that
 // runs the plainest of these lines without loading oclif (src/cli/fast.ts),
 // so the two cannot drift apart.
 
 import { TzkvError } from '../errors.js';
-import { bucketKey, keyInBucket } from './bucket.js';
-import { DamageWarnings } from './damage.js';
+import { bucketKey } from './bucket.js';
 import { parseTimestamp, parseTtl, remainingSeconds } from './duration.js';
 import { readStdin, readWhole } from './input.js';
 import { printJson, writeOut } from './output.js';
 import { givenPath } from './paths.js';
-import { openSink } from './sink.js';
 import { isoTime, toRecord } from './records.js';
 import { type StoreFlags, withKeyStore, withStore } from './open-store.js';
-import { terminalKey, terminalText } from './terminal-text.js';
+import { terminalText } from './terminal-text.js';
 
 export interface GetRequest extends StoreFlags {
   key: string;
@@ -70,44 +68,6 @@ export async function deleteKeys(request: DelRequest): Promise<void> {
   const keys = request.keys.map((key) => bucketKey(request.bucket, key));
   const deleted = await withKeyStore(request, 'write', 'tzkv del', (store) => store.del(...keys));
   if (request.json) await printJson({ deleted });
-}
-
-export interface KeysRequest extends StoreFlags {
-  prefix?: string;
-  bucket?: string;
-  limit?: number;
-  /** -0: each key ends with a NUL byte instead of a newline (for xargs -0). */
-  null?: boolean;
-  json: boolean;
-}
-
-const NEWLINE = Buffer.from('\n');
-const NUL = Buffer.from([0]);
-
-/**
- * `tzkv keys`: live keys in byte order, each ended by a newline (or a NUL),
- * or a JSON array, shown without the bucket. A terminal is shown each key
- * escaped (terminalKey); a pipe gets the exact bytes. Past damage: every
- * readable key, a warning per damaged stretch, exit 4.
- */
-export async function listKeys(request: KeysRequest): Promise<void> {
-  if (request.null && request.json) throw new TzkvError('INVALID_ARGUMENT', 'give --null (-0) or --json, not both');
-  const end = request.null ? NUL : NEWLINE;
-  const escape = process.stdout.isTTY === true;
-  const prefix = bucketKey(request.bucket, request.prefix ?? '');
-  const options = { ...(prefix === '' ? {} : { prefix }), ...(request.limit === undefined ? {} : { limit: request.limit }) };
-  const warnings = new DamageWarnings();
-  await withKeyStore(request, 'read', 'tzkv keys', async (store) => {
-    const keys: string[] = [];
-    const sink = await openSink(undefined);
-    for await (const { key } of store.keys({ ...options, onDamage: warnings.onDamage })) {
-      const shown = keyInBucket(request.bucket, key);
-      if (request.json) keys.push(shown.toString('utf8'));
-      else await sink.write(Buffer.concat([escape ? Buffer.from(terminalKey(shown), 'utf8') : shown, end]));
-    }
-    await (request.json ? printJson(keys) : sink.finish());
-  });
-  warnings.finish('the listing');
 }
 
 export interface IncrRequest extends StoreFlags {

@@ -45,7 +45,7 @@ export function withStore<T>(flags: StoreFlags, access: Access, command: string,
 }
 
 /** What key commands see of a default store that does not exist yet. */
-export type KeyStore = Pick<Store, 'getEntry' | 'expiry' | 'keys' | 'entries' | 'del'>;
+export type KeyStore = Pick<Store, 'getEntry' | 'expiry' | 'keys' | 'entries' | 'del' | 'delPrefix'>;
 
 const NO_KEYS: KeyStore = {
   getEntry: async () => undefined,
@@ -53,6 +53,7 @@ const NO_KEYS: KeyStore = {
   keys: async function* () {},
   entries: async function* () {},
   del: async () => 0,
+  delPrefix: async () => 0,
 };
 
 /**

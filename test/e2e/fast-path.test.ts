@@ -96,6 +96,36 @@ const CASES: Case[] = [
   { line: ['ttl', '-d', 'DIR', 'soon', '10m', '--persist'] },
   { line: ['ttl', '-d', 'DIR', '-b', 'users', '1', '1h'] },
   { line: ['ttl', '-d', 'DIR', 'a'], dir: 'file' },
+  // Many keys at once (src/cli/many-keys.ts, key-listing.ts).
+  { line: ['get', '-d', 'DIR', 'a', 'soon', 'a', '--json'] },
+  { line: ['get', '-d', 'DIR', 'soon', 'a'] },
+  { line: ['get', '-d', 'DIR', 'a', 'blob'] },
+  { line: ['get', '-d', 'DIR', 'a', 'missing', 'gone'] },
+  { line: ['get', '-d', 'DIR', 'a', 'missing', '--missing-ok', '--json'] },
+  { line: ['get', '-d', 'DIR', 'missing', '--missing-ok'] },
+  { line: ['get', '-d', 'DIR', 'a', '--with-keys', '-b', 'users'] },
+  { line: ['get', '-d', 'DIR', '--prefix', 'users:', '--json'] },
+  { line: ['get', '-d', 'DIR', '--prefix=s'] },
+  { line: ['get', '-d', 'DIR', '--prefix', 'x*'] },
+  { line: ['get', '-d', 'DIR'] },
+  { line: ['get', '-d', 'DIR', '--prefix', 'a', 'a', '--json'] },
+  { line: ['get', '-d', 'DIR', 'a', LONG_KEY] },
+  { line: ['get', '-d', 'DIR', 'a', 'b'], dir: 'missing' },
+  { line: ['del', '-d', 'DIR', '--prefix', 'users:', '--json'] },
+  { line: ['del', '-d', 'DIR', '--prefix', 's', '--dry-run'] },
+  { line: ['del', '-d', 'DIR', '--all', '--dry-run', '--json'] },
+  { line: ['del', '-d', 'DIR', '-b', 'users', '--all'] },
+  { line: ['del', '-d', 'DIR', '--all', 'a'] },
+  { line: ['del', '-d', 'DIR', 'a', '--dry-run'] },
+  { line: ['del', '-d', 'DIR'] },
+  { line: ['del', '-d', 'DIR', '--prefix', 'a'], dir: 'missing' },
+  { line: ['keys', '-d', 'DIR', '--match', '*o*'] },
+  { line: ['keys', '-d', 'DIR', 's', '--match', '?oo?', '--json'] },
+  { line: ['keys', '-d', 'DIR', '--match', '[ab'] },
+  { line: ['keys', '-d', 'DIR', 'users:*'] },
+  { line: ['keys', '-d', 'DIR', '--long'] },
+  { line: ['keys', '-d', 'DIR', '-l', '-0', '-n', '2'] },
+  { line: ['keys', '-d', 'DIR', '--long', '--json', '--match', '[!a]*'] },
 ];
 
 /** A store with plain, bucketed, binary, expired and expiring keys. */
@@ -161,9 +191,9 @@ describe('the fast path for get, put, del, keys, incr and ttl', () => {
     expect(help.exitCode).toBe(0);
     expect(help.stdout).toMatch(/USAGE/);
     expect(help.stderr).not.toMatch(/fast path/);
-    const get = await tzkv(['get', '-d', dir, 'k', 'extra'], { env: { TZKV_TRACE_STARTUP: '1' } });
-    expect(get.exitCode).toBe(2);
-    expect(get.stderr).toMatch(/Unexpected argument: extra/);
-    expect(get.stderr).not.toMatch(/fast path/);
+    const ttl = await tzkv(['ttl', '-d', dir, 'k', '1m', 'extra'], { env: { TZKV_TRACE_STARTUP: '1' } });
+    expect(ttl.exitCode).toBe(2);
+    expect(ttl.stderr).toMatch(/Unexpected argument: extra/);
+    expect(ttl.stderr).not.toMatch(/fast path/);
   });
 });

@@ -47,6 +47,21 @@ describe('fastPlan: which command lines skip oclif', () => {
     expect(plan(['keys'], { TZKV_LOCK_TIMEOUT: '1s' })?.['lock-timeout']).toBeUndefined();
   });
 
+  test('many keys at once: get KEY... or --prefix, del --prefix/--all/--dry-run, keys --match/--long', () => {
+    expect(plan(['get', 'a', 'b', '--missing-ok', '--json'])).toEqual({ command: 'get', args: ['a', 'b'], json: true, 'if-absent': false, persist: false, 'missing-ok': true });
+    expect(plan(['get', '--prefix', 'cfg:', '--with-keys'])).toMatchObject({ command: 'get', args: [], prefix: 'cfg:', 'with-keys': true });
+    // No KEY: get's and del's own usage error, the same on both paths.
+    expect(plan(['get'])).toMatchObject({ command: 'get', args: [] });
+    expect(plan(['del'])).toMatchObject({ command: 'del', args: [] });
+    expect(plan(['del', '--prefix=tmp:', '--dry-run'])).toMatchObject({ command: 'del', prefix: 'tmp:', 'dry-run': true });
+    expect(plan(['del', '-b', 'x', '--all'])).toMatchObject({ command: 'del', bucket: 'x', all: true });
+    expect(plan(['keys', 'u', '--match', 'u*:[0-9]', '-l', '-0'])).toMatchObject({ command: 'keys', args: ['u'], match: 'u*:[0-9]', long: true, null: true });
+    // An empty prefix or pattern goes to oclif, as any empty flag value.
+    expect(plan(['del', '--prefix', ''])).toBeUndefined();
+    expect(plan(['keys', '--match='])).toBeUndefined();
+    expect(plan(['keys', '--prefix', 'a'])).toBeUndefined();
+  });
+
   test('the environment fills --dir and --lock-timeout as oclif does (empty is unset)', () => {
     expect(plan(['get', 'k'], { TZKV_DIR: '/env' })?.dir).toBe('/env');
     expect(plan(['get', 'k', '-d', '/flag'], { TZKV_DIR: '/env' })?.dir).toBe('/flag');
@@ -61,8 +76,7 @@ describe('fastPlan: which command lines skip oclif', () => {
     ['incr with three arguments', ['incr', 'k', '1', '2']],
     ['no command', ['--json']],
     ['a missing argument (put reads stdin)', ['put', 'k']],
-    ['an extra argument', ['get', 'k', 'x']],
-    ['del without a key', ['del']],
+    ['an extra argument', ['ttl', 'k', '1m', 'x']],
     ['keys with two prefixes', ['keys', 'a', 'b']],
     ['a --limit that is not a plain count', ['keys', '--limit', '0']],
     ['a --limit with a sign or a point', ['keys', '-n', '1.5']],
@@ -81,7 +95,7 @@ describe('fastPlan: which command lines skip oclif', () => {
     ['a value on a boolean flag', ['get', 'k', '--json=true']],
     ['help', ['get', '--help']],
     ['"--" before the command', ['--', 'get', 'k']],
-    ['too many arguments after "--"', ['get', '--', 'k', '--json']],
+    ['too many arguments after "--"', ['ttl', '--', 'k', '1m', '--json']],
     ['an empty key', ['get', '']],
     ['an empty value', ['put', 'k', '']],
     ['-d=DIR', ['get', 'k', '-d=/s']],
