@@ -8,6 +8,14 @@ export interface SegmentInfo {
   file: number;
   /** Final size of a sealed segment; null for the active one. */
   size: number | null;
+  /**
+   * The segment's bytes up to this offset hold records a compaction or a
+   * repair copied from older segments, not new writes (docs/format.md
+   * "MANIFEST"); absent: none. What follows it was appended later.
+   */
+  copied?: number;
+  /** With `copied`: the newest segment (its file number) the copies came from. */
+  copiedFrom?: number;
 }
 
 export interface RunInfo {
@@ -218,7 +226,7 @@ export function decodeManifest(buf: Buffer): Manifest {
     generation: raw.generation,
     nextFile: raw.nextFile,
     active: { file: active.file, indexedTo: active.indexedTo },
-    segments: segments.map((s) => ({ file: s.file, size: s.size })),
+    segments: segments.map((s) => ({ file: s.file, size: s.size, ...(isCount(s.copied) && isFileNumber(s.copiedFrom) ? { copied: s.copied, copiedFrom: s.copiedFrom } : {}) })),
     runs: decodedRuns,
     counters: {
       puts: counters.puts,

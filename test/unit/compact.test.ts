@@ -229,6 +229,25 @@ describe('compaction report and stats', () => {
   });
 });
 
+describe("the compaction's output in the manifest", () => {
+  it('marks each output segment as copies of the snapshot (what a watch must not report again), and the mark outlives later edits', async () => {
+    const { dir, store } = await storeWithHook(() => undefined);
+    await fill(store, 100);
+    const snapshotEnd = manifestOf(dir).segments.at(-1)!.file;
+    await store.compact();
+    const after = manifestOf(dir);
+    // Nothing was written meanwhile: the last output segment is the active one, copies up to its size.
+    for (const s of after.segments) expect(s).toEqual({ file: s.file, size: s.size, copied: s.size ?? expect.any(Number), copiedFrom: snapshotEnd });
+    await fill(store, 100, 'c'); // appends after the copies, rolls, flushes, merges
+    const later = manifestOf(dir);
+    const kept = later.segments.find((s) => s.file === after.segments.at(-1)!.file)!;
+    expect(kept).toMatchObject({ copied: after.segments.at(-1)!.copied, copiedFrom: snapshotEnd });
+    expect(kept.size).toBeGreaterThan(kept.copied!);
+    expect(later.segments.filter((s) => s.copied === undefined).length).toBeGreaterThan(0);
+    expect(decodeManifest(encodeManifest(later)).segments).toEqual(later.segments);
+  });
+});
+
 describe('the rewrite and the process it runs in', () => {
   it('lets an embedding program read and write while it runs, and keeps what was written', async () => {
     let rewriting = false;

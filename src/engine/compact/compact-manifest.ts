@@ -97,7 +97,9 @@ export function finishCompaction(
   } catch (err) {
     throw ioError(err, 'cannot rename compacted files into', s.dir);
   }
-  const output = out.segments.map((o) => ({ file: o.file, size: o.size }));
+  // Every byte of the output is a copy of the snapshot: a follower of the log (engine/follow/) reads none of it as new.
+  const copiedFrom = marker.segments[marker.segments.length - 1];
+  const output = out.segments.map((o) => ({ file: o.file, size: o.size, copied: o.size, copiedFrom }));
   const edit: ManifestEdit = {
     census,
     // The output run takes the snapshot's runs' place, the oldest (there is none when the snapshot had no run: nothing was kept).
