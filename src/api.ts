@@ -59,6 +59,28 @@ export interface ListOptions extends ReadOptions {
   limit?: number;
 }
 
+/** What Store.watch() follows: one key, or every key under a prefix. Give `key` or `prefix`, not both. */
+export interface WatchOptions extends ReadOptions {
+  key?: KeyInput;
+  /** Every key starting with these bytes; empty: every key. */
+  prefix?: KeyInput;
+  /** First a put event for each watched key that exists when the watch starts (its value as of then), then the changes. */
+  existing?: boolean;
+  /** Ends the watch: the iterator finishes, quietly. Breaking out of the loop (return()) ends it too. */
+  signal?: AbortSignal;
+}
+
+/** One change Store.watch() reports. */
+export interface WatchEvent {
+  /** put: a value was written; del: the key was deleted; expire: its expiry passed with no later write of it. */
+  type: 'put' | 'del' | 'expire';
+  key: Buffer;
+  /** The value a put wrote; null for del and expire. */
+  value: Buffer | null;
+  /** put: the key's expiry (ms), or null for never; expire: when it expired; del: null. */
+  expiresAt: number | null;
+}
+
 /** An atomic group of writes: a reader sees all of it or none of it. */
 export interface Batch {
   /**
@@ -192,6 +214,22 @@ export interface Store {
   keys(options?: ListOptions): AsyncIterableIterator<KeyInfo>;
   /** Entries in ascending key byte order; damage as for keys(), a key whose value is damaged left out. Loop: as keys(). */
   entries(options?: ListOptions): AsyncIterableIterator<Entry>;
+
+  /**
+   * The changes to a key, or to the keys under a prefix, as they happen and
+   * in the order they were made: every put and delete made after the call
+   * (with `existing`, first the watched keys there at that moment), and an
+   * expire event when a watched key's expiry passes with no later write of it.
+   * It waits for changes until `signal` aborts or the loop stops; a store
+   * directory is read only, never locked, so the watch holds up no writer.
+   * Damage it steps over in the log is reported (ReadOptions): the changes
+   * it held are not. A directory store reports a delete a batch wrote for a
+   * key that was not there; etcd reports none (docs/design.md "Watch").
+   * Loop: waits on a timer and on the directory's notifications (yields);
+   * what changed is read on the caller's thread, a segment's new bytes at a
+   * time, and handed over one event at a time. etcd: a streaming watch.
+   */
+  watch(options: WatchOptions): AsyncIterableIterator<WatchEvent>;
 
   batch(): Batch;
   /**

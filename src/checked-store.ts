@@ -24,9 +24,11 @@ import type {
   VerifyOptions,
   VerifyReport,
   VerifyProblem,
+  WatchEvent,
+  WatchOptions,
 } from './api.js';
 import { TzkvError } from './errors.js';
-import { checkExpiry, checkKey, checkListing, checkValue, putExpiry } from './keys.js';
+import { checkExpiry, checkKey, checkListing, checkValue, checkWatch, putExpiry } from './keys.js';
 
 /** A listing's checked options. */
 export interface Listing {
@@ -34,6 +36,15 @@ export interface Listing {
   prefix: Buffer;
   /** At most this many results (Infinity: no limit). */
   limit: number;
+  onDamage?: (damage: VerifyProblem) => void;
+}
+
+/** A watch's checked options (keys.ts checkWatch): the key (`exact`) or the prefix in `match`. */
+export interface Watching {
+  match: Buffer;
+  exact: boolean;
+  existing: boolean;
+  signal?: AbortSignal;
   onDamage?: (damage: VerifyProblem) => void;
 }
 
@@ -117,6 +128,16 @@ export abstract class CheckedStore implements Store {
     return listed(options, (listing) => this._entries(listing));
   }
 
+  watch(options: WatchOptions): AsyncIterableIterator<WatchEvent> {
+    let watching: Watching;
+    try {
+      watching = { ...checkWatch(options), signal: options.signal, onDamage: options.onDamage };
+    } catch (err) {
+      return failing(err);
+    }
+    return this._watch(watching);
+  }
+
   protected abstract _get(key: Buffer): Promise<Buffer | undefined>;
   protected abstract _getEntry(key: Buffer): Promise<Entry | undefined>;
   protected abstract _has(key: Buffer): Promise<boolean>;
@@ -134,6 +155,8 @@ export abstract class CheckedStore implements Store {
   /** Called at once; the checks the iterator makes (closed, damage) run from its first next(). */
   protected abstract _keys(listing: Listing): AsyncIterableIterator<KeyInfo>;
   protected abstract _entries(listing: Listing): AsyncIterableIterator<Entry>;
+  /** Called at once; the checks the iterator makes (closed) run from its first next(). */
+  protected abstract _watch(watching: Watching): AsyncIterableIterator<WatchEvent>;
   protected abstract _verify(options: VerifyOptions | undefined): Promise<VerifyReport>;
 
   abstract batch(): Batch;
@@ -153,9 +176,14 @@ function listed<T>(options: ListOptions | undefined, list: (listing: Listing) =>
   try {
     listing = { ...checkListing(options), onDamage: options?.onDamage };
   } catch (err) {
-    return (async function* () {
-      throw err;
-    })();
+    return failing(err);
   }
   return list(listing);
+}
+
+/** An iterator that throws `err` on its first next(): how a listing or a watch refuses its options. */
+function failing<T>(err: unknown): AsyncIterableIterator<T> {
+  return (async function* () {
+    throw err;
+  })();
 }

@@ -2,7 +2,7 @@
 // expiries as bytes and milliseconds, within the limits of docs/format.md
 // "Limits and why". The checked base (checked-store.ts) applies these before
 // a backend sees an argument; the engine and backends use isExpired.
-import type { KeyInput, ValueInput } from './api.js';
+import type { KeyInput, ValueInput, WatchOptions } from './api.js';
 import { TzkvError } from './errors.js';
 import { MAX_EXPIRY_MS, MAX_KEY_BYTES, MAX_VALUE_BYTES } from './format/constants.js';
 
@@ -108,4 +108,16 @@ export function checkListing(options: { prefix?: KeyInput; limit?: number } | un
     throw new TzkvError('INVALID_ARGUMENT', `limit must be a whole number ≥ 0, got ${options?.limit}`);
   }
   return { prefix, limit };
+}
+
+/** A watch's checked options: `match` is the key (`exact`) or the prefix (empty: every key). */
+export function checkWatch(options: WatchOptions | undefined): { match: Buffer; exact: boolean; existing: boolean } {
+  const key = options?.key;
+  const prefix = options?.prefix;
+  if ((key === undefined) === (prefix === undefined)) throw new TzkvError('INVALID_ARGUMENT', 'a watch takes a key or a prefix, not both or neither');
+  const signal = options?.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TzkvError('INVALID_ARGUMENT', 'signal must be an AbortSignal');
+  const existing = options?.existing ?? false;
+  if (typeof existing !== 'boolean') throw new TzkvError('INVALID_ARGUMENT', `existing must be true or false, got ${typeof existing}`);
+  return key !== undefined ? { match: checkKey(key), exact: true, existing } : { match: toBytes(prefix!), exact: false, existing };
 }

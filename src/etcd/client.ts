@@ -74,12 +74,45 @@ export class EtcdClient {
 
   /** POSTs `body` to `/v3/${path}` on the first member that answers. */
   call<T = Json>(path: string, body: Json): Promise<T> {
-    return this.authenticated(() => this.anyMember<T>(path, body));
+    return this.authenticated(() => this.anyMember((endpoint, left) => this.post<T>(endpoint, path, body, left)));
   }
 
   /** POSTs to one member only (status, hashes, defragment: per-member calls). */
   callMember<T = Json>(endpoint: string, path: string, body: Json): Promise<T> {
     return this.authenticated(() => this.post<T>(endpoint, path, body, this.options.timeoutMs));
+  }
+
+  /**
+   * POSTs `body` to `/v3/${path}` on the first member that starts answering
+   * within the timeout, and yields each JSON message of its streamed answer
+   * (the gateway's watch: one message a line) for as long as the member
+   * sends them. Ends when the member ends the stream; throws when it fails
+   * (the caller may start again on another member). `signal` ends it quietly.
+   */
+  async *stream(path: string, body: Json, signal: AbortSignal | undefined): AsyncGenerator<Json> {
+    if (this.options.user !== undefined && this.token === undefined) await this.authenticate();
+    let res: http.IncomingMessage;
+    try {
+      res = await this.anyMember((endpoint, left) => this.send(endpoint, path, body, left, signal));
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw err;
+    }
+    res.socket.setTimeout(0); // a watch may wait for its next event for ever
+    let pending = '';
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        pending += chunk.toString('utf8');
+        for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+          const line = pending.slice(0, nl).trim();
+          pending = pending.slice(nl + 1);
+          if (line !== '') yield replyOf(line, 200);
+        }
+      }
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw err;
+    }
   }
 
   /** Runs `send` with a token when a user is set, authenticating again once when etcd says the token is no longer valid. */
@@ -103,7 +136,8 @@ export class EtcdClient {
   private async authenticate(): Promise<void> {
     this.token = undefined;
     try {
-      const reply = await this.anyMember<{ token: string }>('auth/authenticate', { name: this.options.user, password: this.options.password });
+      const credentials = { name: this.options.user, password: this.options.password };
+      const reply = await this.anyMember((endpoint, left) => this.post<{ token: string }>(endpoint, 'auth/authenticate', credentials, left));
       this.token = reply.token;
     } catch (err) {
       if (err instanceof EtcdReplyError) {
@@ -113,7 +147,8 @@ export class EtcdClient {
     }
   }
 
-  private async anyMember<T>(path: string, body: Json): Promise<T> {
+  /** `send` to each member in turn, the one that answered last first, until one answers; UNAVAILABLE when none does within the timeout. */
+  private async anyMember<T>(send: (endpoint: string, timeoutMs: number) => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.options.timeoutMs;
     const { endpoints } = this.options;
     const failures: string[] = [];
@@ -122,7 +157,7 @@ export class EtcdClient {
       const left = deadline - Date.now();
       if (left <= 0) break;
       try {
-        const reply = await this.post<T>(endpoints[at], path, body, left);
+        const reply = await send(endpoints[at], left);
         this.preferred = at;
         return reply;
       } catch (err) {
@@ -137,33 +172,37 @@ export class EtcdClient {
     });
   }
 
-  private post<T>(endpoint: string, path: string, body: Json, timeoutMs: number): Promise<T> {
+  /** One POST to one member: its JSON answer, or an EtcdReplyError for an error etcd answered. */
+  private async post<T>(endpoint: string, path: string, body: Json, timeoutMs: number): Promise<T> {
+    const res = await this.send(endpoint, path, body, timeoutMs, undefined);
+    const chunks: Buffer[] = [];
+    for await (const c of res as AsyncIterable<Buffer>) chunks.push(c);
+    return replyOf(Buffer.concat(chunks).toString('utf8'), res.statusCode) as T;
+  }
+
+  /**
+   * Sends one POST to one member and resolves once its answer starts (within
+   * `timeoutMs`: also while it is read, until the caller lifts the socket's
+   * timeout); a status other than 200 is read whole and thrown as the error etcd answered.
+   */
+  private send(endpoint: string, path: string, body: Json, timeoutMs: number, signal: AbortSignal | undefined): Promise<http.IncomingMessage> {
     const payload = Buffer.from(JSON.stringify(body));
     const url = new URL(`/v3/${path}`, endpoint);
     const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json', 'content-length': payload.length };
     if (this.token !== undefined && path !== 'auth/authenticate') headers.authorization = this.token;
     const request = url.protocol === 'https:' ? https.request : http.request;
-    return new Promise<T>((resolve, reject) => {
-      const req = request(url, { method: 'POST', headers, agent: this.agent, timeout: timeoutMs }, (res) => {
+    return new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = request(url, { method: 'POST', headers, agent: this.agent, timeout: timeoutMs, signal }, (res) => {
+        res.on('error', reject);
+        if (res.statusCode === 200) return resolve(res);
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: Json;
           try {
-            parsed = text === '' ? {} : (JSON.parse(text) as Json);
-          } catch {
-            reject(new Error(`HTTP ${res.statusCode}: not JSON (${text.slice(0, 80)})`));
-            return;
+            replyOf(Buffer.concat(chunks).toString('utf8'), res.statusCode); // throws: the status is not 200
+          } catch (err) {
+            reject(err);
           }
-          if (res.statusCode !== 200 || parsed.error !== undefined) {
-            const message = String(parsed.message ?? parsed.error ?? `HTTP ${res.statusCode}`);
-            const code = Number(parsed.code ?? 0);
-            reject(new EtcdReplyError(code === 0 && res.statusCode === 401 ? UNAUTHENTICATED : code, message));
-            return;
-          }
-          resolve(parsed as T);
         });
       });
       req.on('timeout', () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
@@ -171,6 +210,22 @@ export class EtcdClient {
       req.end(payload);
     });
   }
+}
+
+/** A message etcd answered: its JSON; or the error it carries (EtcdReplyError), also for a status other than 200; or an Error when it is not JSON. */
+function replyOf(text: string, statusCode: number | undefined): Json {
+  let parsed: Json;
+  try {
+    parsed = text === '' ? {} : (JSON.parse(text) as Json);
+  } catch {
+    throw new Error(`HTTP ${statusCode}: not JSON (${text.slice(0, 80)})`);
+  }
+  if (statusCode !== 200 || parsed.error !== undefined) {
+    const message = String(parsed.message ?? parsed.error ?? `HTTP ${statusCode}`);
+    const code = Number(parsed.code ?? 0);
+    throw new EtcdReplyError(code === 0 && statusCode === 401 ? UNAUTHENTICATED : code, message);
+  }
+  return parsed;
 }
 
 /** base64 of bytes, as the gateway wants keys and values. */

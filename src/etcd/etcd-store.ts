@@ -11,8 +11,9 @@ import type {
   StoreStats,
   VerifyOptions,
   VerifyReport,
+  WatchEvent,
 } from '../api.js';
-import { CheckedStore, type CheckedUpdate, type Listing } from '../checked-store.js';
+import { CheckedStore, type CheckedUpdate, type Listing, type Watching } from '../checked-store.js';
 import { TzkvError } from '../errors.js';
 import { isExpired } from '../keys.js';
 import { EtcdBatch } from './batch.js';
@@ -20,6 +21,7 @@ import { b64, EtcdClient, type EtcdClientOptions, prefixEnd, unb64 } from './cli
 import { absent, checkEtcdValue, deleteOp, Leases, MAX_TXN_OPS, present, putOp, rangeOne, rangePages, type RangeReply, type RawKv, txn, unchangedSince, valueOf } from './kv.js';
 import { compactCluster, clusterStats, verifyCluster } from './maintenance.js';
 import type { EtcdAddress } from './url.js';
+import { watchEtcd } from './watch.js';
 
 export interface EtcdOpenOptions extends Omit<EtcdClientOptions, 'endpoints'> {
   readOnly?: boolean;
@@ -174,6 +176,11 @@ export class EtcdStore extends CheckedStore {
         if (given >= limit) return;
       }
     }
+  }
+
+  protected async *_watch(watching: Watching): AsyncIterableIterator<WatchEvent> {
+    this.usable();
+    yield* watchEtcd(this.client, this.prefix, watching, this.now);
   }
 
   batch(): Batch {

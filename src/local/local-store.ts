@@ -22,6 +22,7 @@ import type {
   StoreStats,
   VerifyOptions,
   VerifyReport,
+  WatchEvent,
 } from '../api.js';
 import { TzkvError, ioError, isTzkvError } from '../errors.js';
 import { FORMAT_VERSION, KIND_DEL, KIND_PUT } from '../format/constants.js';
@@ -35,7 +36,9 @@ import { holderInfo } from '../lock/lock-holder.js';
 import { formerLeaderIdentity, readFollowers } from '../replication/follower-record.js';
 import { replicate } from '../replication/replicator.js';
 import { DirectoryTarget } from '../replication/target.js';
-import { CheckedStore, type CheckedUpdate, type Listing } from '../checked-store.js';
+import { CheckedStore, type CheckedUpdate, type Listing, type Watching } from '../checked-store.js';
+import { type DirectoryWatch, watchDirectory } from '../io/dir-watch.js';
+import { watchLog } from './local-watch.js';
 import { SPILL_BYTES, StagedBatch } from '../engine/write/batch.js';
 import { LocalBatch } from './local-batch.js';
 import { compactPhased, dryRunReport } from '../engine/compact/compact.js';
@@ -77,6 +80,8 @@ export interface EngineOptions extends OpenOptions {
   compactTtlSpillChunk?: number;
   /** Tests: keys a repair's index rebuild keeps in memory before writing them as a sorted run (default REBUILD_CHUNK_KEYS). */
   rebuildChunkKeys?: number;
+  /** Tests: how a watch is told that the directory changed (default node:fs's watch; one that never tells leaves the timer). */
+  watchDirectory?: DirectoryWatch;
 }
 
 const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
@@ -145,6 +150,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
   private readonly rebuildChunkKeys: number | undefined;
   private readonly processes: Processes;
   private readonly lockClock: Clock;
+  private readonly watchDirectory: DirectoryWatch;
   private view: View | undefined;
   private closed = false;
 
@@ -165,6 +171,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     this.rebuildChunkKeys = options.rebuildChunkKeys;
     this.processes = options.processes ?? realProcesses;
     this.lockClock = options.lockClock ?? systemClock;
+    this.watchDirectory = options.watchDirectory ?? watchDirectory;
     this.writerOptions = {
       sync: options.sync !== false,
       segmentBytes: options.segmentBytes ?? DEFAULT_SESSION_OPTIONS.segmentBytes,
@@ -384,6 +391,11 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     } finally {
       view.close();
     }
+  }
+
+  protected async *_watch(watching: Watching): AsyncIterableIterator<WatchEvent> {
+    this.checkOpen();
+    yield* watchLog({ fs: this.fs, dir: this.location, now: this.now, watchDirectory: this.watchDirectory }, watching);
   }
 
   batch(): Batch {

@@ -4,9 +4,9 @@
 // backend shows both; test/e2e/etcd.test.ts shows the two real backends
 // refusing the same input with the same error.
 import { describe, expect, test } from 'vitest';
-import type { Batch, CompactReport, Entry, KeyInfo, StoreStats, VerifyOptions, VerifyReport } from '../../src/api.js';
+import type { Batch, CompactReport, Entry, KeyInfo, StoreStats, VerifyOptions, VerifyReport, WatchEvent, WatchOptions } from '../../src/api.js';
 import { CheckedBatch } from '../../src/checked-batch.js';
-import { CheckedStore, type CheckedUpdate, type Listing } from '../../src/checked-store.js';
+import { CheckedStore, type CheckedUpdate, type Listing, type Watching } from '../../src/checked-store.js';
 import { TzkvError } from '../../src/errors.js';
 import { MAX_EXPIRY_MS, MAX_KEY_BYTES } from '../../src/format/constants.js';
 import type { CheckedKey } from '../../src/keys.js';
@@ -81,6 +81,9 @@ class RecordingStore extends CheckedStore {
   protected async *_entries(listing: Listing): AsyncIterableIterator<Entry> {
     this.calls.push(['entries', listing.prefix, listing.limit]);
   }
+  protected async *_watch(w: Watching): AsyncIterableIterator<WatchEvent> {
+    this.calls.push(['watch', w.match, w.exact, w.existing]);
+  }
   batch(): Batch {
     return new RecordingBatch(() => NOW);
   }
@@ -130,6 +133,10 @@ describe('CheckedStore: a public method checks, the backend acts', () => {
     ['keys with a negative limit', (s) => drain(s.keys({ limit: -1 })), /^limit must be a whole number ≥ 0, got -1$/],
     ['entries with a fractional limit', (s) => drain(s.entries({ limit: 1.5 })), /^limit must be a whole number ≥ 0, got 1\.5$/],
     ['keys with a prefix that is no bytes', (s) => drain(s.keys({ prefix: 7 as unknown as string })), /^expected a string or bytes, got number$/],
+    ['watch of neither a key nor a prefix', (s) => drain(s.watch({})), /^a watch takes a key or a prefix, not both or neither$/],
+    ['watch of a key and a prefix', (s) => drain(s.watch({ key: 'k', prefix: 'p' })), /^a watch takes a key or a prefix, not both or neither$/],
+    ['watch of an empty key', (s) => drain(s.watch({ key: '' })), /^key must not be empty$/],
+    ['watch with a signal that is no AbortSignal', (s) => drain(s.watch({ prefix: '', signal: 'stop' } as unknown as WatchOptions)), /^signal must be an AbortSignal$/],
     ['verify asked to repair (StoreAdmin.repair does)', (s) => s.verify({ repair: true } as VerifyOptions), /^verify\(\) does not repair: store\.admin\(\)\.repair\(\) does/],
   ];
 
@@ -174,6 +181,8 @@ describe('CheckedStore: a public method checks, the backend acts', () => {
     await s.update('k', () => undefined);
     await drain(s.keys({ prefix: 'p', limit: 3 }));
     await drain(s.entries());
+    await drain(s.watch({ key: 'k' }));
+    await drain(s.watch({ prefix: '', existing: true }));
     await s.verify({ record: true, repair: false } as VerifyOptions);
     const b = Buffer.from;
     expect(s.calls).toEqual([
@@ -191,6 +200,8 @@ describe('CheckedStore: a public method checks, the backend acts', () => {
       ['update', key, undefined],
       ['keys', b('p'), 3],
       ['entries', b(''), Infinity],
+      ['watch', key, true, false],
+      ['watch', b(''), false, true],
       ['verify'],
     ]);
   });
