@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'NO_STORE' // a read on a store directory that does not exist
   | 'VERSION' // the store was written by a newer format version
   | 'READ_ONLY' // a write on a store opened read-only (or a follower)
+  | 'TIMEOUT' // a wait gave up: nothing happened in the time given (watch --timeout)
   | 'IO' // any other file-system or permission problem
   | 'UNAVAILABLE' // no member of an etcd cluster answered in time
   | 'CLOSED' // the store was used after close()
@@ -25,6 +26,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   NOT_FOUND: 1,
   PRECONDITION: 1,
   READ_ONLY: 1,
+  TIMEOUT: 1,
   INVALID_ARGUMENT: 2,
   LOCKED: 3,
   CORRUPT: 4,

@@ -110,6 +110,14 @@ export const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, Decl
     repair: { value: false },
     'lock-timeout': { value: true, env: 'TZKV_LOCK_TIMEOUT' },
   },
+  watch: {
+    bucket: { value: true, char: 'b' },
+    prefix: { value: true },
+    once: { value: false },
+    timeout: { value: true },
+    existing: { value: false },
+    json: { value: false },
+  },
 };
 
 /** How many arguments each command takes: [least, most], most null when any number. */
@@ -132,4 +140,5 @@ export const COMMAND_ARGUMENTS: Readonly<Record<string, readonly [number, number
   ttl: [1, 2],
   unlock: [0, 0],
   verify: [0, 0],
+  watch: [0, 1],
 };

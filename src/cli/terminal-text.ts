@@ -4,7 +4,8 @@
 // title or write to the clipboard, a carriage return or a bidi override hides
 // what came before), so each of them, and each byte that is not UTF-8, is
 // shown as an escape instead: \x1b, \u202e, \n. Callers use these functions
-// only for a terminal; pipes and files get the exact bytes.
+// only for a terminal, where pipes and files get the exact bytes — except
+// lineField, the fields of a line format (`tzkv watch`), everywhere.
 
 import { isUtf8 } from 'node:buffer';
 
@@ -39,13 +40,29 @@ export function terminalText(text: string | Buffer, keep = ''): string {
  * `"say \"hi\""`), so that every shown line names exactly one key.
  */
 export function terminalKey(key: Buffer): string {
-  const plain = isUtf8(key) && !/["\\]/.test(key.toString('latin1'));
-  if (plain) {
-    const text = key.toString('utf8');
-    if (!UNSAFE.test(text)) return text;
-  }
+  return plainText(key) ?? quoted(key);
+}
+
+/**
+ * Bytes as one space-separated field of a line (`tzkv watch`), for a
+ * terminal and a pipe alike: as terminalKey shows them, quoted also when they
+ * are empty or hold a space, so that every line splits into its fields.
+ */
+export function lineField(bytes: Buffer): string {
+  return (bytes.length > 0 && !bytes.includes(0x20) ? plainText(bytes) : undefined) ?? quoted(bytes);
+}
+
+/** The text of `bytes` when it is plain UTF-8 with nothing a terminal acts on, no quote and no backslash; else undefined. */
+function plainText(bytes: Buffer): string | undefined {
+  if (!isUtf8(bytes) || /["\\]/.test(bytes.toString('latin1'))) return undefined;
+  const text = bytes.toString('utf8');
+  return UNSAFE.test(text) ? undefined : text;
+}
+
+/** `bytes` in double quotes with C-style escapes: unambiguous, and nothing in it acts on a terminal. */
+function quoted(bytes: Buffer): string {
   const escape = (part: string) => part.replace(/["\\]/g, escapeChar).replace(UNSAFE_ALL, escapeChar);
-  return `"${utf8Pieces(key, escape)}"`;
+  return `"${utf8Pieces(bytes, escape)}"`;
 }
 
 /** A key as a message quotes it: `"users:42"` (JSON's quoting), or as terminalKey has it when it is not UTF-8. */

@@ -24,6 +24,7 @@ import Stats from './stats.js';
 import Ttl from './ttl.js';
 import Unlock from './unlock.js';
 import Verify from './verify.js';
+import Watch from './watch.js';
 
 export const COMMANDS = {
   compact: Compact,
@@ -44,6 +45,7 @@ export const COMMANDS = {
   ttl: Ttl,
   unlock: Unlock,
   verify: Verify,
+  watch: Watch,
 };
 
 /** Runs one tzkv command line through oclif; `root` is the package directory. */
