@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, test } from 'vitest';
-import { etcdForFile } from './fixtures/etcd.js';
+import { etcdForFile, startEtcd } from './fixtures/etcd.js';
 import { FIXTURES } from './fixtures/processes.js';
 import { type ServerNeed, etcd, needsServer } from '../helpers/servers.js';
 import { BIN, NODE, childEnv, expectNoStack, storeDir, tempDir, tzkv } from './helpers.js';
@@ -324,4 +324,28 @@ describe('tzkv watch on a store directory', () => {
     expect(w.stderr).toMatch(/^tzkv: warning: \d+\.tzds offset \d+: CRC mismatch \(\d+ bytes unreadable up to the next valid record\); changes it held cannot be reported; stepped over it \(run `tzkv verify --repair`\)\n/);
     expect(w.stderr).toMatch(/\ntzkv: the watch stepped over 1 damaged stretch of the store: changes the damage held were not reported; run `tzkv verify --repair`\n$/);
   }, 60_000);
+});
+
+describe('tzkv watch on a 3-member etcd cluster', () => {
+  needsServer(etcd);
+
+  test('the member it streams from dies: the watch goes on from another, missing no change and repeating none', async () => {
+    const c = await startEtcd(3);
+    try {
+      const url = c.url('watch');
+      const w = watch(['--prefix', 'p:', '-d', url]);
+      await ready(url, w, 'p:ready');
+      const after = () => w.lines.filter((l) => !l.includes(SENTINEL));
+      for (let i = 0; i < 5; i++) expect((await tzkv(['put', '-d', url, `p:${i}`, `before-${i}`])).exitCode).toBe(0);
+      await w.until(() => after().length >= 5, 'the changes before');
+      await c.kill(0); // the first endpoint: the one the watch streams from
+      for (let i = 0; i < 5; i++) expect((await tzkv(['put', '-d', url, `p:${i}`, `after-${i}`])).exitCode).toBe(0);
+      await w.until(() => after().length >= 10, 'the changes after');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(after()).toEqual([...[0, 1, 2, 3, 4].map((i) => `put p:${i} before-${i}`), ...[0, 1, 2, 3, 4].map((i) => `put p:${i} after-${i}`)]);
+      await stop(w);
+    } finally {
+      await c.stop();
+    }
+  }, 90_000);
 });
