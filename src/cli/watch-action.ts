@@ -4,7 +4,7 @@
 // stopped (a signal, or its reader gone: OutputClosed ends it quietly).
 
 import type { WatchEvent } from '../api.js';
-import { TzkvError } from '../errors.js';
+import { TzkvError, isTzkvError } from '../errors.js';
 import { bucketKey, keyInBucket } from './bucket.js';
 import { DamageWarnings } from './damage.js';
 import { parseDuration } from './duration.js';
@@ -43,6 +43,9 @@ export async function watchKeys(request: WatchRequest): Promise<void> {
         if (request.once) break;
       }
     });
+  } catch (err) {
+    if (!isTzkvError(err, 'NO_STORE')) throw err;
+    throw new TzkvError('NO_STORE', `${err.message} (watch follows a store that is there: an empty directory is an empty store, watched until its first write)`, { path: err.path });
   } finally {
     clearTimeout(timer);
   }

@@ -256,7 +256,7 @@ describe('tzkv watch on a store directory', () => {
   test('a directory that does not exist: exit 5 and nothing created; an empty one is watched until its first write', async () => {
     const missing = join(await tempDir(), 'typo');
     const run = await tzkv(['watch', 'k', '-d', missing, '--timeout', '5s']);
-    expect([run.exitCode, run.stderr]).toEqual([5, `tzkv: no tzkv store at ${missing}: the directory does not exist\n`]);
+    expect([run.exitCode, run.stderr]).toEqual([5, `tzkv: no tzkv store at ${missing}: the directory does not exist (watch follows a store that is there: an empty directory is an empty store, watched until its first write)\n`]);
     expect(existsSync(missing)).toBe(false);
     const s = await storeDir();
     mkdirSync(s); // empty: an empty store
