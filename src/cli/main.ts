@@ -18,9 +18,9 @@ import { closest } from './suggest.js';
 import { mark } from './trace.js';
 
 /**
- * Runs one tzkv command line; `root` is the package directory, `commands` the
- * ids of the command table oclif loads. Sets process.exitCode; exits only as a
- * last resort (below).
+ * Runs one tzkv command line; `root` is the package directory, `commands` every
+ * name of the command table oclif loads (ids and aliases). Sets
+ * process.exitCode; exits only as a last resort (below).
  */
 export async function runCli(argv: string[], root: string, commands: readonly string[]): Promise<void> {
   // The package is compiled already: never look for TypeScript sources.
@@ -33,7 +33,7 @@ export async function runCli(argv: string[], root: string, commands: readonly st
     mark('config');
     const line = commandFirst(argv, commands);
     if (line[0] === 'version') await printVersion(config, line.slice(1));
-    else await run(checkCommand(line, commands), config);
+    else await run(withAliasesInList(checkCommand(line, commands), config), config);
     mark('command');
   } catch (err) {
     reportFailure(err, { json: jsonRequested(argv) });
@@ -86,6 +86,20 @@ function checkCommand(line: string[], commands: readonly string[]): string[] {
   if (at === -1) throw new TzkvError('INVALID_ARGUMENT', `no command given (${list})`);
   const nearest = closest(line[at], commands);
   throw new TzkvError('INVALID_ARGUMENT', `unknown command ${JSON.stringify(line[at])}${nearest ? `: did you mean ${JSON.stringify(nearest)}?` : ''} (${list})`);
+}
+
+/**
+ * The list of commands (`tzkv --help`) shows each command once, its aliases
+ * after its summary (package.json sets oclif's hideAliasesFromRoot: oclif would
+ * list `set` as a command of its own). Returns `line`.
+ */
+function withAliasesInList(line: string[], config: Config): string[] {
+  if (line.length > 1 || (line.length === 1 && line[0] !== '--help')) return line;
+  for (const command of config.commands) {
+    // An alias's own entry has its alias for id; the command's has the summary to extend.
+    if (command.aliases.length > 0 && !command.aliases.includes(command.id)) command.summary = `${command.summary ?? ''} (also: ${command.aliases.join(', ')})`;
+  }
+  return line;
 }
 
 /** `tzkv version [--json]`: the version line oclif's --version prints, or {"version", "platform", "node"}. */

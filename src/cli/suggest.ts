@@ -3,8 +3,11 @@
 // word. The logic of oclif's not-found plugin, without its prompt: tzkv only
 // suggests, and never runs a command nobody typed.
 
-/** Words other key-value tools use for tzkv's commands. */
-const OTHER_NAMES: Record<string, string> = { set: 'put', delete: 'del', rm: 'del', remove: 'del', list: 'keys', ls: 'keys', info: 'stats', expire: 'ttl' };
+/**
+ * Words other key-value tools use for tzkv's commands that are not aliases
+ * (`set`, `rm`, `delete`, `ls` and `list` are: they are among the candidates).
+ */
+const OTHER_NAMES: Record<string, string> = { remove: 'del', info: 'stats', expire: 'ttl' };
 
 /**
  * The candidate `typed` most likely stands for, or undefined: the nearest by

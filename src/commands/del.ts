@@ -9,6 +9,7 @@ export default class Del extends TzkvCommand {
   static override description = `Exits 0 whether or not the keys existed; 5 when the directory holds no store (del never starts one; the default store before anything was written to it has no keys to delete). With --json prints {"deleted": N}, counting the keys that were actually removed.
 
 --prefix P deletes every key that starts with P, all at once: a reader sees all of them gone or none (on etcd one delete-range). --all deletes every key of the store (of the bucket, with -b); an empty --prefix is refused, as an unset variable would wipe the store. --dry-run deletes nothing and prints the keys that would go, one per line as keys prints them (--json: {"deleted": 0, "dryRun": true, "keys": [...]}).`;
+  static override aliases = ['rm', 'delete'];
   static override examples = [
     '<%= config.bin %> <%= command.id %> greeting',
     '<%= config.bin %> <%= command.id %> -b users 41 42 43 --json',

@@ -48,7 +48,10 @@ export const COMMANDS = {
   watch: Watch,
 };
 
+/** Every name a command answers to: its id and its aliases (`set` for put). */
+const COMMAND_NAMES = Object.entries(COMMANDS).flatMap(([id, command]) => [id, ...command.aliases]);
+
 /** Runs one tzkv command line through oclif; `root` is the package directory. */
-export const main = (argv: string[], root: string): Promise<void> => runCli(argv, root, Object.keys(COMMANDS));
+export const main = (argv: string[], root: string): Promise<void> => runCli(argv, root, COMMAND_NAMES);
 
 export { buildManifest } from '../cli/main.js';

@@ -9,6 +9,7 @@ export default class Put extends TzkvCommand {
   static override summary = 'Store a value under a key.';
   static override description =
     'The value comes from the VALUE argument, or from --file; from stdin only when VALUE or --file is "-" (left out, it is a usage error: a loop\'s input is never taken for a value). A VALUE that starts with "-" goes after "--", which ends the flags: tzkv put note -- "-bugfix release". Values are stored byte for byte. Prints nothing unless --json.';
+  static override aliases = ['set'];
   static override examples = [
     '<%= config.bin %> <%= command.id %> greeting hello',
     '<%= config.bin %> <%= command.id %> session:42 "$TOKEN" --ttl 10m',

@@ -18,7 +18,9 @@ describe('a mistyped command', () => {
     [['verfy'], 'verfy', 'verify'],
     [['comapct', '--if-needed'], 'comapct', 'compact'],
     [['imprt', 'file.jsonl'], 'imprt', 'import'],
-    [['set', 'k', 'v'], 'set', 'put'],
+    [['sett', 'k', 'v'], 'sett', 'set'],
+    [['lsit'], 'lsit', 'list'],
+    [['remove', 'k'], 'remove', 'del'],
     [['help', 'kyes'], 'kyes', 'keys'],
   ])('tzkv %j: exit 2, "did you mean"', async (args, typed, meant) => {
     const dir = await storeDir();

@@ -126,6 +126,15 @@ const CASES: Case[] = [
   { line: ['keys', '-d', 'DIR', '--long'] },
   { line: ['keys', '-d', 'DIR', '-l', '-0', '-n', '2'] },
   { line: ['keys', '-d', 'DIR', '--long', '--json', '--match', '[!a]*'] },
+  // The aliases: set (put), rm and delete (del), ls and list (keys).
+  { line: ['set', '-d', 'DIR', 'k', 'v', '--json'] },
+  { line: ['-d', 'DIR', 'set', '--', 'k', '-5'] },
+  { line: ['rm', '-d', 'DIR', 'a', 'blob', '--json'] },
+  { line: ['delete', '-d', 'DIR', 'a'] },
+  { line: ['ls', '-d', 'DIR'] },
+  { line: ['list', '-d', 'DIR', '-n', '1', '--json'] },
+  { line: ['ls', '-d', 'DIR'], dir: 'missing' },
+  { line: ['ls', '-d', 'DIR', '-l', 's'] },
 ];
 
 /** A store with plain, bucketed, binary, expired and expiring keys. */

@@ -26,6 +26,18 @@ describe('fastPlan: which command lines skip oclif', () => {
     expect(plan(['get', '--json', '--', '-'])).toMatchObject({ args: ['-'], json: true });
   });
 
+  test('an alias is its command: set, rm, delete, ls, list', () => {
+    expect(plan(['set', 'k', 'v', '--ttl', '1h'])).toEqual(plan(['put', 'k', 'v', '--ttl', '1h']));
+    expect(plan(['-d', '/s', 'rm', 'a', 'b'])).toMatchObject({ command: 'del', args: ['a', 'b'], dir: '/s' });
+    expect(plan(['delete', '--', '-k'])).toMatchObject({ command: 'del', args: ['-k'] });
+    expect(plan(['ls', 'user:', '-n', '3'])).toMatchObject({ command: 'keys', args: ['user:'], limit: 3 });
+    expect(plan(['list', '-0'])).toMatchObject({ command: 'keys', null: true });
+    // As its command would be: set without a VALUE is oclif's to report.
+    expect(plan(['set', 'k'])).toBeUndefined();
+    // An alias counts only where the command goes: a key may be called ls.
+    expect(plan(['get', 'ls'])).toMatchObject({ command: 'get', args: ['ls'] });
+  });
+
   test('incr takes KEY [BY], ttl KEY [DURATION] or --persist', () => {
     expect(plan(['incr', 'n'])).toMatchObject({ command: 'incr', args: ['n'] });
     // After "--" a flag is an argument too: three arguments are one too many.
