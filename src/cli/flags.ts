@@ -68,7 +68,7 @@ export const modeFlag = {
 };
 
 /** The key argument. Never filled from stdin: a `while read` loop must keep its lines. */
-export const keyArg = Args.string({ name: 'key', description: 'The key (any text; bytes as UTF-8).', required: true, ignoreStdin: true });
+export const keyArg = Args.string({ name: 'key', description: 'The key (any text, as UTF-8); after "--" when it starts with "-".', required: true, ignoreStdin: true });
 
 /** On `lock` and `lock acquire`: the lock's TTL and how long to wait for it (docs/cli.md "lock"). */
 export const lockWaitFlags = {

@@ -20,7 +20,7 @@ export default class Del extends TzkvCommand {
   ];
   static override strict = false;
   static override args = {
-    key: Args.string({ description: 'Keys to delete (one or more; none with --prefix or --all).', ignoreStdin: true }),
+    key: Args.string({ description: 'Keys to delete (one or more; none with --prefix or --all); after "--" when one starts with "-".', ignoreStdin: true }),
   };
   static override flags = {
     ...bucketFlag,

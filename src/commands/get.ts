@@ -16,10 +16,11 @@ Several keys (or --prefix, or --with-keys) print one KEY<TAB>VALUE line per key,
     '<%= config.bin %> <%= command.id %> host port   # host<TAB>localhost, port<TAB>8080',
     '<%= config.bin %> <%= command.id %> --prefix config: | while IFS=$\'\\t\' read -r key value; do echo "$key=$value"; done',
     '<%= config.bin %> <%= command.id %> a b c --json --missing-ok | jq -r \'.b.value // "unset"\'',
+    '<%= config.bin %> <%= command.id %> -- -draft   # a key that starts with "-"',
   ];
   static override strict = false;
   static override args = {
-    key: Args.string({ description: 'Keys to read (one or more; none with --prefix).', ignoreStdin: true }),
+    key: Args.string({ description: 'Keys to read (one or more; none with --prefix); after "--" when one starts with "-".', ignoreStdin: true }),
   };
   static override flags = {
     ...bucketFlag,

@@ -13,7 +13,7 @@ export default class Incr extends TzkvCommand {
   ];
   static override args = {
     key: keyArg,
-    by: Args.string({ description: 'How much to add (an integer, default 1).', ignoreStdin: true }),
+    by: Args.string({ description: 'How much to add (an integer, default 1); after "--" when negative.', ignoreStdin: true }),
   };
   static override flags = { ...bucketFlag, ...lockFlag, ...modeFlag };
 

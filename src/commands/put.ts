@@ -21,7 +21,7 @@ export default class Put extends TzkvCommand {
   ];
   static override args = {
     key: keyArg,
-    value: Args.string({ description: 'The value; "-" reads stdin.', ignoreStdin: true }),
+    value: Args.string({ description: 'The value ("-": stdin); after "--" when it starts with "-".', ignoreStdin: true }),
   };
   static override flags = {
     ...bucketFlag,

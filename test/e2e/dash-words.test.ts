@@ -77,11 +77,30 @@ describe.each(START_PATHS)('words that look like flags, by $path', ({ env }) => 
     expect((await tzkv(['put', '-d', dir, '-b', '-weird', 'k', 'v'], { env })).exitCode).toBe(0);
     expect((await tzkv(['keys', '-d', dir], { env })).stdout).toBe('-k\n-weird:k\n');
     expect((await tzkv(['incr', '-d', dir, 'n', '--', '-3'], { env })).stdout).toBe('-3\n');
+    expect((await tzkv(['set', '-d', dir, '--', '-5', '-5'], { env })).exitCode).toBe(0);
+    expect((await tzkv(['incr', '-d', dir, '--', '-5', '-5'], { env })).stdout).toBe('-10\n');
+    expect((await tzkv(['ttl', '-d', dir, '--', '-k', '1h'], { env })).stdout).toBe('3600\n');
+    expect((await tzkv(['rm', '-d', dir, '--json', '--', '-k', '-5'], { env })).stdout).toBe('{"deleted":2}\n');
   });
 
   test('put --help shows "--" for a value that starts with "-"', async () => {
     const help = await tzkv(['put', '--help'], { env });
     expect(help.exitCode).toBe(0);
     expect(help.stdout).toContain('tzkv put note -- "-bugfix release"');
+  });
+
+  test('every command with a key or a value says in --help where one that starts with "-" goes', async () => {
+    const lines: Record<string, RegExp[]> = {
+      put: [/KEY +The key .*after "--" when it starts with "-"/, /\[VALUE\] +The value .*after "--" when it starts with "-"/],
+      get: [/\[KEY\.\.\.\] +Keys to read .*after "--" when one\s+starts with "-"/, /\$ tzkv get -- -draft/],
+      ttl: [/KEY +The key .*after "--" when it starts with "-"/],
+      incr: [/KEY +The key .*after "--" when it starts with "-"/, /\[BY\] +How much to add .*after "--" when negative/, /\$ tzkv incr stock:widget -- -3/],
+      del: [/\[KEY\.\.\.\] +Keys to delete .*after\s+"--" when one starts with "-"/, /\$ tzkv del -- -key-starting-with-a-dash/],
+    };
+    for (const [command, expected] of Object.entries(lines)) {
+      const help = await tzkv([command, '--help'], { env });
+      expect(help.exitCode, command).toBe(0);
+      for (const line of expected) expect(help.stdout, command).toMatch(line);
+    }
   });
 });
