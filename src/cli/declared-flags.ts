@@ -30,6 +30,7 @@ export const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, Decl
     'min-dead-ratio': { value: true },
     'min-dead-bytes': { value: true },
   },
+  completion: {},
   del: {
     bucket: { value: true, char: 'b' },
     'lock-timeout': { value: true, env: 'TZKV_LOCK_TIMEOUT' },
@@ -123,6 +124,7 @@ export const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, Decl
 /** How many arguments each command takes: [least, most], most null when any number. */
 export const COMMAND_ARGUMENTS: Readonly<Record<string, readonly [number, number | null]>> = {
   compact: [0, 0],
+  completion: [1, 1],
   del: [0, null],
   export: [0, 1],
   get: [0, null],

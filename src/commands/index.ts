@@ -7,6 +7,7 @@
 
 import { runCli } from '../cli/main.js';
 import Compact from './compact.js';
+import Completion from './completion.js';
 import Del from './del.js';
 import Export from './export.js';
 import Get from './get.js';
@@ -28,6 +29,7 @@ import Watch from './watch.js';
 
 export const COMMANDS = {
   compact: Compact,
+  completion: Completion,
   del: Del,
   export: Export,
   get: Get,
