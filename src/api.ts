@@ -24,6 +24,12 @@ export interface Entry {
   value: Buffer;
   /** Absolute expiry in ms since the epoch, or null when the key never expires. */
   expiresAt: number | null;
+  /**
+   * The key's version (getEntry and swap only; listings leave it out): an
+   * opaque string that changes whenever the key is written and never repeats
+   * in a store. PutOptions.ifVersion compares it.
+   */
+  version?: string;
 }
 
 /** What listing a key yields when values are not wanted. */
@@ -39,6 +45,22 @@ export interface PutOptions {
   expiresAt?: number | null;
   /** Only write when the key does not exist; put() then resolves false if it did. */
   ifAbsent?: boolean;
+  /** Only write when the key's live value is exactly these bytes (not with ifAbsent or ifVersion). */
+  ifValue?: ValueInput;
+  /** Only write when the key's version (Entry.version) is this one (not with ifAbsent or ifValue). */
+  ifVersion?: string;
+}
+
+/** What a conditional delete compares: exactly one of the two. */
+export interface DeleteCondition {
+  ifValue?: ValueInput;
+  ifVersion?: string;
+}
+
+/** What swap() did: whether it wrote, and the live entry it found (undefined: none), with its version. */
+export interface Swapped {
+  written: boolean;
+  previous: Entry | undefined;
 }
 
 /**
@@ -89,7 +111,7 @@ export interface Batch {
    * IO and the batch is discarded, its file removed. Loop: synchronous (the
    * staging file is written on the caller's thread).
    */
-  put(key: KeyInput, value: ValueInput, options?: Omit<PutOptions, 'ifAbsent'>): this;
+  put(key: KeyInput, value: ValueInput, options?: Omit<PutOptions, 'ifAbsent' | 'ifValue' | 'ifVersion'>): this;
   del(key: KeyInput): this;
   /** Number of operations queued so far. */
   readonly length: number;
@@ -176,6 +198,12 @@ export interface Store {
    * index run and merging runs, longer on a big store; etcd: round trips.
    */
   put(key: KeyInput, value: ValueInput, options?: PutOptions): Promise<boolean>;
+  /**
+   * put() that also gives the live entry the write replaced, or, when a
+   * condition failed, the one it found; the check and the write are one step
+   * (under the writer lock; one etcd transaction). Loop: as put().
+   */
+  swap(key: KeyInput, value: ValueInput, options?: PutOptions): Promise<Swapped>;
   /** Deletes keys; resolves to how many of them existed. Loop: as put(). */
   del(...keys: KeyInput[]): Promise<number>;
   /**
@@ -188,6 +216,8 @@ export interface Store {
    * Loop: as put(), listing the keys included (O(keys under the prefix)).
    */
   delPrefix(prefix: KeyInput): Promise<number>;
+  /** Deletes the key only if the condition holds, in one step as swap(); resolves whether it deleted. Loop: as put(). */
+  delIf(key: KeyInput, condition: DeleteCondition): Promise<boolean>;
   /** Sets (or with null removes) a key's expiry; resolves false when the key is missing. Loop: as put(). */
   setExpiry(key: KeyInput, expiresAt: number | null): Promise<boolean>;
   /**

@@ -10,6 +10,7 @@
 import type {
   Batch,
   CompactOptions,
+  DeleteCondition,
   CompactReport,
   Entry,
   KeyInfo,
@@ -20,6 +21,7 @@ import type {
   Store,
   StoreAdmin,
   StoreStats,
+  Swapped,
   ValueInput,
   VerifyOptions,
   VerifyReport,
@@ -28,7 +30,7 @@ import type {
   WatchOptions,
 } from './api.js';
 import { TzkvError } from './errors.js';
-import { checkExpiry, checkKey, checkListing, checkValue, checkWatch, putExpiry } from './keys.js';
+import { checkCondition, checkExpiry, checkKey, checkListing, checkValue, checkWatch, type Condition, putExpiry } from './keys.js';
 
 /** A listing's checked options. */
 export interface Listing {
@@ -81,7 +83,24 @@ export abstract class CheckedStore implements Store {
   async put(key: KeyInput, value: ValueInput, options?: PutOptions): Promise<boolean> {
     const k = checkKey(key);
     const v = checkValue(value);
-    return this._put(k, v, putExpiry(options, this.now()), options?.ifAbsent === true);
+    const condition = checkCondition(options);
+    const expiresAt = putExpiry(options, this.now());
+    if (condition === undefined || 'absent' in condition) return this._put(k, v, expiresAt, condition !== undefined);
+    return (await this._swap(k, v, expiresAt, condition)).written;
+  }
+
+  async swap(key: KeyInput, value: ValueInput, options?: PutOptions): Promise<Swapped> {
+    const k = checkKey(key);
+    const v = checkValue(value);
+    const condition = checkCondition(options);
+    return this._swap(k, v, putExpiry(options, this.now()), condition);
+  }
+
+  async delIf(key: KeyInput, condition: DeleteCondition): Promise<boolean> {
+    const k = checkKey(key);
+    const checked = checkCondition(condition);
+    if (checked === undefined || 'absent' in checked) throw new TzkvError('INVALID_ARGUMENT', 'delIf needs ifValue or ifVersion');
+    return this._delIf(k, checked);
   }
 
   async del(...keys: KeyInput[]): Promise<number> {
@@ -144,6 +163,9 @@ export abstract class CheckedStore implements Store {
   protected abstract _expiry(key: Buffer): Promise<number | null | undefined>;
   /** REQUIRES: expiresAt (ms, 0 for never) is not yet past. */
   protected abstract _put(key: Buffer, value: Buffer, expiresAt: number, ifAbsent: boolean): Promise<boolean>;
+  /** REQUIRES: expiresAt as for _put. Returns the live entry found, with its version. */
+  protected abstract _swap(key: Buffer, value: Buffer, expiresAt: number, condition: Condition | undefined): Promise<Swapped>;
+  protected abstract _delIf(key: Buffer, condition: Condition): Promise<boolean>;
   /** REQUIRES: no key twice (there may be none). */
   protected abstract _del(keys: Buffer[]): Promise<number>;
   /** prefix: empty for every key. */

@@ -2,7 +2,7 @@
 // expiries as bytes and milliseconds, within the limits of docs/format.md
 // "Limits and why". The checked base (checked-store.ts) applies these before
 // a backend sees an argument; the engine and backends use isExpired.
-import type { KeyInput, ValueInput, WatchOptions } from './api.js';
+import type { Entry, KeyInput, ValueInput, WatchOptions } from './api.js';
 import { TzkvError } from './errors.js';
 import { MAX_EXPIRY_MS, MAX_KEY_BYTES, MAX_VALUE_BYTES } from './format/constants.js';
 
@@ -120,4 +120,30 @@ export function checkWatch(options: WatchOptions | undefined): { match: Buffer; 
   const existing = options?.existing ?? false;
   if (typeof existing !== 'boolean') throw new TzkvError('INVALID_ARGUMENT', `existing must be true or false, got ${typeof existing}`);
   return key !== undefined ? { match: checkKey(key), exact: true, existing } : { match: toBytes(prefix!), exact: false, existing };
+}
+
+/** A conditional write's checked condition on the key's live entry: absent, these exact bytes, or this version. */
+export type Condition = { absent: true } | { value: Buffer } | { version: string };
+
+/** At most one of ifAbsent, ifValue and ifVersion, checked; undefined when none is given. */
+export function checkCondition(options: { ifAbsent?: boolean; ifValue?: ValueInput; ifVersion?: string } | undefined): Condition | undefined {
+  const given = [options?.ifAbsent === true, options?.ifValue !== undefined, options?.ifVersion !== undefined].filter(Boolean).length;
+  if (given > 1) throw new TzkvError('INVALID_ARGUMENT', 'give one condition: ifAbsent, ifValue or ifVersion');
+  if (options?.ifAbsent === true) return { absent: true };
+  if (options?.ifValue !== undefined) return { value: checkValue(options.ifValue) };
+  if (options?.ifVersion !== undefined) {
+    if (typeof options.ifVersion !== 'string' || options.ifVersion === '') {
+      throw new TzkvError('INVALID_ARGUMENT', 'ifVersion must be a version string from an entry');
+    }
+    return { version: options.ifVersion };
+  }
+  return undefined;
+}
+
+/** Whether a condition holds for the key's live entry (undefined: the key is missing or expired). REQUIRES: current.version is set when the condition is a version. */
+export function conditionHolds(condition: Condition | undefined, current: Entry | undefined): boolean {
+  if (condition === undefined) return true;
+  if ('absent' in condition) return current === undefined;
+  if ('value' in condition) return current !== undefined && current.value.equals(condition.value);
+  return current !== undefined && current.version === condition.version;
 }

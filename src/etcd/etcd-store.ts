@@ -9,16 +9,37 @@ import type {
   Entry,
   KeyInfo,
   StoreStats,
+  Swapped,
   VerifyOptions,
   VerifyReport,
   WatchEvent,
 } from '../api.js';
 import { CheckedStore, type CheckedUpdate, type Listing, type Watching } from '../checked-store.js';
 import { TzkvError } from '../errors.js';
-import { isExpired } from '../keys.js';
+import { type Condition, isExpired } from '../keys.js';
 import { EtcdBatch } from './batch.js';
 import { b64, EtcdClient, type EtcdClientOptions, prefixEnd, unb64 } from './client.js';
-import { absent, checkEtcdValue, deleteOp, Leases, MAX_TXN_OPS, present, putOp, rangeOne, rangePages, type RangeReply, type RawKv, txn, unchangedSince, valueOf } from './kv.js';
+import {
+  absent,
+  checkEtcdValue,
+  type Compare,
+  deleteOp,
+  Leases,
+  MAX_TXN_OPS,
+  present,
+  putOp,
+  putReturningOp,
+  rangeOne,
+  rangeOp,
+  rangePages,
+  type RangeReply,
+  type RawKv,
+  txn,
+  unchangedSince,
+  valueIs,
+  valueOf,
+  versionIs,
+} from './kv.js';
 import { compactCluster, clusterStats, verifyCluster } from './maintenance.js';
 import type { EtcdAddress } from './url.js';
 import { watchEtcd } from './watch.js';
@@ -74,7 +95,13 @@ export class EtcdStore extends CheckedStore {
 
   protected async _getEntry(key: Buffer): Promise<Entry | undefined> {
     const kv = await rangeOne(this.client, this.full(key));
-    return kv ? this.entryOf(kv, this.leases()) : undefined;
+    return kv ? this.versionedEntryOf(kv, this.leases()) : undefined;
+  }
+
+  /** entryOf with the key's version: its mod_revision. */
+  private async versionedEntryOf(kv: RawKv, leases: Leases): Promise<Entry | undefined> {
+    const entry = await this.entryOf(kv, leases);
+    return entry && { ...entry, version: kv.mod_revision };
   }
 
   protected async _has(key: Buffer): Promise<boolean> {
@@ -97,6 +124,26 @@ export class EtcdStore extends CheckedStore {
       return true;
     }
     const reply = await txn(this.client, [absent(k)], [putOp(k, v, lease)]);
+    return reply.succeeded === true;
+  }
+
+  /** One transaction: the condition's compare, then a put returning the previous kv, or else a read of the current one. */
+  protected async _swap(key: Buffer, value: Buffer, expiresAt: number, condition: Condition | undefined): Promise<Swapped> {
+    const k = this.full(key);
+    const v = checkEtcdValue(value);
+    this.writable();
+    const leases = this.leases();
+    const compare = condition === undefined ? [] : [compareOf(k, condition)];
+    const reply = await txn(this.client, compare, [putReturningOp(k, v, await leases.forExpiry(expiresAt))], [rangeOp(k)]);
+    const response = reply.responses?.[0];
+    const kv = reply.succeeded ? response?.response_put?.prev_kv : response?.response_range?.kvs?.[0];
+    return { written: reply.succeeded === true, previous: kv ? await this.versionedEntryOf(kv, leases) : undefined };
+  }
+
+  protected async _delIf(key: Buffer, condition: Condition): Promise<boolean> {
+    const k = this.full(key);
+    this.writable();
+    const reply = await txn(this.client, [compareOf(k, condition)], [deleteOp(k)]);
     return reply.succeeded === true;
   }
 
@@ -213,6 +260,13 @@ export class EtcdStore extends CheckedStore {
     this.closed = true;
     this.client.close();
   }
+}
+
+/** A condition as an etcd compare: absent is create_revision 0, a version the mod_revision (an expired key is gone in etcd). */
+function compareOf(key: Buffer, condition: Condition): Compare {
+  if ('absent' in condition) return absent(key);
+  if ('value' in condition) return valueIs(key, condition.value);
+  return versionIs(key, condition.version);
 }
 
 /** Opens no connection yet: the first call finds a member (one round trip saved on every command). */

@@ -31,7 +31,7 @@ export interface RangeReply {
 export interface TxnReply {
   header: { revision: string };
   succeeded?: boolean;
-  responses?: Array<{ response_delete_range?: { deleted?: string } }>;
+  responses?: Array<{ response_delete_range?: { deleted?: string }; response_put?: { prev_kv?: RawKv }; response_range?: { kvs?: RawKv[] } }>;
 }
 
 export type Compare = Record<string, unknown>;
@@ -40,6 +40,11 @@ export type RequestOp = Record<string, unknown>;
 export const putOp = (key: Buffer, value: Buffer | null, lease: string): RequestOp => ({
   request_put: value === null ? { key: b64(key), ignore_value: true, lease } : { key: b64(key), value: b64(value), lease },
 });
+/** A put whose reply carries the key's previous kv (response_put.prev_kv). */
+export const putReturningOp = (key: Buffer, value: Buffer, lease: string): RequestOp => ({
+  request_put: { key: b64(key), value: b64(value), lease, prev_kv: true },
+});
+export const rangeOp = (key: Buffer): RequestOp => ({ request_range: { key: b64(key) } });
 export const deleteOp = (key: Buffer): RequestOp => ({ request_delete_range: { key: b64(key) } });
 export const absent = (key: Buffer): Compare => ({ key: b64(key), target: 'CREATE', result: 'EQUAL', create_revision: '0' });
 export const present = (key: Buffer): Compare => ({ key: b64(key), target: 'CREATE', result: 'GREATER', create_revision: '0' });
@@ -49,6 +54,10 @@ export const unchangedSince = (key: Buffer, modRevision: string): Compare => ({
   result: 'EQUAL',
   mod_revision: modRevision,
 });
+
+export const valueIs = (key: Buffer, value: Buffer): Compare => ({ key: b64(key), target: 'VALUE', result: 'EQUAL', value: b64(value) });
+/** A version is a mod_revision; a string that is none (a directory store's version) matches no key. */
+export const versionIs = (key: Buffer, version: string): Compare => unchangedSince(key, /^[0-9]+$/.test(version) ? version : '-1');
 
 /** Leases by expiry second, so a batch of keys with one TTL shares one lease. */
 export class Leases {

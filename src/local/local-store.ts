@@ -20,6 +20,7 @@ import type {
   Store,
   StoreAdmin,
   StoreStats,
+  Swapped,
   VerifyOptions,
   VerifyReport,
   WatchEvent,
@@ -45,7 +46,7 @@ import { compactPhased, dryRunReport } from '../engine/compact/compact.js';
 import { compactionInfo } from '../engine/files/compaction-marker.js';
 import { DamageLog, damageOf } from '../engine/damage.js';
 import type { CompactPhase } from '../engine/compact/compact.js';
-import { isExpired } from '../keys.js';
+import { type Condition, conditionHolds, isExpired } from '../keys.js';
 import { inspectDir, unfinishedFollower } from '../engine/files/layout.js';
 import { checkMode, openToOthers } from '../engine/files/permissions.js';
 import { storeStats } from '../engine/read/stats.js';
@@ -91,6 +92,18 @@ const READ_RETRIES = 8;
 
 function isLive(at: Located | undefined, now: number): at is Located {
   return at !== undefined && at.kind === KIND_PUT && !isExpired(at.expiresAt, now);
+}
+
+/**
+ * The key's live entry in a view, with its version: where its newest record
+ * is (segment:offset). A record is never written where another was
+ * acknowledged, so a version never repeats; compaction and repair move records
+ * and so change versions (docs/cli.md "put").
+ */
+function liveEntry(view: View, k: Buffer, now: number): Entry | undefined {
+  const at = view.locate(k);
+  if (!isLive(at, now)) return undefined;
+  return { key: k, value: view.readValue(k, at), expiresAt: at.expiresAt === 0 ? null : at.expiresAt, version: `${at.segment}:${at.offset}` };
 }
 
 export async function open(location: string, options: EngineOptions = {}): Promise<Store> {
@@ -253,11 +266,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
   }
 
   protected async _getEntry(k: Buffer): Promise<Entry | undefined> {
-    return this.read((v) => {
-      const at = v.locate(k);
-      if (!isLive(at, this.now())) return undefined;
-      return { key: k, value: v.readValue(k, at), expiresAt: at.expiresAt === 0 ? null : at.expiresAt };
-    });
+    return this.read((v) => liveEntry(v, k, this.now()));
   }
 
   protected async _has(k: Buffer): Promise<boolean> {
@@ -276,6 +285,25 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     return this.write((w) => {
       if (ifAbsent && isLive(w.view.locate(k), this.now())) return false;
       w.append([encodeRecord(KIND_PUT, 0, k, val, expiresAt)]);
+      w.flushIfDue();
+      return true;
+    });
+  }
+
+  protected async _swap(k: Buffer, val: Buffer, expiresAt: number, condition: Condition | undefined): Promise<Swapped> {
+    return this.write((w) => {
+      const previous = liveEntry(w.view, k, this.now());
+      if (!conditionHolds(condition, previous)) return { written: false, previous };
+      w.append([encodeRecord(KIND_PUT, 0, k, val, expiresAt)]);
+      w.flushIfDue();
+      return { written: true, previous };
+    });
+  }
+
+  protected async _delIf(k: Buffer, condition: Condition): Promise<boolean> {
+    return this.write((w) => {
+      if (!conditionHolds(condition, liveEntry(w.view, k, this.now()))) return false;
+      w.append([encodeRecord(KIND_DEL, 0, k, null, 0)]);
       w.flushIfDue();
       return true;
     });
