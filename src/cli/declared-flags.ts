@@ -37,6 +37,8 @@ export const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, Decl
     prefix: { value: true },
     all: { value: false },
     'dry-run': { value: false },
+    'if-value': { value: true },
+    'if-version': { value: true },
   },
   export: {
     bucket: { value: true, char: 'b' },
@@ -59,6 +61,7 @@ export const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, Decl
     bucket: { value: true, char: 'b' },
     'lock-timeout': { value: true, env: 'TZKV_LOCK_TIMEOUT' },
     mode: { value: true, env: 'TZKV_MODE' },
+    ttl: { value: true },
   },
   keys: {
     bucket: { value: true, char: 'b' },
@@ -90,6 +93,9 @@ export const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, Decl
     ttl: { value: true },
     'expire-at': { value: true },
     'if-absent': { value: false },
+    'if-value': { value: true },
+    'if-version': { value: true },
+    get: { value: false },
   },
   replicate: {
     to: { value: true },

@@ -24,7 +24,7 @@ export async function getKey(request: GetRequest): Promise<void> {
   const key = bucketKey(request.bucket, request.key);
   const entry = await withKeyStore(request, 'read', 'tzkv get', (store) => store.getEntry(key));
   if (!entry) throw new TzkvError('NOT_FOUND', `key not found: ${JSON.stringify(request.key)}`);
-  if (request.json) await printJson(toRecord(Buffer.from(request.key), entry.value, entry.expiresAt));
+  if (request.json) await printJson({ ...toRecord(Buffer.from(request.key), entry.value, entry.expiresAt), version: entry.version ?? null });
   else await writeOut(process.stdout.isTTY ? terminalText(entry.value, '\n\t') : entry.value);
 }
 
@@ -38,36 +38,88 @@ export interface PutRequest extends StoreFlags {
   ttl?: string;
   'expire-at'?: string;
   'if-absent': boolean;
+  /** Write only over exactly these bytes. */
+  'if-value'?: string;
+  /** Write only over this version (get --json's "version"). */
+  'if-version'?: string;
+  /** Print the value the key had before. */
+  get?: boolean;
 }
 
-/** `tzkv put`: stores the value; PRECONDITION when --if-absent finds the key. */
+/**
+ * `tzkv put`: stores the value; PRECONDITION when its condition (--if-absent,
+ * --if-value, --if-version: one at most) fails. --get prints the value it
+ * replaced, as `get` would (nothing for none).
+ */
 export async function putKey(request: PutRequest): Promise<void> {
   const key = bucketKey(request.bucket, request.key);
   const now = Date.now();
+  const given = [request['if-absent'], request['if-value'] !== undefined, request['if-version'] !== undefined].filter(Boolean).length;
+  if (given > 1) throw new TzkvError('INVALID_ARGUMENT', 'give one of --if-absent, --if-value and --if-version');
   const ttlMs = request.ttl === undefined ? undefined : parseTtl(request.ttl, '--ttl', now);
   const expiresAt = request['expire-at'] === undefined ? undefined : parseTimestamp(request['expire-at'], '--expire-at', now);
   const value = await valueOf(request.value, request.file);
-  const options = { ifAbsent: request['if-absent'], ...(ttlMs === undefined ? {} : { ttlMs }), ...(expiresAt === undefined ? {} : { expiresAt }) };
+  const options = {
+    ifAbsent: request['if-absent'],
+    ...(request['if-value'] === undefined ? {} : { ifValue: request['if-value'] }),
+    ...(request['if-version'] === undefined ? {} : { ifVersion: request['if-version'] }),
+    ...(ttlMs === undefined ? {} : { ttlMs }),
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+  };
   const result = await withStore(request, 'create', 'tzkv put', async (store) => {
-    if (!(await store.put(key, value, options))) return undefined;
+    const { written, previous } = request.get ? await store.swap(key, value, options) : { written: await store.put(key, value, options), previous: undefined };
+    if (!written) return undefined;
     // The expiry as stored (the store's clock set it) is read back only for --json, which prints it.
-    return { key: request.key, bytes: value.length, expiresAt: request.json ? isoTime((await store.expiry(key)) ?? null) : null };
+    return { key: request.key, bytes: value.length, expiresAt: request.json ? isoTime((await store.expiry(key)) ?? null) : null, previous };
   });
-  if (!result) throw new TzkvError('PRECONDITION', `key already exists: ${JSON.stringify(request.key)}`);
-  if (request.json) await printJson(result);
+  if (!result) throw new TzkvError('PRECONDITION', refusal(request.key, request));
+  const { previous, ...written } = result;
+  if (request.json) {
+    await printJson(request.get ? { ...written, previous: previous ? omitKey(toRecord(previous.key, previous.value, previous.expiresAt)) : null } : written);
+  } else if (previous) {
+    await writeOut(process.stdout.isTTY ? terminalText(previous.value, '\n\t') : previous.value);
+  }
+}
+
+/** Why a conditional write or delete of KEY did nothing. */
+function refusal(key: string, request: { 'if-value'?: string; 'if-version'?: string }): string {
+  if (request['if-value'] !== undefined) return `value of ${JSON.stringify(key)} is not the one given by --if-value (or the key is missing): left as it was`;
+  if (request['if-version'] !== undefined) return `version of ${JSON.stringify(key)} is not ${JSON.stringify(request['if-version'])} (written since, or missing): left as it was`;
+  return `key already exists: ${JSON.stringify(key)}`;
+}
+
+/** A record without its key: put --get's "previous". */
+function omitKey<T extends { key: string; keyEncoding?: string }>(record: T): Omit<T, 'key' | 'keyEncoding'> {
+  const { key: _key, keyEncoding: _encoding, ...rest } = record;
+  return rest;
 }
 
 export interface DelRequest extends StoreFlags {
   keys: string[];
   bucket?: string;
   json: boolean;
+  /** Delete the one key only if its value is exactly these bytes. */
+  'if-value'?: string;
+  /** Delete the one key only if its version is this one. */
+  'if-version'?: string;
 }
 
-/** `tzkv del`: removes the keys; --json counts those that were there. */
+/** `tzkv del`: removes the keys; --json counts those that were there. With a condition, one key, PRECONDITION when it fails. */
 export async function deleteKeys(request: DelRequest): Promise<void> {
   const keys = request.keys.map((key) => bucketKey(request.bucket, key));
-  const deleted = await withKeyStore(request, 'write', 'tzkv del', (store) => store.del(...keys));
-  if (request.json) await printJson({ deleted });
+  const ifValue = request['if-value'];
+  const ifVersion = request['if-version'];
+  if (ifValue === undefined && ifVersion === undefined) {
+    const deleted = await withKeyStore(request, 'write', 'tzkv del', (store) => store.del(...keys));
+    if (request.json) await printJson({ deleted });
+    return;
+  }
+  if (ifValue !== undefined && ifVersion !== undefined) throw new TzkvError('INVALID_ARGUMENT', 'give --if-value or --if-version, not both');
+  if (keys.length !== 1) throw new TzkvError('INVALID_ARGUMENT', `--if-value and --if-version delete one KEY, got ${keys.length}`);
+  const condition = ifValue !== undefined ? { ifValue } : { ifVersion: ifVersion! };
+  const deleted = await withKeyStore(request, 'write', 'tzkv del', (store) => store.delIf(keys[0], condition));
+  if (!deleted) throw new TzkvError('PRECONDITION', refusal(request.keys[0], request));
+  if (request.json) await printJson({ deleted: 1 });
 }
 
 export interface IncrRequest extends StoreFlags {
@@ -76,6 +128,8 @@ export interface IncrRequest extends StoreFlags {
   by?: string;
   bucket?: string;
   json: boolean;
+  /** The expiry of a key this incr creates; an existing key keeps its own. */
+  ttl?: string;
 }
 
 const INTEGER = /^[+-]?[0-9]+$/;
@@ -92,6 +146,7 @@ export async function incrementKey(request: IncrRequest): Promise<void> {
   const by = request.by === undefined ? 1 : parseInteger(request.by);
   if (by === undefined) throw new TzkvError('INVALID_ARGUMENT', `BY must be a whole number, got ${JSON.stringify(request.by)}`);
   const key = bucketKey(request.bucket, request.key);
+  const ttlMs = request.ttl === undefined ? undefined : parseTtl(request.ttl, '--ttl', Date.now());
   const entry = await withStore(request, 'create', 'tzkv incr', (store) =>
     store.update(key, (current) => {
       const text = current === undefined ? '0' : current.value.toString('utf8');
@@ -103,7 +158,7 @@ export async function incrementKey(request: IncrRequest): Promise<void> {
       if (!Number.isSafeInteger(sum)) {
         throw new TzkvError('PRECONDITION', `${value} + ${by} is beyond the exact integer range: ${JSON.stringify(request.key)} left as it was`);
       }
-      return { value: String(sum) };
+      return { value: String(sum), ...(current === undefined && ttlMs !== undefined ? { expiresAt: Date.now() + ttlMs } : {}) };
     }),
   );
   const result = Number(entry!.value.toString('utf8'));

@@ -150,6 +150,7 @@ export async function deleteMany(request: DelManyRequest): Promise<void> {
     if (request.keys.length === 0) throw usage('missing KEY: give one or more keys to delete, or --prefix PREFIX');
     return deleteKeys(request);
   }
+  if (request['if-value'] !== undefined || request['if-version'] !== undefined) throw usage('--if-value and --if-version delete one KEY, not --prefix or --all');
   if (request.keys.length > 0) throw usage(`give KEYs or ${request.all ? '--all' : '--prefix'}, not both`);
   if (request.all && request.prefix !== undefined) throw usage('give --prefix or --all, not both');
   const scope = request.bucket === undefined ? 'of the store' : `of bucket ${JSON.stringify(request.bucket)}`;

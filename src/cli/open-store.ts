@@ -45,7 +45,7 @@ export function withStore<T>(flags: StoreFlags, access: Access, command: string,
 }
 
 /** What key commands see of a default store that does not exist yet. */
-export type KeyStore = Pick<Store, 'getEntry' | 'expiry' | 'keys' | 'entries' | 'del' | 'delPrefix'>;
+export type KeyStore = Pick<Store, 'getEntry' | 'expiry' | 'keys' | 'entries' | 'del' | 'delPrefix' | 'delIf'>;
 
 const NO_KEYS: KeyStore = {
   getEntry: async () => undefined,
@@ -54,6 +54,7 @@ const NO_KEYS: KeyStore = {
   entries: async function* () {},
   del: async () => 0,
   delPrefix: async () => 0,
+  delIf: async () => false,
 };
 
 /**

@@ -17,6 +17,7 @@ export default class Del extends TzkvCommand {
     '<%= config.bin %> <%= command.id %> --prefix tmp: --dry-run',
     '<%= config.bin %> <%= command.id %> --prefix tmp: --json   # {"deleted":12}',
     '<%= config.bin %> <%= command.id %> -b cache --all',
+    '<%= config.bin %> <%= command.id %> lock:nightly --if-value "$MY_TOKEN"   # release only what is still mine',
   ];
   static override strict = false;
   static override args = {
@@ -28,6 +29,16 @@ export default class Del extends TzkvCommand {
     prefix: Flags.string({ summary: 'Delete every key that starts with this, atomically (instead of KEYs).', helpValue: 'PREFIX' }),
     all: Flags.boolean({ summary: 'Delete every key of the store (of the bucket, with -b).', default: false }),
     'dry-run': Flags.boolean({ summary: 'With --prefix or --all: print the keys that would be deleted; delete nothing.', default: false }),
+    'if-value': Flags.string({
+      summary: 'Delete the one KEY only if its value is exactly OLD (exit 1 if not).',
+      helpValue: 'OLD',
+      exclusive: ['if-version'],
+    }),
+    'if-version': Flags.string({
+      summary: 'Delete the one KEY only if its version is V, the "version" of get --json (exit 1 if not).',
+      helpValue: 'V',
+      exclusive: ['if-value'],
+    }),
   };
 
   async run(): Promise<void> {

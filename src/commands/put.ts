@@ -17,6 +17,9 @@ export default class Put extends TzkvCommand {
     '<%= config.bin %> <%= command.id %> notes - < notes.txt',
     '<%= config.bin %> <%= command.id %> note -- "-bugfix release"',
     '<%= config.bin %> <%= command.id %> -b jobs nightly started --if-absent || echo "already running"',
+    '<%= config.bin %> <%= command.id %> config/active v2 --if-value v1 || echo "someone else switched it"',
+    '<%= config.bin %> <%= command.id %> state "$NEW" --if-version "$(<%= config.bin %> get state --json | jq -r .version)"',
+    '<%= config.bin %> <%= command.id %> --get counter 0   # print the old value and reset it, in one step',
     '<%= config.bin %> <%= command.id %> -d /srv/team-kv --mode 0750 greeting hello   # a new store a group may read',
   ];
   static override args = {
@@ -30,7 +33,19 @@ export default class Put extends TzkvCommand {
     file: Flags.string({ char: 'f', summary: 'Read the value from this file ("-": stdin).', helpValue: 'PATH' }),
     ttl: Flags.string({ summary: 'Expire the key after this long.', description: `A duration: ${DURATION_HELP}.`, helpValue: 'DURATION', exclusive: ['expire-at'] }),
     'expire-at': Flags.string({ summary: 'Expire the key at this time: ISO 8601 or epoch seconds.', helpValue: 'TIME', exclusive: ['ttl'] }),
-    'if-absent': Flags.boolean({ summary: 'Write only if the key does not exist (exit 1 if it does).', default: false }),
+    'if-absent': Flags.boolean({ summary: 'Write only if the key does not exist (exit 1 if it does).', default: false, exclusive: ['if-value', 'if-version'] }),
+    'if-value': Flags.string({
+      summary: 'Write only if the current value is exactly OLD (exit 1 if not).',
+      description: 'Checked and written in one step (compare-and-swap). OLD that starts with "-" is written --if-value=-OLD.',
+      helpValue: 'OLD',
+      exclusive: ['if-absent', 'if-version'],
+    }),
+    'if-version': Flags.string({
+      summary: 'Write only if the key\'s version is V, the "version" of get --json (exit 1 if not).',
+      helpValue: 'V',
+      exclusive: ['if-absent', 'if-value'],
+    }),
+    get: Flags.boolean({ summary: 'Print the value the key had before (nothing if it had none).', default: false }),
   };
 
   async run(): Promise<void> {
