@@ -20,7 +20,7 @@ describe('put and get', () => {
     expect(put.run.exitCode).toBe(0);
     expect(put.json).toEqual({ key: 'k', bytes: 1, expiresAt: null });
     const get = await tzkvJson(['get', '-d', dir, 'k']);
-    expect(get.json).toEqual({ key: 'k', value: 'v', expiresAt: null });
+    expect(get.json).toEqual({ key: 'k', value: 'v', expiresAt: null, version: expect.stringMatching(/^\d+:\d+$/) });
   });
 
   test('binary values through stdin come back byte for byte; --json marks them base64', async () => {
@@ -110,7 +110,7 @@ describe('put and get', () => {
     await tzkv(['put', '-d', dir, '--bucket', 'teams', '42', 'red']);
     expect((await tzkv(['get', '-d', dir, 'users:42'])).stdout).toBe('alice');
     expect((await tzkv(['get', '-d', dir, '-b', 'teams', '42'])).stdout).toBe('red');
-    expect((await tzkvJson(['get', '-d', dir, '-b', 'users', '42'])).json).toEqual({ key: '42', value: 'alice', expiresAt: null });
+    expect((await tzkvJson(['get', '-d', dir, '-b', 'users', '42'])).json).toEqual({ key: '42', value: 'alice', expiresAt: null, version: expect.any(String) });
     expect((await tzkv(['put', '-d', dir, '-b', '', 'k', 'v'])).exitCode).toBe(2);
   });
 
