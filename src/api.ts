@@ -25,9 +25,13 @@ export interface Entry {
   /** Absolute expiry in ms since the epoch, or null when the key never expires. */
   expiresAt: number | null;
   /**
-   * The key's version (getEntry and swap only; listings leave it out): an
-   * opaque string that changes whenever the key is written and never repeats
-   * in a store. PutOptions.ifVersion compares it.
+   * The key's version, an opaque string that PutOptions.ifVersion and
+   * DeleteCondition.ifVersion compare: it changes whenever the key is written,
+   * and one read before a write never matches after it. Set by getEntry(),
+   * swap()'s previous, update() (the entry it found, and the one it wrote) and
+   * entries(); keys() gives none. A directory store's also changes when a
+   * compaction or repair moves the record (a condition on it then fails, never
+   * the other way round); etcd's is the key's mod_revision.
    */
   version?: string;
 }

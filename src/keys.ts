@@ -131,13 +131,32 @@ export function checkCondition(options: { ifAbsent?: boolean; ifValue?: ValueInp
   if (given > 1) throw new TzkvError('INVALID_ARGUMENT', 'give one condition: ifAbsent, ifValue or ifVersion');
   if (options?.ifAbsent === true) return { absent: true };
   if (options?.ifValue !== undefined) return { value: checkValue(options.ifValue) };
-  if (options?.ifVersion !== undefined) {
-    if (typeof options.ifVersion !== 'string' || options.ifVersion === '') {
-      throw new TzkvError('INVALID_ARGUMENT', 'ifVersion must be a version string from an entry');
-    }
-    return { version: options.ifVersion };
-  }
+  if (options?.ifVersion !== undefined) return { version: checkVersion(options.ifVersion) };
   return undefined;
+}
+
+/**
+ * A key's version (Entry.version) on a directory store: where the key's newest
+ * record is and that record's CRC, "SEGMENT:OFFSET:CRC" (CRC as 8 hex digits).
+ * File numbers are never reused, so the position alone names one record for
+ * as long as nothing is undone; the CRC keeps a version from naming another
+ * record that lands where one was undone (a write whose fsync failed, writes
+ * lost with `sync: false`, a follower promoted behind its leader): a stale
+ * version then matches only a record of the very same bytes.
+ */
+export function recordVersion(segment: number, offset: number, crc: number): string {
+  return `${segment}:${offset}:${crc.toString(16).padStart(8, '0')}`;
+}
+
+/** A version as a directory store (recordVersion) or etcd (a mod_revision, never 0: 0 is etcd's "no such key") writes it. */
+const VERSION = /^(?:[1-9][0-9]{0,18}|[0-9]{1,10}:[0-9]{1,16}:[0-9a-f]{8})$/;
+
+function checkVersion(version: unknown): string {
+  if (typeof version !== 'string' || !VERSION.test(version)) {
+    const given = typeof version === 'string' ? JSON.stringify(version) : typeof version;
+    throw new TzkvError('INVALID_ARGUMENT', `${given} is not a version: give the "version" a read returned ("3:81920:0a1b2c3d" on a directory, "42" on etcd)`);
+  }
+  return version;
 }
 
 /** Whether a condition holds for the key's live entry (undefined: the key is missing or expired). REQUIRES: current.version is set when the condition is a version. */

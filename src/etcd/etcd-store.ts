@@ -81,11 +81,13 @@ export class EtcdStore extends CheckedStore {
     return new Leases(this.client, this.now);
   }
 
+  /** The kv as an entry, its version its mod_revision; undefined when its lease has run out. */
   private async entryOf(kv: RawKv, leases: Leases): Promise<Entry | undefined> {
     const key = unb64(kv.key).subarray(this.prefix.length);
-    if (!kv.lease || kv.lease === '0') return { key, value: valueOf(kv), expiresAt: null };
+    const version = kv.mod_revision!;
+    if (!kv.lease || kv.lease === '0') return { key, value: valueOf(kv), expiresAt: null, version };
     const expiresAt = await leases.expiryOf(kv.lease);
-    return expiresAt === null ? undefined : { key, value: valueOf(kv), expiresAt };
+    return expiresAt === null ? undefined : { key, value: valueOf(kv), expiresAt, version };
   }
 
   protected async _get(key: Buffer): Promise<Buffer | undefined> {
@@ -95,13 +97,7 @@ export class EtcdStore extends CheckedStore {
 
   protected async _getEntry(key: Buffer): Promise<Entry | undefined> {
     const kv = await rangeOne(this.client, this.full(key));
-    return kv ? this.versionedEntryOf(kv, this.leases()) : undefined;
-  }
-
-  /** entryOf with the key's version: its mod_revision. */
-  private async versionedEntryOf(kv: RawKv, leases: Leases): Promise<Entry | undefined> {
-    const entry = await this.entryOf(kv, leases);
-    return entry && { ...entry, version: kv.mod_revision };
+    return kv ? this.entryOf(kv, this.leases()) : undefined;
   }
 
   protected async _has(key: Buffer): Promise<boolean> {
@@ -137,7 +133,7 @@ export class EtcdStore extends CheckedStore {
     const reply = await txn(this.client, compare, [putReturningOp(k, v, await leases.forExpiry(expiresAt))], [rangeOp(k)]);
     const response = reply.responses?.[0];
     const kv = reply.succeeded ? response?.response_put?.prev_kv : response?.response_range?.kvs?.[0];
-    return { written: reply.succeeded === true, previous: kv ? await this.versionedEntryOf(kv, leases) : undefined };
+    return { written: reply.succeeded === true, previous: kv ? await this.entryOf(kv, leases) : undefined };
   }
 
   protected async _delIf(key: Buffer, condition: Condition): Promise<boolean> {
@@ -191,9 +187,11 @@ export class EtcdStore extends CheckedStore {
       const exp = next.expiresAt;
       const guard = kv ? unchangedSince(k, kv.mod_revision!) : absent(k);
       // An expiry already passed ends the key now, as on a directory store: a lease would keep it for etcd's minimum TTL.
-      const write = isExpired(exp, this.now()) ? deleteOp(k) : putOp(k, value, await leases.forExpiry(exp));
+      const ended = isExpired(exp, this.now());
+      const write = ended ? deleteOp(k) : putOp(k, value, await leases.forExpiry(exp));
       const reply = await txn(this.client, [guard], [write]);
-      if (reply.succeeded) return { key: k.subarray(this.prefix.length), value, expiresAt: exp === 0 ? null : exp };
+      // The put is the transaction's one write, so the key's new mod_revision is the revision it made.
+      if (reply.succeeded) return { key: k.subarray(this.prefix.length), value, expiresAt: exp === 0 ? null : exp, ...(ended ? {} : { version: reply.header.revision }) };
       // Another client wrote the key between the read and the write: read again.
     }
   }

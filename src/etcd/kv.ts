@@ -56,7 +56,7 @@ export const unchangedSince = (key: Buffer, modRevision: string): Compare => ({
 });
 
 export const valueIs = (key: Buffer, value: Buffer): Compare => ({ key: b64(key), target: 'VALUE', result: 'EQUAL', value: b64(value) });
-/** A version is a mod_revision; a string that is none (a directory store's version) matches no key. */
+/** An etcd key's version is its mod_revision; a directory store's version (keys.ts recordVersion) matches no key: -1 is no revision. */
 export const versionIs = (key: Buffer, version: string): Compare => unchangedSince(key, /^[0-9]+$/.test(version) ? version : '-1');
 
 /** Leases by expiry second, so a batch of keys with one TTL shares one lease. */

@@ -46,7 +46,7 @@ import { compactPhased, dryRunReport } from '../engine/compact/compact.js';
 import { compactionInfo } from '../engine/files/compaction-marker.js';
 import { DamageLog, damageOf } from '../engine/damage.js';
 import type { CompactPhase } from '../engine/compact/compact.js';
-import { type Condition, conditionHolds, isExpired } from '../keys.js';
+import { type Condition, conditionHolds, isExpired, recordVersion } from '../keys.js';
 import { inspectDir, unfinishedFollower } from '../engine/files/layout.js';
 import { checkMode, openToOthers } from '../engine/files/permissions.js';
 import { storeStats } from '../engine/read/stats.js';
@@ -95,15 +95,28 @@ function isLive(at: Located | undefined, now: number): at is Located {
 }
 
 /**
- * The key's live entry in a view, with its version: where its newest record
- * is (segment:offset). A record is never written where another was
- * acknowledged, so a version never repeats; compaction and repair move records
- * and so change versions (docs/cli.md "put").
+ * The key's live entry in a view, with its version (keys.ts recordVersion):
+ * compaction and repair move records and so change versions, a stale one is
+ * never taken for the record now there (docs/design.md "Versions").
  */
 function liveEntry(view: View, k: Buffer, now: number): Entry | undefined {
   const at = view.locate(k);
-  if (!isLive(at, now)) return undefined;
-  return { key: k, value: view.readValue(k, at), expiresAt: at.expiresAt === 0 ? null : at.expiresAt, version: `${at.segment}:${at.offset}` };
+  return isLive(at, now) ? entryAt(view, k, at) : undefined;
+}
+
+/** The PUT record at `at` as an entry, with its version. */
+function entryAt(view: View, k: Buffer, at: Located): Entry {
+  const { value, crc } = view.readPut(k, at);
+  return { key: k, value, expiresAt: at.expiresAt === 0 ? null : at.expiresAt, version: recordVersion(at.segment, at.offset, crc) };
+}
+
+/** Appends one PUT of k (then flushes when due); returns the new record's version. */
+function appendPut(w: WriteSession, k: Buffer, value: Buffer, expiresAt: number): string {
+  const record = encodeRecord(KIND_PUT, 0, k, value, expiresAt);
+  const file = w.active.file;
+  const offset = w.append([record]);
+  w.flushIfDue();
+  return recordVersion(file, offset, record.readUInt32LE(0));
 }
 
 export async function open(location: string, options: EngineOptions = {}): Promise<Store> {
@@ -284,8 +297,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
   protected async _put(k: Buffer, val: Buffer, expiresAt: number, ifAbsent: boolean): Promise<boolean> {
     return this.write((w) => {
       if (ifAbsent && isLive(w.view.locate(k), this.now())) return false;
-      w.append([encodeRecord(KIND_PUT, 0, k, val, expiresAt)]);
-      w.flushIfDue();
+      appendPut(w, k, val, expiresAt);
       return true;
     });
   }
@@ -294,8 +306,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     return this.write((w) => {
       const previous = liveEntry(w.view, k, this.now());
       if (!conditionHolds(condition, previous)) return { written: false, previous };
-      w.append([encodeRecord(KIND_PUT, 0, k, val, expiresAt)]);
-      w.flushIfDue();
+      appendPut(w, k, val, expiresAt);
       return { written: true, previous };
     });
   }
@@ -335,24 +346,18 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     return this.write((w) => {
       const at = w.view.locate(k);
       if (!isLive(at, this.now())) return false;
-      const value = w.view.readValue(k, at);
-      w.append([encodeRecord(KIND_PUT, 0, k, value, exp)]);
-      w.flushIfDue();
+      appendPut(w, k, w.view.readValue(k, at), exp);
       return true;
     });
   }
 
   protected async _update(k: Buffer, fn: (current: Entry | undefined) => CheckedUpdate | undefined): Promise<Entry | undefined> {
     return this.write((w) => {
-      const at = w.view.locate(k);
-      const current: Entry | undefined = isLive(at, this.now())
-        ? { key: k, value: w.view.readValue(k, at), expiresAt: at.expiresAt === 0 ? null : at.expiresAt }
-        : undefined;
+      const current = liveEntry(w.view, k, this.now());
       const next = fn(current);
       if (next === undefined) return current;
-      w.append([encodeRecord(KIND_PUT, 0, k, next.value, next.expiresAt)]);
-      w.flushIfDue();
-      return { key: k, value: next.value, expiresAt: next.expiresAt === 0 ? null : next.expiresAt };
+      const version = appendPut(w, k, next.value, next.expiresAt);
+      return { key: k, value: next.value, expiresAt: next.expiresAt === 0 ? null : next.expiresAt, version };
     });
   }
 
@@ -376,7 +381,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
    * cannot close it. Damage is stepped over and told to `damage`; a key
    * whose value is damaged is left out.
    */
-  private *liveEntries(prefix: Buffer, limit: number, values: boolean, damage: DamageLog): Generator<KeyInfo & { value?: Buffer }> {
+  private *liveEntries(prefix: Buffer, limit: number, values: boolean, damage: DamageLog): Generator<KeyInfo | Entry> {
     if (limit === 0) return;
     this.checkOpen();
     let view: View | undefined;
@@ -399,18 +404,17 @@ class LocalStore extends CheckedStore implements StoreAdmin {
       for (const e of mergedEntries(view, prefix, prefix, damage.report)) {
         if (e.kind !== KIND_PUT || isExpired(e.expiresAt, now)) continue;
         const key = Buffer.from(e.key);
-        const expiresAt = e.expiresAt === 0 ? null : e.expiresAt;
-        if (!values) yield { key, expiresAt };
+        if (!values) yield { key, expiresAt: e.expiresAt === 0 ? null : e.expiresAt };
         else {
-          let value: Buffer;
+          let entry: Entry;
           try {
-            value = view.readValue(key, e);
+            entry = entryAt(view, key, e);
           } catch (err) {
             if (!isTzkvError(err, 'CORRUPT')) throw err;
             damage.report(damageOf(err, 'corrupt-record'));
             continue;
           }
-          yield { key, value, expiresAt };
+          yield entry;
         }
         if (++n >= limit) return;
       }

@@ -106,6 +106,6 @@ describe('compare-and-swap on etcd', () => {
     clusters.push(c);
     await compareAndSwap(c.url('cas'), {});
     // A directory store's version never matches an etcd key.
-    expect((await tzkv(['put', '-d', c.url('cas'), 'plain', 'x', '--if-version', '1:39'])).exitCode).toBe(1);
+    expect((await tzkv(['put', '-d', c.url('cas'), 'plain', 'x', '--if-version', '1:39:0a1b2c3d'])).exitCode).toBe(1);
   }, 120_000);
 });

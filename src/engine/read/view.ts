@@ -264,6 +264,11 @@ export class View {
 
   /** Reads and checks the record at a location; returns its value. */
   readValue(key: Buffer, at: Located): Buffer {
+    return this.readPut(key, at).value;
+  }
+
+  /** Reads and checks the PUT record of key at a location: its value, and its CRC (what a version is made of, keys.ts recordVersion). */
+  readPut(key: Buffer, at: Located): { value: Buffer; crc: number } {
     const fd = this.segmentFd(at.segment);
     let buf: Buffer;
     if (this.window) {
@@ -286,7 +291,7 @@ export class View {
     if (info.kind !== KIND_PUT || !buf.subarray(20, 20 + info.keyLength).equals(key)) {
       throw damaged('index entry points at a record of another key');
     }
-    return buf.subarray(20 + info.keyLength);
+    return { value: buf.subarray(20 + info.keyLength), crc: buf.readUInt32LE(0) };
   }
 
   close(): void {
