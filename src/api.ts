@@ -65,6 +65,8 @@ export interface DeleteCondition {
 export interface Swapped {
   written: boolean;
   previous: Entry | undefined;
+  /** The version of the value it wrote (Entry.version); undefined when it wrote nothing. */
+  version?: string;
 }
 
 /**

@@ -1,4 +1,4 @@
-// Recognises the plainest `tzkv get`, `put`, `del`, `keys`, `incr` and `ttl` command lines
+// Recognises the plainest `tzkv get`, `put`, `getset`, `del`, `keys`, `incr` and `ttl` command lines
 // (by name or alias: `set`, `rm`, `delete`, `ls`, `list`), which the launcher runs
 // without loading oclif (src/cli/fast.ts): most of a one-shot command's start-up
 // is oclif loading its configuration and parser.
@@ -22,12 +22,12 @@ import { isEtcdAddress } from '../etcd/url.js';
 import { BASE_FLAGS, COMMAND_ALIASES, COMMAND_ARGUMENTS, COMMAND_FLAGS, type DeclaredFlag } from './declared-flags.js';
 
 /** The commands the fast path runs (src/cli/fast.ts). */
-const FAST_COMMANDS = ['get', 'put', 'del', 'keys', 'incr', 'ttl'] as const;
+const FAST_COMMANDS = ['get', 'put', 'getset', 'del', 'keys', 'incr', 'ttl'] as const;
 type FastCommand = (typeof FAST_COMMANDS)[number];
 
 export interface FastPlan {
   command: FastCommand;
-  /** The arguments: get KEY, put KEY VALUE, del KEY..., keys [PREFIX], incr KEY [BY], ttl KEY [DURATION]. */
+  /** The arguments: get KEY, put/getset KEY VALUE, del KEY..., keys [PREFIX], incr KEY [BY], ttl KEY [DURATION]. */
   args: string[];
   /** --dir, else $TZKV_DIR (empty counts as unset, as oclif has it). */
   dir?: string;
@@ -35,6 +35,11 @@ export interface FastPlan {
   json: boolean;
   ttl?: string;
   'if-absent': boolean;
+  /** put, getset and del --if-value, --if-version. */
+  'if-value'?: string;
+  'if-version'?: string;
+  /** put --get (absent when not given). */
+  get?: true;
   /** --lock-timeout, else $TZKV_LOCK_TIMEOUT (commands that write). */
   'lock-timeout'?: string;
   /** --mode, else $TZKV_MODE (commands that may create a store). */
@@ -59,7 +64,7 @@ export interface FastPlan {
 
 /** The flags the fast path reads into a plan; a line with any other flag goes to oclif. */
 const FAST_FLAGS = [
-  ...['dir', 'bucket', 'json', 'ttl', 'if-absent', 'lock-timeout', 'mode', 'limit', 'persist', 'null'],
+  ...['dir', 'bucket', 'json', 'ttl', 'if-absent', 'if-value', 'if-version', 'get', 'lock-timeout', 'mode', 'limit', 'persist', 'null'],
   // Many keys at once (src/cli/many-keys.ts, key-listing.ts).
   ...['prefix', 'missing-ok', 'with-keys', 'all', 'dry-run', 'match', 'long'],
 ] as const;
@@ -90,13 +95,13 @@ function takesValue(written: string): boolean {
 
 /**
  * How many arguments each command takes: [least, most], as declared, except
- * that the fast path takes put only with its VALUE (without it, put is a
- * mistake for oclif to report).
+ * that the fast path takes put and getset only with their VALUE (without it,
+ * the line is a mistake for oclif to report).
  */
 const ARGUMENTS = Object.fromEntries(
   FAST_COMMANDS.map((command) => {
     const [least, most] = COMMAND_ARGUMENTS[command];
-    return [command, [command === 'put' ? 2 : least, most ?? Infinity]];
+    return [command, [command === 'put' || command === 'getset' ? 2 : least, most ?? Infinity]];
   }),
 ) as Record<FastCommand, [number, number]>;
 const isCommand = (word: string): word is FastCommand => Object.hasOwn(FLAGS, word);
@@ -126,7 +131,7 @@ function fineBeforeCommand(written: string): boolean {
   return name !== undefined && (VALUES_BEFORE_COMMAND.includes(name) || !takesValue(written));
 }
 
-/** The plan for a plain get, put, del, keys, incr or ttl line, or undefined when oclif must handle it. */
+/** The plan for a plain get, put, getset, del, keys, incr or ttl line, or undefined when oclif must handle it. */
 export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): FastPlan | undefined {
   if (env.TZKV_NO_FAST_PATH) return undefined;
   let command: FastCommand | undefined;
@@ -197,11 +202,16 @@ export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   if (prefix !== undefined) plan.prefix = prefix;
   const match = valueOf('match');
   if (match !== undefined) plan.match = match;
+  if (flags.has('get')) plan.get = true;
   if (dir !== undefined) plan.dir = dir;
   const bucket = valueOf('bucket');
   if (bucket !== undefined) plan.bucket = bucket;
   const ttl = valueOf('ttl');
   if (ttl !== undefined) plan.ttl = ttl;
+  const ifValue = valueOf('if-value');
+  if (ifValue !== undefined) plan['if-value'] = ifValue;
+  const ifVersion = valueOf('if-version');
+  if (ifVersion !== undefined) plan['if-version'] = ifVersion;
   const limit = valueOf('limit');
   if (limit !== undefined) {
     // What oclif's integer flag takes without a word of its own: a plain positive count.

@@ -1,4 +1,4 @@
-// The fast path's bundle (dist/fast.cjs): runs a get, put, del, keys, incr or ttl line that
+// The fast path's bundle (dist/fast.cjs): runs a get, put, getset, del, keys, incr or ttl line that
 // src/cli/fast-argv.ts recognised, with the same code the oclif commands run
 // (src/cli/key-actions.ts) and the same error reporting (src/cli/failure.ts),
 // but without loading oclif. docs/cli.md "Start-up time" has the figures.
@@ -21,6 +21,9 @@ export async function runFast(plan: FastPlan): Promise<void> {
         break;
       case 'put':
         await putKey({ ...plan, key: first, value: second });
+        break;
+      case 'getset':
+        await putKey({ ...plan, key: first, value: second, get: true });
         break;
       case 'del':
         await deleteMany({ ...plan, keys: plan.args });

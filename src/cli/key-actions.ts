@@ -3,6 +3,7 @@
 // runs the plainest of these lines without loading oclif (src/cli/fast.ts),
 // so the two cannot drift apart.
 
+import type { Entry, Store } from '../api.js';
 import { TzkvError } from '../errors.js';
 import { bucketKey } from './bucket.js';
 import { parseTimestamp, parseTtl, remainingSeconds } from './duration.js';
@@ -66,32 +67,51 @@ export async function putKey(request: PutRequest): Promise<void> {
     ...(ttlMs === undefined ? {} : { ttlMs }),
     ...(expiresAt === undefined ? {} : { expiresAt }),
   };
-  const result = await withStore(request, 'create', 'tzkv put', async (store) => {
-    const { written, previous } = request.get ? await store.swap(key, value, options) : { written: await store.put(key, value, options), previous: undefined };
-    if (!written) return undefined;
+  /** swap(): for --get (the entry replaced), --json (the version written) and a condition on the value or version. */
+  const swap = async (store: Pick<Store, 'swap' | 'expiry'>) => {
+    const swapped = await store.swap(key, value, options);
     // The expiry as stored (the store's clock set it) is read back only for --json, which prints it.
-    return { key: request.key, bytes: value.length, expiresAt: request.json ? isoTime((await store.expiry(key)) ?? null) : null, previous };
-  });
-  if (!result) throw new TzkvError('PRECONDITION', refusal(request.key, request));
-  const { previous, ...written } = result;
+    return { ...swapped, expiresAt: swapped.written && request.json ? isoTime((await store.expiry(key)) ?? null) : null };
+  };
+  const conditional = options.ifValue !== undefined || options.ifVersion !== undefined;
+  const result = conditional
+    ? // A condition on a key holds only where a store is: like del, these never start one.
+      await withKeyStore(request, 'write', 'tzkv put', swap)
+    : request.get || request.json
+      ? await withStore(request, 'create', 'tzkv put', swap)
+      : { written: await withStore(request, 'create', 'tzkv put', (store) => store.put(key, value, options)), previous: undefined, expiresAt: null };
+  if (!result.written) throw new TzkvError('PRECONDITION', refusal(request.key, request, result));
+  const { previous } = result;
   if (request.json) {
-    await printJson(request.get ? { ...written, previous: previous ? omitKey(toRecord(previous.key, previous.value, previous.expiresAt)) : null } : written);
+    const written = { key: request.key, bytes: value.length, expiresAt: result.expiresAt, version: result.version ?? null };
+    await printJson(request.get ? { ...written, previous: previous ? withoutKey(previous) : null } : written);
   } else if (previous) {
     await writeOut(process.stdout.isTTY ? terminalText(previous.value, '\n\t') : previous.value);
   }
 }
 
-/** Why a conditional write or delete of KEY did nothing. */
-function refusal(key: string, request: { 'if-value'?: string; 'if-version'?: string }): string {
-  if (request['if-value'] !== undefined) return `value of ${JSON.stringify(key)} is not the one given by --if-value (or the key is missing): left as it was`;
-  if (request['if-version'] !== undefined) return `version of ${JSON.stringify(key)} is not ${JSON.stringify(request['if-version'])} (written since, or missing): left as it was`;
-  return `key already exists: ${JSON.stringify(key)}`;
+/**
+ * Why a conditional write or delete of KEY did nothing; `found` is what a put
+ * found there (a delete does not say, so its message names both cases).
+ */
+function refusal(key: string, request: { 'if-value'?: string; 'if-version'?: string }, found?: { previous: Entry | undefined }): string {
+  const name = JSON.stringify(key);
+  const ifValue = request['if-value'];
+  const ifVersion = request['if-version'];
+  if (ifValue === undefined && ifVersion === undefined) return `key already exists: ${name}`;
+  if (found !== undefined && found.previous === undefined) return `key not found: ${name} (${ifValue === undefined ? '--if-version' : '--if-value'} needs it): left as it was`;
+  if (ifValue !== undefined) {
+    // The commonest surprise: a value stored from a file or a pipe (`put k - < file`) keeps its last newline, "$(...)" drops it.
+    const newline = found?.previous?.value.equals(Buffer.from(`${ifValue}\n`)) ? '; it ends with a newline, which OLD lacks' : '';
+    return `value of ${name} is not the one given by --if-value${found === undefined ? ' (or the key is missing)' : ''}${newline}: left as it was`;
+  }
+  return `version of ${name} is not ${JSON.stringify(ifVersion)} (written since${found === undefined ? ', or missing' : ''}): left as it was`;
 }
 
-/** A record without its key: put --get's "previous". */
-function omitKey<T extends { key: string; keyEncoding?: string }>(record: T): Omit<T, 'key' | 'keyEncoding'> {
-  const { key: _key, keyEncoding: _encoding, ...rest } = record;
-  return rest;
+/** An entry as get --json prints it, without its key: put --get's "previous". */
+function withoutKey(entry: Entry): Record<string, unknown> {
+  const { key: _key, keyEncoding: _encoding, ...rest } = toRecord(entry.key, entry.value, entry.expiresAt);
+  return { ...rest, version: entry.version ?? null };
 }
 
 export interface DelRequest extends StoreFlags {

@@ -45,7 +45,7 @@ export function withStore<T>(flags: StoreFlags, access: Access, command: string,
 }
 
 /** What key commands see of a default store that does not exist yet. */
-export type KeyStore = Pick<Store, 'getEntry' | 'expiry' | 'keys' | 'entries' | 'del' | 'delPrefix' | 'delIf'>;
+export type KeyStore = Pick<Store, 'getEntry' | 'expiry' | 'keys' | 'entries' | 'del' | 'delPrefix' | 'delIf' | 'swap'>;
 
 const NO_KEYS: KeyStore = {
   getEntry: async () => undefined,
@@ -55,6 +55,8 @@ const NO_KEYS: KeyStore = {
   del: async () => 0,
   delPrefix: async () => 0,
   delIf: async () => false,
+  // Only a conditional put comes here (put --if-value, --if-version): a condition on a key that is not there fails.
+  swap: async () => ({ written: false, previous: undefined }),
 };
 
 /**

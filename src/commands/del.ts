@@ -8,7 +8,9 @@ export default class Del extends TzkvCommand {
   static override summary = 'Delete keys (or every key under a prefix).';
   static override description = `Exits 0 whether or not the keys existed; 5 when the directory holds no store (del never starts one; the default store before anything was written to it has no keys to delete). With --json prints {"deleted": N}, counting the keys that were actually removed.
 
---prefix P deletes every key that starts with P, all at once: a reader sees all of them gone or none (on etcd one delete-range). --all deletes every key of the store (of the bucket, with -b); an empty --prefix is refused, as an unset variable would wipe the store. --dry-run deletes nothing and prints the keys that would go, one per line as keys prints them (--json: {"deleted": 0, "dryRun": true, "keys": [...]}).`;
+--prefix P deletes every key that starts with P, all at once: a reader sees all of them gone or none (on etcd one delete-range). --all deletes every key of the store (of the bucket, with -b); an empty --prefix is refused, as an unset variable would wipe the store. --dry-run deletes nothing and prints the keys that would go, one per line as keys prints them (--json: {"deleted": 0, "dryRun": true, "keys": [...]}).
+
+With --if-value or --if-version it deletes one KEY, only if the condition holds, in one step: exit 1 (nothing deleted) when the value or version differs or the key is missing.`;
   static override aliases = ['rm', 'delete'];
   static override examples = [
     '<%= config.bin %> <%= command.id %> greeting',
@@ -32,12 +34,10 @@ export default class Del extends TzkvCommand {
     'if-value': Flags.string({
       summary: 'Delete the one KEY only if its value is exactly OLD (exit 1 if not).',
       helpValue: 'OLD',
-      exclusive: ['if-version'],
     }),
     'if-version': Flags.string({
       summary: 'Delete the one KEY only if its version is V, the "version" of get --json (exit 1 if not).',
       helpValue: 'V',
-      exclusive: ['if-value'],
     }),
   };
 

@@ -11,6 +11,7 @@ import Completion from './completion.js';
 import Del from './del.js';
 import Export from './export.js';
 import Get from './get.js';
+import Getset from './getset.js';
 import Import from './import.js';
 import Incr from './incr.js';
 import Keys from './keys.js';
@@ -33,6 +34,7 @@ export const COMMANDS = {
   del: Del,
   export: Export,
   get: Get,
+  getset: Getset,
   import: Import,
   incr: Incr,
   keys: Keys,

@@ -8,7 +8,7 @@ import { putKey } from '../cli/key-actions.js';
 export default class Put extends TzkvCommand {
   static override summary = 'Store a value under a key.';
   static override description =
-    'The value comes from the VALUE argument, or from --file; from stdin only when VALUE or --file is "-" (left out, it is a usage error: a loop\'s input is never taken for a value). A VALUE that starts with "-" goes after "--", which ends the flags: tzkv put note -- "-bugfix release". Values are stored byte for byte. Prints nothing unless --json.';
+    'The value comes from the VALUE argument, or from --file; from stdin only when VALUE or --file is "-" (left out, it is a usage error: a loop\'s input is never taken for a value). A VALUE that starts with "-" goes after "--", which ends the flags: tzkv put note -- "-bugfix release". Values are stored byte for byte. Prints nothing unless --json ({"key", "bytes", "expiresAt", "version"}) or --get. --if-absent, --if-value and --if-version exclude one another; each is checked and the value written in one step, and when it fails nothing is written and the exit code is 1.';
   static override aliases = ['set'];
   static override examples = [
     '<%= config.bin %> <%= command.id %> greeting hello',
@@ -33,17 +33,17 @@ export default class Put extends TzkvCommand {
     file: Flags.string({ char: 'f', summary: 'Read the value from this file ("-": stdin).', helpValue: 'PATH' }),
     ttl: Flags.string({ summary: 'Expire the key after this long.', description: `A duration: ${DURATION_HELP}.`, helpValue: 'DURATION', exclusive: ['expire-at'] }),
     'expire-at': Flags.string({ summary: 'Expire the key at this time: ISO 8601 or epoch seconds.', helpValue: 'TIME', exclusive: ['ttl'] }),
-    'if-absent': Flags.boolean({ summary: 'Write only if the key does not exist (exit 1 if it does).', default: false, exclusive: ['if-value', 'if-version'] }),
+    // The three conditions exclude one another: key-actions.ts says so, the same on both start paths (not oclif's `exclusive`).
+    'if-absent': Flags.boolean({ summary: 'Write only if the key does not exist (exit 1 if it does).', default: false }),
     'if-value': Flags.string({
       summary: 'Write only if the current value is exactly OLD (exit 1 if not).',
-      description: 'Checked and written in one step (compare-and-swap). OLD that starts with "-" is written --if-value=-OLD.',
+      description:
+        'Checked and written in one step (compare-and-swap); a missing or expired key matches no OLD. OLD may start with "-" (--if-value=-OLD); a new VALUE that does goes after "--": put k --if-value old -- -new.',
       helpValue: 'OLD',
-      exclusive: ['if-absent', 'if-version'],
     }),
     'if-version': Flags.string({
       summary: 'Write only if the key\'s version is V, the "version" of get --json (exit 1 if not).',
       helpValue: 'V',
-      exclusive: ['if-absent', 'if-value'],
     }),
     get: Flags.boolean({ summary: 'Print the value the key had before (nothing if it had none).', default: false }),
   };

@@ -133,7 +133,9 @@ export class EtcdStore extends CheckedStore {
     const reply = await txn(this.client, compare, [putReturningOp(k, v, await leases.forExpiry(expiresAt))], [rangeOp(k)]);
     const response = reply.responses?.[0];
     const kv = reply.succeeded ? response?.response_put?.prev_kv : response?.response_range?.kvs?.[0];
-    return { written: reply.succeeded === true, previous: kv ? await this.entryOf(kv, leases) : undefined };
+    const previous = kv ? await this.entryOf(kv, leases) : undefined;
+    // The put is the transaction's one write: the key's new mod_revision is the revision it made.
+    return reply.succeeded ? { written: true, previous, version: reply.header.revision } : { written: false, previous };
   }
 
   protected async _delIf(key: Buffer, condition: Condition): Promise<boolean> {

@@ -306,8 +306,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     return this.write((w) => {
       const previous = liveEntry(w.view, k, this.now());
       if (!conditionHolds(condition, previous)) return { written: false, previous };
-      appendPut(w, k, val, expiresAt);
-      return { written: true, previous };
+      return { written: true, previous, version: appendPut(w, k, val, expiresAt) };
     });
   }
 

@@ -18,9 +18,10 @@ describe('put and get', () => {
     const dir = await storeDir();
     const put = await tzkvJson(['put', '-d', dir, 'k', 'v']);
     expect(put.run.exitCode).toBe(0);
-    expect(put.json).toEqual({ key: 'k', bytes: 1, expiresAt: null });
+    expect(put.json).toEqual({ key: 'k', bytes: 1, expiresAt: null, version: expect.stringMatching(/^\d+:\d+:[0-9a-f]{8}$/) });
     const get = await tzkvJson(['get', '-d', dir, 'k']);
-    expect(get.json).toEqual({ key: 'k', value: 'v', expiresAt: null, version: expect.stringMatching(/^\d+:\d+$/) });
+    // The version put wrote is the one get reads.
+    expect(get.json).toEqual({ key: 'k', value: 'v', expiresAt: null, version: (put.json as { version: string }).version });
   });
 
   test('binary values through stdin come back byte for byte; --json marks them base64', async () => {

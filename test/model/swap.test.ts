@@ -118,6 +118,12 @@ async function runSteps(steps: Step[], log: string[]): Promise<void> {
     seen.push({ k, version: entry.version!, write: want.write, value: want.value, expiresAt: want.expiresAt, moves });
   };
   const wrote = (k: string, v: string, expiresAt: number | null) => model.set(k, { value: v, expiresAt, write: ++writes });
+  /** A swap that wrote: the version it gives is that of the write just made (the model's newest). */
+  const swapped = (k: string, version: string | undefined) => {
+    const cur = model.get(k)!;
+    expect(version, 'swap: the version written').toMatch(/^\d+:\d+:[0-9a-f]{8}$/);
+    seen.push({ k, version: version!, write: cur.write, value: cur.value, expiresAt: cur.expiresAt, moves });
+  };
   /** The version a step picks: one of the last four read of this key (the likeliest to be mistaken for its current one), or one never read when there is none. */
   const pickVersion = (k: string, pick: number): Seen => {
     const of = seen.filter((s) => s.k === k);
@@ -181,7 +187,10 @@ async function runSteps(steps: Step[], log: string[]): Promise<void> {
         const result = await store.swap(o.k, o.v, { ifValue: o.old, ...(o.ttl === null ? {} : { ttlMs: o.ttl }) });
         expect(result.written, 'swap ifValue').toBe(holds);
         saw(o.k, result.previous, 'swap ifValue (previous)');
-        if (holds) wrote(o.k, o.v, o.ttl === null ? null : now + o.ttl);
+        if (holds) {
+          wrote(o.k, o.v, o.ttl === null ? null : now + o.ttl);
+          swapped(o.k, result.version);
+        }
         break;
       }
       case 'swapVersion': {
@@ -190,7 +199,10 @@ async function runSteps(steps: Step[], log: string[]): Promise<void> {
         const result = await store.swap(o.k, o.v, { ifVersion: s.version });
         expectOutcome(result.written, want, `swap ifVersion ${s.version} (read from write ${s.write})`);
         saw(o.k, result.previous, 'swap ifVersion (previous)');
-        if (result.written) wrote(o.k, o.v, null);
+        if (result.written) {
+          wrote(o.k, o.v, null);
+          swapped(o.k, result.version);
+        }
         break;
       }
       case 'swapAny': {
@@ -198,6 +210,7 @@ async function runSteps(steps: Step[], log: string[]): Promise<void> {
         expect(result.written).toBe(true);
         saw(o.k, result.previous, 'swap (previous)');
         wrote(o.k, o.v, null);
+        swapped(o.k, result.version);
         break;
       }
       case 'delValue': {

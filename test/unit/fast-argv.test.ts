@@ -47,6 +47,15 @@ describe('fastPlan: which command lines skip oclif', () => {
     expect(plan(['ttl', 'k', '--persist', '--json'])).toMatchObject({ command: 'ttl', args: ['k'], persist: true, json: true });
   });
 
+  test('put and getset take KEY VALUE with the conditions and --get; del the conditions; incr --ttl', () => {
+    expect(plan(['getset', 'k', 'v', '--json'])).toEqual({ command: 'getset', args: ['k', 'v'], json: true, 'if-absent': false, persist: false });
+    expect(plan(['put', 'k', 'v', '--if-value', 'old', '--get'])).toEqual({ command: 'put', args: ['k', 'v'], json: false, 'if-absent': false, 'if-value': 'old', get: true, persist: false });
+    expect(plan(['put', '--if-value=a b', 'k', '--', '-v'])).toMatchObject({ args: ['k', '-v'], 'if-value': 'a b' });
+    expect(plan(['getset', 'k', 'v', '--if-version', '3:16:0a0b0c0d'])).toMatchObject({ command: 'getset', 'if-version': '3:16:0a0b0c0d' });
+    expect(plan(['del', 'k', '--if-value', 'mine'])).toMatchObject({ command: 'del', args: ['k'], 'if-value': 'mine' });
+    expect(plan(['incr', 'hits', '--ttl', '1m'])).toMatchObject({ command: 'incr', args: ['hits'], ttl: '1m' });
+  });
+
   test('del takes one key or more, keys a prefix or none and --limit', () => {
     expect(plan(['del', 'a', 'b', 'c', '--lock-timeout', '2s', '--json'])).toEqual({ command: 'del', args: ['a', 'b', 'c'], json: true, 'if-absent': false, 'lock-timeout': '2s', persist: false });
     expect(plan(['keys'])).toEqual({ command: 'keys', args: [], json: false, 'if-absent': false, persist: false });
@@ -113,6 +122,13 @@ describe('fastPlan: which command lines skip oclif', () => {
     ['-d=DIR', ['get', 'k', '-d=/s']],
     ['a flag before the command that commandFirst does not step over', ['--ttl', '1m', 'put', 'k', 'v']],
     ['an etcd address', ['get', 'k', '-d', 'etcd://127.0.0.1:2379/p']],
+    ['getset without its VALUE', ['getset', 'k']],
+    ['--get on getset, which has none (it always gets)', ['getset', 'k', 'v', '--get']],
+    ['--get on get', ['get', 'k', '--get']],
+    ['--if-value on incr', ['incr', 'k', '--if-value', '1']],
+    ['an --if-value that looks like a flag', ['put', 'k', 'v', '--if-value', '-old']],
+    ['an --if-value written with "=" that starts with "-"', ['put', 'k', 'v', '--if-value=-old']],
+    ['an empty --if-value', ['put', 'k', 'v', '--if-value=']],
   ])('not for %s', (_what, argv) => {
     expect(plan(argv)).toBeUndefined();
   });

@@ -22,10 +22,13 @@ describe('swap and delIf on a key that is not there', () => {
     expect(await s.delIf('k', { ifValue: '' })).toBe(false);
     expect(await s.put('k', 'v', { ifValue: 'v' })).toBe(false);
     expect(await s.get('k')).toBeUndefined();
-    expect(await s.swap('k', 'first')).toEqual({ written: true, previous: undefined });
-    const { previous } = await s.swap('k', 'second', { ifValue: 'first' });
+    const first = await s.swap('k', 'first');
+    expect(first).toEqual({ written: true, previous: undefined, version: expect.stringMatching(/^\d+:\d+:[0-9a-f]{8}$/) });
+    const { previous, version } = await s.swap('k', 'second', { ifValue: 'first' });
     expect(previous?.value.toString()).toBe('first');
-    expect(previous?.version).toMatch(/^\d+:\d+:[0-9a-f]{8}$/);
+    // The version swap gives for what it wrote is the one the next read finds; the previous one is what it replaced.
+    expect(previous?.version).toBe(first.version);
+    expect((await s.getEntry('k'))?.version).toBe(version);
   });
 
   it('an expired key counts as absent: its value and its version no longer match, ifAbsent writes', async () => {
@@ -38,7 +41,7 @@ describe('swap and delIf on a key that is not there', () => {
     expect(await s.swap('session', 'next', { ifVersion: before!.version })).toEqual({ written: false, previous: undefined });
     expect(await s.delIf('session', { ifValue: 'tok' })).toBe(false);
     expect(await s.delIf('session', { ifVersion: before!.version })).toBe(false);
-    expect(await s.swap('session', 'mine', { ifAbsent: true })).toEqual({ written: true, previous: undefined });
+    expect(await s.swap('session', 'mine', { ifAbsent: true })).toMatchObject({ written: true, previous: undefined });
     expect((await s.get('session'))?.toString()).toBe('mine');
   });
 });
