@@ -1,4 +1,4 @@
-// What `tzkv get KEY`, `put`, `del KEY...`, `incr` and `ttl` do once their
+// What `tzkv get KEY`, `put` (and `getset`), `del KEY...`, `incr` and `ttl` do once their
 // command line is parsed. Shared by the oclif commands (src/commands/) and the fast path that
 // runs the plainest of these lines without loading oclif (src/cli/fast.ts),
 // so the two cannot drift apart.
