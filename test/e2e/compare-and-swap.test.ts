@@ -92,6 +92,7 @@ async function compareAndSwap(location: string, env: Record<string, string>): Pr
     [['getset', 'k', 'v', '--if-value', 'a', '--if-version', '1'], 'give one of --if-absent, --if-value and --if-version'],
     [['del', 'k', '--if-value', 'a', '--if-version', '1'], 'give --if-value or --if-version, not both'],
     [['del', 'a', 'b', '--if-value', 'a'], '--if-value and --if-version delete one KEY, got 2'],
+    [['del', '--prefix', 'a', '--if-value', 'a'], '--if-value and --if-version delete one KEY, not --prefix or --all'],
     [['put', 'k', 'v', '--if-version', 'latest'], '"latest" is not a version'],
     [['put', 'k', 'v', '--if-version', '0'], '"0" is not a version'],
     [['del', 'k', '--if-version', '3:16'], '"3:16" is not a version'],
