@@ -127,6 +127,23 @@ export interface Batch {
   discard(): Promise<void>;
 }
 
+/**
+ * The reads and writes of one transaction (Store.transact). Reads see the
+ * store as the transaction found it, together with the transaction's own
+ * earlier writes; writes are queued, each key's last one counting, and
+ * become visible together when the transaction's function returns, or not
+ * at all. Arguments are checked as Store's are. Once the function has
+ * returned, every call is refused (INVALID_ARGUMENT).
+ */
+export interface Transaction {
+  /** The key's entry as this transaction sees it (undefined: missing, expired, or deleted by it). Loop: as Store.getEntry(); none for a key it wrote. */
+  getEntry(key: KeyInput): Promise<Entry | undefined>;
+  /** Queues a put; a ttlMs counts from this call. The value is copied. */
+  put(key: KeyInput, value: ValueInput, options?: Omit<PutOptions, 'ifAbsent'>): this;
+  /** Queues a delete (of a key that may not exist). */
+  del(key: KeyInput): this;
+}
+
 export interface StoreStats {
   /** Where the store lives (a resolved directory, or a cluster address). */
   location: string;
@@ -268,6 +285,24 @@ export interface Store {
   watch(options: WatchOptions): AsyncIterableIterator<WatchEvent>;
 
   batch(): Batch;
+  /**
+   * Runs `fn` as one transaction (Transaction) and resolves to what it
+   * returns: what it reads and what it writes are one atomic step with
+   * respect to every other writer, and its writes are made durable in one
+   * commit (unless sync is off). When `fn` throws, nothing is written and
+   * its error is passed on. A directory store runs `fn` once, under the
+   * writer lock. An etcd store takes no lock: it commits in one etcd
+   * transaction that holds only if no key `fn` read has changed since, and
+   * otherwise runs `fn` again, so `fn` must act on the store only through
+   * its Transaction. That etcd transaction holds at most 128 keys read and
+   * 128 written (etcd's default --max-txn-ops) and 1 MiB of keys and values:
+   * past that, INVALID_ARGUMENT and nothing written (docs/etcd.md
+   * "Transactions").
+   * Loop: as put() for the whole; `fn` runs under the lock, its reads as
+   * getEntry() (the lock and fsync once). etcd: a round trip per key read
+   * (and per lease looked up), one to commit.
+   */
+  transact<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T>;
   /**
    * Counts what is readable; damage it met is reported (ReadOptions). Loop: on
    * the caller's thread, at a constant cost from the census; with `counted:

@@ -22,6 +22,7 @@ import type {
   StoreAdmin,
   StoreStats,
   Swapped,
+  Transaction,
   ValueInput,
   VerifyOptions,
   VerifyReport,
@@ -131,6 +132,11 @@ export abstract class CheckedStore implements Store {
     });
   }
 
+  async transact<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
+    if (typeof fn !== 'function') throw new TzkvError('INVALID_ARGUMENT', `transact() takes a function, got ${typeof fn}`);
+    return this._transact(fn);
+  }
+
   /** verify() only verifies: a `repair` option (verify's before StoreAdmin) is refused, not silently ignored. */
   async verify(options?: VerifyOptions): Promise<VerifyReport> {
     if ((options as { repair?: unknown } | undefined)?.repair) {
@@ -174,6 +180,8 @@ export abstract class CheckedStore implements Store {
   protected abstract _setExpiry(key: Buffer, expiresAt: number): Promise<boolean>;
   /** `fn` checks what it returns: it throws INVALID_ARGUMENT for a bad value or expiry, before anything is written. */
   protected abstract _update(key: Buffer, fn: (current: Entry | undefined) => CheckedUpdate | undefined): Promise<Entry | undefined>;
+  /** Runs `fn` on a CheckedTransaction (its run()), which checks what `fn` passes it, and commits the writes. */
+  protected abstract _transact<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T>;
   /** Called at once; the checks the iterator makes (closed, damage) run from its first next(). */
   protected abstract _keys(listing: Listing): AsyncIterableIterator<KeyInfo>;
   protected abstract _entries(listing: Listing): AsyncIterableIterator<Entry>;

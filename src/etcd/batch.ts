@@ -8,10 +8,7 @@ import { CheckedBatch } from '../checked-batch.js';
 import { TzkvError } from '../errors.js';
 import { type CheckedKey, keyBytes } from '../keys.js';
 import type { EtcdClient } from './client.js';
-import { checkEtcdValue, deleteOp, Leases, MAX_TXN_OPS, putOp, txn } from './kv.js';
-
-/** Raw key and value bytes per transaction, under the 1.5 MiB request limit with room for framing. */
-const MAX_TXN_BYTES = 1024 * 1024;
+import { checkEtcdValue, deleteOp, Leases, MAX_TXN_BYTES, MAX_TXN_OPS, putOp, txn } from './kv.js';
 
 interface Op {
   key: Buffer;

@@ -10,6 +10,7 @@ import type {
   KeyInfo,
   StoreStats,
   Swapped,
+  Transaction,
   VerifyOptions,
   VerifyReport,
   WatchEvent,
@@ -18,12 +19,13 @@ import { CheckedStore, type CheckedUpdate, type Listing, type Watching } from '.
 import { TzkvError } from '../errors.js';
 import { type Condition, isExpired } from '../keys.js';
 import { EtcdBatch } from './batch.js';
-import { b64, EtcdClient, type EtcdClientOptions, prefixEnd, unb64 } from './client.js';
+import { b64, EtcdClient, type EtcdClientOptions, prefixEnd } from './client.js';
 import {
   absent,
   checkEtcdValue,
   type Compare,
   deleteOp,
+  entryOf,
   Leases,
   MAX_TXN_OPS,
   present,
@@ -33,13 +35,13 @@ import {
   rangeOp,
   rangePages,
   type RangeReply,
-  type RawKv,
   txn,
   unchangedSince,
   valueIs,
   valueOf,
   versionIs,
 } from './kv.js';
+import { transactOnEtcd } from './transaction.js';
 import { compactCluster, clusterStats, verifyCluster } from './maintenance.js';
 import type { EtcdAddress } from './url.js';
 import { watchEtcd } from './watch.js';
@@ -81,15 +83,6 @@ export class EtcdStore extends CheckedStore {
     return new Leases(this.client, this.now);
   }
 
-  /** The kv as an entry, its version its mod_revision; undefined when its lease has run out. */
-  private async entryOf(kv: RawKv, leases: Leases): Promise<Entry | undefined> {
-    const key = unb64(kv.key).subarray(this.prefix.length);
-    const version = kv.mod_revision!;
-    if (!kv.lease || kv.lease === '0') return { key, value: valueOf(kv), expiresAt: null, version };
-    const expiresAt = await leases.expiryOf(kv.lease);
-    return expiresAt === null ? undefined : { key, value: valueOf(kv), expiresAt, version };
-  }
-
   protected async _get(key: Buffer): Promise<Buffer | undefined> {
     const kv = await rangeOne(this.client, this.full(key));
     return kv ? valueOf(kv) : undefined;
@@ -97,7 +90,7 @@ export class EtcdStore extends CheckedStore {
 
   protected async _getEntry(key: Buffer): Promise<Entry | undefined> {
     const kv = await rangeOne(this.client, this.full(key));
-    return kv ? this.entryOf(kv, this.leases()) : undefined;
+    return kv ? entryOf(kv, this.prefix, this.leases()) : undefined;
   }
 
   protected async _has(key: Buffer): Promise<boolean> {
@@ -107,7 +100,7 @@ export class EtcdStore extends CheckedStore {
   protected async _expiry(key: Buffer): Promise<number | null | undefined> {
     const kv = await rangeOne(this.client, this.full(key));
     if (!kv) return undefined;
-    return (await this.entryOf(kv, this.leases()))?.expiresAt;
+    return (await entryOf(kv, this.prefix, this.leases()))?.expiresAt;
   }
 
   protected async _put(key: Buffer, value: Buffer, expiresAt: number, ifAbsent: boolean): Promise<boolean> {
@@ -133,7 +126,7 @@ export class EtcdStore extends CheckedStore {
     const reply = await txn(this.client, compare, [putReturningOp(k, v, await leases.forExpiry(expiresAt))], [rangeOp(k)]);
     const response = reply.responses?.[0];
     const kv = reply.succeeded ? response?.response_put?.prev_kv : response?.response_range?.kvs?.[0];
-    const previous = kv ? await this.entryOf(kv, leases) : undefined;
+    const previous = kv ? await entryOf(kv, this.prefix, leases) : undefined;
     // The put is the transaction's one write: the key's new mod_revision is the revision it made.
     return reply.succeeded ? { written: true, previous, version: reply.header.revision } : { written: false, previous };
   }
@@ -182,7 +175,7 @@ export class EtcdStore extends CheckedStore {
     for (;;) {
       const leases = this.leases();
       const kv = await rangeOne(this.client, k);
-      const current = kv ? await this.entryOf(kv, leases) : undefined;
+      const current = kv ? await entryOf(kv, this.prefix, leases) : undefined;
       const next = fn(current);
       if (next === undefined) return current;
       const value = checkEtcdValue(next.value);
@@ -216,7 +209,7 @@ export class EtcdStore extends CheckedStore {
     const order = { sort_order: 'ASCEND', sort_target: 'KEY', keys_only: keysOnly };
     for await (const kvs of rangePages(send, start, prefixEnd(start), order, () => limit - given)) {
       for (const kv of kvs) {
-        const e = await this.entryOf(kv, leases);
+        const e = await entryOf(kv, this.prefix, leases);
         if (!e) continue; // its lease ran out a moment ago
         given++;
         yield e;
@@ -228,6 +221,11 @@ export class EtcdStore extends CheckedStore {
   protected async *_watch(watching: Watching): AsyncIterableIterator<WatchEvent> {
     this.usable();
     yield* watchEtcd(this.client, this.prefix, watching, this.now);
+  }
+
+  protected async _transact<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
+    this.writable();
+    return transactOnEtcd(this.client, this.prefix, this.now, fn);
   }
 
   batch(): Batch {

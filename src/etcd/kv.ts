@@ -2,6 +2,7 @@
 // key is PREFIX + key in etcd; an expiry is a lease; conditional writes are
 // transactions comparing revisions, retried when another client got there
 // first, so concurrent clients never lose an update.
+import type { Entry } from '../api.js';
 import { TzkvError } from '../errors.js';
 import { b64, type EtcdClient, unb64 } from './client.js';
 
@@ -10,6 +11,8 @@ const MAX_ETCD_REQUEST_BYTES = 1.5 * 1024 * 1024;
 const MAX_ETCD_VALUE_BYTES = MAX_ETCD_REQUEST_BYTES - 64 * 1024;
 /** etcd's default --max-txn-ops. */
 export const MAX_TXN_OPS = 128;
+/** Raw key and value bytes per transaction, under the 1.5 MiB request limit with room for framing. */
+export const MAX_TXN_BYTES = 1024 * 1024;
 /** Keys per range request when paging. */
 const PAGE = 1000;
 
@@ -93,6 +96,15 @@ export class Leases {
     }
     return this.remaining.get(lease)!;
   }
+}
+
+/** The entry an etcd key-value holds, its key without `prefix`, its version its mod_revision; undefined when its lease has run out. */
+export async function entryOf(kv: RawKv, prefix: Buffer, leases: Leases): Promise<Entry | undefined> {
+  const key = unb64(kv.key).subarray(prefix.length);
+  const version = kv.mod_revision!;
+  if (!kv.lease || kv.lease === '0') return { key, value: valueOf(kv), expiresAt: null, version };
+  const expiresAt = await leases.expiryOf(kv.lease);
+  return expiresAt === null ? undefined : { key, value: valueOf(kv), expiresAt, version };
 }
 
 export async function rangeOne(client: EtcdClient, key: Buffer): Promise<RawKv | undefined> {

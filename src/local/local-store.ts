@@ -21,6 +21,7 @@ import type {
   StoreAdmin,
   StoreStats,
   Swapped,
+  Transaction,
   VerifyOptions,
   VerifyReport,
   WatchEvent,
@@ -42,6 +43,8 @@ import { type DirectoryWatch, watchDirectory } from '../io/dir-watch.js';
 import { watchLog } from './local-watch.js';
 import { SPILL_BYTES, StagedBatch } from '../engine/write/batch.js';
 import { LocalBatch } from './local-batch.js';
+import { commitTransaction } from './local-transaction.js';
+import { CheckedTransaction, type TransactionWrite } from '../checked-transaction.js';
 import { compactPhased, dryRunReport } from '../engine/compact/compact.js';
 import { compactionInfo } from '../engine/files/compaction-marker.js';
 import { DamageLog, damageOf } from '../engine/damage.js';
@@ -231,8 +234,8 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     }
   }
 
-  /** Takes the writer lock, runs fn, releases it and drops the read view (the store changed). */
-  private async withLock<T>(fn: () => T): Promise<T> {
+  /** Takes the writer lock, runs fn (awaited), releases it and drops the read view (the store changed). */
+  private async withLock<T>(fn: () => T | Promise<T>): Promise<T> {
     const lock = await WriterLock.acquire(this.fs, this.location, {
       timeoutMs: this.lockTimeoutMs,
       command: this.command,
@@ -240,7 +243,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
       clock: this.lockClock,
     });
     try {
-      return fn();
+      return await fn();
     } finally {
       try {
         lock.release();
@@ -253,17 +256,17 @@ class LocalStore extends CheckedStore implements StoreAdmin {
   }
 
   /** Takes the writer lock, prepares a write session, runs fn, releases everything; `held` learns how long the lock was held (ms). */
-  private async write<T>(fn: (w: WriteSession) => T, prepare = true, held?: (ms: number) => void): Promise<T> {
+  private async write<T>(fn: (w: WriteSession) => T | Promise<T>, prepare = true, held?: (ms: number) => void): Promise<T> {
     this.checkOpen();
     if (this.readOnly) {
       throw new TzkvError('READ_ONLY', `store ${this.location} is open read-only`, { path: this.location });
     }
-    return this.withLock(() => {
+    return this.withLock(async () => {
       let writer: WriteSession | undefined;
       try {
         writer = new WriteSession(this.fs, this.location, this.writerOptions);
         if (prepare) writer.prepare();
-        return fn(writer);
+        return await fn(writer);
       } catch (err) {
         const failed = ioError(err, 'cannot write to store', this.location);
         throw writer ? writer.undo(failed) : failed;
@@ -358,6 +361,29 @@ class LocalStore extends CheckedStore implements StoreAdmin {
       const version = appendPut(w, k, next.value, next.expiresAt);
       return { key: k, value: next.value, expiresAt: next.expiresAt === 0 ? null : next.expiresAt, version };
     });
+  }
+
+  /**
+   * Runs `fn` under the writer lock, reading the session's view, and commits
+   * its writes as one batch. What `fn` throws is passed on as it is (a write's
+   * own failure is an IO error): nothing was written.
+   */
+  protected async _transact<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
+    let failed: { err: unknown } | undefined;
+    const result = await this.write(async (w) => {
+      const tx = new CheckedTransaction(this.now, async (k) => liveEntry(w.view, k, this.now()));
+      let ran: { result: T; writes: TransactionWrite[] };
+      try {
+        ran = await tx.run(fn);
+      } catch (err) {
+        failed = { err };
+        return undefined;
+      }
+      commitTransaction(w, ran.writes, { fs: this.fs, dir: this.location, bytes: this.spillBytes }, (k) => isLive(w.view.locate(k), this.now()));
+      return ran.result;
+    });
+    if (failed) throw failed.err;
+    return result as T;
   }
 
   protected async *_keys({ prefix, limit, onDamage }: Listing): AsyncIterableIterator<KeyInfo> {

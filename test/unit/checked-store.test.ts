@@ -4,9 +4,10 @@
 // backend shows both; test/e2e/etcd.test.ts shows the two real backends
 // refusing the same input with the same error.
 import { describe, expect, test } from 'vitest';
-import type { Batch, CompactReport, Entry, KeyInfo, StoreStats, VerifyOptions, VerifyReport, WatchEvent, WatchOptions } from '../../src/api.js';
+import type { Batch, CompactReport, Entry, KeyInfo, StoreStats, Transaction, VerifyOptions, VerifyReport, WatchEvent, WatchOptions } from '../../src/api.js';
 import { CheckedBatch } from '../../src/checked-batch.js';
 import { CheckedStore, type CheckedUpdate, type Listing, type Watching } from '../../src/checked-store.js';
+import { CheckedTransaction } from '../../src/checked-transaction.js';
 import { TzkvError } from '../../src/errors.js';
 import { MAX_EXPIRY_MS, MAX_KEY_BYTES } from '../../src/format/constants.js';
 import type { CheckedKey } from '../../src/keys.js';
@@ -84,6 +85,12 @@ class RecordingStore extends CheckedStore {
   protected async *_watch(w: Watching): AsyncIterableIterator<WatchEvent> {
     this.calls.push(['watch', w.match, w.exact, w.existing]);
   }
+  /** Reads find nothing; the writes the transaction hands over are recorded. */
+  protected async _transact<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
+    const { result, writes } = await new CheckedTransaction(() => NOW, async () => undefined).run(fn);
+    if (writes.length > 0) this.calls.push(['transact', writes]);
+    return result;
+  }
   batch(): Batch {
     return new RecordingBatch(() => NOW);
   }
@@ -137,6 +144,10 @@ describe('CheckedStore: a public method checks, the backend acts', () => {
     ['watch of a key and a prefix', (s) => drain(s.watch({ key: 'k', prefix: 'p' })), /^a watch takes a key or a prefix, not both or neither$/],
     ['watch of an empty key', (s) => drain(s.watch({ key: '' })), /^key must not be empty$/],
     ['watch with a signal that is no AbortSignal', (s) => drain(s.watch({ prefix: '', signal: 'stop' } as unknown as WatchOptions)), /^signal must be an AbortSignal$/],
+    ['transact of something that is no function', (s) => s.transact(5 as never), /^transact\(\) takes a function, got number$/],
+    ['transact putting an empty key', (s) => s.transact((tx) => tx.put('', 'v')), /^key must not be empty$/],
+    ['transact putting with an expiry of now', (s) => s.transact((tx) => tx.put('k', 'v', { expiresAt: NOW })), /is already in the past$/],
+    ['transact deleting an over-long key', (s) => s.transact((tx) => tx.put('k', 'v').del(long)), /^key is 1025 bytes, over the limit of 1024 bytes$/],
     ['verify asked to repair (StoreAdmin.repair does)', (s) => s.verify({ repair: true } as VerifyOptions), /^verify\(\) does not repair: store\.admin\(\)\.repair\(\) does/],
   ];
 
@@ -184,6 +195,7 @@ describe('CheckedStore: a public method checks, the backend acts', () => {
     await drain(s.watch({ key: 'k' }));
     await drain(s.watch({ prefix: '', existing: true }));
     await s.verify({ record: true, repair: false } as VerifyOptions);
+    await s.transact((tx) => tx.put('a', 'v1').put('b', new Uint8Array([1]), { ttlMs: 1000 }).put('a', 'v2').del('c'));
     const b = Buffer.from;
     expect(s.calls).toEqual([
       ['get', key],
@@ -203,6 +215,14 @@ describe('CheckedStore: a public method checks, the backend acts', () => {
       ['watch', key, true, false],
       ['watch', b(''), false, true],
       ['verify'],
+      [
+        'transact',
+        [
+          { key: b('a'), value: b('v2'), expiresAt: 0 }, // each key's last write
+          { key: b('b'), value: b([1]), expiresAt: NOW + 1000 },
+          { key: b('c'), value: null, expiresAt: 0 },
+        ],
+      ],
     ]);
   });
 });

@@ -1,0 +1,61 @@
+// A transaction on etcd (Store.transact; docs/etcd.md "Transactions"),
+// optimistic as etcd's own STM is: the function reads through range
+// requests, noting each key's mod revision at its first read (a missing key:
+// revision 0), and queues its writes (CheckedTransaction). The commit is one
+// etcd transaction: its compares say that every key read is still as it was
+// read, its operations are the writes. When a compare fails, another client
+// wrote in between, and the function runs again on what is there now.
+// etcd refuses a transaction of more than --max-txn-ops compares or
+// operations (128 by default), and a request over 1.5 MiB: a transaction
+// past either is refused here, before anything is sent.
+import type { Entry, Transaction } from '../api.js';
+import { CheckedTransaction, type TransactionWrite } from '../checked-transaction.js';
+import { TzkvError } from '../errors.js';
+import type { EtcdClient } from './client.js';
+import { absent, checkEtcdValue, deleteOp, entryOf, Leases, MAX_TXN_BYTES, MAX_TXN_OPS, putOp, rangeOne, txn, unchangedSince } from './kv.js';
+
+/** A key as the transaction first read it: its etcd key, and its mod revision then ("0": missing). */
+interface Read {
+  key: Buffer;
+  modRevision: string;
+  entry: Promise<Entry | undefined>;
+}
+
+export async function transactOnEtcd<T>(client: EtcdClient, prefix: Buffer, now: () => number, fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
+  for (;;) {
+    const leases = new Leases(client, now);
+    const reads = new Map<string, Read>();
+    const tx = new CheckedTransaction(now, async (key) => {
+      const full = Buffer.concat([prefix, key]);
+      const id = full.toString('latin1');
+      const known = reads.get(id);
+      if (known !== undefined) return known.entry;
+      const kv = await rangeOne(client, full);
+      const entry = kv ? entryOf(kv, prefix, leases) : Promise.resolve(undefined);
+      reads.set(id, { key: full, modRevision: kv?.mod_revision ?? '0', entry });
+      return entry;
+    });
+    const { result, writes } = await tx.run(fn);
+    // A single read is a consistent cut by itself.
+    if (writes.length === 0 && reads.size <= 1) return result;
+    const written = writes.map((w): TransactionWrite => ({ ...w, key: Buffer.concat([prefix, w.key]) }));
+    checkSize([...reads.values()], written);
+    const compares = [...reads.values()].map(({ key, modRevision }) => (modRevision === '0' ? absent(key) : unchangedSince(key, modRevision)));
+    const ops = [];
+    for (const w of written) ops.push(w.value === null ? deleteOp(w.key) : putOp(w.key, checkEtcdValue(w.value), await leases.forExpiry(w.expiresAt)));
+    const reply = await txn(client, compares, ops);
+    if (reply.succeeded) return result;
+    // Another client changed a key this transaction read: run it again.
+  }
+}
+
+/** Refuses a transaction etcd would refuse: over MAX_TXN_OPS keys read or written, or MAX_TXN_BYTES of them. */
+function checkSize(reads: Read[], writes: TransactionWrite[]): void {
+  const bytes = reads.reduce((sum, r) => sum + r.key.length, 0) + writes.reduce((sum, w) => sum + w.key.length + (w.value?.length ?? 0), 0);
+  if (reads.length <= MAX_TXN_OPS && writes.length <= MAX_TXN_OPS && bytes <= MAX_TXN_BYTES) return;
+  throw new TzkvError(
+    'INVALID_ARGUMENT',
+    `a transaction on etcd reads at most ${MAX_TXN_OPS} keys and writes at most ${MAX_TXN_OPS} (etcd's --max-txn-ops), in at most ${MAX_TXN_BYTES} bytes of keys and values; this one reads ${reads.length} and writes ${writes.length} in ${bytes} bytes: nothing was written`,
+    { info: { limit: MAX_TXN_OPS, reads: reads.length, writes: writes.length, bytes, byteLimit: MAX_TXN_BYTES } },
+  );
+}
