@@ -138,7 +138,10 @@ export interface Batch {
 export interface Transaction {
   /** The key's entry as this transaction sees it (undefined: missing, expired, or deleted by it). Loop: as Store.getEntry(); none for a key it wrote. */
   getEntry(key: KeyInput): Promise<Entry | undefined>;
-  /** Queues a put; a ttlMs counts from this call. The value is copied. */
+  /**
+   * Queues a put; a ttlMs counts from this call. A Buffer value is kept, not
+   * copied: leave it unchanged until transact() has settled.
+   */
   put(key: KeyInput, value: ValueInput, options?: Omit<PutOptions, 'ifAbsent'>): this;
   /** Queues a delete (of a key that may not exist). */
   del(key: KeyInput): this;

@@ -9,9 +9,9 @@ import type { Entry, KeyInput, PutOptions, Transaction, ValueInput } from './api
 import { TzkvError } from './errors.js';
 import { checkKey, checkValue, isExpired, putExpiry } from './keys.js';
 
-/** A queued write: value null for a delete; expiresAt in ms, 0 for never. */
+/** A queued write: the key's latin1 form (one char per byte), value null for a delete, expiresAt in ms (0: never). */
 export interface TransactionWrite {
-  key: Buffer;
+  key: string;
   value: Buffer | null;
   expiresAt: number;
 }
@@ -40,14 +40,14 @@ export class CheckedTransaction implements Transaction {
   put(key: KeyInput, value: ValueInput, options?: Omit<PutOptions, 'ifAbsent'>): this {
     this.checkOpen();
     const k = checkKey(key);
-    const v = Buffer.from(checkValue(value));
-    this.queue({ key: Buffer.from(k), value: v, expiresAt: putExpiry(options, this.now()) });
+    const v = checkValue(value);
+    this.queue({ key: k.toString('latin1'), value: v, expiresAt: putExpiry(options, this.now()) });
     return this;
   }
 
   del(key: KeyInput): this {
     this.checkOpen();
-    this.queue({ key: Buffer.from(checkKey(key)), value: null, expiresAt: 0 });
+    this.queue({ key: checkKey(key).toString('latin1'), value: null, expiresAt: 0 });
     return this;
   }
 
@@ -65,7 +65,7 @@ export class CheckedTransaction implements Transaction {
   }
 
   private queue(write: TransactionWrite): void {
-    this.queued.set(write.key.toString('latin1'), write);
+    this.queued.set(write.key, write);
   }
 
   private checkOpen(): void {

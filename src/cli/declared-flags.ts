@@ -22,6 +22,14 @@ export const BASE_FLAGS: Readonly<Record<string, DeclaredFlag>> = {
 
 /** Each command's own flags. */
 export const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, DeclaredFlag>>>> = {
+  batch: {
+    bucket: { value: true, char: 'b' },
+    'lock-timeout': { value: true, env: 'TZKV_LOCK_TIMEOUT' },
+    mode: { value: true, env: 'TZKV_MODE' },
+    atomic: { value: false },
+    json: { value: false },
+    each: { value: false },
+  },
   compact: {
     'lock-timeout': { value: true, env: 'TZKV_LOCK_TIMEOUT' },
     'dry-run': { value: false },
@@ -140,6 +148,7 @@ export const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, Decl
 
 /** How many arguments each command takes: [least, most], most null when any number. */
 export const COMMAND_ARGUMENTS: Readonly<Record<string, readonly [number, number | null]>> = {
+  batch: [0, 1],
   compact: [0, 0],
   completion: [1, 1],
   del: [0, null],

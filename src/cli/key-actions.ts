@@ -6,6 +6,7 @@
 import type { Entry, Store } from '../api.js';
 import { TzkvError } from '../errors.js';
 import { bucketKey } from './bucket.js';
+import { incremented, parseInteger } from './counter.js';
 import { parseTimestamp, parseTtl, remainingSeconds } from './duration.js';
 import { readStdin, readWhole } from './input.js';
 import { printJson, writeOut } from './output.js';
@@ -152,15 +153,6 @@ export interface IncrRequest extends StoreFlags {
   ttl?: string;
 }
 
-const INTEGER = /^[+-]?[0-9]+$/;
-
-/** A base-10 integer within JavaScript's exact range, or undefined. */
-function parseInteger(text: string): number | undefined {
-  if (!INTEGER.test(text)) return undefined;
-  const n = Number(text);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
-
 /** `tzkv incr`: adds BY to an integer value under the writer lock; a missing key counts as 0. */
 export async function incrementKey(request: IncrRequest): Promise<void> {
   const by = request.by === undefined ? 1 : parseInteger(request.by);
@@ -168,18 +160,10 @@ export async function incrementKey(request: IncrRequest): Promise<void> {
   const key = bucketKey(request.bucket, request.key);
   const ttlMs = request.ttl === undefined ? undefined : parseTtl(request.ttl, '--ttl', Date.now());
   const entry = await withStore(request, 'create', 'tzkv incr', (store) =>
-    store.update(key, (current) => {
-      const text = current === undefined ? '0' : current.value.toString('utf8');
-      const value = parseInteger(text);
-      if (value === undefined || (current !== undefined && !Buffer.from(text, 'utf8').equals(current.value))) {
-        throw new TzkvError('PRECONDITION', `value of ${JSON.stringify(request.key)} is not an integer: left as it was`);
-      }
-      const sum = value + by;
-      if (!Number.isSafeInteger(sum)) {
-        throw new TzkvError('PRECONDITION', `${value} + ${by} is beyond the exact integer range: ${JSON.stringify(request.key)} left as it was`);
-      }
-      return { value: String(sum), ...(current === undefined && ttlMs !== undefined ? { expiresAt: Date.now() + ttlMs } : {}) };
-    }),
+    store.update(key, (current) => ({
+      value: String(incremented(current, by, request.key)),
+      ...(current === undefined && ttlMs !== undefined ? { expiresAt: Date.now() + ttlMs } : {}),
+    })),
   );
   const result = Number(entry!.value.toString('utf8'));
   if (request.json) await printJson({ key: request.key, value: result });

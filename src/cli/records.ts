@@ -58,7 +58,8 @@ export function fromRecord(input: unknown): DecodedEntry {
   return { key, value, expiresAt };
 }
 
-function decodeBytes(text: unknown, encoding: unknown, field: string, encodingField: string): Buffer {
+/** The bytes of a JSON string field: UTF-8, or base64 when its encoding field says so; INVALID_ARGUMENT naming the field. */
+export function decodeBytes(text: unknown, encoding: unknown, field: string, encodingField: string): Buffer {
   if (typeof text !== 'string') fail(`"${field}" must be a string`);
   if (encoding === undefined || encoding === null || encoding === 'utf8') return Buffer.from(text, 'utf8');
   if (encoding !== 'base64') fail(`"${encodingField}" must be "base64" or absent`);

@@ -6,6 +6,7 @@
 // then `npm run build` regenerates oclif.manifest.json.
 
 import { runCli } from '../cli/main.js';
+import Batch from './batch.js';
 import Compact from './compact.js';
 import Completion from './completion.js';
 import Del from './del.js';
@@ -29,6 +30,7 @@ import Verify from './verify.js';
 import Watch from './watch.js';
 
 export const COMMANDS = {
+  batch: Batch,
   compact: Compact,
   completion: Completion,
   del: Del,

@@ -9,7 +9,7 @@
 // operations (128 by default), and a request over 1.5 MiB: a transaction
 // past either is refused here, before anything is sent.
 import type { Entry, Transaction } from '../api.js';
-import { CheckedTransaction, type TransactionWrite } from '../checked-transaction.js';
+import { CheckedTransaction } from '../checked-transaction.js';
 import { TzkvError } from '../errors.js';
 import type { EtcdClient } from './client.js';
 import { absent, checkEtcdValue, deleteOp, entryOf, Leases, MAX_TXN_BYTES, MAX_TXN_OPS, putOp, rangeOne, txn, unchangedSince } from './kv.js';
@@ -38,7 +38,7 @@ export async function transactOnEtcd<T>(client: EtcdClient, prefix: Buffer, now:
     const { result, writes } = await tx.run(fn);
     // A single read is a consistent cut by itself.
     if (writes.length === 0 && reads.size <= 1) return result;
-    const written = writes.map((w): TransactionWrite => ({ ...w, key: Buffer.concat([prefix, w.key]) }));
+    const written = writes.map((w) => ({ ...w, key: Buffer.concat([prefix, Buffer.from(w.key, 'latin1')]) }));
     checkSize([...reads.values()], written);
     const compares = [...reads.values()].map(({ key, modRevision }) => (modRevision === '0' ? absent(key) : unchangedSince(key, modRevision)));
     const ops = [];
@@ -50,7 +50,7 @@ export async function transactOnEtcd<T>(client: EtcdClient, prefix: Buffer, now:
 }
 
 /** Refuses a transaction etcd would refuse: over MAX_TXN_OPS keys read or written, or MAX_TXN_BYTES of them. */
-function checkSize(reads: Read[], writes: TransactionWrite[]): void {
+function checkSize(reads: Read[], writes: Array<{ key: Buffer; value: Buffer | null }>): void {
   const bytes = reads.reduce((sum, r) => sum + r.key.length, 0) + writes.reduce((sum, w) => sum + w.key.length + (w.value?.length ?? 0), 0);
   if (reads.length <= MAX_TXN_OPS && writes.length <= MAX_TXN_OPS && bytes <= MAX_TXN_BYTES) return;
   throw new TzkvError(

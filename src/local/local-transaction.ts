@@ -16,7 +16,7 @@ export function commitTransaction(w: WriteSession, writes: TransactionWrite[], s
   try {
     for (const { key, value, expiresAt } of writes) {
       if (value !== null) staged.add(KIND_PUT, key, value, expiresAt);
-      else if (holds(key)) staged.add(KIND_DEL, key, null, 0);
+      else if (holds(Buffer.from(key, 'latin1'))) staged.add(KIND_DEL, key, null, 0);
     }
     if (staged.count > 0) w.commitBatch(staged.finish());
   } finally {
