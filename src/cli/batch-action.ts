@@ -134,7 +134,7 @@ function apply(store: Store, op: BatchOp, prefix: Buffer): Promise<BatchResult> 
 function readAll(input: Buffer, name: string, reader: LineReader): BatchOp[] {
   const ops: BatchOp[] = [];
   let number = 0;
-  for (let start = 0; start < input.length; ) {
+  for (let start = bomLength(input); start < input.length; ) {
     const newline = input.indexOf(10, start);
     const next = newline === -1 ? input.length : newline + 1;
     let end = newline === -1 ? input.length : newline;
@@ -160,7 +160,7 @@ async function* operations(source: Source, prefix: Buffer): AsyncGenerator<Read[
       const line = first + i;
       try {
         // The line is a view of the chunk: the operation may hold on to it, so it gets a copy.
-        const op = reader.read(Buffer.from(lines[i]), 0, lines[i].length, line);
+        const op = reader.read(Buffer.from(lines[i]), line === 1 ? bomLength(lines[i]) : 0, lines[i].length, line);
         if (op !== undefined) reads.push({ line, op });
       } catch (err) {
         reads.push({ line, error: atLine(source.name, line, err) });
@@ -169,6 +169,9 @@ async function* operations(source: Source, prefix: Buffer): AsyncGenerator<Read[
     yield reads;
   }
 }
+
+/** The length of a UTF-8 byte order mark at the start of `input` (an editor's, on Windows): 3, or 0 when there is none. */
+const bomLength = (input: Buffer) => (input[0] === 0xef && input[1] === 0xbb && input[2] === 0xbf ? 3 : 0);
 
 /** A line's error, naming the input and the line (and saying `after`, when given); anything but a TzkvError (a bug) as it is. */
 function atLine(name: string, line: number, err: unknown, after?: string): TzkvError {

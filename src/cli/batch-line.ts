@@ -106,11 +106,11 @@ export class LineReader {
     const op = BY_CODE.get(nameCode(first.bytes, first.start, first.end)) ?? operation(text(first));
     const { usage, least, most } = USAGE[op];
     const given = count - 1;
-    if (given < least || given > most) fail(`expected ${usage}, got ${given} word${given === 1 ? '' : 's'} after ${op}`);
+    if (given < least || given > most) fail(`expected ${usage}, got ${given} word${given === 1 ? '' : 's'} after ${op}${given > most ? QUOTE_HINT : ''}`);
     const key = words[1];
     switch (op) {
       case 'put':
-        return operationOf(number, op, key, words[2], count > 3 ? ttl(text(words[3]), this.now) : undefined);
+        return operationOf(number, op, key, words[2], count > 3 ? putTtl(text(words[3]), this.now) : undefined);
       case 'incr':
         return operationOf(number, op, key, undefined, undefined, count > 2 ? by(text(words[2])) : 1);
       case 'expire':
@@ -188,10 +188,24 @@ function fromJson(line: Buffer, number: number, now: number): BatchOp {
 function operation(word: string): Operation {
   if ((OPERATIONS as readonly string[]).includes(word)) return word as Operation;
   const near = closest(word, OPERATIONS);
-  fail(`unknown operation ${JSON.stringify(word)}${near === undefined ? '' : `; did you mean "${near}"?`} (operations: ${OPERATIONS.join(', ')})`);
+  const shown = word.length > 40 ? `${word.slice(0, 40)}…` : word;
+  fail(`unknown operation ${JSON.stringify(shown)}${near === undefined ? '' : `; did you mean "${near}"?`} (operations: ${OPERATIONS.join(', ')})`);
 }
 
 const ttl = (text: string, now: number) => parseTtl(text, 'TTL', now);
+
+/** What a line with a word too many most often lacks. */
+const QUOTE_HINT = ' (a word with spaces goes in double quotes: put KEY "two words"; no flags: put KEY VALUE 10m)';
+
+/** put's third word: a TTL, or, more likely when it is none, the rest of a value with spaces. */
+function putTtl(text: string, now: number): number {
+  try {
+    return ttl(text, now);
+  } catch (err) {
+    if (err instanceof TzkvError) fail(`${err.message}${QUOTE_HINT}`);
+    throw err;
+  }
+}
 
 function by(text: string): number {
   const n = parseInteger(text);

@@ -142,6 +142,8 @@ describe.each(backends)('tzkv batch on %s', (_name, newStore, server) => {
       ['put x "open', /line 3: a quoted word is not closed/],
       ['put x 1 10 minutes', /line 3: expected put KEY VALUE \[TTL\], got 4 words after put/],
       ['put x 1 10x', /line 3: invalid TTL "10x"/],
+      ['put x hello world', /line 3: invalid TTL "world": .*\(a word with spaces goes in double quotes: put KEY "two words"/],
+      ['set x 1', /line 3: unknown operation "set"; did you mean "put"\?/],
       ['{"op":"put","key":"x"}', /line 3: "value" must be a string/],
       ['{"op":"put","key":"x","value":"1","vaule":2}', /line 3: "vaule" is not a field of put/],
     ] as const) {
@@ -273,6 +275,11 @@ describe('tzkv batch: where the operations come from', () => {
     await writeFile(file, Buffer.from('put a x\x00y\r\nput b \xff\xfe\nget b', 'latin1'));
     const fixed = await tzkv(['batch', '-d', s, file]);
     expect([fixed.exitCode, fixed.stdout]).toEqual([0, 'OK\nOK\n"\\xff\\xfe"\n']);
+    // A file an editor began with a UTF-8 byte order mark.
+    for (const mode of ['--atomic', '--each']) {
+      const bom = await tzkv(['batch', '-d', s, '-', mode], { input: Buffer.from('\xef\xbb\xbfput bom 1\nget bom\n', 'latin1') });
+      expect([bom.exitCode, bom.stdout, bom.stderr]).toEqual([0, 'OK\n1\n', '']);
+    }
     expect((await tzkv(['get', '-d', s, 'a'])).bytes.equals(Buffer.from('x\x00y', 'latin1'))).toBe(true);
   });
 });
