@@ -1,11 +1,11 @@
-// Recognises the plainest `tzkv get`, `put`, `getset`, `del`, `keys`, `incr` and `ttl` command lines
+// Recognises the plainest `tzkv get`, `put`, `getset`, `del`, `keys`, `incr`, `ttl` and `batch` command lines
 // (by name or alias: `set`, `rm`, `delete`, `ls`, `list`), which the launcher runs
 // without loading oclif (src/cli/fast.ts): most of a one-shot command's start-up
 // is oclif loading its configuration and parser.
 //
 // Only lines whose meaning is beyond doubt qualify: known flags, each at most
 // once, with non-empty values that do not look like flags; the exact number
-// of arguments, none starting with "-" unless after `--`; a store directory rather than an
+// of arguments, none starting with "-" unless after `--` (but batch's FILE "-", stdin asked for); a store directory rather than an
 // etcd address (nor etcd settings in the environment). Anything else (help, stdin values, --file, --expire-at,
 // a flag this command lacks, a mistake) returns undefined and goes through
 // oclif as before, which also reports every error in the usual way.
@@ -22,12 +22,12 @@ import { isEtcdAddress } from '../etcd/url.js';
 import { BASE_FLAGS, COMMAND_ALIASES, COMMAND_ARGUMENTS, COMMAND_FLAGS, type DeclaredFlag } from './declared-flags.js';
 
 /** The commands the fast path runs (src/cli/fast.ts). */
-const FAST_COMMANDS = ['get', 'put', 'getset', 'del', 'keys', 'incr', 'ttl'] as const;
+const FAST_COMMANDS = ['get', 'put', 'getset', 'del', 'keys', 'incr', 'ttl', 'batch'] as const;
 type FastCommand = (typeof FAST_COMMANDS)[number];
 
 export interface FastPlan {
   command: FastCommand;
-  /** The arguments: get KEY, put/getset KEY VALUE, del KEY..., keys [PREFIX], incr KEY [BY], ttl KEY [DURATION]. */
+  /** The arguments: get KEY, put/getset KEY VALUE, del KEY..., keys [PREFIX], incr KEY [BY], ttl KEY [DURATION], batch FILE. */
   args: string[];
   /** --dir, else $TZKV_DIR (empty counts as unset, as oclif has it). */
   dir?: string;
@@ -60,6 +60,8 @@ export interface FastPlan {
   all?: true;
   'dry-run'?: true;
   long?: true;
+  /** batch --each (absent when not given: --atomic, the default, is not told apart from nothing). */
+  each?: true;
 }
 
 /** The flags the fast path reads into a plan; a line with any other flag goes to oclif. */
@@ -67,6 +69,8 @@ const FAST_FLAGS = [
   ...['dir', 'bucket', 'json', 'ttl', 'if-absent', 'if-value', 'if-version', 'get', 'lock-timeout', 'mode', 'limit', 'persist', 'null'],
   // Many keys at once (src/cli/many-keys.ts, key-listing.ts).
   ...['prefix', 'missing-ok', 'with-keys', 'all', 'dry-run', 'match', 'long'],
+  // batch (src/cli/batch-action.ts).
+  ...['each', 'atomic'],
 ] as const;
 type FlagName = (typeof FAST_FLAGS)[number];
 const isFastFlag = (name: string): name is FlagName => (FAST_FLAGS as readonly string[]).includes(name);
@@ -95,13 +99,13 @@ function takesValue(written: string): boolean {
 
 /**
  * How many arguments each command takes: [least, most], as declared, except
- * that the fast path takes put and getset only with their VALUE (without it,
- * the line is a mistake for oclif to report).
+ * that the fast path takes put and getset only with their VALUE, and batch
+ * only with its FILE (without it, the line is a mistake for oclif to report).
  */
 const ARGUMENTS = Object.fromEntries(
   FAST_COMMANDS.map((command) => {
     const [least, most] = COMMAND_ARGUMENTS[command];
-    return [command, [command === 'put' || command === 'getset' ? 2 : least, most ?? Infinity]];
+    return [command, [command === 'put' || command === 'getset' ? 2 : command === 'batch' ? 1 : least, most ?? Infinity]];
   }),
 ) as Record<FastCommand, [number, number]>;
 const isCommand = (word: string): word is FastCommand => Object.hasOwn(FLAGS, word);
@@ -151,7 +155,7 @@ export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = proce
       if (command === undefined) return undefined;
       continue;
     }
-    if (!word.startsWith('-')) {
+    if (!word.startsWith('-') || (word === '-' && command === 'batch')) {
       positional.push(word);
       continue;
     }
@@ -195,8 +199,11 @@ export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   };
   const dir = valueOf('dir');
   if (dir !== undefined && isEtcdAddress(dir)) return undefined;
+  // oclif refuses --each with --atomic: that line is its to report.
+  if (flags.has('each') && flags.has('atomic')) return undefined;
   const plan: FastPlan = { command, args: positional, json: flags.has('json'), 'if-absent': flags.has('if-absent'), persist: flags.has('persist') };
   if (flags.has('null')) plan.null = true;
+  if (flags.has('each')) plan.each = true;
   for (const name of ['missing-ok', 'with-keys', 'all', 'dry-run', 'long'] as const) if (flags.has(name)) plan[name] = true;
   const prefix = valueOf('prefix');
   if (prefix !== undefined) plan.prefix = prefix;

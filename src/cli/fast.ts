@@ -1,8 +1,9 @@
-// The fast path's bundle (dist/fast.cjs): runs a get, put, getset, del, keys, incr or ttl line that
+// The fast path's bundle (dist/fast.cjs): runs a get, put, getset, del, keys, incr, ttl or batch line that
 // src/cli/fast-argv.ts recognised, with the same code the oclif commands run
 // (src/cli/key-actions.ts) and the same error reporting (src/cli/failure.ts),
 // but without loading oclif. docs/cli.md "Start-up time" has the figures.
 
+import { runBatch } from './batch-action.js';
 import { reportFailure } from './failure.js';
 import type { FastPlan } from './fast-argv.js';
 import { exitWhenDone } from './finish.js';
@@ -36,6 +37,9 @@ export async function runFast(plan: FastPlan): Promise<void> {
         break;
       case 'ttl':
         await keyTtl({ ...plan, key: first, ...(second === undefined ? {} : { duration: second }) });
+        break;
+      case 'batch':
+        process.exitCode = await runBatch({ ...plan, file: first, each: plan.each === true });
         break;
     }
     mark('command');

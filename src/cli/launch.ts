@@ -2,7 +2,7 @@
 // code cache, which roughly halves start-up: compiling the bundle is most of
 // what a short command costs. The bundle is CommonJS so that it can be
 // compiled through vm.Script, the one code-cache API Node 20 has.
-// The plainest get, put, getset, del, keys, incr and ttl lines (src/cli/fast-argv.ts) start the smaller
+// The plainest get, put, getset, del, keys, incr, ttl and batch lines (src/cli/fast-argv.ts) start the smaller
 // dist/fast.cjs instead, which leaves oclif out.
 //
 // Set TZKV_NO_CODE_CACHE=1 to start without reading or writing a cache, and

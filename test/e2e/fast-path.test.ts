@@ -1,4 +1,4 @@
-// Plain get, put, getset, del, keys, incr and ttl lines run without oclif (src/cli/fast-argv.ts,
+// Plain get, put, getset, del, keys, incr, ttl and batch lines run without oclif (src/cli/fast-argv.ts,
 // src/cli/fast.ts). Every line here runs twice, on two copies of the same
 // store: once by the fast path and once through oclif (TZKV_NO_FAST_PATH=1).
 // Output, exit code and the store left behind must be the same.
@@ -24,7 +24,11 @@ interface Case {
   env?: Record<string, string>;
   /** A directory that is a regular file, or does not exist, instead of the store. */
   dir?: 'file' | 'missing';
+  /** What stdin gives (batch -). */
+  input?: string;
 }
+
+const OPS = 'put x 1\nincr x 4\nget x\nget a\nget blob\nget gone\nttl a\ndel a\nexpire x 1h\n';
 
 const LONG_KEY = 'k'.repeat(70_000);
 
@@ -168,6 +172,15 @@ const CASES: Case[] = [
   { line: ['list', '-d', 'DIR', '-n', '1', '--json'] },
   { line: ['ls', '-d', 'DIR'], dir: 'missing' },
   { line: ['ls', '-d', 'DIR', '-l', 's'] },
+  { line: ['batch', '-d', 'DIR', '-'], input: OPS },
+  { line: ['batch', '-', '-d', 'DIR', '--json'], input: OPS },
+  { line: ['-d', 'DIR', 'batch', '-', '--each'], input: 'put y 1\nput onlykey\nincr a\nget y\n' },
+  { line: ['batch', '-d', 'DIR', '-', '--atomic', '-b', 'users'], input: 'get 1\nput 2 "bob smith"\n' },
+  { line: ['batch', '-d', 'DIR', '-', '--lock-timeout', '0', '--json'], input: 'put z 1\nincr a\n' },
+  { line: ['batch', '-d', 'DIR', '-'], input: 'put z 1\nPUT q 1\n' },
+  { line: ['batch', '-d', 'DIR', 'DIR/../no-such-file'] },
+  { line: ['batch', '-d', 'DIR', '-'], input: 'put z 1\n', dir: 'missing' },
+  { line: ['batch', '-d', 'DIR', '-', '--json'], input: 'put z 1\n', dir: 'file' },
 ];
 
 /** A store with plain, bucketed, binary, expired and expiring keys. */
@@ -186,12 +199,12 @@ async function seed(dir: string): Promise<void> {
   }
 }
 
-async function runIn(dir: string, { line, env = {} }: Case, fast: boolean, version: string): Promise<Run> {
+async function runIn(dir: string, { line, env = {}, input }: Case, fast: boolean, version: string): Promise<Run> {
   const swap = (word: string) => (word === 'VERSION' ? version : word.split('DIR').join(dir));
   const vars: Record<string, string> = { TZKV_TRACE_STARTUP: '1' };
   for (const [name, value] of Object.entries(env)) vars[name] = swap(value);
   if (!fast) vars.TZKV_NO_FAST_PATH = '1';
-  return tzkv(line.map((word) => (word === LONG_KEY ? word : swap(word))), { env: vars });
+  return tzkv(line.map((word) => (word === LONG_KEY ? word : swap(word))), { env: vars, ...(input === undefined ? {} : { input }) });
 }
 
 async function storeContents(dir: string): Promise<string> {
@@ -199,7 +212,7 @@ async function storeContents(dir: string): Promise<string> {
   return `${run.exitCode}\n${normalise(run.stdout, dir)}${normalise(run.stderr, dir)}`;
 }
 
-describe('the fast path for get, put, getset, del, keys, incr and ttl', () => {
+describe('the fast path for get, put, getset, del, keys, incr, ttl and batch', () => {
   test('gives the same output, exit code and store as oclif, for each line', async () => {
     const origin = await storeDir();
     await seed(origin);
@@ -238,5 +251,10 @@ describe('the fast path for get, put, getset, del, keys, incr and ttl', () => {
     expect(ttl.exitCode).toBe(2);
     expect(ttl.stderr).toMatch(/Unexpected argument: extra/);
     expect(ttl.stderr).not.toMatch(/fast path/);
+    for (const line of [['batch', '-d', dir], ['batch', '-d', dir, '-', '--each', '--atomic']]) {
+      const batch = await tzkv(line, { input: 'put b 1\n', env: { TZKV_TRACE_STARTUP: '1' } });
+      expect(batch.exitCode, line.join(' ')).toBe(2);
+      expect(batch.stderr, line.join(' ')).not.toMatch(/fast path/);
+    }
   });
 });

@@ -83,6 +83,13 @@ describe('fastPlan: which command lines skip oclif', () => {
     expect(plan(['keys', '--prefix', 'a'])).toBeUndefined();
   });
 
+  test('batch takes FILE, "-" for stdin (asked for, so not left to oclif), and --each or --atomic', () => {
+    expect(plan(['batch', 'ops.txt', '-d', '/s'])).toEqual({ command: 'batch', args: ['ops.txt'], dir: '/s', json: false, 'if-absent': false, persist: false });
+    expect(plan(['-d', '/s', 'batch', '-', '--each', '--json'])).toEqual({ command: 'batch', args: ['-'], dir: '/s', json: true, each: true, 'if-absent': false, persist: false });
+    expect(plan(['batch', '-', '--atomic', '-b', 'users', '--mode', '0750'])).toMatchObject({ args: ['-'], bucket: 'users', mode: '0750' });
+    expect(plan(['batch', '-', '--atomic'])?.each).toBeUndefined();
+  });
+
   test('the environment fills --dir and --lock-timeout as oclif does (empty is unset)', () => {
     expect(plan(['get', 'k'], { TZKV_DIR: '/env' })?.dir).toBe('/env');
     expect(plan(['get', 'k', '-d', '/flag'], { TZKV_DIR: '/env' })?.dir).toBe('/flag');
@@ -105,6 +112,10 @@ describe('fastPlan: which command lines skip oclif', () => {
     ['-0 on a command without it', ['get', 'k', '-0']],
     ['-n before the command', ['-n', '1', 'keys']],
     ['a value from stdin', ['put', 'k', '-']],
+    ['batch without FILE', ['batch']],
+    ['batch with --each and --atomic (oclif refuses them together)', ['batch', '-', '--each', '--atomic']],
+    ['batch with two files', ['batch', 'a', 'b']],
+    ['"-" before the command', ['-', 'batch', 'f']],
     ['an argument that looks like a flag', ['put', 'k', '-5']],
     ['--file', ['put', 'k', '--file', 'f']],
     ['--expire-at', ['put', 'k', 'v', '--expire-at', '0']],
