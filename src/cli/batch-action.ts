@@ -72,7 +72,9 @@ async function runAtomic(request: BatchRequest, path: string, prefix: Buffer, pr
   );
   mark('batch committed');
   const now = Date.now();
-  await print.all(ops.map((op, i) => print.result(op, results[i], now)));
+  const lines = new Array<string>(ops.length);
+  for (let i = 0; i < ops.length; i++) lines[i] = print.result(ops[i], results[i], now);
+  await print.all(lines);
   mark('batch printed');
   return 0;
 }

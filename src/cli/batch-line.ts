@@ -9,7 +9,7 @@
 import { TzkvError } from '../errors.js';
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from '../format/constants.js';
 import { checkKey, checkValue } from '../keys.js';
-import { LineWords, type Word, WordError } from './batch-words.js';
+import { LineWords, WordError } from './batch-words.js';
 import { parseInteger } from './counter.js';
 import { parseTtl } from './duration.js';
 import { decodeBytes } from './records.js';
@@ -101,38 +101,44 @@ export class LineReader {
       if (err instanceof WordError) fail(err.message);
       throw err;
     }
-    const { words, count } = this.words;
-    const first = words[0];
-    const op = BY_CODE.get(nameCode(first.bytes, first.start, first.end)) ?? operation(text(first));
+    const words = this.words;
+    const count = words.count;
+    const op = BY_CODE.get(nameCode(words.bytes(0), words.start(0), words.end(0))) ?? operation(words.text(0));
     const { usage, least, most } = USAGE[op];
     const given = count - 1;
     if (given < least || given > most) fail(`expected ${usage}, got ${given} word${given === 1 ? '' : 's'} after ${op}${given > most ? QUOTE_HINT : ''}`);
-    const key = words[1];
-    switch (op) {
-      case 'put':
-        return operationOf(number, op, key, words[2], count > 3 ? putTtl(text(words[3]), this.now) : undefined);
-      case 'incr':
-        return operationOf(number, op, key, undefined, undefined, count > 2 ? by(text(words[2])) : 1);
-      case 'expire':
-        return operationOf(number, op, key, undefined, ttl(text(words[2]), this.now));
-      default:
-        return operationOf(number, op, key);
-    }
+    const hasValue = op === 'put';
+    const ttlMs = op === 'put' ? (count > 3 ? putTtl(words.text(3), this.now) : undefined) : op === 'expire' ? ttl(words.text(2), this.now) : undefined;
+    return {
+      line: number,
+      op,
+      keyBytes: words.bytes(1),
+      keyStart: words.start(1),
+      keyEnd: words.end(1),
+      valueBytes: hasValue ? words.bytes(2) : undefined,
+      valueStart: hasValue ? words.start(2) : 0,
+      valueEnd: hasValue ? words.end(2) : 0,
+      ttlMs,
+      by: op === 'incr' ? (count > 2 ? by(words.text(2)) : 1) : undefined,
+    };
   }
 }
 
-const text = (word: Word) => word.bytes.toString('utf8', word.start, word.end);
+/** A word of a JSON line: all of `bytes`. */
+interface Bytes {
+  bytes: Buffer;
+}
 
-function operationOf(line: number, op: Operation, key: Word, value?: Word, ttlMs?: number, by?: number): BatchOp {
+function operationOf(line: number, op: Operation, key: Bytes, value?: Bytes, ttlMs?: number, by?: number): BatchOp {
   return {
     line,
     op,
     keyBytes: key.bytes,
-    keyStart: key.start,
-    keyEnd: key.end,
+    keyStart: 0,
+    keyEnd: key.bytes.length,
     valueBytes: value?.bytes,
-    valueStart: value?.start ?? 0,
-    valueEnd: value?.end ?? 0,
+    valueStart: 0,
+    valueEnd: value?.bytes.length ?? 0,
     ttlMs,
     by,
   };
@@ -148,7 +154,7 @@ const FIELDS: Record<Operation, string[]> = {
   ttl: ['keyEncoding'],
 };
 
-const whole = (bytes: Buffer): Word => ({ bytes, start: 0, end: bytes.length });
+const whole = (bytes: Buffer): Bytes => ({ bytes });
 
 function fromJson(line: Buffer, number: number, now: number): BatchOp {
   let parsed: unknown;

@@ -19,55 +19,80 @@ const BACKSLASH = 0x5c;
 /** A line whose words cannot be read; the message says why (the caller names the line). */
 export class WordError extends Error {}
 
-/** A word: bytes[start, end). A plain word lies in the line itself, a quoted one in bytes of its own. */
-export interface Word {
-  bytes: Buffer;
-  start: number;
-  end: number;
-}
-
 /**
- * Reads lines into words without a Buffer or an array per word (a batch of
- * 10,000 lines would spend its time making them): `words` is reused by every
- * read(), and a word lies in the line's own bytes unless it was quoted.
+ * Reads lines into words without a Buffer, an object or an array per word (a
+ * batch of 10,000 lines would spend its time making them). After read(),
+ * word w of the line is bytes(w)[start(w), end(w)): the input's own bytes,
+ * or, for a quoted word, bytes of its own. Every read() reuses the same
+ * fields.
  */
 export class LineWords {
-  /** The first MAX_WORDS words of the last line read; `count` says how many the line had. */
-  readonly words: Word[] = Array.from({ length: MAX_WORDS }, () => ({ bytes: EMPTY, start: 0, end: 0 }));
+  /** How many words the last line read had; only the first MAX_WORDS are kept. */
   count = 0;
+  /** Start and end of each kept word: [start0, end0, start1, end1, ...]. */
+  private readonly bounds = new Int32Array(2 * MAX_WORDS);
+  /** A quoted word's decoded bytes, else undefined. */
+  private readonly decoded: Array<Buffer | undefined> = new Array<Buffer | undefined>(MAX_WORDS).fill(undefined);
+  private input: Buffer = EMPTY;
 
   /** Reads the words of input[start, end); throws WordError when they cannot be read. */
   read(input: Buffer, start: number, end: number): void {
+    this.input = input;
     this.count = 0;
     let i = start;
     for (;;) {
-      while (i < end && isBlank(input[i])) i++;
+      while (i < end && (input[i] === SPACE || input[i] === TAB)) i++;
       if (i === end) return;
-      const word = this.count < MAX_WORDS ? this.words[this.count] : SPARE;
-      this.count++;
+      const w = this.count++;
+      const kept = w < MAX_WORDS;
       if (input[i] === QUOTE) {
-        i = quotedWord(input, i, end, word, start);
+        const [bytes, after] = quotedWord(input, i, end, start);
+        if (kept) {
+          this.decoded[w] = bytes;
+          this.bounds[2 * w] = 0;
+          this.bounds[2 * w + 1] = bytes.length;
+        }
+        i = after;
       } else {
-        word.bytes = input;
-        word.start = i;
-        while (i < end && !isBlank(input[i])) i++;
-        word.end = i;
+        if (kept) {
+          this.decoded[w] = undefined;
+          this.bounds[2 * w] = i;
+        }
+        while (i < end && input[i] !== SPACE && input[i] !== TAB) i++;
+        if (kept) this.bounds[2 * w + 1] = i;
       }
     }
+  }
+
+  /** The bytes word `w` lies in. REQUIRES: w < min(count, MAX_WORDS). */
+  bytes(w: number): Buffer {
+    return this.decoded[w] ?? this.input;
+  }
+
+  start(w: number): number {
+    return this.bounds[2 * w];
+  }
+
+  end(w: number): number {
+    return this.bounds[2 * w + 1];
+  }
+
+  /** Word `w` read as UTF-8 text. */
+  text(w: number): string {
+    return this.bytes(w).toString('utf8', this.start(w), this.end(w));
   }
 }
 
 /** No batch operation has more words than this (put KEY VALUE TTL); more are counted, not kept. */
 const MAX_WORDS = 4;
 const EMPTY = Buffer.alloc(0);
-const SPARE: Word = { bytes: EMPTY, start: 0, end: 0 };
 
 const ESCAPED: Record<number, number> = { [QUOTE]: QUOTE, [BACKSLASH]: BACKSLASH, 0x6e: 0x0a, 0x74: TAB, 0x72: 0x0d };
 
 const isBlank = (byte: number) => byte === SPACE || byte === TAB;
 
-/** Decodes the quoted word whose opening quote is at `at` into `word`; returns where the line goes on after it. Columns count from `lineStart`. */
-function quotedWord(input: Buffer, at: number, end: number, word: Word, lineStart: number): number {
+/** The quoted word whose opening quote is at `at`, decoded, and where the line goes on after it. Columns count from `lineStart`. */
+function quotedWord(input: Buffer, at: number, end: number, lineStart: number): [Buffer, number] {
   const out: number[] = [];
   let i = at + 1;
   for (;;) {
@@ -95,10 +120,7 @@ function quotedWord(input: Buffer, at: number, end: number, word: Word, lineStar
   }
   const after = i + 1;
   if (after < end && !isBlank(input[after])) throw new WordError(`a closing " must be followed by a space or the end of the line (column ${after - lineStart + 1})`);
-  word.bytes = Buffer.from(out);
-  word.start = 0;
-  word.end = out.length;
-  return after;
+  return [Buffer.from(out), after];
 }
 
 /** C0 controls, DEL and C1 controls (as UTF-8, U+0080–U+009F): never printed as they are. */

@@ -11,7 +11,7 @@ function read(line: string | Buffer): Buffer[] {
   const input = Buffer.concat([Buffer.from('before\n'), bytes, Buffer.from('\nafter')]);
   const reader = new LineWords();
   reader.read(input, 7, 7 + bytes.length);
-  return reader.words.slice(0, reader.count).map((w) => w.bytes.subarray(w.start, w.end));
+  return Array.from({ length: Math.min(reader.count, 4) }, (_, w) => reader.bytes(w).subarray(reader.start(w), reader.end(w)));
 }
 const words = (line: string | Buffer) => read(line).map((w) => w.toString('latin1'));
 
@@ -39,7 +39,7 @@ describe('LineWords', () => {
     const line = Buffer.from('put k v 1h extra "more"');
     reader.read(line, 0, line.length);
     expect(reader.count).toBe(6);
-    expect(reader.words.map((w) => w.bytes.toString('latin1', w.start, w.end))).toEqual(['put', 'k', 'v', '1h']);
+    expect([0, 1, 2, 3].map((w) => reader.text(w))).toEqual(['put', 'k', 'v', '1h']);
   });
 
   test('bytes outside quotes are taken as they are, UTF-8 or not', () => {
