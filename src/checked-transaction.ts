@@ -32,7 +32,7 @@ export class CheckedTransaction implements Transaction {
     this.checkOpen();
     const k = checkKey(key);
     const written = this.queued.get(k.toString('latin1'));
-    if (written === undefined) return this.read(k);
+    if (written === undefined) return await this.read(k);
     if (written.value === null || isExpired(written.expiresAt, this.now())) return undefined;
     return { key: k, value: written.value, expiresAt: written.expiresAt === 0 ? null : written.expiresAt };
   }

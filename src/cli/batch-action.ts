@@ -5,11 +5,12 @@
 // lines arrive), printing one result a line (src/cli/batch-ops.ts).
 
 import type { Store } from '../api.js';
-import { EXIT_CODES, TzkvError, isTzkvError } from '../errors.js';
+import { readFileSync } from 'node:fs';
+import { EXIT_CODES, TzkvError, ioError, isTzkvError } from '../errors.js';
 import { bucketPrefix } from './bucket.js';
 import { type BatchOp, isRead, keyOf, LineReader } from './batch-line.js';
 import { type BatchResult, applyOp, failureJson, failureText, readOp, resultJson, resultText } from './batch-ops.js';
-import { openSource, readWhole, splitLines, type Source } from './input.js';
+import { openSource, readStdin, splitLines, type Source } from './input.js';
 import { type StoreFlags, withStore } from './open-store.js';
 import { note, printMessage, shown, writeOut } from './output.js';
 import { givenPath } from './paths.js';
@@ -45,7 +46,7 @@ export async function runBatch(request: BatchRequest): Promise<number> {
 /** Every line read first (a malformed one stops it all: exit 2, nothing applied), then one transaction. */
 async function runAtomic(request: BatchRequest, path: string, prefix: Buffer, print: ResultPrinter): Promise<number> {
   const name = path === '-' ? 'standard input' : path;
-  const ops = readAll(await readWhole(path), name, new LineReader(prefix.length, Date.now()));
+  const ops = readAll(await wholeInput(path), name, new LineReader(prefix.length, Date.now()));
   mark('batch read');
   if (ops.length === 0) return 0;
   const results = await withStore(request, 'create', 'tzkv batch', (store) =>
@@ -126,6 +127,20 @@ function apply(store: Store, op: BatchOp, prefix: Buffer): Promise<BatchResult> 
   const key = stored(prefix, keyOf(op));
   if (isRead(op.op)) return readOp(store, op as BatchOp & { op: 'get' | 'ttl' }, key);
   return store.transact((tx) => applyOp(tx, op, key));
+}
+
+/**
+ * All of the input: stdin as it comes, a file at once, synchronously
+ * (nothing else runs meanwhile, and node:fs/promises, its file handles and
+ * their chunked reads cost a batch more than reading the file).
+ */
+async function wholeInput(path: string): Promise<Buffer> {
+  if (path === '-') return readStdin();
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw ioError(err, 'cannot read', path);
+  }
 }
 
 /**
