@@ -139,8 +139,10 @@ export interface Transaction {
   /** The key's entry as this transaction sees it (undefined: missing, expired, or deleted by it). Loop: as Store.getEntry(); none for a key it wrote. */
   getEntry(key: KeyInput): Promise<Entry | undefined>;
   /**
-   * Queues a put; a ttlMs counts from this call. A Buffer value is kept, not
-   * copied: leave it unchanged until transact() has settled.
+   * Queues a put; a ttlMs counts from this call. An expiresAt already past
+   * is taken (as by Batch.put): the key is written expired, so it is gone.
+   * A Buffer value is kept, not copied: leave it unchanged until transact()
+   * has settled.
    */
   put(key: KeyInput, value: ValueInput, options?: Omit<PutOptions, 'ifAbsent'>): this;
   /** Queues a delete (of a key that may not exist). */

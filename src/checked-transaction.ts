@@ -7,9 +7,9 @@
 // writes it hands back.
 import type { Entry, KeyInput, PutOptions, Transaction, ValueInput } from './api.js';
 import { TzkvError } from './errors.js';
-import { checkKey, checkValue, isExpired, putExpiry } from './keys.js';
+import { checkKey, checkValue, expiryFrom, isExpired } from './keys.js';
 
-/** A queued write: the key's latin1 form (one char per byte), value null for a delete, expiresAt in ms (0: never). */
+/** A queued write: the key's latin1 form (one char per byte), value null for a delete, expiresAt in ms (0: never; it may be past: the key is then written expired, as in a Batch). */
 export interface TransactionWrite {
   key: string;
   value: Buffer | null;
@@ -41,7 +41,7 @@ export class CheckedTransaction implements Transaction {
     this.checkOpen();
     const k = checkKey(key);
     const v = checkValue(value);
-    this.queue({ key: k.toString('latin1'), value: v, expiresAt: putExpiry(options, this.now()) });
+    this.queue({ key: k.toString('latin1'), value: v, expiresAt: expiryFrom(options, this.now()) });
     return this;
   }
 

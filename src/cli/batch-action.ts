@@ -84,7 +84,8 @@ async function runAtomic(request: BatchRequest, path: string, prefix: Buffer, pr
  * Each line as it arrives, in its own transaction (a read: straight from the
  * store), its result printed at once. A line that fails for its own reason
  * (exit 1 or 2) is reported and the rest go on: exit 1. A failure of the
- * store (exit 3, 4, 5, 70) stops the batch at that line, with its exit code.
+ * store (exit 3, 4 or 5) stops the batch at that line, with its exit code; a
+ * bug (70) stops it as anywhere.
  */
 async function runEach(request: BatchRequest, source: Source, prefix: Buffer, print: ResultPrinter): Promise<number> {
   const chunks = operations(source, prefix);

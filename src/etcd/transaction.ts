@@ -11,6 +11,7 @@
 import type { Entry, Transaction } from '../api.js';
 import { CheckedTransaction } from '../checked-transaction.js';
 import { TzkvError } from '../errors.js';
+import { isExpired } from '../keys.js';
 import type { EtcdClient } from './client.js';
 import { absent, checkEtcdValue, deleteOp, entryOf, Leases, MAX_TXN_BYTES, MAX_TXN_OPS, putOp, rangeOne, txn, unchangedSince } from './kv.js';
 
@@ -42,7 +43,11 @@ export async function transactOnEtcd<T>(client: EtcdClient, prefix: Buffer, now:
     checkSize([...reads.values()], written);
     const compares = [...reads.values()].map(({ key, modRevision }) => (modRevision === '0' ? absent(key) : unchangedSince(key, modRevision)));
     const ops = [];
-    for (const w of written) ops.push(w.value === null ? deleteOp(w.key) : putOp(w.key, checkEtcdValue(w.value), await leases.forExpiry(w.expiresAt)));
+    for (const w of written) {
+      // An expiry already past is a delete, as a directory store has the key gone at once (a lease would keep it for etcd's minimum TTL).
+      const gone = w.value === null || isExpired(w.expiresAt, now());
+      ops.push(gone ? deleteOp(w.key) : putOp(w.key, checkEtcdValue(w.value!), await leases.forExpiry(w.expiresAt)));
+    }
     const reply = await txn(client, compares, ops);
     if (reply.succeeded) return result;
     // Another client changed a key this transaction read: run it again.

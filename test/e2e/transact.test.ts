@@ -44,6 +44,17 @@ describe.each(backends)('transact on %s', (_name, newStore, server) => {
     expect(await store.has('gone')).toBe(false);
   });
 
+  test('a put whose expiry has already passed is taken, as a Batch takes it: the key is gone at once', async () => {
+    const store = await openStore(await newStore());
+    await store.put('k', 'live');
+    const seen = await store.transact(async (tx) => {
+      tx.put('k', 'late', { expiresAt: Date.now() - 1000 });
+      return tx.getEntry('k');
+    });
+    expect(seen).toBeUndefined();
+    expect(await store.has('k')).toBe(false);
+  });
+
   test('a function that throws writes nothing, and its error comes back', async () => {
     const store = await openStore(await newStore());
     await store.put('a', 'before');
