@@ -299,10 +299,11 @@ export interface Store {
    * writer lock. An etcd store takes no lock: it commits in one etcd
    * transaction that holds only if no key `fn` read has changed since, and
    * otherwise runs `fn` again, so `fn` must act on the store only through
-   * its Transaction. That etcd transaction holds at most 128 keys read and
-   * 128 written (etcd's default --max-txn-ops) and 1 MiB of keys and values:
-   * past that, INVALID_ARGUMENT and nothing written (docs/etcd.md
-   * "Transactions").
+   * its Transaction; its reads are all at one revision. That etcd
+   * transaction holds at most 128 keys read and 128 written (etcd's default
+   * --max-txn-ops) and 1 MiB of keys and values: past that, INVALID_ARGUMENT
+   * and nothing written (a function that writes nothing sends none, and has
+   * no such limit; docs/etcd.md "transact and batch").
    * Loop: as put() for the whole; `fn` runs under the lock, its reads as
    * getEntry() (the lock and fsync once). etcd: a round trip per key read
    * (and per lease looked up), one to commit.

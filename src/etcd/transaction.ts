@@ -1,19 +1,25 @@
-// A transaction on etcd (Store.transact; docs/etcd.md "Transactions"),
+// A transaction on etcd (Store.transact; docs/etcd.md "transact and batch"),
 // optimistic as etcd's own STM is: the function reads through range
-// requests, noting each key's mod revision at its first read (a missing key:
-// revision 0), and queues its writes (CheckedTransaction). The commit is one
-// etcd transaction: its compares say that every key read is still as it was
-// read, its operations are the writes. When a compare fails, another client
-// wrote in between, and the function runs again on what is there now.
+// requests, all at the revision of its first read (one consistent cut),
+// noting each key's mod revision (a missing key: 0), and queues its writes
+// (CheckedTransaction). A function that wrote nothing is done: its reads
+// were that cut. Otherwise the commit is one etcd transaction: its compares
+// say that every key read is still as it was read, its operations are the
+// writes. When a compare fails, another client wrote in between, and the
+// function runs again on what is there now (so it does when etcd has
+// compacted away the revision it was reading at).
 // etcd refuses a transaction of more than --max-txn-ops compares or
 // operations (128 by default), and a request over 1.5 MiB: a transaction
 // past either is refused here, before anything is sent.
 import type { Entry, Transaction } from '../api.js';
-import { CheckedTransaction } from '../checked-transaction.js';
+import { CheckedTransaction, type TransactionWrite } from '../checked-transaction.js';
 import { TzkvError } from '../errors.js';
 import { isExpired } from '../keys.js';
-import type { EtcdClient } from './client.js';
-import { absent, checkEtcdValue, deleteOp, entryOf, Leases, MAX_TXN_BYTES, MAX_TXN_OPS, putOp, rangeOne, txn, unchangedSince } from './kv.js';
+import { b64, type EtcdClient, EtcdReplyError } from './client.js';
+import { absent, checkEtcdValue, deleteOp, entryOf, Leases, MAX_TXN_BYTES, MAX_TXN_OPS, putOp, type RangeReply, txn, unchangedSince } from './kv.js';
+
+/** The gRPC status etcd answers a read at a compacted revision with. */
+const OUT_OF_RANGE = 11;
 
 /** A key as the transaction first read it: its etcd key, and its mod revision then ("0": missing). */
 interface Read {
@@ -26,19 +32,28 @@ export async function transactOnEtcd<T>(client: EtcdClient, prefix: Buffer, now:
   for (;;) {
     const leases = new Leases(client, now);
     const reads = new Map<string, Read>();
+    let revision: string | undefined;
     const tx = new CheckedTransaction(now, async (key) => {
       const full = Buffer.concat([prefix, key]);
       const id = full.toString('latin1');
       const known = reads.get(id);
       if (known !== undefined) return known.entry;
-      const kv = await rangeOne(client, full);
+      const reply = await client.call<RangeReply>('kv/range', { key: b64(full), ...(revision === undefined ? {} : { revision }) });
+      revision ??= reply.header.revision;
+      const kv = reply.kvs?.[0];
       const entry = kv ? entryOf(kv, prefix, leases) : Promise.resolve(undefined);
       reads.set(id, { key: full, modRevision: kv?.mod_revision ?? '0', entry });
       return entry;
     });
-    const { result, writes } = await tx.run(fn);
-    // A single read is a consistent cut by itself.
-    if (writes.length === 0 && reads.size <= 1) return result;
+    let ran: { result: T; writes: TransactionWrite[] };
+    try {
+      ran = await tx.run(fn);
+    } catch (err) {
+      if (err instanceof EtcdReplyError && err.grpcCode === OUT_OF_RANGE) continue; // the revision read at was compacted away
+      throw err;
+    }
+    const { result, writes } = ran;
+    if (writes.length === 0) return result;
     const written = writes.map((w) => ({ ...w, key: Buffer.concat([prefix, Buffer.from(w.key, 'latin1')]) }));
     checkSize([...reads.values()], written);
     const compares = [...reads.values()].map(({ key, modRevision }) => (modRevision === '0' ? absent(key) : unchangedSince(key, modRevision)));

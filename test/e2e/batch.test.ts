@@ -298,6 +298,10 @@ describe('tzkv batch on etcd, past one etcd transaction', () => {
     const each = await batch(s, input, '--each');
     expect(each.exitCode).toBe(0);
     expect((await keys(s)).split('\n').filter(Boolean)).toHaveLength(129);
+    // A batch that only reads has no such limit: its reads are one revision of the store.
+    const reads = await batch(s, Array.from({ length: 200 }, (_, i) => `get k${i}`).join('\n'));
+    expect(reads.exitCode).toBe(0);
+    expect(reads.stdout.split('\n').filter((line) => line === 'v')).toHaveLength(129);
   });
 });
 

@@ -104,6 +104,38 @@ describe.each(backends)('transact on %s', (_name, newStore, server) => {
 describe('transact on etcd, past one etcd transaction', () => {
   needsServer(etcd);
 
+  test('a transaction that only reads reads every key at one revision, and sends no transaction: no limit on its reads', async () => {
+    const store = await openStore(await etcdStore());
+    await store.transact((tx) => Array.from({ length: 100 }, (_, i) => tx.put(`k${i}`, `v${i}`)));
+    await store.transact((tx) => Array.from({ length: 100 }, (_, i) => tx.put(`j${i}`, `w${i}`)));
+    const values = await store.transact(async (tx) => {
+      const out: Array<string | undefined> = [];
+      for (let i = 0; i < 100; i++) out.push(await text(tx, `k${i}`), await text(tx, `j${i}`));
+      return out;
+    });
+    expect(values).toHaveLength(200);
+    expect(values.slice(0, 4)).toEqual(['v0', 'w0', 'v1', 'w1']);
+  });
+
+  test('a revision compacted away while the transaction reads at it: the transaction runs again on what is there now', async () => {
+    const location = await etcdStore();
+    const [store, other] = [await openStore(location), await openStore(location)];
+    await store.put('a', 'first');
+    await store.put('b', 'second');
+    let runs = 0;
+    const seen = await store.transact(async (tx) => {
+      runs++;
+      const a = await text(tx, 'a');
+      if (runs === 1) {
+        await other.put('a', 'changed');
+        await other.compact();
+      }
+      return [a, await text(tx, 'b')];
+    });
+    expect(runs).toBe(2);
+    expect(seen).toEqual(['changed', 'second']);
+  });
+
   test('129 keys written, or 129 read, is refused with INVALID_ARGUMENT and nothing written; 128 of each is one transaction', async () => {
     const store = await openStore(await etcdStore());
     const keys = (n: number) => Array.from({ length: n }, (_, i) => `k${String(i).padStart(3, '0')}`);
