@@ -11,7 +11,9 @@
 // (bench/lib/measure.mjs); node -e 0, tzkv batch and sqlite3 interleaved,
 // half their rounds before the 10,000-process leg and half after it, medians.
 // The process leg is one sample (about 12 minutes at full size on 2 cores).
-// Then a CPU profile of the batch leg says where its time goes.
+// Then where the batch leg's time goes: the median of each phase its
+// TZKV_TRACE_STARTUP=1 line names (start-up, reading the input, taking the
+// lock, applying, committing, printing), and a CPU profile.
 //
 //   node bench/batch.mjs [--rounds R] [--processes N] [--quick]
 //     --processes N  the process leg runs the first N operations (default all
@@ -115,12 +117,25 @@ const samples = Object.fromEntries(cases.map((c) => [c.name, [...before[c.name].
 const medians = Object.fromEntries(Object.entries(samples).map(([name, xs]) => [name, median(xs)]));
 const floor = medians['node -e 0'];
 const batch = medians['tzkv batch (one process)'];
+/** The median of each phase of `tzkv batch`'s start-up trace over `runs` runs: [[phase, ms], ...]. */
+function phases(runs) {
+  const seen = new Map();
+  for (let i = 0; i < runs; i++) {
+    fresh(store)();
+    const { stderr } = runOnce([node, BIN, 'batch', '-d', store, opsFile], { env: { TZKV_TRACE_STARTUP: '1' }, discardStdout: true });
+    const trace = stderr.split('\n').find((line) => line.startsWith('tzkv start-up: ')) ?? '';
+    for (const [, phase, ms] of trace.matchAll(/(?:: |, )([a-z ]+) ([\d.]+) ms/g)) seen.set(phase, [...(seen.get(phase) ?? []), Number(ms)]);
+  }
+  return [...seen].map(([phase, ms]) => [phase, median(ms)]);
+}
+const machineLine = machine(work, loadAtStart);
+const phaseMedians = phases(Math.max(5, Math.floor(rounds / 2)));
 const profile = profileLine([node, BIN, 'batch', '-d', store, opsFile], { prepare: fresh(store) });
 rmSync(work, { recursive: true, force: true });
 
 const row = (name, ms, note = '') => `| ${name} | ${ms.toFixed(1)} ms | ${(ms / floor).toFixed(2)}x | ${((ms * 1000) / OPS).toFixed(1)} µs |${note ? ` ${note}` : ''}`;
 console.log(`## tzkv batch: 10,000 operations in one process (bench/batch.mjs), ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${((Date.now() - started) / 60000).toFixed(1)} min\n`);
-console.log(`${machine(work, loadAtStart)} Load average before the process leg: ${loadBeforeProcesses}.\n`);
+console.log(`${machineLine} Load average before the process leg: ${loadBeforeProcesses}.\n`);
 console.log(`${OPS} operations (${ops.filter((o) => o.op === 'put').length} put, ${ops.filter((o) => o.op === 'get').length} get, ${ops.filter((o) => o.op === 'del').length} del) over ${KEYS} keys, each leg on a fresh, empty store; ${samples['node -e 0'].length} interleaved runs of the one-process legs (medians), the process leg once.\n`);
 console.log('| case | total | vs `node -e 0` | per operation |');
 console.log('|---|---|---|---|');
@@ -131,4 +146,5 @@ if (processMs !== null) {
   console.log(row(`${OPS.toLocaleString('en')} \`tzkv\` processes`, scaled, measured));
 }
 console.log(`\nGoal: \`tzkv batch\` ≤ 4x \`node -e 0\`: ${batch / floor <= 4 ? '**met**' : '**missed**'} (${(batch / floor).toFixed(2)}x).`);
-console.log(`\nWhere the batch's time goes: ${profile}.`);
+console.log(`\nWhere the batch's time goes, by phase (TZKV_TRACE_STARTUP=1, medians of ${Math.max(5, Math.floor(rounds / 2))} runs): ${phaseMedians.map(([phase, ms]) => `${phase} ${ms.toFixed(1)} ms`).join(', ')}.`);
+console.log(`\nAnd by code: ${profile}.`);
