@@ -1,5 +1,6 @@
 // One line of `tzkv batch` input read as an operation (docs/cli.md "batch"):
 //   put KEY VALUE [TTL] | del KEY | incr KEY [BY] | expire KEY TTL | get KEY | ttl KEY
+// (or, as on the command line, set for put and rm or delete for del)
 // in words (src/cli/batch-words.ts), or as one JSON object, a line whose
 // first character other than a space or tab is `{`:
 //   {"op": "put", "key", "value", "ttl"?, "encoding"?, "keyEncoding"?}, {"op": "incr", "key", "by"?}, ...
@@ -13,6 +14,7 @@ import { LineWords, WordError } from './batch-words.js';
 import { parseInteger } from './counter.js';
 import { parseTtl } from './duration.js';
 import { decodeBytes } from './records.js';
+import { COMMAND_ALIASES } from './declared-flags.js';
 import { closest } from './suggest.js';
 
 const OPERATIONS = ['put', 'del', 'incr', 'expire', 'get', 'ttl'] as const;
@@ -36,7 +38,10 @@ function nameCode(bytes: Buffer, start: number, end: number): number {
   return code;
 }
 
-const BY_CODE = new Map<number, Operation>(OPERATIONS.map((name) => [nameCode(Buffer.from(name), 0, name.length), name]));
+/** The command line's aliases of these operations (`set`, `rm`, `delete`) name them in a batch too. */
+const ALIASES = Object.entries(COMMAND_ALIASES).filter((entry): entry is [string, Operation] => isOperation(entry[1]));
+
+const BY_CODE = new Map<number, Operation>([...OPERATIONS.map((name): [string, Operation] => [name, name]), ...ALIASES].map(([name, op]) => [nameCode(Buffer.from(name), 0, name.length), op]));
 
 /** Operations that only read. */
 export const isRead = (op: Operation) => op === 'get' || op === 'ttl';
@@ -191,8 +196,14 @@ function fromJson(line: Buffer, number: number, now: number): BatchOp {
   }
 }
 
+function isOperation(word: string): word is Operation {
+  return (OPERATIONS as readonly string[]).includes(word);
+}
+
 function operation(word: string): Operation {
-  if ((OPERATIONS as readonly string[]).includes(word)) return word as Operation;
+  if (isOperation(word)) return word;
+  const alias = ALIASES.find(([name]) => name === word);
+  if (alias !== undefined) return alias[1];
   const near = closest(word, OPERATIONS);
   const shown = word.length > 40 ? `${word.slice(0, 40)}…` : word;
   fail(`unknown operation ${JSON.stringify(shown)}${near === undefined ? '' : `; did you mean "${near}"?`} (operations: ${OPERATIONS.join(', ')})`);

@@ -44,6 +44,9 @@ describe.each(backends)('tzkv batch on %s', (_name, newStore, server) => {
       'expire missing 10',
       'incr n -3',
       '  get\told  ',
+      'set alias yes', // the command line's aliases: set for put, rm and delete for del
+      'rm alias',
+      'delete alias',
     ].join('\n');
     const run = await batch(s, `${input}\n`);
     expect(run.stderr).toBe('');
@@ -56,7 +59,7 @@ describe.each(backends)('tzkv batch on %s', (_name, newStore, server) => {
     };
     seconds(results[6], 3600);
     seconds(results[10], 1800);
-    expect([...results.slice(0, 6), results[7], ...results.slice(8, 10), ...results.slice(11)]).toEqual(['OK', '6', '6', '', '-1', 'OK', '"two words"', '1', '0', '', '-3', '', '']);
+    expect([...results.slice(0, 6), results[7], ...results.slice(8, 10), ...results.slice(11)]).toEqual(['OK', '6', '6', '', '-1', 'OK', '"two words"', '1', '0', '', '-3', '', 'OK', '1', '0', '']);
     expect((await tzkv(['get', '-d', s, 'a'])).stdout).toBe('6');
     expect((await tzkv(['get', '-d', s, 'b'])).stdout).toBe('two words');
     expect(Number((await tzkv(['ttl', '-d', s, 'b'])).stdout)).toBeGreaterThan(1700);
@@ -143,7 +146,7 @@ describe.each(backends)('tzkv batch on %s', (_name, newStore, server) => {
       ['put x 1 10 minutes', /line 3: expected put KEY VALUE \[TTL\], got 4 words after put/],
       ['put x 1 10x', /line 3: invalid TTL "10x"/],
       ['put x hello world', /line 3: invalid TTL "world": .*\(a word with spaces goes in double quotes: put KEY "two words"/],
-      ['set x 1', /line 3: unknown operation "set"; did you mean "put"\?/],
+      ['pt x 1', /line 3: unknown operation "pt"; did you mean "put"\?/],
       ['{"op":"put","key":"x"}', /line 3: "value" must be a string/],
       ['{"op":"put","key":"x","value":"1","vaule":2}', /line 3: "vaule" is not a field of put/],
     ] as const) {
