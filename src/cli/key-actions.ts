@@ -86,7 +86,7 @@ export async function putKey(request: PutRequest): Promise<void> {
   if (request.json) {
     const written = { key: request.key, bytes: value.length, expiresAt: result.expiresAt, version: result.version ?? null };
     await printJson(request.get ? { ...written, previous: previous ? withoutKey(previous) : null } : written);
-  } else if (previous) {
+  } else if (request.get && previous) {
     await writeOut(process.stdout.isTTY ? terminalText(previous.value, '\n\t') : previous.value);
   }
 }

@@ -30,16 +30,17 @@ async function compareAndSwap(location: string, env: Record<string, string>): Pr
   expect(piped.stderr).toContain('; it ends with a newline, which OLD lacks');
   expect((await run('get', 'nothing')).exitCode).toBe(1);
   expect((await run('get', 'cfg')).stdout).toBe('v1');
-  expect((await run('put', 'cfg', 'v2', '--if-value', 'v1', '--ttl', '1h')).exitCode).toBe(0);
+  // A conditional put that writes prints nothing, as a plain put: only --get (getset) prints the old value.
+  expect(await run('put', 'cfg', 'v2', '--if-value', 'v1', '--ttl', '1h')).toMatchObject({ exitCode: 0, stdout: '' });
   expect((await run('get', 'cfg')).stdout).toBe('v2');
   expect(Number((await run('ttl', 'cfg')).stdout)).toBeGreaterThan(3500);
-  expect((await run('put', 'cfg', 'v2b', '--if-value=v2')).exitCode).toBe(0);
+  expect(await run('put', 'cfg', 'v2b', '--if-value=v2')).toMatchObject({ exitCode: 0, stdout: '' });
 
   // --if-version: the version from get --json, stale once the key is written.
   const read = await json<{ value: string; version: string }>('get', 'cfg');
   expect(read.json.value).toBe('v2b');
   expect(read.json.version).toMatch(/./);
-  expect((await run('put', 'cfg', 'v3', '--if-version', read.json.version)).exitCode).toBe(0);
+  expect(await run('put', 'cfg', 'v3', '--if-version', read.json.version)).toMatchObject({ exitCode: 0, stdout: '' });
   const again = await run('put', 'cfg', 'v4', '--if-version', read.json.version);
   expect(again.exitCode).toBe(1);
   expect(again.stderr).toContain('version of "cfg"');
