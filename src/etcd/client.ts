@@ -147,24 +147,41 @@ export class EtcdClient {
     }
   }
 
-  /** `send` to each member in turn, the one that answered last first, until one answers; UNAVAILABLE when none does within the timeout. */
+  /**
+   * `send` to each member in turn, the one that answered last first, until one
+   * answers; UNAVAILABLE when none does within the timeout. No member may take
+   * all of the time while others are left to try: each gets its share of what
+   * is left (at least 1 s), the last all of it. A member that holds a request
+   * without answering (a follower whose leader just died) or answers
+   * "unavailable" (no leader yet) is worth asking again: while time is left,
+   * the members are tried again after a pause (100 ms, doubling to 1 s), so a
+   * command rides out an election. Members that refuse the connection fail at once.
+   */
   private async anyMember<T>(send: (endpoint: string, timeoutMs: number) => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.options.timeoutMs;
     const { endpoints } = this.options;
-    const failures: string[] = [];
-    for (let i = 0; i < endpoints.length; i++) {
-      const at = (this.preferred + i) % endpoints.length;
-      const left = deadline - Date.now();
-      if (left <= 0) break;
-      try {
-        const reply = await send(endpoints[at], left);
-        this.preferred = at;
-        return reply;
-      } catch (err) {
-        // A member that answers "unavailable" (no leader, shutting down) is as good as down.
-        if (err instanceof EtcdReplyError && err.grpcCode !== UNAVAILABLE) throw err;
-        failures.push(`${endpoints[at]}: ${err instanceof EtcdReplyError ? err.reply : (err as Error).message}`);
+    let failures: string[] = [];
+    for (let pause = 100; ; pause = Math.min(pause * 2, 1000)) {
+      failures = [];
+      let answering = false;
+      for (let i = 0; i < endpoints.length; i++) {
+        const at = (this.preferred + i) % endpoints.length;
+        const left = deadline - Date.now();
+        if (left <= 0) break;
+        const share = i === endpoints.length - 1 ? left : Math.min(left, Math.max(1000, left / (endpoints.length - i)));
+        try {
+          const reply = await send(endpoints[at], share);
+          this.preferred = at;
+          return reply;
+        } catch (err) {
+          // A member that answers "unavailable" (no leader, shutting down) is as good as down, for now.
+          if (err instanceof EtcdReplyError && err.grpcCode !== UNAVAILABLE) throw err;
+          if (!UNREACHABLE.has((err as Error).message)) answering = true;
+          failures.push(`${endpoints[at]}: ${err instanceof EtcdReplyError ? err.reply : (err as Error).message}`);
+        }
       }
+      if (!answering || deadline - Date.now() <= pause) break;
+      await new Promise((resolve) => setTimeout(resolve, pause));
     }
     throw new TzkvError('UNAVAILABLE', `no etcd member answered within ${this.options.timeoutMs} ms (${failures.join('; ') || 'timed out'})`, {
       path: endpoints.join(','),
@@ -211,6 +228,9 @@ export class EtcdClient {
     });
   }
 }
+
+/** The errors of a member nobody listens at (send rejects with the code as its message): not worth asking again. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
 /** A message etcd answered: its JSON; or the error it carries (EtcdReplyError), also for a status other than 200; or an Error when it is not JSON. */
 function replyOf(text: string, statusCode: number | undefined): Json {
