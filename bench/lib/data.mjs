@@ -2,10 +2,12 @@
 // digits and a 100-byte value drawn from a PRNG seeded by (SEED, i), so any
 // value can be recomputed without reading a file. One TSV file per size
 // (`KEY<TAB>VALUE\n`, keys ascending) is written once into the cache
-// directory and every peer's store is built from it.
+// directory and every peer's store is built from it; the JSON Lines file of a
+// size holds the same records as `tzkv export` writes them
+// (`{"key":…,"value":…,"expiresAt":null}`), for the bulk load in that format.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { createReadStream } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const SEED = 0x7a6b76; // "zkv"
 export const VALUE_BYTES = 100;
@@ -33,10 +35,23 @@ export function valueOf(i) {
 
 /** Path of the TSV of records 1..n in dataDir, written (under a temporary name, then renamed) when missing. */
 export function tsvFile(dataDir, n) {
-  const path = join(dataDir, `records-${n}.tsv`);
+  return recordsFile(join(dataDir, `records-${n}.tsv`), n, TSV);
+}
+
+/** Path of the JSON Lines file of records 1..n in dataDir (tzkv export's shape), written when missing. */
+export function jsonlFile(dataDir, n) {
+  return recordsFile(join(dataDir, `records-${n}.jsonl`), n, JSONL);
+}
+
+/** A line's bytes around the key and the value (neither needs escaping in JSON: ASCII letters, digits, ':', '-', '_'). */
+const TSV = { before: '', between: '\t', after: '\n' };
+const JSONL = { before: '{"key":"', between: '","value":"', after: '","expiresAt":null}\n' };
+
+function recordsFile(path, n, shape) {
   if (existsSync(path)) return path;
-  mkdirSync(dataDir, { recursive: true });
-  const lineBytes = 16 + 1 + VALUE_BYTES + 1;
+  mkdirSync(dirname(path), { recursive: true });
+  const [before, between, after] = [shape.before, shape.between, shape.after].map((s) => Buffer.from(s, 'latin1'));
+  const lineBytes = before.length + 16 + between.length + VALUE_BYTES + after.length;
   const perChunk = 65536;
   const chunk = Buffer.alloc(lineBytes * perChunk);
   const fd = openSync(`${path}.tmp`, 'w');
@@ -44,11 +59,12 @@ export function tsvFile(dataDir, n) {
     const end = Math.min(n, start + perChunk - 1);
     let o = 0;
     for (let i = start; i <= end; i++) {
-      chunk.write(keyOf(i), o, 'latin1');
-      chunk[o + 16] = 9;
-      writeValue(i, chunk, o + 17);
-      chunk[o + lineBytes - 1] = 10;
-      o += lineBytes;
+      o += before.copy(chunk, o);
+      o += chunk.write(keyOf(i), o, 'latin1');
+      o += between.copy(chunk, o);
+      writeValue(i, chunk, o);
+      o += VALUE_BYTES;
+      o += after.copy(chunk, o);
     }
     writeSync(fd, chunk, 0, o);
   }
@@ -58,16 +74,33 @@ export function tsvFile(dataDir, n) {
   return path;
 }
 
-/** Yields arrays of [key, value] string pairs read from a TSV file, at most batch pairs each. */
-export async function* tsvBatches(path, batch = 100_000) {
+/**
+ * The records of a data file (.tsv or .jsonl, by its name) as arrays of [key, value] string
+ * pairs, at most batch pairs each, parsed as a Node script would: TSV split at the tab, JSON
+ * Lines by JSON.parse of each line.
+ */
+export function recordBatches(path, batch = 100_000) {
+  return path.endsWith('.jsonl') ? lineBatches(path, batch, 'utf8', jsonlPair) : lineBatches(path, batch, 'latin1', tsvPair);
+}
+
+const tsvPair = (text, start, nl) => {
+  const tab = text.indexOf('\t', start);
+  return [text.slice(start, tab), text.slice(tab + 1, nl)];
+};
+
+const jsonlPair = (text, start, nl) => {
+  const { key, value } = JSON.parse(text.slice(start, nl));
+  return [key, value];
+};
+
+async function* lineBatches(path, batch, encoding, pairOf) {
   let rest = '';
   let pairs = [];
-  for await (const chunk of createReadStream(path, { encoding: 'latin1', highWaterMark: 1 << 20 })) {
+  for await (const chunk of createReadStream(path, { encoding, highWaterMark: 1 << 20 })) {
     const text = rest + chunk;
     let start = 0;
     for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-      const tab = text.indexOf('\t', start);
-      pairs.push([text.slice(start, tab), text.slice(tab + 1, nl)]);
+      pairs.push(pairOf(text, start, nl));
       start = nl + 1;
       if (pairs.length === batch) {
         yield pairs;

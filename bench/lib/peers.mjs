@@ -35,17 +35,24 @@ const sqliteDb = (dir) => join(dir, 'kv.db');
 const quote = (s) => `'${s.replace(/'/g, "''")}'`;
 const SQLITE_SCHEMA = 'CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT);';
 
-/** The command that loads TSV into a new store in dir, for each peer (perTxn: LMDB's records per transaction). */
-export function loadArgv(peer, dir, tsv, { perTxn } = {}) {
+/**
+ * The command that loads a data file (TSV, or JSON Lines when its name ends in .jsonl) into a
+ * new store in dir, for each peer (perTxn: LMDB's records per transaction). sqlite3 imports
+ * JSON Lines as one column of lines and inserts their fields with its JSON functions.
+ */
+export function loadArgv(peer, dir, file, { perTxn } = {}) {
+  const jsonl = file.endsWith('.jsonl');
   switch (peer) {
     case 'tzkv':
-      return [...TZKV, 'import', '--format', 'tsv', '-d', dir, tsv];
+      return [...TZKV, 'import', '--format', jsonl ? 'jsonl' : 'tsv', '-d', dir, file];
     case 'sqlite':
-      return ['sqlite3', sqliteDb(dir), SQLITE_SCHEMA, '.mode tabs', 'BEGIN;', `.import ${tsv} kv`, 'COMMIT;'];
+      return jsonl
+        ? ['sqlite3', sqliteDb(dir), SQLITE_SCHEMA, 'CREATE TEMP TABLE lines (line TEXT);', '.mode ascii', '.separator "\\037" "\\n"', 'BEGIN;', `.import ${file} lines`, "INSERT INTO kv SELECT line->>'key', line->>'value' FROM lines;", 'COMMIT;']
+        : ['sqlite3', sqliteDb(dir), SQLITE_SCHEMA, '.mode tabs', 'BEGIN;', `.import ${file} kv`, 'COMMIT;'];
     case 'lmdb':
-      return [node, script('lmdb'), 'load', dir, tsv, ...(perTxn ? [String(perTxn)] : [])];
+      return [node, script('lmdb'), 'load', dir, file, ...(perTxn ? [String(perTxn)] : [])];
     default:
-      return [node, script(peer), 'load', dir, tsv];
+      return [node, script(peer), 'load', dir, file];
   }
 }
 

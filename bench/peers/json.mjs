@@ -1,10 +1,10 @@
 // A hand-rolled JSON file (one object of key → value), one operation per process:
-//   probe | load DIR TSV | get DIR KEY | put DIR KEY VALUE | keys DIR FROM UPTO
+//   probe | load DIR FILE (TSV or JSON Lines, bench/lib/data.mjs) | get DIR KEY | put DIR KEY VALUE | keys DIR FROM UPTO
 // Writes go to a temporary file that is fsynced and renamed over store.json. There is no
 // lock: concurrent writers lose each other's updates.
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { tsvBatches } from '../lib/data.mjs';
+import { recordBatches } from '../lib/data.mjs';
 import { done } from './common.mjs';
 
 const [op, dir, a, b] = process.argv.slice(2);
@@ -22,7 +22,7 @@ function write(obj) {
 }
 if (op === 'load') {
   const obj = {};
-  for await (const pairs of tsvBatches(a)) for (const [key, value] of pairs) obj[key] = value;
+  for await (const pairs of recordBatches(a)) for (const [key, value] of pairs) obj[key] = value;
   write(obj);
 } else if (op === 'get') {
   const value = read()[a];

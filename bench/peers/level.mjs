@@ -1,7 +1,7 @@
 // Node + LevelDB (classic-level) as a user would script it, one operation per process:
-//   probe | load DIR TSV | get DIR KEY | put DIR KEY VALUE | keys DIR FROM UPTO | compact DIR
+//   probe | load DIR FILE (TSV or JSON Lines, bench/lib/data.mjs) | get DIR KEY | put DIR KEY VALUE | keys DIR FROM UPTO | compact DIR
 // load writes batches of 10,000 records, the last one synced; put is synced.
-import { tsvBatches } from '../lib/data.mjs';
+import { recordBatches } from '../lib/data.mjs';
 import { done } from './common.mjs';
 
 const { ClassicLevel } = await import('classic-level');
@@ -11,7 +11,7 @@ const db = new ClassicLevel(dir);
 await db.open();
 if (op === 'load') {
   let last;
-  for await (const pairs of tsvBatches(a, 10_000)) {
+  for await (const pairs of recordBatches(a, 10_000)) {
     if (last) await db.batch(last.map(([key, value]) => ({ type: 'put', key, value })));
     last = pairs;
   }

@@ -1,9 +1,9 @@
 // Node + LMDB (lmdb) as a user would script it, one operation per process:
-//   probe | init DIR | load DIR TSV [PER_TXN] | get DIR KEY | put DIR KEY VALUE | keys DIR FROM UPTO
+//   probe | init DIR | load DIR FILE [PER_TXN] (FILE: TSV or JSON Lines, bench/lib/data.mjs) | get DIR KEY | put DIR KEY VALUE | keys DIR FROM UPTO
 // load puts every record in one transaction (or one per PER_TXN records, to build stores too
 // large to hold in memory); every commit is durable (lmdb's default sync).
 import { join } from 'node:path';
-import { tsvBatches } from '../lib/data.mjs';
+import { recordBatches } from '../lib/data.mjs';
 import { done } from './common.mjs';
 
 const { open } = await import('lmdb');
@@ -21,7 +21,7 @@ if (op === 'init') {
     db.transactionSync(() => {
       for (const pairs of batches) for (const [key, value] of pairs) db.putSync(key, value);
     });
-  for await (const pairs of tsvBatches(a)) {
+  for await (const pairs of recordBatches(a)) {
     batches.push(pairs);
     count += pairs.length;
     if (count >= perTxn) {

@@ -2,11 +2,11 @@
 // records (a single batch of 10M records would hold them all in memory). Used only to
 // build the cached stores; the timed bulk load is `tzkv import`.
 import { open } from '../../dist/index.js';
-import { tsvBatches } from '../lib/data.mjs';
+import { recordBatches } from '../lib/data.mjs';
 
 const [dir, tsv] = process.argv.slice(2);
 const store = await open(dir);
-for await (const pairs of tsvBatches(tsv, 1_000_000)) {
+for await (const pairs of recordBatches(tsv, 1_000_000)) {
   const batch = store.batch();
   for (const [key, value] of pairs) batch.put(key, value);
   await batch.write();
