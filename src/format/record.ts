@@ -15,18 +15,14 @@ function recordLength(keyLength: number, valueLength: number): number {
   return RECORD_HEADER_BYTES + keyLength + valueLength;
 }
 
-/** Scratch buffers for a record's checksummed header and key, one per exact length (16 + key length). */
-const scratchByLength: Buffer[] = [];
-
 /**
  * Encodes one record into `buf` at `pos` and returns the position after it.
  * A string key is the latin1 form (one char per byte): the bulk path avoids a
  * Buffer per key. REQUIRES: buf has recordLength(key.length, value.length)
  * bytes free at pos; key and value already checked against the limits.
  *
- * The CRC is computed over the header+key (assembled in a scratch buffer of
- * exactly that length) chained with the caller's value: making a view of each
- * record for the checksum would cost an allocation per record.
+ * The record is laid out in place and checksummed in one pass over its own
+ * bytes (sealRecord): no scratch copy, no view.
  */
 export function writeRecord(
   buf: Buffer,
@@ -39,38 +35,51 @@ export function writeRecord(
 ): number {
   const keyLength = key.length;
   const valueLength = value === null ? 0 : value.length;
-  const n = 16 + keyLength;
-  const head = (scratchByLength[n] ??= Buffer.allocUnsafe(n));
-  head[0] = kind;
-  head[1] = flags;
-  head[2] = keyLength & 0xff;
-  head[3] = keyLength >>> 8;
-  head[4] = valueLength & 0xff;
-  head[5] = (valueLength >>> 8) & 0xff;
-  head[6] = (valueLength >>> 16) & 0xff;
-  head[7] = valueLength >>> 24;
-  if (expiresAt === 0) {
-    for (let i = 8; i < 16; i++) head[i] = 0;
-  } else {
-    writeU64(head, expiresAt, 8);
-  }
+  writeRecordHeader(buf, pos, kind, flags, keyLength, valueLength, expiresAt);
+  const keyStart = pos + RECORD_HEADER_BYTES;
   if (typeof key === 'string') {
-    for (let i = 0; i < keyLength; i++) head[16 + i] = key.charCodeAt(i);
+    for (let i = 0; i < keyLength; i++) buf[keyStart + i] = key.charCodeAt(i);
   } else {
-    for (let i = 0; i < keyLength; i++) head[16 + i] = key[i];
+    for (let i = 0; i < keyLength; i++) buf[keyStart + i] = key[i];
   }
-  let crc = crc32(head);
-  if (valueLength > 0) crc = crc32(value!, 0, valueLength, crc);
-  buf.writeUInt32LE(crc, pos);
-  for (let i = 0; i < n; i++) buf[pos + 4 + i] = head[i];
-  let p = pos + 4 + n;
+  const valueStart = keyStart + keyLength;
   if (valueLength > 0) {
     // Buffer#copy is cheaper than TypedArray#set for small values.
-    if (Buffer.isBuffer(value)) value.copy(buf, p);
-    else buf.set(value!, p);
-    p += valueLength;
+    if (Buffer.isBuffer(value)) value.copy(buf, valueStart);
+    else buf.set(value!, valueStart);
   }
-  return p;
+  const end = valueStart + valueLength;
+  sealRecord(buf, pos, end);
+  return end;
+}
+
+/**
+ * Writes a record's header after its CRC field (bytes 4–19 at `pos`): kind,
+ * flags, lengths and expiry. The key and value go after it, then sealRecord.
+ */
+function writeRecordHeader(buf: Buffer, pos: number, kind: number, flags: number, keyLength: number, valueLength: number, expiresAt: number): void {
+  buf[pos + 4] = kind;
+  buf[pos + 5] = flags;
+  buf[pos + 6] = keyLength & 0xff;
+  buf[pos + 7] = keyLength >>> 8;
+  buf[pos + 8] = valueLength & 0xff;
+  buf[pos + 9] = (valueLength >>> 8) & 0xff;
+  buf[pos + 10] = (valueLength >>> 16) & 0xff;
+  buf[pos + 11] = valueLength >>> 24;
+  if (expiresAt === 0) {
+    for (let i = 12; i < 20; i++) buf[pos + i] = 0;
+  } else {
+    writeU64(buf, expiresAt, pos + 12);
+  }
+}
+
+/** Fills in the CRC of the record laid out at buf[pos, end) (header, key and value written). */
+function sealRecord(buf: Buffer, pos: number, end: number): void {
+  const crc = crc32(buf, pos + 4, end);
+  buf[pos] = crc & 0xff;
+  buf[pos + 1] = (crc >>> 8) & 0xff;
+  buf[pos + 2] = (crc >>> 16) & 0xff;
+  buf[pos + 3] = crc >>> 24;
 }
 
 export function encodeRecord(kind: number, flags: number, key: Uint8Array, value: Uint8Array | null, expiresAt: number): Buffer {
