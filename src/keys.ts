@@ -15,13 +15,18 @@ function toBytes(input: KeyInput | ValueInput): Buffer {
 
 export function checkKey(input: KeyInput): Buffer {
   const key = toBytes(input);
-  if (key.length === 0) throw new TzkvError('INVALID_ARGUMENT', 'key must not be empty');
-  if (key.length > MAX_KEY_BYTES) {
-    throw new TzkvError('INVALID_ARGUMENT', `key is ${key.length} bytes, over the limit of ${MAX_KEY_BYTES} bytes`, {
+  checkKeyLength(key.length);
+  return key;
+}
+
+/** Checks a key's length in bytes: 1 to MAX_KEY_BYTES. */
+export function checkKeyLength(length: number): void {
+  if (length === 0) throw new TzkvError('INVALID_ARGUMENT', 'key must not be empty');
+  if (length > MAX_KEY_BYTES) {
+    throw new TzkvError('INVALID_ARGUMENT', `key is ${length} bytes, over the limit of ${MAX_KEY_BYTES} bytes`, {
       info: { limit: MAX_KEY_BYTES },
     });
   }
-  return key;
 }
 
 const ASCII = /^[\x01-\x7f]+$/;
@@ -42,12 +47,17 @@ export function keyBytes(key: CheckedKey): Buffer {
 
 export function checkValue(input: ValueInput): Buffer {
   const value = toBytes(input);
-  if (value.length > MAX_VALUE_BYTES) {
-    throw new TzkvError('INVALID_ARGUMENT', `value is ${value.length} bytes, over the limit of ${MAX_VALUE_BYTES} bytes (256 MiB)`, {
+  checkValueLength(value.length);
+  return value;
+}
+
+/** Checks a value's length in bytes: at most MAX_VALUE_BYTES. */
+export function checkValueLength(length: number): void {
+  if (length > MAX_VALUE_BYTES) {
+    throw new TzkvError('INVALID_ARGUMENT', `value is ${length} bytes, over the limit of ${MAX_VALUE_BYTES} bytes (256 MiB)`, {
       info: { limit: MAX_VALUE_BYTES },
     });
   }
-  return value;
 }
 
 const LATEST_EXPIRY = new Date(MAX_EXPIRY_MS).toISOString();

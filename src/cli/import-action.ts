@@ -1,10 +1,12 @@
 // What `tzkv import` does once its command line is parsed: reads the input
-// (src/cli/import-formats.ts) into one batch and commits it, all or nothing.
+// (src/cli/import-formats.ts), a region at a time, into one batch and commits
+// it, all or nothing.
 // src/commands/import.ts prints the counts.
 
+import { putPacked } from '../checked-batch.js';
 import { TzkvError } from '../errors.js';
 import { bucketPrefix } from './bucket.js';
-import { lineError, readEntries, type ImportFormat } from './import-formats.js';
+import { lineError, readPacked, type ImportFormat } from './import-formats.js';
 import { openSource } from './input.js';
 import { type StoreFlags, withStore } from './open-store.js';
 import { givenPath } from './paths.js';
@@ -34,21 +36,16 @@ export async function importEntries(request: ImportRequest): Promise<ImportCount
     let imported = 0;
     let expired = 0;
     try {
-      const now = Date.now();
-      for await (const entries of readEntries(request.format, source, progress.update)) {
-        for (const entry of entries) {
-          if (entry.expiresAt !== null && entry.expiresAt <= now) {
-            expired++;
-            continue;
-          }
-          try {
-            batch.put(prefix.length === 0 ? entry.key : Buffer.concat([prefix, entry.key]), entry.value, { expiresAt: entry.expiresAt });
-          } catch (err) {
-            if (err instanceof TzkvError && err.code === 'INVALID_ARGUMENT') throw lineError(source, entry.line, err.message);
-            throw err;
-          }
-          imported++;
+      for await (const packed of readPacked(request.format, source, prefix, Date.now(), progress.update)) {
+        try {
+          putPacked(batch, packed);
+        } catch (err) {
+          // A put the batch refuses (a key over the limit) names its line.
+          if (err instanceof TzkvError && err.code === 'INVALID_ARGUMENT' && typeof err.info?.entry === 'number') throw lineError(source, packed.lines[err.info.entry], err.message);
+          throw err;
         }
+        imported += packed.count;
+        expired += packed.expired;
       }
       await batch.write();
     } catch (err) {

@@ -4,10 +4,14 @@
 //   tsv    KEY<TAB>VALUE per line (the value is the rest of the line, bytes as they are)
 //   json   one object of key → string value
 // A malformed line throws INVALID_ARGUMENT naming the input and the line.
+// An import reads them as PackedInput (readPacked): TSV is parsed as bytes,
+// straight into spans of the input; readEntries gives the same entries one
+// object each.
 
 import { TzkvError } from '../errors.js';
-import { splitLines, type Source } from './input.js';
+import { lineRegions, splitLines, type Source } from './input.js';
 import { readJsonObject } from './json-object-reader.js';
+import { PackedInput } from './packed-input.js';
 import { fromRecord, type DecodedEntry } from './records.js';
 
 export const IMPORT_FORMATS = ['jsonl', 'tsv', 'json'] as const;
@@ -70,18 +74,84 @@ async function* readJsonLines(source: Source, onBytes?: (bytes: number) => void)
 }
 
 async function* readTsv(source: Source, onBytes?: (bytes: number) => void): AsyncGenerator<ImportItem[]> {
-  for await (const { first, lines } of splitLines(source.stream, source.name, onBytes)) {
+  for await (const packed of readPacked('tsv', source, Buffer.alloc(0), 0, onBytes)) {
     const items: ImportItem[] = [];
-    for (let i = 0; i < lines.length; i++) {
-      const bytes = lines[i];
-      if (bytes.length === 0) continue;
-      const tab = bytes.indexOf(9);
-      if (tab === -1) throw lineError(source, first + i, 'expected KEY<TAB>VALUE');
-      if (tab === 0) throw lineError(source, first + i, 'the key is empty');
-      items.push({ line: first + i, key: bytes.subarray(0, tab), value: bytes.subarray(tab + 1), expiresAt: null });
+    for (let i = 0; i < packed.count; i++) {
+      items.push({ line: packed.lines[i], key: packed.bytes.subarray(packed.keyStart[i], packed.keyEnd[i]), value: packed.bytes.subarray(packed.valueStart[i], packed.valueEnd[i]), expiresAt: null });
     }
     yield items;
   }
+}
+
+/**
+ * The entries of `source` as puts, a region of input at a time (one
+ * PackedInput, reused: use it before the next step): each key has `prefix`
+ * before it, and an entry whose expiry is at or before `now` is left out
+ * (counted in `expired`). A malformed line throws once the entries before it
+ * have been handed out, so the first bad line is the one reported.
+ */
+export async function* readPacked(format: ImportFormat, source: Source, prefix: Buffer, now: number, onBytes?: (bytes: number) => void): AsyncGenerator<PackedInput> {
+  const packed = new PackedInput(prefix);
+  if (format !== 'tsv') {
+    for await (const items of readEntries(format, source, onBytes)) yield packItems(items, packed, now);
+    return;
+  }
+  let line = 1;
+  for await (const region of lineRegions(source.stream, source.name, onBytes)) {
+    packed.reset(region);
+    let failure: unknown;
+    try {
+      line = parseTsv(region, line, packed, source);
+    } catch (err) {
+      failure = err;
+    }
+    if (packed.count > 0) yield packed;
+    if (failure !== undefined) throw failure;
+  }
+}
+
+/**
+ * Parses the whole TSV lines of `region` into `packed`: KEY<TAB>VALUE, the
+ * value being the rest of the line (a `\r` before its `\n` dropped), an
+ * empty line skipped. `line` is the number of the region's first line;
+ * returns the number of the line after the region's last.
+ */
+function parseTsv(region: Buffer, line: number, packed: PackedInput, source: Source): number {
+  const end = region.length;
+  let start = 0;
+  while (start < end) {
+    let newline = region.indexOf(10, start);
+    if (newline === -1) newline = end;
+    const lineEnd = newline > start && region[newline - 1] === 13 ? newline - 1 : newline;
+    if (lineEnd > start) {
+      let tab = start;
+      while (tab < lineEnd && region[tab] !== 9) tab++;
+      if (tab === lineEnd) throw lineError(source, line, 'expected KEY<TAB>VALUE');
+      if (tab === start) throw lineError(source, line, 'the key is empty');
+      packed.push(line, start, tab, tab + 1, lineEnd, 0);
+    }
+    line++;
+    start = newline + 1;
+  }
+  return line;
+}
+
+/** `items` as puts of one new buffer holding their keys and values; an expired one counted, not put. */
+function packItems(items: ImportItem[], packed: PackedInput, now: number): PackedInput {
+  const parts: Buffer[] = [];
+  let at = 0;
+  packed.reset(Buffer.alloc(0));
+  for (const { line, key, value, expiresAt } of items) {
+    if (expiresAt !== null && expiresAt <= now) {
+      packed.expired++;
+      continue;
+    }
+    parts.push(key, value);
+    packed.push(line, at, at + key.length, at + key.length, at + key.length + value.length, expiresAt ?? 0);
+    at += key.length + value.length;
+  }
+  packed.bytes = Buffer.concat(parts, at);
+  return packed;
 }
 
 async function* readJson(source: Source, onBytes?: (bytes: number) => void): AsyncGenerator<ImportItem[]> {

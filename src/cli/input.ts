@@ -27,6 +27,9 @@ export async function readWhole(path: string): Promise<Buffer> {
   }
 }
 
+/** A file is read this much at a time: fewer, larger chunks for a line parser to go through in one loop. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
 /** An input opened for streaming, with its size when known (a file, or stdin redirected from one). */
 export interface Source {
   name: string;
@@ -54,7 +57,7 @@ export async function openSource(path: string): Promise<Source> {
       await handle.close();
       throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     }
-    return { name: path, stream: handle.createReadStream(), size: st.size };
+    return { name: path, stream: handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES }), size: st.size };
   } catch (err) {
     throw ioError(err, 'cannot read', path);
   }
@@ -76,35 +79,61 @@ export interface Lines {
  * hears how many bytes were consumed so far.
  */
 export async function* splitLines(stream: Readable, name: string, onBytes?: (bytes: number) => void): AsyncGenerator<Lines> {
-  let pending: Buffer[] = [];
   let number = 0;
+  for await (const region of lineRegions(stream, name, onBytes)) {
+    const lines: Buffer[] = [];
+    let start = 0;
+    while (start < region.length) {
+      const newline = region.indexOf(10, start);
+      const end = newline === -1 ? region.length : newline;
+      lines.push(trimCr(region.subarray(start, end)));
+      start = end + 1;
+    }
+    yield { first: number + 1, lines };
+    number += lines.length;
+  }
+}
+
+/**
+ * The stream in regions of whole lines, one await per chunk: every region
+ * ends with `\n`, but for the input's last line when it has none, and is
+ * never empty. A region is a view of one chunk, or the pieces of a line that
+ * spanned chunks joined. The bytes are the consumer's, to read or overwrite
+ * until it asks for the next region. `onBytes` hears how many bytes were
+ * consumed so far.
+ */
+export async function* lineRegions(stream: Readable, name: string, onBytes?: (bytes: number) => void): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = []; // a line begun in earlier chunks
   let consumed = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       consumed += chunk.length;
-      const first = number + 1;
-      const lines: Buffer[] = [];
       let start = 0;
-      let end: number;
-      while ((end = chunk.indexOf(10, start)) !== -1) {
-        if (pending.length === 0) {
-          lines.push(trimCr(chunk.subarray(start, end)));
+      if (pending.length > 0) {
+        const newline = chunk.indexOf(10);
+        if (newline === -1) {
+          pending.push(chunk);
         } else {
-          pending.push(chunk.subarray(start, end));
-          lines.push(trimCr(Buffer.concat(pending)));
+          pending.push(chunk.subarray(0, newline + 1));
+          yield Buffer.concat(pending);
           pending = [];
+          start = newline + 1;
         }
-        start = end + 1;
       }
-      if (start < chunk.length) pending.push(chunk.subarray(start));
-      number += lines.length;
+      if (pending.length === 0 && start < chunk.length) {
+        const last = chunk.lastIndexOf(10);
+        if (last >= start) {
+          yield chunk.subarray(start, last + 1);
+          start = last + 1;
+        }
+        if (start < chunk.length) pending.push(chunk.subarray(start));
+      }
       onBytes?.(consumed);
-      if (lines.length > 0) yield { first, lines };
     }
   } catch (err) {
     throw ioError(err, 'cannot read', name);
   }
-  if (pending.length > 0) yield { first: number + 1, lines: [trimCr(Buffer.concat(pending))] };
+  if (pending.length > 0) yield Buffer.concat(pending);
 }
 
 function trimCr(line: Buffer): Buffer {

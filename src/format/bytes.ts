@@ -69,6 +69,19 @@ export function crc32(buf: Uint8Array, start = 0, end = buf.length, previous = 0
   return ~c >>> 0;
 }
 
+/** Below this many bytes a copy is a loop: Buffer#copy's call costs more than it saves (measured on Node 20). */
+const NATIVE_COPY_MIN = 32;
+
+/** Copies src[start, end) to dst at `at`. REQUIRES: the room, and src and dst not overlapping. */
+export function copyBytes(src: Buffer, start: number, end: number, dst: Buffer, at: number): void {
+  const n = end - start;
+  if (n >= NATIVE_COPY_MIN) {
+    src.copy(dst, at, start, end);
+    return;
+  }
+  for (let i = 0; i < n; i++) dst[at + i] = src[start + i];
+}
+
 const TWO_32 = 0x100000000;
 /** Largest high word of a u64 whose value stays below 2^53. */
 const MAX_SAFE_HIGH = 0x1fffff;

@@ -57,7 +57,7 @@ export function writeRecord(
  * Writes a record's header after its CRC field (bytes 4–19 at `pos`): kind,
  * flags, lengths and expiry. The key and value go after it, then sealRecord.
  */
-function writeRecordHeader(buf: Buffer, pos: number, kind: number, flags: number, keyLength: number, valueLength: number, expiresAt: number): void {
+export function writeRecordHeader(buf: Buffer, pos: number, kind: number, flags: number, keyLength: number, valueLength: number, expiresAt: number): void {
   buf[pos + 4] = kind;
   buf[pos + 5] = flags;
   buf[pos + 6] = keyLength & 0xff;
@@ -74,7 +74,7 @@ function writeRecordHeader(buf: Buffer, pos: number, kind: number, flags: number
 }
 
 /** Fills in the CRC of the record laid out at buf[pos, end) (header, key and value written). */
-function sealRecord(buf: Buffer, pos: number, end: number): void {
+export function sealRecord(buf: Buffer, pos: number, end: number): void {
   const crc = crc32(buf, pos + 4, end);
   buf[pos] = crc & 0xff;
   buf[pos + 1] = (crc >>> 8) & 0xff;

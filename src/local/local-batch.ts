@@ -1,7 +1,7 @@
 // The public Batch of a store directory, over a StagedBatch
 // (engine/write/batch.ts) that encodes each record as it is queued; the
 // store supplies the commit. Arguments are checked by CheckedBatch.
-import { CheckedBatch } from '../checked-batch.js';
+import { CheckedBatch, type PackedPuts } from '../checked-batch.js';
 import { KIND_DEL, KIND_PUT } from '../format/constants.js';
 import type { CheckedKey } from '../keys.js';
 import { StagedBatch } from '../engine/write/batch.js';
@@ -31,17 +31,30 @@ export class LocalBatch extends CheckedBatch {
     this.add(KIND_DEL, key, null, 0);
   }
 
-  /** A staging file that cannot be written ends the batch: discarded, its file removed. */
   private add(kind: number, key: CheckedKey, value: Buffer | null, expiresAt: number): void {
     const staged = this.staged!;
     try {
       staged.add(kind, key, value, expiresAt);
     } catch (err) {
-      staged.cleanup();
-      this.staged = undefined;
-      this.end();
-      throw err;
+      this.abandon(staged, err);
     }
+  }
+
+  protected override _putPacked(puts: PackedPuts): void {
+    const staged = this.staged!;
+    try {
+      staged.addPacked(puts);
+    } catch (err) {
+      this.abandon(staged, err);
+    }
+  }
+
+  /** A staging file that cannot be written ends the batch: discarded, its file removed. */
+  private abandon(staged: StagedBatch, err: unknown): never {
+    staged.cleanup();
+    this.staged = undefined;
+    this.end();
+    throw err;
   }
 
   protected async _write(): Promise<void> {

@@ -175,6 +175,24 @@ describe('import', () => {
     expect((await tzkv(['get', '-d', dir, 'x'])).exitCode).toBe(1);
   });
 
+  test('--format tsv: any byte in a value, a last line without \\n, -b, a 2.5 MB file read in pieces, a key over the limit named by its line', async () => {
+    const dir = await storeDir();
+    const binary = Buffer.from([0x00, 0xff, 0x0d, 0x01, 0x0d, 0x7f]);
+    const file = join(await tempDir(), 'in.tsv');
+    const rows = Array.from({ length: 30000 }, (_, i) => `row${String(i).padStart(5, '0')}\t${'v'.repeat(i % 150)}\n`);
+    await writeFile(file, Buffer.concat([Buffer.from('bin\t'), binary, Buffer.from(`\n${rows.join('')}last\tno newline`)]));
+    expect((await tzkvJson(['import', '-d', dir, file, '--format', 'tsv', '-b', 'b'])).json).toEqual({ imported: 30002, expired: 0 });
+    expect((await tzkv(['get', '-d', dir, 'b:bin'])).bytes).toEqual(binary);
+    expect((await tzkv(['get', '-d', dir, 'b:last'])).stdout).toBe('no newline');
+    expect((await tzkv(['get', '-d', dir, 'b:row29999'])).stdout).toBe('v'.repeat(29999 % 150));
+    expect((await tzkvJson<StoreStats>(['stats', '-d', dir])).json.keys).toBe(30002);
+    const tooLong = await tzkv(['import', '-d', dir, '-', '--format', 'tsv', '-b', 'b'], { input: `x\t1\n${'k'.repeat(1023)}\tv\nno tab\n` });
+    expect(tooLong.exitCode).toBe(2);
+    expect(tooLong.stderr).toMatch(/standard input line 2: key is 1025 bytes, over the limit of 1024 bytes/);
+    expectNoStack(tooLong);
+    expect((await tzkv(['get', '-d', dir, 'b:x'])).exitCode).toBe(1);
+  });
+
   test('--format json: one object of key to string', async () => {
     const dir = await storeDir();
     const input = '{\n  "a": "1",\n  "b:c": "line\\nbreak \\u00e9",\n  "d": ""\n}\n';

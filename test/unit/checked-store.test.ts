@@ -5,7 +5,7 @@
 // refusing the same input with the same error.
 import { describe, expect, test } from 'vitest';
 import type { Batch, CompactReport, Entry, KeyInfo, StoreStats, Transaction, VerifyOptions, VerifyReport, WatchEvent, WatchOptions } from '../../src/api.js';
-import { CheckedBatch } from '../../src/checked-batch.js';
+import { CheckedBatch, type PackedPuts, putPacked } from '../../src/checked-batch.js';
 import { CheckedStore, type CheckedUpdate, type Listing, type Watching } from '../../src/checked-store.js';
 import { CheckedTransaction } from '../../src/checked-transaction.js';
 import { TzkvError } from '../../src/errors.js';
@@ -252,5 +252,66 @@ describe('CheckedBatch: put and del check, the backend queues', () => {
       await batch.discard();
       expect(batch.calls).toEqual(end === 'write' ? [['write'], ['discard']] : [['discard'], ['discard']]);
     }
+  });
+});
+
+/** PackedPuts over "key=value" pairs laid out in one buffer (no separator between them). */
+function pack(pairs: Array<[string, string, number?]>, prefix = ''): PackedPuts {
+  const n = pairs.length;
+  const p: PackedPuts = {
+    bytes: Buffer.from(pairs.map(([k, v]) => k + v).join('')),
+    count: n,
+    prefix: Buffer.from(prefix),
+    keyStart: new Uint32Array(n),
+    keyEnd: new Uint32Array(n),
+    valueStart: new Uint32Array(n),
+    valueEnd: new Uint32Array(n),
+    expiresAt: new Float64Array(n),
+  };
+  let at = 0;
+  pairs.forEach(([k, v, exp], i) => {
+    p.keyStart[i] = at;
+    p.keyEnd[i] = p.valueStart[i] = at + k.length;
+    p.valueEnd[i] = at += k.length + v.length;
+    p.expiresAt[i] = exp ?? 0;
+  });
+  return p;
+}
+
+describe('CheckedBatch: putPacked', () => {
+  test('checks every put first: a bad one throws with its index, and none is queued', async () => {
+    const batch = new RecordingStore().batch() as RecordingBatch;
+    const refused = (p: PackedPuts) => {
+      try {
+        putPacked(batch, p);
+      } catch (err) {
+        return [(err as TzkvError).code, (err as TzkvError).message, (err as TzkvError).info];
+      }
+      return undefined;
+    };
+    expect(refused(pack([['a', '1'], ['', '2']]))).toEqual(['INVALID_ARGUMENT', 'key must not be empty', { entry: 1 }]);
+    expect(refused(pack([['a', '1'], ['b', '2'], ['k'.repeat(MAX_KEY_BYTES - 1), '3']], 'p:'))).toEqual([
+      'INVALID_ARGUMENT',
+      'key is 1025 bytes, over the limit of 1024 bytes',
+      { limit: MAX_KEY_BYTES, entry: 2 },
+    ]);
+    expect(refused(pack([['a', '1', MAX_EXPIRY_MS + 1]]))?.slice(0, 2)).toEqual(['INVALID_ARGUMENT', expect.stringMatching(tooLate)]);
+    expect(batch.calls).toEqual([]);
+  });
+
+  test('by default each put reaches _put with the prefix, as copies of the caller\'s bytes', async () => {
+    const batch = new RecordingStore().batch() as RecordingBatch;
+    const p = pack([['a', 'one', NOW + 5], ['bc', '']], 'p:');
+    putPacked(batch, p);
+    p.bytes.fill(0);
+    await batch.write();
+    const b = (s: string) => Buffer.from(s);
+    expect(batch.calls).toEqual([['put', b('p:a'), b('one'), NOW + 5], ['put', b('p:bc'), b(''), 0], ['write']]);
+  });
+
+  test('after write, putPacked is refused', async () => {
+    const batch = new RecordingStore().batch() as RecordingBatch;
+    await batch.write();
+    expect(() => putPacked(batch, pack([['a', '1']]))).toThrow(/^this batch was already written or discarded$/);
   });
 });

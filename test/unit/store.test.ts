@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { open, TzkvError } from '../../src/index.js';
+import { putPacked } from '../../src/checked-batch.js';
 import { MAX_EXPIRY_MS, MAX_KEY_BYTES } from '../../src/format/constants.js';
 import { tempDir, tempStore } from '../helpers/temp-store.js';
 
@@ -333,6 +334,46 @@ describe('store: large batches', () => {
     expect(names).toContain(`stage-${process.pid}-abc123.tmp`);
     expect(names).not.toContain('stage-999999999-def456.tmp');
     rmSync(join(dir, `stage-${process.pid}-abc123.tmp`));
+  });
+});
+
+describe('store: packed puts (a bulk load)', () => {
+  /** Puts of every length class (an empty value, a short one copied byte by byte, long ones), one with an expiry. */
+  const puts = Array.from({ length: 300 }, (_, i) => ({
+    key: `k${String(i).padStart(4, '0')}${'x'.repeat(i % 40)}`,
+    value: Buffer.from('v'.repeat([0, 5, 31, 32, 100, 5000][i % 6]) + i),
+    expiresAt: i % 7 === 0 ? 4_000_000_000_000 + i : 0,
+  }));
+
+  it.each([
+    ['in memory', {}],
+    ['spilled to a staging file', { spillBytes: 64 * 1024 }],
+  ])('writes the same segment bytes as put one at a time (%s)', async (_, options) => {
+    const one = tempDir();
+    const packed = tempDir();
+    const a = await tempStore(options, one);
+    const b = await tempStore(options, packed);
+    const byPut = a.batch();
+    for (const p of puts) byPut.put(`p:${p.key}`, p.value, { expiresAt: p.expiresAt || null });
+    await byPut.write();
+    const bytes = Buffer.concat(puts.flatMap((p) => [Buffer.from(p.key), p.value]));
+    const n = puts.length;
+    const spans = { keyStart: new Uint32Array(n), keyEnd: new Uint32Array(n), valueStart: new Uint32Array(n), valueEnd: new Uint32Array(n), expiresAt: new Float64Array(n) };
+    let at = 0;
+    puts.forEach((p, i) => {
+      spans.keyStart[i] = at;
+      spans.keyEnd[i] = spans.valueStart[i] = at += p.key.length;
+      spans.valueEnd[i] = at += p.value.length;
+      spans.expiresAt[i] = p.expiresAt;
+    });
+    const byPacked = b.batch();
+    putPacked(byPacked, { bytes, count: n, prefix: Buffer.from('p:'), ...spans });
+    expect(byPacked.length).toBe(n);
+    await byPacked.write();
+    const segments = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.tzds')).sort();
+    expect(segments(packed)).toEqual(segments(one));
+    for (const f of segments(one)) expect(readFileSync(join(packed, f)).equals(readFileSync(join(one, f))), f).toBe(true);
+    for (const p of puts) expect(await b.getEntry(`p:${p.key}`)).toMatchObject({ key: Buffer.from(`p:${p.key}`), value: p.value, expiresAt: p.expiresAt || null });
   });
 });
 
