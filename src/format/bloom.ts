@@ -97,10 +97,10 @@ export function bloomAdd(filter: Uint8Array, pages: number, key: Uint8Array): vo
   bloomAddRange(filter, pages, key, 0, key.length);
 }
 
-/** bloomAdd for the key bytes buf[start, end), without making a view of them. */
+/** bloomAdd for the key bytes buf[start, end), without making a view of them; both hashes in one pass over the key. */
 export function bloomAddRange(filter: Uint8Array, pages: number, buf: Uint8Array, start: number, end: number): void {
-  const base = (murmur3(buf, start, end, BLOOM_SEED_1) % (pages * BLOOM_BUCKETS_PER_PAGE)) * BLOOM_BUCKET_BYTES;
-  let h = murmur3(buf, start, end, BLOOM_SEED_2);
+  const base = (murmur3Pair(buf, start, end) % (pages * BLOOM_BUCKETS_PER_PAGE)) * BLOOM_BUCKET_BYTES;
+  let h = murmurPairSecond;
   const delta = ((h >>> 17) | (h << 15)) >>> 0;
   for (let i = 0; i < BLOOM_PROBES; i++) {
     const bit = h & 511;
