@@ -4,15 +4,15 @@
 //   tsv    KEY<TAB>VALUE per line (the value is the rest of the line, bytes as they are)
 //   json   one object of key → string value
 // A malformed line throws INVALID_ARGUMENT naming the input and the line.
-// An import reads them as PackedInput (readPacked): TSV is parsed as bytes,
-// straight into spans of the input; readEntries gives the same entries one
-// object each.
+// An import reads them as PackedInput (readPacked): TSV and JSON Lines are
+// parsed as bytes, region by region, straight into spans of the input
+// (import-lines.ts); readEntries gives the same entries one object each.
 
-import { TzkvError } from '../errors.js';
-import { lineRegions, splitLines, type Source } from './input.js';
+import { decodeJsonLine, parseJsonLines, parseTsv } from './import-lines.js';
+import { lineError, lineRegions, splitLines, type Source } from './input.js';
 import { readJsonObject } from './json-object-reader.js';
 import { PackedInput } from './packed-input.js';
-import { fromRecord, type DecodedEntry } from './records.js';
+import type { DecodedEntry } from './records.js';
 
 export const IMPORT_FORMATS = ['jsonl', 'tsv', 'json'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
@@ -37,37 +37,14 @@ export function readEntries(format: ImportFormat, source: Source, onBytes?: (byt
   }
 }
 
-/** The error for line `line` of `source`. */
-export function lineError(source: Source, line: number, message: string): TzkvError {
-  return new TzkvError('INVALID_ARGUMENT', `${source.name} line ${line}: ${message}`, { path: source.name, info: { line } });
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+export { lineError };
 
 async function* readJsonLines(source: Source, onBytes?: (bytes: number) => void): AsyncGenerator<ImportItem[]> {
   for await (const { first, lines } of splitLines(source.stream, source.name, onBytes)) {
     const items: ImportItem[] = [];
     for (let i = 0; i < lines.length; i++) {
-      const number = first + i;
-      let text: string;
-      try {
-        text = utf8.decode(lines[i]);
-      } catch {
-        throw lineError(source, number, 'not valid UTF-8');
-      }
-      if (text.trim() === '') continue;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch (err) {
-        throw lineError(source, number, `not valid JSON (${(err as Error).message})`);
-      }
-      try {
-        items.push({ line: number, ...fromRecord(parsed) });
-      } catch (err) {
-        if (err instanceof TzkvError && err.code === 'INVALID_ARGUMENT') throw lineError(source, number, err.message);
-        throw err;
-      }
+      const entry = decodeJsonLine(lines[i], first + i, source);
+      if (entry) items.push({ line: first + i, ...entry });
     }
     yield items;
   }
@@ -92,48 +69,23 @@ async function* readTsv(source: Source, onBytes?: (bytes: number) => void): Asyn
  */
 export async function* readPacked(format: ImportFormat, source: Source, prefix: Buffer, now: number, onBytes?: (bytes: number) => void): AsyncGenerator<PackedInput> {
   const packed = new PackedInput(prefix);
-  if (format !== 'tsv') {
+  if (format === 'json') {
     for await (const items of readEntries(format, source, onBytes)) yield packItems(items, packed, now);
     return;
   }
+  const parse = format === 'tsv' ? parseTsv : parseJsonLines;
   let line = 1;
   for await (const region of lineRegions(source.stream, source.name, onBytes)) {
     packed.reset(region);
     let failure: unknown;
     try {
-      line = parseTsv(region, line, packed, source);
+      line = parse(region, line, packed, now, source);
     } catch (err) {
       failure = err;
     }
-    if (packed.count > 0) yield packed;
+    if (packed.count > 0 || packed.expired > 0) yield packed;
     if (failure !== undefined) throw failure;
   }
-}
-
-/**
- * Parses the whole TSV lines of `region` into `packed`: KEY<TAB>VALUE, the
- * value being the rest of the line (a `\r` before its `\n` dropped), an
- * empty line skipped. `line` is the number of the region's first line;
- * returns the number of the line after the region's last.
- */
-function parseTsv(region: Buffer, line: number, packed: PackedInput, source: Source): number {
-  const end = region.length;
-  let start = 0;
-  while (start < end) {
-    let newline = region.indexOf(10, start);
-    if (newline === -1) newline = end;
-    const lineEnd = newline > start && region[newline - 1] === 13 ? newline - 1 : newline;
-    if (lineEnd > start) {
-      let tab = start;
-      while (tab < lineEnd && region[tab] !== 9) tab++;
-      if (tab === lineEnd) throw lineError(source, line, 'expected KEY<TAB>VALUE');
-      if (tab === start) throw lineError(source, line, 'the key is empty');
-      packed.push(line, start, tab, tab + 1, lineEnd, 0);
-    }
-    line++;
-    start = newline + 1;
-  }
-  return line;
 }
 
 /** `items` as puts of one new buffer holding their keys and values; an expired one counted, not put. */

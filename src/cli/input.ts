@@ -4,7 +4,7 @@
 import { fstatSync } from 'node:fs';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { ioError } from '../errors.js';
+import { TzkvError, ioError } from '../errors.js';
 
 /** All of stdin, byte-exact. */
 export async function readStdin(): Promise<Buffer> {
@@ -35,6 +35,11 @@ export interface Source {
   name: string;
   stream: Readable;
   size: number | undefined;
+}
+
+/** The error for line `line` of `source`: INVALID_ARGUMENT naming both. */
+export function lineError(source: Source, line: number, message: string): TzkvError {
+  return new TzkvError('INVALID_ARGUMENT', `${source.name} line ${line}: ${message}`, { path: source.name, info: { line } });
 }
 
 /** Opens `path` (`-`: stdin) before anything else happens, so a bad path fails first. */
