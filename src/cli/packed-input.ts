@@ -4,6 +4,7 @@
 // region; its arrays grow to the most lines a region held.
 
 import type { PackedPuts } from '../checked-batch.js';
+import { grown } from '../format/bytes.js';
 
 const INITIAL_ENTRIES = 1024;
 
@@ -47,16 +48,11 @@ export class PackedInput implements PackedPuts {
 
   private grow(): void {
     const n = this.keyStart.length * 2;
-    const larger = <T extends Uint32Array | Float64Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(n);
-      b.set(a);
-      return b;
-    };
-    this.keyStart = larger(this.keyStart);
-    this.keyEnd = larger(this.keyEnd);
-    this.valueStart = larger(this.valueStart);
-    this.valueEnd = larger(this.valueEnd);
-    this.expiresAt = larger(this.expiresAt);
-    this.lines = larger(this.lines);
+    this.keyStart = grown(this.keyStart, n);
+    this.keyEnd = grown(this.keyEnd, n);
+    this.valueStart = grown(this.valueStart, n);
+    this.valueEnd = grown(this.valueEnd, n);
+    this.expiresAt = grown(this.expiresAt, n);
+    this.lines = grown(this.lines, n);
   }
 }

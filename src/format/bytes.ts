@@ -82,6 +82,23 @@ export function copyBytes(src: Buffer, start: number, end: number, dst: Buffer, 
   for (let i = 0; i < n; i++) dst[at + i] = src[start + i];
 }
 
+/** Compares a[aStart, aEnd) with b[bStart, bEnd) in unsigned byte order (memcmp; a prefix sorts first): negative, 0 or positive. */
+export function compareBytes(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array, bStart: number, bEnd: number): number {
+  const n = Math.min(aEnd - aStart, bEnd - bStart);
+  for (let i = 0; i < n; i++) {
+    const d = a[aStart + i] - b[bStart + i];
+    if (d !== 0) return d;
+  }
+  return aEnd - aStart - (bEnd - bStart);
+}
+
+/** A copy of typed array `a` with room for n elements (a Buffer's constructor would be the deprecated Buffer(n)). */
+export function grown<T extends Uint8Array | Uint32Array | Float64Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
+}
+
 const TWO_32 = 0x100000000;
 /** Largest high word of a u64 whose value stays below 2^53. */
 const MAX_SAFE_HIGH = 0x1fffff;

@@ -49,6 +49,51 @@ describe('census, more', () => {
     await store.close();
   });
 
+  it.each([
+    ['sorted keys', (keys: string[]) => keys],
+    ['unsorted keys, one twice', (keys: string[]) => [...keys.reverse(), keys[3]]],
+  ])('a batch of %s indexed from memory with an unindexed tail, over older runs or none: the census a compaction recounts', async (_, order) => {
+    for (const olderRuns of [true, false]) {
+      const dir = tempDir();
+      let now = 1_700_000_000_000;
+      const store = await open(dir, { now: () => now, flushBytes: 64 * 1024 });
+      /** What the store must hold: key → [record length, expiry]. */
+      const model = new Map<string, [number, number]>();
+      const put = (b: { put: (k: string, v: string, o?: { ttlMs?: number }) => unknown }, k: string, v: string, ttl: boolean) => {
+        b.put(k, v, ttl ? { ttlMs: 1000 } : undefined);
+        model.set(k, [20 + k.length + v.length, ttl ? now + 1000 : 0]);
+      };
+      if (olderRuns) {
+        const first = store.batch();
+        for (let i = 0; i < 200; i++) put(first, `a:${String(i).padStart(3, '0')}`, 'x'.repeat(400), i % 3 === 0);
+        await first.write();
+      }
+      for (let i = 1; i < 20; i += 2) {
+        await store.put(`t:${String(i).padStart(2, '0')}`, 'tail');
+        model.set(`t:${String(i).padStart(2, '0')}`, [20 + 4 + 4, 0]);
+      }
+      await store.put('a:005', 'tail');
+      model.set('a:005', [20 + 5 + 4, 0]);
+      expect((await store.stats()).details.tailBytes).toBeGreaterThan(0);
+      const keys = [...Array.from({ length: 200 }, (_, i) => `a:${String(100 + i).padStart(3, '0')}`), ...Array.from({ length: 20 }, (_, i) => `t:${String(i).padStart(2, '0')}`)];
+      const batch = store.batch();
+      for (const k of order(keys)) put(batch, k, 'y'.repeat(400), k.endsWith('7'));
+      await batch.write();
+      expect((await store.stats()).details.tailBytes).toBe(0);
+      expect((await store.get('t:01'))?.toString()).toBe('y'.repeat(400));
+      expect((await store.get('a:005'))?.toString()).toBe('tail');
+      now += 2000;
+      const live = [...model.values()].filter(([, exp]) => exp === 0 || exp > now);
+      const want = ['census', live.length, model.size - live.length, live.reduce((n, [len]) => n + len, 0)];
+      const s = await store.stats();
+      expect([s.counted, s.keys, s.expiredKeys, s.liveBytes], `older runs: ${olderRuns}`).toEqual(want);
+      await store.compact();
+      const after = await store.stats();
+      expect([after.counted, after.keys, after.expiredKeys, after.liveBytes]).toEqual(['census', want[1], 0, want[3]]);
+      await store.close();
+    }
+  });
+
   it('falls back to a scan when a writer that does not keep the census has written, until a compaction', async () => {
     const { readFileSync } = await import('node:fs');
     const { decodeManifest, encodeManifest } = await import('../../src/format/manifest.js');

@@ -33,6 +33,11 @@ export class CensusDelta {
       this.bytes -= previous.length;
       if (previous.expiresAt > 0) this.removes.push(previous.expiresAt, previous.length);
     }
+    this.accountNew(kind, length);
+  }
+
+  /** account() of an entry no older run holds (there is none to ask): no lookup, no key needed. */
+  accountNew(kind: number, length: number): void {
     if (kind === KIND_PUT) {
       this.keys++;
       this.bytes += length;

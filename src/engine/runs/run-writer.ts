@@ -11,12 +11,13 @@ import {
   BLOCK_TRAILER_BYTES,
   BLOOM_PAGE_BYTES,
   LEAF_ENTRY_FIXED_BYTES,
+  MAX_KEY_BYTES,
   RUN_EXT,
   KIND_PUT,
   RUN_HEADER_BYTES,
   TTL_ENTRY_BYTES,
 } from '../../format/constants.js';
-import { fileName } from '../../format/bytes.js';
+import { compareBytes, copyBytes, fileName } from '../../format/bytes.js';
 import { encodeRunHeader, sealBlock, writeBranchEntry, writeLeafFields, writeLeafKey } from '../../format/index-block.js';
 import type { RunInfo } from '../../format/manifest.js';
 import { encodeTtlEntries, encodeTtlHeader, ttlCrc } from '../../format/ttl-section.js';
@@ -49,8 +50,10 @@ export class RunWriter {
   private blockFirstKey = '';
   private leaves: ChildRef[] = [];
   private entries = 0;
-  private lastKey: string | null = null;
-  private minKey = '';
+  /** The last key added (its first lastKeyLength bytes), and the first. */
+  private readonly lastKey = Buffer.allocUnsafe(MAX_KEY_BYTES);
+  private lastKeyLength = 0;
+  private minKey = Buffer.alloc(0);
   private readonly bloomPages: number;
   private readonly bloom: Buffer;
   private readonly scratch = Buffer.allocUnsafe(1024);
@@ -87,10 +90,24 @@ export class RunWriter {
 
   /** Adds an entry. REQUIRES: key (latin1 form) greater than every key added before. */
   add(key: string, kind: number, segment: number, offset: number, length: number, expiresAt: number): void {
-    if (this.lastKey !== null && !(key > this.lastKey)) {
-      throw new TzkvError('INTERNAL', `index run ${this.fileNumber}: keys out of order`);
-    }
-    const entryBytes = LEAF_ENTRY_FIXED_BYTES + key.length;
+    const keyStart = this.beginEntry(key.length);
+    this.finishEntry(keyStart, writeLeafKey(this.out, keyStart - 2, key), kind, segment, offset, length, expiresAt);
+  }
+
+  /** add of the key bytes buf[start, end). */
+  addBytes(buf: Buffer, start: number, end: number, kind: number, segment: number, offset: number, length: number, expiresAt: number): void {
+    const keyLength = end - start;
+    const keyStart = this.beginEntry(keyLength);
+    const out = this.out;
+    out[keyStart - 2] = keyLength & 0xff;
+    out[keyStart - 1] = keyLength >>> 8;
+    copyBytes(buf, start, end, out, keyStart);
+    this.finishEntry(keyStart, keyStart + keyLength, kind, segment, offset, length, expiresAt);
+  }
+
+  /** Makes room for the entry of a key of `keyLength` bytes in the open leaf block (a new one when it is full); returns where its key goes. */
+  private beginEntry(keyLength: number): number {
+    const entryBytes = LEAF_ENTRY_FIXED_BYTES + keyLength;
     if (this.blockStart >= 0 && this.outLen + entryBytes + BLOCK_TRAILER_BYTES - this.blockStart > BLOCK_TARGET_BYTES) {
       this.closeLeaf();
     }
@@ -99,18 +116,27 @@ export class RunWriter {
       this.blockStart = this.outLen;
       this.outLen += BLOCK_HEADER_BYTES;
       this.blockCount = 0;
-      this.blockFirstKey = key;
     }
-    const buf = this.out;
-    const p = writeLeafKey(buf, this.outLen, key);
+    return this.outLen + 2;
+  }
+
+  /** The entry's key length and key are at out[keyStart − 2, keyEnd): checks its order, hashes it, writes the fields after it. */
+  private finishEntry(keyStart: number, keyEnd: number, kind: number, segment: number, offset: number, length: number, expiresAt: number): void {
+    const out = this.out;
+    const keyLength = keyEnd - keyStart;
+    if (this.entries > 0 && compareBytes(out, keyStart, keyEnd, this.lastKey, 0, this.lastKeyLength) <= 0) {
+      throw new TzkvError('INTERNAL', `index run ${this.fileNumber}: keys out of order`);
+    }
+    copyBytes(out, keyStart, keyEnd, this.lastKey, 0);
+    this.lastKeyLength = keyLength;
+    if (this.blockCount === 0) this.blockFirstKey = out.toString('latin1', keyStart, keyEnd);
     // The bloom hashes the key bytes just written: no second copy of the key.
-    bloomAddRange(this.bloom, this.bloomPages, buf, p - key.length, p);
-    this.outLen = writeLeafFields(buf, p, kind, segment, offset, length, expiresAt);
+    bloomAddRange(this.bloom, this.bloomPages, out, keyStart, keyEnd);
+    this.outLen = writeLeafFields(out, keyEnd, kind, segment, offset, length, expiresAt);
     this.blockCount++;
-    if (this.entries === 0) this.minKey = key;
+    if (this.entries === 0) this.minKey = Buffer.from(this.lastKey.subarray(0, keyLength));
     if (kind === KIND_PUT && expiresAt > 0) this.ttlAdds.push(expiresAt, length);
     this.entries++;
-    this.lastKey = key;
   }
 
   private closeLeaf(): void {
@@ -202,8 +228,8 @@ export class RunWriter {
     return {
       file: this.fileNumber,
       entries: this.entries,
-      minKey: Buffer.from(this.minKey, 'latin1'),
-      maxKey: Buffer.from(this.lastKey ?? '', 'latin1'),
+      minKey: this.minKey,
+      maxKey: Buffer.from(this.lastKey.subarray(0, this.entries > 0 ? this.lastKeyLength : 0)),
     };
   }
 

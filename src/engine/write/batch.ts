@@ -10,6 +10,7 @@ import { encodeFileHeader } from '../../format/file-header.js';
 import { encodeCommit, sealRecord, writeRecord, writeRecordHeader } from '../../format/record.js';
 import { copyBytes } from '../../format/bytes.js';
 import type { PackedPuts } from '../../checked-batch.js';
+import { BatchEntries } from './batch-entries.js';
 import { ioError } from '../../errors.js';
 import { FILE_HEADER_BYTES } from '../../format/constants.js';
 import type { FileSystem } from '../../io/fs.js';
@@ -27,18 +28,6 @@ export interface SpillTo {
   dir: string;
   /** Staged bytes past which the batch spills. */
   bytes: number;
-}
-
-/**
- * Entries of one batch, struct-of-arrays (typed arrays: no garbage per entry);
- * keys as latin1 strings; offsets relative to the batch start. Valid: [0, keys.length).
- */
-export interface BatchEntries {
-  keys: string[];
-  kinds: Uint8Array;
-  offsets: Float64Array;
-  lengths: Uint32Array;
-  expiries: Float64Array;
 }
 
 /** A spilled batch, ready to become a segment: records at [16, 16 + bytes). */
@@ -87,13 +76,7 @@ export class StagedBatch {
   private used = 0;
   /** Bytes staged so far (offset of the next record relative to the batch start). */
   bytes = 0;
-  readonly entries: BatchEntries = {
-    keys: [],
-    kinds: new Uint8Array(1024),
-    offsets: new Float64Array(1024),
-    lengths: new Uint32Array(1024),
-    expiries: new Float64Array(1024),
-  };
+  readonly entries = new BatchEntries();
   puts = 0;
   deletes = 0;
   private stage: StageFile | undefined;
@@ -101,7 +84,7 @@ export class StagedBatch {
   constructor(private readonly spill?: SpillTo) {}
 
   get count(): number {
-    return this.entries.keys.length;
+    return this.entries.count;
   }
 
   /** REQUIRES: key checked; a string key is the latin1 form (one char per byte). */
@@ -109,7 +92,8 @@ export class StagedBatch {
     const length = RECORD_HEADER_BYTES + key.length + (value === null ? 0 : value.length);
     const pos = this.room(length);
     writeRecord(this.current, pos, kind, FLAG_BATCH, key, value, expiresAt);
-    this.record(kind, typeof key === 'string' ? key : key.toString('latin1'), length, expiresAt);
+    const keyAt = pos + RECORD_HEADER_BYTES;
+    this.record(keyAt, keyAt + key.length, kind, length, expiresAt);
   }
 
   /**
@@ -130,7 +114,7 @@ export class StagedBatch {
       copyBytes(bytes, keyStart[i], keyEnd[i], buf, keyAt + prefix.length);
       copyBytes(bytes, valueStart[i], valueEnd[i], buf, keyAt + keyLength);
       sealRecord(buf, pos, pos + length);
-      this.record(KIND_PUT, buf.toString('latin1', keyAt, keyAt + keyLength), length, expiresAt[i]);
+      this.record(keyAt, keyAt + keyLength, KIND_PUT, length, expiresAt[i]);
     }
   }
 
@@ -143,33 +127,12 @@ export class StagedBatch {
     return pos;
   }
 
-  /** Files the entry of the record just written. */
-  private record(kind: number, key: string, length: number, expiresAt: number): void {
-    const e = this.entries;
-    const i = e.keys.length;
-    if (i === e.kinds.length) this.grow();
-    e.keys.push(key);
-    e.kinds[i] = kind;
-    e.offsets[i] = this.bytes;
-    e.lengths[i] = length;
-    e.expiries[i] = expiresAt;
+  /** Files the entry of the record just written, whose key is current[keyStart, keyEnd). */
+  private record(keyStart: number, keyEnd: number, kind: number, length: number, expiresAt: number): void {
+    this.entries.add(this.current, keyStart, keyEnd, kind, this.bytes, length, expiresAt);
     this.bytes += length;
     if (kind === KIND_PUT) this.puts++;
     else this.deletes++;
-  }
-
-  private grow(): void {
-    const e = this.entries;
-    const n = e.kinds.length * 2;
-    const kinds = new Uint8Array(n);
-    kinds.set(e.kinds);
-    const offsets = new Float64Array(n);
-    offsets.set(e.offsets);
-    const lengths = new Uint32Array(n);
-    lengths.set(e.lengths);
-    const expiries = new Float64Array(n);
-    expiries.set(e.expiries);
-    Object.assign(e, { kinds, offsets, lengths, expiries });
   }
 
   private newChunk(atLeast: number): void {

@@ -11,7 +11,8 @@ import type { View } from '../read/view.js';
 import { sortedUnique } from '../runs/run-merge.js';
 import { sortedLookup } from '../runs/run-probe.js';
 import { RunWriter } from '../runs/run-writer.js';
-import type { BatchEntries } from './batch.js';
+import type { BatchEntries } from './batch-entries.js';
+import { compareBytes } from '../../format/bytes.js';
 
 /** A batch's records in the log: its entries, relative to `base` in `segment` (default: the active one). */
 export interface BatchInLog {
@@ -39,37 +40,36 @@ export function writeTailRun(
 ): { run: RunInfo; shadowed: number } {
   const m = view.manifest!;
   const active = m.active.file;
-  const batchSegment = batch?.segment ?? active;
-  const w = new RunWriter(fs, dir, file, tail.length + (batch?.entries.keys.length ?? 0));
+  const w = new RunWriter(fs, dir, file, tail.length + (batch?.entries.count ?? 0));
   const delta = census ? new CensusDelta(sortedLookup(m.runs, (i) => view.run(i)), w.ttlRemoves) : null;
-  const add = (key: string, kind: number, segment: number, offset: number, length: number, expiresAt: number) => {
-    delta?.account(key, kind, length);
-    w.add(key, kind, segment, offset, length, expiresAt);
+  const addTail = (e: LogEntry) => {
+    delta?.account(e.key, e.kind, e.length);
+    w.add(e.key, e.kind, active, e.offset, e.length, e.expiresAt);
   };
   let shadowed = 0;
   try {
     try {
       if (!batch) {
-        for (const e of tail) add(e.key, e.kind, active, e.offset, e.length, e.expiresAt);
+        for (const e of tail) addTail(e);
       } else {
-        const { keys, kinds, offsets, lengths, expiries } = batch.entries;
-        const order = sortedUnique(keys, (older) => (shadowed += lengths[older]));
-        const count = order === null ? keys.length : order.length;
+        const b = batch.entries;
+        const segment = batch.segment ?? active;
+        // No older run to weigh a key against: the census needs no key string.
+        const lookups = m.runs.length > 0;
+        const order = newestInOrder(b, (older) => (shadowed += b.lengths[older]));
+        const count = order === null ? b.count : order.length;
         let ti = 0;
         for (let j = 0; j < count; j++) {
           const i = order === null ? j : order[j];
-          const key = keys[i];
-          while (ti < tail.length && tail[ti].key < key) {
-            const e = tail[ti++];
-            add(e.key, e.kind, active, e.offset, e.length, e.expiresAt);
-          }
-          if (ti < tail.length && tail[ti].key === key) shadowed += tail[ti++].length;
-          add(key, kinds[i], batchSegment, batch.base + offsets[i], lengths[i], expiries[i]);
+          const start = b.keyStarts[i];
+          const end = b.keyStarts[i + 1];
+          while (ti < tail.length && compareKey(tail[ti].key, b.keyBytes, start, end) < 0) addTail(tail[ti++]);
+          if (ti < tail.length && compareKey(tail[ti].key, b.keyBytes, start, end) === 0) shadowed += tail[ti++].length;
+          if (delta && lookups) delta.account(b.key(i), b.kinds[i], b.lengths[i]);
+          else delta?.accountNew(b.kinds[i], b.lengths[i]);
+          w.addBytes(b.keyBytes, start, end, b.kinds[i], segment, batch.base + b.offsets[i], b.lengths[i], b.expiries[i]);
         }
-        while (ti < tail.length) {
-          const e = tail[ti++];
-          add(e.key, e.kind, active, e.offset, e.length, e.expiresAt);
-        }
+        while (ti < tail.length) addTail(tail[ti++]);
       }
     } finally {
       if (census && delta) delta.applyTo(census);
@@ -79,4 +79,29 @@ export function writeTailRun(
     w.abort();
     throw err;
   }
+}
+
+/**
+ * The order to index a batch's entries in: null when their keys strictly
+ * ascend (a bulk load of sorted input), else the index of each key's newest
+ * entry in key order (sortedUnique), every older one passed to `onShadowed`.
+ */
+function newestInOrder(b: BatchEntries, onShadowed: (index: number) => void): Uint32Array | null {
+  const { keyBytes, keyStarts } = b;
+  let i = 1;
+  while (i < b.count && compareBytes(keyBytes, keyStarts[i - 1], keyStarts[i], keyBytes, keyStarts[i], keyStarts[i + 1]) < 0) i++;
+  if (i >= b.count) return null;
+  const keys: string[] = [];
+  for (let k = 0; k < b.count; k++) keys.push(b.key(k));
+  return sortedUnique(keys, onShadowed);
+}
+
+/** Compares a key's latin1 form with the key bytes buf[start, end), in byte order. */
+function compareKey(key: string, buf: Buffer, start: number, end: number): number {
+  const n = Math.min(key.length, end - start);
+  for (let i = 0; i < n; i++) {
+    const d = key.charCodeAt(i) - buf[start + i];
+    if (d !== 0) return d;
+  }
+  return key.length - (end - start);
 }

@@ -178,7 +178,7 @@ export class WriteSession {
     const counted = { puts: v.tailCounts.puts + (batch?.puts ?? 0), deletes: v.tailCounts.deletes + (batch?.deletes ?? 0), deadBytes: v.tailCounts.deadBytes };
     const edit: ManifestEdit = { counted, indexedTo: this.active.end, census };
     const tail = v.tailSorted();
-    if (tail.length > 0 || (batch && batch.entries.keys.length > 0)) {
+    if (tail.length > 0 || (batch && batch.entries.count > 0)) {
       const { run, shadowed } = writeTailRun(this.fs, this.dir, numbers.take(), v, tail, batch, census);
       counted.deadBytes += shadowed;
       edit.runs = { add: [run] };

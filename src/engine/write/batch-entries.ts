@@ -1,0 +1,56 @@
+// The index entries of a batch being staged (batch.ts), what its index run is
+// written from (tail-run.ts): struct-of-arrays, and the keys back to back in
+// one buffer, so a batch of millions of records holds no object per record
+// for the garbage collector to trace or move.
+import { copyBytes, grown } from '../../format/bytes.js';
+
+const INITIAL_ENTRIES = 1024;
+
+export class BatchEntries {
+  /** Entries filed; valid indexes are [0, count). */
+  count = 0;
+  /** Every key's bytes, back to back: key i is keyBytes[keyStarts[i], keyStarts[i + 1]). */
+  keyBytes: Buffer = Buffer.allocUnsafe(INITIAL_ENTRIES * 16);
+  keyStarts = new Float64Array(INITIAL_ENTRIES + 1);
+  kinds = new Uint8Array(INITIAL_ENTRIES);
+  /** Where each record starts, relative to the batch's first. */
+  offsets = new Float64Array(INITIAL_ENTRIES);
+  lengths = new Uint32Array(INITIAL_ENTRIES);
+  expiries = new Float64Array(INITIAL_ENTRIES);
+
+  /** Files the entry of a record whose key is src[keyStart, keyEnd). */
+  add(src: Buffer, keyStart: number, keyEnd: number, kind: number, offset: number, length: number, expiresAt: number): void {
+    const i = this.count;
+    if (i === this.kinds.length) this.grow();
+    const at = this.keyStarts[i];
+    const end = at + keyEnd - keyStart;
+    if (end > this.keyBytes.length) this.keyBytes = grownBytes(this.keyBytes, Math.max(end, this.keyBytes.length * 2));
+    copyBytes(src, keyStart, keyEnd, this.keyBytes, at);
+    this.keyStarts[i + 1] = end;
+    this.kinds[i] = kind;
+    this.offsets[i] = offset;
+    this.lengths[i] = length;
+    this.expiries[i] = expiresAt;
+    this.count = i + 1;
+  }
+
+  /** Key i in its latin1 form (one char per byte). */
+  key(i: number): string {
+    return this.keyBytes.toString('latin1', this.keyStarts[i], this.keyStarts[i + 1]);
+  }
+
+  private grow(): void {
+    const n = this.kinds.length * 2;
+    this.keyStarts = grown(this.keyStarts, n + 1);
+    this.kinds = grown(this.kinds, n);
+    this.offsets = grown(this.offsets, n);
+    this.lengths = grown(this.lengths, n);
+    this.expiries = grown(this.expiries, n);
+  }
+}
+
+function grownBytes(buf: Buffer, n: number): Buffer {
+  const b = Buffer.allocUnsafe(n);
+  buf.copy(b);
+  return b;
+}
