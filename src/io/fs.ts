@@ -41,6 +41,13 @@ export interface FileSystem {
   /** Writes all of buf[offset, offset+length) at `position`. */
   write(fd: number, buf: Uint8Array, offset: number, length: number, position: number): void;
   fsync(fd: number): void;
+  /**
+   * Starts an fsync of fd on another thread and returns at once, so the disk
+   * takes what was written so far while the caller goes on. Its outcome is not
+   * reported: a later fsync waits for the bytes and reports. Optional: without
+   * it that fsync does it all.
+   */
+  syncAhead?(fd: number): void;
   truncate(fd: number, length: number): void;
   size(fd: number): number;
   close(fd: number): void;
@@ -100,6 +107,7 @@ export const realFs: FileSystem = {
     }
   },
   fsync: (fd) => nodeFs.fsyncSync(fd),
+  syncAhead: (fd) => nodeFs.fsync(fd, () => undefined),
   truncate: (fd, length) => nodeFs.ftruncateSync(fd, length),
   size: (fd) => nodeFs.fstatSync(fd).size,
   close: (fd) => nodeFs.closeSync(fd),

@@ -5,6 +5,7 @@ import { open, TzkvError } from '../../src/index.js';
 import { putPacked } from '../../src/checked-batch.js';
 import { MAX_EXPIRY_MS, MAX_KEY_BYTES } from '../../src/format/constants.js';
 import { tempDir, tempStore } from '../helpers/temp-store.js';
+import { type FileSystem, realFs } from '../../src/io/fs.js';
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -321,6 +322,35 @@ describe('store: large batches', () => {
     await discarded.discard();
     expect(readdirSync(dir).filter((f) => f.startsWith('stage-'))).toEqual([]);
     expect(await s.get('z1')).toBeUndefined();
+  });
+
+  it('has the disk start on a staging file every 32 MiB written, before the commit fsyncs it', async () => {
+    const dir = tempDir();
+    const synced: string[] = [];
+    const names = new Map<number, string>();
+    const fs: FileSystem = {
+      ...realFs,
+      createExclusive: (path) => {
+        const fd = realFs.createExclusive(path);
+        names.set(fd, path);
+        return fd;
+      },
+      syncAhead: (fd) => synced.push(`ahead ${names.get(fd)}`),
+      fsync: (fd) => {
+        synced.push(`fsync ${names.get(fd)}`);
+        realFs.fsync(fd);
+      },
+    };
+    const s = await tempStore({ fs }, dir);
+    const b = s.batch();
+    const value = 'v'.repeat(1000);
+    for (let i = 0; i < 70_000; i++) b.put(`k${String(i).padStart(6, '0')}`, value);
+    await b.write();
+    const stage = synced.filter((e) => e.includes('/stage-'));
+    expect(stage.length).toBe(3);
+    expect(stage[0]).toMatch(/^ahead .*stage-.*\.tmp$/);
+    expect(stage.slice(1)).toEqual([stage[0], stage[0].replace('ahead', 'fsync')]);
+    expect((await s.get('k069999'))?.toString()).toBe(value);
   });
 
   it("another writer leaves a live process's staging file alone, and removes a dead one's", async () => {

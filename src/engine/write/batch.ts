@@ -19,6 +19,8 @@ import { segmentName, stageFileName } from '../files/layout.js';
 import { randomHex } from '../../io/random.js';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
+/** Written bytes of a staging file after which the disk is asked to start on them (FileSystem.syncAhead). */
+const SYNC_AHEAD_BYTES = 32 * 1024 * 1024;
 /** Past this many staged bytes a batch spills to a staging file. */
 export const SPILL_BYTES = 16 * 1024 * 1024;
 
@@ -80,6 +82,8 @@ export class StagedBatch {
   puts = 0;
   deletes = 0;
   private stage: StageFile | undefined;
+  /** Bytes written to the staging file since the last syncAhead. */
+  private unsynced = 0;
 
   constructor(private readonly spill?: SpillTo) {}
 
@@ -167,14 +171,21 @@ export class StagedBatch {
     this.writeStage(this.current, this.used);
   }
 
+  /** Appends records to the staging file; every SYNC_AHEAD_BYTES, has the disk start on them (the commit's fsync then waits for less). */
   private writeStage(buf: Buffer, length: number): void {
     const stage = this.stage!;
+    const { fs } = this.spill!;
     try {
-      this.spill!.fs.write(stage.fd, buf, 0, length, FILE_HEADER_BYTES + stage.bytes);
+      fs.write(stage.fd, buf, 0, length, FILE_HEADER_BYTES + stage.bytes);
     } catch (err) {
       throw ioError(err, 'cannot write batch staging file', stage.path);
     }
     stage.bytes += length;
+    this.unsynced += length;
+    if (this.unsynced >= SYNC_AHEAD_BYTES) {
+      fs.syncAhead?.(stage.fd);
+      this.unsynced = 0;
+    }
   }
 
   /** Ends the batch: the records, in order, in memory or (when spilled) all in the staging file. */
