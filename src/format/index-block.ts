@@ -1,5 +1,5 @@
 // Index run blocks and header (docs/format.md "Index run"). Pure codecs.
-import { crc32, readU64, writeU64 } from './bytes.js';
+import { crc32, readU64, writeU32, writeU64 } from './bytes.js';
 import {
   BLOCK_BRANCH,
   BLOCK_HEADER_BYTES,
@@ -50,9 +50,9 @@ export function writeLeafKey(buf: Buffer, pos: number, key: string): number {
  */
 export function writeLeafFields(buf: Buffer, pos: number, kind: number, segment: number, offset: number, length: number, expiresAt: number): number {
   buf[pos] = kind;
-  buf.writeUInt32LE(segment, pos + 1);
+  writeU32(buf, segment, pos + 1);
   writeU64(buf, offset, pos + 5);
-  buf.writeUInt32LE(length, pos + 13);
+  writeU32(buf, length, pos + 13);
   writeU64(buf, expiresAt, pos + 17);
   return pos + LEAF_FIELDS_BYTES;
 }
