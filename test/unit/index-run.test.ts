@@ -70,6 +70,30 @@ describe('index run', () => {
     w.abort();
   });
 
+  it('refuses key bytes out of order, also in the first entry after its buffer was written out', () => {
+    const dir = tempDir();
+    const key = (i: number) => Buffer.from(pad(i));
+    // Where the first write of the buffer happens: while adding entry `at`, whose key is then checked against the last one kept aside.
+    let writes = 0;
+    const fs = { ...realFs, write: (...args: Parameters<typeof realFs.write>) => (writes++, realFs.write(...args)) };
+    const first = new RunWriter(fs, dir, 10, 40000);
+    let at = -1;
+    for (let i = 0; at < 0; i++) {
+      first.addBytes(key(i), 0, 12, KIND_PUT, 1, 16 + i * 30, 30, 0);
+      if (writes > 0) at = i;
+    }
+    first.abort();
+    for (const wrong of [at - 1, at - 2]) {
+      const w = new RunWriter(realFs, dir, 11, 40000);
+      for (let i = 0; i < at; i++) w.addBytes(key(i), 0, 12, KIND_PUT, 1, 16 + i * 30, 30, 0);
+      expect(() => w.addBytes(key(wrong), 0, 12, KIND_PUT, 1, 0, 30, 0), `key ${wrong} after ${at - 1}`).toThrow(/out of order/);
+      w.abort();
+    }
+    const w = new RunWriter(realFs, dir, 12, 40000);
+    for (let i = 0; i <= at + 10; i++) w.addBytes(key(i), 0, 12, KIND_PUT, 1, 16 + i * 30, 30, 0);
+    expect(w.finish().maxKey.toString()).toBe(pad(at + 10));
+  });
+
   it('reports a damaged block as CORRUPT with file and offset', () => {
     const dir = tempDir();
     build(dir, 4, Array.from({ length: 500 }, (_, i) => pad(i)));

@@ -17,7 +17,7 @@ import {
   RUN_HEADER_BYTES,
   TTL_ENTRY_BYTES,
 } from '../../format/constants.js';
-import { compareBytes, copyBytes, fileName } from '../../format/bytes.js';
+import { ViewOf, compareBytes, copyBytes, fileName } from '../../format/bytes.js';
 import { encodeRunHeader, sealBlock, writeBranchEntry, writeLeafFields, writeLeafKey } from '../../format/index-block.js';
 import type { RunInfo } from '../../format/manifest.js';
 import { encodeTtlEntries, encodeTtlHeader, ttlCrc } from '../../format/ttl-section.js';
@@ -43,6 +43,8 @@ export class RunWriter {
   /** Where the run is written; finish() renames it to its number's name unless told to keep it. */
   readonly tmpPath: string;
   private out = Buffer.allocUnsafe(OUT_BYTES);
+  private readonly outView = new DataView(this.out.buffer, this.out.byteOffset, OUT_BYTES);
+  private readonly sourceView = new ViewOf();
   private outStart = RUN_HEADER_BYTES; // file offset of out[0]
   private outLen = 0;
   private blockStart = -1; // offset in `out` of the open leaf block
@@ -50,10 +52,13 @@ export class RunWriter {
   private blockFirstKey = '';
   private leaves: ChildRef[] = [];
   private entries = 0;
-  /** The last key added (its first lastKeyLength bytes), and the first. */
-  private readonly lastKey = Buffer.allocUnsafe(MAX_KEY_BYTES);
-  private lastKeyLength = 0;
+  /** Where the last key added is: `out` (in the open block, or just drained) or, once `out` is written over, lastKeyCopy. */
+  private last: Buffer = Buffer.alloc(0);
+  private lastStart = 0;
+  private lastEnd = 0;
+  private readonly lastKeyCopy = Buffer.allocUnsafe(MAX_KEY_BYTES);
   private minKey = Buffer.alloc(0);
+  private maxKey = Buffer.alloc(0);
   private readonly bloomPages: number;
   private readonly bloom: Buffer;
   private readonly scratch = Buffer.allocUnsafe(1024);
@@ -101,7 +106,7 @@ export class RunWriter {
     const out = this.out;
     out[keyStart - 2] = keyLength & 0xff;
     out[keyStart - 1] = keyLength >>> 8;
-    copyBytes(buf, start, end, out, keyStart);
+    copyBytes(this.sourceView.of(buf), start, end, this.outView, keyStart);
     this.finishEntry(keyStart, keyStart + keyLength, kind, segment, offset, length, expiresAt);
   }
 
@@ -123,18 +128,18 @@ export class RunWriter {
   /** The entry's key length and key are at out[keyStart − 2, keyEnd): checks its order, hashes it, writes the fields after it. */
   private finishEntry(keyStart: number, keyEnd: number, kind: number, segment: number, offset: number, length: number, expiresAt: number): void {
     const out = this.out;
-    const keyLength = keyEnd - keyStart;
-    if (this.entries > 0 && compareBytes(out, keyStart, keyEnd, this.lastKey, 0, this.lastKeyLength) <= 0) {
+    if (this.entries > 0 && compareBytes(out, keyStart, keyEnd, this.last, this.lastStart, this.lastEnd) <= 0) {
       throw new TzkvError('INTERNAL', `index run ${this.fileNumber}: keys out of order`);
     }
-    copyBytes(out, keyStart, keyEnd, this.lastKey, 0);
-    this.lastKeyLength = keyLength;
+    this.last = out;
+    this.lastStart = keyStart;
+    this.lastEnd = keyEnd;
     if (this.blockCount === 0) this.blockFirstKey = out.toString('latin1', keyStart, keyEnd);
     // The bloom hashes the key bytes just written: no second copy of the key.
     bloomAddRange(this.bloom, this.bloomPages, out, keyStart, keyEnd);
     this.outLen = writeLeafFields(out, keyEnd, kind, segment, offset, length, expiresAt);
     this.blockCount++;
-    if (this.entries === 0) this.minKey = Buffer.from(this.lastKey.subarray(0, keyLength));
+    if (this.entries === 0) this.minKey = Buffer.from(out.subarray(keyStart, keyEnd));
     if (kind === KIND_PUT && expiresAt > 0) this.ttlAdds.push(expiresAt, length);
     this.entries++;
   }
@@ -147,8 +152,15 @@ export class RunWriter {
     this.blockStart = -1;
   }
 
+  /** Writes `out` to the file, to be filled again: the last key added, if in it, is kept aside first. */
   private drain(): void {
     if (this.outLen === 0) return;
+    if (this.last === this.out) {
+      this.out.copy(this.lastKeyCopy, 0, this.lastStart, this.lastEnd);
+      this.last = this.lastKeyCopy;
+      this.lastEnd -= this.lastStart;
+      this.lastStart = 0;
+    }
     this.fs.write(this.fd, this.out, 0, this.outLen, this.outStart);
     this.outStart += this.outLen;
     this.outLen = 0;
@@ -191,6 +203,7 @@ export class RunWriter {
    */
   finish(rename = true): RunInfo {
     try {
+      this.maxKey = Buffer.from(this.last.subarray(this.lastStart, this.lastEnd));
       if (this.blockStart >= 0) this.closeLeaf();
       const leavesEnd = this.outStart + this.outLen;
       let level = this.leaves;
@@ -229,7 +242,7 @@ export class RunWriter {
       file: this.fileNumber,
       entries: this.entries,
       minKey: this.minKey,
-      maxKey: Buffer.from(this.lastKey.subarray(0, this.entries > 0 ? this.lastKeyLength : 0)),
+      maxKey: this.maxKey,
     };
   }
 

@@ -2,7 +2,7 @@
 // written from (tail-run.ts): struct-of-arrays, and the keys back to back in
 // one buffer, so a batch of millions of records holds no object per record
 // for the garbage collector to trace or move.
-import { copyBytes, grown } from '../../format/bytes.js';
+import { ViewOf, copyBytes, grown } from '../../format/bytes.js';
 
 const INITIAL_ENTRIES = 1024;
 
@@ -17,6 +17,7 @@ export class BatchEntries {
   offsets = new Float64Array(INITIAL_ENTRIES);
   lengths = new Uint32Array(INITIAL_ENTRIES);
   expiries = new Float64Array(INITIAL_ENTRIES);
+  private readonly views = { source: new ViewOf(), keys: new ViewOf() };
 
   /** Files the entry of a record whose key is src[keyStart, keyEnd). */
   add(src: Buffer, keyStart: number, keyEnd: number, kind: number, offset: number, length: number, expiresAt: number): void {
@@ -25,7 +26,7 @@ export class BatchEntries {
     const at = this.keyStarts[i];
     const end = at + keyEnd - keyStart;
     if (end > this.keyBytes.length) this.keyBytes = grownBytes(this.keyBytes, Math.max(end, this.keyBytes.length * 2));
-    copyBytes(src, keyStart, keyEnd, this.keyBytes, at);
+    copyBytes(this.views.source.of(src), keyStart, keyEnd, this.views.keys.of(this.keyBytes), at);
     this.keyStarts[i + 1] = end;
     this.kinds[i] = kind;
     this.offsets[i] = offset;

@@ -8,7 +8,7 @@
 import { FLAG_BATCH, KIND_PUT, MAGIC_SEGMENT, RECORD_HEADER_BYTES } from '../../format/constants.js';
 import { encodeFileHeader } from '../../format/file-header.js';
 import { encodeCommit, sealRecord, writeRecord, writeRecordHeader } from '../../format/record.js';
-import { copyBytes } from '../../format/bytes.js';
+import { ViewOf, copyBytes } from '../../format/bytes.js';
 import type { PackedPuts } from '../../checked-batch.js';
 import { BatchEntries } from './batch-entries.js';
 import { ioError } from '../../errors.js';
@@ -79,6 +79,7 @@ export class StagedBatch {
   /** Bytes staged so far (offset of the next record relative to the batch start). */
   bytes = 0;
   readonly entries = new BatchEntries();
+  private readonly views = { source: new ViewOf(), prefix: new ViewOf(), chunk: new ViewOf() };
   puts = 0;
   deletes = 0;
   private stage: StageFile | undefined;
@@ -106,17 +107,20 @@ export class StagedBatch {
    */
   addPacked(puts: PackedPuts): void {
     const { bytes, count, prefix, keyStart, keyEnd, valueStart, valueEnd, expiresAt } = puts;
+    const src = this.views.source.of(bytes);
+    const pre = this.views.prefix.of(prefix);
     for (let i = 0; i < count; i++) {
       const keyLength = prefix.length + keyEnd[i] - keyStart[i];
       const valueLength = valueEnd[i] - valueStart[i];
       const length = RECORD_HEADER_BYTES + keyLength + valueLength;
       const pos = this.room(length);
       const buf = this.current;
+      const dst = this.views.chunk.of(buf);
       writeRecordHeader(buf, pos, KIND_PUT, FLAG_BATCH, keyLength, valueLength, expiresAt[i]);
       const keyAt = pos + RECORD_HEADER_BYTES;
-      copyBytes(prefix, 0, prefix.length, buf, keyAt);
-      copyBytes(bytes, keyStart[i], keyEnd[i], buf, keyAt + prefix.length);
-      copyBytes(bytes, valueStart[i], valueEnd[i], buf, keyAt + keyLength);
+      copyBytes(pre, 0, prefix.length, dst, keyAt);
+      copyBytes(src, keyStart[i], keyEnd[i], dst, keyAt + prefix.length);
+      copyBytes(src, valueStart[i], valueEnd[i], dst, keyAt + keyLength);
       sealRecord(buf, pos, pos + length);
       this.record(keyAt, keyAt + keyLength, KIND_PUT, length, expiresAt[i]);
     }
