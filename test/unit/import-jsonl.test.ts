@@ -82,6 +82,24 @@ describe('scanJsonLine: the common shape, read in place', () => {
     expect(scanJsonLine(Buffer.from(line, 'latin1'), 0, Buffer.byteLength(line, 'latin1'), new JsonLineFields())).toBe(false);
   });
 
+  test('a string read four bytes a step: whatever the position of an escape, a control character, a non-ASCII byte or the quote', async () => {
+    const specials = ['\\"', '\\n', '\t', '\x01', '\x1f', ' ', '\x7f', 'é', '😀', '"'];
+    const lines: string[] = [];
+    for (const special of specials) {
+      for (let before = 0; before < 9; before++) lines.push(`{"key":"k${before}","value":"${'a'.repeat(before)}${special}${'b'.repeat(9 - before)}"}`);
+    }
+    const input = Buffer.from(lines.join('\n'));
+    const accepted = lines.filter(scans).length;
+    expect(accepted).toBe(4 * 9); // a space, DEL, é and 😀 stay in the common shape; the rest go the general way (or are refused)
+    expect(imported(await packed(input, []))).toEqual(imported(await general(input)));
+    const valid = Buffer.from(lines.filter((l) => !/[\x00-\x1f]|"[a-z]*"[a-z]+"}$/.test(l)).join('\n'));
+    expect(await packed(valid, [])).toEqual(await general(valid));
+    for (let before = 0; before < 9; before++) {
+      const invalid = Buffer.concat([Buffer.from(`{"key":"k","value":"${'a'.repeat(before)}`), Buffer.from([0xff, 0xfe]), Buffer.from(`${'b'.repeat(9)}"}`)]);
+      expect(scanJsonLine(invalid, 0, invalid.length, new JsonLineFields()), `invalid UTF-8 after ${before}`).toBe(false);
+    }
+  });
+
   test('leaves a time that is not ASCII to the general reader (Date.parse must see its text)', () => {
     expect(scans('{"key":"k","value":"v","expiresAt":"2099-01-01T00:00:00Zé"}')).toBe(false);
   });
