@@ -94,18 +94,70 @@ export function bloomBucket(key: Uint8Array, pages: number): number {
 
 /** Sets the key's bits. `filter` is the pages' filter bytes without CRCs (pages * 4096). */
 export function bloomAdd(filter: Uint8Array, pages: number, key: Uint8Array): void {
-  bloomAddRange(filter, pages, key, 0, key.length);
+  setBits(filter, (murmur3Pair(key, 0, key.length) % (pages * BLOOM_BUCKETS_PER_PAGE)) * BLOOM_BUCKET_BYTES, murmurPairSecond);
 }
 
-/** bloomAdd for the key bytes buf[start, end), without making a view of them; both hashes in one pass over the key. */
-export function bloomAddRange(filter: Uint8Array, pages: number, buf: Uint8Array, start: number, end: number): void {
-  const base = (murmur3Pair(buf, start, end) % (pages * BLOOM_BUCKETS_PER_PAGE)) * BLOOM_BUCKET_BYTES;
-  let h = murmurPairSecond;
+/** Sets the BLOOM_PROBES bits the second hash `h` picks in the bucket at filter[base, base + 64). */
+function setBits(filter: Uint8Array, base: number, h: number): void {
   const delta = ((h >>> 17) | (h << 15)) >>> 0;
   for (let i = 0; i < BLOOM_PROBES; i++) {
     const bit = h & 511;
     filter[base + (bit >>> 3)] |= 1 << (bit & 7);
     h = (h + delta) >>> 0;
+  }
+}
+
+/** Keys a BloomBuilder hashes before it sets their bits. */
+const BUILDER_BATCH = 65536;
+
+/**
+ * Builds the filter of `pages` pages of many keys (an index run's): the same
+ * bits as bloomAdd, set a batch of keys at a time, page by page. A key's
+ * bucket is anywhere in the filter (a cache miss for each key once the filter
+ * outgrows the cache); sorted by page, a batch's keys set their bits in one
+ * page after another.
+ */
+export class BloomBuilder {
+  /** The pages' filter bytes without CRCs (pages × 4096): complete once finish() returns. */
+  readonly filter: Buffer;
+  private readonly buckets = new Int32Array(BUILDER_BATCH);
+  private readonly seconds = new Int32Array(BUILDER_BATCH);
+  private readonly order = new Int32Array(BUILDER_BATCH);
+  /** Keys of the batch per page, then where each page's keys go in `order`. */
+  private readonly perPage: Int32Array;
+  private n = 0;
+
+  constructor(readonly pages: number) {
+    this.filter = Buffer.alloc(pages * BLOOM_PAGE_BYTES);
+    this.perPage = new Int32Array(pages + 1);
+  }
+
+  /** Adds the key bytes buf[start, end). */
+  add(buf: Uint8Array, start: number, end: number): void {
+    const n = this.n;
+    this.buckets[n] = murmur3Pair(buf, start, end) % (this.pages * BLOOM_BUCKETS_PER_PAGE);
+    this.seconds[n] = murmurPairSecond;
+    if ((this.n = n + 1) === BUILDER_BATCH) this.setBatch();
+  }
+
+  /** Sets the bits of every key added: the filter is complete. */
+  finish(): Buffer {
+    this.setBatch();
+    return this.filter;
+  }
+
+  /** Sets the bits of the batch's keys, page by page (a counting sort of the keys by page). */
+  private setBatch(): void {
+    const { buckets, seconds, order, perPage, filter, n } = this;
+    perPage.fill(0);
+    for (let i = 0; i < n; i++) perPage[((buckets[i] / BLOOM_BUCKETS_PER_PAGE) | 0) + 1]++;
+    for (let p = 1; p <= this.pages; p++) perPage[p] += perPage[p - 1];
+    for (let i = 0; i < n; i++) order[perPage[(buckets[i] / BLOOM_BUCKETS_PER_PAGE) | 0]++] = i;
+    for (let j = 0; j < n; j++) {
+      const i = order[j];
+      setBits(filter, buckets[i] * BLOOM_BUCKET_BYTES, seconds[i] >>> 0);
+    }
+    this.n = 0;
   }
 }
 

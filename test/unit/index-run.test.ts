@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RunReader } from '../../src/engine/runs/run-reader.js';
 import { RunWriter } from '../../src/engine/runs/run-writer.js';
-import { bloomAdd, bloomBucket, bloomMayContain, bloomPageCount, murmur3 } from '../../src/format/bloom.js';
+import { BloomBuilder, bloomAdd, bloomBucket, bloomMayContain, bloomPageCount, murmur3 } from '../../src/format/bloom.js';
 import { KIND_DEL, KIND_PUT } from '../../src/format/constants.js';
 import { realFs } from '../../src/io/fs.js';
 import { tempDir } from '../helpers/temp-store.js';
@@ -34,6 +34,20 @@ describe('index run', () => {
     let fp = 0;
     for (let i = n; i < 2 * n; i++) if (check(Buffer.from(pad(i)))) fp++;
     expect(fp / n).toBeLessThan(0.03);
+  });
+
+  it('a filter built a batch of keys at a time, page by page, has the bits of one built a key at a time', () => {
+    for (const n of [1, 1000, 150_000]) {
+      const pages = bloomPageCount(n);
+      const one = Buffer.alloc(pages * 4096);
+      const builder = new BloomBuilder(pages);
+      for (let i = 0; i < n; i++) {
+        const key = Buffer.from(pad(i * 7));
+        bloomAdd(one, pages, key);
+        builder.add(key, 0, key.length);
+      }
+      expect(builder.finish().equals(one), `${n} keys`).toBe(true);
+    }
   });
 
   it('finds every key, misses absent ones, and iterates in order from any start', () => {

@@ -2,14 +2,13 @@
 // strictly ascending key order. The file is written under a .tmp name and
 // renamed into place by finish(), after an fsync.
 import { TzkvError, ioError } from '../../errors.js';
-import { bloomAddRange, bloomPageCount, encodeBloomPages } from '../../format/bloom.js';
+import { BloomBuilder, bloomPageCount, encodeBloomPages } from '../../format/bloom.js';
 import {
   BLOCK_BRANCH,
   BLOCK_HEADER_BYTES,
   BLOCK_LEAF,
   BLOCK_TARGET_BYTES,
   BLOCK_TRAILER_BYTES,
-  BLOOM_PAGE_BYTES,
   LEAF_ENTRY_FIXED_BYTES,
   MAX_KEY_BYTES,
   RUN_EXT,
@@ -60,7 +59,7 @@ export class RunWriter {
   private minKey = Buffer.alloc(0);
   private maxKey = Buffer.alloc(0);
   private readonly bloomPages: number;
-  private readonly bloom: Buffer;
+  private readonly bloom: BloomBuilder;
   private readonly scratch = Buffer.allocUnsafe(1024);
   private done = false;
   /** The census's expiry times: of this run's PUTs, and of older PUTs its entries shadow (docs/design.md "Census"). */
@@ -81,7 +80,7 @@ export class RunWriter {
     this.tmpPath = `${dir}/${tmpName}`;
     this.ttlAdds = ttlSpillName ? new SpillingTtlList(fs, `${dir}/${ttlSpillName}`, ttlSpillChunk) : new TtlList();
     this.bloomPages = bloomPageCount(expectedEntries);
-    this.bloom = Buffer.alloc(this.bloomPages * BLOOM_PAGE_BYTES);
+    this.bloom = new BloomBuilder(this.bloomPages);
     try {
       this.fd = fs.createTruncate(this.tmpPath);
     } catch (err) {
@@ -136,7 +135,7 @@ export class RunWriter {
     this.lastEnd = keyEnd;
     if (this.blockCount === 0) this.blockFirstKey = out.toString('latin1', keyStart, keyEnd);
     // The bloom hashes the key bytes just written: no second copy of the key.
-    bloomAddRange(this.bloom, this.bloomPages, out, keyStart, keyEnd);
+    this.bloom.add(out, keyStart, keyEnd);
     this.outLen = writeLeafFields(out, keyEnd, kind, segment, offset, length, expiresAt);
     this.blockCount++;
     if (this.entries === 0) this.minKey = Buffer.from(out.subarray(keyStart, keyEnd));
@@ -214,7 +213,7 @@ export class RunWriter {
       }
       this.drain();
       const bloomOffset = this.outStart;
-      const bloom = encodeBloomPages(this.bloom, this.bloomPages);
+      const bloom = encodeBloomPages(this.bloom.finish(), this.bloomPages);
       this.fs.write(this.fd, bloom, 0, bloom.length, bloomOffset);
       this.outStart = bloomOffset + bloom.length;
       this.writeTtlSection();
