@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crc32, readU64, writeU64 } from '../../src/format/bytes.js';
+import { ViewOf, compareBytes, copyBytes, crc32, readU64, writeU64 } from '../../src/format/bytes.js';
 import { FLAG_BATCH, KIND_COMMIT, KIND_DEL, KIND_PUT, RECORD_HEADER_BYTES } from '../../src/format/constants.js';
 import { checkFileHeader, encodeFileHeader } from '../../src/format/file-header.js';
 import {
@@ -126,6 +126,44 @@ describe('crc32 over a range', () => {
     for (let start = 0; start < 20; start++) {
       for (let end = start; end <= buf.length; end += 1 + (end % 7) + (end > 300 ? 97 : 0)) {
         expect(crc32(buf, start, end), `[${start}, ${end})`).toBe(CRC32.buf(buf.subarray(start, end)) >>> 0);
+      }
+    }
+  });
+});
+
+describe('byte helpers that go four bytes a step', () => {
+  it('crc32 of buffers taken in turn (its view follows the buffer)', async () => {
+    const { default: CRC32 } = await import('crc-32');
+    const bufs = [Buffer.from('a'.repeat(100)), Buffer.from('b'.repeat(100)), Buffer.alloc(100, 7).subarray(3)];
+    for (let round = 0; round < 3; round++) for (const b of bufs) expect(crc32(b, 1, 90)).toBe(CRC32.buf(b.subarray(1, 90)) >>> 0);
+  });
+
+  it('copyBytes copies every length at every alignment, views of pooled Buffers too', () => {
+    const src = Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 37) & 0xff));
+    const pooled = Buffer.from('x'.repeat(10)); // a view into Node's shared pool, at an offset
+    const views = new ViewOf();
+    for (let start = 0; start < 5; start++) {
+      for (let n = 0; n <= 40; n++) {
+        const dst = Buffer.alloc(60, 0xee);
+        copyBytes(views.of(src), start, start + n, new ViewOf().of(dst), 3);
+        expect(dst.subarray(3, 3 + n).equals(src.subarray(start, start + n))).toBe(true);
+        expect(dst[2]).toBe(0xee);
+        expect(dst[3 + n]).toBe(0xee);
+      }
+    }
+    const into = Buffer.alloc(12, 0);
+    copyBytes(new ViewOf().of(pooled), 2, 9, new ViewOf().of(into), 1);
+    expect(into.toString('latin1', 1, 8)).toBe('xxxxxxx');
+  });
+
+  it('compareBytes orders as memcmp, a prefix first, at any offset and length', () => {
+    const keys = ['', 'a', 'ab', 'abc', 'abcd', 'abcdefgh', 'abcdefgi', 'abcdefghijklmnop', 'abcdefghijklmnoq', 'abcdefghijklmnopq', '\xff\xff\xff\xff\x00', '\xff\xff\xff\xff', 'zz'];
+    const sign = (n: number) => Math.sign(n);
+    for (const x of keys) {
+      for (const y of keys) {
+        const a = Buffer.from(`...${x}`, 'latin1');
+        const b = Buffer.from(`.${y}..`, 'latin1');
+        expect(sign(compareBytes(a, 3, a.length, b, 1, b.length - 2)), `${x} vs ${y}`).toBe(sign(Buffer.compare(Buffer.from(x, 'latin1'), Buffer.from(y, 'latin1'))));
       }
     }
   });

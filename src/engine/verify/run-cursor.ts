@@ -1,7 +1,7 @@
 // verify's sequential reader of an index run's leaf blocks: big reads, every
 // block's CRC checked, entries parsed in place (no object per entry). A
 // damaged block is reported and skipped by its length when that is sane.
-import { crc32 } from '../../format/bytes.js';
+import { compareBytes, crc32 } from '../../format/bytes.js';
 import { BLOCK_HEADER_BYTES, BLOCK_LEAF, BLOCK_TARGET_BYTES, BLOCK_TRAILER_BYTES, LEAF_ENTRY_FIXED_BYTES, MAX_KEY_BYTES } from '../../format/constants.js';
 import { readLeafEntry } from '../../format/index-block.js';
 import type { LeafFields } from '../../format/index-block.js';
@@ -11,16 +11,6 @@ import type { VerifyLog } from './verify-log.js';
 const CHUNK = 1024 * 1024;
 /** The longest block a writer makes: a full block plus one largest entry. */
 export const MAX_BLOCK_BYTES = BLOCK_TARGET_BYTES + LEAF_ENTRY_FIXED_BYTES + MAX_KEY_BYTES + BLOCK_HEADER_BYTES + BLOCK_TRAILER_BYTES;
-
-/** Unsigned byte order of a[as, as+al) and b[bs, bs+bl) (memcmp, shorter prefix first). */
-export function compareBytes(a: Buffer, as: number, al: number, b: Buffer, bs: number, bl: number): number {
-  const n = al < bl ? al : bl;
-  for (let i = 0; i < n; i++) {
-    const d = a[as + i] - b[bs + i];
-    if (d !== 0) return d;
-  }
-  return al - bl;
-}
 
 /** Blocks by start and length, added in ascending order of start: 12 bytes a block, looked up by binary search. */
 class BlockList {
@@ -208,7 +198,7 @@ export class LeafCursor implements LeafFields {
     }
     this.p = next;
     if (--this.left === 0 && this.p !== end) this.broken(this.blockAt, 'leaf block has trailing bytes', this.pos);
-    if (this.prevBuf !== null && compareBytes(this.prevBuf, this.prevStart, this.prevLength, c, this.keyStart, this.keyLength) >= 0) {
+    if (this.prevBuf !== null && compareBytes(this.prevBuf, this.prevStart, this.prevStart + this.prevLength, c, this.keyStart, this.keyStart + this.keyLength) >= 0) {
       this.log.problem(this.name, this.blockAt, 'index-order', 'keys out of order');
       this.damaged = true;
     }

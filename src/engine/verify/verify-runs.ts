@@ -18,7 +18,7 @@ import { fingerprint, keyHashOf } from './record-table.js';
 import { openRun } from './open-run.js';
 import type { OpenRun, Spill } from './open-run.js';
 import type { LeafCursor } from './run-cursor.js';
-import { compareBytes } from './run-cursor.js';
+import { compareBytes } from '../../format/bytes.js';
 import { checkEveryRecordIndexed } from './verify-newest.js';
 import { checkBranches, checkTtlSection } from './verify-run-parts.js';
 import type { VerifyLog } from './verify-log.js';
@@ -125,7 +125,7 @@ class EntryCheck {
 /** The k-way merge: newest run first wins a key; a run alone ahead of the others streams with one compare an entry. */
 function mergeWalk(runs: OpenRun[], check: EntryCheck): void {
   const live = runs.filter((r) => r.cursor.next());
-  const cmp = (a: LeafCursor, b: LeafCursor) => compareBytes(a.buf, a.keyStart, a.keyLength, b.buf, b.keyStart, b.keyLength);
+  const cmp = (a: LeafCursor, b: LeafCursor) => compareBytes(a.buf, a.keyStart, a.keyStart + a.keyLength, b.buf, b.keyStart, b.keyStart + b.keyLength);
   for (;;) {
     let min = -1;
     let second = -1;
