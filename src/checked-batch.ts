@@ -58,15 +58,16 @@ export abstract class CheckedBatch implements Batch {
   putPacked(puts: PackedPuts): this {
     this.checkOpen();
     const { count, prefix, keyStart, keyEnd, valueStart, valueEnd, expiresAt } = puts;
-    for (let i = 0; i < count; i++) {
-      try {
+    let i = 0;
+    try {
+      for (; i < count; i++) {
         checkKeyLength(prefix.length + keyEnd[i] - keyStart[i]);
         checkValueLength(valueEnd[i] - valueStart[i]);
         checkExpiry(expiresAt[i]);
-      } catch (err) {
-        const e = err as TzkvError;
-        throw new TzkvError(e.code, e.message, { info: { ...e.info, entry: i } });
       }
+    } catch (err) {
+      const e = err as TzkvError;
+      throw new TzkvError(e.code, e.message, { info: { ...e.info, entry: i } });
     }
     this._putPacked(puts);
     return this;

@@ -74,7 +74,7 @@ export function writeRecordHeader(buf: Buffer, pos: number, kind: number, flags:
 }
 
 /** Fills in the CRC of the record laid out at buf[pos, end) (header, key and value written). */
-export function sealRecord(buf: Buffer, pos: number, end: number): void {
+function sealRecord(buf: Buffer, pos: number, end: number): void {
   const crc = crc32(buf, pos + 4, end);
   buf[pos] = crc & 0xff;
   buf[pos + 1] = (crc >>> 8) & 0xff;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ViewOf, compareBytes, copyBytes, crc32, readU64, writeU64 } from '../../src/format/bytes.js';
+import { ViewOf, compareBytes, copyBytes, crc32, crc32Copy, readU64, writeU64 } from '../../src/format/bytes.js';
 import { FLAG_BATCH, KIND_COMMIT, KIND_DEL, KIND_PUT, RECORD_HEADER_BYTES } from '../../src/format/constants.js';
 import { checkFileHeader, encodeFileHeader } from '../../src/format/file-header.js';
 import {
@@ -154,6 +154,20 @@ describe('byte helpers that go four bytes a step', () => {
     const into = Buffer.alloc(12, 0);
     copyBytes(new ViewOf().of(pooled), 2, 9, new ViewOf().of(into), 1);
     expect(into.toString('latin1', 1, 8)).toBe('xxxxxxx');
+  });
+
+  it('crc32Copy copies and checksums in one pass: the bytes copied, and crc32 of them continued from any CRC', () => {
+    const src = Buffer.from(Array.from({ length: 80 }, (_, i) => (i * 91 + 5) & 0xff));
+    for (let start = 0; start < 6; start++) {
+      for (let n = 0; n <= 70; n += 1 + (n % 5)) {
+        const dst = Buffer.alloc(90, 0xee);
+        const before = crc32(Buffer.from('header'));
+        const crc = crc32Copy(new ViewOf().of(src), start, start + n, new ViewOf().of(dst), 7, before);
+        expect(dst.subarray(7, 7 + n).equals(src.subarray(start, start + n))).toBe(true);
+        expect([dst[6], dst[7 + n]]).toEqual([0xee, 0xee]);
+        expect(crc).toBe(crc32(Buffer.concat([Buffer.from('header'), src.subarray(start, start + n)])));
+      }
+    }
   });
 
   it('compareBytes orders as memcmp, a prefix first, at any offset and length', () => {
