@@ -1,5 +1,5 @@
 // The blocked bloom filter of an index run (docs/format.md "Bloom filter").
-import { crc32 } from './bytes.js';
+import { ViewOf, crc32 } from './bytes.js';
 import {
   BLOOM_BITS_PER_KEY,
   BLOOM_BUCKET_BYTES,
@@ -56,6 +56,9 @@ export function murmur3(buf: Uint8Array, start: number, end: number, seed: numbe
   return finish(h, len);
 }
 
+/** murmur3Pair's view of the buffer it last hashed (an index run's output, a leaf block): a block is one word load. */
+const pairViews = new ViewOf();
+
 /** The second hash of the last murmur3Pair call. */
 export let murmurPairSecond = 0;
 
@@ -69,8 +72,9 @@ export function murmur3Pair(buf: Uint8Array, start: number, end: number): number
   const len = end - start;
   const blocksEnd = start + (len & ~3);
   let i = start;
+  const view = pairViews.of(buf);
   for (; i < blocksEnd; i += 4) {
-    const k = scramble(buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24));
+    const k = scramble(view.getInt32(i, true));
     h = mix(h, k);
     g = mix(g, k);
   }

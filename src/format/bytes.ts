@@ -199,6 +199,17 @@ export function writeU64(buf: Uint8Array, value: number, offset: number): void {
   writeU32(buf, Math.floor(value / TWO_32), offset + 4);
 }
 
+/** writeU64 through a view. REQUIRES: 0 <= value < 2^53, the room. */
+export function setU64(view: DataView, offset: number, value: number): void {
+  if (value < TWO_32) {
+    view.setUint32(offset, value, true);
+    view.setUint32(offset + 4, 0, true);
+  } else {
+    view.setUint32(offset, value % TWO_32, true);
+    view.setUint32(offset + 4, Math.floor(value / TWO_32), true);
+  }
+}
+
 /** Reads a u64 LE; returns -1 when it is not below 2^53 (a corrupt value). */
 export function readU64(buf: Buffer, offset: number): number {
   const hi = (buf[offset + 4] | (buf[offset + 5] << 8) | (buf[offset + 6] << 16) | (buf[offset + 7] << 24)) >>> 0;

@@ -1,5 +1,5 @@
 // Index run blocks and header (docs/format.md "Index run"). Pure codecs.
-import { crc32, readU64, writeU32, writeU64 } from './bytes.js';
+import { ViewOf, crc32, readU64, setU64, writeU64 } from './bytes.js';
 import {
   BLOCK_BRANCH,
   BLOCK_HEADER_BYTES,
@@ -49,13 +49,17 @@ export function writeLeafKey(buf: Buffer, pos: number, key: string): number {
  * u16 key length and key bytes already written before it.
  */
 export function writeLeafFields(buf: Buffer, pos: number, kind: number, segment: number, offset: number, length: number, expiresAt: number): number {
+  const view = leafViews.of(buf);
   buf[pos] = kind;
-  writeU32(buf, segment, pos + 1);
-  writeU64(buf, offset, pos + 5);
-  writeU32(buf, length, pos + 13);
-  writeU64(buf, expiresAt, pos + 17);
+  view.setUint32(pos + 1, segment, true);
+  setU64(view, pos + 5, offset);
+  view.setUint32(pos + 13, length, true);
+  setU64(view, pos + 17, expiresAt);
   return pos + LEAF_FIELDS_BYTES;
 }
+
+/** writeLeafFields's view of the buffer it last wrote to (a run writer's output). */
+const leafViews = new ViewOf();
 
 export function writeBranchEntry(buf: Buffer, pos: number, firstKey: Uint8Array, childOffset: number, childLength: number): number {
   buf.writeUInt16LE(firstKey.length, pos);
