@@ -9,7 +9,7 @@
 // (import-lines.ts); readEntries gives the same entries one object each.
 
 import { decodeJsonLine, parseJsonLines, parseTsv } from './import-lines.js';
-import { lineError, lineRegions, splitLines, type Source } from './input.js';
+import { lineError, regionsOf, splitLines, type Source } from './input.js';
 import { readJsonObject } from './json-object-reader.js';
 import { PackedInput } from './packed-input.js';
 import type { DecodedEntry } from './records.js';
@@ -75,7 +75,7 @@ export async function* readPacked(format: ImportFormat, source: Source, prefix: 
   }
   const parse = format === 'tsv' ? parseTsv : parseJsonLines;
   let line = 1;
-  for await (const region of lineRegions(source.stream, source.name, onBytes)) {
+  for await (const region of regionsOf(source, onBytes)) {
     packed.reset(region);
     let failure: unknown;
     try {

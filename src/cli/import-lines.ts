@@ -1,5 +1,5 @@
 // The line formats of `tzkv import` parsed as bytes, a region of whole lines
-// at a time (input.ts lineRegions), straight into PackedInput: each put is
+// at a time (input.ts regionsOf), straight into PackedInput: each put is
 // spans of the region. A malformed line throws INVALID_ARGUMENT naming it.
 
 import { TzkvError } from '../errors.js';

@@ -35,6 +35,23 @@ export interface Source {
   name: string;
   stream: Readable;
   size: number | undefined;
+  /** A file's handle, which regionsOf reads directly (its stream is then never made); absent for stdin. */
+  file?: FileHandle;
+}
+
+/** A file as a Source: its stream is made only when asked for (regionsOf reads the handle itself). */
+class FileSource implements Source {
+  private made: Readable | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly file: FileHandle,
+    readonly size: number,
+  ) {}
+
+  get stream(): Readable {
+    return (this.made ??= this.file.createReadStream({ highWaterMark: READ_CHUNK_BYTES }));
+  }
 }
 
 /** The error for line `line` of `source`: INVALID_ARGUMENT naming both. */
@@ -62,7 +79,7 @@ export async function openSource(path: string): Promise<Source> {
       await handle.close();
       throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     }
-    return { name: path, stream: handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES }), size: st.size };
+    return new FileSource(path, handle, st.size);
   } catch (err) {
     throw ioError(err, 'cannot read', path);
   }
@@ -107,7 +124,7 @@ export async function* splitLines(stream: Readable, name: string, onBytes?: (byt
  * until it asks for the next region. `onBytes` hears how many bytes were
  * consumed so far.
  */
-export async function* lineRegions(stream: Readable, name: string, onBytes?: (bytes: number) => void): AsyncGenerator<Buffer> {
+async function* lineRegions(stream: Readable, name: string, onBytes?: (bytes: number) => void): AsyncGenerator<Buffer> {
   let pending: Buffer[] = []; // a line begun in earlier chunks
   let consumed = 0;
   try {
@@ -139,6 +156,49 @@ export async function* lineRegions(stream: Readable, name: string, onBytes?: (by
     throw ioError(err, 'cannot read', name);
   }
   if (pending.length > 0) yield Buffer.concat(pending);
+}
+
+/**
+ * lineRegions of `source`: a file is read straight into one buffer, reused
+ * from region to region (no stream, no buffer per chunk), so a region is
+ * valid, and the consumer's to overwrite, until it asks for the next. The
+ * file is closed when the regions end, however they end.
+ */
+export async function* regionsOf(source: Source, onBytes?: (bytes: number) => void): AsyncGenerator<Buffer> {
+  const { file } = source;
+  if (file === undefined) {
+    yield* lineRegions(source.stream, source.name, onBytes);
+    return;
+  }
+  let buf = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+  let held = 0; // bytes of a line begun at buf[0]
+  let consumed = 0;
+  try {
+    for (;;) {
+      if (held === buf.length) buf = Buffer.concat([buf, Buffer.allocUnsafe(buf.length)]); // a line longer than the buffer
+      let n: number;
+      try {
+        ({ bytesRead: n } = await file.read(buf, held, buf.length - held, null));
+      } catch (err) {
+        throw ioError(err, 'cannot read', source.name);
+      }
+      if (n === 0) break;
+      consumed += n;
+      const filled = held + n;
+      const last = buf.lastIndexOf(10, filled - 1); // not in [0, held): that is a line without its end
+      if (last >= 0) {
+        yield buf.subarray(0, last + 1);
+        buf.copyWithin(0, last + 1, filled);
+        held = filled - last - 1;
+      } else {
+        held = filled;
+      }
+      onBytes?.(consumed);
+    }
+    if (held > 0) yield buf.subarray(0, held);
+  } finally {
+    await file.close().catch(() => undefined);
+  }
 }
 
 function trimCr(line: Buffer): Buffer {
