@@ -27,13 +27,18 @@ function mix(h: number, k: number): number {
 
 /** MurmurHash3's finalization. */
 function finish(h: number, len: number): number {
+  return finishBits(h, len) >>> 0;
+}
+
+/** finish's bits as an int32: what the hash functions hand each other (an unsigned number past 2^31 leaving a function is a heap number). */
+function finishBits(h: number, len: number): number {
   h ^= len;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  return h | 0;
 }
 
 /** The bytes after the last whole block, as MurmurHash3 folds them in (0 when none). */
@@ -67,6 +72,15 @@ export let murmurPairSecond = 0;
  * bytes: returns the first hash, leaves the second in murmurPairSecond.
  */
 export function murmur3Pair(buf: Uint8Array, start: number, end: number): number {
+  murmurPairBits(buf, start, end, pair);
+  murmurPairSecond = pair[1] >>> 0;
+  return pair[0] >>> 0;
+}
+
+const pair = new Int32Array(2);
+
+/** murmur3Pair's hashes as int32 bits, into hashes[0] (first seed) and hashes[1] (second). */
+function murmurPairBits(buf: Uint8Array, start: number, end: number, hashes: Int32Array): void {
   let h = BLOOM_SEED_1;
   let g = BLOOM_SEED_2;
   const len = end - start;
@@ -83,8 +97,8 @@ export function murmur3Pair(buf: Uint8Array, start: number, end: number): number
     h ^= k;
     g ^= k;
   }
-  murmurPairSecond = finish(g, len);
-  return finish(h, len);
+  hashes[0] = finishBits(h, len);
+  hashes[1] = finishBits(g, len);
 }
 
 export function bloomPageCount(entries: number): number {
@@ -101,7 +115,7 @@ export function bloomAdd(filter: Uint8Array, pages: number, key: Uint8Array): vo
   setBits(filter, (murmur3Pair(key, 0, key.length) % (pages * BLOOM_BUCKETS_PER_PAGE)) * BLOOM_BUCKET_BYTES, murmurPairSecond);
 }
 
-/** Sets the BLOOM_PROBES bits the second hash `h` picks in the bucket at filter[base, base + 64). */
+/** Sets the BLOOM_PROBES bits the second hash `h` (its 32 bits, signed or not) picks in the bucket at filter[base, base + 64). */
 function setBits(filter: Uint8Array, base: number, h: number): void {
   const delta = ((h >>> 17) | (h << 15)) >>> 0;
   for (let i = 0; i < BLOOM_PROBES; i++) {
@@ -127,6 +141,7 @@ export class BloomBuilder {
   private readonly buckets = new Int32Array(BUILDER_BATCH);
   private readonly seconds = new Int32Array(BUILDER_BATCH);
   private readonly order = new Int32Array(BUILDER_BATCH);
+  private readonly hashes = new Int32Array(2);
   /** Keys of the batch per page, then where each page's keys go in `order`. */
   private readonly perPage: Int32Array;
   private n = 0;
@@ -139,8 +154,10 @@ export class BloomBuilder {
   /** Adds the key bytes buf[start, end). */
   add(buf: Uint8Array, start: number, end: number): void {
     const n = this.n;
-    this.buckets[n] = murmur3Pair(buf, start, end) % (this.pages * BLOOM_BUCKETS_PER_PAGE);
-    this.seconds[n] = murmurPairSecond;
+    const hashes = this.hashes;
+    murmurPairBits(buf, start, end, hashes);
+    this.buckets[n] = (hashes[0] >>> 0) % (this.pages * BLOOM_BUCKETS_PER_PAGE);
+    this.seconds[n] = hashes[1];
     if ((this.n = n + 1) === BUILDER_BATCH) this.setBatch();
   }
 
@@ -159,7 +176,7 @@ export class BloomBuilder {
     for (let i = 0; i < n; i++) order[perPage[(buckets[i] / BLOOM_BUCKETS_PER_PAGE) | 0]++] = i;
     for (let j = 0; j < n; j++) {
       const i = order[j];
-      setBits(filter, buckets[i] * BLOOM_BUCKET_BYTES, seconds[i] >>> 0);
+      setBits(filter, buckets[i] * BLOOM_BUCKET_BYTES, seconds[i]);
     }
     this.n = 0;
   }

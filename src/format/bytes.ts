@@ -54,8 +54,17 @@ const [T0, T1, T2, T3, T4, T5, T6, T7, T8, T9, Ta, Tb, Tc, Td, Te, Tf] = CRC_TAB
 export function crc32(buf: Uint8Array, start = 0, end = buf.length, previous = 0): number {
   const native = nativeFor(end - start);
   if (native) return native(start === 0 && end === buf.length ? buf : new Uint8Array(buf.buffer, buf.byteOffset + start, end - start), previous >>> 0);
+  return ~crcRun(buf, start, end, (previous | 0) ^ -1) >>> 0;
+}
+
+/**
+ * The running CRC state `c` (not yet inverted) continued over buf[start,
+ * end). An int32, as every CRC value passed between these functions is: an
+ * unsigned CRC past 2^31 (half of them) would be a heap number each time it
+ * leaves a function, an allocation a record.
+ */
+function crcRun(buf: Uint8Array, start: number, end: number, c: number): number {
   const view = crcViews.of(buf);
-  let c = (previous | 0) ^ -1;
   let i = start;
   const blocks = end - 15;
   while (i < blocks) {
@@ -63,17 +72,28 @@ export function crc32(buf: Uint8Array, start = 0, end = buf.length, previous = 0
     i += 16;
   }
   while (i < end) c = (c >>> 8) ^ T0[(c ^ buf[i++]) & 0xff];
-  return ~c >>> 0;
+  return c | 0;
 }
 
 /**
- * Copies src[start, end) to dst at `at` and returns the CRC-32 of those
- * bytes continued from `previous`, as crc32 would: copyBytes and crc32 in
- * one pass (the words the CRC loads are the words stored). REQUIRES: the
- * room; src and dst not overlapping.
+ * The CRC-32 of a record laid out in pieces (a header written in place, then
+ * a key and a value copied in): crcBegin, crcCopy each piece, crcEnd. Its
+ * running state lives here, an int32 (see crcRun).
  */
-export function crc32Copy(src: DataView, start: number, end: number, dst: DataView, at: number, previous: number): number {
-  let c = (previous | 0) ^ -1;
+const running = new Int32Array(1);
+
+/** Starts a CRC over buf[start, end), bytes already in place. */
+export function crcBegin(buf: Uint8Array, start: number, end: number): void {
+  running[0] = crcRun(buf, start, end, -1);
+}
+
+/**
+ * Copies src[start, end) to dst at `at` and continues the CRC over those
+ * bytes: copyBytes and crc32 in one pass (the words the CRC loads are the
+ * words stored). REQUIRES: crcBegin; the room; src and dst not overlapping.
+ */
+export function crcCopy(src: DataView, start: number, end: number, dst: DataView, at: number): void {
+  let c = running[0];
   let i = start;
   const to = at - start;
   const blocks = end - 15;
@@ -95,7 +115,12 @@ export function crc32Copy(src: DataView, start: number, end: number, dst: DataVi
     c = (c >>> 8) ^ T0[(c ^ x) & 0xff];
     i++;
   }
-  return ~c >>> 0;
+  running[0] = c | 0;
+}
+
+/** Ends the CRC: writes it, u32 LE, at view[at]. */
+export function crcEnd(view: DataView, at: number): void {
+  view.setInt32(at, ~running[0], true);
 }
 
 /** One step of slicing by 16: the running CRC `c` (not yet inverted) over 16 bytes, read as four little-endian words. */
@@ -178,7 +203,7 @@ const TWO_32 = 0x100000000;
 const MAX_SAFE_HIGH = 0x1fffff;
 
 /** Writes a u32 LE by bytes: no bounds check or call (Buffer#writeUInt32LE has both), for codecs that write millions. REQUIRES: 0 <= value < 2^32, the room. */
-export function writeU32(buf: Uint8Array, value: number, offset: number): void {
+function writeU32(buf: Uint8Array, value: number, offset: number): void {
   buf[offset] = value & 0xff;
   buf[offset + 1] = (value >>> 8) & 0xff;
   buf[offset + 2] = (value >>> 16) & 0xff;

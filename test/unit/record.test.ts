@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ViewOf, compareBytes, copyBytes, crc32, crc32Copy, readU64, writeU64 } from '../../src/format/bytes.js';
+import { ViewOf, compareBytes, copyBytes, crc32, crcBegin, crcCopy, crcEnd, readU64, writeU64 } from '../../src/format/bytes.js';
 import { FLAG_BATCH, KIND_COMMIT, KIND_DEL, KIND_PUT, RECORD_HEADER_BYTES } from '../../src/format/constants.js';
 import { checkFileHeader, encodeFileHeader } from '../../src/format/file-header.js';
 import {
@@ -156,16 +156,20 @@ describe('byte helpers that go four bytes a step', () => {
     expect(into.toString('latin1', 1, 8)).toBe('xxxxxxx');
   });
 
-  it('crc32Copy copies and checksums in one pass: the bytes copied, and crc32 of them continued from any CRC', () => {
+  it('crcBegin, crcCopy and crcEnd: the pieces copied, and the CRC of all of them, as crc32 gives it', () => {
     const src = Buffer.from(Array.from({ length: 80 }, (_, i) => (i * 91 + 5) & 0xff));
+    const header = Buffer.from('a header of 16 b');
     for (let start = 0; start < 6; start++) {
       for (let n = 0; n <= 70; n += 1 + (n % 5)) {
-        const dst = Buffer.alloc(90, 0xee);
-        const before = crc32(Buffer.from('header'));
-        const crc = crc32Copy(new ViewOf().of(src), start, start + n, new ViewOf().of(dst), 7, before);
-        expect(dst.subarray(7, 7 + n).equals(src.subarray(start, start + n))).toBe(true);
-        expect([dst[6], dst[7 + n]]).toEqual([0xee, 0xee]);
-        expect(crc).toBe(crc32(Buffer.concat([Buffer.from('header'), src.subarray(start, start + n)])));
+        const dst = Buffer.alloc(120, 0xee);
+        header.copy(dst, 4);
+        crcBegin(dst, 4, 20);
+        crcCopy(new ViewOf().of(src), start, start + n, new ViewOf().of(dst), 20);
+        crcCopy(new ViewOf().of(src), 0, 3, new ViewOf().of(dst), 20 + n);
+        crcEnd(new ViewOf().of(dst), 0);
+        expect(dst.subarray(20, 20 + n).equals(src.subarray(start, start + n))).toBe(true);
+        expect(dst[23 + n]).toBe(0xee);
+        expect(dst.readUInt32LE(0)).toBe(crc32(Buffer.concat([header, src.subarray(start, start + n), src.subarray(0, 3)])));
       }
     }
   });

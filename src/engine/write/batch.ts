@@ -8,7 +8,7 @@
 import { FLAG_BATCH, KIND_PUT, MAGIC_SEGMENT, RECORD_HEADER_BYTES } from '../../format/constants.js';
 import { encodeFileHeader } from '../../format/file-header.js';
 import { encodeCommit, writeRecord, writeRecordHeader } from '../../format/record.js';
-import { ViewOf, crc32, crc32Copy, writeU32 } from '../../format/bytes.js';
+import { ViewOf, crcBegin, crcCopy, crcEnd } from '../../format/bytes.js';
 import type { PackedPuts } from '../../checked-batch.js';
 import { BatchEntries } from './batch-entries.js';
 import { ioError } from '../../errors.js';
@@ -119,11 +119,11 @@ export class StagedBatch {
       writeRecordHeader(buf, pos, KIND_PUT, FLAG_BATCH, keyLength, valueLength, expiresAt[i]);
       const keyAt = pos + RECORD_HEADER_BYTES;
       // The CRC of the header, then of the key and value as they are copied in (docs/format.md "Data segment").
-      let crc = crc32(buf, pos + 4, keyAt);
-      crc = crc32Copy(pre, 0, prefix.length, dst, keyAt, crc);
-      crc = crc32Copy(src, keyStart[i], keyEnd[i], dst, keyAt + prefix.length, crc);
-      crc = crc32Copy(src, valueStart[i], valueEnd[i], dst, keyAt + keyLength, crc);
-      writeU32(buf, crc, pos);
+      crcBegin(buf, pos + 4, keyAt);
+      crcCopy(pre, 0, prefix.length, dst, keyAt);
+      crcCopy(src, keyStart[i], keyEnd[i], dst, keyAt + prefix.length);
+      crcCopy(src, valueStart[i], valueEnd[i], dst, keyAt + keyLength);
+      crcEnd(dst, pos);
       this.record(keyAt, keyAt + keyLength, KIND_PUT, length, expiresAt[i]);
     }
   }
