@@ -26,6 +26,8 @@ import { TtlList } from './ttl-list.js';
 import { SpillingTtlList } from './ttl-spill.js';
 
 const OUT_BYTES = 1 << 20;
+/** Written bytes of a run after which the disk is asked to start on them (FileSystem.syncAhead). */
+const SYNC_AHEAD_BYTES = 16 * 1024 * 1024;
 /** Largest leaf entry: 27 + 1024-byte key. */
 const MAX_ENTRY = 27 + 1024;
 /** Room a block may need in the output buffer: it is built in place and cannot be drained half way. */
@@ -46,6 +48,8 @@ export class RunWriter {
   private readonly sourceView = new ViewOf();
   private outStart = RUN_HEADER_BYTES; // file offset of out[0]
   private outLen = 0;
+  /** Bytes written since the last syncAhead. */
+  private unsynced = 0;
   private blockStart = -1; // offset in `out` of the open leaf block
   private blockCount = 0;
   private blockFirstKey = '';
@@ -162,7 +166,12 @@ export class RunWriter {
     }
     this.fs.write(this.fd, this.out, 0, this.outLen, this.outStart);
     this.outStart += this.outLen;
+    this.unsynced += this.outLen;
     this.outLen = 0;
+    if (this.unsynced >= SYNC_AHEAD_BYTES) {
+      this.fs.syncAhead?.(this.fd); // the disk takes the run while the rest is built: finish's fsync waits for less
+      this.unsynced = 0;
+    }
   }
 
   /** Writes one level of branch blocks over `children`; returns the refs of the new blocks. */

@@ -52,24 +52,36 @@ export interface FinishedBatch {
 }
 
 /**
- * Makes a spilled batch segment `file`: the staging file gets its segment
- * header and a COMMIT, is fsynced and renamed to the segment's name (the
- * directory is not fsynced). Returns the segment's size. A crash before a
- * manifest lists it leaves an unlisted segment the next writer removes.
+ * Gives a spilled batch's staging file what makes it segment `file`: its
+ * segment header and a COMMIT, and has the disk start on them (syncAhead)
+ * while the caller goes on (it indexes the batch). Returns the segment's size.
  */
-export function stageToSegment(fs: FileSystem, dir: string, stage: StageFile, file: number, count: number): number {
-  const path = `${dir}/${segmentName(file)}`;
+export function sealStage(fs: FileSystem, dir: string, stage: StageFile, file: number, count: number): number {
   const commit = encodeCommit(count);
   try {
     const header = encodeFileHeader(MAGIC_SEGMENT, file);
     fs.write(stage.fd, header, 0, header.length, 0);
     fs.write(stage.fd, commit, 0, commit.length, FILE_HEADER_BYTES + stage.bytes);
+    fs.syncAhead?.(stage.fd);
+  } catch (err) {
+    throw ioError(err, 'cannot commit batch as', `${dir}/${segmentName(file)}`);
+  }
+  return FILE_HEADER_BYTES + stage.bytes + commit.length;
+}
+
+/**
+ * Makes a sealed staging file (sealStage) segment `file`: fsynced and renamed
+ * to the segment's name (the directory is not fsynced). A crash before a
+ * manifest lists it leaves an unlisted segment the next writer removes.
+ */
+export function stageToSegment(fs: FileSystem, dir: string, stage: StageFile, file: number): void {
+  const path = `${dir}/${segmentName(file)}`;
+  try {
     fs.fsync(stage.fd);
     fs.rename(stage.path, path);
   } catch (err) {
     throw ioError(err, 'cannot commit batch as', path);
   }
-  return FILE_HEADER_BYTES + stage.bytes + commit.length;
 }
 
 export class StagedBatch {

@@ -22,7 +22,7 @@ import type { CensusCount, ManifestEdit } from '../files/store-manifest.js';
 import { View } from '../read/view.js';
 import { ActiveSegment, createSegment } from './active-segment.js';
 import { CommitPoint } from './commit-point.js';
-import { stageToSegment } from './batch.js';
+import { sealStage, stageToSegment } from './batch.js';
 import type { FinishedBatch, StageFile } from './batch.js';
 import { writeNextMerge } from './run-merging.js';
 import { writeTailRun } from './tail-run.js';
@@ -248,17 +248,20 @@ export class WriteSession {
 
   /**
    * Commits a spilled batch: its staging file becomes a new segment
-   * (stageToSegment), indexed by one new run, and the active segment, in one
-   * manifest replacement. A crash before that replacement leaves an unlisted
-   * segment the next writer removes.
+   * (sealStage, then stageToSegment once its run is written: the disk takes
+   * the segment's last bytes meanwhile), indexed by one new run, and the
+   * active segment, in one manifest replacement. A crash before that
+   * replacement leaves an unlisted segment, run or staging file the next
+   * writer removes.
    */
   private commitSpilled(stage: StageFile, batch: FinishedBatch): void {
     if (this.active.end > this.manifest.active.indexedTo) this.flush();
     const numbers = new FileNumbers(this.manifest.nextFile);
     const file = numbers.take();
-    const segmentEnd = stageToSegment(this.fs, this.dir, stage, file, batch.count);
+    const segmentEnd = sealStage(this.fs, this.dir, stage, file, batch.count);
     const census = this.census();
     const { run, shadowed } = writeTailRun(this.fs, this.dir, numbers.take(), this.view, [], { base: FILE_HEADER_BYTES, entries: batch.entries, segment: file }, census);
+    stageToSegment(this.fs, this.dir, stage, file);
     this.fs.fsyncDir(this.dir);
     const edit: ManifestEdit = { runs: { add: [run] }, counted: { puts: batch.puts, deletes: batch.deletes, deadBytes: shadowed }, census };
     this.switchActive(edit, file, segmentEnd);
