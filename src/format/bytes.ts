@@ -191,9 +191,14 @@ export function compareBytes(a: Uint8Array, aStart: number, aEnd: number, b: Uin
   return aEnd - aStart - (bEnd - bStart);
 }
 
-/** A copy of typed array `a` with room for n elements (a Buffer's constructor would be the deprecated Buffer(n)). */
+/**
+ * A copy of typed array `a` with room for n elements; those past a's are
+ * not zeroed (the caller fills them before reading them). A Buffer's own
+ * constructor would be the deprecated Buffer(n).
+ */
 export function grown<T extends Uint8Array | Uint32Array | Float64Array>(a: T, n: number): T {
-  const b = new (a.constructor as new (n: number) => T)(n);
+  const Type = a.constructor as { new (buffer: ArrayBufferLike, offset: number, length: number): T; BYTES_PER_ELEMENT: number };
+  const b = new Type(Buffer.allocUnsafeSlow(n * Type.BYTES_PER_ELEMENT).buffer, 0, n);
   b.set(a);
   return b;
 }

@@ -1,5 +1,5 @@
 // Data records (docs/format.md "Data segment"). Pure: Buffers in, Buffers out.
-import { crc32, readU64, writeU64 } from './bytes.js';
+import { ViewOf, crc32, readU64, setU64 } from './bytes.js';
 import {
   COMMIT_VALUE_BYTES,
   FLAG_BATCH,
@@ -58,20 +58,16 @@ export function writeRecord(
  * flags, lengths and expiry. The key and value go after it, then sealRecord.
  */
 export function writeRecordHeader(buf: Buffer, pos: number, kind: number, flags: number, keyLength: number, valueLength: number, expiresAt: number): void {
+  const view = headerViews.of(buf);
   buf[pos + 4] = kind;
   buf[pos + 5] = flags;
-  buf[pos + 6] = keyLength & 0xff;
-  buf[pos + 7] = keyLength >>> 8;
-  buf[pos + 8] = valueLength & 0xff;
-  buf[pos + 9] = (valueLength >>> 8) & 0xff;
-  buf[pos + 10] = (valueLength >>> 16) & 0xff;
-  buf[pos + 11] = valueLength >>> 24;
-  if (expiresAt === 0) {
-    for (let i = 12; i < 20; i++) buf[pos + i] = 0;
-  } else {
-    writeU64(buf, expiresAt, pos + 12);
-  }
+  view.setUint16(pos + 6, keyLength, true);
+  view.setUint32(pos + 8, valueLength, true);
+  setU64(view, pos + 12, expiresAt);
 }
+
+/** writeRecordHeader's view of the buffer it last wrote to (a batch's chunk). */
+const headerViews = new ViewOf();
 
 /** Fills in the CRC of the record laid out at buf[pos, end) (header, key and value written). */
 function sealRecord(buf: Buffer, pos: number, end: number): void {

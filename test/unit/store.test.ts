@@ -367,6 +367,20 @@ describe('store: large batches', () => {
   });
 });
 
+describe('store: a key put twice in a row in one batch', () => {
+  it.each([
+    ['in memory', { flushBytes: 1024 }],
+    ['spilled to a staging file', { spillBytes: 4096 }],
+  ])('the second put wins (%s)', async (_, options) => {
+    const s = await tempStore(options);
+    const b = s.batch();
+    for (let i = 0; i < 200; i++) b.put(`k${String(i).padStart(3, '0')}`, 'first').put(`k${String(i).padStart(3, '0')}`, `second ${i}`);
+    await b.write();
+    expect((await s.get('k007'))?.toString()).toBe('second 7');
+    expect((await s.stats()).keys).toBe(200);
+  });
+});
+
 describe('store: packed puts (a bulk load)', () => {
   /** Puts of every length class (an empty value, a short one copied byte by byte, long ones), one with an expiry. */
   const puts = Array.from({ length: 300 }, (_, i) => ({

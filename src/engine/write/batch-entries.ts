@@ -2,7 +2,7 @@
 // written from (tail-run.ts): struct-of-arrays, and the keys back to back in
 // one buffer, so a batch of millions of records holds no object per record
 // for the garbage collector to trace or move.
-import { ViewOf, copyBytes, grown } from '../../format/bytes.js';
+import { ViewOf, compareBytes, copyBytes, grown } from '../../format/bytes.js';
 
 const INITIAL_ENTRIES = 1024;
 
@@ -17,6 +17,8 @@ export class BatchEntries {
   offsets = new Float64Array(INITIAL_ENTRIES);
   lengths = new Uint32Array(INITIAL_ENTRIES);
   expiries = new Float64Array(INITIAL_ENTRIES);
+  /** Every key was greater than the one before it (a bulk load of sorted input): they need no sort. */
+  ascending = true;
   private readonly views = { source: new ViewOf(), keys: new ViewOf() };
 
   /** Files the entry of a record whose key is src[keyStart, keyEnd). */
@@ -26,7 +28,10 @@ export class BatchEntries {
     const at = this.keyStarts[i];
     const end = at + keyEnd - keyStart;
     if (end > this.keyBytes.length) this.keyBytes = grownBytes(this.keyBytes, Math.max(end, this.keyBytes.length * 2));
-    copyBytes(this.views.source.of(src), keyStart, keyEnd, this.views.keys.of(this.keyBytes), at);
+    const keys = this.keyBytes;
+    copyBytes(this.views.source.of(src), keyStart, keyEnd, this.views.keys.of(keys), at);
+    // Compared with the key before while both are in the cache, not in a second pass.
+    if (this.ascending && i > 0 && compareBytes(keys, this.keyStarts[i - 1], at, keys, at, end) >= 0) this.ascending = false;
     this.keyStarts[i + 1] = end;
     this.kinds[i] = kind;
     this.offsets[i] = offset;

@@ -12,7 +12,6 @@ import { sortedUnique } from '../runs/run-merge.js';
 import { sortedLookup } from '../runs/run-probe.js';
 import { RunWriter } from '../runs/run-writer.js';
 import type { BatchEntries } from './batch-entries.js';
-import { compareBytes } from '../../format/bytes.js';
 
 /** A batch's records in the log: its entries, relative to `base` in `segment` (default: the active one). */
 export interface BatchInLog {
@@ -87,10 +86,7 @@ export function writeTailRun(
  * entry in key order (sortedUnique), every older one passed to `onShadowed`.
  */
 function newestInOrder(b: BatchEntries, onShadowed: (index: number) => void): Uint32Array | null {
-  const { keyBytes, keyStarts } = b;
-  let i = 1;
-  while (i < b.count && compareBytes(keyBytes, keyStarts[i - 1], keyStarts[i], keyBytes, keyStarts[i], keyStarts[i + 1]) < 0) i++;
-  if (i >= b.count) return null;
+  if (b.ascending) return null;
   const keys: string[] = [];
   for (let k = 0; k < b.count; k++) keys.push(b.key(k));
   return sortedUnique(keys, onShadowed);
