@@ -61,9 +61,6 @@ export function murmur3(buf: Uint8Array, start: number, end: number, seed: numbe
   return finish(h, len);
 }
 
-/** murmur3Pair's view of the buffer it last hashed (an index run's output, a leaf block): a block is one word load. */
-const pairViews = new ViewOf();
-
 /** The second hash of the last murmur3Pair call. */
 export let murmurPairSecond = 0;
 
@@ -72,23 +69,27 @@ export let murmurPairSecond = 0;
  * bytes: returns the first hash, leaves the second in murmurPairSecond.
  */
 export function murmur3Pair(buf: Uint8Array, start: number, end: number): number {
-  murmurPairBits(buf, start, end, pair);
+  murmurPairBits(buf, null, start, end, pair);
   murmurPairSecond = pair[1] >>> 0;
   return pair[0] >>> 0;
 }
 
 const pair = new Int32Array(2);
 
-/** murmur3Pair's hashes as int32 bits, into hashes[0] (first seed) and hashes[1] (second). */
-function murmurPairBits(buf: Uint8Array, start: number, end: number, hashes: Int32Array): void {
+/**
+ * murmur3Pair's hashes as int32 bits, into hashes[0] (first seed) and
+ * hashes[1] (second). `view`, a DataView of buf, reads a block as one word:
+ * for a caller that hashes many keys of one buffer (an index run's output);
+ * null reads bytes (verify hashes keys of buffers in turn).
+ */
+function murmurPairBits(buf: Uint8Array, view: DataView | null, start: number, end: number, hashes: Int32Array): void {
   let h = BLOOM_SEED_1;
   let g = BLOOM_SEED_2;
   const len = end - start;
   const blocksEnd = start + (len & ~3);
   let i = start;
-  const view = pairViews.of(buf);
   for (; i < blocksEnd; i += 4) {
-    const k = scramble(view.getInt32(i, true));
+    const k = scramble(view ? view.getInt32(i, true) : buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24));
     h = mix(h, k);
     g = mix(g, k);
   }
@@ -142,6 +143,8 @@ export class BloomBuilder {
   private readonly seconds = new Int32Array(BUILDER_BATCH);
   private readonly order = new Int32Array(BUILDER_BATCH);
   private readonly hashes = new Int32Array(2);
+  /** The buffer the keys are in: a run writer's output, the same one key after key. */
+  private readonly views = new ViewOf();
   /** Keys of the batch per page, then where each page's keys go in `order`. */
   private readonly perPage: Int32Array;
   private n = 0;
@@ -155,7 +158,7 @@ export class BloomBuilder {
   add(buf: Uint8Array, start: number, end: number): void {
     const n = this.n;
     const hashes = this.hashes;
-    murmurPairBits(buf, start, end, hashes);
+    murmurPairBits(buf, this.views.of(buf), start, end, hashes);
     this.buckets[n] = (hashes[0] >>> 0) % (this.pages * BLOOM_BUCKETS_PER_PAGE);
     this.seconds[n] = hashes[1];
     if ((this.n = n + 1) === BUILDER_BATCH) this.setBatch();

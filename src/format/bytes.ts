@@ -163,29 +163,36 @@ export function copyBytes(src: DataView, start: number, end: number, dst: DataVi
   for (; i < n; i++) dst.setUint8(at + i, src.getUint8(start + i));
 }
 
-/** compareBytes's views of the buffers it last compared. */
-const leftViews = new ViewOf();
-const rightViews = new ViewOf();
-
 /**
  * Compares a[aStart, aEnd) with b[bStart, bEnd) in unsigned byte order
- * (memcmp; a prefix sorts first): negative, 0 or positive. Four bytes a step
- * for longer keys (a big-endian word orders as its bytes do).
+ * (memcmp; a prefix sorts first): negative, 0 or positive. Byte by byte: its
+ * callers (verify's merge of runs, above all) take turns between buffers,
+ * and a DataView made for each turn costs more than the bytes.
  */
 export function compareBytes(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array, bStart: number, bEnd: number): number {
   const n = Math.min(aEnd - aStart, bEnd - bStart);
+  for (let i = 0; i < n; i++) {
+    const d = a[aStart + i] - b[bStart + i];
+    if (d !== 0) return d;
+  }
+  return aEnd - aStart - (bEnd - bStart);
+}
+
+/**
+ * compareBytes of ranges read through DataViews the caller keeps (it compares
+ * keys of the same buffers again and again: a batch's keys, a run writer's
+ * output), four bytes a step: a big-endian word orders as its bytes do.
+ */
+export function compareViews(a: DataView, aStart: number, aEnd: number, b: DataView, bStart: number, bEnd: number): number {
+  const n = Math.min(aEnd - aStart, bEnd - bStart);
   let i = 0;
-  if (n >= 8) {
-    const av = leftViews.of(a);
-    const bv = rightViews.of(b);
-    for (; i + 4 <= n; i += 4) {
-      const x = av.getUint32(aStart + i);
-      const y = bv.getUint32(bStart + i);
-      if (x !== y) return x < y ? -1 : 1;
-    }
+  for (; i + 4 <= n; i += 4) {
+    const x = a.getUint32(aStart + i);
+    const y = b.getUint32(bStart + i);
+    if (x !== y) return x < y ? -1 : 1;
   }
   for (; i < n; i++) {
-    const d = a[aStart + i] - b[bStart + i];
+    const d = a.getUint8(aStart + i) - b.getUint8(bStart + i);
     if (d !== 0) return d;
   }
   return aEnd - aStart - (bEnd - bStart);

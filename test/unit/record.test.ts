@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ViewOf, compareBytes, copyBytes, crc32, crcBegin, crcCopy, crcEnd, readU64, writeU64 } from '../../src/format/bytes.js';
+import { ViewOf, compareBytes, compareViews, copyBytes, crc32, crcBegin, crcCopy, crcEnd, readU64, writeU64 } from '../../src/format/bytes.js';
 import { FLAG_BATCH, KIND_COMMIT, KIND_DEL, KIND_PUT, RECORD_HEADER_BYTES } from '../../src/format/constants.js';
 import { checkFileHeader, encodeFileHeader } from '../../src/format/file-header.js';
 import {
@@ -174,14 +174,16 @@ describe('byte helpers that go four bytes a step', () => {
     }
   });
 
-  it('compareBytes orders as memcmp, a prefix first, at any offset and length', () => {
+  it('compareBytes and compareViews order as memcmp, a prefix first, at any offset and length', () => {
     const keys = ['', 'a', 'ab', 'abc', 'abcd', 'abcdefgh', 'abcdefgi', 'abcdefghijklmnop', 'abcdefghijklmnoq', 'abcdefghijklmnopq', '\xff\xff\xff\xff\x00', '\xff\xff\xff\xff', 'zz'];
     const sign = (n: number) => Math.sign(n);
     for (const x of keys) {
       for (const y of keys) {
         const a = Buffer.from(`...${x}`, 'latin1');
         const b = Buffer.from(`.${y}..`, 'latin1');
-        expect(sign(compareBytes(a, 3, a.length, b, 1, b.length - 2)), `${x} vs ${y}`).toBe(sign(Buffer.compare(Buffer.from(x, 'latin1'), Buffer.from(y, 'latin1'))));
+        const want = sign(Buffer.compare(Buffer.from(x, 'latin1'), Buffer.from(y, 'latin1')));
+        expect(sign(compareBytes(a, 3, a.length, b, 1, b.length - 2)), `${x} vs ${y}`).toBe(want);
+        expect(sign(compareViews(new ViewOf().of(a), 3, a.length, new ViewOf().of(b), 1, b.length - 2)), `${x} vs ${y}, through views`).toBe(want);
       }
     }
   });

@@ -16,7 +16,7 @@ import {
   RUN_HEADER_BYTES,
   TTL_ENTRY_BYTES,
 } from '../../format/constants.js';
-import { ViewOf, compareBytes, copyBytes, fileName } from '../../format/bytes.js';
+import { ViewOf, compareViews, copyBytes, fileName } from '../../format/bytes.js';
 import { encodeRunHeader, sealBlock, writeBranchEntry, writeLeafFields, writeLeafKey } from '../../format/index-block.js';
 import type { RunInfo } from '../../format/manifest.js';
 import { encodeTtlEntries, encodeTtlHeader, ttlCrc } from '../../format/ttl-section.js';
@@ -60,6 +60,7 @@ export class RunWriter {
   private lastStart = 0;
   private lastEnd = 0;
   private readonly lastKeyCopy = Buffer.allocUnsafe(MAX_KEY_BYTES);
+  private readonly lastKeyCopyView = new DataView(this.lastKeyCopy.buffer, this.lastKeyCopy.byteOffset, MAX_KEY_BYTES);
   private minKey = Buffer.alloc(0);
   private maxKey = Buffer.alloc(0);
   private readonly bloomPages: number;
@@ -131,7 +132,8 @@ export class RunWriter {
   /** The entry's key length and key are at out[keyStart − 2, keyEnd): checks its order, hashes it, writes the fields after it. */
   private finishEntry(keyStart: number, keyEnd: number, kind: number, segment: number, offset: number, length: number, expiresAt: number): void {
     const out = this.out;
-    if (this.entries > 0 && compareBytes(out, keyStart, keyEnd, this.last, this.lastStart, this.lastEnd) <= 0) {
+    const lastView = this.last === out ? this.outView : this.lastKeyCopyView;
+    if (this.entries > 0 && compareViews(this.outView, keyStart, keyEnd, lastView, this.lastStart, this.lastEnd) <= 0) {
       throw new TzkvError('INTERNAL', `index run ${this.fileNumber}: keys out of order`);
     }
     this.last = out;

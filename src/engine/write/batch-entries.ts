@@ -2,7 +2,7 @@
 // written from (tail-run.ts): struct-of-arrays, and the keys back to back in
 // one buffer, so a batch of millions of records holds no object per record
 // for the garbage collector to trace or move.
-import { ViewOf, compareBytes, copyBytes, grown } from '../../format/bytes.js';
+import { ViewOf, compareViews, copyBytes, grown } from '../../format/bytes.js';
 
 const INITIAL_ENTRIES = 1024;
 
@@ -28,10 +28,10 @@ export class BatchEntries {
     const at = this.keyStarts[i];
     const end = at + keyEnd - keyStart;
     if (end > this.keyBytes.length) this.keyBytes = grownBytes(this.keyBytes, Math.max(end, this.keyBytes.length * 2));
-    const keys = this.keyBytes;
-    copyBytes(this.views.source.of(src), keyStart, keyEnd, this.views.keys.of(keys), at);
+    const keys = this.views.keys.of(this.keyBytes);
+    copyBytes(this.views.source.of(src), keyStart, keyEnd, keys, at);
     // Compared with the key before while both are in the cache, not in a second pass.
-    if (this.ascending && i > 0 && compareBytes(keys, this.keyStarts[i - 1], at, keys, at, end) >= 0) this.ascending = false;
+    if (this.ascending && i > 0 && compareViews(keys, this.keyStarts[i - 1], at, keys, at, end) >= 0) this.ascending = false;
     this.keyStarts[i + 1] = end;
     this.kinds[i] = kind;
     this.offsets[i] = offset;
