@@ -1,10 +1,11 @@
 // Tests that need a server tzkv can't install from npm (Debian's etcd-server,
-// later redis-server), or another program from Debian (the shells that
-// test/e2e/completion.test.ts completes in). On a machine without it, such a
-// test is skipped with a note naming the binary and the command that installs
-// it, and test/helpers/skip-report.ts repeats the note after vitest's summary. With
-// TZKV_REQUIRE_SERVERS=1 (set by .ci/run, which installs them) a missing
-// server fails the test instead, so CI can never skip it silently.
+// redis-server with redis-cli and redis-benchmark), or another program from
+// Debian (the shells that test/e2e/completion.test.ts completes in). On a
+// machine without it, such a test is skipped with a note naming the binary and
+// the command that installs it, and test/helpers/skip-report.ts repeats the
+// note after vitest's summary. With TZKV_REQUIRE_SERVERS=1 (set by .ci/run,
+// which installs them) a missing server fails the test instead, so CI can
+// never skip it silently.
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { beforeEach } from 'vitest';
@@ -62,3 +63,9 @@ export const etcd = serverNeed('etcd', 'apt-get install -y etcd-server');
 export const bash = serverNeed('bash', 'apt-get install -y bash');
 export const zsh = serverNeed('zsh', 'apt-get install -y zsh');
 export const fish = serverNeed('fish', 'apt-get install -y fish');
+// Debian's redis-server is the reference the tests of `tzkv serve` hold its
+// replies to; redis-tools brings the clients they drive it with.
+const redisInstall = 'apt-get install -y redis-server redis-tools';
+export const redisServer = serverNeed('redis-server', redisInstall);
+export const redisCli = serverNeed('redis-cli', redisInstall);
+export const redisBenchmark = serverNeed('redis-benchmark', redisInstall);
