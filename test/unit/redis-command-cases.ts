@@ -30,7 +30,7 @@ export interface Scenario {
 }
 
 /** A reply as the tables write it. */
-export function render(reply: Reply): Expected {
+function render(reply: Reply): Expected {
   if (reply === null) return 'nil';
   if (Buffer.isBuffer(reply)) return `$${reply.toString('latin1')}`;
   if (typeof reply === 'number' || typeof reply === 'bigint') return `:${reply}`;
