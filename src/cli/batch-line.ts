@@ -12,8 +12,8 @@ import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from '../format/constants.js';
 import { checkKey, checkValue } from '../keys.js';
 import { LineWords, WordError } from './batch-words.js';
 import { parseInteger } from './counter.js';
-import { parseTtl } from './duration.js';
-import { decodeBytes } from './records.js';
+import { parseTtl } from '../text/duration.js';
+import { decodeBytes } from '../text/records.js';
 import { COMMAND_ALIASES } from './declared-flags.js';
 import { closest } from './suggest.js';
 

@@ -7,8 +7,8 @@ import { type ErrorCode, TzkvError } from '../errors.js';
 import { type BatchOp, keyOf, valueOf } from './batch-line.js';
 import { wordText } from './batch-words.js';
 import { incremented } from './counter.js';
-import { remainingSeconds } from './duration.js';
-import { isoTime, toRecord } from './records.js';
+import { remainingSeconds } from '../text/duration.js';
+import { isoTime, toRecord } from '../text/records.js';
 
 /** What an operation did. expiresAt: ms, or null for never. */
 export type BatchResult =

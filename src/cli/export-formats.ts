@@ -8,7 +8,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Entry } from '../api.js';
 import { IMPORT_FORMATS } from './import-formats.js';
-import { toRecord } from './records.js';
+import { toRecord } from '../text/records.js';
 import { terminalJson, terminalKey, terminalText } from './terminal-text.js';
 
 export const EXPORT_FORMATS = IMPORT_FORMATS;

@@ -1,10 +1,10 @@
 // Flags and arguments shared by several commands. Durations and times are
-// taken as strings and parsed by the command (src/cli/duration.ts), so a bad
+// taken as strings and parsed by the command (src/text/duration.ts), so a bad
 // value gets tzkv's own message and exit code 2 rather than oclif's wrapping.
 
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { DURATION_HELP } from './duration.js';
+import { DURATION_HELP } from '../text/duration.js';
 
 /** On every command (the base command's baseFlags). */
 export const globalFlags = {

@@ -12,7 +12,7 @@ import { decodeJsonLine, parseJsonLines, parseTsv } from './import-lines.js';
 import { lineError, regionsOf, splitLines, type Source } from './input.js';
 import { readJsonObject } from './json-object-reader.js';
 import { PackedInput } from './packed-input.js';
-import type { DecodedEntry } from './records.js';
+import type { DecodedEntry } from '../text/records.js';
 
 export const IMPORT_FORMATS = ['jsonl', 'tsv', 'json'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];

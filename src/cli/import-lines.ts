@@ -6,7 +6,7 @@ import { TzkvError } from '../errors.js';
 import { lineError, type Source } from './input.js';
 import { JsonLineFields, scanJsonLine } from './json-line-scan.js';
 import type { PackedInput } from './packed-input.js';
-import { fromRecord, type DecodedEntry } from './records.js';
+import { fromRecord, type DecodedEntry } from '../text/records.js';
 
 /**
  * Parses the TSV lines of `region` into `packed`: KEY<TAB>VALUE, the value

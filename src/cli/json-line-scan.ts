@@ -2,7 +2,7 @@
 // whose fields are strings without escapes, or null, such as `tzkv export`
 // writes ({"key":"k","value":"v","expiresAt":null}). Its key and value are
 // then spans of the line itself, the bytes JSON.parse and fromRecord would
-// give (records.ts). Any other line is left to them: they decide what it
+// give (src/text/records.ts). Any other line is left to them: they decide what it
 // holds, or what is wrong with it.
 
 import { isUtf8 } from 'node:buffer';

@@ -7,11 +7,11 @@ import type { Entry, Store } from '../api.js';
 import { TzkvError } from '../errors.js';
 import { bucketKey } from './bucket.js';
 import { incremented, parseInteger } from './counter.js';
-import { parseTimestamp, parseTtl, remainingSeconds } from './duration.js';
+import { parseTimestamp, parseTtl, remainingSeconds } from '../text/duration.js';
 import { readStdin, readWhole } from './input.js';
 import { printJson, writeOut } from './output.js';
 import { givenPath } from './paths.js';
-import { isoTime, toRecord } from './records.js';
+import { isoTime, toRecord } from '../text/records.js';
 import { type StoreFlags, withKeyStore, withStore } from './open-store.js';
 import { terminalText } from './terminal-text.js';
 

@@ -11,7 +11,7 @@ import { DamageWarnings } from './damage.js';
 import { compileGlob, type Glob, looksLikeGlob } from './glob.js';
 import { printJson, printMessage, writeOut } from './output.js';
 import { type StoreFlags, withKeyStore } from './open-store.js';
-import { isoTime } from './records.js';
+import { isoTime } from '../text/records.js';
 import { openSink } from './sink.js';
 import { terminalKey } from './terminal-text.js';
 

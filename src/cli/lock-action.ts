@@ -12,7 +12,7 @@ import { TzkvError } from '../errors.js';
 import { realProcesses } from '../io/processes.js';
 import { randomHex } from '../io/random.js';
 import { elapsed } from '../lock/lock-holder.js';
-import { parseDuration, parseTtl } from './duration.js';
+import { parseDuration, parseTtl } from '../text/duration.js';
 import { type StoreFlags, withStore } from './open-store.js';
 
 /** Every lock's key starts with this; lock NAME is the key LOCK_PREFIX + NAME. */

@@ -14,7 +14,7 @@ import { type DelRequest, deleteKeys, getKey } from './key-actions.js';
 import { hintAtPattern, keyOutput } from './key-listing.js';
 import { type StoreFlags, withKeyStore } from './open-store.js';
 import { note, printJson, writeOut } from './output.js';
-import { toRecord } from './records.js';
+import { toRecord } from '../text/records.js';
 import { quotedKey, terminalJson } from './terminal-text.js';
 
 export interface GetManyRequest extends StoreFlags {

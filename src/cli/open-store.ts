@@ -9,7 +9,7 @@ import type { Store } from '../api.js';
 import { isEtcdAddress } from '../etcd/url.js';
 import { isTzkvError } from '../errors.js';
 import { open } from '../index.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../text/duration.js';
 import { printMessage } from './output.js';
 import { parseMode } from '../engine/files/permissions.js';
 import { givenPath } from './paths.js';

@@ -7,10 +7,10 @@ import type { WatchEvent } from '../api.js';
 import { TzkvError, isTzkvError } from '../errors.js';
 import { bucketKey, keyInBucket } from './bucket.js';
 import { DamageWarnings } from './damage.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../text/duration.js';
 import { writeOut } from './output.js';
 import { type StoreFlags, withStore } from './open-store.js';
-import { toRecord } from './records.js';
+import { toRecord } from '../text/records.js';
 import { lineField, terminalJson } from './terminal-text.js';
 
 export interface WatchRequest extends StoreFlags {

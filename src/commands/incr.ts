@@ -1,7 +1,7 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { TzkvCommand } from '../cli/base.js';
-import { DURATION_HELP } from '../cli/duration.js';
+import { DURATION_HELP } from '../text/duration.js';
 import { bucketFlag, keyArg, lockFlag, modeFlag } from '../cli/flags.js';
 import { incrementKey } from '../cli/key-actions.js';
 

@@ -1,7 +1,7 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { TzkvCommand } from '../cli/base.js';
-import { DURATION_HELP } from '../cli/duration.js';
+import { DURATION_HELP } from '../text/duration.js';
 import { bucketFlag } from '../cli/flags.js';
 import { watchKeys } from '../cli/watch-action.js';
 

@@ -1,8 +1,9 @@
-// Pure parsers for the time values the command line accepts. They throw
-// TzkvError('INVALID_ARGUMENT') (exit 2) with a message naming the bad text.
+// Pure parsers for the time values a user types: on the command line
+// (src/cli) and in the server's requests (src/serve). They throw
+// TzkvError('INVALID_ARGUMENT') (exit 2; HTTP 400) with a message naming the bad text.
 
 import { TzkvError } from '../errors.js';
-import { MAX_EXPIRY_MS } from '../index.js';
+import { MAX_EXPIRY_MS } from '../format/constants.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

@@ -1,11 +1,12 @@
-// The JSON shape of one entry, shared by `get --json`, `export` and `import`:
+// The JSON shape of one entry, shared by `get --json`, `export`, `import` and
+// the server's HTTP API (src/serve/http):
 // {"key", "value", "encoding"?, "expiresAt"}. Values (and, rarely, keys) that
 // are not valid UTF-8 travel base64-encoded, flagged by "encoding" (and
 // "keyEncoding"), so an export reproduces every byte.
 
 import { isUtf8 } from 'node:buffer';
 import { TzkvError } from '../errors.js';
-import { MAX_EXPIRY_MS } from '../index.js';
+import { MAX_EXPIRY_MS } from '../format/constants.js';
 import { LATEST_EXPIRY } from './duration.js';
 
 export interface EntryRecord {
