@@ -85,6 +85,12 @@ export interface ListOptions extends ReadOptions {
   prefix?: KeyInput;
   /** Stop after this many results. */
   limit?: number;
+  /**
+   * Only keys after this one in byte order (it need not exist): a listing
+   * resumes where an earlier one ended, at the cost of a seek, not of
+   * stepping over the keys before it (a page of the server's listings).
+   */
+  after?: KeyInput;
 }
 
 /** What Store.watch() follows: one key, or every key under a prefix. Give `key` or `prefix`, not both. */

@@ -39,6 +39,8 @@ export interface Listing {
   prefix: Buffer;
   /** At most this many results (Infinity: no limit). */
   limit: number;
+  /** The least key to yield: `prefix`, or past ListOptions.after (keys.ts checkListing). */
+  start: Buffer;
   onDamage?: (damage: VerifyProblem) => void;
 }
 

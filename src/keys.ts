@@ -110,14 +110,21 @@ export function isExpired(expiresAt: number, now: number): boolean {
   return expiresAt !== 0 && expiresAt <= now;
 }
 
-/** A listing's checked options: the prefix as bytes (empty for every key), the limit (Infinity for none). */
-export function checkListing(options: { prefix?: KeyInput; limit?: number } | undefined): { prefix: Buffer; limit: number } {
+/**
+ * A listing's checked options: the prefix as bytes (empty for every key), the
+ * limit (Infinity for none), and `start`, the least key it may yield: the
+ * prefix, or the key right after `after` (the same bytes and a 0 byte) when
+ * that comes later.
+ */
+export function checkListing(options: { prefix?: KeyInput; limit?: number; after?: KeyInput } | undefined): { prefix: Buffer; limit: number; start: Buffer } {
   const prefix = options?.prefix === undefined ? Buffer.alloc(0) : toBytes(options.prefix);
   const limit = options?.limit ?? Infinity;
   if (limit !== Infinity && (!Number.isSafeInteger(limit) || limit < 0)) {
     throw new TzkvError('INVALID_ARGUMENT', `limit must be a whole number ≥ 0, got ${options?.limit}`);
   }
-  return { prefix, limit };
+  if (options?.after === undefined) return { prefix, limit, start: prefix };
+  const next = Buffer.concat([toBytes(options.after), Buffer.from([0])]);
+  return { prefix, limit, start: Buffer.compare(next, prefix) > 0 ? next : prefix };
 }
 
 /** A watch's checked options: `match` is the key (`exact`) or the prefix (empty: every key). */

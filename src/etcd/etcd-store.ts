@@ -200,14 +200,14 @@ export class EtcdStore extends CheckedStore {
   }
 
   /** Pages through the keys under PREFIX+prefix at the revision of the first page. */
-  private async *scan({ prefix, limit }: Listing, keysOnly: boolean): AsyncIterableIterator<Entry> {
+  private async *scan({ prefix, start: from, limit }: Listing, keysOnly: boolean): AsyncIterableIterator<Entry> {
     this.usable();
     const start = Buffer.concat([this.prefix, prefix]);
     const leases = this.leases();
     const send = (body: Record<string, unknown>) => this.client.call<RangeReply>('kv/range', body);
     let given = 0;
     const order = { sort_order: 'ASCEND', sort_target: 'KEY', keys_only: keysOnly };
-    for await (const kvs of rangePages(send, start, prefixEnd(start), order, () => limit - given)) {
+    for await (const kvs of rangePages(send, Buffer.concat([this.prefix, from]), prefixEnd(start), order, () => limit - given)) {
       for (const kv of kvs) {
         const e = await entryOf(kv, this.prefix, leases);
         if (!e) continue; // its lease ran out a moment ago

@@ -386,27 +386,27 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     return result as T;
   }
 
-  protected async *_keys({ prefix, limit, onDamage }: Listing): AsyncIterableIterator<KeyInfo> {
+  protected async *_keys({ prefix, start, limit, onDamage }: Listing): AsyncIterableIterator<KeyInfo> {
     const damage = new DamageLog(this.location, onDamage);
-    for (const e of this.liveEntries(prefix, limit, false, damage)) yield { key: e.key, expiresAt: e.expiresAt };
+    for (const e of this.liveEntries(prefix, start, limit, false, damage)) yield { key: e.key, expiresAt: e.expiresAt };
     damage.finish('the listing');
   }
 
-  protected async *_entries({ prefix, limit, onDamage }: Listing): AsyncIterableIterator<Entry> {
+  protected async *_entries({ prefix, start, limit, onDamage }: Listing): AsyncIterableIterator<Entry> {
     const damage = new DamageLog(this.location, onDamage);
-    for (const e of this.liveEntries(prefix, limit, true, damage)) yield e as Entry;
+    for (const e of this.liveEntries(prefix, start, limit, true, damage)) yield e as Entry;
     damage.finish('the listing');
   }
 
   /**
-   * Live entries in key order (with values when asked), all from one view that
+   * Live entries under `prefix` from `start` on, in key order (with values when asked), all from one view that
    * opens every file it needs before the first entry: the listing is one
    * consistent cut (an import is in it wholly or not at all) even when a
    * compaction deletes those files meanwhile, and other calls on this store
    * cannot close it. Damage is stepped over and told to `damage`; a key
    * whose value is damaged is left out.
    */
-  private *liveEntries(prefix: Buffer, limit: number, values: boolean, damage: DamageLog): Generator<KeyInfo | Entry> {
+  private *liveEntries(prefix: Buffer, start: Buffer, limit: number, values: boolean, damage: DamageLog): Generator<KeyInfo | Entry> {
     if (limit === 0) return;
     this.checkOpen();
     let view: View | undefined;
@@ -426,7 +426,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     const now = this.now();
     let n = 0;
     try {
-      for (const e of mergedEntries(view, prefix, prefix, damage.report)) {
+      for (const e of mergedEntries(view, prefix, start, damage.report)) {
         if (e.kind !== KIND_PUT || isExpired(e.expiresAt, now)) continue;
         const key = Buffer.from(e.key);
         if (!values) yield { key, expiresAt: e.expiresAt === 0 ? null : e.expiresAt };

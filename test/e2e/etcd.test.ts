@@ -6,7 +6,7 @@ import { type AddressInfo } from 'node:net';
 import { createServer, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { MAX_EXPIRY_MS, open, type Store, type TzkvError } from '../../src/index.js';
+import { type ListOptions, MAX_EXPIRY_MS, open, type Store, type TzkvError } from '../../src/index.js';
 import { tzkvChild } from './fixtures/processes.js';
 import { type EtcdCluster, startEtcd } from './fixtures/etcd.js';
 import { etcd, needsServer } from '../helpers/servers.js';
@@ -481,6 +481,39 @@ describe('the embedded API on etcd', () => {
       const keys: string[] = [];
       for await (const e of store.keys()) keys.push(e.key.toString());
       expect(keys, store.location).toEqual([]);
+      await store.close();
+    }
+  });
+
+  test('keys and entries resume after a key on both backends: pages of a listing, whether or not that key exists', async () => {
+    const c = await cluster(1);
+    for (const store of [await open(await storeDir()), await open(c.url('pages'))]) {
+      const b = store.batch();
+      for (const k of ['a', 'p', 'p:1', 'p:2', 'p:2:x', 'p:3', 'q', 'z']) b.put(k, k.toUpperCase());
+      await b.write();
+      const list = async (options: ListOptions) => {
+        const keys: string[] = [];
+        for await (const e of store.keys(options)) keys.push(e.key.toString());
+        return keys;
+      };
+      expect(await list({ prefix: 'p:', after: 'p:2' }), store.location).toEqual(['p:2:x', 'p:3']);
+      expect(await list({ prefix: 'p:', after: 'p:10', limit: 1 }), 'a key that is not there').toEqual(['p:2']);
+      expect(await list({ prefix: 'p:', after: 'a' }), 'before the prefix: from the prefix').toEqual(['p:1', 'p:2', 'p:2:x', 'p:3']);
+      expect(await list({ prefix: 'p:', after: 'p:3' }), 'the last one').toEqual([]);
+      expect(await list({ prefix: 'p:', after: 'q' }), 'past the prefix').toEqual([]);
+      expect(await list({ after: 'p:3' })).toEqual(['q', 'z']);
+      expect(await list({ after: Buffer.from([0xff, 0xff]) })).toEqual([]);
+      const pages: string[][] = [];
+      for (let after: string | undefined; ; ) {
+        const page = await list({ prefix: 'p', limit: 2, ...(after === undefined ? {} : { after }) });
+        if (page.length === 0) break;
+        pages.push(page);
+        after = page[page.length - 1];
+      }
+      expect(pages).toEqual([['p', 'p:1'], ['p:2', 'p:2:x'], ['p:3']]);
+      const entries: string[] = [];
+      for await (const e of store.entries({ after: 'p:2:x', limit: 2 })) entries.push(`${e.key}=${e.value}`);
+      expect(entries).toEqual(['p:3=P:3', 'q=Q']);
       await store.close();
     }
   });
