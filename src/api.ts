@@ -337,10 +337,53 @@ export interface Store {
    * round trips.
    */
   compact(options?: CompactOptions): Promise<CompactReport>;
+  /**
+   * Makes every write this store acknowledged durable. A directory store
+   * opened with `sync: false` fsyncs the active segments it appended to
+   * since (the loss window of OpenOptions.sync ends there; sealed segments,
+   * index runs and manifests are fsynced as they are written anyway). With
+   * sync on, and on etcd (which acknowledges a write once a quorum of its
+   * members has it on disk), there is nothing to do. For a program that
+   * writes with sync off and fsyncs on its own schedule (`tzkv serve
+   * --sync batch-ms N`). Loop: the fsyncs run on the caller's thread.
+   */
+  sync(): Promise<void>;
+  /**
+   * A feed of which keys change (ChangeFeed), for a cache kept in front of
+   * the store; undefined where telling costs as much as reading the key
+   * (etcd: a linearizable check is a round trip, as a get is). A directory
+   * store follows its log from here, as watch() does (docs/design.md
+   * "Change feed"). Close it when done: it holds files open. Loop: a
+   * directory store reads its manifest and scans the active segment's tail
+   * on the caller's thread (as the first get after a write does).
+   */
+  changes(): ChangeFeed | undefined;
   /** The store's administration (StoreAdmin), or undefined for a backend without one (etcd). */
   admin(): StoreAdmin | undefined;
   /** Loop: closes the store's files on the caller's thread; etcd: its connections. */
   close(): Promise<void>;
+}
+
+/**
+ * Which keys changed since the feed last looked (Store.changes()): any
+ * process's writes, this one's included, as committed to the store.
+ */
+export interface ChangeFeed {
+  /**
+   * The keys written since the last poll() (since changes(), the first
+   * time): every key that a write committed before this call began changed
+   * is in this answer or an earlier one. A superset: a key may come more
+   * than once, or as written when its value did not change (a write undone
+   * after a failure). 'unknown' when the feed cannot tell which keys
+   * changed (a compaction or repair rewrote the store's files, a write was
+   * undone in place, damage in the log): take every key as changed. The
+   * keys are the caller's to keep. Loop: synchronous, on the caller's
+   * thread: when nothing changed, two stat calls of a few microseconds;
+   * otherwise the new records of the log are read.
+   */
+  poll(): readonly Buffer[] | 'unknown';
+  /** Closes the files the feed holds; poll() is refused afterwards (CLOSED). */
+  close(): void;
 }
 
 /**

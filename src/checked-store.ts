@@ -6,9 +6,10 @@
 // anything. What a backend alone can judge stays with it: whether it is
 // closed or read-only (checked after the arguments), and limits of its own
 // (etcd's request size). Methods that take nothing to check (batch, stats,
-// compact, close, admin) are the backend's directly.
+// compact, sync, changes, close, admin) are the backend's directly.
 import type {
   Batch,
+  ChangeFeed,
   CompactOptions,
   DeleteCondition,
   CompactReport,
@@ -195,6 +196,8 @@ export abstract class CheckedStore implements Store {
   abstract stats(options?: ReadOptions): Promise<StoreStats>;
   abstract compact(options?: CompactOptions): Promise<CompactReport>;
   abstract admin(): StoreAdmin | undefined;
+  abstract sync(): Promise<void>;
+  abstract changes(): ChangeFeed | undefined;
   abstract close(): Promise<void>;
 }
 

@@ -253,6 +253,22 @@ export class EtcdStore extends CheckedStore {
     return undefined;
   }
 
+  /** Nothing to do: etcd acknowledges a write once a quorum of its members has it on disk. */
+  async sync(): Promise<void> {
+    this.usable();
+  }
+
+  /**
+   * None: telling whether a key changed costs a linearizable round trip, as
+   * reading it does, and a watch's events arrive after the write is
+   * acknowledged, so a cache fed by one could serve a value an acknowledged
+   * write had replaced (docs/design.md "Change feed").
+   */
+  changes(): undefined {
+    this.usable();
+    return undefined;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import type {
   Batch,
+  ChangeFeed,
   CompactionInfo,
   CompactOptions,
   CompactReport,
@@ -41,6 +42,8 @@ import { DirectoryTarget } from '../replication/target.js';
 import { CheckedStore, type CheckedUpdate, type Listing, type Watching } from '../checked-store.js';
 import { type DirectoryWatch, watchDirectory } from '../io/dir-watch.js';
 import { watchLog } from './local-watch.js';
+import { LocalChangeFeed } from './local-changes.js';
+import { segmentName } from '../engine/files/layout.js';
 import { SPILL_BYTES, StagedBatch } from '../engine/write/batch.js';
 import { LocalBatch } from './local-batch.js';
 import { commitTransaction } from './local-transaction.js';
@@ -182,6 +185,8 @@ class LocalStore extends CheckedStore implements StoreAdmin {
   private readonly watchDirectory: DirectoryWatch;
   private view: View | undefined;
   private closed = false;
+  /** With sync off: the segments this store appended to without an fsync since the last sync(). */
+  private readonly unsynced = new Set<number>();
 
   constructor(
     private readonly fs: FileSystem,
@@ -266,7 +271,9 @@ class LocalStore extends CheckedStore implements StoreAdmin {
       try {
         writer = new WriteSession(this.fs, this.location, this.writerOptions);
         if (prepare) writer.prepare();
-        return await fn(writer);
+        const result = await fn(writer);
+        if (!this.writerOptions.sync && writer.active.file > 0) this.unsynced.add(writer.active.file);
+        return result;
       } catch (err) {
         const failed = ioError(err, 'cannot write to store', this.location);
         throw writer ? writer.undo(failed) : failed;
@@ -573,6 +580,46 @@ class LocalStore extends CheckedStore implements StoreAdmin {
 
   admin(): StoreAdmin {
     return this;
+  }
+
+  /**
+   * fsyncs the segments this store appended to with sync off: a segment it
+   * left since was fsynced when sealed (an index flush fsyncs the tail
+   * first), and one a compaction has removed since had its records copied
+   * into segments fsynced before the switch.
+   */
+  async sync(): Promise<void> {
+    this.checkOpen();
+    for (const file of [...this.unsynced]) {
+      const path = `${this.location}/${segmentName(file)}`;
+      let fd: number;
+      try {
+        fd = this.fs.openRead(path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+          this.unsynced.delete(file);
+          continue;
+        }
+        throw ioError(err, 'cannot fsync', path);
+      }
+      try {
+        this.fs.fsync(fd);
+      } catch (err) {
+        throw ioError(err, 'cannot fsync', path);
+      } finally {
+        this.fs.close(fd);
+      }
+      this.unsynced.delete(file);
+    }
+  }
+
+  changes(): ChangeFeed {
+    this.checkOpen();
+    try {
+      return new LocalChangeFeed(this.fs, this.location);
+    } catch (err) {
+      throw ioError(err, 'cannot follow the changes of store', this.location);
+    }
   }
 
   async close(): Promise<void> {

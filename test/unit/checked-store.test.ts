@@ -107,6 +107,10 @@ class RecordingStore extends CheckedStore {
   admin() {
     return undefined;
   }
+  async sync() {}
+  changes() {
+    return undefined;
+  }
   async close() {}
 }
 
