@@ -4,8 +4,11 @@
 // MANIFEST (every replacement is a new file, so a new inode) and the active
 // segment (every append changes its size and modification time). When either
 // moved, the engine's log follower (engine/follow/), the one Store.watch()
-// reads, reads the committed records past its position and the feed answers
-// their keys. What the log cannot tell record by record is 'unknown', and the
+// reads, scans the records past its position, and the feed answers their
+// keys as its key filter sees them: the filter answers no, so no record is
+// read a second time, and a batch's keys may be told before its COMMIT is
+// there, and again with it (a superset, as the contract allows). What the
+// log cannot tell record by record is 'unknown', and the
 // follower starts again at the end of the log: a compaction or repair that
 // removed segments, the active segment cut back or rewritten in place (a
 // write undone after a failure), damage, a follower that fell behind.
@@ -14,7 +17,7 @@ import { TzkvError } from '../errors.js';
 import type { FileSystem } from '../io/fs.js';
 import { segmentName } from '../engine/files/layout.js';
 import { loadManifest } from '../engine/files/store-manifest.js';
-import { LogFollower } from '../engine/follow/log-follower.js';
+import { type KeyFilter, LogFollower } from '../engine/follow/log-follower.js';
 import { View } from '../engine/read/view.js';
 
 type Stat = ReturnType<FileSystem['stat']>;
@@ -26,7 +29,6 @@ interface Seen {
 }
 
 const NOTHING: readonly Buffer[] = Object.freeze([]);
-const EVERY_KEY = (): boolean => true;
 /** Attempts to start the follower while files vanish under it (a merge or compaction replacing them). */
 const START_RETRIES = 8;
 
@@ -42,6 +44,12 @@ export class LocalChangeFeed implements ChangeFeed {
   private closed = false;
   /** Why the follower could not start, when it could not. */
   private startFailure: unknown;
+  /** The keys the follower's scan met, in the poll going on. */
+  private met: Buffer[] = [];
+  private readonly meet: KeyFilter = (buf, start, end) => {
+    this.met.push(Buffer.from(buf.subarray(start, end)));
+    return false;
+  };
 
   constructor(
     private readonly fs: FileSystem,
@@ -81,14 +89,16 @@ export class LocalChangeFeed implements ChangeFeed {
         if (path !== active?.path) active = path === undefined ? undefined : { path, stat: this.fs.stat(path) };
       }
       if (active && this.activeSeen && active.path === this.activeSeen.path && rewritten(active.stat, this.activeSeen.stat)) return this.restart(manifest);
-      const keys: Buffer[] = [];
-      // No onDamage: damage in the log throws, and is 'unknown'.
-      for (const r of this.follower.changes()) keys.push(r.key);
+      this.met = [];
+      // No onDamage: damage in the log throws, and is 'unknown'. Nothing is yielded (meet answers no).
+      for (const _ of this.follower.changes());
       this.manifestSeen = manifest;
       this.activeSeen = active;
-      return keys;
+      return this.met;
     } catch {
       return this.restart(manifest);
+    } finally {
+      this.met = [];
     }
   }
 
@@ -114,7 +124,7 @@ export class LocalChangeFeed implements ChangeFeed {
         const path = m ? `${this.dir}/${segmentName(m.active.file)}` : undefined;
         const active = path === undefined ? undefined : { path, stat: this.fs.stat(path) };
         view = View.load(this.fs, this.dir);
-        this.follower = LogFollower.at(this.fs, this.dir, view, EVERY_KEY);
+        this.follower = LogFollower.at(this.fs, this.dir, view, this.meet);
         this.segments = new Set(view.manifest?.segments.map((s) => s.file));
         this.manifestSeen = manifest;
         this.activeSeen = active;
