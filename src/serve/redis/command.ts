@@ -42,6 +42,12 @@ export interface ServerState {
   connectedClients(): number;
   totalCommands(): number;
   readonly commands: ReadonlyMap<string, RedisCommand>;
+  /** The connections open now, for CLIENT LIST (absent: CLIENT LIST shows the caller's only). */
+  clients?(): Iterable<ConnectionState>;
+  /** tzkv's version, for INFO. */
+  readonly version?: string;
+  /** The most clients served at once, for INFO. */
+  readonly maxClients?: number;
 }
 
 export interface CommandContext {
