@@ -78,9 +78,10 @@ export class RawConnection {
     });
   }
 
-  static open(port: number): Promise<RawConnection> {
+  /** To 127.0.0.1:`where`, or to the unix socket at the path `where`. */
+  static open(where: number | string): Promise<RawConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1');
+      const socket = typeof where === 'number' ? connect(where, '127.0.0.1') : connect(where);
       socket.once('error', reject);
       socket.once('connect', () => {
         socket.off('error', reject);
@@ -136,6 +137,27 @@ export class RawConnection {
   /** Writes bytes without waiting for anything. */
   write(bytes: Buffer): void {
     this.socket.write(bytes);
+  }
+
+  /** The bytes received and not read yet, consumed (what a server sent before it closed, say). */
+  unread(): Buffer {
+    const bytes = this.received;
+    this.received = Buffer.alloc(0);
+    return bytes;
+  }
+
+  /** Stops reading from the socket, as a client that does not read its replies; resume() reads again. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  /** Ends the sending side only: the server sees the end of its input and may still reply. */
+  endInput(): void {
+    this.socket.end();
   }
 
   close(): void {

@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { encodeCommand, RespClient } from '../helpers/resp-client.js';
-import { startTestServer } from '../helpers/redis-test-server.js';
+import { frame, RawConnection } from '../helpers/raw-resp.js';
+import { replies, rest, startTestServer, text, write } from '../helpers/redis-test-server.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const bulk = (text: string): string => `$${Buffer.byteLength(text, 'latin1')}\r\n${text}\r\n`;
@@ -24,10 +24,10 @@ describe('pipelining', () => {
     for (let i = 0; i < 10_000; i++) {
       const kind = i % 5;
       if (kind === 0) {
-        commands.push(encodeCommand(['SET', `k${i}`, `v${i}`]));
+        commands.push(frame('SET', `k${i}`, `v${i}`));
         expected.push('+OK\r\n');
       } else if (kind === 1) {
-        commands.push(encodeCommand(['GET', `k${i - 1}`]));
+        commands.push(frame('GET', `k${i - 1}`));
         expected.push(bulk(`v${i - 1}`));
       } else if (kind === 2) {
         commands.push(Buffer.from(`ECHO "e ${i}"\r\n`));
@@ -36,74 +36,73 @@ describe('pipelining', () => {
         commands.push(Buffer.from(i % 1000 === 3 ? 'SLOW 20\r\n' : 'PING\r\n'));
         expected.push(i % 1000 === 3 ? '+OK\r\n' : '+PONG\r\n');
       } else {
-        commands.push(encodeCommand(['INCR', 'counter']));
+        commands.push(frame('INCR', 'counter'));
         expected.push(`:${(i + 1) / 5}\r\n`);
       }
     }
-    client.send(Buffer.concat(commands));
-    expect(await client.replies(10_000)).toEqual(expected);
+    write(client, Buffer.concat(commands));
+    expect(await replies(client, 10_000)).toEqual(expected);
   });
 
   it('stops running commands while the client does not read its replies', async () => {
     const server = await startTestServer();
     const client = await server.connect();
     const value = 'x'.repeat(1 << 20);
-    expect(await client.call('SET', 'big', value)).toBe('+OK\r\n');
-    client.socket.pause();
+    expect(text(await client.send(['SET', 'big', value]))).toBe('+OK\r\n');
+    client.pause();
     const before = server.listener.state.totalCommands();
-    client.send(Buffer.concat(Array.from({ length: 200 }, () => encodeCommand(['GET', 'big']))));
+    write(client, Buffer.concat(Array.from({ length: 200 }, () => frame('GET', 'big'))));
     await sleep(300);
     expect(server.listener.state.totalCommands() - before).toBeLessThan(100);
-    client.socket.resume();
-    const replies = await client.replies(200, 30_000);
-    expect(replies.every((reply) => reply === bulk(value))).toBe(true);
+    client.resume();
+    for (let i = 0; i < 200; i++) expect((await replies(client, 1))[0] === bulk(value), `reply ${i}`).toBe(true);
   });
 });
 
 describe('errors', () => {
   it('answers an unknown command with Redis 7 text, the connection stays', async () => {
     const client = await (await startTestServer()).connect();
-    client.send('FOO a b\r\n');
-    client.send('*1\r\n$1\r\n\u0000\r\n');
-    client.send(`FOO ${'a'.repeat(100)} ${'b'.repeat(100)} c\r\n`);
-    client.send(`${'F'.repeat(200)}\r\n`);
-    client.send(Buffer.from('FOO a\u00e9b\r\n'));
-    expect(await client.replies(5)).toEqual([
+    write(client, 'FOO a b\r\n');
+    write(client, '*1\r\n$1\r\n\u0000\r\n');
+    write(client, `FOO ${'a'.repeat(100)} ${'b'.repeat(100)} c\r\n`);
+    write(client, `${'F'.repeat(200)}\r\n`);
+    write(client, Buffer.from('FOO a\u00e9b\r\n'));
+    expect(await replies(client, 5)).toEqual([
       "-ERR unknown command 'FOO', with args beginning with: 'a' 'b' \r\n",
       "-ERR unknown command '', with args beginning with: \r\n",
       `-ERR unknown command 'FOO', with args beginning with: '${'a'.repeat(100)}' '${'b'.repeat(25)}' \r\n`,
       `-ERR unknown command '${'F'.repeat(128)}', with args beginning with: \r\n`,
       "-ERR unknown command 'FOO', with args beginning with: 'a\u00c3\u00a9b' \r\n",
     ]);
-    expect(await client.call('PING')).toBe('+PONG\r\n');
+    expect(text(await client.send(['PING']))).toBe('+PONG\r\n');
   });
 
   it('checks arity, case-insensitively named', async () => {
     const client = await (await startTestServer()).connect();
-    client.send('GET\r\nget a b\r\nPING a b\r\nEcHo\r\nQUIT x\r\n');
-    expect(await client.replies(5)).toEqual([
+    write(client, 'GET\r\nget a b\r\nPING a b\r\nEcHo\r\nQUIT x\r\n');
+    expect(await replies(client, 5)).toEqual([
       "-ERR wrong number of arguments for 'get' command\r\n",
       "-ERR wrong number of arguments for 'get' command\r\n",
       "-ERR wrong number of arguments for 'ping' command\r\n",
       "-ERR wrong number of arguments for 'echo' command\r\n",
       '+OK\r\n',
     ]);
-    await client.closed;
+    await client.closedByServer();
   });
 
   it('answers the commands before a protocol error, then the error, then closes', async () => {
     const server = await startTestServer();
     const client = await server.connect();
-    client.send('PING\r\n*1\r\n$-1\r\nPING\r\n');
-    expect(await client.rest()).toEqual({ data: '+PONG\r\n-ERR Protocol error: invalid bulk length\r\n', closed: true });
-    expect(await (await server.connect()).call('PING')).toBe('+PONG\r\n');
+    write(client, 'PING\r\n*1\r\n$-1\r\nPING\r\n');
+    expect(await rest(client)).toEqual({ data: '+PONG\r\n-ERR Protocol error: invalid bulk length\r\n', closed: true });
+    expect(text(await (await server.connect()).send(['PING']))).toBe('+PONG\r\n');
   });
 
   it('turns a TzkvError into ERR and anything else into ERR internal error, told to onError', async () => {
     const server = await startTestServer();
     const client = await server.connect();
-    client.send('TZKVFAIL\r\nBOOM\r\nBADREPLY\r\nPING\r\n');
-    expect(await client.replies(4)).toEqual(['-ERR key must not be empty\r\n', '-ERR internal error\r\n', '-ERR internal error\r\n', '+PONG\r\n']);
+    write(client, 'TZKVFAIL\r\nBOOM\r\nBADREPLY\r\nPING\r\n');
+    expect(await replies(client, 4)).toEqual(['-ERR key must not be empty\r\n', '-ERR internal error\r\n', '-ERR internal error\r\n', '+PONG\r\n']);
     expect(server.errors.map((error) => (error as Error).message)).toEqual(['boom', 'an integer reply must be a safe integer, got 1.5']);
     expect(server.calls.map(([name, micros, ok]) => [name, micros >= 0, ok])).toEqual([
       ['tzkvfail', true, false],
@@ -119,19 +118,19 @@ describe('MULTI/EXEC', () => {
     const server = await startTestServer();
     const client = await server.connect();
     const other = await server.connect();
-    client.send('MULTI\r\nSET a 1\r\nINCR a\r\nSET s x\r\nINCR s\r\nSLOW 200\r\nGET a\r\nEXEC\r\n');
-    expect(await client.replies(7)).toEqual(['+OK\r\n', ...Array(6).fill('+QUEUED\r\n')]);
+    write(client, 'MULTI\r\nSET a 1\r\nINCR a\r\nSET s x\r\nINCR s\r\nSLOW 200\r\nGET a\r\nEXEC\r\n');
+    expect(await replies(client, 7)).toEqual(['+OK\r\n', ...Array(6).fill('+QUEUED\r\n')]);
     await sleep(100);
-    expect(await other.call('GET', 'a')).toBe('$-1\r\n');
-    expect(await client.replies(1)).toEqual(['*6\r\n+OK\r\n:2\r\n+OK\r\n-ERR value is not an integer or out of range\r\n+OK\r\n$1\r\n2\r\n']);
-    expect(await other.call('GET', 'a')).toBe('$1\r\n2\r\n');
+    expect(text(await other.send(['GET', 'a']))).toBe('$-1\r\n');
+    expect(await replies(client, 1)).toEqual(['*6\r\n+OK\r\n:2\r\n+OK\r\n-ERR value is not an integer or out of range\r\n+OK\r\n$1\r\n2\r\n']);
+    expect(text(await other.send(['GET', 'a']))).toBe('$1\r\n2\r\n');
   });
 
   it('refuses the whole EXEC after a command was refused while queued', async () => {
     const server = await startTestServer();
     const client = await server.connect();
-    client.send('MULTI\r\nSET a 1\r\nFOO\r\nEXEC\r\nMULTI\r\nGET\r\nEXEC\r\nGET a\r\n');
-    expect(await client.replies(8)).toEqual([
+    write(client, 'MULTI\r\nSET a 1\r\nFOO\r\nEXEC\r\nMULTI\r\nGET\r\nEXEC\r\nGET a\r\n');
+    expect(await replies(client, 8)).toEqual([
       '+OK\r\n',
       '+QUEUED\r\n',
       "-ERR unknown command 'FOO', with args beginning with: \r\n",
@@ -145,8 +144,8 @@ describe('MULTI/EXEC', () => {
 
   it('answers MULTI nested, EXEC and DISCARD without MULTI, DISCARD, an empty EXEC, QUIT inside MULTI', async () => {
     const client = await (await startTestServer()).connect();
-    client.send('MULTI\r\nMULTI\r\nPING\r\nEXEC\r\nEXEC\r\nDISCARD\r\nMULTI\r\nSET a 1\r\nDISCARD\r\nGET a\r\nMULTI\r\nEXEC\r\nMULTI\r\nQUIT\r\n');
-    expect(await client.rest()).toEqual({
+    write(client, 'MULTI\r\nMULTI\r\nPING\r\nEXEC\r\nEXEC\r\nDISCARD\r\nMULTI\r\nSET a 1\r\nDISCARD\r\nGET a\r\nMULTI\r\nEXEC\r\nMULTI\r\nQUIT\r\n');
+    expect(await rest(client)).toEqual({
       data: '+OK\r\n-ERR MULTI calls can not be nested\r\n+QUEUED\r\n*1\r\n+PONG\r\n-ERR EXEC without MULTI\r\n-ERR DISCARD without MULTI\r\n+OK\r\n+QUEUED\r\n+OK\r\n$-1\r\n+OK\r\n*0\r\n+OK\r\n+OK\r\n',
       closed: true,
     });
@@ -156,22 +155,22 @@ describe('MULTI/EXEC', () => {
     const server = await startTestServer();
     const client = await server.connect();
     const other = await server.connect();
-    expect(await client.call('WATCH', 'w', 'v')).toBe('+OK\r\n');
-    expect(await other.call('SET', 'w', 'changed')).toBe('+OK\r\n');
-    client.send('MULTI\r\nSET w mine\r\nEXEC\r\nGET w\r\n');
-    expect(await client.replies(4)).toEqual(['+OK\r\n', '+QUEUED\r\n', '*-1\r\n', bulk('changed')]);
-    client.send('WATCH w\r\nMULTI\r\nWATCH x\r\nSET w mine\r\nEXEC\r\n');
-    expect(await client.replies(5)).toEqual(['+OK\r\n', '+OK\r\n', '-ERR WATCH inside MULTI is not allowed\r\n', '+QUEUED\r\n', '*1\r\n+OK\r\n']);
-    client.send('WATCH w\r\nUNWATCH\r\n');
-    await client.replies(2);
-    await other.call('SET', 'w', 'again');
-    client.send('HELLO 3\r\nMULTI\r\nSET w mine\r\nEXEC\r\n');
-    expect((await client.replies(4)).slice(1)).toEqual(['+OK\r\n', '+QUEUED\r\n', '*1\r\n+OK\r\n']);
-    client.send('WATCH w\r\n');
-    await client.replies(1);
-    await other.call('SET', 'w', 'again');
-    client.send('MULTI\r\nEXEC\r\n');
-    expect(await client.replies(2)).toEqual(['+OK\r\n', '_\r\n']);
+    expect(text(await client.send(['WATCH', 'w', 'v']))).toBe('+OK\r\n');
+    expect(text(await other.send(['SET', 'w', 'changed']))).toBe('+OK\r\n');
+    write(client, 'MULTI\r\nSET w mine\r\nEXEC\r\nGET w\r\n');
+    expect(await replies(client, 4)).toEqual(['+OK\r\n', '+QUEUED\r\n', '*-1\r\n', bulk('changed')]);
+    write(client, 'WATCH w\r\nMULTI\r\nWATCH x\r\nSET w mine\r\nEXEC\r\n');
+    expect(await replies(client, 5)).toEqual(['+OK\r\n', '+OK\r\n', '-ERR WATCH inside MULTI is not allowed\r\n', '+QUEUED\r\n', '*1\r\n+OK\r\n']);
+    write(client, 'WATCH w\r\nUNWATCH\r\n');
+    await replies(client, 2);
+    text(await other.send(['SET', 'w', 'again']));
+    write(client, 'HELLO 3\r\nMULTI\r\nSET w mine\r\nEXEC\r\n');
+    expect((await replies(client, 4)).slice(1)).toEqual(['+OK\r\n', '+QUEUED\r\n', '*1\r\n+OK\r\n']);
+    write(client, 'WATCH w\r\n');
+    await replies(client, 1);
+    text(await other.send(['SET', 'w', 'again']));
+    write(client, 'MULTI\r\nEXEC\r\n');
+    expect(await replies(client, 2)).toEqual(['+OK\r\n', '_\r\n']);
   });
 });
 
@@ -179,8 +178,8 @@ describe('AUTH', () => {
   it('asks for AUTH before anything but AUTH, HELLO and QUIT, after the checks of name and arity', async () => {
     const server = await startTestServer({ password: 'sekrit' });
     const client = await server.connect();
-    client.send('GET a\r\nPING\r\nFOO\r\nGET\r\nMULTI\r\nCLIENT ID\r\nHELLO 3\r\nAUTH x\r\nAUTH default x\r\nAUTH a b c\r\nPING\r\nAUTH sekrit\r\nPING\r\nAUTH x\r\nPING\r\n');
-    expect(await client.replies(15)).toEqual([
+    write(client, 'GET a\r\nPING\r\nFOO\r\nGET\r\nMULTI\r\nCLIENT ID\r\nHELLO 3\r\nAUTH x\r\nAUTH default x\r\nAUTH a b c\r\nPING\r\nAUTH sekrit\r\nPING\r\nAUTH x\r\nPING\r\n');
+    expect(await replies(client, 15)).toEqual([
       '-NOAUTH Authentication required.\r\n',
       '-NOAUTH Authentication required.\r\n',
       "-ERR unknown command 'FOO', with args beginning with: \r\n",
@@ -202,29 +201,29 @@ describe('AUTH', () => {
   it('authenticates and switches protocol in one HELLO', async () => {
     const server = await startTestServer({ password: 'sekrit' });
     const client = await server.connect();
-    client.send('HELLO 3 AUTH default nope\r\nHELLO 3 AUTH default sekrit\r\nPING\r\n');
-    const replies = await client.replies(3);
-    expect(replies[0]).toBe('-WRONGPASS invalid username-password pair or user is disabled.\r\n');
-    expect(replies[1]).toBe(helloReply(3, [...server.listener.state.clients!()][0]!.id));
-    expect(replies[2]).toBe('+PONG\r\n');
+    write(client, 'HELLO 3 AUTH default nope\r\nHELLO 3 AUTH default sekrit\r\nPING\r\n');
+    const answers = await replies(client, 3);
+    expect(answers[0]).toBe('-WRONGPASS invalid username-password pair or user is disabled.\r\n');
+    expect(answers[1]).toBe(helloReply(3, [...server.listener.state.clients!()][0]!.id));
+    expect(answers[2]).toBe('+PONG\r\n');
   });
 
   it('closes a connection that has not authenticated and announces a large frame', async () => {
     const server = await startTestServer({ password: 'sekrit' });
     const client = await server.connect();
-    client.send('*11\r\n');
-    expect(await client.rest()).toEqual({ data: '-ERR Protocol error: unauthenticated multibulk length\r\n', closed: true });
+    write(client, '*11\r\n');
+    expect(await rest(client)).toEqual({ data: '-ERR Protocol error: unauthenticated multibulk length\r\n', closed: true });
     const second = await server.connect();
-    second.send('AUTH sekrit\r\n*11\r\n');
-    expect(await second.replies(1)).toEqual(['+OK\r\n']);
-    second.send(`${'$1\r\na\r\n'.repeat(10)}$4\r\nPING\r\n`);
-    expect(await second.replies(1)).toEqual(["-ERR unknown command 'a', with args beginning with: 'a' 'a' 'a' 'a' 'a' 'a' 'a' 'a' 'a' 'PING' \r\n"]);
+    write(second, 'AUTH sekrit\r\n*11\r\n');
+    expect(await replies(second, 1)).toEqual(['+OK\r\n']);
+    write(second, `${'$1\r\na\r\n'.repeat(10)}$4\r\nPING\r\n`);
+    expect(await replies(second, 1)).toEqual(["-ERR unknown command 'a', with args beginning with: 'a' 'a' 'a' 'a' 'a' 'a' 'a' 'a' 'a' 'PING' \r\n"]);
   });
 
   it('without a password, AUTH of the default user holds and AUTH <password> says no password is set', async () => {
     const client = await (await startTestServer()).connect();
-    client.send('AUTH x\r\nAUTH default x\r\nAUTH foo x\r\n');
-    expect(await client.replies(3)).toEqual([
+    write(client, 'AUTH x\r\nAUTH default x\r\nAUTH foo x\r\n');
+    expect(await replies(client, 3)).toEqual([
       '-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n',
       '+OK\r\n',
       '-WRONGPASS invalid username-password pair or user is disabled.\r\n',
@@ -236,9 +235,9 @@ describe('HELLO', () => {
   it('switches the encoding of the replies to RESP3 and back', async () => {
     const server = await startTestServer();
     const client = await server.connect();
-    const id = Number((await client.call('CLIENT', 'ID')).slice(1, -2));
-    client.send('HELLO 3\r\nGET nope\r\nCOMMAND INFO ping nope\r\nHELLO 2\r\nGET nope\r\nHELLO\r\n');
-    expect(await client.replies(6)).toEqual([
+    const id = Number((text(await client.send(['CLIENT', 'ID']))).slice(1, -2));
+    write(client, 'HELLO 3\r\nGET nope\r\nCOMMAND INFO ping nope\r\nHELLO 2\r\nGET nope\r\nHELLO\r\n');
+    expect(await replies(client, 6)).toEqual([
       helloReply(3, id),
       '_\r\n',
       '*2\r\n*10\r\n$4\r\nping\r\n:-1\r\n~1\r\n+fast\r\n:0\r\n:0\r\n:0\r\n~1\r\n+@fast\r\n~0\r\n~0\r\n~0\r\n_\r\n',
@@ -250,24 +249,24 @@ describe('HELLO', () => {
 
   it('refuses other protocols and options, and sets the name', async () => {
     const client = await (await startTestServer()).connect();
-    client.send('HELLO 4\r\nHELLO x\r\nHELLO 3 FOO\r\nHELLO 2 SETNAME "a b"\r\nHELLO 2 SETNAME conn1\r\nCLIENT GETNAME\r\n');
-    const replies = await client.replies(6);
-    expect(replies.slice(0, 4)).toEqual([
+    write(client, 'HELLO 4\r\nHELLO x\r\nHELLO 3 FOO\r\nHELLO 2 SETNAME "a b"\r\nHELLO 2 SETNAME conn1\r\nCLIENT GETNAME\r\n');
+    const answers = await replies(client, 6);
+    expect(answers.slice(0, 4)).toEqual([
       '-NOPROTO unsupported protocol version\r\n',
       '-ERR Protocol version is not an integer or out of range\r\n',
       "-ERR Syntax error in HELLO option 'FOO'\r\n",
       '-ERR Client names cannot contain spaces, newlines or special characters.\r\n',
     ]);
-    expect(replies[5]).toBe(bulk('conn1'));
+    expect(answers[5]).toBe(bulk('conn1'));
   });
 });
 
 describe('connection commands', () => {
   it('answers PING, ECHO, SELECT and CLIENT as Redis does', async () => {
     const client = await (await startTestServer()).connect();
-    client.send('PING\r\nPING "hi there"\r\nECHO x\r\nSELECT 0\r\nSELECT 1\r\nSELECT x\r\n');
-    client.send('CLIENT GETNAME\r\nCLIENT SETNAME app\r\nCLIENT GETNAME\r\nCLIENT SETNAME ""\r\nCLIENT GETNAME\r\nCLIENT FOO\r\nCLIENT SETNAME\r\nCLIENT SETINFO lib-name ioredis\r\nCLIENT SETINFO what x\r\n');
-    expect(await client.replies(15)).toEqual([
+    write(client, 'PING\r\nPING "hi there"\r\nECHO x\r\nSELECT 0\r\nSELECT 1\r\nSELECT x\r\n');
+    write(client, 'CLIENT GETNAME\r\nCLIENT SETNAME app\r\nCLIENT GETNAME\r\nCLIENT SETNAME ""\r\nCLIENT GETNAME\r\nCLIENT FOO\r\nCLIENT SETNAME\r\nCLIENT SETINFO lib-name ioredis\r\nCLIENT SETINFO what x\r\n');
+    expect(await replies(client, 15)).toEqual([
       '+PONG\r\n',
       bulk('hi there'),
       bulk('x'),
@@ -290,10 +289,10 @@ describe('connection commands', () => {
     const server = await startTestServer();
     const client = await server.connect();
     const other = await server.connect();
-    await other.call('CLIENT', 'SETNAME', 'other');
-    const info = await client.call('CLIENT', 'INFO');
+    text(await other.send(['CLIENT', 'SETNAME', 'other']));
+    const info = text(await client.send(['CLIENT', 'INFO']));
     expect(info).toMatch(/^\$\d+\r\nid=\d+ addr=127\.0\.0\.1:\d+ laddr=127\.0\.0\.1:\d+ fd=-1 name= age=0 idle=0 flags=N db=0 .* cmd=client user=default redir=-1 resp=2\n\r\n$/);
-    const list = await client.call('CLIENT', 'LIST');
+    const list = text(await client.send(['CLIENT', 'LIST']));
     expect(list.split('\n').filter((line) => line.includes('id='))).toHaveLength(2);
     expect(list).toContain(' name=other ');
   });
@@ -302,32 +301,32 @@ describe('connection commands', () => {
     const server = await startTestServer();
     const client = await server.connect();
     const count = server.listener.state.commands.size;
-    client.send('COMMAND COUNT\r\nCOMMAND INFO get\r\nCOMMAND DOCS nope\r\nCOMMAND FOO\r\nCOMMAND LIST\r\nCOMMAND\r\nCOMMAND DOCS\r\n');
-    const replies = await client.replies(7);
-    expect(replies.slice(0, 4)).toEqual([
+    write(client, 'COMMAND COUNT\r\nCOMMAND INFO get\r\nCOMMAND DOCS nope\r\nCOMMAND FOO\r\nCOMMAND LIST\r\nCOMMAND\r\nCOMMAND DOCS\r\n');
+    const answers = await replies(client, 7);
+    expect(answers.slice(0, 4)).toEqual([
       `:${count}\r\n`,
       '*1\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*2\r\n+@read\r\n+@fast\r\n*0\r\n*0\r\n*0\r\n',
       '*0\r\n',
       "-ERR unknown subcommand 'FOO'. Try COMMAND HELP.\r\n",
     ]);
-    expect(replies[4]!.startsWith(`*${count}\r\n`)).toBe(true);
-    expect(replies[4]).toContain(bulk('multi'));
-    expect(replies[5]!.startsWith(`*${count}\r\n*10\r\n`)).toBe(true);
-    expect(replies[6]!.startsWith(`*${count * 2}\r\n`)).toBe(true);
+    expect(answers[4]!.startsWith(`*${count}\r\n`)).toBe(true);
+    expect(answers[4]).toContain(bulk('multi'));
+    expect(answers[5]!.startsWith(`*${count}\r\n*10\r\n`)).toBe(true);
+    expect(answers[6]!.startsWith(`*${count * 2}\r\n`)).toBe(true);
   });
 
   it('reports the store in INFO and DBSIZE', async () => {
     const server = await startTestServer({ version: '9.9.9' });
     const client = await server.connect();
-    client.send('DBSIZE\r\nINFO keyspace\r\nSET a 1\r\nSET b 2\r\nGET a\r\nGET nope\r\nDBSIZE\r\nINFO keyspace\r\nINFO nope\r\nINFO\r\nINFO stats server\r\n');
-    const replies = await client.replies(11);
-    expect(replies.slice(0, 2)).toEqual([':0\r\n', bulk('# Keyspace\r\n')]);
-    expect(replies.slice(6, 9)).toEqual([':2\r\n', bulk('# Keyspace\r\ndb0:keys=2,expires=0,avg_ttl=0\r\n'), '$0\r\n\r\n']);
-    const all = replies[9]!;
+    write(client, 'DBSIZE\r\nINFO keyspace\r\nSET a 1\r\nSET b 2\r\nGET a\r\nGET nope\r\nDBSIZE\r\nINFO keyspace\r\nINFO nope\r\nINFO\r\nINFO stats server\r\n');
+    const answers = await replies(client, 11);
+    expect(answers.slice(0, 2)).toEqual([':0\r\n', bulk('# Keyspace\r\n')]);
+    expect(answers.slice(6, 9)).toEqual([':2\r\n', bulk('# Keyspace\r\ndb0:keys=2,expires=0,avg_ttl=0\r\n'), '$0\r\n\r\n']);
+    const all = answers[9]!;
     for (const line of ['# Server\r\n', 'redis_version:7.0.0\r\n', 'tzkv_version:9.9.9\r\n', '\r\n\r\n# Clients\r\nconnected_clients:1\r\n', '# Memory\r\nused_memory:', '# Persistence\r\nloading:0\r\n', 'keyspace_hits:1\r\nkeyspace_misses:1\r\n', '# Keyspace\r\ndb0:keys=2']) {
       expect(all).toContain(line);
     }
-    expect(replies[10]).toMatch(/^\$\d+\r\n# Stats\r\n.*\r\n\r\n# Server\r\n/s);
+    expect(answers[10]).toMatch(/^\$\d+\r\n# Stats\r\n.*\r\n\r\n# Server\r\n/s);
   });
 });
 
@@ -336,12 +335,12 @@ describe('limits and closing', () => {
     const server = await startTestServer({ maxClients: 2 });
     const first = await server.connect();
     const second = await server.connect();
-    await Promise.all([first.call('PING'), second.call('PING')]);
+    await Promise.all([first.send(['PING']), second.send(['PING'])]);
     const third = await server.connect();
-    expect(await third.rest()).toEqual({ data: '-ERR max number of clients reached\r\n', closed: true });
+    expect(await rest(third)).toEqual({ data: '-ERR max number of clients reached\r\n', closed: true });
     first.close();
     await sleep(50);
-    expect(await (await server.connect()).call('PING')).toBe('+PONG\r\n');
+    expect(text(await (await server.connect()).send(['PING']))).toBe('+PONG\r\n');
   });
 
   it('closes a connection idle for the timeout, not one that keeps talking', async () => {
@@ -350,40 +349,40 @@ describe('limits and closing', () => {
     const busy = await server.connect();
     const started = Date.now();
     for (let i = 0; i < 8; i++) {
-      expect(await busy.call('PING')).toBe('+PONG\r\n');
+      expect(text(await busy.send(['PING']))).toBe('+PONG\r\n');
       await sleep(60);
     }
-    const { data, closed } = await idle.rest(100);
+    const { data, closed } = await rest(idle, 100);
     expect({ data, closed }).toEqual({ data: '', closed: true });
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
-    expect(await busy.call('SLOW', '300')).toBe('+OK\r\n');
+    expect(text(await busy.send(['SLOW', '300']))).toBe('+OK\r\n');
   });
 
   it('closes a connection that reads none of its replies for the timeout', async () => {
     const server = await startTestServer({ limits: { idleTimeoutMs: 300 } });
     const client = await server.connect();
-    expect(await client.call('SET', 'big', 'x'.repeat(1 << 20))).toBe('+OK\r\n');
-    client.socket.pause();
-    client.send(Buffer.concat(Array.from({ length: 100 }, () => encodeCommand(['GET', 'big']))));
+    expect(text(await client.send(['SET', 'big', 'x'.repeat(1 << 20)]))).toBe('+OK\r\n');
+    client.pause();
+    write(client, Buffer.concat(Array.from({ length: 100 }, () => frame('GET', 'big'))));
     await sleep(1000);
     expect(server.listener.state.connectedClients()).toBe(0);
   });
 
   it('serves a client that half-closes after its commands', async () => {
     const client = await (await startTestServer()).connect();
-    client.send('SLOW 50\r\nPING\r\n');
-    client.socket.end();
-    expect(await client.rest()).toEqual({ data: '+OK\r\n+PONG\r\n', closed: true });
+    write(client, 'SLOW 50\r\nPING\r\n');
+    client.endInput();
+    expect(await rest(client)).toEqual({ data: '+OK\r\n+PONG\r\n', closed: true });
   });
 
   it('closes gracefully: the running command answers, then the connection ends and no new one is taken', async () => {
     const server = await startTestServer();
     const client = await server.connect();
-    client.send('SLOW 200\r\n');
+    write(client, 'SLOW 200\r\n');
     await sleep(50);
     await server.listener.close();
-    expect(await client.rest()).toEqual({ data: '+OK\r\n', closed: true });
-    await expect(RespClient.connect(server.listener.port!)).rejects.toThrow(/ECONNREFUSED/);
+    expect(await rest(client)).toEqual({ data: '+OK\r\n', closed: true });
+    await expect(RawConnection.open(server.listener.port!)).rejects.toThrow(/ECONNREFUSED/);
   });
 
   it('serves TLS with the certificate given', async () => {
@@ -398,8 +397,8 @@ describe('limits and closing', () => {
     socket.destroy();
     expect(reply).toBe('+PONG\r\n');
     const plain = await server.connect();
-    plain.send('PING\r\n');
-    expect((await plain.rest(500)).data).not.toContain('PONG');
+    write(plain, 'PING\r\n');
+    expect((await rest(plain, 500)).data).not.toContain('PONG');
   });
 
   it('listens on a unix socket, replacing a stale socket file', async () => {
@@ -408,11 +407,11 @@ describe('limits and closing', () => {
     const { join } = await import('node:path');
     const path = join(mkdtempSync(join(tmpdir(), 'tzkv-redis-')), 'redis.sock');
     const first = await startTestServer({ port: null, path });
-    expect(await (await first.connect()).call('PING')).toBe('+PONG\r\n');
+    expect(text(await (await first.connect()).send(['PING']))).toBe('+PONG\r\n');
     await expect(startTestServer({ port: null, path })).rejects.toThrow(`cannot listen on ${path}: the address is in use`);
     await first.listener.close();
     const second = await startTestServer({ port: null, path });
     expect(second.listener.address).toBeNull();
-    expect(await (await second.connect()).call('PING')).toBe('+PONG\r\n');
+    expect(text(await (await second.connect()).send(['PING']))).toBe('+PONG\r\n');
   });
 });

@@ -7,8 +7,8 @@
 import net from 'node:net';
 import { expect, it } from 'vitest';
 import { seededRandom } from '../helpers/fault-fs.js';
-import { encodeCommand } from '../helpers/resp-client.js';
-import { startTestServer } from '../helpers/redis-test-server.js';
+import { frame } from '../helpers/raw-resp.js';
+import { startTestServer, text } from '../helpers/redis-test-server.js';
 
 const SEED = Number(process.env.TZKV_FUZZ_SEED ?? 16);
 const FRAMES = 10_000;
@@ -24,7 +24,7 @@ function frames(random: () => number): Buffer[] {
   const command = (): Buffer => {
     const words: Array<string | Buffer> = [pick(NAMES)];
     for (let i = int(4); i > 0; i--) words.push(random() < 0.2 ? bytes(int(20)) : pick(WORDS));
-    return encodeCommand(words);
+    return frame(...words);
   };
   const out: Buffer[] = [];
   for (let i = 1 + int(4); i > 0; i--) {
@@ -73,7 +73,7 @@ it(`survives ${FRAMES} fuzzed frames while serving another client (seed ${SEED})
   let stormsDone = false;
   const pinging = (async () => {
     while (!stormsDone) {
-      expect(await pinger.call('PING')).toBe('+PONG\r\n');
+      expect(text(await pinger.send(['PING']))).toBe('+PONG\r\n');
       pongs++;
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
@@ -93,6 +93,6 @@ it(`survives ${FRAMES} fuzzed frames while serving another client (seed ${SEED})
   expect(pongs).toBeGreaterThan(10);
   expect(server.listener.state.totalCommands()).toBeGreaterThan(FRAMES / 10);
   const after = await server.connect();
-  expect(await after.call('ECHO', 'still here')).toBe('$10\r\nstill here\r\n');
+  expect(text(await after.send(['ECHO', 'still here']))).toBe('$10\r\nstill here\r\n');
   expect(server.errors.filter((error) => (error as Error).message !== 'boom')).toEqual([]);
 });

@@ -4,49 +4,22 @@
 // HELLO, AUTH, CLIENT. This is what proves the texts are Redis's, not our
 // reading of them. Where tzkv differs on purpose (SELECT 1: one database;
 // CLIENT SETINFO, which 7.0 lacks) there is no case.
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RespClient } from '../helpers/resp-client.js';
-import { needsServer, serverNeed } from '../helpers/servers.js';
-import { startTestServer } from '../helpers/redis-test-server.js';
-import type { TestServer } from '../helpers/redis-test-server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { RawConnection } from '../helpers/raw-resp.js';
+import { rest, startTestServer, write } from '../helpers/redis-test-server.js';
+import { startRedisServer } from '../helpers/redis-servers.js';
+import { needsServer, redisServer } from '../helpers/servers.js';
 
-const redis = serverNeed('redis-server', 'apt-get install -y redis-server');
 const SENTINEL = '*2\r\n$4\r\nECHO\r\n$3\r\nEND\r\n';
 const SENTINEL_REPLY = '$3\r\nEND\r\n';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startRedis(args: string[]): Promise<{ port: number; process: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    try {
-      (await RespClient.connect(port)).close();
-      return { port, process: child };
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  throw new Error('redis-server did not start');
-}
-
 /** What the server answers to `request` followed by ECHO END: up to END's reply, until it closes, or until it is quiet for 300 ms. */
 async function exchange(port: number, request: string): Promise<string> {
-  const client = await RespClient.connect(port);
-  client.send(request + SENTINEL);
+  const client = await RawConnection.open(port);
+  write(client, request + SENTINEL);
   let data = '';
   for (let quiet = 0; quiet < 12 && !data.endsWith(SENTINEL_REPLY); ) {
-    const { data: more, closed } = await client.rest(25);
+    const { data: more, closed } = await rest(client, 25);
     data += more;
     quiet = more === '' ? quiet + 1 : 0;
     if (closed) {
@@ -106,32 +79,23 @@ const PASSWORD_CASES: string[] = [
 ];
 
 describe('replies as redis-server 7 writes them', () => {
-  needsServer(redis);
-  const servers: ChildProcess[] = [];
+  needsServer(redisServer);
   let redisPort = 0;
   let redisLockedPort = 0;
-  let tzkv: TestServer;
-  let tzkvLocked: TestServer;
 
   beforeAll(async () => {
-    if (!redis.present) return;
-    const open = await startRedis([]);
-    const locked = await startRedis(['--requirepass', 'sekrit']);
-    servers.push(open.process, locked.process);
-    redisPort = open.port;
-    redisLockedPort = locked.port;
-  });
-  afterAll(() => {
-    for (const child of servers) child.kill();
+    if (!redisServer.present) return;
+    redisPort = (await startRedisServer()).port;
+    redisLockedPort = (await startRedisServer({ password: 'sekrit' })).port;
   });
 
   it.each(named(CASES))('%s', async (_name, request) => {
-    tzkv = await startTestServer();
+    const tzkv = await startTestServer();
     expect(await exchange(tzkv.listener.port!, request)).toBe(await exchange(redisPort, request));
   });
 
   it.each(named(PASSWORD_CASES))('with a password: %s', async (_name, request) => {
-    tzkvLocked = await startTestServer({ password: 'sekrit' });
-    expect(await exchange(tzkvLocked.listener.port!, request)).toBe(await exchange(redisLockedPort, request));
+    const tzkv = await startTestServer({ password: 'sekrit' });
+    expect(await exchange(tzkv.listener.port!, request)).toBe(await exchange(redisLockedPort, request));
   });
 });

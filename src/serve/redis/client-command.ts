@@ -3,9 +3,11 @@
 import { ErrorReply, OK, SimpleString, VerbatimReply } from '../resp/reply.js';
 import type { Reply } from '../resp/reply.js';
 import { ClientState } from './client-state.js';
-import type { CommandContext, ConnectionState, RedisCommand } from './command.js';
+import type { CommandContext, ConnectionState } from './command.js';
+import { defineCommand } from './define-command.js';
 import { arityAccepts } from './command-table.js';
-import { SYNTAX_ERROR, unknownSubcommand, wrongArity } from './redis-errors.js';
+import { arityError, SYNTAX_ERROR } from './redis-args.js';
+import { unknownSubcommand } from './redis-errors.js';
 
 interface Subcommand {
   /** Words of the call, CLIENT and the subcommand's name included: N exactly, -N at least. */
@@ -119,18 +121,10 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   },
 };
 
-export const clientCommand: RedisCommand = {
-  name: 'client',
-  arity: -2,
-  flags: [],
-  firstKey: 0,
-  lastKey: 0,
-  step: 0,
-  run(ctx, args) {
-    const name = args[0]!.toString('utf8').toLowerCase();
-    const subcommand = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name]! : undefined;
-    if (subcommand === undefined) return unknownSubcommand('client', args[0]!);
-    if (!arityAccepts(subcommand.arity, args.length + 1)) return wrongArity(`client|${name}`);
-    return subcommand.run(ctx, args);
-  },
-};
+export const clientCommand = defineCommand('client', -2, '', [0, 0, 0], (ctx, args) => {
+  const name = args[0]!.toString('utf8').toLowerCase();
+  const subcommand = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name]! : undefined;
+  if (subcommand === undefined) return unknownSubcommand('client', args[0]!);
+  if (!arityAccepts(subcommand.arity, args.length + 1)) return arityError(`client|${name}`);
+  return subcommand.run(ctx, args);
+});

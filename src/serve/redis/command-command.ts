@@ -4,7 +4,9 @@
 import { MapReply, SetReply, SimpleString } from '../resp/reply.js';
 import type { Reply } from '../resp/reply.js';
 import type { RedisCommand } from './command.js';
-import { SYNTAX_ERROR, unknownSubcommand, wrongArity } from './redis-errors.js';
+import { defineCommand } from './define-command.js';
+import { arityError, SYNTAX_ERROR } from './redis-args.js';
+import { unknownSubcommand } from './redis-errors.js';
 
 /** Redis 7's ten fields: name, arity, flags, first key, last key, step, ACL categories, tips, key specs, subcommands. */
 function describe(command: RedisCommand): Reply {
@@ -42,37 +44,29 @@ const HELP = [
   '    Prints this help.',
 ];
 
-export const commandCommand: RedisCommand = {
-  name: 'command',
-  arity: -1,
-  flags: ['loading', 'stale'],
-  firstKey: 0,
-  lastKey: 0,
-  step: 0,
-  run(ctx, args) {
-    const table = ctx.server.commands;
-    const named = (names: Buffer[]): Array<RedisCommand | undefined> =>
-      names.length === 0 ? [...table.values()] : names.map((name) => table.get(name.toString('utf8').toLowerCase()));
-    if (args.length === 0) return [...table.values()].map(describe);
-    const subcommand = args[0]!.toString('utf8').toLowerCase();
-    const rest = args.slice(1);
-    switch (subcommand) {
-      case 'count':
-        return rest.length === 0 ? table.size : wrongArity('command|count');
-      case 'list':
-        return rest.length === 0 ? [...table.keys()].map((name) => Buffer.from(name)) : SYNTAX_ERROR;
-      case 'info':
-        return named(rest).map((command) => (command === undefined ? null : describe(command)));
-      case 'docs':
-        return new MapReply(
-          named(rest)
-            .filter((command) => command !== undefined)
-            .map((command) => [Buffer.from(command.name), new MapReply([])]),
-        );
-      case 'help':
-        return rest.length === 0 ? HELP.map((line) => new SimpleString(line)) : wrongArity('command|help');
-      default:
-        return unknownSubcommand('command', args[0]!);
-    }
-  },
-};
+export const commandCommand = defineCommand('command', -1, 'loading stale', [0, 0, 0], (ctx, args) => {
+  const table = ctx.server.commands;
+  const named = (names: Buffer[]): Array<RedisCommand | undefined> =>
+    names.length === 0 ? [...table.values()] : names.map((name) => table.get(name.toString('utf8').toLowerCase()));
+  if (args.length === 0) return [...table.values()].map(describe);
+  const subcommand = args[0]!.toString('utf8').toLowerCase();
+  const rest = args.slice(1);
+  switch (subcommand) {
+    case 'count':
+      return rest.length === 0 ? table.size : arityError('command|count');
+    case 'list':
+      return rest.length === 0 ? [...table.keys()].map((name) => Buffer.from(name)) : SYNTAX_ERROR;
+    case 'info':
+      return named(rest).map((command) => (command === undefined ? null : describe(command)));
+    case 'docs':
+      return new MapReply(
+        named(rest)
+          .filter((command) => command !== undefined)
+          .map((command) => [Buffer.from(command.name), new MapReply([])]),
+      );
+    case 'help':
+      return rest.length === 0 ? HELP.map((line) => new SimpleString(line)) : arityError('command|help');
+    default:
+      return unknownSubcommand('command', args[0]!);
+  }
+});

@@ -5,41 +5,37 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ErrorReply, MapReply, OK, SimpleString } from '../resp/reply.js';
 import type { Reply } from '../resp/reply.js';
-import { parseRedisInteger } from '../resp/redis-integer.js';
 import { clientCommand, clientNameError } from './client-command.js';
 import type { CommandContext, RedisCommand } from './command.js';
+import { defineCommand } from './define-command.js';
 import { commandCommand } from './command-command.js';
 import { dbsizeCommand, infoCommand, REDIS_VERSION } from './info-command.js';
-import { NOT_AN_INTEGER, SYNTAX_ERROR, wrongArity } from './redis-errors.js';
+import { arityError, NOT_AN_INTEGER, parseInteger, SYNTAX_ERROR } from './redis-args.js';
 import { transactionCommands } from './transaction.js';
 
 const PONG = new SimpleString('PONG');
 const WRONGPASS = new ErrorReply('WRONGPASS invalid username-password pair or user is disabled.');
 const DEFAULT_USER = Buffer.from('default');
 
-type Run = RedisCommand['run'];
+const NO_KEYS = [0, 0, 0] as const;
 
-function command(name: string, arity: number, flags: string[], run: Run): RedisCommand {
-  return { name, arity, flags, firstKey: 0, lastKey: 0, step: 0, run };
-}
-
-const ping = command('ping', -1, ['fast'], (_ctx, args) => {
-  if (args.length > 1) return wrongArity('ping');
+const ping = defineCommand('ping', -1, 'fast', NO_KEYS, (_ctx, args) => {
+  if (args.length > 1) return arityError('ping');
   return args.length === 0 ? PONG : args[0]!;
 });
 
-const echo = command('echo', 2, ['loading', 'stale', 'fast'], (_ctx, args) => args[0]!);
+const echo = defineCommand('echo', 2, 'loading stale fast', NO_KEYS, (_ctx, args) => args[0]!);
 
-const NO_AUTH_FLAGS = ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'];
+const NO_AUTH_FLAGS = 'noscript loading stale fast no_auth allow_busy';
 
 /** HELLO [protover [AUTH username password] [SETNAME clientname]] */
-const hello = command('hello', -1, NO_AUTH_FLAGS, (ctx, args) => {
+const hello = defineCommand('hello', -1, NO_AUTH_FLAGS, NO_KEYS, (ctx, args) => {
   let protocol: 2 | 3 | null = null;
   if (args.length > 0) {
-    const version = parseRedisInteger(args[0]!);
-    if (Number.isNaN(version)) return new ErrorReply('ERR Protocol version is not an integer or out of range');
-    if (version !== 2 && version !== 3) return new ErrorReply('NOPROTO unsupported protocol version');
-    protocol = version;
+    const version = parseInteger(args[0]!);
+    if (version === undefined) return new ErrorReply('ERR Protocol version is not an integer or out of range');
+    if (version !== 2n && version !== 3n) return new ErrorReply('NOPROTO unsupported protocol version');
+    protocol = version === 2n ? 2 : 3;
   }
   let credentials: [Buffer, Buffer] | null = null;
   let name: Buffer | null = null;
@@ -82,7 +78,7 @@ function helloReply(ctx: CommandContext): Reply {
 }
 
 /** AUTH [username] password: the one user is "default"; without a password set, any password is its. */
-const auth = command('auth', -2, NO_AUTH_FLAGS, (ctx, args) => {
+const auth = defineCommand('auth', -2, NO_AUTH_FLAGS, NO_KEYS, (ctx, args) => {
   if (args.length > 2) return SYNTAX_ERROR;
   if (args.length === 1 && ctx.server.password === null) {
     return new ErrorReply(
@@ -106,16 +102,20 @@ function sha256(bytes: Buffer): Buffer {
   return createHash('sha256').update(bytes).digest();
 }
 
+/** SELECT's index is a C int. */
+const INT_MIN = -(2n ** 31n);
+const INT_MAX = 2n ** 31n - 1n;
+
 /** tzkv has one database, 0: buckets are key prefixes (`bucket:key`), not databases. */
-const select = command('select', 2, ['loading', 'stale', 'fast'], (ctx, args) => {
-  const index = parseRedisInteger(args[0]!);
-  if (Number.isNaN(index) || Math.abs(index) > 2 ** 31) return NOT_AN_INTEGER;
-  if (index !== 0) return new ErrorReply('ERR DB index is out of range');
+const select = defineCommand('select', 2, 'loading stale fast', NO_KEYS, (ctx, args) => {
+  const index = parseInteger(args[0]!);
+  if (index === undefined || index < INT_MIN || index > INT_MAX) return NOT_AN_INTEGER;
+  if (index !== 0n) return new ErrorReply('ERR DB index is out of range');
   ctx.conn.db = 0;
   return OK;
 });
 
-const quit = command('quit', -1, NO_AUTH_FLAGS, (ctx) => {
+const quit = defineCommand('quit', -1, NO_AUTH_FLAGS, NO_KEYS, (ctx) => {
   ctx.conn.closing = true;
   return OK;
 });

@@ -18,7 +18,8 @@ import { RespWriter } from '../resp/resp-writer.js';
 import { ClientState } from './client-state.js';
 import type { CommandContext, RedisCommand, ServerState } from './command.js';
 import { arityAccepts } from './command-table.js';
-import { NOAUTH, unknownCommand, wrongArity } from './redis-errors.js';
+import { arityError } from './redis-args.js';
+import { NOAUTH, unknownCommand } from './redis-errors.js';
 import { discardCommand, execCommand, MultiState, multiCommand, unwatchCommand, watchCommand } from './transaction.js';
 
 export interface ConnectionLimits {
@@ -164,7 +165,7 @@ export class RedisConnection {
     const name = words[0]!;
     const command = name.length <= LONGEST_NAME ? this.options.commands.get(name.toString('latin1').toLowerCase()) : undefined;
     if (command === undefined) return this.refuse(unknownCommand(words));
-    if (!arityAccepts(command.arity, words.length)) return this.refuse(wrongArity(command.name), command);
+    if (!arityAccepts(command.arity, words.length)) return this.refuse(arityError(command.name), command);
     if (!this.state.authenticated && !command.flags.includes('no_auth')) return this.refuse(NOAUTH, command);
     this.state.lastCommand = command.name;
     this.state.lastActiveAt = this.now();

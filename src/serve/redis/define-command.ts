@@ -3,7 +3,7 @@
 import type { Reply } from '../resp/reply.js';
 import type { CommandContext, RedisCommand } from './command.js';
 
-/** `flags` space-separated, as COMMAND lists them; `keys` is [firstKey, lastKey, step]. */
+/** `flags` space-separated, as COMMAND lists them ('' for none); `keys` is [firstKey, lastKey, step]. */
 export function defineCommand(
   name: string,
   arity: number,
@@ -11,5 +11,5 @@ export function defineCommand(
   keys: readonly [number, number, number],
   run: (ctx: CommandContext, args: Buffer[]) => Reply | Promise<Reply>,
 ): RedisCommand {
-  return { name, arity, flags: flags.split(' '), firstKey: keys[0], lastKey: keys[1], step: keys[2], run };
+  return { name, arity, flags: flags === '' ? [] : flags.split(' '), firstKey: keys[0], lastKey: keys[1], step: keys[2], run };
 }

@@ -5,7 +5,8 @@
 import { arch, platform, release } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { VerbatimReply } from '../resp/reply.js';
-import type { CommandContext, RedisCommand } from './command.js';
+import type { CommandContext } from './command.js';
+import { defineCommand } from './define-command.js';
 
 /** The Redis version tzkv answers as (HELLO, INFO): the one whose replies it follows. */
 export const REDIS_VERSION = '7.0.0';
@@ -97,33 +98,17 @@ const SECTIONS: Record<string, [title: string, fields: Section]> = {
 
 const EVERY_SECTION = new Set(['all', 'default', 'everything']);
 
-export const infoCommand: RedisCommand = {
-  name: 'info',
-  arity: -1,
-  flags: ['loading', 'stale'],
-  firstKey: 0,
-  lastKey: 0,
-  step: 0,
-  async run(ctx, args) {
-    const asked = args.map((arg) => arg.toString('utf8').toLowerCase());
-    const names = asked.length === 0 || asked.some((name) => EVERY_SECTION.has(name)) ? Object.keys(SECTIONS) : asked;
-    const texts: string[] = [];
-    for (const name of new Set(names)) {
-      if (!Object.hasOwn(SECTIONS, name)) continue;
-      const [title, section] = SECTIONS[name]!;
-      const fields = await section(ctx);
-      texts.push(`# ${title}\r\n${fields.map(([key, value]) => `${key}:${value}\r\n`).join('')}`);
-    }
-    return new VerbatimReply(texts.join('\r\n'));
-  },
-};
+export const infoCommand = defineCommand('info', -1, 'loading stale', [0, 0, 0], async (ctx, args) => {
+  const asked = args.map((arg) => arg.toString('utf8').toLowerCase());
+  const names = asked.length === 0 || asked.some((name) => EVERY_SECTION.has(name)) ? Object.keys(SECTIONS) : asked;
+  const texts: string[] = [];
+  for (const name of new Set(names)) {
+    if (!Object.hasOwn(SECTIONS, name)) continue;
+    const [title, section] = SECTIONS[name]!;
+    const fields = await section(ctx);
+    texts.push(`# ${title}\r\n${fields.map(([key, value]) => `${key}:${value}\r\n`).join('')}`);
+  }
+  return new VerbatimReply(texts.join('\r\n'));
+});
 
-export const dbsizeCommand: RedisCommand = {
-  name: 'dbsize',
-  arity: 1,
-  flags: ['readonly', 'fast'],
-  firstKey: 0,
-  lastKey: 0,
-  step: 0,
-  run: async (ctx) => (await ctx.store.stats()).keys,
-};
+export const dbsizeCommand = defineCommand('dbsize', 1, 'readonly fast', [0, 0, 0], async (ctx) => (await ctx.store.stats()).keys);

@@ -1,15 +1,10 @@
-// The error replies the connection layer shares with the commands, in Redis
-// 7's exact words: clients and their users match on them.
+// The errors of the connection layer, in Redis 7's exact words (clients and
+// their users match on them): a command it does not know, a subcommand a
+// container command (CLIENT, COMMAND) does not know, AUTH missing. The
+// errors about a command's words are in redis-args.ts.
 import { ErrorReply } from '../resp/reply.js';
 
 export const NOAUTH = new ErrorReply('NOAUTH Authentication required.');
-export const SYNTAX_ERROR = new ErrorReply('ERR syntax error');
-export const NOT_AN_INTEGER = new ErrorReply('ERR value is not an integer or out of range');
-
-/** `name` as COMMAND reports it: "get", or "client|setname" for a subcommand. */
-export function wrongArity(name: string): ErrorReply {
-  return new ErrorReply(`ERR wrong number of arguments for '${name}' command`);
-}
 
 /** Redis's text for a command not in the table: its name and the start of its arguments (%.128s each, 128 bytes in all). */
 export function unknownCommand(words: readonly Buffer[]): ErrorReply {

@@ -12,27 +12,20 @@ import type { ServedStore } from '../core/served-store.js';
 import { ErrorReply, NullArray, OK, SimpleString } from '../resp/reply.js';
 import type { Reply } from '../resp/reply.js';
 import type { CommandContext, KeySpace, RedisCommand } from './command.js';
+import { defineCommand } from './define-command.js';
 
 /** Commands the connection answers itself (it compares them by identity): their run() is not called. */
-function connectionOnly(name: string, arity: number, flags: string[], keys = false): RedisCommand {
-  return {
-    name,
-    arity,
-    flags,
-    firstKey: keys ? 1 : 0,
-    lastKey: keys ? -1 : 0,
-    step: keys ? 1 : 0,
-    run: () => new ErrorReply(`ERR ${name} is answered by the connection`),
-  };
+function connectionOnly(name: string, arity: number, flags: string, keys: readonly [number, number, number] = [0, 0, 0]): RedisCommand {
+  return defineCommand(name, arity, flags, keys, () => new ErrorReply(`ERR ${name} is answered by the connection`));
 }
 
-const CONTROL_FLAGS = ['noscript', 'loading', 'stale', 'fast', 'allow_busy'];
+const CONTROL_FLAGS = 'noscript loading stale fast allow_busy';
 export const multiCommand = connectionOnly('multi', 1, CONTROL_FLAGS);
-export const execCommand = connectionOnly('exec', 1, ['noscript', 'loading', 'stale', 'skip_slowlog']);
+export const execCommand = connectionOnly('exec', 1, 'noscript loading stale skip_slowlog');
 export const discardCommand = connectionOnly('discard', 1, CONTROL_FLAGS);
-export const watchCommand = connectionOnly('watch', -2, CONTROL_FLAGS, true);
+export const watchCommand = connectionOnly('watch', -2, CONTROL_FLAGS, [1, -1, 1]);
 /** Outside MULTI the connection answers UNWATCH; queued, it runs inside EXEC, whose start already forgot the WATCHed keys. */
-export const unwatchCommand: RedisCommand = { ...connectionOnly('unwatch', 1, CONTROL_FLAGS), run: () => OK };
+export const unwatchCommand = defineCommand('unwatch', 1, CONTROL_FLAGS, [0, 0, 0], () => OK);
 export const transactionCommands = [multiCommand, execCommand, discardCommand, watchCommand, unwatchCommand];
 
 /** Runs one command for EXEC, its errors turned into its reply. */

@@ -1,6 +1,7 @@
-// Redis's string2ll: the one way Redis reads an integer it was sent (a
-// length in a frame, HELLO's version, SELECT's index): an optional '-', then
-// decimal digits without a leading zero, nothing else, within 64 bits.
+// Redis's string2ll for the lengths in a frame: an optional '-', then
+// decimal digits without a leading zero, nothing else. The parser reads two
+// for every command, so this one reads a number in place, with no string and
+// no BigInt; a command's integer words are read exactly by redis-args.ts.
 
 /** The integer `bytes[start, end)` spells, or NaN. Beyond 2^53 the value is approximate (it only ever meets a limit). */
 export function parseRedisInteger(bytes: Buffer, start = 0, end = bytes.length): number {
