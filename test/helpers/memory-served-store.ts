@@ -13,10 +13,20 @@ export class MemoryServedStore implements ServedStore {
   private queue: Promise<unknown> = Promise.resolve();
   private nextVersion = 1;
   private closed = false;
+  /** Synchronous runs in which get() or getMany() was called: the real store looks at what changed once in each. */
+  readRuns = 0;
+  private inRun = false;
 
   constructor(private readonly now: () => number = Date.now) {}
 
   async get(key: Buffer): Promise<Entry | undefined> {
+    if (!this.inRun) {
+      this.inRun = true;
+      this.readRuns++;
+      queueMicrotask(() => {
+        this.inRun = false;
+      });
+    }
     const entry = this.live(key.toString('latin1'));
     if (entry) this.counters.cacheHits++;
     else this.counters.cacheMisses++;

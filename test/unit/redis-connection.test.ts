@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
+import { Metrics } from '../../src/serve/metrics.js';
+import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 import { frame, RawConnection } from '../helpers/raw-resp.js';
 import { replies, rest, startTestServer, text, write } from '../helpers/redis-test-server.js';
 
@@ -42,6 +44,21 @@ describe('pipelining', () => {
     }
     write(client, Buffer.concat(commands));
     expect(await replies(client, 10_000)).toEqual(expected);
+  });
+
+  it('starts the reads that follow one another together, so they share one look at the store; not across a write', async () => {
+    const server = await startTestServer();
+    const client = await server.connect();
+    await client.send(['SET', 'k', 'v']);
+    const before = server.store.readRuns;
+    const gets = Array.from({ length: 16 }, () => frame('GET', 'k'));
+    write(client, Buffer.concat(gets));
+    expect(await replies(client, 16)).toEqual(Array(16).fill(bulk('v')));
+    expect(server.store.readRuns - before).toBe(1);
+    const mixed = Buffer.concat([frame('GET', 'm'), frame('GET', 'm'), frame('SET', 'm', '1'), frame('GET', 'm'), frame('GET', 'k')]);
+    write(client, mixed);
+    expect(await replies(client, 5)).toEqual(['$-1\r\n', '$-1\r\n', '+OK\r\n', bulk('1'), bulk('v')]);
+    expect(server.store.readRuns - before).toBe(3);
   });
 
   it('stops running commands while the client does not read its replies', async () => {
@@ -110,6 +127,28 @@ describe('errors', () => {
       ['badreply', true, true],
       ['ping', true, true],
     ]);
+  });
+});
+
+describe('metrics', () => {
+  it('counts the commands by name and outcome, the connections and the bytes, as the redis protocol', async () => {
+    const metrics = new Metrics();
+    const server = await startTestServer({ metrics });
+    const client = await server.connect();
+    const request = 'PING\r\nPING\r\nGET k\r\nGET\r\nNOSUCH\r\n';
+    write(client, request);
+    const answered = (await replies(client, 5)).join('');
+    const now = parsePrometheusText(metrics.render(server.store.counters));
+    const requests = (command: string, status: string) => sampleValue(now, 'tzkv_requests_total', { protocol: 'redis', command, status });
+    expect([requests('ping', 'ok'), requests('get', 'ok'), requests('get', 'error'), requests('nosuch', 'error')]).toEqual([2, 1, 1, undefined]);
+    expect(sampleValue(now, 'tzkv_connected_clients', { protocol: 'redis' })).toBe(1);
+    expect(sampleValue(now, 'tzkv_received_bytes_total', { protocol: 'redis' })).toBe(request.length);
+    expect(sampleValue(now, 'tzkv_sent_bytes_total', { protocol: 'redis' })).toBe(answered.length);
+    client.close();
+    await sleep(50);
+    const after = parsePrometheusText(metrics.render(server.store.counters));
+    expect(sampleValue(after, 'tzkv_connected_clients', { protocol: 'redis' })).toBe(0);
+    expect(sampleValue(after, 'tzkv_connections_total', { protocol: 'redis' })).toBe(1);
   });
 });
 

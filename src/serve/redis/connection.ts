@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { TzkvError } from '../../errors.js';
 import { MAX_VALUE_BYTES } from '../../format/constants.js';
 import type { ServedStore } from '../core/served-store.js';
+import type { Metrics } from '../metrics.js';
 import { ErrorReply } from '../resp/reply.js';
 import type { Reply } from '../resp/reply.js';
 import { RespParser, RespProtocolError } from '../resp/resp-parser.js';
@@ -41,6 +42,8 @@ export interface ConnectionOptions {
   onCommand?: (name: string, micros: number, ok: boolean) => void;
   /** Told of an exception that was no TzkvError (a bug): the client got "ERR internal error". */
   onError?: (error: unknown, command: string) => void;
+  /** Told the bytes the socket read and wrote, after each write of replies and when it closes. */
+  metrics?: Metrics;
 }
 
 /** Replies waiting to be sent past this many bytes: stop running commands until the socket drains. */
@@ -48,6 +51,8 @@ const OUTPUT_HIGH_WATER = 1024 * 1024;
 const INTERNAL_ERROR = new ErrorReply('ERR internal error');
 /** No command's name is longer: a longer first word is not looked up (nor made a string). */
 const LONGEST_NAME = 64;
+/** Most reads of a pipeline started together. */
+const READ_BATCH = 64;
 
 export class RedisConnection {
   readonly state: ClientState;
@@ -78,7 +83,12 @@ export class RedisConnection {
     this.parser = new RespParser({ maxBulkBytes: options.limits?.maxBulkBytes ?? MAX_VALUE_BYTES });
     this.parser.authRequired = !this.state.authenticated;
     this.context = { keys: options.store, store: options.store, conn: this.state, server: options.server, now: this.now };
-    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        options.metrics?.transferred('redis', socket);
+        resolve();
+      }),
+    );
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.received(chunk));
     socket.on('end', () => {
@@ -122,28 +132,47 @@ export class RedisConnection {
     }
   }
 
-  /** Runs the commands parsed so far, in order; sends their replies. */
+  /**
+   * Runs the commands parsed so far, in order, and sends their replies. A
+   * command starts once the one before it has answered, except that reads
+   * which follow one another start together (READ_BATCH at most): none of
+   * them writes, and their reads of the store then share one look at what
+   * changed (ServedStore.get).
+   */
   private async pump(): Promise<void> {
     this.busy = true;
     try {
+      let held: Buffer[] | RespProtocolError | null = null;
       while (!this.stopping) {
-        let words: Buffer[] | null;
-        try {
-          words = this.parser.next();
-        } catch (error) {
-          if (!(error instanceof RespProtocolError)) throw error;
-          this.send(new ErrorReply(error.message));
+        const words = held ?? this.nextFrame();
+        held = null;
+        if (words === null) break;
+        if (words instanceof RespProtocolError) {
+          this.send(new ErrorReply(words.message));
           this.stopping = true;
           break;
         }
-        if (words === null) break;
-        let reply = this.execute(words);
-        if (reply instanceof Promise) reply = await reply;
-        this.send(reply);
-        this.parser.authRequired = !this.state.authenticated;
-        this.state.queued = this.multi.length;
-        if (this.state.closing) this.stopping = true;
-        else if (this.writer.pendingBytes + this.socket.writableLength >= OUTPUT_HIGH_WATER) await this.drained();
+        const command = this.lookup(words[0]!);
+        const replies = [this.execute(words, command)];
+        if (this.isRead(command, words)) {
+          while (replies.length < READ_BATCH) {
+            const next = this.nextFrame();
+            if (next === null) break;
+            const nextCommand = next instanceof RespProtocolError ? undefined : this.lookup(next[0]!);
+            if (next instanceof RespProtocolError || !this.isRead(nextCommand, next)) {
+              held = next;
+              break;
+            }
+            replies.push(this.execute(next, nextCommand));
+          }
+        }
+        for (const reply of replies) {
+          this.send(reply instanceof Promise ? await reply : reply);
+          this.parser.authRequired = !this.state.authenticated;
+          this.state.queued = this.multi.length;
+          if (this.state.closing) this.stopping = true;
+          else if (this.writer.pendingBytes + this.socket.writableLength >= OUTPUT_HIGH_WATER) await this.drained();
+        }
       }
       this.flush();
     } catch (error) {
@@ -160,10 +189,33 @@ export class RedisConnection {
     }
   }
 
-  /** Checks and runs one command (its name first in `words`); queues it inside MULTI. */
-  private execute(words: Buffer[]): Reply | Promise<Reply> {
-    const name = words[0]!;
-    const command = name.length <= LONGEST_NAME ? this.options.commands.get(name.toString('latin1').toLowerCase()) : undefined;
+  /** The next command parsed, null until more bytes come, or the protocol error the bytes are. */
+  private nextFrame(): Buffer[] | RespProtocolError | null {
+    try {
+      return this.parser.next();
+    } catch (error) {
+      if (error instanceof RespProtocolError) return error;
+      throw error;
+    }
+  }
+
+  private lookup(name: Buffer): RedisCommand | undefined {
+    return name.length <= LONGEST_NAME ? this.options.commands.get(name.toString('latin1').toLowerCase()) : undefined;
+  }
+
+  /** Whether the call runs as a read: a read-only command, its arity right, the connection authenticated and not in MULTI. */
+  private isRead(command: RedisCommand | undefined, words: Buffer[]): boolean {
+    return (
+      command !== undefined &&
+      command.flags.includes('readonly') &&
+      arityAccepts(command.arity, words.length) &&
+      this.state.authenticated &&
+      !this.multi.active
+    );
+  }
+
+  /** Checks and runs one command (`words`: its name, then its arguments; `command`: what the name names); queues it inside MULTI. */
+  private execute(words: Buffer[], command: RedisCommand | undefined): Reply | Promise<Reply> {
     if (command === undefined) return this.refuse(unknownCommand(words));
     if (!arityAccepts(command.arity, words.length)) return this.refuse(arityError(command.name), command);
     if (!this.state.authenticated && !command.flags.includes('no_auth')) return this.refuse(NOAUTH, command);
@@ -236,11 +288,12 @@ export class RedisConnection {
     if (!this.socket.writable) return;
     if (parts.length === 1) {
       this.socket.write(parts[0]!);
-      return;
+    } else {
+      this.socket.cork();
+      for (const part of parts) this.socket.write(part);
+      this.socket.uncork();
     }
-    this.socket.cork();
-    for (const part of parts) this.socket.write(part);
-    this.socket.uncork();
+    this.options.metrics?.transferred('redis', this.socket);
   }
 
   private drained(): Promise<void> {

@@ -9,6 +9,7 @@ import type { Server, Socket } from 'node:net';
 import tls from 'node:tls';
 import { TzkvError } from '../../errors.js';
 import type { ServedStore } from '../core/served-store.js';
+import type { Metrics } from '../metrics.js';
 import type { RedisCommand, ServerState } from './command.js';
 import { RedisConnection } from './connection.js';
 import type { ConnectionLimits, ConnectionOptions } from './connection.js';
@@ -35,6 +36,8 @@ export interface RedisListenerOptions {
   now?: () => number;
   onCommand?: ConnectionOptions['onCommand'];
   onError?: ConnectionOptions['onError'];
+  /** Counts the commands (by name and outcome, with their latencies), the connections and the bytes, as the 'redis' protocol. */
+  metrics?: Metrics;
 }
 
 export interface RedisListener {
@@ -72,8 +75,10 @@ export async function listenRedis(options: RedisListenerOptions): Promise<RedisL
     version: options.version,
     maxClients,
   };
+  const { metrics } = options;
   const onCommand = (name: string, micros: number, ok: boolean): void => {
     commandsRun++;
+    metrics?.command('redis', name, micros, ok);
     options.onCommand?.(name, micros, ok);
   };
 
@@ -98,9 +103,14 @@ export async function listenRedis(options: RedisListenerOptions): Promise<RedisL
       now,
       onCommand,
       onError: options.onError,
+      metrics,
     });
     connections.add(connection);
-    void connection.closed.then(() => connections.delete(connection));
+    metrics?.connected('redis');
+    void connection.closed.then(() => {
+      connections.delete(connection);
+      metrics?.disconnected('redis');
+    });
   };
 
   let address: string | null = null;
