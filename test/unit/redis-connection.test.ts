@@ -5,6 +5,10 @@ import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { Metrics } from '../../src/serve/metrics.js';
+import { commandTable } from '../../src/serve/redis/command-table.js';
+import { connectionCommands } from '../../src/serve/redis/connection-commands.js';
+import { keyCommands } from '../../src/serve/redis/key-commands.js';
+import { stringCommands } from '../../src/serve/redis/string-commands.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 import { frame, RawConnection } from '../helpers/raw-resp.js';
 import { replies, rest, startTestServer, text, write } from '../helpers/redis-test-server.js';
@@ -127,6 +131,16 @@ describe('errors', () => {
       ['badreply', true, true],
       ['ping', true, true],
     ]);
+  });
+});
+
+describe('commandTable', () => {
+  it('joins the groups of commands by name, and refuses a name given twice or not in lower case', () => {
+    const table = commandTable(connectionCommands, stringCommands, keyCommands);
+    expect(table.size).toBe(connectionCommands.length + stringCommands.length + keyCommands.length);
+    expect(table.get('exec')?.name).toBe('exec');
+    expect(() => commandTable(connectionCommands, [connectionCommands[0]!])).toThrow("Redis command 'ping' is in the table twice");
+    expect(() => commandTable([{ ...connectionCommands[0]!, name: 'Ping' }])).toThrow("Redis command name 'Ping' is not lower case");
   });
 });
 

@@ -8,7 +8,7 @@ export class ClientState implements ConnectionState {
   name: string | null = null;
   db = 0;
   closing = false;
-  /** The last command's name (Redis's "NULL" before the first), and when it arrived (ms, the connection's clock). */
+  /** The last command's name (Redis's "NULL" before the first), and when the client last sent anything (ms, the connection's clock). */
   lastCommand = 'NULL';
   lastActiveAt: number;
   /** Commands queued since MULTI; -1 outside a MULTI. */

@@ -4,7 +4,7 @@
 import type { RedisCommand } from './command.js';
 
 /** The table of `groups`' commands, keyed by their lower-case names. Throws when a name is not lower case or is given twice. */
-export function commandTable(...groups: RedisCommand[][]): Map<string, RedisCommand> {
+export function commandTable(...groups: Array<readonly RedisCommand[]>): Map<string, RedisCommand> {
   const table = new Map<string, RedisCommand>();
   for (const command of groups.flat()) {
     if (command.name !== command.name.toLowerCase()) throw new Error(`Redis command name '${command.name}' is not lower case`);

@@ -121,7 +121,7 @@ const quit = defineCommand('quit', -1, NO_AUTH_FLAGS, NO_KEYS, (ctx) => {
 });
 
 /** Every command of this layer, for commandTable(). */
-export const connectionCommands: RedisCommand[] = [
+export const connectionCommands: readonly RedisCommand[] = [
   ping,
   echo,
   hello,

@@ -123,6 +123,7 @@ export class RedisConnection {
 
   private received(chunk: Buffer): void {
     if (this.stopping) return;
+    this.state.lastActiveAt = this.now();
     this.parser.feed(chunk);
     if (!this.busy) {
       void this.pump();
@@ -220,7 +221,6 @@ export class RedisConnection {
     if (!arityAccepts(command.arity, words.length)) return this.refuse(arityError(command.name), command);
     if (!this.state.authenticated && !command.flags.includes('no_auth')) return this.refuse(NOAUTH, command);
     this.state.lastCommand = command.name;
-    this.state.lastActiveAt = this.now();
     const args = words.slice(1);
     const multi = this.multi;
     if (command === multiCommand) return this.run(command, () => multi.begin());
