@@ -1,7 +1,8 @@
 // One client's connection: the bytes it sends are parsed into commands, each
 // command is checked (known, arity, AUTH: in Redis's order) and run, and the
-// replies go back in the order the commands came, one command at a time, so
-// a command sees every write of the commands before it. The replies to one
+// replies go back in the order the commands came. A command starts once the
+// one before it has answered (reads in a row start together), so it sees
+// every write of the commands before it. The replies to one
 // chunk of pipelined commands leave in one socket write. Reading stops while
 // a command runs or the socket's send buffer is full. Nothing a client sends
 // ends the server: a protocol error is answered, then the connection closes;
