@@ -123,6 +123,8 @@ export interface OpenFor {
   etcd?: EtcdFlags;
   /** Permissions of the store directory, should a `create` access create it. */
   mode?: number;
+  /** fsync before acknowledging a write (default true; tzkv serve --sync turns it off and syncs on its own terms). */
+  sync?: boolean;
 }
 
 /** The flags that reach an etcd cluster (src/cli/flags.ts). */
@@ -137,7 +139,7 @@ interface EtcdFlags {
 /** An open store's warnings (a directory others may write to) go to stderr, as etcd warns of its data directory. */
 const warn = (message: string) => printMessage(`warning: ${message}`);
 
-export function openStore({ dir, command, access, lockTimeoutMs, etcd = {}, mode }: OpenFor): Promise<Store> {
+export function openStore({ dir, command, access, lockTimeoutMs, etcd = {}, mode, sync }: OpenFor): Promise<Store> {
   const connect = {
     timeoutMs: etcd['etcd-timeout'] === undefined ? undefined : parseDuration(etcd['etcd-timeout'], '--etcd-timeout'),
     user: etcd['etcd-user'],
@@ -149,5 +151,5 @@ export function openStore({ dir, command, access, lockTimeoutMs, etcd = {}, mode
   if (access === 'read') return open(dir, { readOnly: true, command, etcd: connect, onWarning: warn });
   if (access === 'audit') return open(dir, { readOnly: true, create: false, command, etcd: connect, onWarning: warn });
   const create = access === 'create';
-  return open(dir, { create, command, etcd: connect, onWarning: warn, ...(lockTimeoutMs === undefined ? {} : { lockTimeoutMs }), ...(create && mode !== undefined ? { mode } : {}) });
+  return open(dir, { create, command, etcd: connect, onWarning: warn, ...(sync === false ? { sync } : {}), ...(lockTimeoutMs === undefined ? {} : { lockTimeoutMs }), ...(create && mode !== undefined ? { mode } : {}) });
 }

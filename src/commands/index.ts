@@ -23,6 +23,7 @@ import LockRelease from './lock-release.js';
 import Promote from './promote.js';
 import Put from './put.js';
 import Replicate from './replicate.js';
+import Serve from './serve.js';
 import Stats from './stats.js';
 import Ttl from './ttl.js';
 import Unlock from './unlock.js';
@@ -47,6 +48,7 @@ export const COMMANDS = {
   promote: Promote,
   put: Put,
   replicate: Replicate,
+  serve: Serve,
   stats: Stats,
   ttl: Ttl,
   unlock: Unlock,
