@@ -1,9 +1,13 @@
 // A Redis connection served by an in-process listener, through raw sockets:
 // pipelining, order, MULTI/EXEC, AUTH, HELLO 3, errors, limits. The expected
 // bytes are what redis-server 7.0.15 answers to the same requests.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
+import { open } from '../../src/index.js';
+import { openServedStore } from '../../src/serve/core/served-store.js';
 import { Metrics } from '../../src/serve/metrics.js';
 import { commandTable } from '../../src/serve/redis/command-table.js';
 import { connectionCommands } from '../../src/serve/redis/connection-commands.js';
@@ -63,6 +67,33 @@ describe('pipelining', () => {
     write(client, mixed);
     expect(await replies(client, 5)).toEqual(['$-1\r\n', '$-1\r\n', '+OK\r\n', bulk('1'), bulk('v')]);
     expect(server.store.readRuns - before).toBe(3);
+  });
+
+  it('starts the writes that follow one another together: 500 pipelined SETs and INCRs of one client share a few commits, in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tzkv-pipelined-writes-'));
+    const store = await open(dir);
+    const served = openServedStore(store, { sync: { kind: 'always' }, cacheBytes: 1 << 20 });
+    try {
+      const server = await startTestServer({ store: served, commands: commandTable(connectionCommands, stringCommands, keyCommands) });
+      const client = await server.connect();
+      const commands: Buffer[] = [];
+      const expected: string[] = [];
+      for (let i = 0; i < 250; i++) {
+        commands.push(frame('SET', `k${i}`, `v${i}`), frame('INCR', 'n'));
+        expected.push('+OK\r\n', `:${i + 1}\r\n`);
+      }
+      commands.push(frame('GET', 'k249'), frame('GET', 'n'));
+      expected.push(bulk('v249'), bulk('250'));
+      write(client, Buffer.concat(commands));
+      expect(await replies(client, 502)).toEqual(expected);
+      // One commit per write had been 500; READ_BATCH (64) writes at most start together.
+      expect(served.counters.commits).toBeLessThanOrEqual(20);
+      expect(served.counters.writes).toBe(500);
+    } finally {
+      await served.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('stops running commands while the client does not read its replies', async () => {

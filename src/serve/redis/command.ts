@@ -14,7 +14,12 @@ import type { Reply } from '../resp/reply.js';
 export interface KeySpace {
   get(key: Buffer): Promise<Entry | undefined>;
   getMany(keys: readonly Buffer[]): Promise<Array<Entry | undefined>>;
-  /** A read-modify-write: atomic, applied wholly or not at all. */
+  /**
+   * A read-modify-write: atomic, applied wholly or not at all. A command
+   * flagged 'write' calls it before its first await, and reads the keys it
+   * writes only through `tx`: pipelined writes start together
+   * (connection.ts), and their units must queue in the commands' order.
+   */
   write<T>(fn: (tx: Transaction) => T | Promise<T>): Promise<T>;
 }
 

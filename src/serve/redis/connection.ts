@@ -1,8 +1,9 @@
 // One client's connection: the bytes it sends are parsed into commands, each
 // command is checked (known, arity, AUTH: in Redis's order) and run, and the
 // replies go back in the order the commands came. A command starts once the
-// one before it has answered (reads in a row start together), so it sees
-// every write of the commands before it. The replies to one
+// one before it has answered, except that reads in a row start together, and
+// so do writes in a row (their units queue in order and share a commit); so
+// each sees every write of the commands before it. The replies to one
 // chunk of pipelined commands leave in one socket write. Reading stops while
 // a command runs or the socket's send buffer is full. Nothing a client sends
 // ends the server: a protocol error is answered, then the connection closes;
@@ -52,7 +53,7 @@ const OUTPUT_HIGH_WATER = 1024 * 1024;
 const INTERNAL_ERROR = new ErrorReply('ERR internal error');
 /** No command's name is longer: a longer first word is not looked up (nor made a string). */
 const LONGEST_NAME = 64;
-/** Most reads of a pipeline started together. */
+/** Most reads, or writes, of a pipeline started together. */
 const READ_BATCH = 64;
 
 export class RedisConnection {
@@ -139,7 +140,10 @@ export class RedisConnection {
    * command starts once the one before it has answered, except that reads
    * which follow one another start together (READ_BATCH at most): none of
    * them writes, and their reads of the store then share one look at what
-   * changed (ServedStore.get).
+   * changed (ServedStore.get). Writes which follow one another start
+   * together too: each queues its unit (KeySpace.write) before its first
+   * await, so the units queue in the commands' order and one commit (one
+   * fsync) carries them all, rather than one commit per pipelined SET.
    */
   private async pump(): Promise<void> {
     this.busy = true;
@@ -156,12 +160,13 @@ export class RedisConnection {
         }
         const command = this.lookup(words[0]!);
         const replies = [this.execute(words, command)];
-        if (this.isRead(command, words)) {
+        const kind = this.together(command, words);
+        if (kind !== null) {
           while (replies.length < READ_BATCH) {
             const next = this.nextFrame();
             if (next === null) break;
             const nextCommand = next instanceof RespProtocolError ? undefined : this.lookup(next[0]!);
-            if (next instanceof RespProtocolError || !this.isRead(nextCommand, next)) {
+            if (next instanceof RespProtocolError || this.together(nextCommand, next) !== kind) {
               held = next;
               break;
             }
@@ -205,15 +210,17 @@ export class RedisConnection {
     return name.length <= LONGEST_NAME ? this.options.commands.get(name.toString('latin1').toLowerCase()) : undefined;
   }
 
-  /** Whether the call runs as a read: a read-only command, its arity right, the connection authenticated and not in MULTI. */
-  private isRead(command: RedisCommand | undefined, words: Buffer[]): boolean {
-    return (
-      command !== undefined &&
-      command.flags.includes('readonly') &&
-      arityAccepts(command.arity, words.length) &&
-      this.state.authenticated &&
-      !this.multi.active
-    );
+  /**
+   * Whether the call may start together with its neighbours of the same kind:
+   * 'read' for a read-only command, 'write' for a data command that writes
+   * (not EXEC, MULTI, WATCH...: those are not flagged 'write'), its arity
+   * right, the connection authenticated and not in MULTI; null otherwise.
+   */
+  private together(command: RedisCommand | undefined, words: Buffer[]): 'read' | 'write' | null {
+    if (command === undefined || !arityAccepts(command.arity, words.length) || !this.state.authenticated || this.multi.active) return null;
+    if (command.flags.includes('readonly')) return 'read';
+    if (command.flags.includes('write')) return 'write';
+    return null;
   }
 
   /** Checks and runs one command (`words`: its name, then its arguments; `command`: what the name names); queues it inside MULTI. */
