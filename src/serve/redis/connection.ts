@@ -64,6 +64,8 @@ export class RedisConnection {
   private readonly writer = new RespWriter();
   private readonly multi = new MultiState();
   private readonly context: CommandContext;
+  /** For a read that follows writes of a pipeline: its reads are units of the group commit, after those writes' units. */
+  private readonly afterWrites: CommandContext;
   private readonly now: () => number;
   /** A command is being run (the pump is going). */
   private busy = false;
@@ -85,6 +87,15 @@ export class RedisConnection {
     this.parser = new RespParser({ maxBulkBytes: options.limits?.maxBulkBytes ?? MAX_VALUE_BYTES });
     this.parser.authRequired = !this.state.authenticated;
     this.context = { keys: options.store, store: options.store, conn: this.state, server: options.server, now: this.now };
+    const store = options.store;
+    this.afterWrites = {
+      ...this.context,
+      keys: {
+        get: (key) => store.write((tx) => tx.getEntry(key)),
+        getMany: (keys) => store.write(async (tx) => { const found = []; for (const key of keys) found.push(await tx.getEntry(key)); return found; }),
+        write: (fn) => store.write(fn),
+      },
+    };
     this.closed = new Promise((resolve) =>
       socket.once('close', () => {
         options.metrics?.transferred('redis', socket);
@@ -143,7 +154,9 @@ export class RedisConnection {
    * changed (ServedStore.get). Writes which follow one another start
    * together too: each queues its unit (KeySpace.write) before its first
    * await, so the units queue in the commands' order and one commit (one
-   * fsync) carries them all, rather than one commit per pipelined SET.
+   * fsync) carries them all, rather than one commit per pipelined SET. A
+   * read of keys (GET, MGET, TTL...: not SCAN or KEYS) after such writes
+   * joins them: its reads are units of the same commit, queued after theirs.
    */
   private async pump(): Promise<void> {
     this.busy = true;
@@ -166,11 +179,14 @@ export class RedisConnection {
             const next = this.nextFrame();
             if (next === null) break;
             const nextCommand = next instanceof RespProtocolError ? undefined : this.lookup(next[0]!);
-            if (next instanceof RespProtocolError || this.together(nextCommand, next) !== kind) {
+            const nextKind = next instanceof RespProtocolError ? null : this.together(nextCommand, next);
+            // A read of keys after writes joins them, its reads queued behind their units (it sees them; its reply waits for their commit).
+            const joinsWrites = kind === 'write' && nextKind === 'read' && nextCommand!.firstKey > 0;
+            if (nextKind !== kind && !joinsWrites) {
               held = next;
               break;
             }
-            replies.push(this.execute(next, nextCommand));
+            replies.push(this.execute(next as Buffer[], nextCommand, joinsWrites ? this.afterWrites : this.context));
           }
         }
         for (const reply of replies) {
@@ -224,7 +240,7 @@ export class RedisConnection {
   }
 
   /** Checks and runs one command (`words`: its name, then its arguments; `command`: what the name names); queues it inside MULTI. */
-  private execute(words: Buffer[], command: RedisCommand | undefined): Reply | Promise<Reply> {
+  private execute(words: Buffer[], command: RedisCommand | undefined, context: CommandContext = this.context): Reply | Promise<Reply> {
     if (command === undefined) return this.refuse(unknownCommand(words));
     if (!arityAccepts(command.arity, words.length)) return this.refuse(arityError(command.name), command);
     if (!this.state.authenticated && !command.flags.includes('no_auth')) return this.refuse(NOAUTH, command);
@@ -242,7 +258,7 @@ export class RedisConnection {
       return this.run(command, () => multi.exec(this.context, runQueued));
     }
     if (command === unwatchCommand) return this.run(command, () => multi.unwatch());
-    return this.run(command, () => command.run(this.context, args));
+    return this.run(command, () => command.run(context, args));
   }
 
   /** A command that is not run: inside MULTI, the EXEC to come is refused too. */
