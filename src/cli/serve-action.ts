@@ -84,7 +84,7 @@ function stopSignal(log: (entry: ServeLogEntry) => void): Promise<NodeJS.Signals
 }
 
 /** The command line as serve()'s options; every bad value is INVALID_ARGUMENT (exit 2), a TLS file that cannot be read IO (exit 5). */
-export function serveOptions(request: ServeRequest): ServeOptions {
+function serveOptions(request: ServeRequest): ServeOptions {
   if (!request.redis && !request.http) throw new TzkvError('INVALID_ARGUMENT', '--no-redis and --no-http together leave nothing to serve');
   if (!request.redis && request.unix !== undefined) throw new TzkvError('INVALID_ARGUMENT', '--unix serves the Redis protocol: it cannot go with --no-redis');
   const port = (value: number, flag: string) => {
@@ -114,7 +114,7 @@ export function serveOptions(request: ServeRequest): ServeOptions {
 }
 
 /** `always`, `never`, or `batch-ms=N` (fsync at most N ms after acknowledging; `batch-ms:N` and `batch-ms N` as one word too). */
-export function parseSync(text: string): SyncMode {
+function parseSync(text: string): SyncMode {
   const t = text.trim().toLowerCase();
   if (t === 'always') return { kind: 'always' };
   if (t === 'never') return { kind: 'never' };

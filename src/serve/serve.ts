@@ -66,10 +66,10 @@ export interface Server {
   close(): Promise<void>;
 }
 
-export const DEFAULT_REDIS_PORT = 6380;
-export const DEFAULT_HTTP_PORT = 8080;
-export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
-export const DEFAULT_MAX_CLIENTS = 10_000;
+const DEFAULT_REDIS_PORT = 6380;
+const DEFAULT_HTTP_PORT = 8080;
+const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_CLIENTS = 10_000;
 
 /** Every Redis command tzkv answers (docs/serve.md "Redis commands"). */
 const COMMANDS = commandTable(connectionCommands, [...stringCommands], [...keyCommands]);
