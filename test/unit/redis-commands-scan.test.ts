@@ -1,8 +1,8 @@
 // SCAN over a real store: pages in key order under numeric cursors, every
 // key present throughout returned once however the store changes between
 // pages, each page read on from the listing the page before left open, and a
-// cursor whose listing was closed (idle, one too many, or used twice) going on
-// from its key all the same.
+// cursor whose listing was closed (idle, one too many, used twice, or failed)
+// going on from its key all the same, in a listing that starts after it.
 import { describe, expect, it } from 'vitest';
 import type { KeyInfo, ListOptions, Store } from '../../src/api.js';
 import type { CommandContext } from '../../src/serve/redis/command.js';
@@ -13,17 +13,27 @@ import type { Reply } from '../../src/serve/resp/reply.js';
 import { DirectServedStore, call, directContext } from '../helpers/direct-served-store.js';
 import { tempStore } from '../helpers/temp-store.js';
 
-/** A DirectServedStore that counts the listings it opens and closes, and the prefixes they list. */
+/** A DirectServedStore that counts the listings it opens and closes, the prefixes they list and the keys they yield. */
 class CountedListings extends DirectServedStore {
   opened = 0;
   closed = 0;
+  yielded = 0;
   prefixes: string[] = [];
+  /** The next listing opened fails after yielding this many keys (as an etcd listing whose revision was compacted). */
+  failAfter: number | undefined;
 
   override async *keys(options?: ListOptions): AsyncIterableIterator<KeyInfo> {
     this.opened++;
     this.prefixes.push(String(options?.prefix ?? ''));
+    const failAfter = this.failAfter;
+    this.failAfter = undefined;
+    let given = 0;
     try {
-      yield* super.keys(options);
+      for await (const info of super.keys(options)) {
+        if (given++ === failAfter) throw new Error('the revision was compacted');
+        this.yielded++;
+        yield info;
+      }
     } finally {
       this.closed++;
     }
@@ -125,34 +135,56 @@ describe('SCAN', () => {
     expect(rest.cursor).toBe('0');
   });
 
-  it('answers a cursor used twice with the same page (a client retrying), from its key', async () => {
+  it('answers a cursor used twice with the same page and the same cursor (a client retrying), listing from its key', async () => {
     const { ctx, served } = await setup(50);
     const first = page(await call(ctx, 'SCAN', '0', 'COUNT', '10'));
     const second = page(await call(ctx, 'SCAN', first.cursor, 'COUNT', '10'));
+    const yielded = served.yielded;
     const again = page(await call(ctx, 'SCAN', first.cursor, 'COUNT', '10'));
-    expect(again.keys).toEqual(second.keys);
+    expect(again).toEqual(second);
     expect(second.keys).toEqual(Array.from({ length: 10 }, (_, i) => name(i + 10)));
-    expect(again.cursor).not.toBe(second.cursor);
-    // The second page went on reading the first's listing; the retry listed again.
+    // The second page went on reading the first's listing; the retry listed again, from after the first page's last key.
+    expect(served.opened).toBe(2);
+    expect(served.yielded - yielded).toBe(10);
+    await settled();
+    expect(served.closed).toBe(1);
+  });
+
+  it('keeps 16 listings open; a SCAN whose listing was closed for a newer one lists on from its key with one seek', async () => {
+    const { ctx, served, names } = await setup(40);
+    const cursors: string[] = [];
+    for (let i = 0; i < 17; i++) cursors.push(page(await call(ctx, 'SCAN', '0', 'COUNT', String(i + 10))).cursor);
+    await settled();
+    expect([served.opened, served.closed]).toEqual([17, 1]);
+    const yielded = served.yielded;
+    for (const [i, cursor] of cursors.entries()) {
+      const rest = page(await call(ctx, 'SCAN', cursor, 'COUNT', '100'));
+      expect(rest).toEqual({ cursor: '0', keys: names.slice(i + 10) });
+    }
+    expect([served.opened, served.closed]).toEqual([18, 18]);
+    // Each SCAN read only the keys it returned: the reopened listing began after its cursor's key.
+    expect(served.yielded - yielded).toBe(cursors.reduce((sum, _, i) => sum + names.length - i - 10, 0));
+  });
+
+  it('goes on from its key in a new listing when the listing it kept fails', async () => {
+    const { ctx, served, names } = await setup(30);
+    served.failAfter = 15;
+    const first = page(await call(ctx, 'SCAN', '0', 'COUNT', '10'));
+    const rest = page(await call(ctx, 'SCAN', first.cursor, 'COUNT', '100'));
+    expect([...first.keys, ...rest.keys]).toEqual(names);
+    expect(rest.cursor).toBe('0');
     expect(served.opened).toBe(2);
   });
 
-  it('keeps 16 listings open; a SCAN whose listing was closed for a newer one goes on from its key', async () => {
-    const { ctx, served, names } = await setup(40);
-    const cursors: string[] = [];
-    for (let i = 0; i < 17; i++) cursors.push(page(await call(ctx, 'SCAN', '0', 'COUNT', '5')).cursor);
-    await settled();
-    expect([served.opened, served.closed]).toEqual([17, 1]);
-    for (const cursor of cursors) {
-      const rest = page(await call(ctx, 'SCAN', cursor, 'COUNT', '100'));
-      expect(rest).toEqual({ cursor: '0', keys: names.slice(5) });
-    }
-    expect([served.opened, served.closed]).toEqual([18, 18]);
+  it('answers a listing that fails at once with the error', async () => {
+    const { ctx, served } = await setup(30);
+    served.failAfter = 0;
+    await expect(call(ctx, 'SCAN', '0')).rejects.toThrow('the revision was compacted');
   });
 });
 
 describe('ScanCursors', () => {
-  it('closes a listing idle for 30 s; its cursor goes on from its key', async () => {
+  it('closes a listing idle for a second; its cursor goes on from its key', async () => {
     const store = await tempStore();
     const served = new CountedListings(store);
     const names = await fill(store, 30);
@@ -161,10 +193,10 @@ describe('ScanCursors', () => {
     const request = { prefix: Buffer.alloc(0), accept: () => true, count: 10, now: Date.now() };
     const first = await cursors.scan({ ...request, cursor: 0 });
     expect(cursors.openListings).toBe(1);
-    clock += 29_000;
+    clock += 999;
     cursors.sweep();
     expect(cursors.openListings).toBe(1);
-    clock += 1_000;
+    clock += 1;
     cursors.sweep();
     await settled();
     expect([cursors.openListings, served.closed]).toEqual([0, 1]);
@@ -172,7 +204,7 @@ describe('ScanCursors', () => {
     const rest = await cursors.scan({ ...request, cursor: first.cursor, count: 100 });
     expect(rest.cursor).toBe(0);
     expect(rest.keys.map(String)).toEqual(names.slice(10));
-    expect(served.opened).toBe(2);
+    expect([served.opened, served.yielded]).toEqual([2, 30]);
   });
 });
 
