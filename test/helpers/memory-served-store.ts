@@ -74,10 +74,12 @@ export class MemoryServedStore implements ServedStore {
 
   async *keys(options: ListOptions = {}): AsyncIterableIterator<KeyInfo> {
     const prefix = options.prefix === undefined ? '' : bytes(options.prefix).toString('latin1');
+    // latin1 strings sort as their bytes do.
+    const after = options.after === undefined ? undefined : bytes(options.after).toString('latin1');
     let count = 0;
     for (const id of [...this.data.keys()].sort()) {
       const entry = this.live(id);
-      if (!entry || !id.startsWith(prefix)) continue;
+      if (!entry || !id.startsWith(prefix) || (after !== undefined && id <= after)) continue;
       if (options.limit !== undefined && count++ >= options.limit) return;
       yield { key: entry.key, expiresAt: entry.expiresAt };
     }

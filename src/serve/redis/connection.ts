@@ -254,7 +254,9 @@ export class RedisConnection {
     // The replies before a command that may wait on a commit (an fsync) are sent first.
     if (command === execCommand || command.flags.includes('write')) this.flush();
     if (command === execCommand) {
-      const runQueued = async (ctx: CommandContext, queued: RedisCommand, queuedArgs: Buffer[]): Promise<Reply> => this.run(queued, () => queued.run(ctx, queuedArgs));
+      // A queued command is counted once the EXEC is over, and only from its last run (MultiState.exec).
+      const runQueued = async (ctx: CommandContext, queued: RedisCommand, queuedArgs: Buffer[], afterwards: Array<() => void>): Promise<Reply> =>
+        this.run(queued, () => queued.run(ctx, queuedArgs), (name, micros, ok) => afterwards.push(() => this.options.onCommand?.(name, micros, ok)));
       return this.run(command, () => multi.exec(this.context, runQueued));
     }
     if (command === unwatchCommand) return this.run(command, () => multi.unwatch());
@@ -268,27 +270,23 @@ export class RedisConnection {
     return error;
   }
 
-  /** Runs `fn` for `command`: times it, and turns what it throws into its reply. */
-  private run(command: RedisCommand, fn: () => Reply | Promise<Reply>): Reply | Promise<Reply> {
-    const started = this.options.onCommand ? performance.now() : 0;
+  /** Runs `fn` for `command`: times it (told to `report`), and turns what it throws into its reply. */
+  private run(command: RedisCommand, fn: () => Reply | Promise<Reply>, report = this.options.onCommand): Reply | Promise<Reply> {
+    const started = report ? performance.now() : 0;
+    const ran = (reply: Reply): Reply => {
+      report?.(command.name, Math.round((performance.now() - started) * 1000), !(reply instanceof ErrorReply));
+      return reply;
+    };
     let result: Reply | Promise<Reply>;
     try {
       result = fn();
     } catch (error) {
-      return this.ran(command, started, this.errorReply(error, command));
+      return ran(this.errorReply(error, command));
     }
     if (result instanceof Promise) {
-      return result.then(
-        (reply) => this.ran(command, started, reply),
-        (error: unknown) => this.ran(command, started, this.errorReply(error, command)),
-      );
+      return result.then(ran, (error: unknown) => ran(this.errorReply(error, command)));
     }
-    return this.ran(command, started, result);
-  }
-
-  private ran(command: RedisCommand, started: number, reply: Reply): Reply {
-    this.options.onCommand?.(command.name, Math.round((performance.now() - started) * 1000), !(reply instanceof ErrorReply));
-    return reply;
+    return ran(result);
   }
 
   private errorReply(error: unknown, command: RedisCommand): ErrorReply {

@@ -71,6 +71,11 @@ export function scanCursorsOf(store: ServedStore): ScanCursors {
   return table;
 }
 
+/** `view` lists what `store` lists (a MULTI's view of it): a SCAN of either goes on from a cursor the other gave. */
+export function shareScanCursors(view: ServedStore, store: ServedStore): void {
+  tables.set(view, scanCursorsOf(store));
+}
+
 export class ScanCursors {
   /** By cursor, least recently given first. */
   private readonly positions = new Map<number, Position>();

@@ -7,12 +7,21 @@
 // others still run. WATCHed keys are compared, by their version, inside the
 // EXEC's unit: when one was changed (or deleted, or expired) EXEC runs
 // nothing and answers the null array.
+//
+// ServedStore.write may run the EXEC's function more than once (an etcd
+// retry; a unit moved to the next commit): each run starts from the
+// connection as it was at EXEC, and only the last run's effects outlive it.
+// Connection commands queued in MULTI (HELLO, CLIENT SETNAME, SELECT, AUTH:
+// Redis 7 runs them in EXEC too) change a copy of the connection's state,
+// copied back after the last run; what a command leaves for after the EXEC
+// (the connection counting it) is done for the last run's commands only.
 import type { Entry, Transaction } from '../../api.js';
 import type { ServedStore } from '../core/served-store.js';
 import { ErrorReply, NullArray, OK, SimpleString } from '../resp/reply.js';
 import type { Reply } from '../resp/reply.js';
-import type { CommandContext, KeySpace, RedisCommand } from './command.js';
+import type { CommandContext, ConnectionState, KeySpace, RedisCommand } from './command.js';
 import { defineCommand } from './define-command.js';
+import { shareScanCursors } from './scan-cursors.js';
 
 /** Commands the connection answers itself (it compares them by identity): their run() is not called. */
 function connectionOnly(name: string, arity: number, flags: string, keys: readonly [number, number, number] = [0, 0, 0]): RedisCommand {
@@ -28,8 +37,12 @@ export const watchCommand = connectionOnly('watch', -2, CONTROL_FLAGS, [1, -1, 1
 export const unwatchCommand = defineCommand('unwatch', 1, CONTROL_FLAGS, [0, 0, 0], () => OK);
 export const transactionCommands = [multiCommand, execCommand, discardCommand, watchCommand, unwatchCommand];
 
-/** Runs one command for EXEC, its errors turned into its reply. */
-export type RunCommand = (ctx: CommandContext, command: RedisCommand, args: Buffer[]) => Promise<Reply>;
+/**
+ * Runs one command for EXEC, its errors turned into its reply. What is to
+ * happen only once the EXEC is over goes into `afterwards`: it is called if
+ * this run is the EXEC's last.
+ */
+export type RunCommand = (ctx: CommandContext, command: RedisCommand, args: Buffer[], afterwards: Array<() => void>) => Promise<Reply>;
 
 const QUEUED = new SimpleString('QUEUED');
 const EXECABORT = new ErrorReply('EXECABORT Transaction discarded because of previous errors.');
@@ -98,16 +111,22 @@ export class MultiState {
     const watched = [...this.watched.values()];
     this.reset();
     if (aborted) return EXECABORT;
-    return ctx.store.write(async (tx) => {
+    let last: { conn: ConnectionState; afterwards: Array<() => void> } | undefined;
+    const reply = await ctx.store.write(async (tx) => {
+      const thisRun = (last = { conn: stateCopy(ctx.conn), afterwards: [] });
       for (const { key, entry } of watched) {
         if (!sameEntry(entry, await tx.getEntry(key))) return NullArray.instance;
       }
       const keys = transactionKeys(tx);
-      const inner: CommandContext = { ...ctx, keys, store: transactionStore(ctx.store, keys) };
+      const inner: CommandContext = { ...ctx, conn: thisRun.conn, keys, store: transactionStore(ctx.store, keys) };
       const replies: Reply[] = [];
-      for (const { command, args } of queue) replies.push(await run(inner, command, args));
+      for (const { command, args } of queue) replies.push(await run(inner, command, args, thisRun.afterwards));
       return replies;
     });
+    // The fields the last run set (the copy's own properties) become the connection's.
+    Object.assign(ctx.conn, last!.conn);
+    for (const done of last!.afterwards) done();
+    return reply;
   }
 
   private reset(): void {
@@ -115,6 +134,15 @@ export class MultiState {
     this.aborted = false;
     this.watched.clear();
   }
+}
+
+/**
+ * A copy of a connection's state for one run of an EXEC: it reads through to
+ * `conn` (it is a ClientState as `conn` is), and what a command sets is the
+ * copy's own, until copied back.
+ */
+function stateCopy(conn: ConnectionState): ConnectionState {
+  return Object.create(conn) as ConnectionState;
 }
 
 function sameEntry(before: Entry | undefined, now: Entry | undefined): boolean {
@@ -138,7 +166,7 @@ function transactionKeys(tx: Transaction): KeySpace {
 
 /** The store as a command inside EXEC sees it: its keys through the transaction (so a write there cannot wait on the EXEC's own unit), the rest as it is. */
 function transactionStore(store: ServedStore, keys: KeySpace): ServedStore {
-  return {
+  const view: ServedStore = {
     get: keys.get,
     getMany: keys.getMany,
     write: keys.write,
@@ -149,4 +177,6 @@ function transactionStore(store: ServedStore, keys: KeySpace): ServedStore {
     },
     close: () => store.close(),
   };
+  shareScanCursors(view, store);
+  return view;
 }
