@@ -95,14 +95,18 @@ async function getdel(ctx: CommandContext, [key]: Buffer[]): Promise<Reply> {
   });
 }
 
-/** GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]: a missing key is nil before the expiry is read. */
+/**
+ * GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]: a missing key is nil
+ * before the expiry is read. Without an option it writes nothing, but reads
+ * through KeySpace.write all the same: as a write command it starts together
+ * with the writes pipelined before it, and must see them.
+ */
 async function getex(ctx: CommandContext, [key, ...words]: Buffer[]): Promise<Reply> {
   const error = keyError(key);
   if (error) return error;
   const o = parseStringOptions(words, 'getex');
   if (o instanceof ErrorReply) return o;
   const { expire, persist } = o;
-  if (!expire && !persist) return get(ctx, [key]);
   const now = ctx.now();
   return ctx.keys.write(async (tx) => {
     const found = await tx.getEntry(key);
@@ -111,7 +115,7 @@ async function getex(ctx: CommandContext, [key, ...words]: Buffer[]): Promise<Re
       const expiresAt = expiryOf(expire, now, 'getex');
       if (expiresAt instanceof ErrorReply) return expiresAt;
       writeString(tx, key, found.value, expiresAt, now);
-    } else if (found.expiresAt !== null) {
+    } else if (persist && found.expiresAt !== null) {
       tx.put(key, found.value, { expiresAt: null });
     }
     return found.value;
