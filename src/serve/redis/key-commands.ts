@@ -91,15 +91,23 @@ function expire(command: string, unit: 's' | 'ms', relative: boolean) {
   };
 }
 
-/** TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 for a missing key, -1 for no expiry; seconds are rounded to the nearest. */
+/**
+ * TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 for a missing key, -1 for no
+ * expiry; seconds are rounded to the nearest. The time left is counted from
+ * when the command began, as Redis counts it from its command's time: on
+ * etcd an expiry read from a lease is the middle of a whole second, which a
+ * clock read after the read would round one way or the other depending on
+ * whether a millisecond had passed.
+ */
 function ttl(unit: 's' | 'ms', absolute: boolean) {
   return async (ctx: CommandContext, [key]: Buffer[]): Promise<Reply> => {
     const error = keyError(key);
     if (error) return error;
+    const now = ctx.now();
     const found = await ctx.keys.get(key);
     if (!found) return -2;
     if (found.expiresAt === null) return -1;
-    const left = Math.max(0, absolute ? found.expiresAt : found.expiresAt - ctx.now());
+    const left = Math.max(0, absolute ? found.expiresAt : found.expiresAt - now);
     return unit === 'ms' ? left : Math.floor((left + 500) / 1000);
   };
 }
