@@ -36,6 +36,12 @@ export class ActiveSegment {
   file = 0;
   /** End of committed data: where the next append goes. */
   end = 0;
+  /**
+   * Every byte of the open segment is known durable: this process fsynced it
+   * since its last write to it. Not at open: another process may have
+   * appended without fsync (sync off, as `tzkv serve --sync never` runs).
+   */
+  private synced = false;
 
   constructor(
     private readonly fs: FileSystem,
@@ -57,9 +63,11 @@ export class ActiveSegment {
     const path = `${this.dir}/${segmentName(file)}`;
     try {
       this.fd = this.fs.openReadWrite(path);
+      this.synced = false;
       if (size !== validEnd) {
         this.fs.truncate(this.fd, validEnd);
         this.fs.fsync(this.fd);
+        this.synced = true;
       }
     } catch (err) {
       throw ioError(err, 'cannot open for writing', path);
@@ -72,12 +80,16 @@ export class ActiveSegment {
   append(chunks: Buffer[]): number {
     const base = this.end;
     let pos = base;
+    this.synced = false;
     try {
       for (const c of chunks) {
         this.fs.write(this.fd, c, 0, c.length, pos);
         pos += c.length;
       }
-      if (this.sync) this.fs.fsync(this.fd);
+      if (this.sync) {
+        this.fs.fsync(this.fd);
+        this.synced = true;
+      }
     } catch (err) {
       // Whatever reached the file is an unacknowledged tail: the session's undo cuts it off.
       throw ioError(err, 'cannot append to', `${this.dir}/${segmentName(this.file)}`);
@@ -86,19 +98,27 @@ export class ActiveSegment {
     return base;
   }
 
-  /** fsyncs what was appended (with sync off, before an index run points at it: an index never points at bytes that could vanish). */
-  syncAppended(): void {
+  /**
+   * fsyncs the segment unless this process already did since it last wrote
+   * to it: before an index run points at its bytes, an index never points at
+   * bytes that could vanish, whoever wrote them (this process with sync off,
+   * or another one with sync off before this session began).
+   */
+  makeDurable(): void {
+    if (this.synced) return;
     try {
       this.fs.fsync(this.fd);
     } catch (err) {
       throw ioError(err, 'cannot fsync', `${this.dir}/${segmentName(this.file)}`);
     }
+    this.synced = true;
   }
 
   /** Makes segment `file` (on disk, whole up to `end`) the one appends go to. */
   switchTo(file: number, end: number): void {
     this.close(); // closing a file we only appended to cannot lose data that was fsynced
     this.fd = this.fs.openReadWrite(`${this.dir}/${segmentName(file)}`);
+    this.synced = false;
     this.file = file;
     this.end = end;
   }

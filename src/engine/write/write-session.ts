@@ -164,9 +164,15 @@ export class WriteSession {
     this.index(batch);
   }
 
-  /** An index run must never point at bytes that could still vanish: with sync off, they are fsynced first. */
+  /**
+   * An index run must never point at bytes that could still vanish: the
+   * active segment is fsynced first, unless this session fsynced it since it
+   * last wrote (sync on, an append just before). A writer with sync on that
+   * indexes without appending (the roll before a batch, a compaction's
+   * snapshot) may index bytes another process appended with sync off.
+   */
   private syncBeforeIndexing(): void {
-    if (!this.options.sync) this.active.syncAppended();
+    this.active.makeDurable();
   }
 
   /** Writes the view's tail (and `batch`) into one run and rolls a full segment, in one manifest replacement. */
