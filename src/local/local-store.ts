@@ -1,6 +1,7 @@
 // The local-directory Store: the facade the CLI and embedders use. Its
 // arguments checked by CheckedStore, it acts through a View (reads, no lock)
-// or a WriteSession (writes, under the writer lock, held only around the append).
+// or a WriteSession (writes, under the writer lock, held only around the append),
+// keeping the last view between calls (kept-view.ts).
 // Past 300 lines with a reason: it is the facade, one method per Store and
 // StoreAdmin member, each a few lines handing off to the engine.
 import { resolve } from 'node:path';
@@ -61,6 +62,7 @@ import { readVerified, writeVerified } from '../engine/files/verified.js';
 import { verifyStoreParallel } from '../engine/verify/verify.js';
 import { ReadWindow } from '../engine/log/read-window.js';
 import { View } from '../engine/read/view.js';
+import { KeptView } from './kept-view.js';
 import { readManifest } from '../engine/files/store-manifest.js';
 import type { Located } from '../engine/read/view.js';
 import { mergedEntries } from '../engine/read/merged-entries.js';
@@ -183,7 +185,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
   private readonly processes: Processes;
   private readonly lockClock: Clock;
   private readonly watchDirectory: DirectoryWatch;
-  private view: View | undefined;
+  private readonly views: KeptView;
   private closed = false;
   /** With sync off: the segments this store appended to without an fsync since the last sync(). */
   private readonly unsynced = new Set<number>();
@@ -206,6 +208,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     this.processes = options.processes ?? realProcesses;
     this.lockClock = options.lockClock ?? systemClock;
     this.watchDirectory = options.watchDirectory ?? watchDirectory;
+    this.views = new KeptView(fs, dir);
     this.writerOptions = {
       sync: options.sync !== false,
       segmentBytes: options.segmentBytes ?? DEFAULT_SESSION_OPTIONS.segmentBytes,
@@ -224,22 +227,16 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     this.checkOpen();
     for (let attempt = 0; ; attempt++) {
       try {
-        if (!this.view || !this.view.stillCurrent()) {
-          this.view?.close();
-          this.view = undefined;
-          this.view = View.load(this.fs, this.location);
-        }
-        return fn(this.view);
+        return fn(this.views.forRead());
       } catch (err) {
-        this.view?.close();
-        this.view = undefined;
+        this.views.drop();
         if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < READ_RETRIES) continue;
         throw ioError(err, 'cannot read store', this.location);
       }
     }
   }
 
-  /** Takes the writer lock, runs fn (awaited), releases it and drops the read view (the store changed). */
+  /** Takes the writer lock, runs fn (awaited), releases it. */
   private async withLock<T>(fn: () => T | Promise<T>): Promise<T> {
     const lock = await WriterLock.acquire(this.fs, this.location, {
       timeoutMs: this.lockTimeoutMs,
@@ -255,12 +252,14 @@ class LocalStore extends CheckedStore implements StoreAdmin {
       } catch {
         // The change is durable; a LOCK we failed to remove names this process and is broken as a leftover.
       }
-      this.view?.close();
-      this.view = undefined;
     }
   }
 
-  /** Takes the writer lock, prepares a write session, runs fn, releases everything; `held` learns how long the lock was held (ms). */
+  /**
+   * Takes the writer lock, prepares a write session on the kept view, runs
+   * fn, keeps the session's view when it committed (kept-view.ts), releases
+   * everything; `held` learns how long the lock was held (ms).
+   */
   private async write<T>(fn: (w: WriteSession) => T | Promise<T>, prepare = true, held?: (ms: number) => void): Promise<T> {
     this.checkOpen();
     if (this.readOnly) {
@@ -269,12 +268,14 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     return this.withLock(async () => {
       let writer: WriteSession | undefined;
       try {
-        writer = new WriteSession(this.fs, this.location, this.writerOptions);
+        writer = new WriteSession(this.fs, this.location, this.writerOptions, this.views.forWrite());
         if (prepare) writer.prepare();
         const result = await fn(writer);
         if (!this.writerOptions.sync && writer.active.file > 0) this.unsynced.add(writer.active.file);
+        this.views.keep(writer);
         return result;
       } catch (err) {
+        this.views.drop(); // the undo may cut the segment back: nothing kept is known to hold
         const failed = ioError(err, 'cannot write to store', this.location);
         throw writer ? writer.undo(failed) : failed;
       } finally {
@@ -495,6 +496,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     this.checkOpen();
     const started = this.now();
     if (this.readOnly) throw new TzkvError('READ_ONLY', `store ${this.location} is open read-only: it cannot be repaired`, { path: this.location });
+    this.views.drop();
     const { repair, unchanged } = await this.withLock(() => repairStore(this.fs, this.location, this.now(), this.processes, () => formerLeaderIdentity(this.fs, this.location), this.rebuildChunkKeys));
     // A repair that changed nothing has just verified the store as it is.
     const report = { ...(await this.checked(options, unchanged)), repair };
@@ -624,8 +626,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.view?.close();
-    this.view = undefined;
+    this.views.drop();
   }
 }
 

@@ -47,15 +47,21 @@ async function collectUntilThrow<T>(it: AsyncIterable<T>): Promise<{ items: T[];
   return { items, error: undefined };
 }
 
-/** A store of keys k00..k(n-1), everything in the unindexed tail, with one byte of k(damaged)'s value flipped. */
+/**
+ * A store of keys k00..k(n-1), everything in the unindexed tail, with one
+ * byte of k(damaged)'s value flipped, opened after the damage (the process
+ * that wrote them keeps the tail it read: it meets the damage only in the
+ * damaged record itself, docs/design.md "The view a store keeps").
+ */
 async function tailStore(n: number, damaged: number): Promise<{ dir: string; s: Store; offset: number }> {
   const dir = tempDir();
   skipVerify(dir);
-  const s = await open(dir, { flushBytes: 1 << 30 });
-  for (let i = 0; i < n; i++) await s.put(`k${String(i).padStart(2, '0')}`, `value-${i}-${'x'.repeat(20)}`);
+  const writer = await open(dir, { flushBytes: 1 << 30 });
+  for (let i = 0; i < n; i++) await writer.put(`k${String(i).padStart(2, '0')}`, `value-${i}-${'x'.repeat(20)}`);
+  await writer.close();
   const name = segmentOf(dir);
   const offset = flipAfter(dir, name, `value-${damaged}-`, 3) - 3 - 20 - 3;
-  return { dir, s, offset };
+  return { dir, s: await open(dir, { flushBytes: 1 << 30 }), offset };
 }
 
 describe('damage in the unindexed tail', () => {

@@ -1,6 +1,7 @@
 // A read view of the store: one manifest, the tail of the active segment
 // scanned into memory, and the index runs opened on demand. Every read goes
-// through a view; writers build a fresh one under the lock.
+// through a view; a writer's is loaded under the lock, or is the one its
+// process's last write session left, caught up (docs/design.md "Write path").
 import { REPAIR_HINT, TzkvError, isTzkvError } from '../../errors.js';
 import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT } from '../../format/constants.js';
 import { checkFileHeader } from '../../format/file-header.js';
@@ -76,11 +77,47 @@ export class View {
     return view;
   }
 
-  /** True when nothing changed since this view was loaded (same manifest generation, same active size). */
+  /** True when nothing changed since this view was loaded (the same manifest, the same active size). */
   stillCurrent(): boolean {
+    return this.activeSizeNow() === this.activeSize;
+  }
+
+  /**
+   * The active segment's size now, when the manifest on disk is still this
+   * view's; undefined when another replaced it (a flush, merge, roll,
+   * compaction, repair or replicate).
+   */
+  activeSizeNow(): number | undefined {
     const m = readManifest(this.fs, this.dir);
-    if (!m || !this.manifest || m.generation !== this.manifest.generation) return false;
-    return this.fs.size(this.segmentFd(m.active.file)) === this.activeSize;
+    if (!m || !this.manifest || !sameManifest(m, this.manifest)) return undefined;
+    return this.fs.size(this.segmentFd(m.active.file));
+  }
+
+  /**
+   * Extends the tail with the committed records of the active segment from
+   * tailEnd up to `end`, as a scan of the whole tail would find them; a torn
+   * or uncommitted end after them is left for the writer to cut, as load()
+   * leaves it. False, the view unchanged, when those bytes hold damage or the
+   * store is a follower (load a new view: it says what is wrong).
+   * REQUIRES: the manifest on disk is still this view's, and no byte before
+   * tailEnd changed since it was scanned: the caller knows, because its own
+   * write session committed them under the writer lock (nobody cuts a
+   * segment back below committed records).
+   */
+  catchUp(end: number): boolean {
+    const m = this.manifest;
+    if (!m || followerCut(m) !== undefined || this.tailDamage.length > 0 || end < this.tailEnd) return false;
+    if (end === this.tailEnd && end === this.activeSize) return true;
+    const from = this.tailEnd;
+    const buf = Buffer.allocUnsafe(end - from);
+    const n = this.fs.read(this.segmentFd(m.active.file), buf, 0, end - from, from);
+    const scan = scanLog(buf, from, n);
+    if (scan.damage.length > 0 || scan.end.kind === 'corrupt') return false;
+    this.addEntries(scan.entries);
+    this.tailEnd = scan.validEnd;
+    this.tailState = scan.end;
+    this.activeSize = from + n;
+    return true;
   }
 
   get activeFile(): number {
@@ -121,14 +158,21 @@ export class View {
     }
     const first = this.tailDamage[0];
     this.tailState = first ? { kind: 'corrupt', offset: first.offset, reason: first.message } : scan.end;
+    this.addEntries(scan.entries);
+  }
+
+  /** Adds tail entries, in log order, after those the tail holds. */
+  private addEntries(entries: LogEntry[]): void {
+    if (entries.length === 0) return;
     const counts = this.tailCounts;
-    for (const e of scan.entries) {
+    for (const e of entries) {
       if (e.kind === KIND_PUT) counts.puts++;
       else counts.deletes++;
       const prev = this.tail.get(e.key);
       if (prev) counts.deadBytes += prev.length;
       this.tail.set(e.key, e);
     }
+    this.sortedTail = undefined;
   }
 
   segmentFd(file: number): number {
@@ -300,6 +344,29 @@ export class View {
     for (const fd of this.segmentFds.values()) this.fs.close(fd);
     this.segmentFds.clear();
   }
+}
+
+/**
+ * Whether two manifests list the same store state for a reader: the same
+ * generation of the same store (a repair that rebuilt a lost manifest may
+ * number it as the old one was), the same files, the active segment indexed
+ * as far, the same follower cut.
+ */
+function sameManifest(a: Manifest, b: Manifest): boolean {
+  return (
+    a.generation === b.generation &&
+    a.storeId === b.storeId &&
+    a.created === b.created &&
+    a.active.file === b.active.file &&
+    a.active.indexedTo === b.active.indexedTo &&
+    followerCut(a) === followerCut(b) &&
+    sameFiles(a.segments, b.segments) &&
+    sameFiles(a.runs, b.runs)
+  );
+}
+
+function sameFiles(a: ReadonlyArray<{ file: number }>, b: ReadonlyArray<{ file: number }>): boolean {
+  return a.length === b.length && a.every((f, i) => f.file === b[i].file);
 }
 
 /**

@@ -1,5 +1,6 @@
 // A write session: what a process does to a store while it holds the writer
-// lock (docs/design.md "Write path"). It loads a fresh view, cuts a torn or
+// lock (docs/design.md "Write path"). It reads through a view current under
+// the lock (loaded now, or its process's last one caught up), cuts a torn or
 // uncommitted tail, appends records and batches (active-segment.ts), indexes
 // the tail (tail-run.ts), merges runs (run-merging.ts), installs every
 // manifest change through store-manifest.ts, and undoes a failed write before
@@ -56,14 +57,21 @@ export class WriteSession {
   /** The manifest on disk: the last one this session installed, or the one it loaded. */
   private listed: Manifest | null;
   private readonly point = new CommitPoint();
+  /** The caller took the view (keepView()): close() leaves it open. */
+  private viewKept = false;
 
-  /** REQUIRES: the writer lock, held until close(). */
+  /**
+   * REQUIRES: the writer lock, held until close(); `view`, when given, is
+   * current under it (loaded or caught up since the lock was taken): the
+   * session owns it.
+   */
   constructor(
     readonly fs: FileSystem,
     readonly dir: string,
     readonly options: SessionOptions,
+    view?: View,
   ) {
-    this.view = View.load(fs, dir);
+    this.view = view ?? View.load(fs, dir);
     this.listed = this.view.manifest;
     this.active = new ActiveSegment(fs, dir, options.sync);
   }
@@ -154,7 +162,8 @@ export class WriteSession {
    */
   indexTail(): void {
     this.syncBeforeIndexing();
-    this.reloadView(); // it was loaded before our appends: rescanned, its tail holds everything up to the end
+    // The view is as of before our appends: caught up (or rescanned), its tail holds everything up to the end.
+    if (!this.view.catchUp(this.active.end)) this.reloadView();
     this.index(undefined);
   }
 
@@ -299,8 +308,19 @@ export class WriteSession {
     removeQuietly(this.fs, `${this.dir}/${name}`);
   }
 
+  /**
+   * The session's view, for its caller to keep past close(): the store as
+   * the last manifest this session installed (or loaded) lists it, with the
+   * active segment's tail as far as the view had read it, not the records
+   * appended after (View.catchUp reads them).
+   */
+  keepView(): View {
+    this.viewKept = true;
+    return this.view;
+  }
+
   close(): void {
     this.active.close();
-    this.view.close();
+    if (!this.viewKept) this.view.close();
   }
 }
