@@ -8,7 +8,8 @@ import { CheckedBatch } from '../checked-batch.js';
 import { TzkvError } from '../errors.js';
 import { type CheckedKey, keyBytes } from '../keys.js';
 import type { EtcdClient } from './client.js';
-import { checkEtcdValue, deleteOp, Leases, MAX_TXN_BYTES, MAX_TXN_OPS, putOp, txn } from './kv.js';
+import { checkEtcdValue, deleteOp, MAX_TXN_BYTES, MAX_TXN_OPS, putOp, txn } from './kv.js';
+import { Leases } from './leases.js';
 
 interface Op {
   key: Buffer;

@@ -23,10 +23,10 @@ import { b64, EtcdClient, type EtcdClientOptions, prefixEnd } from './client.js'
 import {
   absent,
   checkEtcdValue,
+  commit,
   type Compare,
   deleteOp,
   entryOf,
-  Leases,
   MAX_TXN_OPS,
   present,
   putOp,
@@ -41,6 +41,7 @@ import {
   valueOf,
   versionIs,
 } from './kv.js';
+import { Leases } from './leases.js';
 import { transactOnEtcd } from './transaction.js';
 import { compactCluster, clusterStats, verifyCluster } from './maintenance.js';
 import type { EtcdAddress } from './url.js';
@@ -121,12 +122,11 @@ export class EtcdStore extends CheckedStore {
     const k = this.full(key);
     const v = checkEtcdValue(value);
     this.writable();
-    const leases = this.leases();
     const compare = condition === undefined ? [] : [compareOf(k, condition)];
-    const reply = await txn(this.client, compare, [putReturningOp(k, v, await leases.forExpiry(expiresAt))], [rangeOp(k)]);
+    const reply = await txn(this.client, compare, [putReturningOp(k, v, await this.leases().forExpiry(expiresAt))], [rangeOp(k)]);
     const response = reply.responses?.[0];
     const kv = reply.succeeded ? response?.response_put?.prev_kv : response?.response_range?.kvs?.[0];
-    const previous = kv ? await entryOf(kv, this.prefix, leases) : undefined;
+    const previous = kv ? await entryOf(kv, this.prefix, this.leases()) : undefined;
     // The put is the transaction's one write: the key's new mod_revision is the revision it made.
     return reply.succeeded ? { written: true, previous, version: reply.header.revision } : { written: false, previous };
   }
@@ -183,11 +183,12 @@ export class EtcdStore extends CheckedStore {
       const guard = kv ? unchangedSince(k, kv.mod_revision!) : absent(k);
       // An expiry already passed ends the key now, as on a directory store: a lease would keep it for etcd's minimum TTL.
       const ended = isExpired(exp, this.now());
-      const write = ended ? deleteOp(k) : putOp(k, value, await leases.forExpiry(exp));
-      const reply = await txn(this.client, [guard], [write]);
+      // The expiry it read keeps the key's lease (leases.ts): the guard makes sure the lease is still the key's.
+      const write = ended ? deleteOp(k) : putOp(k, value, await leases.forExpiry(exp, kv?.lease));
+      const reply = await commit(this.client, [guard], [write]);
       // The put is the transaction's one write, so the key's new mod_revision is the revision it made.
-      if (reply.succeeded) return { key: k.subarray(this.prefix.length), value, expiresAt: exp === 0 ? null : exp, ...(ended ? {} : { version: reply.header.revision }) };
-      // Another client wrote the key between the read and the write: read again.
+      if (reply) return { key: k.subarray(this.prefix.length), value, expiresAt: exp === 0 ? null : exp, ...(ended ? {} : { version: reply.header.revision }) };
+      // Another client wrote the key between the read and the write (or a new lease ran out first): read again.
     }
   }
 

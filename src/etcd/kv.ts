@@ -1,10 +1,11 @@
 // The key-value calls of the etcd backend (docs/etcd.md "Mapping"): a tzkv
 // key is PREFIX + key in etcd; an expiry is a lease; conditional writes are
 // transactions comparing revisions, retried when another client got there
-// first, so concurrent clients never lose an update.
+// first, so concurrent clients never lose an update (leases: leases.ts).
 import type { Entry } from '../api.js';
 import { TzkvError } from '../errors.js';
 import { b64, type EtcdClient, unb64 } from './client.js';
+import { isLeaseGone, type Leases } from './leases.js';
 
 /** etcd's default request size limit is 1.5 MiB; a value must leave room for its key and the envelope. */
 const MAX_ETCD_REQUEST_BYTES = 1.5 * 1024 * 1024;
@@ -62,42 +63,6 @@ export const valueIs = (key: Buffer, value: Buffer): Compare => ({ key: b64(key)
 /** An etcd key's version is its mod_revision; a directory store's version (keys.ts recordVersion) matches no key: -1 is no revision. */
 export const versionIs = (key: Buffer, version: string): Compare => unchangedSince(key, /^[0-9]+$/.test(version) ? version : '-1');
 
-/** Leases by expiry second, so a batch of keys with one TTL shares one lease. */
-export class Leases {
-  private readonly granted = new Map<number, string>();
-  private readonly remaining = new Map<string, number | null>();
-
-  constructor(
-    private readonly client: EtcdClient,
-    private readonly now: () => number,
-  ) {}
-
-  /** The lease for an absolute expiry ("0" for none); etcd counts whole seconds, rounded up. */
-  async forExpiry(expiresAt: number): Promise<string> {
-    if (expiresAt === 0) return '0';
-    const seconds = Math.max(1, Math.ceil((expiresAt - this.now()) / 1000));
-    let id = this.granted.get(seconds);
-    if (id === undefined) {
-      const reply = await this.client.call<{ ID: string; TTL: string }>('lease/grant', { TTL: String(seconds) });
-      id = reply.ID;
-      this.granted.set(seconds, id);
-    }
-    return id;
-  }
-
-  /** A lease's expiry in ms since the epoch; null when it has already run out. */
-  async expiryOf(lease: string): Promise<number | null> {
-    if (!this.remaining.has(lease)) {
-      // Whole seconds left, rounded down: the truth lies in [TTL, TTL + 1) s, so take the middle.
-      // The gateway leaves out a field whose value is zero; a lease that ran out has TTL -1.
-      const reply = await this.client.call<{ TTL?: string }>('lease/timetolive', { ID: lease });
-      const ttl = Number(reply.TTL ?? 0);
-      this.remaining.set(lease, ttl < 0 ? null : this.now() + ttl * 1000 + 500);
-    }
-    return this.remaining.get(lease)!;
-  }
-}
-
 /** The entry an etcd key-value holds, its key without `prefix`, its version its mod_revision; undefined when its lease has run out. */
 export async function entryOf(kv: RawKv, prefix: Buffer, leases: Leases): Promise<Entry | undefined> {
   const key = unb64(kv.key).subarray(prefix.length);
@@ -114,6 +79,22 @@ export async function rangeOne(client: EtcdClient, key: Buffer): Promise<RawKv |
 
 export async function txn(client: EtcdClient, compare: Compare[], success: RequestOp[], failure: RequestOp[] = []): Promise<TxnReply> {
   return client.call<TxnReply>('kv/txn', { compare, success, failure });
+}
+
+/**
+ * A guarded write: etcd's reply when it applied the transaction; undefined
+ * when a compare failed, or when a lease it puts a key with ran out or was
+ * revoked before it arrived (it wrote nothing then either: read and try again).
+ */
+export async function commit(client: EtcdClient, compare: Compare[], success: RequestOp[]): Promise<TxnReply | undefined> {
+  let reply: TxnReply;
+  try {
+    reply = await txn(client, compare, success);
+  } catch (err) {
+    if (isLeaseGone(err)) return undefined;
+    throw err;
+  }
+  return reply.succeeded ? reply : undefined;
 }
 
 export const valueOf = (kv: RawKv): Buffer => unb64(kv.value);

@@ -7,7 +7,9 @@
 // say that every key read is still as it was read, its operations are the
 // writes. When a compare fails, another client wrote in between, and the
 // function runs again on what is there now (so it does when etcd has
-// compacted away the revision it was reading at).
+// compacted away the revision it was reading at). A write that keeps an
+// expiry the function read keeps that key's lease (leases.ts): the compares
+// make sure the lease is still the key's.
 // etcd refuses a transaction of more than --max-txn-ops compares or
 // operations (128 by default), and a request over 1.5 MiB: a transaction
 // past either is refused here, before anything is sent.
@@ -16,15 +18,17 @@ import { CheckedTransaction, type TransactionWrite } from '../checked-transactio
 import { TzkvError } from '../errors.js';
 import { isExpired } from '../keys.js';
 import { b64, type EtcdClient, EtcdReplyError } from './client.js';
-import { absent, checkEtcdValue, deleteOp, entryOf, Leases, MAX_TXN_BYTES, MAX_TXN_OPS, putOp, type RangeReply, txn, unchangedSince } from './kv.js';
+import { absent, checkEtcdValue, commit, deleteOp, entryOf, MAX_TXN_BYTES, MAX_TXN_OPS, putOp, type RangeReply, unchangedSince } from './kv.js';
+import { Leases } from './leases.js';
 
 /** The gRPC status etcd answers a read at a compacted revision with. */
 const OUT_OF_RANGE = 11;
 
-/** A key as the transaction first read it: its etcd key, and its mod revision then ("0": missing). */
+/** A key as the transaction first read it: its etcd key, its mod revision then ("0": missing) and its lease (undefined: none). */
 interface Read {
   key: Buffer;
   modRevision: string;
+  lease: string | undefined;
   entry: Promise<Entry | undefined>;
 }
 
@@ -42,7 +46,7 @@ export async function transactOnEtcd<T>(client: EtcdClient, prefix: Buffer, now:
       revision ??= reply.header.revision;
       const kv = reply.kvs?.[0];
       const entry = kv ? entryOf(kv, prefix, leases) : Promise.resolve(undefined);
-      reads.set(id, { key: full, modRevision: kv?.mod_revision ?? '0', entry });
+      reads.set(id, { key: full, modRevision: kv?.mod_revision ?? '0', lease: kv?.lease, entry });
       return entry;
     });
     let ran: { result: T; writes: TransactionWrite[] };
@@ -61,11 +65,11 @@ export async function transactOnEtcd<T>(client: EtcdClient, prefix: Buffer, now:
     for (const w of written) {
       // An expiry already past is a delete, as a directory store has the key gone at once (a lease would keep it for etcd's minimum TTL).
       const gone = w.value === null || isExpired(w.expiresAt, now());
-      ops.push(gone ? deleteOp(w.key) : putOp(w.key, checkEtcdValue(w.value!), await leases.forExpiry(w.expiresAt)));
+      const kept = reads.get(w.key.toString('latin1'))?.lease;
+      ops.push(gone ? deleteOp(w.key) : putOp(w.key, checkEtcdValue(w.value!), await leases.forExpiry(w.expiresAt, kept)));
     }
-    const reply = await txn(client, compares, ops);
-    if (reply.succeeded) return result;
-    // Another client changed a key this transaction read: run it again.
+    if (await commit(client, compares, ops)) return result;
+    // Another client changed a key this transaction read (or a lease granted for it ran out first): run it again.
   }
 }
 

@@ -8,7 +8,8 @@ import type { WatchEvent } from '../api.js';
 import type { Watching } from '../checked-store.js';
 import { TzkvError } from '../errors.js';
 import { b64, type EtcdClient, prefixEnd, unb64 } from './client.js';
-import { Leases, type RangeReply, type RawKv, rangePages, valueOf } from './kv.js';
+import { type RangeReply, type RawKv, rangePages, valueOf } from './kv.js';
+import { Leases } from './leases.js';
 
 interface WatchReply {
   result?: {
