@@ -13,8 +13,14 @@
 // that no key holds any more runs out at its TTL.
 import { type EtcdClient, EtcdReplyError } from './client.js';
 
+/** A lease this operation granted, and the time it ends no earlier than: its TTL counted from before it was asked for. */
+interface Granted {
+  id: string;
+  endsNotBefore: number;
+}
+
 export class Leases {
-  private readonly granted = new Map<number, string>();
+  private readonly granted = new Map<number, Granted>();
   /** The expiry reported for each lease read (null: it has run out). */
   private readonly remaining = new Map<string, Promise<number | null>>();
   /** The leases read, by the expiry reported for them. */
@@ -29,7 +35,8 @@ export class Leases {
    * The lease for an absolute expiry ("0" for none): `kept` (the lease the
    * written key was read with) or another lease read, when this instance
    * reported exactly this expiry for it; otherwise a lease of the remaining
-   * time in whole seconds, rounded up, granted once and shared. REQUIRES: every lease read was read from a key
+   * time in whole seconds, rounded up, granted once and shared while it
+   * still covers the expiry. REQUIRES: every lease read was read from a key
    * whose mod revision the write's transaction compares (see the top).
    */
   async forExpiry(expiresAt: number, kept?: string): Promise<string> {
@@ -37,13 +44,14 @@ export class Leases {
     if (kept !== undefined && (await this.remaining.get(kept)) === expiresAt) return kept;
     const read = this.byExpiry.get(expiresAt);
     if (read !== undefined) return read;
-    const seconds = Math.max(1, Math.ceil((expiresAt - this.now()) / 1000));
-    let id = this.granted.get(seconds);
-    if (id === undefined) {
-      id = (await this.client.call<{ ID: string; TTL: string }>('lease/grant', { TTL: String(seconds) })).ID;
-      this.granted.set(seconds, id);
-    }
-    return id;
+    const asked = this.now();
+    const seconds = Math.max(1, Math.ceil((expiresAt - asked) / 1000));
+    const shared = this.granted.get(seconds);
+    // Granted earlier for the same whole seconds, it may end before this expiry: then it is not shared.
+    if (shared !== undefined && shared.endsNotBefore >= expiresAt) return shared.id;
+    const reply = await this.client.call<{ ID: string; TTL: string }>('lease/grant', { TTL: String(seconds) });
+    this.granted.set(seconds, { id: reply.ID, endsNotBefore: asked + seconds * 1000 });
+    return reply.ID;
   }
 
   /** A lease's expiry in ms since the epoch; null when it has already run out. */

@@ -1,6 +1,7 @@
 // The leases of one etcd operation (src/etcd/leases.ts), against a real etcd
-// member: a write keeps a lease it read only for the expiry it reported, and
-// a transaction whose lease is gone writes nothing and says so.
+// member: a lease granted for one write is shared with a later write of the
+// same operation only while it still covers that write's expiry, and a
+// transaction whose lease is gone writes nothing and says so.
 import { describe, expect, test } from 'vitest';
 import { EtcdClient } from '../../src/etcd/client.js';
 import { commit, putOp } from '../../src/etcd/kv.js';
@@ -16,6 +17,24 @@ function clientOf(url: string): EtcdClient {
 
 describe('Leases', () => {
   needsServer(etcd);
+
+  test('a lease granted earlier in the operation is not shared with a later expiry it would end before', async () => {
+    const client = clientOf(address());
+    let now = Date.now();
+    const leases = new Leases(client, () => now);
+    try {
+      const first = await leases.forExpiry(now + 10_000);
+      expect(await leases.forExpiry(now + 9_500)).toBe(first); // the same whole seconds, still covered
+      const start = now;
+      now += 5000; // a long import: five seconds later, an expiry five seconds later rounds to the same 10 s
+      const later = await leases.forExpiry(start + 15_000);
+      expect(later).not.toBe(first);
+      const granted = await client.call<{ grantedTTL: string }>('lease/timetolive', { ID: later });
+      expect(granted.grantedTTL).toBe('10');
+    } finally {
+      client.close();
+    }
+  });
 
   test('a write keeps the lease it read only for the very expiry it reported', async () => {
     const client = clientOf(address());
