@@ -16,6 +16,7 @@ import { keyCommands } from './redis/key-commands.js';
 import { type RedisListener, listenRedis } from './redis/redis-listener.js';
 import { stringCommands } from './redis/string-commands.js';
 import type { ServeLog } from './serve-log.js';
+import { checkTlsPair } from './tls-pair.js';
 
 /** Where a listener listens. */
 export interface ListenAddress {
@@ -86,13 +87,20 @@ export async function serve(store: Store, options: ServeOptions = {}): Promise<S
   if (redisAt === null && httpAt === null && unix === null) throw new TzkvError('INVALID_ARGUMENT', 'nothing to serve: no Redis port, no HTTP port, no Unix socket');
   const password = options.password ?? null;
   const tls = options.tls ?? undefined;
+  if (tls !== undefined) checkTlsPair(tls.cert, tls.key, { cert: 'tls.cert', key: 'tls.key' });
   const maxClients = options.maxClients ?? DEFAULT_MAX_CLIENTS;
-  const served = openServedStore(store, { sync: options.sync ?? { kind: 'always' }, cacheBytes: options.cacheBytes ?? DEFAULT_CACHE_BYTES });
+  const served = openServedStore(store, {
+    sync: options.sync ?? { kind: 'always' },
+    cacheBytes: options.cacheBytes ?? DEFAULT_CACHE_BYTES,
+    onError: (error) => log({ level: 'error', event: 'sync-failed', message: error.message, fields: {} }),
+  });
   const metrics = new Metrics();
   let redis: RedisListener | null = null;
   let http: HttpListener | null = null;
+  let at = '';
   try {
     if (redisAt !== null || unix !== null) {
+      at = redisAt === null ? '' : hostPort(redisAt.host, redisAt.port);
       redis = await listenRedis({
         store: served,
         commands: COMMANDS,
@@ -109,13 +117,14 @@ export async function serve(store: Store, options: ServeOptions = {}): Promise<S
       });
     }
     if (httpAt !== null) {
+      at = hostPort(httpAt.host, httpAt.port);
       const handler = createHttpHandler(served, { password, metrics });
       http = await listenHttp({ host: httpAt.host, port: httpAt.port, tls, handler, limits: { maxClients } });
     }
   } catch (err) {
     await redis?.close(false);
     await served.close().catch(() => undefined);
-    throw listenError(err);
+    throw listenError(err, at, unix);
   }
   const server: Server = {
     redis: redis?.address ?? null,
@@ -126,7 +135,14 @@ export async function serve(store: Store, options: ServeOptions = {}): Promise<S
       await served.close();
     },
   };
-  const open = [redisAt, httpAt].filter((at): at is ListenAddress => at !== null && !isLoopback(at.host));
+  const where = [server.redis && `redis ${server.redis}`, server.unix && `redis ${server.unix}`, server.http && `http ${server.http}`].filter(Boolean).join(', ');
+  log({
+    level: 'info',
+    event: 'listening',
+    message: `listening ${where} (store ${store.location})`,
+    fields: { redis: server.redis, http: server.http, unix: server.unix, store: store.location, tls: tls !== undefined, sync: options.sync?.kind ?? 'always' },
+  });
+  const open = [redisAt, httpAt].filter((address): address is ListenAddress => address !== null && !isLoopback(address.host));
   if (open.length > 0 && password === null) {
     log({
       level: 'warn',
@@ -135,27 +151,32 @@ export async function serve(store: Store, options: ServeOptions = {}): Promise<S
       fields: {},
     });
   }
-  const where = [server.redis && `redis ${server.redis}`, server.unix && `redis ${server.unix}`, server.http && `http ${server.http}`].filter(Boolean).join(', ');
-  log({
-    level: 'info',
-    event: 'listening',
-    message: `listening ${where} (store ${store.location})`,
-    fields: { redis: server.redis, http: server.http, unix: server.unix, store: store.location, tls: tls !== undefined, sync: options.sync?.kind ?? 'always' },
-  });
   return server;
 }
 
-/** A listener that could not start, in words: the port in use, an address not on this machine, a port it may not take. */
-function listenError(err: unknown): unknown {
+/** What a TCP listener's failure means, in words. */
+const TCP_REASONS: Record<string, string> = {
+  EADDRINUSE: 'the address is in use (another server on that port? choose another with --port / --http-port, or 0 for any free one)',
+  EADDRNOTAVAIL: "that address is not one of this machine's",
+  EACCES: 'permission denied (ports below 1024 need root)',
+  ENOTFOUND: 'no such host',
+};
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * A listener that could not start, as UNAVAILABLE naming the address asked
+ * for (`at`) and why: the port in use, an address not on this machine, a port
+ * it may not take. The Unix socket's errors (`unix`) stay as the Redis
+ * listener words them.
+ */
+function listenError(err: unknown, at: string, unix: string | null): unknown {
+  const cause = (isTzkvError(err) ? err.cause : err) as NodeJS.ErrnoException | undefined;
+  const unixSocket = isTzkvError(err) && err.path !== undefined && err.path === unix;
+  const reason = cause?.code === undefined || unixSocket ? undefined : TCP_REASONS[cause.code];
+  if (reason !== undefined) return new TzkvError('UNAVAILABLE', `cannot listen on ${at}: ${reason}`, { cause: err });
   if (isTzkvError(err)) return err;
-  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
-  const at = e.port === undefined ? (e.address ?? '') : `${e.address ?? ''}:${e.port}`;
-  const why: Record<string, string> = {
-    EADDRINUSE: 'the address is in use (another server on that port? choose another with --port / --http-port, or 0 for any free one)',
-    EADDRNOTAVAIL: 'that address is not one of this machine\'s',
-    EACCES: 'permission denied (ports below 1024 need root)',
-    ENOTFOUND: 'no such host',
-  };
-  const reason = (e.code && why[e.code]) ?? e.message;
-  return new TzkvError('UNAVAILABLE', `cannot listen on ${at}: ${reason}`, { cause: err });
+  return new TzkvError('UNAVAILABLE', `cannot listen on ${at}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }
