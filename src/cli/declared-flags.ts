@@ -136,6 +136,7 @@ export const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, Decl
     'max-clients': { value: true },
     timeout: { value: true },
     create: { value: false },
+    json: { value: false },
     mode: { value: true, env: 'TZKV_MODE' },
     'lock-timeout': { value: true, env: 'TZKV_LOCK_TIMEOUT' },
   },

@@ -17,7 +17,7 @@ export interface Failure {
 const BUG_REPORT = 'This is a bug in tzkv. Please report it with the command you ran and the lines below.';
 
 /** Classifies an error: TzkvError as it is, oclif's usage errors as INVALID_ARGUMENT, the rest INTERNAL. */
-function describeFailure(err: unknown): Failure {
+export function describeFailure(err: unknown): Failure {
   if (err instanceof TzkvError) return { code: err.code, message: err.message, exitCode: err.exitCode, usage: false };
   const oclifExit = (err as { oclif?: { exit?: unknown } } | undefined)?.oclif?.exit;
   if (err instanceof Error && typeof oclifExit === 'number') {

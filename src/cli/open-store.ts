@@ -125,6 +125,8 @@ export interface OpenFor {
   mode?: number;
   /** fsync before acknowledging a write (default true; tzkv serve --sync turns it off and syncs on its own terms). */
   sync?: boolean;
+  /** Told of a store directory others may write to (default: a `tzkv: warning:` line on stderr; tzkv serve logs it). */
+  onWarning?: (message: string) => void;
 }
 
 /** The flags that reach an etcd cluster (src/cli/flags.ts). */
@@ -139,7 +141,7 @@ interface EtcdFlags {
 /** An open store's warnings (a directory others may write to) go to stderr, as etcd warns of its data directory. */
 const warn = (message: string) => printMessage(`warning: ${message}`);
 
-export function openStore({ dir, command, access, lockTimeoutMs, etcd = {}, mode, sync }: OpenFor): Promise<Store> {
+export function openStore({ dir, command, access, lockTimeoutMs, etcd = {}, mode, sync, onWarning = warn }: OpenFor): Promise<Store> {
   const connect = {
     timeoutMs: etcd['etcd-timeout'] === undefined ? undefined : parseDuration(etcd['etcd-timeout'], '--etcd-timeout'),
     user: etcd['etcd-user'],
@@ -148,8 +150,8 @@ export function openStore({ dir, command, access, lockTimeoutMs, etcd = {}, mode
     cert: etcd['etcd-cert'],
     key: etcd['etcd-key'],
   };
-  if (access === 'read') return open(dir, { readOnly: true, command, etcd: connect, onWarning: warn });
-  if (access === 'audit') return open(dir, { readOnly: true, create: false, command, etcd: connect, onWarning: warn });
+  if (access === 'read') return open(dir, { readOnly: true, command, etcd: connect, onWarning });
+  if (access === 'audit') return open(dir, { readOnly: true, create: false, command, etcd: connect, onWarning });
   const create = access === 'create';
-  return open(dir, { create, command, etcd: connect, onWarning: warn, ...(sync === false ? { sync } : {}), ...(lockTimeoutMs === undefined ? {} : { lockTimeoutMs }), ...(create && mode !== undefined ? { mode } : {}) });
+  return open(dir, { create, command, etcd: connect, onWarning, ...(sync === false ? { sync } : {}), ...(lockTimeoutMs === undefined ? {} : { lockTimeoutMs }), ...(create && mode !== undefined ? { mode } : {}) });
 }

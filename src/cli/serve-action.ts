@@ -1,32 +1,21 @@
-// What `tzkv serve` does once its command line is parsed (docs/serve.md):
-// every flag is checked before anything is opened, the store is opened as a
-// writer that holds the lock only while it commits, serve() listens, and a
-// signal stops it gracefully. Errors before listening are the command's
-// (exit codes as any command's); once listening, the log (stderr) tells.
+// What `tzkv serve` does once its command line is parsed (docs/serve.md,
+// docs/cli.md "serve"): every flag is checked before anything is opened
+// (serve-options.ts), the store is opened as a writer that holds the lock only
+// while it commits, serve() listens, and a signal stops it gracefully. Errors
+// before listening are the command's (exit codes as any command's); once
+// listening, the log (stderr) tells. Nothing is ever written to stdout.
 
-import { readFileSync } from 'node:fs';
-import { TzkvError, ioError, isTzkvError } from '../errors.js';
-import type { SyncMode } from '../serve/core/served-store.js';
-import { type ServeOptions, serve } from '../serve/serve.js';
+import type { Store } from '../api.js';
+import { isEtcdAddress } from '../etcd/url.js';
+import { TzkvError, isTzkvError } from '../errors.js';
+import { serve } from '../serve/serve.js';
 import { type ServeLogEntry, logLine } from '../serve/serve-log.js';
 import { parseDuration } from '../text/duration.js';
+import { describeFailure, reportFailure } from './failure.js';
 import { type StoreFlags, modeOf, openStore, storeDirectory } from './open-store.js';
-import { parseSize } from './size.js';
+import { type ServeFlags, serveOptions } from './serve-options.js';
 
-export interface ServeRequest extends StoreFlags {
-  port: number;
-  'http-port': number;
-  redis: boolean;
-  http: boolean;
-  bind: string;
-  unix?: string;
-  requirepass?: string;
-  'tls-cert'?: string;
-  'tls-key'?: string;
-  sync: string;
-  cache: string;
-  'max-clients': number;
-  timeout?: string;
+export interface ServeRequest extends StoreFlags, ServeFlags {
   json: boolean;
   create: boolean;
 }
@@ -35,22 +24,9 @@ export interface ServeRequest extends StoreFlags {
 export async function serveStore(request: ServeRequest): Promise<void> {
   const options = serveOptions(request);
   const log = (entry: ServeLogEntry) => process.stderr.write(logLine(entry, request.json));
-  const location = storeDirectory(request.dir);
-  let store;
-  try {
-    store = await openStore({
-      dir: location,
-      command: 'tzkv serve',
-      access: request.create ? 'create' : 'write',
-      lockTimeoutMs: request['lock-timeout'] === undefined ? undefined : parseDuration(request['lock-timeout'], '--lock-timeout', { allowZero: true }),
-      etcd: request,
-      mode: modeOf(request),
-      sync: options.sync?.kind === 'always',
-    });
-  } catch (err) {
-    if (!isTzkvError(err, 'NO_STORE')) throw err;
-    throw new TzkvError('NO_STORE', `${err.message} (tzkv serve --create starts one)`, { path: err.path });
-  }
+  // Told while opening, logged after "listening" (the first line of the log, by contract).
+  const warnings: string[] = [];
+  const store = await openServedStore(request, options.sync?.kind === 'always', (message) => warnings.push(message));
   const stopped = stopSignal(log);
   let server;
   try {
@@ -59,11 +35,46 @@ export async function serveStore(request: ServeRequest): Promise<void> {
     await store.close().catch(() => undefined);
     throw err;
   }
+  for (const message of warnings) log({ level: 'warn', event: 'store-warning', message, fields: {} });
   const signal = await stopped;
   log({ level: 'info', event: 'stopping', message: `${signal}: stopping (finishing requests in flight; a second signal exits at once)`, fields: { signal } });
   await server.close();
   await store.close();
   log({ level: 'info', event: 'stopped', message: 'stopped: every acknowledged write is in the store', fields: {} });
+}
+
+/**
+ * The store, open for writing; it must be there unless --create. An etcd
+ * store opens without a round trip, so one question is asked of it here: a
+ * cluster no member answers for is exit 5 now, not an error on every request.
+ */
+async function openServedStore(request: ServeRequest, sync: boolean, onWarning: (message: string) => void): Promise<Store> {
+  const location = storeDirectory(request.dir);
+  let store: Store;
+  try {
+    store = await openStore({
+      dir: location,
+      command: 'tzkv serve',
+      access: request.create ? 'create' : 'write',
+      lockTimeoutMs: request['lock-timeout'] === undefined ? undefined : parseDuration(request['lock-timeout'], '--lock-timeout', { allowZero: true }),
+      etcd: request,
+      mode: modeOf(request),
+      sync,
+      onWarning,
+    });
+  } catch (err) {
+    if (!isTzkvError(err, 'NO_STORE')) throw err;
+    throw new TzkvError('NO_STORE', `${err.message} (tzkv serve --create starts one)`, { path: err.path });
+  }
+  if (isEtcdAddress(location)) {
+    try {
+      for await (const _ of store.keys({ limit: 1 })) break;
+    } catch (err) {
+      await store.close().catch(() => undefined);
+      throw err;
+    }
+  }
+  return store;
 }
 
 /** Resolves with the first of SIGINT, SIGTERM, SIGHUP; a second one exits at once (exit 1: the stop did not finish). */
@@ -83,57 +94,18 @@ function stopSignal(log: (entry: ServeLogEntry) => void): Promise<NodeJS.Signals
   });
 }
 
-/** The command line as serve()'s options; every bad value is INVALID_ARGUMENT (exit 2), a TLS file that cannot be read IO (exit 5). */
-function serveOptions(request: ServeRequest): ServeOptions {
-  if (!request.redis && !request.http) throw new TzkvError('INVALID_ARGUMENT', '--no-redis and --no-http together leave nothing to serve');
-  if (!request.redis && request.unix !== undefined) throw new TzkvError('INVALID_ARGUMENT', '--unix serves the Redis protocol: it cannot go with --no-redis');
-  const port = (value: number, flag: string) => {
-    if (!Number.isInteger(value) || value < 0 || value > 65535) throw new TzkvError('INVALID_ARGUMENT', `invalid ${flag} ${value}: expected a port from 1 to 65535 (0: any free port)`);
-    return value;
-  };
-  if (request.bind.trim() === '') throw new TzkvError('INVALID_ARGUMENT', 'invalid --bind "": expected an address such as 127.0.0.1, ::1 or 0.0.0.0');
-  if (request.unix === '') throw new TzkvError('INVALID_ARGUMENT', 'invalid --unix "": expected the path of a socket to create');
-  if (request.requirepass === '') throw new TzkvError('INVALID_ARGUMENT', 'invalid --requirepass "" (or TZKV_PASSWORD): a password cannot be empty');
-  if ((request['tls-cert'] === undefined) !== (request['tls-key'] === undefined)) {
-    throw new TzkvError('INVALID_ARGUMENT', 'TLS needs both --tls-cert and --tls-key');
+/**
+ * How `tzkv serve` reports a failure: as any command does (`tzkv: MESSAGE` on
+ * stderr, the exit code of the README's table), except that with --json it is
+ * a log line, {"event":"failed","code","exitCode",...}, and stdout stays empty.
+ */
+export function reportServeFailure(err: unknown, { json, command }: { json: boolean; command: string }): void {
+  if (!json) {
+    reportFailure(err, { json: false, command });
+    return;
   }
-  if (!Number.isInteger(request['max-clients']) || request['max-clients'] < 1) {
-    throw new TzkvError('INVALID_ARGUMENT', `invalid --max-clients ${request['max-clients']}: expected 1 or more`);
-  }
-  return {
-    redis: request.redis ? { host: request.bind, port: port(request.port, '--port') } : null,
-    http: request.http ? { host: request.bind, port: port(request['http-port'], '--http-port') } : null,
-    unix: request.unix ?? null,
-    password: request.requirepass ?? null,
-    tls: request['tls-cert'] === undefined ? null : { cert: readTlsFile(request['tls-cert'], '--tls-cert'), key: readTlsFile(request['tls-key']!, '--tls-key') },
-    sync: parseSync(request.sync),
-    cacheBytes: parseSize(request.cache, '--cache'),
-    maxClients: request['max-clients'],
-    idleTimeoutMs: request.timeout === undefined ? 0 : parseDuration(request.timeout, '--timeout', { allowZero: true }),
-  };
-}
-
-/** `always`, `never`, or `batch-ms=N` (fsync at most N ms after acknowledging; `batch-ms:N` and `batch-ms N` as one word too). */
-function parseSync(text: string): SyncMode {
-  const t = text.trim().toLowerCase();
-  if (t === 'always') return { kind: 'always' };
-  if (t === 'never') return { kind: 'never' };
-  const match = /^batch-ms(?:[=:\s]\s*(\d+))?$/.exec(t);
-  if (match && match[1] === undefined) {
-    throw new TzkvError('INVALID_ARGUMENT', `invalid --sync "${text}": batch-ms needs its window in ms, as in --sync batch-ms=100`);
-  }
-  const ms = match ? Number(match[1]) : Number.NaN;
-  if (!Number.isSafeInteger(ms) || ms < 1 || ms > 60_000) {
-    throw new TzkvError('INVALID_ARGUMENT', `invalid --sync "${text}": expected always, never, or batch-ms=N (N from 1 to 60000 ms)`);
-  }
-  return { kind: 'batch', ms };
-}
-
-function readTlsFile(path: string, flag: string): Buffer {
-  if (path === '') throw new TzkvError('INVALID_ARGUMENT', `invalid ${flag} "": expected a PEM file`);
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw ioError(err, `cannot read ${flag}`, path);
-  }
+  const failure = describeFailure(err);
+  const stack = failure.code === 'INTERNAL' ? { stack: err instanceof Error ? err.stack : String(err) } : {};
+  process.stderr.write(logLine({ level: 'error', event: 'failed', message: failure.message, fields: { code: failure.code, exitCode: failure.exitCode, ...stack } }, true));
+  process.exitCode = failure.exitCode;
 }

@@ -2,7 +2,9 @@ import * as Flags from '@oclif/core/flags';
 import { TzkvCommand } from '../cli/base.js';
 import { DURATION_HELP } from '../text/duration.js';
 import { lockFlag, modeFlag } from '../cli/flags.js';
-import { serveStore } from '../cli/serve-action.js';
+import { jsonRequested } from '../cli/failure.js';
+import { reportServeFailure, serveStore } from '../cli/serve-action.js';
+import { refuseSplitSync } from '../cli/serve-options.js';
 
 export default class Serve extends TzkvCommand {
   static override summary = 'Serve the store over the Redis protocol and an HTTP/JSON API, until stopped.';
@@ -51,12 +53,23 @@ The store must be there (exit 5 otherwise, nothing created) unless --create star
       helpValue: 'DURATION',
     }),
     create: Flags.boolean({ summary: 'Start a store where there is none (as put does).', default: false }),
+    json: Flags.boolean({ summary: 'Log as JSON Lines on stderr, one object per line (for journald); stdout stays empty.', default: false }),
     ...modeFlag,
     ...lockFlag,
   };
 
+  override async init(): Promise<void> {
+    await super.init();
+    refuseSplitSync(this.argv);
+  }
+
   async run(): Promise<void> {
     const { flags } = await this.parse(Serve);
     await serveStore(flags);
+  }
+
+  /** With --json the failure is a log line on stderr: stdout stays empty. */
+  override async catch(err: Error & { exitCode?: number }): Promise<void> {
+    reportServeFailure(err, { json: jsonRequested(this.argv), command: this.id ?? 'serve' });
   }
 }
