@@ -1,6 +1,7 @@
 // The frozen surface of the CLI: the committed oclif.manifest.json is what a
-// fresh build makes, every command documents itself with examples, and no
-// argument can be filled from stdin behind the user's back.
+// fresh build makes, every command documents itself with examples and has a
+// section in docs/cli.md, and no argument can be filled from stdin behind the
+// user's back.
 
 import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
@@ -32,8 +33,13 @@ describe('the CLI surface', () => {
   const ids = Object.keys(manifest.commands);
 
   test('the manifest lists the commands of the contract', () => {
-    expect(ids.sort()).toEqual(['batch', 'compact', 'completion', 'del', 'export', 'get', 'getset', 'import', 'incr', 'keys', 'lock', 'lock:acquire', 'lock:list', 'lock:release', 'promote', 'put', 'replicate', 'stats', 'ttl', 'unlock', 'verify', 'watch']);
+    expect(ids.sort()).toEqual(['batch', 'compact', 'completion', 'del', 'export', 'get', 'getset', 'import', 'incr', 'keys', 'lock', 'lock:acquire', 'lock:list', 'lock:release', 'promote', 'put', 'replicate', 'serve', 'stats', 'ttl', 'unlock', 'verify', 'watch']);
     expect(manifest.version).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+  });
+
+  test('docs/cli.md has a section for every command (a subcommand in its topic\'s)', () => {
+    const headings = readFileSync(join(ROOT, 'docs', 'cli.md'), 'utf8').match(/^### \S+/gm)!.map((h) => h.slice(4));
+    expect(ids.filter((id) => !id.includes(':')).filter((id) => !headings.includes(id))).toEqual([]);
   });
 
   test.each(ids)('%s --help has a description, examples and the common flags', async (id) => {
