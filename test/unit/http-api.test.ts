@@ -37,7 +37,7 @@ describe('/v1/kv/{key}', () => {
     expect((await fetch(`${url}/v1/kv/greeting`, { method: 'DELETE' })).status).toBe(204);
     const gone = await fetch(`${url}/v1/kv/greeting`, { method: 'DELETE' });
     expect(gone.status).toBe(404);
-    expect(await errorOf(gone)).toEqual({ error: 'NOT_FOUND', message: 'no key /v1/kv/greeting' });
+    expect(await errorOf(gone)).toEqual({ error: 'NOT_FOUND', message: 'key not found: "greeting"' });
     expect((await fetch(`${url}/v1/kv/greeting`)).status).toBe(404);
     expect((await fetch(`${url}/v1/kv/greeting`, { method: 'HEAD' })).status).toBe(404);
     expect(await store.has('greeting')).toBe(false);

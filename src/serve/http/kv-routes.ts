@@ -17,7 +17,7 @@ function keyOf(request: RouteRequest): Buffer {
 }
 
 function notFound(request: RouteRequest): HttpError {
-  return new HttpError(404, 'NOT_FOUND', `no key /v1/kv/${request.rest}`);
+  return new HttpError(404, 'NOT_FOUND', `key not found: ${JSON.stringify(percentDecode(request.rest, 'key').toString('utf8'))}`);
 }
 
 /** The X-Expires-At header of an expiry: an ISO 8601 time in UTC with milliseconds; none for a key that never expires. */
