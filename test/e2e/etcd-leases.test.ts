@@ -44,7 +44,7 @@ async function leaseCount(url: string): Promise<number> {
  */
 async function incrementUntilExpired(since: number, write: () => Promise<number>, check: () => Promise<void>): Promise<number | undefined> {
   let next = since;
-  while (next - since < 6000) {
+  while (next - since < 8000) {
     next += 400;
     await sleep(Math.max(0, next - Date.now()));
     if ((await write()) === 1) return Date.now() - since;
@@ -54,10 +54,11 @@ async function incrementUntilExpired(since: number, write: () => Promise<number>
 }
 
 /** The 3 s expiry is a lease of 3 s, granted after `since`: the key goes after 3 s, within etcd's lease check (0.5 s), one write's 400 ms and a loaded machine's delay. */
-function expectExpiredOnTime(after: number | undefined): void {
+function expectExpiredOnTime(after: number | undefined, grantedWithin = 0): void {
   expect(after, 'the key never expired').toBeDefined();
   expect(after).toBeGreaterThanOrEqual(3000);
-  expect(after).toBeLessThan(5000);
+  // `grantedWithin`: how long after `since` the write granting the lease ended (a process's start-up on a loaded machine).
+  expect(after).toBeLessThan(5000 + grantedWithin);
 }
 
 describe('a write that keeps the expiry keeps the lease', () => {
@@ -164,6 +165,7 @@ describe('tzkv incr and tzkv serve on etcd', () => {
     const url = address();
     const since = Date.now();
     expect((await tzkv(['put', '-d', url, 'n', '10', '--ttl', '3s'])).exitCode).toBe(0);
+    const granted = Date.now() - since;
     const lease = await leaseOf(url, 'n');
     const leases = new Set<string | undefined>();
     const after = await incrementUntilExpired(
@@ -175,7 +177,7 @@ describe('tzkv incr and tzkv serve on etcd', () => {
       },
       async () => void leases.add(await leaseOf(url, 'n')),
     );
-    expectExpiredOnTime(after);
+    expectExpiredOnTime(after, granted);
     expect([...leases]).toEqual([lease]);
     expect((await tzkv(['ttl', '-d', url, 'n'])).stdout).toBe('-1\n');
   });
