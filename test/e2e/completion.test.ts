@@ -46,7 +46,7 @@ describe.each(SHELLS)('tzkv completion %s', (shell, need) => {
 
   test('command names and their aliases', async () => {
     expect((await complete('tzkv ge')).sort()).toEqual(['get', 'getset']);
-    expect((await complete('tzkv s')).sort()).toEqual(['set', 'stats']);
+    expect((await complete('tzkv s')).sort()).toEqual(['serve', 'set', 'stats']);
     expect((await complete('tzkv l')).sort()).toEqual(['list', 'lock', 'ls']);
     // A command's subcommands, wherever the flags are.
     expect((await complete('tzkv lock ')).sort()).toEqual(['acquire', 'list', 'release']);
