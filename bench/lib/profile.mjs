@@ -39,17 +39,25 @@ function placeOf(frame) {
   return { where: pkg ? `node_modules/${pkg[1]}` : url.replace(/^file:\/\//, '').replace(root + '/', ''), fn: functionName };
 }
 
-/** Summarizes a .cpuprofile: [{ where, ms, share, top }] sorted by self time. */
-export function summarize(profile) {
+/** Self time of each sampled node of a .cpuprofile, in ms, with where it runs: [{ where, fn, ms }]. */
+function selfTimes(profile) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map();
   profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000));
-  const groups = new Map();
-  let total = 0;
+  const out = [];
   for (const [id, ms] of self) {
     const node = byId.get(id);
     if (node.callFrame.functionName === '(root)') continue;
-    const { where, fn } = placeOf(node.callFrame);
+    out.push({ ...placeOf(node.callFrame), ms });
+  }
+  return out;
+}
+
+/** Summarizes a .cpuprofile: [{ where, ms, share, top }] sorted by self time. */
+export function summarize(profile) {
+  const groups = new Map();
+  let total = 0;
+  for (const { where, fn, ms } of selfTimes(profile)) {
     const g = groups.get(where) ?? { where, ms: 0, fns: new Map() };
     g.ms += ms;
     if (fn) g.fns.set(fn, (g.fns.get(fn) ?? 0) + ms);
@@ -59,6 +67,20 @@ export function summarize(profile) {
   return [...groups.values()]
     .sort((a, b) => b.ms - a.ms)
     .map((g) => ({ where: g.where, ms: g.ms, share: g.ms / total, top: [...g.fns].sort((a, b) => b[1] - a[1]).slice(0, 2).map(([f]) => f) }));
+}
+
+/** The functions of a .cpuprofile by self time, most first: [{ fn, where, ms, share }] (share of all samples). */
+export function topFunctions(profile, count = 12) {
+  const fns = new Map();
+  let total = 0;
+  for (const { where, fn, ms } of selfTimes(profile)) {
+    const id = `${where}\0${fn}`;
+    const f = fns.get(id) ?? { fn, where, ms: 0 };
+    f.ms += ms;
+    fns.set(id, f);
+    total += ms;
+  }
+  return [...fns.values()].sort((a, b) => b.ms - a.ms).slice(0, count).map((f) => ({ ...f, share: f.ms / total }));
 }
 
 /**
