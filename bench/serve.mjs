@@ -254,7 +254,9 @@ async function main() {
       );
     }
     const minutes = ((Date.now() - started) / 60_000).toFixed(1);
-    const commit = spawnSync('git', ['-C', benchDir, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).stdout.trim().slice(0, 80);
+    const git = (...args) => spawnSync('git', ['-C', benchDir, ...args], { encoding: 'utf8' }).stdout.trim();
+    const dirty = git('status', '--porcelain', '--', '../src') ? ', with uncommitted changes to src/' : '';
+    const commit = `${git('log', '-1', '--format=%h')} (src/ as of ${git('log', '-1', '--format=%h %s', '--', '../src').slice(0, 90)}${dirty})`;
     console.log(
       [
         `## tzkv serve against redis-server (${mode}: \`node bench/serve.mjs${mode === 'quick' ? ' --quick' : ''}\`), ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${minutes} min`,
