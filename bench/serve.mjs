@@ -17,8 +17,9 @@
 // 2. Memory: each server's VmRSS sampled every 100 ms and its VmHWM (the kernel's peak) at
 //    the end of each round; then tzkv serve --cache 64MB over stores of 0, 1M and 10M keys
 //    under random keys (-r), to see whether its peak grows with the store.
-// 3. Where the time goes: tzkv serve under `node --cpu-prof` through a SET run, a GET
-//    run and a GET -P 16 run; self time by source file and by function.
+// 3. Where the time goes: tzkv serve under `node --cpu-prof` through a SET run, a GET run, a
+//    GET -P 16 run and a GET -r run over the largest store; self time by source file, and
+//    the time on the stack of tzkv's functions.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +29,7 @@ import { parseArgs } from 'node:util';
 import { loadAverage, machine } from './lib/machine.mjs';
 import { median } from './lib/measure.mjs';
 import { cachedStore, copyStore } from './lib/peers.mjs';
-import { summarize, topFunctions } from './lib/profile.mjs';
+import { inclusiveTimes, summarize } from './lib/profile.mjs';
 import { redisBenchmark, redisCli, redisInfo, redisMissing, redisVersions } from './lib/redis-benchmark.mjs';
 import { goalLine } from './lib/report.mjs';
 import { memoryOf, sampleRss, startRedis, startTzkv } from './lib/servers.mjs';
@@ -158,7 +159,7 @@ function throughputReport(samples) {
 async function storeSizes(work, dataDir) {
   const sizes = [0, ...SETTINGS.stores];
   const space = String(sizes.at(-1));
-  const runs = [['-t', 'set,get', '-r', space, ...LOAD], ['-t', 'get', '-r', space, ...LOAD, '-P', '16']];
+  const args = ['-t', 'set,get', '-r', space, ...LOAD];
   const dirs = new Map();
   for (const n of sizes) {
     const dir = join(work, `store-${n}`);
@@ -178,51 +179,66 @@ async function storeSizes(work, dataDir) {
       const atStart = memoryOf(srv.pid).rssMb;
       const rss = sampleRss(srv.pid);
       if (n > 0 && Number(await redisCli(srv.port, 'strlen', 'key:000000000001')) !== 100) throw new Error(`the ${n}-key store has no key:000000000001`);
-      const plain = await redisBenchmark(srv.port, runs[0]);
-      const piped = await redisBenchmark(srv.port, runs[1]);
+      const { tests } = await redisBenchmark(srv.port, args);
       const { peakMb } = memoryOf(srv.pid);
       const maxRssMb = rss.stop();
+      const info = await redisInfo(srv.port, 'memory');
       await srv.stop();
-      samples.get(n).push({ startMs: srv.startMs, atStart, peakMb, maxRssMb, set: plain.tests.SET.rps, get: plain.tests.GET.rps, getP16: piped.tests.GET.rps });
-      log(`  peak RSS ${peakMb.toFixed(0)} MB; SET ${Math.round(plain.tests.SET.rps)}/s, GET ${Math.round(plain.tests.GET.rps)}/s, GET -P16 ${Math.round(piped.tests.GET.rps)}/s`);
+      const end = { usedMb: info.used_memory / 2 ** 20, cacheMb: info.tzkv_cache_bytes / 2 ** 20 };
+      samples.get(n).push({ startMs: srv.startMs, atStart, peakMb, maxRssMb, ...end, set: tests.SET.rps, get: tests.GET.rps });
+      log(`  peak RSS ${peakMb.toFixed(0)} MB; SET ${Math.round(tests.SET.rps)}/s, GET ${Math.round(tests.GET.rps)}/s`);
     }
   }
-  for (const dir of dirs.values()) rmSync(dir, { recursive: true, force: true });
   const count = (n) => (n === 0 ? 'empty' : n >= 1e6 ? `${n / 1e6}M keys` : `${n / 1e3}k keys`);
+  const largest = sizes.at(-1);
+  const where = profile ? await profiled(work, `GET -r over ${count(largest)}`, ['-t', 'get', '-r', space, ...LOAD], dirs.get(largest)) : null;
+  for (const dir of dirs.values()) rmSync(dir, { recursive: true, force: true });
   const lines = [
-    `tzkv serve --cache 64MB over stores of 16-byte keys (\`key:\` and 12 digits, as redis-benchmark's -r names them) and 100-byte values (bench/lib/data.mjs), each a copy of bench/run.mjs's cached store; \`redis-benchmark -t set,get -r ${space} ${LOAD.join(' ')}\`, then \`-t get -r ${space} -P 16\`; medians of ${SETTINGS.storeRounds} round(s), sizes interleaved, a new server process each round on the same copy:`,
+    `tzkv serve --cache 64MB over stores of 16-byte keys (\`key:\` and 12 digits, as redis-benchmark's -r names them) and 100-byte values (bench/lib/data.mjs), each a copy of bench/run.mjs's cached store; \`redis-benchmark ${args.join(' ')}\`; medians of ${SETTINGS.storeRounds} round(s), sizes interleaved, a new server process each round on the same copy. "Heap + external" is INFO's used_memory at the end (V8's heap in use, garbage included, and Buffers' memory), "cache" its tzkv_cache_bytes (the cache's own count, bookkeeping included):`,
     '',
-    '| store | start to listening | RSS when listening | peak RSS (VmHWM) | largest VmRSS sampled | SET -r /s | GET -r /s | GET -r -P16 /s |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| store | start to listening | RSS when listening | peak RSS (VmHWM) | largest VmRSS sampled | heap + external at the end | cache | SET -r /s | GET -r /s |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const [n, xs] of samples) {
-    lines.push(`| ${count(n)} | ${med(xs, (x) => x.startMs).toFixed(0)} ms | ${fmtMb(med(xs, (x) => x.atStart))} | ${fmtMb(med(xs, (x) => x.peakMb))} | ${fmtMb(Math.max(...xs.map((x) => x.maxRssMb)))} | ${fmtRps(med(xs, (x) => x.set))} | ${fmtRps(med(xs, (x) => x.get))} | ${fmtRps(med(xs, (x) => x.getP16))} |`);
+    const cells = [`${med(xs, (x) => x.startMs).toFixed(0)} ms`, fmtMb(med(xs, (x) => x.atStart)), fmtMb(med(xs, (x) => x.peakMb)), fmtMb(Math.max(...xs.map((x) => x.maxRssMb)))];
+    cells.push(fmtMb(med(xs, (x) => x.usedMb)), fmtMb(med(xs, (x) => x.cacheMb)), fmtRps(med(xs, (x) => x.set)), fmtRps(med(xs, (x) => x.get)));
+    lines.push(`| ${count(n)} | ${cells.join(' | ')} |`);
   }
-  const [empty, largest] = [sizes[0], sizes.at(-1)].map((n) => Math.max(...samples.get(n).map((x) => x.peakMb)));
-  const goal = { text: `peak RSS flat from an empty store to ${count(sizes.at(-1))} (≤ 200 MB)`, measured: `${fmtMb(empty)} empty, ${fmtMb(largest)} at ${count(sizes.at(-1))}`, met: largest <= 200 };
-  return { text: lines.join('\n'), goals: [goal] };
+  const [emptyPeak, largestPeak] = [0, largest].map((n) => Math.max(...samples.get(n).map((x) => x.peakMb)));
+  const goal = { text: `peak RSS flat from an empty store to ${count(largest)} (≤ 200 MB)`, measured: `${fmtMb(emptyPeak)} empty, ${fmtMb(largestPeak)} at ${count(largest)}`, met: largestPeak <= 200 };
+  return { text: lines.join('\n'), goals: [goal], where };
 }
 
-/** tzkv serve --sync always under --cpu-prof through one redis-benchmark run; its profile's summary. */
-async function profiled(work, title, args) {
+/**
+ * tzkv serve --sync always under --cpu-prof through one redis-benchmark run, on `store` (a new
+ * one when absent, holding key:__rand_int__); its profile's summary.
+ */
+async function profiled(work, title, args, store) {
   const dir = mkdtempSync(join(work, 'profiled-'));
   const profDir = join(dir, 'profile');
-  const srv = await startTzkv(join(dir, 'store'), ['--create', ...CACHE], ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
-  await redisCli(srv.port, 'set', 'key:__rand_int__', 'x'.repeat(100));
+  const srv = await startTzkv(store ?? join(dir, 'store'), [...(store ? [] : ['--create']), ...CACHE], ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+  if (!store) await redisCli(srv.port, 'set', 'key:__rand_int__', 'x'.repeat(100));
   const { tests, ms } = await redisBenchmark(srv.port, args);
   await srv.stop();
   const [file] = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
   const prof = JSON.parse(readFileSync(join(profDir, file), 'utf8'));
   if (opts['keep-profiles']) {
     mkdirSync(opts['keep-profiles'], { recursive: true });
-    copyFileSync(join(profDir, file), join(opts['keep-profiles'], `serve-${title.replace(/\W+/g, '')}.cpuprofile`));
+    copyFileSync(join(profDir, file), join(opts['keep-profiles'], `serve-${title.replace(/\W+/g, '-')}.cpuprofile`));
   }
   rmSync(dir, { recursive: true, force: true });
   const pct = (x) => `${(x * 100).toFixed(0)}%`;
-  const byFile = summarize(prof).slice(0, 8).map((g) => `${g.where} ${pct(g.share)}${g.top.length ? ` (${g.top.join(', ')})` : ''}`);
-  const byFn = topFunctions(prof, 12).map((f) => `${f.fn || f.where}${f.fn ? ` [${f.where}]` : ''} ${pct(f.share)}`);
+  const self = summarize(prof).slice(0, 8).map((g) => `${g.where} ${pct(g.share)}${g.top.length ? ` (${g.top.join(', ')})` : ''}`);
+  // tzkv's functions and native calls above the noise; of a chain of calls sharing one figure, the outermost.
+  const inclusive = [];
+  for (const f of inclusiveTimes(prof)) {
+    if (!(f.where.startsWith('src/') || f.where === 'native calls') || f.share < 0.02 || f.share > 0.9) continue;
+    if (inclusive.length > 0 && inclusive.at(-1).share - f.share < 0.005) continue;
+    inclusive.push(f);
+  }
+  const stack = inclusive.slice(0, 16).map((f) => `${f.fn || '(anonymous)'} [${f.where.replace(/^src\//, '')}] ${pct(f.share)}`);
   const rps = Object.entries(tests).map(([t, x]) => `${t} ${fmtRps(x.rps)}/s`).join(', ');
-  return `**${title}** (\`redis-benchmark ${args.join(' ')}\`: ${rps} under the profiler, ${(ms / 1000).toFixed(1)} s):\n- by source file: ${byFile.join('; ')}\n- by function: ${byFn.join('; ')}`;
+  return `**${title}** (\`redis-benchmark ${args.join(' ')}\`: ${rps} under the profiler, ${(ms / 1000).toFixed(1)} s):\n- self time: ${self.join('; ')}\n- on the stack (a function and what it calls): ${stack.join('; ')}`;
 }
 
 async function main() {
@@ -232,6 +248,7 @@ async function main() {
   const work = mkdtempSync(join(tmpdir(), 'tzkv-bench-serve-'));
   const sections = [];
   const goals = [];
+  const profiles = [];
   try {
     if (rounds > 0) {
       const t = throughputReport(await throughput(work));
@@ -242,16 +259,16 @@ async function main() {
       const s = await storeSizes(work, dataDir);
       sections.push('### Memory over the store\'s size', s.text);
       goals.push(...s.goals);
+      if (s.where) profiles.push(s.where);
     }
     if (profile) {
       log('profiling');
-      const sample = ['-n', String(requests), '-c', '50', '-d', '100'];
-      sections.push(
-        '### Where the time goes (tzkv serve --sync always under `--cpu-prof`; shares of the main thread\'s samples, idle = waiting for I/O)',
-        await profiled(work, 'SET', ['-t', 'set', ...sample]),
-        await profiled(work, 'GET', ['-t', 'get', ...sample]),
-        await profiled(work, 'GET -P 16', ['-t', 'get', ...sample, '-P', '16']),
+      profiles.unshift(
+        await profiled(work, 'SET', ['-t', 'set', ...LOAD]),
+        await profiled(work, 'GET', ['-t', 'get', ...LOAD]),
+        await profiled(work, 'GET -P 16', ['-t', 'get', ...LOAD, '-P', '16']),
       );
+      sections.push('### Where the time goes (tzkv serve --sync always under `node --cpu-prof`; shares of the main thread\'s samples; idle = waiting for I/O)', ...profiles);
     }
     const minutes = ((Date.now() - started) / 60_000).toFixed(1);
     const git = (...args) => spawnSync('git', ['-C', benchDir, ...args], { encoding: 'utf8' }).stdout.trim();

@@ -30,7 +30,9 @@ function placeOf(frame) {
     const source = entry.originalSource ?? '';
     const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(source);
     const where = pkg ? `node_modules/${pkg[1]}` : (/src\/.*/.exec(source)?.[0] ?? 'tzkv bundle');
-    return { where, fn: entry.name ?? '' };
+    // A method keeps its name in the minified bundle; a renamed function is named by the map, or else by its line.
+    const name = entry.name ?? functionName;
+    return { where, fn: name.length > 2 ? name : entry.originalLine === undefined ? '' : `line ${entry.originalLine + 1}` };
   }
   if (url.startsWith('node:internal/bootstrap/realm') || url.startsWith('node:internal/modules/')) return { where: "Node loading modules (its own built-ins, the bundle's requires)", fn: url.slice(5) };
   if (url === 'node:vm') return { where: 'compiling the bundle from its code cache (vm.Script)', fn: '' };
@@ -69,18 +71,32 @@ export function summarize(profile) {
     .map((g) => ({ where: g.where, ms: g.ms, share: g.ms / total, top: [...g.fns].sort((a, b) => b[1] - a[1]).slice(0, 2).map(([f]) => f) }));
 }
 
-/** The functions of a .cpuprofile by self time, most first: [{ fn, where, ms, share }] (share of all samples). */
-export function topFunctions(profile, count = 12) {
+/**
+ * Time on the stack of each function of a .cpuprofile (its own and its callees', each sample
+ * counted once per function), most first: [{ fn, where, ms, share }] (share of all samples).
+ */
+export function inclusiveTimes(profile) {
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n);
+  const self = new Map();
+  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000));
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const fns = new Map();
   let total = 0;
-  for (const { where, fn, ms } of selfTimes(profile)) {
-    const id = `${where}\0${fn}`;
-    const f = fns.get(id) ?? { fn, where, ms: 0 };
-    f.ms += ms;
-    fns.set(id, f);
+  for (const [id, ms] of self) {
     total += ms;
+    const seen = new Set();
+    for (let node = byId.get(id); node && node.callFrame.functionName !== '(root)'; node = parent.get(node.id)) {
+      const { where, fn } = placeOf(node.callFrame);
+      const key = `${where}\0${fn}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const f = fns.get(key) ?? { fn, where, ms: 0 };
+      f.ms += ms;
+      fns.set(key, f);
+    }
   }
-  return [...fns.values()].sort((a, b) => b.ms - a.ms).slice(0, count).map((f) => ({ ...f, share: f.ms / total }));
+  return [...fns.values()].sort((a, b) => b.ms - a.ms).map((f) => ({ ...f, share: f.ms / total }));
 }
 
 /**
