@@ -113,12 +113,12 @@ export async function serve(store: Store, options: ServeOptions = {}): Promise<S
         maxClients,
         limits: { idleTimeoutMs: options.idleTimeoutMs ?? 0 },
         onCommand: (name, micros, ok) => metrics.command('redis', name, micros, ok),
-        onError: (error, command) => log({ level: 'error', event: 'internal-error', message: `${command}: ${String((error as Error)?.stack ?? error)}`, fields: { command } }),
+        onError: internalError(log, 'redis'),
       });
     }
     if (httpAt !== null) {
       at = hostPort(httpAt.host, httpAt.port);
-      const handler = createHttpHandler(served, { password, metrics });
+      const handler = createHttpHandler(served, { password, metrics, onError: internalError(log, 'http') });
       http = await listenHttp({ host: httpAt.host, port: httpAt.port, tls, handler, limits: { maxClients } });
     }
   } catch (err) {
@@ -152,6 +152,12 @@ export async function serve(store: Store, options: ServeOptions = {}): Promise<S
     });
   }
   return server;
+}
+
+/** Logs a bug a client was answered for (Redis "ERR internal error", HTTP 500 INTERNAL), with its stack. */
+function internalError(log: ServeLog, protocol: 'redis' | 'http') {
+  return (error: unknown, command: string): void =>
+    log({ level: 'error', event: 'internal-error', message: `${protocol} ${command}: ${String((error as Error)?.stack ?? error)}`, fields: { protocol, command } });
 }
 
 /** What a TCP listener's failure means, in words. */

@@ -396,3 +396,19 @@ describe('/v1/stats, /healthz, /metrics', () => {
     }
   });
 });
+
+describe('a bug in a route', () => {
+  test('is answered 500 INTERNAL and told to onError with the route, the server going on', async () => {
+    const store = await tempStore();
+    const told: Array<[unknown, string]> = [];
+    const { url } = await startHttpApi({ store, onError: (error, route) => told.push([error, route]) });
+    const getEntry = store.getEntry.bind(store);
+    store.getEntry = async (key) => (String(key) === 'bug' ? Promise.reject(new TypeError('boom')) : getEntry(key));
+    const res = await fetch(`${url}/v1/kv/bug`);
+    expect(res.status).toBe(500);
+    expect(await errorOf(res)).toEqual({ error: 'INTERNAL', message: 'internal error: boom' });
+    expect(told.map(([error, route]) => [(error as Error).message, route])).toEqual([['boom', 'get']]);
+    expect((await fetch(`${url}/v1/kv/other`)).status).toBe(404);
+    expect(told).toHaveLength(1); // a 404 is no bug
+  });
+});

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { isTzkvError } from '../../errors.js';
 import { MAX_VALUE_BYTES } from '../../format/constants.js';
 import type { ServedStore } from '../core/served-store.js';
 import type { Metrics } from '../metrics.js';
@@ -27,6 +28,8 @@ export interface HttpHandlerOptions {
   now?: () => number;
   /** The largest request body, a value or a batch's JSON (default MAX_VALUE_BYTES). */
   maxBodyBytes?: number;
+  /** Told of an exception that was no TzkvError (a bug): the client got 500 INTERNAL. */
+  onError?: (error: unknown, route: string) => void;
 }
 
 /** A request listener; a server also hands it its connections and Expect: 100-continue requests (http-listener.ts does). */
@@ -97,6 +100,7 @@ export function createHttpHandler(served: ServedStore, options: HttpHandlerOptio
       const rest = path.startsWith(KV_PREFIX) ? path.slice(KV_PREFIX.length) : '';
       await target.route(ctx, { req, res, rest, query: q < 0 ? '' : url.slice(q + 1) });
     } catch (err) {
+      if (!(err instanceof HttpError) && !isTzkvError(err)) options.onError?.(err, name);
       // A body not read to its end (refused, or never wanted) is not read at all: the connection closes after the answer.
       if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
       sendError(res, err);
