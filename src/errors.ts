@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'IO' // any other file-system or permission problem
   | 'UNAVAILABLE' // no member of an etcd cluster answered in time
   | 'CLOSED' // the store was used after close()
+  | 'KEY_REQUIRED' // the store is encrypted and no secret was given (--key-file, TZKV_KEY_FILE, TZKV_PASSPHRASE)
+  | 'KEY_WRONG' // the secret given does not open the store's KEYRING (or is not a valid key file)
   | 'INTERNAL'; // a bug in tzkv: please report it
 
 /** What fixes damage a read met; CORRUPT errors of reads end with it (docs/cli.md "Exit codes"). */
@@ -36,6 +38,8 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   IO: 5,
   UNAVAILABLE: 5,
   CLOSED: 5,
+  KEY_REQUIRED: 6,
+  KEY_WRONG: 6,
   INTERNAL: 70,
 };
 

@@ -1,0 +1,65 @@
+// What the engine needs to know to read and write a store's bytes beyond
+// format version 1 (docs/format.md "Format version 2"): the data keys of an
+// encrypted store and the compression a compressed store writes with.
+//
+// One StoreCodec per open store, handed down from the facade (src/local) to
+// every engine path that reads or writes records, index blocks, bloom pages or
+// manifest key ranges. The engine never decides a store is encrypted from the
+// codec: a file says so itself (its header's data key id); the codec only
+// answers "which key is id N" and "what do new writes use".
+import type { KeyObject } from 'node:crypto';
+import { TzkvError } from '../errors.js';
+
+/** docs/format.md "Records, version 2": the compression codes of flags bits 1–2. */
+export type CompressionAlgorithm = 'deflate' | 'brotli';
+
+/** How a compressed store writes values (MANIFEST `compression`). */
+export interface CompressionSetting {
+  algorithm: CompressionAlgorithm;
+  /** Values shorter than this are stored as they are. */
+  minBytes: number;
+}
+
+/**
+ * The data keys of an encrypted store that this process unwrapped with the
+ * secret it was given (src/format/keyring.ts unwraps them).
+ */
+export class DataKeys {
+  constructor(
+    private readonly keys: ReadonlyMap<number, KeyObject>,
+    /** The id new files are written with (KEYRING `current`). */
+    readonly current: number,
+  ) {}
+
+  /** The data key with this id. Throws CORRUPT when KEYRING holds no such key (`file` names who asked). */
+  key(id: number, file: string): KeyObject {
+    const k = this.keys.get(id);
+    if (k === undefined) {
+      throw new TzkvError('CORRUPT', `${file} is encrypted with data key ${id}, which KEYRING does not hold`, { path: file });
+    }
+    return k;
+  }
+
+  get ids(): number[] {
+    return [...this.keys.keys()].sort((a, b) => a - b);
+  }
+}
+
+export interface StoreCodec {
+  /**
+   * Undefined for a store that is not encrypted. For an encrypted one: its
+   * keys when a secret was given and opened them; a function that throws
+   * KEY_REQUIRED (naming the store and how to give the key) when none was.
+   */
+  readonly encryption: { keys(): DataKeys } | undefined;
+  /** Undefined for a store that does not compress. */
+  readonly compression: CompressionSetting | undefined;
+}
+
+/** A version 1 store: nothing encrypted, nothing compressed. */
+export const PLAIN: StoreCodec = Object.freeze({ encryption: undefined, compression: undefined });
+
+/** The format version of files a store with this codec writes. */
+export function writtenVersion(codec: StoreCodec): 1 | 2 {
+  return codec.encryption === undefined && codec.compression === undefined ? 1 : 2;
+}
