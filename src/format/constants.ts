@@ -15,7 +15,13 @@ export const RECORD_HEADER_BYTES = 20;
 export const KIND_PUT = 1;
 export const KIND_DEL = 2;
 export const KIND_COMMIT = 3;
+/** docs/format.md "Records, version 2": opens a group of encrypted records (version 2 segments only). */
+export const KIND_SEAL = 4;
+/** A SEAL record's value: u32 group length, 12-byte nonce, 16-byte tag (src/format/seal.ts). */
+export const SEAL_VALUE_BYTES = 32;
 export const FLAG_BATCH = 1;
+/** docs/format.md "Records, version 2": flags bits 1–2, a PUT value's compression (0 none, 1 deflate, 2 brotli, 3 reserved). */
+export const FLAG_COMPRESSION_MASK = 0x06;
 export const COMMIT_VALUE_BYTES = 4;
 
 /** docs/format.md "Limits and why". */

@@ -3,12 +3,15 @@ import { ViewOf, crc32, readU64, setU64 } from './bytes.js';
 import {
   COMMIT_VALUE_BYTES,
   FLAG_BATCH,
+  FLAG_COMPRESSION_MASK,
   KIND_COMMIT,
   KIND_DEL,
   KIND_PUT,
+  KIND_SEAL,
   MAX_KEY_BYTES,
   MAX_VALUE_BYTES,
   RECORD_HEADER_BYTES,
+  SEAL_VALUE_BYTES,
 } from './constants.js';
 
 function recordLength(keyLength: number, valueLength: number): number {
@@ -122,9 +125,12 @@ function bad(out: RecordInfo, reason: string): RecordStatus {
 /**
  * Decodes the record at buf[pos, end) into `out`. Checks framing always and
  * the CRC when `checkCrc` is set. Does not copy the key or value: they are
- * buf[pos+20, pos+20+keyLength) and the bytes after.
+ * buf[pos+20, pos+20+keyLength) and the bytes after. `version2`: the record
+ * is in a version 2 segment, where SEAL records and compression bits exist
+ * (docs/format.md "Records, version 2"); whether a SEAL may be here (an
+ * encrypted segment) and whether a PUT lies in a group is the scan's to check.
  */
-export function decodeRecord(buf: Buffer, pos: number, end: number, out: RecordInfo, checkCrc = true): RecordStatus {
+export function decodeRecord(buf: Buffer, pos: number, end: number, out: RecordInfo, checkCrc = true, version2 = false): RecordStatus {
   out.reason = '';
   out.length = 0;
   if (end - pos < RECORD_HEADER_BYTES) return RECORD_SHORT;
@@ -141,7 +147,10 @@ export function decodeRecord(buf: Buffer, pos: number, end: number, out: RecordI
   out.expiresAt = expiresAt;
   if (kind === KIND_PUT || kind === KIND_DEL) {
     if (keyLength < 1 || keyLength > MAX_KEY_BYTES) return bad(out, `key length ${keyLength} outside 1..${MAX_KEY_BYTES}`);
-    if ((flags & ~FLAG_BATCH) !== 0) return bad(out, `unknown record flags 0x${flags.toString(16)}`);
+    const compression = flags & FLAG_COMPRESSION_MASK;
+    if ((flags & ~(FLAG_BATCH | FLAG_COMPRESSION_MASK)) !== 0 || (compression !== 0 && (!version2 || kind !== KIND_PUT || compression === FLAG_COMPRESSION_MASK))) {
+      return bad(out, `unknown record flags 0x${flags.toString(16)}`);
+    }
     if (kind === KIND_PUT && valueLength > MAX_VALUE_BYTES) return bad(out, `value length ${valueLength} over the limit`);
     if (kind === KIND_DEL && (valueLength !== 0 || expiresAt !== 0)) return bad(out, 'tombstone with a value or expiry');
     if (expiresAt < 0) return bad(out, 'expiry out of range');
@@ -149,6 +158,8 @@ export function decodeRecord(buf: Buffer, pos: number, end: number, out: RecordI
     if (keyLength !== 0 || valueLength !== COMMIT_VALUE_BYTES || flags !== 0 || expiresAt !== 0) {
       return bad(out, 'malformed commit marker');
     }
+  } else if (kind === KIND_SEAL && version2) {
+    if (keyLength !== 0 || valueLength !== SEAL_VALUE_BYTES || flags !== 0 || expiresAt !== 0) return bad(out, 'malformed seal record');
   } else {
     return bad(out, `unknown record kind ${kind}`);
   }
