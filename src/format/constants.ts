@@ -3,6 +3,8 @@
 
 /** docs/format.md "Common file header": version written and the newest understood. */
 export const FORMAT_VERSION = 1;
+/** docs/format.md "Format version 2": encrypted and compressed stores (a plain store stays version 1). */
+export const VERSION_2 = 2;
 
 /** docs/format.md "Common file header". */
 export const FILE_HEADER_BYTES = 16;

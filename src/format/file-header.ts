@@ -1,12 +1,21 @@
 // The 16-byte header every .tzds and .tzix file starts with (docs/format.md
 // "Common file header"). Pure: Buffers in, Buffers out.
 import { crc32 } from './bytes.js';
-import { FILE_HEADER_BYTES, FORMAT_VERSION } from './constants.js';
+import { FILE_HEADER_BYTES, FORMAT_VERSION, VERSION_2 } from './constants.js';
 
-export function encodeFileHeader(magic: string, fileNumber: number, out = Buffer.alloc(FILE_HEADER_BYTES)): Buffer {
+/** What a file header says beyond its magic and number: its format version, and in version 2 the data key id (0: not encrypted). */
+export interface FileVersion {
+  version: number;
+  keyId: number;
+}
+
+/** A version 1 file: what a plain store writes. */
+export const V1_FILE: FileVersion = Object.freeze({ version: FORMAT_VERSION, keyId: 0 });
+
+export function encodeFileHeader(magic: string, fileNumber: number, out = Buffer.alloc(FILE_HEADER_BYTES), as: FileVersion = V1_FILE): Buffer {
   out.write(magic, 0, 4, 'latin1');
-  out.writeUInt16LE(FORMAT_VERSION, 4);
-  out.writeUInt16LE(0, 6);
+  out.writeUInt16LE(as.version, 4);
+  out.writeUInt16LE(as.keyId, 6);
   out.writeUInt32LE(fileNumber, 8);
   out.writeUInt32LE(crc32(out, 0, 12), 12);
   return out;
@@ -31,18 +40,25 @@ export function checkFileHeader(buf: Buffer, magic: string, fileNumber: number):
     return { kind: 'bad-header', message: 'header CRC mismatch' };
   }
   const version = buf.readUInt16LE(4);
-  if (version > FORMAT_VERSION) {
+  if (version > VERSION_2) {
     return {
       kind: 'newer-version',
       version,
-      message: `format version ${version} is newer than this tzkv understands (${FORMAT_VERSION})`,
+      message: `format version ${version} is newer than this tzkv understands (${VERSION_2})`,
     };
   }
   if (version < 1) return { kind: 'bad-header', message: `invalid format version ${version}` };
-  if (buf.readUInt16LE(6) !== 0) return { kind: 'bad-header', message: 'unknown header flags' };
+  // Bytes 6–7: flags in version 1 (must be 0), the data key id in version 2 (docs/format.md "Common file header, version 2").
+  if (version === FORMAT_VERSION && buf.readUInt16LE(6) !== 0) return { kind: 'bad-header', message: 'unknown header flags' };
   const num = buf.readUInt32LE(8);
   if (num !== fileNumber) {
     return { kind: 'bad-header', message: `header names file number ${num}, the file name says ${fileNumber}` };
   }
   return undefined;
+}
+
+/** The version and data key id of a header checkFileHeader accepted. */
+export function fileVersion(buf: Buffer): FileVersion {
+  const version = buf.readUInt16LE(4);
+  return { version, keyId: version === FORMAT_VERSION ? 0 : buf.readUInt16LE(6) };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ViewOf, compareBytes, compareViews, copyBytes, crc32, crcBegin, crcCopy, crcEnd, readU64, writeU64 } from '../../src/format/bytes.js';
 import { FLAG_BATCH, KIND_COMMIT, KIND_DEL, KIND_PUT, RECORD_HEADER_BYTES } from '../../src/format/constants.js';
-import { checkFileHeader, encodeFileHeader } from '../../src/format/file-header.js';
+import { checkFileHeader, encodeFileHeader, fileVersion } from '../../src/format/file-header.js';
 import {
   RECORD_BAD,
   RECORD_OK,
@@ -99,9 +99,18 @@ describe('file header', () => {
     expect(checkFileHeader(h, 'TZDS', 8)?.kind).toBe('bad-header');
     expect(checkFileHeader(h.subarray(0, 10), 'TZDS', 7)?.kind).toBe('short');
     const newer = Buffer.from(h);
-    newer.writeUInt16LE(2, 4);
+    newer.writeUInt16LE(3, 4);
     newer.writeUInt32LE(crc32(newer, 0, 12), 12);
     expect(checkFileHeader(newer, 'TZDS', 7)?.kind).toBe('newer-version');
+    // Version 1 keeps bytes 6–7 as flags that must be 0; version 2 holds the data key id there.
+    const v1Flags = Buffer.from(h);
+    v1Flags.writeUInt16LE(5, 6);
+    v1Flags.writeUInt32LE(crc32(v1Flags, 0, 12), 12);
+    expect(checkFileHeader(v1Flags, 'TZDS', 7)?.kind).toBe('bad-header');
+    expect(fileVersion(h)).toEqual({ version: 1, keyId: 0 });
+    const v2 = encodeFileHeader('TZIX', 7, undefined, { version: 2, keyId: 5 });
+    expect(checkFileHeader(v2, 'TZIX', 7)).toBeUndefined();
+    expect(fileVersion(v2)).toEqual({ version: 2, keyId: 5 });
     const flipped = Buffer.from(h);
     flipped[9] ^= 1;
     expect(checkFileHeader(flipped, 'TZDS', 7)?.kind).toBe('bad-header');
