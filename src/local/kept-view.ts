@@ -22,6 +22,7 @@
 // Anything else, or a session that failed (its undo cut the segment back),
 // and the next call loads a new view.
 import type { FileSystem } from '../io/fs.js';
+import type { StoreCodec } from '../format/store-codec.js';
 import { View } from '../engine/read/view.js';
 import type { WriteSession } from '../engine/write/write-session.js';
 
@@ -33,6 +34,8 @@ export class KeptView {
   constructor(
     private readonly fs: FileSystem,
     private readonly dir: string,
+    /** The store's: every view is loaded with it. */
+    private readonly codec: StoreCodec,
   ) {}
 
   /**
@@ -51,7 +54,7 @@ export class KeptView {
       }
     }
     this.drop();
-    this.view = View.load(this.fs, this.dir);
+    this.view = View.load(this.fs, this.dir, this.codec);
     return this.view;
   }
 
@@ -75,7 +78,7 @@ export class KeptView {
       }
     }
     v?.close();
-    return View.load(this.fs, this.dir);
+    return View.load(this.fs, this.dir, this.codec);
   }
 
   /** Keeps the view of a write session that committed (before it closes): the next calls start from it. */

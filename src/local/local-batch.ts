@@ -4,6 +4,7 @@
 import { CheckedBatch, type PackedPuts } from '../checked-batch.js';
 import { KIND_DEL, KIND_PUT } from '../format/constants.js';
 import type { CheckedKey } from '../keys.js';
+import type { StoreCodec } from '../format/store-codec.js';
 import { StagedBatch } from '../engine/write/batch.js';
 import type { SpillTo } from '../engine/write/batch.js';
 
@@ -13,10 +14,12 @@ export class LocalBatch extends CheckedBatch {
   constructor(
     now: () => number,
     private readonly commit: (staged: StagedBatch) => Promise<void>,
+    /** The store's: the records are encoded with it. */
+    codec: StoreCodec,
     spill?: SpillTo,
   ) {
     super(now);
-    this.staged = new StagedBatch(spill);
+    this.staged = new StagedBatch(codec, spill);
   }
 
   get length(): number {

@@ -19,6 +19,7 @@ import { segmentName } from '../engine/files/layout.js';
 import { loadManifest } from '../engine/files/store-manifest.js';
 import { type KeyFilter, LogFollower } from '../engine/follow/log-follower.js';
 import { View } from '../engine/read/view.js';
+import type { StoreCodec } from '../format/store-codec.js';
 
 type Stat = ReturnType<FileSystem['stat']>;
 
@@ -54,6 +55,8 @@ export class LocalChangeFeed implements ChangeFeed {
   constructor(
     private readonly fs: FileSystem,
     private readonly dir: string,
+    /** The store's: the follower's view is loaded with it. */
+    private readonly codec: StoreCodec,
   ) {
     this.manifestPath = `${dir}/MANIFEST`;
     const manifest = fs.stat(this.manifestPath);
@@ -123,7 +126,7 @@ export class LocalChangeFeed implements ChangeFeed {
         const m = loadManifest(this.fs, this.dir);
         const path = m ? `${this.dir}/${segmentName(m.active.file)}` : undefined;
         const active = path === undefined ? undefined : { path, stat: this.fs.stat(path) };
-        view = View.load(this.fs, this.dir);
+        view = View.load(this.fs, this.dir, this.codec);
         this.follower = LogFollower.at(this.fs, this.dir, view, this.meet);
         this.segments = new Set(view.manifest?.segments.map((s) => s.file));
         this.manifestSeen = manifest;

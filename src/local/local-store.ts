@@ -31,6 +31,8 @@ import type {
 import { TzkvError, ioError, isTzkvError } from '../errors.js';
 import { FORMAT_VERSION, KIND_DEL, KIND_PUT } from '../format/constants.js';
 import { encodeCommit, encodeRecord } from '../format/record.js';
+import { PLAIN } from '../format/store-codec.js';
+import type { StoreCodec } from '../format/store-codec.js';
 import type { FileSystem } from '../io/fs.js';
 import { realFs } from '../io/fs.js';
 import type { Processes } from '../io/processes.js';
@@ -170,7 +172,10 @@ export async function open(location: string, options: EngineOptions = {}): Promi
       if (err instanceof TzkvError && err.code !== 'CORRUPT') throw err;
     }
   }
-  return new LocalStore(fs, dir, options);
+  // Where the store's codec is chosen: PLAIN (format version 1) until issue 17's
+  // open path builds it here from the MANIFEST and KEYRING (and the secret the options give).
+  const codec: StoreCodec = PLAIN;
+  return new LocalStore(fs, dir, codec, options);
 }
 
 /** A store directory, and its administration (StoreAdmin): admin() is the store itself. */
@@ -193,6 +198,8 @@ class LocalStore extends CheckedStore implements StoreAdmin {
   constructor(
     private readonly fs: FileSystem,
     dir: string,
+    /** How this store's bytes are read and written (format version 2); chosen by open(). Every engine path is handed it. */
+    readonly codec: StoreCodec,
     options: EngineOptions,
   ) {
     super(dir, options.readOnly === true, options.now ?? Date.now);
@@ -208,7 +215,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     this.processes = options.processes ?? realProcesses;
     this.lockClock = options.lockClock ?? systemClock;
     this.watchDirectory = options.watchDirectory ?? watchDirectory;
-    this.views = new KeptView(fs, dir);
+    this.views = new KeptView(fs, dir, codec);
     this.writerOptions = {
       sync: options.sync !== false,
       segmentBytes: options.segmentBytes ?? DEFAULT_SESSION_OPTIONS.segmentBytes,
@@ -268,7 +275,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     return this.withLock(async () => {
       let writer: WriteSession | undefined;
       try {
-        writer = new WriteSession(this.fs, this.location, this.writerOptions, this.views.forWrite());
+        writer = new WriteSession(this.fs, this.location, this.codec, this.writerOptions, this.views.forWrite());
         if (prepare) writer.prepare();
         const result = await fn(writer);
         if (!this.writerOptions.sync && writer.active.file > 0) this.unsynced.add(writer.active.file);
@@ -420,7 +427,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     let view: View | undefined;
     for (let attempt = 0; view === undefined; attempt++) {
       try {
-        view = View.load(this.fs, this.location);
+        view = View.load(this.fs, this.location, this.codec);
         view.openAll();
       } catch (err) {
         view?.close();
@@ -460,13 +467,13 @@ class LocalStore extends CheckedStore implements StoreAdmin {
 
   protected async *_watch(watching: Watching): AsyncIterableIterator<WatchEvent> {
     this.checkOpen();
-    yield* watchLog({ fs: this.fs, dir: this.location, now: this.now, watchDirectory: this.watchDirectory }, watching);
+    yield* watchLog({ fs: this.fs, dir: this.location, codec: this.codec, now: this.now, watchDirectory: this.watchDirectory }, watching);
   }
 
   batch(): Batch {
     this.checkOpen();
     const spill = this.readOnly ? undefined : { fs: this.fs, dir: this.location, bytes: this.spillBytes };
-    return new LocalBatch(this.now, (staged) => this.commitBatch(staged), spill);
+    return new LocalBatch(this.now, (staged) => this.commitBatch(staged), this.codec, spill);
   }
 
   private async commitBatch(staged: StagedBatch): Promise<void> {
@@ -497,7 +504,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     const started = this.now();
     if (this.readOnly) throw new TzkvError('READ_ONLY', `store ${this.location} is open read-only: it cannot be repaired`, { path: this.location });
     this.views.drop();
-    const { repair, unchanged } = await this.withLock(() => repairStore(this.fs, this.location, this.now(), this.processes, () => formerLeaderIdentity(this.fs, this.location), this.rebuildChunkKeys));
+    const { repair, unchanged } = await this.withLock(() => repairStore(this.fs, this.location, this.codec, this.now(), this.processes, () => formerLeaderIdentity(this.fs, this.location), this.rebuildChunkKeys));
     // A repair that changed nothing has just verified the store as it is.
     const report = { ...(await this.checked(options, unchanged)), repair };
     return { ...report, recorded: this.record(report, started, options) };
@@ -505,7 +512,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
 
   /** Verify's findings: `known` (a repair's of the store as it is) or a new verify's. */
   private async checked(options: VerifyOptions | undefined, known: VerifiedStore | null = null): Promise<Omit<VerifyReport, 'recorded'>> {
-    const { unreadable: _, ...verified } = known ?? (await verifyStoreParallel(this.fs, this.location, options?.onProgress, undefined, undefined, this.processes));
+    const { unreadable: _, ...verified } = known ?? (await verifyStoreParallel(this.fs, this.location, this.codec, options?.onProgress, undefined, undefined, this.processes));
     return verified;
   }
 
@@ -525,6 +532,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     return compactPhased({
       fs: this.fs,
       dir: this.location,
+      codec: this.codec,
       now: this.now(),
       segmentBytes,
       locked: async (fn) => {
@@ -542,7 +550,8 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     if (typeof target !== 'string' || target === '') throw new TzkvError('INVALID_ARGUMENT', 'a follower location is required');
     const dir = resolve(target);
     try {
-      return replicate(this.fs, this.location, new DirectoryTarget(this.fs, dir, this.processes, checkMode(options?.mode)), this.now(), options ?? {});
+      // The leader's codec: replicate must work WITHOUT the key (it never asks the codec for one).
+      return replicate(this.fs, this.location, this.codec, new DirectoryTarget(this.fs, dir, this.processes, checkMode(options?.mode)), this.now(), options ?? {});
     } catch (err) {
       throw ioError(err, 'cannot replicate to', dir);
     }
@@ -618,7 +627,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
   changes(): ChangeFeed {
     this.checkOpen();
     try {
-      return new LocalChangeFeed(this.fs, this.location);
+      return new LocalChangeFeed(this.fs, this.location, this.codec);
     } catch (err) {
       throw ioError(err, 'cannot follow the changes of store', this.location);
     }
@@ -635,7 +644,7 @@ function deleteAll(w: WriteSession, keys: Buffer[]): number {
   if (keys.length === 1) {
     w.append([encodeRecord(KIND_DEL, 0, keys[0], null, 0)]);
   } else if (keys.length > 1) {
-    const staged = new StagedBatch(); // in memory: no spill without a store to spill into
+    const staged = new StagedBatch(w.codec); // in memory: no spill without a store to spill into
     for (const k of keys) staged.add(KIND_DEL, k, null, 0);
     const { records } = staged.finish();
     if (!('chunks' in records)) throw new TzkvError('INTERNAL', 'an unspillable batch spilled');

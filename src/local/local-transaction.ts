@@ -12,7 +12,7 @@ import type { WriteSession } from '../engine/write/write-session.js';
  * `holds` says whether the store holds a key live. REQUIRES: w prepared, under the lock.
  */
 export function commitTransaction(w: WriteSession, writes: TransactionWrite[], spill: SpillTo, holds: (key: Buffer) => boolean): void {
-  const staged = new StagedBatch(spill);
+  const staged = new StagedBatch(w.codec, spill);
   try {
     for (const { key, value, expiresAt } of writes) {
       if (value !== null) staged.add(KIND_PUT, key, value, expiresAt);

@@ -15,10 +15,13 @@ import { ExpirySchedule } from '../engine/follow/expiry-schedule.js';
 import { type KeyFilter, LogFollower } from '../engine/follow/log-follower.js';
 import { mergedEntries } from '../engine/read/merged-entries.js';
 import { View } from '../engine/read/view.js';
+import type { StoreCodec } from '../format/store-codec.js';
 
 export interface WatchContext {
   fs: FileSystem;
   dir: string;
+  /** The store's: the watch's view and follower read with it. */
+  codec: StoreCodec;
   /** The clock expiries are judged by. */
   now: () => number;
   watchDirectory: DirectoryWatch;
@@ -93,7 +96,7 @@ function startAt(ctx: WatchContext, w: Watching) {
   for (let attempt = 0; ; attempt++) {
     let view: View | undefined;
     try {
-      view = View.load(ctx.fs, ctx.dir);
+      view = View.load(ctx.fs, ctx.dir, ctx.codec);
       view.openAll();
       const follower = LogFollower.at(ctx.fs, ctx.dir, view, keyFilter(w));
       const v = view;

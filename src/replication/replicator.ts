@@ -9,6 +9,7 @@ import { undoneError } from '../engine/files/leftovers.js';
 import { FILE_HEADER_BYTES, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT } from '../format/constants.js';
 import { parseFileName } from '../format/bytes.js';
 import type { Manifest } from '../format/manifest.js';
+import type { StoreCodec } from '../format/store-codec.js';
 import type { FileSystem } from '../io/fs.js';
 import { runName, segmentName } from '../engine/files/layout.js';
 import { fileKind, leftoverUnlessListed } from '../engine/files/file-kinds.js';
@@ -48,7 +49,7 @@ function readRange(fs: FileSystem, path: string, from: number, to: number): Buff
  * committed record. `counted.records` gets the records seen. The yielded
  * buffer is reused: a consumer must be done with it before asking for the next.
  */
-function* checkedSegmentChunks(fs: FileSystem, dir: string, name: string, from: number, to: number, counted: { records: number }): Generator<Buffer> {
+function* checkedSegmentChunks(fs: FileSystem, dir: string, codec: StoreCodec, name: string, from: number, to: number, counted: { records: number }): Generator<Buffer> {
   const path = `${dir}/${name}`;
   const fd = fs.openRead(path);
   try {
@@ -61,7 +62,8 @@ function* checkedSegmentChunks(fs: FileSystem, dir: string, name: string, from: 
       at = n;
       yield buf.subarray(0, n);
     }
-    const scanner = new RecordScanner(at, {}, to);
+    // Replicate works WITHOUT the key (docs/format.md: it copies sealed bytes, seals nothing): nothing here may call codec.encryption.keys().
+    const scanner = new RecordScanner(at, codec, {}, to);
     while (at < to) {
       const want = Math.min(buf.length, to - at);
       const n = fs.read(fd, buf, 0, want, at);
@@ -86,16 +88,22 @@ function shortRead(path: string, got: number, to: number): TzkvError {
   return new TzkvError('CORRUPT', `${path}: shorter than the manifest says (${got} < ${to})`, { path });
 }
 
+/**
+ * `codec`: the leader's. Replication must work without the store's key (an
+ * encrypted leader is replicated by whoever can read its files): its keys()
+ * may throw KEY_REQUIRED, and nothing on this path may ask for them.
+ */
 export function replicate(
   fs: FileSystem,
   leaderDir: string,
+  codec: StoreCodec,
   target: ReplicationTarget,
   now: number,
   options: ReplicateOptions = {},
 ): ReplicateReport {
   for (let attempt = 0; ; attempt++) {
     try {
-      return replicateOnce(fs, leaderDir, target, now, options);
+      return replicateOnce(fs, leaderDir, codec, target, now, options);
     } catch (err) {
       // A leader file vanished under us (index merge, compaction): start over from a fresh cut.
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < RETRIES) continue;
@@ -125,13 +133,15 @@ function differing(fs: FileSystem, leaderDir: string, target: ReplicationTarget,
 function replicateOnce(
   fs: FileSystem,
   leaderDir: string,
+  codec: StoreCodec,
   target: ReplicationTarget,
   now: number,
   options: ReplicateOptions,
 ): ReplicateReport {
   const started = Date.now();
   if (target.location === leaderDir) throw new TzkvError('INVALID_ARGUMENT', `cannot replicate ${leaderDir} onto itself`);
-  const view = View.load(fs, leaderDir);
+  // Replicate works WITHOUT the key (docs/format.md: it copies sealed bytes, seals nothing): nothing here may call codec.encryption.keys().
+  const view = View.load(fs, leaderDir, codec);
   try {
     const m = view.manifest;
     if (!m) throw new TzkvError('INVALID_ARGUMENT', `store ${leaderDir} is empty: nothing to replicate yet`, { path: leaderDir });
@@ -217,7 +227,7 @@ function replicateOnce(
       let done = 0;
       for (const p of plan) {
         if (p.segment) {
-          const chunks = checkedSegmentChunks(fs, leaderDir, p.name, p.from, p.to, shipped);
+          const chunks = checkedSegmentChunks(fs, leaderDir, codec, p.name, p.from, p.to, shipped);
           if (p.from > 0) target.appendFile(p.name, p.from, chunks);
           else target.writeFile(p.name, chunks);
         } else {
@@ -231,7 +241,7 @@ function replicateOnce(
         options.onProgress?.(done, total);
       }
       target.syncNames();
-      for (const p of plan) if (!p.segment) checkRunArrived(fs, target.location, p.name);
+      for (const p of plan) if (!p.segment) checkRunArrived(fs, target.location, codec, p.name);
       const files: Record<string, string> = {};
       for (const name of leaderSizes.keys()) files[name] = target.fingerprint(name) ?? '';
       const follower = followerManifest(m, { leader: leaderDir, leaderId, generation: m.generation, replicatedAt: new Date(now).toISOString(), activeEnd, files });
@@ -275,8 +285,9 @@ function replicateOnce(
 }
 
 /** Runs are checked on arrival: header, every block's CRC, every entry in order, the TTL section. */
-function checkRunArrived(fs: FileSystem, dir: string, name: string): void {
-  const reader = RunReader.open(fs, dir, parseFileName(name, RUN_EXT));
+function checkRunArrived(fs: FileSystem, dir: string, codec: StoreCodec, name: string): void {
+  // Replicate works WITHOUT the key (docs/format.md: it copies sealed bytes, seals nothing): nothing here may call codec.encryption.keys().
+  const reader = RunReader.open(fs, dir, parseFileName(name, RUN_EXT), codec);
   try {
     let count = 0;
     for (const _ of reader.cursor(Buffer.alloc(0))) count++;

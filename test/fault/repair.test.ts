@@ -19,6 +19,7 @@ import { FaultFs, writeImage } from '../helpers/fault-fs.js';
 import { skipVerify, tempDir } from '../helpers/temp-store.js';
 import { expectIoError, leftBehind } from './harness/stores.js';
 import { WRITE_FAULTS } from './harness/io-faults.js';
+import { PLAIN } from '../../src/format/store-codec.js';
 
 const keyOf = (i: number) => `key:${String(i).padStart(3, '0')}`;
 const valueOf = (i: number) => `value number ${i} `.repeat(1 + (i % 3));
@@ -76,7 +77,7 @@ describe('verify --repair', () => {
     expect(q).toEqual([{ file: name, offset: at, bytes: bytes.subarray(at, at + length) }]);
     expect(readFileSync(join(dir, r.quarantine!)).subarray(r.moved[0].quarantineOffset, r.moved[0].quarantineOffset + length)).toEqual(bytes.subarray(at, at + length));
     expectKept(before, await snapshot(dir));
-    expect(verifyStore(realFs, dir).warnings).toEqual([]);
+    expect(verifyStore(realFs, dir, PLAIN).warnings).toEqual([]);
     expect((await s.stats()).counted).toBe('census');
     expect((await s.stats()).keys).toBe(N - 1);
     expect(await s.put('after', 'repair')).toBe(true);
@@ -137,7 +138,7 @@ describe('verify --repair', () => {
         m.census = { generation: m.generation, keys: m.census!.keys + 3, bytes: m.census!.bytes };
         writeFileSync(join(dir, 'MANIFEST'), encodeManifest(m));
       }
-      expect(verifyStore(realFs, dir).ok, damage).toBe(false);
+      expect(verifyStore(realFs, dir, PLAIN).ok, damage).toBe(false);
       const report = await s.admin()!.repair();
       expect(report.problems, damage).toEqual([]);
       expect(report.repair!.quarantine, damage).toBeNull();
@@ -209,7 +210,7 @@ describe('verify --repair', () => {
     expect(await snapshot(spilled)).toEqual(await snapshot(inMemory));
     const entries = (dir: string) => {
       const m = manifest(dir);
-      const r = RunReader.open(realFs, dir, m.runs[0].file);
+      const r = RunReader.open(realFs, dir, m.runs[0].file, PLAIN);
       try {
         return { census: { keys: m.census!.keys, bytes: m.census!.bytes }, entries: [...r.cursor(Buffer.alloc(0))].map((e) => ({ ...e, segment: m.segments.findIndex((x) => x.file === e.segment) })) };
       } finally {
@@ -256,7 +257,7 @@ describe('a crash at any step of a repair', () => {
     for (let step = 1; ; step++) {
       const done = await repairCrashingBefore(dir, image, step, rebuildChunkKeys);
       expectKept(before, await snapshot(dir, n));
-      const report = verifyStore(realFs, dir);
+      const report = verifyStore(realFs, dir, PLAIN);
       if (done) {
         expect(report.problems, 'after a whole repair').toEqual([]);
         steps = step;

@@ -19,6 +19,7 @@ import { FaultFs, SimulatedCrash } from '../helpers/fault-fs.js';
 import { WRITE_FAULTS } from './harness/io-faults.js';
 import { expectIoError, leftBehind } from './harness/stores.js';
 import { tempDir } from '../helpers/temp-store.js';
+import { PLAIN } from '../../src/format/store-codec.js';
 
 async function dump(dir: string): Promise<string> {
   const s: Store = await open(dir, { readOnly: true });
@@ -68,7 +69,7 @@ describe('replicate killed at every mutating call', () => {
     const probeDir = mkdtempSync(join(tmpdir(), 'tzkv-rep-'));
     copyFollower(template, probeDir);
     const probe = new FaultFs(probeDir);
-    replicate(probe, leaderDir, new DirectoryTarget(probe, probeDir, realProcesses), Date.now());
+    replicate(probe, leaderDir, PLAIN, new DirectoryTarget(probe, probeDir, realProcesses), Date.now());
     const total = probe.mutations;
     const probeTrace = [...probe.trace];
     expect(total).toBeGreaterThan(10);
@@ -87,7 +88,7 @@ describe('replicate killed at every mutating call', () => {
         try {
           copyFollower(template, dir);
           const fs = new FaultFs(dir).crashBefore(n, { tornWrite });
-          expect(() => replicate(fs, leaderDir, new DirectoryTarget(fs, dir, realProcesses), Date.now()), label).toThrow(SimulatedCrash);
+          expect(() => replicate(fs, leaderDir, PLAIN, new DirectoryTarget(fs, dir, realProcesses), Date.now()), label).toThrow(SimulatedCrash);
           if (powerLoss) fs.crash();
           const seen = await dump(dir);
           expect([cutA, cutB], label).toContain(seen);
@@ -97,7 +98,7 @@ describe('replicate killed at every mutating call', () => {
           const left = await open(dir, { readOnly: true });
           expect((await left.verify()).problems, label).toEqual([]);
           await left.close();
-          const report = replicate(realFs, leaderDir, new DirectoryTarget(realFs, dir, realProcesses), Date.now());
+          const report = replicate(realFs, leaderDir, PLAIN, new DirectoryTarget(realFs, dir, realProcesses), Date.now());
           // Killed: the run's own changes are not blamed on the follower. (After the simulated
           // power loss, FaultFs rewrites every file, so fingerprints change and resyncs are fine.)
           if (!powerLoss) expect(report.resynced, label).toEqual([]);
@@ -126,7 +127,7 @@ describe('replicate killed at every mutating call', () => {
           const fs = new FaultFs(dir).failAt(op, nth, spec);
           let err: unknown;
           try {
-            replicate(fs, leaderDir, new DirectoryTarget(fs, dir, realProcesses), Date.now());
+            replicate(fs, leaderDir, PLAIN, new DirectoryTarget(fs, dir, realProcesses), Date.now());
           } catch (e) {
             err = e;
           }
@@ -143,7 +144,7 @@ describe('replicate killed at every mutating call', () => {
             // Nothing after the follower's cut, no file its manifest does not list.
             if (seen === cutA) expect(report.warnings, label).toEqual([]);
           }
-          replicate(realFs, leaderDir, new DirectoryTarget(realFs, dir, realProcesses), Date.now());
+          replicate(realFs, leaderDir, PLAIN, new DirectoryTarget(realFs, dir, realProcesses), Date.now());
           expect(await dump(dir), label).toBe(cutB);
         } finally {
           rmSync(dir, { recursive: true, force: true });

@@ -20,6 +20,7 @@ import { realFs } from '../../src/io/fs.js';
 import { open } from '../../src/local/local-store.js';
 import { FaultFs } from '../helpers/fault-fs.js';
 import { tempDir } from '../helpers/temp-store.js';
+import { PLAIN } from '../../src/format/store-codec.js';
 
 const finish = vi.spyOn(VerifyWorker.prototype, 'finish');
 
@@ -50,7 +51,7 @@ function imageFs(images: Map<string, Buffer>): FileSystem {
 /** Verifies on two threads; returns the report and what the worker said (it must have run). */
 async function onTwoThreads(fs: FileSystem, dir: string) {
   finish.mockClear();
-  const report = await verifyStoreParallel(fs, dir, undefined, 0);
+  const report = await verifyStoreParallel(fs, dir, PLAIN, undefined, 0);
   expect(finish, 'the worker ran').toHaveBeenCalledTimes(1);
   const verdict = await finish.mock.results[0].value;
   expect(verdict, 'the worker answered').not.toBeNull();
@@ -70,7 +71,7 @@ beforeEach(async () => {
   m = decodeManifest(readFileSync(join(dir, 'MANIFEST')));
   expect(m.segments.filter((x) => x.size !== null).length).toBeGreaterThan(3);
   expect(m.runs.length).toBeGreaterThan(1);
-  expect(verifyStore(realFs, dir).problems).toEqual([]);
+  expect(verifyStore(realFs, dir, PLAIN).problems).toEqual([]);
 });
 
 describe('verify on two threads, under an injected file system', () => {
@@ -80,13 +81,13 @@ describe('verify on two threads, under an injected file system', () => {
     const segment = m.segments.filter((x) => x.size !== null)[1].file;
     const path = join(dir, name(segment, '.tzds'));
     const bytes = readFileSync(path);
-    const records = scanLog(bytes.subarray(FILE_HEADER_BYTES), FILE_HEADER_BYTES).entries;
+    const records = scanLog(bytes.subarray(FILE_HEADER_BYTES), FILE_HEADER_BYTES, PLAIN).entries;
     const record = records[Math.floor(records.length / 2)];
     const damaged = Buffer.from(bytes);
     damaged[record.offset + record.length - 1] ^= 0x20;
     const fs = imageFs(new Map([[path, damaged]]));
 
-    const alone = verifyStore(fs, dir);
+    const alone = verifyStore(fs, dir, PLAIN);
     const found = alone.problems.filter((p) => p.file === name(segment, '.tzds'));
     expect(found).toEqual([expect.objectContaining({ offset: record.offset, kind: 'corrupt-record' })]);
     const { report, verdict } = await onTwoThreads(fs, dir);
@@ -97,13 +98,13 @@ describe('verify on two threads, under an injected file system', () => {
     expect(report.ok).toBe(false);
     expect(report.problems.filter((p) => p.file === name(segment, '.tzds'))).toEqual(found);
     expect(report.unreadable).toEqual(alone.unreadable);
-    expect(verifyStore(realFs, dir).problems, 'the disk is intact').toEqual([]);
+    expect(verifyStore(realFs, dir, PLAIN).problems, 'the disk is intact').toEqual([]);
   });
 
   it('sees a bloom filter cleared (its page CRC fixed up) only as the injected file system reads it', async () => {
     const run = m.runs[m.runs.length - 1].file;
     const path = join(dir, name(run, '.tzix'));
-    const reader = RunReader.open(realFs, dir, run);
+    const reader = RunReader.open(realFs, dir, run, PLAIN);
     const { bloomOffset, bloomPages } = reader.header;
     const keys = [...reader.cursor(Buffer.alloc(0))].map((e) => e.key);
     reader.close();
@@ -117,7 +118,7 @@ describe('verify on two threads, under an injected file system', () => {
     const fs = imageFs(new Map([[path, damaged]]));
 
     const want = { file: name(run, '.tzix'), offset: bloomOffset, kind: 'bloom-mismatch', message: `the bloom filter rules out ${missing} of the keys the run holds` };
-    expect(verifyStore(fs, dir).problems).toEqual([want]);
+    expect(verifyStore(fs, dir, PLAIN).problems).toEqual([want]);
     const { report, verdict } = await onTwoThreads(fs, dir);
     expect(verdict.runs.get(run), 'the worker counted the keys the filter rules out').toBe(missing);
     expect(report.problems).toEqual([want]);
@@ -127,7 +128,7 @@ describe('verify on two threads, under an injected file system', () => {
     const segment = m.segments.filter((x) => x.size !== null)[2].file;
     // Every read of that segment after its header fails with EIO.
     const failing = () => new FaultFs(dir).failAt('read', 2, { code: 'EIO', times: Infinity, match: new RegExp(`^${name(segment, '.tzds')}$`) });
-    const alone = verifyStore(failing(), dir);
+    const alone = verifyStore(failing(), dir, PLAIN);
     expect(alone.problems).toEqual([expect.objectContaining({ file: name(segment, '.tzds'), offset: null, kind: 'unreadable', message: expect.stringContaining('EIO') })]);
     const { report, verdict } = await onTwoThreads(failing(), dir);
     expect(verdict.segments.get(segment), 'the worker was sent none of its records').toBe(FILE_HEADER_BYTES);

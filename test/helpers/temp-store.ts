@@ -11,6 +11,7 @@ import type { Store } from '../../src/api.js';
 import { open } from '../../src/local/local-store.js';
 import type { EngineOptions } from '../../src/local/local-store.js';
 import { verifyStore } from '../../src/engine/verify/verify.js';
+import { PLAIN } from '../../src/format/store-codec.js';
 
 const dirs: string[] = [];
 /** Directories checked after the test through the file system (and processes) a test opened them with, not the real ones. */
@@ -50,7 +51,7 @@ async function problemsOf(dir: string): Promise<unknown[]> {
   const seam = injected.get(dir);
   if (seam?.fs) {
     // verifyStore is verify's one-thread path: its worker thread reads the real file system, not the injected one.
-    return verifyStore(seam.fs, dir, undefined, undefined, undefined, seam.processes).problems;
+    return verifyStore(seam.fs, dir, PLAIN, undefined, undefined, undefined, seam.processes).problems;
   }
   const s = await open(dir, { readOnly: true });
   try {

@@ -15,6 +15,7 @@ import type { Manifest } from '../../src/format/manifest.js';
 import type { FileSystem } from '../../src/io/fs.js';
 import { realFs } from '../../src/io/fs.js';
 import { tempDir, tempStore } from '../helpers/temp-store.js';
+import { PLAIN } from '../../src/format/store-codec.js';
 
 const T0 = 1_800_000_000_000;
 const SMALL = { segmentBytes: 4096, flushBytes: 512 };
@@ -104,7 +105,7 @@ describe('a key that expires between the snapshot and the switch', () => {
       const s = await store.stats();
       expect([s.counted, s.keys, s.expiredKeys, s.compacting]).toEqual(['census', live, expired, null]);
       expect(s.deadBytes).toBe(s.totalBytes - s.liveBytes);
-      expect(verifyStore(realFs, dir).problems).toEqual([]);
+      expect(verifyStore(realFs, dir, PLAIN).problems).toEqual([]);
 
       // Another handle on the store gives the same answers.
       const probe = ['late', 'late-over', 'long', 'gone', 'gone-back', 'k0000', 'k0039', 'during00'];
@@ -122,7 +123,7 @@ describe('a key that expires between the snapshot and the switch', () => {
       // Nothing is dead now: every byte but the segments' 16-byte headers is a live record.
       expect(s2.liveBytes).toBe(s2.totalBytes - 16 * s2.segments);
       expect(s2.liveBytes).toBe(s.liveBytes);
-      expect(verifyStore(realFs, dir).problems).toEqual([]);
+      expect(verifyStore(realFs, dir, PLAIN).problems).toEqual([]);
     });
   }
 });
@@ -232,7 +233,7 @@ describe('a compaction whose TTL list spills to its scratch file', () => {
       expect([s.counted, s.keys, s.expiredKeys], `at T0 + ${t - T0}`).toEqual(['census', alive, want.size - alive]);
       expect(s.liveBytes, `at T0 + ${t - T0}`).toBe((await plain.stats()).liveBytes);
     }
-    expect(verifyStore(realFs, spillDir).problems).toEqual([]);
+    expect(verifyStore(realFs, spillDir, PLAIN).problems).toEqual([]);
     await store.close();
     await plain.close();
 

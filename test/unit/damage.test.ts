@@ -8,6 +8,7 @@ import { open, TzkvError } from '../../src/index.js';
 import { decodeManifest, encodeManifest } from '../../src/format/manifest.js';
 import type { IndexEntry } from '../../src/format/index-block.js';
 import { skipVerify, tempDir } from '../helpers/temp-store.js';
+import { PLAIN } from '../../src/format/store-codec.js';
 
 async function populated(dir: string) {
   const s = await open(dir, { segmentBytes: 4096, flushBytes: 1024 });
@@ -85,11 +86,11 @@ async function withRewrittenRun(rewrite: (entries: IndexEntry[]) => IndexEntry[]
   await s.batch().put('a', 'value a').put('b', 'value b').put('c', 'value c').write();
   const m = decodeManifest(readFileSync(join(dir, 'MANIFEST')));
   const newest = m.runs[0];
-  const reader = RunReader.open(realFs, dir, newest.file);
+  const reader = RunReader.open(realFs, dir, newest.file, PLAIN);
   const entries = [...reader.cursor(Buffer.alloc(0))].map((e) => ({ ...e, key: Buffer.from(e.key) }));
   reader.close();
   const written = rewrite(entries);
-  const w = new RunWriter(realFs, dir, newest.file, written.length);
+  const w = new RunWriter(realFs, dir, newest.file, written.length, PLAIN);
   for (const e of written) w.add(e.key.toString('latin1'), e.kind, e.segment, e.offset, e.length, e.expiresAt);
   w.finish();
   if (written.length !== entries.length) {
@@ -121,7 +122,7 @@ describe('a bloom filter that rules out keys of its run', () => {
     const s = await populated(dir);
     const m = decodeManifest(readFileSync(join(dir, 'MANIFEST')));
     const file = m.runs[m.runs.length - 1].file;
-    const reader = RunReader.open(realFs, dir, file);
+    const reader = RunReader.open(realFs, dir, file, PLAIN);
     const { bloomOffset } = reader.header;
     reader.close();
     const name = `${String(file).padStart(8, '0')}.tzix`;
@@ -133,7 +134,7 @@ describe('a bloom filter that rules out keys of its run', () => {
     expect(report.problems).toContainEqual(expect.objectContaining({ file: name, kind: 'bloom-mismatch' }));
     // The same found by the worker thread that checks blooms on large stores.
     const { verifyStoreParallel } = await import('../../src/engine/verify/verify.js');
-    const parallel = await verifyStoreParallel(realFs, dir, undefined, 0);
+    const parallel = await verifyStoreParallel(realFs, dir, PLAIN, undefined, 0);
     expect(parallel.problems).toContainEqual(expect.objectContaining({ file: name, kind: 'bloom-mismatch' }));
   });
 });

@@ -17,6 +17,7 @@ import { decodeManifest } from '../../src/format/manifest.js';
 import { realFs } from '../../src/io/fs.js';
 import { seededRandom } from '../helpers/fault-fs.js';
 import { skipVerify, tempDir } from '../helpers/temp-store.js';
+import { PLAIN } from '../../src/format/store-codec.js';
 
 const segmentOf = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.tzds')).sort().pop()!;
 
@@ -129,7 +130,7 @@ describe('damage in the unindexed tail', () => {
     const original = readFileSync(join(base, name));
     // The newest record of each key, from the undamaged log.
     const newest = new Map<string, { offset: number; length: number; value: string | null }>();
-    for (const e of scanLog(original.subarray(FILE_HEADER_BYTES), FILE_HEADER_BYTES).entries) {
+    for (const e of scanLog(original.subarray(FILE_HEADER_BYTES), FILE_HEADER_BYTES, PLAIN).entries) {
       const value = e.kind === 1 ? original.toString('latin1', e.offset + 20 + e.key.length, e.offset + e.length) : null;
       newest.set(e.key, { offset: e.offset, length: e.length, value });
     }
@@ -141,11 +142,11 @@ describe('damage in the unindexed tail', () => {
       const at = FILE_HEADER_BYTES + Math.floor(random() * (bytes.length - FILE_HEADER_BYTES));
       bytes[at] ^= 1 + Math.floor(random() * 255);
       writeFileSync(join(dir, name), bytes);
-      const view = View.load(realFs, dir);
+      const view = View.load(realFs, dir, PLAIN);
       const readerDamage = view.tailDamage.map((d) => d.offset);
       const torn = view.tailState.kind === 'torn';
       view.close();
-      const verified = verifyStore(realFs, dir).problems.filter((p) => p.kind === 'corrupt-record').map((p) => p.offset);
+      const verified = verifyStore(realFs, dir, PLAIN).problems.filter((p) => p.kind === 'corrupt-record').map((p) => p.offset);
       expect(readerDamage, `round ${round}`).toEqual(verified);
       // A damaged last record is a torn tail, not damage (docs/format.md "Recovery rules").
       if (torn) continue;
@@ -176,7 +177,7 @@ const valueOf = (key: string) => `value number ${Number(key.slice(4))} `.repeat(
 function biggestRun(dir: string): { name: string; reader: RunReader } {
   const m = decodeManifest(readFileSync(join(dir, 'MANIFEST')));
   const info = [...m.runs].sort((a, b) => b.entries - a.entries)[0];
-  return { name: `${String(info.file).padStart(8, '0')}.tzix`, reader: RunReader.open(realFs, dir, info.file) };
+  return { name: `${String(info.file).padStart(8, '0')}.tzix`, reader: RunReader.open(realFs, dir, info.file, PLAIN) };
 }
 
 describe('damage in indexed data', () => {

@@ -6,9 +6,10 @@ import { BloomBuilder, bloomAdd, bloomBucket, bloomMayContain, bloomPageCount, m
 import { KIND_DEL, KIND_PUT } from '../../src/format/constants.js';
 import { realFs } from '../../src/io/fs.js';
 import { tempDir } from '../helpers/temp-store.js';
+import { PLAIN } from '../../src/format/store-codec.js';
 
 function build(dir: string, file: number, keys: string[]) {
-  const w = new RunWriter(realFs, dir, file, keys.length);
+  const w = new RunWriter(realFs, dir, file, keys.length, PLAIN);
   keys.forEach((k, i) => w.add(k, i % 7 === 0 ? KIND_DEL : KIND_PUT, 3, 16 + i * 40, 40, i % 5 === 0 ? 1_900_000_000_000 + i : 0));
   return w.finish();
 }
@@ -57,7 +58,7 @@ describe('index run', () => {
     expect(info.entries).toBe(keys.length);
     expect(info.minKey.toString()).toBe(keys[0]);
     expect(info.maxKey.toString()).toBe(keys[keys.length - 1]);
-    const r = RunReader.open(realFs, dir, 5);
+    const r = RunReader.open(realFs, dir, 5, PLAIN);
     expect(r.header.height).toBeGreaterThanOrEqual(2);
     for (let i = 0; i < keys.length; i += 97) {
       const e = r.find(Buffer.from(keys[i]))!;
@@ -78,7 +79,7 @@ describe('index run', () => {
 
   it('refuses keys out of order', () => {
     const dir = tempDir();
-    const w = new RunWriter(realFs, dir, 9, 2);
+    const w = new RunWriter(realFs, dir, 9, 2, PLAIN);
     w.add('b', KIND_PUT, 1, 16, 30, 0);
     expect(() => w.add('a', KIND_PUT, 1, 46, 30, 0)).toThrow(/out of order/);
     w.abort();
@@ -90,7 +91,7 @@ describe('index run', () => {
     // Where the first write of the buffer happens: while adding entry `at`, whose key is then checked against the last one kept aside.
     let writes = 0;
     const fs = { ...realFs, write: (...args: Parameters<typeof realFs.write>) => (writes++, realFs.write(...args)) };
-    const first = new RunWriter(fs, dir, 10, 40000);
+    const first = new RunWriter(fs, dir, 10, 40000, PLAIN);
     let at = -1;
     for (let i = 0; at < 0; i++) {
       first.addBytes(key(i), 0, 12, KIND_PUT, 1, 16 + i * 30, 30, 0);
@@ -98,12 +99,12 @@ describe('index run', () => {
     }
     first.abort();
     for (const wrong of [at - 1, at - 2]) {
-      const w = new RunWriter(realFs, dir, 11, 40000);
+      const w = new RunWriter(realFs, dir, 11, 40000, PLAIN);
       for (let i = 0; i < at; i++) w.addBytes(key(i), 0, 12, KIND_PUT, 1, 16 + i * 30, 30, 0);
       expect(() => w.addBytes(key(wrong), 0, 12, KIND_PUT, 1, 0, 30, 0), `key ${wrong} after ${at - 1}`).toThrow(/out of order/);
       w.abort();
     }
-    const w = new RunWriter(realFs, dir, 12, 40000);
+    const w = new RunWriter(realFs, dir, 12, 40000, PLAIN);
     for (let i = 0; i <= at + 10; i++) w.addBytes(key(i), 0, 12, KIND_PUT, 1, 16 + i * 30, 30, 0);
     expect(w.finish().maxKey.toString()).toBe(pad(at + 10));
   });
@@ -115,7 +116,7 @@ describe('index run', () => {
     const bytes = readFileSync(path);
     bytes[64 + 100] ^= 0xff; // inside the first leaf block
     writeFileSync(path, bytes);
-    const r = RunReader.open(realFs, dir, 4);
+    const r = RunReader.open(realFs, dir, 4, PLAIN);
     expect(() => r.find(Buffer.from(pad(1)))).toThrow(/00000004\.tzix offset 64: block CRC mismatch/);
     expect(() => [...r.cursor(Buffer.alloc(0))]).toThrow(/CRC mismatch/);
     r.close();
@@ -125,7 +126,7 @@ describe('index run', () => {
     const dir = tempDir();
     const info = build(dir, 2, []);
     expect(info.entries).toBe(0);
-    const r = RunReader.open(realFs, dir, 2);
+    const r = RunReader.open(realFs, dir, 2, PLAIN);
     expect(r.find(Buffer.from('x'))).toBeUndefined();
     expect([...r.cursor(Buffer.alloc(0))]).toEqual([]);
     r.close();

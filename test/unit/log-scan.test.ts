@@ -4,6 +4,7 @@ import { RecordScanner, committedOnly } from '../../src/engine/log/record-scan.j
 import { scanSegment } from '../../src/engine/log/resync.js';
 import { FLAG_BATCH, KIND_DEL, KIND_PUT } from '../../src/format/constants.js';
 import { encodeCommit, encodeRecord } from '../../src/format/record.js';
+import { PLAIN } from '../../src/format/store-codec.js';
 
 const put = (k: string, v: string, flags = 0) => encodeRecord(KIND_PUT, flags, Buffer.from(k), Buffer.from(v), 0);
 const del = (k: string, flags = 0) => encodeRecord(KIND_DEL, flags, Buffer.from(k), null, 0);
@@ -11,7 +12,7 @@ const del = (k: string, flags = 0) => encodeRecord(KIND_DEL, flags, Buffer.from(
 describe('scanLog', () => {
   it('returns committed records and a clean end', () => {
     const buf = Buffer.concat([put('a', '1'), del('a'), put('b', '2', FLAG_BATCH), put('c', '3', FLAG_BATCH), encodeCommit(2)]);
-    const r = scanLog(buf, 100);
+    const r = scanLog(buf, 100, PLAIN);
     expect(r.end.kind).toBe('clean');
     expect(r.validEnd).toBe(100 + buf.length);
     expect(r.entries.map((e) => [e.key, e.kind, e.offset])).toEqual([
@@ -26,7 +27,7 @@ describe('scanLog', () => {
     const whole = Buffer.concat([put('a', '1'), put('b', 'two')]);
     const firstEnd = put('a', '1').length;
     for (let cut = firstEnd; cut < whole.length; cut++) {
-      const r = scanLog(whole.subarray(0, cut), 0);
+      const r = scanLog(whole.subarray(0, cut), 0, PLAIN);
       expect(r.end.kind, `cut at ${cut}`).toBe(cut === firstEnd ? 'clean' : 'torn');
       expect(r.entries.map((e) => e.key)).toEqual(['a']);
       expect(r.validEnd).toBe(firstEnd);
@@ -38,10 +39,10 @@ describe('scanLog', () => {
     const b = put('b', 'two');
     const damaged = Buffer.from(b);
     damaged[damaged.length - 1] ^= 1;
-    const torn = scanLog(Buffer.concat([a, damaged, Buffer.alloc(50)]), 0);
+    const torn = scanLog(Buffer.concat([a, damaged, Buffer.alloc(50)]), 0, PLAIN);
     expect(torn.end.kind).toBe('torn');
     expect(torn.damage).toEqual([]);
-    const corrupt = scanLog(Buffer.concat([a, damaged, put('c', '3')]), 0);
+    const corrupt = scanLog(Buffer.concat([a, damaged, put('c', '3')]), 0, PLAIN);
     expect(corrupt.damage).toEqual([
       { offset: a.length, from: a.length, to: a.length + b.length, message: `CRC mismatch (${b.length} bytes unreadable up to the next valid record)` },
     ]);
@@ -51,17 +52,17 @@ describe('scanLog', () => {
 
   it('never shows an interrupted batch', () => {
     const a = put('a', '1');
-    const r = scanLog(Buffer.concat([a, put('b', '2', FLAG_BATCH), put('c', '3', FLAG_BATCH)]), 0);
+    const r = scanLog(Buffer.concat([a, put('b', '2', FLAG_BATCH), put('c', '3', FLAG_BATCH)]), 0, PLAIN);
     expect(r.end).toMatchObject({ kind: 'uncommitted', offset: a.length, records: 2 });
     expect(r.validEnd).toBe(a.length);
     expect(r.entries.map((e) => e.key)).toEqual(['a']);
   });
 
   it('flags a commit with the wrong count and a record after an unclosed batch', () => {
-    const wrong = scanLog(Buffer.concat([put('b', '2', FLAG_BATCH), encodeCommit(2)]), 0);
+    const wrong = scanLog(Buffer.concat([put('b', '2', FLAG_BATCH), encodeCommit(2)]), 0, PLAIN);
     expect(wrong.end.kind).toBe('corrupt');
     expect(wrong.entries).toEqual([]);
-    const orphan = scanLog(Buffer.concat([put('b', '2', FLAG_BATCH), put('c', '3')]), 0);
+    const orphan = scanLog(Buffer.concat([put('b', '2', FLAG_BATCH), put('c', '3')]), 0, PLAIN);
     expect(orphan.end.kind).toBe('corrupt');
     expect(orphan.entries).toEqual([]);
   });
@@ -72,7 +73,7 @@ describe('the scanner in committed-only mode', () => {
 
   it("passes on a record outside a batch at once, a batch's records at their COMMIT, in log order, and never an unclosed batch", () => {
     const taken: string[] = [];
-    const scanner = new RecordScanner(0, committedOnly(keyOf, (k) => taken.push(k)));
+    const scanner = new RecordScanner(0, PLAIN, committedOnly(keyOf, (k) => taken.push(k)));
     scanner.push(Buffer.concat([put('a', '1'), put('b', '2', FLAG_BATCH)]));
     expect(taken).toEqual(['a']);
     scanner.push(Buffer.concat([del('c', FLAG_BATCH), encodeCommit(2), put('d', '4'), put('e', '5', FLAG_BATCH)]));
@@ -88,6 +89,7 @@ describe('the scanner in committed-only mode', () => {
     const taken: string[] = [];
     const scan = scanSegment((at, n) => log.subarray(at, at + n), 0, log.length, {
       visitor: committedOnly(keyOf, (k) => taken.push(k)),
+      codec: PLAIN,
       sealed: true,
       chunkBytes: 7,
       onDamage: () => {},
@@ -120,12 +122,12 @@ describe('RecordScanner fed in chunks', () => {
   for (const [name, bytes] of cases) {
     it(`${name}: every split gives what one buffer gives`, () => {
       const offsets: number[] = [];
-      const one = new RecordScanner(16, { record: (_b, _p, at) => offsets.push(at) }, 16 + bytes.length);
+      const one = new RecordScanner(16, PLAIN, { record: (_b, _p, at) => offsets.push(at) }, 16 + bytes.length);
       one.push(bytes);
       const whole = { end: one.finish(), validEnd: one.validEnd, records: one.records };
       for (let size = 1; size <= bytes.length; size += size < 8 ? 1 : 7) {
         const seen: number[] = [];
-        const s = new RecordScanner(16, { record: (_b, _p, at) => seen.push(at) }, 16 + bytes.length);
+        const s = new RecordScanner(16, PLAIN, { record: (_b, _p, at) => seen.push(at) }, 16 + bytes.length);
         for (let at = 0; at < bytes.length; at += size) s.push(Buffer.from(bytes.subarray(at, Math.min(bytes.length, at + size))));
         const end = s.finish();
         expect(end, `chunks of ${size}`).toEqual(whole.end);

@@ -10,10 +10,11 @@ import { bytesOf, nextRecordBoundary } from '../../src/engine/log/record-boundar
 import { FLAG_BATCH, KIND_DEL, KIND_PUT } from '../../src/format/constants.js';
 import { encodeCommit, encodeRecord } from '../../src/format/record.js';
 import { seededRandom } from '../helpers/fault-fs.js';
+import { PLAIN } from '../../src/format/store-codec.js';
 
 const put = (k: string, v: string | Buffer, flags = 0) => encodeRecord(KIND_PUT, flags, Buffer.from(k), Buffer.from(v), 0);
 const del = (k: string, flags = 0) => encodeRecord(KIND_DEL, flags, Buffer.from(k), null, 0);
-const keysOf = (buf: Buffer, base = 0) => scanLog(buf, base).entries.map((e) => e.key);
+const keysOf = (buf: Buffer, base = 0) => scanLog(buf, base, PLAIN).entries.map((e) => e.key);
 
 /** `records` concatenated, with one byte of record `i` (at `at` bytes into it) flipped. */
 function flipped(records: Buffer[], i: number, at: number): { bytes: Buffer; offset: number } {
@@ -45,7 +46,7 @@ describe('scanLog past damage', () => {
   it('one flipped byte in the first of three records costs that record only', () => {
     const records = [put('a', 'value a'), put('b', 'value b'), put('c', 'value c')];
     const { bytes } = flipped(records, 0, 24);
-    const scan = scanLog(bytes, 16);
+    const scan = scanLog(bytes, 16, PLAIN);
     expect(scan.entries.map((e) => e.key)).toEqual(['b', 'c']);
     expect(scan.damage).toEqual([
       { offset: 16, from: 16, to: 16 + records[0].length, message: `CRC mismatch (${records[0].length} bytes unreadable up to the next valid record)` },
@@ -58,7 +59,7 @@ describe('scanLog past damage', () => {
     const records = Array.from({ length: 40 }, (_, i) => put(`k${i}`, `value ${i}`.repeat(i % 5)));
     for (let at = 0; at < records[20].length; at++) {
       const { bytes, offset } = flipped(records, 20, at);
-      const scan = scanLog(bytes, 0);
+      const scan = scanLog(bytes, 0, PLAIN);
       expect(scan.entries.map((e) => e.key), `byte ${at}`).toEqual(records.map((_, i) => `k${i}`).filter((k) => k !== 'k20'));
       expect(scan.damage.map((d) => [d.offset, d.to]), `byte ${at}`).toEqual([[offset, offset + records[20].length]]);
     }
@@ -71,7 +72,7 @@ describe('scanLog past damage', () => {
     for (let i = 0; i < broken.length; i++) {
       const records = [...before, ...broken, ...after];
       const { bytes } = flipped(records, before.length + i, 21);
-      const scan = scanLog(bytes, 0);
+      const scan = scanLog(bytes, 0, PLAIN);
       expect(keysOf(bytes), `damage in record ${i} of the batch`).toEqual(['b1', 'b2', 'a1', 'b1', 'z']);
       // Unreadable: from where the broken batch starts, whichever of its records failed.
       const start = Buffer.concat(before).length;
@@ -88,10 +89,10 @@ describe('scanLog past damage', () => {
 
   it('damage at the very end is a torn tail when only zeros follow, damage when anything else does', () => {
     const records = [put('a', 'value a'), put('b', 'value b')];
-    const torn = scanLog(flipped(records, 1, 22).bytes, 0);
+    const torn = scanLog(flipped(records, 1, 22).bytes, 0, PLAIN);
     expect(torn.end.kind).toBe('torn');
     expect(torn.damage).toEqual([]);
-    const garbage = scanLog(Buffer.concat([flipped(records, 1, 22).bytes, Buffer.from('not a record')]), 0);
+    const garbage = scanLog(Buffer.concat([flipped(records, 1, 22).bytes, Buffer.from('not a record')]), 0, PLAIN);
     expect(garbage.end.kind).toBe('corrupt');
     expect(garbage.entries.map((e) => e.key)).toEqual(['a']);
   });
@@ -134,7 +135,7 @@ describe('fuzz: random flips in random logs', () => {
         if (![...hit].some((at) => at >= pos && at < pos + length)) expected.push(...u.keys);
         pos += length;
       }
-      const scan = scanLog(bytes, 0);
+      const scan = scanLog(bytes, 0, PLAIN);
       expect(scan.entries.map((e) => e.key), `round ${round}`).toEqual(expected);
       // Damage is reported unless the only damage is the last unit (a torn tail).
       const lastStart = bytes.length - units[units.length - 1].records.reduce((n, r) => n + r.length, 0);

@@ -20,6 +20,7 @@ import { decodeManifest } from '../../src/format/manifest.js';
 import type { Manifest } from '../../src/format/manifest.js';
 import { realFs } from '../../src/io/fs.js';
 import { tempDir } from '../helpers/temp-store.js';
+import { PLAIN } from '../../src/format/store-codec.js';
 
 // A pass-through spy: the real worker runs, and the test sees what it said.
 const finish = vi.spyOn(VerifyWorker.prototype, 'finish');
@@ -55,7 +56,7 @@ describe('a bloom filter cleared under valid page CRCs, on a store large enough 
     // The run holding the target's newest entry; clear the target's bucket and fix up its page's CRC.
     const key = Buffer.from(TARGET);
     const index = m.runs.findIndex((r) => {
-      const reader = RunReader.open(realFs, dir, r.file);
+      const reader = RunReader.open(realFs, dir, r.file, PLAIN);
       try {
         return reader.find(key) !== undefined;
       } finally {
@@ -63,7 +64,7 @@ describe('a bloom filter cleared under valid page CRCs, on a store large enough 
       }
     });
     const name = runFile(m.runs[index].file);
-    const reader = RunReader.open(realFs, dir, m.runs[index].file);
+    const reader = RunReader.open(realFs, dir, m.runs[index].file, PLAIN);
     const { bloomOffset, bloomPages } = reader.header;
     const bucket = bloomBucket(key, bloomPages);
     // Every key of the run that falls in that bucket is ruled out: the count verify must give.
@@ -89,7 +90,7 @@ describe('a bloom filter cleared under valid page CRCs, on a store large enough 
     expect([...said!.segments.values()].every((s) => s === -1)).toBe(true);
     expect(report).toMatchObject({ ok: false, newerVersion: false, problemCount: 1, problems: [want] });
     // The same report as verify on one thread gives.
-    expect(verifyStore(realFs, dir).problems).toEqual([want]);
+    expect(verifyStore(realFs, dir, PLAIN).problems).toEqual([want]);
 
     // The line `tzkv verify` prints for it (the CLI exits 4 on a report that is not ok).
     expect(problemLine(report.problems[0])).toBe(`${name} offset ${bloomOffset}: ${want.message}`);
@@ -106,7 +107,7 @@ describe('a bloom filter cleared under valid page CRCs, on a store large enough 
     expect((await store.get(TARGET))?.toString()).toBe('second 7');
     expect((await store.get(smallKey(199)))?.toString()).toBe('second 199');
     expect((await store.stats()).keys).toBe(manifestOf(dir).census!.keys);
-    expect(verifyStore(realFs, dir).problems).toEqual([]);
+    expect(verifyStore(realFs, dir, PLAIN).problems).toEqual([]);
     await store.close();
   });
 });

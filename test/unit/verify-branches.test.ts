@@ -14,6 +14,7 @@ import { decodeManifest } from '../../src/format/manifest.js';
 import { realFs } from '../../src/io/fs.js';
 import { open } from '../../src/local/local-store.js';
 import { skipVerify, tempDir } from '../helpers/temp-store.js';
+import { PLAIN } from '../../src/format/store-codec.js';
 
 describe('branch blocks', () => {
   it('an entry pointing at no block, before or after its own block, is reported at the block, entry by entry', async () => {
@@ -52,6 +53,6 @@ describe('branch blocks', () => {
     writeFileSync(join(dir, name), bytes);
 
     const problem = (offset: number) => ({ file: name, offset: h.rootOffset, kind: 'corrupt-index', message: `a branch entry points at offset ${offset}, which is not a block of the run` });
-    expect(verifyStore(realFs, dir).problems).toEqual([problem(wrongLeaf), problem(h.bloomOffset)]);
+    expect(verifyStore(realFs, dir, PLAIN).problems).toEqual([problem(wrongLeaf), problem(h.bloomOffset)]);
   });
 });

@@ -15,6 +15,7 @@ import { scanLog } from '../../src/engine/log/log-scan.js';
 import { realFs } from '../../src/io/fs.js';
 import { seededRandom } from '../helpers/fault-fs.js';
 import { skipVerify, tempDir } from '../helpers/temp-store.js';
+import { PLAIN } from '../../src/format/store-codec.js';
 
 const KEYS = 240;
 const keyOf = (i: number) => `key:${String(i).padStart(4, '0')}`;
@@ -46,11 +47,11 @@ beforeAll(async () => {
   files = new Map(readdirSync(dir).map((name) => [name, readFileSync(join(dir, name))]));
   for (const [name, bytes] of files) {
     if (!name.endsWith('.tzds')) continue;
-    const scan = scanLog(bytes.subarray(FILE_HEADER_BYTES), FILE_HEADER_BYTES);
+    const scan = scanLog(bytes.subarray(FILE_HEADER_BYTES), FILE_HEADER_BYTES, PLAIN);
     ranges.set(name, scan.entries.map((e) => ({ from: e.offset, to: e.offset + e.length, key: e.key })));
   }
-  expect(verifyStore(realFs, dir).problems).toEqual([]);
-  expect((await verifyStoreParallel(realFs, dir, undefined, 0)).problems).toEqual([]);
+  expect(verifyStore(realFs, dir, PLAIN).problems).toEqual([]);
+  expect((await verifyStoreParallel(realFs, dir, PLAIN, undefined, 0)).problems).toEqual([]);
 });
 
 describe('200 single-byte flips', () => {
@@ -80,14 +81,14 @@ describe('200 single-byte flips', () => {
       damaged[offset] ^= 1 + Math.floor(random() * 255);
       writeFileSync(join(dir, name), damaged);
       try {
-        const report = verifyStore(realFs, dir);
+        const report = verifyStore(realFs, dir, PLAIN);
         const where = `flip ${flip}: ${name} offset ${offset}`;
         expect(report.ok, where).toBe(false);
         expect(report.problems.length, where).toBeGreaterThan(0);
         // "Reports each problem with the file name": the flipped file is named.
         expect(report.problems.map((p) => p.file), where).toContain(name);
         // The same with the records' CRCs checked on a worker thread (every 4th flip: a worker costs a start-up).
-        if (flip % 4 === 1) expect((await verifyStoreParallel(realFs, dir, undefined, 0)).ok, `${where}, in parallel`).toBe(false);
+        if (flip % 4 === 1) expect((await verifyStoreParallel(realFs, dir, PLAIN, undefined, 0)).ok, `${where}, in parallel`).toBe(false);
         kinds.add(name.slice(-4));
         const hit = name.endsWith('.tzds') ? ranges.get(name)!.find((r) => offset >= r.from && offset < r.to)?.key : undefined;
         const s = await open(dir, { readOnly: true });

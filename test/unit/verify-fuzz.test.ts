@@ -13,6 +13,7 @@ import { crc32 } from '../../src/format/bytes.js';
 import { realFs } from '../../src/io/fs.js';
 import { seededRandom } from '../helpers/fault-fs.js';
 import { skipVerify, tempDir } from '../helpers/temp-store.js';
+import { PLAIN } from '../../src/format/store-codec.js';
 
 const CASES = 1000;
 /** Per case: a report must come well within this (the store is a few KB). */
@@ -116,14 +117,14 @@ describe(`fuzz: ${CASES} damaged stores`, () => {
       for (const [n, b] of files) writeFileSync(join(dir, n), b);
       const what = `case ${i} (${label})`;
       const t0 = Date.now();
-      const report = verifyStore(realFs, dir);
+      const report = verifyStore(realFs, dir, PLAIN);
       expect(Date.now() - t0, what).toBeLessThan(TIME_BOX_MS);
       if (report.ok) expect(report.problems, what).toEqual([]);
       expect(report.problems.every((p) => typeof p.file === 'string' && typeof p.kind === 'string' && typeof p.message === 'string'), what).toBe(true);
       if (!report.ok) expect(report.problems.length, what).toBeGreaterThan(0);
       if (i % 10 === 0) {
         // With the CRCs on a worker thread: the same verdict.
-        const parallel = await verifyStoreParallel(realFs, dir, undefined, 0);
+        const parallel = await verifyStoreParallel(realFs, dir, PLAIN, undefined, 0);
         expect(parallel.ok, `${what}, in parallel`).toBe(report.ok);
         expect(parallel.newerVersion, `${what}, in parallel`).toBe(report.newerVersion);
       }

@@ -18,6 +18,7 @@ import type { FileSystem } from '../../src/io/fs.js';
 import { realFs } from '../../src/io/fs.js';
 import { seededRandom } from '../helpers/fault-fs.js';
 import { skipVerify, tempDir } from '../helpers/temp-store.js';
+import { PLAIN } from '../../src/format/store-codec.js';
 
 const KEYS = 1200;
 const keyOf = (i: number) => `key:${String(i).padStart(5, '0')}`;
@@ -80,14 +81,14 @@ function same(a: { durationMs: number }, b: { durationMs: number }) {
 
 async function expectSpilledEqual(dir: string, what: string): Promise<ReturnType<typeof verifyStore>> {
   created.length = 0;
-  const inMemory = verifyStore(realFs, dir);
-  const spilled = verifyStore(spying, dir, undefined, undefined, tiny());
+  const inMemory = verifyStore(realFs, dir, PLAIN);
+  const spilled = verifyStore(spying, dir, PLAIN, undefined, undefined, tiny());
   const [a, b] = same(spilled, inMemory);
   expect(a, what).toEqual(b);
   expect(created.length, `${what}: scratch files made`).toBeGreaterThan(0);
   expect(readdirSync(scratchDir), `${what}: scratch files left`).toEqual([]);
   // The worker thread runs on the real file system only (the limits are those that spilled above).
-  const [c, d] = same(await verifyStoreParallel(realFs, dir, undefined, 0, tiny()), await verifyStoreParallel(realFs, dir, undefined, 0));
+  const [c, d] = same(await verifyStoreParallel(realFs, dir, PLAIN, undefined, 0, tiny()), await verifyStoreParallel(realFs, dir, PLAIN, undefined, 0));
   expect(c, `${what}, in parallel`).toEqual(d);
   return inMemory;
 }
@@ -131,11 +132,11 @@ describe('verify spilled to scratch files', () => {
   it('holds everything in memory, with a warning, when the scratch directory cannot be used', () => {
     const dir = storeWith(() => {});
     const absent = join(scratchDir, 'absent');
-    const report = verifyStore(realFs, dir, undefined, undefined, { ...tiny(), dir: absent });
+    const report = verifyStore(realFs, dir, PLAIN, undefined, undefined, { ...tiny(), dir: absent });
     expect(report.ok).toBe(true);
     expect(report.warnings).toEqual([expect.objectContaining({ kind: 'no-scratch', file: '', offset: null })]);
     expect(report.warnings[0].message).toContain(absent);
-    const [a, b] = same({ ...report, warnings: [] }, verifyStore(realFs, dir));
+    const [a, b] = same({ ...report, warnings: [] }, verifyStore(realFs, dir, PLAIN));
     expect(a).toEqual(b);
   });
 });

@@ -14,6 +14,7 @@ import { decodeManifest } from '../../src/format/manifest.js';
 import { realFs } from '../../src/io/fs.js';
 import { type EngineOptions, open } from '../../src/local/local-store.js';
 import { skipVerify, tempDir, tempStore } from '../helpers/temp-store.js';
+import { PLAIN } from '../../src/format/store-codec.js';
 
 const SMALL = { segmentBytes: 4096, flushBytes: 512 };
 const manifestOf = (dir: string) => decodeManifest(readFileSync(join(dir, 'MANIFEST')));
@@ -176,7 +177,7 @@ describe('Store.watch on a store directory', () => {
 describe('the log follower', () => {
   /** A follower at the end of the store in `dir` now, reporting every key. */
   function followerOf(dir: string): LogFollower {
-    const view = View.load(realFs, dir);
+    const view = View.load(realFs, dir, PLAIN);
     try {
       return LogFollower.at(realFs, dir, view, () => true);
     } finally {

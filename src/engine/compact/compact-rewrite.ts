@@ -16,6 +16,7 @@ import type { IndexEntry } from '../../format/index-block.js';
 import type { CompactionMarker, RunInfo } from '../../format/manifest.js';
 import { RECORD_OK, RecordInfo, decodeRecord } from '../../format/record.js';
 import type { FileSystem } from '../../io/fs.js';
+import type { StoreCodec } from '../../format/store-codec.js';
 import { removeQuietly, closeQuietly } from '../../io/fs.js';
 import { isExpired } from '../../keys.js';
 import { compactFileName, segmentName } from '../files/layout.js';
@@ -66,6 +67,8 @@ class SegmentOutput {
   constructor(
     private readonly fs: FileSystem,
     private readonly dir: string,
+    /** The store's: what the output segments' groups are sealed with. */
+    readonly codec: StoreCodec,
     private readonly pid: number,
     private readonly segmentBytes: number,
     private readonly nextFile: () => number,
@@ -168,6 +171,7 @@ const YIELD_EVERY = 10_000;
 export async function rewriteSnapshot(
   fs: FileSystem,
   dir: string,
+  codec: StoreCodec,
   marker: CompactionMarker,
   now: number,
   segmentBytes: number,
@@ -181,7 +185,7 @@ export async function rewriteSnapshot(
   };
   const readers: RunReader[] = [];
   const segmentFds = new Map<number, number>();
-  const segments = new SegmentOutput(fs, dir, marker.pid, segmentBytes, take);
+  const segments = new SegmentOutput(fs, dir, codec, marker.pid, segmentBytes, take);
   let w: RunWriter | undefined;
   const result: RewriteOutput = {
     segments: segments.done,
@@ -194,9 +198,9 @@ export async function rewriteSnapshot(
     bytesAfter: 0,
   };
   try {
-    for (const file of marker.runs) readers.push(RunReader.open(fs, dir, file));
+    for (const file of marker.runs) readers.push(RunReader.open(fs, dir, file, codec));
     const expected = readers.reduce((n, r) => n + r.header.entries, 0);
-    w = new RunWriter(fs, dir, first, expected, compactFileName(marker.pid, first, RUN_EXT), compactFileName(marker.pid, first, TTL_SCRATCH_EXT), ttlSpillChunk);
+    w = new RunWriter(fs, dir, first, expected, codec, compactFileName(marker.pid, first, RUN_EXT), compactFileName(marker.pid, first, TTL_SCRATCH_EXT), ttlSpillChunk);
     const windows = new Map<number, ReadWindow>();
     const windowOf = (segment: number) => {
       let win = windows.get(segment);

@@ -12,6 +12,7 @@ import type { RewriteOutput } from './compact-rewrite.js';
 import type { View } from '../read/view.js';
 import { mergedEntries } from '../read/merged-entries.js';
 import type { WriteSession } from '../write/write-session.js';
+import type { StoreCodec } from '../../format/store-codec.js';
 import { abandonCompaction, beginCompaction, finishCompaction } from './compact-manifest.js';
 import { monotonicMs } from '../../io/clock.js';
 
@@ -60,6 +61,8 @@ export function dryRunReport(v: View, now: number, segmentBytes: number): Compac
 export interface CompactContext {
   fs: FileSystem;
   dir: string;
+  /** The store's: what the rewrite reads the snapshot with and writes its output with. */
+  codec: StoreCodec;
   now: number;
   segmentBytes: number;
   /** Runs fn under the writer lock (in a prepared write session); heldMs: how long the lock was held. */
@@ -78,7 +81,7 @@ export async function compactPhased(c: CompactContext): Promise<CompactReport> {
   let out: RewriteOutput | undefined;
   try {
     await c.onPhase?.('snapshot');
-    out = await rewriteSnapshot(c.fs, c.dir, marker, c.now, c.segmentBytes, c.ttlSpillChunk);
+    out = await rewriteSnapshot(c.fs, c.dir, c.codec, marker, c.now, c.segmentBytes, c.ttlSpillChunk);
     await c.onPhase?.('rewritten');
     const o = out;
     const report: CompactReport = {

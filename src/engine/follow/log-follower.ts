@@ -14,6 +14,7 @@ import { FILE_HEADER_BYTES, KIND_DEL, MAGIC_SEGMENT, RECORD_HEADER_BYTES } from 
 import { checkFileHeader } from '../../format/file-header.js';
 import type { Manifest, SegmentInfo } from '../../format/manifest.js';
 import { RECORD_OK, RecordInfo, decodeRecord } from '../../format/record.js';
+import type { StoreCodec } from '../../format/store-codec.js';
 import { closeQuietly, type FileSystem } from '../../io/fs.js';
 import { type OnDamage, stepOver } from '../damage.js';
 import { segmentName } from '../files/layout.js';
@@ -59,6 +60,8 @@ export class LogFollower {
   private constructor(
     private readonly fs: FileSystem,
     private readonly dir: string,
+    /** The store's (the view's): an encrypted segment's records are opened with it. */
+    readonly codec: StoreCodec,
     private readonly wanted: KeyFilter,
   ) {}
 
@@ -68,7 +71,7 @@ export class LogFollower {
    * the view's active segment is already gone (the caller loads a new view).
    */
   static at(fs: FileSystem, dir: string, view: View, wanted: KeyFilter): LogFollower {
-    const follower = new LogFollower(fs, dir, wanted);
+    const follower = new LogFollower(fs, dir, view.codec, wanted);
     for (const s of view.manifest?.segments ?? []) {
       follower.newest = s.file;
       if (s.size !== null) follower.places.set(s.file, { fd: null, offset: s.size });
@@ -167,6 +170,7 @@ export class LogFollower {
         (buf, pos, at, info) => (this.wanted(buf, pos + RECORD_HEADER_BYTES, pos + RECORD_HEADER_BYTES + info.keyLength) ? [at, info.length] : undefined),
         (kept) => kept && found.push(kept[0], kept[1]),
       ),
+      codec: this.codec,
       sealed,
       chunkBytes: CHUNK_BYTES,
       onDamage: (d) => this.tell(onDamage, name, d.offset, 'corrupt-record', d.message),

@@ -5,6 +5,7 @@
 // included) and resync.ts's.
 import { KIND_DEL, KIND_PUT, RECORD_HEADER_BYTES } from '../../format/constants.js';
 import type { RecordInfo } from '../../format/record.js';
+import type { StoreCodec } from '../../format/store-codec.js';
 import { bytesOf } from './record-boundary.js';
 import { committedOnly } from './record-scan.js';
 import { scanSegment } from './resync.js';
@@ -39,9 +40,10 @@ export interface ScanResult {
 /**
  * Scans buf[0, length), which holds the segment's bytes from absolute offset
  * `base`, to its end, stepping over damage. The committed records are
- * returned in order (batch records at their COMMIT).
+ * returned in order (batch records at their COMMIT). `codec`: the store's
+ * (what an encrypted segment's record bodies are opened with).
  */
-export function scanLog(buf: Buffer, base: number, length = buf.length): ScanResult {
+export function scanLog(buf: Buffer, base: number, codec: StoreCodec, length = buf.length): ScanResult {
   const entries: LogEntry[] = [];
   const damage: SkippedDamage[] = [];
   const bytes = bytesOf(buf, length);
@@ -54,6 +56,7 @@ export function scanLog(buf: Buffer, base: number, length = buf.length): ScanRes
   });
   const scan = scanSegment((at, n) => bytes(at - base, n), base, base + length, {
     visitor: committedOnly(entryOf, (e) => entries.push(e)),
+    codec,
     sealed: false,
     chunkBytes: Math.max(1, length),
     onDamage: (d) => damage.push(d),

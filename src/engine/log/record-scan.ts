@@ -4,6 +4,7 @@
 // rules (pending BATCH count, COMMIT count, a record after an unclosed batch)
 // and the torn-or-damaged decision live here only. Pure: bytes in, events out.
 import { KIND_COMMIT, MAX_KEY_BYTES, MAX_VALUE_BYTES, RECORD_HEADER_BYTES } from '../../format/constants.js';
+import type { StoreCodec } from '../../format/store-codec.js';
 import { RECORD_BAD, RECORD_OK, RecordInfo, commitCount, decodeRecord } from '../../format/record.js';
 import { bytesOf, nextRecordBoundary } from './record-boundary.js';
 
@@ -90,9 +91,12 @@ export class RecordScanner {
    * `limit`: the absolute end of the data when known (a record claiming to run
    * past it is short at once). `checkCrc` false: framing and batch rules only,
    * for a caller that checks the CRCs elsewhere (verify's worker thread).
+   * `codec`: the store's; an encrypted segment's record bodies are opened
+   * with its keys (framing and CRCs are checked without them).
    */
   constructor(
     base: number,
+    readonly codec: StoreCodec,
     private readonly visitor: ScanVisitor = {},
     private readonly limit = Infinity,
     private readonly checkCrc = true,

@@ -4,6 +4,7 @@
 // resynchronises. verify (and so repair) and every reader of the tail step
 // over damage through this one file, so they agree byte for byte on what is
 // unreadable.
+import type { StoreCodec } from '../../format/store-codec.js';
 import { nextRecordBoundary } from './record-boundary.js';
 import type { SegmentBytes } from './record-boundary.js';
 import { RecordScanner } from './record-scan.js';
@@ -27,6 +28,8 @@ export interface SkippedDamage {
 
 export interface SegmentScanOptions {
   visitor: ScanVisitor;
+  /** The store's codec, handed to the RecordScanner. */
+  codec: StoreCodec;
   /** False: framing and batch rules only; the CRCs are checked elsewhere (verify's worker). */
   checkCrc?: boolean;
   /** A sealed segment has no torn end: damage with no valid record after it runs to the end. */
@@ -57,7 +60,7 @@ export interface SegmentScan {
  */
 export function scanSegment(read: SegmentBytes, start: number, end: number, o: SegmentScanOptions): SegmentScan {
   const checkCrc = o.checkCrc !== false;
-  let scanner = new RecordScanner(start, o.visitor, end, checkCrc);
+  let scanner = new RecordScanner(start, o.codec, o.visitor, end, checkCrc);
   let records = 0;
   let resync = true;
   for (let at = start; at < end; ) {
@@ -81,7 +84,7 @@ export function scanSegment(read: SegmentBytes, start: number, end: number, o: S
     o.onDamage({ offset: f.offset, message: `${f.reason} (${to - f.offset} bytes unreadable up to ${upTo})`, from, to });
     if (next < 0) return { end: { kind: 'clean' }, validEnd: from, records };
     at = next;
-    scanner = new RecordScanner(at, o.visitor, end, checkCrc);
+    scanner = new RecordScanner(at, o.codec, o.visitor, end, checkCrc);
   }
   const result = scanner.finish();
   return { end: result, validEnd: scanner.validEnd, records: records + scanner.records };

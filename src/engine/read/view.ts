@@ -7,6 +7,7 @@ import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT } from '../../format/constan
 import { checkFileHeader } from '../../format/file-header.js';
 import type { Manifest } from '../../format/manifest.js';
 import { RECORD_OK, RecordInfo, decodeRecord } from '../../format/record.js';
+import type { StoreCodec } from '../../format/store-codec.js';
 import type { FileSystem } from '../../io/fs.js';
 import { type OnDamage, stepOver } from '../damage.js';
 import { runName, segmentName } from '../files/layout.js';
@@ -59,15 +60,17 @@ export class View {
     readonly fs: FileSystem,
     readonly dir: string,
     readonly manifest: Manifest | null,
+    /** The store's: its tail scan and run readers open records, blocks, pages and the manifest's run keys with it. */
+    readonly codec: StoreCodec,
   ) {}
 
   /**
    * Loads a view. Throws ENOENT-coded fs errors when a file vanished under it
    * (the caller retries); CORRUPT when the directory holds a store that lost its manifest.
    */
-  static load(fs: FileSystem, dir: string): View {
+  static load(fs: FileSystem, dir: string, codec: StoreCodec): View {
     const manifest = loadManifest(fs, dir);
-    const view = new View(fs, dir, manifest);
+    const view = new View(fs, dir, manifest, codec);
     try {
       if (manifest) view.scanTail();
     } catch (err) {
@@ -111,7 +114,7 @@ export class View {
     const from = this.tailEnd;
     const buf = Buffer.allocUnsafe(end - from);
     const n = this.fs.read(this.segmentFd(m.active.file), buf, 0, end - from, from);
-    const scan = scanLog(buf, from, n);
+    const scan = scanLog(buf, from, this.codec, n);
     if (scan.damage.length > 0 || scan.end.kind === 'corrupt') return false;
     this.addEntries(scan.entries);
     this.tailEnd = scan.validEnd;
@@ -149,7 +152,7 @@ export class View {
     const end = cut !== undefined && cut >= from && cut <= size ? cut : size;
     const buf = Buffer.allocUnsafe(end - from);
     const n = this.fs.read(fd, buf, 0, end - from, from);
-    const scan = scanLog(buf, from, n);
+    const scan = scanLog(buf, from, this.codec, n);
     this.tailEnd = scan.validEnd;
     this.tailDamage = scan.damage;
     if (scan.end.kind === 'corrupt') {
@@ -194,7 +197,7 @@ export class View {
     if (!r) {
       const file = this.manifest!.runs[i].file;
       try {
-        r = RunReader.open(this.fs, this.dir, file);
+        r = RunReader.open(this.fs, this.dir, file, this.codec);
       } catch (err) {
         throw this.missing(runName(file), err);
       }

@@ -9,6 +9,7 @@
 // `compact-PID-NNNNNNNN.ttl.tmp` as a compaction's do.
 import { FILE_HEADER_BYTES, KIND_PUT, TTL_SCRATCH_EXT } from '../../format/constants.js';
 import type { RunInfo, SegmentInfo } from '../../format/manifest.js';
+import type { StoreCodec } from '../../format/store-codec.js';
 import type { FileSystem } from '../../io/fs.js';
 import { removeQuietly } from '../../io/fs.js';
 import { TzkvError } from '../../errors.js';
@@ -95,11 +96,13 @@ class ChunkEntries {
 interface Target {
   fs: FileSystem;
   dir: string;
+  /** The store's: the segments are read and the runs written with it. */
+  codec: StoreCodec;
   take: () => number;
 }
 
 function writerFor(t: Target, file: number, expected: number): RunWriter {
-  return new RunWriter(t.fs, t.dir, file, expected, undefined, compactFileName(process.pid, file, TTL_SCRATCH_EXT));
+  return new RunWriter(t.fs, t.dir, file, expected, t.codec, undefined, compactFileName(process.pid, file, TTL_SCRATCH_EXT));
 }
 
 /** Writes a chunk's entries, tombstones too, as a run; returns its number. */
@@ -117,7 +120,7 @@ function mergeRuns(t: Target, files: number[], into: number, bottom: boolean): {
   let keys = 0;
   let bytes = 0;
   try {
-    for (const f of files) readers.push(RunReader.open(t.fs, t.dir, f));
+    for (const f of files) readers.push(RunReader.open(t.fs, t.dir, f, t.codec));
     const w = writerFor(t, into, readers.reduce((n, r) => n + r.header.entries, 0));
     for (const e of newestEntries(readers, () => {})) {
       if (bottom && e.kind !== KIND_PUT) continue;
@@ -154,7 +157,7 @@ function indexSegment(t: Target, segment: number, end: number, latest: ChunkEntr
       full();
     },
   };
-  const scanner = new RecordScanner(FILE_HEADER_BYTES, visitor, end);
+  const scanner = new RecordScanner(FILE_HEADER_BYTES, t.codec, visitor, end);
   const fd = t.fs.openRead(`${t.dir}/${segmentName(segment)}`);
   try {
     for (let at = FILE_HEADER_BYTES; at < end; ) {

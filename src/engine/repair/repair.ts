@@ -15,6 +15,7 @@ import { encodeFileHeader } from '../../format/file-header.js';
 import type { Manifest } from '../../format/manifest.js';
 import { encodeQuarantineEntry, encodeQuarantineHeader, QUARANTINE_HEADER_BYTES } from '../../format/quarantine.js';
 import type { FileSystem } from '../../io/fs.js';
+import type { StoreCodec } from '../../format/store-codec.js';
 import { cutFileBack, removeQuietly, writeFileAside } from '../../io/fs.js';
 import type { Processes } from '../../io/processes.js';
 import { fileKind } from '../files/file-kinds.js';
@@ -117,18 +118,20 @@ function ownManifest(fs: FileSystem, dir: string): Manifest | { lost: number } |
 /**
  * Repairs what the verify it starts with found. Returns what it did and, when
  * it changed nothing, that verify's report (the store is as it was checked:
- * no second verify is needed).
+ * no second verify is needed). `codec`: the store's; the verify and the index
+ * rebuild read with it.
  */
 export function repairStore(
   fs: FileSystem,
   dir: string,
+  codec: StoreCodec,
   now: number,
   processes: Processes,
   former: () => FormerIdentity | null = () => null,
   rebuildChunkKeys?: number,
 ): { repair: RepairReport; unchanged: ReturnType<typeof verifyStore> | null } {
   const report: RepairReport = { quarantine: null, moved: [], truncated: [], rewritten: [], rebuiltRun: null, removed: [], census: 'kept', rebuiltManifest: null };
-  let found = verifyStore(fs, dir, undefined, undefined, undefined, processes);
+  let found = verifyStore(fs, dir, codec, undefined, undefined, undefined, processes);
   if (found.newerVersion) throw new TzkvError('VERSION', `${dir}: written by a newer tzkv; repair refused`, { path: dir });
   // A clean store may still end in bytes a failed write left (a warning): the repair cuts them.
   const own = found.ok && found.unreadable.length === 0 ? null : ownManifest(fs, dir);
@@ -141,7 +144,7 @@ export function repairStore(
     const identity = former();
     m = manifestFromFiles(fs, dir, now, identity);
     // Checked again against the rebuilt manifest: what the segments hold, and what they need repaired.
-    found = verifyStore(fs, dir, undefined, m, undefined, processes);
+    found = verifyStore(fs, dir, codec, undefined, m, undefined, processes);
     if (found.newerVersion) throw new TzkvError('VERSION', `${dir}: written by a newer tzkv; repair refused`, { path: dir });
     report.rebuiltManifest = { segments: m.segments.map((s) => segmentName(s.file)), storeId: identity ? 'kept' : 'new' };
     // The runs on disk index the data under a manifest that is gone: the rebuilt index replaces them.
@@ -222,7 +225,7 @@ export function repairStore(
       indexedTo: Math.min(m.active.indexedTo, activeEnd),
     };
     if (rebuild) {
-      const built = rebuildIndex({ fs, dir, take: () => nextFile++ }, segments, activeEnd, rebuildChunkKeys);
+      const built = rebuildIndex({ fs, dir, codec, take: () => nextFile++ }, segments, activeEnd, rebuildChunkKeys);
       wrapIoErrors('cannot fsync', dir, () => fs.fsyncDir(dir));
       edit.runs = { remove: m.runs.map((r) => r.file), add: [built.run] };
       edit.indexedTo = activeEnd;

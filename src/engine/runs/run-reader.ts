@@ -11,6 +11,7 @@ import { fileName } from '../../format/bytes.js';
 import { BLOCK_BRANCH, BLOCK_LEAF, BLOOM_PAGE_STRIDE, RUN_EXT, RUN_HEADER_BYTES } from '../../format/constants.js';
 import { decodeBlock, decodeRunHeader, parseBranchEntries, parseLeafEntries } from '../../format/index-block.js';
 import type { BranchEntry, IndexEntry, RunHeader } from '../../format/index-block.js';
+import type { StoreCodec } from '../../format/store-codec.js';
 import type { FileSystem } from '../../io/fs.js';
 import { type OnDamage, stepOver } from '../damage.js';
 import { leafBlocks } from './run-leaves.js';
@@ -22,10 +23,12 @@ export class RunReader {
     private readonly path: string,
     private readonly fd: number,
     readonly header: RunHeader,
+    /** The store's: an encrypted run's blocks and bloom pages are opened with its keys. */
+    readonly codec: StoreCodec,
   ) {}
 
   /** Opens a run. Throws fs errors (ENOENT: retry with a fresh manifest) or CORRUPT/VERSION. */
-  static open(fs: FileSystem, dir: string, fileNumber: number): RunReader {
+  static open(fs: FileSystem, dir: string, fileNumber: number, codec: StoreCodec): RunReader {
     const name = fileName(fileNumber, RUN_EXT);
     const path = `${dir}/${name}`;
     const fd = fs.openRead(path);
@@ -37,7 +40,7 @@ export class RunReader {
         if (header.startsWith('version:')) throw new TzkvError('VERSION', `${path}: ${header.slice(8)}`, { path });
         throw new TzkvError('CORRUPT', `${name} offset 0: ${header}; ${REPAIR_HINT}`, { path, offset: 0, info: { reason: header } });
       }
-      return new RunReader(fs, name, path, fd, header);
+      return new RunReader(fs, name, path, fd, header, codec);
     } catch (err) {
       fs.close(fd);
       throw err;

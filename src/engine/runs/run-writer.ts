@@ -20,6 +20,7 @@ import { ViewOf, compareViews, copyBytes, fileName } from '../../format/bytes.js
 import { encodeRunHeader, sealBlock, writeBranchEntry, writeLeafFields, writeLeafKey } from '../../format/index-block.js';
 import type { RunInfo } from '../../format/manifest.js';
 import { encodeTtlEntries, encodeTtlHeader, ttlCrc } from '../../format/ttl-section.js';
+import type { StoreCodec } from '../../format/store-codec.js';
 import type { FileSystem } from '../../io/fs.js';
 import { removeQuietly, closeQuietly } from '../../io/fs.js';
 import { TtlList } from './ttl-list.js';
@@ -76,6 +77,8 @@ export class RunWriter {
     private readonly dir: string,
     readonly fileNumber: number,
     expectedEntries: number,
+    /** The store's: what an encrypted run's blocks, bloom pages and manifest min/max keys are sealed with. */
+    readonly codec: StoreCodec,
     tmpName = `${fileName(fileNumber, RUN_EXT)}.tmp`,
     /** A scratch file for the TTL adds, for a run of millions of keys (a compaction's): memory then holds one chunk of them. */
     ttlSpillName?: string,

@@ -6,6 +6,7 @@ import { crc32 } from '../../format/bytes.js';
 import { decodeRunHeader } from '../../format/index-block.js';
 import type { RunHeader } from '../../format/index-block.js';
 import type { FileSystem } from '../../io/fs.js';
+import type { StoreCodec } from '../../format/store-codec.js';
 import { runName } from '../files/layout.js';
 import { SpillingTtlList } from '../runs/ttl-spill.js';
 import { BloomCheck, BloomProbe, filePages } from './bloom-check.js';
@@ -21,6 +22,8 @@ export interface OpenRun {
   fd: number;
   size: number;
   header: RunHeader;
+  /** The store's: an encrypted run's blocks and bloom pages are opened with it. */
+  codec: StoreCodec;
   manifestEntries: number;
   cursor: LeafCursor;
   /** The keys' bloom probes, checked after the walk; null without a filter, or when the worker checks them. */
@@ -37,7 +40,7 @@ export interface Spill {
 }
 
 /** `bloomScratch`: the walk's window on bloom filters; `worker`: the worker thread that checks the keys against the filter (none: here). */
-export function openRun(fs: FileSystem, dir: string, file: number, manifestEntries: number, log: VerifyLog, bloomScratch: BloomScratch, worker: VerifyWorker | null, spill: Spill): OpenRun | null {
+export function openRun(fs: FileSystem, dir: string, codec: StoreCodec, file: number, manifestEntries: number, log: VerifyLog, bloomScratch: BloomScratch, worker: VerifyWorker | null, spill: Spill): OpenRun | null {
   const name = runName(file);
   const fd = log.openListed(fs, dir, name);
   if (fd === null) return null;
@@ -91,5 +94,5 @@ export function openRun(fs: FileSystem, dir: string, file: number, manifestEntri
   }
   const cursor = new LeafCursor(fs, fd, name, RUN_HEADER_BYTES, header.leavesEnd, log, onLeafBlock ? { onBlock: onLeafBlock } : {});
   const ttlAdds = new SpillingTtlList(fs, () => spill.scratch.claim('ttl'), spill.limits.ttlEntries);
-  return { name, fd, size, header, manifestEntries, cursor, bloom, entries: 0, ttlAdds };
+  return { name, fd, size, header, codec, manifestEntries, cursor, bloom, entries: 0, ttlAdds };
 }

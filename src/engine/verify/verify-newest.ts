@@ -9,6 +9,7 @@
 import { MAX_KEY_BYTES, RECORD_HEADER_BYTES } from '../../format/constants.js';
 import { RecordInfo, decodeRecord } from '../../format/record.js';
 import type { FileSystem } from '../../io/fs.js';
+import type { StoreCodec } from '../../format/store-codec.js';
 import { segmentName } from '../files/layout.js';
 import type { RecordJoin } from './record-join.js';
 import { REC_PUT, REC_REFERENCED } from './record-table.js';
@@ -28,10 +29,10 @@ interface Found {
   message: string;
 }
 
-export function checkEveryRecordIndexed(fs: FileSystem, dir: string, records: RecordJoin, log: VerifyLog, limits: VerifyLimits): void {
+export function checkEveryRecordIndexed(fs: FileSystem, dir: string, codec: StoreCodec, records: RecordJoin, log: VerifyLog, limits: VerifyLimits): void {
   const candidates = records.records - records.referenced;
   const passes = Math.max(1, Math.ceil(candidates / limits.candidates));
-  const keyAt = keyReader(fs, dir);
+  const keyAt = keyReader(fs, dir, codec);
   let found: Found[] = [];
   let count = 0;
   try {
@@ -91,7 +92,7 @@ function checkPass(records: RecordJoin, inPass: (hash: number) => boolean, keyAt
 type KeyReader = ((segment: number, offset: number) => Buffer) & { close(): void };
 
 /** Reads the key of the record at a location (a few, on the rare paths). */
-function keyReader(fs: FileSystem, dir: string): KeyReader {
+function keyReader(fs: FileSystem, dir: string, _codec: StoreCodec): KeyReader {
   const fds = new Map<number, number>();
   const info = new RecordInfo();
   const read = (segment: number, offset: number): Buffer => {

@@ -10,6 +10,7 @@ import { murmur3Pair, murmurPairSecond } from '../../format/bloom.js';
 import type { Manifest } from '../../format/manifest.js';
 import { RECORD_OK, RecordInfo, decodeRecord } from '../../format/record.js';
 import type { FileSystem } from '../../io/fs.js';
+import type { StoreCodec } from '../../format/store-codec.js';
 import { censusValid } from '../../format/manifest.js';
 import { segmentName } from '../files/layout.js';
 import { CHECK_DIFFERS, CHECK_NONE, CHECK_TWICE } from './record-join.js';
@@ -43,6 +44,8 @@ class EntryCheck {
   constructor(
     private readonly fs: FileSystem,
     private readonly dir: string,
+    /** The store's: an encrypted store's records are opened with it. */
+    readonly codec: StoreCodec,
     private readonly records: RecordJoin,
     private readonly log: VerifyLog,
   ) {}
@@ -156,14 +159,14 @@ function mergeWalk(runs: OpenRun[], check: EntryCheck): void {
 }
 
 /** The walk over every run, and the per-run checks after it; `incomplete` when some index could not be read whole. */
-function walkRuns(fs: FileSystem, dir: string, m: Manifest, records: RecordJoin, log: VerifyLog, worker: VerifyWorker | null, spill: Spill): { check: EntryCheck; incomplete: boolean } {
+function walkRuns(fs: FileSystem, dir: string, codec: StoreCodec, m: Manifest, records: RecordJoin, log: VerifyLog, worker: VerifyWorker | null, spill: Spill): { check: EntryCheck; incomplete: boolean } {
   const runs: OpenRun[] = [];
   let incomplete = false;
-  const check = new EntryCheck(fs, dir, records, log);
+  const check = new EntryCheck(fs, dir, codec, records, log);
   const bloomScratch = new BloomScratch();
   try {
     for (const info of m.runs) {
-      const r = openRun(fs, dir, info.file, info.entries, log, bloomScratch, worker, spill);
+      const r = openRun(fs, dir, codec, info.file, info.entries, log, bloomScratch, worker, spill);
       if (r) runs.push(r);
       else incomplete = true;
     }
@@ -198,19 +201,19 @@ function walkRuns(fs: FileSystem, dir: string, m: Manifest, records: RecordJoin,
  * run once all the data's damage is known: they are skipped when some index
  * or data could not be read whole (they would only repeat that).
  */
-export function verifyRuns(fs: FileSystem, dir: string, m: Manifest, records: RecordJoin, log: VerifyLog, spill: Spill, worker: VerifyWorker | null): () => void {
+export function verifyRuns(fs: FileSystem, dir: string, codec: StoreCodec, m: Manifest, records: RecordJoin, log: VerifyLog, spill: Spill, worker: VerifyWorker | null): () => void {
   const mark = log.mark();
-  let { check, incomplete } = walkRuns(fs, dir, m, records, log, worker, spill);
+  let { check, incomplete } = walkRuns(fs, dir, codec, m, records, log, worker, spill);
   const wrong = records.join();
   if (wrong > 0) {
     log.rollback(mark);
-    ({ check, incomplete } = walkRuns(fs, dir, m, records, log, worker, spill));
+    ({ check, incomplete } = walkRuns(fs, dir, codec, m, records, log, worker, spill));
     log.problemCount += records.unlisted(wrong);
   }
   if (records.anyUnreadable) incomplete = true;
   return () => {
     if (incomplete || log.unreadableRanges.length > 0) return;
-    if (records.referenced < records.records) checkEveryRecordIndexed(fs, dir, records, log, spill.limits);
+    if (records.referenced < records.records) checkEveryRecordIndexed(fs, dir, codec, records, log, spill.limits);
     if (censusValid(m) && (m.census.keys !== check.keys || m.census.bytes !== check.bytes)) {
       log.problem('MANIFEST', null, 'census-mismatch', `the census counts ${m.census.keys} keys of ${m.census.bytes} bytes; the index holds ${check.keys} keys of ${check.bytes} bytes`);
     }

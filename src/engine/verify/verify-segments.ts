@@ -6,6 +6,7 @@
 import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, RECORD_HEADER_BYTES } from '../../format/constants.js';
 import { checkFileHeader } from '../../format/file-header.js';
 import type { FileSystem } from '../../io/fs.js';
+import type { StoreCodec } from '../../format/store-codec.js';
 import { segmentName } from '../files/layout.js';
 import type { ScanVisitor } from '../log/record-scan.js';
 import { scanSegment } from '../log/resync.js';
@@ -31,7 +32,7 @@ export interface SegmentPlan {
  * check again), which is told when the file could not be read at all.
  * `chunk` is a scratch buffer the caller reuses across segments.
  */
-export function verifySegment(fs: FileSystem, dir: string, plan: SegmentPlan, chunk: Buffer, log: VerifyLog, records: RecordJoin | null): void {
+export function verifySegment(fs: FileSystem, dir: string, codec: StoreCodec, plan: SegmentPlan, chunk: Buffer, log: VerifyLog, records: RecordJoin | null): void {
   const name = segmentName(plan.file);
   const fd = log.openListed(fs, dir, name);
   if (fd === null) {
@@ -67,7 +68,7 @@ export function verifySegment(fs: FileSystem, dir: string, plan: SegmentPlan, ch
       end = Math.min(size, plan.cut);
     }
     records?.begin(plan.file, Math.ceil(end / 64));
-    scanRecords(fs, fd, name, sealed, end, plan, chunk, log, records);
+    scanRecords(fs, codec, fd, name, sealed, end, plan, chunk, log, records);
     records?.end();
   } catch (err) {
     if (records?.owns(err)) throw err;
@@ -87,7 +88,7 @@ function leftoverTail(log: VerifyLog, name: string, from: number, to: number, af
   log.warning(name, from, 'leftover', `${to - from} bytes after ${after}`);
 }
 
-function scanRecords(fs: FileSystem, fd: number, name: string, sealed: boolean, end: number, plan: SegmentPlan, chunk: Buffer, log: VerifyLog, records: RecordJoin | null): void {
+function scanRecords(fs: FileSystem, codec: StoreCodec, fd: number, name: string, sealed: boolean, end: number, plan: SegmentPlan, chunk: Buffer, log: VerifyLog, records: RecordJoin | null): void {
   const { indexedTo, worker } = plan;
   const visitor: ScanVisitor = {
     record(buf, pos, at, info) {
@@ -99,6 +100,7 @@ function scanRecords(fs: FileSystem, fd: number, name: string, sealed: boolean, 
   const read = worker?.segmentBytes(fs, fd, plan.file) ?? ((at: number, length: number) => chunk.subarray(0, fs.read(fd, chunk, 0, Math.min(length, chunk.length), at)));
   const scan = scanSegment(read, FILE_HEADER_BYTES, end, {
     visitor,
+    codec,
     checkCrc: !worker,
     sealed,
     chunkBytes: chunk.length,

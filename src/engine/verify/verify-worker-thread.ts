@@ -23,6 +23,7 @@ import { RecordScanner } from '../log/record-scan.js';
 import { BloomCheck, BloomProbe, BloomScratch, filePages } from './bloom-check.js';
 import { LeafCursor } from './run-cursor.js';
 import { VerifyLog } from './verify-log.js';
+import { receivedCodec } from './posted-codec.js';
 import { FREE, SLOTS, SLOT_BYTES, markFailed, slotBuffer } from './worker-ring.js';
 import type { SegmentJob, ToWorker, WorkerSetup, WorkerVerdict } from './worker-ring.js';
 
@@ -41,10 +42,12 @@ interface PostedRun {
   bloom: BloomCheck | null;
 }
 
-const { ring, segments: jobs, files } = workerData as WorkerSetup;
+const { ring, codec: postedCodec, segments: jobs, files } = workerData as WorkerSetup;
+/** The store's codec, rebuilt from what the main thread posted. */
+const codec = receivedCodec(postedCodec);
 const states = new Int32Array(ring.states);
 const slots = Array.from({ length: SLOTS }, (_, i) => slotBuffer(ring, i));
-const segments = new Map<number, SegmentCheck>(jobs.map((j) => [j.file, { to: j.to, scanner: new RecordScanner(FILE_HEADER_BYTES, {}, j.to), next: FILE_HEADER_BYTES, bad: -1 }]));
+const segments = new Map<number, SegmentCheck>(jobs.map((j) => [j.file, { to: j.to, scanner: new RecordScanner(FILE_HEADER_BYTES, codec, {}, j.to), next: FILE_HEADER_BYTES, bad: -1 }]));
 const posted = new Map<number, PostedRun>();
 /** Per run: how many of its keys its filter rules out. */
 const missing = new Map<number, number>();

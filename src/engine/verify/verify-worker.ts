@@ -15,6 +15,8 @@ import { Worker } from 'node:worker_threads';
 import { BLOOM_PAGE_STRIDE, FILE_HEADER_BYTES } from '../../format/constants.js';
 import type { FileSystem } from '../../io/fs.js';
 import { realFs } from '../../io/fs.js';
+import type { StoreCodec } from '../../format/store-codec.js';
+import { postCodec } from './posted-codec.js';
 import type { SegmentBytes } from '../log/record-boundary.js';
 import { FREE, POSTED, SLOTS, SLOT_BYTES, hasFailed, newRing, slotBuffer } from './worker-ring.js';
 import type { LeafBlockSink } from './run-cursor.js';
@@ -65,14 +67,14 @@ export class VerifyWorker {
 
   /**
    * Starts a worker that checks the records of these sealed segments of the
-   * store in `dir` and the keys of these runs, verified through `fs`; null
-   * when none can start (verify on one thread then).
+   * store in `dir` and the keys of these runs, verified through `fs` with
+   * the store's `codec`; null when none can start (verify on one thread then).
    */
-  static start(fs: FileSystem, dir: string, segments: SegmentJob[], runs: number[]): VerifyWorker | null {
+  static start(fs: FileSystem, dir: string, codec: StoreCodec, segments: SegmentJob[], runs: number[]): VerifyWorker | null {
     const bundle = workerBundle();
     if (!realFs.stat(bundle)?.isFile) return null; // not built
     const readsFiles = fs === realFs;
-    const setup: WorkerSetup = { ring: newRing(), segments, files: readsFiles ? { dir, runs } : null };
+    const setup: WorkerSetup = { ring: newRing(), codec: postCodec(codec), segments, files: readsFiles ? { dir, runs } : null };
     try {
       return new VerifyWorker(new Worker(bundle, { workerData: setup }), setup.ring, readsFiles);
     } catch {

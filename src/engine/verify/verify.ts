@@ -7,6 +7,7 @@ import { TzkvError } from '../../errors.js';
 import { MANIFEST_NAME } from '../../format/constants.js';
 import type { Manifest } from '../../format/manifest.js';
 import type { FileSystem } from '../../io/fs.js';
+import type { StoreCodec } from '../../format/store-codec.js';
 import type { Processes } from '../../io/processes.js';
 import { realProcesses } from '../../io/processes.js';
 import { fileKind, leftoverUnlessListed } from '../files/file-kinds.js';
@@ -96,7 +97,7 @@ const IN_MEMORY: VerifyLimits = { records: Infinity, ttlEntries: Infinity, candi
  * one instead of its MANIFEST (a repair checking the manifest it rebuilt,
  * before writing it).
  */
-function scanStore(fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, worker: VerifyWorker | null, limits: VerifyLimits, processes: Processes, manifest?: Manifest): StoreScan {
+function scanStore(fs: FileSystem, dir: string, codec: StoreCodec, onProgress: ((done: number, total: number) => void) | undefined, worker: VerifyWorker | null, limits: VerifyLimits, processes: Processes, manifest?: Manifest): StoreScan {
   const started = Date.now();
   const log = new VerifyLog(onProgress);
   const scratch = new Scratch(fs, limits.dir);
@@ -130,9 +131,9 @@ function scanStore(fs: FileSystem, dir: string, onProgress: ((done: number, tota
     for (const r of m.runs) log.total += fs.stat(`${dir}/${runName(r.file)}`)?.size ?? 0;
     const chunk = Buffer.allocUnsafe(CHUNK);
     const records = new RecordJoin(limits, scratch);
-    for (const plan of segmentPlans(m, worker)) verifySegment(fs, dir, plan, chunk, log, records);
+    for (const plan of segmentPlans(m, worker)) verifySegment(fs, dir, codec, plan, chunk, log, records);
     records.seal();
-    return { log, m, started, lastChecks: verifyRuns(fs, dir, m, records, log, { scratch, limits }, worker), scratch };
+    return { log, m, started, lastChecks: verifyRuns(fs, dir, codec, m, records, log, { scratch, limits }, worker), scratch };
   } catch (err) {
     const failure = scratch.failure(err);
     if (failure) {
@@ -177,9 +178,9 @@ function finishReport(scan: StoreScan, onProgress: ((done: number, total: number
  * directory is read-only, full, missing), verifies again holding everything
  * in memory, and says so in a warning; else throws it.
  */
-function againInMemory(err: unknown, fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, processes: Processes, manifest?: Manifest): Report {
+function againInMemory(err: unknown, fs: FileSystem, dir: string, codec: StoreCodec, onProgress: ((done: number, total: number) => void) | undefined, processes: Processes, manifest?: Manifest): Report {
   if (!(err instanceof ScratchError)) throw err;
-  const report = finishReport(scanStore(fs, dir, onProgress, null, IN_MEMORY, processes, manifest), onProgress);
+  const report = finishReport(scanStore(fs, dir, codec, onProgress, null, IN_MEMORY, processes, manifest), onProgress);
   report.warnings.unshift({ file: '', offset: null, kind: 'no-scratch', message: `${err.message}; verify held what it checks in memory instead` });
   return report;
 }
@@ -188,19 +189,20 @@ function againInMemory(err: unknown, fs: FileSystem, dir: string, onProgress: ((
  * Verifies on this thread alone; against `manifest` when given, else the
  * store's MANIFEST. `limits`: how much it holds in memory before spilling (tests).
  * `processes` judges whether a staging or compaction file's process is gone.
+ * `codec`: the store's (verify checks framing and CRCs without its keys).
  */
-export function verifyStore(fs: FileSystem, dir: string, onProgress?: (done: number, total: number) => void, manifest?: Manifest, limits = DEFAULT_LIMITS, processes: Processes = realProcesses): Report {
+export function verifyStore(fs: FileSystem, dir: string, codec: StoreCodec, onProgress?: (done: number, total: number) => void, manifest?: Manifest, limits = DEFAULT_LIMITS, processes: Processes = realProcesses): Report {
   try {
-    return finishReport(scanStore(fs, dir, onProgress, null, limits, processes, manifest), onProgress);
+    return finishReport(scanStore(fs, dir, codec, onProgress, null, limits, processes, manifest), onProgress);
   } catch (err) {
-    return againInMemory(err, fs, dir, onProgress, processes, manifest);
+    return againInMemory(err, fs, dir, codec, onProgress, processes, manifest);
   }
 }
 
 /** Where a run's bloom filter starts, as the one-thread walk reports a bloom mismatch; null when its header cannot be read now. */
-function bloomOffsetOf(fs: FileSystem, dir: string, file: number): number | null {
+function bloomOffsetOf(fs: FileSystem, dir: string, codec: StoreCodec, file: number): number | null {
   try {
-    const run = RunReader.open(fs, dir, file);
+    const run = RunReader.open(fs, dir, file, codec);
     run.close();
     return run.header.bloomOffset;
   } catch {
@@ -219,15 +221,15 @@ export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
  * sequential way, which reports it. Only for stores of PARALLEL_MIN_BYTES of
  * sealed segments or more (`minBytes` for tests).
  */
-export async function verifyStoreParallel(fs: FileSystem, dir: string, onProgress?: (done: number, total: number) => void, minBytes = PARALLEL_MIN_BYTES, limits = DEFAULT_LIMITS, processes: Processes = realProcesses): Promise<Report> {
+export async function verifyStoreParallel(fs: FileSystem, dir: string, codec: StoreCodec, onProgress?: (done: number, total: number) => void, minBytes = PARALLEL_MIN_BYTES, limits = DEFAULT_LIMITS, processes: Processes = realProcesses): Promise<Report> {
   try {
-    return await parallel(fs, dir, onProgress, minBytes, limits, processes);
+    return await parallel(fs, dir, codec, onProgress, minBytes, limits, processes);
   } catch (err) {
-    return againInMemory(err, fs, dir, onProgress, processes);
+    return againInMemory(err, fs, dir, codec, onProgress, processes);
   }
 }
 
-async function parallel(fs: FileSystem, dir: string, onProgress: ((done: number, total: number) => void) | undefined, minBytes: number, limits: VerifyLimits, processes: Processes): Promise<Report> {
+async function parallel(fs: FileSystem, dir: string, codec: StoreCodec, onProgress: ((done: number, total: number) => void) | undefined, minBytes: number, limits: VerifyLimits, processes: Processes): Promise<Report> {
   let m: Manifest | null = null;
   try {
     m = readManifest(fs, dir);
@@ -235,15 +237,15 @@ async function parallel(fs: FileSystem, dir: string, onProgress: ((done: number,
     m = null; // damaged, newer, unreadable: the sequential path reports it
   }
   const sealedBytes = m?.segments.reduce((n, s) => n + (s.size ?? 0), 0) ?? 0;
-  if (!m || sealedBytes < minBytes || sealedBytes === 0) return verifyStore(fs, dir, onProgress, undefined, limits, processes);
+  if (!m || sealedBytes < minBytes || sealedBytes === 0) return verifyStore(fs, dir, codec, onProgress, undefined, limits, processes);
   // Sealed segments only (they never change); the active one is checked on this thread.
   const sealed = segmentPlans(m, null).filter((p) => p.size !== null);
-  const worker = VerifyWorker.start(fs, dir, sealed.map((p) => ({ file: p.file, to: p.size! })), m.runs.map((r) => r.file));
-  if (!worker) return verifyStore(fs, dir, onProgress, undefined, limits, processes);
+  const worker = VerifyWorker.start(fs, dir, codec, sealed.map((p) => ({ file: p.file, to: p.size! })), m.runs.map((r) => r.file));
+  if (!worker) return verifyStore(fs, dir, codec, onProgress, undefined, limits, processes);
   let scan: StoreScan;
   let verdict: WorkerVerdict | null;
   try {
-    scan = scanStore(fs, dir, onProgress, worker, limits, processes);
+    scan = scanStore(fs, dir, codec, onProgress, worker, limits, processes);
     verdict = await worker.finish();
   } finally {
     worker.stop();
@@ -251,7 +253,7 @@ async function parallel(fs: FileSystem, dir: string, onProgress: ((done: number,
   // The worker failed, or the store changed between the two reads of its manifest: the sequential way, from the start.
   if (verdict === null || scan.m?.generation !== m.generation) {
     scan.scratch.dispose();
-    return verifyStore(fs, dir, onProgress, undefined, limits, processes);
+    return verifyStore(fs, dir, codec, onProgress, undefined, limits, processes);
   }
   const { log } = scan;
   const chunk = Buffer.allocUnsafe(CHUNK);
@@ -260,7 +262,7 @@ async function parallel(fs: FileSystem, dir: string, onProgress: ((done: number,
     // Checked again with CRCs: what it reports replaces what the framing-only scan said of this segment.
     const counted = { files: log.files, records: log.records, bytes: log.bytes };
     log.forget(segmentName(plan.file));
-    verifySegment(fs, dir, plan, chunk, log, null);
+    verifySegment(fs, dir, codec, plan, chunk, log, null);
     Object.assign(log, counted);
   }
   for (const run of m.runs) {
@@ -268,7 +270,7 @@ async function parallel(fs: FileSystem, dir: string, onProgress: ((done: number,
     const missing = verdict.runs.get(run.file) ?? 0; // none: the walk could not open the run, and said why
     // A run with other problems is reported already.
     if (missing > 0 && !log.problems.some((p) => p.file === name)) {
-      log.problem(name, bloomOffsetOf(fs, dir, run.file), 'bloom-mismatch', `the bloom filter rules out ${missing} of the keys the run holds`);
+      log.problem(name, bloomOffsetOf(fs, dir, codec, run.file), 'bloom-mismatch', `the bloom filter rules out ${missing} of the keys the run holds`);
     }
   }
   return finishReport(scan, onProgress);

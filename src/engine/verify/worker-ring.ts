@@ -4,6 +4,7 @@
 // word a slot. A slot is FREE (the main thread may fill it) or POSTED (the
 // worker owns it until it sets it FREE again and notifies). Messages on the
 // worker's port say, in order, what each posted slot holds.
+import type { PostedCodec } from './posted-codec.js';
 
 /** Buffers in the ring: the main thread reads ahead of the worker by at most this many. */
 export const SLOTS = 4;
@@ -49,6 +50,8 @@ export interface SegmentJob {
 /** What the worker is started with. */
 export interface WorkerSetup {
   ring: Ring;
+  /** The store's codec (posted-codec.ts: a KeyObject cannot be posted). */
+  codec: PostedCodec;
   segments: SegmentJob[];
   /**
    * When verify runs on the real file system: the store it reads the sealed

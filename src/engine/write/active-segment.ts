@@ -5,6 +5,7 @@
 import { ioError } from '../../errors.js';
 import { MAGIC_SEGMENT } from '../../format/constants.js';
 import { encodeFileHeader } from '../../format/file-header.js';
+import type { StoreCodec } from '../../format/store-codec.js';
 import type { FileSystem } from '../../io/fs.js';
 import { closeQuietly } from '../../io/fs.js';
 import { segmentName } from '../files/layout.js';
@@ -12,8 +13,9 @@ import { segmentName } from '../files/layout.js';
 /**
  * Creates segment `file`: its header, fsynced, and the directory fsynced.
  * Never over a file still on disk (removeLeftovers took numbers past them).
+ * `_codec`: the store's (a version 2 header's data key id will follow from it; unused while only version 1 is written).
  */
-export function createSegment(fs: FileSystem, dir: string, file: number): void {
+export function createSegment(fs: FileSystem, dir: string, file: number, _codec: StoreCodec): void {
   const path = `${dir}/${segmentName(file)}`;
   try {
     const fd = fs.createExclusive(path);
@@ -46,6 +48,8 @@ export class ActiveSegment {
   constructor(
     private readonly fs: FileSystem,
     private readonly dir: string,
+    /** The store's: what an encrypted segment's groups are sealed with. */
+    readonly codec: StoreCodec,
     /** fsync every append before it is acknowledged. */
     private readonly sync: boolean,
   ) {}

@@ -8,6 +8,7 @@
 import { FLAG_BATCH, KIND_PUT, MAGIC_SEGMENT, RECORD_HEADER_BYTES } from '../../format/constants.js';
 import { encodeFileHeader } from '../../format/file-header.js';
 import { encodeCommit, writeRecord, writeRecordHeader } from '../../format/record.js';
+import type { StoreCodec } from '../../format/store-codec.js';
 import { ViewOf, crcBegin, crcCopy, crcEnd } from '../../format/bytes.js';
 import type { PackedPuts } from '../../checked-batch.js';
 import { BatchEntries } from './batch-entries.js';
@@ -55,8 +56,10 @@ export interface FinishedBatch {
  * Gives a spilled batch's staging file what makes it segment `file`: its
  * segment header and a COMMIT, and has the disk start on them (syncAhead)
  * while the caller goes on (it indexes the batch). Returns the segment's size.
+ * `_codec`: the store's (a version 2 header's data key id will follow from it;
+ * unused while only version 1 is written).
  */
-export function sealStage(fs: FileSystem, dir: string, stage: StageFile, file: number, count: number): number {
+export function sealStage(fs: FileSystem, dir: string, stage: StageFile, file: number, count: number, _codec: StoreCodec): number {
   const commit = encodeCommit(count);
   try {
     const header = encodeFileHeader(MAGIC_SEGMENT, file);
@@ -98,7 +101,11 @@ export class StagedBatch {
   /** Bytes written to the staging file since the last syncAhead. */
   private unsynced = 0;
 
-  constructor(private readonly spill?: SpillTo) {}
+  constructor(
+    /** The store's: what an encrypted store's records are sealed and a compressed store's values compressed with. */
+    readonly codec: StoreCodec,
+    private readonly spill?: SpillTo,
+  ) {}
 
   get count(): number {
     return this.entries.count;

@@ -5,6 +5,7 @@
 import { censusValid } from '../../format/manifest.js';
 import type { Manifest, RunInfo } from '../../format/manifest.js';
 import type { FileSystem } from '../../io/fs.js';
+import type { StoreCodec } from '../../format/store-codec.js';
 import type { Processes } from '../../io/processes.js';
 import { mergeableRuns } from '../files/compaction-marker.js';
 import { FileNumbers } from '../files/store-manifest.js';
@@ -41,7 +42,7 @@ interface RunMerge {
  * when the group holds the oldest run; the census stays valid only when the
  * merge leaves no TTL remove of the group unresolved.
  */
-export function writeNextMerge(fs: FileSystem, dir: string, m: Manifest, processes: Processes): RunMerge | null {
+export function writeNextMerge(fs: FileSystem, dir: string, m: Manifest, processes: Processes, codec: StoreCodec): RunMerge | null {
   const plan = planMerge(m.runs.slice(0, mergeableRuns(m, processes)));
   if (!plan) return null;
   const [from, to] = plan;
@@ -51,14 +52,14 @@ export function writeNextMerge(fs: FileSystem, dir: string, m: Manifest, process
   const file = numbers.take();
   const readers: RunReader[] = [];
   try {
-    for (const r of group) readers.push(RunReader.open(fs, dir, r.file));
+    for (const r of group) readers.push(RunReader.open(fs, dir, r.file, codec));
   } catch (err) {
     for (const r of readers) r.close();
     throw err;
   }
   let w: RunWriter;
   try {
-    w = new RunWriter(fs, dir, file, group.reduce((s, r) => s + r.entries, 0));
+    w = new RunWriter(fs, dir, file, group.reduce((s, r) => s + r.entries, 0), codec);
   } catch (err) {
     for (const r of readers) r.close();
     throw err;

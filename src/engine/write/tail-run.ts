@@ -39,7 +39,7 @@ export function writeTailRun(
 ): { run: RunInfo; shadowed: number } {
   const m = view.manifest!;
   const active = m.active.file;
-  const w = new RunWriter(fs, dir, file, tail.length + (batch?.entries.count ?? 0));
+  const w = new RunWriter(fs, dir, file, tail.length + (batch?.entries.count ?? 0), view.codec);
   const delta = census ? new CensusDelta(sortedLookup(m.runs, (i) => view.run(i)), w.ttlRemoves) : null;
   const addTail = (e: LogEntry) => {
     delta?.account(e.key, e.kind, e.length);

@@ -10,6 +10,7 @@ import { DEFAULT_SEGMENT_BYTES, FILE_HEADER_BYTES, REPLICATING_NAME } from '../.
 import { censusValid } from '../../format/manifest.js';
 import type { Manifest } from '../../format/manifest.js';
 import { encodeCommit } from '../../format/record.js';
+import type { StoreCodec } from '../../format/store-codec.js';
 import type { FileSystem } from '../../io/fs.js';
 import { removeQuietly } from '../../io/fs.js';
 import { monotonicMs } from '../../io/clock.js';
@@ -62,18 +63,20 @@ export class WriteSession {
 
   /**
    * REQUIRES: the writer lock, held until close(); `view`, when given, is
-   * current under it (loaded or caught up since the lock was taken): the
-   * session owns it.
+   * current under it (loaded or caught up since the lock was taken), loaded
+   * with `codec`: the session owns it. `codec`: the store's, for everything
+   * the session reads and writes.
    */
   constructor(
     readonly fs: FileSystem,
     readonly dir: string,
+    readonly codec: StoreCodec,
     readonly options: SessionOptions,
     view?: View,
   ) {
-    this.view = view ?? View.load(fs, dir);
+    this.view = view ?? View.load(fs, dir, codec);
     this.listed = this.view.manifest;
-    this.active = new ActiveSegment(fs, dir, options.sync);
+    this.active = new ActiveSegment(fs, dir, codec, options.sync);
   }
 
   /** The manifest on disk. REQUIRES: a store (prepare() makes one). */
@@ -107,7 +110,7 @@ export class WriteSession {
 
   private createStore(): void {
     removeLeftovers(this.fs, this.dir, null, this.options.processes);
-    createSegment(this.fs, this.dir, 1);
+    createSegment(this.fs, this.dir, 1, this.codec);
     this.switchTo(newManifest({ segments: [{ file: 1, size: null }], nextFile: 2, now: this.options.now(), census: { keys: 0, bytes: 0 } }));
   }
 
@@ -128,7 +131,7 @@ export class WriteSession {
 
   private reloadView(): void {
     this.view.close();
-    this.view = View.load(this.fs, this.dir);
+    this.view = View.load(this.fs, this.dir, this.codec);
   }
 
   /** Undoes a write that failed (CommitPoint.undo), before the lock is released. */
@@ -213,7 +216,7 @@ export class WriteSession {
   /** Seals the active segment at its end and starts a new one, recorded in `edit` (its number from `numbers`). */
   roll(edit: ManifestEdit, numbers: FileNumbers): void {
     const file = numbers.take();
-    createSegment(this.fs, this.dir, file);
+    createSegment(this.fs, this.dir, file, this.codec);
     this.switchActive(edit, file, FILE_HEADER_BYTES);
   }
 
@@ -273,7 +276,7 @@ export class WriteSession {
     if (this.active.end > this.manifest.active.indexedTo) this.flush();
     const numbers = new FileNumbers(this.manifest.nextFile);
     const file = numbers.take();
-    const segmentEnd = sealStage(this.fs, this.dir, stage, file, batch.count);
+    const segmentEnd = sealStage(this.fs, this.dir, stage, file, batch.count, this.codec);
     const census = this.census();
     const { run, shadowed } = writeTailRun(this.fs, this.dir, numbers.take(), this.view, [], { base: FILE_HEADER_BYTES, entries: batch.entries, segment: file }, census);
     stageToSegment(this.fs, this.dir, stage, file);
@@ -288,8 +291,8 @@ export class WriteSession {
 
   /** Merges index runs as the policy asks, one manifest replacement per merge, so a lookup touches few files. */
   private mergeRuns(): void {
-    const { fs, dir, options } = this;
-    for (let merge = writeNextMerge(fs, dir, this.manifest, options.processes); merge; merge = writeNextMerge(fs, dir, this.manifest, options.processes)) {
+    const { fs, dir, options, codec } = this;
+    for (let merge = writeNextMerge(fs, dir, this.manifest, options.processes, codec); merge; merge = writeNextMerge(fs, dir, this.manifest, options.processes, codec)) {
       this.install(merge.edit);
       for (const r of merge.replaced) this.removeFile(runName(r.file));
     }

@@ -17,6 +17,7 @@ import { realFs } from '../../../src/io/fs.js';
 import type { State } from './values.js';
 import { expectOneOf, valueOf } from './values.js';
 import type { Clock } from './workload.js';
+import { PLAIN } from '../../../src/format/store-codec.js';
 
 /** Small files so a short workload rolls segments, flushes index runs and merges them. */
 const SMALL = { segmentBytes: 4096, flushBytes: 1024, lockTimeoutMs: 200 } as const;
@@ -111,7 +112,7 @@ export function expectNothingLeftBehind(dir: string, err: unknown, label: string
   if (leftBehind(err) !== undefined) return;
   const listed = new Set(['MANIFEST', ...before]);
   if (!listed.has('LOCK')) expect(existsSync(join(dir, 'LOCK')), `${label}: the lock is released`).toBe(false);
-  const v = View.load(realFs, dir);
+  const v = View.load(realFs, dir, PLAIN);
   try {
     const m = v.manifest;
     if (m) {
