@@ -8,7 +8,6 @@
 // codec: a file says so itself (its header's data key id); the codec only
 // answers "which key is id N" and "what do new writes use".
 import type { KeyObject } from 'node:crypto';
-import { TzkvError } from '../errors.js';
 
 /** docs/format.md "Records, version 2": the compression codes of flags bits 1–2. */
 export type CompressionAlgorithm = 'deflate' | 'brotli';
@@ -31,13 +30,9 @@ export class DataKeys {
     readonly current: number,
   ) {}
 
-  /** The data key with this id. Throws CORRUPT when KEYRING holds no such key (`file` names who asked). */
-  key(id: number, file: string): KeyObject {
-    const k = this.keys.get(id);
-    if (k === undefined) {
-      throw new TzkvError('CORRUPT', `${file} is encrypted with data key ${id}, which KEYRING does not hold`, { path: file });
-    }
-    return k;
+  /** The data key with this id; undefined when KEYRING holds none (the engine's dataKey() turns that into CORRUPT). */
+  key(id: number): KeyObject | undefined {
+    return this.keys.get(id);
   }
 
   get ids(): number[] {

@@ -30,7 +30,7 @@ export function postCodec(codec: StoreCodec): PostedCodec {
     if (isTzkvError(err, 'KEY_REQUIRED')) return { encryption: { keyRequired: err.message }, compression };
     throw err;
   }
-  const posted: Array<[number, Uint8Array]> = keys.ids.map((id) => [id, keys.key(id, 'KEYRING').export()]);
+  const posted: Array<[number, Uint8Array]> = keys.ids.map((id) => [id, keys.key(id)!.export()]);
   return { encryption: { current: keys.current, keys: posted }, compression };
 }
 
