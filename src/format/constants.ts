@@ -60,6 +60,8 @@ export const BLOOM_SEED_2 = 0x2545f491;
 export const MANIFEST_HEADER_BYTES = 16;
 export const MANIFEST_NAME = 'MANIFEST';
 export const LOCK_NAME = 'LOCK';
+/** docs/format.md "KEYRING": an encrypted store's wrapped data keys. */
+export const KEYRING_NAME = 'KEYRING';
 /** docs/format.md "The store directory": a follower's note of a replicate under way. */
 export const REPLICATING_NAME = 'REPLICATING';
 /** docs/format.md "The store directory": a leader's records of its followers. */

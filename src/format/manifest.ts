@@ -2,7 +2,9 @@
 // Longer than most files: it is the typed model of every field the format
 // documents and the checks that decode each, which belong together.
 import { crc32 } from './bytes.js';
-import { FORMAT_VERSION, MAGIC_MANIFEST, MANIFEST_HEADER_BYTES, MAX_FILE_NUMBER } from './constants.js';
+import { FORMAT_VERSION, MAGIC_MANIFEST, MANIFEST_HEADER_BYTES, MAX_FILE_NUMBER, VERSION_2 } from './constants.js';
+import { COMPRESSION_ALGORITHMS } from './store-codec.js';
+import type { CompressionSetting } from './store-codec.js';
 
 export interface SegmentInfo {
   file: number;
@@ -16,6 +18,8 @@ export interface SegmentInfo {
   copied?: number;
   /** With `copied`: the newest segment (its file number) the copies came from. */
   copiedFrom?: number;
+  /** Encrypted store: the data key id the segment's header names (docs/format.md "MANIFEST, version 2"). */
+  key?: number;
 }
 
 export interface RunInfo {
@@ -24,6 +28,8 @@ export interface RunInfo {
   /** Smallest and largest key in the run (empty run: both empty). */
   minKey: Buffer;
   maxKey: Buffer;
+  /** Encrypted store: the data key id the run's header names. */
+  key?: number;
 }
 
 export interface Counters {
@@ -118,11 +124,20 @@ export interface Manifest {
   storeId: string | null;
   /** Present only in a follower store. */
   follower: FollowerMark | null;
+  /** docs/format.md "MANIFEST, version 2": present only in an encrypted store (its keys are in KEYRING). */
+  encryption: { cipher: 'aes-256-gcm' } | null;
+  /** Present only in a compressed store. */
+  compression: CompressionSetting | null;
   /** Unknown fields, preserved on rewrite (docs/format.md "MANIFEST"). */
   extra: Record<string, unknown>;
 }
 
-const KNOWN = new Set(['generation', 'nextFile', 'active', 'segments', 'runs', 'counters', 'created', 'lastCompaction', 'census', 'compaction', 'lastCompactionReport', 'storeId', 'follower']);
+/** The format version of a store with this manifest: 2 when it is encrypted or compressed, else 1 (docs/format.md "Format version 2"). */
+export function manifestVersion(m: Pick<Manifest, 'encryption' | 'compression'>): number {
+  return m.encryption === null && m.compression === null ? FORMAT_VERSION : VERSION_2;
+}
+
+const KNOWN = new Set(['generation', 'nextFile', 'active', 'segments', 'runs', 'counters', 'created', 'lastCompaction', 'census', 'compaction', 'lastCompactionReport', 'storeId', 'follower', 'encryption', 'compression']);
 
 export function encodeManifest(m: Manifest): Buffer {
   const body = Buffer.from(
@@ -130,6 +145,8 @@ export function encodeManifest(m: Manifest): Buffer {
       ...m.extra,
       ...(m.storeId !== null ? { storeId: m.storeId } : {}),
       ...(m.follower ? { follower: m.follower } : {}),
+      ...(m.encryption ? { encryption: m.encryption } : {}),
+      ...(m.compression ? { compression: m.compression } : {}),
       generation: m.generation,
       nextFile: m.nextFile,
       active: m.active,
@@ -139,6 +156,7 @@ export function encodeManifest(m: Manifest): Buffer {
         entries: r.entries,
         minKey: r.minKey.toString('base64'),
         maxKey: r.maxKey.toString('base64'),
+        ...(r.key !== undefined ? { key: r.key } : {}),
       })),
       counters: m.counters,
       created: m.created,
@@ -151,7 +169,7 @@ export function encodeManifest(m: Manifest): Buffer {
   );
   const header = Buffer.alloc(MANIFEST_HEADER_BYTES);
   header.write(MAGIC_MANIFEST, 0, 4, 'latin1');
-  header.writeUInt16LE(FORMAT_VERSION, 4);
+  header.writeUInt16LE(manifestVersion(m), 4);
   header.writeUInt16LE(0, 6);
   header.writeUInt32LE(body.length, 8);
   header.writeUInt32LE(crc32(body), 12);
@@ -179,8 +197,8 @@ export function decodeManifest(buf: Buffer): Manifest {
   if (buf.length < MANIFEST_HEADER_BYTES) throw new ManifestError(`manifest is ${buf.length} bytes, shorter than its header`);
   if (buf.toString('latin1', 0, 4) !== MAGIC_MANIFEST) throw new ManifestError('manifest has the wrong magic');
   const version = buf.readUInt16LE(4);
-  if (version > FORMAT_VERSION) {
-    throw new ManifestError(`format version ${version} is newer than this tzkv understands (${FORMAT_VERSION})`, true);
+  if (version > VERSION_2) {
+    throw new ManifestError(`format version ${version} is newer than this tzkv understands (${VERSION_2})`, true);
   }
   if (version < 1 || buf.readUInt16LE(6) !== 0) throw new ManifestError('manifest header is invalid');
   const length = buf.readUInt32LE(8);
@@ -215,7 +233,7 @@ export function decodeManifest(buf: Buffer): Manifest {
       throw new ManifestError('manifest run entry invalid');
     }
     if (r.file >= (raw.nextFile as number)) throw new ManifestError('manifest run number not below nextFile');
-    return { file: r.file, entries: r.entries, minKey: Buffer.from(r.minKey, 'base64'), maxKey: Buffer.from(r.maxKey, 'base64') };
+    return { file: r.file, entries: r.entries, minKey: Buffer.from(r.minKey, 'base64'), maxKey: Buffer.from(r.maxKey, 'base64'), ...keyId(r.key) };
   });
   if (!counters || !isCount(counters.puts) || !isCount(counters.deletes) || !isCount(counters.deadBytes)) {
     throw new ManifestError('manifest counters invalid');
@@ -226,7 +244,7 @@ export function decodeManifest(buf: Buffer): Manifest {
     generation: raw.generation,
     nextFile: raw.nextFile,
     active: { file: active.file, indexedTo: active.indexedTo },
-    segments: segments.map((s) => ({ file: s.file, size: s.size, ...(isCount(s.copied) && isFileNumber(s.copiedFrom) ? { copied: s.copied, copiedFrom: s.copiedFrom } : {}) })),
+    segments: segments.map((s) => ({ file: s.file, size: s.size, ...(isCount(s.copied) && isFileNumber(s.copiedFrom) ? { copied: s.copied, copiedFrom: s.copiedFrom } : {}), ...keyId(s.key) })),
     runs: decodedRuns,
     counters: {
       puts: counters.puts,
@@ -242,7 +260,36 @@ export function decodeManifest(buf: Buffer): Manifest {
     lastCompactionReport: decodeSummary(raw.lastCompactionReport),
     storeId: typeof raw.storeId === 'string' ? raw.storeId : null,
     follower: decodeFollower(raw.follower),
+    ...decodeVersion2(version, raw),
     extra,
+  };
+}
+
+/** A file entry's data key id, when it has a valid one. */
+function keyId(v: unknown): { key?: number } {
+  return isCount(v) && v >= 1 && v <= 0xffff ? { key: v } : {};
+}
+
+/**
+ * The fields of version 2 (docs/format.md "MANIFEST, version 2"). The header's
+ * version and the body must agree (the CRC covers only the body): a version 1
+ * manifest naming either, or a version 2 one naming neither, is damaged.
+ */
+function decodeVersion2(version: number, raw: Record<string, unknown>): Pick<Manifest, 'encryption' | 'compression'> {
+  const e = raw.encryption as Record<string, unknown> | undefined;
+  const c = raw.compression as Record<string, unknown> | undefined;
+  if ((version === FORMAT_VERSION) !== (e === undefined && c === undefined)) {
+    throw new ManifestError(`manifest header says version ${version}, its body is ${version === FORMAT_VERSION ? 'encrypted or compressed' : 'neither encrypted nor compressed'}`);
+  }
+  if (version === FORMAT_VERSION) return { encryption: null, compression: null };
+  if (e !== undefined && (e === null || e.cipher !== 'aes-256-gcm')) throw new ManifestError(`manifest encryption is not one this tzkv knows (${JSON.stringify(e)})`, true);
+  if (c !== undefined && (c === null || !COMPRESSION_ALGORITHMS.includes(c.algorithm as never))) {
+    throw new ManifestError(`manifest compression is not one this tzkv knows (${JSON.stringify(c)})`, true);
+  }
+  if (c !== undefined && !isCount(c.minBytes)) throw new ManifestError('manifest compression minBytes invalid');
+  return {
+    encryption: e === undefined ? null : { cipher: 'aes-256-gcm' },
+    compression: c === undefined ? null : { algorithm: c.algorithm as CompressionSetting['algorithm'], minBytes: c.minBytes as number },
   };
 }
 
@@ -321,6 +368,8 @@ export function cloneManifest(m: Manifest): Manifest {
     compaction: m.compaction ? { ...m.compaction, segments: [...m.compaction.segments], runs: [...m.compaction.runs], files: { ...m.compaction.files } } : null,
     lastCompactionReport: m.lastCompactionReport ? { ...m.lastCompactionReport } : null,
     follower: m.follower ? { ...m.follower, ...(m.follower.files ? { files: { ...m.follower.files } } : {}) } : null,
+    encryption: m.encryption && { ...m.encryption },
+    compression: m.compression && { ...m.compression },
     extra: structuredClone(m.extra),
   };
 }

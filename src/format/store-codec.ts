@@ -9,8 +9,12 @@
 // answers "which key is id N" and "what do new writes use".
 import type { KeyObject } from 'node:crypto';
 
-/** docs/format.md "Records, version 2": the compression codes of flags bits 1–2. */
-export type CompressionAlgorithm = 'deflate' | 'brotli';
+/** docs/format.md "Records, version 2": the compression algorithms (codes 1, 2 of flags bits 1–2); the one list of them. */
+export const COMPRESSION_ALGORITHMS = ['deflate', 'brotli'] as const;
+export type CompressionAlgorithm = (typeof COMPRESSION_ALGORITHMS)[number];
+
+/** docs/format.md "MANIFEST, version 2": `minBytes` of a store created with compression. */
+export const DEFAULT_COMPRESSION_MIN_BYTES = 256;
 
 /** How a compressed store writes values (MANIFEST `compression`). */
 export interface CompressionSetting {

@@ -29,7 +29,8 @@ import type {
   WatchEvent,
 } from '../api.js';
 import { TzkvError, ioError, isTzkvError } from '../errors.js';
-import { FORMAT_VERSION, KIND_DEL, KIND_PUT } from '../format/constants.js';
+import { KIND_DEL, KIND_PUT, FORMAT_VERSION } from '../format/constants.js';
+import { manifestVersion } from '../format/manifest.js';
 import { encodeCommit, encodeRecord } from '../format/record.js';
 import { PLAIN } from '../format/store-codec.js';
 import type { StoreCodec } from '../format/store-codec.js';
@@ -487,7 +488,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
 
   async stats(options?: ReadOptions): Promise<StoreStats> {
     const damage = new DamageLog(this.location, options?.onDamage);
-    const stats = this.read((v) => storeStats(v, this.now(), FORMAT_VERSION, damage.report, this.processes));
+    const stats = this.read((v) => storeStats(v, this.now(), v.manifest ? manifestVersion(v.manifest) : FORMAT_VERSION, damage.report, this.processes));
     damage.finish('stats');
     return { ...stats, lastVerify: readVerified(this.fs, this.location), lockHolder: await this.lockHolder(), followers: readFollowers(this.fs, this.location) };
   }

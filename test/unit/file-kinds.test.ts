@@ -18,6 +18,8 @@ describe('fileKind', () => {
     const table: Array<[string, FileKind, number, number]> = [
       ['MANIFEST', 'manifest', 0, 0],
       ['MANIFEST.tmp', 'manifest-temp', 0, 0],
+      ['KEYRING', 'keyring', 0, 0],
+      ['KEYRING.tmp', 'keyring-temp', 0, 0],
       [segmentName(7), 'segment', 7, 0],
       [segmentName(0xffffffff), 'segment', 0xffffffff, 0],
       [`${segmentName(7)}.tmp`, 'segment-temp', 7, 0],
@@ -53,6 +55,8 @@ describe('fileKind', () => {
     const foreign = [
       'manifest',
       'MANIFEST.bak',
+      'keyring',
+      'KEYRING.old',
       'LOCK.break.old',
       '0000001.tzds', // 7 digits
       '00000000.tzds', // file 0
@@ -94,8 +98,8 @@ describe('fileKind', () => {
   });
 
   it('takes segments, runs and every *.tmp for leftovers when no manifest lists them, nothing else', () => {
-    const leftovers = [segmentName(3), runName(4), 'MANIFEST.tmp', stageFileName(1, 'ab'), compactFileName(1, 5, RUN_EXT), 'notes.tmp', 'LOCK.ab.tmp'];
-    const kept = ['MANIFEST', 'LOCK', 'LOCK.break', 'VERIFIED', 'REPLICATING', 'QUARANTINE-x.tzq', 'followers', 'notes.txt', '00000001.ttl'];
+    const leftovers = [segmentName(3), runName(4), 'MANIFEST.tmp', 'KEYRING.tmp', stageFileName(1, 'ab'), compactFileName(1, 5, RUN_EXT), 'notes.tmp', 'LOCK.ab.tmp'];
+    const kept = ['MANIFEST', 'KEYRING', 'LOCK', 'LOCK.break', 'VERIFIED', 'REPLICATING', 'QUARANTINE-x.tzq', 'followers', 'notes.txt', '00000001.ttl'];
     for (const name of leftovers) expect(leftoverUnlessListed(fileKind(name)), name).toBe(true);
     for (const name of kept) expect(leftoverUnlessListed(fileKind(name)), name).toBe(false);
   });

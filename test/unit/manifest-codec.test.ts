@@ -6,11 +6,11 @@ import { crc32 } from '../../src/format/bytes.js';
 import { cloneManifest, decodeManifest, encodeManifest } from '../../src/format/manifest.js';
 
 /** A manifest file with this JSON body, framed as format.md says. */
-function manifestFile(body: Record<string, unknown>): Buffer {
+function manifestFile(body: Record<string, unknown>, version = 1): Buffer {
   const json = Buffer.from(JSON.stringify(body), 'utf8');
   const header = Buffer.alloc(MANIFEST_HEADER_BYTES);
   header.write('TZMF', 0, 4, 'latin1');
-  header.writeUInt16LE(1, 4);
+  header.writeUInt16LE(version, 4);
   header.writeUInt32LE(json.length, 8);
   header.writeUInt32LE(crc32(json), 12);
   return Buffer.concat([header, json]);
@@ -78,5 +78,39 @@ describe('manifest codec', () => {
     copy.follower!.files!['00000001.tzds'] = 'changed';
     copy.follower!.generation = 8;
     expect(m.follower).toEqual(MARK);
+  });
+
+  it('writes version 1 for a plain store and version 2 exactly when it is encrypted or compressed', () => {
+    const plain = decodeManifest(manifestFile(BODY));
+    expect({ encryption: plain.encryption, compression: plain.compression }).toEqual({ encryption: null, compression: null });
+    expect(encodeManifest(plain).readUInt16LE(4)).toBe(1);
+    expect(JSON.parse(encodeManifest(plain).subarray(MANIFEST_HEADER_BYTES).toString('utf8'))).not.toHaveProperty('encryption');
+    const settings = [
+      { encryption: { cipher: 'aes-256-gcm' as const }, compression: null },
+      { encryption: null, compression: { algorithm: 'brotli' as const, minBytes: 256 } },
+      { encryption: { cipher: 'aes-256-gcm' as const }, compression: { algorithm: 'deflate' as const, minBytes: 100 } },
+    ];
+    for (const v2 of settings) {
+      const bytes = encodeManifest({ ...plain, ...v2, segments: plain.segments.map((s) => ({ ...s, key: 1 })), runs: plain.runs.map((r) => ({ ...r, key: 1 })) });
+      expect(bytes.readUInt16LE(4)).toBe(2);
+      const again = decodeManifest(bytes);
+      expect({ encryption: again.encryption, compression: again.compression }).toEqual(v2);
+      expect(again.segments.map((s) => s.key)).toEqual([1, 1]);
+      expect(again.runs.map((r) => r.key)).toEqual([1]);
+      expect(again.extra).toEqual({});
+    }
+  });
+
+  it('refuses a version 2 manifest naming a cipher or compression it does not know as from a newer tzkv', () => {
+    for (const field of [{ encryption: { cipher: 'chacha20-poly1305' } }, { compression: { algorithm: 'zstd', minBytes: 256 } }]) {
+      expect(() => decodeManifest(manifestFile({ ...BODY, ...field }, 2))).toThrow(expect.objectContaining({ newerVersion: true, message: expect.stringMatching(/is not one this tzkv knows/) }));
+    }
+    expect(() => decodeManifest(manifestFile(BODY, 3))).toThrow(/format version 3 is newer than this tzkv understands \(2\)/);
+  });
+
+  it('takes a header version that disagrees with the body for damage (the CRC covers only the body)', () => {
+    const encrypted = { ...BODY, encryption: { cipher: 'aes-256-gcm' } };
+    expect(() => decodeManifest(manifestFile(encrypted, 1))).toThrow(expect.objectContaining({ newerVersion: false, message: 'manifest header says version 1, its body is encrypted or compressed' }));
+    expect(() => decodeManifest(manifestFile(BODY, 2))).toThrow('manifest header says version 2, its body is neither encrypted nor compressed');
   });
 });

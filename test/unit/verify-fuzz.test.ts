@@ -72,7 +72,7 @@ const mutations: Array<[string, Mutation]> = [
   ['a newer format version', (f, names, r) => {
     const n = pick(names, r);
     const b = Buffer.from(f.get(n)!);
-    if (b.length >= 6) b.writeUInt16LE(2 + Math.floor(r() * 100), 4);
+    if (b.length >= 6) b.writeUInt16LE(3 + Math.floor(r() * 100), 4);
     fixHeaderCrcs(n, b);
     f.set(n, b);
   }],

@@ -7,6 +7,7 @@
 import { parseFileName } from '../../format/bytes.js';
 import {
   FOLLOWERS_DIR,
+  KEYRING_NAME,
   LOCK_NAME,
   MANIFEST_NAME,
   QUARANTINE_EXT,
@@ -21,6 +22,8 @@ import {
 
 export type FileKind =
   | 'manifest'
+  /** An encrypted store's wrapped data keys. */
+  | 'keyring'
   | 'segment'
   | 'run'
   | 'lock'
@@ -37,6 +40,7 @@ export type FileKind =
   // once whole (VERIFIED also as `VERIFIED.PID.tmp`, by a verify of process PID;
   // the lock as `LOCK.TOKEN.tmp`, hard-linked to LOCK).
   | 'manifest-temp'
+  | 'keyring-temp'
   | 'segment-temp'
   | 'run-temp'
   | 'lock-temp'
@@ -67,6 +71,7 @@ export interface StoreFile {
 
 const ASIDE: Partial<Record<FileKind, FileKind>> = {
   manifest: 'manifest-temp',
+  keyring: 'keyring-temp',
   segment: 'segment-temp',
   run: 'run-temp',
   replicating: 'replicating-temp',
@@ -113,6 +118,8 @@ function whole(name: string, inFollowers: boolean): StoreFile {
   switch (name) {
     case MANIFEST_NAME:
       return named('manifest');
+    case KEYRING_NAME:
+      return named('keyring');
     case LOCK_NAME:
       return named('lock');
     case `${LOCK_NAME}.break`:

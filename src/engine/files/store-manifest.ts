@@ -88,19 +88,23 @@ export interface FormerIdentity {
   generation: number;
 }
 
+/** What a store is made as, for good (docs/format.md "Format version 2"): both null for a plain (version 1) store. */
+export type StoreSettings = Pick<Manifest, 'encryption' | 'compression'>;
+
 /**
  * The first manifest of a store, or one rebuilt from its files: `segments` in
  * log order, the last one active and indexed from its header; no runs. A
- * rebuilt one keeps the identity its followers know (`former`).
+ * rebuilt one keeps the identity its followers know (`former`). `settings`:
+ * encrypted and/or compressed (default plain).
  */
-export function newManifest(o: { segments: SegmentInfo[]; nextFile: number; now: number; census: CensusCount | null; former?: FormerIdentity | null }): Manifest {
+export function newManifest(o: { segments: SegmentInfo[]; nextFile: number; now: number; census: CensusCount | null; former?: FormerIdentity | null; settings?: StoreSettings }): Manifest {
   const generation = (o.former?.generation ?? 0) + 1;
   const last = o.segments[o.segments.length - 1];
   return {
     generation,
     nextFile: o.nextFile,
     active: { file: last.file, indexedTo: FILE_HEADER_BYTES },
-    segments: o.segments.map((s) => ({ file: s.file, size: s === last ? null : s.size })),
+    segments: o.segments.map((s) => ({ file: s.file, size: s === last ? null : s.size, ...(s.key !== undefined ? { key: s.key } : {}) })),
     runs: [],
     counters: { puts: 0, deletes: 0, deadBytes: 0, expiredDropped: 0, compactedRecords: 0 },
     created: new Date(o.now).toISOString(),
@@ -110,6 +114,8 @@ export function newManifest(o: { segments: SegmentInfo[]; nextFile: number; now:
     lastCompactionReport: null,
     storeId: o.former?.storeId ?? randomHex(8),
     follower: null,
+    encryption: o.settings?.encryption ?? null,
+    compression: o.settings?.compression ?? null,
     extra: {},
   };
 }

@@ -31,7 +31,7 @@ import { followerCut } from '../read/view.js';
 const CHUNK = 4 * 1024 * 1024;
 
 /** tzkv's own files that no manifest lists and no writer removes, or that a writer may be writing now: verify does not warn about them. */
-const UNLISTED_OWN = new Set<FileKind>(['manifest', 'lock', 'lock-break', 'lock-temp', 'verified', 'replicating', 'followers', 'quarantine', 'quarantine-temp']);
+const UNLISTED_OWN = new Set<FileKind>(['manifest', 'keyring', 'lock', 'lock-break', 'lock-temp', 'verified', 'replicating', 'followers', 'quarantine', 'quarantine-temp']);
 
 /** Warns about files the manifest does not account for; tzkv's own files are left out. */
 function checkDirectory(fs: FileSystem, dir: string, m: Manifest, log: VerifyLog, processes: Processes): void {
