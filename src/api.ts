@@ -460,7 +460,51 @@ export interface OpenOptions {
   mode?: number;
   /** Told, in words, about a store directory that group or others may write to (default: nobody is told). */
   onWarning?: (message: string) => void;
+  /**
+   * The secret of an encrypted store (docs/cli.md "--key-file"): checked at
+   * open (KEY_WRONG), before anything is read or written. Without it an
+   * encrypted store's data is KEY_REQUIRED. A store that is not encrypted
+   * accepts it and never reads it (scripts give one secret to many stores).
+   */
+  secret?: Secret;
 }
+
+/** How `init` (`tzkv init`, docs/cli.md "init") makes a directory store. */
+export interface InitOptions {
+  /** Encrypt the store (docs/format.md "Format version 2"); needs `secret`, which wraps its data key. */
+  encrypt?: boolean;
+  /** Compress values with this algorithm: 'deflate' or 'brotli' (docs/format.md "Records, version 2"). */
+  compression?: string;
+  secret?: Secret;
+  /** Permission bits of the store directory when init creates it (default 0o700), as OpenOptions.mode. */
+  mode?: number;
+  /** How long to wait for the writer lock, in ms (default 10000). */
+  lockTimeoutMs?: number;
+  /** Name of the operation, recorded in the lock file. */
+  command?: string;
+  /** Told of a store directory that group or others may write to. */
+  onWarning?: (message: string) => void;
+}
+
+/** The store init made. */
+export interface InitReport {
+  location: string;
+  /** 1 for a plain store, 2 for an encrypted or compressed one. */
+  formatVersion: number;
+  encrypted: boolean;
+  /** The compression algorithm, or null. */
+  compression: string | null;
+}
+
+/**
+ * How an encrypted store's key is given: a key file (32 raw bytes, or their
+ * base64 as `tzkv keygen` writes it), the 32 key bytes, or a passphrase
+ * (stretched by scrypt with parameters the store records).
+ */
+export type Secret = ({ keyFile: string } | { key: Uint8Array } | { passphrase: string }) & {
+  /** How it was given, for messages (for example "the passphrase in $TZKV_PASSPHRASE"); default: what it is. */
+  given?: string;
+};
 
 export interface EtcdConnectOptions {
   user?: string;

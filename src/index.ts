@@ -2,7 +2,7 @@
 export type * from './api.js';
 export { TzkvError, EXIT_CODES, isTzkvError } from './errors.js';
 export type { ErrorCode } from './errors.js';
-export { open } from './open.js';
+export { init, open } from './open.js';
 export { FORMAT_VERSION, MAX_EXPIRY_MS, MAX_KEY_BYTES, MAX_VALUE_BYTES } from './format/constants.js';
 export { serve } from './serve/serve.js';
 export type { ListenAddress, ServeOptions, Server } from './serve/serve.js';

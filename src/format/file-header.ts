@@ -2,6 +2,8 @@
 // "Common file header"). Pure: Buffers in, Buffers out.
 import { crc32 } from './bytes.js';
 import { FILE_HEADER_BYTES, FORMAT_VERSION, VERSION_2 } from './constants.js';
+import type { StoreCodec } from './store-codec.js';
+import { writtenVersion } from './store-codec.js';
 
 /** What a file header says beyond its magic and number: its format version, and in version 2 the data key id (0: not encrypted). */
 export interface FileVersion {
@@ -11,6 +13,11 @@ export interface FileVersion {
 
 /** A version 1 file: what a plain store writes. */
 export const V1_FILE: FileVersion = Object.freeze({ version: FORMAT_VERSION, keyId: 0 });
+
+/** What a new file of a store with `codec` says: its version, and the current data key when the store is encrypted (KEY_REQUIRED without the secret). */
+export function fileVersionFor(codec: StoreCodec): FileVersion {
+  return { version: writtenVersion(codec), keyId: codec.encryption === undefined ? 0 : codec.encryption.keys().current };
+}
 
 export function encodeFileHeader(magic: string, fileNumber: number, out = Buffer.alloc(FILE_HEADER_BYTES), as: FileVersion = V1_FILE): Buffer {
   out.write(magic, 0, 4, 'latin1');

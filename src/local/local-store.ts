@@ -31,8 +31,9 @@ import type {
 import { TzkvError, ioError, isTzkvError } from '../errors.js';
 import { KIND_DEL, KIND_PUT, FORMAT_VERSION } from '../format/constants.js';
 import { manifestVersion } from '../format/manifest.js';
+import type { Manifest } from '../format/manifest.js';
+import { openCodec } from '../engine/files/keyring-file.js';
 import { encodeCommit, encodeRecord } from '../format/record.js';
-import { PLAIN } from '../format/store-codec.js';
 import type { StoreCodec } from '../format/store-codec.js';
 import type { FileSystem } from '../io/fs.js';
 import { realFs } from '../io/fs.js';
@@ -165,17 +166,18 @@ export async function open(location: string, options: EngineOptions = {}): Promi
       throw ioError(err, 'cannot write to store directory', dir);
     }
   }
+  let manifest: Manifest | null = null;
   if (state === 'store') {
     try {
-      readManifest(fs, dir);
+      manifest = readManifest(fs, dir);
     } catch (err) {
       // A newer format is refused at once; damage is left for reads to report and verify to examine.
       if (err instanceof TzkvError && err.code !== 'CORRUPT') throw err;
     }
   }
-  // Where the store's codec is chosen: PLAIN (format version 1) until issue 17's
-  // open path builds it here from the MANIFEST and KEYRING (and the secret the options give).
-  const codec: StoreCodec = PLAIN;
+  // The store's codec, from its MANIFEST and KEYRING: an encrypted store's secret is checked now
+  // (KEY_WRONG), before anything else is read or written.
+  const codec = openCodec(fs, dir, manifest, options.secret);
   return new LocalStore(fs, dir, codec, options);
 }
 
@@ -230,6 +232,21 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     if (this.closed) throw new TzkvError('CLOSED', `store ${this.location} is closed`, { path: this.location });
   }
 
+  /**
+   * Before a key or value is read or written: an encrypted store opened
+   * without its secret is KEY_REQUIRED (its stats, verify and replicate need none).
+   */
+  private needKeys(): void {
+    this.checkOpen();
+    this.codec.encryption?.keys();
+  }
+
+  /** read() of keys and values: needKeys() first. */
+  private readData<T>(fn: (v: View) => T): T {
+    this.needKeys();
+    return this.read(fn);
+  }
+
   /** Runs fn on a current view, retrying when a file vanished under it (an index merge or compaction). */
   private read<T>(fn: (v: View) => T): T {
     this.checkOpen();
@@ -269,7 +286,8 @@ class LocalStore extends CheckedStore implements StoreAdmin {
    * everything; `held` learns how long the lock was held (ms).
    */
   private async write<T>(fn: (w: WriteSession) => T | Promise<T>, prepare = true, held?: (ms: number) => void): Promise<T> {
-    this.checkOpen();
+    if (prepare) this.needKeys();
+    else this.checkOpen();
     if (this.readOnly) {
       throw new TzkvError('READ_ONLY', `store ${this.location} is open read-only`, { path: this.location });
     }
@@ -298,15 +316,15 @@ class LocalStore extends CheckedStore implements StoreAdmin {
   }
 
   protected async _getEntry(k: Buffer): Promise<Entry | undefined> {
-    return this.read((v) => liveEntry(v, k, this.now()));
+    return this.readData((v) => liveEntry(v, k, this.now()));
   }
 
   protected async _has(k: Buffer): Promise<boolean> {
-    return this.read((v) => isLive(v.locate(k), this.now()));
+    return this.readData((v) => isLive(v.locate(k), this.now()));
   }
 
   protected async _expiry(k: Buffer): Promise<number | null | undefined> {
-    return this.read((v) => {
+    return this.readData((v) => {
       const at = v.locate(k);
       if (!isLive(at, this.now())) return undefined;
       return at.expiresAt === 0 ? null : at.expiresAt;
@@ -424,7 +442,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
    */
   private *liveEntries(prefix: Buffer, start: Buffer, limit: number, values: boolean, damage: DamageLog): Generator<KeyInfo | Entry> {
     if (limit === 0) return;
-    this.checkOpen();
+    this.needKeys();
     let view: View | undefined;
     for (let attempt = 0; view === undefined; attempt++) {
       try {
@@ -467,7 +485,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
   }
 
   protected async *_watch(watching: Watching): AsyncIterableIterator<WatchEvent> {
-    this.checkOpen();
+    this.needKeys();
     yield* watchLog({ fs: this.fs, dir: this.location, codec: this.codec, now: this.now, watchDirectory: this.watchDirectory }, watching);
   }
 

@@ -11,6 +11,7 @@ import { RUN_EXT, SEGMENT_EXT, TTL_SCRATCH_EXT } from '../../src/format/constant
 import type { FileSystem } from '../../src/io/fs.js';
 import { realFs } from '../../src/io/fs.js';
 import { open } from '../../src/local/local-store.js';
+import { initStore } from '../../src/local/init-store.js';
 import { skipVerify, tempDir } from '../helpers/temp-store.js';
 
 describe('fileKind', () => {
@@ -107,9 +108,10 @@ describe('fileKind', () => {
   it('knows every name a store, its verify, repair, compaction and replication write', async () => {
     const leader = tempDir();
     const follower = join(tempDir(), 'follower');
+    const encrypted = tempDir();
     const made = new Set<string>();
     const note = (path: string) => {
-      for (const dir of [leader, follower]) if (path.startsWith(`${dir}/`)) made.add(relative(dir, path));
+      for (const dir of [leader, follower, encrypted]) if (path.startsWith(`${dir}/`)) made.add(relative(dir, path));
     };
     const fs: FileSystem = {
       ...realFs,
@@ -119,6 +121,7 @@ describe('fileKind', () => {
       link: (from, to) => (note(to), realFs.link(from, to)),
       mkdirp: (path, mode) => (note(path), realFs.mkdirp(path, mode)),
     };
+    await initStore(encrypted, { fs, encrypt: true, secret: { passphrase: 'p' } });
     const store = await open(leader, { fs, segmentBytes: 4096, flushBytes: 1024, spillBytes: 2048, compactTtlSpillChunk: 4, rebuildChunkKeys: 16 });
     for (let i = 0; i < 200; i++) await store.put(`k${i % 60}`, `value ${i}`, { expiresAt: 4_000_000_000_000 + i });
     const batch = store.batch();
@@ -143,7 +146,7 @@ describe('fileKind', () => {
     const unknown = [...made].filter((n) => !isTzkvFile(fileKind(n)));
     expect(unknown, 'names tzkv wrote that the classifier does not know').toEqual([]);
     const kinds = new Set([...made].map((n) => fileKind(n).kind));
-    const expected: FileKind[] = ['manifest', 'manifest-temp', 'segment', 'segment-temp', 'run', 'run-temp', 'lock', 'lock-temp', 'stage'];
+    const expected: FileKind[] = ['manifest', 'manifest-temp', 'keyring', 'keyring-temp', 'segment', 'segment-temp', 'run', 'run-temp', 'lock', 'lock-temp', 'stage'];
     expected.push('compaction-output', 'ttl-scratch', 'replicating', 'replicating-temp', 'verified', 'verified-temp', 'quarantine', 'quarantine-temp');
     expected.push('followers', 'follower-record', 'follower-record-temp');
     expect([...kinds].sort()).toEqual([...expected].sort());

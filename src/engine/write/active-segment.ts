@@ -4,23 +4,23 @@
 // appended to.
 import { ioError } from '../../errors.js';
 import { MAGIC_SEGMENT } from '../../format/constants.js';
-import { encodeFileHeader } from '../../format/file-header.js';
+import { encodeFileHeader, fileVersionFor } from '../../format/file-header.js';
 import type { StoreCodec } from '../../format/store-codec.js';
 import type { FileSystem } from '../../io/fs.js';
 import { closeQuietly } from '../../io/fs.js';
 import { segmentName } from '../files/layout.js';
 
 /**
- * Creates segment `file`: its header, fsynced, and the directory fsynced.
+ * Creates segment `file`: its header (stamped as `codec` writes: version, data
+ * key id), fsynced, and the directory fsynced.
  * Never over a file still on disk (removeLeftovers took numbers past them).
- * `_codec`: the store's (a version 2 header's data key id will follow from it; unused while only version 1 is written).
  */
-export function createSegment(fs: FileSystem, dir: string, file: number, _codec: StoreCodec): void {
+export function createSegment(fs: FileSystem, dir: string, file: number, codec: StoreCodec): void {
   const path = `${dir}/${segmentName(file)}`;
   try {
     const fd = fs.createExclusive(path);
     try {
-      const header = encodeFileHeader(MAGIC_SEGMENT, file);
+      const header = encodeFileHeader(MAGIC_SEGMENT, file, undefined, fileVersionFor(codec));
       fs.write(fd, header, 0, header.length, 0);
       fs.fsync(fd);
     } finally {

@@ -19,10 +19,11 @@ import { randomHex } from '../../io/random.js';
 import { failedSummary, markerLive } from '../files/compaction-marker.js';
 import { runName } from '../files/layout.js';
 import { removeLeftovers } from '../files/leftovers.js';
-import { FileNumbers, installManifest, newManifest, nextManifest } from '../files/store-manifest.js';
+import { FileNumbers, installManifest, nextManifest } from '../files/store-manifest.js';
 import type { CensusCount, ManifestEdit } from '../files/store-manifest.js';
 import { View } from '../read/view.js';
 import { ActiveSegment, createSegment } from './active-segment.js';
+import { startStore } from './new-store.js';
 import { CommitPoint } from './commit-point.js';
 import { sealStage, stageToSegment } from './batch.js';
 import type { FinishedBatch, StageFile } from './batch.js';
@@ -109,9 +110,7 @@ export class WriteSession {
   }
 
   private createStore(): void {
-    removeLeftovers(this.fs, this.dir, null, this.options.processes);
-    createSegment(this.fs, this.dir, 1, this.codec);
-    this.switchTo(newManifest({ segments: [{ file: 1, size: null }], nextFile: 2, now: this.options.now(), census: { keys: 0, bytes: 0 } }));
+    this.switchTo(startStore(this.fs, this.dir, this.codec, this.options.now(), this.options.processes));
   }
 
   /** Installs the manifest `edit` makes of the one on disk, and loads the view from it. Returns that manifest. */
