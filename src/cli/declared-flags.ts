@@ -13,6 +13,7 @@ export interface DeclaredFlag {
 export const BASE_FLAGS: Readonly<Record<string, DeclaredFlag>> = {
   dir: { value: true, char: 'd', env: 'TZKV_DIR' },
   json: { value: false },
+  'key-file': { value: true, env: 'TZKV_KEY_FILE' },
   'etcd-user': { value: true, env: 'TZKV_ETCD_USER' },
   'etcd-ca': { value: true },
   'etcd-cert': { value: true },
@@ -82,6 +83,14 @@ export const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, Decl
     mode: { value: true, env: 'TZKV_MODE' },
     ttl: { value: true },
   },
+  init: {
+    encrypt: { value: false },
+    compress: { value: false },
+    compression: { value: true },
+    'lock-timeout': { value: true, env: 'TZKV_LOCK_TIMEOUT' },
+    mode: { value: true, env: 'TZKV_MODE' },
+  },
+  keygen: {},
   keys: {
     bucket: { value: true, char: 'b' },
     limit: { value: true, char: 'n' },
@@ -176,6 +185,8 @@ export const COMMAND_ARGUMENTS: Readonly<Record<string, readonly [number, number
   getset: [1, 2],
   import: [0, 1],
   incr: [1, 2],
+  init: [0, 0],
+  keygen: [0, 0],
   keys: [0, 1],
   lock: [0, null],
   'lock:acquire': [1, 1],

@@ -44,6 +44,8 @@ export interface FastPlan {
   'lock-timeout'?: string;
   /** --mode, else $TZKV_MODE (commands that may create a store). */
   mode?: string;
+  /** --key-file, else $TZKV_KEY_FILE (an encrypted store's key). */
+  'key-file'?: string;
   /** keys --limit. */
   limit?: number;
   /** keys -0/--null (absent when not given). */
@@ -66,7 +68,7 @@ export interface FastPlan {
 
 /** The flags the fast path reads into a plan; a line with any other flag goes to oclif. */
 const FAST_FLAGS = [
-  ...['dir', 'bucket', 'json', 'ttl', 'if-absent', 'if-value', 'if-version', 'get', 'lock-timeout', 'mode', 'limit', 'persist', 'null'],
+  ...['dir', 'bucket', 'json', 'ttl', 'if-absent', 'if-value', 'if-version', 'get', 'lock-timeout', 'mode', 'limit', 'persist', 'null', 'key-file'],
   // Many keys at once (src/cli/many-keys.ts, key-listing.ts).
   ...['prefix', 'missing-ok', 'with-keys', 'all', 'dry-run', 'match', 'long'],
   // batch (src/cli/batch-action.ts).
@@ -127,7 +129,7 @@ export const VALUE_FLAGS: ReadonlySet<string> = new Set(
 );
 
 /** The value flags the fast path itself takes before the command; a line with another goes to oclif. */
-const VALUES_BEFORE_COMMAND: readonly FlagName[] = ['dir', 'bucket', 'lock-timeout'];
+const VALUES_BEFORE_COMMAND: readonly FlagName[] = ['dir', 'bucket', 'lock-timeout', 'key-file'];
 
 /** Whether the fast path reads a flag before the command: one of its value flags, or a flag without a value. */
 function fineBeforeCommand(written: string): boolean {
@@ -229,5 +231,7 @@ export function fastPlan(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   if (lockTimeout !== undefined) plan['lock-timeout'] = lockTimeout;
   const mode = valueOf('mode');
   if (mode !== undefined) plan.mode = mode;
+  const keyFile = valueOf('key-file');
+  if (keyFile !== undefined) plan['key-file'] = keyFile;
   return plan;
 }

@@ -20,6 +20,13 @@ export const globalFlags = {
     summary: 'Print exactly one JSON document on stdout.',
     default: false,
   }),
+  'key-file': Flags.string({
+    summary: 'Key file of an encrypted store (tzkv keygen makes one).',
+    description:
+      'Defaults to $TZKV_KEY_FILE; without either, a passphrase in $TZKV_PASSPHRASE. The file holds 32 bytes, or their base64. A store that is not encrypted never reads it.',
+    env: 'TZKV_KEY_FILE',
+    helpValue: 'PATH',
+  }),
   'etcd-user': Flags.string({
     summary: 'etcd user name (the password comes from $TZKV_ETCD_PASSWORD).',
     env: 'TZKV_ETCD_USER',

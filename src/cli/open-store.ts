@@ -5,7 +5,7 @@
 
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { Store } from '../api.js';
+import type { Secret, Store } from '../api.js';
 import { isEtcdAddress } from '../etcd/url.js';
 import { isTzkvError } from '../errors.js';
 import { open } from '../index.js';
@@ -23,6 +23,22 @@ export interface StoreFlags extends EtcdFlags {
   'lock-timeout'?: string;
   /** --mode: the permissions of a store directory a write creates (octal). */
   mode?: string;
+  /** --key-file, or $TZKV_KEY_FILE (oclif fills the flag from it). */
+  'key-file'?: string;
+}
+
+/**
+ * The secret of an encrypted store (docs/cli.md "--key-file"): --key-file,
+ * else $TZKV_KEY_FILE, else a passphrase in $TZKV_PASSPHRASE (empty counts as
+ * unset); undefined when none is given.
+ */
+export function secretOf(flags: { 'key-file'?: string }, env: NodeJS.ProcessEnv = process.env): Secret | undefined {
+  const keyFile = flags['key-file'] || env.TZKV_KEY_FILE;
+  if (keyFile) {
+    const path = resolve(keyFile);
+    return { keyFile: path, given: `the key file ${path} (${keyFile === env.TZKV_KEY_FILE ? '$TZKV_KEY_FILE' : '--key-file'})` };
+  }
+  return env.TZKV_PASSPHRASE ? { passphrase: env.TZKV_PASSPHRASE, given: 'the passphrase in $TZKV_PASSPHRASE' } : undefined;
 }
 
 /**
@@ -78,7 +94,7 @@ async function openAndUse<T>(flags: StoreFlags, access: Access, command: string,
     : undefined;
   let store: Store;
   try {
-    store = await openStore({ dir: storeDirectory(flags.dir), command, access, lockTimeoutMs, etcd: flags, mode: access === 'create' ? modeOf(flags) : undefined });
+    store = await openStore({ dir: storeDirectory(flags.dir), command, access, lockTimeoutMs, etcd: flags, mode: access === 'create' ? modeOf(flags) : undefined, secret: secretOf(flags) });
   } catch (err) {
     if (noStore !== undefined && isTzkvError(err, 'NO_STORE')) return noStore();
     throw err;
@@ -127,6 +143,8 @@ export interface OpenFor {
   sync?: boolean;
   /** Told of a store directory others may write to (default: a `tzkv: warning:` line on stderr; tzkv serve logs it). */
   onWarning?: (message: string) => void;
+  /** An encrypted store's secret (secretOf). */
+  secret?: Secret;
 }
 
 /** The flags that reach an etcd cluster (src/cli/flags.ts). */
@@ -141,7 +159,7 @@ interface EtcdFlags {
 /** An open store's warnings (a directory others may write to) go to stderr, as etcd warns of its data directory. */
 const warn = (message: string) => printMessage(`warning: ${message}`);
 
-export function openStore({ dir, command, access, lockTimeoutMs, etcd = {}, mode, sync, onWarning = warn }: OpenFor): Promise<Store> {
+export function openStore({ dir, command, access, lockTimeoutMs, etcd = {}, mode, sync, onWarning = warn, secret }: OpenFor): Promise<Store> {
   const connect = {
     timeoutMs: etcd['etcd-timeout'] === undefined ? undefined : parseDuration(etcd['etcd-timeout'], '--etcd-timeout'),
     user: etcd['etcd-user'],
@@ -150,8 +168,8 @@ export function openStore({ dir, command, access, lockTimeoutMs, etcd = {}, mode
     cert: etcd['etcd-cert'],
     key: etcd['etcd-key'],
   };
-  if (access === 'read') return open(dir, { readOnly: true, command, etcd: connect, onWarning });
-  if (access === 'audit') return open(dir, { readOnly: true, create: false, command, etcd: connect, onWarning });
+  if (access === 'read') return open(dir, { readOnly: true, command, etcd: connect, onWarning, secret });
+  if (access === 'audit') return open(dir, { readOnly: true, create: false, command, etcd: connect, onWarning, secret });
   const create = access === 'create';
-  return open(dir, { create, command, etcd: connect, onWarning, ...(sync === false ? { sync } : {}), ...(lockTimeoutMs === undefined ? {} : { lockTimeoutMs }), ...(create && mode !== undefined ? { mode } : {}) });
+  return open(dir, { create, command, etcd: connect, onWarning, secret, ...(sync === false ? { sync } : {}), ...(lockTimeoutMs === undefined ? {} : { lockTimeoutMs }), ...(create && mode !== undefined ? { mode } : {}) });
 }

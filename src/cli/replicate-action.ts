@@ -7,7 +7,7 @@ import type { ReplicateReport } from '../api.js';
 import { TzkvError } from '../errors.js';
 import { isEtcdAddress } from '../etcd/url.js';
 import { syncStores, type SyncReport } from '../replication/store-sync.js';
-import { DEFAULT_LOCK_TIMEOUT_MS, modeOf, openStore, type StoreFlags, storeDirectory, withStore } from './open-store.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, modeOf, openStore, secretOf, type StoreFlags, storeDirectory, withStore } from './open-store.js';
 import { givenPath } from './paths.js';
 import { prepareProgress, type Progress } from './progress.js';
 import { adminOf } from './store-admin.js';
@@ -51,7 +51,7 @@ export async function replicateStore(request: ReplicateRequest): Promise<Replica
 async function syncWith(request: ReplicateRequest, target: string): Promise<SyncReport> {
   if (request.check) throw new TzkvError('INVALID_ARGUMENT', '--check compares store files: it works only between two directory stores');
   return withStore(request, 'read', 'tzkv replicate', async (source) => {
-    const dest = await openStore({ dir: target, command: 'tzkv replicate', access: 'create', lockTimeoutMs: DEFAULT_LOCK_TIMEOUT_MS, etcd: request });
+    const dest = await openStore({ dir: target, command: 'tzkv replicate', access: 'create', lockTimeoutMs: DEFAULT_LOCK_TIMEOUT_MS, etcd: request, secret: secretOf(request) });
     try {
       return await syncStores(source, dest);
     } finally {

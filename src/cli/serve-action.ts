@@ -12,7 +12,7 @@ import { serve } from '../serve/serve.js';
 import { type ServeLogEntry, logLine } from '../serve/serve-log.js';
 import { parseDuration } from '../text/duration.js';
 import { describeFailure, reportFailure } from './failure.js';
-import { type StoreFlags, modeOf, openStore, storeDirectory } from './open-store.js';
+import { type StoreFlags, modeOf, secretOf, openStore, storeDirectory } from './open-store.js';
 import { type ServeFlags, serveOptions } from './serve-options.js';
 
 export interface ServeRequest extends StoreFlags, ServeFlags {
@@ -61,6 +61,7 @@ async function openServedStore(request: ServeRequest, sync: boolean, onWarning: 
       mode: modeOf(request),
       sync,
       onWarning,
+      secret: secretOf(request),
     });
   } catch (err) {
     if (!isTzkvError(err, 'NO_STORE')) throw err;

@@ -15,6 +15,8 @@ import Get from './get.js';
 import Getset from './getset.js';
 import Import from './import.js';
 import Incr from './incr.js';
+import Init from './init.js';
+import Keygen from './keygen.js';
 import Keys from './keys.js';
 import Lock from './lock.js';
 import LockAcquire from './lock-acquire.js';
@@ -40,6 +42,8 @@ export const COMMANDS = {
   getset: Getset,
   import: Import,
   incr: Incr,
+  init: Init,
+  keygen: Keygen,
   keys: Keys,
   lock: Lock,
   'lock:acquire': LockAcquire,

@@ -13,6 +13,9 @@ import type { KeyObject } from 'node:crypto';
 export const COMPRESSION_ALGORITHMS = ['deflate', 'brotli'] as const;
 export type CompressionAlgorithm = (typeof COMPRESSION_ALGORITHMS)[number];
 
+/** What `init --compress` chooses (docs/benchmarks.md has the measurement that decides it). */
+export const DEFAULT_COMPRESSION: CompressionAlgorithm = 'deflate';
+
 /** docs/format.md "MANIFEST, version 2": `minBytes` of a store created with compression. */
 export const DEFAULT_COMPRESSION_MIN_BYTES = 256;
 

@@ -98,6 +98,15 @@ describe('fastPlan: which command lines skip oclif', () => {
     expect(plan(['get', 'k'], { TZKV_LOCK_TIMEOUT: '2s' })?.['lock-timeout']).toBeUndefined();
   });
 
+  test('takes --key-file on every fast command, before the command too, else $TZKV_KEY_FILE (the flag wins)', () => {
+    expect(plan(['get', 'k', '--key-file', '/k'])?.['key-file']).toBe('/k');
+    expect(plan(['--key-file', '/k', 'put', 'k', 'v'])?.['key-file']).toBe('/k');
+    expect(plan(['keys', '--key-file=/k'])?.['key-file']).toBe('/k');
+    expect(plan(['del', 'k'], { TZKV_KEY_FILE: '/env' })?.['key-file']).toBe('/env');
+    expect(plan(['del', 'k', '--key-file', '/flag'], { TZKV_KEY_FILE: '/env' })?.['key-file']).toBe('/flag');
+    expect(plan(['get', 'k'], { TZKV_KEY_FILE: '' })?.['key-file']).toBeUndefined();
+  });
+
   test.each([
     ['another command', ['export']],
     ['ttl with --expire-at', ['ttl', 'k', '--expire-at', '0']],
