@@ -401,6 +401,15 @@ export interface StoreAdmin {
   /** Makes a follower an independent, writable store; resolves false when it was not a follower. Loop: as Store.put(). */
   promote(): Promise<boolean>;
   /**
+   * Changes an encrypted store's secret to `secret` (`tzkv rekey`): every data
+   * key in KEYRING is wrapped anew, KEYRING replaced (temp + fsync + rename)
+   * under the writer lock, no data rewritten: O(1). From then on only `secret`
+   * opens the store (a process that opened it before keeps its keys). The
+   * store must have been opened with its current secret (KEY_REQUIRED);
+   * PRECONDITION when it is not encrypted. Loop: as Store.put().
+   */
+  rekey(secret: Secret): Promise<void>;
+  /**
    * Repairs what can be repaired, under the writer lock: unreadable bytes
    * moved to a quarantine file, a torn tail cut, damaged segments rewritten,
    * the index rebuilt. Then verifies: the report is the verify after the

@@ -125,6 +125,10 @@ export const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, Decl
     'if-version': { value: true },
     get: { value: false },
   },
+  rekey: {
+    'new-key-file': { value: true, env: 'TZKV_NEW_KEY_FILE' },
+    'lock-timeout': { value: true, env: 'TZKV_LOCK_TIMEOUT' },
+  },
   replicate: {
     to: { value: true },
     check: { value: false },
@@ -194,6 +198,7 @@ export const COMMAND_ARGUMENTS: Readonly<Record<string, readonly [number, number
   'lock:release': [2, 2],
   promote: [0, 0],
   put: [1, 2],
+  rekey: [0, 0],
   replicate: [0, 0],
   serve: [0, 0],
   stats: [0, 0],

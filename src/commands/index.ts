@@ -24,6 +24,7 @@ import LockList from './lock-list.js';
 import LockRelease from './lock-release.js';
 import Promote from './promote.js';
 import Put from './put.js';
+import Rekey from './rekey.js';
 import Replicate from './replicate.js';
 import Serve from './serve.js';
 import Stats from './stats.js';
@@ -51,6 +52,7 @@ export const COMMANDS = {
   'lock:release': LockRelease,
   promote: Promote,
   put: Put,
+  rekey: Rekey,
   replicate: Replicate,
   serve: Serve,
   stats: Stats,

@@ -16,6 +16,7 @@ import type {
   LockHolderInfo,
   OpenOptions,
   ReadOptions,
+  Secret,
   RepairReport,
   ReplicateOptions,
   ReplicateReport,
@@ -32,7 +33,7 @@ import { TzkvError, ioError, isTzkvError } from '../errors.js';
 import { KIND_DEL, KIND_PUT, FORMAT_VERSION } from '../format/constants.js';
 import { manifestVersion } from '../format/manifest.js';
 import type { Manifest } from '../format/manifest.js';
-import { openCodec } from '../engine/files/keyring-file.js';
+import { keyRequired, openCodec, rekeyStore } from '../engine/files/keyring-file.js';
 import { encodeCommit, encodeRecord } from '../format/record.js';
 import type { StoreCodec } from '../format/store-codec.js';
 import type { FileSystem } from '../io/fs.js';
@@ -191,6 +192,8 @@ class LocalStore extends CheckedStore implements StoreAdmin {
   private readonly compactTtlSpillChunk: number | undefined;
   private readonly rebuildChunkKeys: number | undefined;
   private readonly processes: Processes;
+  /** The secret the store was opened with (rekey unwraps with it). */
+  private readonly secret: Secret | undefined;
   private readonly lockClock: Clock;
   private readonly watchDirectory: DirectoryWatch;
   private readonly views: KeptView;
@@ -216,6 +219,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     this.compactTtlSpillChunk = options.compactTtlSpillChunk;
     this.rebuildChunkKeys = options.rebuildChunkKeys;
     this.processes = options.processes ?? realProcesses;
+    this.secret = options.secret;
     this.lockClock = options.lockClock ?? systemClock;
     this.watchDirectory = options.watchDirectory ?? watchDirectory;
     this.views = new KeptView(fs, dir, codec);
@@ -606,6 +610,15 @@ class LocalStore extends CheckedStore implements StoreAdmin {
 
   async promote(): Promise<boolean> {
     return this.write((w) => w.promote(), false);
+  }
+
+  async rekey(secret: Secret): Promise<void> {
+    this.checkOpen();
+    if (this.readOnly) throw new TzkvError('READ_ONLY', `store ${this.location} is open read-only: it cannot be rekeyed`, { path: this.location });
+    if (this.codec.encryption === undefined) throw new TzkvError('PRECONDITION', `store ${this.location} is not encrypted: it has no key to change`, { path: this.location });
+    const current = this.secret;
+    if (current === undefined) throw keyRequired(this.location);
+    await this.withLock(() => rekeyStore(this.fs, this.location, current, secret));
   }
 
   admin(): StoreAdmin {

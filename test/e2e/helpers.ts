@@ -36,7 +36,7 @@ export interface RunOptions {
 }
 
 /** Variables that would change tzkv's behaviour and must come only from a test. */
-const CONTROLLED = ['TZKV_DIR', 'TZKV_LOCK_TIMEOUT', 'TZKV_MODE', 'TZKV_KEY_FILE', 'TZKV_PASSPHRASE', 'TZKV_NO_FAST_PATH', 'TZKV_TRACE_STARTUP', 'TZKV_ETCD_USER', 'TZKV_ETCD_PASSWORD', 'TZKV_ETCD_TIMEOUT', 'TZKV_NO_CODE_CACHE', 'NO_COLOR', 'FORCE_COLOR', 'XDG_DATA_HOME', 'NODE_OPTIONS'];
+const CONTROLLED = ['TZKV_DIR', 'TZKV_LOCK_TIMEOUT', 'TZKV_MODE', 'TZKV_KEY_FILE', 'TZKV_PASSPHRASE', 'TZKV_NEW_KEY_FILE', 'TZKV_NEW_PASSPHRASE', 'TZKV_NO_FAST_PATH', 'TZKV_TRACE_STARTUP', 'TZKV_ETCD_USER', 'TZKV_ETCD_PASSWORD', 'TZKV_ETCD_TIMEOUT', 'TZKV_NO_CODE_CACHE', 'NO_COLOR', 'FORCE_COLOR', 'XDG_DATA_HOME', 'NODE_OPTIONS'];
 
 export function childEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};

@@ -33,7 +33,7 @@ describe('the CLI surface', () => {
   const ids = Object.keys(manifest.commands);
 
   test('the manifest lists the commands of the contract', () => {
-    expect(ids.sort()).toEqual(['batch', 'compact', 'completion', 'del', 'export', 'get', 'getset', 'import', 'incr', 'init', 'keygen', 'keys', 'lock', 'lock:acquire', 'lock:list', 'lock:release', 'promote', 'put', 'replicate', 'serve', 'stats', 'ttl', 'unlock', 'verify', 'watch']);
+    expect(ids.sort()).toEqual(['batch', 'compact', 'completion', 'del', 'export', 'get', 'getset', 'import', 'incr', 'init', 'keygen', 'keys', 'lock', 'lock:acquire', 'lock:list', 'lock:release', 'promote', 'put', 'rekey', 'replicate', 'serve', 'stats', 'ttl', 'unlock', 'verify', 'watch']);
     expect(manifest.version).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
   });
 

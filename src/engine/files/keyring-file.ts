@@ -5,7 +5,7 @@ import type { Secret } from '../../api.js';
 import { TzkvError, fsReason, ioError } from '../../errors.js';
 import { KEYRING_NAME } from '../../format/constants.js';
 import { parseKeyFile } from '../../format/key-file.js';
-import { KeyringError, openKeyring } from '../../format/keyring.js';
+import { KeyringError, openKeyring, rewrapKeyring } from '../../format/keyring.js';
 import type { SecretMaterial } from '../../format/keyring.js';
 import type { Manifest } from '../../format/manifest.js';
 import { PLAIN } from '../../format/store-codec.js';
@@ -83,7 +83,7 @@ function requireKeyring(fs: FileSystem, dir: string): Buffer {
 }
 
 /** What an encrypted store's data asks for when no secret was given. */
-function keyRequired(dir: string): TzkvError {
+export function keyRequired(dir: string): TzkvError {
   return new TzkvError('KEY_REQUIRED', `${dir} is an encrypted store: give its key with ${HOW_TO_GIVE_A_KEY}`, { path: dir });
 }
 
@@ -113,4 +113,17 @@ export function openCodec(fs: FileSystem, dir: string, m: Manifest | null, secre
   if (m === null || m.encryption === null) return m === null ? PLAIN : codecOf(m, undefined, dir);
   const keys = secret === undefined ? undefined : keyringOp(() => openKeyring(requireKeyring(fs, dir), secretMaterial(fs, secret), `${dir}/${KEYRING_NAME}`));
   return codecOf(m, keys, dir);
+}
+
+/**
+ * `rekey`: KEYRING's data keys wrapped under `next` instead of `current`, and
+ * installed (installKeyring: the old KEYRING or the new one, whole, at every
+ * instant). The new secret is read first: a key file holding no key changes
+ * nothing. REQUIRES: the writer lock.
+ */
+export function rekeyStore(fs: FileSystem, dir: string, current: Secret, next: Secret): void {
+  const nextMaterial = secretMaterial(fs, next);
+  const bytes = requireKeyring(fs, dir);
+  const rewrapped = keyringOp(() => rewrapKeyring(bytes, secretMaterial(fs, current), nextMaterial, `${dir}/${KEYRING_NAME}`));
+  installKeyring(fs, dir, rewrapped);
 }
