@@ -124,4 +124,29 @@ describe('the secret at open', () => {
     skipVerify(dir);
     expect(await failure(open(dir, { secret: { passphrase: 'p' } }))).toMatchObject({ code: 'CORRUPT', message: expect.stringContaining('KEYRING is missing from') });
   });
+
+  it('refuses a write from a process that opened the directory before another made it an encrypted store', async () => {
+    const dir = tempDir();
+    const early = await open(dir);
+    await init(dir, { encrypt: true, secret: { passphrase: 'p' } });
+    const before = snapshot(dir);
+    expect(await failure(early.put('k', 'plain bytes'))).toEqual({
+      code: 'PRECONDITION',
+      message: `store ${dir} was made encrypted after this process opened it (by \`tzkv init\`): open it again to write to it`,
+    });
+    await early.close();
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('takes a directory holding a KEYRING and no MANIFEST for a store that lost its manifest', async () => {
+    const dir = tempDir();
+    await init(dir, { encrypt: true, secret: { passphrase: 'p' } });
+    rmSync(join(dir, 'MANIFEST'));
+    rmSync(join(dir, '00000001.tzds'));
+    skipVerify(dir);
+    expect(await failure(init(dir))).toMatchObject({ code: 'CORRUPT', message: expect.stringContaining(`MANIFEST is missing from ${dir}, which holds a store's files (KEYRING)`) });
+    const s = await open(dir, { readOnly: true });
+    expect(await failure(s.get('k'))).toMatchObject({ code: 'CORRUPT' });
+    await s.close();
+  });
 });

@@ -5,6 +5,7 @@
 import { TzkvError } from '../../errors.js';
 import { RUN_EXT } from '../../format/constants.js';
 import type { Manifest } from '../../format/manifest.js';
+import type { StoreCodec } from '../../format/store-codec.js';
 import { segmentName } from '../files/layout.js';
 import { missingFileError, missingFiles } from '../files/manifest-files.js';
 import type { View } from '../read/view.js';
@@ -37,4 +38,17 @@ export function refuseDamagedTail(dir: string, view: View): void {
 export function refuseMissingRuns(dir: string, m: Manifest, names: string[]): void {
   const missing = missingFiles(m, names).filter((n) => n.endsWith(RUN_EXT));
   if (missing.length > 0) throw missingFileError(dir, missing[0], 'refusing to write to a damaged store (run `tzkv verify --repair`, which rebuilds the index)');
+}
+
+/**
+ * PRECONDITION when the store `m` describes is not what `codec` was made for:
+ * this process opened the directory before a store was started there by
+ * another (`tzkv init --encrypt` or `--compress`), and would write plain
+ * records into an encrypted or compressed store.
+ */
+export function refuseOtherSettings(dir: string, m: Manifest, codec: StoreCodec): void {
+  const encrypted = m.encryption !== null;
+  if (encrypted === (codec.encryption !== undefined) && m.compression?.algorithm === codec.compression?.algorithm) return;
+  const made = [...(encrypted ? ['encrypted'] : []), ...(m.compression ? [`compressed (${m.compression.algorithm})`] : [])].join(' and ') || 'plain';
+  throw new TzkvError('PRECONDITION', `store ${dir} was made ${made} after this process opened it (by \`tzkv init\`): open it again to write to it`, { path: dir });
 }

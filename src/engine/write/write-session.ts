@@ -29,7 +29,7 @@ import { sealStage, stageToSegment } from './batch.js';
 import type { FinishedBatch, StageFile } from './batch.js';
 import { writeNextMerge } from './run-merging.js';
 import { writeTailRun } from './tail-run.js';
-import { refuseDamagedTail, refuseFollower, refuseMissingRuns } from './write-refusals.js';
+import { refuseDamagedTail, refuseFollower, refuseMissingRuns, refuseOtherSettings } from './write-refusals.js';
 import type { BatchInLog } from './tail-run.js';
 
 export interface SessionOptions {
@@ -90,6 +90,7 @@ export class WriteSession {
     refuseFollower(this.dir, this.listed);
     if (!this.listed) this.createStore();
     else {
+      refuseOtherSettings(this.dir, this.listed, this.codec);
       const names = this.fs.readdir(this.dir);
       refuseMissingRuns(this.dir, this.listed, names);
       removeLeftovers(this.fs, this.dir, this.listed, this.options.processes, names); // moves nextFile past what stays
