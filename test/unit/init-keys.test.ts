@@ -149,4 +149,21 @@ describe('the secret at open', () => {
     expect(await failure(s.get('k'))).toMatchObject({ code: 'CORRUPT' });
     await s.close();
   });
+
+  it('lets a process that opened the store before a rekey go on; new opens need the new secret', async () => {
+    const dir = tempDir();
+    const oldKey = randomBytes(32);
+    await init(dir, { encrypt: true, secret: { key: oldKey } });
+    const before = await open(dir, { secret: { key: oldKey } });
+    const admin = await open(dir, { secret: { key: oldKey } });
+    await admin.admin()!.rekey({ passphrase: 'next' });
+    await admin.close();
+    expect(await before.keys().next()).toEqual({ done: true, value: undefined });
+    await before.close();
+    expect(await failure(open(dir, { secret: { key: oldKey } }))).toMatchObject({ code: 'KEY_WRONG' });
+    await (await open(dir, { secret: { passphrase: 'next' } })).close();
+    const keyless = await open(dir);
+    expect(await failure(keyless.admin()!.rekey({ passphrase: 'x' }))).toMatchObject({ code: 'KEY_REQUIRED' });
+    await keyless.close();
+  });
 });
