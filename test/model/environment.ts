@@ -5,7 +5,7 @@
 // the model to expect.
 import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FORMAT_VERSION } from '../../src/format/constants.js';
+import { VERSION_2 } from '../../src/format/constants.js';
 import { encodeManifest } from '../../src/format/manifest.js';
 import { realFs, replaceFile } from '../../src/io/fs.js';
 import type { FakeClock } from '../helpers/fake-clock.js';
@@ -105,7 +105,7 @@ function flip(dir: string, file: string, offsetIn: (size: number) => number, xor
   const offset = offsetIn(bytes.length);
   bytes[offset] ^= xor;
   writeFileSync(path, bytes);
-  const newerVersion = (offset === VERSION_AT || offset === VERSION_AT + 1) && !file.endsWith('.tzds') && bytes.readUInt16LE(VERSION_AT) > FORMAT_VERSION;
+  const newerVersion = (offset === VERSION_AT || offset === VERSION_AT + 1) && !file.endsWith('.tzds') && bytes.readUInt16LE(VERSION_AT) > VERSION_2;
   const undo = () => {
     bytes[offset] ^= xor;
     writeFileSync(path, bytes);
