@@ -1,4 +1,5 @@
 // The blocked bloom filter of an index run (docs/format.md "Bloom filter").
+import type { KeyObject } from 'node:crypto';
 import { ViewOf, crc32 } from './bytes.js';
 import {
   BLOOM_BITS_PER_KEY,
@@ -10,6 +11,7 @@ import {
   BLOOM_SEED_1,
   BLOOM_SEED_2,
 } from './constants.js';
+import { SEALED_PAGE_STRIDE, sealPage } from './seal.js';
 
 /** MurmurHash3's scrambling of one 32-bit block. */
 function scramble(k: number): number {
@@ -197,8 +199,16 @@ export function bloomMayContain(bucket: Uint8Array, start: number, key: Uint8Arr
   return true;
 }
 
-/** Lays the filter out as pages, each followed by its CRC. */
-export function encodeBloomPages(filter: Buffer, pages: number): Buffer {
+/**
+ * Lays the filter out as pages, each followed by its CRC; with a data key, as
+ * sealed pages (docs/format.md "Index runs, version 2": SEALED_PAGE_STRIDE each).
+ */
+export function encodeBloomPages(filter: Buffer, pages: number, key?: KeyObject): Buffer {
+  if (key) {
+    const sealed = Buffer.allocUnsafe(pages * SEALED_PAGE_STRIDE);
+    for (let p = 0; p < pages; p++) sealPage(filter.subarray(p * BLOOM_PAGE_BYTES, (p + 1) * BLOOM_PAGE_BYTES), p, key, sealed, p * SEALED_PAGE_STRIDE);
+    return sealed;
+  }
   const out = Buffer.allocUnsafe(pages * BLOOM_PAGE_STRIDE);
   for (let p = 0; p < pages; p++) {
     const src = p * BLOOM_PAGE_BYTES;
@@ -209,14 +219,15 @@ export function encodeBloomPages(filter: Buffer, pages: number): Buffer {
   return out;
 }
 
-/** Where the page holding `bucket` starts, relative to the filter's offset. */
-export function bloomPageOffset(bucket: number): number {
-  return Math.floor(bucket / BLOOM_BUCKETS_PER_PAGE) * BLOOM_PAGE_STRIDE;
+/** The index of the page holding `bucket`. */
+export function bloomPageIndex(bucket: number): number {
+  return Math.floor(bucket / BLOOM_BUCKETS_PER_PAGE);
 }
 
-/** Checks one page read from disk (4100 bytes). */
+/** Checks the CRC of one page read from disk (4100 bytes; a sealed one SEALED_PAGE_STRIDE, its CRC over what precedes it). */
 export function bloomPageValid(page: Buffer): boolean {
-  return page.length === BLOOM_PAGE_STRIDE && crc32(page, 0, BLOOM_PAGE_BYTES) === page.readUInt32LE(BLOOM_PAGE_BYTES);
+  const crcAt = page.length - 4;
+  return (page.length === BLOOM_PAGE_STRIDE || page.length === SEALED_PAGE_STRIDE) && crc32(page, 0, crcAt) === page.readUInt32LE(crcAt);
 }
 
 export function bucketInPage(bucket: number): number {

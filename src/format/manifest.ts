@@ -25,7 +25,12 @@ export interface SegmentInfo {
 export interface RunInfo {
   file: number;
   entries: number;
-  /** Smallest and largest key in the run (empty run: both empty). */
+  /**
+   * Smallest and largest key in the run (empty run: both empty) as the
+   * MANIFEST stores them: the keys themselves, or in an encrypted store (`key`
+   * set) sealed under that data key (docs/format.md "MANIFEST, version 2").
+   * Compare keys with them only through src/engine/runs/run-range.ts.
+   */
   minKey: Buffer;
   maxKey: Buffer;
   /** Encrypted store: the data key id the run's header names. */

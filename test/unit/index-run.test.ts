@@ -148,7 +148,7 @@ describe('murmur3Pair', () => {
 });
 
 describe('leaf entry codec', () => {
-  const fields = () => ({ keyStart: 0, keyLength: 0, kind: 0, segment: 0, offset: 0, length: 0, expiresAt: 0 });
+  const fields = () => ({ keyStart: 0, keyLength: 0, kind: 0, segment: 0, offset: 0, length: 0, expiresAt: 0, group: 0, groupLength: 0 });
 
   it('reads back what writeLeafKey and writeLeafFields wrote, and says why a damaged entry is not one', async () => {
     const { LEAF_BAD_KIND, LEAF_MALFORMED, LEAF_OUT_OF_RANGE, LEAF_PAST_END, readLeafEntry, writeLeafFields, writeLeafKey } = await import('../../src/format/index-block.js');
@@ -158,7 +158,7 @@ describe('leaf entry codec', () => {
     expect(end).toBe(3 + LEAF_ENTRY_FIXED_BYTES + 5);
     const e = fields();
     expect(readLeafEntry(buf, 3, end, e)).toBe(end);
-    expect(e).toEqual({ keyStart: 5, keyLength: 5, kind: KIND_PUT, segment: 0xfffffffe, offset: 2 ** 53 - 1, length: 0x80000001, expiresAt: 1_700_000_000_000 });
+    expect(e).toEqual({ keyStart: 5, keyLength: 5, kind: KIND_PUT, segment: 0xfffffffe, offset: 2 ** 53 - 1, length: 0x80000001, expiresAt: 1_700_000_000_000, group: 0, groupLength: 0 });
     expect(buf.toString('latin1', e.keyStart, e.keyStart + e.keyLength)).toBe('key:1');
 
     const untouched = fields();

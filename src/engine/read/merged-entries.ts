@@ -5,6 +5,7 @@
 import { isTzkvError } from '../../errors.js';
 import type { IndexEntry } from '../../format/index-block.js';
 import { damageOf, type OnDamage, stepOver } from '../damage.js';
+import { keyRange } from '../runs/run-range.js';
 import type { RunReader } from '../runs/run-reader.js';
 import type { Located, View } from './view.js';
 
@@ -43,8 +44,10 @@ export function* mergedEntries(view: View, prefix: Buffer, start: Buffer, onDama
   sources.push(tailSrc);
   for (let i = 0; i < m.runs.length; i++) {
     const info = m.runs[i];
-    if (info.entries === 0 || Buffer.compare(info.maxKey, start) < 0) continue;
-    if (prefix.length > 0 && Buffer.compare(info.minKey, prefix) > 0 && !info.minKey.subarray(0, prefix.length).equals(prefix)) continue;
+    if (info.entries === 0) continue;
+    const range = keyRange(info, view.codec, view.dir);
+    if (Buffer.compare(range.max, start) < 0) continue;
+    if (prefix.length > 0 && Buffer.compare(range.min, prefix) > 0 && !range.min.subarray(0, prefix.length).equals(prefix)) continue;
     let run: RunReader;
     try {
       run = view.run(i);

@@ -16,6 +16,7 @@ import { missingFileError } from '../files/manifest-files.js';
 import { scanLog } from '../log/log-scan.js';
 import type { LogEntry, ScanEnd, SkippedDamage } from '../log/log-scan.js';
 import type { ReadWindow } from '../log/read-window.js';
+import { mayHold } from '../runs/run-range.js';
 import { RunReader } from '../runs/run-reader.js';
 
 /** Where a key's newest record lives, from the tail or a run. */
@@ -301,8 +302,7 @@ export class View {
     const m = this.manifest;
     if (!m) return undefined;
     for (let i = 0; i < m.runs.length; i++) {
-      const info = m.runs[i];
-      if (info.entries === 0 || Buffer.compare(key, info.minKey) < 0 || Buffer.compare(key, info.maxKey) > 0) continue;
+      if (!mayHold(m.runs[i], this.codec, this.dir, key)) continue;
       const e = this.run(i).find(key);
       if (e) return e;
     }

@@ -1,9 +1,9 @@
 // Reading an index run's leaf blocks in order — they lie back to back from
 // the run header to the first branch block — stepping over a damaged one to
-// the next whose CRC checks (docs/format.md "Reading past damage").
+// the next whose CRC (and in an encrypted run, tag) checks (docs/format.md
+// "Reading past damage").
 import type { VerifyProblem } from '../../api.js';
 import { BLOCK_HEADER_BYTES, BLOCK_LEAF, BLOCK_TRAILER_BYTES } from '../../format/constants.js';
-import { decodeBlock, parseLeafEntries } from '../../format/index-block.js';
 import type { IndexEntry } from '../../format/index-block.js';
 
 const READAHEAD = 64 * 1024;
@@ -16,12 +16,8 @@ export interface LeafSource {
   readonly name: string;
   readonly header: { readonly leavesEnd: number };
   readAt(into: Buffer, length: number, position: number): number;
-}
-
-/** A leaf block's entries, or why it is unreadable. */
-function leafEntries(buf: Buffer): IndexEntry[] | string {
-  const block = decodeBlock(buf, BLOCK_LEAF);
-  return typeof block === 'string' ? block : parseLeafEntries(block);
+  /** The entries of the leaf block `block` read at file offset `offset`, or why it is unreadable. */
+  openLeaf(block: Buffer, offset: number): IndexEntry[] | string;
 }
 
 /**
@@ -46,10 +42,10 @@ export function* leafBlocks(run: LeafSource, from: number, onDamage: (damage: Ve
     let entries: IndexEntry[] | string;
     if (chunk.length - rel < BLOCK_HEADER_BYTES) entries = 'leaf blocks run past end of file';
     else if (length < MIN_BLOCK_BYTES || pos + length > end) entries = `leaf block length ${length} impossible`;
-    else if (rel + length <= chunk.length) entries = leafEntries(chunk.subarray(rel, rel + length));
+    else if (rel + length <= chunk.length) entries = run.openLeaf(chunk.subarray(rel, rel + length), pos);
     else {
       const block = Buffer.allocUnsafe(length);
-      entries = run.readAt(block, length, pos) === length ? leafEntries(block) : 'leaf block truncated';
+      entries = run.readAt(block, length, pos) === length ? run.openLeaf(block, pos) : 'leaf block truncated';
       chunk = Buffer.alloc(0);
       chunkAt = pos + length;
     }
@@ -81,7 +77,7 @@ function nextLeaf(run: LeafSource, from: number, end: number): number {
         block = Buffer.allocUnsafe(length);
         if (run.readAt(block, length, base + q) !== length) continue;
       }
-      if (typeof leafEntries(block) !== 'string') return base + q;
+      if (typeof run.openLeaf(block, base + q) !== 'string') return base + q;
     }
     if (n < BLOCK_HEADER_BYTES || base + n >= end) break;
     base += n - BLOCK_HEADER_BYTES + 1;

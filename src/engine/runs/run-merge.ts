@@ -79,7 +79,7 @@ export function mergeInto(w: RunWriter, readers: RunReader[], bottom: boolean, s
       dead += e.length;
       continue;
     }
-    w.add(e.key.toString('latin1'), e.kind, e.segment, e.offset, e.length, e.expiresAt);
+    w.add(e.key.toString('latin1'), e.kind, e.segment, e.offset, e.length, e.expiresAt, e.group, e.groupLength);
   }
   return dead;
 }

@@ -3,10 +3,11 @@
 // "Census"). Each run keeps the leaf it last read, its branch blocks and the
 // bloom pages it has checked, so keys that share a leaf cost one block read
 // and keys the bloom filter rules out cost no read after the first on a page.
-import { bloomBucket, bloomMayContain, bloomPageOffset, bucketInPage } from '../../format/bloom.js';
+import { bloomBucket, bloomMayContain, bloomPageIndex, bucketInPage } from '../../format/bloom.js';
 import type { BranchEntry, IndexEntry } from '../../format/index-block.js';
 import type { RunInfo } from '../../format/manifest.js';
 import type { RunReader } from './run-reader.js';
+import { keyRange } from './run-range.js';
 
 const scratch = Buffer.allocUnsafe(1024);
 
@@ -23,8 +24,9 @@ class RunProbe {
     private readonly run: RunReader,
     private readonly info: RunInfo,
   ) {
-    this.minKey = info.minKey.toString('latin1');
-    this.maxKey = info.maxKey.toString('latin1');
+    const range = keyRange(info, run.codec, run.dir);
+    this.minKey = range.min.toString('latin1');
+    this.maxKey = range.max.toString('latin1');
   }
 
   /** `key` in latin1 form. REQUIRES: keys asked in ascending order. */
@@ -53,11 +55,11 @@ class RunProbe {
 
   private mayContain(key: Buffer): boolean {
     const bucket = bloomBucket(key, this.run.header.bloomPages);
-    const relative = bloomPageOffset(bucket);
-    let page = this.bloomPages.get(relative);
+    const index = bloomPageIndex(bucket);
+    let page = this.bloomPages.get(index);
     if (!page) {
-      page = this.run.bloomPage(relative);
-      this.bloomPages.set(relative, page);
+      page = this.run.bloomPage(index);
+      this.bloomPages.set(index, page);
     }
     return bloomMayContain(page, bucketInPage(bucket), key);
   }

@@ -4,28 +4,58 @@
 // rules nothing out, a damaged branch block is replaced by walking the leaves,
 // and a cursor steps over a damaged leaf to the next one whose CRC checks
 // (docs/design.md "Reading past damage").
+//
+// An encrypted run (its header names a data key) has sealed blocks and bloom
+// pages (docs/format.md "Index runs, version 2"): each is opened with the key
+// once per read, and a tag that fails is damage like a CRC that fails. The key
+// is asked for at the first block or page read, never at open: code without
+// the secret may still open the run and read its header and TTL section.
+import type { KeyObject } from 'node:crypto';
 import type { VerifyProblem } from '../../api.js';
 import { REPAIR_HINT, TzkvError, isTzkvError } from '../../errors.js';
-import { bloomBucket, bloomMayContain, bloomPageOffset, bloomPageValid, bucketInPage } from '../../format/bloom.js';
+import { bloomBucket, bloomMayContain, bloomPageIndex, bloomPageValid, bucketInPage } from '../../format/bloom.js';
 import { fileName } from '../../format/bytes.js';
-import { BLOCK_BRANCH, BLOCK_LEAF, BLOOM_PAGE_STRIDE, RUN_EXT, RUN_HEADER_BYTES } from '../../format/constants.js';
-import { decodeBlock, decodeRunHeader, parseBranchEntries, parseLeafEntries } from '../../format/index-block.js';
-import type { BranchEntry, IndexEntry, RunHeader } from '../../format/index-block.js';
+import { BLOCK_BRANCH, BLOCK_LEAF, BLOOM_PAGE_BYTES, RUN_EXT, RUN_HEADER_BYTES } from '../../format/constants.js';
+import { decodeBlock, decodeRunHeader, openedBlock, parseBranchEntries, parseLeafEntries, runLayout } from '../../format/index-block.js';
+import type { BlockView, BranchEntry, IndexEntry, RunHeader, RunLayout } from '../../format/index-block.js';
+import { openBlock, openPage } from '../../format/seal.js';
 import type { StoreCodec } from '../../format/store-codec.js';
 import type { FileSystem } from '../../io/fs.js';
 import { type OnDamage, stepOver } from '../damage.js';
+import { dataKey } from '../data-key.js';
 import { leafBlocks } from './run-leaves.js';
 
+/** What a sealed block or page whose tag fails is reported as (the reason a caller may test for). */
+const AUTH_FAILED = 'authentication failed (changed bytes, or not this run\'s)';
+
 export class RunReader {
+  /** How this run lays out its bytes, from its header's data key id. */
+  readonly layout: RunLayout;
+  private dataKey: KeyObject | undefined;
+
   private constructor(
     private readonly fs: FileSystem,
+    /** The store's directory. */
+    readonly dir: string,
     readonly name: string,
     private readonly path: string,
     private readonly fd: number,
     readonly header: RunHeader,
     /** The store's: an encrypted run's blocks and bloom pages are opened with its keys. */
     readonly codec: StoreCodec,
-  ) {}
+  ) {
+    this.layout = runLayout(header.version.keyId);
+  }
+
+  /** An encrypted run's data key: KEY_REQUIRED without the secret, CORRUPT when KEYRING lacks it. */
+  private get key(): KeyObject {
+    return (this.dataKey ??= dataKey(this.codec, this.header.version.keyId, this.path));
+  }
+
+  /** Where the TTL section starts: right after the bloom filter (docs/format.md "TTL section"). */
+  get ttlOffset(): number {
+    return this.header.bloomOffset + this.header.bloomPages * this.layout.pageStride;
+  }
 
   /** Opens a run. Throws fs errors (ENOENT: retry with a fresh manifest) or CORRUPT/VERSION. */
   static open(fs: FileSystem, dir: string, fileNumber: number, codec: StoreCodec): RunReader {
@@ -40,7 +70,7 @@ export class RunReader {
         if (header.startsWith('version:')) throw new TzkvError('VERSION', `${path}: ${header.slice(8)}`, { path });
         throw new TzkvError('CORRUPT', `${name} offset 0: ${header}; ${REPAIR_HINT}`, { path, offset: 0, info: { reason: header } });
       }
-      return new RunReader(fs, name, path, fd, header, codec);
+      return new RunReader(fs, dir, name, path, fd, header, codec);
     } catch (err) {
       fs.close(fd);
       throw err;
@@ -65,28 +95,49 @@ export class RunReader {
     return new TzkvError('CORRUPT', `${this.name} offset ${offset}: ${what}; ${REPAIR_HINT}`, { path: this.path, offset, info: { reason: what } });
   }
 
-  private readBlock(offset: number, length: number, type?: number) {
+  private readBlock(offset: number, length: number, type: number): BlockView {
     const buf = Buffer.allocUnsafe(length);
     const n = this.fs.read(this.fd, buf, 0, length, offset);
     if (n !== length) throw this.corrupt(offset, 'block runs past end of file');
-    const block = decodeBlock(buf, type);
+    const block = this.openBlock(buf, offset, type);
     if (typeof block === 'string') throw this.corrupt(offset, block);
     return block;
+  }
+
+  /**
+   * The block `buf` read at file offset `offset`, checked (framing, CRC) and,
+   * in an encrypted run, opened: one decryption. A string says what is wrong.
+   */
+  private openBlock(buf: Buffer, offset: number, type: number): BlockView | string {
+    const block = decodeBlock(buf, type);
+    if (typeof block === 'string' || !this.layout.sealed) return block;
+    const entries = openBlock(buf, offset, this.key);
+    return entries === null ? `${type === BLOCK_LEAF ? 'leaf' : 'branch'} block ${AUTH_FAILED}` : openedBlock(buf, entries);
+  }
+
+  /** The entries of leaf block `buf`, read at file offset `offset` (checked and opened), or what is wrong with it. */
+  openLeaf(buf: Buffer, offset: number): IndexEntry[] | string {
+    const block = this.openBlock(buf, offset, BLOCK_LEAF);
+    return typeof block === 'string' ? block : parseLeafEntries(block, this.layout.leafFields);
   }
 
   /** False when the bloom filter rules the key out. */
   mayContain(key: Buffer): boolean {
     const bucket = bloomBucket(key, this.header.bloomPages);
-    return bloomMayContain(this.bloomPage(bloomPageOffset(bucket)), bucketInPage(bucket), key);
+    return bloomMayContain(this.bloomPage(bloomPageIndex(bucket)), bucketInPage(bucket), key);
   }
 
-  /** The checked bloom page at `relative` bytes into the filter. */
-  bloomPage(relative: number): Buffer {
-    const at = this.header.bloomOffset + relative;
-    const page = Buffer.allocUnsafe(BLOOM_PAGE_STRIDE);
-    const n = this.fs.read(this.fd, page, 0, BLOOM_PAGE_STRIDE, at);
-    if (n !== BLOOM_PAGE_STRIDE || !bloomPageValid(page)) throw this.corrupt(at, 'bloom filter page damaged');
-    return page;
+  /** Bloom page `index`: its 4096 bytes, checked (and in an encrypted run opened). */
+  bloomPage(index: number): Buffer {
+    const stride = this.layout.pageStride;
+    const at = this.header.bloomOffset + index * stride;
+    const page = Buffer.allocUnsafe(stride);
+    const n = this.fs.read(this.fd, page, 0, stride, at);
+    if (n !== stride || !bloomPageValid(page)) throw this.corrupt(at, 'bloom filter page damaged');
+    if (!this.layout.sealed) return page.subarray(0, BLOOM_PAGE_BYTES);
+    const plain = openPage(page, index, this.key);
+    if (plain === null) throw this.corrupt(at, `bloom filter page ${AUTH_FAILED}`);
+    return plain;
   }
 
   /** A branch block's children. */
@@ -98,7 +149,7 @@ export class RunReader {
 
   /** A leaf block's entries. */
   leafAt(offset: number, length: number): IndexEntry[] {
-    const entries = parseLeafEntries(this.readBlock(offset, length, BLOCK_LEAF));
+    const entries = parseLeafEntries(this.readBlock(offset, length, BLOCK_LEAF), this.layout.leafFields);
     if (typeof entries === 'string') throw this.corrupt(offset, entries);
     return entries;
   }

@@ -1,6 +1,6 @@
 // Reading an index run's TTL section (docs/format.md "TTL section"): counts
 // by binary search for stats, whole lists for merges.
-import { BLOOM_PAGE_STRIDE, TTL_ENTRY_BYTES, TTL_HEADER_BYTES } from '../../format/constants.js';
+import { TTL_ENTRY_BYTES, TTL_HEADER_BYTES } from '../../format/constants.js';
 import { decodeTtlEntry, decodeTtlHeader, ttlCrc, ttlSectionBytes } from '../../format/ttl-section.js';
 import type { RunReader } from './run-reader.js';
 import { TtlList } from './ttl-list.js';
@@ -14,7 +14,7 @@ export interface TtlSection {
 
 /** The run's TTL section, or null when the run predates it (it ends at its bloom filter). Throws CORRUPT. */
 export function ttlSection(run: RunReader): TtlSection | null {
-  const base = run.header.bloomOffset + run.header.bloomPages * BLOOM_PAGE_STRIDE;
+  const base = run.ttlOffset;
   const size = run.fileSize;
   if (size <= base) return null;
   const buf = Buffer.allocUnsafe(TTL_HEADER_BYTES);

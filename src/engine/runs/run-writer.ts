@@ -1,6 +1,10 @@
 // Writes one index run file (docs/format.md "Index run") from entries given in
 // strictly ascending key order. The file is written under a .tmp name and
-// renamed into place by finish(), after an fsync.
+// renamed into place by finish(), after an fsync. A store with a codec writes
+// version 2: an encrypted store's run (its header names the current data key)
+// has leaf entries with the group, sealed blocks and bloom pages, and a sealed
+// key range in its manifest entry (docs/format.md "Index runs, version 2").
+import type { KeyObject } from 'node:crypto';
 import { TzkvError, ioError } from '../../errors.js';
 import { BloomBuilder, bloomPageCount, encodeBloomPages } from '../../format/bloom.js';
 import {
@@ -16,23 +20,28 @@ import {
   RUN_HEADER_BYTES,
   TTL_ENTRY_BYTES,
 } from '../../format/constants.js';
+import { SEAL_OVERHEAD } from '../../format/seal.js';
 import { ViewOf, compareViews, copyBytes, fileName } from '../../format/bytes.js';
-import { encodeRunHeader, sealBlock, writeBranchEntry, writeLeafFields, writeLeafKey } from '../../format/index-block.js';
+import { type RunLayout, encodeRunHeader, runLayout, sealBlock, writeBlockHeader, writeBranchEntry, writeLeafFields, writeLeafGroup, writeLeafKey } from '../../format/index-block.js';
+import type { FileVersion } from '../../format/file-header.js';
+import { sealBlock as sealBlockEntries } from '../../format/seal.js';
 import type { RunInfo } from '../../format/manifest.js';
 import { encodeTtlEntries, encodeTtlHeader, ttlCrc } from '../../format/ttl-section.js';
-import type { StoreCodec } from '../../format/store-codec.js';
+import { type StoreCodec, writtenVersion } from '../../format/store-codec.js';
 import type { FileSystem } from '../../io/fs.js';
 import { removeQuietly, closeQuietly } from '../../io/fs.js';
+import { dataKey } from '../data-key.js';
+import { storedRange } from './run-range.js';
 import { TtlList } from './ttl-list.js';
 import { SpillingTtlList } from './ttl-spill.js';
 
 const OUT_BYTES = 1 << 20;
 /** Written bytes of a run after which the disk is asked to start on them (FileSystem.syncAhead). */
 const SYNC_AHEAD_BYTES = 16 * 1024 * 1024;
-/** Largest leaf entry: 27 + 1024-byte key. */
-const MAX_ENTRY = 27 + 1024;
-/** Room a block may need in the output buffer: it is built in place and cannot be drained half way. */
-const MAX_BLOCK = BLOCK_TARGET_BYTES + MAX_ENTRY + BLOCK_HEADER_BYTES + BLOCK_TRAILER_BYTES;
+/** Largest leaf entry: 27 + 1024-byte key, and an encrypted run's 12 bytes of group. */
+const MAX_ENTRY = LEAF_ENTRY_FIXED_BYTES + 12 + MAX_KEY_BYTES;
+/** Room a block may need in the output buffer: it is built in place and cannot be drained half way (a sealed one: its nonce and tag too). */
+const MAX_BLOCK = BLOCK_TARGET_BYTES + MAX_ENTRY + BLOCK_HEADER_BYTES + BLOCK_TRAILER_BYTES + SEAL_OVERHEAD;
 
 interface ChildRef {
   firstKey: string;
@@ -71,6 +80,11 @@ export class RunWriter {
   /** The census's expiry times: of this run's PUTs, and of older PUTs its entries shadow (docs/design.md "Census"). */
   readonly ttlAdds: TtlList | SpillingTtlList;
   readonly ttlRemoves = new TtlList();
+  /** What the header says: version, data key id. */
+  private readonly version: FileVersion;
+  private readonly layout: RunLayout;
+  /** An encrypted run's data key (the store's current one). */
+  private readonly key: KeyObject | undefined;
 
   constructor(
     private readonly fs: FileSystem,
@@ -86,6 +100,11 @@ export class RunWriter {
     ttlSpillChunk?: number,
   ) {
     this.tmpPath = `${dir}/${tmpName}`;
+    // Before the file exists: without the secret (KEY_REQUIRED) nothing is half-written.
+    const keyId = codec.encryption ? codec.encryption.keys().current : 0;
+    this.version = { version: writtenVersion(codec), keyId };
+    this.layout = runLayout(keyId);
+    this.key = keyId === 0 ? undefined : dataKey(codec, keyId, this.tmpPath);
     this.ttlAdds = ttlSpillName ? new SpillingTtlList(fs, `${dir}/${ttlSpillName}`, ttlSpillChunk) : new TtlList();
     this.bloomPages = bloomPageCount(expectedEntries);
     this.bloom = new BloomBuilder(this.bloomPages);
@@ -100,40 +119,65 @@ export class RunWriter {
     return this.entries;
   }
 
-  /** Adds an entry. REQUIRES: key (latin1 form) greater than every key added before. */
-  add(key: string, kind: number, segment: number, offset: number, length: number, expiresAt: number): void {
+  /**
+   * Adds an entry. REQUIRES: key (latin1 form) greater than every key added
+   * before. `group`, `groupLength`: the record's group (IndexEntry), kept by an
+   * encrypted run; a run that is not encrypted has no room for them.
+   */
+  add(key: string, kind: number, segment: number, offset: number, length: number, expiresAt: number, group = 0, groupLength = 0): void {
     const keyStart = this.beginEntry(key.length);
-    this.finishEntry(keyStart, writeLeafKey(this.out, keyStart - 2, key), kind, segment, offset, length, expiresAt);
+    this.finishEntry(keyStart, writeLeafKey(this.out, keyStart - 2, key), kind, segment, offset, length, expiresAt, group, groupLength);
   }
 
   /** add of the key bytes buf[start, end). */
-  addBytes(buf: Buffer, start: number, end: number, kind: number, segment: number, offset: number, length: number, expiresAt: number): void {
+  addBytes(
+    buf: Buffer,
+    start: number,
+    end: number,
+    kind: number,
+    segment: number,
+    offset: number,
+    length: number,
+    expiresAt: number,
+    group = 0,
+    groupLength = 0,
+  ): void {
     const keyLength = end - start;
     const keyStart = this.beginEntry(keyLength);
     const out = this.out;
     out[keyStart - 2] = keyLength & 0xff;
     out[keyStart - 1] = keyLength >>> 8;
     copyBytes(this.sourceView.of(buf), start, end, this.outView, keyStart);
-    this.finishEntry(keyStart, keyStart + keyLength, kind, segment, offset, length, expiresAt);
+    this.finishEntry(keyStart, keyStart + keyLength, kind, segment, offset, length, expiresAt, group, groupLength);
   }
 
   /** Makes room for the entry of a key of `keyLength` bytes in the open leaf block (a new one when it is full); returns where its key goes. */
   private beginEntry(keyLength: number): number {
-    const entryBytes = LEAF_ENTRY_FIXED_BYTES + keyLength;
-    if (this.blockStart >= 0 && this.outLen + entryBytes + BLOCK_TRAILER_BYTES - this.blockStart > BLOCK_TARGET_BYTES) {
+    const entryBytes = 2 + this.layout.leafFields + keyLength;
+    if (this.blockStart >= 0 && this.outLen + entryBytes + this.layout.blockTrailer - this.blockStart > BLOCK_TARGET_BYTES) {
       this.closeLeaf();
     }
     if (this.blockStart < 0) {
       if (this.outLen + MAX_BLOCK > OUT_BYTES) this.drain();
       this.blockStart = this.outLen;
-      this.outLen += BLOCK_HEADER_BYTES;
+      this.outLen += this.layout.entriesStart;
       this.blockCount = 0;
     }
     return this.outLen + 2;
   }
 
   /** The entry's key length and key are at out[keyStart − 2, keyEnd): checks its order, hashes it, writes the fields after it. */
-  private finishEntry(keyStart: number, keyEnd: number, kind: number, segment: number, offset: number, length: number, expiresAt: number): void {
+  private finishEntry(
+    keyStart: number,
+    keyEnd: number,
+    kind: number,
+    segment: number,
+    offset: number,
+    length: number,
+    expiresAt: number,
+    group: number,
+    groupLength: number,
+  ): void {
     const out = this.out;
     const lastView = this.last === out ? this.outView : this.lastKeyCopyView;
     if (this.entries > 0 && compareViews(this.outView, keyStart, keyEnd, lastView, this.lastStart, this.lastEnd) <= 0) {
@@ -146,6 +190,7 @@ export class RunWriter {
     // The bloom hashes the key bytes just written: no second copy of the key.
     this.bloom.add(out, keyStart, keyEnd);
     this.outLen = writeLeafFields(out, keyEnd, kind, segment, offset, length, expiresAt);
+    if (this.layout.sealed) this.outLen = writeLeafGroup(out, this.outLen, group, groupLength);
     this.blockCount++;
     if (this.entries === 0) this.minKey = Buffer.from(out.subarray(keyStart, keyEnd));
     if (kind === KIND_PUT && expiresAt > 0) this.ttlAdds.push(expiresAt, length);
@@ -153,22 +198,39 @@ export class RunWriter {
   }
 
   private closeLeaf(): void {
-    const end = this.outLen + BLOCK_TRAILER_BYTES;
-    const length = sealBlock(this.out, this.blockStart, end, BLOCK_LEAF, this.blockCount);
+    const end = this.outLen + this.layout.blockTrailer;
+    const length = this.closeBlock(this.blockStart, end, BLOCK_LEAF, this.blockCount);
     this.leaves.push({ firstKey: this.blockFirstKey, offset: this.outStart + this.blockStart, length });
     this.outLen = end;
     this.blockStart = -1;
   }
 
+  /**
+   * Completes the block at out[start, end) whose entries are written: its
+   * header and CRC, and, in an encrypted run, its seal (which encrypts the
+   * entries in place: the last key added is kept aside first). Returns its length.
+   */
+  private closeBlock(start: number, end: number, type: number, count: number): number {
+    if (this.key === undefined) return sealBlock(this.out, start, end, type, count);
+    this.keepLastKeyAside();
+    const length = writeBlockHeader(this.out, start, end, type, count);
+    sealBlockEntries(this.out.subarray(start, end), this.outStart + start, this.key);
+    return length;
+  }
+
+  /** Copies the last key added out of `out` (to be written over, or sealed) into lastKeyCopy. */
+  private keepLastKeyAside(): void {
+    if (this.last !== this.out) return;
+    this.out.copy(this.lastKeyCopy, 0, this.lastStart, this.lastEnd);
+    this.last = this.lastKeyCopy;
+    this.lastEnd -= this.lastStart;
+    this.lastStart = 0;
+  }
+
   /** Writes `out` to the file, to be filled again: the last key added, if in it, is kept aside first. */
   private drain(): void {
     if (this.outLen === 0) return;
-    if (this.last === this.out) {
-      this.out.copy(this.lastKeyCopy, 0, this.lastStart, this.lastEnd);
-      this.last = this.lastKeyCopy;
-      this.lastEnd -= this.lastStart;
-      this.lastStart = 0;
-    }
+    this.keepLastKeyAside();
     this.fs.write(this.fd, this.out, 0, this.outLen, this.outStart);
     this.outStart += this.outLen;
     this.unsynced += this.outLen;
@@ -187,16 +249,16 @@ export class RunWriter {
     let first = '';
     for (const child of children) {
       const bytes = 14 + child.firstKey.length;
-      if (start >= 0 && this.outLen + bytes + BLOCK_TRAILER_BYTES - start > BLOCK_TARGET_BYTES) {
-        const end = this.outLen + BLOCK_TRAILER_BYTES;
-        level.push({ firstKey: first, offset: this.outStart + start, length: sealBlock(this.out, start, end, BLOCK_BRANCH, count) });
+      if (start >= 0 && this.outLen + bytes + this.layout.blockTrailer - start > BLOCK_TARGET_BYTES) {
+        const end = this.outLen + this.layout.blockTrailer;
+        level.push({ firstKey: first, offset: this.outStart + start, length: this.closeBlock(start, end, BLOCK_BRANCH, count) });
         this.outLen = end;
         start = -1;
       }
       if (start < 0) {
         if (this.outLen + MAX_BLOCK > OUT_BYTES) this.drain();
         start = this.outLen;
-        this.outLen += BLOCK_HEADER_BYTES;
+        this.outLen += this.layout.entriesStart;
         count = 0;
         first = child.firstKey;
       }
@@ -204,8 +266,8 @@ export class RunWriter {
       this.outLen = writeBranchEntry(this.out, this.outLen, this.scratch.subarray(0, n), child.offset, child.length);
       count++;
     }
-    const end = this.outLen + BLOCK_TRAILER_BYTES;
-    level.push({ firstKey: first, offset: this.outStart + start, length: sealBlock(this.out, start, end, BLOCK_BRANCH, count) });
+    const end = this.outLen + this.layout.blockTrailer;
+    level.push({ firstKey: first, offset: this.outStart + start, length: this.closeBlock(start, end, BLOCK_BRANCH, count) });
     this.outLen = end;
     return level;
   }
@@ -227,7 +289,7 @@ export class RunWriter {
       }
       this.drain();
       const bloomOffset = this.outStart;
-      const bloom = encodeBloomPages(this.bloom.finish(), this.bloomPages);
+      const bloom = encodeBloomPages(this.bloom.finish(), this.bloomPages, this.key);
       this.fs.write(this.fd, bloom, 0, bloom.length, bloomOffset);
       this.outStart = bloomOffset + bloom.length;
       this.writeTtlSection();
@@ -240,7 +302,7 @@ export class RunWriter {
         leavesEnd,
         bloomOffset,
         bloomPages: this.bloomPages,
-      });
+      }, this.version);
       this.fs.write(this.fd, header, 0, header.length, 0);
       this.fs.fsync(this.fd);
       this.fs.close(this.fd);
@@ -254,8 +316,7 @@ export class RunWriter {
     return {
       file: this.fileNumber,
       entries: this.entries,
-      minKey: this.minKey,
-      maxKey: this.maxKey,
+      ...storedRange(this.fileNumber, this.minKey, this.maxKey, this.key && { key: this.key, id: this.version.keyId }),
     };
   }
 

@@ -65,6 +65,8 @@ export class LeafCursor implements LeafFields {
   offset = 0;
   length = 0;
   expiresAt = 0;
+  group = 0;
+  groupLength = 0;
   /** File offset of the block holding the current entry. */
   blockAt = 0;
   done = false;
