@@ -220,6 +220,12 @@ describe('index runs, version 2: encrypted', () => {
     expect(readdirSync(dir)).toEqual(before);
   });
 
+  it('an encrypted run refuses an entry without its group', () => {
+    const w = new RunWriter(realFs, tempDir(), 13, 1, ENCRYPTED);
+    expect(() => w.add('k', KIND_PUT, 1, 16, 40, 0)).toThrow(/without its record's group/);
+    w.abort();
+  });
+
   it('the key never appears in a run file, plain or base64', () => {
     const dir = tempDir();
     const canary = 'canary-7f3a9c-key';

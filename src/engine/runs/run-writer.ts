@@ -122,7 +122,8 @@ export class RunWriter {
   /**
    * Adds an entry. REQUIRES: key (latin1 form) greater than every key added
    * before. `group`, `groupLength`: the record's group (IndexEntry), kept by an
-   * encrypted run; a run that is not encrypted has no room for them.
+   * encrypted run, where every record lies in one (REQUIRES: groupLength > 0;
+   * INTERNAL otherwise); a run that is not encrypted has no room for them.
    */
   add(key: string, kind: number, segment: number, offset: number, length: number, expiresAt: number, group = 0, groupLength = 0): void {
     const keyStart = this.beginEntry(key.length);
@@ -183,6 +184,7 @@ export class RunWriter {
     if (this.entries > 0 && compareViews(this.outView, keyStart, keyEnd, lastView, this.lastStart, this.lastEnd) <= 0) {
       throw new TzkvError('INTERNAL', `index run ${this.fileNumber}: keys out of order`);
     }
+    if (this.layout.sealed && groupLength === 0) throw new TzkvError('INTERNAL', `index run ${this.fileNumber}: an entry of an encrypted run without its record's group`);
     this.last = out;
     this.lastStart = keyStart;
     this.lastEnd = keyEnd;
