@@ -17,23 +17,28 @@ class RunProbe {
   private leafKeys: string[] = [];
   private readonly branches = new Map<number, BranchEntry[]>();
   private readonly bloomPages = new Map<number, Buffer>();
-  private readonly minKey: string;
-  private readonly maxKey: string;
+  /** The run's key range in latin1 form, opened at the first lookup (an encrypted store's needs the key: a probe never asked needs none). */
+  private range: { min: string; max: string } | undefined;
 
   constructor(
     private readonly run: RunReader,
     private readonly info: RunInfo,
-  ) {
-    const range = keyRange(info, run.codec, run.dir);
-    this.minKey = range.min.toString('latin1');
-    this.maxKey = range.max.toString('latin1');
+  ) {}
+
+  private outside(key: string): boolean {
+    if (this.info.entries === 0) return true;
+    if (this.range === undefined) {
+      const r = keyRange(this.info, this.run.codec, this.run.dir);
+      this.range = { min: r.min.toString('latin1'), max: r.max.toString('latin1') };
+    }
+    return key < this.range.min || key > this.range.max;
   }
 
   /** `key` in latin1 form. REQUIRES: keys asked in ascending order. */
   find(key: string): IndexEntry | undefined {
     let keys = this.leafKeys;
     if (keys.length === 0 || key > keys[keys.length - 1]) {
-      if (this.info.entries === 0 || key < this.minKey || key > this.maxKey) return undefined;
+      if (this.outside(key)) return undefined;
       const n = scratch.write(key, 0, 'latin1');
       const bytes = scratch.subarray(0, n);
       if (!this.mayContain(bytes)) return undefined;
