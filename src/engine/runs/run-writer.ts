@@ -20,14 +20,13 @@ import {
   RUN_HEADER_BYTES,
   TTL_ENTRY_BYTES,
 } from '../../format/constants.js';
-import { SEAL_OVERHEAD } from '../../format/seal.js';
 import { ViewOf, compareViews, copyBytes, fileName } from '../../format/bytes.js';
 import { type RunLayout, encodeRunHeader, runLayout, sealBlock, writeBlockHeader, writeBranchEntry, writeLeafFields, writeLeafGroup, writeLeafKey } from '../../format/index-block.js';
-import type { FileVersion } from '../../format/file-header.js';
-import { sealBlock as sealBlockEntries } from '../../format/seal.js';
+import { type FileVersion, fileVersionFor } from '../../format/file-header.js';
+import { SEAL_OVERHEAD, sealBlock as sealBlockEntries } from '../../format/seal.js';
 import type { RunInfo } from '../../format/manifest.js';
 import { encodeTtlEntries, encodeTtlHeader, ttlCrc } from '../../format/ttl-section.js';
-import { type StoreCodec, writtenVersion } from '../../format/store-codec.js';
+import type { StoreCodec } from '../../format/store-codec.js';
 import type { FileSystem } from '../../io/fs.js';
 import { removeQuietly, closeQuietly } from '../../io/fs.js';
 import { dataKey } from '../data-key.js';
@@ -101,8 +100,8 @@ export class RunWriter {
   ) {
     this.tmpPath = `${dir}/${tmpName}`;
     // Before the file exists: without the secret (KEY_REQUIRED) nothing is half-written.
-    const keyId = codec.encryption ? codec.encryption.keys().current : 0;
-    this.version = { version: writtenVersion(codec), keyId };
+    this.version = fileVersionFor(codec);
+    const { keyId } = this.version;
     this.layout = runLayout(keyId);
     this.key = keyId === 0 ? undefined : dataKey(codec, keyId, this.tmpPath);
     this.ttlAdds = ttlSpillName ? new SpillingTtlList(fs, `${dir}/${ttlSpillName}`, ttlSpillChunk) : new TtlList();
