@@ -81,3 +81,15 @@ export const RUN_EXT = '.tzix';
 export const MAGIC_TTL = 'TZTL';
 export const TTL_HEADER_BYTES = 16;
 export const TTL_ENTRY_BYTES = 16;
+
+/**
+ * docs/format.md "Records, version 2": flags bits 1–2 hold a PUT value's
+ * compression, code 0 none, 1 deflate (raw), 2 brotli, 3 reserved (a reader
+ * rejects it). A compressed value is stored as u32 uncompressed length ‖
+ * compressed bytes.
+ */
+export const COMPRESSION_MASK = 0x06;
+export const COMPRESSION_SHIFT = 1;
+export const FLAG_DEFLATE = 1 << COMPRESSION_SHIFT;
+export const FLAG_BROTLI = 2 << COMPRESSION_SHIFT;
+export const COMPRESSED_LENGTH_BYTES = 4;
