@@ -8,7 +8,7 @@
 // algorithm".
 import { brotliCompressSync, brotliDecompressSync, constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { TzkvError } from '../errors.js';
-import { COMPRESSED_LENGTH_BYTES, COMPRESSION_MASK, FLAG_BROTLI, FLAG_DEFLATE, MAX_VALUE_BYTES } from './constants.js';
+import { COMPRESSED_LENGTH_BYTES, COMPRESSION_MASK, COMPRESSION_SHIFT, FLAG_BROTLI, FLAG_DEFLATE, MAX_VALUE_BYTES } from './constants.js';
 import type { CompressionAlgorithm, CompressionSetting } from './store-codec.js';
 
 /**
@@ -62,7 +62,7 @@ export function compressValue(value: Uint8Array, setting: CompressionSetting): {
 
 /** The record flags' compression code (0 none, 1 deflate, 2 brotli, 3 reserved). */
 export function compressionCode(flags: number): number {
-  return (flags & COMPRESSION_MASK) >> 1;
+  return (flags & COMPRESSION_MASK) >> COMPRESSION_SHIFT;
 }
 
 /**
