@@ -4,25 +4,11 @@
 // synchronous call, so any record can be read without its neighbours.
 //
 // Why brotli at quality 5 and deflate at level 6 (and not zstd or lz4), and
-// the default threshold: docs/benchmarks.md "Compression: choosing the
-// algorithm".
+// the default threshold (store-codec.ts DEFAULT_COMPRESSION*):
+// docs/benchmarks.md "Compression: choosing the algorithm".
 import { brotliCompressSync, brotliDecompressSync, constants, deflateRawSync, inflateRawSync } from 'node:zlib';
-import { TzkvError } from '../errors.js';
 import { COMPRESSED_LENGTH_BYTES, COMPRESSION_MASK, COMPRESSION_SHIFT, FLAG_BROTLI, FLAG_DEFLATE, MAX_VALUE_BYTES } from './constants.js';
 import type { CompressionAlgorithm, CompressionSetting } from './store-codec.js';
-
-/**
- * The setting a new compressed store gets (MANIFEST `compression`):
- * `tzkv init --compress` is brotli; `--compression ALGO` names the algorithm.
- * minBytes is the smallest size from which the algorithm saves 1/8 on most
- * values of the small-value corpus (below it nearly every attempt is wasted
- * work): docs/benchmarks.md "Compression: choosing the algorithm".
- */
-export function defaultCompression(algorithm: CompressionAlgorithm = 'brotli'): CompressionSetting {
-  return { algorithm, minBytes: DEFAULT_MIN_BYTES[algorithm] };
-}
-
-const DEFAULT_MIN_BYTES: Readonly<Record<CompressionAlgorithm, number>> = { brotli: 128, deflate: 256 };
 
 /** The encoder settings; a reader needs neither (both formats are self-describing). */
 const BROTLI_QUALITY = 5;
@@ -60,6 +46,22 @@ export function compressValue(value: Uint8Array, setting: CompressionSetting): {
   return { flags: FLAGS[setting.algorithm], stored };
 }
 
+/**
+ * A stored value that does not decompress as its record says: the engine
+ * makes it a CORRUPT TzkvError naming the record (format/ imports nothing of
+ * ours). `reason` says what is wrong without `where`.
+ */
+export class DamagedValueError extends Error {
+  constructor(
+    /** The record it is about, as the caller named it. */
+    readonly where: string,
+    readonly reason: string,
+    options?: { cause: unknown },
+  ) {
+    super(`${where}: compressed value ${reason}`, options);
+  }
+}
+
 /** The record flags' compression code (0 none, 1 deflate, 2 brotli, 3 reserved). */
 export function compressionCode(flags: number): number {
   return (flags & COMPRESSION_MASK) >> COMPRESSION_SHIFT;
@@ -70,8 +72,8 @@ export function compressionCode(flags: number): number {
  * bytes themselves (the same Buffer) when the flags say uncompressed,
  * otherwise the decompressed value. Never produces more than the declared
  * length (at most 256 MiB), so a damaged or hostile record cannot make a
- * read allocate more than it says. Throws CORRUPT naming `where` (the
- * record's file and offset, or key) when the code is the reserved 3, the
+ * read allocate more than it says. Throws DamagedValueError naming `where`
+ * (the record's file and offset, or key) when the code is the reserved 3, the
  * stored bytes are shorter than the length prefix, the declared length is
  * over 256 MiB, decompression fails, leaves bytes unread, or yields another
  * length than declared.
@@ -79,8 +81,7 @@ export function compressionCode(flags: number): number {
 export function decompressValue(stored: Buffer, flags: number, where: string): Buffer {
   const code = compressionCode(flags);
   if (code === 0) return stored;
-  const corrupt = (why: string, cause?: unknown): TzkvError =>
-    new TzkvError('CORRUPT', `${where}: compressed value ${why}`, cause === undefined ? { path: where } : { path: where, cause });
+  const corrupt = (why: string, cause?: unknown) => new DamagedValueError(where, why, cause === undefined ? undefined : { cause });
   if (code !== 1 && code !== 2) throw corrupt(`has the reserved compression code ${code}`);
   if (stored.length < COMPRESSED_LENGTH_BYTES) throw corrupt(`is ${stored.length} bytes, shorter than its ${COMPRESSED_LENGTH_BYTES}-byte length`);
   const declared = stored.readUInt32LE(0);
