@@ -13,11 +13,19 @@ import type { KeyObject } from 'node:crypto';
 export const COMPRESSION_ALGORITHMS = ['deflate', 'brotli'] as const;
 export type CompressionAlgorithm = (typeof COMPRESSION_ALGORITHMS)[number];
 
-/** What `init --compress` chooses (docs/benchmarks.md has the measurement that decides it). */
-export const DEFAULT_COMPRESSION: CompressionAlgorithm = 'deflate';
+/**
+ * What `init --compress` chooses: brotli, the one candidate that keeps a
+ * store of JSON documents within 0.35x the plain store's size (docs/benchmarks.md
+ * "Compression: choosing the algorithm").
+ */
+export const DEFAULT_COMPRESSION: CompressionAlgorithm = 'brotli';
 
-/** docs/format.md "MANIFEST, version 2": `minBytes` of a store created with compression. */
-export const DEFAULT_COMPRESSION_MIN_BYTES = 256;
+/**
+ * docs/format.md "MANIFEST, version 2": `minBytes` of a store created with
+ * compression. From 128 bytes brotli saves 1/8 on 95% of small values; below
+ * it on 21% or none (docs/benchmarks.md).
+ */
+export const DEFAULT_COMPRESSION_MIN_BYTES = 128;
 
 /** How a compressed store writes values (MANIFEST `compression`). */
 export interface CompressionSetting {

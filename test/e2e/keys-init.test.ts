@@ -104,7 +104,7 @@ describe('init', () => {
     expect((await tzkvJson(['init', '-d', plain])).json).toEqual({ location: plain, formatVersion: 1, encrypted: false, compression: null });
     expect(readFileSync(join(plain, 'MANIFEST')).readUInt16LE(4)).toBe(1);
     const compressed = await storeDir();
-    expect((await tzkvJson(['init', '--compress', '-d', compressed])).json).toEqual({ location: compressed, formatVersion: 2, encrypted: false, compression: 'deflate' });
+    expect((await tzkvJson(['init', '--compress', '-d', compressed])).json).toEqual({ location: compressed, formatVersion: 2, encrypted: false, compression: 'brotli' });
     expect(readFileSync(join(compressed, 'MANIFEST')).readUInt16LE(4)).toBe(2);
     const both = await tzkv(['init', '--compress', '--compression', 'brotli', '-d', await storeDir()]);
     expect(both.exitCode).toBe(2);

@@ -48,7 +48,7 @@ describe('init', () => {
     expect(report).toEqual({ location: dir, formatVersion: 2, encrypted: true, compression: 'brotli' });
     expect(readdirSync(dir).sort()).toEqual(['00000001.tzds', 'KEYRING', 'MANIFEST']);
     const m = decodeManifest(readFileSync(join(dir, 'MANIFEST')));
-    expect(m).toMatchObject({ encryption: { cipher: 'aes-256-gcm' }, compression: { algorithm: 'brotli', minBytes: 256 }, segments: [{ file: 1, size: null, key: 1 }] });
+    expect(m).toMatchObject({ encryption: { cipher: 'aes-256-gcm' }, compression: { algorithm: 'brotli', minBytes: 128 }, segments: [{ file: 1, size: null, key: 1 }] });
     expect(fileVersion(readFileSync(join(dir, '00000001.tzds')))).toEqual({ version: 2, keyId: 1 });
     expect(readFileSync(join(dir, 'KEYRING')).toString('latin1', 0, 4)).toBe('TZKR');
 
