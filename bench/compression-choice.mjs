@@ -182,7 +182,7 @@ async function main() {
     for (const entry of loaded) entry.getMs = median(entry.getSamples);
 
     // The plain store's import of the corpus: the pace compression must keep.
-    importInfo = measureImport(scratch, quick ? 2000 : 20_000, quick ? 3 : 5);
+    importInfo = measureImport(scratch, quick ? 10 * docCount : 20_000, quick ? 3 : 5);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
