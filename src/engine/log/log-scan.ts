@@ -8,9 +8,10 @@ import type { RecordInfo } from '../../format/record.js';
 import type { StoreCodec } from '../../format/store-codec.js';
 import { bytesOf } from './record-boundary.js';
 import { committedOnly } from './record-scan.js';
+import type { RecordGroup, ScanEnd } from './record-scan.js';
 import { scanSegment } from './resync.js';
 import type { SkippedDamage } from './resync.js';
-import type { ScanEnd } from './record-scan.js';
+import { type SegmentFormat, V1_SEGMENT } from './segment-format.js';
 
 export type { ScanEnd } from './record-scan.js';
 export type { SkippedDamage } from './resync.js';
@@ -22,6 +23,10 @@ export interface LogEntry {
   offset: number; // absolute offset in the segment
   length: number;
   expiresAt: number;
+  /** Absolute offset of the record's SEAL record; 0: in no group (a segment that is not encrypted). */
+  group: number;
+  /** The SEAL record plus its group's bytes; 0: in no group. */
+  groupLength: number;
 }
 
 export interface ScanResult {
@@ -40,23 +45,28 @@ export interface ScanResult {
 /**
  * Scans buf[0, length), which holds the segment's bytes from absolute offset
  * `base`, to its end, stepping over damage. The committed records are
- * returned in order (batch records at their COMMIT). `codec`: the store's
- * (what an encrypted segment's record bodies are opened with).
+ * returned in order (batch records at their COMMIT). `codec`: the store's.
+ * `format`: the segment's (segment-format.ts); an encrypted segment's must
+ * hold its key: the entries' keys are read from the opened records.
  */
-export function scanLog(buf: Buffer, base: number, codec: StoreCodec, length = buf.length): ScanResult {
+export function scanLog(buf: Buffer, base: number, codec: StoreCodec, length = buf.length, format: SegmentFormat = V1_SEGMENT): ScanResult {
+  if (format.encrypted && format.key === undefined) throw new Error('scanLog: an encrypted segment is scanned with its key');
   const entries: LogEntry[] = [];
   const damage: SkippedDamage[] = [];
   const bytes = bytesOf(buf, length);
-  const entryOf = (b: Buffer, pos: number, at: number, info: RecordInfo): LogEntry => ({
+  const entryOf = (b: Buffer, pos: number, at: number, info: RecordInfo, group: RecordGroup): LogEntry => ({
     key: b.toString('latin1', pos + RECORD_HEADER_BYTES, pos + RECORD_HEADER_BYTES + info.keyLength),
     kind: info.kind === KIND_DEL ? KIND_DEL : KIND_PUT,
     offset: at,
     length: info.length,
     expiresAt: info.expiresAt,
+    group: group.offset,
+    groupLength: group.length,
   });
   const scan = scanSegment((at, n) => bytes(at - base, n), base, base + length, {
     visitor: committedOnly(entryOf, (e) => entries.push(e)),
     codec,
+    format,
     sealed: false,
     chunkBytes: Math.max(1, length),
     onDamage: (d) => damage.push(d),

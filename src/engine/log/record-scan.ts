@@ -3,10 +3,18 @@
 // replicator all push the bytes they read through it, so the batch framing
 // rules (pending BATCH count, COMMIT count, a record after an unclosed batch)
 // and the torn-or-damaged decision live here only. Pure: bytes in, events out.
-import { KIND_COMMIT, MAX_KEY_BYTES, MAX_VALUE_BYTES, RECORD_HEADER_BYTES } from '../../format/constants.js';
+//
+// In an encrypted segment (docs/format.md "Records, version 2") the unit of
+// scanning is a SEAL record with its group: the group is checked whole
+// (record-group.ts) before any of its records is reported, and a failure
+// anywhere in it is reported at its SEAL.
+import { FLAG_BATCH, KIND_COMMIT, KIND_SEAL, MAX_KEY_BYTES, MAX_VALUE_BYTES, RECORD_HEADER_BYTES } from '../../format/constants.js';
 import type { StoreCodec } from '../../format/store-codec.js';
 import { RECORD_BAD, RECORD_OK, RecordInfo, commitCount, decodeRecord } from '../../format/record.js';
+import { SEAL_RECORD_BYTES } from '../../format/seal.js';
 import { bytesOf, nextRecordBoundary } from './record-boundary.js';
+import { MAX_GROUP_BYTES, checkGroup, isGroupFailure, sealedGroupLength } from './record-group.js';
+import { type SegmentFormat, V1_SEGMENT } from './segment-format.js';
 
 export type ScanEnd =
   | { kind: 'clean' } // the data ends exactly after a committed record
@@ -14,13 +22,27 @@ export type ScanEnd =
   | { kind: 'uncommitted'; offset: number; records: number } // an interrupted batch at the end
   | { kind: 'corrupt'; offset: number; reason: string }; // damage followed by more data
 
+/**
+ * The group a reported record lies in: its SEAL record's offset, and the SEAL
+ * plus its G bytes (0 and 0: in no group, as in every segment that is not
+ * encrypted). `sealed`: the record's bytes are as stored, its body encrypted
+ * (a scan without the key): nobody may read a key or value from them.
+ * Reused between calls: valid only during the visitor's call.
+ */
+export interface RecordGroup {
+  offset: number;
+  length: number;
+  sealed: boolean;
+}
+
 export interface ScanVisitor {
   /**
    * A whole, CRC-valid PUT or DEL at absolute offset `at`: its bytes are
-   * buf[pos, pos + info.length), valid only during the call. Batch records
-   * (info.batch) are reported as they come; their COMMIT follows or not.
+   * buf[pos, pos + info.length), valid only during the call (in an encrypted
+   * segment read with the key, the opened copy: the body plain). Batch
+   * records (info.batch) are reported as they come; their COMMIT follows or not.
    */
-  record?(buf: Buffer, pos: number, at: number, info: RecordInfo): void;
+  record?(buf: Buffer, pos: number, at: number, info: RecordInfo, group: RecordGroup): void;
   /** A COMMIT at `at` that closes the last `count` batch records. */
   commit?(at: number, count: number): void;
   /**
@@ -39,11 +61,11 @@ export interface ScanVisitor {
  * valid only during the call: copy what is needed); `take` gets it once committed.
  * Memory: what `keep` returns for every record of the open batch.
  */
-export function committedOnly<T>(keep: (buf: Buffer, pos: number, at: number, info: RecordInfo) => T, take: (record: T) => void): ScanVisitor {
+export function committedOnly<T>(keep: (buf: Buffer, pos: number, at: number, info: RecordInfo, group: RecordGroup) => T, take: (record: T) => void): ScanVisitor {
   let batch: T[] = [];
   return {
-    record(buf, pos, at, info) {
-      const kept = keep(buf, pos, at, info);
+    record(buf, pos, at, info, group) {
+      const kept = keep(buf, pos, at, info, group);
       if (info.batch) batch.push(kept);
       else take(kept);
     },
@@ -60,6 +82,9 @@ export function committedOnly<T>(keep: (buf: Buffer, pos: number, at: number, in
 /** Longest possible record: what a partial record or the bytes after a failure may need held. */
 const MAX_RECORD_BYTES = RECORD_HEADER_BYTES + MAX_KEY_BYTES + MAX_VALUE_BYTES;
 
+/** Where a record lies in no group. */
+const NO_GROUP: RecordGroup = Object.freeze({ offset: 0, length: 0, sealed: false });
+
 function allZero(buf: Buffer, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (buf[i] !== 0) return false;
   return true;
@@ -69,12 +94,12 @@ type Failure = { offset: number; reason: string; how: 'short' | 'bad' | 'framing
 
 /**
  * Scans records pushed as consecutive chunks starting at absolute offset
- * `base`. Memory: a record straddling two chunks is copied into a carry
- * buffer (at most one record); after the first failure the rest is held (at
- * most MAX_RECORD_BYTES) to tell a torn end from damage at finish().
+ * `base`. Memory: a record (or a SEAL and its group) straddling two chunks is
+ * copied into a carry buffer; after the first failure the rest is held (at
+ * most one record or group) to tell a torn end from damage at finish().
  */
 export class RecordScanner {
-  /** Records decoded (commit markers included). */
+  /** Records decoded (commit markers included, SEAL records not). */
   records = 0;
   /** Absolute offset where the valid, committed prefix ends. */
   validEnd: number;
@@ -86,13 +111,17 @@ export class RecordScanner {
   private carry = Buffer.alloc(0);
   private carryLength = 0;
   private restOverflow = false;
+  /** The length of the unit step() last found incomplete (0: its header was). */
+  private needed = 0;
+  private readonly group: RecordGroup = { offset: 0, length: 0, sealed: false };
+  private readonly maxHeld: number;
 
   /**
    * `limit`: the absolute end of the data when known (a record claiming to run
    * past it is short at once). `checkCrc` false: framing and batch rules only,
    * for a caller that checks the CRCs elsewhere (verify's worker thread).
-   * `codec`: the store's; an encrypted segment's record bodies are opened
-   * with its keys (framing and CRCs are checked without them).
+   * `codec`: the store's. `format`: the segment's, from its header
+   * (segment-format.ts): version 1 when not given.
    */
   constructor(
     base: number,
@@ -100,9 +129,11 @@ export class RecordScanner {
     private readonly visitor: ScanVisitor = {},
     private readonly limit = Infinity,
     private readonly checkCrc = true,
+    readonly format: SegmentFormat = V1_SEGMENT,
   ) {
     this.pos = base;
     this.validEnd = base;
+    this.maxHeld = (format.encrypted ? SEAL_RECORD_BYTES + MAX_GROUP_BYTES : MAX_RECORD_BYTES) + RECORD_HEADER_BYTES;
   }
 
   /** Absolute offset of the next byte expected. */
@@ -118,69 +149,119 @@ export class RecordScanner {
       p = this.completeCarry(chunk, p, end);
       if (this.carryLength > 0 || this.failure) return;
     }
-    const info = this.info;
     const delta = this.pos - p; // absolute = p + delta
     while (p < end) {
-      const status = decodeRecord(chunk, p, end, info, this.checkCrc);
-      if (status === RECORD_OK) {
-        if (!this.accept(chunk, p, p + delta, info)) return this.hold(chunk, p, end);
-        p += info.length;
+      const n = this.step(chunk, p, end, p + delta);
+      if (n > 0) {
+        p += n;
         continue;
       }
-      if (status === RECORD_BAD) {
-        this.fail(p + delta, info.reason, 'bad', info.length);
-        return this.hold(chunk, p, end);
-      }
-      // Short: the record continues in the next chunk, unless it claims to run past the end.
-      if (info.length > 0 && p + delta + info.length > this.limit) {
-        this.fail(p + delta, 'record runs past the end of the data', 'short', info.length);
-        return this.hold(chunk, p, end);
-      }
-      this.pos = p + delta;
-      this.hold(chunk, p, end);
-      return;
+      // Failed (the rest is held to tell a torn end from damage), or the unit continues in the next chunk.
+      if (!this.failure) this.pos = p + delta;
+      return this.hold(chunk, p, end);
     }
     this.pos = p + delta;
   }
 
-  /** Completes a record carried over from earlier chunks; returns where scanning resumes in chunk. */
-  private completeCarry(chunk: Buffer, p: number, end: number): number {
+  /**
+   * Takes the unit at buf[p, end) (absolute `at`): a record, or in an
+   * encrypted segment a SEAL record and its group. Returns its length; 0 when
+   * it failed (this.failure) or needs bytes past `end` (this.needed).
+   */
+  private step(buf: Buffer, p: number, end: number, at: number): number {
     const info = this.info;
-    if (this.carryLength < RECORD_HEADER_BYTES) {
-      const take = Math.min(RECORD_HEADER_BYTES - this.carryLength, end - p);
-      this.hold(chunk, p, p + take);
-      p += take;
-      if (this.carryLength < RECORD_HEADER_BYTES) return p;
+    const status = decodeRecord(buf, p, end, info, this.checkCrc, this.format.version2);
+    if (status === RECORD_BAD) return this.fail(at, info.reason, 'bad', info.length);
+    if (status !== RECORD_OK) return this.short(at, info.length, 'record runs past the end of the data');
+    if (info.kind === KIND_SEAL) return this.sealedGroup(buf, p, end, at);
+    if (this.format.encrypted && info.kind !== KIND_COMMIT) return this.fail(at, 'a record outside a group in an encrypted segment', 'framing', info.length);
+    return this.accept(buf, p, at, info, NO_GROUP) ? info.length : 0;
+  }
+
+  /** A unit of `length` bytes (0: its header is incomplete) that runs past the bytes at hand: short now if it runs past the limit. */
+  private short(at: number, length: number, reason: string): 0 {
+    this.needed = length;
+    if (length > 0 && at + length > this.limit) this.fail(at, reason, 'short', length);
+    return 0;
+  }
+
+  /** The SEAL record at buf[p] (decoded) and its group: checked whole, then its records reported. */
+  private sealedGroup(buf: Buffer, p: number, end: number, at: number): number {
+    const info = this.info;
+    if (!this.format.encrypted) return this.fail(at, 'a seal record in a segment that is not encrypted', 'framing', info.length);
+    const g = sealedGroupLength(buf, p);
+    if (isGroupFailure(g)) return this.fail(at, g.reason, g.how, info.length);
+    const total = SEAL_RECORD_BYTES + g;
+    if (end - p < total) return this.short(at, total, 'group runs past the end of the data');
+    const checked = checkGroup(buf, p, at, this.format, this.checkCrc, info);
+    if (isGroupFailure(checked)) return this.fail(at, checked.reason, checked.how, total);
+    const from = p + SEAL_RECORD_BYTES;
+    const to = p + total;
+    const broken = this.batchRulesBreak(buf, from, to);
+    if (broken) return this.fail(at, broken, 'framing', total);
+    const group = this.group;
+    group.offset = at;
+    group.length = total;
+    group.sealed = checked === null;
+    const src = checked ?? buf;
+    const shift = checked === null ? 0 : from;
+    for (let q = from; q < to; q += info.length) {
+      decodeRecord(buf, q, to, info, false, true);
+      this.accept(src, q - shift, at + q - p, info, group);
     }
-    let status = decodeRecord(this.carry, 0, this.carryLength, info, this.checkCrc);
-    if (status === RECORD_BAD || (status !== RECORD_OK && this.pos + info.length > this.limit)) {
-      this.fail(this.pos, status === RECORD_BAD ? info.reason : 'record runs past the end of the data', status === RECORD_BAD ? 'bad' : 'short', info.length);
-      this.hold(chunk, p, end);
-      return end;
+    return total;
+  }
+
+  /**
+   * Why the records of a group at buf[from, to) would break the batch rules,
+   * or undefined: a group is reported whole or not at all. A group that
+   * commits records and then ends inside a batch is refused too: the
+   * committed end of the data must fall on a group's end.
+   */
+  private batchRulesBreak(buf: Buffer, from: number, to: number): string | undefined {
+    let pending = this.pending;
+    let committed = false;
+    for (let q = from; q < to; ) {
+      const kind = buf[q + 4];
+      if (kind === KIND_COMMIT) {
+        const count = commitCount(buf, q);
+        if (count !== pending) return `commit marker counts ${count} records, the batch has ${pending}`;
+        pending = 0;
+        committed = true;
+      } else if ((buf[q + 5] & FLAG_BATCH) !== 0) {
+        pending++;
+      } else {
+        if (pending > 0) return 'a record follows a batch that has no commit marker';
+        committed = true;
+      }
+      q += RECORD_HEADER_BYTES + (buf[q + 6] | (buf[q + 7] << 8)) + buf.readUInt32LE(q + 8);
     }
-    if (status !== RECORD_OK) {
-      const take = Math.min(info.length - this.carryLength, end - p);
-      this.hold(chunk, p, p + take);
-      p += take;
-      if (this.carryLength < info.length) return p;
-      status = decodeRecord(this.carry, 0, this.carryLength, info, this.checkCrc);
-      if (status !== RECORD_OK) {
-        this.fail(this.pos, info.reason, 'bad', info.length);
+    return committed && pending > 0 ? 'a group commits records, then ends inside a batch' : undefined;
+  }
+
+  /** Completes a unit carried over from earlier chunks; returns where scanning resumes in chunk. */
+  private completeCarry(chunk: Buffer, p: number, end: number): number {
+    for (;;) {
+      const n = this.step(this.carry, 0, this.carryLength, this.pos);
+      if (n > 0) {
+        this.pos += n;
+        this.carryLength = 0;
+        return p;
+      }
+      if (this.failure) {
         this.hold(chunk, p, end);
         return end;
       }
+      const want = (this.needed > 0 ? this.needed : RECORD_HEADER_BYTES) - this.carryLength;
+      const take = Math.min(want, end - p);
+      this.hold(chunk, p, p + take);
+      p += take;
+      if (take < want) return p;
     }
-    if (!this.accept(this.carry, 0, this.pos, info)) {
-      this.hold(chunk, p, end);
-      return end;
-    }
-    this.pos += info.length;
-    this.carryLength = 0;
-    return p;
   }
 
   /** Applies the batch rules to a valid record; false when they fail (then scanning stops). */
-  private accept(buf: Buffer, pos: number, at: number, info: RecordInfo): boolean {
+  private accept(buf: Buffer, pos: number, at: number, info: RecordInfo, group: RecordGroup): boolean {
     const length = info.length;
     if (info.kind === KIND_COMMIT) {
       const count = commitCount(buf, pos);
@@ -204,22 +285,23 @@ export class RecordScanner {
       this.validEnd = at + length;
     }
     this.records++;
-    this.visitor.record?.(buf, pos, at, info);
+    this.visitor.record?.(buf, pos, at, info, group);
     return true;
   }
 
-  private fail(offset: number, reason: string, how: Failure['how'], length: number): void {
+  private fail(offset: number, reason: string, how: Failure['how'], length: number): 0 {
     this.failure = { offset, reason, how, length };
     // What is held from here on starts at the failure: drop what the carry held before it.
     if (this.pos !== offset) this.carryLength = 0;
     this.pos = offset;
+    return 0;
   }
 
-  /** Keeps chunk[start, end) after what is held (a partial record, or the bytes after a failure). */
+  /** Keeps chunk[start, end) after what is held (a partial unit, or the bytes after a failure). */
   private hold(chunk: Buffer, start: number, end: number): void {
     const n = end - start;
     if (n <= 0 || this.restOverflow) return;
-    if (this.carryLength + n > MAX_RECORD_BYTES + RECORD_HEADER_BYTES) {
+    if (this.carryLength + n > this.maxHeld) {
       this.restOverflow = true; // far more data than one record follows: that is damage, not a torn end
       return;
     }
@@ -235,9 +317,10 @@ export class RecordScanner {
   /** How the data ends, once every chunk was pushed. */
   finish(): ScanEnd {
     if (!this.failure && this.carryLength > 0) {
-      // A partial record at the end (its header may be incomplete: then its length is unknown).
-      const length = this.carryLength >= RECORD_HEADER_BYTES ? (decodeRecord(this.carry, 0, this.carryLength, this.info, true), this.info.length) : 0;
-      this.failure = { offset: this.pos, reason: 'record runs past the end of the data', how: 'short', length };
+      // A partial unit at the end (its header may be incomplete: then its length is unknown).
+      const length = this.carryLength >= RECORD_HEADER_BYTES ? this.needed : 0;
+      const group = this.carryLength >= RECORD_HEADER_BYTES && this.carry[4] === KIND_SEAL && this.format.encrypted;
+      this.failure = { offset: this.pos, reason: group ? 'group runs past the end of the data' : 'record runs past the end of the data', how: 'short', length };
     }
     const f = this.failure;
     if (!f) {
@@ -249,14 +332,14 @@ export class RecordScanner {
     if (f.how === 'short') {
       // A record claiming to run past the end is torn, unless whole records follow it:
       // then its length field is damaged, and cutting it off would drop acknowledged writes.
-      if (f.length > 0 && nextRecordBoundary(bytesOf(rest, n), 0, n) >= 0) {
+      if (f.length > 0 && nextRecordBoundary(bytesOf(rest, n), 0, n, this.format) >= 0) {
         return { kind: 'corrupt', offset: f.offset, reason: `record length ${f.length} runs past the end of data that continues with valid records` };
       }
       return { kind: 'torn', offset: f.offset, partial: true };
     }
     // Torn: nothing but this record (or its partial header) and zero bytes up to the end.
     const extent = f.length > 0 && f.length <= n ? f.length : Math.min(n, RECORD_HEADER_BYTES);
-    if (allZero(rest, extent, n) && nextRecordBoundary(bytesOf(rest, n), 0, n) < 0) return { kind: 'torn', offset: f.offset, partial: false };
+    if (allZero(rest, extent, n) && nextRecordBoundary(bytesOf(rest, n), 0, n, this.format) < 0) return { kind: 'torn', offset: f.offset, partial: false };
     return { kind: 'corrupt', offset: f.offset, reason: f.reason };
   }
 }

@@ -9,6 +9,7 @@ import { nextRecordBoundary } from './record-boundary.js';
 import type { SegmentBytes } from './record-boundary.js';
 import { RecordScanner } from './record-scan.js';
 import type { ScanEnd, ScanVisitor } from './record-scan.js';
+import type { SegmentFormat } from './segment-format.js';
 
 /** A stretch of a segment a scan stepped over. */
 export interface SkippedDamage {
@@ -30,6 +31,12 @@ export interface SegmentScanOptions {
   visitor: ScanVisitor;
   /** The store's codec, handed to the RecordScanner. */
   codec: StoreCodec;
+  /**
+   * The segment's format, from its header (segment-format.ts); version 1 when
+   * not given. In an encrypted segment reading resumes only at a SEAL record
+   * whose whole group checks.
+   */
+  format?: SegmentFormat;
   /** False: framing and batch rules only; the CRCs are checked elsewhere (verify's worker). */
   checkCrc?: boolean;
   /** A sealed segment has no torn end: damage with no valid record after it runs to the end. */
@@ -60,7 +67,7 @@ export interface SegmentScan {
  */
 export function scanSegment(read: SegmentBytes, start: number, end: number, o: SegmentScanOptions): SegmentScan {
   const checkCrc = o.checkCrc !== false;
-  let scanner = new RecordScanner(start, o.codec, o.visitor, end, checkCrc);
+  let scanner = new RecordScanner(start, o.codec, o.visitor, end, checkCrc, o.format);
   let records = 0;
   let resync = true;
   for (let at = start; at < end; ) {
@@ -71,7 +78,7 @@ export function scanSegment(read: SegmentBytes, start: number, end: number, o: S
     at += chunk.length;
     const f = scanner.failure;
     if (!f || !resync) continue;
-    const next = nextRecordBoundary(read, f.offset, end);
+    const next = nextRecordBoundary(read, f.offset, end, o.format);
     if (next < 0 && !o.sealed) {
       resync = false; // feed the rest: the scanner tells a torn end from damage
       continue;
@@ -84,7 +91,7 @@ export function scanSegment(read: SegmentBytes, start: number, end: number, o: S
     o.onDamage({ offset: f.offset, message: `${f.reason} (${to - f.offset} bytes unreadable up to ${upTo})`, from, to });
     if (next < 0) return { end: { kind: 'clean' }, validEnd: from, records };
     at = next;
-    scanner = new RecordScanner(at, o.codec, o.visitor, end, checkCrc);
+    scanner = new RecordScanner(at, o.codec, o.visitor, end, checkCrc, o.format);
   }
   const result = scanner.finish();
   return { end: result, validEnd: scanner.validEnd, records: records + scanner.records };
