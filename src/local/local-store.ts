@@ -34,7 +34,7 @@ import { KIND_DEL, KIND_PUT, FORMAT_VERSION } from '../format/constants.js';
 import { manifestVersion } from '../format/manifest.js';
 import type { Manifest } from '../format/manifest.js';
 import { keyRequired, openCodec, rekeyStore } from '../engine/files/keyring-file.js';
-import { encodeCommit, encodeRecord } from '../format/record.js';
+import { encodeRecord } from '../format/record.js';
 import type { StoreCodec } from '../format/store-codec.js';
 import type { FileSystem } from '../io/fs.js';
 import { realFs } from '../io/fs.js';
@@ -125,11 +125,10 @@ function entryAt(view: View, k: Buffer, at: Located): Entry {
 
 /** Appends one PUT of k (then flushes when due); returns the new record's version. */
 function appendPut(w: WriteSession, k: Buffer, value: Buffer, expiresAt: number): string {
-  const record = encodeRecord(KIND_PUT, 0, k, value, expiresAt);
   const file = w.active.file;
-  const offset = w.append([record]);
+  const { offset, crc } = w.appendRecord(encodeRecord(KIND_PUT, 0, k, value, expiresAt));
   w.flushIfDue();
-  return recordVersion(file, offset, record.readUInt32LE(0));
+  return recordVersion(file, offset, crc);
 }
 
 export async function open(location: string, options: EngineOptions = {}): Promise<Store> {
@@ -354,7 +353,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
   protected async _delIf(k: Buffer, condition: Condition): Promise<boolean> {
     return this.write((w) => {
       if (!conditionHolds(condition, liveEntry(w.view, k, this.now()))) return false;
-      w.append([encodeRecord(KIND_DEL, 0, k, null, 0)]);
+      w.appendRecord(encodeRecord(KIND_DEL, 0, k, null, 0));
       w.flushIfDue();
       return true;
     });
@@ -674,13 +673,13 @@ class LocalStore extends CheckedStore implements StoreAdmin {
 /** Appends a tombstone for each of `keys` (live, distinct), several as one atomic batch; how many. */
 function deleteAll(w: WriteSession, keys: Buffer[]): number {
   if (keys.length === 1) {
-    w.append([encodeRecord(KIND_DEL, 0, keys[0], null, 0)]);
+    w.appendRecord(encodeRecord(KIND_DEL, 0, keys[0], null, 0));
   } else if (keys.length > 1) {
     const staged = new StagedBatch(w.codec); // in memory: no spill without a store to spill into
     for (const k of keys) staged.add(KIND_DEL, k, null, 0);
-    const { records } = staged.finish();
-    if (!('chunks' in records)) throw new TzkvError('INTERNAL', 'an unspillable batch spilled');
-    w.append([...records.chunks, encodeCommit(staged.count)]);
+    const batch = staged.finish();
+    if (!('chunks' in batch.records)) throw new TzkvError('INTERNAL', 'an unspillable batch spilled');
+    w.appendBatch({ ...batch, records: batch.records });
   }
   if (keys.length > 0) w.flushIfDue();
   return keys.length;

@@ -11,7 +11,7 @@
 // newest segment they came from, so the follower knows, and says so.
 import { REPAIR_HINT, TzkvError } from '../../errors.js';
 import { FILE_HEADER_BYTES, KIND_DEL, MAGIC_SEGMENT, RECORD_HEADER_BYTES } from '../../format/constants.js';
-import { checkFileHeader } from '../../format/file-header.js';
+import { checkFileHeader, fileVersion } from '../../format/file-header.js';
 import type { Manifest, SegmentInfo } from '../../format/manifest.js';
 import { RECORD_OK, RecordInfo, decodeRecord } from '../../format/record.js';
 import type { StoreCodec } from '../../format/store-codec.js';
@@ -22,6 +22,8 @@ import { missingFileError } from '../files/manifest-files.js';
 import { loadManifest } from '../files/store-manifest.js';
 import { committedOnly } from '../log/record-scan.js';
 import { scanSegment } from '../log/resync.js';
+import { type SegmentFormat, segmentFormat } from '../log/segment-format.js';
+import { storedValue } from '../read/stored-value.js';
 import { followerCut, type View } from '../read/view.js';
 
 /** One committed PUT or DEL the follower read. */
@@ -42,6 +44,8 @@ export type KeyFilter = (buf: Buffer, start: number, end: number) => boolean;
 interface Place {
   fd: number | null;
   offset: number;
+  /** The segment's format, from its header once read (an encrypted one's with the key: the follower reports plain records). */
+  format?: SegmentFormat;
 }
 
 /** Bytes read from a segment at a time. */
@@ -163,14 +167,21 @@ export class LogFollower {
     if (place.offset >= end || place.fd === null) return;
     const fd = place.fd;
     const name = segmentName(file);
-    const found: number[] = []; // offset, length of each wanted record, in log order
+    const format = (place.format ??= this.formatOf(fd, file));
+    // A plain segment's wanted records are read again one by one as they are taken; an
+    // encrypted one's are copied from the opened groups now (reading one again means opening its group again).
+    const found: Array<number | FollowedRecord> = []; // offset, length of each wanted record, or the record, in log order
     const chunk = this.chunk;
     const scan = scanSegment((at, n) => chunk.subarray(0, this.fs.read(fd, chunk, 0, Math.min(n, chunk.length), at)), place.offset, end, {
       visitor: committedOnly(
-        (buf, pos, at, info) => (this.wanted(buf, pos + RECORD_HEADER_BYTES, pos + RECORD_HEADER_BYTES + info.keyLength) ? [at, info.length] : undefined),
-        (kept) => kept && found.push(kept[0], kept[1]),
+        (buf, pos, at, info) => {
+          if (!this.wanted(buf, pos + RECORD_HEADER_BYTES, pos + RECORD_HEADER_BYTES + info.keyLength)) return undefined;
+          return format.encrypted ? [this.followed(Buffer.from(buf.subarray(pos, pos + info.length)), info, name, at)] : [at, info.length];
+        },
+        (kept) => kept && found.push(...kept),
       ),
       codec: this.codec,
+      format,
       sealed,
       chunkBytes: CHUNK_BYTES,
       onDamage: (d) => this.tell(onDamage, name, d.offset, 'corrupt-record', d.message),
@@ -178,14 +189,37 @@ export class LogFollower {
     place.offset = sealed ? end : scan.validEnd;
     if (scan.end.kind === 'corrupt') this.tell(onDamage, name, scan.end.offset, 'corrupt-record', scan.end.reason);
     const info = new RecordInfo();
-    for (let i = 0; i < found.length; i += 2) {
-      const record = Buffer.allocUnsafe(found[i + 1]);
-      const n = this.fs.read(fd, record, 0, record.length, found[i]);
+    for (let i = 0; i < found.length; i++) {
+      const f = found[i];
+      if (typeof f !== 'number') {
+        yield f;
+        continue;
+      }
+      const record = Buffer.allocUnsafe(found[++i] as number);
+      const n = this.fs.read(fd, record, 0, record.length, f);
       // Checked by the scan a moment ago; the log never changes below its committed end.
-      if (decodeRecord(record, 0, n, info, false) !== RECORD_OK) continue;
-      const keyEnd = RECORD_HEADER_BYTES + info.keyLength;
-      yield { kind: info.kind, key: record.subarray(RECORD_HEADER_BYTES, keyEnd), value: info.kind === KIND_DEL ? Buffer.alloc(0) : record.subarray(keyEnd), expiresAt: info.expiresAt };
+      if (decodeRecord(record, 0, n, info, false, format.version2) !== RECORD_OK) continue;
+      yield this.followed(record, info, name, f);
     }
+  }
+
+  /** The record in `record` (its own bytes, plain) as reported; `at`: where it is in `file`, for a message. */
+  private followed(record: Buffer, info: RecordInfo, file: string, at: number): FollowedRecord {
+    const keyEnd = RECORD_HEADER_BYTES + info.keyLength;
+    const damaged = (reason: string) => new TzkvError('CORRUPT', `${file} offset ${at}: ${reason}; ${REPAIR_HINT}`, { path: `${this.dir}/${file}`, offset: at });
+    const value = info.kind === KIND_DEL ? Buffer.alloc(0) : storedValue(info.flags, record.subarray(keyEnd, info.length), damaged);
+    return { kind: info.kind, key: record.subarray(RECORD_HEADER_BYTES, keyEnd), value, expiresAt: info.expiresAt };
+  }
+
+  /** The format segment `file` (open as `fd`) has, from its header; an encrypted one's key with it (KEY_REQUIRED without the secret). */
+  private formatOf(fd: number, file: number): SegmentFormat {
+    const header = Buffer.alloc(FILE_HEADER_BYTES);
+    const n = this.fs.read(fd, header, 0, FILE_HEADER_BYTES, 0);
+    const path = `${this.dir}/${segmentName(file)}`;
+    if (checkFileHeader(header.subarray(0, n), MAGIC_SEGMENT, file) !== undefined) {
+      throw new TzkvError('CORRUPT', `${segmentName(file)} offset 0: bad segment header; ${REPAIR_HINT}`, { path, offset: 0 });
+    }
+    return segmentFormat(fileVersion(header), this.codec, path, true);
   }
 
   /** Damage met, told once; without onDamage, CORRUPT. */

@@ -38,7 +38,7 @@ export function* mergedEntries(view: View, prefix: Buffer, start: Buffer, onDama
     next: () => {
       if (ti >= tailEntries.length) return undefined;
       const t = tailEntries[ti++];
-      return { key: Buffer.from(t.key, 'latin1'), kind: t.kind, segment: active, offset: t.offset, length: t.length, expiresAt: t.expiresAt };
+      return { key: Buffer.from(t.key, 'latin1'), kind: t.kind, segment: active, offset: t.offset, length: t.length, expiresAt: t.expiresAt, group: t.group, groupLength: t.groupLength };
     },
   };
   sources.push(tailSrc);

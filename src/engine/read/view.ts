@@ -4,7 +4,7 @@
 // process's last write session left, caught up (docs/design.md "Write path").
 import { REPAIR_HINT, TzkvError, isTzkvError } from '../../errors.js';
 import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT } from '../../format/constants.js';
-import { checkFileHeader } from '../../format/file-header.js';
+import { type FileVersion, V1_FILE, checkFileHeader, fileVersion } from '../../format/file-header.js';
 import type { Manifest } from '../../format/manifest.js';
 import { RECORD_OK, RecordInfo, decodeRecord } from '../../format/record.js';
 import type { StoreCodec } from '../../format/store-codec.js';
@@ -17,7 +17,11 @@ import { scanLog } from '../log/log-scan.js';
 import type { LogEntry, ScanEnd, SkippedDamage } from '../log/log-scan.js';
 import type { ReadWindow } from '../log/read-window.js';
 import { mayHold } from '../runs/run-range.js';
+import { type SegmentFormat, V1_SEGMENT, segmentFormat } from '../log/segment-format.js';
 import { RunReader } from '../runs/run-reader.js';
+import { type OpenedGroup, OpenedGroups, openedGroup } from './opened-groups.js';
+import { SEAL_RECORD_BYTES } from '../../format/seal.js';
+import { storedValue } from './stored-value.js';
 
 /** Where a key's newest record lives, from the tail or a run. */
 export interface Located {
@@ -26,6 +30,10 @@ export interface Located {
   offset: number;
   length: number;
   expiresAt: number;
+  /** Absolute offset of the record's SEAL record in its segment; 0: in no group (a segment that is not encrypted). */
+  group: number;
+  /** The SEAL record plus its group's bytes; 0: in no group. */
+  groupLength: number;
 }
 
 export interface TailCounts {
@@ -56,6 +64,14 @@ export class View {
   private sortedTail: LogEntry[] | undefined;
   /** Set for listings: readValue reads through it (point lookups read each record alone). */
   window: ReadWindow | undefined;
+  /** What the active segment's header says (version, data key id). */
+  activeHeader: FileVersion = V1_FILE;
+  /** The active segment's format, from its header: what its tail is scanned with. */
+  private tailFormat: SegmentFormat = V1_SEGMENT;
+  /** Each encrypted store's segment's format (key included), read from its header when a value is first read from it. */
+  private readonly formats = new Map<number, SegmentFormat>();
+  /** The group a listing last opened, for the next records in it. */
+  private readonly opened = new OpenedGroups();
 
   private constructor(
     readonly fs: FileSystem,
@@ -115,7 +131,7 @@ export class View {
     const from = this.tailEnd;
     const buf = Buffer.allocUnsafe(end - from);
     const n = this.fs.read(this.segmentFd(m.active.file), buf, 0, end - from, from);
-    const scan = scanLog(buf, from, this.codec, n);
+    const scan = scanLog(buf, from, this.codec, n, this.tailFormat);
     if (scan.damage.length > 0 || scan.end.kind === 'corrupt') return false;
     this.addEntries(scan.entries);
     this.tailEnd = scan.validEnd;
@@ -142,6 +158,8 @@ export class View {
       if (problem.kind === 'newer-version') throw new TzkvError('VERSION', `${path}: ${problem.message}`, { path });
       throw new TzkvError('CORRUPT', `${segmentName(file)} offset 0: ${problem.message}; ${REPAIR_HINT}`, { path, offset: 0 });
     }
+    this.activeHeader = fileVersion(header);
+    this.tailFormat = segmentFormat(this.activeHeader, this.codec, `${this.dir}/${segmentName(file)}`, true);
     const from = m.active.indexedTo;
     if (size < from) {
       throw new TzkvError('CORRUPT', `${segmentName(file)}: file is ${size} bytes, shorter than its indexed length ${from}`, {
@@ -153,7 +171,7 @@ export class View {
     const end = cut !== undefined && cut >= from && cut <= size ? cut : size;
     const buf = Buffer.allocUnsafe(end - from);
     const n = this.fs.read(fd, buf, 0, end - from, from);
-    const scan = scanLog(buf, from, this.codec, n);
+    const scan = scanLog(buf, from, this.codec, n, this.tailFormat);
     this.tailEnd = scan.validEnd;
     this.tailDamage = scan.damage;
     if (scan.end.kind === 'corrupt') {
@@ -293,7 +311,7 @@ export class View {
     const t = this.tail.get(key.toString('latin1'));
     const hidden = this.hiddenBy(key, t ? t.offset : -1);
     if (hidden) throw hidden;
-    if (t) return { kind: t.kind, segment: m.active.file, offset: t.offset, length: t.length, expiresAt: t.expiresAt };
+    if (t) return { kind: t.kind, segment: m.active.file, offset: t.offset, length: t.length, expiresAt: t.expiresAt, group: t.group, groupLength: t.groupLength };
     return this.findIndexed(key);
   }
 
@@ -316,32 +334,74 @@ export class View {
 
   /** Reads and checks the PUT record of key at a location: its value, and its CRC (what a version is made of, keys.ts recordVersion). */
   readPut(key: Buffer, at: Located): { value: Buffer; crc: number } {
-    const fd = this.segmentFd(at.segment);
-    let buf: Buffer;
-    if (this.window) {
-      buf = this.window.read(this.fs, fd, at.segment, at.offset, at.length);
-    } else {
-      buf = Buffer.allocUnsafe(at.length);
-      buf = buf.subarray(0, this.fs.read(fd, buf, 0, at.length, at.offset));
-    }
-    const n = buf.length;
-    const info = new RecordInfo();
     const name = segmentName(at.segment);
     const path = `${this.dir}/${name}`;
-    const status = n === at.length ? decodeRecord(buf, 0, n, info, true) : -1;
-    const damaged = (reason: string) =>
-      new TzkvError('CORRUPT', `${name} offset ${at.offset}: ${reason}; ${REPAIR_HINT}`, { path, offset: at.offset, info: { reason } });
-    if (status !== RECORD_OK || info.length !== at.length) {
-      const why = status === -1 ? 'record runs past end of file' : info.reason || 'record does not match its index entry';
-      throw damaged(`${why} (key ${JSON.stringify(key.toString('utf8'))})`);
+    const damaged = (reason: string, offset = at.offset) =>
+      new TzkvError('CORRUPT', `${name} offset ${offset}: ${reason}; ${REPAIR_HINT}`, { path, offset, info: { reason } });
+    const info = new RecordInfo();
+    let buf: Buffer;
+    let pos = 0;
+    let crc: number;
+    if (this.codec.encryption === undefined && at.groupLength === 0) {
+      buf = this.read(at.segment, at.offset, at.length);
+      const status = buf.length === at.length ? decodeRecord(buf, 0, buf.length, info, true, this.codec.compression !== undefined) : -1;
+      if (status !== RECORD_OK || info.length !== at.length) {
+        const why = status === -1 ? 'record runs past end of file' : info.reason || 'record does not match its index entry';
+        throw damaged(`${why} (key ${JSON.stringify(key.toString('utf8'))})`);
+      }
+      crc = buf.readUInt32LE(0);
+    } else {
+      // An encrypted store's record: read and open its whole group (docs/format.md "Records, version 2").
+      const format = this.segmentFormatOf(at.segment);
+      if (!format.encrypted || at.groupLength === 0) throw damaged('index entry and segment disagree on whether the record is encrypted');
+      const group = this.opened.get(at.segment, at.group) ?? this.openGroup(at, format, info, damaged);
+      pos = at.offset - at.group - SEAL_RECORD_BYTES;
+      if (pos < 0 || pos + at.length > group.plain.length || decodeRecord(group.plain, pos, pos + at.length, info, false, true) !== RECORD_OK || info.length !== at.length) {
+        throw damaged(`record does not match its index entry (key ${JSON.stringify(key.toString('utf8'))})`);
+      }
+      buf = group.plain;
+      crc = group.stored.readUInt32LE(pos + SEAL_RECORD_BYTES);
     }
-    if (info.kind !== KIND_PUT || !buf.subarray(20, 20 + info.keyLength).equals(key)) {
+    if (info.kind !== KIND_PUT || !buf.subarray(pos + 20, pos + 20 + info.keyLength).equals(key)) {
       throw damaged('index entry points at a record of another key');
     }
-    return { value: buf.subarray(20 + info.keyLength), crc: buf.readUInt32LE(0) };
+    return { value: storedValue(info.flags, buf.subarray(pos + 20 + info.keyLength, pos + info.length), damaged), crc };
+  }
+
+  /** Bytes [offset, offset + length) of a segment (fewer where it ends): through the listing's window when there is one. */
+  private read(segment: number, offset: number, length: number): Buffer {
+    const fd = this.segmentFd(segment);
+    if (this.window) return this.window.read(this.fs, fd, segment, offset, length);
+    const buf = Buffer.allocUnsafe(length);
+    return buf.subarray(0, this.fs.read(fd, buf, 0, length, offset));
+  }
+
+  /** Reads the group `at` names, checks it whole and its tag, and (for a listing) keeps it opened for the records after. */
+  private openGroup(at: Located, format: SegmentFormat, info: RecordInfo, damaged: (reason: string, offset?: number) => TzkvError): OpenedGroup {
+    const stored = this.read(at.segment, at.group, at.groupLength);
+    const opened = openedGroup(stored, at.group, at.groupLength, format, info);
+    if (typeof opened === 'string') throw damaged(opened, at.group);
+    if (this.window) this.opened.keep(at.segment, at.group, opened);
+    return opened;
+  }
+
+  /** The format of a segment of this view, from its header; the data key with it (KEY_REQUIRED without the secret). */
+  private segmentFormatOf(segment: number): SegmentFormat {
+    let format = this.formats.get(segment);
+    if (format === undefined) {
+      const header = Buffer.alloc(FILE_HEADER_BYTES);
+      const n = this.fs.read(this.segmentFd(segment), header, 0, FILE_HEADER_BYTES, 0);
+      const problem = checkFileHeader(header.subarray(0, n), MAGIC_SEGMENT, segment);
+      const path = `${this.dir}/${segmentName(segment)}`;
+      if (problem) throw new TzkvError('CORRUPT', `${segmentName(segment)} offset 0: ${problem.message}; ${REPAIR_HINT}`, { path, offset: 0 });
+      format = segmentFormat(fileVersion(header), this.codec, path, true);
+      this.formats.set(segment, format);
+    }
+    return format;
   }
 
   close(): void {
+    this.opened.clear();
     for (const r of this.runs) r?.close();
     this.runs = [];
     for (const fd of this.segmentFds.values()) this.fs.close(fd);

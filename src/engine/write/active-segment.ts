@@ -2,13 +2,15 @@
 // write session appends to, where its committed data ends, and new segments.
 // Owns the segment's file descriptor; nothing else writes into a segment being
 // appended to.
+import type { KeyObject } from 'node:crypto';
 import { ioError } from '../../errors.js';
 import { MAGIC_SEGMENT } from '../../format/constants.js';
-import { encodeFileHeader, fileVersionFor } from '../../format/file-header.js';
+import { type FileVersion, V1_FILE, encodeFileHeader, fileVersionFor } from '../../format/file-header.js';
 import type { StoreCodec } from '../../format/store-codec.js';
 import type { FileSystem } from '../../io/fs.js';
 import { closeQuietly } from '../../io/fs.js';
 import { segmentName } from '../files/layout.js';
+import { dataKey } from '../data-key.js';
 
 /**
  * Creates segment `file`: its header (stamped as `codec` writes: version, data
@@ -38,6 +40,9 @@ export class ActiveSegment {
   file = 0;
   /** End of committed data: where the next append goes. */
   end = 0;
+  /** What the open segment's header says: its version and data key id (checked by the view that found it). */
+  header: FileVersion = V1_FILE;
+  private sealKey: KeyObject | undefined;
   /**
    * Every byte of the open segment is known durable: this process fsynced it
    * since its last write to it. Not at open: another process may have
@@ -61,9 +66,9 @@ export class ActiveSegment {
   /**
    * Opens segment `file` for appends at `validEnd`, the end of its committed
    * records; a torn record or an interrupted batch after it (never
-   * acknowledged) is cut off, durably.
+   * acknowledged) is cut off, durably. `header`: what its header says (the view that scanned it read it).
    */
-  open(file: number, validEnd: number, size: number): void {
+  open(file: number, validEnd: number, size: number, header: FileVersion): void {
     const path = `${this.dir}/${segmentName(file)}`;
     try {
       this.fd = this.fs.openReadWrite(path);
@@ -78,6 +83,28 @@ export class ActiveSegment {
     }
     this.file = file;
     this.end = validEnd;
+    this.header = header;
+    this.sealKey = undefined;
+  }
+
+  /**
+   * Whether this writer appends to the open segment as it is: its header says
+   * what new files say (fileVersionFor). Else the session rolls it first: a
+   * compaction rotated the data key, and a segment has one key from end to end.
+   */
+  get current(): boolean {
+    const now = fileVersionFor(this.codec);
+    return this.header.version === now.version && this.header.keyId === now.keyId;
+  }
+
+  /** The open segment is encrypted: appends go in sealed groups. */
+  get encrypted(): boolean {
+    return this.header.keyId !== 0;
+  }
+
+  /** The data key the open segment's header names. REQUIRES: encrypted. */
+  get key(): KeyObject {
+    return (this.sealKey ??= dataKey(this.codec, this.header.keyId, `${this.dir}/${segmentName(this.file)}`));
   }
 
   /** Appends committed record bytes at the end; fsyncs when sync is on. Returns where they start. */
@@ -118,13 +145,15 @@ export class ActiveSegment {
     this.synced = true;
   }
 
-  /** Makes segment `file` (on disk, whole up to `end`) the one appends go to. */
+  /** Makes segment `file` (on disk, whole up to `end`, created by this writer: its header is fileVersionFor's) the one appends go to. */
   switchTo(file: number, end: number): void {
     this.close(); // closing a file we only appended to cannot lose data that was fsynced
     this.fd = this.fs.openReadWrite(`${this.dir}/${segmentName(file)}`);
     this.synced = false;
     this.file = file;
     this.end = end;
+    this.header = fileVersionFor(this.codec);
+    this.sealKey = undefined;
   }
 
   /** Closes the file; nothing to lose: every acknowledged byte was fsynced. */

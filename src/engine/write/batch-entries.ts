@@ -17,12 +17,16 @@ export class BatchEntries {
   offsets = new Float64Array(INITIAL_ENTRIES);
   lengths = new Uint32Array(INITIAL_ENTRIES);
   expiries = new Float64Array(INITIAL_ENTRIES);
+  /** Where each record's group (its SEAL record) starts, relative to the batch's first byte; meaningful where groupLengths is not 0. */
+  groups = new Float64Array(INITIAL_ENTRIES);
+  /** Each record's group length (SEAL record and records); 0: in no group (a store that is not encrypted). */
+  groupLengths = new Uint32Array(INITIAL_ENTRIES);
   /** Every key was greater than the one before it (a bulk load of sorted input): they need no sort. */
   ascending = true;
   private readonly views = { source: new ViewOf(), keys: new ViewOf() };
 
-  /** Files the entry of a record whose key is src[keyStart, keyEnd). */
-  add(src: Buffer, keyStart: number, keyEnd: number, kind: number, offset: number, length: number, expiresAt: number): void {
+  /** Files the entry of a record whose key is src[keyStart, keyEnd); `group`: its group's offset (its length follows: setGroupLength). */
+  add(src: Buffer, keyStart: number, keyEnd: number, kind: number, offset: number, length: number, expiresAt: number, group = 0): void {
     const i = this.count;
     if (i === this.kinds.length) this.grow();
     const at = this.keyStarts[i];
@@ -37,7 +41,14 @@ export class BatchEntries {
     this.offsets[i] = offset;
     this.lengths[i] = length;
     this.expiries[i] = expiresAt;
+    this.groups[i] = group;
+    this.groupLengths[i] = 0;
     this.count = i + 1;
+  }
+
+  /** Sets the group length of entries [from, count): the records of a group just closed. */
+  setGroupLength(from: number, length: number): void {
+    this.groupLengths.fill(length, from, this.count);
   }
 
   /** Key i in its latin1 form (one char per byte). */
@@ -52,6 +63,8 @@ export class BatchEntries {
     this.offsets = grown(this.offsets, n);
     this.lengths = grown(this.lengths, n);
     this.expiries = grown(this.expiries, n);
+    this.groups = grown(this.groups, n);
+    this.groupLengths = grown(this.groupLengths, n);
   }
 }
 

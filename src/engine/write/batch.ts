@@ -4,9 +4,12 @@
 // spills to a staging file in the store directory that, at commit, gets its
 // segment header and COMMIT and is renamed into place as a segment of its own
 // (docs/design.md "Atomic batches"): its bytes are written once, and memory
-// holds only the index entries.
+// holds only the index entries. In an encrypted store the records are laid
+// out in groups as they arrive (record-groups.ts): a spilled batch's groups
+// are sealed as they are written (their offsets are the segment's already),
+// an in-memory batch's when it is appended (appendBatch, write-session.ts).
 import { FLAG_BATCH, KIND_PUT, MAGIC_SEGMENT, RECORD_HEADER_BYTES } from '../../format/constants.js';
-import { encodeFileHeader } from '../../format/file-header.js';
+import { encodeFileHeader, fileVersionFor } from '../../format/file-header.js';
 import { encodeCommit, writeRecord, writeRecordHeader } from '../../format/record.js';
 import type { StoreCodec } from '../../format/store-codec.js';
 import { ViewOf, crcBegin, crcCopy, crcEnd } from '../../format/bytes.js';
@@ -18,6 +21,8 @@ import type { FileSystem } from '../../io/fs.js';
 import { removeQuietly, closeQuietly } from '../../io/fs.js';
 import { segmentName, stageFileName } from '../files/layout.js';
 import { randomHex } from '../../io/random.js';
+import { SEAL_RECORD_BYTES } from '../../format/seal.js';
+import { GroupLayout, currentDataKey } from './record-groups.js';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
 /** Written bytes of a staging file after which the disk is asked to start on them (FileSystem.syncAhead). */
@@ -50,19 +55,25 @@ export interface FinishedBatch {
   bytes: number;
   /** The records: in memory, or (spilled) in the staging file. */
   records: { chunks: Buffer[] } | { stage: StageFile };
+  /**
+   * An encrypted store's batch in memory: its groups, to seal once the batch's
+   * place in its segment is known (sealAll with that offset). Undefined when
+   * nothing is left to seal.
+   */
+  groups?: GroupLayout;
 }
 
 /**
  * Gives a spilled batch's staging file what makes it segment `file`: its
- * segment header and a COMMIT, and has the disk start on them (syncAhead)
- * while the caller goes on (it indexes the batch). Returns the segment's size.
- * `_codec`: the store's (a version 2 header's data key id will follow from it;
- * unused while only version 1 is written).
+ * segment header (the version and data key id `codec` writes: the key its
+ * groups were sealed with) and a COMMIT, and has the disk start on them
+ * (syncAhead) while the caller goes on (it indexes the batch). Returns the
+ * segment's size.
  */
-export function sealStage(fs: FileSystem, dir: string, stage: StageFile, file: number, count: number, _codec: StoreCodec): number {
+export function sealStage(fs: FileSystem, dir: string, stage: StageFile, file: number, count: number, codec: StoreCodec): number {
   const commit = encodeCommit(count);
   try {
-    const header = encodeFileHeader(MAGIC_SEGMENT, file);
+    const header = encodeFileHeader(MAGIC_SEGMENT, file, undefined, fileVersionFor(codec));
     fs.write(stage.fd, header, 0, header.length, 0);
     fs.write(stage.fd, commit, 0, commit.length, FILE_HEADER_BYTES + stage.bytes);
     fs.syncAhead?.(stage.fd);
@@ -100,12 +111,19 @@ export class StagedBatch {
   private stage: StageFile | undefined;
   /** Bytes written to the staging file since the last syncAhead. */
   private unsynced = 0;
+  /** An encrypted store's: the groups being laid out. */
+  private readonly groups: GroupLayout | undefined;
+  /** The first entry of the open group, and where its SEAL record starts (relative to the batch's first byte). */
+  private groupFirst = 0;
+  private groupOffset = 0;
 
   constructor(
     /** The store's: what an encrypted store's records are sealed and a compressed store's values compressed with. */
     readonly codec: StoreCodec,
     private readonly spill?: SpillTo,
-  ) {}
+  ) {
+    this.groups = codec.encryption ? new GroupLayout() : undefined;
+  }
 
   get count(): number {
     return this.entries.count;
@@ -147,18 +165,51 @@ export class StagedBatch {
     }
   }
 
-  /** Where the next record of `length` bytes goes in `current` (a new chunk, or the staging file, made room for it). */
+  /**
+   * Where the next record of `length` bytes goes in `current` (a new chunk, or
+   * the staging file, made room for it); in an encrypted store, after room
+   * for a SEAL record when it starts a group.
+   */
   private room(length: number): number {
+    const groups = this.groups;
+    if (groups === undefined || !groups.startsGroup(length, this.full(length))) {
+      if (this.full(length)) this.newChunk(length);
+      groups?.grow(length);
+      return this.take(length);
+    }
+    this.closeGroup();
+    const total = SEAL_RECORD_BYTES + length;
+    if (this.full(total)) this.newChunk(total);
+    groups.begin(this.current, this.used, this.bytes);
+    this.groupFirst = this.entries.count;
+    this.groupOffset = this.bytes;
+    this.take(SEAL_RECORD_BYTES);
+    this.bytes += SEAL_RECORD_BYTES;
+    groups.grow(length);
+    return this.take(length);
+  }
+
+  /** Whether `length` more bytes need a new chunk (or the spill to begin). */
+  private full(length: number): boolean {
     const spillNow = this.spill !== undefined && this.stage === undefined && this.bytes + length > this.spill.bytes;
-    if (spillNow || this.used + length > this.current.length) this.newChunk(length);
+    return spillNow || this.used + length > this.current.length;
+  }
+
+  private take(length: number): number {
     const pos = this.used;
     this.used += length;
     return pos;
   }
 
+  /** Closes the open group (if any): its records' entries learn its length. */
+  private closeGroup(): void {
+    const length = this.groups?.close() ?? 0;
+    if (length > 0) this.entries.setGroupLength(this.groupFirst, length);
+  }
+
   /** Files the entry of the record just written, whose key is current[keyStart, keyEnd). */
   private record(keyStart: number, keyEnd: number, kind: number, length: number, expiresAt: number): void {
-    this.entries.add(this.current, keyStart, keyEnd, kind, this.bytes, length, expiresAt);
+    this.entries.add(this.current, keyStart, keyEnd, kind, this.bytes, length, expiresAt, this.groupOffset);
     this.bytes += length;
     if (kind === KIND_PUT) this.puts++;
     else this.deletes++;
@@ -191,9 +242,16 @@ export class StagedBatch {
         throw ioError(err, 'cannot create batch staging file', path);
       }
       const earlier = this.chunks.splice(0);
+      this.sealStaged();
       for (const c of earlier) this.writeStage(c, c.length);
     }
+    this.sealStaged();
     this.writeStage(this.current, this.used);
+  }
+
+  /** Seals the closed groups of what is about to be staged: their offsets are the segment's (records from FILE_HEADER_BYTES). */
+  private sealStaged(): void {
+    if (this.groups) this.groups.sealAll(FILE_HEADER_BYTES, currentDataKey(this.codec, this.spill!.dir).key);
   }
 
   /** Appends records to the staging file; every SYNC_AHEAD_BYTES, has the disk start on them (the commit's fsync then waits for less). */
@@ -215,7 +273,9 @@ export class StagedBatch {
 
   /** Ends the batch: the records, in order, in memory or (when spilled) all in the staging file. */
   finish(): FinishedBatch {
+    this.closeGroup();
     if (this.stage) {
+      this.sealStaged();
       if (this.used > 0) this.writeStage(this.current, this.used);
     } else {
       this.sealChunk();
@@ -223,7 +283,8 @@ export class StagedBatch {
     this.current = Buffer.allocUnsafe(0);
     this.used = 0;
     const { entries, count, puts, deletes, bytes } = this;
-    return { entries, count, puts, deletes, bytes, records: this.stage ? { stage: this.stage } : { chunks: this.chunks } };
+    if (this.stage) return { entries, count, puts, deletes, bytes, records: { stage: this.stage } };
+    return { entries, count, puts, deletes, bytes, records: { chunks: this.chunks }, groups: this.groups };
   }
 
   /** Closes and removes the staging file, if any and if still there (a commit renames it away). */

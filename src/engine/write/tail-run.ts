@@ -43,7 +43,7 @@ export function writeTailRun(
   const delta = census ? new CensusDelta(sortedLookup(m.runs, (i) => view.run(i)), w.ttlRemoves) : null;
   const addTail = (e: LogEntry) => {
     delta?.account(e.key, e.kind, e.length);
-    w.add(e.key, e.kind, active, e.offset, e.length, e.expiresAt);
+    w.add(e.key, e.kind, active, e.offset, e.length, e.expiresAt, e.group, e.groupLength);
   };
   let shadowed = 0;
   try {
@@ -66,7 +66,9 @@ export function writeTailRun(
           if (ti < tail.length && compareKey(tail[ti].key, b.keyBytes, start, end) === 0) shadowed += tail[ti++].length;
           if (delta && lookups) delta.account(b.key(i), b.kinds[i], b.lengths[i]);
           else delta?.accountNew(b.kinds[i], b.lengths[i]);
-          w.addBytes(b.keyBytes, start, end, b.kinds[i], segment, batch.base + b.offsets[i], b.lengths[i], b.expiries[i]);
+          const groupLength = b.groupLengths[i];
+          const group = groupLength === 0 ? 0 : batch.base + b.groups[i];
+          w.addBytes(b.keyBytes, start, end, b.kinds[i], segment, batch.base + b.offsets[i], b.lengths[i], b.expiries[i], group, groupLength);
         }
         while (ti < tail.length) addTail(tail[ti++]);
       }

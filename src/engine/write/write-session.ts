@@ -9,7 +9,9 @@ import type { TzkvError } from '../../errors.js';
 import { DEFAULT_SEGMENT_BYTES, FILE_HEADER_BYTES, REPLICATING_NAME } from '../../format/constants.js';
 import { censusValid } from '../../format/manifest.js';
 import type { Manifest } from '../../format/manifest.js';
+import { fileVersionFor } from '../../format/file-header.js';
 import { encodeCommit } from '../../format/record.js';
+import { SEAL_RECORD_BYTES } from '../../format/seal.js';
 import type { StoreCodec } from '../../format/store-codec.js';
 import type { FileSystem } from '../../io/fs.js';
 import { removeQuietly } from '../../io/fs.js';
@@ -28,6 +30,7 @@ import { CommitPoint } from './commit-point.js';
 import { sealStage, stageToSegment } from './batch.js';
 import type { FinishedBatch, StageFile } from './batch.js';
 import { writeNextMerge } from './run-merging.js';
+import { sealedAlone } from './record-groups.js';
 import { writeTailRun } from './tail-run.js';
 import { refuseDamagedTail, refuseFollower, refuseMissingRuns, refuseOtherSettings } from './write-refusals.js';
 import type { BatchInLog } from './tail-run.js';
@@ -98,8 +101,24 @@ export class WriteSession {
     }
     const v = this.view;
     refuseDamagedTail(this.dir, v);
-    this.active.open(v.activeFile, v.tailEnd, v.activeSize);
+    this.active.open(v.activeFile, v.tailEnd, v.activeSize, v.activeHeader);
     this.point.opened(this.active);
+    if (!this.active.current) this.rollForNewKey();
+  }
+
+  /**
+   * Starts a new segment, the tail indexed first: the active one's header
+   * names a data key other than the one new files are written with (a
+   * compaction rotated it), and a segment is encrypted with one key from end to end.
+   */
+  private rollForNewKey(): void {
+    if (this.active.end > this.manifest.active.indexedTo) this.flush();
+    if (this.active.current) return; // the flush rolled a full segment
+    const numbers = new FileNumbers(this.manifest.nextFile);
+    const edit: ManifestEdit = {};
+    this.roll(edit, numbers);
+    edit.nextFile = numbers.next;
+    this.install(edit);
   }
 
   /** Turns a follower into an independent store with its own id; false when it was not a follower. (No prepare() needed.) */
@@ -139,11 +158,34 @@ export class WriteSession {
     return this.point.undo(this.fs, this.dir, this.listed, this.options.processes, err);
   }
 
-  /** Appends committed record bytes to the active segment (fsynced when sync is on); returns where they start. REQUIRES: prepare(). */
-  append(chunks: Buffer[]): number {
+  /** Appends committed record bytes, laid out as the active segment takes them, to it (fsynced when sync is on); returns where they start. REQUIRES: prepare(). */
+  private append(chunks: Buffer[]): number {
     const base = this.active.append(chunks);
     this.point.appended();
     return base;
+  }
+
+  /**
+   * Appends one committed PUT or DEL, encoded with a plain body (CRC set or
+   * not); in an encrypted segment as a group of its own. Returns where the
+   * record starts and its CRC as stored (what its version is made of).
+   * REQUIRES: prepare().
+   */
+  appendRecord(record: Buffer): { offset: number; crc: number } {
+    if (!this.active.encrypted) return { offset: this.append([record]), crc: record.readUInt32LE(0) };
+    const group = sealedAlone(record, this.active.end, this.active.key);
+    const offset = this.append([group]) + SEAL_RECORD_BYTES;
+    return { offset, crc: group.readUInt32LE(SEAL_RECORD_BYTES) };
+  }
+
+  /**
+   * Appends a finished batch held in memory and its COMMIT (docs/design.md
+   * "Atomic batches"), its groups sealed for where it lands; returns where it
+   * starts (its entries' offsets are relative to that). REQUIRES: prepare().
+   */
+  appendBatch(batch: FinishedBatch & { records: { chunks: Buffer[] } }): number {
+    if (batch.groups) batch.groups.sealAll(this.active.end, this.active.key);
+    return this.append([...batch.records.chunks, encodeCommit(batch.count)]);
   }
 
   /** Flushes the tail when it holds flushBytes, or the active segment is full. */
@@ -229,7 +271,9 @@ export class WriteSession {
     // The segment being left is sealed at its end: one this edit started, or the manifest's active one (sealedAt).
     if (add.length > 0) add[add.length - 1] = { ...add[add.length - 1], size: this.active.end };
     else edit.sealedAt = this.active.end;
-    add.push({ file, size: null });
+    // In an encrypted store every segment entry names its data key (docs/format.md "MANIFEST, version 2"): the one new segments are written with.
+    const { keyId } = fileVersionFor(this.codec);
+    add.push({ file, size: null, ...(keyId > 0 ? { key: keyId } : {}) });
     edit.segments = { remove: edit.segments?.remove, add };
     edit.indexedTo = end;
     this.active.switchTo(file, end);
@@ -243,7 +287,7 @@ export class WriteSession {
     }
     // A batch is never split across segments.
     if (this.active.end + batch.bytes > this.options.segmentBytes) this.rollBeforeBatch();
-    const base = this.append([...batch.records.chunks, encodeCommit(batch.count)]);
+    const base = this.appendBatch({ ...batch, records: batch.records });
     if (batch.bytes < this.options.flushBytes) {
       this.flushIfDue();
       return;

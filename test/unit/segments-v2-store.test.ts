@@ -1,0 +1,274 @@
+// Data segments of version 2 through the real writer and readers (issue 17,
+// part "segments"): an encrypted store's puts, deletes, batches and big
+// (staged) batches are sealed in groups, read back plain, and no key or value
+// byte reaches a file. Stores are made with init({encrypt}) and opened with
+// their secret; the tests read the segments with the store's own codec.
+import { createSecretKey, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { putPacked } from '../../src/checked-batch.js';
+import { TzkvError } from '../../src/errors.js';
+import { crc32 } from '../../src/format/bytes.js';
+import { RECORD_HEADER_BYTES } from '../../src/format/constants.js';
+import { LogFollower } from '../../src/engine/follow/log-follower.js';
+import { View } from '../../src/engine/read/view.js';
+import { realFs } from '../../src/io/fs.js';
+import { writeFileSync } from 'node:fs';
+import { FILE_HEADER_BYTES, KIND_PUT, KIND_SEAL } from '../../src/format/constants.js';
+import { fileVersion } from '../../src/format/file-header.js';
+import { DataKeys, type StoreCodec } from '../../src/format/store-codec.js';
+import { SEAL_RECORD_BYTES } from '../../src/format/seal.js';
+import { scanLog } from '../../src/engine/log/log-scan.js';
+import { segmentFormat } from '../../src/engine/log/segment-format.js';
+import { type EngineOptions, open } from '../../src/local/local-store.js';
+import { init } from '../../src/open.js';
+import { openCodec } from '../../src/engine/files/keyring-file.js';
+import { readManifest } from '../../src/engine/files/store-manifest.js';
+import { WriteSession } from '../../src/engine/write/write-session.js';
+import { realProcesses } from '../../src/io/processes.js';
+import { encodeRecord } from '../../src/format/record.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function newDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'tzkv-seg2-'));
+  dirs.push(d);
+  return d;
+}
+
+const OPTIONS = { flushBytes: 1 << 30 };
+
+/** A new encrypted store (init --encrypt with a random key), open with its secret, and its codec (the data keys). */
+async function encryptedStore(options: EngineOptions = {}) {
+  const dir = newDir();
+  const secret = { key: randomBytes(32) };
+  await init(dir, { encrypt: true, secret });
+  const store = await open(dir, { ...OPTIONS, ...options, secret });
+  const codec = openCodec(realFs, dir, readManifest(realFs, dir), secret);
+  return { dir, secret, store, codec };
+}
+
+function segmentFiles(dir: string): string[] {
+  return readdirSync(dir).filter((n) => n.endsWith('.tzds')).sort();
+}
+
+/** Every file of the store, its bytes, checked for the canary as raw bytes, latin1 text and base64. */
+function expectNowhere(dir: string, canary: string): void {
+  const needles = [Buffer.from(canary), Buffer.from(Buffer.from(canary).toString('base64'))];
+  for (const name of readdirSync(dir)) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(join(dir, name));
+    } catch {
+      continue; // a directory
+    }
+    for (const n of needles) expect(bytes.includes(n), `${name} holds ${n.toString()}`).toBe(false);
+  }
+}
+
+/** Scans a segment with the key: the committed entries, and its header. */
+function scanFile(dir: string, name: string, codec: StoreCodec) {
+  const bytes = readFileSync(join(dir, name));
+  const header = fileVersion(bytes);
+  const format = segmentFormat(header, codec, name, true);
+  return { header, scan: scanLog(bytes.subarray(FILE_HEADER_BYTES), FILE_HEADER_BYTES, codec, bytes.length - FILE_HEADER_BYTES, format), bytes };
+}
+
+describe('segments v2: an encrypted store through the writer and the readers', () => {
+  it('puts, overwrites and deletes, each one sealed group, and reads them back plain', async () => {
+    const { dir, secret, store, codec } = await encryptedStore();
+    const canaryKey = 'canary-key-7f3a91';
+    const canaryValue = 'canary-value-c0ffee-0123456789';
+    await store.put(canaryKey, canaryValue);
+    await store.put('k', 'v1');
+    await store.put('k', 'v2');
+    await store.put('gone', 'x');
+    expect(await store.del('gone')).toBe(1);
+    expect((await store.get(canaryKey))?.toString()).toBe(canaryValue);
+    expect((await store.get('k'))?.toString()).toBe('v2');
+    expect(await store.get('gone')).toBeUndefined();
+    await store.close();
+    expectNowhere(dir, canaryKey);
+    expectNowhere(dir, canaryValue);
+
+    const [seg] = segmentFiles(dir);
+    const { header, scan, bytes } = scanFile(dir, seg, codec);
+    expect(header).toEqual({ version: 2, keyId: 1 });
+    expect(scan.end.kind).toBe('clean');
+    expect(scan.damage).toEqual([]);
+    expect(scan.entries.map((e) => e.key)).toEqual([canaryKey, 'k', 'k', 'gone', 'gone']);
+    for (const e of scan.entries) {
+      // Each write is a group of its own: its SEAL record right before it.
+      expect(e.group).toBe(e.offset - SEAL_RECORD_BYTES);
+      expect(e.groupLength).toBe(SEAL_RECORD_BYTES + e.length);
+      expect(bytes[e.group + 4]).toBe(KIND_SEAL);
+    }
+
+    // A new process: the tail scanned from disk, values opened from their groups.
+    const again = await open(dir, { ...OPTIONS, secret });
+    expect((await again.get(canaryKey))?.toString()).toBe(canaryValue);
+    expect((await again.get('k'))?.toString()).toBe('v2');
+    await again.close();
+  });
+
+  it('lays a batch out in groups of at most 4 KiB, lists it with values, and seals a big (staged) batch in place', async () => {
+    const { store, dir, codec } = await encryptedStore({ spillBytes: 64 * 1024 });
+    const canary = 'batch-canary-5e5e5e';
+    const small = store.batch();
+    for (let i = 0; i < 200; i++) small.put(`b${String(i).padStart(4, '0')}`, `${canary}-${i}`);
+    await small.write();
+    expect((await store.get('b0007'))?.toString()).toBe(`${canary}-7`);
+    const listed: Array<[string, string]> = [];
+    for await (const e of store.entries({ prefix: 'b' })) listed.push([e.key.toString(), e.value.toString()]);
+    expect(listed.length).toBe(200);
+    expect(listed[199]).toEqual(['b0199', `${canary}-199`]);
+
+    const bigCanary = 'staged-canary-abcdef';
+    const big = store.batch();
+    for (let i = 0; i < 3000; i++) big.put(`s${String(i).padStart(5, '0')}`, `${bigCanary}-${i}-${'x'.repeat(40)}`);
+    await big.write();
+    await store.close();
+    expectNowhere(dir, canary);
+    expectNowhere(dir, bigCanary);
+
+    const segs = segmentFiles(dir);
+    expect(segs.length).toBeGreaterThanOrEqual(2);
+    let groups = 0;
+    let entries = 0;
+    for (const name of segs) {
+      const { header, scan } = scanFile(dir, name, codec);
+      expect(header).toEqual({ version: 2, keyId: 1 });
+      expect(scan.damage).toEqual([]);
+      expect(scan.end.kind).toBe('clean');
+      entries += scan.entries.length;
+      const seen = new Set<number>();
+      for (const e of scan.entries) {
+        expect(e.groupLength).toBeGreaterThan(SEAL_RECORD_BYTES);
+        expect(e.groupLength).toBeLessThanOrEqual(SEAL_RECORD_BYTES + 4096);
+        expect(e.offset).toBeGreaterThan(e.group);
+        expect(e.offset + e.length).toBeLessThanOrEqual(e.group + e.groupLength);
+        seen.add(e.group);
+      }
+      groups += seen.size;
+    }
+    expect(entries).toBe(3200);
+    expect(groups).toBeLessThan(200); // 4 KiB groups, not one per record
+  });
+
+  it('rolls an active segment whose header names another data key before appending (key rotation)', async () => {
+    const { dir, store, codec } = await encryptedStore();
+    await store.put('old', 'under key 1');
+    await store.close();
+    // Key 2 becomes current (what a compaction with a new data key leaves): the writer is given it.
+    const ring = codec.encryption!.keys();
+    const rotated = new DataKeys(new Map([...ring.ids.map((id) => [id, ring.key(id)!] as const), [2, createSecretKey(randomBytes(32))]]), 2);
+    const second: StoreCodec = { encryption: { keys: () => rotated }, compression: undefined };
+    const session = new WriteSession(realFs, dir, second, { sync: true, segmentBytes: 1 << 30, flushBytes: 1 << 30, now: Date.now, processes: realProcesses });
+    try {
+      session.prepare();
+      session.appendRecord(encodeRecord(KIND_PUT, 0, Buffer.from('new'), Buffer.from('under key 2'), 0));
+    } finally {
+      session.close();
+    }
+    const segs = segmentFiles(dir);
+    expect(segs.length).toBe(2);
+    expect(fileVersion(readFileSync(join(dir, segs[0])))).toEqual({ version: 2, keyId: 1 });
+    const { header, scan } = scanFile(dir, segs[1], second);
+    expect(header).toEqual({ version: 2, keyId: 2 });
+    expect(scan.entries.map((e) => [e.key, e.kind])).toEqual([['new', KIND_PUT]]);
+    // The manifest names each segment's data key (docs/format.md "MANIFEST, version 2").
+    expect(readManifest(realFs, dir)!.segments.map((e) => e.key)).toEqual([1, 2]);
+  });
+
+  it('writes plain stores as version 1 records, byte for byte (no SEAL records, header version 1)', async () => {
+    const dir = newDir();
+    const store = await open(dir, OPTIONS);
+    await store.put('a', '1');
+    await store.close();
+    const bytes = readFileSync(join(dir, segmentFiles(dir)[0]));
+    expect(fileVersion(bytes)).toEqual({ version: 1, keyId: 0 });
+    expect(bytes.length).toBe(FILE_HEADER_BYTES + 20 + 1 + 1);
+    expect(bytes.subarray(FILE_HEADER_BYTES + 20).toString()).toBe('a1');
+  });
+
+  it('get never returns bytes whose group fails its tag: CORRUPT naming the segment and the group', async () => {
+    const { dir, secret, store, codec } = await encryptedStore();
+    await store.put('before', 'fine');
+    await store.put('target', 'the value');
+    expect((await store.get('target'))?.toString()).toBe('the value'); // the store keeps this view
+    const [seg] = segmentFiles(dir);
+    const path = join(dir, seg);
+    const { scan } = scanFile(dir, seg, codec);
+    const target = scan.entries.find((e) => e.key === 'target')!;
+    const bytes = readFileSync(path);
+    // A value byte changed and the record's CRC fixed up: only the tag can tell.
+    bytes[target.offset + RECORD_HEADER_BYTES + 'target'.length] ^= 0x20;
+    bytes.writeUInt32LE(crc32(bytes, target.offset + 4, target.offset + target.length), target.offset);
+    writeFileSync(path, bytes);
+    const err = await store.get('target').then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(TzkvError);
+    expect((err as TzkvError).code).toBe('CORRUPT');
+    expect((err as TzkvError).message).toContain(`${seg} offset ${target.group}`);
+    expect((err as TzkvError).message).toContain('authentication failed');
+    await store.close();
+    // A new process finds the damage in the tail scan: the key's newest version cannot be vouched for.
+    const again = await open(dir, { ...OPTIONS, secret });
+    await expect(again.get('target')).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringContaining('authentication failed') });
+    await again.close();
+  });
+
+  it('an import (packed puts) is laid out in 4 KiB groups and reads back', async () => {
+    const { dir, secret, store, codec } = await encryptedStore();
+    const n = 500;
+    const canary = 'import-canary-9a9a';
+    const parts: Buffer[] = [];
+    const spans = { keyStart: new Uint32Array(n), keyEnd: new Uint32Array(n), valueStart: new Uint32Array(n), valueEnd: new Uint32Array(n), expiresAt: new Float64Array(n) };
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const k = Buffer.from(`k${String(i).padStart(4, '0')}`);
+      const v = Buffer.from(`${canary}-${i}`);
+      parts.push(k, v);
+      spans.keyStart[i] = at;
+      spans.keyEnd[i] = spans.valueStart[i] = at += k.length;
+      spans.valueEnd[i] = at += v.length;
+    }
+    const batch = store.batch();
+    putPacked(batch, { bytes: Buffer.concat(parts), count: n, prefix: Buffer.from('i:'), ...spans });
+    await batch.write();
+    expect((await store.get('i:k0421'))?.toString()).toBe(`${canary}-421`);
+    await store.close();
+    expectNowhere(dir, canary);
+    const { scan } = scanFile(dir, segmentFiles(dir)[0], codec);
+    expect(scan.entries).toHaveLength(n);
+    const groupCount = new Set(scan.entries.map((e) => e.group)).size;
+    expect(groupCount).toBeLessThanOrEqual(Math.ceil((n * (RECORD_HEADER_BYTES + 7 + canary.length + 4)) / (4096 - 64)) + 1);
+  });
+
+  it('the log follower (watch) reports plain keys and values; without the key, KEY_REQUIRED', async () => {
+    const { dir, secret, store, codec } = await encryptedStore();
+    await store.put('first', 'before the follower');
+    const view = View.load(realFs, dir, codec);
+    const follower = LogFollower.at(realFs, dir, view, () => true);
+    view.close();
+    await store.put('k1', 'v1');
+    const b = store.batch();
+    b.put('k2', 'v2');
+    b.del('k1');
+    await b.write();
+    const seen = [...follower.changes()].map((r) => `${r.kind === KIND_PUT ? 'put' : 'del'} ${r.key.toString()} ${r.value.toString()}`);
+    expect(seen).toEqual(['put k1 v1', 'put k2 v2', 'del k1 ']);
+    follower.close();
+    await store.close();
+
+    const keyless = await open(dir, OPTIONS);
+    const watching = keyless.watch({ prefix: '' });
+    await expect(watching.next()).rejects.toMatchObject({ code: 'KEY_REQUIRED' });
+    await expect(keyless.get('k2')).rejects.toMatchObject({ code: 'KEY_REQUIRED' });
+    await keyless.close();
+  });
+});
