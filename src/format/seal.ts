@@ -7,7 +7,7 @@
 // An open checks the tag before it returns a byte: a caller never sees
 // plaintext that was not authenticated, and gets null when the tag fails.
 import { type KeyObject, createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
-import { crc32, writeU64 } from './bytes.js';
+import { ViewOf, copyBytes, crc32, writeU64 } from './bytes.js';
 import { COMMIT_VALUE_BYTES, KIND_COMMIT, KIND_DEL, KIND_PUT, KIND_SEAL, RECORD_HEADER_BYTES, SEAL_VALUE_BYTES } from './constants.js';
 
 const CIPHER = 'aes-256-gcm';
@@ -112,18 +112,33 @@ function groupLayout(buf: Buffer, sealOffset: number, from: number, to: number):
   return { aad, bodies, bodyBytes };
 }
 
+// A group's bodies are gathered into one scratch buffer, reused (a fresh
+// 4 KiB buffer per group is an external allocation the garbage collector
+// pays for), and copied through DataViews four bytes a step: bodies are
+// small, and a Buffer#copy call each costs more than their bytes.
+let scratch = Buffer.allocUnsafeSlow(GROUP_TARGET_BYTES * 2);
+const views = { from: new ViewOf(), to: new ViewOf() };
+
+/** The bodies, back to back: a view of the scratch buffer, valid until the next gather. */
 function gather(buf: Buffer, bodies: number[], bodyBytes: number): Buffer {
-  const out = Buffer.allocUnsafe(bodyBytes);
+  if (scratch.length < bodyBytes) scratch = Buffer.allocUnsafeSlow(bodyBytes);
+  const src = views.from.of(buf);
+  const dst = views.to.of(scratch);
   let o = 0;
-  for (let i = 0; i < bodies.length; i += 2) o += buf.copy(out, o, bodies[i], bodies[i + 1]);
-  return out;
+  for (let i = 0; i < bodies.length; i += 2) {
+    copyBytes(src, bodies[i], bodies[i + 1], dst, o);
+    o += bodies[i + 1] - bodies[i];
+  }
+  return scratch.subarray(0, bodyBytes);
 }
 
 function scatter(from: Buffer, buf: Buffer, bodies: number[]): void {
+  const src = views.from.of(from);
+  const dst = views.to.of(buf);
   let o = 0;
   for (let i = 0; i < bodies.length; i += 2) {
     const n = bodies[i + 1] - bodies[i];
-    from.copy(buf, bodies[i], o, o + n);
+    copyBytes(src, o, o + n, dst, bodies[i]);
     o += n;
   }
 }
