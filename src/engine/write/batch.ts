@@ -12,7 +12,7 @@ import { FLAG_BATCH, KIND_PUT, MAGIC_SEGMENT, RECORD_HEADER_BYTES } from '../../
 import { encodeFileHeader, fileVersionFor } from '../../format/file-header.js';
 import { encodeCommit, writeRecord, writeRecordHeader } from '../../format/record.js';
 import type { StoreCodec } from '../../format/store-codec.js';
-import { ViewOf, crcBegin, crcCopy, crcEnd } from '../../format/bytes.js';
+import { ViewOf, copyBytes, crcBegin, crcCopy, crcEnd } from '../../format/bytes.js';
 import type { PackedPuts } from '../../checked-batch.js';
 import { BatchEntries } from './batch-entries.js';
 import { ioError } from '../../errors.js';
@@ -146,6 +146,7 @@ export class StagedBatch {
     const { bytes, count, prefix, keyStart, keyEnd, valueStart, valueEnd, expiresAt } = puts;
     const src = this.views.source.of(bytes);
     const pre = this.views.prefix.of(prefix);
+    const sealed = this.groups !== undefined;
     for (let i = 0; i < count; i++) {
       const keyLength = prefix.length + keyEnd[i] - keyStart[i];
       const valueLength = valueEnd[i] - valueStart[i];
@@ -155,12 +156,19 @@ export class StagedBatch {
       const dst = this.views.chunk.of(buf);
       writeRecordHeader(buf, pos, KIND_PUT, FLAG_BATCH, keyLength, valueLength, expiresAt[i]);
       const keyAt = pos + RECORD_HEADER_BYTES;
-      // The CRC of the header, then of the key and value as they are copied in (docs/format.md "Data segment").
-      crcBegin(buf, pos + 4, keyAt);
-      crcCopy(pre, 0, prefix.length, dst, keyAt);
-      crcCopy(src, keyStart[i], keyEnd[i], dst, keyAt + prefix.length);
-      crcCopy(src, valueStart[i], valueEnd[i], dst, keyAt + keyLength);
-      crcEnd(dst, pos);
+      if (sealed) {
+        // The CRC covers the stored (encrypted) bytes: sealGroup sets it.
+        copyBytes(pre, 0, prefix.length, dst, keyAt);
+        copyBytes(src, keyStart[i], keyEnd[i], dst, keyAt + prefix.length);
+        copyBytes(src, valueStart[i], valueEnd[i], dst, keyAt + keyLength);
+      } else {
+        // The CRC of the header, then of the key and value as they are copied in (docs/format.md "Data segment").
+        crcBegin(buf, pos + 4, keyAt);
+        crcCopy(pre, 0, prefix.length, dst, keyAt);
+        crcCopy(src, keyStart[i], keyEnd[i], dst, keyAt + prefix.length);
+        crcCopy(src, valueStart[i], valueEnd[i], dst, keyAt + keyLength);
+        crcEnd(dst, pos);
+      }
       this.record(keyAt, keyAt + keyLength, KIND_PUT, length, expiresAt[i]);
     }
   }
