@@ -271,4 +271,27 @@ describe('segments v2: an encrypted store through the writer and the readers', (
     await expect(keyless.get('k2')).rejects.toMatchObject({ code: 'KEY_REQUIRED' });
     await keyless.close();
   });
+
+  it('a torn group at the end of the active segment is cut by the next writer (Recovery rule 2)', async () => {
+    const { dir, secret, store, codec } = await encryptedStore();
+    await store.put('kept', 'acknowledged');
+    await store.put('torn', 'x'.repeat(300));
+    await store.close();
+    const [seg] = segmentFiles(dir);
+    const path = join(dir, seg);
+    const { scan } = scanFile(dir, seg, codec);
+    const torn = scan.entries.find((e) => e.key === 'torn')!;
+    const bytes = readFileSync(path);
+    writeFileSync(path, bytes.subarray(0, torn.group + torn.groupLength - 100)); // the write reached the disk in part
+    const again = await open(dir, { ...OPTIONS, secret });
+    expect(await again.get('torn')).toBeUndefined();
+    await again.put('after', 'the cut');
+    expect((await again.get('kept'))?.toString()).toBe('acknowledged');
+    expect((await again.get('after'))?.toString()).toBe('the cut');
+    await again.close();
+    const after = scanFile(dir, seg, codec).scan;
+    expect(after.end.kind).toBe('clean');
+    expect(after.entries.map((e) => e.key)).toEqual(['kept', 'after']);
+    expect(after.entries[1].group).toBe(torn.group);
+  });
 });
