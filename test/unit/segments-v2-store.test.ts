@@ -4,7 +4,7 @@
 // byte reaches a file. Stores are made with init({encrypt}) and opened with
 // their secret; the tests read the segments with the store's own codec.
 import { createSecretKey, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -26,7 +26,7 @@ import { type EngineOptions, open } from '../../src/local/local-store.js';
 import { init } from '../../src/open.js';
 import { openCodec } from '../../src/engine/files/keyring-file.js';
 import { readManifest } from '../../src/engine/files/store-manifest.js';
-import { WriteSession } from '../../src/engine/write/write-session.js';
+import { ENCRYPTED_TAIL_GROUPS, WriteSession } from '../../src/engine/write/write-session.js';
 import { realProcesses } from '../../src/io/processes.js';
 import { encodeRecord } from '../../src/format/record.js';
 
@@ -293,5 +293,21 @@ describe('segments v2: an encrypted store through the writer and the readers', (
     expect(after.end.kind).toBe('clean');
     expect(after.entries.map((e) => e.key)).toEqual(['kept', 'after']);
     expect(after.entries[1].group).toBe(torn.group);
+  });
+
+  it('an encrypted tail is flushed once it holds 64 sealed groups (each one a GCM open for every reader); a plain one by bytes only', async () => {
+    const { dir, store } = await encryptedStore();
+    for (let i = 0; i < ENCRYPTED_TAIL_GROUPS - 1; i++) await store.put(`k${i}`, 'v');
+    expect(readManifest(realFs, dir)!.runs).toHaveLength(0);
+    await store.put('last', 'v');
+    const m = readManifest(realFs, dir)!;
+    expect(m.runs).toHaveLength(1);
+    expect(m.active.indexedTo).toBe(statSync(join(dir, segmentFiles(dir)[0])).size);
+    await store.close();
+    const plainDir = newDir();
+    const plain = await open(plainDir, OPTIONS);
+    for (let i = 0; i < ENCRYPTED_TAIL_GROUPS + 10; i++) await plain.put(`k${i}`, 'v');
+    expect(readManifest(realFs, plainDir)!.runs).toHaveLength(0);
+    await plain.close();
   });
 });

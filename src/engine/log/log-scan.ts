@@ -40,6 +40,8 @@ export interface ScanResult {
   damage: SkippedDamage[];
   /** Records decoded (committed or not, commit markers included). */
   records: number;
+  /** Sealed groups read (an encrypted segment's; each one GCM open). */
+  groups: number;
 }
 
 /**
@@ -54,7 +56,16 @@ export function scanLog(buf: Buffer, base: number, codec: StoreCodec, length = b
   const entries: LogEntry[] = [];
   const damage: SkippedDamage[] = [];
   const bytes = bytesOf(buf, length);
-  const entryOf = (b: Buffer, pos: number, at: number, info: RecordInfo, group: RecordGroup): LogEntry => ({
+  let groups = 0;
+  let lastGroup = 0;
+  const entryOf = (b: Buffer, pos: number, at: number, info: RecordInfo, group: RecordGroup): LogEntry => {
+    if (group.offset !== lastGroup) {
+      groups++;
+      lastGroup = group.offset;
+    }
+    return entry(b, pos, at, info, group);
+  };
+  const entry = (b: Buffer, pos: number, at: number, info: RecordInfo, group: RecordGroup): LogEntry => ({
     key: b.toString('latin1', pos + RECORD_HEADER_BYTES, pos + RECORD_HEADER_BYTES + info.keyLength),
     kind: info.kind === KIND_DEL ? KIND_DEL : KIND_PUT,
     offset: at,
@@ -71,5 +82,5 @@ export function scanLog(buf: Buffer, base: number, codec: StoreCodec, length = b
     chunkBytes: Math.max(1, length),
     onDamage: (d) => damage.push(d),
   });
-  return { validEnd: scan.validEnd, end: scan.end, entries, damage, records: scan.records };
+  return { validEnd: scan.validEnd, end: scan.end, entries, damage, records: scan.records, groups };
 }

@@ -59,6 +59,8 @@ export class View {
   tailDamage: SkippedDamage[] = [];
   /** Size of the active segment file when it was scanned. */
   activeSize = 0;
+  /** Sealed groups in the tail: what a scan of it opens (an encrypted store's writer flushes the tail by them). */
+  tailGroups = 0;
   private runs: Array<RunReader | undefined> = [];
   private segmentFds = new Map<number, number>();
   private sortedTail: LogEntry[] | undefined;
@@ -134,6 +136,7 @@ export class View {
     const scan = scanLog(buf, from, this.codec, n, this.tailFormat);
     if (scan.damage.length > 0 || scan.end.kind === 'corrupt') return false;
     this.addEntries(scan.entries);
+    this.tailGroups += scan.groups;
     this.tailEnd = scan.validEnd;
     this.tailState = scan.end;
     this.activeSize = from + n;
@@ -173,6 +176,7 @@ export class View {
     const n = this.fs.read(fd, buf, 0, end - from, from);
     const scan = scanLog(buf, from, this.codec, n, this.tailFormat);
     this.tailEnd = scan.validEnd;
+    this.tailGroups = scan.groups;
     this.tailDamage = scan.damage;
     if (scan.end.kind === 'corrupt') {
       const { offset, reason } = scan.end;

@@ -68,9 +68,11 @@ export class GroupLayout {
     return g.end - g.sealPos;
   }
 
-  /** Seals every closed group, each with its SEAL at absolute offset `base` + its offset. REQUIRES: close() called. */
-  sealAll(base: number, key: KeyObject): void {
+  /** Seals every closed group, each with its SEAL at absolute offset `base` + its offset; returns how many. REQUIRES: close() called. */
+  sealAll(base: number, key: KeyObject): number {
+    const n = this.unsealed.length;
     for (const g of this.unsealed) sealGroup(g.buf, g.sealPos, g.end, base + g.offset, key);
     this.unsealed.length = 0;
+    return n;
   }
 }
