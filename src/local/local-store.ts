@@ -51,6 +51,7 @@ import { watchLog } from './local-watch.js';
 import { LocalChangeFeed } from './local-changes.js';
 import { segmentName } from '../engine/files/layout.js';
 import { SPILL_BYTES, StagedBatch } from '../engine/write/batch.js';
+import { putValue } from '../engine/write/put-value.js';
 import { LocalBatch } from './local-batch.js';
 import { commitTransaction } from './local-transaction.js';
 import { CheckedTransaction, type TransactionWrite } from '../checked-transaction.js';
@@ -126,7 +127,8 @@ function entryAt(view: View, k: Buffer, at: Located): Entry {
 /** Appends one PUT of k (then flushes when due); returns the new record's version. */
 function appendPut(w: WriteSession, k: Buffer, value: Buffer, expiresAt: number): string {
   const file = w.active.file;
-  const { offset, crc } = w.appendRecord(encodeRecord(KIND_PUT, 0, k, value, expiresAt));
+  const { flags, stored } = putValue(w.codec, value);
+  const { offset, crc } = w.appendRecord(encodeRecord(KIND_PUT, flags, k, stored, expiresAt));
   w.flushIfDue();
   return recordVersion(file, offset, crc);
 }

@@ -310,4 +310,26 @@ describe('segments v2: an encrypted store through the writer and the readers', (
     expect(readManifest(realFs, plainDir)!.runs).toHaveLength(0);
     await plain.close();
   });
+
+  it('a compressed-only store writes version 2 segments with data key 0 and no SEAL records', async () => {
+    const dir = newDir();
+    await init(dir, { compression: 'deflate' });
+    const store = await open(dir, OPTIONS);
+    await store.put('a', 'x'.repeat(1000));
+    const b = store.batch();
+    b.put('b', 'y');
+    b.del('a');
+    await b.write();
+    expect((await store.get('b'))?.toString()).toBe('y');
+    expect(await store.get('a')).toBeUndefined();
+    await store.close();
+    const { header, scan } = scanFile(dir, segmentFiles(dir)[0], openCodec(realFs, dir, readManifest(realFs, dir), undefined));
+    expect(header).toEqual({ version: 2, keyId: 0 });
+    expect(scan.end.kind).toBe('clean');
+    expect(scan.entries.map((e) => [e.key, e.group, e.groupLength])).toEqual([
+      ['a', 0, 0],
+      ['b', 0, 0],
+      ['a', 0, 0],
+    ]);
+  });
 });

@@ -23,6 +23,7 @@ import { segmentName, stageFileName } from '../files/layout.js';
 import { randomHex } from '../../io/random.js';
 import { SEAL_RECORD_BYTES } from '../../format/seal.js';
 import { GroupLayout, currentDataKey } from './record-groups.js';
+import { putValue } from './put-value.js';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
 /** Written bytes of a staging file after which the disk is asked to start on them (FileSystem.syncAhead). */
@@ -131,9 +132,10 @@ export class StagedBatch {
 
   /** REQUIRES: key checked; a string key is the latin1 form (one char per byte). */
   add(kind: number, key: Buffer | string, value: Buffer | null, expiresAt: number): void {
-    const length = RECORD_HEADER_BYTES + key.length + (value === null ? 0 : value.length);
+    const { flags, stored } = value === null ? { flags: 0, stored: null } : putValue(this.codec, value);
+    const length = RECORD_HEADER_BYTES + key.length + (stored === null ? 0 : stored.length);
     const pos = this.room(length);
-    writeRecord(this.current, pos, kind, FLAG_BATCH, key, value, expiresAt);
+    writeRecord(this.current, pos, kind, FLAG_BATCH | flags, key, stored, expiresAt);
     const keyAt = pos + RECORD_HEADER_BYTES;
     this.record(keyAt, keyAt + key.length, kind, length, expiresAt);
   }
@@ -144,6 +146,14 @@ export class StagedBatch {
    */
   addPacked(puts: PackedPuts): void {
     const { bytes, count, prefix, keyStart, keyEnd, valueStart, valueEnd, expiresAt } = puts;
+    if (this.codec.compression !== undefined) {
+      // Each value is compressed on its own (putValue): no straight copy from the packed bytes.
+      for (let i = 0; i < count; i++) {
+        const key = Buffer.concat([prefix, bytes.subarray(keyStart[i], keyEnd[i])]);
+        this.add(KIND_PUT, key, bytes.subarray(valueStart[i], valueEnd[i]), expiresAt[i]);
+      }
+      return;
+    }
     const src = this.views.source.of(bytes);
     const pre = this.views.prefix.of(prefix);
     const sealed = this.groups !== undefined;
