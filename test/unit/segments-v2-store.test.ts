@@ -131,6 +131,10 @@ describe('segments v2: an encrypted store through the writer and the readers', (
     const bigCanary = 'staged-canary-abcdef';
     const big = store.batch();
     for (let i = 0; i < 3000; i++) big.put(`s${String(i).padStart(5, '0')}`, `${bigCanary}-${i}-${'x'.repeat(40)}`);
+    // Staging already: its file names the data key its groups are sealed with (a key rotation meanwhile keeps it).
+    const stages = readdirSync(dir).filter((n) => n.startsWith('stage-'));
+    expect(stages).toHaveLength(1);
+    expect(fileVersion(readFileSync(join(dir, stages[0])))).toEqual({ version: 2, keyId: 1 });
     await big.write();
     await store.close();
     expectNowhere(dir, canary);

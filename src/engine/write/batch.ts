@@ -9,7 +9,7 @@
 // are sealed as they are written (their offsets are the segment's already),
 // an in-memory batch's when it is appended (appendBatch, write-session.ts).
 import { FLAG_BATCH, KIND_PUT, MAGIC_SEGMENT, RECORD_HEADER_BYTES } from '../../format/constants.js';
-import { encodeFileHeader, fileVersionFor } from '../../format/file-header.js';
+import { type FileVersion, encodeFileHeader, fileVersionFor } from '../../format/file-header.js';
 import { encodeCommit, writeRecord, writeRecordHeader } from '../../format/record.js';
 import type { StoreCodec } from '../../format/store-codec.js';
 import { ViewOf, copyBytes, crcBegin, crcCopy, crcEnd } from '../../format/bytes.js';
@@ -22,7 +22,8 @@ import { removeQuietly, closeQuietly } from '../../io/fs.js';
 import { segmentName, stageFileName } from '../files/layout.js';
 import { randomHex } from '../../io/random.js';
 import { SEAL_RECORD_BYTES } from '../../format/seal.js';
-import { GroupLayout, currentDataKey } from './record-groups.js';
+import { GroupLayout } from './record-groups.js';
+import { dataKey } from '../data-key.js';
 import { putValue } from './put-value.js';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
@@ -44,6 +45,8 @@ export interface StageFile {
   path: string;
   fd: number;
   bytes: number;
+  /** What its header says (and, encrypted, the data key its groups are sealed with), fixed when it is created. */
+  as: FileVersion;
 }
 
 /** A batch whose records are all encoded, ready to commit. */
@@ -66,15 +69,15 @@ export interface FinishedBatch {
 
 /**
  * Gives a spilled batch's staging file what makes it segment `file`: its
- * segment header (the version and data key id `codec` writes: the key its
- * groups were sealed with) and a COMMIT, and has the disk start on them
+ * segment header (the version and data key id it was staged with: the key
+ * its groups are sealed with) and a COMMIT, and has the disk start on them
  * (syncAhead) while the caller goes on (it indexes the batch). Returns the
- * segment's size.
+ * segment's size. `_codec`: the store's.
  */
-export function sealStage(fs: FileSystem, dir: string, stage: StageFile, file: number, count: number, codec: StoreCodec): number {
+export function sealStage(fs: FileSystem, dir: string, stage: StageFile, file: number, count: number, _codec: StoreCodec): number {
   const commit = encodeCommit(count);
   try {
-    const header = encodeFileHeader(MAGIC_SEGMENT, file, undefined, fileVersionFor(codec));
+    const header = encodeFileHeader(MAGIC_SEGMENT, file, undefined, stage.as);
     fs.write(stage.fd, header, 0, header.length, 0);
     fs.write(stage.fd, commit, 0, commit.length, FILE_HEADER_BYTES + stage.bytes);
     fs.syncAhead?.(stage.fd);
@@ -255,7 +258,10 @@ export class StagedBatch {
     if (!this.stage) {
       const path = `${dir}/${stageFileName(process.pid, randomHex(6))}`;
       try {
-        this.stage = { path, fd: fs.createExclusive(path), bytes: 0 };
+        this.stage = { path, fd: fs.createExclusive(path), bytes: 0, as: fileVersionFor(this.codec) };
+        // An encrypted stage says at once which data key it is sealed with: a compaction
+        // rotating the key meanwhile keeps every key a stage file names (number 0 until sealStage).
+        if (this.stage.as.keyId > 0) fs.write(this.stage.fd, encodeFileHeader(MAGIC_SEGMENT, 0, undefined, this.stage.as), 0, FILE_HEADER_BYTES, 0);
       } catch (err) {
         throw ioError(err, 'cannot create batch staging file', path);
       }
@@ -269,7 +275,7 @@ export class StagedBatch {
 
   /** Seals the closed groups of what is about to be staged: their offsets are the segment's (records from FILE_HEADER_BYTES). */
   private sealStaged(): void {
-    if (this.groups) this.groups.sealAll(FILE_HEADER_BYTES, currentDataKey(this.codec, this.spill!.dir).key);
+    if (this.groups) this.groups.sealAll(FILE_HEADER_BYTES, dataKey(this.codec, this.stage!.as.keyId, this.stage!.path));
   }
 
   /** Appends records to the staging file; every SYNC_AHEAD_BYTES, has the disk start on them (the commit's fsync then waits for less). */

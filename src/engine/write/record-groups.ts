@@ -6,14 +6,6 @@
 // before the lock) are sealed when it is.
 import type { KeyObject } from 'node:crypto';
 import { GROUP_TARGET_BYTES, SEAL_RECORD_BYTES, sealGroup } from '../../format/seal.js';
-import type { StoreCodec } from '../../format/store-codec.js';
-import { dataKey } from '../data-key.js';
-
-/** The key new files of an encrypted store are written with (KEYRING `current`), and its id. */
-export function currentDataKey(codec: StoreCodec, dir: string): { id: number; key: KeyObject } {
-  const id = codec.encryption!.keys().current;
-  return { id, key: dataKey(codec, id, dir) };
-}
 
 /** One record (plain body, CRC not needed) as a group of its own: a SEAL record then the record, sealed for offset `sealOffset`. */
 export function sealedAlone(record: Buffer, sealOffset: number, key: KeyObject): Buffer {
