@@ -130,12 +130,18 @@ describe('segments v2: an encrypted store through the writer and the readers', (
 
     const bigCanary = 'staged-canary-abcdef';
     const big = store.batch();
-    for (let i = 0; i < 3000; i++) big.put(`s${String(i).padStart(5, '0')}`, `${bigCanary}-${i}-${'x'.repeat(40)}`);
+    for (let i = 0; i < 3000; i++) big.put(`${bigCanary}-key-${String(i).padStart(5, '0')}`, `${bigCanary}-${i}-${'x'.repeat(40)}`);
     // Staging already: its file names the data key its groups are sealed with (a key rotation meanwhile keeps it).
     const stages = readdirSync(dir).filter((n) => n.startsWith('stage-'));
     expect(stages).toHaveLength(1);
     expect(fileVersion(readFileSync(join(dir, stages[0])))).toEqual({ version: 2, keyId: 1 });
     await big.write();
+    // Indexed by a run at once (a staged batch is): read through its entries' groups.
+    expect((await store.get(`${bigCanary}-key-02999`))?.toString()).toBe(`${bigCanary}-2999-${'x'.repeat(40)}`);
+    expect((await store.get('b0100'))?.toString()).toBe(`${canary}-100`);
+    let n = 0;
+    for await (const e of store.entries({ prefix: bigCanary })) if (e.value.toString().startsWith(bigCanary)) n++;
+    expect(n).toBe(3000);
     await store.close();
     expectNowhere(dir, canary);
     expectNowhere(dir, bigCanary);
@@ -300,14 +306,20 @@ describe('segments v2: an encrypted store through the writer and the readers', (
   });
 
   it('an encrypted tail is flushed once it holds 64 sealed groups (each one a GCM open for every reader); a plain one by bytes only', async () => {
-    const { dir, store } = await encryptedStore();
+    const { dir, secret, store } = await encryptedStore();
     for (let i = 0; i < ENCRYPTED_TAIL_GROUPS - 1; i++) await store.put(`k${i}`, 'v');
     expect(readManifest(realFs, dir)!.runs).toHaveLength(0);
     await store.put('last', 'v');
     const m = readManifest(realFs, dir)!;
     expect(m.runs).toHaveLength(1);
     expect(m.active.indexedTo).toBe(statSync(join(dir, segmentFiles(dir)[0])).size);
+    // Read back through the run: its entries carry each record's group.
+    expect((await store.get('k3'))?.toString()).toBe('v');
     await store.close();
+    const again = await open(dir, { ...OPTIONS, secret });
+    expect((await again.get('k62'))?.toString()).toBe('v');
+    expect((await again.get('last'))?.toString()).toBe('v');
+    await again.close();
     const plainDir = newDir();
     const plain = await open(plainDir, OPTIONS);
     for (let i = 0; i < ENCRYPTED_TAIL_GROUPS + 10; i++) await plain.put(`k${i}`, 'v');
