@@ -68,8 +68,8 @@ export class View {
   window: ReadWindow | undefined;
   /** What the active segment's header says (version, data key id). */
   activeHeader: FileVersion = V1_FILE;
-  /** The active segment's format, from its header: what its tail is scanned with. */
-  private tailFormat: SegmentFormat = V1_SEGMENT;
+  /** The active segment's format, from its header: what its tail is scanned with (its key taken when there is a tail to scan). */
+  private tailFormat: SegmentFormat | undefined;
   /** Each encrypted store's segment's format (key included), read from its header when a value is first read from it. */
   private readonly formats = new Map<number, SegmentFormat>();
   /** The group a listing last opened, for the next records in it. */
@@ -133,7 +133,7 @@ export class View {
     const from = this.tailEnd;
     const buf = Buffer.allocUnsafe(end - from);
     const n = this.fs.read(this.segmentFd(m.active.file), buf, 0, end - from, from);
-    const scan = scanLog(buf, from, this.codec, n, this.tailFormat);
+    const scan = scanLog(buf, from, this.codec, n, this.tailFormatOf(m.active.file));
     if (scan.damage.length > 0 || scan.end.kind === 'corrupt') return false;
     this.addEntries(scan.entries);
     this.tailGroups += scan.groups;
@@ -162,7 +162,6 @@ export class View {
       throw new TzkvError('CORRUPT', `${segmentName(file)} offset 0: ${problem.message}; ${REPAIR_HINT}`, { path, offset: 0 });
     }
     this.activeHeader = fileVersion(header);
-    this.tailFormat = segmentFormat(this.activeHeader, this.codec, `${this.dir}/${segmentName(file)}`, true);
     const from = m.active.indexedTo;
     if (size < from) {
       throw new TzkvError('CORRUPT', `${segmentName(file)}: file is ${size} bytes, shorter than its indexed length ${from}`, {
@@ -174,7 +173,8 @@ export class View {
     const end = cut !== undefined && cut >= from && cut <= size ? cut : size;
     const buf = Buffer.allocUnsafe(end - from);
     const n = this.fs.read(fd, buf, 0, end - from, from);
-    const scan = scanLog(buf, from, this.codec, n, this.tailFormat);
+    // An empty tail needs no key: stats of an encrypted store whose tail was just flushed reads none.
+    const scan = scanLog(buf, from, this.codec, n, n > 0 ? this.tailFormatOf(file) : V1_SEGMENT);
     this.tailEnd = scan.validEnd;
     this.tailGroups = scan.groups;
     this.tailDamage = scan.damage;
@@ -185,6 +185,11 @@ export class View {
     const first = this.tailDamage[0];
     this.tailState = first ? { kind: 'corrupt', offset: first.offset, reason: first.message } : scan.end;
     this.addEntries(scan.entries);
+  }
+
+  /** The active segment's format, its data key with it (KEY_REQUIRED without the secret). */
+  private tailFormatOf(file: number): SegmentFormat {
+    return (this.tailFormat ??= segmentFormat(this.activeHeader, this.codec, `${this.dir}/${segmentName(file)}`, true));
   }
 
   /** Adds tail entries, in log order, after those the tail holds. */

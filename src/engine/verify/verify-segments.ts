@@ -4,12 +4,14 @@
 // one bad record does not hide the rest of the file.
 // The indexed records go to the RecordJoin, for the index walk.
 import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, RECORD_HEADER_BYTES } from '../../format/constants.js';
-import { checkFileHeader } from '../../format/file-header.js';
+import { type FileVersion, checkFileHeader, fileVersion } from '../../format/file-header.js';
+import { isTzkvError } from '../../errors.js';
 import type { FileSystem } from '../../io/fs.js';
 import type { StoreCodec } from '../../format/store-codec.js';
 import { segmentName } from '../files/layout.js';
 import type { ScanVisitor } from '../log/record-scan.js';
 import { scanSegment } from '../log/resync.js';
+import { type SegmentFormat, segmentFormat } from '../log/segment-format.js';
 import type { RecordJoin } from './record-join.js';
 import { fingerprint, keyHashOf } from './record-table.js';
 import type { VerifyLog } from './verify-log.js';
@@ -68,7 +70,8 @@ export function verifySegment(fs: FileSystem, dir: string, codec: StoreCodec, pl
       end = Math.min(size, plan.cut);
     }
     records?.begin(plan.file, Math.ceil(end / 64));
-    scanRecords(fs, codec, fd, name, sealed, end, plan, chunk, log, records);
+    const format = problem ? undefined : verifiedFormat(fileVersion(chunk), codec, `${dir}/${name}`);
+    scanRecords(fs, codec, fd, name, sealed, end, plan, chunk, log, records, format);
     records?.end();
   } catch (err) {
     if (records?.owns(err)) throw err;
@@ -88,7 +91,21 @@ function leftoverTail(log: VerifyLog, name: string, from: number, to: number, af
   log.warning(name, from, 'leftover', `${to - from} bytes after ${after}`);
 }
 
-function scanRecords(fs: FileSystem, codec: StoreCodec, fd: number, name: string, sealed: boolean, end: number, plan: SegmentPlan, chunk: Buffer, log: VerifyLog, records: RecordJoin | null): void {
+/**
+ * The format a segment is checked in (segment-format.ts): with its data key
+ * when the store was opened with its secret, else without (framing, CRCs and
+ * group tiling only). The #17 maint part decides what else verify checks without the key.
+ */
+function verifiedFormat(header: FileVersion, codec: StoreCodec, path: string): SegmentFormat {
+  try {
+    return segmentFormat(header, codec, path, true);
+  } catch (err) {
+    if (!isTzkvError(err, 'KEY_REQUIRED')) throw err;
+    return segmentFormat(header, codec, path, false);
+  }
+}
+
+function scanRecords(fs: FileSystem, codec: StoreCodec, fd: number, name: string, sealed: boolean, end: number, plan: SegmentPlan, chunk: Buffer, log: VerifyLog, records: RecordJoin | null, format: SegmentFormat | undefined): void {
   const { indexedTo, worker } = plan;
   const visitor: ScanVisitor = {
     record(buf, pos, at, info) {
@@ -101,6 +118,7 @@ function scanRecords(fs: FileSystem, codec: StoreCodec, fd: number, name: string
   const scan = scanSegment(read, FILE_HEADER_BYTES, end, {
     visitor,
     codec,
+    format,
     checkCrc: !worker,
     sealed,
     chunkBytes: chunk.length,
