@@ -5,7 +5,7 @@
 import { createSecretKey, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { scanLog } from '../../src/engine/log/log-scan.js';
-import { type RecordGroup, committedOnly } from '../../src/engine/log/record-scan.js';
+import { RecordScanner, type RecordGroup, committedOnly } from '../../src/engine/log/record-scan.js';
 import { scanSegment } from '../../src/engine/log/resync.js';
 import type { SkippedDamage } from '../../src/engine/log/resync.js';
 import type { SegmentFormat } from '../../src/engine/log/segment-format.js';
@@ -188,5 +188,19 @@ describe('segments v2: scanning encrypted segments', () => {
     ragged.writeUInt32LE(ragged.readUInt32LE(RECORD_HEADER_BYTES) - 3, RECORD_HEADER_BYTES);
     ragged.writeUInt32LE(crc32(ragged, 4, SEAL_RECORD_BYTES), 0);
     expect(scan(ragged, keyless).end).toMatchObject({ kind: 'corrupt', reason: expect.stringContaining('does not end on a record boundary') });
+  });
+
+  it('a SEAL whose group length was damaged to run past the end, with a whole group after it, is damage, not a torn tail (with the key too)', () => {
+    const { bytes, seals } = segment([[put('a', '1')], [put('b', '2')], [put('c', '3')]]);
+    const damaged = Buffer.from(bytes);
+    const seal = seals[1] - BASE;
+    damaged.writeUInt32LE(bytes.length, seal + RECORD_HEADER_BYTES);
+    damaged.writeUInt32LE(crc32(damaged, seal + 4, seal + SEAL_RECORD_BYTES), seal);
+    for (const format of [withKey, keyless]) {
+      // The scanner alone (as repair and replicate use it): its end must not be cut as torn.
+      const scanner = new RecordScanner(BASE, PLAIN, {}, BASE + damaged.length, true, format);
+      scanner.push(damaged);
+      expect(scanner.finish(), format.key ? 'with the key' : 'without').toMatchObject({ kind: 'corrupt', offset: seals[1] });
+    }
   });
 });

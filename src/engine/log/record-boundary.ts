@@ -85,7 +85,7 @@ export function nextRecordBoundary(read: SegmentBytes, from: number, end: number
   return -1;
 }
 
-/** The bytes of buf[0, length) as SegmentBytes at absolute offsets from 0. */
-export function bytesOf(buf: Buffer, length = buf.length): SegmentBytes {
-  return (at, n) => buf.subarray(at, Math.min(at + n, length));
+/** The bytes of buf[0, length) as SegmentBytes, buf[0] at absolute offset `base` (a group's tag covers its SEAL's absolute offset). */
+export function bytesOf(buf: Buffer, length = buf.length, base = 0): SegmentBytes {
+  return (at, n) => buf.subarray(at - base, Math.min(at - base + n, length));
 }

@@ -327,19 +327,19 @@ export class RecordScanner {
       return this.pending > 0 ? { kind: 'uncommitted', offset: this.validEnd, records: this.pending } : { kind: 'clean' };
     }
     if (f.how === 'framing' || this.restOverflow) return { kind: 'corrupt', offset: f.offset, reason: f.reason };
-    const rest = this.carry;
+    const rest = this.carry; // from the failure on: rest[0] is at f.offset
     const n = this.carryLength;
     if (f.how === 'short') {
       // A record claiming to run past the end is torn, unless whole records follow it:
       // then its length field is damaged, and cutting it off would drop acknowledged writes.
-      if (f.length > 0 && nextRecordBoundary(bytesOf(rest, n), 0, n, this.format) >= 0) {
+      if (f.length > 0 && nextRecordBoundary(bytesOf(rest, n, f.offset), f.offset, f.offset + n, this.format) >= 0) {
         return { kind: 'corrupt', offset: f.offset, reason: `record length ${f.length} runs past the end of data that continues with valid records` };
       }
       return { kind: 'torn', offset: f.offset, partial: true };
     }
     // Torn: nothing but this record (or its partial header) and zero bytes up to the end.
     const extent = f.length > 0 && f.length <= n ? f.length : Math.min(n, RECORD_HEADER_BYTES);
-    if (allZero(rest, extent, n) && nextRecordBoundary(bytesOf(rest, n), 0, n, this.format) < 0) return { kind: 'torn', offset: f.offset, partial: false };
+    if (allZero(rest, extent, n) && nextRecordBoundary(bytesOf(rest, n, f.offset), f.offset, f.offset + n, this.format) < 0) return { kind: 'torn', offset: f.offset, partial: false };
     return { kind: 'corrupt', offset: f.offset, reason: f.reason };
   }
 }
