@@ -347,5 +347,36 @@ describe('segments v2: an encrypted store through the writer and the readers', (
       ['b', 0, 0],
       ['a', 0, 0],
     ]);
+    // The 1000-byte value was stored compressed (flags bits 1-2), the 1-byte one as it is.
+    const bytes = readFileSync(join(dir, segmentFiles(dir)[0]));
+    expect(bytes[scan.entries[0].offset + 5] & 0x06).not.toBe(0);
+    expect(scan.entries[0].length).toBeLessThan(100);
+    expect(bytes[scan.entries[1].offset + 5] & 0x06).toBe(0);
+  });
+
+  it('an encrypted and compressed store: values compressed, then sealed; get, listings and watch read them plain', async () => {
+    const dir = newDir();
+    const secret = { key: randomBytes(32) };
+    await init(dir, { encrypt: true, compression: 'brotli', secret });
+    const store = await open(dir, { ...OPTIONS, secret });
+    const big = JSON.stringify(Array.from({ length: 50 }, (_, i) => ({ id: i, name: `item ${i}`, tags: ['a', 'b'] })));
+    const view = View.load(realFs, dir, openCodec(realFs, dir, readManifest(realFs, dir), secret));
+    const follower = LogFollower.at(realFs, dir, view, () => true);
+    view.close();
+    await store.put('doc', big);
+    const b = store.batch();
+    for (let i = 0; i < 20; i++) b.put(`d${i}`, `${big}${i}`);
+    await b.write();
+    expect((await store.get('doc'))?.toString()).toBe(big);
+    expect((await store.get('d7'))?.toString()).toBe(`${big}7`);
+    let listed = 0;
+    for await (const e of store.entries({ prefix: 'd' })) if (e.value.toString().startsWith(big)) listed++;
+    expect(listed).toBe(21);
+    expect([...follower.changes()].map((r) => r.value.toString())).toEqual([big, ...Array.from({ length: 20 }, (_, i) => `${big}${i}`)]);
+    follower.close();
+    await store.close();
+    const codec = openCodec(realFs, dir, readManifest(realFs, dir), secret);
+    const { scan } = scanFile(dir, segmentFiles(dir)[0], codec);
+    expect(scan.entries[0].length).toBeLessThan(big.length / 4);
   });
 });

@@ -207,7 +207,7 @@ export class LogFollower {
   private followed(record: Buffer, info: RecordInfo, file: string, at: number): FollowedRecord {
     const keyEnd = RECORD_HEADER_BYTES + info.keyLength;
     const damaged = (reason: string) => new TzkvError('CORRUPT', `${file} offset ${at}: ${reason}; ${REPAIR_HINT}`, { path: `${this.dir}/${file}`, offset: at });
-    const value = info.kind === KIND_DEL ? Buffer.alloc(0) : storedValue(info.flags, record.subarray(keyEnd, info.length), damaged);
+    const value = info.kind === KIND_DEL ? Buffer.alloc(0) : storedValue(info.flags, record.subarray(keyEnd, info.length), `${file} offset ${at}`, damaged);
     return { kind: info.kind, key: record.subarray(RECORD_HEADER_BYTES, keyEnd), value, expiresAt: info.expiresAt };
   }
 

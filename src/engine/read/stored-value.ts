@@ -1,16 +1,21 @@
 // A PUT's value as stored, made the value a reader gets (docs/format.md
 // "Records, version 2": flags bits 1–2 say how it is compressed). The one
-// place readers of values turn stored bytes into values.
-import { FLAG_COMPRESSION_MASK } from '../../format/constants.js';
+// place readers of values turn stored bytes into values (decrypt, then
+// decompress: a group's tag and a record's CRC cover the stored bytes).
+import { DamagedValueError, decompressValue } from '../../format/compression.js';
 import type { TzkvError } from '../../errors.js';
 
 /**
- * The value of a PUT whose flags are `flags` and stored value `stored`.
- * `damaged` makes the CORRUPT error naming the record.
- * Compression (src/format/compression.ts decompressValue) is built on branch
- * compress: until it lands, a compressed value is refused here, the one call site.
+ * The value of a PUT whose flags are `flags` and stored value `stored` (the
+ * same Buffer when it is not compressed). `where` names the record (file and
+ * offset); `damaged` makes the CORRUPT error naming it, for a value that does
+ * not decompress as its record says.
  */
-export function storedValue(flags: number, stored: Buffer, damaged: (reason: string) => TzkvError): Buffer {
-  if ((flags & FLAG_COMPRESSION_MASK) === 0) return stored;
-  throw damaged(`the value is compressed (flags 0x${flags.toString(16)}), which this build does not read yet`);
+export function storedValue(flags: number, stored: Buffer, where: string, damaged: (reason: string) => TzkvError): Buffer {
+  try {
+    return decompressValue(stored, flags, where);
+  } catch (err) {
+    if (err instanceof DamagedValueError) throw damaged(err.reason);
+    throw err;
+  }
 }

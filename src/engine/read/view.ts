@@ -374,7 +374,7 @@ export class View {
     if (info.kind !== KIND_PUT || !buf.subarray(pos + 20, pos + 20 + info.keyLength).equals(key)) {
       throw damaged('index entry points at a record of another key');
     }
-    return { value: storedValue(info.flags, buf.subarray(pos + 20 + info.keyLength, pos + info.length), damaged), crc };
+    return { value: storedValue(info.flags, buf.subarray(pos + 20 + info.keyLength, pos + info.length), `${name} offset ${at.offset}`, damaged), crc };
   }
 
   /** Bytes [offset, offset + length) of a segment (fewer where it ends): through the listing's window when there is one. */

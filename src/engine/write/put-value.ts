@@ -1,15 +1,13 @@
 // A PUT's value as a store writes it (docs/format.md "Records, version 2"):
 // in a compressed store, compressed when that pays (flags bits 1–2 say how),
 // else as it is. The one place the writer decides it; src/engine/read/
-// stored-value.ts is the one place readers undo it.
+// stored-value.ts is the one place readers undo it. Compress, then encrypt:
+// the group is sealed over the stored (compressed) bytes.
+import { compressValue } from '../../format/compression.js';
 import type { StoreCodec } from '../../format/store-codec.js';
 
-/**
- * The record flags and stored bytes of `value` in a store with `codec`.
- * Compression itself (src/format/compression.ts compressValue) is built on
- * branch compress: until it lands, every value is stored as it is (flags 0),
- * which every reader of a compressed store accepts.
- */
-export function putValue(_codec: StoreCodec, value: Buffer): { flags: number; stored: Buffer } {
-  return { flags: 0, stored: value }; // with _codec.compression: compressValue's flags and bytes, when it gives any
+/** The record flags (to OR into the record's) and stored bytes of `value` in a store with `codec`. REQUIRES: value within MAX_VALUE_BYTES. */
+export function putValue(codec: StoreCodec, value: Buffer): { flags: number; stored: Buffer } {
+  const compressed = codec.compression === undefined ? undefined : compressValue(value, codec.compression);
+  return compressed ?? { flags: 0, stored: value };
 }
