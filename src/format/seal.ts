@@ -106,17 +106,21 @@ function groupLayout(buf: Buffer, sealOffset: number, from: number, to: number):
   writeU64(aad, sealOffset, 0);
   let a = 8;
   for (const h of headers) {
-    a += buf.copy(aad, a, h + 4, h + RECORD_HEADER_BYTES);
-    if (buf[h + 4] === KIND_COMMIT) a += buf.copy(aad, a, h + RECORD_HEADER_BYTES, h + RECORD_HEADER_BYTES + COMMIT_VALUE_BYTES);
+    // Bytes 4–19 (and a COMMIT's count): a loop, where a Buffer#copy call per record would cost more.
+    const n = buf[h + 4] === KIND_COMMIT ? RECORD_HEADER_BYTES - 4 + COMMIT_VALUE_BYTES : RECORD_HEADER_BYTES - 4;
+    for (let i = 0; i < n; i++) aad[a + i] = buf[h + 4 + i];
+    a += n;
   }
   return { aad, bodies, bodyBytes };
 }
 
 // A group's bodies are gathered into one scratch buffer, reused (a fresh
 // 4 KiB buffer per group is an external allocation the garbage collector
-// pays for), and copied through DataViews four bytes a step: bodies are
-// small, and a Buffer#copy call each costs more than their bytes.
+// pays for); a short body is copied through DataViews four bytes a step,
+// where a Buffer#copy call would cost more than its bytes.
 let scratch = Buffer.allocUnsafeSlow(GROUP_TARGET_BYTES * 2);
+/** From this many bytes a Buffer#copy call costs less than copying four bytes a step. */
+const COPY_CALL_BYTES = 64;
 const views = { from: new ViewOf(), to: new ViewOf() };
 
 /** The bodies, back to back: a view of the scratch buffer, valid until the next gather. */
@@ -126,8 +130,10 @@ function gather(buf: Buffer, bodies: number[], bodyBytes: number): Buffer {
   const dst = views.to.of(scratch);
   let o = 0;
   for (let i = 0; i < bodies.length; i += 2) {
-    copyBytes(src, bodies[i], bodies[i + 1], dst, o);
-    o += bodies[i + 1] - bodies[i];
+    const n = bodies[i + 1] - bodies[i];
+    if (n >= COPY_CALL_BYTES) buf.copy(scratch, o, bodies[i], bodies[i + 1]);
+    else copyBytes(src, bodies[i], bodies[i + 1], dst, o);
+    o += n;
   }
   return scratch.subarray(0, bodyBytes);
 }
@@ -138,7 +144,8 @@ function scatter(from: Buffer, buf: Buffer, bodies: number[]): void {
   let o = 0;
   for (let i = 0; i < bodies.length; i += 2) {
     const n = bodies[i + 1] - bodies[i];
-    copyBytes(src, o, o + n, dst, bodies[i]);
+    if (n >= COPY_CALL_BYTES) from.copy(buf, bodies[i], o, o + n);
+    else copyBytes(src, o, o + n, dst, bodies[i]);
     o += n;
   }
 }
