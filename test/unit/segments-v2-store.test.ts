@@ -379,4 +379,26 @@ describe('segments v2: an encrypted store through the writer and the readers', (
     const { scan } = scanFile(dir, segmentFiles(dir)[0], codec);
     expect(scan.entries[0].length).toBeLessThan(big.length / 4);
   });
+
+  it('a value larger than a group, or than a batch chunk, is a group of its own', async () => {
+    const { store, dir, codec } = await encryptedStore();
+    const huge = randomBytes(5 * 1024 * 1024);
+    const mid = randomBytes(6000);
+    await store.put('alone', huge);
+    const b = store.batch();
+    b.put('s1', 'small');
+    b.put('mid', mid);
+    b.put('huge', huge);
+    b.put('s2', 'small');
+    await b.write();
+    expect((await store.get('alone'))?.equals(huge)).toBe(true);
+    expect((await store.get('huge'))?.equals(huge)).toBe(true);
+    expect((await store.get('mid'))?.equals(mid)).toBe(true);
+    expect((await store.get('s2'))?.toString()).toBe('small');
+    await store.close();
+    const { scan } = scanFile(dir, segmentFiles(dir)[0], codec);
+    const groupOf = new Map(scan.entries.map((e) => [e.key, e]));
+    for (const k of ['alone', 'mid', 'huge']) expect(groupOf.get(k)!.groupLength, k).toBe(SEAL_RECORD_BYTES + groupOf.get(k)!.length);
+    expect(groupOf.get('s2')!.group).not.toBe(groupOf.get('huge')!.group);
+  });
 });
