@@ -4,10 +4,10 @@
 // MANIFEST through the engine's one way of starting a store (new-store.ts).
 import { resolve } from 'node:path';
 import type { InitOptions, InitReport } from '../api.js';
-import { TzkvError, ioError } from '../errors.js';
+import { TzkvError } from '../errors.js';
 import { codecOf, HOW_TO_GIVE_A_KEY, installKeyring, keyringOp, secretMaterial } from '../engine/files/keyring-file.js';
 import { inspectDir, unfinishedFollower, withoutManifest } from '../engine/files/layout.js';
-import { checkMode, openToOthers } from '../engine/files/permissions.js';
+import { checkMode, makeOrWarn } from '../engine/files/permissions.js';
 import { installManifest } from '../engine/files/store-manifest.js';
 import type { StoreSettings } from '../engine/files/store-manifest.js';
 import { startStore } from '../engine/write/new-store.js';
@@ -70,16 +70,7 @@ export async function initStore(location: string, options: InitEngineOptions = {
     throw new TzkvError('KEY_REQUIRED', `init --encrypt needs the key that will open ${dir}: give it with ${HOW_TO_GIVE_A_KEY} (\`tzkv keygen > FILE\` makes a key file)`, { path: dir });
   }
   const secret = made.encryption === null ? undefined : secretMaterial(fs, options.secret!);
-  if (refuseTaken(fs, dir) === 'missing') {
-    try {
-      fs.mkdirp(dir, mode);
-    } catch (err) {
-      throw ioError(err, 'cannot create store directory', dir);
-    }
-  } else {
-    const exposed = openToOthers(fs, dir);
-    if (exposed) options.onWarning?.(exposed);
-  }
+  makeOrWarn(fs, dir, refuseTaken(fs, dir) === 'missing', mode, options.onWarning);
   const processes = options.processes ?? realProcesses;
   const lock = await WriterLock.acquire(fs, dir, {
     timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,

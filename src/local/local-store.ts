@@ -61,7 +61,7 @@ import { DamageLog, damageOf } from '../engine/damage.js';
 import type { CompactPhase } from '../engine/compact/compact.js';
 import { type Condition, conditionHolds, isExpired, recordVersion } from '../keys.js';
 import { inspectDir, unfinishedFollower } from '../engine/files/layout.js';
-import { checkMode, openToOthers } from '../engine/files/permissions.js';
+import { checkMode, makeOrWarn } from '../engine/files/permissions.js';
 import { storeStats } from '../engine/read/stats.js';
 import { repairStore } from '../engine/repair/repair.js';
 import { readVerified, writeVerified } from '../engine/files/verified.js';
@@ -148,19 +148,10 @@ export async function open(location: string, options: EngineOptions = {}): Promi
   if (state === 'empty' && options.create === false) {
     throw new TzkvError('NO_STORE', `no tzkv store at ${dir}: the directory holds none`, { path: dir });
   }
-  if (state === 'missing') {
-    if (readOnly || options.create === false) {
-      throw new TzkvError('NO_STORE', `no tzkv store at ${dir}: the directory does not exist`, { path: dir });
-    }
-    try {
-      fs.mkdirp(dir, mode);
-    } catch (err) {
-      throw ioError(err, 'cannot create store directory', dir);
-    }
-  } else {
-    const exposed = openToOthers(fs, dir);
-    if (exposed) options.onWarning?.(exposed);
+  if (state === 'missing' && (readOnly || options.create === false)) {
+    throw new TzkvError('NO_STORE', `no tzkv store at ${dir}: the directory does not exist`, { path: dir });
   }
+  makeOrWarn(fs, dir, state === 'missing', mode, options.onWarning);
   if (state !== 'missing' && !readOnly) {
     try {
       fs.checkWritable(dir);

@@ -3,7 +3,7 @@
 // files take their directory's mode less the execute bits (src/io/fs.ts); a
 // directory that group or others may write to is warned about, since anyone
 // who can write there can change or destroy the data.
-import { TzkvError } from '../../errors.js';
+import { TzkvError, ioError } from '../../errors.js';
 import type { FileSystem } from '../../io/fs.js';
 
 /** The mode of a store directory tzkv creates when none is given. */
@@ -39,4 +39,22 @@ export function openToOthers(fs: FileSystem, dir: string): string | undefined {
   if (mode === undefined || (mode & 0o022) === 0) return undefined;
   const who = (mode & 0o020 ? ['group'] : []).concat(mode & 0o002 ? ['others'] : []).join(' and ');
   return `store directory ${dir} is writable by ${who} (mode 0${mode.toString(8)}): anyone who can write there can change or destroy the data; \`chmod 700 ${dir}\` makes it private (750 lets a group read it)`;
+}
+
+/**
+ * Makes a store directory that is `missing` with `mode` (docs/design.md
+ * "Permissions"), or warns through `onWarning` when an existing one is
+ * writable by others. Throws IO naming the directory when it cannot be made.
+ */
+export function makeOrWarn(fs: FileSystem, dir: string, missing: boolean, mode: number, onWarning: ((message: string) => void) | undefined): void {
+  if (!missing) {
+    const exposed = openToOthers(fs, dir);
+    if (exposed) onWarning?.(exposed);
+    return;
+  }
+  try {
+    fs.mkdirp(dir, mode);
+  } catch (err) {
+    throw ioError(err, 'cannot create store directory', dir);
+  }
 }
