@@ -76,7 +76,7 @@ import { DEFAULT_SESSION_OPTIONS, WriteSession } from '../engine/write/write-ses
 import type { SessionOptions } from '../engine/write/write-session.js';
 import { forceEndCompaction } from '../engine/compact/compact-manifest.js';
 import { keysGiven } from '../engine/keys-given.js';
-import { addRotationKey, dropRetiredKeys, rotatableCodec } from '../engine/compact/key-rotation.js';
+import { addRotationKey, dropRetiredKeys, keyringIdentity, rotatableCodec } from '../engine/compact/key-rotation.js';
 import type { RotatableCodec } from '../engine/compact/key-rotation.js';
 import type { Clock } from '../io/clock.js';
 import { monotonicMs, systemClock } from '../io/clock.js';
@@ -174,7 +174,8 @@ export async function open(location: string, options: EngineOptions = {}): Promi
   // The store's codec, from its MANIFEST and KEYRING: an encrypted store's secret is checked now
   // (KEY_WRONG), before anything else is read or written.
   // Held rotatable: compact --new-data-key gives it the new current key.
-  return new LocalStore(fs, dir, rotatableCodec(openCodec(fs, dir, manifest, options.secret)), options);
+  const seen = keyringIdentity(fs, dir);
+  return new LocalStore(fs, dir, rotatableCodec(openCodec(fs, dir, manifest, options.secret), seen), options);
 }
 
 /** A store directory, and its administration (StoreAdmin): admin() is the store itself. */
@@ -239,6 +240,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
    */
   private needKeys(): void {
     this.checkOpen();
+    this.rotation.refresh(this.fs, this.location, this.secret);
     this.codec.encryption?.keys();
   }
 
@@ -295,6 +297,8 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     return this.withLock(async () => {
       let writer: WriteSession | undefined;
       try {
+        // Under the lock KEYRING cannot change: seal with the key it calls current now (another process may have rotated).
+        if (prepare) this.rotation.refresh(this.fs, this.location, this.secret);
         writer = new WriteSession(this.fs, this.location, this.codec, this.writerOptions, this.views.forWrite());
         if (prepare) writer.prepare();
         const result = await fn(writer);

@@ -9,7 +9,7 @@
 import type { Secret } from '../../api.js';
 import { KEYRING_NAME, MAGIC_RUN, MAGIC_SEGMENT } from '../../format/constants.js';
 import { checkFileHeader, fileVersion } from '../../format/file-header.js';
-import { addDataKey, decodeKeyring, dropUnusedKeys } from '../../format/keyring.js';
+import { addDataKey, decodeKeyring, dropUnusedKeys, openKeyring } from '../../format/keyring.js';
 import type { DataKeys, StoreCodec } from '../../format/store-codec.js';
 import type { FileSystem } from '../../io/fs.js';
 import { readWholeFile } from '../../io/fs.js';
@@ -23,15 +23,44 @@ export interface RotatableCodec {
   readonly codec: StoreCodec;
   /** From now on the codec's keys() returns `keys`. */
   rotate(keys: DataKeys): void;
+  /**
+   * Reads KEYRING again when it was replaced since the keys were read (another
+   * process rotated the data key or rekeyed): a writer must seal with the key
+   * KEYRING now calls current, never one a rotation has since dropped. A
+   * stat when nothing changed. KEY_WRONG when `secret` no longer opens it.
+   */
+  refresh(fs: FileSystem, dir: string, secret: Secret | undefined): void;
 }
 
-/** `base` as a codec whose keys a rotation can replace (a store that is not encrypted: `base` itself, never rotated). */
-export function rotatableCodec(base: StoreCodec): RotatableCodec {
+/** What tells one KEYRING file from its replacement (replaced whole: a new inode). */
+export function keyringIdentity(fs: FileSystem, dir: string): string | undefined {
+  const st = fs.stat(`${dir}/${KEYRING_NAME}`);
+  return st === undefined ? undefined : `${st.ino}:${st.size}:${st.ctimeMs}`;
+}
+
+/**
+ * `base` as a codec whose keys a rotation can replace (a store that is not
+ * encrypted: `base` itself, never rotated); `seen` is keyringIdentity() taken
+ * before `base`'s keys were read from KEYRING.
+ */
+export function rotatableCodec(base: StoreCodec, seen: string | undefined): RotatableCodec {
   const { encryption } = base;
-  if (encryption === undefined) return { codec: base, rotate: () => undefined };
+  if (encryption === undefined) return { codec: base, rotate: () => undefined, refresh: () => undefined };
   let rotated: DataKeys | undefined;
+  let read = seen;
   const codec: StoreCodec = Object.freeze({ encryption: { keys: () => rotated ?? encryption.keys() }, compression: base.compression });
-  return { codec, rotate: (keys) => (rotated = keys) };
+  return {
+    codec,
+    rotate: (keys) => (rotated = keys),
+    refresh(fs, dir, secret) {
+      if (secret === undefined) return;
+      const now = keyringIdentity(fs, dir);
+      if (now === read || now === undefined) return;
+      const path = `${dir}/${KEYRING_NAME}`;
+      rotated = keyringOp(() => openKeyring(readWholeFile(fs, path), secretMaterial(fs, secret), path));
+      read = now;
+    },
+  };
 }
 
 /**
