@@ -20,13 +20,12 @@
 // 3. Where the time goes: tzkv serve under `node --cpu-prof` through a SET run, a GET run, a
 //    GET -P 16 run and a GET -r run over the largest store; self time by source file, and
 //    the time on the stack of tzkv's functions.
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadAverage, machine } from './lib/machine.mjs';
+import { builtFrom, loadAverage, machine } from './lib/machine.mjs';
 import { median } from './lib/measure.mjs';
 import { cachedStore, copyStore } from './lib/peers.mjs';
 import { inclusiveTimes, summarize } from './lib/profile.mjs';
@@ -271,9 +270,7 @@ async function main() {
       sections.push('### Where the time goes (tzkv serve --sync always under `node --cpu-prof`; shares of the main thread\'s samples; idle = waiting for I/O)', ...profiles);
     }
     const minutes = ((Date.now() - started) / 60_000).toFixed(1);
-    const git = (...args) => spawnSync('git', ['-C', benchDir, ...args], { encoding: 'utf8' }).stdout.trim();
-    const dirty = git('status', '--porcelain', '--', '../src') ? ', with uncommitted changes to src/' : '';
-    const commit = `${git('log', '-1', '--format=%h')} (src/ as of ${git('log', '-1', '--format=%h %s', '--', '../src').slice(0, 90)}${dirty})`;
+    const commit = builtFrom(benchDir);
     console.log(
       [
         `## tzkv serve against redis-server (${mode}: \`node bench/serve.mjs${mode === 'quick' ? ' --quick' : ''}\`), ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${minutes} min`,
