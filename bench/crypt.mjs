@@ -114,6 +114,7 @@ function part(title, goalTexts, measure) {
     const { table, measured } = measure();
     sections.push(`### ${title}`, [...HEAD, ...table].join('\n'));
     measured.forEach(goal);
+    for (const m of measured) log(`${m.text}: ${m.measured}`);
   } catch (err) {
     failures++;
     const why = `failed: ${String(err.message).trim().split('\n')[0]}`;
