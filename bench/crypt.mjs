@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { keyOf, tsvFile } from './lib/data.mjs';
 import { builtFrom, loadAverage, machine } from './lib/machine.mjs';
-import { interleave, runOnce } from './lib/measure.mjs';
+import { hasGnuTime, interleave, median, runOnce } from './lib/measure.mjs';
 import { profileLine } from './lib/profile.mjs';
 import { fmtMs, fmtX, goalLine } from './lib/report.mjs';
 
@@ -83,6 +83,37 @@ const getCases = (kinds, dirs, key) =>
 const fail = (msg) => {
   throw new Error(msg);
 };
+
+/**
+ * Case c run under GNU time, its CPU time (user + system, every thread) of each timed run put
+ * in into[c.name]: on a machine shared with other work, wall time counts the waits for a core
+ * and CPU time does not. Without GNU time, c as it is.
+ */
+function withCpu(c, into) {
+  if (!hasGnuTime) return c;
+  const samples = (into[c.name] = []);
+  let run = 0;
+  const timed = (argv) => ['/usr/bin/time', '-f', 'cpu=%U+%S', ...argv];
+  return {
+    ...c,
+    argv: timed(c.argv),
+    check: (r) => {
+      c.check?.(r);
+      const m = /cpu=([0-9.]+)\+([0-9.]+)/.exec(r.stderr);
+      if (m && run++ >= SETTINGS.heavyWarmup) samples.push((Number(m[1]) + Number(m[2])) * 1000);
+    },
+  };
+}
+/** The table cell of a case's CPU time and its ratio to the plain case's. */
+const cpuCell = (cpu, name) => (cpu[name]?.length ? `CPU ${fmtMs(median(cpu[name]))}${name === 'plain' ? '' : ` (${fmtX(median(cpu[name]) / median(cpu.plain))})`}` : '');
+/** `; CPU time 1.23x plain's`, or nothing without GNU time. */
+const cpuVersus = (cpu, name) => (cpu[name]?.length ? `; CPU time ${fmtX(median(cpu[name]) / median(cpu.plain))} plain's` : '');
+/** Runs heavy cases (imports, verifies) interleaved, with their CPU time: { measured, cpu }. */
+function heavy(cases) {
+  const cpu = {};
+  const measured = interleave(cases.map((c) => withCpu(c, cpu)), { runs: SETTINGS.heavyRuns, warmup: SETTINGS.heavyWarmup });
+  return { measured, cpu };
+}
 
 const range = (m) => `${fmtMs(Math.min(...m.samples))}–${fmtMs(Math.max(...m.samples))}`;
 /** A table row of a measured case: label, median, min–max, vs the plain kind's median. */
@@ -168,10 +199,10 @@ try {
 
   part(`Encrypted store: import of ${imported} records`, [GOALS.import], () => {
     const cases = importCases(recordKinds, 'import', tsvFile(dataDir, SETTINGS.imported), 'tsv');
-    const measured = interleave(cases, { runs: SETTINGS.heavyRuns, warmup: SETTINGS.heavyWarmup });
+    const { measured, cpu } = heavy(cases);
     return {
-      table: recordKinds.map((kind) => row(`\`import --format tsv\` of ${imported} records, new store`, measured, kind)),
-      measured: [{ text: GOALS.import, ratio: ratioOf(measured, 'encrypted'), limit: 1.3, measured: versus(measured, 'encrypted'), slow: cases.find((c) => c.kind === 'encrypted') }],
+      table: recordKinds.map((kind) => row(`\`import --format tsv\` of ${imported} records, new store`, measured, kind, cpuCell(cpu, kind))),
+      measured: [{ text: GOALS.import, ratio: ratioOf(measured, 'encrypted'), limit: 1.3, measured: `${versus(measured, 'encrypted')}${cpuVersus(cpu, 'encrypted')}`, slow: cases.find((c) => c.kind === 'encrypted') }],
     };
   });
 
@@ -182,16 +213,16 @@ try {
       { name: 'encrypted, without the key', kind: 'encrypted', argv: [...tzkv, 'verify', '-d', stores.encrypted, '--json'] },
       { name: 'encrypted, with the key', kind: 'encrypted', argv: [...tzkv, 'verify', '-d', stores.encrypted, '--json', ...KINDS.encrypted.flags] },
     ].map((c) => ({ ...c, options: { allowFailure: true }, check: (r) => JSON.parse(r.stdout.toString()).ok || fail(`verify (${c.name}) found problems: ${r.stdout.toString().slice(0, 300)}`) }));
-    const measured = interleave(cases, { runs: SETTINGS.heavyRuns, warmup: SETTINGS.heavyWarmup });
+    const { measured, cpu } = heavy(cases);
     const mb = Object.fromEntries(recordKinds.map((kind) => [kind, storeBytes(stores[kind], dataFile) / 1e6]));
     const mbps = (c) => mb[c.kind] / (measured[c.name].median / 1000);
     const [plain, keyless, keyed] = cases;
     return {
       table: cases.map((c) => {
         const m = measured[c.name];
-        return `| verify | ${c.name} | ${fmtMs(m.median)} | ${range(m)} | ${c === plain ? '–' : fmtX(m.median / measured.plain.median)} | ${mbps(c).toFixed(0)} MB/s of ${mb[c.kind].toFixed(0)} MB |`;
+        return `| verify | ${c.name} | ${fmtMs(m.median)} | ${range(m)} | ${c === plain ? '–' : fmtX(m.median / measured.plain.median)} | ${mbps(c).toFixed(0)} MB/s of ${mb[c.kind].toFixed(0)} MB${cpu[c.name]?.length ? `; ${cpuCell(cpu, c.name)}, ${(mb[c.kind] / (median(cpu[c.name]) / 1000)).toFixed(0)} MB per CPU-second` : ''} |`;
       }),
-      measured: [{ text: GOALS.verify, ratio: mbps(keyed), limit: 400, atLeast: true, measured: `${mbps(keyed).toFixed(0)} MB/s (without the key ${mbps(keyless).toFixed(0)} MB/s, plain ${mbps(plain).toFixed(0)} MB/s)`, slow: keyed }],
+      measured: [{ text: GOALS.verify, ratio: mbps(keyed), limit: 400, atLeast: true, measured: `${mbps(keyed).toFixed(0)} MB/s (without the key ${mbps(keyless).toFixed(0)} MB/s, plain ${mbps(plain).toFixed(0)} MB/s)${cpu[keyed.name]?.length ? `; ${(mb.encrypted / (median(cpu[keyed.name]) / 1000)).toFixed(0)} MB per CPU-second` : ''}`, slow: keyed }],
     };
   });
 
@@ -199,7 +230,7 @@ try {
     const corpus = corpusFile(SETTINGS.docs);
     const kinds = ['plain', 'compressed', 'encrypted+compressed'];
     const cases = importCases(kinds, 'corpus', corpus, 'jsonl');
-    const imports = interleave(cases, { runs: SETTINGS.heavyRuns, warmup: SETTINGS.heavyWarmup });
+    const { measured: imports, cpu } = heavy(cases);
     // The last import's stores are the ones measured for size and get.
     const stores = Object.fromEntries(cases.map((c) => [c.kind, c.dir]));
     const size = Object.fromEntries(kinds.map((kind) => [kind, storeBytes(stores[kind]) / 1e6]));
@@ -211,13 +242,13 @@ try {
     return {
       table: [
         ...kinds.map((kind) => row(`get (one process, ${docs} documents)`, gets, kind, sizeCell(kind))),
-        ...kinds.map((kind) => row(`\`import --format jsonl\` of ${docs} documents (${(statSync(corpus).size / 1e6).toFixed(0)} MB), new store`, imports, kind)),
+        ...kinds.map((kind) => row(`\`import --format jsonl\` of ${docs} documents (${(statSync(corpus).size / 1e6).toFixed(0)} MB), new store`, imports, kind, cpuCell(cpu, kind))),
         `| | | | | | \`init --compress\` chose ${algorithm} |`,
       ],
       measured: [
         { text: GOALS.size, ratio: size.compressed / size.plain, limit: 0.35, measured: `${fmtX(size.compressed / size.plain)} (${size.compressed.toFixed(1)} MB vs ${size.plain.toFixed(1)} MB; encrypted+compressed ${fmtX(size['encrypted+compressed'] / size.plain)})` },
         { text: GOALS.corpusGet, ratio: ratioOf(gets, 'compressed'), limit: 1.1, measured: `${versus(gets, 'compressed')}; encrypted+compressed ${fmtX(ratioOf(gets, 'encrypted+compressed'))}`, slow: { argv: getCases(['compressed'], stores, docKey)[0].argv(0) } },
-        { text: GOALS.corpusImport, ratio: ratioOf(imports, 'compressed'), limit: 1.5, measured: `${versus(imports, 'compressed')}; encrypted+compressed ${fmtX(ratioOf(imports, 'encrypted+compressed'))}`, slow: cases.find((c) => c.kind === 'compressed') },
+        { text: GOALS.corpusImport, ratio: ratioOf(imports, 'compressed'), limit: 1.5, measured: `${versus(imports, 'compressed')}${cpuVersus(cpu, 'compressed')}; encrypted+compressed ${fmtX(ratioOf(imports, 'encrypted+compressed'))}`, slow: cases.find((c) => c.kind === 'compressed') },
       ],
     };
   });
