@@ -133,8 +133,12 @@ const row = (label, measured, kind, extra = '') =>
 const HEAD = ['| workload | store | median | min–max | vs plain | |', '|---|---|---|---|---|---|'];
 
 const goals = [];
-/** Records a goal; a missed one is profiled on its slow case (prepare before each profiled run). */
-function goal({ text, ratio, limit, atLeast = false, measured, slow }) {
+/**
+ * Records a goal; a missed one is profiled on its slow case (prepare before each profiled run).
+ * unmeasured: why the figure says nothing of the goal (then neither met nor missed).
+ */
+function goal({ text, ratio, limit, atLeast = false, measured, slow, unmeasured }) {
+  if (unmeasured) return void goals.push({ text, measured: `${measured}; ${unmeasured}`, met: null });
   const met = atLeast ? ratio >= limit : ratio <= limit;
   let where;
   if (!met && slow && !opts['no-profile'] && SETTINGS.profileRuns > 0) {
@@ -249,6 +253,8 @@ try {
     log('get, corpus');
     const gets = interleave(getCases(kinds, stores, docKey), { runs: SETTINGS.runs, warmup: SETTINGS.warmup });
     const algorithm = newStore('compressed', join(work, 'algorithm'));
+    // A compressed store within 5% of the plain one's size compressed (next to) nothing: its get and import cost no compression.
+    const unmeasured = size.compressed / size.plain > 0.95 ? 'the compressed store is as large as the plain one: nothing was compressed, so this measures no compression' : undefined;
     const sizeCell = (kind) => `store ${size[kind].toFixed(1)} MB${kind === 'plain' ? '' : `, ${fmtX(size[kind] / size.plain)} plain's`}`;
     return {
       table: [
@@ -258,8 +264,8 @@ try {
       ],
       measured: [
         { text: GOALS.size, ratio: size.compressed / size.plain, limit: 0.35, measured: `${fmtX(size.compressed / size.plain)} (${size.compressed.toFixed(1)} MB vs ${size.plain.toFixed(1)} MB; encrypted+compressed ${fmtX(size['encrypted+compressed'] / size.plain)})` },
-        { text: GOALS.corpusGet, ratio: ratioOf(gets, 'compressed'), limit: 1.1, measured: `${versus(gets, 'compressed')}; encrypted+compressed ${fmtX(ratioOf(gets, 'encrypted+compressed'))}`, slow: firstRun(getCases(['compressed'], stores, docKey)[0]) },
-        { text: GOALS.corpusImport, ratio: ratioOf(imports, 'compressed'), limit: 1.5, measured: `${versus(imports, 'compressed')}${cpuVersus(cpu, 'compressed')}; encrypted+compressed ${fmtX(ratioOf(imports, 'encrypted+compressed'))}`, slow: cases.find((c) => c.kind === 'compressed') },
+        { text: GOALS.corpusGet, unmeasured, ratio: ratioOf(gets, 'compressed'), limit: 1.1, measured: `${versus(gets, 'compressed')}; encrypted+compressed ${fmtX(ratioOf(gets, 'encrypted+compressed'))}`, slow: firstRun(getCases(['compressed'], stores, docKey)[0]) },
+        { text: GOALS.corpusImport, unmeasured, ratio: ratioOf(imports, 'compressed'), limit: 1.5, measured: `${versus(imports, 'compressed')}${cpuVersus(cpu, 'compressed')}; encrypted+compressed ${fmtX(ratioOf(imports, 'encrypted+compressed'))}`, slow: cases.find((c) => c.kind === 'compressed') },
       ],
     };
   });

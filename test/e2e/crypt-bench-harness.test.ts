@@ -38,6 +38,7 @@ describe('bench/crypt.mjs --quick', () => {
       expect(cells[4], cells.join(' | ')).toMatch(cells[1] === 'plain' ? /^–$/ : /^\d+\.\d\dx$/);
     }
     expect(run.stdout).toMatch(/^Built from \w+ .*Machine: \d+ cores/m);
-    expect(run.stdout.match(/^- \*\*(Met|MISSED)\*\* — goal: /gm)?.length).toBe(6);
+    // Each goal of #17 'Numbers' marked; 'Not measured' says why (a store that compressed nothing).
+    expect(run.stdout.match(/^- (\*\*(Met|MISSED)\*\*|Not measured) — goal: /gm)?.length).toBe(6);
   }, 110_000);
 });
