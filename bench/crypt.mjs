@@ -31,7 +31,7 @@ const { values: opts } = parseArgs({
 });
 const mode = opts.quick ? 'quick' : 'full';
 const SETTINGS = {
-  full: { records: 4_000_000, imported: 1_000_000, docs: 50_000, runs: 41, warmup: 3, heavyRuns: 5, heavyWarmup: 1, profileRuns: 3 },
+  full: { records: 4_000_000, imported: 1_000_000, docs: 50_000, runs: 61, warmup: 3, heavyRuns: 5, heavyWarmup: 1, profileRuns: 3 },
   quick: { records: 40_000, imported: 10_000, docs: 500, runs: 5, warmup: 1, heavyRuns: 2, heavyWarmup: 1, profileRuns: 1 },
 }[mode];
 const started = Date.now();
