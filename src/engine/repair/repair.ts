@@ -27,6 +27,7 @@ import type { UnreadableRange } from '../verify/verify-log.js';
 import { findManifest, installManifest, newManifest, nextManifest } from '../files/store-manifest.js';
 import type { FormerIdentity, ManifestEdit } from '../files/store-manifest.js';
 import { removeOwnLeftovers, undoneError } from '../files/leftovers.js';
+import { requireKeys } from '../keys-given.js';
 
 const CHUNK = 4 * 1024 * 1024;
 
@@ -119,7 +120,8 @@ function ownManifest(fs: FileSystem, dir: string): Manifest | { lost: number } |
  * Repairs what the verify it starts with found. Returns what it did and, when
  * it changed nothing, that verify's report (the store is as it was checked:
  * no second verify is needed). `codec`: the store's; the verify and the index
- * rebuild read with it.
+ * rebuild read with it. An encrypted store opened without its secret is
+ * refused (KEY_REQUIRED) before anything is read or written: a repair rewrites records.
  */
 export function repairStore(
   fs: FileSystem,
@@ -130,6 +132,7 @@ export function repairStore(
   former: () => FormerIdentity | null = () => null,
   rebuildChunkKeys?: number,
 ): { repair: RepairReport; unchanged: ReturnType<typeof verifyStore> | null } {
+  requireKeys(codec);
   const report: RepairReport = { quarantine: null, moved: [], truncated: [], rewritten: [], rebuiltRun: null, removed: [], census: 'kept', rebuiltManifest: null };
   let found = verifyStore(fs, dir, codec, undefined, undefined, undefined, processes);
   if (found.newerVersion) throw new TzkvError('VERSION', `${dir}: written by a newer tzkv; repair refused`, { path: dir });
