@@ -549,6 +549,12 @@ export interface VerifyReport {
   problems: VerifyProblem[];
   /** Files that do not belong to the store, or leftovers the next writer removes: reported, not damage. */
   warnings: VerifyProblem[];
+  /**
+   * Checks verify could not make, each with why ("keys not checked: no key
+   * given …" for an encrypted store verified without its secret): not done,
+   * so never counted as passed. Empty when everything was checked.
+   */
+  skipped: string[];
   durationMs: number;
   /** Whether the result was recorded in the store's VERIFIED note (for stats). */
   recorded: boolean;

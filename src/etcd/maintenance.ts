@@ -191,6 +191,7 @@ export async function verifyCluster(client: EtcdClient, prefix: Buffer, options?
     problemCount: problems.length,
     problems,
     warnings: [],
+    skipped: [],
     durationMs: Date.now() - started,
     recorded: false, // a cluster has no place for the note: etcd keeps its own health
   };

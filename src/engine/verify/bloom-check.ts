@@ -9,6 +9,7 @@
 // runs of a walk hold their recorded keys and share one window. With two
 // threads the worker runs both parts, over the leaf blocks and filter pages
 // the main thread sends it, and holds the filters (verify-worker-thread.ts).
+import { SEALED_PAGE_STRIDE } from '../../format/seal.js';
 import { BLOOM_BUCKETS_PER_PAGE, BLOOM_BUCKET_BYTES, BLOOM_PAGE_STRIDE, BLOOM_PROBES } from '../../format/constants.js';
 import type { FileSystem } from '../../io/fs.js';
 
@@ -32,7 +33,8 @@ export class BloomScratch {
 
   /** The window of filter pages; made on first use (the worker, which holds its filters, has none). */
   get window(): Buffer {
-    return (this.pagesWindow ??= Buffer.allocUnsafe(this.windowPages * BLOOM_PAGE_STRIDE));
+    // Room for the pages of an encrypted run too, whose stride is the larger (docs/format.md "Index runs, version 2").
+    return (this.pagesWindow ??= Buffer.allocUnsafe(this.windowPages * SEALED_PAGE_STRIDE));
   }
 }
 

@@ -1,9 +1,11 @@
 // An index run as verify's walk reads it: its header checked against the
 // file, its bloom filter pages' CRCs checked, a cursor on its leaves, and
 // where its keys' bloom probes and expiring PUTs are recorded.
-import { BLOOM_PAGE_BYTES, BLOOM_PAGE_STRIDE, LEAF_ENTRY_FIXED_BYTES, RUN_HEADER_BYTES } from '../../format/constants.js';
+import { BLOOM_PAGE_STRIDE, LEAF_ENTRY_FIXED_BYTES, RUN_HEADER_BYTES } from '../../format/constants.js';
 import { crc32 } from '../../format/bytes.js';
+import { fileVersion } from '../../format/file-header.js';
 import { decodeRunHeader } from '../../format/index-block.js';
+import { SEALED_PAGE_STRIDE } from '../../format/seal.js';
 import type { RunHeader } from '../../format/index-block.js';
 import type { FileSystem } from '../../io/fs.js';
 import type { StoreCodec } from '../../format/store-codec.js';
@@ -25,6 +27,16 @@ export interface OpenRun {
   /** The store's: an encrypted run's blocks and bloom pages are opened with it. */
   codec: StoreCodec;
   manifestEntries: number;
+  /** The data key id its header names (0: not encrypted). */
+  keyId: number;
+  /** Bytes from one bloom page to the next: a sealed page (nonce, page, tag, CRC) in an encrypted run. */
+  pageStride: number;
+  /**
+   * Whether the walk reads its entries. False in an encrypted store verified
+   * without its key: its blocks are checked by framing and CRC and their
+   * entries counted, never read, so nothing is checked against them.
+   */
+  entriesRead: boolean;
   cursor: LeafCursor;
   /** The keys' bloom probes, checked after the walk; null without a filter, or when the worker checks them. */
   bloom: BloomCheck | null;
@@ -39,8 +51,13 @@ export interface Spill {
   limits: VerifyLimits;
 }
 
-/** `bloomScratch`: the walk's window on bloom filters; `worker`: the worker thread that checks the keys against the filter (none: here). */
-export function openRun(fs: FileSystem, dir: string, codec: StoreCodec, file: number, manifestEntries: number, log: VerifyLog, bloomScratch: BloomScratch, worker: VerifyWorker | null, spill: Spill): OpenRun | null {
+/**
+ * `bloomScratch`: the walk's window on bloom filters; `worker`: the worker
+ * thread that checks the keys against the filter (none: here). `keyless`: the
+ * store is encrypted and verified without its key; the run's entries are then
+ * not read (OpenRun.entriesRead) and its bloom pages' CRCs checked, not their bits.
+ */
+export function openRun(fs: FileSystem, dir: string, codec: StoreCodec, file: number, manifestEntries: number, log: VerifyLog, bloomScratch: BloomScratch, worker: VerifyWorker | null, spill: Spill, keyless = false): OpenRun | null {
   const name = runName(file);
   const fd = log.openListed(fs, dir, name);
   if (fd === null) return null;
@@ -61,7 +78,10 @@ export function openRun(fs: FileSystem, dir: string, codec: StoreCodec, file: nu
     }
     return fail(header);
   }
-  const bloomBytes = header.bloomPages * BLOOM_PAGE_STRIDE;
+  const { keyId } = fileVersion(head);
+  const pageStride = keyId > 0 ? SEALED_PAGE_STRIDE : BLOOM_PAGE_STRIDE;
+  const entriesRead = !keyless;
+  const bloomBytes = header.bloomPages * pageStride;
   if (header.leavesEnd < RUN_HEADER_BYTES || header.leavesEnd > header.bloomOffset || header.bloomOffset + bloomBytes > size) {
     return fail(`run header places leaves, branches and bloom filter outside the file (${size} bytes)`);
   }
@@ -76,17 +96,20 @@ export function openRun(fs: FileSystem, dir: string, codec: StoreCodec, file: nu
     const filter = bloomScratch.window;
     for (let first = 0; first < header.bloomPages; first += bloomScratch.windowPages) {
       const pages = Math.min(bloomScratch.windowPages, header.bloomPages - first);
-      fs.read(fd, filter, 0, pages * BLOOM_PAGE_STRIDE, header.bloomOffset + first * BLOOM_PAGE_STRIDE);
+      fs.read(fd, filter, 0, pages * pageStride, header.bloomOffset + first * pageStride);
+      // A page's CRC covers all of it before the CRC: in an encrypted run, nonce, sealed page and tag as stored.
       for (let i = 0; i < pages; i++) {
-        const at = i * BLOOM_PAGE_STRIDE;
-        if (crc32(filter, at, at + BLOOM_PAGE_BYTES) === filter.readUInt32LE(at + BLOOM_PAGE_BYTES)) pageOk[first + i] = 1;
-        else log.problem(name, header.bloomOffset + (first + i) * BLOOM_PAGE_STRIDE, 'corrupt-index', 'bloom filter page CRC mismatch');
+        const at = i * pageStride;
+        const crcAt = at + pageStride - 4;
+        if (crc32(filter, at, crcAt) === filter.readUInt32LE(crcAt)) pageOk[first + i] = 1;
+        else log.problem(name, header.bloomOffset + (first + i) * pageStride, 'corrupt-index', 'bloom filter page CRC mismatch');
       }
-      worker?.sendFilter(file, header.bloomPages, first, filter.subarray(0, pages * BLOOM_PAGE_STRIDE));
+      if (entriesRead) worker?.sendFilter(file, header.bloomPages, first, filter.subarray(0, pages * pageStride));
     }
     // An entry is at least a one-byte key long: the expected count is capped by the file's size.
     const expected = Math.min(header.entries, Math.floor(size / (LEAF_ENTRY_FIXED_BYTES + 1)));
-    if (worker) onLeafBlock = worker.leafBlocks(file, pageOk, expected); // null: it reads the run itself
+    if (!entriesRead) bloom = null; // the keys are sealed: only the pages' CRCs are checked
+    else if (worker) onLeafBlock = worker.leafBlocks(file, pageOk, expected); // null: it reads the run itself
     else bloom = new BloomCheck(new BloomProbe(filePages(fs, fd, header.bloomOffset, header.bloomPages, bloomScratch), pageOk, bloomScratch), header.bloomPages, expected);
     log.progress(bloomBytes);
   } else if (header.entries > 0) {
@@ -94,5 +117,5 @@ export function openRun(fs: FileSystem, dir: string, codec: StoreCodec, file: nu
   }
   const cursor = new LeafCursor(fs, fd, name, RUN_HEADER_BYTES, header.leavesEnd, log, onLeafBlock ? { onBlock: onLeafBlock } : {});
   const ttlAdds = new SpillingTtlList(fs, () => spill.scratch.claim('ttl'), spill.limits.ttlEntries);
-  return { name, fd, size, header, codec, manifestEntries, cursor, bloom, entries: 0, ttlAdds };
+  return { name, fd, size, header, codec, manifestEntries, keyId, pageStride, entriesRead, cursor, bloom, entries: 0, ttlAdds };
 }

@@ -122,6 +122,11 @@ export class LeafCursor implements LeafFields {
     else this.pos = skipTo;
   }
 
+  /** The entries the block nextBlock() last stood on holds, by its plain header: an encrypted run's are counted so without the key. */
+  get blockEntries(): number {
+    return this.left;
+  }
+
   /** Advances to the next entry; false at the end. */
   next(): boolean {
     if (this.keyLength > 0) {
