@@ -19,6 +19,8 @@ import { RecordScanner } from '../engine/log/record-scan.js';
 import { RunReader } from '../engine/runs/run-reader.js';
 import { readTtlRemoves, ttlSection } from '../engine/runs/run-ttl.js';
 import { View } from '../engine/read/view.js';
+import { keysGiven } from '../engine/keys-given.js';
+import { runProblemsWithoutKeys } from '../engine/verify/verify-runs-keyless.js';
 import { isRecordedFollower, recordFollower } from './follower-record.js';
 import type { ReplicationTarget } from './target.js';
 
@@ -189,6 +191,7 @@ function replicateOnce(
       if (size === undefined) throw Object.assign(new Error(`${name} vanished`), { code: 'ENOENT' });
       leaderSizes.set(name, size);
     }
+    const runEntries = new Map(m.runs.map((r) => [runName(r.file), r.entries]));
     const counted = { bytes: 0 };
     const bad = options.check
       ? differing(fs, leaderDir, target, [...leaderSizes].filter(([name]) => listedThere.has(name)).map(([name, to]) => ({ name, to: Math.min(to, target.size(name) ?? 0) })), counted)
@@ -241,7 +244,7 @@ function replicateOnce(
         options.onProgress?.(done, total);
       }
       target.syncNames();
-      for (const p of plan) if (!p.segment) checkRunArrived(fs, target.location, codec, p.name);
+      for (const p of plan) if (!p.segment) checkRunArrived(fs, target.location, codec, p.name, runEntries.get(p.name)!);
       const files: Record<string, string> = {};
       for (const name of leaderSizes.keys()) files[name] = target.fingerprint(name) ?? '';
       const follower = followerManifest(m, { leader: leaderDir, leaderId, generation: m.generation, replicatedAt: new Date(now).toISOString(), activeEnd, files });
@@ -284,10 +287,20 @@ function replicateOnce(
   }
 }
 
-/** Runs are checked on arrival: header, every block's CRC, every entry in order, the TTL section. */
-function checkRunArrived(fs: FileSystem, dir: string, codec: StoreCodec, name: string): void {
-  // Replicate works WITHOUT the key (docs/format.md: it copies sealed bytes, seals nothing): nothing here may call codec.encryption.keys().
-  const reader = RunReader.open(fs, dir, parseFileName(name, RUN_EXT), codec);
+/**
+ * Runs are checked on arrival: header, every block's CRC, every entry in
+ * order, the TTL section. An encrypted store's without its key: as verify
+ * checks them without it (framing, CRCs, counts; the entries are sealed).
+ */
+function checkRunArrived(fs: FileSystem, dir: string, codec: StoreCodec, name: string, entries: number): void {
+  const file = parseFileName(name, RUN_EXT);
+  // Replicate works WITHOUT the key (docs/format.md: it copies sealed bytes, seals nothing): keysGiven() asks without failing.
+  if (keysGiven(codec) === null) {
+    const problem = runProblemsWithoutKeys(fs, dir, codec, file, entries)[0];
+    if (problem) throw new TzkvError('CORRUPT', `${name}${problem.offset === null ? '' : ` offset ${problem.offset}`}: ${problem.message}`, { path: `${dir}/${name}` });
+    return;
+  }
+  const reader = RunReader.open(fs, dir, file, codec);
   try {
     let count = 0;
     for (const _ of reader.cursor(Buffer.alloc(0))) count++;

@@ -16,6 +16,8 @@ import { DataKeys, PLAIN } from '../../src/format/store-codec.js';
 import type { StoreCodec } from '../../src/format/store-codec.js';
 import { realFs } from '../../src/io/fs.js';
 import { realProcesses } from '../../src/io/processes.js';
+import { replicate } from '../../src/replication/replicator.js';
+import { DirectoryTarget } from '../../src/replication/target.js';
 import { skipVerify, tempDir, tempStore } from '../helpers/temp-store.js';
 
 const keyless: StoreCodec = {
@@ -161,5 +163,25 @@ describe('verify without the key', () => {
     expect(found).toContain(`${segment} corrupt-record`);
     expect(found).toContain(`${withTtl} corrupt-index`);
     expect(report.skipped).toEqual([KEYS_NOT_CHECKED]);
+  });
+});
+
+describe('replicate without the key', () => {
+  it('ships the runs, checking each on arrival by framing, CRCs and counts', async () => {
+    const { dir } = await storeOfRuns();
+    const follower = join(tempDir(), 'follower');
+    const report = replicate(realFs, dir, keyless, new DirectoryTarget(realFs, follower, realProcesses), Date.now());
+    expect(report.filesShipped).toBeGreaterThan(2);
+    expect(verifyStore(realFs, follower, PLAIN).ok).toBe(true);
+  });
+
+  it('refuses a run whose block fails its CRC, naming it, and leaves the follower as it was', async () => {
+    const { dir, runs } = await storeOfRuns();
+    flip(join(dir, runs[0]), 64 + 12);
+    const follower = join(tempDir(), 'follower');
+    const err = thrown(() => replicate(realFs, dir, keyless, new DirectoryTarget(realFs, follower, realProcesses), Date.now()));
+    expect(isTzkvError(err, 'CORRUPT')).toBe(true);
+    expect((err as Error).message).toContain(`${runs[0]} offset 64: leaf block CRC mismatch`);
+    expect(readdirSync(follower).filter((n) => n === 'MANIFEST')).toEqual([]);
   });
 });
