@@ -26,6 +26,7 @@ import { openToOthers } from '../files/permissions.js';
 import { verifyRuns } from './verify-runs.js';
 import { KEYS_NOT_CHECKED, verifyRunsWithoutKeys } from './verify-runs-keyless.js';
 import { keysGiven } from '../keys-given.js';
+import { checkFileKeys } from './verify-file-keys.js';
 import { verifySegment } from './verify-segments.js';
 import type { SegmentPlan } from './verify-segments.js';
 import { followerCut } from '../read/view.js';
@@ -132,7 +133,9 @@ function scanStore(fs: FileSystem, dir: string, codec: StoreCodec, onProgress: (
     for (const s of m.segments) log.total += s.size ?? fs.stat(`${dir}/${segmentName(s.file)}`)?.size ?? 0;
     for (const r of m.runs) log.total += fs.stat(`${dir}/${runName(r.file)}`)?.size ?? 0;
     const chunk = Buffer.allocUnsafe(CHUNK);
-    if (keysGiven(codec) === null) {
+    const keys = keysGiven(codec);
+    checkFileKeys(fs, dir, codec, m, keys ? new Set(keys.ids) : null, log);
+    if (keys === null) {
       // Encrypted, no key given: framing, CRCs and layout only; what needs the plaintext is reported as not checked.
       log.skipped.push(KEYS_NOT_CHECKED);
       for (const plan of segmentPlans(m, null)) verifySegment(fs, dir, codec, plan, chunk, log, null);
