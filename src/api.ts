@@ -606,6 +606,12 @@ export interface CompactOptions {
   dryRun?: boolean;
   /** etcd only: also defragment every member after compacting (a directory store ignores it). */
   defrag?: boolean;
+  /**
+   * An encrypted directory store only (INVALID_ARGUMENT elsewhere): rotate the
+   * data key as the compaction rewrites (docs/design.md "Rotation"). Needs the
+   * secret, as every compaction of an encrypted store does.
+   */
+  newDataKey?: boolean;
 }
 
 export interface CompactReport {

@@ -551,6 +551,9 @@ class LocalStore extends CheckedStore implements StoreAdmin {
   }
 
   async compact(options?: CompactOptions): Promise<CompactReport> {
+    if (options?.newDataKey && this.codec.encryption === undefined) {
+      throw new TzkvError('INVALID_ARGUMENT', `store ${this.location} is not encrypted: --new-data-key rotates the data key of an encrypted store`, { path: this.location });
+    }
     const { segmentBytes } = this.writerOptions;
     if (options?.dryRun) return this.read((v) => dryRunReport(v, this.now(), segmentBytes));
     return compactPhased({
