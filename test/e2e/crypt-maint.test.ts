@@ -1,9 +1,23 @@
-// Maintenance commands and encrypted stores (#17): what a store that is not
+// Maintenance commands and encrypted stores (#17): verify with and without
+// the key, compaction and repair needing it, and what a store that is not
 // encrypted answers to the options of encrypted ones.
-import { readFile, readdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { expectNoStack, storeDir, tzkv } from './helpers.js';
+import type { VerifyReport } from '../../src/api.js';
+import { expectNoStack, storeDir, tempDir, tzkv, tzkvJson } from './helpers.js';
+
+const NOT_CHECKED = 'keys not checked: no key given';
+
+/** A key file, and an encrypted store made with it in `dir` holding a few keys. */
+async function encryptedStore(dir: string): Promise<string> {
+  const key = join(await tempDir(), 'store.key');
+  await writeFile(key, randomBytes(32), { mode: 0o600 });
+  expect((await tzkv(['init', '-d', dir, '--encrypt', '--key-file', key])).exitCode).toBe(0);
+  for (const [k, v] of [['user:1', 'alice'], ['user:2', 'bob'], ['user:1', 'carol']]) expect((await tzkv(['put', '-d', dir, k, v, '--key-file', key])).exitCode).toBe(0);
+  return key;
+}
 
 /** Every file of `dir` and its bytes. */
 async function files(dir: string): Promise<Map<string, Buffer>> {
@@ -31,5 +45,65 @@ describe('compact --new-data-key', () => {
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain('--new-data-key rotates the data key as the store is rewritten; --dry-run rewrites nothing');
     expectNoStack(run);
+  });
+});
+
+describe('verify of an encrypted store', () => {
+  test('without the key: exit 0 on a clean store, saying what it did not check; with it, everything', async () => {
+    const dir = await storeDir();
+    const key = await encryptedStore(dir);
+    const keyless = await tzkv(['verify', '-d', dir]);
+    expect(keyless.exitCode).toBe(0);
+    expect(keyless.stdout).toMatch(/^ok as far as checked: 3 files, \d+ records/m);
+    expect(keyless.stdout).toContain(NOT_CHECKED);
+    expect(keyless.stdout).not.toMatch(/^ok:/m);
+    const { run, json } = await tzkvJson<VerifyReport>(['verify', '-d', dir]);
+    expect(run.exitCode).toBe(0);
+    expect(json.ok).toBe(true);
+    expect(json.skipped).toHaveLength(1);
+    expect(json.skipped[0]).toMatch(new RegExp(`^${NOT_CHECKED} `));
+    const keyed = await tzkvJson<VerifyReport>(['verify', '-d', dir, '--key-file', key]);
+    expect(keyed.run.exitCode).toBe(0);
+    expect(keyed.json).toMatchObject({ ok: true, skipped: [], problems: [] });
+    expect((await tzkv(['verify', '-d', dir, '--key-file', key])).stdout).toMatch(/^ok: 3 files/m);
+  });
+
+  test('a missing KEYRING is a missing file (exit 4), found without the key', async () => {
+    const dir = join(await tempDir(), 'store');
+    await encryptedStore(dir);
+    await rm(join(dir, 'KEYRING'));
+    const { run, json } = await tzkvJson<VerifyReport>(['verify', '-d', dir]);
+    expect(run.exitCode).toBe(4);
+    expect(json.problems).toEqual([
+      { file: 'KEYRING', offset: null, kind: 'missing-file', message: 'KEYRING is missing from an encrypted store: without it the data cannot be read, and it cannot be rebuilt' },
+    ]);
+    expectNoStack(run);
+  });
+
+  test('a KEYRING whose body changed fails its CRC (exit 4), found without the key', async () => {
+    const dir = join(await tempDir(), 'store');
+    await encryptedStore(dir);
+    const keyring = await readFile(join(dir, 'KEYRING'));
+    keyring[keyring.length - 3] ^= 1;
+    await writeFile(join(dir, 'KEYRING'), keyring);
+    const run = await tzkv(['verify', '-d', dir]);
+    expect(run.exitCode).toBe(4);
+    expect(run.stdout).toContain('KEYRING offset 0: KEYRING CRC mismatch');
+    expect(run.stdout).toContain(NOT_CHECKED);
+  });
+});
+
+describe('rewriting an encrypted store needs its key', () => {
+  test('compact and verify --repair without it: exit 6 naming the store and how to give the key, nothing changed', async () => {
+    const dir = await storeDir();
+    await encryptedStore(dir);
+    const before = await files(dir);
+    for (const args of [['compact'], ['verify', '--repair'], ['compact', '--new-data-key']]) {
+      const run = await tzkv([...args, '-d', dir]);
+      expect(run.exitCode, args.join(' ')).toBe(6);
+      expect(run.stderr).toContain(`${dir} is an encrypted store: give its key with --key-file PATH, TZKV_KEY_FILE or TZKV_PASSPHRASE`);
+      expectNoStack(run);
+      expect(await files(dir)).toEqual(before);
+    }
   });
 });

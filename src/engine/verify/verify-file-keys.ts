@@ -2,10 +2,10 @@
 // key (docs/format.md "Common file header, version 2"), against the store: a
 // plain store's files are version 1; an encrypted or compressed store's are
 // version 2, an encrypted one's naming a data key KEYRING holds (≥ 1), a
-// compressed-only one's key 0. Works without the key: the ids KEYRING holds
-// are in its plain body. The rest of each header (magic, CRC, number) is
+// compressed-only one's key 0, the key its manifest entry names. Works without
+// the key: the ids KEYRING holds are in its plain body. The rest of each header (magic, CRC, number) is
 // checked where the file is read (verify-segments.ts, open-run.ts).
-import { FILE_HEADER_BYTES, MAGIC_RUN, MAGIC_SEGMENT } from '../../format/constants.js';
+import { FILE_HEADER_BYTES, MAGIC_RUN, MAGIC_SEGMENT, MANIFEST_NAME } from '../../format/constants.js';
 import { checkFileHeader, fileVersion } from '../../format/file-header.js';
 import type { Manifest } from '../../format/manifest.js';
 import { writtenVersion } from '../../format/store-codec.js';
@@ -24,8 +24,11 @@ export function checkFileKeys(fs: FileSystem, dir: string, codec: StoreCodec, m:
   const version = writtenVersion(codec);
   const encrypted = codec.encryption !== undefined;
   const head = Buffer.alloc(FILE_HEADER_BYTES);
-  const files = [...m.segments.map((s) => ({ name: segmentName(s.file), file: s.file, magic: MAGIC_SEGMENT })), ...m.runs.map((r) => ({ name: runName(r.file), file: r.file, magic: MAGIC_RUN }))];
-  for (const { name, file, magic } of files) {
+  const files = [
+    ...m.segments.map((s) => ({ name: segmentName(s.file), file: s.file, listed: s.key, magic: MAGIC_SEGMENT })),
+    ...m.runs.map((r) => ({ name: runName(r.file), file: r.file, listed: r.key, magic: MAGIC_RUN })),
+  ];
+  for (const { name, file, listed, magic } of files) {
     let n: number;
     try {
       const fd = fs.openRead(`${dir}/${name}`);
@@ -38,8 +41,11 @@ export function checkFileKeys(fs: FileSystem, dir: string, codec: StoreCodec, m:
       continue; // reported where the file is read
     }
     if (checkFileHeader(head.subarray(0, n), magic, file) !== undefined) continue;
-    const problem = keyProblem(fileVersion(head), version, encrypted, keyIds);
+    const found = fileVersion(head);
+    const problem = keyProblem(found, version, encrypted, keyIds);
     if (problem) log.problem(name, 4, 'bad-header', problem);
+    // docs/format.md "MANIFEST, version 2": an encrypted store's manifest names each file's key as its header does.
+    else if (encrypted && listed !== found.keyId) log.problem(MANIFEST_NAME, null, 'bad-manifest', `lists ${name} with data key ${listed ?? 'none'}, its header names ${found.keyId}`);
   }
 }
 

@@ -27,6 +27,7 @@ import { verifyRuns } from './verify-runs.js';
 import { KEYS_NOT_CHECKED, verifyRunsWithoutKeys } from './verify-runs-keyless.js';
 import { keysGiven } from '../keys-given.js';
 import { checkFileKeys } from './verify-file-keys.js';
+import { checkKeyring } from './verify-keyring.js';
 import { verifySegment } from './verify-segments.js';
 import type { SegmentPlan } from './verify-segments.js';
 import { followerCut } from '../read/view.js';
@@ -134,7 +135,8 @@ function scanStore(fs: FileSystem, dir: string, codec: StoreCodec, onProgress: (
     for (const r of m.runs) log.total += fs.stat(`${dir}/${runName(r.file)}`)?.size ?? 0;
     const chunk = Buffer.allocUnsafe(CHUNK);
     const keys = keysGiven(codec);
-    checkFileKeys(fs, dir, codec, m, keys ? new Set(keys.ids) : null, log);
+    const keyring = checkKeyring(fs, dir, m, log);
+    checkFileKeys(fs, dir, codec, m, keyring ?? (keys ? new Set(keys.ids) : null), log);
     if (keys === null) {
       // Encrypted, no key given: framing, CRCs and layout only; what needs the plaintext is reported as not checked.
       log.skipped.push(KEYS_NOT_CHECKED);
