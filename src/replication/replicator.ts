@@ -6,11 +6,14 @@
 import type { ReplicateOptions, ReplicateReport } from '../api.js';
 import { REPAIR_HINT, TzkvError } from '../errors.js';
 import { undoneError } from '../engine/files/leftovers.js';
-import { FILE_HEADER_BYTES, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT } from '../format/constants.js';
+import { FILE_HEADER_BYTES, KEYRING_NAME, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT } from '../format/constants.js';
+import { decodeKeyring } from '../format/keyring.js';
 import { parseFileName } from '../format/bytes.js';
 import type { Manifest } from '../format/manifest.js';
 import type { StoreCodec } from '../format/store-codec.js';
 import type { FileSystem } from '../io/fs.js';
+import { readWholeFile } from '../io/fs.js';
+import { keyringOp } from '../engine/files/keyring-file.js';
 import { runName, segmentName } from '../engine/files/layout.js';
 import { fileKind, leftoverUnlessListed } from '../engine/files/file-kinds.js';
 import { listedNames } from '../engine/files/manifest-files.js';
@@ -221,6 +224,7 @@ function replicateOnce(
       if (intact(name) && !bad.has(name) && target.size(name) === size) continue;
       plan.push({ name, from: 0, to: size, segment: false });
     }
+    const keyring = changedKeyring(fs, leaderDir, m, target);
     // The follower's manifest in place: a failure before the switch takes back everything written for it.
     let listed = current;
     const total = plan.reduce((n, p) => n + (p.to - p.from), 0);
@@ -248,7 +252,13 @@ function replicateOnce(
       const files: Record<string, string> = {};
       for (const name of leaderSizes.keys()) files[name] = target.fingerprint(name) ?? '';
       const follower = followerManifest(m, { leader: leaderDir, leaderId, generation: m.generation, replicatedAt: new Date(now).toISOString(), activeEnd, files });
+      // An encrypted store's KEYRING travels too (docs/format.md "KEYRING"): before the switch when it opens every file the
+      // follower lists now, so the follower opens with the leader's secret throughout; else (keys the follower still names were
+      // dropped) right after it: a replicate killed between the two leaves a follower the next replicate completes.
+      const early = keyring !== null && opensEveryFile(keyring, current);
+      if (early) shipKeyring(target, keyring);
       target.switchManifest(follower, () => (listed = follower));
+      if (keyring !== null && !early) shipKeyring(target, keyring);
     } catch (err) {
       const left = target.undo(listed);
       throw left.length > 0 && err instanceof TzkvError ? undoneError(err, left) : err;
@@ -265,8 +275,8 @@ function replicateOnce(
     const report: ReplicateReport = {
       target: target.location,
       initial: current === null && !opened.damaged,
-      filesShipped: plan.length,
-      bytesShipped: total,
+      filesShipped: plan.length + (keyring ? 1 : 0),
+      bytesShipped: total + (keyring?.length ?? 0),
       records: shipped.records,
       filesRemoved: removed,
       resynced: [...resynced].sort(),
@@ -285,6 +295,38 @@ function replicateOnce(
   } finally {
     view.close();
   }
+}
+
+/**
+ * An encrypted leader's KEYRING when the follower's differs from it (it is
+ * shipped), else null. Read without the secret: replicate never opens it.
+ */
+function changedKeyring(fs: FileSystem, leaderDir: string, m: Manifest, target: ReplicationTarget): Buffer | null {
+  if (m.encryption === null) return null;
+  const path = `${leaderDir}/${KEYRING_NAME}`;
+  let bytes: Buffer;
+  try {
+    bytes = readWholeFile(fs, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    throw new TzkvError('CORRUPT', `${KEYRING_NAME} is missing from ${leaderDir}, an encrypted store: without it the data cannot be read`, { path });
+  }
+  keyringOp(() => decodeKeyring(bytes, path)); // a damaged one is not shipped
+  const size = target.size(KEYRING_NAME);
+  return size === bytes.length && target.read(KEYRING_NAME, 0, size).equals(bytes) ? null : bytes;
+}
+
+/** Whether `keyring` holds every data key the files of the follower's manifest `m` name (none yet: true). */
+function opensEveryFile(keyring: Buffer, m: Manifest | null): boolean {
+  if (m === null) return true;
+  const ids = new Set(decodeKeyring(keyring, KEYRING_NAME).keys.map((k) => k.id));
+  return [...m.segments, ...m.runs].every((f) => f.key === undefined || ids.has(f.key));
+}
+
+/** Makes `keyring` the follower's KEYRING: written aside, fsynced, renamed, the directory fsynced. */
+function shipKeyring(target: ReplicationTarget, keyring: Buffer): void {
+  target.writeFile(KEYRING_NAME, [keyring]);
+  target.syncNames();
 }
 
 /**

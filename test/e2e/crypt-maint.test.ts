@@ -107,3 +107,31 @@ describe('rewriting an encrypted store needs its key', () => {
     }
   });
 });
+
+describe('replicate of an encrypted store', () => {
+  test('needs no key: the follower gets KEYRING with the files and reads with the leader\'s key; a rekey ships KEYRING again', async () => {
+    const dir = await storeDir();
+    const key = await encryptedStore(dir);
+    const follower = join(await tempDir(), 'follower');
+    const first = await tzkvJson<{ filesShipped: number }>(['replicate', '-d', dir, '--to', follower]);
+    expect(first.run.exitCode).toBe(0);
+    expect(await readFile(join(follower, 'KEYRING'))).toEqual(await readFile(join(dir, 'KEYRING')));
+    expect((await tzkv(['get', '-d', follower, 'user:1', '--key-file', key])).stdout).toBe('carol');
+    const keyless = await tzkv(['get', '-d', follower, 'user:1']);
+    expect(keyless.exitCode).toBe(6);
+    expect((await tzkv(['verify', '-d', follower])).exitCode).toBe(0);
+
+    // Nothing new: nothing shipped, KEYRING included.
+    const again = await tzkvJson<{ filesShipped: number }>(['replicate', '-d', dir, '--to', follower]);
+    expect(again.json.filesShipped).toBe(0);
+
+    const newKey = join(await tempDir(), 'new.key');
+    await writeFile(newKey, randomBytes(32), { mode: 0o600 });
+    expect((await tzkv(['rekey', '-d', dir, '--key-file', key, '--new-key-file', newKey])).exitCode).toBe(0);
+    const rekeyed = await tzkvJson<{ filesShipped: number }>(['replicate', '-d', dir, '--to', follower]);
+    expect(rekeyed.run.exitCode).toBe(0);
+    expect(rekeyed.json.filesShipped).toBe(1);
+    expect((await tzkv(['get', '-d', follower, 'user:1', '--key-file', newKey])).stdout).toBe('carol');
+    expect((await tzkv(['get', '-d', follower, 'user:1', '--key-file', key])).exitCode).toBe(6);
+  });
+});
