@@ -196,6 +196,12 @@ export interface StoreStats {
   followers: FollowerInfo[];
   /** Backend-specific extra facts (index runs, the active segment, ...). */
   details: Record<string, unknown>;
+  /**
+   * An encrypted store's cipher and the id of the data key new files are
+   * written with (KEYRING `current`; null when KEYRING cannot be read); null
+   * for a store that is not encrypted, and on etcd. Known without the secret.
+   */
+  encryption: { cipher: string; dataKey: number | null } | null;
 }
 
 /** A compaction recorded as running in the store (its marker): who runs it, since when, from which snapshot. */

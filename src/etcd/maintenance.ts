@@ -92,6 +92,7 @@ export async function clusterStats(client: EtcdClient, location: string, prefix:
     compactedRecords: 0,
     lastVerify: null,
     counted: 'etcd',
+    encryption: null,
     lockHolder: null,
     followers: [],
     details: { backend: 'etcd', revision: best.revision, prefix: prefix.toString('utf8'), members },

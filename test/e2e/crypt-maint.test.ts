@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import type { VerifyReport } from '../../src/api.js';
+import type { StoreStats, VerifyReport } from '../../src/api.js';
 import { expectNoStack, storeDir, tempDir, tzkv, tzkvJson } from './helpers.js';
 
 const NOT_CHECKED = 'keys not checked: no key given';
@@ -133,5 +133,21 @@ describe('replicate of an encrypted store', () => {
     expect(rekeyed.json.filesShipped).toBe(1);
     expect((await tzkv(['get', '-d', follower, 'user:1', '--key-file', newKey])).stdout).toBe('carol');
     expect((await tzkv(['get', '-d', follower, 'user:1', '--key-file', key])).exitCode).toBe(6);
+  });
+});
+
+describe('stats of an encrypted store', () => {
+  test('needs no key, and names the cipher and the current data key; a plain store says it is not encrypted', async () => {
+    const dir = await storeDir();
+    await encryptedStore(dir);
+    const text = await tzkv(['stats', '-d', dir]);
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toMatch(/^encrypted: yes \(aes-256-gcm, data key 1\)$/m);
+    const { json } = await tzkvJson<StoreStats>(['stats', '-d', dir]);
+    expect(json.encryption).toEqual({ cipher: 'aes-256-gcm', dataKey: 1 });
+    const plain = await storeDir();
+    await tzkv(['put', '-d', plain, 'a', '1']);
+    expect((await tzkv(['stats', '-d', plain])).stdout).toMatch(/^encrypted: no$/m);
+    expect((await tzkvJson<StoreStats>(['stats', '-d', plain])).json.encryption).toBeNull();
   });
 });
