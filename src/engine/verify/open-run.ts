@@ -1,19 +1,22 @@
 // An index run as verify's walk reads it: its header checked against the
 // file, its bloom filter pages' CRCs checked, a cursor on its leaves, and
 // where its keys' bloom probes and expiring PUTs are recorded.
-import { BLOOM_PAGE_STRIDE, LEAF_ENTRY_FIXED_BYTES, RUN_HEADER_BYTES } from '../../format/constants.js';
+import { LEAF_ENTRY_FIXED_BYTES, RUN_HEADER_BYTES } from '../../format/constants.js';
 import { crc32 } from '../../format/bytes.js';
-import { fileVersion } from '../../format/file-header.js';
-import { decodeRunHeader } from '../../format/index-block.js';
-import { SEALED_PAGE_STRIDE } from '../../format/seal.js';
+import type { KeyObject } from 'node:crypto';
+import { isTzkvError } from '../../errors.js';
+import { decodeRunHeader, runLayout } from '../../format/index-block.js';
+import type { RunLayout } from '../../format/index-block.js';
+import { openBlock, openPage } from '../../format/seal.js';
+import { dataKey } from '../data-key.js';
 import type { RunHeader } from '../../format/index-block.js';
 import type { FileSystem } from '../../io/fs.js';
 import type { StoreCodec } from '../../format/store-codec.js';
 import { runName } from '../files/layout.js';
 import { SpillingTtlList } from '../runs/ttl-spill.js';
-import { BloomCheck, BloomProbe, filePages } from './bloom-check.js';
+import { BloomCheck, BloomProbe, filePages, openedPages } from './bloom-check.js';
 import type { BloomScratch } from './bloom-check.js';
-import { LeafCursor } from './run-cursor.js';
+import { AUTHENTICATION_FAILED, LeafCursor } from './run-cursor.js';
 import type { LeafBlockSink } from './run-cursor.js';
 import type { Scratch, VerifyLimits } from './scratch.js';
 import type { VerifyLog } from './verify-log.js';
@@ -27,10 +30,10 @@ export interface OpenRun {
   /** The store's: an encrypted run's blocks and bloom pages are opened with it. */
   codec: StoreCodec;
   manifestEntries: number;
-  /** The data key id its header names (0: not encrypted). */
-  keyId: number;
-  /** Bytes from one bloom page to the next: a sealed page (nonce, page, tag, CRC) in an encrypted run. */
-  pageStride: number;
+  /** How it lays out its bytes, from its header's data key id. */
+  layout: RunLayout;
+  /** An encrypted run's data key, when verify holds it: its blocks and pages are opened, their tags checked. */
+  key: KeyObject | undefined;
   /**
    * Whether the walk reads its entries. False in an encrypted store verified
    * without its key: its blocks are checked by framing and CRC and their
@@ -78,9 +81,11 @@ export function openRun(fs: FileSystem, dir: string, codec: StoreCodec, file: nu
     }
     return fail(header);
   }
-  const { keyId } = fileVersion(head);
-  const pageStride = keyId > 0 ? SEALED_PAGE_STRIDE : BLOOM_PAGE_STRIDE;
-  const entriesRead = !keyless;
+  const layout = runLayout(header.version.keyId);
+  const pageStride = layout.pageStride;
+  // An encrypted run's blocks and pages are opened with its data key; without the key (or when KEYRING lacks it: reported with the headers) only their CRCs are checked.
+  const key = keyless || !layout.sealed ? undefined : dataKeyOrNull(codec, header.version.keyId, `${dir}/${name}`);
+  const entriesRead = !keyless && (!layout.sealed || key !== undefined);
   const bloomBytes = header.bloomPages * pageStride;
   if (header.leavesEnd < RUN_HEADER_BYTES || header.leavesEnd > header.bloomOffset || header.bloomOffset + bloomBytes > size) {
     return fail(`run header places leaves, branches and bloom filter outside the file (${size} bytes)`);
@@ -101,21 +106,40 @@ export function openRun(fs: FileSystem, dir: string, codec: StoreCodec, file: nu
       for (let i = 0; i < pages; i++) {
         const at = i * pageStride;
         const crcAt = at + pageStride - 4;
-        if (crc32(filter, at, crcAt) === filter.readUInt32LE(crcAt)) pageOk[first + i] = 1;
-        else log.problem(name, header.bloomOffset + (first + i) * pageStride, 'corrupt-index', 'bloom filter page CRC mismatch');
+        const where = header.bloomOffset + (first + i) * pageStride;
+        if (crc32(filter, at, crcAt) !== filter.readUInt32LE(crcAt)) log.problem(name, where, 'corrupt-index', 'bloom filter page CRC mismatch');
+        else if (key && openPage(filter.subarray(at, at + pageStride), first + i, key) === null) log.problem(name, where, 'corrupt-index', `bloom filter page ${AUTHENTICATION_FAILED}`);
+        else pageOk[first + i] = 1;
       }
-      if (entriesRead) worker?.sendFilter(file, header.bloomPages, first, filter.subarray(0, pages * pageStride));
+      if (entriesRead && !layout.sealed) worker?.sendFilter(file, header.bloomPages, first, filter.subarray(0, pages * pageStride));
     }
     // An entry is at least a one-byte key long: the expected count is capped by the file's size.
     const expected = Math.min(header.entries, Math.floor(size / (LEAF_ENTRY_FIXED_BYTES + 1)));
     if (!entriesRead) bloom = null; // the keys are sealed: only the pages' CRCs are checked
-    else if (worker) onLeafBlock = worker.leafBlocks(file, pageOk, expected); // null: it reads the run itself
-    else bloom = new BloomCheck(new BloomProbe(filePages(fs, fd, header.bloomOffset, header.bloomPages, bloomScratch), pageOk, bloomScratch), header.bloomPages, expected);
+    else if (worker && !layout.sealed) onLeafBlock = worker.leafBlocks(file, pageOk, expected); // null: it reads the run itself
+    else {
+      const pages = key ? openedPages(fs, fd, header.bloomOffset, header.bloomPages, bloomScratch, key) : filePages(fs, fd, header.bloomOffset, header.bloomPages, bloomScratch);
+      bloom = new BloomCheck(new BloomProbe(pages, pageOk, bloomScratch), header.bloomPages, expected);
+    }
     log.progress(bloomBytes);
   } else if (header.entries > 0) {
     log.problem(name, 0, 'bad-header', 'run has entries but no bloom filter');
   }
-  const cursor = new LeafCursor(fs, fd, name, RUN_HEADER_BYTES, header.leavesEnd, log, onLeafBlock ? { onBlock: onLeafBlock } : {});
+  const cursor = new LeafCursor(fs, fd, name, RUN_HEADER_BYTES, header.leavesEnd, log, {
+    ...(onLeafBlock ? { onBlock: onLeafBlock } : {}),
+    leafFields: layout.leafFields,
+    ...(key ? { open: (block: Buffer, at: number) => openBlock(block, at, key) } : {}),
+  });
   const ttlAdds = new SpillingTtlList(fs, () => spill.scratch.claim('ttl'), spill.limits.ttlEntries);
-  return { name, fd, size, header, codec, manifestEntries, keyId, pageStride, entriesRead, cursor, bloom, entries: 0, ttlAdds };
+  return { name, fd, size, header, codec, manifestEntries, layout, key, entriesRead, cursor, bloom, entries: 0, ttlAdds };
+}
+
+/** An encrypted run's data key; undefined when KEYRING lacks it (reported by the header check). */
+function dataKeyOrNull(codec: StoreCodec, keyId: number, path: string): KeyObject | undefined {
+  try {
+    return dataKey(codec, keyId, path);
+  } catch (err) {
+    if (isTzkvError(err, 'CORRUPT')) return undefined;
+    throw err;
+  }
 }

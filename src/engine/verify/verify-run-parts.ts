@@ -3,12 +3,22 @@
 // section (CRCs, order, and that its adds are exactly the run's PUT entries
 // with an expiry).
 import { BLOCK_BRANCH, TTL_ENTRY_BYTES, TTL_HEADER_BYTES } from '../../format/constants.js';
-import { decodeBlock, parseBranchEntries } from '../../format/index-block.js';
+import { decodeBlock, openedBlock, parseBranchEntries } from '../../format/index-block.js';
+import type { BlockView } from '../../format/index-block.js';
+import { openBlock } from '../../format/seal.js';
 import { decodeTtlEntry, decodeTtlHeader, ttlCrc, ttlSectionBytes } from '../../format/ttl-section.js';
 import type { FileSystem } from '../../io/fs.js';
-import { MAX_BLOCK_BYTES } from './run-cursor.js';
+import { AUTHENTICATION_FAILED, MAX_BLOCK_BYTES } from './run-cursor.js';
 import type { VerifyLog } from './verify-log.js';
 import type { OpenRun } from './open-run.js';
+
+/** The branch block `buf` at file offset `at`: framing and CRC checked, and an encrypted run's opened when verify holds its key; a string says what is wrong. */
+function branchBlock(buf: Buffer, at: number, r: OpenRun): BlockView | string {
+  const block = decodeBlock(buf, BLOCK_BRANCH);
+  if (typeof block === 'string' || r.key === undefined) return block;
+  const entries = openBlock(buf, at, r.key);
+  return entries === null ? `branch block ${AUTHENTICATION_FAILED}` : openedBlock(buf, entries);
+}
 
 /** Checks that the run holds as many entries as its header and the manifest say; false when it does not. */
 export function checkEntryCount(r: OpenRun, log: VerifyLog): boolean {
@@ -46,7 +56,7 @@ export function checkBranches(fs: FileSystem, r: OpenRun, log: VerifyLog): void 
       log.problem(r.name, at, 'corrupt-index', `branch block length ${length} impossible`);
       return;
     }
-    const block = decodeBlock(region.subarray(p, p + length), BLOCK_BRANCH);
+    const block = branchBlock(region.subarray(p, p + length), at, r);
     const entries = typeof block === 'string' ? block : r.entriesRead ? parseBranchEntries(block) : [];
     if (typeof entries === 'string') log.problem(r.name, at, 'corrupt-index', entries);
     else for (const e of entries) if (e.offset >= at || !isBlock(e.offset, e.length)) suspects.push(at, e.offset, e.length);
@@ -68,7 +78,7 @@ export function checkBranches(fs: FileSystem, r: OpenRun, log: VerifyLog): void 
  * (r.entriesRead); its CRC and order always.
  */
 export function checkTtlSection(fs: FileSystem, r: OpenRun, log: VerifyLog): boolean {
-  const base = r.header.bloomOffset + r.header.bloomPages * r.pageStride;
+  const base = r.header.bloomOffset + r.header.bloomPages * r.layout.pageStride;
   if (r.size <= base) return true; // a run from before TTL sections: valid, the census is not used
   const head = Buffer.allocUnsafe(TTL_HEADER_BYTES);
   const h = decodeTtlHeader(head.subarray(0, fs.read(r.fd, head, 0, TTL_HEADER_BYTES, base)));

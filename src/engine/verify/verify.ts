@@ -252,8 +252,9 @@ async function parallel(fs: FileSystem, dir: string, codec: StoreCodec, onProgre
     m = null; // damaged, newer, unreadable: the sequential path reports it
   }
   const sealedBytes = m?.segments.reduce((n, s) => n + (s.size ?? 0), 0) ?? 0;
-  // Without the key there is nothing for the worker's join and bloom checks: the one-thread path checks the framing and CRCs.
-  if (!m || sealedBytes < minBytes || sealedBytes === 0 || keysGiven(codec) === null) return verifyStore(fs, dir, codec, onProgress, undefined, limits, processes);
+  // An encrypted store on one thread: without the key there is nothing for the worker's join and bloom checks, and with it
+  // its groups are opened where they are scanned (the worker checks version 1 framing and CRCs).
+  if (!m || sealedBytes < minBytes || sealedBytes === 0 || codec.encryption !== undefined) return verifyStore(fs, dir, codec, onProgress, undefined, limits, processes);
   // Sealed segments only (they never change); the active one is checked on this thread.
   const sealed = segmentPlans(m, null).filter((p) => p.size !== null);
   const worker = VerifyWorker.start(fs, dir, codec, sealed.map((p) => ({ file: p.file, to: p.size! })), m.runs.map((r) => r.file));
