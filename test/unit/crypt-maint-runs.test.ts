@@ -17,6 +17,9 @@ import { openRun } from '../../src/engine/verify/open-run.js';
 import { DEFAULT_LIMITS, Scratch } from '../../src/engine/verify/scratch.js';
 import { checkBranches, checkEntryCount, checkTtlSection } from '../../src/engine/verify/verify-run-parts.js';
 import { VerifyLog } from '../../src/engine/verify/verify-log.js';
+import { checkKeyRanges } from '../../src/engine/verify/verify-file-keys.js';
+import type { Manifest } from '../../src/format/manifest.js';
+import { sealRangeKey } from '../../src/format/run-range.js';
 import { ENCRYPTED, KEYLESS } from '../helpers/v2-codecs.js';
 import { tempDir } from '../helpers/temp-store.js';
 
@@ -132,5 +135,22 @@ describe('an encrypted run under verify', () => {
     flip(path, h.leavesEnd + 30, { from: h.leavesEnd, to: h.leavesEnd + length });
     expect(runProblems(dir, KEYLESS, true)).toEqual([]);
     expect(runProblems(dir, ENCRYPTED, false)).toContain(`${h.leavesEnd} branch block authentication failed`);
+  });
+});
+
+describe('the manifest’s sealed key ranges under verify with the key', () => {
+  it('reports a range whose tag fails, naming the run and the end', () => {
+    const key = ENCRYPTED.encryption!.keys().key(1)!;
+    const minKey = sealRangeKey('min', FILE, Buffer.from('a'), key);
+    const maxKey = sealRangeKey('max', FILE, Buffer.from('z'), key);
+    const log = new VerifyLog(undefined);
+    const manifest = { runs: [{ file: FILE, entries: 2, minKey, maxKey, key: 1 }] } as unknown as Manifest;
+    checkKeyRanges(ENCRYPTED, manifest, tempDir(), log);
+    expect(log.problems).toEqual([]);
+    const changed = Buffer.from(maxKey);
+    changed[14] ^= 1;
+    const other = { runs: [{ file: FILE, entries: 2, minKey: Buffer.from(minKey), maxKey: changed, key: 1 }] } as unknown as Manifest;
+    checkKeyRanges(ENCRYPTED, other, tempDir(), log);
+    expect(log.problems.map((p) => `${p.file} ${p.kind} ${p.message}`)).toEqual([`MANIFEST bad-manifest run ${FILE}'s maxKey: authentication failed (changed bytes, or not this run's)`]);
   });
 });

@@ -11,7 +11,9 @@ import type { Manifest } from '../../format/manifest.js';
 import { writtenVersion } from '../../format/store-codec.js';
 import type { StoreCodec } from '../../format/store-codec.js';
 import type { FileSystem } from '../../io/fs.js';
+import { isTzkvError } from '../../errors.js';
 import { runName, segmentName } from '../files/layout.js';
+import { keyRange } from '../runs/run-range.js';
 import type { VerifyLog } from './verify-log.js';
 
 /**
@@ -56,4 +58,20 @@ function keyProblem(v: { version: number; keyId: number }, version: number, encr
   if (encrypted && v.keyId === 0) return `header names no data key (0): every file of an encrypted store is encrypted`;
   if (encrypted && keyIds !== null && !keyIds.has(v.keyId)) return `header names data key ${v.keyId}, which KEYRING does not hold`;
   return undefined;
+}
+
+/**
+ * With the key: opens every sealed key range of an encrypted store's manifest
+ * (docs/format.md "MANIFEST, version 2"), reporting each whose tag fails.
+ */
+export function checkKeyRanges(codec: StoreCodec, m: Manifest, dir: string, log: VerifyLog): void {
+  for (const run of m.runs) {
+    if (run.key === undefined) continue;
+    try {
+      keyRange(run, codec, dir);
+    } catch (err) {
+      if (!isTzkvError(err, 'CORRUPT')) throw err;
+      log.problem(MANIFEST_NAME, null, 'bad-manifest', String(err.info?.reason ?? err.message));
+    }
+  }
 }

@@ -26,7 +26,7 @@ import { openToOthers } from '../files/permissions.js';
 import { verifyRuns } from './verify-runs.js';
 import { KEYS_NOT_CHECKED, verifyRunsWithoutKeys } from './verify-runs-keyless.js';
 import { keysGiven } from '../keys-given.js';
-import { checkFileKeys } from './verify-file-keys.js';
+import { checkFileKeys, checkKeyRanges } from './verify-file-keys.js';
 import { checkKeyring } from './verify-keyring.js';
 import { verifySegment } from './verify-segments.js';
 import type { SegmentPlan } from './verify-segments.js';
@@ -137,6 +137,7 @@ function scanStore(fs: FileSystem, dir: string, codec: StoreCodec, onProgress: (
     const keys = keysGiven(codec);
     const keyring = checkKeyring(fs, dir, m, log);
     checkFileKeys(fs, dir, codec, m, keyring ?? (keys ? new Set(keys.ids) : null), log);
+    if (keys) checkKeyRanges(codec, m, dir, log);
     if (keys === null) {
       // Encrypted, no key given: framing, CRCs and layout only; what needs the plaintext is reported as not checked.
       log.skipped.push(KEYS_NOT_CHECKED);
