@@ -151,3 +151,19 @@ describe('stats of an encrypted store', () => {
     expect((await tzkvJson<StoreStats>(['stats', '-d', plain])).json.encryption).toBeNull();
   });
 });
+
+describe('compaction of a compressed store', () => {
+  test('writes version 2 files (key 0), verify finds them clean, every value reads back', async () => {
+    const dir = await storeDir();
+    expect((await tzkv(['init', '-d', dir, '--compress'])).exitCode).toBe(0);
+    const doc = JSON.stringify({ items: Array.from({ length: 40 }, (_, i) => ({ id: i, name: `item ${i}`, tags: ['a', 'b'] })) });
+    for (const k of ['a', 'b', 'a', 'c']) expect((await tzkv(['put', '-d', dir, k, `${k}:${doc}`])).exitCode).toBe(0);
+    expect((await tzkv(['compact', '-d', dir])).exitCode).toBe(0);
+    for (const name of (await readdir(dir)).filter((n) => /\.tz(ds|ix)$/.test(n))) {
+      const head = await readFile(join(dir, name));
+      expect([head.readUInt16LE(4), head.readUInt16LE(6)], name).toEqual([2, 0]);
+    }
+    expect((await tzkv(['verify', '-d', dir])).stdout).toMatch(/^ok: /m);
+    for (const k of ['a', 'b', 'c']) expect((await tzkv(['get', '-d', dir, k])).stdout).toBe(`${k}:${doc}`);
+  });
+});
