@@ -38,12 +38,15 @@ class ChunkEntries {
   private offset = new Float64Array(0);
   private length = new Uint32Array(0);
   private expiresAt = new Float64Array(0);
+  /** The record's group in an encrypted segment (IndexEntry.group, groupLength); 0 in others. */
+  private group = new Float64Array(0);
+  private groupLength = new Uint32Array(0);
 
   get size(): number {
     return this.slots.size;
   }
 
-  set(key: string, kind: number, segment: number, offset: number, length: number, expiresAt: number): void {
+  set(key: string, kind: number, segment: number, offset: number, length: number, expiresAt: number, group: number, groupLength: number): void {
     let i = this.slots.get(key);
     if (i === undefined) {
       i = this.slots.size;
@@ -55,6 +58,8 @@ class ChunkEntries {
     this.offset[i] = offset;
     this.length[i] = length;
     this.expiresAt[i] = expiresAt;
+    this.group[i] = group;
+    this.groupLength[i] = groupLength;
   }
 
   /** Adds the entries to `w` in key order, tombstones too unless `putsOnly`; returns the PUTs' keys and bytes. */
@@ -67,7 +72,7 @@ class ChunkEntries {
         keys++;
         bytes += this.length[i];
       } else if (putsOnly) continue;
-      w.add(k, this.kind[i], this.segment[i], this.offset[i], this.length[i], this.expiresAt[i]);
+      w.add(k, this.kind[i], this.segment[i], this.offset[i], this.length[i], this.expiresAt[i], this.group[i], this.groupLength[i]);
     }
     return { keys, bytes };
   }
@@ -83,12 +88,16 @@ class ChunkEntries {
     const offset = new Float64Array(capacity);
     const length = new Uint32Array(capacity);
     const expiresAt = new Float64Array(capacity);
+    const group = new Float64Array(capacity);
+    const groupLength = new Uint32Array(capacity);
     kind.set(this.kind.subarray(0, n));
     segment.set(this.segment.subarray(0, n));
     offset.set(this.offset.subarray(0, n));
     length.set(this.length.subarray(0, n));
     expiresAt.set(this.expiresAt.subarray(0, n));
-    Object.assign(this, { kind, segment, offset, length, expiresAt });
+    group.set(this.group.subarray(0, n));
+    groupLength.set(this.groupLength.subarray(0, n));
+    Object.assign(this, { kind, segment, offset, length, expiresAt, group, groupLength });
   }
 }
 
@@ -124,7 +133,7 @@ function mergeRuns(t: Target, files: number[], into: number, bottom: boolean): {
     const w = writerFor(t, into, readers.reduce((n, r) => n + r.header.entries, 0));
     for (const e of newestEntries(readers, () => {})) {
       if (bottom && e.kind !== KIND_PUT) continue;
-      w.add(e.key.toString('latin1'), e.kind, e.segment, e.offset, e.length, e.expiresAt);
+      w.add(e.key.toString('latin1'), e.kind, e.segment, e.offset, e.length, e.expiresAt, e.group, e.groupLength);
       if (e.kind === KIND_PUT) {
         keys++;
         bytes += e.length;
@@ -151,7 +160,7 @@ function indexSegment(t: Target, segment: number, end: number, latest: ChunkEntr
   const visitor: ScanVisitor = {
     record(buf, pos, offset, info) {
       const key = buf.toString('latin1', pos + 20, pos + 20 + info.keyLength);
-      latest.set(key, info.kind, segment, offset, info.length, info.expiresAt);
+      latest.set(key, info.kind, segment, offset, info.length, info.expiresAt, 0, 0);
       if (info.kind === KIND_PUT) counts.puts++;
       else counts.deletes++;
       full();
