@@ -20,6 +20,9 @@ import { VerifyLog } from '../../src/engine/verify/verify-log.js';
 import { checkKeyRanges } from '../../src/engine/verify/verify-file-keys.js';
 import type { Manifest } from '../../src/format/manifest.js';
 import { sealRangeKey } from '../../src/format/run-range.js';
+import { encodeRecord } from '../../src/format/record.js';
+import { SEAL_RECORD_BYTES, openGroup, sealGroup } from '../../src/format/seal.js';
+import { resealedRange } from '../../src/engine/repair/resealed-ranges.js';
 import { ENCRYPTED, KEYLESS } from '../helpers/v2-codecs.js';
 import { tempDir } from '../helpers/temp-store.js';
 
@@ -152,5 +155,34 @@ describe('the manifest’s sealed key ranges under verify with the key', () => {
     const other = { runs: [{ file: FILE, entries: 2, minKey: Buffer.from(minKey), maxKey: changed, key: 1 }] } as unknown as Manifest;
     checkKeyRanges(ENCRYPTED, other, tempDir(), log);
     expect(log.problems.map((p) => `${p.file} ${p.kind} ${p.message}`)).toEqual([`MANIFEST bad-manifest run ${FILE}'s maxKey: authentication failed (changed bytes, or not this run's)`]);
+  });
+});
+
+describe('repair’s copy of an encrypted segment’s readable ranges', () => {
+  it('seals each group again at the offset it lands on, with the same key, its records unchanged', () => {
+    const key = ENCRYPTED.encryption!.keys().key(1)!;
+    /** A group of two PUTs sealed for its SEAL at `at`. */
+    const group = (at: number, tag: string) => {
+      const records = Buffer.concat([encodeRecord(KIND_PUT, 0, Buffer.from(`${tag}1`), Buffer.from('value one'), 0), encodeRecord(KIND_PUT, 0, Buffer.from(`${tag}2`), Buffer.from('value two'), 0)]);
+      const out = Buffer.concat([Buffer.alloc(SEAL_RECORD_BYTES), records]);
+      sealGroup(out, 0, out.length, at, key);
+      return out;
+    };
+    const first = group(16, 'a');
+    const second = group(16 + first.length, 'b');
+    const dir = tempDir();
+    const path = join(dir, 'segment');
+    writeFileSync(path, Buffer.concat([Buffer.alloc(16), first, second]));
+    // The first group was moved to quarantine: the second lands where the first was.
+    const [moved] = [...resealedRange(realFs, path, 16 + first.length, 16 + first.length + second.length, key, first.length)];
+    expect(moved).toHaveLength(second.length);
+    expect(openGroup(moved, 0, 16 + first.length, key)).toBeNull();
+    // The same records, plain; only their CRCs (of the stored, newly encrypted bytes) differ.
+    const withoutCrcs = (plain: Buffer | null) => {
+      const out = Buffer.from(plain!);
+      for (let p = 0; p < out.length; p += 20 + out[p + 6] + out.readUInt32LE(p + 8)) out.fill(0, p, p + 4);
+      return out;
+    };
+    expect(withoutCrcs(openGroup(moved, 0, 16, key))).toEqual(withoutCrcs(openGroup(second, 0, 16 + first.length, key)));
   });
 });

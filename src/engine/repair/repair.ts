@@ -11,7 +11,10 @@
 import type { RepairReport } from '../../api.js';
 import { TzkvError, ioError } from '../../errors.js';
 import { FILE_HEADER_BYTES, MAGIC_SEGMENT, MANIFEST_NAME, QUARANTINE_EXT, QUARANTINE_PREFIX, RUN_EXT, SEGMENT_EXT } from '../../format/constants.js';
-import { encodeFileHeader } from '../../format/file-header.js';
+import { checkFileHeader, encodeFileHeader, fileVersion, fileVersionFor } from '../../format/file-header.js';
+import type { FileVersion } from '../../format/file-header.js';
+import { dataKey } from '../data-key.js';
+import { resealedRange } from './resealed-ranges.js';
 import type { Manifest } from '../../format/manifest.js';
 import { encodeQuarantineEntry, encodeQuarantineHeader, QUARANTINE_HEADER_BYTES } from '../../format/quarantine.js';
 import type { FileSystem } from '../../io/fs.js';
@@ -69,6 +72,22 @@ function quarantineName(fs: FileSystem, dir: string, now: number): string {
     const name = `${QUARANTINE_PREFIX}${stamp}${n === 0 ? '' : `-${n}`}${QUARANTINE_EXT}`;
     if (fs.stat(`${dir}/${name}`) === undefined) return name;
   }
+}
+
+/** The version and data key id the header of segment `path` (number `file`) names; null when it cannot be read or is damaged. */
+function segmentVersion(fs: FileSystem, path: string, file: number): FileVersion | null {
+  const head = Buffer.alloc(FILE_HEADER_BYTES);
+  try {
+    const fd = fs.openRead(path);
+    try {
+      fs.read(fd, head, 0, FILE_HEADER_BYTES, 0);
+    } finally {
+      fs.close(fd);
+    }
+  } catch {
+    return null;
+  }
+  return checkFileHeader(head, MAGIC_SEGMENT, file) === undefined ? fileVersion(head) : null;
 }
 
 /** Ranges per file, sorted and merged. */
@@ -204,11 +223,17 @@ export function repairStore(
         const file = nextFile++;
         const name = segmentName(file);
         const skip = damage.get(old) ?? [];
+        // The new segment says what the old one said (its version and data key); an encrypted one's groups are sealed again where they land.
+        const version = segmentVersion(fs, `${dir}/${old}`, segments[i].file) ?? fileVersionFor(codec);
+        const key = version.keyId > 0 ? dataKey(codec, version.keyId, `${dir}/${old}`) : undefined;
         const kept = function* () {
-          yield encodeFileHeader(MAGIC_SEGMENT, file);
+          yield encodeFileHeader(MAGIC_SEGMENT, file, undefined, version);
           let at = FILE_HEADER_BYTES;
+          let shift = 0;
           for (const r of [...skip, { file: old, from: end, to: end }]) {
-            if (r.from > at) yield* fileBytes(fs, `${dir}/${old}`, at, Math.min(r.from, end), copying);
+            const until = Math.min(r.from, end);
+            if (until > at) yield* key ? resealedRange(fs, `${dir}/${old}`, at, until, key, shift) : fileBytes(fs, `${dir}/${old}`, at, until, copying);
+            shift += Math.max(at, r.to) - Math.max(at, until);
             at = Math.max(at, r.to);
           }
         };
