@@ -35,8 +35,8 @@ const WINDOWS = 16;
 
 /** What the rewrite left under temporary names, for the switch to rename in (or the caller to delete). */
 export interface RewriteOutput {
-  /** Sealed output segments, ascending, with their temporary paths. */
-  segments: Array<{ file: number; size: number; tmp: string }>;
+  /** Sealed output segments, ascending, with their temporary paths and the data key id their headers name (0: none). */
+  segments: Array<{ file: number; size: number; tmp: string; key: number }>;
   /** The one new run, or null when nothing was kept. */
   run: { info: RunInfo; tmp: string } | null;
   /** Keys kept, and the total length of their records (the new census). */
@@ -110,9 +110,10 @@ class SegmentOutput {
   private open(): void {
     this.file = this.nextFile();
     this.tmp = `${this.dir}/${compactFileName(this.pid, this.file, SEGMENT_EXT)}`;
-    this.done.push({ file: this.file, size: 0, tmp: this.tmp }); // size set when sealed; listed before it exists, so a failure from here removes it
+    const version = fileVersionFor(this.codec);
+    this.done.push({ file: this.file, size: 0, tmp: this.tmp, key: version.keyId }); // size set when sealed; listed before it exists, so a failure from here removes it
     this.fd = this.fs.createTruncate(this.tmp);
-    const header = encodeFileHeader(MAGIC_SEGMENT, this.file, undefined, fileVersionFor(this.codec));
+    const header = encodeFileHeader(MAGIC_SEGMENT, this.file, undefined, version);
     this.write(header, 0, header.length, 0);
     this.pos = FILE_HEADER_BYTES;
   }

@@ -27,6 +27,7 @@ export class SourceGroups {
   constructor(
     private readonly dir: string,
     private readonly codec: StoreCodec,
+    /** Stored bytes of a segment, valid until its next call. */
     private readonly read: (segment: number, offset: number, length: number) => Buffer,
   ) {}
 
@@ -36,8 +37,9 @@ export class SourceGroups {
     let plain = this.opened.get(id);
     if (plain) this.opened.delete(id);
     else {
+      const key = this.keyOf(e.segment); // first: what read() returns is valid only until its next call
       const stored = this.read(e.segment, e.group, e.groupLength);
-      plain = (stored.length === e.groupLength ? openGroup(stored, 0, e.group, this.keyOf(e.segment)) : null) ?? undefined;
+      plain = (stored.length === e.groupLength ? openGroup(stored, 0, e.group, key) : null) ?? undefined;
       if (plain === undefined) {
         throw new TzkvError('CORRUPT', `${segmentName(e.segment)} offset ${e.group}: group authentication failed; compaction stopped, nothing changed; ${REPAIR_HINT}`, { offset: e.group });
       }
