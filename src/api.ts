@@ -202,6 +202,13 @@ export interface StoreStats {
    * for a store that is not encrypted, and on etcd. Known without the secret.
    */
   encryption: { cipher: string; dataKey: number | null } | null;
+  /**
+   * A compressed store's algorithm, and the PUT values the last compaction
+   * kept: their bytes as stored and uncompressed, and stored ÷ uncompressed
+   * (`values` null before its first compaction: counting them otherwise would
+   * read every value); null for a store that does not compress, and on etcd.
+   */
+  compression: { algorithm: string; values: { stored: number; raw: number; ratio: number; at: string } | null } | null;
 }
 
 /** A compaction recorded as running in the store (its marker): who runs it, since when, from which snapshot. */

@@ -93,6 +93,7 @@ export async function clusterStats(client: EtcdClient, location: string, prefix:
     lastVerify: null,
     counted: 'etcd',
     encryption: null,
+    compression: null,
     lockHolder: null,
     followers: [],
     details: { backend: 'etcd', revision: best.revision, prefix: prefix.toString('utf8'), members },

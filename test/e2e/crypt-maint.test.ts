@@ -165,5 +165,23 @@ describe('compaction of a compressed store', () => {
     }
     expect((await tzkv(['verify', '-d', dir])).stdout).toMatch(/^ok: /m);
     for (const k of ['a', 'b', 'c']) expect((await tzkv(['get', '-d', dir, k])).stdout).toBe(`${k}:${doc}`);
+    // stats: the values the compaction kept, as stored and uncompressed, read from the report it left (none read now).
+    const { json } = await tzkvJson<StoreStats>(['stats', '-d', dir]);
+    const raw = 3 * (doc.length + 2);
+    expect(json.compression).toMatchObject({ algorithm: 'brotli', values: { raw } });
+    expect(json.compression!.values!.stored).toBeLessThanOrEqual(raw);
+    expect(json.compression!.values!.ratio).toBeCloseTo(json.compression!.values!.stored / raw, 6);
+    expect((await tzkv(['stats', '-d', dir])).stdout).toMatch(new RegExp(`^compressed: brotli: \\d+ bytes of values stored, ${raw} uncompressed \\(ratio [0-9.]+\\) at the last compaction`, 'm'));
+  });
+
+  test('stats of a compressed store before its first compaction says its figures come with it; a plain store is not compressed', async () => {
+    const dir = await storeDir();
+    expect((await tzkv(['init', '-d', dir, '--compress'])).exitCode).toBe(0);
+    await tzkv(['put', '-d', dir, 'a', '1']);
+    expect((await tzkv(['stats', '-d', dir])).stdout).toMatch(/^compressed: brotli \(figures after the first compaction\)$/m);
+    const plain = await storeDir();
+    await tzkv(['put', '-d', plain, 'a', '1']);
+    expect((await tzkv(['stats', '-d', plain])).stdout).toMatch(/^compressed: no$/m);
+    expect((await tzkvJson<StoreStats>(['stats', '-d', plain])).json.compression).toBeNull();
   });
 });

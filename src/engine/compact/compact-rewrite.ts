@@ -9,7 +9,7 @@
 // TTL list keeps one chunk of 1M expiries in memory and spills the rest to
 // `compact-PID-NNNNNNNN.ttl.tmp`.
 import { REPAIR_HINT, TzkvError, ioError } from '../../errors.js';
-import { FILE_HEADER_BYTES, FLAG_BATCH, KIND_PUT, MAGIC_SEGMENT, RUN_EXT, SEGMENT_EXT, TTL_SCRATCH_EXT } from '../../format/constants.js';
+import { FILE_HEADER_BYTES, FLAG_BATCH, FLAG_COMPRESSION_MASK, KIND_PUT, RECORD_HEADER_BYTES, MAGIC_SEGMENT, RUN_EXT, SEGMENT_EXT, TTL_SCRATCH_EXT } from '../../format/constants.js';
 import { crc32 } from '../../format/bytes.js';
 import { encodeFileHeader, fileVersionFor } from '../../format/file-header.js';
 import type { IndexEntry } from '../../format/index-block.js';
@@ -49,6 +49,8 @@ export interface RewriteOutput {
   expiredDroppedBytes: number;
   /** Size of the output segments, headers included. */
   bytesAfter: number;
+  /** A compressed store's: the kept PUT values' bytes as stored and uncompressed; null in others. */
+  values: { stored: number; raw: number } | null;
 }
 
 /** Removes whatever a rewrite left under temporary names (quietly: a failure leaves leftovers the next writer removes). */
@@ -202,6 +204,7 @@ export async function rewriteSnapshot(
     expiredDropped: 0,
     expiredDroppedBytes: 0,
     bytesAfter: 0,
+    values: codec.compression ? { stored: 0, raw: 0 } : null,
   };
   try {
     for (const file of marker.runs) readers.push(RunReader.open(fs, dir, file, codec));
@@ -258,6 +261,11 @@ export async function rewriteSnapshot(
       const record = grouped ? sources.record(e) : read(e.segment, e.offset, e.length);
       checkRecord(record, e, info, !grouped, version2);
       const batch = (info.flags & FLAG_BATCH) !== 0;
+      if (result.values) {
+        // A compressed value starts with its uncompressed length (docs/format.md "Records, version 2").
+        result.values.stored += info.valueLength;
+        result.values.raw += (info.flags & FLAG_COMPRESSION_MASK) !== 0 ? record.readUInt32LE(RECORD_HEADER_BYTES + info.keyLength) : info.valueLength;
+      }
       if (groups) {
         if (groups.full(e.length)) sealGroupOut(groups);
         groups.add(record, e.key.toString('latin1'), e.expiresAt, batch);

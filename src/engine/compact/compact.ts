@@ -111,6 +111,7 @@ export async function compactPhased(c: CompactContext): Promise<CompactReport> {
       recordsKept: report.recordsKept,
       recordsDropped: report.recordsDropped,
       expiredDropped: report.expiredDropped,
+      ...(o.values ? { values: o.values } : {}),
     });
     const heldBefore = held;
     const sw = await c.locked((s) => finishCompaction(s, marker, o, c.now, summary, heldBefore));

@@ -18,7 +18,7 @@ import { ttlSection, ttlUpTo } from '../runs/run-ttl.js';
 import { TtlList } from '../runs/ttl-list.js';
 import type { View } from './view.js';
 import { mergedEntries } from './merged-entries.js';
-import { encryptionFacts } from './store-settings.js';
+import { compressionFacts, encryptionFacts } from './store-settings.js';
 
 interface KeyCounts {
   keys: number;
@@ -93,6 +93,7 @@ export function storeStats(
     location: v.dir,
     formatVersion,
     encryption: encryptionFacts(v.fs, v.dir, m, onDamage),
+    compression: compressionFacts(m),
     lastCompaction: m?.lastCompaction ?? null,
     lastCompactionReport: m?.lastCompactionReport ? compactionSummary(m.lastCompactionReport) : null,
     compacting: running ? compactionInfo(running) : null,
