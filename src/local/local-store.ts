@@ -75,6 +75,7 @@ import { mergedEntries } from '../engine/read/merged-entries.js';
 import { DEFAULT_SESSION_OPTIONS, WriteSession } from '../engine/write/write-session.js';
 import type { SessionOptions } from '../engine/write/write-session.js';
 import { forceEndCompaction } from '../engine/compact/compact-manifest.js';
+import { keysGiven } from '../engine/keys-given.js';
 import { addRotationKey, dropRetiredKeys, rotatableCodec } from '../engine/compact/key-rotation.js';
 import type { RotatableCodec } from '../engine/compact/key-rotation.js';
 import type { Clock } from '../io/clock.js';
@@ -515,9 +516,22 @@ class LocalStore extends CheckedStore implements StoreAdmin {
 
   async stats(options?: ReadOptions): Promise<StoreStats> {
     const damage = new DamageLog(this.location, options?.onDamage);
-    const stats = this.read((v) => storeStats(v, this.now(), v.manifest ? manifestVersion(v.manifest) : FORMAT_VERSION, damage.report, this.processes));
+    const count = (v: View) => storeStats(v, this.now(), v.manifest ? manifestVersion(v.manifest) : FORMAT_VERSION, damage.report, this.processes);
+    // Without the key (an encrypted store): a view that counts the tail's records but knows none of its keys.
+    const stats = keysGiven(this.codec) === null ? this.readKeyless(count) : this.read(count);
     damage.finish('stats');
     return { ...stats, lastVerify: readVerified(this.fs, this.location), lockHolder: await this.lockHolder(), followers: readFollowers(this.fs, this.location) };
+  }
+
+  /** fn on a view of an encrypted store opened without its key (View.load's withKey false). */
+  private readKeyless<T>(fn: (v: View) => T): T {
+    this.checkOpen();
+    const view = View.load(this.fs, this.location, this.codec, false);
+    try {
+      return fn(view);
+    } finally {
+      view.close();
+    }
   }
 
   protected async _verify(options: VerifyOptions | undefined): Promise<VerifyReport> {

@@ -6,7 +6,9 @@
 import type { ReplicateOptions, ReplicateReport } from '../api.js';
 import { REPAIR_HINT, TzkvError } from '../errors.js';
 import { undoneError } from '../engine/files/leftovers.js';
-import { FILE_HEADER_BYTES, KEYRING_NAME, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT } from '../format/constants.js';
+import { FILE_HEADER_BYTES, KEYRING_NAME, MAGIC_SEGMENT, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT, SEGMENT_EXT } from '../format/constants.js';
+import { checkFileHeader, fileVersion } from '../format/file-header.js';
+import { segmentFormat } from '../engine/log/segment-format.js';
 import { decodeKeyring } from '../format/keyring.js';
 import { parseFileName } from '../format/bytes.js';
 import type { Manifest } from '../format/manifest.js';
@@ -59,6 +61,10 @@ function* checkedSegmentChunks(fs: FileSystem, dir: string, codec: StoreCodec, n
   const fd = fs.openRead(path);
   try {
     const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1, to - from)));
+    // The records are framed as the segment's header says (an encrypted one's in sealed groups, checked by CRCs and tiling).
+    const header = Buffer.alloc(FILE_HEADER_BYTES);
+    const hn = fs.read(fd, header, 0, FILE_HEADER_BYTES, 0);
+    const format = hn === FILE_HEADER_BYTES && checkFileHeader(header, MAGIC_SEGMENT, parseFileName(name, SEGMENT_EXT)) === undefined ? segmentFormat(fileVersion(header), codec, path, false) : undefined;
     let at = from;
     if (at === 0) {
       // The file header is checked by the follower's readers; it is shipped as it is.
@@ -68,7 +74,7 @@ function* checkedSegmentChunks(fs: FileSystem, dir: string, codec: StoreCodec, n
       yield buf.subarray(0, n);
     }
     // Replicate works WITHOUT the key (docs/format.md: it copies sealed bytes, seals nothing): nothing here may call codec.encryption.keys().
-    const scanner = new RecordScanner(at, codec, {}, to);
+    const scanner = new RecordScanner(at, codec, {}, to, true, format);
     while (at < to) {
       const want = Math.min(buf.length, to - at);
       const n = fs.read(fd, buf, 0, want, at);
@@ -146,7 +152,7 @@ function replicateOnce(
   const started = Date.now();
   if (target.location === leaderDir) throw new TzkvError('INVALID_ARGUMENT', `cannot replicate ${leaderDir} onto itself`);
   // Replicate works WITHOUT the key (docs/format.md: it copies sealed bytes, seals nothing): nothing here may call codec.encryption.keys().
-  const view = View.load(fs, leaderDir, codec);
+  const view = View.load(fs, leaderDir, codec, false);
   try {
     const m = view.manifest;
     if (!m) throw new TzkvError('INVALID_ARGUMENT', `store ${leaderDir} is empty: nothing to replicate yet`, { path: leaderDir });
