@@ -6,6 +6,7 @@ import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { StoreStats, VerifyReport } from '../../src/api.js';
+import { crc32 } from '../../src/format/bytes.js';
 import { expectNoStack, storeDir, tempDir, tzkv, tzkvJson } from './helpers.js';
 
 const NOT_CHECKED = 'keys not checked: no key given';
@@ -183,5 +184,100 @@ describe('compaction of a compressed store', () => {
     await tzkv(['put', '-d', plain, 'a', '1']);
     expect((await tzkv(['stats', '-d', plain])).stdout).toMatch(/^compressed: no$/m);
     expect((await tzkvJson<StoreStats>(['stats', '-d', plain])).json.compression).toBeNull();
+  });
+});
+
+/**
+ * Changes a byte of the body of the first record of the first group of the
+ * store's first segment (after the file header and the 52-byte SEAL record);
+ * `fixCrc`: makes the record's CRC good again. Returns the segment's bytes as changed.
+ */
+async function changeSealedBody(dir: string, fixCrc: boolean): Promise<Buffer> {
+  const path = join(dir, '00000001.tzds');
+  const segment = await readFile(path);
+  const at = 16 + 20 + 32;
+  const length = 20 + segment.readUInt16LE(at + 6) + segment.readUInt32LE(at + 8);
+  segment[at + 21] ^= 0x10;
+  if (fixCrc) segment.writeUInt32LE(crc32(segment, at + 4, at + length), at);
+  await writeFile(path, segment);
+  return segment;
+}
+
+describe('a changed byte in an encrypted record body', () => {
+  test('its CRC left as it was: found by verify with and without the key', async () => {
+    const dir = join(await tempDir(), 'store');
+    const key = await encryptedStore(dir);
+    await changeSealedBody(dir, false);
+    const keyless = await tzkv(['verify', '-d', dir]);
+    expect(keyless.exitCode).toBe(4);
+    expect(keyless.stdout).toContain('00000001.tzds offset 16:');
+    expect((await tzkv(['verify', '-d', dir, '--key-file', key])).exitCode).toBe(4);
+  });
+
+  test('its CRC made good again: without the key it cannot be seen (ok as far as checked); with it, the tag fails', async () => {
+    const dir = join(await tempDir(), 'store');
+    const key = await encryptedStore(dir);
+    await changeSealedBody(dir, true);
+    const keyless = await tzkv(['verify', '-d', dir]);
+    expect(keyless.exitCode).toBe(0);
+    expect(keyless.stdout).toContain(NOT_CHECKED);
+    const keyed = await tzkv(['verify', '-d', dir, '--key-file', key]);
+    expect(keyed.exitCode).toBe(4);
+    expect(keyed.stdout).toMatch(/00000001\.tzds offset 16: .*authentication failed/);
+    // A read never returns the unauthenticated bytes.
+    const get = await tzkv(['get', '-d', dir, 'user:1', '--key-file', key]);
+    expect(get.stdout).not.toBe('alice');
+  });
+});
+
+describe('compact --new-data-key on an encrypted store', () => {
+  test('the old key leaves KEYRING, the data reads back with the same key file, no file holds the canary', async () => {
+    const dir = await storeDir();
+    const key = await encryptedStore(dir);
+    const canaryKey = 'canary-key-7f3a9c';
+    const canaryValue = 'canary-value-c0ffee-0123456789';
+    expect((await tzkv(['put', '-d', dir, canaryKey, canaryValue, '--key-file', key])).exitCode).toBe(0);
+    const run = await tzkv(['compact', '-d', dir, '--new-data-key', '--key-file', key]);
+    expect(run.exitCode).toBe(0);
+    const keyring = JSON.parse((await readFile(join(dir, 'KEYRING'))).subarray(16).toString('utf8')) as { current: number; keys: Array<{ id: number }> };
+    expect(keyring.current).toBe(2);
+    expect(keyring.keys.map((k) => k.id)).toEqual([2]);
+    for (const name of (await readdir(dir)).filter((n) => /\.tz(ds|ix)$/.test(n))) {
+      const head = await readFile(join(dir, name));
+      expect([head.readUInt16LE(4), head.readUInt16LE(6)], name).toEqual([2, 2]);
+    }
+    expect((await tzkv(['get', '-d', dir, canaryKey, '--key-file', key])).stdout).toBe(canaryValue);
+    expect((await tzkv(['get', '-d', dir, 'user:1', '--key-file', key])).stdout).toBe('carol');
+    expect((await tzkv(['stats', '-d', dir])).stdout).toMatch(/^encrypted: yes \(aes-256-gcm, data key 2\)$/m);
+    expect((await tzkv(['verify', '-d', dir, '--key-file', key])).stdout).toMatch(/^ok: /m);
+    for (const [name, bytes] of await files(dir)) {
+      for (const canary of [canaryKey, canaryValue]) {
+        expect(bytes.includes(Buffer.from(canary)), `${name} holds ${canary}`).toBe(false);
+        expect(bytes.toString('latin1').includes(Buffer.from(canary).toString('base64').slice(0, 16)), `${name} holds ${canary} in base64`).toBe(false);
+      }
+    }
+    // Writes go on under the new key.
+    expect((await tzkv(['put', '-d', dir, 'after', 'rotation', '--key-file', key])).exitCode).toBe(0);
+    expect((await tzkv(['get', '-d', dir, 'after', '--key-file', key])).stdout).toBe('rotation');
+  });
+});
+
+describe('verify --repair of an encrypted store', () => {
+  test('moves the damaged group to quarantine as stored, keeps the rest readable, and leaves a clean store', async () => {
+    const dir = join(await tempDir(), 'store');
+    const key = await encryptedStore(dir);
+    for (const [k, v] of [['user:3', 'dave'], ['user:4', 'erin']]) expect((await tzkv(['put', '-d', dir, k, v, '--key-file', key])).exitCode).toBe(0);
+    const segment = await changeSealedBody(dir, true);
+    const { run, json } = await tzkvJson<VerifyReport>(['verify', '-d', dir, '--repair', '--key-file', key]);
+    expect(run.exitCode).toBe(0);
+    expect(json.ok).toBe(true);
+    const moved = json.repair!.moved;
+    expect(moved).toHaveLength(1);
+    expect(moved[0]).toMatchObject({ file: '00000001.tzds', offset: 16 });
+    const quarantine = await readFile(join(dir, json.repair!.quarantine!));
+    // The bytes as they were stored: still sealed, the changed byte in them.
+    expect(quarantine.subarray(moved[0].quarantineOffset, moved[0].quarantineOffset + moved[0].bytes)).toEqual(segment.subarray(16, 16 + moved[0].bytes));
+    for (const [k, v] of [['user:2', 'bob'], ['user:1', 'carol'], ['user:3', 'dave'], ['user:4', 'erin']]) expect((await tzkv(['get', '-d', dir, k, '--key-file', key])).stdout).toBe(v);
+    expect((await tzkv(['verify', '-d', dir, '--key-file', key])).stdout).toMatch(/^ok: /m);
   });
 });

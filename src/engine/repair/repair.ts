@@ -240,7 +240,7 @@ export function repairStore(
         const size = writeNewFile(fs, dir, name, kept());
         report.rewritten.push({ from: old, to: name });
         replaced.push(old);
-        segments[i] = { file, size: i === segments.length - 1 ? null : size, copied: size, copiedFrom: m.active.file };
+        segments[i] = { file, size: i === segments.length - 1 ? null : size, copied: size, copiedFrom: m.active.file, ...(version.keyId > 0 ? { key: version.keyId } : {}) };
         if (i === segments.length - 1) activeEnd = size;
       }
       wrapIoErrors('cannot fsync', dir, () => fs.fsyncDir(dir));
