@@ -2,6 +2,7 @@
 // version 2"), with and without the key: a changed byte whose CRC still
 // fails is found either way; one whose CRC was made good again only by the
 // tag, with the key. Without the key nothing of the sealed entries is read.
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +11,10 @@ import { KIND_PUT } from '../../src/format/constants.js';
 import { decodeRunHeader } from '../../src/format/index-block.js';
 import type { StoreCodec } from '../../src/format/store-codec.js';
 import { realFs } from '../../src/io/fs.js';
+import type { FileSystem } from '../../src/io/fs.js';
+import { initStore } from '../../src/local/init-store.js';
+import { open } from '../../src/local/local-store.js';
+import { verifyStore } from '../../src/engine/verify/verify.js';
 import { runName } from '../../src/engine/files/layout.js';
 import { RunWriter } from '../../src/engine/runs/run-writer.js';
 import { BloomScratch } from '../../src/engine/verify/bloom-check.js';
@@ -184,5 +189,40 @@ describe('repair’s copy of an encrypted segment’s readable ranges', () => {
       return out;
     };
     expect(withoutCrcs(openGroup(moved, 0, 16, key))).toEqual(withoutCrcs(openGroup(second, 0, 16 + first.length, key)));
+  });
+});
+
+describe('verify’s scratch files on an encrypted store', () => {
+  it('never hold a key or value byte in plain form, with every per-record table spilled', async () => {
+    const dir = tempDir();
+    const secret = { key: randomBytes(32) };
+    await initStore(dir, { encrypt: true, secret });
+    const store = await open(dir, { secret, flushBytes: 2048, segmentBytes: 8192 });
+    const canaries = Array.from({ length: 40 }, (_, i) => [`canary-key-${i}-7f3a9c`, `canary-value-${i}-c0ffee`] as const);
+    for (const [k, v] of canaries) await store.put(k, v, { expiresAt: Date.now() + 3_600_000 });
+    for (const [k] of canaries.slice(0, 10)) await store.del(k);
+    await store.close();
+    const scratchDir = tempDir();
+    const written: Buffer[] = [];
+    // Every byte verify writes under its scratch directory.
+    const watching: FileSystem = {
+      ...realFs,
+      write(fd, buf, offset, length, position) {
+        written.push(Buffer.from(buf.subarray(offset, offset + length)));
+        realFs.write(fd, buf, offset, length, position);
+      },
+    };
+    const reopened = await open(dir, { readOnly: true, secret });
+    const codec = (reopened as unknown as { codec: StoreCodec }).codec;
+    const report = verifyStore(watching, dir, codec, undefined, undefined, { records: 4, ttlEntries: 4, candidates: 4, dir: scratchDir });
+    await reopened.close();
+    expect(report.problems).toEqual([]);
+    expect(report.skipped).toEqual([]);
+    expect(written.length).toBeGreaterThan(0);
+    const all = Buffer.concat(written);
+    for (const [k, v] of canaries) {
+      expect(all.includes(Buffer.from(k)), k).toBe(false);
+      expect(all.includes(Buffer.from(v)), v).toBe(false);
+    }
   });
 });
