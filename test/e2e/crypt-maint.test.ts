@@ -134,6 +134,13 @@ describe('replicate of an encrypted store', () => {
     expect(rekeyed.json.filesShipped).toBe(1);
     expect((await tzkv(['get', '-d', follower, 'user:1', '--key-file', newKey])).stdout).toBe('carol');
     expect((await tzkv(['get', '-d', follower, 'user:1', '--key-file', key])).exitCode).toBe(6);
+
+    // A rotation drops the key the follower's files name: its new KEYRING arrives with the files that need it.
+    expect((await tzkv(['compact', '-d', dir, '--new-data-key', '--key-file', newKey])).exitCode).toBe(0);
+    expect((await tzkv(['replicate', '-d', dir, '--to', follower])).exitCode).toBe(0);
+    expect(await readFile(join(follower, 'KEYRING'))).toEqual(await readFile(join(dir, 'KEYRING')));
+    expect((await tzkv(['get', '-d', follower, 'user:2', '--key-file', newKey])).stdout).toBe('bob');
+    expect((await tzkv(['verify', '-d', follower, '--key-file', newKey])).stdout).toMatch(/^ok: /m);
   });
 });
 
