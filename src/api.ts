@@ -187,9 +187,12 @@ export interface StoreStats {
    * 'census' when keys and bytes came from the counters the store keeps
    * (constant cost); 'scan' when the store predates them and its index was
    * merged (the next compaction starts the counters); 'etcd' when an etcd
-   * cluster counted the keys under the prefix (its database sizes are the bytes).
+   * cluster counted the keys under the prefix (its database sizes are the bytes);
+   * 'indexed' when an encrypted store opened without its key has records not
+   * yet indexed, which count in puts and deletes but not in keys and bytes
+   * (which of them are new keys needs the key).
    */
-  counted: 'census' | 'scan' | 'etcd';
+  counted: 'census' | 'scan' | 'etcd' | 'indexed';
   /** Who holds the writer lock now, or null. */
   lockHolder: LockHolderInfo | null;
   /** Followers this store has replicated to, oldest catch-up first. */

@@ -147,12 +147,16 @@ describe('replicate of an encrypted store', () => {
 describe('stats of an encrypted store', () => {
   test('needs no key, and names the cipher and the current data key; a plain store says it is not encrypted', async () => {
     const dir = await storeDir();
-    await encryptedStore(dir);
+    const key = await encryptedStore(dir);
     const text = await tzkv(['stats', '-d', dir]);
     expect(text.exitCode).toBe(0);
     expect(text.stdout).toMatch(/^encrypted: yes \(aes-256-gcm, data key 1\)$/m);
     const { json } = await tzkvJson<StoreStats>(['stats', '-d', dir]);
     expect(json.encryption).toEqual({ cipher: 'aes-256-gcm', dataKey: 1 });
+    // Its three puts are not indexed yet: counted as puts, not as keys, and it says so.
+    expect(json).toMatchObject({ puts: 3, keys: 0, counted: 'indexed' });
+    const keyed = await tzkvJson<StoreStats>(['stats', '-d', dir, '--key-file', key]);
+    expect(keyed.json).toMatchObject({ puts: 3, keys: 2, counted: 'census' });
     const plain = await storeDir();
     await tzkv(['put', '-d', plain, 'a', '1']);
     expect((await tzkv(['stats', '-d', plain])).stdout).toMatch(/^encrypted: no$/m);

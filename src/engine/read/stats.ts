@@ -138,7 +138,7 @@ export function storeStats(
     deadRatio: totalBytes === 0 ? 0 : deadBytes / totalBytes,
     puts: m.counters.puts + v.tailCounts.puts,
     deletes: m.counters.deletes + v.tailCounts.deletes,
-    counted: census ? 'census' : 'scan',
+    counted: census ? (!v.withKey && v.tailCounts.puts + v.tailCounts.deletes > 0 ? 'indexed' : 'census') : 'scan',
     details: {
       generation: m.generation,
       runs: m.runs.length,

@@ -87,7 +87,7 @@ export class View {
      * kept (their keys are sealed), so the view knows the tail's end and
      * state but none of its keys.
      */
-    private readonly withKey = true,
+    readonly withKey = true,
   ) {}
 
   /**
