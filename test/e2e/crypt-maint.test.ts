@@ -181,7 +181,7 @@ describe('compaction of a compressed store', () => {
     const { json } = await tzkvJson<StoreStats>(['stats', '-d', dir]);
     const raw = 3 * (doc.length + 2);
     expect(json.compression).toMatchObject({ algorithm: 'brotli', values: { raw } });
-    expect(json.compression!.values!.stored).toBeLessThanOrEqual(raw);
+    expect(json.compression!.values!.stored).toBeLessThan(raw / 2); // JSON of repeated shape: brotli saves more than half
     expect(json.compression!.values!.ratio).toBeCloseTo(json.compression!.values!.stored / raw, 6);
     expect((await tzkv(['stats', '-d', dir])).stdout).toMatch(new RegExp(`^compressed: brotli: \\d+ bytes of values stored, ${raw} uncompressed \\(ratio [0-9.]+\\) at the last compaction`, 'm'));
   });
