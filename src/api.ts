@@ -187,15 +187,31 @@ export interface StoreStats {
    * 'census' when keys and bytes came from the counters the store keeps
    * (constant cost); 'scan' when the store predates them and its index was
    * merged (the next compaction starts the counters); 'etcd' when an etcd
-   * cluster counted the keys under the prefix (its database sizes are the bytes).
+   * cluster counted the keys under the prefix (its database sizes are the bytes);
+   * 'indexed' when an encrypted store opened without its key has records not
+   * yet indexed, which count in puts and deletes but not in keys and bytes
+   * (which of them are new keys needs the key).
    */
-  counted: 'census' | 'scan' | 'etcd';
+  counted: 'census' | 'scan' | 'etcd' | 'indexed';
   /** Who holds the writer lock now, or null. */
   lockHolder: LockHolderInfo | null;
   /** Followers this store has replicated to, oldest catch-up first. */
   followers: FollowerInfo[];
   /** Backend-specific extra facts (index runs, the active segment, ...). */
   details: Record<string, unknown>;
+  /**
+   * An encrypted store's cipher and the id of the data key new files are
+   * written with (KEYRING `current`; null when KEYRING cannot be read); null
+   * for a store that is not encrypted, and on etcd. Known without the secret.
+   */
+  encryption: { cipher: string; dataKey: number | null } | null;
+  /**
+   * A compressed store's algorithm, and the PUT values the last compaction
+   * kept: their bytes as stored and uncompressed, and stored ÷ uncompressed
+   * (`values` null before its first compaction: counting them otherwise would
+   * read every value); null for a store that does not compress, and on etcd.
+   */
+  compression: { algorithm: string; values: { stored: number; raw: number; ratio: number; at: string } | null } | null;
 }
 
 /** A compaction recorded as running in the store (its marker): who runs it, since when, from which snapshot. */
@@ -549,6 +565,12 @@ export interface VerifyReport {
   problems: VerifyProblem[];
   /** Files that do not belong to the store, or leftovers the next writer removes: reported, not damage. */
   warnings: VerifyProblem[];
+  /**
+   * Checks verify could not make, each with why ("keys not checked: no key
+   * given …" for an encrypted store verified without its secret): not done,
+   * so never counted as passed. Empty when everything was checked.
+   */
+  skipped: string[];
   durationMs: number;
   /** Whether the result was recorded in the store's VERIFIED note (for stats). */
   recorded: boolean;
@@ -600,6 +622,12 @@ export interface CompactOptions {
   dryRun?: boolean;
   /** etcd only: also defragment every member after compacting (a directory store ignores it). */
   defrag?: boolean;
+  /**
+   * An encrypted directory store only (INVALID_ARGUMENT elsewhere): rotate the
+   * data key as the compaction rewrites (docs/design.md "Rotation"). Needs the
+   * secret, as every compaction of an encrypted store does.
+   */
+  newDataKey?: boolean;
 }
 
 export interface CompactReport {

@@ -4,7 +4,7 @@
 // the result.
 
 import type { CompactReport } from '../api.js';
-import { isTzkvError } from '../errors.js';
+import { TzkvError, isTzkvError } from '../errors.js';
 import { type StoreFlags, withStore } from './open-store.js';
 import { parseRatio, parseSize } from './size.js';
 
@@ -12,6 +12,7 @@ export interface CompactRequest extends StoreFlags {
   'dry-run': boolean;
   defrag: boolean;
   'if-needed': boolean;
+  'new-data-key': boolean;
   /** Either threshold given at all implies --if-needed. */
   'min-dead-ratio'?: string;
   'min-dead-bytes'?: string;
@@ -31,6 +32,7 @@ export async function compactStore(request: CompactRequest): Promise<CompactRepo
   const minRatio = parseRatio(request['min-dead-ratio'] ?? '0.5', '--min-dead-ratio');
   const minBytes = parseSize(request['min-dead-bytes'] ?? '64M', '--min-dead-bytes');
   const ifNeeded = request['if-needed'] || request['min-dead-ratio'] !== undefined || request['min-dead-bytes'] !== undefined;
+  if (request['new-data-key'] && request['dry-run']) throw new TzkvError('INVALID_ARGUMENT', '--new-data-key rotates the data key as the store is rewritten; --dry-run rewrites nothing: give one of them');
   return withStore(request, 'write', 'tzkv compact', async (store): Promise<CompactReport | CompactSkipped> => {
     if (ifNeeded) {
       const { deadBytes, totalBytes, compacting } = await store.stats();
@@ -45,7 +47,7 @@ export async function compactStore(request: CompactRequest): Promise<CompactRepo
       }
     }
     try {
-      return await store.compact({ dryRun: request['dry-run'], defrag: request.defrag });
+      return await store.compact({ dryRun: request['dry-run'], defrag: request.defrag, ...(request['new-data-key'] ? { newDataKey: true } : {}) });
     } catch (err) {
       // A compaction that started after the check above: for cron, that is a skip as well.
       if (!ifNeeded || !isTzkvError(err, 'LOCKED') || err.info?.compacting !== true) throw err;

@@ -36,6 +36,7 @@ export const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, Decl
     'dry-run': { value: false },
     defrag: { value: false },
     'if-needed': { value: false },
+    'new-data-key': { value: false },
     'min-dead-ratio': { value: true },
     'min-dead-bytes': { value: true },
   },

@@ -17,12 +17,19 @@ export default class Compact extends TzkvCommand {
     '<%= config.bin %> <%= command.id %> --if-needed   # cron: dead bytes over 50% and over 64M',
     '<%= config.bin %> <%= command.id %> --min-dead-ratio 40% --min-dead-bytes 1G --json   # the same as with --if-needed',
     '<%= config.bin %> <%= command.id %> -d etcd://10.0.0.5:2379/app --defrag   # etcd: compact the revision history, defragment',
+    '<%= config.bin %> <%= command.id %> --new-data-key --key-file ~/.tzkv.key   # encrypted store: rotate the data key',
   ];
   static override flags = {
     ...lockFlag,
     'dry-run': Flags.boolean({ summary: 'Only report what would be reclaimed.', default: false }),
     defrag: Flags.boolean({ summary: 'On an etcd cluster: also defragment every member (blocks each member while it runs).', default: false }),
     'if-needed': Flags.boolean({ summary: 'Compact only when enough of the store is dead.', default: false }),
+    'new-data-key': Flags.boolean({
+      summary: 'Encrypted store: rotate the data key as the store is rewritten.',
+      description:
+        'Adds a new data key to KEYRING and makes it current before anything is written, writes every output of the compaction with it, and after the switch drops from KEYRING every key no file of the store still names. Needs the secret (exit 6 without it); a store that is not encrypted is refused (exit 2). A compaction killed at any moment leaves a store that opens with the same secret.',
+      default: false,
+    }),
     // No oclif defaults: a threshold given at all implies --if-needed.
     'min-dead-ratio': Flags.string({ summary: 'Dead share of all bytes needed to compact (default 0.5, or 50%); implies --if-needed.', helpValue: 'RATIO' }),
     'min-dead-bytes': Flags.string({ summary: 'Dead bytes needed to compact (default 64M; 1G, ...); implies --if-needed.', helpValue: 'SIZE' }),

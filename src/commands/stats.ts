@@ -27,7 +27,8 @@ export default class Stats extends TzkvCommand {
     'A key whose expiry has passed is never counted as live; it counts as expired until a compaction removes it.',
     'Damaged data it meets (see `tzkv verify`) is stepped over with a warning on stderr naming file and offset: the counts leave out what it held, and stats exits 4.',
     'On an etcd cluster (docs/etcd.md): the keys under the prefix, the leader\'s database size and size in use, and each member\'s status.',
-    'With --json prints {"location", "formatVersion", "keys", "expiredKeys", "segments", "totalBytes", "liveBytes", "deadBytes", "deadRatio", "puts", "deletes", "lastCompaction", "lastCompactionReport": {"at", "result", "durationMs", "lockHeldMs", "bytesBefore", "bytesAfter", "recordsKept", "recordsDropped", "expiredDropped"}, "compacting": {"pid", "host", "since", "snapshotGeneration"}, "compactedRecords", "lastVerify": {"verifiedAt", "ok", "problems", "bytes", "durationMs"} or null, "counted", "lockHolder", "followers": [{"location", "replicatedAt", "generation", "position", "bytesShipped"}], "details"}.',
+    'An encrypted store needs no key: "encrypted" names its cipher and the data key new files are written with.',
+    'With --json prints {"location", "formatVersion", "encryption": {"cipher", "dataKey"} or null, "compression": {"algorithm", "values": {"stored", "raw", "ratio", "at"} or null} or null, "keys", "expiredKeys", "segments", "totalBytes", "liveBytes", "deadBytes", "deadRatio", "puts", "deletes", "lastCompaction", "lastCompactionReport": {"at", "result", "durationMs", "lockHeldMs", "bytesBefore", "bytesAfter", "recordsKept", "recordsDropped", "expiredDropped"}, "compacting": {"pid", "host", "since", "snapshotGeneration"}, "compactedRecords", "lastVerify": {"verifiedAt", "ok", "problems", "bytes", "durationMs"} or null, "counted", "lockHolder", "followers": [{"location", "replicatedAt", "generation", "position", "bytesShipped"}], "details"}.',
   ].join('\n\n');
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -49,6 +50,8 @@ export default class Stats extends TzkvCommand {
     await printFacts([
       ['location', stats.location],
       ['format version', stats.formatVersion],
+      ['encrypted', encrypted(stats.encryption)],
+      ['compressed', compressed(stats.compression)],
       ['keys', stats.keys],
       ['expired keys', stats.expiredKeys],
       ['segments', stats.segments],
@@ -68,6 +71,20 @@ export default class Stats extends TzkvCommand {
       ['counted', stats.counted],
     ]);
   }
+}
+
+/** "yes (aes-256-gcm, data key 2)", or "no". */
+function encrypted(e: StoreStats['encryption']): string {
+  if (!e) return 'no';
+  return `yes (${e.cipher}, ${e.dataKey === null ? 'KEYRING unreadable' : `data key ${e.dataKey}`})`;
+}
+
+/** "brotli: 1200 bytes of values stored, 5600 uncompressed (ratio 0.214) at the last compaction (TIME)", or "no". */
+function compressed(c: StoreStats['compression']): string {
+  if (!c) return 'no';
+  const v = c.values;
+  if (!v) return `${c.algorithm} (figures after the first compaction)`;
+  return `${c.algorithm}: ${v.stored} bytes of values stored, ${v.raw} uncompressed (ratio ${v.ratio.toFixed(3)}) at the last compaction (${v.at})`;
 }
 
 /** What stats says about an etcd cluster: what etcd knows, not a directory store's counters. */

@@ -246,6 +246,7 @@ export class EtcdStore extends CheckedStore {
 
   async compact(options?: CompactOptions): Promise<CompactReport> {
     this.writable();
+    if (options?.newDataKey) throw new TzkvError('INVALID_ARGUMENT', `${this.location} is an etcd cluster, not an encrypted store: --new-data-key rotates the data key of an encrypted store directory`);
     return compactCluster(this.client, options ?? {});
   }
 

@@ -92,6 +92,8 @@ export async function clusterStats(client: EtcdClient, location: string, prefix:
     compactedRecords: 0,
     lastVerify: null,
     counted: 'etcd',
+    encryption: null,
+    compression: null,
     lockHolder: null,
     followers: [],
     details: { backend: 'etcd', revision: best.revision, prefix: prefix.toString('utf8'), members },
@@ -191,6 +193,7 @@ export async function verifyCluster(client: EtcdClient, prefix: Buffer, options?
     problemCount: problems.length,
     problems,
     warnings: [],
+    skipped: [],
     durationMs: Date.now() - started,
     recorded: false, // a cluster has no place for the note: etcd keeps its own health
   };

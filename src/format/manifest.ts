@@ -91,6 +91,8 @@ export interface CompactionSummary {
   recordsKept: number;
   recordsDropped: number;
   expiredDropped: number;
+  /** A compressed store's: the kept PUT values' bytes as stored and uncompressed (docs/format.md "lastCompactionReport"). */
+  values?: { stored: number; raw: number };
 }
 
 /**
@@ -353,7 +355,15 @@ function decodeSummary(raw: unknown): CompactionSummary | null {
     recordsKept: n(r.recordsKept),
     recordsDropped: n(r.recordsDropped),
     expiredDropped: n(r.expiredDropped),
+    ...decodeValues(r.values),
   };
+}
+
+/** A summary's `values`, when valid. */
+function decodeValues(raw: unknown): Pick<CompactionSummary, 'values'> {
+  const v = raw as Record<string, unknown> | null;
+  const count = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+  return v && typeof v === 'object' && count(v.stored) && count(v.raw) ? { values: { stored: v.stored, raw: v.raw } } : {};
 }
 
 /** True when the manifest's census was maintained by every write since it was taken (docs/format.md "census"). */

@@ -75,6 +75,9 @@ import { mergedEntries } from '../engine/read/merged-entries.js';
 import { DEFAULT_SESSION_OPTIONS, WriteSession } from '../engine/write/write-session.js';
 import type { SessionOptions } from '../engine/write/write-session.js';
 import { forceEndCompaction } from '../engine/compact/compact-manifest.js';
+import { keysGiven } from '../engine/keys-given.js';
+import { addRotationKey, dropRetiredKeys, rotatableCodec } from '../engine/compact/key-rotation.js';
+import type { RotatableCodec } from '../engine/compact/key-rotation.js';
 import type { Clock } from '../io/clock.js';
 import { monotonicMs, systemClock } from '../io/clock.js';
 
@@ -170,8 +173,8 @@ export async function open(location: string, options: EngineOptions = {}): Promi
   }
   // The store's codec, from its MANIFEST and KEYRING: an encrypted store's secret is checked now
   // (KEY_WRONG), before anything else is read or written.
-  const codec = openCodec(fs, dir, manifest, options.secret);
-  return new LocalStore(fs, dir, codec, options);
+  // Held rotatable: compact --new-data-key gives it the new current key.
+  return new LocalStore(fs, dir, rotatableCodec(openCodec(fs, dir, manifest, options.secret)), options);
 }
 
 /** A store directory, and its administration (StoreAdmin): admin() is the store itself. */
@@ -192,15 +195,17 @@ class LocalStore extends CheckedStore implements StoreAdmin {
   private closed = false;
   /** With sync off: the segments this store appended to without an fsync since the last sync(). */
   private readonly unsynced = new Set<number>();
+  readonly codec: StoreCodec;
 
   constructor(
     private readonly fs: FileSystem,
     dir: string,
-    /** How this store's bytes are read and written (format version 2); chosen by open(). Every engine path is handed it. */
-    readonly codec: StoreCodec,
+    /** How this store's bytes are read and written (format version 2); chosen by open(). Every engine path is handed its codec. */
+    private readonly rotation: RotatableCodec,
     options: EngineOptions,
   ) {
     super(dir, options.readOnly === true, options.now ?? Date.now);
+    this.codec = rotation.codec;
     this.lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
     if (!Number.isFinite(this.lockTimeoutMs) || this.lockTimeoutMs < 0) {
       throw new TzkvError('INVALID_ARGUMENT', `lock timeout must be zero or more milliseconds, got ${options.lockTimeoutMs}`);
@@ -214,7 +219,7 @@ class LocalStore extends CheckedStore implements StoreAdmin {
     this.secret = options.secret;
     this.lockClock = options.lockClock ?? systemClock;
     this.watchDirectory = options.watchDirectory ?? watchDirectory;
-    this.views = new KeptView(fs, dir, codec);
+    this.views = new KeptView(fs, dir, this.codec);
     this.writerOptions = {
       sync: options.sync !== false,
       segmentBytes: options.segmentBytes ?? DEFAULT_SESSION_OPTIONS.segmentBytes,
@@ -502,9 +507,22 @@ class LocalStore extends CheckedStore implements StoreAdmin {
 
   async stats(options?: ReadOptions): Promise<StoreStats> {
     const damage = new DamageLog(this.location, options?.onDamage);
-    const stats = this.read((v) => storeStats(v, this.now(), v.manifest ? manifestVersion(v.manifest) : FORMAT_VERSION, damage.report, this.processes));
+    const count = (v: View) => storeStats(v, this.now(), v.manifest ? manifestVersion(v.manifest) : FORMAT_VERSION, damage.report, this.processes);
+    // Without the key (an encrypted store): a view that counts the tail's records but knows none of its keys.
+    const stats = keysGiven(this.codec) === null ? this.readKeyless(count) : this.read(count);
     damage.finish('stats');
     return { ...stats, lastVerify: readVerified(this.fs, this.location), lockHolder: await this.lockHolder(), followers: readFollowers(this.fs, this.location) };
+  }
+
+  /** fn on a view of an encrypted store opened without its key (View.load's withKey false). */
+  private readKeyless<T>(fn: (v: View) => T): T {
+    this.checkOpen();
+    const view = View.load(this.fs, this.location, this.codec, false);
+    try {
+      return fn(view);
+    } finally {
+      view.close();
+    }
   }
 
   protected async _verify(options: VerifyOptions | undefined): Promise<VerifyReport> {
@@ -542,8 +560,27 @@ class LocalStore extends CheckedStore implements StoreAdmin {
   }
 
   async compact(options?: CompactOptions): Promise<CompactReport> {
+    const rotate = options?.newDataKey === true;
+    if (rotate && this.codec.encryption === undefined) {
+      throw new TzkvError('INVALID_ARGUMENT', `store ${this.location} is not encrypted: --new-data-key rotates the data key of an encrypted store`, { path: this.location });
+    }
     const { segmentBytes } = this.writerOptions;
     if (options?.dryRun) return this.read((v) => dryRunReport(v, this.now(), segmentBytes));
+    if (rotate) {
+      // docs/design.md "Rotation": the new key is current before the compaction writes anything (its snapshot's new active segment included).
+      this.needKeys();
+      if (this.readOnly) throw new TzkvError('READ_ONLY', `store ${this.location} is open read-only`, { path: this.location });
+      const secret = this.secret;
+      if (secret === undefined) throw keyRequired(this.location);
+      this.rotation.rotate(await this.withLock(() => addRotationKey(this.fs, this.location, secret, this.now())));
+    }
+    const report = await this.compactWith(segmentBytes);
+    // After the switch: the keys no file names any more leave KEYRING (a failure here leaves them, harmless).
+    if (rotate) await this.withLock(() => dropRetiredKeys(this.fs, this.location));
+    return report;
+  }
+
+  private compactWith(segmentBytes: number): Promise<CompactReport> {
     return compactPhased({
       fs: this.fs,
       dir: this.location,

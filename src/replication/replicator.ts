@@ -6,11 +6,16 @@
 import type { ReplicateOptions, ReplicateReport } from '../api.js';
 import { REPAIR_HINT, TzkvError } from '../errors.js';
 import { undoneError } from '../engine/files/leftovers.js';
-import { FILE_HEADER_BYTES, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT } from '../format/constants.js';
+import { FILE_HEADER_BYTES, KEYRING_NAME, MAGIC_SEGMENT, MANIFEST_NAME, REPLICATING_NAME, RUN_EXT, SEGMENT_EXT } from '../format/constants.js';
+import { checkFileHeader, fileVersion } from '../format/file-header.js';
+import { segmentFormat } from '../engine/log/segment-format.js';
+import { decodeKeyring } from '../format/keyring.js';
 import { parseFileName } from '../format/bytes.js';
 import type { Manifest } from '../format/manifest.js';
 import type { StoreCodec } from '../format/store-codec.js';
 import type { FileSystem } from '../io/fs.js';
+import { readWholeFile } from '../io/fs.js';
+import { keyringOp } from '../engine/files/keyring-file.js';
 import { runName, segmentName } from '../engine/files/layout.js';
 import { fileKind, leftoverUnlessListed } from '../engine/files/file-kinds.js';
 import { listedNames } from '../engine/files/manifest-files.js';
@@ -19,6 +24,8 @@ import { RecordScanner } from '../engine/log/record-scan.js';
 import { RunReader } from '../engine/runs/run-reader.js';
 import { readTtlRemoves, ttlSection } from '../engine/runs/run-ttl.js';
 import { View } from '../engine/read/view.js';
+import { keysGiven } from '../engine/keys-given.js';
+import { runProblemsWithoutKeys } from '../engine/verify/verify-runs-keyless.js';
 import { isRecordedFollower, recordFollower } from './follower-record.js';
 import type { ReplicationTarget } from './target.js';
 
@@ -54,6 +61,10 @@ function* checkedSegmentChunks(fs: FileSystem, dir: string, codec: StoreCodec, n
   const fd = fs.openRead(path);
   try {
     const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1, to - from)));
+    // The records are framed as the segment's header says (an encrypted one's in sealed groups, checked by CRCs and tiling).
+    const header = Buffer.alloc(FILE_HEADER_BYTES);
+    const hn = fs.read(fd, header, 0, FILE_HEADER_BYTES, 0);
+    const format = hn === FILE_HEADER_BYTES && checkFileHeader(header, MAGIC_SEGMENT, parseFileName(name, SEGMENT_EXT)) === undefined ? segmentFormat(fileVersion(header), codec, path, false) : undefined;
     let at = from;
     if (at === 0) {
       // The file header is checked by the follower's readers; it is shipped as it is.
@@ -63,7 +74,7 @@ function* checkedSegmentChunks(fs: FileSystem, dir: string, codec: StoreCodec, n
       yield buf.subarray(0, n);
     }
     // Replicate works WITHOUT the key (docs/format.md: it copies sealed bytes, seals nothing): nothing here may call codec.encryption.keys().
-    const scanner = new RecordScanner(at, codec, {}, to);
+    const scanner = new RecordScanner(at, codec, {}, to, true, format);
     while (at < to) {
       const want = Math.min(buf.length, to - at);
       const n = fs.read(fd, buf, 0, want, at);
@@ -141,7 +152,7 @@ function replicateOnce(
   const started = Date.now();
   if (target.location === leaderDir) throw new TzkvError('INVALID_ARGUMENT', `cannot replicate ${leaderDir} onto itself`);
   // Replicate works WITHOUT the key (docs/format.md: it copies sealed bytes, seals nothing): nothing here may call codec.encryption.keys().
-  const view = View.load(fs, leaderDir, codec);
+  const view = View.load(fs, leaderDir, codec, false);
   try {
     const m = view.manifest;
     if (!m) throw new TzkvError('INVALID_ARGUMENT', `store ${leaderDir} is empty: nothing to replicate yet`, { path: leaderDir });
@@ -189,6 +200,7 @@ function replicateOnce(
       if (size === undefined) throw Object.assign(new Error(`${name} vanished`), { code: 'ENOENT' });
       leaderSizes.set(name, size);
     }
+    const runEntries = new Map(m.runs.map((r) => [runName(r.file), r.entries]));
     const counted = { bytes: 0 };
     const bad = options.check
       ? differing(fs, leaderDir, target, [...leaderSizes].filter(([name]) => listedThere.has(name)).map(([name, to]) => ({ name, to: Math.min(to, target.size(name) ?? 0) })), counted)
@@ -218,6 +230,7 @@ function replicateOnce(
       if (intact(name) && !bad.has(name) && target.size(name) === size) continue;
       plan.push({ name, from: 0, to: size, segment: false });
     }
+    const keyring = changedKeyring(fs, leaderDir, m, target);
     // The follower's manifest in place: a failure before the switch takes back everything written for it.
     let listed = current;
     const total = plan.reduce((n, p) => n + (p.to - p.from), 0);
@@ -241,11 +254,17 @@ function replicateOnce(
         options.onProgress?.(done, total);
       }
       target.syncNames();
-      for (const p of plan) if (!p.segment) checkRunArrived(fs, target.location, codec, p.name);
+      for (const p of plan) if (!p.segment) checkRunArrived(fs, target.location, codec, p.name, runEntries.get(p.name)!);
       const files: Record<string, string> = {};
       for (const name of leaderSizes.keys()) files[name] = target.fingerprint(name) ?? '';
       const follower = followerManifest(m, { leader: leaderDir, leaderId, generation: m.generation, replicatedAt: new Date(now).toISOString(), activeEnd, files });
+      // An encrypted store's KEYRING travels too (docs/format.md "KEYRING"): before the switch when it opens every file the
+      // follower lists now, so the follower opens with the leader's secret throughout; else (keys the follower still names were
+      // dropped) right after it: a replicate killed between the two leaves a follower the next replicate completes.
+      const early = keyring !== null && opensEveryFile(keyring, current);
+      if (early) shipKeyring(target, keyring);
       target.switchManifest(follower, () => (listed = follower));
+      if (keyring !== null && !early) shipKeyring(target, keyring);
     } catch (err) {
       const left = target.undo(listed);
       throw left.length > 0 && err instanceof TzkvError ? undoneError(err, left) : err;
@@ -262,8 +281,8 @@ function replicateOnce(
     const report: ReplicateReport = {
       target: target.location,
       initial: current === null && !opened.damaged,
-      filesShipped: plan.length,
-      bytesShipped: total,
+      filesShipped: plan.length + (keyring ? 1 : 0),
+      bytesShipped: total + (keyring?.length ?? 0),
       records: shipped.records,
       filesRemoved: removed,
       resynced: [...resynced].sort(),
@@ -284,10 +303,52 @@ function replicateOnce(
   }
 }
 
-/** Runs are checked on arrival: header, every block's CRC, every entry in order, the TTL section. */
-function checkRunArrived(fs: FileSystem, dir: string, codec: StoreCodec, name: string): void {
-  // Replicate works WITHOUT the key (docs/format.md: it copies sealed bytes, seals nothing): nothing here may call codec.encryption.keys().
-  const reader = RunReader.open(fs, dir, parseFileName(name, RUN_EXT), codec);
+/**
+ * An encrypted leader's KEYRING when the follower's differs from it (it is
+ * shipped), else null. Read without the secret: replicate never opens it.
+ */
+function changedKeyring(fs: FileSystem, leaderDir: string, m: Manifest, target: ReplicationTarget): Buffer | null {
+  if (m.encryption === null) return null;
+  const path = `${leaderDir}/${KEYRING_NAME}`;
+  let bytes: Buffer;
+  try {
+    bytes = readWholeFile(fs, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    throw new TzkvError('CORRUPT', `${KEYRING_NAME} is missing from ${leaderDir}, an encrypted store: without it the data cannot be read`, { path });
+  }
+  keyringOp(() => decodeKeyring(bytes, path)); // a damaged one is not shipped
+  const size = target.size(KEYRING_NAME);
+  return size === bytes.length && target.read(KEYRING_NAME, 0, size).equals(bytes) ? null : bytes;
+}
+
+/** Whether `keyring` holds every data key the files of the follower's manifest `m` name (none yet: true). */
+function opensEveryFile(keyring: Buffer, m: Manifest | null): boolean {
+  if (m === null) return true;
+  const ids = new Set(decodeKeyring(keyring, KEYRING_NAME).keys.map((k) => k.id));
+  return [...m.segments, ...m.runs].every((f) => f.key === undefined || ids.has(f.key));
+}
+
+/** Makes `keyring` the follower's KEYRING: written aside, fsynced, renamed, the directory fsynced. */
+function shipKeyring(target: ReplicationTarget, keyring: Buffer): void {
+  target.writeFile(KEYRING_NAME, [keyring]);
+  target.syncNames();
+}
+
+/**
+ * Runs are checked on arrival: header, every block's CRC, every entry in
+ * order, the TTL section. An encrypted store's without its key: as verify
+ * checks them without it (framing, CRCs, counts; the entries are sealed).
+ */
+function checkRunArrived(fs: FileSystem, dir: string, codec: StoreCodec, name: string, entries: number): void {
+  const file = parseFileName(name, RUN_EXT);
+  // Replicate works WITHOUT the key (docs/format.md: it copies sealed bytes, seals nothing): keysGiven() asks without failing.
+  if (keysGiven(codec) === null) {
+    const problem = runProblemsWithoutKeys(fs, dir, codec, file, entries)[0];
+    if (problem) throw new TzkvError('CORRUPT', `${name}${problem.offset === null ? '' : ` offset ${problem.offset}`}: ${problem.message}`, { path: `${dir}/${name}` });
+    return;
+  }
+  const reader = RunReader.open(fs, dir, file, codec);
   try {
     let count = 0;
     for (const _ of reader.cursor(Buffer.alloc(0))) count++;

@@ -99,7 +99,7 @@ export function finishCompaction(
   }
   // Every byte of the output is a copy of the snapshot: a follower of the log (engine/follow/) reads none of it as new.
   const copiedFrom = marker.segments[marker.segments.length - 1];
-  const output = out.segments.map((o) => ({ file: o.file, size: o.size, copied: o.size, copiedFrom }));
+  const output = out.segments.map((o) => ({ file: o.file, size: o.size, copied: o.size, copiedFrom, ...(o.key > 0 ? { key: o.key } : {}) }));
   const edit: ManifestEdit = {
     census,
     // The output run takes the snapshot's runs' place, the oldest (there is none when the snapshot had no run: nothing was kept).

@@ -9,14 +9,17 @@
 // TTL list keeps one chunk of 1M expiries in memory and spills the rest to
 // `compact-PID-NNNNNNNN.ttl.tmp`.
 import { REPAIR_HINT, TzkvError, ioError } from '../../errors.js';
-import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, RUN_EXT, SEGMENT_EXT, TTL_SCRATCH_EXT } from '../../format/constants.js';
+import { FILE_HEADER_BYTES, FLAG_BATCH, FLAG_COMPRESSION_MASK, KIND_PUT, RECORD_HEADER_BYTES, MAGIC_SEGMENT, RUN_EXT, SEGMENT_EXT, TTL_SCRATCH_EXT } from '../../format/constants.js';
 import { crc32 } from '../../format/bytes.js';
-import { encodeFileHeader } from '../../format/file-header.js';
+import { encodeFileHeader, fileVersionFor } from '../../format/file-header.js';
 import type { IndexEntry } from '../../format/index-block.js';
 import type { CompactionMarker, RunInfo } from '../../format/manifest.js';
 import { RECORD_OK, RecordInfo, decodeRecord } from '../../format/record.js';
 import type { FileSystem } from '../../io/fs.js';
 import type { StoreCodec } from '../../format/store-codec.js';
+import { writtenVersion } from '../../format/store-codec.js';
+import { dataKey } from '../data-key.js';
+import { GroupBuilder, SourceGroups } from './sealed-records.js';
 import { removeQuietly, closeQuietly } from '../../io/fs.js';
 import { isExpired } from '../../keys.js';
 import { compactFileName, segmentName } from '../files/layout.js';
@@ -32,8 +35,8 @@ const WINDOWS = 16;
 
 /** What the rewrite left under temporary names, for the switch to rename in (or the caller to delete). */
 export interface RewriteOutput {
-  /** Sealed output segments, ascending, with their temporary paths. */
-  segments: Array<{ file: number; size: number; tmp: string }>;
+  /** Sealed output segments, ascending, with their temporary paths and the data key id their headers name (0: none). */
+  segments: Array<{ file: number; size: number; tmp: string; key: number }>;
   /** The one new run, or null when nothing was kept. */
   run: { info: RunInfo; tmp: string } | null;
   /** Keys kept, and the total length of their records (the new census). */
@@ -46,6 +49,8 @@ export interface RewriteOutput {
   expiredDroppedBytes: number;
   /** Size of the output segments, headers included. */
   bytesAfter: number;
+  /** A compressed store's: the kept PUT values' bytes as stored and uncompressed; null in others. */
+  values: { stored: number; raw: number } | null;
 }
 
 /** Removes whatever a rewrite left under temporary names (quietly: a failure leaves leftovers the next writer removes). */
@@ -81,7 +86,7 @@ class SegmentOutput {
     return [this.file, this.pos];
   }
 
-  /** Appends a record at the position place() returned; `fix` clears a BATCH flag (the copy is committed by itself). */
+  /** Appends a record (or a sealed group) at the position place() returned; `clearFlags` clears its BATCH flag (the copy is committed by itself). */
   append(record: Buffer, clearFlags: boolean): void {
     const n = record.length;
     if (n > OUT_BYTES - this.outLen) this.drain();
@@ -97,7 +102,7 @@ class SegmentOutput {
       this.outLen += n;
     }
     if (clearFlags) {
-      at[start + 5] = 0;
+      at[start + 5] &= ~FLAG_BATCH; // a compressed value's bits stay
       at.writeUInt32LE(crc32(at, start + 4, start + n), start);
     }
     if (at !== this.out) this.write(at, 0, n, this.pos);
@@ -107,9 +112,10 @@ class SegmentOutput {
   private open(): void {
     this.file = this.nextFile();
     this.tmp = `${this.dir}/${compactFileName(this.pid, this.file, SEGMENT_EXT)}`;
-    this.done.push({ file: this.file, size: 0, tmp: this.tmp }); // size set when sealed; listed before it exists, so a failure from here removes it
+    const version = fileVersionFor(this.codec);
+    this.done.push({ file: this.file, size: 0, tmp: this.tmp, key: version.keyId }); // size set when sealed; listed before it exists, so a failure from here removes it
     this.fd = this.fs.createTruncate(this.tmp);
-    const header = encodeFileHeader(MAGIC_SEGMENT, this.file);
+    const header = encodeFileHeader(MAGIC_SEGMENT, this.file, undefined, version);
     this.write(header, 0, header.length, 0);
     this.pos = FILE_HEADER_BYTES;
   }
@@ -186,6 +192,8 @@ export async function rewriteSnapshot(
   const readers: RunReader[] = [];
   const segmentFds = new Map<number, number>();
   const segments = new SegmentOutput(fs, dir, codec, marker.pid, segmentBytes, take);
+  // An encrypted store's records are opened from their groups and sealed again in new ones, with the current key.
+  const groups = codec.encryption === undefined ? null : new GroupBuilder(dataKey(codec, codec.encryption.keys().current, dir));
   let w: RunWriter | undefined;
   const result: RewriteOutput = {
     segments: segments.done,
@@ -196,6 +204,7 @@ export async function rewriteSnapshot(
     expiredDropped: 0,
     expiredDroppedBytes: 0,
     bytesAfter: 0,
+    values: codec.compression ? { stored: 0, raw: 0 } : null,
   };
   try {
     for (const file of marker.runs) readers.push(RunReader.open(fs, dir, file, codec));
@@ -221,6 +230,16 @@ export async function rewriteSnapshot(
       }
       return fd;
     };
+    const read = (segment: number, offset: number, length: number) => windowOf(segment).read(fs, fdOf(segment), segment, offset, length);
+    const sources = new SourceGroups(dir, codec, read);
+    const version2 = writtenVersion(codec) === 2;
+    const run = w;
+    /** Seals the group being filled where it goes, and indexes its records. */
+    const sealGroupOut = (g: GroupBuilder) => {
+      if (g.empty) return;
+      const [file, offset] = segments.place(g.length);
+      segments.append(g.seal(offset, (key, at, length, expiresAt, group, groupLength) => run.add(key, KIND_PUT, file, at, length, expiresAt, group, groupLength)), false);
+    };
     let sinceYield = 0;
     for (const e of newestEntries(readers, () => {})) {
       // The rewrite holds no lock and may take minutes: a program embedding the
@@ -237,17 +256,31 @@ export async function rewriteSnapshot(
         }
         continue;
       }
-      const record = windowOf(e.segment).read(fs, fdOf(e.segment), e.segment, e.offset, e.length);
-      checkRecord(record, e, info);
-      const [file, offset] = segments.place(e.length);
-      segments.append(record, info.flags !== 0);
-      w.add(e.key.toString('latin1'), KIND_PUT, file, offset, e.length, e.expiresAt);
+      // A grouped record's CRC is of its stored bytes; its group's tag vouched for it.
+      const grouped = e.groupLength > 0;
+      const record = grouped ? sources.record(e) : read(e.segment, e.offset, e.length);
+      checkRecord(record, e, info, !grouped, version2);
+      const batch = (info.flags & FLAG_BATCH) !== 0;
+      if (result.values) {
+        // A compressed value starts with its uncompressed length (docs/format.md "Records, version 2").
+        result.values.stored += info.valueLength;
+        result.values.raw += (info.flags & FLAG_COMPRESSION_MASK) !== 0 ? record.readUInt32LE(RECORD_HEADER_BYTES + info.keyLength) : info.valueLength;
+      }
+      if (groups) {
+        if (groups.full(e.length)) sealGroupOut(groups);
+        groups.add(record, e.key.toString('latin1'), e.expiresAt, batch);
+      } else {
+        const [file, offset] = segments.place(e.length);
+        segments.append(record, batch);
+        w.add(e.key.toString('latin1'), KIND_PUT, file, offset, e.length, e.expiresAt);
+      }
       result.kept++;
       result.keptBytes += e.length;
     }
+    if (groups) sealGroupOut(groups);
     segments.seal();
-    const run = w.finish(false);
-    result.run = run.entries > 0 ? { info: run, tmp: w.tmpPath } : null;
+    const finished = w.finish(false);
+    result.run = finished.entries > 0 ? { info: finished, tmp: w.tmpPath } : null;
     if (!result.run) w.abort();
     for (const s of result.segments) result.bytesAfter += s.size;
     return result;
@@ -262,9 +295,9 @@ export async function rewriteSnapshot(
   }
 }
 
-/** Checks a snapshot record against its index entry (the copy must be exactly what was acknowledged). */
-function checkRecord(record: Buffer, e: IndexEntry, info: RecordInfo): void {
-  const status = record.length === e.length ? decodeRecord(record, 0, record.length, info, true) : -1;
+/** Checks a snapshot record against its index entry (the copy must be exactly what was acknowledged); `crc`: check its CRC (not an opened record's). */
+function checkRecord(record: Buffer, e: IndexEntry, info: RecordInfo, crc: boolean, version2: boolean): void {
+  const status = record.length === e.length ? decodeRecord(record, 0, record.length, info, crc, version2) : -1;
   const ok =
     status === RECORD_OK &&
     info.length === e.length &&

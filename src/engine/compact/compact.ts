@@ -15,6 +15,7 @@ import type { WriteSession } from '../write/write-session.js';
 import type { StoreCodec } from '../../format/store-codec.js';
 import { abandonCompaction, beginCompaction, finishCompaction } from './compact-manifest.js';
 import { monotonicMs } from '../../io/clock.js';
+import { requireKeys } from '../keys-given.js';
 
 /** Where a test may act between the phases: after the snapshot, and after the rewrite (before the switch). */
 export type CompactPhase = 'snapshot' | 'rewritten';
@@ -72,8 +73,13 @@ export interface CompactContext {
   ttlSpillChunk?: number;
 }
 
-/** Runs a compaction: snapshot, rewrite, switch. On failure the store is as before it (less the marker) and the error is rethrown. */
+/**
+ * Runs a compaction: snapshot, rewrite, switch. On failure the store is as
+ * before it (less the marker) and the error is rethrown. An encrypted store
+ * opened without its secret is refused (KEY_REQUIRED) before anything is locked or written.
+ */
 export async function compactPhased(c: CompactContext): Promise<CompactReport> {
+  requireKeys(c.codec);
   const started = monotonicMs();
   const snapshot = await c.locked((s) => ({ marker: beginCompaction(s, c.now), bytes: s.manifest.segments.reduce((n, seg) => n + (seg.size ?? 0), 0) }));
   const { marker } = snapshot.value;
@@ -105,6 +111,7 @@ export async function compactPhased(c: CompactContext): Promise<CompactReport> {
       recordsKept: report.recordsKept,
       recordsDropped: report.recordsDropped,
       expiredDropped: report.expiredDropped,
+      ...(o.values ? { values: o.values } : {}),
     });
     const heldBefore = held;
     const sw = await c.locked((s) => finishCompaction(s, marker, o, c.now, summary, heldBefore));

@@ -48,11 +48,11 @@ export interface ScanResult {
  * Scans buf[0, length), which holds the segment's bytes from absolute offset
  * `base`, to its end, stepping over damage. The committed records are
  * returned in order (batch records at their COMMIT). `codec`: the store's.
- * `format`: the segment's (segment-format.ts); an encrypted segment's must
- * hold its key: the entries' keys are read from the opened records.
+ * `format`: the segment's (segment-format.ts). An encrypted segment's read
+ * with its key: the entries' keys are read from the opened records; without
+ * it, they are the stored (encrypted) bytes, good for counts and positions only.
  */
 export function scanLog(buf: Buffer, base: number, codec: StoreCodec, length = buf.length, format: SegmentFormat = V1_SEGMENT): ScanResult {
-  if (format.encrypted && format.key === undefined) throw new Error('scanLog: an encrypted segment is scanned with its key');
   const entries: LogEntry[] = [];
   const damage: SkippedDamage[] = [];
   const bytes = bytesOf(buf, length);

@@ -18,6 +18,7 @@ import { ttlSection, ttlUpTo } from '../runs/run-ttl.js';
 import { TtlList } from '../runs/ttl-list.js';
 import type { View } from './view.js';
 import { mergedEntries } from './merged-entries.js';
+import { compressionFacts, encryptionFacts } from './store-settings.js';
 
 interface KeyCounts {
   keys: number;
@@ -91,6 +92,8 @@ export function storeStats(
   const base = {
     location: v.dir,
     formatVersion,
+    encryption: encryptionFacts(v.fs, v.dir, m, onDamage),
+    compression: compressionFacts(m),
     lastCompaction: m?.lastCompaction ?? null,
     lastCompactionReport: m?.lastCompactionReport ? compactionSummary(m.lastCompactionReport) : null,
     compacting: running ? compactionInfo(running) : null,
@@ -135,7 +138,7 @@ export function storeStats(
     deadRatio: totalBytes === 0 ? 0 : deadBytes / totalBytes,
     puts: m.counters.puts + v.tailCounts.puts,
     deletes: m.counters.deletes + v.tailCounts.deletes,
-    counted: census ? 'census' : 'scan',
+    counted: census ? (!v.withKey && v.tailCounts.puts + v.tailCounts.deletes > 0 ? 'indexed' : 'census') : 'scan',
     details: {
       generation: m.generation,
       runs: m.runs.length,

@@ -81,15 +81,22 @@ export class View {
     readonly manifest: Manifest | null,
     /** The store's: its tail scan and run readers open records, blocks, pages and the manifest's run keys with it. */
     readonly codec: StoreCodec,
+    /**
+     * False: a view for what needs no key (stats, replicate): an encrypted
+     * tail is scanned by framing, CRCs and tiling, its records counted, not
+     * kept (their keys are sealed), so the view knows the tail's end and
+     * state but none of its keys.
+     */
+    readonly withKey = true,
   ) {}
 
   /**
    * Loads a view. Throws ENOENT-coded fs errors when a file vanished under it
    * (the caller retries); CORRUPT when the directory holds a store that lost its manifest.
    */
-  static load(fs: FileSystem, dir: string, codec: StoreCodec): View {
+  static load(fs: FileSystem, dir: string, codec: StoreCodec, withKey = true): View {
     const manifest = loadManifest(fs, dir);
-    const view = new View(fs, dir, manifest, codec);
+    const view = new View(fs, dir, manifest, codec, withKey);
     try {
       if (manifest) view.scanTail();
     } catch (err) {
@@ -189,7 +196,7 @@ export class View {
 
   /** The active segment's format, its data key with it (KEY_REQUIRED without the secret). */
   private tailFormatOf(file: number): SegmentFormat {
-    return (this.tailFormat ??= segmentFormat(this.activeHeader, this.codec, `${this.dir}/${segmentName(file)}`, true));
+    return (this.tailFormat ??= segmentFormat(this.activeHeader, this.codec, `${this.dir}/${segmentName(file)}`, this.withKey));
   }
 
   /** Adds tail entries, in log order, after those the tail holds. */
@@ -199,6 +206,7 @@ export class View {
     for (const e of entries) {
       if (e.kind === KIND_PUT) counts.puts++;
       else counts.deletes++;
+      if (!this.withKey && this.tailFormat?.encrypted) continue; // a sealed key: counted, never kept
       const prev = this.tail.get(e.key);
       if (prev) counts.deadBytes += prev.length;
       this.tail.set(e.key, e);

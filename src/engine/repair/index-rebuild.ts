@@ -7,7 +7,9 @@
 // FAN_IN at a time. Memory: one chunk, one block per run merged, and the
 // final run writer's bloom filter and leaf index; expiry lists spill to
 // `compact-PID-NNNNNNNN.ttl.tmp` as a compaction's do.
-import { FILE_HEADER_BYTES, KIND_PUT, TTL_SCRATCH_EXT } from '../../format/constants.js';
+import { FILE_HEADER_BYTES, KIND_PUT, MAGIC_SEGMENT, TTL_SCRATCH_EXT } from '../../format/constants.js';
+import { checkFileHeader, fileVersion } from '../../format/file-header.js';
+import { V1_SEGMENT, segmentFormat } from '../log/segment-format.js';
 import type { RunInfo, SegmentInfo } from '../../format/manifest.js';
 import type { StoreCodec } from '../../format/store-codec.js';
 import type { FileSystem } from '../../io/fs.js';
@@ -38,12 +40,15 @@ class ChunkEntries {
   private offset = new Float64Array(0);
   private length = new Uint32Array(0);
   private expiresAt = new Float64Array(0);
+  /** The record's group in an encrypted segment (IndexEntry.group, groupLength); 0 in others. */
+  private group = new Float64Array(0);
+  private groupLength = new Uint32Array(0);
 
   get size(): number {
     return this.slots.size;
   }
 
-  set(key: string, kind: number, segment: number, offset: number, length: number, expiresAt: number): void {
+  set(key: string, kind: number, segment: number, offset: number, length: number, expiresAt: number, group: number, groupLength: number): void {
     let i = this.slots.get(key);
     if (i === undefined) {
       i = this.slots.size;
@@ -55,6 +60,8 @@ class ChunkEntries {
     this.offset[i] = offset;
     this.length[i] = length;
     this.expiresAt[i] = expiresAt;
+    this.group[i] = group;
+    this.groupLength[i] = groupLength;
   }
 
   /** Adds the entries to `w` in key order, tombstones too unless `putsOnly`; returns the PUTs' keys and bytes. */
@@ -67,7 +74,7 @@ class ChunkEntries {
         keys++;
         bytes += this.length[i];
       } else if (putsOnly) continue;
-      w.add(k, this.kind[i], this.segment[i], this.offset[i], this.length[i], this.expiresAt[i]);
+      w.add(k, this.kind[i], this.segment[i], this.offset[i], this.length[i], this.expiresAt[i], this.group[i], this.groupLength[i]);
     }
     return { keys, bytes };
   }
@@ -83,12 +90,16 @@ class ChunkEntries {
     const offset = new Float64Array(capacity);
     const length = new Uint32Array(capacity);
     const expiresAt = new Float64Array(capacity);
+    const group = new Float64Array(capacity);
+    const groupLength = new Uint32Array(capacity);
     kind.set(this.kind.subarray(0, n));
     segment.set(this.segment.subarray(0, n));
     offset.set(this.offset.subarray(0, n));
     length.set(this.length.subarray(0, n));
     expiresAt.set(this.expiresAt.subarray(0, n));
-    Object.assign(this, { kind, segment, offset, length, expiresAt });
+    group.set(this.group.subarray(0, n));
+    groupLength.set(this.groupLength.subarray(0, n));
+    Object.assign(this, { kind, segment, offset, length, expiresAt, group, groupLength });
   }
 }
 
@@ -124,7 +135,7 @@ function mergeRuns(t: Target, files: number[], into: number, bottom: boolean): {
     const w = writerFor(t, into, readers.reduce((n, r) => n + r.header.entries, 0));
     for (const e of newestEntries(readers, () => {})) {
       if (bottom && e.kind !== KIND_PUT) continue;
-      w.add(e.key.toString('latin1'), e.kind, e.segment, e.offset, e.length, e.expiresAt);
+      w.add(e.key.toString('latin1'), e.kind, e.segment, e.offset, e.length, e.expiresAt, e.group, e.groupLength);
       if (e.kind === KIND_PUT) {
         keys++;
         bytes += e.length;
@@ -149,28 +160,33 @@ function indexSegment(t: Target, segment: number, end: number, latest: ChunkEntr
   // Not the scanner's committedOnly mode: it holds a batch's records until their COMMIT, and an import is one
   // batch (1M keys in one batch: repair's peak RSS 160 MB this way, 300 MB through committedOnly).
   const visitor: ScanVisitor = {
-    record(buf, pos, offset, info) {
+    record(buf, pos, offset, info, group) {
       const key = buf.toString('latin1', pos + 20, pos + 20 + info.keyLength);
-      latest.set(key, info.kind, segment, offset, info.length, info.expiresAt);
+      latest.set(key, info.kind, segment, offset, info.length, info.expiresAt, group.offset, group.length);
       if (info.kind === KIND_PUT) counts.puts++;
       else counts.deletes++;
       full();
     },
   };
-  const scanner = new RecordScanner(FILE_HEADER_BYTES, t.codec, visitor, end);
-  const fd = t.fs.openRead(`${t.dir}/${segmentName(segment)}`);
+  const path = `${t.dir}/${segmentName(segment)}`;
+  const fd = t.fs.openRead(path);
   try {
+    // Its records as its header frames them: an encrypted segment's opened with its key (a repair holds it), their groups indexed.
+    const head = Buffer.alloc(FILE_HEADER_BYTES);
+    t.fs.read(fd, head, 0, FILE_HEADER_BYTES, 0);
+    const format = checkFileHeader(head, MAGIC_SEGMENT, segment) === undefined ? segmentFormat(fileVersion(head), t.codec, path, true) : V1_SEGMENT;
+    const scanner = new RecordScanner(FILE_HEADER_BYTES, t.codec, visitor, end, true, format);
     for (let at = FILE_HEADER_BYTES; at < end; ) {
       const n = t.fs.read(fd, buf, 0, Math.min(buf.length, end - at), at);
       if (n === 0) break;
       scanner.push(buf, 0, n);
       at += n;
     }
+    const result = scanner.finish();
+    if (result.kind !== 'clean') throw new TzkvError('INTERNAL', `${segmentName(segment)}: still damaged after repair (${result.kind})`);
   } finally {
     t.fs.close(fd);
   }
-  const result = scanner.finish();
-  if (result.kind !== 'clean') throw new TzkvError('INTERNAL', `${segmentName(segment)}: still damaged after repair (${result.kind})`);
 }
 
 /** Writes one run, numbered `t.take()`, of the newest entry of every key in the segments; returns it with the census and the records counted. */

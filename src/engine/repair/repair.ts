@@ -11,7 +11,10 @@
 import type { RepairReport } from '../../api.js';
 import { TzkvError, ioError } from '../../errors.js';
 import { FILE_HEADER_BYTES, MAGIC_SEGMENT, MANIFEST_NAME, QUARANTINE_EXT, QUARANTINE_PREFIX, RUN_EXT, SEGMENT_EXT } from '../../format/constants.js';
-import { encodeFileHeader } from '../../format/file-header.js';
+import { checkFileHeader, encodeFileHeader, fileVersion, fileVersionFor } from '../../format/file-header.js';
+import type { FileVersion } from '../../format/file-header.js';
+import { dataKey } from '../data-key.js';
+import { resealedRange } from './resealed-ranges.js';
 import type { Manifest } from '../../format/manifest.js';
 import { encodeQuarantineEntry, encodeQuarantineHeader, QUARANTINE_HEADER_BYTES } from '../../format/quarantine.js';
 import type { FileSystem } from '../../io/fs.js';
@@ -27,6 +30,7 @@ import type { UnreadableRange } from '../verify/verify-log.js';
 import { findManifest, installManifest, newManifest, nextManifest } from '../files/store-manifest.js';
 import type { FormerIdentity, ManifestEdit } from '../files/store-manifest.js';
 import { removeOwnLeftovers, undoneError } from '../files/leftovers.js';
+import { requireKeys } from '../keys-given.js';
 
 const CHUNK = 4 * 1024 * 1024;
 
@@ -68,6 +72,22 @@ function quarantineName(fs: FileSystem, dir: string, now: number): string {
     const name = `${QUARANTINE_PREFIX}${stamp}${n === 0 ? '' : `-${n}`}${QUARANTINE_EXT}`;
     if (fs.stat(`${dir}/${name}`) === undefined) return name;
   }
+}
+
+/** The version and data key id the header of segment `path` (number `file`) names; null when it cannot be read or is damaged. */
+function segmentVersion(fs: FileSystem, path: string, file: number): FileVersion | null {
+  const head = Buffer.alloc(FILE_HEADER_BYTES);
+  try {
+    const fd = fs.openRead(path);
+    try {
+      fs.read(fd, head, 0, FILE_HEADER_BYTES, 0);
+    } finally {
+      fs.close(fd);
+    }
+  } catch {
+    return null;
+  }
+  return checkFileHeader(head, MAGIC_SEGMENT, file) === undefined ? fileVersion(head) : null;
 }
 
 /** Ranges per file, sorted and merged. */
@@ -119,7 +139,8 @@ function ownManifest(fs: FileSystem, dir: string): Manifest | { lost: number } |
  * Repairs what the verify it starts with found. Returns what it did and, when
  * it changed nothing, that verify's report (the store is as it was checked:
  * no second verify is needed). `codec`: the store's; the verify and the index
- * rebuild read with it.
+ * rebuild read with it. An encrypted store opened without its secret is
+ * refused (KEY_REQUIRED) before anything is read or written: a repair rewrites records.
  */
 export function repairStore(
   fs: FileSystem,
@@ -130,6 +151,7 @@ export function repairStore(
   former: () => FormerIdentity | null = () => null,
   rebuildChunkKeys?: number,
 ): { repair: RepairReport; unchanged: ReturnType<typeof verifyStore> | null } {
+  requireKeys(codec);
   const report: RepairReport = { quarantine: null, moved: [], truncated: [], rewritten: [], rebuiltRun: null, removed: [], census: 'kept', rebuiltManifest: null };
   let found = verifyStore(fs, dir, codec, undefined, undefined, undefined, processes);
   if (found.newerVersion) throw new TzkvError('VERSION', `${dir}: written by a newer tzkv; repair refused`, { path: dir });
@@ -201,18 +223,24 @@ export function repairStore(
         const file = nextFile++;
         const name = segmentName(file);
         const skip = damage.get(old) ?? [];
+        // The new segment says what the old one said (its version and data key); an encrypted one's groups are sealed again where they land.
+        const version = segmentVersion(fs, `${dir}/${old}`, segments[i].file) ?? fileVersionFor(codec);
+        const key = version.keyId > 0 ? dataKey(codec, version.keyId, `${dir}/${old}`) : undefined;
         const kept = function* () {
-          yield encodeFileHeader(MAGIC_SEGMENT, file);
+          yield encodeFileHeader(MAGIC_SEGMENT, file, undefined, version);
           let at = FILE_HEADER_BYTES;
+          let shift = 0;
           for (const r of [...skip, { file: old, from: end, to: end }]) {
-            if (r.from > at) yield* fileBytes(fs, `${dir}/${old}`, at, Math.min(r.from, end), copying);
+            const until = Math.min(r.from, end);
+            if (until > at) yield* key ? resealedRange(fs, `${dir}/${old}`, at, until, key, shift) : fileBytes(fs, `${dir}/${old}`, at, until, copying);
+            shift += Math.max(at, r.to) - Math.max(at, until);
             at = Math.max(at, r.to);
           }
         };
         const size = writeNewFile(fs, dir, name, kept());
         report.rewritten.push({ from: old, to: name });
         replaced.push(old);
-        segments[i] = { file, size: i === segments.length - 1 ? null : size, copied: size, copiedFrom: m.active.file };
+        segments[i] = { file, size: i === segments.length - 1 ? null : size, copied: size, copiedFrom: m.active.file, ...(version.keyId > 0 ? { key: version.keyId } : {}) };
         if (i === segments.length - 1) activeEnd = size;
       }
       wrapIoErrors('cannot fsync', dir, () => fs.fsyncDir(dir));

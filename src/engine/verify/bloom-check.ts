@@ -9,6 +9,8 @@
 // runs of a walk hold their recorded keys and share one window. With two
 // threads the worker runs both parts, over the leaf blocks and filter pages
 // the main thread sends it, and holds the filters (verify-worker-thread.ts).
+import type { KeyObject } from 'node:crypto';
+import { SEALED_PAGE_STRIDE, openPage } from '../../format/seal.js';
 import { BLOOM_BUCKETS_PER_PAGE, BLOOM_BUCKET_BYTES, BLOOM_PAGE_STRIDE, BLOOM_PROBES } from '../../format/constants.js';
 import type { FileSystem } from '../../io/fs.js';
 
@@ -32,7 +34,8 @@ export class BloomScratch {
 
   /** The window of filter pages; made on first use (the worker, which holds its filters, has none). */
   get window(): Buffer {
-    return (this.pagesWindow ??= Buffer.allocUnsafe(this.windowPages * BLOOM_PAGE_STRIDE));
+    // Room for the pages of an encrypted run too, whose stride is the larger (docs/format.md "Index runs, version 2").
+    return (this.pagesWindow ??= Buffer.allocUnsafe(this.windowPages * SEALED_PAGE_STRIDE));
   }
 }
 
@@ -53,6 +56,27 @@ export function filePages(fs: FileSystem, fd: number, offset: number, pages: num
       const count = Math.min(scratch.windowPages, pages - first);
       fs.read(fd, scratch.window, 0, count * BLOOM_PAGE_STRIDE, offset + first * BLOOM_PAGE_STRIDE);
       return scratch.window.subarray(0, count * BLOOM_PAGE_STRIDE);
+    },
+  };
+}
+
+/**
+ * The pages of an encrypted run's filter (sealed, SEALED_PAGE_STRIDE each) at
+ * `offset`, opened with `key` into the window as plain pages at
+ * BLOOM_PAGE_STRIDE, as filePages lays them out. A page whose CRC or tag
+ * fails is left as it is: openRun marked it not ok, and its keys are not probed.
+ */
+export function openedPages(fs: FileSystem, fd: number, offset: number, pages: number, scratch: BloomScratch, key: KeyObject): FilterPages {
+  const sealed = Buffer.allocUnsafe(SEALED_PAGE_STRIDE);
+  return {
+    load(first) {
+      const count = Math.min(scratch.windowPages, pages - first);
+      const window = scratch.window;
+      for (let i = 0; i < count; i++) {
+        fs.read(fd, sealed, 0, SEALED_PAGE_STRIDE, offset + (first + i) * SEALED_PAGE_STRIDE);
+        openPage(sealed, first + i, key)?.copy(window, i * BLOOM_PAGE_STRIDE);
+      }
+      return window.subarray(0, count * BLOOM_PAGE_STRIDE);
     },
   };
 }

@@ -46,6 +46,9 @@ class BlockList {
   }
 }
 
+/** What a sealed block or page whose tag fails is reported as (docs/format.md: a tag that fails is damage). */
+export const AUTHENTICATION_FAILED = 'authentication failed';
+
 /** Where a cursor hands each leaf block it reads whole (whose CRC held, when it checks them), buf[start, start + length), valid only during the call. */
 export type LeafBlockSink = (buf: Buffer, start: number, length: number) => void;
 
@@ -53,6 +56,13 @@ export interface LeafCursorOptions {
   onBlock?: LeafBlockSink;
   /** False: block framing only, for verify's worker thread (the main thread's cursor checks the CRCs and reports). Default true. */
   checkCrc?: boolean;
+  /** The run's RunLayout.leafFields (default version 1's). */
+  leafFields?: number;
+  /**
+   * An encrypted run's: opens the sealed block buf (its CRC checked) read at
+   * file offset `at`, returning its entries plain, or null when its tag fails.
+   */
+  open?: (block: Buffer, at: number) => Buffer | null;
 }
 
 export class LeafCursor implements LeafFields {
@@ -122,6 +132,11 @@ export class LeafCursor implements LeafFields {
     else this.pos = skipTo;
   }
 
+  /** The entries the block nextBlock() last stood on holds, by its plain header: an encrypted run's are counted so without the key. */
+  get blockEntries(): number {
+    return this.left;
+  }
+
   /** Advances to the next entry; false at the end. */
   next(): boolean {
     if (this.keyLength > 0) {
@@ -179,21 +194,32 @@ export class LeafCursor implements LeafFields {
       }
       this.leaves.add(at, length);
       this.options.onBlock?.(c, r, length);
-      this.buf = c;
       this.blockAt = at;
       this.left = c.readUInt16LE(r + 2);
-      this.p = r + BLOCK_HEADER_BYTES;
-      this.entriesEnd = r + length - BLOCK_TRAILER_BYTES;
+      if (this.options.open) {
+        const entries = this.options.open(c.subarray(r, r + length), at);
+        if (entries === null) {
+          this.broken(at, `leaf block ${AUTHENTICATION_FAILED}`, at + length);
+          continue;
+        }
+        this.buf = entries;
+        this.p = 0;
+        this.entriesEnd = entries.length;
+      } else {
+        this.buf = c;
+        this.p = r + BLOCK_HEADER_BYTES;
+        this.entriesEnd = r + length - BLOCK_TRAILER_BYTES;
+      }
       if (this.left > 0) return true;
       this.broken(at, 'empty leaf block', at + length);
     }
   }
 
   private readEntry(): boolean {
-    const c = this.chunk;
+    const c = this.buf;
     const p = this.p;
     const end = this.entriesEnd;
-    const next = readLeafEntry(c, p, end, this);
+    const next = readLeafEntry(c, p, end, this, this.options.leafFields);
     if (next < 0) {
       this.broken(this.blockAt, 'malformed leaf entry', this.pos);
       return false;

@@ -20,6 +20,8 @@ export class VerifyLog {
   readonly problems: VerifyProblem[] = [];
   readonly warnings: VerifyProblem[] = [];
   readonly unreadableRanges: UnreadableRange[] = [];
+  /** Checks not made, and why (VerifyReport.skipped). */
+  readonly skipped: string[] = [];
   problemCount = 0;
   files = 0;
   records = 0;

@@ -6,7 +6,11 @@
 // at: the record tables are walked newest first, and a bit filter skips
 // records of other hashes. What is remembered per candidate hash is bounded
 // by `limits.candidates`: past it, the hashes are split into as many passes.
-import { MAX_KEY_BYTES, RECORD_HEADER_BYTES } from '../../format/constants.js';
+import { FILE_HEADER_BYTES, MAX_KEY_BYTES, RECORD_HEADER_BYTES } from '../../format/constants.js';
+import { fileVersion } from '../../format/file-header.js';
+import { RecordScanner } from '../log/record-scan.js';
+import { segmentFormat } from '../log/segment-format.js';
+import type { SegmentFormat } from '../log/segment-format.js';
 import { RecordInfo, decodeRecord } from '../../format/record.js';
 import type { FileSystem } from '../../io/fs.js';
 import type { StoreCodec } from '../../format/store-codec.js';
@@ -91,8 +95,12 @@ function checkPass(records: RecordJoin, inPass: (hash: number) => boolean, keyAt
 
 type KeyReader = ((segment: number, offset: number) => Buffer) & { close(): void };
 
-/** Reads the key of the record at a location (a few, on the rare paths). */
-function keyReader(fs: FileSystem, dir: string, _codec: StoreCodec): KeyReader {
+/**
+ * Reads the key of the record at a location (a few, on the rare paths). In an
+ * encrypted segment a key is sealed in its group, which no table records: the
+ * segment is scanned with its key up to the record (rare enough to afford).
+ */
+function keyReader(fs: FileSystem, dir: string, codec: StoreCodec): KeyReader {
   const fds = new Map<number, number>();
   const info = new RecordInfo();
   const read = (segment: number, offset: number): Buffer => {
@@ -102,9 +110,30 @@ function keyReader(fs: FileSystem, dir: string, _codec: StoreCodec): KeyReader {
       fds.set(segment, fd);
     }
     const buf = Buffer.allocUnsafe(RECORD_HEADER_BYTES + MAX_KEY_BYTES);
+    fs.read(fd, buf, 0, FILE_HEADER_BYTES, 0);
+    const format = segmentFormat(fileVersion(buf), codec, `${dir}/${segmentName(segment)}`, true);
+    if (format.encrypted) return sealedKey(fs, fd, format, codec, offset);
     const n = fs.read(fd, buf, 0, buf.length, offset);
     decodeRecord(buf, 0, n, info, false);
     return buf.subarray(20, Math.min(n, 20 + info.keyLength));
   };
   return Object.assign(read, { close: () => fds.forEach((fd) => fs.close(fd)) });
+}
+
+/** The plain key of the record at `offset` of an encrypted segment (open at `fd`), found by scanning it with its key; empty when none starts there. */
+function sealedKey(fs: FileSystem, fd: number, format: SegmentFormat, codec: StoreCodec, offset: number): Buffer {
+  let key = Buffer.alloc(0);
+  const scanner = new RecordScanner(FILE_HEADER_BYTES, codec, {
+    record(buf, pos, at, info) {
+      if (at === offset) key = Buffer.from(buf.subarray(pos + RECORD_HEADER_BYTES, pos + RECORD_HEADER_BYTES + info.keyLength));
+    },
+  }, Infinity, true, format);
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  for (let at = FILE_HEADER_BYTES; key.length === 0 && !scanner.failure; ) {
+    const n = fs.read(fd, chunk, 0, chunk.length, at);
+    if (n === 0) break;
+    scanner.push(chunk, 0, n);
+    at += n;
+  }
+  return key;
 }

@@ -2,15 +2,36 @@
 // blocks (CRC, and that every child is a block of the run) and the TTL
 // section (CRCs, order, and that its adds are exactly the run's PUT entries
 // with an expiry).
-import { BLOCK_BRANCH, BLOOM_PAGE_STRIDE, TTL_ENTRY_BYTES, TTL_HEADER_BYTES } from '../../format/constants.js';
-import { decodeBlock, parseBranchEntries } from '../../format/index-block.js';
+import { BLOCK_BRANCH, TTL_ENTRY_BYTES, TTL_HEADER_BYTES } from '../../format/constants.js';
+import { decodeBlock, openedBlock, parseBranchEntries } from '../../format/index-block.js';
+import type { BlockView } from '../../format/index-block.js';
+import { openBlock } from '../../format/seal.js';
 import { decodeTtlEntry, decodeTtlHeader, ttlCrc, ttlSectionBytes } from '../../format/ttl-section.js';
 import type { FileSystem } from '../../io/fs.js';
-import { MAX_BLOCK_BYTES } from './run-cursor.js';
+import { AUTHENTICATION_FAILED, MAX_BLOCK_BYTES } from './run-cursor.js';
 import type { VerifyLog } from './verify-log.js';
 import type { OpenRun } from './open-run.js';
 
-/** Checks the run's branch blocks. REQUIRES: the walk read every leaf block of `r` (r.cursor.leaves is complete). */
+/** The branch block `buf` at file offset `at`: framing and CRC checked, and an encrypted run's opened when verify holds its key; a string says what is wrong. */
+function branchBlock(buf: Buffer, at: number, r: OpenRun): BlockView | string {
+  const block = decodeBlock(buf, BLOCK_BRANCH);
+  if (typeof block === 'string' || r.key === undefined) return block;
+  const entries = openBlock(buf, at, r.key);
+  return entries === null ? `branch block ${AUTHENTICATION_FAILED}` : openedBlock(buf, entries);
+}
+
+/** Checks that the run holds as many entries as its header and the manifest say; false when it does not. */
+export function checkEntryCount(r: OpenRun, log: VerifyLog): boolean {
+  if (r.entries === r.header.entries && r.entries === r.manifestEntries) return true;
+  log.problem(r.name, 0, 'index-count', `holds ${r.entries} readable entries, its header says ${r.header.entries}, the manifest ${r.manifestEntries}`);
+  return false;
+}
+
+/**
+ * Checks the run's branch blocks; their children only when the walk read the
+ * entries (an encrypted run's are sealed without the key: framing and CRC only).
+ * REQUIRES: the walk read every leaf block of `r` (r.cursor.leaves is complete).
+ */
 export function checkBranches(fs: FileSystem, r: OpenRun, log: VerifyLog): void {
   const h = r.header;
   const from = h.leavesEnd;
@@ -35,8 +56,8 @@ export function checkBranches(fs: FileSystem, r: OpenRun, log: VerifyLog): void 
       log.problem(r.name, at, 'corrupt-index', `branch block length ${length} impossible`);
       return;
     }
-    const block = decodeBlock(region.subarray(p, p + length), BLOCK_BRANCH);
-    const entries = typeof block === 'string' ? block : parseBranchEntries(block);
+    const block = branchBlock(region.subarray(p, p + length), at, r);
+    const entries = typeof block === 'string' ? block : r.entriesRead ? parseBranchEntries(block) : [];
     if (typeof entries === 'string') log.problem(r.name, at, 'corrupt-index', entries);
     else for (const e of entries) if (e.offset >= at || !isBlock(e.offset, e.length)) suspects.push(at, e.offset, e.length);
     branches.set(at, length);
@@ -51,9 +72,13 @@ export function checkBranches(fs: FileSystem, r: OpenRun, log: VerifyLog): void 
   }
 }
 
-/** Returns false when the section could not be checked whole. */
+/**
+ * Returns false when the section could not be checked whole. Its adds are
+ * checked against the run's expiring PUT entries only when the walk read them
+ * (r.entriesRead); its CRC and order always.
+ */
 export function checkTtlSection(fs: FileSystem, r: OpenRun, log: VerifyLog): boolean {
-  const base = r.header.bloomOffset + r.header.bloomPages * BLOOM_PAGE_STRIDE;
+  const base = r.header.bloomOffset + r.header.bloomPages * r.layout.pageStride;
   if (r.size <= base) return true; // a run from before TTL sections: valid, the census is not used
   const head = Buffer.allocUnsafe(TTL_HEADER_BYTES);
   const h = decodeTtlHeader(head.subarray(0, fs.read(r.fd, head, 0, TTL_HEADER_BYTES, base)));
@@ -91,7 +116,8 @@ export function checkTtlSection(fs: FileSystem, r: OpenRun, log: VerifyLog): boo
     if (ok) log.problem(r.name, at, 'corrupt-index', message);
     ok = false;
   };
-  if (h.adds !== r.ttlAdds.length) wrong(base, `TTL section lists ${h.adds} expiring PUTs, the run holds ${r.ttlAdds.length}`);
+  const against = r.entriesRead;
+  if (against && h.adds !== r.ttlAdds.length) wrong(base, `TTL section lists ${h.adds} expiring PUTs, the run holds ${r.ttlAdds.length}`);
   for (let first = 0; first < total; first += chunkEntries) {
     const n = Math.min(chunkEntries, total - first);
     const at = start + first * TTL_ENTRY_BYTES;
@@ -102,7 +128,7 @@ export function checkTtlSection(fs: FileSystem, r: OpenRun, log: VerifyLog): boo
       const index = first + i;
       const e = decodeTtlEntry(buf, i * TTL_ENTRY_BYTES);
       if (index === h.adds) previous = previousExp = 0;
-      if (index < h.adds && index < r.ttlAdds.length && ok) {
+      if (against && index < h.adds && index < r.ttlAdds.length && ok) {
         const k = nextAdd();
         cumulative += batch.len[k];
         if (e.expiresAt !== batch.exp[k] || e.cumulative !== cumulative) wrong(at + i * TTL_ENTRY_BYTES, 'TTL section adds differ from the run\'s expiring PUT entries');

@@ -21,7 +21,7 @@ import type { OpenRun, Spill } from './open-run.js';
 import type { LeafCursor } from './run-cursor.js';
 import { compareBytes } from '../../format/bytes.js';
 import { checkEveryRecordIndexed } from './verify-newest.js';
-import { checkBranches, checkTtlSection } from './verify-run-parts.js';
+import { checkBranches, checkEntryCount, checkTtlSection } from './verify-run-parts.js';
 import type { VerifyLog } from './verify-log.js';
 import type { VerifyWorker } from './verify-worker.js';
 
@@ -173,10 +173,7 @@ function walkRuns(fs: FileSystem, dir: string, codec: StoreCodec, m: Manifest, r
     mergeWalk(runs, check);
     for (const r of runs) {
       if (r.cursor.damaged) incomplete = true;
-      if (r.entries !== r.header.entries || r.entries !== r.manifestEntries) {
-        log.problem(r.name, 0, 'index-count', `holds ${r.entries} readable entries, its header says ${r.header.entries}, the manifest ${r.manifestEntries}`);
-        incomplete = true;
-      }
+      if (!checkEntryCount(r, log)) incomplete = true;
       const missing = r.bloom?.missing() ?? 0;
       if (missing > 0) log.problem(r.name, r.header.bloomOffset, 'bloom-mismatch', `the bloom filter rules out ${missing} of the keys the run holds`);
       checkBranches(fs, r, log);

@@ -1,0 +1,95 @@
+// compact --new-data-key (docs/design.md "Rotation"): the two changes to
+// KEYRING around a compaction, each made under the writer lock by replacing
+// the file whole (temp + fsync + rename), so a crash at any moment leaves a
+// KEYRING that the same secret opens and that holds every key a file names.
+//   before the compaction writes anything: a new data key, made current;
+//   after its switch: the keys no file of the store names any more, dropped.
+// And the codec a store holds, whose keys a rotation replaces in place, so
+// every view, writer and feed of the process sees the new current key.
+import type { Secret } from '../../api.js';
+import { KEYRING_NAME, MAGIC_RUN, MAGIC_SEGMENT } from '../../format/constants.js';
+import { checkFileHeader, fileVersion } from '../../format/file-header.js';
+import { addDataKey, decodeKeyring, dropUnusedKeys } from '../../format/keyring.js';
+import type { DataKeys, StoreCodec } from '../../format/store-codec.js';
+import type { FileSystem } from '../../io/fs.js';
+import { readWholeFile } from '../../io/fs.js';
+import { fileKind } from '../files/file-kinds.js';
+import { installKeyring, keyringOp, secretMaterial } from '../files/keyring-file.js';
+import { runName, segmentName } from '../files/layout.js';
+import { readManifest } from '../files/store-manifest.js';
+
+/** A store's codec and the way to give it new data keys. */
+export interface RotatableCodec {
+  readonly codec: StoreCodec;
+  /** From now on the codec's keys() returns `keys`. */
+  rotate(keys: DataKeys): void;
+}
+
+/** `base` as a codec whose keys a rotation can replace (a store that is not encrypted: `base` itself, never rotated). */
+export function rotatableCodec(base: StoreCodec): RotatableCodec {
+  const { encryption } = base;
+  if (encryption === undefined) return { codec: base, rotate: () => undefined };
+  let rotated: DataKeys | undefined;
+  const codec: StoreCodec = Object.freeze({ encryption: { keys: () => rotated ?? encryption.keys() }, compression: base.compression });
+  return { codec, rotate: (keys) => (rotated = keys) };
+}
+
+/**
+ * Adds a new data key to the KEYRING of `dir` and makes it current; returns
+ * every key it now holds. REQUIRES: the writer lock; `secret` opens KEYRING.
+ */
+export function addRotationKey(fs: FileSystem, dir: string, secret: Secret, now: number): DataKeys {
+  const path = `${dir}/${KEYRING_NAME}`;
+  const added = keyringOp(() => addDataKey(readWholeFile(fs, path), secretMaterial(fs, secret), path, now));
+  installKeyring(fs, dir, added.bytes);
+  return added.keys;
+}
+
+/**
+ * Drops from the KEYRING of `dir` every data key that no file the manifest
+ * lists, and no batch a process is staging, names in its header (the current
+ * key stays). Returns the ids dropped; none when any such header cannot be
+ * read (every key is kept then: a dropped key cannot come back).
+ * REQUIRES: the writer lock.
+ */
+export function dropRetiredKeys(fs: FileSystem, dir: string): number[] {
+  const m = readManifest(fs, dir);
+  if (m === null) return [];
+  const named = new Set<number>();
+  const files = [...m.segments.map((s) => ({ name: segmentName(s.file), file: s.file, magic: MAGIC_SEGMENT })), ...m.runs.map((r) => ({ name: runName(r.file), file: r.file, magic: MAGIC_RUN }))];
+  for (const { name, file, magic } of files) {
+    const id = headerKeyId(fs, `${dir}/${name}`, magic, file);
+    if (id === null) return [];
+    named.add(id);
+  }
+  // A batch staged now is committed later, by renaming its stage file into the log.
+  for (const name of fs.readdir(dir)) {
+    if (fileKind(name).kind !== 'stage') continue;
+    const id = headerKeyId(fs, `${dir}/${name}`, MAGIC_SEGMENT, null);
+    if (id === null) return [];
+    named.add(id);
+  }
+  const path = `${dir}/${KEYRING_NAME}`;
+  const before = readWholeFile(fs, path);
+  const after = keyringOp(() => dropUnusedKeys(before, named, path));
+  if (after.equals(before)) return [];
+  installKeyring(fs, dir, after);
+  const kept = new Set(decodeKeyring(after, path).keys.map((k) => k.id));
+  return decodeKeyring(before, path).keys.map((k) => k.id).filter((id) => !kept.has(id));
+}
+
+/** The data key id the header of the file at `path` names; null when it cannot be read or is damaged. `file`: its number (null: a stage file, whose header says the number it will have). */
+function headerKeyId(fs: FileSystem, path: string, magic: string, file: number | null): number | null {
+  const head = Buffer.alloc(16);
+  try {
+    const fd = fs.openRead(path);
+    try {
+      if (fs.read(fd, head, 0, 16, 0) !== 16) return null;
+    } finally {
+      fs.close(fd);
+    }
+  } catch {
+    return null;
+  }
+  return checkFileHeader(head, magic, file ?? head.readUInt32LE(8)) === undefined ? fileVersion(head).keyId : null;
+}
