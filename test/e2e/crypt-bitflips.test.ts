@@ -110,17 +110,17 @@ for (const kind of ENCRYPTED_KINDS) {
 
     test('in an index run: a leaf block and a bloom page', async () => {
       const s = await initKindStore(kind);
-      const lines = Array.from({ length: 50 }, (_, i) => `put key${String(i).padStart(2, '0')} value-${i}`);
-      expect((await tzkv(['batch', ...s.args, '-'], { input: `${lines.join('\n')}\n` })).exitCode).toBe(0);
-      expect((await tzkv(['compact', ...s.args])).exitCode).toBe(0);
+      // An import over flushBytes (1 MiB) is indexed at once into a run of its own.
+      const lines = Array.from({ length: 20_000 }, (_, i) => `key${String(i).padStart(5, '0')}\tvalue-${i}-${'.'.repeat(40)}`);
+      expect((await tzkv(['import', ...s.args, '--format', 'tsv', '-'], { input: `${lines.join('\n')}\n` })).exitCode).toBe(0);
       const file = readdirSync(s.dir).find((n) => n.endsWith('.tzix'))!;
-      expect(file, 'compaction wrote an index run').toBeDefined();
+      expect(file, 'the import wrote an index run').toBeDefined();
       const run = readFileSync(join(s.dir, file));
 
-      // The first leaf block starts after the run header; its first entries hold key00.
+      // The first leaf block starts after the run header; its first entries hold key00000.
       const leafLength = run.readUInt32LE(RUN_HEADER_BYTES + 4);
       const leaf: Flip = { file, at: RUN_HEADER_BYTES + BLOCK_HEADER_BYTES + NONCE_BYTES + 5, crcOf: [RUN_HEADER_BYTES, RUN_HEADER_BYTES + leafLength - 4], crcAt: RUN_HEADER_BYTES + leafLength - 4 };
-      await bothFlips(s, leaf, () => expectGetRefused(s, 'key00'));
+      await bothFlips(s, leaf, () => expectGetRefused(s, 'key00000'));
       writeFileSync(join(s.dir, file), run);
 
       // A bloom page: nonce, 4096 sealed bytes, tag, CRC of the 4124 before it. A read passes it by: time, not answers.
@@ -128,7 +128,7 @@ for (const kind of ENCRYPTED_KINDS) {
       const page: Flip = { file, at: bloom + NONCE_BYTES + 100, crcOf: [bloom, bloom + SEALED_PAGE_STRIDE - 4], crcAt: bloom + SEALED_PAGE_STRIDE - 4 };
       await bothFlips(s, page, async () => {
         for (const { path, env } of START_PATHS) {
-          expect({ path, ...(await tzkv(['get', ...s.args, 'key07'], { env })) }).toMatchObject({ path, exitCode: 0, stdout: 'value-7' });
+          expect({ path, ...(await tzkv(['get', ...s.args, 'key00007'], { env })) }).toMatchObject({ path, exitCode: 0, stdout: `value-7-${'.'.repeat(40)}` });
         }
       });
     });
