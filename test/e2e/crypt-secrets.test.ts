@@ -63,7 +63,8 @@ for (const kind of ENCRYPTED_KINDS) {
       const wrongKey = writeKeyFile(join(await tempDir(), 'other.key'));
       const failures: string[] = [];
       for (const row of NEEDS_KEY) {
-        for (const wrong of WRONG_SECRETS) {
+        // A wrong secret fails at KEYRING, whatever the store holds: the both-kinds store is asked without one only.
+        for (const wrong of kind.compression === undefined ? WRONG_SECRETS : WRONG_SECRETS.slice(0, 1)) {
           for (const { path, env } of row.fast ? START_PATHS : START_PATHS.slice(1)) {
             const given = wrong.secret(wrongKey);
             const options: RunOptions = { env: { ...env, ...given.env }, input: row.input, timeout: 10_000 };
