@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { filesUnder, leakForms, leaks } from '../helpers/leaks.js';
 import { ENCRYPTED_KINDS, writeKeyFile } from '../helpers/store-kinds.js';
 import { storeDir, tempDir, tzkv, tzkvJson } from './helpers.js';
 import { initKindStore } from './store-kinds.js';
@@ -22,48 +23,6 @@ import type { KindStore } from './store-kinds.js';
 /** A canary: printable, unique to the test run, long enough that a chance match of any of its forms is impossible. */
 function canary(what: string): string {
   return `canary-${what}-${randomBytes(12).toString('hex')}`;
-}
-
-/**
- * The forms a canary could leak in: itself, its hex (both cases), and its
- * base64 and base64url at each of the three alignments (as it would appear
- * after 0, 1 or 2 bytes of something else), without the edge characters that
- * depend on the bytes around it.
- */
-function leakForms(text: string): Map<string, Buffer> {
-  const bytes = Buffer.from(text);
-  const forms = new Map<string, Buffer>([
-    ['plain', bytes],
-    ['hex', Buffer.from(bytes.toString('hex'))],
-    ['HEX', Buffer.from(bytes.toString('hex').toUpperCase())],
-  ]);
-  for (const lead of [0, 1, 2]) {
-    const b64 = Buffer.concat([Buffer.alloc(lead), bytes]).toString('base64');
-    // Characters that hold bits of the leading bytes, and the last 4 (the partial group and its padding).
-    const core = b64.slice(Math.ceil((lead * 8) / 6), b64.length - 4);
-    forms.set(`base64+${lead}`, Buffer.from(core));
-    forms.set(`base64url+${lead}`, Buffer.from(core.replaceAll('+', '-').replaceAll('/', '_')));
-  }
-  return forms;
-}
-
-/** Every file under `root`, recursively. */
-function filesUnder(root: string): string[] {
-  return readdirSync(root, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name));
-}
-
-/** Where any form of any canary is found in any file under the roots: "file: form of canary" lines (none expected). */
-function leaks(roots: string[], canaries: string[]): string[] {
-  const found: string[] = [];
-  for (const file of roots.flatMap(filesUnder)) {
-    const bytes = readFileSync(file);
-    for (const c of canaries) {
-      for (const [form, needle] of leakForms(c)) if (bytes.includes(needle)) found.push(`${file}: ${form} of ${c}`);
-    }
-  }
-  return found;
 }
 
 /** The store has a canary key holding a canary value, both read back with the key. */
