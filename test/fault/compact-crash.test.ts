@@ -5,14 +5,18 @@
 // the new ones with each acknowledged write exact (a write the fault hit may
 // be there or not, wholly), verifies clean, leaks no descriptor, and the next
 // write and the next compaction leave no file the manifest does not list.
+// The power-loss sweeps run over the four kinds of store (test/helpers/store-kinds.ts).
 import { readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/api.js';
+import type { EngineOptions } from '../../src/local/local-store.js';
 import type { CompactPhase } from '../../src/engine/compact/compact.js';
 import { runName, segmentName } from '../../src/engine/files/layout.js';
 import { FaultFs } from '../helpers/fault-fs.js';
-import { checkRecovered, inScratchDir, openStore, readManifestFile } from './harness/stores.js';
+import { STORE_KINDS } from '../helpers/store-kinds.js';
+import type { StoreKind } from '../helpers/store-kinds.js';
+import { checkRecovered, inScratchDir, openStore, readManifestFile, startKind } from './harness/stores.js';
 import { keeper, withCrashImage } from './harness/sweep.js';
 import type { CrashPoint, Keep } from './harness/sweep.js';
 import type { State } from './harness/values.js';
@@ -43,8 +47,9 @@ interface Attempt {
   to: number;
 }
 
-/** The setup workload, then a compaction whose hook runs DURING; every hook write's outcome is recorded. */
-async function compactWithWrites(dir: string, fs: FaultFs, clock: { t: number }, beforeCompact?: () => void) {
+/** The setup workload on a store of `kind`, then a compaction whose hook runs DURING; every hook write's outcome is recorded. */
+async function compactWithWrites(dir: string, fs: FaultFs, clock: { t: number }, beforeCompact?: () => void, kind: StoreKind = STORE_KINDS[0]) {
+  const opens = await startKind(dir, kind);
   const ops = makeWorkload(71, { ops: 40, keys: KEYS });
   let state: State = new Map();
   let store!: Store;
@@ -63,7 +68,7 @@ async function compactWithWrites(dir: string, fs: FaultFs, clock: { t: number },
       }
     }
   };
-  store = await openStore(dir, clock, { fs, onCompactPhase: hook });
+  store = await openStore(dir, clock, { ...opens, fs, onCompactPhase: hook });
   for (const op of ops) {
     state = applyOp(state, op, clock.t).state;
     await runOp(store, op, clock);
@@ -76,7 +81,7 @@ async function compactWithWrites(dir: string, fs: FaultFs, clock: { t: number },
     () => 'ok',
     (err: Error) => err,
   );
-  return { store, state, attempts, start, end: fs.mutations, outcome };
+  return { store, state, attempts, start, end: fs.mutations, outcome, opens };
 }
 
 /** The states the store may hold: `base` plus each attempt, an uncertain one either way. */
@@ -94,15 +99,15 @@ function candidates(base: State, attempts: Attempt[], now: number, certain: (a: 
 /** Files in dir that the manifest does not list (LOCK aside). */
 function unlisted(dir: string): string[] {
   const m = readManifestFile(dir);
-  const listed = new Set(['MANIFEST', 'LOCK', ...m.segments.map((s) => segmentName(s.file)), ...m.runs.map((r) => runName(r.file))]);
+  const listed = new Set(['MANIFEST', 'LOCK', 'KEYRING', ...m.segments.map((s) => segmentName(s.file)), ...m.runs.map((r) => runName(r.file))]);
   return readdirSync(dir).filter((n) => !listed.has(n));
 }
 
 /** After recovery (which wrote once): nothing unlisted is left, and a compaction runs clean. */
-async function expectCleanAfter(dir: string, clock: { t: number }, label: string): Promise<void> {
+async function expectCleanAfter(dir: string, clock: { t: number }, label: string, opens: EngineOptions = {}): Promise<void> {
   expect(unlisted(dir), `${label}: left after the next write`).toEqual([]);
   expect(readManifestFile(dir).compaction, `${label}: marker after the next write`).toBeNull();
-  const store = await openStore(dir, clock);
+  const store = await openStore(dir, clock, opens);
   expect((await store.compact()).compacted, `${label}: the next compaction`).toBe(true);
   expect((await store.verify()).problems, `${label}: verify after the next compaction`).toEqual([]);
   await store.close();
@@ -149,9 +154,10 @@ describe('compaction under faults, with writes between its snapshot and its swit
     expect(failedCompactions, 'faults that failed the compaction').toBeGreaterThan(10);
   }, 300_000);
 
-  const losses: Keep[] = ['none', 'random'];
-  for (const keep of losses) {
-    it(`the power fails before each mutating call of the compaction and of the writes meanwhile (unsynced bytes kept: ${keep})`, async () => {
+  const [plain, compressed, encrypted, both] = STORE_KINDS;
+  const losses: Array<[Keep, StoreKind]> = [['none', plain], ['random', plain], ['random', compressed], ['none', encrypted], ['random', both]];
+  for (const [keep, kind] of losses) {
+    it(`the power fails before each mutating call of the compaction and of the writes meanwhile (${kind.name} store, unsynced bytes kept: ${keep})`, async () => {
       const images: CrashPoint[] = [];
       const rec = await inScratchDir(async (dir) => {
         const fs = new FaultFs(dir);
@@ -161,12 +167,12 @@ describe('compaction under faults, with writes between its snapshot and its swit
         fs.beforeMutation = (op, path) => {
           if (recording) images.push({ img: fs.image(keeper(keep, images.length)), op: 0, mutation: fs.mutations, what: `${op} ${basename(path)}` });
         };
-        const r = await compactWithWrites(dir, fs, clock, () => (recording = true));
+        const r = await compactWithWrites(dir, fs, clock, () => (recording = true), kind);
         recording = false;
         expect(r.outcome).toBe('ok');
         await r.store.close();
         images.push({ img: fs.image(keeper(keep, images.length)), op: 0, mutation: fs.mutations, what: 'nothing (the compaction had ended)' });
-        return { state: r.state, attempts: r.attempts, now: clock.t };
+        return { state: r.state, attempts: r.attempts, now: clock.t, opens: r.opens };
       });
       expect(images.length).toBeGreaterThan(40);
       for (const p of images) {
@@ -174,8 +180,8 @@ describe('compaction under faults, with writes between its snapshot and its swit
         const states = candidates(rec.state, rec.attempts, rec.now, (a) => (a.to <= p.mutation ? true : a.from >= p.mutation ? false : undefined));
         const clock = { t: rec.now };
         await withCrashImage(p, async (dir) => {
-          await checkRecovered(dir, clock, keys, states, label);
-          await expectCleanAfter(dir, clock, label);
+          await checkRecovered(dir, clock, keys, states, label, rec.opens);
+          await expectCleanAfter(dir, clock, label, rec.opens);
         });
       }
     }, 300_000);
