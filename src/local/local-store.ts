@@ -32,7 +32,6 @@ import type {
 import { TzkvError, ioError, isTzkvError } from '../errors.js';
 import { KIND_DEL, KIND_PUT, FORMAT_VERSION } from '../format/constants.js';
 import { manifestVersion } from '../format/manifest.js';
-import type { Manifest } from '../format/manifest.js';
 import { keyRequired, openCodec, rekeyStore } from '../engine/files/keyring-file.js';
 import { encodeRecord } from '../format/record.js';
 import type { StoreCodec } from '../format/store-codec.js';
@@ -70,6 +69,8 @@ import { ReadWindow } from '../engine/log/read-window.js';
 import { View } from '../engine/read/view.js';
 import { KeptView } from './kept-view.js';
 import { readManifest } from '../engine/files/store-manifest.js';
+import type { StoreSettings } from '../engine/files/store-manifest.js';
+import { settingsFromFiles } from '../engine/files/made-as.js';
 import type { Located } from '../engine/read/view.js';
 import { mergedEntries } from '../engine/read/merged-entries.js';
 import { DEFAULT_SESSION_OPTIONS, WriteSession } from '../engine/write/write-session.js';
@@ -162,7 +163,7 @@ export async function open(location: string, options: EngineOptions = {}): Promi
       throw ioError(err, 'cannot write to store directory', dir);
     }
   }
-  let manifest: Manifest | null = null;
+  let manifest: StoreSettings | null = null;
   if (state === 'store') {
     try {
       manifest = readManifest(fs, dir);
@@ -171,6 +172,8 @@ export async function open(location: string, options: EngineOptions = {}): Promi
       if (err instanceof TzkvError && err.code !== 'CORRUPT') throw err;
     }
   }
+  // A lost manifest (missing or damaged): the kind of store its files say, so a repair rebuilds it as that kind.
+  if ((state === 'store' && manifest === null) || state === 'lost-manifest') manifest = settingsFromFiles(fs, dir);
   // The store's codec, from its MANIFEST and KEYRING: an encrypted store's secret is checked now
   // (KEY_WRONG), before anything else is read or written.
   // Held rotatable: compact --new-data-key gives it the new current key.
