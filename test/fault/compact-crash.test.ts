@@ -47,9 +47,19 @@ interface Attempt {
   to: number;
 }
 
-/** The setup workload on a store of `kind`, then a compaction whose hook runs DURING; every hook write's outcome is recorded. */
-async function compactWithWrites(dir: string, fs: FaultFs, clock: { t: number }, beforeCompact?: () => void, kind: StoreKind = STORE_KINDS[0]) {
+/**
+ * A store of `kind` made in `dir` (its KEYRING and first files, synced), then
+ * the fault layer over it: made first, so the layer counts those files as
+ * durable (a file it first meets later it takes as never synced: 0 bytes
+ * after a power loss), as sweep.ts recordCrashImages does.
+ */
+async function faultStore(dir: string, kind: StoreKind = STORE_KINDS[0]): Promise<{ fs: FaultFs; opens: EngineOptions }> {
   const opens = await startKind(dir, kind);
+  return { fs: new FaultFs(dir), opens };
+}
+
+/** The setup workload on the store faultStore made, then a compaction whose hook runs DURING; every hook write's outcome is recorded. */
+async function compactWithWrites(dir: string, { fs, opens }: { fs: FaultFs; opens: EngineOptions }, clock: { t: number }, beforeCompact?: () => void) {
   const ops = makeWorkload(71, { ops: 40, keys: KEYS });
   let state: State = new Map();
   let store!: Store;
@@ -117,9 +127,10 @@ async function expectCleanAfter(dir: string, clock: { t: number }, label: string
 describe('compaction under faults, with writes between its snapshot and its switch', () => {
   it('every mutating call of the compaction fails in turn: the store is old or new, never a mix, and cleans up', async () => {
     const dry = await inScratchDir(async (dir) => {
-      const fs = new FaultFs(dir);
+      const made = await faultStore(dir);
+      const { fs } = made;
       const clock = { t: T0 };
-      const r = await compactWithWrites(dir, fs, clock);
+      const r = await compactWithWrites(dir, made, clock);
       await r.store.close();
       expect(r.outcome).toBe('ok');
       return { trace: [...fs.trace], start: r.start, end: r.end };
@@ -135,10 +146,11 @@ describe('compaction under faults, with writes between its snapshot and its swit
       const nth = dry.trace.slice(0, i + 1).filter((t) => t.startsWith(`${op} `)).length;
       const label = `EIO at mutation #${i + 1} (${dry.trace[i]})`;
       await inScratchDir(async (dir) => {
-        const fs = new FaultFs(dir);
+        const made = await faultStore(dir);
+        const { fs } = made;
         fs.failAt(op as never, nth);
         const clock = { t: T0 };
-        const r = await compactWithWrites(dir, fs, clock);
+        const r = await compactWithWrites(dir, made, clock);
         if (r.outcome !== 'ok') {
           failedCompactions++;
           expect((r.outcome as { code?: string }).code, `${label}: ${String(r.outcome)}`).toMatch(/^(IO|PRECONDITION)$/);
@@ -160,14 +172,15 @@ describe('compaction under faults, with writes between its snapshot and its swit
     it(`the power fails before each mutating call of the compaction and of the writes meanwhile (${kind.name} store, unsynced bytes kept: ${keep})`, async () => {
       const images: CrashPoint[] = [];
       const rec = await inScratchDir(async (dir) => {
-        const fs = new FaultFs(dir);
+        const made = await faultStore(dir, kind);
+        const { fs } = made;
         const clock = { t: T0 };
         let recording = false;
         // Only the compaction's calls and the writes made meanwhile: the setup's are swept by crash.test.ts.
         fs.beforeMutation = (op, path) => {
           if (recording) images.push({ img: fs.image(keeper(keep, images.length)), op: 0, mutation: fs.mutations, what: `${op} ${basename(path)}` });
         };
-        const r = await compactWithWrites(dir, fs, clock, () => (recording = true), kind);
+        const r = await compactWithWrites(dir, made, clock, () => (recording = true));
         recording = false;
         expect(r.outcome).toBe('ok');
         await r.store.close();
