@@ -68,7 +68,7 @@ import { verifyStoreParallel } from '../engine/verify/verify.js';
 import { ReadWindow } from '../engine/log/read-window.js';
 import { View } from '../engine/read/view.js';
 import { KeptView } from './kept-view.js';
-import { readManifest } from '../engine/files/store-manifest.js';
+import { findManifest, readManifest } from '../engine/files/store-manifest.js';
 import type { StoreSettings } from '../engine/files/store-manifest.js';
 import { settingsFromFiles } from '../engine/files/made-as.js';
 import type { Located } from '../engine/read/view.js';
@@ -238,11 +238,19 @@ class LocalStore extends CheckedStore implements StoreAdmin {
 
   /**
    * Before a key or value is read or written: an encrypted store opened
-   * without its secret is KEY_REQUIRED (its stats, verify and replicate need none).
+   * without its secret is KEY_REQUIRED (its stats, verify and replicate need none);
+   * one that lost its manifest is CORRUPT first, as every read and write of it
+   * is (docs/format.md "The store directory"): no key would read it.
    */
   private needKeys(): void {
     this.checkOpen();
-    this.codec.encryption?.keys();
+    try {
+      this.codec.encryption?.keys();
+    } catch (err) {
+      const found = isTzkvError(err, 'KEY_REQUIRED') ? findManifest(this.fs, this.location) : undefined;
+      if (found?.kind === 'missing' || found?.kind === 'damaged') throw found.error;
+      throw err;
+    }
   }
 
   /** read() of keys and values: needKeys() first. */

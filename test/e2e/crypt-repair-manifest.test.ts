@@ -23,6 +23,12 @@ for (const kind of STORE_KINDS.filter((k) => k.encrypt || k.compression !== unde
       const bytes = readFileSync(manifest);
       bytes[40] ^= 0x01; // inside the body: its CRC fails
       writeFileSync(manifest, bytes);
+      // A store that lost its manifest is damaged for every read, with the key or without (docs/format.md "The store directory").
+      for (const args of [s.args, ['-d', s.dir]]) {
+        const read = await tzkv(['get', ...args, 'before']);
+        expect(read.exitCode, read.stderr).toBe(4);
+        expect(read.stderr).toContain('MANIFEST');
+      }
 
       const repair = await tzkv(['verify', '--repair', ...s.args]);
       expect(repair.exitCode, repair.stdout + repair.stderr).toBe(0);
