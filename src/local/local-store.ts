@@ -32,7 +32,6 @@ import type {
 import { TzkvError, ioError, isTzkvError } from '../errors.js';
 import { KIND_DEL, KIND_PUT, FORMAT_VERSION } from '../format/constants.js';
 import { manifestVersion } from '../format/manifest.js';
-import type { Manifest } from '../format/manifest.js';
 import { keyRequired, openCodec, rekeyStore } from '../engine/files/keyring-file.js';
 import { encodeRecord } from '../format/record.js';
 import type { StoreCodec } from '../format/store-codec.js';
@@ -69,7 +68,9 @@ import { verifyStoreParallel } from '../engine/verify/verify.js';
 import { ReadWindow } from '../engine/log/read-window.js';
 import { View } from '../engine/read/view.js';
 import { KeptView } from './kept-view.js';
-import { readManifest } from '../engine/files/store-manifest.js';
+import { findManifest, readManifest } from '../engine/files/store-manifest.js';
+import type { StoreSettings } from '../engine/files/store-manifest.js';
+import { settingsFromFiles } from '../engine/files/made-as.js';
 import type { Located } from '../engine/read/view.js';
 import { mergedEntries } from '../engine/read/merged-entries.js';
 import { DEFAULT_SESSION_OPTIONS, WriteSession } from '../engine/write/write-session.js';
@@ -162,7 +163,7 @@ export async function open(location: string, options: EngineOptions = {}): Promi
       throw ioError(err, 'cannot write to store directory', dir);
     }
   }
-  let manifest: Manifest | null = null;
+  let manifest: StoreSettings | null = null;
   if (state === 'store') {
     try {
       manifest = readManifest(fs, dir);
@@ -171,6 +172,8 @@ export async function open(location: string, options: EngineOptions = {}): Promi
       if (err instanceof TzkvError && err.code !== 'CORRUPT') throw err;
     }
   }
+  // A lost manifest (missing or damaged): the kind of store its files say, so a repair rebuilds it as that kind.
+  if ((state === 'store' && manifest === null) || state === 'lost-manifest') manifest = settingsFromFiles(fs, dir);
   // The store's codec, from its MANIFEST and KEYRING: an encrypted store's secret is checked now
   // (KEY_WRONG), before anything else is read or written.
   // Held rotatable: compact --new-data-key gives it the new current key.
@@ -236,12 +239,20 @@ class LocalStore extends CheckedStore implements StoreAdmin {
 
   /**
    * Before a key or value is read or written: an encrypted store opened
-   * without its secret is KEY_REQUIRED (its stats, verify and replicate need none).
+   * without its secret is KEY_REQUIRED (its stats, verify and replicate need none);
+   * one that lost its manifest is CORRUPT first, as every read and write of it
+   * is (docs/format.md "The store directory"): no key would read it.
    */
   private needKeys(): void {
     this.checkOpen();
     this.rotation.refresh(this.fs, this.location, this.secret);
-    this.codec.encryption?.keys();
+    try {
+      this.codec.encryption?.keys();
+    } catch (err) {
+      const found = isTzkvError(err, 'KEY_REQUIRED') ? findManifest(this.fs, this.location) : undefined;
+      if (found?.kind === 'missing' || found?.kind === 'damaged') throw found.error;
+      throw err;
+    }
   }
 
   /** read() of keys and values: needKeys() first. */

@@ -6,6 +6,7 @@
 // span two segments).
 import { describe, expect, it } from 'vitest';
 import { open } from '../../src/local/local-store.js';
+import { STORE_KINDS } from '../helpers/store-kinds.js';
 import { checkRecovered } from './harness/stores.js';
 import { describePoint, recordCrashImages, withCrashImage } from './harness/sweep.js';
 import type { Keep } from './harness/sweep.js';
@@ -35,10 +36,12 @@ function batchWorkload(): Op[] {
 
 describe('a batch in flight at a crash is all or nothing', () => {
   // Without unsynced bytes surviving (LevelDB's model) batches are covered by crash.test.ts; here parts of them survive.
-  for (const keep of ['all', 'random'] as Keep[]) {
-    it(`whatever part of it reached the disk (unsynced bytes kept: ${keep})`, async () => {
+  // Over the kinds of store (test/helpers/store-kinds.ts), each once.
+  const [plain, compressed, encrypted, both] = STORE_KINDS;
+  for (const [keep, kind] of [['all', plain], ['random', compressed], ['all', encrypted], ['random', both]] as const) {
+    it(`whatever part of it reached the disk (${kind.name} store, unsynced bytes kept: ${keep})`, async () => {
       const ops = batchWorkload();
-      const rec = await recordCrashImages(ops, keep);
+      const rec = await recordCrashImages(ops, keep as Keep, {}, kind);
       expect(rec.events.rolls, 'batches rolled segments').toBeGreaterThanOrEqual(2);
       const keys = keyNames(KEYS);
       const outcomes = { absent: 0, present: 0, cutOff: 0 };
@@ -47,11 +50,11 @@ describe('a batch in flight at a crash is all or nothing', () => {
         if (!op || (op.t !== 'batch' && op.t !== 'del' && op.t !== 'delPrefix')) continue;
         const label = describePoint(ops, p);
         await withCrashImage(p, async (dir) => {
-          const before = await open(dir, { readOnly: true });
+          const before = await open(dir, { readOnly: true, ...rec.opens });
           const found = await before.verify();
           await before.close();
           if ([...found.problems, ...found.warnings].some((x) => ['uncommitted-batch', 'torn-tail', 'leftover'].includes(x.kind) && x.file.endsWith('.tzds'))) outcomes.cutOff++;
-          const which = await checkRecovered(dir, { t: rec.clocks[p.op] }, keys, [rec.states[p.op], rec.states[p.op + 1]], label);
+          const which = await checkRecovered(dir, { t: rec.clocks[p.op] }, keys, [rec.states[p.op], rec.states[p.op + 1]], label, rec.opens);
           if (which === 0) outcomes.absent++;
           else outcomes.present++;
         });
@@ -62,16 +65,16 @@ describe('a batch in flight at a crash is all or nothing', () => {
       expect(outcomes.cutOff, 'crashes that left a partial batch on disk').toBeGreaterThan(0);
     });
   }
-  it('a batch staged in a file (spilled) is all or nothing too, and its staging file never outlives it', async () => {
+  for (const kind of [plain, encrypted]) it(`a batch staged in a file (spilled) is all or nothing too, and its staging file never outlives it (${kind.name} store)`, async () => {
     const ops = batchWorkload();
-    const rec = await recordCrashImages(ops, 'all', { spillBytes: 512 });
+    const rec = await recordCrashImages(ops, 'all', { spillBytes: 512 }, kind);
     const keys = keyNames(KEYS);
     const outcomes = { absent: 0, present: 0 };
     for (const p of rec.points) {
       const op = ops[p.op];
       if (!op || op.t !== 'batch') continue;
       await withCrashImage(p, async (dir) => {
-        const which = await checkRecovered(dir, { t: rec.clocks[p.op] }, keys, [rec.states[p.op], rec.states[p.op + 1]], describePoint(ops, p));
+        const which = await checkRecovered(dir, { t: rec.clocks[p.op] }, keys, [rec.states[p.op], rec.states[p.op + 1]], describePoint(ops, p), rec.opens);
         if (which === 0) outcomes.absent++;
         else outcomes.present++;
       });

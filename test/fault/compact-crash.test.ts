@@ -5,14 +5,18 @@
 // the new ones with each acknowledged write exact (a write the fault hit may
 // be there or not, wholly), verifies clean, leaks no descriptor, and the next
 // write and the next compaction leave no file the manifest does not list.
+// The power-loss sweeps run over the four kinds of store (test/helpers/store-kinds.ts).
 import { readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/api.js';
+import type { EngineOptions } from '../../src/local/local-store.js';
 import type { CompactPhase } from '../../src/engine/compact/compact.js';
 import { runName, segmentName } from '../../src/engine/files/layout.js';
 import { FaultFs } from '../helpers/fault-fs.js';
-import { checkRecovered, inScratchDir, openStore, readManifestFile } from './harness/stores.js';
+import { STORE_KINDS } from '../helpers/store-kinds.js';
+import type { StoreKind } from '../helpers/store-kinds.js';
+import { checkRecovered, inScratchDir, openStore, readManifestFile, startKind } from './harness/stores.js';
 import { keeper, withCrashImage } from './harness/sweep.js';
 import type { CrashPoint, Keep } from './harness/sweep.js';
 import type { State } from './harness/values.js';
@@ -43,8 +47,19 @@ interface Attempt {
   to: number;
 }
 
-/** The setup workload, then a compaction whose hook runs DURING; every hook write's outcome is recorded. */
-async function compactWithWrites(dir: string, fs: FaultFs, clock: { t: number }, beforeCompact?: () => void) {
+/**
+ * A store of `kind` made in `dir` (its KEYRING and first files, synced), then
+ * the fault layer over it: made first, so the layer counts those files as
+ * durable (a file it first meets later it takes as never synced: 0 bytes
+ * after a power loss), as sweep.ts recordCrashImages does.
+ */
+async function faultStore(dir: string, kind: StoreKind = STORE_KINDS[0]): Promise<{ fs: FaultFs; opens: EngineOptions }> {
+  const opens = await startKind(dir, kind);
+  return { fs: new FaultFs(dir), opens };
+}
+
+/** The setup workload on the store faultStore made, then a compaction whose hook runs DURING; every hook write's outcome is recorded. */
+async function compactWithWrites(dir: string, { fs, opens }: { fs: FaultFs; opens: EngineOptions }, clock: { t: number }, beforeCompact?: () => void) {
   const ops = makeWorkload(71, { ops: 40, keys: KEYS });
   let state: State = new Map();
   let store!: Store;
@@ -63,7 +78,7 @@ async function compactWithWrites(dir: string, fs: FaultFs, clock: { t: number },
       }
     }
   };
-  store = await openStore(dir, clock, { fs, onCompactPhase: hook });
+  store = await openStore(dir, clock, { ...opens, fs, onCompactPhase: hook });
   for (const op of ops) {
     state = applyOp(state, op, clock.t).state;
     await runOp(store, op, clock);
@@ -76,7 +91,7 @@ async function compactWithWrites(dir: string, fs: FaultFs, clock: { t: number },
     () => 'ok',
     (err: Error) => err,
   );
-  return { store, state, attempts, start, end: fs.mutations, outcome };
+  return { store, state, attempts, start, end: fs.mutations, outcome, opens };
 }
 
 /** The states the store may hold: `base` plus each attempt, an uncertain one either way. */
@@ -94,15 +109,15 @@ function candidates(base: State, attempts: Attempt[], now: number, certain: (a: 
 /** Files in dir that the manifest does not list (LOCK aside). */
 function unlisted(dir: string): string[] {
   const m = readManifestFile(dir);
-  const listed = new Set(['MANIFEST', 'LOCK', ...m.segments.map((s) => segmentName(s.file)), ...m.runs.map((r) => runName(r.file))]);
+  const listed = new Set(['MANIFEST', 'LOCK', 'KEYRING', ...m.segments.map((s) => segmentName(s.file)), ...m.runs.map((r) => runName(r.file))]);
   return readdirSync(dir).filter((n) => !listed.has(n));
 }
 
 /** After recovery (which wrote once): nothing unlisted is left, and a compaction runs clean. */
-async function expectCleanAfter(dir: string, clock: { t: number }, label: string): Promise<void> {
+async function expectCleanAfter(dir: string, clock: { t: number }, label: string, opens: EngineOptions = {}): Promise<void> {
   expect(unlisted(dir), `${label}: left after the next write`).toEqual([]);
   expect(readManifestFile(dir).compaction, `${label}: marker after the next write`).toBeNull();
-  const store = await openStore(dir, clock);
+  const store = await openStore(dir, clock, opens);
   expect((await store.compact()).compacted, `${label}: the next compaction`).toBe(true);
   expect((await store.verify()).problems, `${label}: verify after the next compaction`).toEqual([]);
   await store.close();
@@ -112,9 +127,10 @@ async function expectCleanAfter(dir: string, clock: { t: number }, label: string
 describe('compaction under faults, with writes between its snapshot and its switch', () => {
   it('every mutating call of the compaction fails in turn: the store is old or new, never a mix, and cleans up', async () => {
     const dry = await inScratchDir(async (dir) => {
-      const fs = new FaultFs(dir);
+      const made = await faultStore(dir);
+      const { fs } = made;
       const clock = { t: T0 };
-      const r = await compactWithWrites(dir, fs, clock);
+      const r = await compactWithWrites(dir, made, clock);
       await r.store.close();
       expect(r.outcome).toBe('ok');
       return { trace: [...fs.trace], start: r.start, end: r.end };
@@ -130,10 +146,11 @@ describe('compaction under faults, with writes between its snapshot and its swit
       const nth = dry.trace.slice(0, i + 1).filter((t) => t.startsWith(`${op} `)).length;
       const label = `EIO at mutation #${i + 1} (${dry.trace[i]})`;
       await inScratchDir(async (dir) => {
-        const fs = new FaultFs(dir);
+        const made = await faultStore(dir);
+        const { fs } = made;
         fs.failAt(op as never, nth);
         const clock = { t: T0 };
-        const r = await compactWithWrites(dir, fs, clock);
+        const r = await compactWithWrites(dir, made, clock);
         if (r.outcome !== 'ok') {
           failedCompactions++;
           expect((r.outcome as { code?: string }).code, `${label}: ${String(r.outcome)}`).toMatch(/^(IO|PRECONDITION)$/);
@@ -149,24 +166,26 @@ describe('compaction under faults, with writes between its snapshot and its swit
     expect(failedCompactions, 'faults that failed the compaction').toBeGreaterThan(10);
   }, 300_000);
 
-  const losses: Keep[] = ['none', 'random'];
-  for (const keep of losses) {
-    it(`the power fails before each mutating call of the compaction and of the writes meanwhile (unsynced bytes kept: ${keep})`, async () => {
+  const [plain, compressed, encrypted, both] = STORE_KINDS;
+  const losses: Array<[Keep, StoreKind]> = [['none', plain], ['random', plain], ['random', compressed], ['none', encrypted], ['random', both]];
+  for (const [keep, kind] of losses) {
+    it(`the power fails before each mutating call of the compaction and of the writes meanwhile (${kind.name} store, unsynced bytes kept: ${keep})`, async () => {
       const images: CrashPoint[] = [];
       const rec = await inScratchDir(async (dir) => {
-        const fs = new FaultFs(dir);
+        const made = await faultStore(dir, kind);
+        const { fs } = made;
         const clock = { t: T0 };
         let recording = false;
         // Only the compaction's calls and the writes made meanwhile: the setup's are swept by crash.test.ts.
         fs.beforeMutation = (op, path) => {
           if (recording) images.push({ img: fs.image(keeper(keep, images.length)), op: 0, mutation: fs.mutations, what: `${op} ${basename(path)}` });
         };
-        const r = await compactWithWrites(dir, fs, clock, () => (recording = true));
+        const r = await compactWithWrites(dir, made, clock, () => (recording = true));
         recording = false;
         expect(r.outcome).toBe('ok');
         await r.store.close();
         images.push({ img: fs.image(keeper(keep, images.length)), op: 0, mutation: fs.mutations, what: 'nothing (the compaction had ended)' });
-        return { state: r.state, attempts: r.attempts, now: clock.t };
+        return { state: r.state, attempts: r.attempts, now: clock.t, opens: r.opens };
       });
       expect(images.length).toBeGreaterThan(40);
       for (const p of images) {
@@ -174,8 +193,8 @@ describe('compaction under faults, with writes between its snapshot and its swit
         const states = candidates(rec.state, rec.attempts, rec.now, (a) => (a.to <= p.mutation ? true : a.from >= p.mutation ? false : undefined));
         const clock = { t: rec.now };
         await withCrashImage(p, async (dir) => {
-          await checkRecovered(dir, clock, keys, states, label);
-          await expectCleanAfter(dir, clock, label);
+          await checkRecovered(dir, clock, keys, states, label, rec.opens);
+          await expectCleanAfter(dir, clock, label, rec.opens);
         });
       }
     }, 300_000);

@@ -5,6 +5,7 @@
 // crash is the state after some prefix of the operations.
 import { describe, expect, it } from 'vitest';
 import { FaultFs } from '../helpers/fault-fs.js';
+import { STORE_KINDS } from '../helpers/store-kinds.js';
 import { checkRecovered, inScratchDir, lockHolderDied, openStore } from './harness/stores.js';
 import { describePoint, recordCrashImages, withCrashImage } from './harness/sweep.js';
 import type { Keep } from './harness/sweep.js';
@@ -15,10 +16,11 @@ import { T0, keyNames, makeWorkload } from './harness/workload.js';
 const KEYS = 12;
 
 describe('sync: false under power loss', () => {
-  for (const keep of ['none', 'random'] as Keep[]) {
-    it(`loses only writes since the last segment fsync, never corrupts (unsynced bytes kept: ${keep})`, async () => {
+  // Over the kinds of store (test/helpers/store-kinds.ts): plain twice, an encrypted and compressed one once.
+  for (const [keep, kind] of [['none', STORE_KINDS[0]], ['random', STORE_KINDS[0]], ['random', STORE_KINDS[3]]] as const) {
+    it(`loses only writes since the last segment fsync, never corrupts (${kind.name} store, unsynced bytes kept: ${keep})`, async () => {
       const ops = makeWorkload(41, { ops: 32, keys: KEYS });
-      const rec = await recordCrashImages(ops, keep, { sync: false });
+      const rec = await recordCrashImages(ops, keep as Keep, { sync: false }, kind);
       expect(rec.events.merges, 'index-run merges').toBeGreaterThanOrEqual(1);
       expect(rec.events.rolls, 'segment rolls').toBeGreaterThanOrEqual(1);
       const keys = keyNames(KEYS);
@@ -29,7 +31,7 @@ describe('sync: false under power loss', () => {
         while (floor > 0 && !rec.synced[floor]) floor--;
         const candidates = rec.states.slice(floor, Math.min(p.op + 1, ops.length) + 1);
         await withCrashImage(p, async (dir) => {
-          const which = await checkRecovered(dir, { t: rec.clocks[p.op] }, keys, candidates, describePoint(ops, p), { sync: false });
+          const which = await checkRecovered(dir, { t: rec.clocks[p.op] }, keys, candidates, describePoint(ops, p), rec.opens);
           if (floor + which < p.op) lossy++;
         });
       }

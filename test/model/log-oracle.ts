@@ -5,6 +5,7 @@
 // compaction's output and a repair's rewrite keep it (docs/design.md).
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { brotliDecompressSync, inflateRawSync } from 'node:zlib';
 import { decodeManifest } from '../../src/format/manifest.js';
 import type { Manifest } from '../../src/format/manifest.js';
 
@@ -38,13 +39,25 @@ export function readLog(dir: string, m = readStoreManifest(dir)): LoggedRecord[]
       const keyLength = bytes.readUInt16LE(at + 6);
       const valueLength = bytes.readUInt32LE(at + 8);
       const key = bytes.toString('utf8', at + 20, at + 20 + keyLength);
-      const value = bytes.toString('utf8', at + 20 + keyLength, at + 20 + keyLength + valueLength);
+      const value = storedValue(bytes.subarray(at + 20 + keyLength, at + 20 + keyLength + valueLength), bytes[at + 5]).toString('utf8');
       const length = 20 + keyLength + valueLength;
       log.push({ file, offset: at, length, kind: bytes[at + 4], batch: (bytes[at + 5] & 1) !== 0, key, value, expiresAt: Number(bytes.readBigUInt64LE(at + 12)) });
       at += length;
     }
   }
   return log;
+}
+
+/**
+ * A PUT's value as stored (docs/format.md "Records, version 2"): flags bits
+ * 1-2 say its compression, 1 deflate (raw) or 2 brotli, over `u32 raw length
+ * ‖ compressed bytes`. Decoded here with node:zlib, not the engine's codec.
+ */
+function storedValue(stored: Buffer, flags: number): Buffer {
+  const compression = (flags >> 1) & 3;
+  if (compression === 0) return stored;
+  const compressed = stored.subarray(4);
+  return compression === 1 ? inflateRawSync(compressed) : brotliDecompressSync(compressed);
 }
 
 /**

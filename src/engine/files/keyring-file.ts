@@ -103,13 +103,14 @@ export function codecOf(m: Pick<Manifest, 'encryption' | 'compression'>, keys: D
 }
 
 /**
- * The codec of the store whose manifest is `m` (null: no store yet, PLAIN).
+ * The codec of the store whose manifest is `m` (null: no store yet, PLAIN;
+ * a store that lost its manifest passes what its files say: made-as.ts).
  * An encrypted store's KEYRING is opened now with `secret`: KEY_WRONG when it
  * does not open it, before anything else is read; without a secret, its keys
  * are KEY_REQUIRED when asked for. A secret given to a store that is not
  * encrypted is never read.
  */
-export function openCodec(fs: FileSystem, dir: string, m: Manifest | null, secret: Secret | undefined): StoreCodec {
+export function openCodec(fs: FileSystem, dir: string, m: Pick<Manifest, 'encryption' | 'compression'> | null, secret: Secret | undefined): StoreCodec {
   if (m === null || m.encryption === null) return m === null ? PLAIN : codecOf(m, undefined, dir);
   const keys = secret === undefined ? undefined : keyringOp(() => openKeyring(requireKeyring(fs, dir), secretMaterial(fs, secret), `${dir}/${KEYRING_NAME}`));
   return codecOf(m, keys, dir);

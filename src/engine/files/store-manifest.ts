@@ -9,6 +9,7 @@ import { TzkvError, ioError, isTzkvError } from '../../errors.js';
 import { FILE_HEADER_BYTES, MANIFEST_NAME } from '../../format/constants.js';
 import { ManifestError, censusValid, cloneManifest, decodeManifest, encodeManifest } from '../../format/manifest.js';
 import type { Census, CompactionMarker, CompactionSummary, Counters, FollowerMark, Manifest, RunInfo, SegmentInfo } from '../../format/manifest.js';
+import type { StoreCodec } from '../../format/store-codec.js';
 import type { FileSystem } from '../../io/fs.js';
 import { readWholeFile, replaceFile } from '../../io/fs.js';
 import { randomHex } from '../../io/random.js';
@@ -90,6 +91,11 @@ export interface FormerIdentity {
 
 /** What a store is made as, for good (docs/format.md "Format version 2"): both null for a plain (version 1) store. */
 export type StoreSettings = Pick<Manifest, 'encryption' | 'compression'>;
+
+/** What the manifest records of a store with `codec`. */
+export function settingsOf(codec: StoreCodec): StoreSettings {
+  return { encryption: codec.encryption === undefined ? null : { cipher: 'aes-256-gcm' }, compression: codec.compression ?? null };
+}
 
 /**
  * The first manifest of a store, or one rebuilt from its files: `segments` in

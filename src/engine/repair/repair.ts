@@ -11,8 +11,7 @@
 import type { RepairReport } from '../../api.js';
 import { TzkvError, ioError } from '../../errors.js';
 import { FILE_HEADER_BYTES, MAGIC_SEGMENT, MANIFEST_NAME, QUARANTINE_EXT, QUARANTINE_PREFIX, RUN_EXT, SEGMENT_EXT } from '../../format/constants.js';
-import { checkFileHeader, encodeFileHeader, fileVersion, fileVersionFor } from '../../format/file-header.js';
-import type { FileVersion } from '../../format/file-header.js';
+import { encodeFileHeader, fileVersionFor } from '../../format/file-header.js';
 import { dataKey } from '../data-key.js';
 import { resealedRange } from './resealed-ranges.js';
 import type { Manifest } from '../../format/manifest.js';
@@ -27,7 +26,8 @@ import { highestFileNumber } from '../files/manifest-files.js';
 import { rebuildIndex } from './index-rebuild.js';
 import { verifyStore } from '../verify/verify.js';
 import type { UnreadableRange } from '../verify/verify-log.js';
-import { findManifest, installManifest, newManifest, nextManifest } from '../files/store-manifest.js';
+import { findManifest, installManifest, newManifest, nextManifest, settingsOf } from '../files/store-manifest.js';
+import { segmentVersion } from '../files/made-as.js';
 import type { FormerIdentity, ManifestEdit } from '../files/store-manifest.js';
 import { removeOwnLeftovers, undoneError } from '../files/leftovers.js';
 import { requireKeys } from '../keys-given.js';
@@ -74,22 +74,6 @@ function quarantineName(fs: FileSystem, dir: string, now: number): string {
   }
 }
 
-/** The version and data key id the header of segment `path` (number `file`) names; null when it cannot be read or is damaged. */
-function segmentVersion(fs: FileSystem, path: string, file: number): FileVersion | null {
-  const head = Buffer.alloc(FILE_HEADER_BYTES);
-  try {
-    const fd = fs.openRead(path);
-    try {
-      fs.read(fd, head, 0, FILE_HEADER_BYTES, 0);
-    } finally {
-      fs.close(fd);
-    }
-  } catch {
-    return null;
-  }
-  return checkFileHeader(head, MAGIC_SEGMENT, file) === undefined ? fileVersion(head) : null;
-}
-
 /** Ranges per file, sorted and merged. */
 function byFile(ranges: UnreadableRange[]): Map<string, UnreadableRange[]> {
   const out = new Map<string, UnreadableRange[]>();
@@ -108,20 +92,26 @@ function byFile(ranges: UnreadableRange[]): Map<string, UnreadableRange[]> {
  * (docs/design.md "Repair"): every segment, in file-number order (which is log
  * order), the last one active; no runs (the caller rebuilds the index from the
  * data); `nextFile` past every number on disk. A store left without any segment
- * gets a new, empty one.
+ * gets a new, empty one. The store stays the kind `codec` says (open() made
+ * it from the files: made-as.ts), each segment listed with the data key its
+ * header names.
  */
-function manifestFromFiles(fs: FileSystem, dir: string, now: number, former: FormerIdentity | null): Manifest {
+function manifestFromFiles(fs: FileSystem, dir: string, codec: StoreCodec, now: number, former: FormerIdentity | null): Manifest {
   const names = wrapIoErrors('cannot read', dir, () => fs.readdir(dir));
   const files = names.map(fileKind).filter((f) => f.kind === 'segment').map((f) => f.file).sort((a, b) => a - b);
   let nextFile = highestFileNumber(names) + 1;
   if (files.length === 0) {
     const file = nextFile++;
-    writeNewFile(fs, dir, segmentName(file), [encodeFileHeader(MAGIC_SEGMENT, file)]);
+    writeNewFile(fs, dir, segmentName(file), [encodeFileHeader(MAGIC_SEGMENT, file, undefined, fileVersionFor(codec))]);
     files.push(file);
   }
   const last = files[files.length - 1];
-  const segments = files.map((file) => ({ file, size: file === last ? null : (fs.stat(`${dir}/${segmentName(file)}`)?.size ?? 0) }));
-  return newManifest({ segments, nextFile, now, census: null, former });
+  const segments = files.map((file) => {
+    const path = `${dir}/${segmentName(file)}`;
+    const key = segmentVersion(fs, path, file)?.keyId ?? 0;
+    return { file, size: file === last ? null : (fs.stat(path)?.size ?? 0), ...(key > 0 ? { key } : {}) };
+  });
+  return newManifest({ segments, nextFile, now, census: null, former, settings: settingsOf(codec) });
 }
 
 /**
@@ -164,7 +154,7 @@ export function repairStore(
   const replaced: string[] = [];
   if (rebuilt) {
     const identity = former();
-    m = manifestFromFiles(fs, dir, now, identity);
+    m = manifestFromFiles(fs, dir, codec, now, identity);
     // Checked again against the rebuilt manifest: what the segments hold, and what they need repaired.
     found = verifyStore(fs, dir, codec, undefined, m, undefined, processes);
     if (found.newerVersion) throw new TzkvError('VERSION', `${dir}: written by a newer tzkv; repair refused`, { path: dir });

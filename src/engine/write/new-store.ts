@@ -7,14 +7,8 @@ import type { StoreCodec } from '../../format/store-codec.js';
 import type { FileSystem } from '../../io/fs.js';
 import type { Processes } from '../../io/processes.js';
 import { removeLeftovers } from '../files/leftovers.js';
-import { newManifest } from '../files/store-manifest.js';
-import type { StoreSettings } from '../files/store-manifest.js';
+import { newManifest, settingsOf } from '../files/store-manifest.js';
 import { createSegment } from './active-segment.js';
-
-/** What the manifest records of a store with `codec`. */
-function settingsOf(codec: StoreCodec): StoreSettings {
-  return { encryption: codec.encryption === undefined ? null : { cipher: 'aes-256-gcm' }, compression: codec.compression ?? null };
-}
 
 /**
  * Starts a store in `dir`, which holds none: removes leftovers, creates

@@ -18,6 +18,9 @@ import type { State } from './values.js';
 import { expectOneOf, valueOf } from './values.js';
 import type { Clock } from './workload.js';
 import { PLAIN } from '../../../src/format/store-codec.js';
+import { randomBytes } from 'node:crypto';
+import { initKind } from '../../helpers/store-kinds.js';
+import type { StoreKind } from '../../helpers/store-kinds.js';
 
 /** Small files so a short workload rolls segments, flushes index runs and merges them. */
 const SMALL = { segmentBytes: 4096, flushBytes: 1024, lockTimeoutMs: 200 } as const;
@@ -36,6 +39,17 @@ export async function inScratchDir<T>(fn: (dir: string) => Promise<T>): Promise<
 
 export function openStore(dir: string, clock: Clock, options: EngineOptions = {}): Promise<Store> {
   return open(dir, { ...SMALL, now: () => clock.t, command: 'fault test', ...options });
+}
+
+/**
+ * Makes a store of `kind` in the empty `dir` (init(), on the real file
+ * system) unless it is plain, which the first write starts; returns the
+ * options every open of it needs (its secret).
+ */
+export async function startKind(dir: string, kind: StoreKind): Promise<EngineOptions> {
+  const secret = { key: randomBytes(32) };
+  if (kind.encrypt || kind.compression !== undefined) await initKind(dir, kind, secret);
+  return { secret };
 }
 
 export function readManifestFile(dir: string): Manifest {

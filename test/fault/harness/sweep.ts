@@ -7,7 +7,9 @@ import { basename } from 'node:path';
 import { expect } from 'vitest';
 import type { EngineOptions } from '../../../src/local/local-store.js';
 import { FaultFs, seededRandom, writeImage } from '../../helpers/fault-fs.js';
-import { EngineEvents, inScratchDir, lockHolderDied, openStore } from './stores.js';
+import { STORE_KINDS } from '../../helpers/store-kinds.js';
+import type { StoreKind } from '../../helpers/store-kinds.js';
+import { EngineEvents, inScratchDir, lockHolderDied, openStore, startKind } from './stores.js';
 import type { State } from './values.js';
 import type { Op } from './workload.js';
 import { T0, applyOp, describeOp, runOp } from './workload.js';
@@ -36,6 +38,8 @@ export interface Recording {
   synced: boolean[];
   /** Segment rolls and index-run merges the workload caused. */
   events: EngineEvents;
+  /** What every later open of an image needs: the store's secret. */
+  opens: EngineOptions;
 }
 
 /** How much unsynced appended data survives a crash: none (LevelDB's model), all of it, or a random prefix. */
@@ -46,10 +50,15 @@ export function keeper(keep: Keep, seed: number): ((name: string, durable: numbe
   return (_n, durable, current) => durable + Math.floor(rng() * (current - durable + 1));
 }
 
-/** Runs `ops` once on a fresh store, keeping the crash image before every mutating call. */
-export async function recordCrashImages(ops: Op[], keep: Keep, options: EngineOptions = {}): Promise<Recording> {
+/**
+ * Runs `ops` once on a fresh store of `kind` (test/helpers/store-kinds.ts; a
+ * plain one is started by the first write, the others made by init() first),
+ * keeping the crash image before every mutating call.
+ */
+export async function recordCrashImages(ops: Op[], keep: Keep, options: EngineOptions = {}, kind: StoreKind = STORE_KINDS[0]): Promise<Recording> {
   return inScratchDir(async (dir) => {
     const clock = { t: T0 };
+    const opens = { ...options, ...(await startKind(dir, kind)) };
     const fs = new FaultFs(dir);
     const points: CrashPoint[] = [];
     const states: State[] = [new Map()];
@@ -58,7 +67,7 @@ export async function recordCrashImages(ops: Op[], keep: Keep, options: EngineOp
     fs.beforeMutation = (op, path) => {
       points.push({ img: fs.image(keeper(keep, points.length)), op: current, what: `${op} ${basename(path)}`, mutation: fs.mutations });
     };
-    const store = await openStore(dir, clock, { ...options, fs });
+    const store = await openStore(dir, clock, { ...opens, fs });
     const synced = [true];
     const events = new EngineEvents(dir);
     for (current = 0; current < ops.length; current++) {
@@ -72,7 +81,7 @@ export async function recordCrashImages(ops: Op[], keep: Keep, options: EngineOp
     clocks.push(clock.t);
     await store.close();
     points.push({ img: fs.image(keeper(keep, points.length)), op: ops.length, what: 'nothing (the workload had ended)', mutation: fs.mutations });
-    return { points, states, clocks, trace: fs.trace, synced, events };
+    return { points, states, clocks, trace: fs.trace, synced, events, opens };
   });
 }
 
