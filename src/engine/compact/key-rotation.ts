@@ -7,6 +7,7 @@
 // And the codec a store holds, whose keys a rotation replaces in place, so
 // every view, writer and feed of the process sees the new current key.
 import type { Secret } from '../../api.js';
+import { isTzkvError } from '../../errors.js';
 import { KEYRING_NAME, MAGIC_RUN, MAGIC_SEGMENT } from '../../format/constants.js';
 import { checkFileHeader, fileVersion } from '../../format/file-header.js';
 import { addDataKey, decodeKeyring, dropUnusedKeys, openKeyring } from '../../format/keyring.js';
@@ -27,7 +28,9 @@ export interface RotatableCodec {
    * Reads KEYRING again when it was replaced since the keys were read (another
    * process rotated the data key or rekeyed): a writer must seal with the key
    * KEYRING now calls current, never one a rotation has since dropped. A
-   * stat when nothing changed. KEY_WRONG when `secret` no longer opens it.
+   * stat when nothing changed. After a rekey (`secret` no longer opens it)
+   * the keys already held go on serving; KEY_WRONG only when KEYRING's current
+   * key is one this process does not hold.
    */
   refresh(fs: FileSystem, dir: string, secret: Secret | undefined): void;
 }
@@ -57,7 +60,15 @@ export function rotatableCodec(base: StoreCodec, seen: string | undefined): Rota
       const now = keyringIdentity(fs, dir);
       if (now === read || now === undefined) return;
       const path = `${dir}/${KEYRING_NAME}`;
-      rotated = keyringOp(() => openKeyring(readWholeFile(fs, path), secretMaterial(fs, secret), path));
+      const bytes = readWholeFile(fs, path);
+      try {
+        rotated = keyringOp(() => openKeyring(bytes, secretMaterial(fs, secret), path));
+      } catch (err) {
+        // A rekey rewrapped the keys under another secret: this process holds them unwrapped already and goes on,
+        // unless the key now current is one it does not hold (rotated under the new secret): then it cannot write.
+        const held = rotated ?? encryption.keys();
+        if (!isTzkvError(err, 'KEY_WRONG') || held.key(keyringOp(() => decodeKeyring(bytes, path)).current) === undefined) throw err;
+      }
       read = now;
     },
   };
