@@ -45,8 +45,9 @@ export async function serveStore(request: ServeRequest): Promise<void> {
 
 /**
  * The store, open for writing; it must be there unless --create. An etcd
- * store opens without a round trip, so one question is asked of it here: a
- * cluster no member answers for is exit 5 now, not an error on every request.
+ * store opens without a round trip and an encrypted one without its key, so
+ * one question is asked of it here: a cluster no member answers for is exit 5
+ * now, a store whose key was not given exit 6, not an error on every request.
  */
 async function openServedStore(request: ServeRequest, sync: boolean, onWarning: (message: string) => void): Promise<Store> {
   const location = storeDirectory(request.dir);
@@ -67,13 +68,16 @@ async function openServedStore(request: ServeRequest, sync: boolean, onWarning: 
     if (!isTzkvError(err, 'NO_STORE')) throw err;
     throw new TzkvError('NO_STORE', `${err.message} (tzkv serve --create starts one)`, { path: err.path });
   }
-  if (isEtcdAddress(location)) {
-    try {
-      for await (const _ of store.keys({ limit: 1 })) break;
-    } catch (err) {
+  // One question asked now rather than an error on every request: an etcd cluster no member answers for (exit 5),
+  // an encrypted store given no key (exit 6: a server that can serve nothing should not start).
+  try {
+    for await (const _ of store.keys({ limit: 1 })) break;
+  } catch (err) {
+    if (isEtcdAddress(location) || isTzkvError(err, 'KEY_REQUIRED')) {
       await store.close().catch(() => undefined);
       throw err;
     }
+    // Damage is for reads to report and verify to examine, as in every other command.
   }
   return store;
 }

@@ -250,6 +250,22 @@ describe('tzkv serve and the store it is given', () => {
     expect(readdirSync(other)).toEqual(['notes.txt']);
   });
 
+  test('an encrypted store and no key: exit 6 naming the store and how to give the key, even with its tail indexed; with the key it serves', async () => {
+    const dir = await storeDir();
+    const keyFile = join(await tempDir(), 'key');
+    writeFileSync(keyFile, Buffer.alloc(32, 9).toString('base64'));
+    const env = { TZKV_KEY_FILE: keyFile };
+    expect((await tzkv(['init', '--encrypt', '-d', dir], { env })).exitCode).toBe(0);
+    expect((await tzkv(['put', '-d', dir, 'k', 'v'], { env })).exitCode).toBe(0);
+    expect((await tzkv(['compact', '-d', dir], { env })).exitCode).toBe(0); // nothing left unindexed: opening alone reads no key
+    const refused = await tzkv(['serve', '-d', dir, '--port', '0', '--no-http'], { timeout: 10_000 });
+    expect(refused.stderr).toBe(`tzkv: ${dir} is an encrypted store: give its key with --key-file PATH, TZKV_KEY_FILE or TZKV_PASSPHRASE\n`);
+    expect(refused.exitCode).toBe(6);
+    const server = await launch(['-d', dir, '--key-file', keyFile, '--port', '0', '--no-http', '--json']);
+    expect((await redisCliRun(['-p', String(server.port()), 'get', 'k'])).stdout).toBe('v');
+    expect((await server.stop()).exitCode).toBe(0);
+  });
+
   test('a store with a damaged record: serve starts; a GET of the damaged key is an ERR naming the damage, other keys read, writes are refused naming it', async () => {
     const dir = join(await tempDir(), 'store'); // damaged on purpose: no verify at the end
     for (const k of ['a', 'b', 'c']) expect((await tzkv(['put', '-d', dir, k, `value of ${k}, long enough`])).exitCode).toBe(0);
