@@ -1,6 +1,7 @@
 // What `tzkv init` does once its command line is parsed (docs/cli.md "init"):
 // makes a store, plain, encrypted (the secret from --key-file, $TZKV_KEY_FILE
 // or $TZKV_PASSPHRASE) and/or compressed.
+import { TzkvError } from '../errors.js';
 import type { InitReport } from '../api.js';
 import { DEFAULT_COMPRESSION } from '../format/store-codec.js';
 import { init } from '../index.js';
@@ -15,7 +16,13 @@ export interface InitRequest extends StoreFlags {
   compression?: string;
 }
 
-export function initStore(request: InitRequest): Promise<InitReport> {
+export function initStore(request: InitRequest, env: NodeJS.ProcessEnv = process.env): Promise<InitReport> {
+  // A key given on init's own command line asks for an encrypted store: making a plain one would let the user believe theirs is
+  // encrypted. $TZKV_KEY_FILE stays ignored for a plain store, as by every command (one may serve many stores).
+  const keyFile = request['key-file'];
+  if (!request.encrypt && keyFile !== undefined && keyFile !== env.TZKV_KEY_FILE) {
+    return Promise.reject(new TzkvError('INVALID_ARGUMENT', `--key-file is the key of an encrypted store, and --encrypt was not given: \`tzkv init --encrypt --key-file ${keyFile}\` makes one (nothing was created)`));
+  }
   const compression = request.compression ?? (request.compress ? DEFAULT_COMPRESSION : undefined);
   const lockTimeout = request['lock-timeout'];
   return init(storeDirectory(request.dir), {

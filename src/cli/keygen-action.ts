@@ -18,12 +18,19 @@ export function prepareKeyOutput(fd: number, terminal: boolean): void {
     throw new TzkvError('INVALID_ARGUMENT', 'keygen does not print a key on a terminal: redirect it to a file (tzkv keygen > store.key), which it makes private (0600)');
   }
   let regular = false;
+  let size = 0;
   try {
-    regular = fstatSync(fd).isFile();
+    const st = fstatSync(fd);
+    regular = st.isFile();
+    size = st.size;
   } catch {
     // not a file we can look at (a closed descriptor): nothing to protect
   }
   if (!regular) return;
+  // `tzkv keygen >> file` onto something already there would leave a file that is no key file (and may have been one).
+  if (size > 0) {
+    throw new TzkvError('INVALID_ARGUMENT', `keygen writes a key file whole: stdout is a file that already holds ${size} bytes (was it \`>>\`?); write to a new or empty file (tzkv keygen > store.key); nothing was written`);
+  }
   try {
     fchmodSync(fd, KEY_FILE_MODE);
   } catch (err) {

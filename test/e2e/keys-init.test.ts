@@ -37,6 +37,16 @@ describe('keygen', () => {
     expect(readFileSync(a, 'utf8')).not.toBe(readFileSync(b, 'utf8'));
   });
 
+  test('refuses to append to a file that holds something (`>>`): exit 2, the file as it was', async () => {
+    const file = join(await tempDir(), 'existing.key');
+    expect(await keygenInto(file)).toBe(0);
+    const before = readFileSync(file);
+    const run = await execa('sh', ['-c', `"$0" "$1" keygen >> "$2"`, NODE, BIN, file], { env: childEnv(), extendEnv: false, reject: false });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('already holds 45 bytes');
+    expect(readFileSync(file)).toEqual(before);
+  });
+
   test('refuses to print a key on a terminal (exit 2), printing none', async () => {
     const screen = await tzkvOnTerminal(['keygen']);
     expect(screen.exitCode).toBe(2);
@@ -129,6 +139,19 @@ describe('init', () => {
     expect(foreign.exitCode).toBe(5);
     expect(foreign.stderr).toMatch(/is not a tzkv store: it holds other files \(notes\.txt\)/);
     expect(readdirSync(other)).toEqual(['notes.txt']);
+  });
+
+  test('refuses --key-file without --encrypt (exit 2, it would make a plain store the user takes for encrypted); $TZKV_KEY_FILE alone makes a plain store', async () => {
+    const dir = join(await tempDir(), 'store');
+    const keyFile = join(await tempDir(), 'k');
+    writeFileSync(keyFile, Buffer.alloc(32, 3).toString('base64'));
+    const run = await tzkv(['init', '--key-file', keyFile, '-d', dir]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('--encrypt was not given');
+    expect(existsSync(dir)).toBe(false);
+    const plain = await tzkv(['init', '-d', dir, '--json'], { env: { TZKV_KEY_FILE: keyFile } });
+    expect(plain.exitCode).toBe(0);
+    expect(JSON.parse(plain.stdout)).toMatchObject({ encrypted: false });
   });
 
   test('refuses --encrypt without a secret (exit 6) and with a key file holding no key, creating nothing', async () => {
