@@ -156,7 +156,7 @@ function deriveKek(recipe: KekRecipe, secret: SecretMaterial, path: string): Key
     if (secret.kind !== 'key') throw new KeyringError('KEY_WRONG', `${path} is wrapped by a key file, not a passphrase: give the key with --key-file PATH or TZKV_KEY_FILE (${secret.given} was given)`, path);
     return createSecretKey(secret.key);
   }
-  if (secret.kind !== 'passphrase') throw new KeyringError('KEY_WRONG', `${path} is wrapped by a passphrase, not a key file: give it in TZKV_PASSPHRASE (${secret.given} was given)`, path);
+  if (secret.kind !== 'passphrase') throw new KeyringError('KEY_WRONG', `${path} is wrapped by a passphrase, not a key file: give it in TZKV_PASSPHRASE, with no key file given, which would win over it (${secret.given} was given: \`env -u TZKV_KEY_FILE\` drops one from the environment)`, path);
   const { N, r, p } = recipe;
   const maxmem = 128 * N * r * p + 2 * 128 * r * p + (1 << 20);
   if (maxmem > SCRYPT_MAX_MEM) throw corrupt(path, 'KEYRING scrypt parameters ask for more than 1 GiB');
