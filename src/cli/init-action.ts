@@ -1,7 +1,6 @@
 // What `tzkv init` does once its command line is parsed (docs/cli.md "init"):
 // makes a store, plain, encrypted (the secret from --key-file, $TZKV_KEY_FILE
 // or $TZKV_PASSPHRASE) and/or compressed.
-import { TzkvError } from '../errors.js';
 import type { InitReport } from '../api.js';
 import { DEFAULT_COMPRESSION } from '../format/store-codec.js';
 import { init } from '../index.js';
@@ -17,11 +16,11 @@ export interface InitRequest extends StoreFlags {
 }
 
 export function initStore(request: InitRequest, env: NodeJS.ProcessEnv = process.env): Promise<InitReport> {
-  // A key given on init's own command line asks for an encrypted store: making a plain one would let the user believe theirs is
-  // encrypted. $TZKV_KEY_FILE stays ignored for a plain store, as by every command (one may serve many stores).
+  // A key given on init's own command line for a store that will not be encrypted: said, so nobody takes the store for
+  // encrypted; not refused, since a script may give one key file to every init. $TZKV_KEY_FILE alone is ignored, as everywhere.
   const keyFile = request['key-file'];
   if (!request.encrypt && keyFile !== undefined && keyFile !== env.TZKV_KEY_FILE) {
-    return Promise.reject(new TzkvError('INVALID_ARGUMENT', `--key-file is the key of an encrypted store, and --encrypt was not given: \`tzkv init --encrypt --key-file ${keyFile}\` makes one (nothing was created)`));
+    printMessage(`warning: --key-file was given without --encrypt: this store is not encrypted (\`tzkv init --encrypt\` makes one that is)`);
   }
   const compression = request.compression ?? (request.compress ? DEFAULT_COMPRESSION : undefined);
   const lockTimeout = request['lock-timeout'];

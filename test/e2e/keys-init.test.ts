@@ -106,7 +106,7 @@ describe('init', () => {
     writeFileSync(key, randomBytes(32));
     const both = await tzkv(['keys', '-d', dir], { env: { TZKV_PASSPHRASE: 'correct horse', TZKV_KEY_FILE: key } });
     expect(both.exitCode).toBe(6);
-    expect(both.stderr).toContain(`is wrapped by a passphrase, not a key file: give it in TZKV_PASSPHRASE (the key file ${key} ($TZKV_KEY_FILE) was given)`);
+    expect(both.stderr).toContain(`is wrapped by a passphrase, not a key file: give it in TZKV_PASSPHRASE, with no key file given, which would win over it (the key file ${key} ($TZKV_KEY_FILE) was given: \`env -u TZKV_KEY_FILE\` drops one from the environment)`);
   });
 
   test('makes plain and compressed stores, version 1 and 2', async () => {
@@ -141,17 +141,19 @@ describe('init', () => {
     expect(readdirSync(other)).toEqual(['notes.txt']);
   });
 
-  test('refuses --key-file without --encrypt (exit 2, it would make a plain store the user takes for encrypted); $TZKV_KEY_FILE alone makes a plain store', async () => {
+  test('warns when --key-file is given without --encrypt (the store is plain, and says so); $TZKV_KEY_FILE alone makes a plain store quietly', async () => {
     const dir = join(await tempDir(), 'store');
     const keyFile = join(await tempDir(), 'k');
     writeFileSync(keyFile, Buffer.alloc(32, 3).toString('base64'));
-    const run = await tzkv(['init', '--key-file', keyFile, '-d', dir]);
-    expect(run.exitCode).toBe(2);
-    expect(run.stderr).toContain('--encrypt was not given');
-    expect(existsSync(dir)).toBe(false);
-    const plain = await tzkv(['init', '-d', dir, '--json'], { env: { TZKV_KEY_FILE: keyFile } });
-    expect(plain.exitCode).toBe(0);
-    expect(JSON.parse(plain.stdout)).toMatchObject({ encrypted: false });
+    const run = await tzkv(['init', '--key-file', keyFile, '-d', dir, '--json']);
+    expect(run.exitCode).toBe(0);
+    expect(run.stderr).toBe('tzkv: warning: --key-file was given without --encrypt: this store is not encrypted (`tzkv init --encrypt` makes one that is)\n');
+    expect(JSON.parse(run.stdout)).toMatchObject({ encrypted: false });
+    const other = join(await tempDir(), 'store');
+    const quiet = await tzkv(['init', '-d', other, '--json'], { env: { TZKV_KEY_FILE: keyFile } });
+    expect(quiet.exitCode).toBe(0);
+    expect(quiet.stderr).toBe('');
+    expect(JSON.parse(quiet.stdout)).toMatchObject({ encrypted: false });
   });
 
   test('refuses --encrypt without a secret (exit 6) and with a key file holding no key, creating nothing', async () => {
