@@ -9,12 +9,12 @@
 import type { Secret } from '../../api.js';
 import { isTzkvError } from '../../errors.js';
 import { KEYRING_NAME, MAGIC_RUN, MAGIC_SEGMENT } from '../../format/constants.js';
-import { checkFileHeader, fileVersion } from '../../format/file-header.js';
 import { addDataKey, decodeKeyring, dropUnusedKeys, openKeyring } from '../../format/keyring.js';
 import type { DataKeys, StoreCodec } from '../../format/store-codec.js';
 import type { FileSystem } from '../../io/fs.js';
 import { readWholeFile } from '../../io/fs.js';
 import { fileKind } from '../files/file-kinds.js';
+import { fileVersionAt } from '../files/made-as.js';
 import { installKeyring, keyringOp, secretMaterial } from '../files/keyring-file.js';
 import { runName, segmentName } from '../files/layout.js';
 import { readManifest } from '../files/store-manifest.js';
@@ -98,14 +98,14 @@ export function dropRetiredKeys(fs: FileSystem, dir: string): number[] {
   const named = new Set<number>();
   const files = [...m.segments.map((s) => ({ name: segmentName(s.file), file: s.file, magic: MAGIC_SEGMENT })), ...m.runs.map((r) => ({ name: runName(r.file), file: r.file, magic: MAGIC_RUN }))];
   for (const { name, file, magic } of files) {
-    const id = headerKeyId(fs, `${dir}/${name}`, magic, file);
+    const id = fileVersionAt(fs, `${dir}/${name}`, magic, file)?.keyId ?? null;
     if (id === null) return [];
     named.add(id);
   }
   // A batch staged now is committed later, by renaming its stage file into the log.
   for (const name of fs.readdir(dir)) {
     if (fileKind(name).kind !== 'stage') continue;
-    const id = headerKeyId(fs, `${dir}/${name}`, MAGIC_SEGMENT, null);
+    const id = fileVersionAt(fs, `${dir}/${name}`, MAGIC_SEGMENT, null)?.keyId ?? null;
     if (id === null) return [];
     named.add(id);
   }
@@ -118,18 +118,3 @@ export function dropRetiredKeys(fs: FileSystem, dir: string): number[] {
   return decodeKeyring(before, path).keys.map((k) => k.id).filter((id) => !kept.has(id));
 }
 
-/** The data key id the header of the file at `path` names; null when it cannot be read or is damaged. `file`: its number (null: a stage file, whose header says the number it will have). */
-function headerKeyId(fs: FileSystem, path: string, magic: string, file: number | null): number | null {
-  const head = Buffer.alloc(16);
-  try {
-    const fd = fs.openRead(path);
-    try {
-      if (fs.read(fd, head, 0, 16, 0) !== 16) return null;
-    } finally {
-      fs.close(fd);
-    }
-  } catch {
-    return null;
-  }
-  return checkFileHeader(head, magic, file ?? head.readUInt32LE(8)) === undefined ? fileVersion(head).keyId : null;
-}

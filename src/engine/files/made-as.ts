@@ -20,18 +20,27 @@ const CHUNK = 1024 * 1024;
 
 /** The version and data key id the header of segment `path` (number `file`) names; null when it cannot be read or is damaged. */
 export function segmentVersion(fs: FileSystem, path: string, file: number): FileVersion | null {
+  return fileVersionAt(fs, path, MAGIC_SEGMENT, file);
+}
+
+/**
+ * The version and data key id the header of the file at `path` names, when
+ * it is a valid header with `magic` and number `file` (null: whatever number
+ * it names, a stage file's); null when it cannot be read or is damaged.
+ */
+export function fileVersionAt(fs: FileSystem, path: string, magic: string, file: number | null): FileVersion | null {
   const head = Buffer.alloc(FILE_HEADER_BYTES);
   try {
     const fd = fs.openRead(path);
     try {
-      fs.read(fd, head, 0, FILE_HEADER_BYTES, 0);
+      if (fs.read(fd, head, 0, FILE_HEADER_BYTES, 0) !== FILE_HEADER_BYTES) return null;
     } finally {
       fs.close(fd);
     }
   } catch {
     return null;
   }
-  return checkFileHeader(head, MAGIC_SEGMENT, file) === undefined ? fileVersion(head) : null;
+  return checkFileHeader(head, magic, file ?? head.readUInt32LE(8)) === undefined ? fileVersion(head) : null;
 }
 
 /**
