@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { Store } from '../../src/api.js';
 import { open, serve, type ServeLogEntry } from '../../src/index.js';
+import { RawConnection, type RawReply, readReply } from '../helpers/raw-resp.js';
 import { etcd, needsServer, redisCli, serverNeed } from '../helpers/servers.js';
 import { BIN, NODE, childEnv, expectNoStack, storeDir, tempDir, tzkv } from './helpers.js';
 import { startEtcd } from './fixtures/etcd.js';
@@ -100,6 +101,25 @@ function jsonLog(lines: string[]): LogLine[] {
 async function redisCliRun(args: string[]): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }> {
   const run = await execa('redis-cli', args, { reject: false, timeout: 10_000, stdin: 'ignore' });
   return { exitCode: run.exitCode, stdout: String(run.stdout).trimEnd(), stderr: String(run.stderr) };
+}
+
+/**
+ * One command over the Redis protocol, its reply as redis-cli prints it to a
+ * pipe (a simple string or error as its text, a bulk string as its bytes, an
+ * array a line per item): for the tests that are about tzkv serve, not about
+ * redis-cli, so they run where no redis-tools are installed.
+ */
+async function respRun(port: number | string, ...words: string[]): Promise<{ stdout: string }> {
+  const conn = await RawConnection.open(Number(port));
+  try {
+    const parsed = readReply(await conn.send(words));
+    if (parsed === undefined) throw new Error(`no whole reply to ${words.join(' ')}`);
+    const text = (r: RawReply): string =>
+      'text' in r ? r.text : 'bytes' in r ? (r.bytes?.toString() ?? '') : (r.items ?? []).map(text).join('\n');
+    return { stdout: text(parsed.reply) };
+  } finally {
+    conn.close();
+  }
 }
 
 async function curl(args: string[]): Promise<{ status: number; body: string }> {
@@ -202,7 +222,7 @@ describe('tzkv serve refusing its command line', () => {
     }
     expect(snapshot(dir)).toEqual(before);
     expect((await tzkv(['put', '-d', dir, '--lock-timeout', '0', 'after', 'x'])).exitCode).toBe(0);
-    expect((await redisCliRun(['-p', String(port), 'ping'])).stdout).toBe('PONG');
+    expect((await respRun(String(port), 'ping')).stdout).toBe('PONG');
     expect((await first.stop()).exitCode).toBe(0);
   });
 });
@@ -235,7 +255,7 @@ describe('tzkv serve and the store it is given', () => {
     expect(refused.stderr).toBe(`tzkv: no tzkv store at ${empty}: the directory holds none (tzkv serve --create starts one)\n`);
     expect(refused.exitCode).toBe(5);
     const server = await launch(['-d', empty, '--create', '--port', '0', '--no-http', '--json']);
-    expect((await redisCliRun(['-p', String(server.port()), 'set', 'k', 'v'])).stdout).toBe('OK');
+    expect((await respRun(String(server.port()), 'set', 'k', 'v')).stdout).toBe('OK');
     expect((await server.stop()).exitCode).toBe(0);
     expect(await tzkv(['get', '-d', empty, 'k'])).toMatchObject({ exitCode: 0, stdout: 'v' });
 
@@ -262,7 +282,7 @@ describe('tzkv serve and the store it is given', () => {
     expect(refused.stderr).toBe(`tzkv: ${dir} is an encrypted store: give its key with --key-file PATH, TZKV_KEY_FILE or TZKV_PASSPHRASE\n`);
     expect(refused.exitCode).toBe(6);
     const server = await launch(['-d', dir, '--key-file', keyFile, '--port', '0', '--no-http', '--json']);
-    expect((await redisCliRun(['-p', String(server.port()), 'get', 'k'])).stdout).toBe('v');
+    expect((await respRun(String(server.port()), 'get', 'k')).stdout).toBe('v');
     expect((await server.stop()).exitCode).toBe(0);
   });
 
@@ -276,12 +296,12 @@ describe('tzkv serve and the store it is given', () => {
     const server = await launch(['-d', dir, '--port', '0', '--http-port', '0', '--json']);
     const port = String(server.port());
     const damage = `${segment} offset 16: CRC mismatch`;
-    const getA = await redisCliRun(['-p', port, 'get', 'a']);
+    const getA = await respRun(port, 'get', 'a');
     expect(getA.stdout).toContain(`ERR key "a" cannot be read: its newest version may be in damaged data at ${damage}`);
     expect(getA.stdout).toContain('tzkv verify --repair');
-    expect((await redisCliRun(['-p', port, 'get', 'b'])).stdout).toBe('value of b, long enough');
-    expect((await redisCliRun(['-p', port, 'mget', 'b', 'c'])).stdout).toBe('value of b, long enough\nvalue of c, long enough');
-    expect((await redisCliRun(['-p', port, 'set', 'd', 'x'])).stdout).toMatch(new RegExp(`^ERR ${damage}.*refusing to write behind damaged data`));
+    expect((await respRun(port, 'get', 'b')).stdout).toBe('value of b, long enough');
+    expect((await respRun(port, 'mget', 'b', 'c')).stdout).toBe('value of b, long enough\nvalue of c, long enough');
+    expect((await respRun(port, 'set', 'd', 'x')).stdout).toMatch(new RegExp(`^ERR ${damage}.*refusing to write behind damaged data`));
     const http = await fetch(`${server.httpUrl()}/v1/kv/a`);
     expect(http.status).toBe(500);
     expect(await http.json()).toMatchObject({ error: 'CORRUPT', message: expect.stringContaining(damage) });
@@ -299,7 +319,7 @@ describe('tzkv serve and the store it is given', () => {
     expect(existsSync(join(home, '.local'))).toBe(false);
     const server = await launch(['--create', '--port', '0', '--no-http', '--json'], env);
     expect(server.listening().store).toBe(dir);
-    expect((await redisCliRun(['-p', String(server.port()), 'set', 'first', 'write'])).stdout).toBe('OK');
+    expect((await respRun(String(server.port()), 'set', 'first', 'write')).stdout).toBe('OK');
     expect((await server.stop()).exitCode).toBe(0);
     expect(await tzkv(['get', 'first'], { env })).toMatchObject({ exitCode: 0, stdout: 'write' });
   });
