@@ -41,7 +41,9 @@ interface Held {
 
 /** Starts `tzkv lock ...` in the background; resolves once its COMMAND has written `ready` (wrapped: a returned promise would be awaited). */
 async function startHolder(args: string[], ready: string) {
-  const holder = execa(NODE, [BIN, 'lock', ...args], { env: childEnv(), extendEnv: false, reject: false, stdio: 'ignore' });
+  // forceKillAfterDelay off: execa's kill('SIGTERM') would otherwise follow with SIGKILL after 5 s, which
+  // on a loaded CI machine came before tzkv had released the lock and exited with COMMAND's code.
+  const holder = execa(NODE, [BIN, 'lock', ...args], { env: childEnv(), extendEnv: false, reject: false, stdio: 'ignore', forceKillAfterDelay: false });
   for (let i = 0; i < 200 && !existsSync(ready); i++) await sleep(50);
   expect(existsSync(ready), 'COMMAND started').toBe(true);
   return { holder };
@@ -154,7 +156,7 @@ describe.each(backends)('tzkv lock on %s', (_name, newStore, server) => {
     const { holder } = await startHolder(['job', '-d', store, '--', 'sh', '-c', script], ready);
     holder.kill('SIGTERM');
     const ended = await holder;
-    expect(ended.exitCode).toBe(42);
+    expect({ exitCode: ended.exitCode, signal: ended.signal }).toEqual({ exitCode: 42, signal: undefined });
     expect(await readFile(join(work, 'got'), 'utf8')).toBe('TERM\n');
     expect((await tzkvJson(['lock', 'list', '-d', store])).json).toEqual([]);
   }, 30_000);
