@@ -27,7 +27,18 @@ export async function getKey(request: GetRequest): Promise<void> {
   const entry = await withKeyStore(request, 'read', 'tzkv get', (store) => store.getEntry(key));
   if (!entry) throw new TzkvError('NOT_FOUND', `key not found: ${JSON.stringify(request.key)}`);
   if (request.json) await printJson({ ...toRecord(Buffer.from(request.key), entry.value, entry.expiresAt), version: entry.version ?? null });
-  else await writeOut(process.stdout.isTTY ? terminalText(entry.value, '\n\t') : entry.value);
+  else await writeOut(printedValue(entry.value));
+}
+
+/**
+ * A value as get and put --get print it: to a pipe or a file its exact bytes; on a
+ * terminal shown (control characters escaped, newlines and tabs kept) and ended by a
+ * newline when it has none, so the shell's prompt starts on a line of its own.
+ */
+function printedValue(value: Buffer): Buffer | string {
+  if (!process.stdout.isTTY) return value;
+  const shown = terminalText(value, '\n\t');
+  return shown.endsWith('\n') ? shown : `${shown}\n`;
 }
 
 export interface PutRequest extends StoreFlags {
@@ -87,7 +98,7 @@ export async function putKey(request: PutRequest): Promise<void> {
     const written = { key: request.key, bytes: value.length, expiresAt: result.expiresAt, version: result.version ?? null };
     await printJson(request.get ? { ...written, previous: previous ? withoutKey(previous) : null } : written);
   } else if (request.get && previous) {
-    await writeOut(process.stdout.isTTY ? terminalText(previous.value, '\n\t') : previous.value);
+    await writeOut(printedValue(previous.value));
   }
 }
 

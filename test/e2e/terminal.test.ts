@@ -80,7 +80,21 @@ describe.each(PATHS)('on a terminal ($name)', ({ name, env }) => {
     expect(screen.exitCode).toBe(0);
     tookPath(screen.text);
     expectInert(screen.text.replace(/[\n\t]/g, ''));
-    expect(withoutTrace(screen.text)).toBe('title\\x1b]0;owned\\x07\nnext\tline \\x1b[2Jend \\u202ex');
+    // Ended by a newline the value lacks, so the prompt starts on a line of its own; `| cat` gets the bytes (below).
+    expect(withoutTrace(screen.text)).toBe('title\\x1b]0;owned\\x07\nnext\tline \\x1b[2Jend \\u202ex\n');
+  });
+
+  test('get adds no second newline to a value that ends with one, and none to a pipe', async () => {
+    const dir = await storeDir();
+    const store = await open(dir);
+    await store.put('line', 'text\n');
+    await store.put('bare', 'text');
+    await store.close();
+    const screen = await tzkvOnTerminal(['get', '-d', dir, 'line'], { env });
+    expect(screen.exitCode).toBe(0);
+    tookPath(screen.text);
+    expect(withoutTrace(screen.text)).toBe('text\n');
+    expect((await tzkv(['get', '-d', dir, 'bare'], { env })).stdout).toBe('text');
   });
 
   test('an error message and a JSON document quoting a key show it escaped', async () => {
