@@ -1,3 +1,4 @@
+import { truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { expectNoStack, storeDir, tempDir, tzkv, tzkvJson } from './helpers.js';
@@ -54,5 +55,20 @@ describe('replicate and promote', () => {
     expect(run.stdout).toMatch(/^bytes shipped: \d+$/m);
     const missing = await tzkv(['replicate', '-d', dir]);
     expect(missing.exitCode).toBe(2);
+  });
+
+  test('a follower segment cut short says how to get it back, and the next replicate does', async () => {
+    const dir = await storeDir();
+    await tzkv(['put', '-d', dir, 'a', '1']);
+    await tzkv(['put', '-d', dir, 'b', '2']);
+    const follower = join(await tempDir(), 'follower');
+    expect((await tzkv(['replicate', '-d', dir, '--to', follower])).exitCode).toBe(0);
+    truncateSync(join(follower, '00000001.tzds'), 40);
+    const damaged = await tzkv(['verify', '-d', follower]);
+    expect(damaged.exitCode).toBe(4);
+    expect(damaged.stdout + damaged.stderr).toMatch(/00000001\.tzds offset \d+: file is \d+ bytes, shorter than the follower's cut at \d+; the next replicate from the leader copies it again/);
+    expect((await tzkv(['replicate', '-d', dir, '--to', follower])).exitCode).toBe(0);
+    expect((await tzkv(['verify', '-d', follower])).exitCode).toBe(0);
+    expect((await tzkv(['keys', '-d', follower])).stdout).toBe('a\nb\n');
   });
 });

@@ -65,7 +65,7 @@ export function verifySegment(fs: FileSystem, dir: string, codec: StoreCodec, pl
     let end = sealed ? Math.min(size, plan.size!) : size;
     if (!sealed && plan.cut !== undefined && plan.cut >= plan.indexedTo) {
       // What readers of the follower see ends at the cut.
-      if (size < plan.cut) log.problem(name, size, 'wrong-size', `file is ${size} bytes, shorter than the follower's cut at ${plan.cut}`);
+      if (size < plan.cut) log.problem(name, size, 'wrong-size', `file is ${size} bytes, shorter than the follower's cut at ${plan.cut}; the next replicate from the leader copies it again`);
       else if (size > plan.cut) leftoverTail(log, name, plan.cut, size, "the follower's cut (left by an interrupted replicate); the next replicate replaces them");
       end = Math.min(size, plan.cut);
     }
