@@ -209,9 +209,16 @@ export interface StoreStats {
    * A compressed store's algorithm, and the PUT values the last compaction
    * kept: their bytes as stored and uncompressed, and stored ÷ uncompressed
    * (`values` null before its first compaction: counting them otherwise would
-   * read every value); null for a store that does not compress, and on etcd.
+   * read every value); `pending`: the bytes of values bulk imports wrote
+   * uncompressed since, and the segments holding them, which the next
+   * compaction compresses (from the manifest). Null for a store that does not
+   * compress, and on etcd.
    */
-  compression: { algorithm: string; values: { stored: number; raw: number; ratio: number; at: string } | null } | null;
+  compression: {
+    algorithm: string;
+    values: { stored: number; raw: number; ratio: number; at: string } | null;
+    pending: { bytes: number; segments: number };
+  } | null;
 }
 
 /** A compaction recorded as running in the store (its marker): who runs it, since when, from which snapshot. */

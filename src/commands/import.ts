@@ -12,11 +12,13 @@ export default class Import extends TzkvCommand {
   jsonl  one {"key", "value", "encoding"?, "expiresAt"?} per line: what export and get --json print (default)
   tsv    KEY<TAB>VALUE per line
   json   one object of key to string value
-All or nothing: a malformed line stops the import with an error naming its line (exit 2), and nothing from the input is stored. Entries whose expiresAt has already passed are skipped. With --json prints {"imported", "expired"}. Shows a progress bar on stderr for a large input when stderr is a terminal.`;
+All or nothing: a malformed line stops the import with an error naming its line (exit 2), and nothing from the input is stored. Entries whose expiresAt has already passed are skipped. With --json prints {"imported", "expired"}. Shows a progress bar on stderr for a large input when stderr is a terminal.
+In a compressed store, the first 1 MiB of values is compressed as it is imported and the rest is written uncompressed, for the next compaction to compress (\`tzkv compact\` now, or \`compact --if-needed\` from cron; \`tzkv stats\` shows what is pending): a bulk load costs about what it does in a plain store.`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> backup.jsonl',
     '<%= config.bin %> export | <%= config.bin %> <%= command.id %> - -d /srv/copy',
     '<%= config.bin %> <%= command.id %> - --format tsv -b users < users.tsv',
+    '<%= config.bin %> <%= command.id %> docs.jsonl && <%= config.bin %> compact   # compressed store: compress the import now',
   ];
   static override args = {
     file: Args.string({ description: 'Input file ("-": stdin).', ignoreStdin: true }),

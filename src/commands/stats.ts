@@ -28,7 +28,8 @@ export default class Stats extends TzkvCommand {
     'Damaged data it meets (see `tzkv verify`) is stepped over with a warning on stderr naming file and offset: the counts leave out what it held, and stats exits 4.',
     'On an etcd cluster (docs/etcd.md): the keys under the prefix, the leader\'s database size and size in use, and each member\'s status.',
     'An encrypted store needs no key: "encrypted" names its cipher and the data key new files are written with.',
-    'With --json prints {"location", "formatVersion", "encryption": {"cipher", "dataKey"} or null, "compression": {"algorithm", "values": {"stored", "raw", "ratio", "at"} or null} or null, "keys", "expiredKeys", "segments", "totalBytes", "liveBytes", "deadBytes", "deadRatio", "puts", "deletes", "lastCompaction", "lastCompactionReport": {"at", "result", "durationMs", "lockHeldMs", "bytesBefore", "bytesAfter", "recordsKept", "recordsDropped", "expiredDropped"}, "compacting": {"pid", "host", "since", "snapshotGeneration"}, "compactedRecords", "lastVerify": {"verifiedAt", "ok", "problems", "bytes", "durationMs"} or null, "counted", "lockHolder", "followers": [{"location", "replicatedAt", "generation", "position", "bytesShipped"}], "details"}.',
+    'A compressed store: "compressed" gives the values the last compaction kept, as stored and uncompressed; "pending compression" the bytes of values a large import wrote uncompressed, which the next compaction (`tzkv compact`, or `compact --if-needed` from cron) compresses.',
+    'With --json prints {"location", "formatVersion", "encryption": {"cipher", "dataKey"} or null, "compression": {"algorithm", "values": {"stored", "raw", "ratio", "at"} or null, "pending": {"bytes", "segments"}} or null, "keys", "expiredKeys", "segments", "totalBytes", "liveBytes", "deadBytes", "deadRatio", "puts", "deletes", "lastCompaction", "lastCompactionReport": {"at", "result", "durationMs", "lockHeldMs", "bytesBefore", "bytesAfter", "recordsKept", "recordsDropped", "expiredDropped"}, "compacting": {"pid", "host", "since", "snapshotGeneration"}, "compactedRecords", "lastVerify": {"verifiedAt", "ok", "problems", "bytes", "durationMs"} or null, "counted", "lockHolder", "followers": [{"location", "replicatedAt", "generation", "position", "bytesShipped"}], "details"}.',
   ].join('\n\n');
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -52,6 +53,7 @@ export default class Stats extends TzkvCommand {
       ['format version', stats.formatVersion],
       ['encrypted', encrypted(stats.encryption)],
       ['compressed', compressed(stats.compression)],
+      ...(stats.compression ? [['pending compression', pending(stats.compression.pending)] as [string, string]] : []),
       ['keys', stats.keys],
       ['expired keys', stats.expiredKeys],
       ['segments', stats.segments],
@@ -85,6 +87,12 @@ function compressed(c: StoreStats['compression']): string {
   const v = c.values;
   if (!v) return `${c.algorithm} (figures after the first compaction)`;
   return `${c.algorithm}: ${v.stored} bytes of values stored, ${v.raw} uncompressed (ratio ${v.ratio.toFixed(3)}) at the last compaction (${v.at})`;
+}
+
+/** "none", or "N bytes of values in M segments, written uncompressed by an import: the next compaction compresses them (tzkv compact)". */
+function pending(p: { bytes: number; segments: number }): string {
+  if (p.bytes === 0) return 'none';
+  return `${p.bytes} bytes of values in ${p.segments} segment${p.segments === 1 ? '' : 's'}, written uncompressed by an import: the next compaction compresses them (tzkv compact)`;
 }
 
 /** What stats says about an etcd cluster: what etcd knows, not a directory store's counters. */

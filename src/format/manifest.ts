@@ -20,6 +20,12 @@ export interface SegmentInfo {
   copiedFrom?: number;
   /** Encrypted store: the data key id the segment's header names (docs/format.md "MANIFEST, version 2"). */
   key?: number;
+  /**
+   * Compressed store: bytes of values of `minBytes` or more that a bulk import
+   * wrote uncompressed for the next compaction to compress (docs/format.md
+   * "MANIFEST, version 2"); absent: none.
+   */
+  pending?: number;
 }
 
 export interface RunInfo {
@@ -251,7 +257,7 @@ export function decodeManifest(buf: Buffer): Manifest {
     generation: raw.generation,
     nextFile: raw.nextFile,
     active: { file: active.file, indexedTo: active.indexedTo },
-    segments: segments.map((s) => ({ file: s.file, size: s.size, ...(isCount(s.copied) && isFileNumber(s.copiedFrom) ? { copied: s.copied, copiedFrom: s.copiedFrom } : {}), ...keyId(s.key) })),
+    segments: segments.map((s) => ({ file: s.file, size: s.size, ...(isCount(s.copied) && isFileNumber(s.copiedFrom) ? { copied: s.copied, copiedFrom: s.copiedFrom } : {}), ...keyId(s.key), ...(isCount(s.pending) && s.pending > 0 ? { pending: s.pending } : {}) })),
     runs: decodedRuns,
     counters: {
       puts: counters.puts,

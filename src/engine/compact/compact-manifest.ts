@@ -127,11 +127,14 @@ export function finishCompaction(
  * The census after a switch (docs/design.md "Census"). Keys shadowed by runs
  * written since the snapshot were accounted when those runs were written; the
  * rest of the dropped expired PUTs leave the census now. Removes those runs
- * hold for dropped expired PUTs would now dangle: counted as `phantom`.
+ * hold for dropped expired PUTs would now dangle: counted as `phantom`. None
+ * (stats counts by a scan) when records shrank by compression and runs were
+ * written since the snapshot.
  */
 function censusAfter(view: View, m: Manifest, out: RewriteOutput, newerRuns: RunInfo[], now: number): CensusCount | null {
   if (newerRuns.length === 0) return { keys: out.kept, bytes: out.keptBytes };
-  if (!censusValid(m)) return null;
+  // Values this compaction compressed shrank their records, by how much for keys newer runs did not shadow is not known here: stale until the next compaction.
+  if (!censusValid(m) || out.compressedSaved > 0) return null;
   const phantom = phantomOf(view, newerRuns.length, now);
   return {
     keys: m.census.keys - (out.expiredDropped - phantom.keys),

@@ -9,7 +9,7 @@
 // TTL list keeps one chunk of 1M expiries in memory and spills the rest to
 // `compact-PID-NNNNNNNN.ttl.tmp`.
 import { REPAIR_HINT, TzkvError, ioError } from '../../errors.js';
-import { FILE_HEADER_BYTES, FLAG_BATCH, FLAG_COMPRESSION_MASK, KIND_PUT, RECORD_HEADER_BYTES, MAGIC_SEGMENT, RUN_EXT, SEGMENT_EXT, TTL_SCRATCH_EXT } from '../../format/constants.js';
+import { FILE_HEADER_BYTES, FLAG_BATCH, KIND_PUT, MAGIC_SEGMENT, RUN_EXT, SEGMENT_EXT, TTL_SCRATCH_EXT } from '../../format/constants.js';
 import { crc32 } from '../../format/bytes.js';
 import { encodeFileHeader, fileVersionFor } from '../../format/file-header.js';
 import type { IndexEntry } from '../../format/index-block.js';
@@ -20,6 +20,7 @@ import type { StoreCodec } from '../../format/store-codec.js';
 import { writtenVersion } from '../../format/store-codec.js';
 import { dataKey } from '../data-key.js';
 import { GroupBuilder, SourceGroups } from './sealed-records.js';
+import { KeptValues } from './compact-values.js';
 import { removeQuietly, closeQuietly } from '../../io/fs.js';
 import { isExpired } from '../../keys.js';
 import { compactFileName, segmentName } from '../files/layout.js';
@@ -51,6 +52,9 @@ export interface RewriteOutput {
   bytesAfter: number;
   /** A compressed store's: the kept PUT values' bytes as stored and uncompressed; null in others. */
   values: { stored: number; raw: number } | null;
+  /** Values this rewrite compressed (compact-values.ts), and the record bytes that saved (kept records are that much shorter than in the snapshot). */
+  compressed: number;
+  compressedSaved: number;
 }
 
 /** Removes whatever a rewrite left under temporary names (quietly: a failure leaves leftovers the next writer removes). */
@@ -204,8 +208,11 @@ export async function rewriteSnapshot(
     expiredDropped: 0,
     expiredDroppedBytes: 0,
     bytesAfter: 0,
-    values: codec.compression ? { stored: 0, raw: 0 } : null,
+    values: null,
+    compressed: 0,
+    compressedSaved: 0,
   };
+  const values = codec.compression ? new KeptValues(codec.compression) : null;
   try {
     for (const file of marker.runs) readers.push(RunReader.open(fs, dir, file, codec));
     const expected = readers.reduce((n, r) => n + r.header.entries, 0);
@@ -258,27 +265,29 @@ export async function rewriteSnapshot(
       }
       // A grouped record's CRC is of its stored bytes; its group's tag vouched for it.
       const grouped = e.groupLength > 0;
-      const record = grouped ? sources.record(e) : read(e.segment, e.offset, e.length);
-      checkRecord(record, e, info, !grouped, version2);
+      const copied = grouped ? sources.record(e) : read(e.segment, e.offset, e.length);
+      checkRecord(copied, e, info, !grouped, version2);
       const batch = (info.flags & FLAG_BATCH) !== 0;
-      if (result.values) {
-        // A compressed value starts with its uncompressed length (docs/format.md "Records, version 2").
-        result.values.stored += info.valueLength;
-        result.values.raw += (info.flags & FLAG_COMPRESSION_MASK) !== 0 ? record.readUInt32LE(RECORD_HEADER_BYTES + info.keyLength) : info.valueLength;
-      }
+      const record = values ? values.compact(copied, info) : copied;
+      const length = record.length;
       if (groups) {
-        if (groups.full(e.length)) sealGroupOut(groups);
+        if (groups.full(length)) sealGroupOut(groups);
         groups.add(record, e.key.toString('latin1'), e.expiresAt, batch);
       } else {
-        const [file, offset] = segments.place(e.length);
+        const [file, offset] = segments.place(length);
         segments.append(record, batch);
-        w.add(e.key.toString('latin1'), KIND_PUT, file, offset, e.length, e.expiresAt);
+        w.add(e.key.toString('latin1'), KIND_PUT, file, offset, length, e.expiresAt);
       }
       result.kept++;
-      result.keptBytes += e.length;
+      result.keptBytes += length;
     }
     if (groups) sealGroupOut(groups);
     segments.seal();
+    if (values) {
+      result.values = { stored: values.stored, raw: values.raw };
+      result.compressed = values.compressed;
+      result.compressedSaved = values.savedBytes;
+    }
     const finished = w.finish(false);
     result.run = finished.entries > 0 ? { info: finished, tmp: w.tmpPath } : null;
     if (!result.run) w.abort();

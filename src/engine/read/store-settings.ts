@@ -1,7 +1,8 @@
 // What stats says of how a store keeps its bytes (docs/format.md "Format
 // version 2"): encrypted, with which cipher and current data key, and how it
 // compresses and how much that saved, as of the last compaction (which counts
-// the values it copies; stats reads none). Read without the secret: KEYRING's
+// the values it copies; stats reads none), and what bulk imports left for the
+// next compaction to compress. Read without the secret: KEYRING's
 // `current` is in its plain body.
 import type { StoreStats, VerifyProblem } from '../../api.js';
 import { KEYRING_NAME } from '../../format/constants.js';
@@ -27,10 +28,22 @@ export function encryptionFacts(fs: FileSystem, dir: string, m: Manifest | null,
   }
 }
 
-/** StoreStats.compression of the store whose manifest is `m`: from its setting and its last compaction's report. */
+/** StoreStats.compression of the store whose manifest is `m`: from its setting, its last compaction's report and its segments' pending bytes. */
 export function compressionFacts(m: Manifest | null): StoreStats['compression'] {
   if (!m?.compression) return null;
   const r = m.lastCompactionReport;
   const values = r?.values ? { stored: r.values.stored, raw: r.values.raw, ratio: r.values.raw === 0 ? 1 : r.values.stored / r.values.raw, at: r.at } : null;
-  return { algorithm: m.compression.algorithm, values };
+  return { algorithm: m.compression.algorithm, values, pending: pendingCompression(m) };
+}
+
+/** Bytes of values bulk imports left uncompressed for compaction (docs/format.md "MANIFEST, version 2" `pending`), and the segments holding them. */
+function pendingCompression(m: Manifest): { bytes: number; segments: number } {
+  let bytes = 0;
+  let segments = 0;
+  for (const s of m.segments) {
+    if (!s.pending) continue;
+    bytes += s.pending;
+    segments++;
+  }
+  return { bytes, segments };
 }

@@ -24,7 +24,7 @@ import { randomHex } from '../../io/random.js';
 import { SEAL_RECORD_BYTES } from '../../format/seal.js';
 import { GroupLayout } from './record-groups.js';
 import { dataKey } from '../data-key.js';
-import { putValue } from './put-value.js';
+import { INLINE_COMPRESSION_BYTES, putValue } from './put-value.js';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
 /** Written bytes of a staging file after which the disk is asked to start on them (FileSystem.syncAhead). */
@@ -57,6 +57,8 @@ export interface FinishedBatch {
   deletes: number;
   /** Bytes of its records. */
   bytes: number;
+  /** A compressed store's: bytes of values of minBytes or more it stored uncompressed for compaction (always spilled; 0: none). */
+  pending: number;
   /** The records: in memory, or (spilled) in the staging file. */
   records: { chunks: Buffer[] } | { stage: StageFile };
   /**
@@ -120,6 +122,11 @@ export class StagedBatch {
   /** The first entry of the open group, and where its SEAL record starts (relative to the batch's first byte). */
   private groupFirst = 0;
   private groupOffset = 0;
+  /** Packed values compressed inline so far; past INLINE_COMPRESSION_BYTES (and spillable) the batch defers the rest. */
+  private inlineBytes = 0;
+  /** Deferring: values are stored as they are, the batch spills, and `pending` counts them. */
+  private deferring = false;
+  pending = 0;
 
   constructor(
     /** The store's: what an encrypted store's records are sealed and a compressed store's values compressed with. */
@@ -149,18 +156,31 @@ export class StagedBatch {
    */
   addPacked(puts: PackedPuts): void {
     const { bytes, count, prefix, keyStart, keyEnd, valueStart, valueEnd, expiresAt } = puts;
-    if (this.codec.compression !== undefined) {
+    const compression = this.codec.compression;
+    let from = 0;
+    if (compression !== undefined) {
       // Each value is compressed on its own (putValue): no straight copy from the packed bytes.
-      for (let i = 0; i < count; i++) {
-        const key = Buffer.concat([prefix, bytes.subarray(keyStart[i], keyEnd[i])]);
-        this.add(KIND_PUT, key, bytes.subarray(valueStart[i], valueEnd[i]), expiresAt[i]);
+      for (; from < count && !this.deferring; from++) {
+        const key = Buffer.concat([prefix, bytes.subarray(keyStart[from], keyEnd[from])]);
+        this.add(KIND_PUT, key, bytes.subarray(valueStart[from], valueEnd[from]), expiresAt[from]);
+        this.inlineBytes += valueEnd[from] - valueStart[from];
+        this.deferring = this.spill !== undefined && this.inlineBytes > INLINE_COMPRESSION_BYTES;
       }
-      return;
+      for (let i = from; i < count; i++) {
+        const valueLength = valueEnd[i] - valueStart[i];
+        if (valueLength >= compression.minBytes) this.pending += valueLength;
+      }
     }
+    this.copyPacked(puts, from);
+  }
+
+  /** Adds puts [from, count) of `puts` as they are, copied straight from the packed bytes. */
+  private copyPacked(puts: PackedPuts, from: number): void {
+    const { bytes, count, prefix, keyStart, keyEnd, valueStart, valueEnd, expiresAt } = puts;
     const src = this.views.source.of(bytes);
     const pre = this.views.prefix.of(prefix);
     const sealed = this.groups !== undefined;
-    for (let i = 0; i < count; i++) {
+    for (let i = from; i < count; i++) {
       const keyLength = prefix.length + keyEnd[i] - keyStart[i];
       const valueLength = valueEnd[i] - valueStart[i];
       const length = RECORD_HEADER_BYTES + keyLength + valueLength;
@@ -212,7 +232,8 @@ export class StagedBatch {
 
   /** Whether `length` more bytes need a new chunk (or the spill to begin). */
   private full(length: number): boolean {
-    const spillNow = this.spill !== undefined && this.stage === undefined && this.bytes + length > this.spill.bytes;
+    // A deferring batch spills at once: its segment's manifest entry is where its pending bytes are counted.
+    const spillNow = this.spill !== undefined && this.stage === undefined && (this.deferring || this.bytes + length > this.spill.bytes);
     return spillNow || this.used + length > this.current.length;
   }
 
@@ -237,7 +258,7 @@ export class StagedBatch {
   }
 
   private newChunk(atLeast: number): void {
-    if (this.spill && (this.stage !== undefined || this.bytes + atLeast > this.spill.bytes)) {
+    if (this.spill && (this.stage !== undefined || this.deferring || this.bytes + atLeast > this.spill.bytes)) {
       this.spillCurrent();
       if (this.current.length < atLeast) this.current = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, atLeast));
       this.used = 0;
@@ -306,9 +327,9 @@ export class StagedBatch {
     }
     this.current = Buffer.allocUnsafe(0);
     this.used = 0;
-    const { entries, count, puts, deletes, bytes } = this;
-    if (this.stage) return { entries, count, puts, deletes, bytes, records: { stage: this.stage } };
-    return { entries, count, puts, deletes, bytes, records: { chunks: this.chunks }, groups: this.groups };
+    const { entries, count, puts, deletes, bytes, pending } = this;
+    if (this.stage) return { entries, count, puts, deletes, bytes, pending, records: { stage: this.stage } };
+    return { entries, count, puts, deletes, bytes, pending, records: { chunks: this.chunks }, groups: this.groups };
   }
 
   /** Closes and removes the staging file, if any and if still there (a commit renames it away). */

@@ -280,16 +280,17 @@ export class WriteSession {
 
   /**
    * Seals the active segment at its end and makes segment `file` (on disk,
-   * whole up to `end`, all of it indexed) the one appends go to, recorded in `edit`.
+   * whole up to `end`, all of it indexed) the one appends go to, recorded in
+   * `edit`; `pending`: its values' bytes left for compaction to compress.
    */
-  private switchActive(edit: ManifestEdit, file: number, end: number): void {
+  private switchActive(edit: ManifestEdit, file: number, end: number, pending = 0): void {
     const add = [...(edit.segments?.add ?? [])];
     // The segment being left is sealed at its end: one this edit started, or the manifest's active one (sealedAt).
     if (add.length > 0) add[add.length - 1] = { ...add[add.length - 1], size: this.active.end };
     else edit.sealedAt = this.active.end;
     // In an encrypted store every segment entry names its data key (docs/format.md "MANIFEST, version 2"): the one new segments are written with.
     const { keyId } = fileVersionFor(this.codec);
-    add.push({ file, size: null, ...(keyId > 0 ? { key: keyId } : {}) });
+    add.push({ file, size: null, ...(keyId > 0 ? { key: keyId } : {}), ...(pending > 0 ? { pending } : {}) });
     edit.segments = { remove: edit.segments?.remove, add };
     edit.indexedTo = end;
     this.active.switchTo(file, end);
@@ -342,7 +343,7 @@ export class WriteSession {
     stageToSegment(this.fs, this.dir, stage, file);
     this.fs.fsyncDir(this.dir);
     const edit: ManifestEdit = { runs: { add: [run] }, counted: { puts: batch.puts, deletes: batch.deletes, deadBytes: shadowed }, census };
-    this.switchActive(edit, file, segmentEnd);
+    this.switchActive(edit, file, segmentEnd, batch.pending);
     if (this.active.end >= this.options.segmentBytes) this.roll(edit, numbers);
     edit.nextFile = numbers.next;
     this.install(edit);
