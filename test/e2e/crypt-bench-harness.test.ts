@@ -32,6 +32,8 @@ describe('bench/crypt.mjs --quick', () => {
     for (const kind of ['plain', 'encrypted']) expect(cases).toContain(`get ${kind}`);
     for (const kind of ['plain', 'encrypted', 'compressed', 'encrypted+compressed']) expect(cases).toContain(`\`import ${kind}`);
     for (const name of ['plain', 'encrypted, without the key', 'encrypted, with the key']) expect(cases).toContain(`verify ${name}`);
+    // The whole cost of a compressed import: the import, then the compaction that compresses what it left.
+    for (const kind of ['compressed', 'encrypted+compressed']) expect(rows.map((cells) => cells[1])).toContain(`${kind} + compact`);
     for (const cells of rows) {
       expect(cells[2], cells.join(' | ')).toMatch(new RegExp(`^${MS}$`));
       expect(cells[3], cells.join(' | ')).toMatch(new RegExp(`^${MS}–${MS}$`));

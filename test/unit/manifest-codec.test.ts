@@ -108,6 +108,20 @@ describe('manifest codec', () => {
     expect(() => decodeManifest(manifestFile(BODY, 3))).toThrow(/format version 3 is newer than this tzkv understands \(2\)/);
   });
 
+  it("keeps a segment's pending bytes (docs/format.md \"MANIFEST, version 2\") across a rewrite, and reads a malformed or zero count as none", () => {
+    const compression = { algorithm: 'brotli', minBytes: 128 };
+    const segments = [
+      { file: 1, size: 67108901, pending: 5_000_000 },
+      { file: 5, size: 1000, pending: -3 },
+      { file: 7, size: 1000, pending: 0 },
+      { file: 11, size: null, pending: 'lots' },
+    ];
+    const m = decodeManifest(manifestFile({ ...BODY, compression, segments }, 2));
+    expect(m.segments).toEqual([{ file: 1, size: 67108901, pending: 5_000_000 }, { file: 5, size: 1000 }, { file: 7, size: 1000 }, { file: 11, size: null }]);
+    expect(decodeManifest(encodeManifest(m)).segments).toEqual(m.segments);
+    expect(cloneManifest(m).segments).toEqual(m.segments);
+  });
+
   it('takes a header version that disagrees with the body for damage (the CRC covers only the body)', () => {
     const encrypted = { ...BODY, encryption: { cipher: 'aes-256-gcm' } };
     expect(() => decodeManifest(manifestFile(encrypted, 1))).toThrow(expect.objectContaining({ newerVersion: false, message: 'manifest header says version 1, its body is encrypted or compressed' }));

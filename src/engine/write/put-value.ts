@@ -16,7 +16,7 @@ import type { StoreCodec } from '../../format/store-codec.js';
  * defers the rest to compaction: ~30 ms of brotli 5 on JSON, about what
  * starting the process costs, so an import of up to 1 MiB (a CI fixture of a
  * few hundred documents) ends up compressed without a compaction
- * (docs/benchmarks.md "Compressed import").
+ * (docs/benchmarks.md "Compressed import: compression deferred to compaction").
  */
 export const INLINE_COMPRESSION_BYTES = 1 << 20;
 
