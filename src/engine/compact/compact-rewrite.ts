@@ -1,7 +1,8 @@
 // Compaction's rewrite phase (docs/design.md "Compaction"), run without the
 // lock: a streaming k-way merge of the snapshot's runs; each key's newest
 // record, when it is a PUT not expired at the compaction's `now`, is copied
-// from the snapshot's segments into new segments and indexed by one new run,
+// from the snapshot's segments into new segments (in a compressed store, its
+// uncompressed values compressed on the way: compact-values.ts) and indexed by one new run,
 // all under temporary names (`compact-PID-NNNNNNNN.tzds.tmp`), each fsynced.
 // Memory: one cursor block per run, up to 16 read-ahead windows of 512 KiB
 // (one per segment being read), a 1 MiB output buffer, and the run writer's
@@ -52,8 +53,7 @@ export interface RewriteOutput {
   bytesAfter: number;
   /** A compressed store's: the kept PUT values' bytes as stored and uncompressed; null in others. */
   values: { stored: number; raw: number } | null;
-  /** Values this rewrite compressed (compact-values.ts), and the record bytes that saved (kept records are that much shorter than in the snapshot). */
-  compressed: number;
+  /** Record bytes this rewrite saved by compressing values (compact-values.ts): kept records are that much shorter than in the snapshot. */
   compressedSaved: number;
 }
 
@@ -209,7 +209,6 @@ export async function rewriteSnapshot(
     expiredDroppedBytes: 0,
     bytesAfter: 0,
     values: null,
-    compressed: 0,
     compressedSaved: 0,
   };
   const values = codec.compression ? new KeptValues(codec.compression) : null;
@@ -285,7 +284,6 @@ export async function rewriteSnapshot(
     segments.seal();
     if (values) {
       result.values = { stored: values.stored, raw: values.raw };
-      result.compressed = values.compressed;
       result.compressedSaved = values.savedBytes;
     }
     const finished = w.finish(false);

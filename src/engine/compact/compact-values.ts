@@ -10,12 +10,10 @@ import { compressValue } from '../../format/compression.js';
 import { type RecordInfo, writeRecord } from '../../format/record.js';
 import type { CompressionSetting } from '../../format/store-codec.js';
 
-/** The values a compaction kept, as stored and uncompressed, and how many it compressed itself. */
+/** The values a compaction kept, as stored and uncompressed, and the record bytes it saved by compressing some itself. */
 export class KeptValues {
   stored = 0;
   raw = 0;
-  /** Values this compaction compressed, and the record bytes that saved. */
-  compressed = 0;
   savedBytes = 0;
 
   constructor(private readonly setting: CompressionSetting) {}
@@ -44,7 +42,6 @@ export class KeptValues {
     this.stored += c.stored.length;
     const out = Buffer.allocUnsafe(valueAt + c.stored.length);
     writeRecord(out, 0, KIND_PUT, info.flags | c.flags, record.subarray(RECORD_HEADER_BYTES, valueAt), c.stored, info.expiresAt);
-    this.compressed++;
     this.savedBytes += record.length - out.length;
     return out;
   }

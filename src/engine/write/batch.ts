@@ -8,6 +8,10 @@
 // out in groups as they arrive (record-groups.ts): a spilled batch's groups
 // are sealed as they are written (their offsets are the segment's already),
 // an in-memory batch's when it is appended (appendBatch, write-session.ts).
+// In a compressed store, packed puts (a bulk import) past their first
+// INLINE_COMPRESSION_BYTES of values are stored uncompressed, the batch spills
+// at once, and its `pending` bytes go to its segment's manifest entry for the
+// next compaction to compress (put-value.ts).
 import { FLAG_BATCH, KIND_PUT, MAGIC_SEGMENT, RECORD_HEADER_BYTES } from '../../format/constants.js';
 import { type FileVersion, encodeFileHeader, fileVersionFor } from '../../format/file-header.js';
 import { encodeCommit, writeRecord, writeRecordHeader } from '../../format/record.js';
@@ -126,7 +130,7 @@ export class StagedBatch {
   private inlineBytes = 0;
   /** Deferring: values are stored as they are, the batch spills, and `pending` counts them. */
   private deferring = false;
-  pending = 0;
+  private pending = 0;
 
   constructor(
     /** The store's: what an encrypted store's records are sealed and a compressed store's values compressed with. */
