@@ -7,7 +7,7 @@
 // An open checks the tag before it returns a byte: a caller never sees
 // plaintext that was not authenticated, and gets null when the tag fails.
 import { type KeyObject, createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
-import { ViewOf, copyBytes, crc32, writeU64 } from './bytes.js';
+import { ViewOf, copyBytes, crc32, crcBegin, crcCopy, crcEnd, writeU64 } from './bytes.js';
 import { COMMIT_VALUE_BYTES, KIND_COMMIT, KIND_DEL, KIND_PUT, KIND_SEAL, RECORD_HEADER_BYTES, SEAL_VALUE_BYTES } from './constants.js';
 
 const CIPHER = 'aes-256-gcm';
@@ -74,98 +74,92 @@ function decrypt(key: KeyObject, nonce: Uint8Array, aad: Uint8Array, body: Uint8
 
 // ---------------------------------------------------------------- groups
 
+// A group's additional data and its bodies, back to back, are built in
+// scratch buffers reused by every seal and open (a fresh buffer per group is
+// an external allocation the garbage collector pays for); a short body is
+// copied through DataViews four bytes a step, where a Buffer#copy call would
+// cost more than its bytes.
+let aadScratch = Buffer.allocUnsafeSlow(4096);
+let bodyScratch = Buffer.allocUnsafeSlow(GROUP_TARGET_BYTES);
+/** From this many bytes a Buffer#copy call costs less than copying four bytes a step. */
+const COPY_CALL_BYTES = 64;
+const views = { buf: new ViewOf(), aad: new ViewOf(), bodies: new ViewOf(), from: new ViewOf(), to: new ViewOf() };
+/** The additional data of one record: its bytes 4–19, and a COMMIT's count. */
+const RECORD_AAD_BYTES = RECORD_HEADER_BYTES - 4;
+
+/** What walkGroup found: views of the scratch buffers, valid until the next walk. */
+interface WalkedGroup {
+  aad: Buffer;
+  /** The PUT and DEL bodies in order, back to back. */
+  bodies: Buffer;
+}
+
 /**
- * The records of a group at buf[from, to): their additional data (docs/format.md
- * "Records, version 2") and where their bodies are. Returns undefined when the
- * records do not tile the range exactly or include a SEAL (corruption the
- * framing checks report; a seal or open refuses it).
+ * Walks the records of a group at buf[from, to) once: builds their
+ * additional data (docs/format.md "Records, version 2") and gathers their
+ * bodies. Undefined when the records do not tile the range exactly or
+ * include a SEAL (corruption the framing checks report; a seal or open
+ * refuses it). A group of one body (a single write) is not copied: its
+ * bodies are a view of buf.
  */
-function groupLayout(buf: Buffer, sealOffset: number, from: number, to: number): { aad: Buffer; bodies: number[]; bodyBytes: number } | undefined {
-  const headers: number[] = [];
-  const bodies: number[] = []; // start, end pairs
-  let aadBytes = 8;
-  let bodyBytes = 0;
-  let pos = from;
-  while (pos < to) {
+function walkGroup(buf: Buffer, sealOffset: number, from: number, to: number): WalkedGroup | undefined {
+  const src = views.buf.of(buf);
+  writeU64(aadScratch, sealOffset, 0);
+  let a = 8;
+  let o = 0;
+  let records = 0;
+  let lastBody = -1;
+  for (let pos = from; pos < to; records++) {
     if (to - pos < RECORD_HEADER_BYTES) return undefined;
     const kind = buf[pos + 4];
-    const keyLength = buf[pos + 6] | (buf[pos + 7] << 8);
-    const valueLength = buf.readUInt32LE(pos + 8);
-    const end = pos + RECORD_HEADER_BYTES + keyLength + valueLength;
+    const body = pos + RECORD_HEADER_BYTES;
+    const end = body + (buf[pos + 6] | (buf[pos + 7] << 8)) + buf.readUInt32LE(pos + 8);
     if (end > to || kind === KIND_SEAL) return undefined;
-    headers.push(pos);
-    aadBytes += 16 + (kind === KIND_COMMIT ? COMMIT_VALUE_BYTES : 0);
+    const n = kind === KIND_COMMIT ? RECORD_AAD_BYTES + COMMIT_VALUE_BYTES : RECORD_AAD_BYTES;
+    if (aadScratch.length < a + n) {
+      const grown = Buffer.allocUnsafeSlow(aadScratch.length * 2);
+      aadScratch.copy(grown, 0, 0, a);
+      aadScratch = grown;
+    }
+    copyBytes(src, pos + 4, pos + 4 + n, views.aad.of(aadScratch), a);
+    a += n;
     if (kind === KIND_PUT || kind === KIND_DEL) {
-      bodies.push(pos + RECORD_HEADER_BYTES, end);
-      bodyBytes += end - pos - RECORD_HEADER_BYTES;
+      lastBody = body;
+      if (bodyScratch.length < o + end - body) {
+        const grown = Buffer.allocUnsafeSlow(to - from);
+        bodyScratch.copy(grown, 0, 0, o);
+        bodyScratch = grown;
+      }
+      if (end - body >= COPY_CALL_BYTES) buf.copy(bodyScratch, o, body, end);
+      else copyBytes(src, body, end, views.bodies.of(bodyScratch), o);
+      o += end - body;
     }
     pos = end;
   }
-  if (headers.length === 0) return undefined;
-  const aad = Buffer.allocUnsafe(aadBytes);
-  writeU64(aad, sealOffset, 0);
-  let a = 8;
-  for (const h of headers) {
-    // Bytes 4–19 (and a COMMIT's count): a loop, where a Buffer#copy call per record would cost more.
-    const n = buf[h + 4] === KIND_COMMIT ? RECORD_HEADER_BYTES - 4 + COMMIT_VALUE_BYTES : RECORD_HEADER_BYTES - 4;
-    for (let i = 0; i < n; i++) aad[a + i] = buf[h + 4 + i];
-    a += n;
-  }
-  return { aad, bodies, bodyBytes };
+  if (records === 0) return undefined;
+  const aad = aadScratch.subarray(0, a);
+  if (records === 1 && lastBody >= 0) return { aad, bodies: buf.subarray(lastBody, to) };
+  return { aad, bodies: bodyScratch.subarray(0, o) };
 }
 
-// A group's bodies are gathered into one scratch buffer, reused (a fresh
-// 4 KiB buffer per group is an external allocation the garbage collector
-// pays for); a short body is copied through DataViews four bytes a step,
-// where a Buffer#copy call would cost more than its bytes.
-let scratch = Buffer.allocUnsafeSlow(GROUP_TARGET_BYTES * 2);
-/** From this many bytes a Buffer#copy call costs less than copying four bytes a step. */
-const COPY_CALL_BYTES = 64;
-const views = { from: new ViewOf(), to: new ViewOf() };
-
-/** The bodies, back to back: a view of the scratch buffer, valid until the next gather. */
-function gather(buf: Buffer, bodies: number[], bodyBytes: number): Buffer {
-  if (scratch.length < bodyBytes) scratch = Buffer.allocUnsafeSlow(bodyBytes);
-  const src = views.from.of(buf);
-  const dst = views.to.of(scratch);
-  let o = 0;
-  for (let i = 0; i < bodies.length; i += 2) {
-    const n = bodies[i + 1] - bodies[i];
-    if (n >= COPY_CALL_BYTES) buf.copy(scratch, o, bodies[i], bodies[i + 1]);
-    else copyBytes(src, bodies[i], bodies[i + 1], dst, o);
-    o += n;
-  }
-  return scratch.subarray(0, bodyBytes);
-}
-
-function scatter(from: Buffer, buf: Buffer, bodies: number[]): void {
-  const src = views.from.of(from);
-  const dst = views.to.of(buf);
-  let o = 0;
-  for (let i = 0; i < bodies.length; i += 2) {
-    const n = bodies[i + 1] - bodies[i];
-    if (n >= COPY_CALL_BYTES) from.copy(buf, bodies[i], o, o + n);
-    else copyBytes(src, o, o + n, dst, bodies[i]);
-    o += n;
-  }
-}
-
-function setCrc(buf: Buffer, pos: number, end: number): void {
-  buf.writeUInt32LE(crc32(buf, pos + 4, end), pos);
+/** The end of the record at buf[pos] (REQUIRES: a record walkGroup accepted). */
+function recordEnd(buf: Buffer, pos: number): number {
+  return pos + RECORD_HEADER_BYTES + (buf[pos + 6] | (buf[pos + 7] << 8)) + buf.readUInt32LE(pos + 8);
 }
 
 /**
  * Seals a group in place. buf[sealPos, sealPos + SEAL_RECORD_BYTES) is room
  * for the SEAL record; the group's records, with plain bodies, fill
  * [sealPos + SEAL_RECORD_BYTES, groupEnd). Encrypts their PUT and DEL bodies,
- * writes the SEAL record, and sets every record's CRC over its stored bytes.
+ * writes the SEAL record, and sets every record's CRC over its stored bytes
+ * as the ciphertext is copied into place (one pass: no CRC of plain bytes).
  * `sealOffset` is where the SEAL record will sit in its segment.
  * REQUIRES: whole records, none a SEAL (a writer's own layout).
  */
 export function sealGroup(buf: Buffer, sealPos: number, groupEnd: number, sealOffset: number, key: KeyObject): void {
   const from = sealPos + SEAL_RECORD_BYTES;
-  const layout = groupLayout(buf, sealOffset, from, groupEnd);
-  if (layout === undefined) throw new Error('sealGroup: the group is not whole records');
+  const group = walkGroup(buf, sealOffset, from, groupEnd);
+  if (group === undefined) throw new Error('sealGroup: the group is not whole records');
   // The SEAL record: header, then u32 group length, nonce, tag.
   buf.fill(0, sealPos + 4, sealPos + RECORD_HEADER_BYTES);
   buf[sealPos + 4] = KIND_SEAL;
@@ -175,15 +169,26 @@ export function sealGroup(buf: Buffer, sealPos: number, groupEnd: number, sealOf
   const nonce = value + 4;
   nextNonce(buf, nonce);
   const c = createCipheriv(CIPHER, key, buf.subarray(nonce, nonce + NONCE_BYTES));
-  c.setAAD(layout.aad);
-  const ct = c.update(gather(buf, layout.bodies, layout.bodyBytes));
+  c.setAAD(group.aad);
+  const ct = c.update(group.bodies);
   c.final();
-  scatter(ct, buf, layout.bodies);
   c.getAuthTag().copy(buf, nonce + NONCE_BYTES);
-  setCrc(buf, sealPos, from);
+  buf.writeUInt32LE(crc32(buf, sealPos + 4, from), sealPos);
+  const src = views.from.of(ct);
+  const dst = views.to.of(buf);
+  let o = 0;
   for (let pos = from; pos < groupEnd; ) {
-    const end = pos + RECORD_HEADER_BYTES + (buf[pos + 6] | (buf[pos + 7] << 8)) + buf.readUInt32LE(pos + 8);
-    setCrc(buf, pos, end);
+    const body = pos + RECORD_HEADER_BYTES;
+    const end = recordEnd(buf, pos);
+    const kind = buf[pos + 4];
+    if (kind === KIND_PUT || kind === KIND_DEL) {
+      crcBegin(buf, pos + 4, body);
+      crcCopy(src, o, o + end - body, dst, body);
+      crcEnd(dst, pos);
+      o += end - body;
+    } else {
+      buf.writeUInt32LE(crc32(buf, pos + 4, end), pos);
+    }
     pos = end;
   }
 }
@@ -205,23 +210,26 @@ export function openGroup(buf: Buffer, sealPos: number, sealOffset: number, key:
   const from = sealPos + SEAL_RECORD_BYTES;
   const to = from + groupLength(buf, sealPos);
   if (to > buf.length) return null;
-  const layout = groupLayout(buf, sealOffset, from, to);
-  if (layout === undefined) return null;
+  const group = walkGroup(buf, sealOffset, from, to);
+  if (group === undefined) return null;
   const value = sealPos + RECORD_HEADER_BYTES;
-  const plain = decrypt(
-    key,
-    buf.subarray(value + 4, value + 4 + NONCE_BYTES),
-    layout.aad,
-    gather(buf, layout.bodies, layout.bodyBytes),
-    buf.subarray(value + 4 + NONCE_BYTES, value + SEAL_VALUE_BYTES),
-  );
+  const plain = decrypt(key, buf.subarray(value + 4, value + 4 + NONCE_BYTES), group.aad, group.bodies, buf.subarray(value + 4 + NONCE_BYTES, value + SEAL_VALUE_BYTES));
   if (plain === null) return null;
   const out = Buffer.from(buf.subarray(from, to));
-  scatter(
-    plain,
-    out,
-    layout.bodies.map((p) => p - from),
-  );
+  const src = views.from.of(plain);
+  const dst = views.to.of(out);
+  let o = 0;
+  for (let pos = 0; pos < out.length; ) {
+    const body = pos + RECORD_HEADER_BYTES;
+    const end = recordEnd(out, pos);
+    const kind = out[pos + 4];
+    if (kind === KIND_PUT || kind === KIND_DEL) {
+      if (end - body >= COPY_CALL_BYTES) plain.copy(out, body, o, o + end - body);
+      else copyBytes(src, o, o + end - body, dst, body);
+      o += end - body;
+    }
+    pos = end;
+  }
   return out;
 }
 
