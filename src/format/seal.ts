@@ -17,8 +17,14 @@ const TAG_BYTES = 16;
 export const SEAL_OVERHEAD = NONCE_BYTES + TAG_BYTES;
 /** A whole SEAL record: header and value (no key). */
 export const SEAL_RECORD_BYTES = RECORD_HEADER_BYTES + SEAL_VALUE_BYTES;
-/** A writer starts a new group when the next record would take the group past this (docs/format.md "Records, version 2"). */
-export const GROUP_TARGET_BYTES = 4096;
+/**
+ * A writer of many records (a batch, an import, a compaction) starts a new
+ * group when the next record would take the group past this; a single write
+ * is a group of its own (docs/format.md "Records, version 2"). A writer's
+ * choice, not a reader's limit: larger groups cost a bulk write fewer seals,
+ * and a `get` authenticates its record's whole group.
+ */
+export const GROUP_TARGET_BYTES = 16 * 1024;
 
 // Nonces are drawn from the system's random generator a pool at a time: one
 // getrandom call per 512 seals instead of one per seal.
@@ -80,7 +86,7 @@ function decrypt(key: KeyObject, nonce: Uint8Array, aad: Uint8Array, body: Uint8
 // copied through DataViews four bytes a step, where a Buffer#copy call would
 // cost more than its bytes.
 let aadScratch = Buffer.allocUnsafeSlow(4096);
-let bodyScratch = Buffer.allocUnsafeSlow(GROUP_TARGET_BYTES);
+let bodyScratch = Buffer.allocUnsafeSlow(0);
 /** From this many bytes a Buffer#copy call costs less than copying four bytes a step. */
 const COPY_CALL_BYTES = 64;
 const views = { buf: new ViewOf(), aad: new ViewOf(), bodies: new ViewOf(), from: new ViewOf(), to: new ViewOf() };

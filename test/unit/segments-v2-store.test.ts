@@ -30,6 +30,9 @@ import { ENCRYPTED_TAIL_GROUPS, WriteSession } from '../../src/engine/write/writ
 import { realProcesses } from '../../src/io/processes.js';
 import { encodeRecord } from '../../src/format/record.js';
 
+/** A bulk writer's group size (docs/format.md "Records, version 2"): a single write is a group of its own. */
+const GROUP_TARGET_BYTES = 16 * 1024;
+
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -116,7 +119,7 @@ describe('segments v2: an encrypted store through the writer and the readers', (
     await again.close();
   });
 
-  it('lays a batch out in groups of at most 4 KiB, lists it with values, and seals a big (staged) batch in place', async () => {
+  it('lays a batch out in groups, lists it with values, and seals a big (staged) batch in place', async () => {
     const { store, dir, codec } = await encryptedStore({ spillBytes: 64 * 1024 });
     const canary = 'batch-canary-5e5e5e';
     const small = store.batch();
@@ -159,7 +162,7 @@ describe('segments v2: an encrypted store through the writer and the readers', (
       const seen = new Set<number>();
       for (const e of scan.entries) {
         expect(e.groupLength).toBeGreaterThan(SEAL_RECORD_BYTES);
-        expect(e.groupLength).toBeLessThanOrEqual(SEAL_RECORD_BYTES + 4096);
+        expect(e.groupLength).toBeLessThanOrEqual(SEAL_RECORD_BYTES + GROUP_TARGET_BYTES);
         expect(e.offset).toBeGreaterThan(e.group);
         expect(e.offset + e.length).toBeLessThanOrEqual(e.group + e.groupLength);
         seen.add(e.group);
@@ -167,7 +170,7 @@ describe('segments v2: an encrypted store through the writer and the readers', (
       groups += seen.size;
     }
     expect(entries).toBe(3200);
-    expect(groups).toBeLessThan(200); // 4 KiB groups, not one per record
+    expect(groups).toBeLessThan(200); // groups of many records, not one per record
   });
 
   it('rolls an active segment whose header names another data key before appending (key rotation)', async () => {
@@ -232,31 +235,43 @@ describe('segments v2: an encrypted store through the writer and the readers', (
     await again.close();
   });
 
-  it('an import (packed puts) is laid out in 4 KiB groups and reads back', async () => {
-    const { dir, secret, store, codec } = await encryptedStore();
-    const n = 500;
+  it('an import (packed puts) is laid out in groups of 16 KiB, a single put in a group of its own, and reads back', async () => {
+    const { dir, store, codec } = await encryptedStore();
+    const n = 3000;
     const canary = 'import-canary-9a9a';
     const parts: Buffer[] = [];
     const spans = { keyStart: new Uint32Array(n), keyEnd: new Uint32Array(n), valueStart: new Uint32Array(n), valueEnd: new Uint32Array(n), expiresAt: new Float64Array(n) };
     let at = 0;
     for (let i = 0; i < n; i++) {
       const k = Buffer.from(`k${String(i).padStart(4, '0')}`);
-      const v = Buffer.from(`${canary}-${i}`);
+      const v = Buffer.from(`${canary}-${i}-${'v'.repeat(60)}`);
       parts.push(k, v);
       spans.keyStart[i] = at;
       spans.keyEnd[i] = spans.valueStart[i] = at += k.length;
       spans.valueEnd[i] = at += v.length;
     }
+    await store.put('single-before', 'one');
     const batch = store.batch();
     putPacked(batch, { bytes: Buffer.concat(parts), count: n, prefix: Buffer.from('i:'), ...spans });
     await batch.write();
-    expect((await store.get('i:k0421'))?.toString()).toBe(`${canary}-421`);
+    await store.put('single-after', 'two');
+    expect((await store.get('i:k0421'))?.toString()).toBe(`${canary}-421-${'v'.repeat(60)}`);
+    expect((await store.get('single-after'))?.toString()).toBe('two');
     await store.close();
     expectNowhere(dir, canary);
     const { scan } = scanFile(dir, segmentFiles(dir)[0], codec);
-    expect(scan.entries).toHaveLength(n);
-    const groupCount = new Set(scan.entries.map((e) => e.group)).size;
-    expect(groupCount).toBeLessThanOrEqual(Math.ceil((n * (RECORD_HEADER_BYTES + 7 + canary.length + 4)) / (4096 - 64)) + 1);
+    expect(scan.entries).toHaveLength(n + 2);
+    const byKey = new Map(scan.entries.map((e) => [e.key, e]));
+    for (const k of ['single-before', 'single-after']) expect(byKey.get(k)!.groupLength, k).toBe(SEAL_RECORD_BYTES + byKey.get(k)!.length);
+    const lengths = new Map(scan.entries.filter((e) => e.key.startsWith('i:')).map((e) => [e.group, e.groupLength]));
+    const record = RECORD_HEADER_BYTES + 7 + canary.length + 66;
+    // Every group of the import but its last is filled to within a record of the target.
+    const full = [...lengths.values()].slice(0, -1);
+    expect(full.length).toBeGreaterThan(0);
+    for (const g of full) {
+      expect(g).toBeLessThanOrEqual(SEAL_RECORD_BYTES + GROUP_TARGET_BYTES);
+      expect(g).toBeGreaterThan(SEAL_RECORD_BYTES + GROUP_TARGET_BYTES - record);
+    }
   });
 
   it('the log follower (watch) reports plain keys and values; without the key, KEY_REQUIRED', async () => {
@@ -383,7 +398,7 @@ describe('segments v2: an encrypted store through the writer and the readers', (
   it('a value larger than a group, or than a batch chunk, is a group of its own', async () => {
     const { store, dir, codec } = await encryptedStore();
     const huge = randomBytes(5 * 1024 * 1024);
-    const mid = randomBytes(6000);
+    const mid = randomBytes(GROUP_TARGET_BYTES + 1000);
     await store.put('alone', huge);
     const b = store.batch();
     b.put('s1', 'small');

@@ -7,7 +7,7 @@ import { RECORD_BAD, RECORD_OK, type RecordInfo, decodeRecord } from '../../form
 import { GROUP_TARGET_BYTES, SEAL_RECORD_BYTES, groupLength, openGroup } from '../../format/seal.js';
 import type { SegmentFormat } from './segment-format.js';
 
-/** The largest group a reader accepts: a writer's 4 KiB, or one record of the largest size alone, with room for a COMMIT. */
+/** The largest group a reader accepts: a writer's GROUP_TARGET_BYTES, or one record of the largest size alone, with room for a COMMIT. */
 export const MAX_GROUP_BYTES = GROUP_TARGET_BYTES + RECORD_HEADER_BYTES + MAX_KEY_BYTES + MAX_VALUE_BYTES;
 
 /** A group that failed: why, and whether its bytes could be a torn write ('bad': a record's CRC or header) or not ('framing'). */

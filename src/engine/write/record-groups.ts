@@ -1,6 +1,7 @@
 // Laying records out in sealed groups for an encrypted segment (docs/format.md
 // "Records, version 2"): room for a SEAL record, then records while the group
-// stays within GROUP_TARGET_BYTES (a larger record has a group of its own),
+// stays within GROUP_TARGET_BYTES (a larger record has a group of its own; a
+// single write is one, sealedAlone),
 // then one seal per group. A group's seal takes the SEAL's absolute offset in
 // its segment, so groups laid out before their place is known (a batch built
 // before the lock) are sealed when it is.
