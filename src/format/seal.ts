@@ -105,16 +105,18 @@ interface WalkedGroup {
  * additional data (docs/format.md "Records, version 2") and gathers their
  * bodies. Undefined when the records do not tile the range exactly or
  * include a SEAL (corruption the framing checks report; a seal or open
- * refuses it). A group of one body (a single write) is not copied: its
- * bodies are a view of buf.
+ * refuses it). A group of one body (a single write, a large value) is not
+ * copied: its bodies are a view of buf.
  */
 function walkGroup(buf: Buffer, sealOffset: number, from: number, to: number): WalkedGroup | undefined {
   const src = views.buf.of(buf);
   writeU64(aadScratch, sealOffset, 0);
   let a = 8;
-  let o = 0;
   let records = 0;
-  let lastBody = -1;
+  // The first body stays where it lies until a second one is found (a group of one body is never copied).
+  let first = -1;
+  let firstEnd = -1;
+  let o = -1; // bytes gathered, once a second body was found
   for (let pos = from; pos < to; records++) {
     if (to - pos < RECORD_HEADER_BYTES) return undefined;
     const kind = buf[pos + 4];
@@ -130,22 +132,30 @@ function walkGroup(buf: Buffer, sealOffset: number, from: number, to: number): W
     copyBytes(src, pos + 4, pos + 4 + n, views.aad.of(aadScratch), a);
     a += n;
     if (kind === KIND_PUT || kind === KIND_DEL) {
-      lastBody = body;
-      if (bodyScratch.length < o + end - body) {
-        const grown = Buffer.allocUnsafeSlow(to - from);
-        bodyScratch.copy(grown, 0, 0, o);
-        bodyScratch = grown;
+      if (first < 0) {
+        first = body;
+        firstEnd = end;
+      } else {
+        if (o < 0) {
+          if (bodyScratch.length < to - from) bodyScratch = Buffer.allocUnsafeSlow(to - from);
+          o = gatherBody(buf, first, firstEnd, 0);
+        }
+        o = gatherBody(buf, body, end, o);
       }
-      if (end - body >= COPY_CALL_BYTES) buf.copy(bodyScratch, o, body, end);
-      else copyBytes(src, body, end, views.bodies.of(bodyScratch), o);
-      o += end - body;
     }
     pos = end;
   }
   if (records === 0) return undefined;
   const aad = aadScratch.subarray(0, a);
-  if (records === 1 && lastBody >= 0) return { aad, bodies: buf.subarray(lastBody, to) };
+  if (o < 0) return { aad, bodies: first < 0 ? buf.subarray(to, to) : buf.subarray(first, firstEnd) };
   return { aad, bodies: bodyScratch.subarray(0, o) };
+}
+
+/** Copies buf[start, end) to bodyScratch at `at`; returns where the next body goes. */
+function gatherBody(buf: Buffer, start: number, end: number, at: number): number {
+  if (end - start >= COPY_CALL_BYTES) buf.copy(bodyScratch, at, start, end);
+  else copyBytes(views.buf.of(buf), start, end, views.bodies.of(bodyScratch), at);
+  return at + end - start;
 }
 
 /** The end of the record at buf[pos] (REQUIRES: a record walkGroup accepted). */
