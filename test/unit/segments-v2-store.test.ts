@@ -82,6 +82,40 @@ function scanFile(dir: string, name: string, codec: StoreCodec) {
   return { header, scan: scanLog(bytes.subarray(FILE_HEADER_BYTES), FILE_HEADER_BYTES, codec, bytes.length - FILE_HEADER_BYTES, format), bytes };
 }
 
+/** The import the group-size tests make: IMPORTED packed puts of keys i:k0000… and values of 70–73 bytes. */
+const IMPORTED = 3000;
+const IMPORT_CANARY = 'import-canary-9a9a';
+const importedValue = (i: number) => `${IMPORT_CANARY}-${i}-${'v'.repeat(60)}`;
+/** The longest record of that import. */
+const IMPORTED_RECORD_BYTES = RECORD_HEADER_BYTES + 7 + importedValue(1000).length;
+
+async function importPacked(store: Awaited<ReturnType<typeof open>>, n: number): Promise<void> {
+  const parts: Buffer[] = [];
+  const spans = { keyStart: new Uint32Array(n), keyEnd: new Uint32Array(n), valueStart: new Uint32Array(n), valueEnd: new Uint32Array(n), expiresAt: new Float64Array(n) };
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const k = Buffer.from(`k${String(i).padStart(4, '0')}`);
+    const v = Buffer.from(importedValue(i));
+    parts.push(k, v);
+    spans.keyStart[i] = at;
+    spans.keyEnd[i] = spans.valueStart[i] = at += k.length;
+    spans.valueEnd[i] = at += v.length;
+  }
+  const batch = store.batch();
+  putPacked(batch, { bytes: Buffer.concat(parts), count: n, prefix: Buffer.from('i:'), ...spans });
+  await batch.write();
+}
+
+/** Every group of `entries` (in log order) but the last is filled to within a record of GROUP_TARGET_BYTES. */
+function expectFullGroups(entries: Array<{ group: number; groupLength: number }>): void {
+  const lengths = [...new Map(entries.map((e) => [e.group, e.groupLength])).values()];
+  expect(lengths.length).toBeGreaterThan(1);
+  for (const g of lengths.slice(0, -1)) {
+    expect(g).toBeLessThanOrEqual(SEAL_RECORD_BYTES + GROUP_TARGET_BYTES);
+    expect(g).toBeGreaterThan(SEAL_RECORD_BYTES + GROUP_TARGET_BYTES - IMPORTED_RECORD_BYTES);
+  }
+}
+
 describe('segments v2: an encrypted store through the writer and the readers', () => {
   it('puts, overwrites and deletes, each one sealed group, and reads them back plain', async () => {
     const { dir, secret, store, codec } = await encryptedStore();
@@ -237,41 +271,32 @@ describe('segments v2: an encrypted store through the writer and the readers', (
 
   it('an import (packed puts) is laid out in groups of 16 KiB, a single put in a group of its own, and reads back', async () => {
     const { dir, store, codec } = await encryptedStore();
-    const n = 3000;
-    const canary = 'import-canary-9a9a';
-    const parts: Buffer[] = [];
-    const spans = { keyStart: new Uint32Array(n), keyEnd: new Uint32Array(n), valueStart: new Uint32Array(n), valueEnd: new Uint32Array(n), expiresAt: new Float64Array(n) };
-    let at = 0;
-    for (let i = 0; i < n; i++) {
-      const k = Buffer.from(`k${String(i).padStart(4, '0')}`);
-      const v = Buffer.from(`${canary}-${i}-${'v'.repeat(60)}`);
-      parts.push(k, v);
-      spans.keyStart[i] = at;
-      spans.keyEnd[i] = spans.valueStart[i] = at += k.length;
-      spans.valueEnd[i] = at += v.length;
-    }
     await store.put('single-before', 'one');
-    const batch = store.batch();
-    putPacked(batch, { bytes: Buffer.concat(parts), count: n, prefix: Buffer.from('i:'), ...spans });
-    await batch.write();
+    await importPacked(store, IMPORTED);
     await store.put('single-after', 'two');
-    expect((await store.get('i:k0421'))?.toString()).toBe(`${canary}-421-${'v'.repeat(60)}`);
+    expect((await store.get('i:k0421'))?.toString()).toBe(importedValue(421));
     expect((await store.get('single-after'))?.toString()).toBe('two');
     await store.close();
-    expectNowhere(dir, canary);
+    expectNowhere(dir, IMPORT_CANARY);
     const { scan } = scanFile(dir, segmentFiles(dir)[0], codec);
-    expect(scan.entries).toHaveLength(n + 2);
+    expect(scan.entries).toHaveLength(IMPORTED + 2);
     const byKey = new Map(scan.entries.map((e) => [e.key, e]));
     for (const k of ['single-before', 'single-after']) expect(byKey.get(k)!.groupLength, k).toBe(SEAL_RECORD_BYTES + byKey.get(k)!.length);
-    const lengths = new Map(scan.entries.filter((e) => e.key.startsWith('i:')).map((e) => [e.group, e.groupLength]));
-    const record = RECORD_HEADER_BYTES + 7 + canary.length + 66;
-    // Every group of the import but its last is filled to within a record of the target.
-    const full = [...lengths.values()].slice(0, -1);
-    expect(full.length).toBeGreaterThan(0);
-    for (const g of full) {
-      expect(g).toBeLessThanOrEqual(SEAL_RECORD_BYTES + GROUP_TARGET_BYTES);
-      expect(g).toBeGreaterThan(SEAL_RECORD_BYTES + GROUP_TARGET_BYTES - record);
-    }
+    expectFullGroups(scan.entries.filter((e) => e.key.startsWith('i:')));
+  });
+
+  it('a compaction rewrites the records in groups of 16 KiB', async () => {
+    const { dir, secret, store, codec } = await encryptedStore();
+    for (let i = 0; i < 200; i++) await store.put(`i:k${String(i).padStart(4, '0')}`, 'older'); // 200 groups of one record
+    await importPacked(store, IMPORTED);
+    await store.compact();
+    await store.close();
+    const entries = segmentFiles(dir).flatMap((name) => scanFile(dir, name, codec).scan.entries);
+    expect(entries).toHaveLength(IMPORTED);
+    expectFullGroups(entries);
+    const again = await open(dir, { ...OPTIONS, secret });
+    expect((await again.get('i:k0007'))?.toString()).toBe(importedValue(7));
+    await again.close();
   });
 
   it('the log follower (watch) reports plain keys and values; without the key, KEY_REQUIRED', async () => {
