@@ -5,58 +5,22 @@
 // the worker's checks and be reported as the one-thread verify reports it.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { RunReader } from '../../src/engine/runs/run-reader.js';
 import { scanLog } from '../../src/engine/log/log-scan.js';
-import { verifyStore, verifyStoreParallel } from '../../src/engine/verify/verify.js';
-import { VerifyWorker } from '../../src/engine/verify/verify-worker.js';
+import { verifyStore } from '../../src/engine/verify/verify.js';
 import { bloomBucket } from '../../src/format/bloom.js';
 import { crc32 } from '../../src/format/bytes.js';
 import { BLOOM_BUCKETS_PER_PAGE, BLOOM_BUCKET_BYTES, BLOOM_PAGE_BYTES, BLOOM_PAGE_STRIDE, FILE_HEADER_BYTES } from '../../src/format/constants.js';
 import { decodeManifest } from '../../src/format/manifest.js';
 import type { Manifest } from '../../src/format/manifest.js';
-import type { FileSystem } from '../../src/io/fs.js';
 import { realFs } from '../../src/io/fs.js';
 import { open } from '../../src/local/local-store.js';
 import { FaultFs } from '../helpers/fault-fs.js';
+import { imageFs } from '../helpers/image-fs.js';
+import { onTwoThreads } from '../helpers/two-threads.js';
 import { tempDir } from '../helpers/temp-store.js';
 import { PLAIN } from '../../src/format/store-codec.js';
-
-const finish = vi.spyOn(VerifyWorker.prototype, 'finish');
-
-/** realFs, except that the files in `images` read as those bytes; nothing on disk changes. */
-function imageFs(images: Map<string, Buffer>): FileSystem {
-  const paths = new Map<number, string>();
-  return {
-    ...realFs,
-    openRead(path) {
-      const fd = realFs.openRead(path);
-      paths.set(fd, path);
-      return fd;
-    },
-    read(fd, buf, offset, length, position) {
-      const image = images.get(paths.get(fd) ?? '');
-      if (!image) return realFs.read(fd, buf, offset, length, position);
-      const n = Math.max(0, Math.min(length, image.length - position));
-      image.copy(buf, offset, position, position + n);
-      return n;
-    },
-    close(fd) {
-      paths.delete(fd);
-      realFs.close(fd);
-    },
-  };
-}
-
-/** Verifies on two threads; returns the report and what the worker said (it must have run). */
-async function onTwoThreads(fs: FileSystem, dir: string) {
-  finish.mockClear();
-  const report = await verifyStoreParallel(fs, dir, PLAIN, undefined, 0);
-  expect(finish, 'the worker ran').toHaveBeenCalledTimes(1);
-  const verdict = await finish.mock.results[0].value;
-  expect(verdict, 'the worker answered').not.toBeNull();
-  return { report, verdict: verdict! };
-}
 
 const name = (file: number, ext: string) => `${String(file).padStart(8, '0')}${ext}`;
 let dir: string;
@@ -90,7 +54,7 @@ describe('verify on two threads, under an injected file system', () => {
     const alone = verifyStore(fs, dir, PLAIN);
     const found = alone.problems.filter((p) => p.file === name(segment, '.tzds'));
     expect(found).toEqual([expect.objectContaining({ offset: record.offset, kind: 'corrupt-record' })]);
-    const { report, verdict } = await onTwoThreads(fs, dir);
+    const { report, verdict } = await onTwoThreads(fs, dir, PLAIN);
     expect(verdict.segments.get(segment), 'the worker found the record').toBe(record.offset);
     expect([...verdict.segments].filter(([, at]) => at >= 0)).toHaveLength(1);
     // The segment checked again here says what one thread says of it. (The index entry pointing at the record is
@@ -119,7 +83,7 @@ describe('verify on two threads, under an injected file system', () => {
 
     const want = { file: name(run, '.tzix'), offset: bloomOffset, kind: 'bloom-mismatch', message: `the bloom filter rules out ${missing} of the keys the run holds` };
     expect(verifyStore(fs, dir, PLAIN).problems).toEqual([want]);
-    const { report, verdict } = await onTwoThreads(fs, dir);
+    const { report, verdict } = await onTwoThreads(fs, dir, PLAIN);
     expect(verdict.runs.get(run), 'the worker counted the keys the filter rules out').toBe(missing);
     expect(report.problems).toEqual([want]);
   });
@@ -130,7 +94,7 @@ describe('verify on two threads, under an injected file system', () => {
     const failing = () => new FaultFs(dir).failAt('read', 2, { code: 'EIO', times: Infinity, match: new RegExp(`^${name(segment, '.tzds')}$`) });
     const alone = verifyStore(failing(), dir, PLAIN);
     expect(alone.problems).toEqual([expect.objectContaining({ file: name(segment, '.tzds'), offset: null, kind: 'unreadable', message: expect.stringContaining('EIO') })]);
-    const { report, verdict } = await onTwoThreads(failing(), dir);
+    const { report, verdict } = await onTwoThreads(failing(), dir, PLAIN);
     expect(verdict.segments.get(segment), 'the worker was sent none of its records').toBe(FILE_HEADER_BYTES);
     expect(report.problems).toEqual(alone.problems);
   });

@@ -14,6 +14,7 @@ import { scanSegment } from '../log/resync.js';
 import { type SegmentFormat, segmentFormat } from '../log/segment-format.js';
 import type { RecordJoin } from './record-join.js';
 import { fingerprint, keyHashOf } from './record-table.js';
+import { SealedKeyHashes } from './sealed-key-hashes.js';
 import type { VerifyLog } from './verify-log.js';
 import type { VerifyWorker } from './verify-worker.js';
 
@@ -107,8 +108,12 @@ function verifiedFormat(header: FileVersion, codec: StoreCodec, path: string): S
 
 function scanRecords(fs: FileSystem, codec: StoreCodec, fd: number, name: string, sealed: boolean, end: number, plan: SegmentPlan, chunk: Buffer, log: VerifyLog, records: RecordJoin | null, format: SegmentFormat | undefined): void {
   const { indexedTo, worker } = plan;
+  // The worker opens an encrypted segment's groups (their tags); here they are read sealed, the keys decrypted in bulk.
+  const hashes = worker && format?.key && records ? new SealedKeyHashes(format.key, records) : null;
+  if (hashes) format = { ...format!, key: undefined };
   const visitor: ScanVisitor = {
-    record(buf, pos, at, info) {
+    record(buf, pos, at, info, group) {
+      if (hashes) return hashes.record(buf, pos, at, info, group, at < indexedTo);
       if (at >= indexedTo || !records) return;
       const keyHash = keyHashOf(buf, pos + RECORD_HEADER_BYTES, pos + RECORD_HEADER_BYTES + info.keyLength);
       records.push(at, fingerprint(keyHash, info.kind, info.length, info.expiresAt), keyHash, info.kind === KIND_PUT);
@@ -128,6 +133,7 @@ function scanRecords(fs: FileSystem, codec: StoreCodec, fd: number, name: string
       log.unreadable(name, d.from, d.to);
     },
   });
+  hashes?.flush();
   log.records += scan.records;
   const result = scan.end;
   // A partial record or an unclosed batch after the last committed record, past the indexed end: bytes no

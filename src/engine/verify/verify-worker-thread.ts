@@ -20,6 +20,7 @@ import { LEAF_FIELDS_BYTES, checkedBlock, decodeRunHeader, leafEntryEnd } from '
 import { realFs } from '../../io/fs.js';
 import { runName, segmentName } from '../files/layout.js';
 import { RecordScanner } from '../log/record-scan.js';
+import { segmentFormat } from '../log/segment-format.js';
 import { BloomCheck, BloomProbe, BloomScratch, filePages } from './bloom-check.js';
 import { LeafCursor } from './run-cursor.js';
 import { VerifyLog } from './verify-log.js';
@@ -47,11 +48,26 @@ const { ring, codec: postedCodec, segments: jobs, files } = workerData as Worker
 const codec = receivedCodec(postedCodec);
 const states = new Int32Array(ring.states);
 const slots = Array.from({ length: SLOTS }, (_, i) => slotBuffer(ring, i));
-const segments = new Map<number, SegmentCheck>(jobs.map((j) => [j.file, { to: j.to, scanner: new RecordScanner(FILE_HEADER_BYTES, codec, {}, j.to), next: FILE_HEADER_BYTES, bad: -1 }]));
+const segments = new Map<number, SegmentCheck>(jobs.map((j) => [j.file, segmentCheck(j)]));
 const posted = new Map<number, PostedRun>();
 /** Per run: how many of its keys its filter rules out. */
 const missing = new Map<number, number>();
 const scratch = new BloomScratch();
+
+/**
+ * The check of sealed segment `j`: its records' framing and CRCs, and in an
+ * encrypted segment its groups' tags, in the format its header names. A
+ * segment whose data key the codec lacks is bad from its first record (the
+ * main thread says why).
+ */
+function segmentCheck(j: SegmentJob): SegmentCheck {
+  const check = { to: j.to, next: FILE_HEADER_BYTES, bad: -1 };
+  try {
+    return { ...check, scanner: new RecordScanner(FILE_HEADER_BYTES, codec, {}, j.to, true, segmentFormat(j.as, codec, segmentName(j.file), true)) };
+  } catch {
+    return { ...check, scanner: new RecordScanner(FILE_HEADER_BYTES, codec, {}, j.to), bad: FILE_HEADER_BYTES };
+  }
+}
 
 /** Checks the next n bytes of segment `s`, buf[0, n). */
 function checkSegmentBytes(s: SegmentCheck, buf: Buffer, n: number): void {

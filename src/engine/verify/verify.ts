@@ -31,6 +31,8 @@ import { checkKeyring } from './verify-keyring.js';
 import { verifySegment } from './verify-segments.js';
 import type { SegmentPlan } from './verify-segments.js';
 import { followerCut } from '../read/view.js';
+import { segmentVersion } from '../files/made-as.js';
+import { V1_FILE } from '../../format/file-header.js';
 
 const CHUNK = 4 * 1024 * 1024;
 
@@ -253,12 +255,15 @@ async function parallel(fs: FileSystem, dir: string, codec: StoreCodec, onProgre
     m = null; // damaged, newer, unreadable: the sequential path reports it
   }
   const sealedBytes = m?.segments.reduce((n, s) => n + (s.size ?? 0), 0) ?? 0;
-  // An encrypted store on one thread: without the key there is nothing for the worker's join and bloom checks, and with it
-  // its groups are opened where they are scanned (the worker checks version 1 framing and CRCs).
-  if (!m || sealedBytes < minBytes || sealedBytes === 0 || codec.encryption !== undefined) return verifyStore(fs, dir, codec, onProgress, undefined, limits, processes);
-  // Sealed segments only (they never change); the active one is checked on this thread.
+  // An encrypted store without the key on one thread: there is nothing for the worker's join and bloom checks, and
+  // no key material goes to a thread that has no key.
+  const encrypted = codec.encryption !== undefined;
+  if (!m || sealedBytes < minBytes || sealedBytes === 0 || (encrypted && keysGiven(codec) === null)) return verifyStore(fs, dir, codec, onProgress, undefined, limits, processes);
+  // Sealed segments only (they never change); the active one is checked on this thread. An encrypted store's
+  // runs are sealed: their keys are checked against their filters here, as they are opened.
   const sealed = segmentPlans(m, null).filter((p) => p.size !== null);
-  const worker = VerifyWorker.start(fs, dir, codec, sealed.map((p) => ({ file: p.file, to: p.size! })), m.runs.map((r) => r.file));
+  const jobs = sealed.map((p) => ({ file: p.file, to: p.size!, as: segmentVersion(fs, `${dir}/${segmentName(p.file)}`, p.file) ?? V1_FILE }));
+  const worker = VerifyWorker.start(fs, dir, codec, jobs, encrypted ? [] : m.runs.map((r) => r.file));
   if (!worker) return verifyStore(fs, dir, codec, onProgress, undefined, limits, processes);
   let scan: StoreScan;
   let verdict: WorkerVerdict | null;
@@ -269,7 +274,9 @@ async function parallel(fs: FileSystem, dir: string, codec: StoreCodec, onProgre
     worker.stop();
   }
   // The worker failed, or the store changed between the two reads of its manifest: the sequential way, from the start.
-  if (verdict === null || scan.m?.generation !== m.generation) {
+  // So too when the worker found an encrypted segment bad: this thread's key hashes of its groups are then
+  // unauthenticated (sealed-key-hashes.ts), and the one-thread verify reports the damage, the index entries it hides included.
+  if (verdict === null || scan.m?.generation !== m.generation || (encrypted && [...verdict.segments.values()].some((bad) => bad >= 0))) {
     scan.scratch.dispose();
     return verifyStore(fs, dir, codec, onProgress, undefined, limits, processes);
   }

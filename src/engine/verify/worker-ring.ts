@@ -4,6 +4,7 @@
 // word a slot. A slot is FREE (the main thread may fill it) or POSTED (the
 // worker owns it until it sets it FREE again and notifies). Messages on the
 // worker's port say, in order, what each posted slot holds.
+import type { FileVersion } from '../../format/file-header.js';
 import type { PostedCodec } from './posted-codec.js';
 
 /** Buffers in the ring: the main thread reads ahead of the worker by at most this many. */
@@ -41,10 +42,11 @@ export function slotBuffer(ring: Ring, slot: number): Buffer {
   return Buffer.from(ring.bytes, slot * SLOT_BYTES, SLOT_BYTES);
 }
 
-/** A sealed segment the worker checks: its records run from FILE_HEADER_BYTES to `to`. */
+/** A sealed segment the worker checks: its records run from FILE_HEADER_BYTES to `to`, in the format its header names (`as`). */
 export interface SegmentJob {
   file: number;
   to: number;
+  as: FileVersion;
 }
 
 /** What the worker is started with. */
