@@ -23,14 +23,16 @@ export const SEAL_NONCE_AT = RECORD_HEADER_BYTES + 4;
 
 /**
  * Collects byte ranges of groups' bodies, then decrypts them all at once:
- * want() each range (its ciphertext copied in), then run(), then read each
- * range's plaintext where want() said. Reused after run().
+ * want() each range (its ciphertext copied in), then run(), then plain() of
+ * each range once. Reused after run().
  */
 export class GroupKeystream {
   private counters: Buffer = Buffer.allocUnsafe(BLOCK * 4096);
   private view = new DataView(this.counters.buffer, this.counters.byteOffset, this.counters.length);
   private blocks = 0;
   private text: Buffer = Buffer.allocUnsafe(BLOCK * 4096);
+  /** The last run()'s keystream. */
+  private stream: Buffer = Buffer.alloc(0);
   /** The nonce of the group want() reads from, as three u32 (little-endian) words. */
   private nonce0 = 0;
   private nonce1 = 0;
@@ -71,16 +73,25 @@ export class GroupKeystream {
     return at;
   }
 
-  /** Decrypts every range wanted since the last run(); the result holds each where want() said, valid until the next want(). */
-  run(): Buffer {
+  /**
+   * Makes the keystream of every range wanted since the last run(); then
+   * plain(at, length) decrypts each, where want() said, in the buffer it
+   * returns (valid until the next want()).
+   */
+  run(): void {
     const n = this.blocks * BLOCK;
     this.blocks = 0;
-    if (n === 0) return this.text.subarray(0, 0);
+    if (n === 0) return;
     const ecb = createCipheriv('aes-256-ecb', this.key, null);
     ecb.setAutoPadding(false);
-    const stream = ecb.update(this.counters.subarray(0, n));
+    this.stream = ecb.update(this.counters.subarray(0, n));
+  }
+
+  /** The plaintext of a range wanted before the last run(), at [at, at + length) of the buffer returned. */
+  plain(at: number, length: number): Buffer {
     const text = this.text;
-    for (let i = 0; i < n; i++) text[i] ^= stream[i];
+    const stream = this.stream;
+    for (let i = at; i < at + length; i++) text[i] ^= stream[i];
     return text;
   }
 

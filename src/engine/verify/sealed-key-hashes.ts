@@ -64,9 +64,10 @@ export class SealedKeyHashes {
 
   /** Adds the held records to the join, in the order they came. Call before the join's segment ends. */
   flush(): void {
-    const text = this.stream.run();
+    this.stream.run();
     for (let i = 0; i < this.held; i++) {
-      const keyHash = keyHashOf(text, this.keyAt[i], this.keyAt[i] + this.keyLength[i]);
+      const at = this.keyAt[i];
+      const keyHash = keyHashOf(this.stream.plain(at, this.keyLength[i]), at, at + this.keyLength[i]);
       this.records.push(this.offsets[i], fingerprint(keyHash, this.kinds[i], this.lengths[i], this.expiries[i]), keyHash, this.kinds[i] === KIND_PUT);
     }
     this.held = 0;
