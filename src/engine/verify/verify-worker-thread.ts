@@ -2,7 +2,9 @@
 // verify-worker.ts from its own bundle, dist/verify-worker.cjs, built by
 // scripts/build.mjs). It checks what needs no record table, with the code the
 // one-thread verify runs:
-//  * the sealed segments' records, CRCs and framing, through RecordScanner;
+//  * the sealed segments' records, CRCs and framing, through RecordScanner,
+//    in the format each one's header names: in an encrypted store opened with
+//    its key, every group's tag too (the main thread opens no group);
 //  * each run's keys against its bloom filter: the keys of its leaf blocks
 //    (leafEntryEnd), recorded and checked a round at a time by BloomCheck and
 //    BloomProbe.

@@ -232,12 +232,14 @@ function bloomOffsetOf(fs: FileSystem, dir: string, codec: StoreCodec, file: num
 export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
 
 /**
- * Verifies with a worker thread checking the sealed segments' record CRCs and
- * the runs' keys against their bloom filters, on the bytes this thread reads
- * through `fs`, while this one scans framing and walks the index. A segment
- * the worker finds a bad record in is then checked again here, the
- * sequential way, which reports it. Only for stores of PARALLEL_MIN_BYTES of
- * sealed segments or more (`minBytes` for tests).
+ * Verifies with a worker thread checking the sealed segments' record CRCs (and
+ * in an encrypted store, given its key, their groups' tags) and the runs' keys
+ * against their bloom filters (not an encrypted store's: sealed), on the bytes
+ * this thread reads through `fs`, while this one scans framing and walks the
+ * index. A segment the worker finds a bad record in is then checked again
+ * here, the sequential way, which reports it; in an encrypted store the whole
+ * store is (docs/design.md "Verify", Two cores). Only for stores of
+ * PARALLEL_MIN_BYTES of sealed segments or more (`minBytes` for tests).
  */
 export async function verifyStoreParallel(fs: FileSystem, dir: string, codec: StoreCodec, onProgress?: (done: number, total: number) => void, minBytes = PARALLEL_MIN_BYTES, limits = DEFAULT_LIMITS, processes: Processes = realProcesses): Promise<Report> {
   try {
