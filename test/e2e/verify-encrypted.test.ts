@@ -2,7 +2,7 @@
 // threads (64 MiB of sealed segments: docs/design.md "Verify", Two cores): a
 // group whose tag fails under a fixed-up CRC, which only the worker thread
 // checks, is reported as verify on one thread reports it: the same problems,
-// word for word, and exit 4. (test/fault/verify-worker-encrypted.test.ts
+// word for word, and exit 4. (test/fault/verify-worker-v2.test.ts
 // shows the worker is the one that finds it.)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
