@@ -165,9 +165,9 @@ export interface StoreStats {
   expiredKeys: number;
   segments: number;
   totalBytes: number;
-  /** Bytes of the records of live keys. */
+  /** Bytes of the records of live keys (in an encrypted store, with each one's share of its group's SEAL record: docs/design.md "Stats of version 2 stores"). */
   liveBytes: number;
-  /** totalBytes − liveBytes: overwritten, deleted and expired records, tombstones, headers. */
+  /** totalBytes − liveBytes − the segments' 16-byte file headers: overwritten, deleted and expired records, tombstones, batch COMMIT records, SEAL records of dead groups. */
   deadBytes: number;
   /** deadBytes / totalBytes (0 for an empty store). */
   deadRatio: number;

@@ -59,7 +59,15 @@ describe.each(STORE_KINDS.filter((k) => k.compression !== undefined))('compactio
       during = undefined;
       await store.compact();
       const again = await store.stats();
-      expect({ counted: again.counted, keys: again.keys, liveBytes: again.liveBytes }).toEqual({ counted: 'census', keys: 1500, liveBytes: after.liveBytes });
+      expect({ counted: again.counted, keys: again.keys, deadBytes: again.deadBytes }).toEqual({ counted: 'census', keys: 1500, deadBytes: 0 });
+      if (kind.encrypt) {
+        // The records written during the first compaction sat in groups of their own, each with a
+        // whole SEAL record (docs/design.md "Stats of version 2 stores"): packed into full groups now.
+        expect(again.liveBytes).toBeLessThan(after.liveBytes);
+        expect(again.liveBytes).toBeGreaterThan(after.liveBytes - 3 * 52);
+      } else {
+        expect(again.liveBytes).toBe(after.liveBytes);
+      }
     } finally {
       await store.close();
     }

@@ -13,7 +13,8 @@ import { runName, segmentName } from '../files/layout.js';
 import { missingFileError, missingFiles } from '../files/manifest-files.js';
 import { FileNumbers } from '../files/store-manifest.js';
 import type { CensusCount, ManifestEdit } from '../files/store-manifest.js';
-import { phantomOf } from '../read/census.js';
+import { phantomOf, shadowedShift } from '../read/census.js';
+import { RunReader } from '../runs/run-reader.js';
 import type { View } from '../read/view.js';
 import type { WriteSession } from '../write/write-session.js';
 import type { RewriteOutput } from './compact-rewrite.js';
@@ -136,10 +137,19 @@ function censusAfter(view: View, m: Manifest, out: RewriteOutput, newerRuns: Run
   // Values this compaction compressed shrank their records, by how much for keys newer runs did not shadow is not known here: stale until the next compaction.
   if (!censusValid(m) || out.compressedSaved > 0) return null;
   const phantom = phantomOf(view, newerRuns.length, now);
+  let moved = out.keptShift;
+  if (moved !== 0 && out.run) {
+    const output = RunReader.open(view.fs, view.dir, out.run.info.file, view.codec, out.run.tmp.slice(view.dir.length + 1));
+    try {
+      moved -= shadowedShift(view, newerRuns.length, output, out.run.info);
+    } finally {
+      output.close();
+    }
+  }
   return {
     keys: m.census.keys - (out.expiredDropped - phantom.keys),
-    bytes: m.census.bytes - (out.expiredDroppedBytes - phantom.bytes),
-    ...(phantom.keys > 0 ? { phantom } : {}),
+    bytes: m.census.bytes - (out.expiredDroppedBytes - phantom.censusBytes) + moved,
+    ...(phantom.keys > 0 ? { phantom: { keys: phantom.keys, bytes: phantom.bytes } } : {}),
   };
 }
 

@@ -29,6 +29,7 @@ import { ReadWindow } from '../log/read-window.js';
 import { newestEntries } from '../runs/run-merge.js';
 import { RunReader } from '../runs/run-reader.js';
 import { RunWriter } from '../runs/run-writer.js';
+import { censusLength, censusLengthOf } from '../../format/seal-share.js';
 
 const OUT_BYTES = 1 << 20;
 const WINDOW_BYTES = 512 * 1024;
@@ -41,12 +42,14 @@ export interface RewriteOutput {
   segments: Array<{ file: number; size: number; tmp: string; key: number }>;
   /** The one new run, or null when nothing was kept. */
   run: { info: RunInfo; tmp: string } | null;
-  /** Keys kept, and the total length of their records (the new census). */
+  /** Keys kept, and the total censusLength of their records where they were written (the new census). */
   kept: number;
   keptBytes: number;
+  /** keptBytes less the kept records' censusLength where they were read (an encrypted store's records change groups, and with them their share of a SEAL record). */
+  keptShift: number;
   /** Keys not carried over: their newest version was a tombstone or an expired PUT. */
   dropped: number;
-  /** Newest versions that were PUTs expired at `now`, and their total record length. */
+  /** Newest versions that were PUTs expired at `now`, and their total censusLength. */
   expiredDropped: number;
   expiredDroppedBytes: number;
   /** Size of the output segments, headers included. */
@@ -204,6 +207,7 @@ export async function rewriteSnapshot(
     run: null,
     kept: 0,
     keptBytes: 0,
+    keptShift: 0,
     dropped: 0,
     expiredDropped: 0,
     expiredDroppedBytes: 0,
@@ -244,7 +248,13 @@ export async function rewriteSnapshot(
     const sealGroupOut = (g: GroupBuilder) => {
       if (g.empty) return;
       const [file, offset] = segments.place(g.length);
-      segments.append(g.seal(offset, (key, at, length, expiresAt, group, groupLength) => run.add(key, KIND_PUT, file, at, length, expiresAt, group, groupLength)), false);
+      const index = (key: string, at: number, length: number, expiresAt: number, group: number, groupLength: number) => {
+        const kept = censusLength(at, length, group, groupLength);
+        result.keptBytes += kept;
+        result.keptShift += kept;
+        run.add(key, KIND_PUT, file, at, length, expiresAt, group, groupLength);
+      };
+      segments.append(g.seal(offset, index), false);
     };
     let sinceYield = 0;
     for (const e of newestEntries(readers, () => {})) {
@@ -258,7 +268,7 @@ export async function rewriteSnapshot(
         result.dropped++;
         if (e.kind === KIND_PUT) {
           result.expiredDropped++;
-          result.expiredDroppedBytes += e.length;
+          result.expiredDroppedBytes += censusLengthOf(e);
         }
         continue;
       }
@@ -272,13 +282,15 @@ export async function rewriteSnapshot(
       if (groups) {
         if (groups.full(length)) sealGroupOut(groups);
         groups.add(record, e.key.toString('latin1'), e.expiresAt, batch);
+        result.keptShift -= censusLengthOf(e); // its new censusLength is counted as its group is sealed
       } else {
         const [file, offset] = segments.place(length);
         segments.append(record, batch);
         w.add(e.key.toString('latin1'), KIND_PUT, file, offset, length, e.expiresAt);
+        result.keptBytes += length;
+        result.keptShift += length - e.length; // a record in no group counts its own length
       }
       result.kept++;
-      result.keptBytes += length;
     }
     if (groups) sealGroupOut(groups);
     segments.seal();

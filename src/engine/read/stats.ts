@@ -6,7 +6,7 @@
 // next compaction rebuilds the census.
 import type { CompactionSummary, StoreStats, VerifyProblem } from '../../api.js';
 import { isTzkvError } from '../../errors.js';
-import { KIND_PUT } from '../../format/constants.js';
+import { FILE_HEADER_BYTES, KIND_PUT } from '../../format/constants.js';
 import type { Census, CompactionSummary as CompactionRecord } from '../../format/manifest.js';
 import { CensusDelta } from './census.js';
 import { censusValid } from '../../format/manifest.js';
@@ -18,6 +18,7 @@ import { ttlSection, ttlUpTo } from '../runs/run-ttl.js';
 import { TtlList } from '../runs/ttl-list.js';
 import type { View } from './view.js';
 import { mergedEntries } from './merged-entries.js';
+import { censusLengthOf } from '../../format/seal-share.js';
 import { compressionFacts, encryptionFacts } from './store-settings.js';
 
 interface KeyCounts {
@@ -44,7 +45,7 @@ function fromCensus(v: View, census: Census, now: number): KeyCounts | null {
   const delta = new CensusDelta(sortedLookup(runs, (i) => v.run(i)));
   const adds = new TtlList();
   for (const e of v.tailSorted()) {
-    delta.account(e.key, e.kind, e.length);
+    delta.account(e.key, e.kind, censusLengthOf(e));
     if (e.kind === KIND_PUT && e.expiresAt > 0) adds.push(e.expiresAt, e.length);
   }
   const added = adds.countUpTo(now);
@@ -69,7 +70,7 @@ function byScan(v: View, now: number, onDamage: (damage: VerifyProblem) => void)
     if (isExpired(e.expiresAt, now)) counts.expiredKeys++;
     else {
       counts.keys++;
-      counts.liveBytes += e.length;
+      counts.liveBytes += censusLengthOf(e);
     }
   }
   return counts;
@@ -128,7 +129,8 @@ export function storeStats(
   const counts = census ?? byScan(v, now, onDamage);
   let totalBytes = 0;
   for (const s of m.segments) totalBytes += s.size ?? v.activeSize;
-  const deadBytes = Math.max(0, totalBytes - counts.liveBytes);
+  // A segment's file header is neither live nor dead: no compaction reclaims it (docs/design.md "Census").
+  const deadBytes = Math.max(0, totalBytes - counts.liveBytes - FILE_HEADER_BYTES * m.segments.length);
   return {
     ...base,
     ...counts,

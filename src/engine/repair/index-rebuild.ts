@@ -21,6 +21,7 @@ import type { ScanVisitor } from '../log/record-scan.js';
 import { newestEntries } from '../runs/run-merge.js';
 import { RunReader } from '../runs/run-reader.js';
 import { RunWriter } from '../runs/run-writer.js';
+import { censusLength, censusLengthOf } from '../../format/seal-share.js';
 
 /** Keys held in memory before they go to a sorted run: each a string in a Map, and 25 bytes of columns. */
 const REBUILD_CHUNK_KEYS = 1 << 17;
@@ -72,7 +73,7 @@ class ChunkEntries {
       const i = this.slots.get(k)!;
       if (this.kind[i] === KIND_PUT) {
         keys++;
-        bytes += this.length[i];
+        bytes += censusLength(this.offset[i], this.length[i], this.group[i], this.groupLength[i]);
       } else if (putsOnly) continue;
       w.add(k, this.kind[i], this.segment[i], this.offset[i], this.length[i], this.expiresAt[i], this.group[i], this.groupLength[i]);
     }
@@ -138,7 +139,7 @@ function mergeRuns(t: Target, files: number[], into: number, bottom: boolean): {
       w.add(e.key.toString('latin1'), e.kind, e.segment, e.offset, e.length, e.expiresAt, e.group, e.groupLength);
       if (e.kind === KIND_PUT) {
         keys++;
-        bytes += e.length;
+        bytes += censusLengthOf(e);
       }
     }
     return { run: w.finish(), keys, bytes };

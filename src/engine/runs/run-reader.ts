@@ -57,9 +57,8 @@ export class RunReader {
     return this.header.bloomOffset + this.header.bloomPages * this.layout.pageStride;
   }
 
-  /** Opens a run. Throws fs errors (ENOENT: retry with a fresh manifest) or CORRUPT/VERSION. */
-  static open(fs: FileSystem, dir: string, fileNumber: number, codec: StoreCodec): RunReader {
-    const name = fileName(fileNumber, RUN_EXT);
+  /** Opens a run (`name`: of a run not renamed into place yet). Throws fs errors (ENOENT: retry with a fresh manifest) or CORRUPT/VERSION. */
+  static open(fs: FileSystem, dir: string, fileNumber: number, codec: StoreCodec, name = fileName(fileNumber, RUN_EXT)): RunReader {
     const path = `${dir}/${name}`;
     const fd = fs.openRead(path);
     try {

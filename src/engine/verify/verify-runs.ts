@@ -19,6 +19,7 @@ import { fingerprint, keyHashOf } from './record-table.js';
 import { openRun } from './open-run.js';
 import type { OpenRun, Spill } from './open-run.js';
 import type { LeafCursor } from './run-cursor.js';
+import { censusLengthOf } from '../../format/seal-share.js';
 import { compareBytes } from '../../format/bytes.js';
 import { checkEveryRecordIndexed } from './verify-newest.js';
 import { checkBranches, checkEntryCount, checkTtlSection } from './verify-run-parts.js';
@@ -84,7 +85,7 @@ class EntryCheck {
       this.winnerOffset = offset;
       if (c.kind === KIND_PUT) {
         this.keys++;
-        this.bytes += c.length;
+        this.bytes += censusLengthOf(c);
       }
     } else if (segment > this.winnerSegment || (segment === this.winnerSegment && offset >= this.winnerOffset)) {
       this.log.problem(r.name, c.blockAt, 'index-mismatch', `entry for key ${this.keyText(buf, ks, ke)} in an older run points at a record newer than the newer run's`);

@@ -3,6 +3,7 @@
 // batches"), written sorted into one new index run, with what that changes in
 // the census.
 import type { RunInfo } from '../../format/manifest.js';
+import { censusLength, censusLengthOf } from '../../format/seal-share.js';
 import type { FileSystem } from '../../io/fs.js';
 import type { CensusCount } from '../files/store-manifest.js';
 import type { LogEntry } from '../log/log-scan.js';
@@ -42,7 +43,7 @@ export function writeTailRun(
   const w = new RunWriter(fs, dir, file, tail.length + (batch?.entries.count ?? 0), view.codec);
   const delta = census ? new CensusDelta(sortedLookup(m.runs, (i) => view.run(i)), w.ttlRemoves) : null;
   const addTail = (e: LogEntry) => {
-    delta?.account(e.key, e.kind, e.length);
+    delta?.account(e.key, e.kind, censusLengthOf(e));
     w.add(e.key, e.kind, active, e.offset, e.length, e.expiresAt, e.group, e.groupLength);
   };
   let shadowed = 0;
@@ -64,11 +65,15 @@ export function writeTailRun(
           const end = b.keyStarts[i + 1];
           while (ti < tail.length && compareKey(tail[ti].key, b.keyBytes, start, end) < 0) addTail(tail[ti++]);
           if (ti < tail.length && compareKey(tail[ti].key, b.keyBytes, start, end) === 0) shadowed += tail[ti++].length;
-          if (delta && lookups) delta.account(b.key(i), b.kinds[i], b.lengths[i]);
-          else delta?.accountNew(b.kinds[i], b.lengths[i]);
           const groupLength = b.groupLengths[i];
           const group = groupLength === 0 ? 0 : batch.base + b.groups[i];
-          w.addBytes(b.keyBytes, start, end, b.kinds[i], segment, batch.base + b.offsets[i], b.lengths[i], b.expiries[i], group, groupLength);
+          const offset = batch.base + b.offsets[i];
+          if (delta) {
+            const length = censusLength(offset, b.lengths[i], group, groupLength);
+            if (lookups) delta.account(b.key(i), b.kinds[i], length);
+            else delta.accountNew(b.kinds[i], length);
+          }
+          w.addBytes(b.keyBytes, start, end, b.kinds[i], segment, offset, b.lengths[i], b.expiries[i], group, groupLength);
         }
         while (ti < tail.length) addTail(tail[ti++]);
       }
