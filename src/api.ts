@@ -429,7 +429,8 @@ export interface StoreAdmin {
    * under the writer lock, no data rewritten: O(1). From then on only `secret`
    * opens the store (a process that opened it before keeps its keys). The
    * store must have been opened with its current secret (KEY_REQUIRED);
-   * PRECONDITION when it is not encrypted. Loop: as Store.put().
+   * INVALID_ARGUMENT when it is not encrypted (as compact({ newDataKey })).
+   * Loop: as Store.put().
    */
   rekey(secret: Secret): Promise<void>;
   /**

@@ -659,7 +659,9 @@ class LocalStore extends CheckedStore implements StoreAdmin {
   async rekey(secret: Secret): Promise<void> {
     this.checkOpen();
     if (this.readOnly) throw new TzkvError('READ_ONLY', `store ${this.location} is open read-only: it cannot be rekeyed`, { path: this.location });
-    if (this.codec.encryption === undefined) throw new TzkvError('PRECONDITION', `store ${this.location} is not encrypted: it has no key to change`, { path: this.location });
+    if (this.codec.encryption === undefined) {
+      throw new TzkvError('INVALID_ARGUMENT', `store ${this.location} is not encrypted: rekey changes the secret of an encrypted store`, { path: this.location });
+    }
     const current = this.secret;
     if (current === undefined) throw keyRequired(this.location);
     await this.withLock(() => rekeyStore(this.fs, this.location, current, secret));

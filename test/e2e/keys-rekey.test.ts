@@ -78,8 +78,23 @@ describe('rekey', () => {
     const plain = await storeDir();
     expect((await tzkv(['put', 'k', 'v', '-d', plain])).exitCode).toBe(0);
     const refused = await tzkv(['rekey', '-d', plain, '--new-key-file', other]);
-    expect(refused.exitCode).toBe(1);
-    expect(refused.stderr).toBe(`tzkv: store ${plain} is not encrypted: it has no key to change\n`);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toBe(`tzkv: store ${plain} is not encrypted: rekey changes the secret of an encrypted store\n`);
+  });
+
+  test('rekey and compact --new-data-key refuse a store that is not encrypted alike: exit 2 naming it, --json too, nothing changed', async () => {
+    const plain = await storeDir();
+    expect((await tzkv(['put', 'k', 'v', '-d', plain])).exitCode).toBe(0);
+    const files = () => new Map(readdirSync(plain).sort().map((n) => [n, readFileSync(join(plain, n))]));
+    const before = files();
+    const other = await keyFile('other');
+    for (const args of [['rekey', '--new-key-file', other], ['compact', '--new-data-key'], ['rekey', '--new-key-file', other, '--json'], ['compact', '--new-data-key', '--json']]) {
+      const run = await tzkv([...args, '-d', plain]);
+      expect(run.exitCode, args.join(' ')).toBe(2);
+      expect(run.stderr, args.join(' ')).toMatch(new RegExp(`^tzkv: store ${plain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not encrypted: \\S+`));
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(files()).toEqual(before);
   });
 
   test('SIGKILLed at 20 random moments: the store opens with the old secret or the new one, never neither', async () => {
