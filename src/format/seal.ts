@@ -223,14 +223,10 @@ export function groupLength(buf: Buffer, sealPos: number): number {
  * Null when the tag fails or the records do not tile the group.
  */
 export function openGroup(buf: Buffer, sealPos: number, sealOffset: number, key: KeyObject): Buffer | null {
+  const plain = groupBodies(buf, sealPos, sealOffset, key);
+  if (plain === null) return null;
   const from = sealPos + SEAL_RECORD_BYTES;
   const to = from + groupLength(buf, sealPos);
-  if (to > buf.length) return null;
-  const group = walkGroup(buf, sealOffset, from, to);
-  if (group === undefined) return null;
-  const value = sealPos + RECORD_HEADER_BYTES;
-  const plain = decrypt(key, buf.subarray(value + 4, value + 4 + NONCE_BYTES), group.aad, group.bodies, buf.subarray(value + 4 + NONCE_BYTES, value + SEAL_VALUE_BYTES));
-  if (plain === null) return null;
   const out = Buffer.from(buf.subarray(from, to));
   const src = views.from.of(plain);
   const dst = views.to.of(out);
@@ -247,6 +243,28 @@ export function openGroup(buf: Buffer, sealPos: number, sealOffset: number, key:
     pos = end;
   }
   return out;
+}
+
+/**
+ * Whether the tag of the group whose SEAL record is at buf[sealPos] holds
+ * (its records follow it, whole, in buf): openGroup's check without its
+ * result, for a reader that needs no plaintext (verify's worker thread). The
+ * bodies are deciphered and dropped: no copy of the group is made. False when
+ * the tag fails or the records do not tile the group.
+ */
+export function groupTagHolds(buf: Buffer, sealPos: number, sealOffset: number, key: KeyObject): boolean {
+  return groupBodies(buf, sealPos, sealOffset, key) !== null;
+}
+
+/** The PUT and DEL bodies of the group whose SEAL record is at buf[sealPos], deciphered back to back, once its tag held; null when it fails or the records do not tile the group. */
+function groupBodies(buf: Buffer, sealPos: number, sealOffset: number, key: KeyObject): Buffer | null {
+  const from = sealPos + SEAL_RECORD_BYTES;
+  const to = from + groupLength(buf, sealPos);
+  if (to > buf.length) return null;
+  const group = walkGroup(buf, sealOffset, from, to);
+  if (group === undefined) return null;
+  const value = sealPos + RECORD_HEADER_BYTES;
+  return decrypt(key, buf.subarray(value + 4, value + 4 + NONCE_BYTES), group.aad, group.bodies, buf.subarray(value + 4 + NONCE_BYTES, value + SEAL_VALUE_BYTES));
 }
 
 // ---------------------------------------------------------------- index blocks

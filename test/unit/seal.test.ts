@@ -10,6 +10,7 @@ import {
   SEALED_PAGE_STRIDE,
   SEAL_RECORD_BYTES,
   groupLength,
+  groupTagHolds,
   openBlock,
   openBytes,
   openGroup,
@@ -111,6 +112,29 @@ describe('sealed groups', () => {
     expect(openGroup(buf, 0, 17, key)).toBeNull();
     expect(openGroup(buf, 0, 16, otherKey)).toBeNull();
     expect(openGroup(buf.subarray(0, buf.length - 1), 0, 16, key)).toBeNull();
+  });
+
+  it('checks a tag without opening: groupTagHolds says what openGroup would, and changes no byte', () => {
+    const { buf } = layGroup();
+    sealGroup(buf, 0, buf.length, 16, key);
+    const stored = Buffer.from(buf);
+    expect(groupTagHolds(buf, 0, 16, key)).toBe(true);
+    expect(buf.equals(stored)).toBe(true);
+    const first = SEAL_RECORD_BYTES;
+    const firstEnd = first + RECORD_HEADER_BYTES + 'canary-key'.length + 'canary-value'.length;
+    // A flipped ciphertext byte, its CRC fixed up.
+    const body = Buffer.from(buf);
+    body[firstEnd - 1] ^= 0x40;
+    recrc(body, first, firstEnd);
+    expect(openGroup(body, 0, 16, key)).toBeNull();
+    expect(groupTagHolds(body, 0, 16, key)).toBe(false);
+    const header = Buffer.from(buf);
+    header[first + 12] ^= 1;
+    recrc(header, first, firstEnd);
+    expect(groupTagHolds(header, 0, 16, key)).toBe(false);
+    expect(groupTagHolds(buf, 0, 17, key)).toBe(false);
+    expect(groupTagHolds(buf, 0, 16, otherKey)).toBe(false);
+    expect(groupTagHolds(buf.subarray(0, buf.length - 1), 0, 16, key)).toBe(false);
   });
 
   it('uses a fresh nonce for every seal: the same records seal to different bytes', () => {

@@ -18,6 +18,8 @@ import { PLAIN } from '../../src/format/store-codec.js';
 const key = createSecretKey(randomBytes(32));
 const withKey: SegmentFormat = { version2: true, encrypted: true, key };
 const keyless: SegmentFormat = { version2: true, encrypted: true, key: undefined };
+/** Verify's worker: every tag checked, no plaintext read. */
+const tagsOnly: SegmentFormat = { ...withKey, tagsOnly: true };
 const BASE = 16; // records start after the file header
 
 const put = (k: string, v: string, flags = 0) => encodeRecord(KIND_PUT, flags, Buffer.from(k), Buffer.from(v), 0);
@@ -126,6 +128,24 @@ describe('segments v2: scanning encrypted segments', () => {
     expect(r.entries.map((e) => e.key)).toEqual(['b1', 'b2', 'b3', 'alpha', 'gamma']);
     // Without the key the CRCs hold: nothing to see.
     expect(scan(damaged, keyless).damage).toEqual([]);
+  });
+
+  it('checking tags only (verify\'s worker) reports the records sealed, as stored, and a tag that fails as with the key', () => {
+    const { bytes, seals } = groups();
+    const open = scan(bytes, withKey);
+    const tags = scan(bytes, tagsOnly);
+    expect(tags.end.kind).toBe('clean');
+    expect(tags.entries).toEqual(scan(bytes, keyless).entries);
+    expect(tags.entries.every((e) => e.sealed)).toBe(true);
+    expect(tags.entries.map((e) => [e.at, e.group, e.groupLength])).toEqual(open.entries.map((e) => [e.at, e.group, e.groupLength]));
+    // A flipped ciphertext byte with its CRC fixed up: only the tag shows it, and the tags-only check sees it.
+    const damaged = Buffer.from(bytes);
+    const beta = seals[0] + SEAL_RECORD_BYTES + put('alpha', 'one').length;
+    tamperBody(damaged, beta - BASE, beta - BASE + RECORD_HEADER_BYTES + 5, put('beta', 'two').length);
+    expect(scan(damaged, keyless).damage).toEqual([]);
+    const r = scan(damaged, tagsOnly);
+    expect(r.damage).toEqual(scan(damaged, withKey).damage);
+    expect(r.damage).toEqual([expect.objectContaining({ offset: seals[0], message: expect.stringContaining('authentication failed') })]);
   });
 
   it('damage in a SEAL record: the group is stepped over', () => {

@@ -4,7 +4,7 @@
 // (record-boundary.ts), so both judge a group alike.
 import { KIND_SEAL, MAX_KEY_BYTES, MAX_VALUE_BYTES, RECORD_HEADER_BYTES } from '../../format/constants.js';
 import { RECORD_BAD, RECORD_OK, type RecordInfo, decodeRecord } from '../../format/record.js';
-import { GROUP_TARGET_BYTES, SEAL_RECORD_BYTES, groupLength, openGroup } from '../../format/seal.js';
+import { GROUP_TARGET_BYTES, SEAL_RECORD_BYTES, groupLength, groupTagHolds, openGroup } from '../../format/seal.js';
 import type { SegmentFormat } from './segment-format.js';
 
 /** The largest group a reader accepts: a writer's GROUP_TARGET_BYTES, or one record of the largest size alone, with room for a COMMIT. */
@@ -26,6 +26,8 @@ export function sealedGroupLength(buf: Buffer, sealPos: number): number | GroupF
   return g;
 }
 
+const SEAL_FAILS: GroupFailure = Object.freeze({ reason: 'the group fails its seal: authentication failed', how: 'framing' });
+
 /**
  * Checks the group of the SEAL record at buf[sealPos] (absolute offset
  * `sealAt`), held whole in buf[sealPos, sealPos + SEAL_RECORD_BYTES + G): its
@@ -33,7 +35,7 @@ export function sealedGroupLength(buf: Buffer, sealPos: number): number | GroupF
  * when `checkCrc`), and with the key its tag. Returns the group's records
  * with their bodies opened (openGroup's copy, laid out as buf from the first
  * record after the SEAL) when the format has the key, null when it has none
- * (the records stay sealed), or the failure. `info` is scratch.
+ * or checks tags only (the records stay sealed), or the failure. `info` is scratch.
  */
 export function checkGroup(buf: Buffer, sealPos: number, sealAt: number, format: SegmentFormat, checkCrc: boolean, info: RecordInfo): Buffer | null | GroupFailure {
   const from = sealPos + SEAL_RECORD_BYTES;
@@ -46,8 +48,8 @@ export function checkGroup(buf: Buffer, sealPos: number, sealAt: number, format:
     if (info.kind === KIND_SEAL) return { reason: `a seal record ${inside}`, how: 'framing' };
   }
   if (format.key === undefined) return null;
-  const plain = openGroup(buf, sealPos, sealAt, format.key);
-  return plain ?? { reason: 'the group fails its seal: authentication failed', how: 'framing' };
+  if (format.tagsOnly) return groupTagHolds(buf, sealPos, sealAt, format.key) ? null : SEAL_FAILS;
+  return openGroup(buf, sealPos, sealAt, format.key) ?? SEAL_FAILS;
 }
 
 export function isGroupFailure(r: Buffer | null | number | GroupFailure): r is GroupFailure {

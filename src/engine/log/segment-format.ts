@@ -20,6 +20,12 @@ export interface SegmentFormat {
    * CRCs and group tiling checked, records reported sealed).
    */
   readonly key: KeyObject | undefined;
+  /**
+   * With the key: the reader checks every group's tag but reads no plaintext
+   * (verify's worker thread), so the records are reported sealed, as without
+   * the key, and no group is copied out opened.
+   */
+  readonly tagsOnly?: boolean;
 }
 
 /** A version 1 segment: what a plain store has, and what a reader assumes when told nothing. */

@@ -65,7 +65,7 @@ const scratch = new BloomScratch();
 function segmentCheck(j: SegmentJob): SegmentCheck {
   const check = { to: j.to, next: FILE_HEADER_BYTES, bad: -1 };
   try {
-    return { ...check, scanner: new RecordScanner(FILE_HEADER_BYTES, codec, {}, j.to, true, segmentFormat(j.as, codec, segmentName(j.file), true)) };
+    return { ...check, scanner: new RecordScanner(FILE_HEADER_BYTES, codec, {}, j.to, true, { ...segmentFormat(j.as, codec, segmentName(j.file), true), tagsOnly: true }) };
   } catch {
     return { ...check, scanner: new RecordScanner(FILE_HEADER_BYTES, codec, {}, j.to), bad: FILE_HEADER_BYTES };
   }
