@@ -17,9 +17,10 @@ import { readManifest } from '../../src/engine/files/store-manifest.js';
 import { verifyStore, verifyStoreParallel } from '../../src/engine/verify/verify.js';
 import { KEYS_NOT_CHECKED } from '../../src/engine/verify/verify-runs-keyless.js';
 import { crc32 } from '../../src/format/bytes.js';
-import { FILE_HEADER_BYTES, KIND_PUT, KIND_SEAL, RECORD_HEADER_BYTES } from '../../src/format/constants.js';
+import { FILE_HEADER_BYTES, KIND_PUT, KIND_SEAL, RECORD_HEADER_BYTES, RUN_HEADER_BYTES } from '../../src/format/constants.js';
 import { fileVersion } from '../../src/format/file-header.js';
-import { SEAL_RECORD_BYTES, openGroup, sealGroup } from '../../src/format/seal.js';
+import { SEALED_PAGE_STRIDE, SEAL_RECORD_BYTES, openGroup, openPage, sealGroup, sealPage } from '../../src/format/seal.js';
+import { decodeRunHeader } from '../../src/format/index-block.js';
 import type { Manifest } from '../../src/format/manifest.js';
 import { RECORD_OK, RecordInfo, decodeRecord } from '../../src/format/record.js';
 import type { StoreCodec } from '../../src/format/store-codec.js';
@@ -137,6 +138,29 @@ for (const kind of ENCRYPTED_KINDS) {
       expect([...verdict.segments].filter(([, bad]) => bad >= 0).map(([file]) => file), 'the worker, sent the bytes, found it').toEqual([segment]);
       expect(timeless(report)).toEqual(timeless(alone));
       expect(verifyStore(realFs, dir, codec).problems, 'the disk is intact').toEqual([]);
+    });
+
+    it('checks the runs\' keys against their filters on the worker: a filter page cleared and sealed again is found as one thread finds it', async () => {
+      const clean = await onTwoThreads(realFs, dir, codec);
+      expect([...clean.verdict.runs.keys()].sort((a, b) => a - b), 'the worker checked every run').toEqual(m.runs.map((r) => r.file).sort((a, b) => a - b));
+      expect([...clean.verdict.runs.values()].every((n) => n === 0)).toBe(true);
+      // A bloom page of the largest run, opened, every bit cleared, and sealed again: CRC and tag hold, only the keys' probes fail.
+      const run = [...m.runs].sort((a, b) => b.entries - a.entries)[0];
+      const path = join(dir, `${String(run.file).padStart(8, '0')}.tzix`);
+      const bytes = Buffer.from(readFileSync(path));
+      const header = decodeRunHeader(bytes.subarray(0, RUN_HEADER_BYTES), run.file);
+      if (typeof header === 'string') throw new Error(header);
+      const key = codec.encryption!.keys().key(header.version.keyId)!;
+      const pos = header.bloomOffset;
+      expect(openPage(bytes.subarray(pos, pos + SEALED_PAGE_STRIDE), 0, key)).not.toBeNull();
+      sealPage(Buffer.alloc(4096), 0, key, bytes, pos);
+      writeFileSync(path, bytes);
+
+      const alone = verifyStore(realFs, dir, codec);
+      expect(alone.problems).toEqual([expect.objectContaining({ kind: 'bloom-mismatch', file: `${String(run.file).padStart(8, '0')}.tzix` })]);
+      const { report, verdict } = await onTwoThreads(realFs, dir, codec);
+      expect(verdict.runs.get(run.file), 'the worker found the keys the filter rules out').toBeGreaterThan(0);
+      expect(timeless(report)).toEqual(timeless(alone));
     });
 
     it('checks the index against the keys it decrypts in bulk: a key changed and sealed again under the key is found', async () => {

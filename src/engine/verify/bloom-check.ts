@@ -28,6 +28,7 @@ export class BloomScratch {
   sortedBucket = new Uint32Array(0);
   sortedH2 = new Int32Array(0);
   private pagesWindow: Buffer | null = null;
+  private openedWindow: Buffer | null = null;
 
   /** `windowPages`: filter pages read at a time (tests). */
   constructor(readonly windowPages = WINDOW_PAGES) {}
@@ -37,6 +38,17 @@ export class BloomScratch {
     // Room for the pages of an encrypted run too, whose stride is the larger (docs/format.md "Index runs, version 2").
     return (this.pagesWindow ??= Buffer.allocUnsafe(this.windowPages * SEALED_PAGE_STRIDE));
   }
+
+  /** A window of an encrypted run's pages opened, laid out as plain pages (BLOOM_PAGE_STRIDE each), for the worker. */
+  get opened(): Buffer {
+    return (this.openedWindow ??= Buffer.allocUnsafe(this.windowPages * BLOOM_PAGE_STRIDE));
+  }
+}
+
+/** Where the walk records each key of a run by its two bloom hashes; after the walk, how many of them the filter rules out. */
+export interface KeyProbe {
+  add(h1: number, h2: number): void;
+  missing(): number;
 }
 
 /**
@@ -143,7 +155,7 @@ export class BloomProbe {
 }
 
 /** Records a run's keys by their two bloom hashes, CHECK_KEYS at most, and has its probe check them a round at a time. */
-export class BloomCheck {
+export class BloomCheck implements KeyProbe {
   private buckets: Uint32Array;
   private h2s: Int32Array;
   private length = 0;

@@ -1,7 +1,7 @@
 // An index run as verify's walk reads it: its header checked against the
 // file, its bloom filter pages' CRCs checked, a cursor on its leaves, and
 // where its keys' bloom probes and expiring PUTs are recorded.
-import { LEAF_ENTRY_FIXED_BYTES, RUN_HEADER_BYTES } from '../../format/constants.js';
+import { BLOOM_PAGE_STRIDE, LEAF_ENTRY_FIXED_BYTES, RUN_HEADER_BYTES } from '../../format/constants.js';
 import { crc32 } from '../../format/bytes.js';
 import type { KeyObject } from 'node:crypto';
 import { isTzkvError } from '../../errors.js';
@@ -15,7 +15,7 @@ import type { StoreCodec } from '../../format/store-codec.js';
 import { runName } from '../files/layout.js';
 import { SpillingTtlList } from '../runs/ttl-spill.js';
 import { BloomCheck, BloomProbe, filePages, openedPages } from './bloom-check.js';
-import type { BloomScratch } from './bloom-check.js';
+import type { BloomScratch, KeyProbe } from './bloom-check.js';
 import { AUTHENTICATION_FAILED, LeafCursor } from './run-cursor.js';
 import type { LeafBlockSink } from './run-cursor.js';
 import type { Scratch, VerifyLimits } from './scratch.js';
@@ -41,8 +41,8 @@ export interface OpenRun {
    */
   entriesRead: boolean;
   cursor: LeafCursor;
-  /** The keys' bloom probes, checked after the walk; null without a filter, or when the worker checks them. */
-  bloom: BloomCheck | null;
+  /** The keys' bloom probes, checked after the walk (an encrypted run's sent to the worker); null without a filter, or when the worker reads them itself. */
+  bloom: KeyProbe | null;
   entries: number;
   /** The expiry times of its PUT entries, spilled past `limits.ttlEntries`. */
   readonly ttlAdds: SpillingTtlList;
@@ -93,12 +93,14 @@ export function openRun(fs: FileSystem, dir: string, codec: StoreCodec, file: nu
   if (header.height === 0 ? header.entries !== 0 || header.leavesEnd !== RUN_HEADER_BYTES : header.entries === 0) {
     return fail(`run header says ${header.entries} entries in a tree of height ${header.height}`);
   }
-  let bloom: BloomCheck | null = null;
+  let bloom: KeyProbe | null = null;
   let onLeafBlock: LeafBlockSink | null = null; // the worker's, when the walk sends it the leaf blocks
   const pageOk = new Uint8Array(header.bloomPages);
   if (header.bloomPages > 0) {
     // The pages' CRCs, a window at a time; the keys are checked against the filter after the walk, or by the worker.
     const filter = bloomScratch.window;
+    // An encrypted run's pages go to the worker as they are opened here (their tags checked), when it checks the keys.
+    const opened = worker && key && entriesRead ? bloomScratch.opened : null;
     for (let first = 0; first < header.bloomPages; first += bloomScratch.windowPages) {
       const pages = Math.min(bloomScratch.windowPages, header.bloomPages - first);
       fs.read(fd, filter, 0, pages * pageStride, header.bloomOffset + first * pageStride);
@@ -107,16 +109,26 @@ export function openRun(fs: FileSystem, dir: string, codec: StoreCodec, file: nu
         const at = i * pageStride;
         const crcAt = at + pageStride - 4;
         const where = header.bloomOffset + (first + i) * pageStride;
-        if (crc32(filter, at, crcAt) !== filter.readUInt32LE(crcAt)) log.problem(name, where, 'corrupt-index', 'bloom filter page CRC mismatch');
-        else if (key && openPage(filter.subarray(at, at + pageStride), first + i, key) === null) log.problem(name, where, 'corrupt-index', `bloom filter page ${AUTHENTICATION_FAILED}`);
-        else pageOk[first + i] = 1;
+        if (crc32(filter, at, crcAt) !== filter.readUInt32LE(crcAt)) {
+          log.problem(name, where, 'corrupt-index', 'bloom filter page CRC mismatch');
+          continue;
+        }
+        const page = key ? openPage(filter.subarray(at, at + pageStride), first + i, key) : undefined;
+        if (page === null) {
+          log.problem(name, where, 'corrupt-index', `bloom filter page ${AUTHENTICATION_FAILED}`);
+          continue;
+        }
+        pageOk[first + i] = 1;
+        if (page && opened) page.copy(opened, i * BLOOM_PAGE_STRIDE);
       }
-      if (entriesRead && !layout.sealed) worker?.sendFilter(file, header.bloomPages, first, filter.subarray(0, pages * pageStride));
+      if (opened) worker!.sendFilter(file, header.bloomPages, first, opened.subarray(0, pages * BLOOM_PAGE_STRIDE), true);
+      else if (entriesRead && !layout.sealed) worker?.sendFilter(file, header.bloomPages, first, filter.subarray(0, pages * pageStride));
     }
     // An entry is at least a one-byte key long: the expected count is capped by the file's size.
     const expected = Math.min(header.entries, Math.floor(size / (LEAF_ENTRY_FIXED_BYTES + 1)));
     if (!entriesRead) bloom = null; // the keys are sealed: only the pages' CRCs are checked
     else if (worker && !layout.sealed) onLeafBlock = worker.leafBlocks(file, pageOk, expected); // null: it reads the run itself
+    else if (opened) bloom = worker!.keyHashes(file, pageOk, expected);
     else {
       const pages = key ? openedPages(fs, fd, header.bloomOffset, header.bloomPages, bloomScratch, key) : filePages(fs, fd, header.bloomOffset, header.bloomPages, bloomScratch);
       bloom = new BloomCheck(new BloomProbe(pages, pageOk, bloomScratch), header.bloomPages, expected);

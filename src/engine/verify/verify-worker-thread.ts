@@ -27,7 +27,7 @@ import { BloomCheck, BloomProbe, BloomScratch, filePages } from './bloom-check.j
 import { LeafCursor } from './run-cursor.js';
 import { VerifyLog } from './verify-log.js';
 import { receivedCodec } from './posted-codec.js';
-import { FREE, SLOTS, SLOT_BYTES, markFailed, slotBuffer } from './worker-ring.js';
+import { FREE, SLOTS, SLOT_BYTES, markFailed, markProgress, slotBuffer } from './worker-ring.js';
 import type { SegmentJob, ToWorker, WorkerSetup, WorkerVerdict } from './worker-ring.js';
 
 interface SegmentCheck {
@@ -50,6 +50,8 @@ const { ring, codec: postedCodec, segments: jobs, files } = workerData as Worker
 const codec = receivedCodec(postedCodec);
 const states = new Int32Array(ring.states);
 const slots = Array.from({ length: SLOTS }, (_, i) => slotBuffer(ring, i));
+/** The slots as int32 words, for the key hashes of encrypted runs. */
+const slotPairs = slots.map((b) => new Int32Array(b.buffer, b.byteOffset, b.length / 4));
 const segments = new Map<number, SegmentCheck>(jobs.map((j) => [j.file, segmentCheck(j)]));
 const posted = new Map<number, PostedRun>();
 /** Per run: how many of its keys its filter rules out. */
@@ -89,8 +91,13 @@ function addKeys(bloom: BloomCheck, buf: Buffer, start: number, length: number):
   }
 }
 
-/** Reads and checks sealed segment `j` of the store in `dir`; stops at the first record that fails. */
-function readSegment(dir: string, j: SegmentJob, chunk: Buffer): void {
+/**
+ * Reads and checks sealed segment `j` of the store in `dir`; stops at the
+ * first record that fails. Yields after each read: the main thread's messages
+ * (an encrypted store's runs) are taken between reads, so it never waits for
+ * this thread to finish the segments.
+ */
+function* readSegment(dir: string, j: SegmentJob, chunk: Buffer): Generator<void> {
   const s = segments.get(j.file)!;
   let fd: number;
   try {
@@ -102,6 +109,8 @@ function readSegment(dir: string, j: SegmentJob, chunk: Buffer): void {
     for (let n = 1; n > 0 && s.bad < 0 && s.next < j.to; ) {
       n = realFs.read(fd, chunk, 0, Math.min(chunk.length, j.to - s.next), s.next);
       if (n > 0) checkSegmentBytes(s, chunk, n);
+      markProgress(states);
+      yield;
     }
   } catch {
     // unread from s.next on: as above
@@ -136,15 +145,17 @@ function readRun(dir: string, file: number): void {
   }
 }
 
-function readFiles(dir: string, runs: number[]): void {
+/** What the worker reads itself (the real file system): the sealed segments, then the runs; a step at a time. */
+function* readFiles(dir: string, runs: number[]): Generator<void> {
   const chunk = Buffer.allocUnsafe(SLOT_BYTES);
-  for (const j of jobs) readSegment(dir, j, chunk);
+  for (const j of jobs) yield* readSegment(dir, j, chunk);
   for (const file of runs) {
     try {
       readRun(dir, file);
     } catch {
       // The main thread's walk cannot read it either, and says why.
     }
+    yield;
   }
 }
 
@@ -170,6 +181,12 @@ function startProbe(m: Extract<ToWorker, { to: 'probe' }>): void {
   r.bloom = new BloomCheck(new BloomProbe(pages, m.pageOk, scratch), m.pageOk.length, m.expected);
 }
 
+function keyHashes(m: Extract<ToWorker, { to: 'hashes' }>): void {
+  const bloom = posted.get(m.run)!.bloom!;
+  const pairs = slotPairs[m.slot];
+  for (let i = 0; i < 2 * m.n; i += 2) bloom.add(pairs[i], pairs[i + 1]);
+}
+
 function leafBlocks(m: Extract<ToWorker, { to: 'leaves' }>): void {
   const buf = slots[m.slot];
   for (let p = 0; p < m.n; ) {
@@ -193,6 +210,15 @@ function verdict(): WorkerVerdict {
 }
 
 const port = parentPort!;
+/** Whether the worker is still reading what it reads itself: the verdict waits for that. */
+let reading = files !== null;
+/** The main thread said 'done' while this thread was still reading. */
+let doneAsked = false;
+
+function answer(): void {
+  port.postMessage(verdict());
+  port.close();
+}
 
 /** Runs `step`; when it throws (a bug), the thread ends, the main thread stops waiting for it, and verify starts over on one thread. */
 function guarded(step: () => void): void {
@@ -210,14 +236,25 @@ port.on('message', (m: ToWorker) => {
     else if (m.to === 'filter') filterPages(m);
     else if (m.to === 'probe') startProbe(m);
     else if (m.to === 'leaves') leafBlocks(m);
-    else {
-      port.postMessage(verdict());
-      port.close();
-    }
+    else if (m.to === 'hashes') keyHashes(m);
+    else if (reading) doneAsked = true;
+    else answer();
   });
   if ('slot' in m) {
     Atomics.store(states, m.slot, FREE);
     Atomics.notify(states, m.slot);
   }
 });
-if (files) guarded(() => readFiles(files.dir, files.runs));
+/** Takes the next step of `steps`, then lets the event loop deliver the main thread's messages before the one after. */
+function pump(steps: Generator<void>): void {
+  guarded(() => {
+    if (!steps.next().done) {
+      setImmediate(() => pump(steps));
+      return;
+    }
+    reading = false;
+    if (doneAsked) answer();
+  });
+}
+
+if (files) pump(readFiles(files.dir, files.runs));

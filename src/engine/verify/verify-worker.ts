@@ -18,14 +18,15 @@ import { realFs } from '../../io/fs.js';
 import type { StoreCodec } from '../../format/store-codec.js';
 import { postCodec } from './posted-codec.js';
 import type { SegmentBytes } from '../log/record-boundary.js';
-import { FREE, POSTED, SLOTS, SLOT_BYTES, hasFailed, newRing, slotBuffer } from './worker-ring.js';
+import { FREE, POSTED, SLOTS, SLOT_BYTES, hasFailed, newRing, progress, slotBuffer } from './worker-ring.js';
 import type { LeafBlockSink } from './run-cursor.js';
+import type { KeyProbe } from './bloom-check.js';
 import type { Ring, SegmentJob, ToWorker, WorkerSetup, WorkerVerdict } from './worker-ring.js';
 
 /** The worker's bundle (scripts/build.mjs), in the package's dist/. */
 const WORKER_BUNDLE = 'verify-worker.cjs';
 
-/** How long the main thread waits for a slot before it gives up on the worker (one that never started, or hangs). */
+/** How long the main thread waits for a slot while the worker makes no progress before it gives up on it (one that never started, or hangs). */
 const STALL_MS = 10_000;
 
 /**
@@ -107,10 +108,12 @@ export class VerifyWorker {
   /**
    * Sends pages [first, first + count) of run `run`'s filter of `pages` pages,
    * when the worker does not read the run itself: `bytes`, count pages with
-   * their CRCs. Page 0 starts the run's check (again). REQUIRES: bytes fit a slot.
+   * their CRCs. Page 0 starts the run's check (again). `opened`: an encrypted
+   * run's pages, opened here (the worker never reads those itself), each
+   * BLOOM_PAGE_STRIDE bytes. REQUIRES: bytes fit a slot.
    */
-  sendFilter(run: number, pages: number, first: number, bytes: Buffer): void {
-    if (this.readsFiles || this.gaveUp) return;
+  sendFilter(run: number, pages: number, first: number, bytes: Buffer, opened = false): void {
+    if ((this.readsFiles && !opened) || this.gaveUp) return;
     const slot = this.take();
     bytes.copy(this.slots[slot]);
     this.post({ to: 'filter', slot, run, pages, first, count: bytes.length / BLOOM_PAGE_STRIDE });
@@ -140,6 +143,25 @@ export class VerifyWorker {
     };
   }
 
+  /**
+   * Once encrypted run `run`'s whole filter was sent opened (`pageOk`, `expected`
+   * as for leafBlocks): where the walk records each of the run's keys by its
+   * two bloom hashes, sent to the worker to check against the filter. Its
+   * missing() is 0: the worker's verdict counts what the filter rules out.
+   */
+  keyHashes(run: number, pageOk: Uint8Array, expected: number): KeyProbe {
+    this.send({ to: 'probe', run, pageOk, expected });
+    return new PostedHashes(this, run);
+  }
+
+  /** Sends the first n pairs of `pairs` as keys of run `run` (PostedHashes). */
+  sendHashes(run: number, pairs: Int32Array, n: number): void {
+    if (this.gaveUp || n === 0) return;
+    const slot = this.take();
+    Buffer.from(pairs.buffer, pairs.byteOffset, n * 8).copy(this.slots[slot]);
+    this.post({ to: 'hashes', slot, run, n });
+  }
+
   /** Tells the worker everything is sent; resolves with its verdict, or null when it failed or was given up on (then verify starts over on one thread). */
   finish(): Promise<WorkerVerdict | null> {
     this.send({ to: 'done' });
@@ -157,9 +179,16 @@ export class VerifyWorker {
     if (slot === this.packing) slot = (slot + 1) % SLOTS;
     this.nextSlot = (slot + 1) % SLOTS;
     if (this.gaveUp || Atomics.load(this.states, slot) === FREE) return slot;
-    const deadline = Date.now() + STALL_MS;
+    // The worker may still be reading the segments itself (an encrypted store's runs are sent to it after that): busy, not hung.
+    let seen = progress(this.states);
+    let deadline = Date.now() + STALL_MS;
     while (Atomics.load(this.states, slot) !== FREE) {
-      if (hasFailed(this.states) || Date.now() > deadline) {
+      const now = Date.now();
+      if (progress(this.states) !== seen) {
+        seen = progress(this.states);
+        deadline = now + STALL_MS;
+      }
+      if (hasFailed(this.states) || now > deadline) {
         this.gaveUp = true;
         break;
       }
@@ -187,5 +216,37 @@ export class VerifyWorker {
     const slot = this.packing;
     this.packing = SLOTS;
     this.post({ to: 'leaves', slot, n: this.packed });
+  }
+}
+
+/** Keys a PostedHashes holds before sending them: 8 bytes each. */
+const HASHES_HELD = 64 * 1024;
+
+/** An encrypted run's keys by their bloom hashes, sent to the worker HASHES_HELD at a time (VerifyWorker.keyHashes). */
+class PostedHashes implements KeyProbe {
+  private readonly pairs = new Int32Array(2 * HASHES_HELD);
+  private held = 0;
+
+  constructor(
+    private readonly worker: VerifyWorker,
+    private readonly run: number,
+  ) {}
+
+  add(h1: number, h2: number): void {
+    if (this.held === HASHES_HELD) this.send();
+    this.pairs[2 * this.held] = h1;
+    this.pairs[2 * this.held + 1] = h2;
+    this.held++;
+  }
+
+  /** Sends what is held; the worker counts the misses. */
+  missing(): number {
+    this.send();
+    return 0;
+  }
+
+  private send(): void {
+    this.worker.sendHashes(this.run, this.pairs, this.held);
+    this.held = 0;
   }
 }

@@ -16,6 +16,8 @@ export const FREE = 0;
 export const POSTED = 1;
 /** The state word after the slots': set by the worker when it fails. */
 const FAILED_WORD = SLOTS;
+/** The word after it: counts the worker's reads of the store, so the main thread, waiting for a slot, tells a busy worker from a hung one. */
+const PROGRESS_WORD = SLOTS + 1;
 
 /** The worker failed: it says so, and wakes the main thread wherever it waits for a slot. */
 export function markFailed(states: Int32Array): void {
@@ -27,14 +29,24 @@ export function hasFailed(states: Int32Array): boolean {
   return Atomics.load(states, FAILED_WORD) !== 0;
 }
 
+/** The worker read more of the store (it reads the segments itself before it takes any message). */
+export function markProgress(states: Int32Array): void {
+  Atomics.add(states, PROGRESS_WORD, 1);
+}
+
+/** How many times the worker has marked progress. */
+export function progress(states: Int32Array): number {
+  return Atomics.load(states, PROGRESS_WORD);
+}
+
 export interface Ring {
   bytes: SharedArrayBuffer;
-  /** Int32 words: one a slot, then FAILED_WORD. */
+  /** Int32 words: one a slot, then FAILED_WORD and PROGRESS_WORD. */
   states: SharedArrayBuffer;
 }
 
 export function newRing(): Ring {
-  return { bytes: new SharedArrayBuffer(SLOTS * SLOT_BYTES), states: new SharedArrayBuffer(4 * (SLOTS + 1)) };
+  return { bytes: new SharedArrayBuffer(SLOTS * SLOT_BYTES), states: new SharedArrayBuffer(4 * (SLOTS + 2)) };
 }
 
 /** Slot `slot` of the ring's bytes. */
@@ -73,6 +85,8 @@ export type ToWorker =
   | { to: 'probe'; run: number; pageOk: Uint8Array; expected: number }
   /** Leaf blocks whose CRC held, in `slot`[0, n): each as u32 run, u32 length, then the block. */
   | { to: 'leaves'; slot: number; n: number }
+  /** `n` keys of encrypted run `run` (opened by the main thread's walk), by their two bloom hashes: int32 pairs (h1, h2) in `slot`. */
+  | { to: 'hashes'; slot: number; run: number; n: number }
   /** Nothing more comes: the worker answers with its WorkerVerdict and ends. */
   | { to: 'done' };
 
