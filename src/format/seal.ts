@@ -96,19 +96,22 @@ const RECORD_AAD_BYTES = RECORD_HEADER_BYTES - 4;
 /** What walkGroup found: views of the scratch buffers, valid until the next walk. */
 interface WalkedGroup {
   aad: Buffer;
-  /** The PUT and DEL bodies in order, back to back. */
+  /** The PUT and DEL bodies in order, back to back (empty when not gathered). */
   bodies: Buffer;
+  /** Not gathered: how many bytes the bodies are. */
+  bodyBytes?: number;
 }
 
 /**
  * Walks the records of a group at buf[from, to) once: builds their
- * additional data (docs/format.md "Records, version 2") and gathers their
- * bodies. Undefined when the records do not tile the range exactly or
+ * additional data (docs/format.md "Records, version 2") and, unless
+ * `gather` is false (the caller holds them: sealGroup's `bodies`), gathers
+ * their bodies. Undefined when the records do not tile the range exactly or
  * include a SEAL (corruption the framing checks report; a seal or open
  * refuses it). A group of one body (a single write, a large value) is not
  * copied: its bodies are a view of buf.
  */
-function walkGroup(buf: Buffer, sealOffset: number, from: number, to: number): WalkedGroup | undefined {
+function walkGroup(buf: Buffer, sealOffset: number, from: number, to: number, gather = true): WalkedGroup | undefined {
   const src = views.buf.of(buf);
   writeU64(aadScratch, sealOffset, 0);
   let a = 8;
@@ -131,7 +134,9 @@ function walkGroup(buf: Buffer, sealOffset: number, from: number, to: number): W
     }
     copyBytes(src, pos + 4, pos + 4 + n, views.aad.of(aadScratch), a);
     a += n;
-    if (kind === KIND_PUT || kind === KIND_DEL) {
+    if (!gather) {
+      if (kind === KIND_PUT || kind === KIND_DEL) o = (o < 0 ? 0 : o) + end - body;
+    } else if (kind === KIND_PUT || kind === KIND_DEL) {
       if (first < 0) {
         first = body;
         firstEnd = end;
@@ -147,6 +152,7 @@ function walkGroup(buf: Buffer, sealOffset: number, from: number, to: number): W
   }
   if (records === 0) return undefined;
   const aad = aadScratch.subarray(0, a);
+  if (!gather) return { aad, bodies: buf.subarray(to, to), bodyBytes: o < 0 ? 0 : o };
   if (o < 0) return { aad, bodies: first < 0 ? buf.subarray(to, to) : buf.subarray(first, firstEnd) };
   return { aad, bodies: bodyScratch.subarray(0, o) };
 }
@@ -170,12 +176,16 @@ function recordEnd(buf: Buffer, pos: number): number {
  * writes the SEAL record, and sets every record's CRC over its stored bytes
  * as the ciphertext is copied into place (one pass: no CRC of plain bytes).
  * `sealOffset` is where the SEAL record will sit in its segment.
+ * `bodies`, when given, holds the plain PUT and DEL bodies back to back (a
+ * writer that laid them out there as it went: batch.ts): they are encrypted
+ * from it, and the bodies' bytes in buf need not be written yet (they are not
+ * read, only overwritten).
  * REQUIRES: whole records, none a SEAL (a writer's own layout).
  */
-export function sealGroup(buf: Buffer, sealPos: number, groupEnd: number, sealOffset: number, key: KeyObject): void {
+export function sealGroup(buf: Buffer, sealPos: number, groupEnd: number, sealOffset: number, key: KeyObject, bodies?: Buffer): void {
   const from = sealPos + SEAL_RECORD_BYTES;
-  const group = walkGroup(buf, sealOffset, from, groupEnd);
-  if (group === undefined) throw new Error('sealGroup: the group is not whole records');
+  const group = walkGroup(buf, sealOffset, from, groupEnd, bodies === undefined);
+  if (group === undefined || (bodies !== undefined && group.bodyBytes !== bodies.length)) throw new Error('sealGroup: the group is not whole records');
   // The SEAL record: header, then u32 group length, nonce, tag.
   buf.fill(0, sealPos + 4, sealPos + RECORD_HEADER_BYTES);
   buf[sealPos + 4] = KIND_SEAL;
@@ -186,7 +196,7 @@ export function sealGroup(buf: Buffer, sealPos: number, groupEnd: number, sealOf
   nextNonce(buf, nonce);
   const c = createCipheriv(CIPHER, key, buf.subarray(nonce, nonce + NONCE_BYTES));
   c.setAAD(group.aad);
-  const ct = c.update(group.bodies);
+  const ct = c.update(bodies ?? group.bodies);
   c.final();
   c.getAuthTag().copy(buf, nonce + NONCE_BYTES);
   buf.writeUInt32LE(crc32(buf, sealPos + 4, from), sealPos);

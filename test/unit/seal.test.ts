@@ -36,6 +36,18 @@ function layGroup(): { buf: Buffer; plain: Buffer } {
   return { buf: Buffer.concat([Buffer.alloc(SEAL_RECORD_BYTES), plain]), plain };
 }
 
+/** A copy of the records in b with their CRC fields zeroed. */
+function withoutCrcs(b: Buffer): Buffer {
+  const c = Buffer.from(b);
+  for (let p = 0; p < c.length; ) {
+    const info = new RecordInfo();
+    decodeRecord(c, p, c.length, info, false);
+    c.fill(0, p, p + 4);
+    p += info.length;
+  }
+  return c;
+}
+
 function decodeAll(buf: Buffer, from: number, version2: boolean): number[] {
   const info = new RecordInfo();
   const kinds: number[] = [];
@@ -73,17 +85,7 @@ describe('sealed groups', () => {
     const opened = openGroup(buf, 0, 16, key);
     expect(opened).not.toBeNull();
     // Bodies are back; CRC fields are those of the stored bytes.
-    const strip = (b: Buffer) => {
-      const c = Buffer.from(b);
-      for (let p = 0; p < c.length; ) {
-        const info = new RecordInfo();
-        decodeRecord(c, p, c.length, info, false);
-        c.fill(0, p, p + 4);
-        p += info.length;
-      }
-      return c;
-    };
-    expect(strip(opened!)).toEqual(strip(plain));
+    expect(withoutCrcs(opened!)).toEqual(withoutCrcs(plain));
     const info = new RecordInfo();
     expect(decodeRecord(buf, 0, buf.length, info, true, false)).toBe(RECORD_BAD);
   });
@@ -135,6 +137,30 @@ describe('sealed groups', () => {
     expect(groupTagHolds(buf, 0, 17, key)).toBe(false);
     expect(groupTagHolds(buf, 0, 16, otherKey)).toBe(false);
     expect(groupTagHolds(buf.subarray(0, buf.length - 1), 0, 16, key)).toBe(false);
+  });
+
+  it('seals from bodies laid out apart (as a batch lays them out): the bodies in the group need not be written, and it opens to the plain records', () => {
+    const { buf, plain } = layGroup();
+    // The PUT and DEL bodies, back to back, as batch.ts lays them out; then the group's bodies scrambled: they are never read.
+    const bodies: Buffer[] = [];
+    for (let p = 0; p < plain.length; ) {
+      const info = new RecordInfo();
+      decodeRecord(plain, p, plain.length, info, false);
+      const kind = plain[p + 4];
+      if (kind === KIND_PUT || kind === KIND_DEL) {
+        bodies.push(plain.subarray(p + RECORD_HEADER_BYTES, p + info.length));
+        buf.fill(0xee, SEAL_RECORD_BYTES + p + RECORD_HEADER_BYTES, SEAL_RECORD_BYTES + p + info.length);
+      }
+      p += info.length;
+    }
+    sealGroup(buf, 0, buf.length, 16, key, Buffer.concat(bodies));
+    expect(decodeAll(buf, 0, true)).toEqual([KIND_SEAL, KIND_PUT, KIND_DEL, KIND_COMMIT, KIND_PUT]);
+    expect(withoutCrcs(openGroup(buf, 0, 16, key)!)).toEqual(withoutCrcs(plain));
+    // Bodies that are not the group's, byte for byte in length, are refused before anything is written.
+    const again = layGroup().buf;
+    const before = Buffer.from(again);
+    expect(() => sealGroup(again, 0, again.length, 16, key, Buffer.concat(bodies).subarray(1))).toThrow(/not whole records/);
+    expect(again).toEqual(before);
   });
 
   it('uses a fresh nonce for every seal: the same records seal to different bytes', () => {

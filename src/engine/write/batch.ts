@@ -5,7 +5,8 @@
 // segment header and COMMIT and is renamed into place as a segment of its own
 // (docs/design.md "Atomic batches"): its bytes are written once, and memory
 // holds only the index entries. In an encrypted store the records are laid
-// out in groups as they arrive (record-groups.ts): a spilled batch's groups
+// out in groups as they arrive (record-groups.ts), their headers in the chunk
+// and their plain bodies in the chunk's bodies buffer: a spilled batch's groups
 // are sealed as they are written (their offsets are the segment's already),
 // an in-memory batch's when it is appended (appendBatch, write-session.ts).
 // In a compressed store, packed puts (a bulk import) past their first
@@ -115,7 +116,10 @@ export class StagedBatch {
   /** Bytes staged so far (offset of the next record relative to the batch start). */
   bytes = 0;
   readonly entries = new BatchEntries();
-  private readonly views = { source: new ViewOf(), prefix: new ViewOf(), chunk: new ViewOf() };
+  private readonly views = { source: new ViewOf(), prefix: new ViewOf(), chunk: new ViewOf(), bodies: new ViewOf() };
+  /** An encrypted store's: the plain bodies of the records in `current`, back to back (GroupLayout), and how many bytes of it are used. */
+  private bodies: Buffer = Buffer.allocUnsafe(0);
+  private bodiesUsed = 0;
   puts = 0;
   deletes = 0;
   private stage: StageFile | undefined;
@@ -151,7 +155,12 @@ export class StagedBatch {
     const pos = this.room(length);
     writeRecord(this.current, pos, kind, FLAG_BATCH | flags, key, stored, expiresAt);
     const keyAt = pos + RECORD_HEADER_BYTES;
-    this.record(keyAt, keyAt + key.length, kind, length, expiresAt);
+    if (this.groups !== undefined) {
+      // Its body goes where its group's bodies are sealed from (the CRC writeRecord set is replaced when it is sealed).
+      copyBytes(this.views.chunk.of(this.current), keyAt, pos + length, this.views.bodies.of(this.bodies), this.bodiesUsed);
+      this.bodiesUsed += length - RECORD_HEADER_BYTES;
+    }
+    this.record(this.current, keyAt, keyAt + key.length, kind, length, expiresAt);
   }
 
   /**
@@ -194,19 +203,23 @@ export class StagedBatch {
       writeRecordHeader(buf, pos, KIND_PUT, FLAG_BATCH, keyLength, valueLength, expiresAt[i]);
       const keyAt = pos + RECORD_HEADER_BYTES;
       if (sealed) {
-        // The CRC covers the stored (encrypted) bytes: sealGroup sets it.
-        copyBytes(pre, 0, prefix.length, dst, keyAt);
-        copyBytes(src, keyStart[i], keyEnd[i], dst, keyAt + prefix.length);
-        copyBytes(src, valueStart[i], valueEnd[i], dst, keyAt + keyLength);
-      } else {
-        // The CRC of the header, then of the key and value as they are copied in (docs/format.md "Data segment").
-        crcBegin(buf, pos + 4, keyAt);
-        crcCopy(pre, 0, prefix.length, dst, keyAt);
-        crcCopy(src, keyStart[i], keyEnd[i], dst, keyAt + prefix.length);
-        crcCopy(src, valueStart[i], valueEnd[i], dst, keyAt + keyLength);
-        crcEnd(dst, pos);
+        // The header in the chunk, the key and value in the bodies buffer; sealing encrypts them into the chunk and sets the CRC over the stored bytes.
+        const at = this.bodiesUsed;
+        const bodies = this.views.bodies.of(this.bodies);
+        copyBytes(pre, 0, prefix.length, bodies, at);
+        copyBytes(src, keyStart[i], keyEnd[i], bodies, at + prefix.length);
+        copyBytes(src, valueStart[i], valueEnd[i], bodies, at + keyLength);
+        this.bodiesUsed = at + keyLength + valueLength;
+        this.record(this.bodies, at, at + keyLength, KIND_PUT, length, expiresAt[i]);
+        continue;
       }
-      this.record(keyAt, keyAt + keyLength, KIND_PUT, length, expiresAt[i]);
+      // The CRC of the header, then of the key and value as they are copied in (docs/format.md "Data segment").
+      crcBegin(buf, pos + 4, keyAt);
+      crcCopy(pre, 0, prefix.length, dst, keyAt);
+      crcCopy(src, keyStart[i], keyEnd[i], dst, keyAt + prefix.length);
+      crcCopy(src, valueStart[i], valueEnd[i], dst, keyAt + keyLength);
+      crcEnd(dst, pos);
+      this.record(buf, keyAt, keyAt + keyLength, KIND_PUT, length, expiresAt[i]);
     }
   }
 
@@ -225,7 +238,7 @@ export class StagedBatch {
     this.closeGroup();
     const total = SEAL_RECORD_BYTES + length;
     if (this.full(total)) this.newChunk(total);
-    groups.begin(this.current, this.used, this.bytes);
+    groups.begin(this.current, this.used, this.bytes, this.bodies, this.bodiesUsed);
     this.groupFirst = this.entries.count;
     this.groupOffset = this.bytes;
     this.take(SEAL_RECORD_BYTES);
@@ -253,9 +266,9 @@ export class StagedBatch {
     if (length > 0) this.entries.setGroupLength(this.groupFirst, length);
   }
 
-  /** Files the entry of the record just written, whose key is current[keyStart, keyEnd). */
-  private record(keyStart: number, keyEnd: number, kind: number, length: number, expiresAt: number): void {
-    this.entries.add(this.current, keyStart, keyEnd, kind, this.bytes, length, expiresAt, this.groupOffset);
+  /** Files the entry of the record just written, whose key is src[keyStart, keyEnd) (its chunk, or its bodies buffer). */
+  private record(src: Buffer, keyStart: number, keyEnd: number, kind: number, length: number, expiresAt: number): void {
+    this.entries.add(src, keyStart, keyEnd, kind, this.bytes, length, expiresAt, this.groupOffset);
     this.bytes += length;
     if (kind === KIND_PUT) this.puts++;
     else this.deletes++;
@@ -263,14 +276,23 @@ export class StagedBatch {
 
   private newChunk(atLeast: number): void {
     if (this.spill && (this.stage !== undefined || this.deferring || this.bytes + atLeast > this.spill.bytes)) {
+      // Spilled and sealed (spillCurrent): the chunk and its bodies are free again.
       this.spillCurrent();
-      if (this.current.length < atLeast) this.current = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, atLeast));
+      if (this.current.length < atLeast) this.allocChunk(atLeast);
       this.used = 0;
+      this.bodiesUsed = 0;
       return;
     }
     this.sealChunk();
-    this.current = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, atLeast));
+    this.allocChunk(atLeast);
     this.used = 0;
+    this.bodiesUsed = 0;
+  }
+
+  /** A new `current` of at least `atLeast` bytes (and, encrypted, bodies buffer: a chunk's bodies are never longer than it). */
+  private allocChunk(atLeast: number): void {
+    this.current = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, atLeast));
+    if (this.groups !== undefined) this.bodies = Buffer.allocUnsafe(this.current.length);
   }
 
   private sealChunk(): void {
@@ -331,6 +353,8 @@ export class StagedBatch {
     }
     this.current = Buffer.allocUnsafe(0);
     this.used = 0;
+    this.bodies = Buffer.allocUnsafe(0);
+    this.bodiesUsed = 0;
     const { entries, count, puts, deletes, bytes, pending } = this;
     if (this.stage) return { entries, count, puts, deletes, bytes, pending, records: { stage: this.stage } };
     return { entries, count, puts, deletes, bytes, pending, records: { chunks: this.chunks }, groups: this.groups };

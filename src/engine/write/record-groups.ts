@@ -6,6 +6,7 @@
 // its segment, so groups laid out before their place is known (a batch built
 // before the lock) are sealed when it is.
 import type { KeyObject } from 'node:crypto';
+import { RECORD_HEADER_BYTES } from '../../format/constants.js';
 import { GROUP_TARGET_BYTES, SEAL_RECORD_BYTES, sealGroup } from '../../format/seal.js';
 
 /** One record (plain body, CRC not needed) as a group of its own: a SEAL record then the record, sealed for offset `sealOffset`. */
@@ -16,18 +17,30 @@ export function sealedAlone(record: Buffer, sealOffset: number, key: KeyObject):
   return out;
 }
 
-/** A group laid out and not sealed yet: buf[sealPos, end), at `offset` from the start of the records being laid out. */
+/**
+ * A group laid out and not sealed yet: buf[sealPos, end), at `offset` from
+ * the start of the records being laid out; its records' plain bodies, back
+ * to back, are bodies[bodiesStart, bodiesEnd) (their place in buf is filled
+ * when it is sealed).
+ */
 interface LaidOutGroup {
   buf: Buffer;
   sealPos: number;
   end: number;
   offset: number;
+  bodies: Buffer;
+  bodiesStart: number;
+  bodiesEnd: number;
 }
 
 /**
  * The groups of records being laid out into chunks (a batch: batch.ts). The
  * layout reserves SEAL_RECORD_BYTES before a group's first record; a group
  * never spans two chunks. Offsets are relative to the first byte laid out.
+ * The writer lays a record's header in its chunk and its plain body (key,
+ * value) in a bodies buffer of its own, where the group's bodies lie back to
+ * back as the cipher takes them: sealing encrypts them from there into the
+ * chunk, with no gathering of bodies from between headers.
  */
 export class GroupLayout {
   private open: LaidOutGroup | undefined;
@@ -40,15 +53,22 @@ export class GroupLayout {
     return this.open === undefined || newChunk || this.bytes + length > GROUP_TARGET_BYTES;
   }
 
-  /** Opens a group whose SEAL record goes at buf[sealPos], `offset` from the start (close() the open one first). */
-  begin(buf: Buffer, sealPos: number, offset: number): void {
-    this.open = { buf, sealPos, end: sealPos + SEAL_RECORD_BYTES, offset };
+  /**
+   * Opens a group whose SEAL record goes at buf[sealPos], `offset` from the
+   * start, and whose bodies will follow one another from bodies[bodiesStart]
+   * (close() the open one first). REQUIRES: neither buffer's bytes from there
+   * are changed by anyone else until the group is sealed.
+   */
+  begin(buf: Buffer, sealPos: number, offset: number, bodies: Buffer, bodiesStart: number): void {
+    this.open = { buf, sealPos, end: sealPos + SEAL_RECORD_BYTES, offset, bodies, bodiesStart, bodiesEnd: bodiesStart };
     this.bytes = 0;
   }
 
-  /** A record of `length` bytes was laid out at the end of the open group. */
+  /** A record of `length` bytes was laid out at the end of the open group, its body (`length` less its header) at the end of its bodies. */
   grow(length: number): void {
-    this.open!.end += length;
+    const g = this.open!;
+    g.end += length;
+    g.bodiesEnd += length - RECORD_HEADER_BYTES;
     this.bytes += length;
   }
 
@@ -64,7 +84,7 @@ export class GroupLayout {
   /** Seals every closed group, each with its SEAL at absolute offset `base` + its offset; returns how many. REQUIRES: close() called. */
   sealAll(base: number, key: KeyObject): number {
     const n = this.unsealed.length;
-    for (const g of this.unsealed) sealGroup(g.buf, g.sealPos, g.end, base + g.offset, key);
+    for (const g of this.unsealed) sealGroup(g.buf, g.sealPos, g.end, base + g.offset, key, g.bodies.subarray(g.bodiesStart, g.bodiesEnd));
     this.unsealed.length = 0;
     return n;
   }
