@@ -13,7 +13,7 @@ import type { StoreCodec } from '../../format/store-codec.js';
 import { RECORD_BAD, RECORD_OK, RecordInfo, commitCount, decodeRecord } from '../../format/record.js';
 import { SEAL_RECORD_BYTES } from '../../format/seal.js';
 import { bytesOf, nextRecordBoundary } from './record-boundary.js';
-import { MAX_GROUP_BYTES, checkGroup, isGroupFailure, sealedGroupLength } from './record-group.js';
+import { GroupHeaders, MAX_GROUP_BYTES, checkGroup, isGroupFailure, sealedGroupLength } from './record-group.js';
 import { type SegmentFormat, V1_SEGMENT } from './segment-format.js';
 
 export type ScanEnd =
@@ -114,6 +114,8 @@ export class RecordScanner {
   /** The length of the unit step() last found incomplete (0: its header was). */
   private needed = 0;
   private readonly group: RecordGroup = { offset: 0, length: 0, sealed: false };
+  /** The headers of the group being reported, decoded once by checkGroup. */
+  private readonly headers = new GroupHeaders();
   private readonly maxHeld: number;
 
   /**
@@ -193,11 +195,11 @@ export class RecordScanner {
     if (isGroupFailure(g)) return this.fail(at, g.reason, g.how, info.length);
     const total = SEAL_RECORD_BYTES + g;
     if (end - p < total) return this.short(at, total, 'group runs past the end of the data');
-    const checked = checkGroup(buf, p, at, this.format, this.checkCrc, info);
+    const headers = this.headers;
+    const checked = checkGroup(buf, p, at, this.format, this.checkCrc, info, headers);
     if (isGroupFailure(checked)) return this.fail(at, checked.reason, checked.how, total);
     const from = p + SEAL_RECORD_BYTES;
-    const to = p + total;
-    const broken = this.batchRulesBreak(buf, from, to);
+    const broken = this.batchRulesBreak(buf, from);
     if (broken) return this.fail(at, broken, 'framing', total);
     const group = this.group;
     group.offset = at;
@@ -205,36 +207,38 @@ export class RecordScanner {
     group.sealed = checked === null;
     const src = checked ?? buf;
     const shift = checked === null ? 0 : from;
-    for (let q = from; q < to; q += info.length) {
-      decodeRecord(buf, q, to, info, false, true);
+    for (let i = 0, q = from; i < headers.count; i++, q += info.length) {
+      headers.load(i, info);
       this.accept(src, q - shift, at + q - p, info, group);
     }
     return total;
   }
 
   /**
-   * Why the records of a group at buf[from, to) would break the batch rules,
+   * Why the records of the group starting at buf[from], whose headers
+   * this.headers holds, would break the batch rules,
    * or undefined: a group is reported whole or not at all. A group that
    * commits records and then ends inside a batch is refused too: the
    * committed end of the data must fall on a group's end.
    */
-  private batchRulesBreak(buf: Buffer, from: number, to: number): string | undefined {
+  private batchRulesBreak(buf: Buffer, from: number): string | undefined {
+    const headers = this.headers;
+    const info = this.info;
     let pending = this.pending;
     let committed = false;
-    for (let q = from; q < to; ) {
-      const kind = buf[q + 4];
-      if (kind === KIND_COMMIT) {
+    for (let i = 0, q = from; i < headers.count; i++, q += info.length) {
+      headers.load(i, info);
+      if (info.kind === KIND_COMMIT) {
         const count = commitCount(buf, q);
         if (count !== pending) return `commit marker counts ${count} records, the batch has ${pending}`;
         pending = 0;
         committed = true;
-      } else if ((buf[q + 5] & FLAG_BATCH) !== 0) {
+      } else if ((info.flags & FLAG_BATCH) !== 0) {
         pending++;
       } else {
         if (pending > 0) return 'a record follows a batch that has no commit marker';
         committed = true;
       }
-      q += RECORD_HEADER_BYTES + (buf[q + 6] | (buf[q + 7] << 8)) + buf.readUInt32LE(q + 8);
     }
     return committed && pending > 0 ? 'a group commits records, then ends inside a batch' : undefined;
   }
