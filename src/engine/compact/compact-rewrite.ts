@@ -177,7 +177,8 @@ const YIELD_EVERY = 10_000;
 
 /**
  * Writes the live records of the snapshot `marker` names into new files under
- * temporary names, letting the event loop turn every YIELD_EVERY records.
+ * temporary names (compressing the uncompressed values of the `deferred`
+ * segments: the snapshot's segments counted `pending`), letting the event loop turn every YIELD_EVERY records.
  * Throws (after removing what it wrote) on any failure, CORRUPT when a
  * snapshot record does not match its index entry.
  */
@@ -188,6 +189,7 @@ export async function rewriteSnapshot(
   marker: CompactionMarker,
   now: number,
   segmentBytes: number,
+  deferred: ReadonlySet<number>,
   ttlSpillChunk?: number,
 ): Promise<RewriteOutput> {
   const { first, count } = marker.files;
@@ -277,7 +279,7 @@ export async function rewriteSnapshot(
       const copied = grouped ? sources.record(e) : read(e.segment, e.offset, e.length);
       checkRecord(copied, e, info, !grouped, version2);
       const batch = (info.flags & FLAG_BATCH) !== 0;
-      const record = values ? values.compact(copied, info) : copied;
+      const record = values ? values.compact(copied, info, deferred.has(e.segment)) : copied;
       const length = record.length;
       if (groups) {
         if (groups.full(length)) sealGroupOut(groups);

@@ -81,13 +81,17 @@ export interface CompactContext {
 export async function compactPhased(c: CompactContext): Promise<CompactReport> {
   requireKeys(c.codec);
   const started = monotonicMs();
-  const snapshot = await c.locked((s) => ({ marker: beginCompaction(s, c.now), bytes: s.manifest.segments.reduce((n, seg) => n + (seg.size ?? 0), 0) }));
-  const { marker } = snapshot.value;
+  const snapshot = await c.locked((s) => ({
+    marker: beginCompaction(s, c.now),
+    bytes: s.manifest.segments.reduce((n, seg) => n + (seg.size ?? 0), 0),
+    deferred: new Set(s.manifest.segments.filter((seg) => (seg.pending ?? 0) > 0).map((seg) => seg.file)),
+  }));
+  const { marker, deferred } = snapshot.value;
   let held = snapshot.heldMs;
   let out: RewriteOutput | undefined;
   try {
     await c.onPhase?.('snapshot');
-    out = await rewriteSnapshot(c.fs, c.dir, c.codec, marker, c.now, c.segmentBytes, c.ttlSpillChunk);
+    out = await rewriteSnapshot(c.fs, c.dir, c.codec, marker, c.now, c.segmentBytes, deferred, c.ttlSpillChunk);
     await c.onPhase?.('rewritten');
     const o = out;
     const report: CompactReport = {
